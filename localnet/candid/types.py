@@ -93,12 +93,29 @@ def _sorted(fields) -> Tuple[Field, ...]:
     return tuple(sorted(fields, key=lambda f: f.id))
 
 
+def _declared(fields: Tuple[Field, ...], order: Tuple[int, ...]) -> Tuple[Field, ...]:
+    by_id = {f.id: f for f in fields}
+    if sorted(order) != sorted(by_id):
+        return fields
+    return tuple(by_id[i] for i in order)
+
+
 @dataclass(frozen=True)
 class Record(Type):
+    """`fields` are sorted by id (the wire order). `order` keeps the ids in the order the
+    fields were given (declaration order, for printing); it takes no part in equality."""
+
     fields: Tuple[Field, ...] = ()
+    order: Tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
+        if not self.order:
+            object.__setattr__(self, "order", tuple(f.id for f in self.fields))
         object.__setattr__(self, "fields", _sorted(self.fields))
+
+    @property
+    def declared_fields(self) -> Tuple[Field, ...]:
+        return _declared(self.fields, self.order)
 
     @property
     def is_tuple(self) -> bool:
@@ -108,10 +125,19 @@ class Record(Type):
 
 @dataclass(frozen=True)
 class Variant(Type):
+    """Like Record: `fields` sorted by id, `order` the given order (not compared)."""
+
     fields: Tuple[Field, ...] = ()
+    order: Tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
+        if not self.order:
+            object.__setattr__(self, "order", tuple(f.id for f in self.fields))
         object.__setattr__(self, "fields", _sorted(self.fields))
+
+    @property
+    def declared_fields(self) -> Tuple[Field, ...]:
+        return _declared(self.fields, self.order)
 
 
 def tuple_record(*types: Type) -> Record:

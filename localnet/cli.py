@@ -1,0 +1,389 @@
+"""`localnet`: run a local IC and work with Kybra canisters, like dfx where it fits.
+
+  localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR]
+  localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
+  localnet lint PATH...                       localnet logs CANISTER
+  localnet deploy [CANISTER] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
+  localnet call CANISTER METHOD ['(...)'] [--query] [--identity NAME]
+  localnet identity new|use|list
+
+Every failure prints one `Error: ...` line on stderr and exits non-zero.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import signal
+import sys
+import threading
+
+DEFAULT_PORT = 4943
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+MANAGEMENT = b""
+ANY_CANISTER = bytes(8) + b"\x01\x01"  # an effective canister id for provisional creation
+
+CREATE_ARG = ("record { amount : opt nat; settings : opt record { controllers : opt vec "
+              "principal } }")
+INSTALL_ARG = ("record { mode : variant { install; reinstall; upgrade : opt record { "
+               "skip_pre_upgrade : opt bool } }; canister_id : principal; wasm_module : blob; "
+               "arg : blob }")
+LOGS_ARG = "record { canister_id : principal }"
+LOGS_RET = ("record { canister_log_records : vec record { idx : nat64; timestamp_nanos : nat64; "
+            "content : blob } }")
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        print(f"Error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _console():
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+# ---- start -------------------------------------------------------------------------------
+def cmd_start(a) -> int:
+    from localnet.http.ic_api import IcApi
+    from localnet.http.keys import ReplicaKeys
+    from localnet.http.server import Server, route, write_port_file
+    from localnet.runtime.network import Network
+
+    network_dir = keys_path = None
+    if a.state_dir:
+        os.makedirs(a.state_dir, exist_ok=True)
+        network_dir = os.path.join(a.state_dir, "network")
+        keys_path = os.path.join(a.state_dir, "replica_key")
+    keys = ReplicaKeys.load_or_create(keys_path) if keys_path else ReplicaKeys()
+    if network_dir and os.path.isdir(network_dir) and os.listdir(network_dir):
+        network = Network.load(network_dir)
+    else:
+        network = Network()
+    api = IcApi(network, keys=keys, auto_progress=False)
+    try:
+        server = Server((a.host, a.port), lambda m, p, b, h: route(api, m, p, b),
+                        verbose=a.verbose)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"port {a.port} on {a.host} is already in use") from None
+        raise CliError(f"cannot listen on {a.host}:{a.port}: {exc.strerror}") from None
+    api.start_driver()
+    if a.port_file:
+        write_port_file(a.port_file, server.port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    print(f"localnet listening on http://{a.host}:{server.port}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.shutdown()
+    api.stop()
+    if network_dir:
+        with api.lock:
+            network.save(network_dir)
+        print(f"localnet state saved to {a.state_dir}", flush=True)
+    return 0
+
+
+# ---- build / did / lint ------------------------------------------------------------------
+def _check_entry(path: str) -> None:
+    if not os.path.isfile(path):
+        raise CliError(f"no such file: {path}")
+
+
+def cmd_build(a) -> int:
+    from localnet.runtime.network import Network
+    _check_entry(a.entry)
+    with _console().status(f"building {a.entry}"):
+        module = Network().build_module(a.entry)
+    with open(a.output, "wb") as f:
+        f.write(module)
+    print(f"wrote {a.output} ({len(module)} bytes)")
+    return 0
+
+
+def cmd_did(a) -> int:
+    from localnet.kybra_source.did import generate_did
+    _check_entry(a.entry)
+    sys.stdout.write(generate_did(a.entry))
+    return 0
+
+
+def cmd_lint(a) -> int:
+    from localnet.kybra_source.lint import main as lint_main
+    return lint_main(a.paths)
+
+
+# ---- network clients ---------------------------------------------------------------------
+def _agent(a):
+    from localnet.http import identities
+    from localnet.http.agent import Agent
+    url = a.network or os.environ.get("LOCALNET_URL") or DEFAULT_URL
+    return Agent(url, identities.load(getattr(a, "identity", None)))
+
+
+def _resolve(name: str) -> bytes:
+    """A canister given as a textual principal or as a name in the project's canister ids."""
+    from localnet.http.errors import HttpError
+    from localnet.http.principal import from_text
+    from localnet.http.project import ProjectError, find_root, load_ids
+    try:
+        root = find_root()
+        ids = load_ids(root)
+    except ProjectError:
+        ids = {}
+    if name in ids:
+        return from_text(ids[name])
+    try:
+        return from_text(name)
+    except HttpError:
+        raise CliError(f"unknown canister {name!r}: not a principal and not in "
+                       ".dfx/local/canister_ids.json") from None
+
+
+def _interface(agent, cid: bytes):
+    """The canister's Candid service: certified metadata, else the tmp-hack query."""
+    from localnet.candid.binary import decode
+    from localnet.candid.did import parse_did
+    from localnet.candid.types import TEXT
+    from localnet.runtime.errors import CallRejected
+    raw = agent.metadata(cid, "candid:service")
+    if raw is None:
+        try:
+            raw = decode(agent.query(cid, "__get_candid_interface_tmp_hack",
+                                     b"DIDL\x00\x00"), [TEXT])[0].encode()
+        except CallRejected:
+            raise CliError("the canister publishes no Candid interface") from None
+    return parse_did(raw.decode())
+
+
+def _method(desc, name: str):
+    from localnet.candid.types import Var
+    for method, func in desc.service.methods:
+        if method == name:
+            return desc.env.resolve(func) if isinstance(func, Var) else func
+    raise CliError(f"the canister has no method {name!r}")
+
+
+def _management(agent, method: str, arg_type: str, value, effective: bytes,
+                ret_type: str | None = None, query=False):
+    from localnet.candid.binary import decode, encode
+    from localnet.candid.did import parse_type
+    arg = encode([parse_type(arg_type)], [value])
+    send = agent.query if query else agent.call
+    reply = send(MANAGEMENT, method, arg, effective=effective)
+    return decode(reply, [parse_type(ret_type)])[0] if ret_type else reply
+
+
+def cmd_call(a) -> int:
+    from localnet.candid.binary import decode, encode
+    from localnet.candid.text import format_args, parse_args
+    cid = _resolve(a.canister)
+    agent = _agent(a)
+    desc = _interface(agent, cid)
+    func = _method(desc, a.method)
+    values = parse_args(a.args, func.args, desc.env)
+    arg = encode(func.args, values, desc.env)
+    if a.query or "query" in func.modes or "composite_query" in func.modes:
+        reply = agent.query(cid, a.method, arg)
+    else:
+        reply = agent.call(cid, a.method, arg)
+    print(format_args(decode(reply, func.rets, desc.env), func.rets, desc.env))
+    return 0
+
+
+def cmd_logs(a) -> int:
+    from kybra import Principal
+    cid = _resolve(a.canister)
+    agent = _agent(a)
+    result = _management(agent, "fetch_canister_logs", LOGS_ARG,
+                         {"canister_id": Principal(cid)}, cid, LOGS_RET, query=True)
+    for rec in result["canister_log_records"]:
+        print(f"[{rec['idx']}. {rec['timestamp_nanos']}]: "
+              f"{bytes(rec['content']).decode('utf-8', 'replace')}")
+    return 0
+
+
+def cmd_deploy(a) -> int:
+    from kybra import Principal
+    from localnet.candid.binary import encode
+    from localnet.candid.did import parse_did
+    from localnet.candid.text import parse_args
+    from localnet.http import hashtree
+    from localnet.http.principal import from_text, to_text
+    from localnet.http.project import canisters, find_root, load_ids, save_id
+    from localnet.kybra_source.did import generate_did
+    from localnet.runtime.network import Network
+
+    root = find_root()
+    specs = canisters(root)
+    if not specs:
+        raise CliError("dfx.json declares no Kybra canisters")
+    if a.canister:
+        if a.canister not in specs:
+            raise CliError(f"dfx.json has no Kybra canister named {a.canister!r}")
+        specs = {a.canister: specs[a.canister]}
+    elif a.argument is not None and len(specs) > 1:
+        raise CliError("--argument needs a single CANISTER to deploy")
+    agent = _agent(a)
+    me = agent.identity.sender().bytes
+    console = _console()
+    builder = Network()
+    for name, spec in specs.items():
+        _check_entry(spec.entry)
+        with console.status(f"[{name}] building {os.path.relpath(spec.entry, root)}"):
+            module = builder.build_module(spec.entry, root)
+            desc = parse_did(generate_did(spec.entry, root))
+        init_types = desc.init_args or ()
+        arg = encode(init_types, parse_args(a.argument or "()", init_types, desc.env), desc.env)
+        known = load_ids(root).get(name)
+        cid = from_text(known) if known else None
+        installed = False
+        if cid is not None:
+            cert = agent.read_state(to_text(cid), [[b"canister", cid, b"controllers"],
+                                                   [b"canister", cid, b"module_hash"]])
+            exists = hashtree.lookup_path([b"canister", cid, b"controllers"],
+                                          cert["tree"]).status == "found"
+            installed = hashtree.lookup_path([b"canister", cid, b"module_hash"],
+                                             cert["tree"]).status == "found"
+            if not exists:
+                cid = None
+        if cid is None:
+            with console.status(f"[{name}] creating canister"):
+                from localnet.candid.binary import decode
+                from localnet.candid.did import parse_type
+                reply = _management(agent, "provisional_create_canister_with_cycles", CREATE_ARG,
+                                    {"amount": None,
+                                     "settings": {"controllers": [Principal(me)]}},
+                                    ANY_CANISTER)
+                created = decode(reply, [parse_type("record { canister_id : principal }")])[0]
+                cid = bytes(created["canister_id"].bytes)
+            save_id(root, name, to_text(cid))
+        mode = a.mode or ("upgrade" if installed else "install")
+        with console.status(f"[{name}] {mode} {to_text(cid)}"):
+            _management(agent, "install_code", INSTALL_ARG,
+                        {"mode": {mode: None}, "canister_id": Principal(cid),
+                         "wasm_module": module, "arg": arg}, cid)
+        print(f"Deployed {name}: {to_text(cid)} ({mode})")
+    return 0
+
+
+# ---- identity ----------------------------------------------------------------------------
+def cmd_identity(a) -> int:
+    from localnet.http import identities
+    if a.action == "new":
+        ident = identities.create(a.name, a.type)
+        print(f"Created identity {a.name}: {ident.sender().to_str()}")
+    elif a.action == "use":
+        identities.use(a.name)
+        print(f"Using identity {a.name}")
+    elif a.action == "list":
+        current = identities.selected()
+        for name in identities.names():
+            print(f"{name} *" if name == current else name)
+    else:  # whoami
+        print(identities.load(a.identity).sender().to_str())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="localnet", description="A local Internet Computer for Kybra canisters")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("start", help="run the IC HTTP interface in the foreground")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    s.add_argument("--port-file", help="write the bound port here")
+    s.add_argument("--state-dir", help="keep canisters, memory, cycles and time here")
+    s.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    s.set_defaults(func=cmd_start)
+
+    s = sub.add_parser("build", help="build a localnet module from a Kybra entry")
+    s.add_argument("entry")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("did", help="print the Candid interface of a Kybra entry")
+    s.add_argument("entry")
+    s.set_defaults(func=cmd_did)
+
+    s = sub.add_parser("lint", help="check canister source against Kybra's rules")
+    s.add_argument("paths", nargs="*")
+    s.set_defaults(func=cmd_lint)
+
+    def net(s):
+        s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
+        s.add_argument("--identity", help="identity name (default: the selected one)")
+
+    s = sub.add_parser("deploy", help="build, create and install the dfx.json canisters")
+    s.add_argument("canister", nargs="?")
+    s.add_argument("--argument", help="init/upgrade argument in Candid text, e.g. '(42)'")
+    s.add_argument("--mode", choices=["install", "reinstall", "upgrade"])
+    net(s)
+    s.set_defaults(func=cmd_deploy)
+
+    s = sub.add_parser("call", help="call a canister method")
+    s.add_argument("canister")
+    s.add_argument("method")
+    s.add_argument("args", nargs="?", default="()")
+    s.add_argument("--query", action="store_true", help="send as a query call")
+    net(s)
+    s.set_defaults(func=cmd_call)
+
+    s = sub.add_parser("logs", help="print a canister's log")
+    s.add_argument("canister")
+    net(s)
+    s.set_defaults(func=cmd_logs)
+
+    s = sub.add_parser("identity", help="manage identities (PEM files)")
+    isub = s.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    n = isub.add_parser("new")
+    n.add_argument("name")
+    n.add_argument("--type", default="ed25519", choices=["ed25519", "secp256k1"])
+    isub.add_parser("use").add_argument("name")
+    isub.add_parser("list")
+    w = isub.add_parser("whoami")
+    w.add_argument("--identity")
+    s.set_defaults(func=cmd_identity)
+    return p
+
+
+def _message(exc: BaseException) -> str:
+    from localnet.runtime.errors import CallRejected
+    if isinstance(exc, CallRejected):
+        code = f", {exc.error_code}" if exc.error_code else ""
+        return f"the call was rejected (reject code {exc.code}{code}): {exc.message}"
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("LOCALNET_DEBUG"):
+            raise
+        from localnet.candid.errors import CandidError
+        from localnet.kybra_source.findings import KybraSourceError
+        if isinstance(exc, KybraSourceError):
+            for finding in exc.findings:
+                print(finding, file=sys.stderr)
+            print(f"Error: {len(exc.findings)} Kybra source problem(s)", file=sys.stderr)
+            return 1
+        prefix = "invalid Candid: " if isinstance(exc, CandidError) else ""
+        print(f"Error: {prefix}{_message(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,511 @@
+"""Message execution: runs calls, callbacks and timers on canisters with IC semantics.
+
+A message executes in *segments*: from its start (or a response arriving) to its next
+commit point (a `yield` of an inter-canister call) or its end. Each segment is atomic:
+the heap (module globals), stable memory, timers, certified data and cycles are snapshotted
+at its start and restored if it traps. Query executions are always rolled back.
+`Network` (network.py) owns the queue these steps come from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+import kybra
+
+from localnet.candid import binary
+from localnet.candid import types as T
+from localnet.candid.principals import principal_bytes, principal_to_text
+from localnet.runtime import errors as E
+from localnet.runtime import metering
+from localnet.runtime.canister import MANAGEMENT_ID, Canister
+from localnet.runtime.execution import CallMessage, Execution, Reject, Reply, drive, \
+    is_generator
+from localnet.runtime.heap import HeapSnapshot
+from localnet.runtime.system_api import KybraIc
+
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
+              "query": "query", "composite": "query", "inspect": "query",
+              "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}
+UPDATE_MODES = ("update", "timer", "heartbeat")
+
+
+def text_id(raw: bytes) -> str:
+    return principal_to_text(raw)
+
+
+@dataclass
+class Outgoing:
+    """An inter-canister call a segment asked for."""
+
+    callee: bytes
+    method: str
+    arg: bytes
+    payment: int
+    rets: Optional[Tuple[T.Type, ...]]  # None: a raw call (the reply is returned as bytes)
+    fail: Optional[Reject] = None  # the call could not be sent (reported as CallResult Err)
+
+
+@dataclass
+class Step:
+    """A unit of work in the scheduler's queue."""
+
+    kind: str  # call | response | timer | heartbeat
+    canister_id: bytes
+    message: Optional[CallMessage] = None
+    execution: Optional[Execution] = None
+    result: Any = None
+    refund: int = 0
+    timer: Any = None
+
+    def describe(self) -> str:
+        who = text_id(self.canister_id) if self.canister_id else "aaaaa-aa"
+        if self.kind == "call":
+            return f"call {self.message.method} on {who} ({self.message.kind})"
+        if self.kind == "response":
+            return f"response to {self.execution.method_name} on {who}"
+        return f"{self.kind} on {who}"
+
+
+class Engine:
+    """Mixin of Network: executing steps. Expects `time_ns`, `canisters`, `policy`,
+    `metering`, `_enqueue`, `_complete_ingress`, `management` on self."""
+
+    # -- candid helpers --------------------------------------------------------------------
+    def _encode(self, canister: Canister, types, values) -> bytes:
+        env = canister.interface.env if canister.interface is not None else None
+        try:
+            return binary.encode(list(types), list(values), env)
+        except Exception as e:
+            raise TypeError(str(e)) from None
+
+    # -- metering ----------------------------------------------------------------------------
+    def _live_bytecodes(self) -> int:
+        meter = getattr(self, "_meter", None)
+        return 0 if meter is None else meter.bytecodes
+
+    # -- segments ------------------------------------------------------------------------------
+    def _segment(self, ex: Execution, first: bool, send_value=None, snapshot: bool = True):
+        """Run one atomic piece of `ex`. Returns ('call', Outgoing) | ('done', None) |
+        ('trap', Trap). Rolls back on trap when `snapshot`; commits nothing itself."""
+        canister = ex.canister
+        ns = canister.namespace
+        heap = HeapSnapshot(ns.modules) if snapshot else None
+        vol = canister.volatile_state() if snapshot else None
+        result_before = ex.result
+        ex.trap = None
+        ex.segments += 1
+        ic = KybraIc(self, canister, ex)
+        outcome: Tuple[str, Any]
+        meter = None
+        try:
+            with ns.activate(ic):
+                if self.metering:
+                    limit = metering.LIMITS[LIMIT_KIND.get(ex.mode, "update")]
+                    meter = metering.Meter(limit)
+                    self._meter = meter
+                    with meter:
+                        outcome = self._segment_body(ex, first, send_value)
+                else:
+                    outcome = self._segment_body(ex, first, send_value)
+            if ex.trap is not None:  # trapped, but canister code caught the exception
+                raise ex.trap
+        except E.Trap as t:
+            outcome = ("trap", ex.trap or t)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # an uncaught Python exception: Kybra traps with it
+            if ex.swallow_errors and ex.trap is None:
+                canister.log(self.time_ns, f"[localnet] error in a generator timer, ignored "
+                                           f"as Kybra 0.7.1 does: {type(e).__name__}: {e}")
+                outcome = ("done", None)
+            else:
+                outcome = ("trap", ex.trap or E.Trap(f"{type(e).__name__}: {e}"))
+        finally:
+            self._meter = None
+            if meter is not None:
+                ex.bytecodes = meter.bytecodes
+                ex.call_bytecodes += meter.bytecodes
+                self._record_bytecodes(ex, meter.bytecodes)
+        if outcome[0] == "trap":
+            ex.result = result_before
+            ex.stack.clear()
+            if snapshot:
+                heap.restore()
+                canister.stable.rollback()
+                canister.restore_volatile(vol)
+            trap = outcome[1]
+            canister.log(self.time_ns, f"[TRAP]: {trap.message}")
+        return outcome
+
+    def _segment_body(self, ex: Execution, first: bool, send_value):
+        if first:
+            fn_result = self._invoke(ex)
+            if ex.mode == "timer" and is_generator(fn_result):
+                ex.swallow_errors = True  # set_timer.rs: the generator's errors are dropped
+            if ex.mode in ("guard", "inspect", "init", "post_upgrade", "pre_upgrade"):
+                return "done", fn_result
+            if is_generator(fn_result):
+                ex.stack.append(fn_result)
+                kind, value = drive(ex, None)
+            else:
+                kind, value = "done", fn_result
+        else:
+            kind, value = drive(ex, send_value)
+        if kind == "call":
+            return "call", self._prepare_call(ex, value)
+        self._make_reply(ex, value)
+        return "done", None
+
+    def _invoke(self, ex: Execution):
+        """Call the Python function behind `ex` (decoding its Candid arguments)."""
+        canister = ex.canister
+        if ex.mode == "timer":
+            timer = ex.message.arg
+            if timer.func is None:  # Kybra's post-init `random.seed(raw_rand())`
+                import random
+                random.seed(self._raw_rand_bytes())
+                return None
+            return timer.func()
+        module = canister.namespace.entry_module
+        fn = getattr(module, ex.method_name, None)
+        if fn is None:
+            raise E.Trap(f"SystemError: canister method {ex.method_name} is not defined")
+        if ex.mode == "guard":
+            return fn()
+        sig = ex.sig
+        args: List[Any] = []
+        if sig is not None and sig.params:
+            try:
+                args = binary.decode(ex.message.arg, [t for _, t in sig.params],
+                                     canister.interface.env)
+            except Exception as e:
+                raise E.Trap(f"failed to decode call arguments: {e}") from None
+        return fn(*args)
+
+    def _make_reply(self, ex: Execution, value) -> None:
+        if ex.mode not in ("update", "query", "composite"):
+            return
+        sig = ex.sig
+        if sig.is_manual:
+            return
+        if ex.replied:
+            raise E.Trap("ic0.msg_reply: the call is already replied",
+                         E.CANISTER_CONTRACT_VIOLATION)
+        data = self._encode(ex.canister, sig.rets, [value][:len(sig.rets)])
+        ex.result = Reply(data)
+
+    # -- inter-canister calls ------------------------------------------------------------
+    def _service_func(self, canister: Canister, cls: str, method: str, callee: bytes):
+        t = canister.interface.env.types.get(cls)
+        if isinstance(t, T.Service):
+            for name, func in t.methods:
+                if name == method:
+                    return canister.interface.env.resolve(func)
+        return None
+
+    def _prepare_call(self, ex: Execution, info) -> Outgoing:
+        name, args = info
+        canister = ex.canister
+        if ex.mode == "query":
+            raise E.Trap('"ic0_call_new" cannot be executed in non replicated query mode',
+                         E.CANISTER_CONTRACT_VIOLATION)
+        if ex.mode not in ("update", "composite", "timer", "heartbeat"):
+            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
+                         E.CANISTER_CONTRACT_VIOLATION)
+        if name in ("call", "call_with_payment", "call_with_payment128"):
+            with_payment = name != "call"
+            target, qualname = args[0], args[1]
+            params = args[2:-1] if with_payment else args[2:]
+            payment = args[-1] if with_payment else 0
+            callee = principal_bytes(target)
+            if not isinstance(qualname, str):
+                raise TypeError("the service method name must be a str")
+            cls, _, method = qualname.partition(".")
+            func = self._service_func(canister, cls, method, callee)
+            if func is None:
+                raise AttributeError(f"canister '{text_id(callee) if callee else 'aaaaa-aa'}'"
+                                     f" has no attribute '{qualname}'")
+            if len(params) != len(func.args):
+                raise TypeError(f"{qualname} takes {len(func.args)} arguments, "
+                                f"{len(params)} given")
+            arg = self._encode(canister, func.args, params)
+            rets = func.rets
+            if ex.mode == "composite" and "query" not in func.modes \
+                    and "composite_query" not in func.modes:
+                raise E.Trap(f"composite query {ex.method_name} may only call query methods",
+                             E.CANISTER_CONTRACT_VIOLATION)
+        elif name in ("call_raw", "call_raw128"):
+            if len(args) != 4:
+                raise TypeError(f"{name} takes 4 arguments")
+            target, method, raw, payment = args
+            callee = principal_bytes(target)
+            if not isinstance(method, str):
+                raise TypeError("call_raw: method must be a str")
+            if not isinstance(raw, (bytes, bytearray)):
+                raise TypeError("call_raw: args_raw must be bytes")
+            arg, rets = bytes(raw), None
+        else:
+            raise SystemError(f"async operation '{name}' not supported")
+        if isinstance(payment, bool) or not isinstance(payment, int) or payment < 0:
+            raise TypeError("payment must be a non-negative int")
+        if ex.mode == "composite":
+            payment = 0
+        out = Outgoing(callee, method, arg, payment, rets)
+        if len(arg) > MAX_MESSAGE_BYTES:
+            out.fail = Reject(E.SYS_TRANSIENT, "Couldn't send message")
+            return out
+        if ex.mode != "composite":
+            fee = self.policy.call_fee(method, arg)
+            if canister.cycles - fee - payment < self._freezing_limit(canister):
+                raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
+                             f"attach {payment} cycles and pay the {fee} cycles call fee",
+                             E.CANISTER_OUT_OF_CYCLES)
+            canister.cycles -= fee + payment
+        return out
+
+    def _call_result(self, ex: Execution, out: Outgoing, result) -> Any:
+        """kybra's `create_call_result_instance`: CallResult(Ok, None) / (None, Err text)."""
+        if isinstance(result, Reject):
+            ex.last_reject = (result.code, result.message)
+            return kybra.CallResult(None, f"Rejection code {result.code}, {result.message}")
+        ex.last_reject = (0, "")
+        if out.rets is None:
+            return kybra.CallResult(result.data, None)
+        try:
+            values = binary.decode(result.data, list(out.rets), ex.canister.interface.env)
+        except Exception as e:
+            ex.last_reject = (E.CANISTER_ERROR, str(e))
+            return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to "
+                                          f"decode canister response: {e}")
+        return kybra.CallResult(values[0] if values else None, None)
+
+    # -- freezing ------------------------------------------------------------------------
+    def _freezing_limit(self, canister: Canister) -> int:
+        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold)
+
+    def _can_pay(self, canister: Canister, fee: int) -> bool:
+        return canister.cycles - fee >= self._freezing_limit(canister)
+
+    def _out_of_cycles(self, canister: Canister, fee: int) -> Reject:
+        return Reject(E.SYS_TRANSIENT,
+                      f"Canister {text_id(canister.id)} is out of cycles: please top up the "
+                      f"canister with at least {fee + self._freezing_limit(canister) - canister.cycles} "
+                      f"additional cycles", E.CANISTER_OUT_OF_CYCLES)
+
+    def _trap_reject(self, canister: Canister, trap: E.Trap) -> Reject:
+        cid = text_id(canister.id)
+        if trap.error_code == E.CANISTER_INSTRUCTION_LIMIT_EXCEEDED:
+            text = f"Canister {cid} exceeded the instruction limit for single message execution."
+        elif trap.error_code == E.CANISTER_TRAPPED:
+            text = f"Canister {cid} trapped: {trap.message}"
+        elif trap.error_code == E.CANISTER_OUT_OF_CYCLES:
+            text = trap.message
+        else:
+            text = f"Canister {cid} trapped explicitly: {trap.message}"
+        return Reject(E.CANISTER_ERROR, text, trap.error_code)
+
+    # -- calls -----------------------------------------------------------------------------
+    def _method_for(self, canister: Canister, method: str, replicated: bool):
+        """(sig, mode) of a public method or a Reject."""
+        cid = text_id(canister.id)
+        if canister.is_empty:
+            return Reject(E.DESTINATION_INVALID, f"Canister {cid} is empty: it has no Wasm "
+                          f"module installed", E.CANISTER_WASM_MODULE_NOT_FOUND)
+        sig = canister.interface.methods.get(method)
+        if sig is None or sig.kind not in ("query", "update") or method.startswith("_"):
+            kind = "update" if replicated else "query"
+            return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no {kind} method "
+                          f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
+        if sig.kind == "update":
+            if not replicated:
+                return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no query method "
+                              f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
+            return sig, "update"
+        if sig.is_async:
+            if replicated:
+                return Reject(E.CANISTER_ERROR, f"Canister {cid}: composite query "
+                              f"'{method}' cannot be called in replicated mode",
+                              E.COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE)
+            return sig, "composite"
+        return sig, "query"
+
+    def _guard_segment(self, guard: Execution):
+        canister = guard.canister
+        heap = HeapSnapshot(canister.namespace.modules)
+        vol = canister.volatile_state()
+        ic = KybraIc(self, canister, guard)
+        try:
+            with canister.namespace.activate(ic):
+                result = self._invoke(guard)
+            if guard.trap is not None:
+                raise guard.trap
+        except E.Trap as t:
+            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            return "trap", guard.trap or t
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
+            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            return "trap", E.Trap(f"{type(e).__name__}: {e}")
+        if isinstance(result, dict) and "Ok" in result:
+            return "ok", None
+        if isinstance(result, dict) and "Err" in result:
+            return "reject", Reject(E.CANISTER_REJECT, str(result["Err"]),
+                                    E.CANISTER_REJECTED_MESSAGE)
+        return "trap", E.Trap(f"TypeError: guard function {guard.method_name} must return "
+                              f"GuardResult, got {type(result).__name__}")
+
+    def _start_call(self, msg: CallMessage) -> None:
+        """Begin executing an incoming call (ingress or inter-canister)."""
+        if msg.callee == MANAGEMENT_ID:
+            result = self.management.handle(msg)
+            self._complete(msg, result, None, refund=msg.cycles)  # unaccepted cycles back
+            return
+        canister = self.canisters.get(msg.callee)
+        if canister is None:
+            self._complete(msg, Reject(E.DESTINATION_INVALID, f"Canister "
+                                       f"{text_id(msg.callee)} not found",
+                                       E.CANISTER_NOT_FOUND), None)
+            return
+        if canister.status != "running":
+            code = E.CANISTER_STOPPED if canister.status == "stopped" else E.CANISTER_STOPPING
+            self._complete(msg, Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} "
+                                       f"is {canister.status}", code), canister)
+            return
+        found = self._method_for(canister, msg.method, replicated=True)
+        if isinstance(found, Reject):
+            # an update call to a query method executes it as a query (state discarded)
+            sig = canister.interface.methods.get(msg.method) if canister.interface else None
+            if sig is not None and sig.kind == "query" and not sig.is_async:
+                found = (sig, "query")
+            else:
+                self._complete(msg, found, canister)
+                return
+        sig, mode = found
+        fee = self.policy.execution_fee(0)
+        if msg.kind == "ingress":
+            fee += self.policy.ingress_fee(msg.method, msg.arg)
+        if mode == "update":
+            if not self._can_pay(canister, fee):
+                self._complete(msg, self._out_of_cycles(canister, fee), canister)
+                return
+            canister.cycles -= fee
+        ex = Execution(canister, msg, mode, msg.method, sig)
+        ex.generation = canister.install_count
+        canister.open_calls += 1
+        if sig.guard is not None:
+            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard))
+            if kind == "reject":
+                ex.result = value
+                self._finish(ex)
+                return
+            if kind == "trap":
+                ex.result = self._trap_reject(canister, value)
+                self._finish(ex)
+                return
+        if mode == "query":
+            heap = HeapSnapshot(canister.namespace.modules)
+            vol = canister.volatile_state()
+            outcome = self._segment(ex, True, snapshot=False)
+            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            self._after_segment(ex, outcome)
+            return
+        self._after_segment(ex, self._segment(ex, True))
+
+    def _after_segment(self, ex: Execution, outcome) -> None:
+        canister = ex.canister
+        kind, value = outcome
+        if ex.mode in UPDATE_MODES:
+            canister.cycles -= min(canister.cycles, self.policy.ten_update_instructions_execution_fee
+                                   * (metering.instructions(ex.bytecodes) // 10))
+        if kind == "trap":
+            if not ex.replied:
+                ex.result = self._trap_reject(canister, value)
+            self._finish(ex)
+            return
+        canister.stable.commit()
+        if kind == "call":
+            out: Outgoing = value
+            ex.pending_call = out
+            if out.fail is not None:
+                self._enqueue(Step("response", canister.id, execution=ex, result=out.fail,
+                                   refund=out.payment))
+                return
+            callee_msg = CallMessage(canister.id, out.callee, out.method, out.arg, out.payment,
+                                     kind="call", reply_to=ex)
+            self._enqueue(Step("call", out.callee, message=callee_msg))
+            return
+        if ex.mode in ("update", "query", "composite") and ex.sig.is_manual and not ex.replied:
+            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} did not "
+                               f"reply to the call", E.CANISTER_DID_NOT_REPLY)
+        self._finish(ex)
+
+    def _finish(self, ex: Execution) -> None:
+        ex.finished = True
+        ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
+        self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
+
+    def _complete(self, msg: CallMessage, result, canister: Optional[Canister],
+                  refund: Optional[int] = None) -> None:
+        """Deliver the outcome of a call to whoever is waiting for it."""
+        if refund is None:
+            refund = msg.cycles if result is None or isinstance(result, Reject) else 0
+        if msg.kind == "ingress":
+            self._complete_ingress(msg.ingress_id, result)
+        elif msg.kind == "call":
+            caller_ex: Execution = msg.reply_to
+            self._enqueue(Step("response", msg.caller, execution=caller_ex, result=result,
+                               refund=refund))
+        if self.on_message is not None and canister is not None:
+            self.on_message(canister, msg, result)
+
+    def _resume(self, step: Step) -> None:
+        ex: Execution = step.execution
+        canister = ex.canister
+        out: Outgoing = ex.pending_call
+        ex.pending_call = None
+        if self.canisters.get(canister.id) is not canister or \
+                getattr(ex, "generation", canister.install_count) != canister.install_count:
+            return  # the caller was uninstalled/upgraded/deleted: the callback is dropped
+        canister.cycles += step.refund
+        ex.cycles_refunded = step.refund
+        result = step.result if step.result is not None else Reject(
+            E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
+        call_result = self._call_result(ex, out, result)
+        self._after_segment(ex, self._segment(ex, False, call_result))
+
+    # -- timers and heartbeats --------------------------------------------------------------
+    def _run_timer(self, step: Step) -> None:
+        canister = self.canisters.get(step.canister_id)
+        if canister is None or canister.is_empty or canister.status != "running":
+            return
+        timer = step.timer
+        fee = self.policy.execution_fee(0)
+        if not self._can_pay(canister, fee):
+            canister.log(self.time_ns, "[localnet] timer skipped: the canister is frozen")
+            return
+        canister.cycles -= fee
+        msg = CallMessage(canister.id, canister.id, "<timer>", timer, 0, kind="timer")
+        ex = Execution(canister, msg, "timer", "<timer>")
+        ex.generation = canister.install_count
+        canister.open_calls += 1
+        self._after_segment(ex, self._segment(ex, True))
+
+    def _run_heartbeat(self, step: Step) -> None:
+        canister = self.canisters.get(step.canister_id)
+        if canister is None or canister.is_empty or canister.status != "running":
+            return
+        sig = canister.interface.system_method("heartbeat")
+        if sig is None:
+            return
+        fee = self.policy.execution_fee(0)
+        if not self._can_pay(canister, fee):
+            return
+        canister.cycles -= fee
+        msg = CallMessage(canister.id, canister.id, sig.name, b"", 0, kind="heartbeat")
+        ex = Execution(canister, msg, "heartbeat", sig.name, sig)
+        ex.generation = canister.install_count
+        canister.open_calls += 1
+        self._after_segment(ex, self._segment(ex, True))

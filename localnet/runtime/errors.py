@@ -1,0 +1,62 @@
+"""Reject codes, IC error codes and the exceptions the runtime raises.
+
+Reject codes are the interface spec's; error codes are the replica's `ErrorCode` values
+(shown as `IC0503` etc.), so clients such as ic-py and PocketIC see familiar errors.
+"""
+from __future__ import annotations
+
+SYS_FATAL = 1
+SYS_TRANSIENT = 2
+DESTINATION_INVALID = 3
+CANISTER_REJECT = 4
+CANISTER_ERROR = 5
+
+# Replica error codes (ic_error_types::ErrorCode).
+CANISTER_QUEUE_FULL = "IC0201"
+CANISTER_OUT_OF_CYCLES = "IC0207"
+CANISTER_NOT_FOUND = "IC0301"
+CANISTER_METHOD_NOT_FOUND = "IC0302"
+INSUFFICIENT_CYCLES_FOR_CREATE = "IC0403"
+CANISTER_REJECTED_MESSAGE = "IC0406"
+UNKNOWN_MANAGEMENT_MESSAGE = "IC0407"
+INVALID_MANAGEMENT_PAYLOAD = "IC0408"
+CANISTER_TRAPPED = "IC0502"
+CANISTER_CALLED_TRAP = "IC0503"
+CANISTER_CONTRACT_VIOLATION = "IC0504"
+CANISTER_INVALID_WASM = "IC0505"
+CANISTER_DID_NOT_REPLY = "IC0506"
+CANISTER_STOPPED = "IC0508"
+CANISTER_STOPPING = "IC0509"
+CANISTER_NOT_STOPPED = "IC0510"
+CANISTER_INVALID_CONTROLLER = "IC0512"
+CANISTER_NON_EMPTY = "IC0514"
+INSUFFICIENT_CYCLES_IN_CALL = "IC0520"
+CANISTER_INSTRUCTION_LIMIT_EXCEEDED = "IC0522"
+COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE = "IC0527"
+CANISTER_WASM_MODULE_NOT_FOUND = "IC0537"
+
+
+class CallRejected(Exception):
+    """A call ended in a reject: `.code` (reject code), `.message`, `.error_code` (IC0xxx)."""
+
+    def __init__(self, code: int, message: str, error_code: str | None = None):
+        super().__init__(f"reject code {code} ({error_code}): {message}")
+        self.code = code
+        self.message = message
+        self.error_code = error_code
+
+
+class Trap(BaseException):
+    """Raised inside the runtime to abort the current message as a canister trap
+    (reject code 5). A BaseException so canister code's `except Exception` cannot swallow
+    it (on the IC a trap ends the message at once); the runtime also records the trap in
+    the call context, so even `except BaseException` in canister code does not undo it."""
+
+    def __init__(self, message: str, error_code: str = CANISTER_CALLED_TRAP):
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+
+
+class LocalnetError(Exception):
+    """Misuse of the in-process API (bad ids, bad module bytes, ...)."""

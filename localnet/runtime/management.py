@@ -1,0 +1,454 @@
+"""The management canister `aaaaa-aa`, per the interface spec's ic.did (a copy sits next to
+this file), with controller checks.
+
+Arguments are decoded with ic.did's types and Candid subtyping, so callers using older
+declarations (kybra's `upgrade: null` install mode, records without newer fields) work, as
+they do on the IC. Methods run within the step that delivers the call; `install_code` runs
+the target's module top level and init/post_upgrade there (a 300B-instruction message).
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import urllib.parse
+from typing import Any, Callable, Dict, List, Optional
+
+from kybra import Principal
+
+from localnet.candid import binary
+from localnet.candid.did import parse_did
+from localnet.runtime import errors as E
+from localnet.runtime import metering
+from localnet.runtime import module as wasm_module
+from localnet.runtime.canister import MANAGEMENT_ID, Canister
+from localnet.runtime.engine import text_id
+from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
+from localnet.runtime.heap import HeapSnapshot
+from localnet.runtime.isolation import CanisterNamespace
+from localnet.runtime.stable import StableStore
+from localnet.runtime.system_api import KybraIc
+
+CHUNK_MAX = 1024 * 1024
+CHUNK_STORE_MAX = 100  # chunks per canister (100 MiB), as the IC's wasm chunk store
+MAX_CONTROLLERS = 10
+HTTP_MAX_RESPONSE_DEFAULT = 2_000_000
+HTTP_TIMEOUT_SECONDS = 30
+INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cycles",
+                     "ecdsa_public_key", "sign_with_ecdsa", "schnorr_public_key",
+                     "sign_with_schnorr"}
+
+_IC_DID = None
+
+
+def ic_did():
+    global _IC_DID
+    if _IC_DID is None:
+        with open(os.path.join(os.path.dirname(__file__), "ic.did"), encoding="utf-8") as f:
+            _IC_DID = parse_did(f.read())
+    return _IC_DID
+
+
+class ManagementError(Exception):
+    def __init__(self, code: int, message: str, error_code: str):
+        super().__init__(message)
+        self.reject = Reject(code, message, error_code)
+
+
+def _fail(message: str, error_code: str = E.CANISTER_REJECTED_MESSAGE,
+          code: int = E.CANISTER_REJECT):
+    raise ManagementError(code, message, error_code)
+
+
+def _mode_name(mode) -> str:
+    if isinstance(mode, str):
+        if mode not in ("install", "reinstall", "upgrade"):
+            raise ManagementError(E.CANISTER_REJECT, f"unknown install mode {mode!r}",
+                                  E.INVALID_MANAGEMENT_PAYLOAD)
+        return mode
+    (name, _), = mode.items()
+    return name
+
+
+class ManagementCanister:
+    def __init__(self, network):
+        self.net = network
+
+    # -- dispatch ---------------------------------------------------------------------------
+    def _sig(self, method: str):
+        for name, func in ic_did().service.methods:
+            if name == method:
+                return ic_did().env.resolve(func)
+        return None
+
+    def check_ingress(self, sender: bytes, method: str, arg: bytes,
+                      effective: Optional[bytes]) -> None:
+        if getattr(self, f"m_{method}", None) is None or self._sig(method) is None:
+            raise E.CallRejected(E.DESTINATION_INVALID, f"Management canister has no method "
+                                 f"'{method}'", E.UNKNOWN_MANAGEMENT_MESSAGE)
+        if method in INGRESS_FORBIDDEN:
+            raise E.CallRejected(E.CANISTER_REJECT, f"Only canisters can call ic00 method "
+                                 f"{method}", E.CANISTER_CONTRACT_VIOLATION)
+
+    def handle(self, msg: CallMessage):
+        """Execute a call to aaaaa-aa; returns Reply or Reject (cycles handled inside)."""
+        func = self._sig(msg.method)
+        handler = getattr(self, f"m_{msg.method}", None)
+        if func is None or handler is None:
+            return Reject(E.DESTINATION_INVALID, f"Management canister has no method "
+                          f"'{msg.method}'", E.UNKNOWN_MANAGEMENT_MESSAGE)
+        try:
+            args = binary.decode(msg.arg, list(func.args), ic_did().env)
+        except Exception as e:
+            return Reject(E.CANISTER_REJECT, f"Error decoding candid: {e}",
+                          E.INVALID_MANAGEMENT_PAYLOAD)
+        self._accepted = 0
+        try:
+            value = handler(msg, *args)
+        except ManagementError as e:
+            return e.reject
+        data = binary.encode(list(func.rets), [value][:len(func.rets)], ic_did().env)
+        return Reply(data)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _target(self, canister_id) -> Canister:
+        raw = canister_id.bytes if hasattr(canister_id, "bytes") else bytes(canister_id)
+        c = self.net.canisters.get(raw)
+        if c is None:
+            _fail(f"Canister {text_id(raw)} not found", E.CANISTER_NOT_FOUND,
+                  E.DESTINATION_INVALID)
+        return c
+
+    def _controlled(self, msg: CallMessage, canister_id, method: str) -> Canister:
+        c = self._target(canister_id)
+        if not c.is_controller(msg.caller):
+            _fail(f"Only controllers of canister {text_id(c.id)} can call ic00 method "
+                  f"{method}", E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+        return c
+
+    def _settings(self, c: Canister, settings: Optional[dict]) -> None:
+        if not settings:
+            return
+        ctrls = settings.get("controllers")
+        if ctrls is not None:
+            if len(ctrls) > MAX_CONTROLLERS:
+                _fail(f"Invalid settings: at most {MAX_CONTROLLERS} controllers are allowed",
+                      E.INVALID_MANAGEMENT_PAYLOAD)
+            c.controllers = [p.bytes for p in ctrls]
+        if settings.get("freezing_threshold") is not None:
+            c.freezing_threshold = settings["freezing_threshold"]
+        if settings.get("memory_allocation") is not None:
+            c.memory_allocation = settings["memory_allocation"]
+        if settings.get("compute_allocation") is not None:
+            if settings["compute_allocation"] > 100:
+                _fail("Invalid settings: compute_allocation must be <= 100",
+                      E.INVALID_MANAGEMENT_PAYLOAD)
+            c.compute_allocation = settings["compute_allocation"]
+        if settings.get("reserved_cycles_limit") is not None:
+            c.reserved_cycles_limit = settings["reserved_cycles_limit"]
+        if settings.get("wasm_memory_limit") is not None:
+            c.wasm_memory_limit = settings["wasm_memory_limit"]
+        if settings.get("log_visibility") is not None:
+            (c.log_visibility, _), = settings["log_visibility"].items()
+
+    def _definite_settings(self, c: Canister) -> dict:
+        return {"controllers": [Principal(p) for p in c.controllers],
+                "compute_allocation": c.compute_allocation,
+                "memory_allocation": c.memory_allocation,
+                "freezing_threshold": c.freezing_threshold,
+                "reserved_cycles_limit": c.reserved_cycles_limit if c.reserved_cycles_limit
+                is not None else 5_000_000_000_000,
+                "log_visibility": {c.log_visibility: None}
+                if c.log_visibility in ("controllers", "public") else {"controllers": None},
+                "wasm_memory_limit": c.wasm_memory_limit}
+
+    # -- canister lifecycle ------------------------------------------------------------------
+    def m_create_canister(self, msg: CallMessage, args: dict):
+        if msg.kind != "call":
+            _fail("Only canisters can call ic00 method create_canister",
+                  E.CANISTER_CONTRACT_VIOLATION)
+        fee = self.net.policy.canister_creation_fee
+        if msg.cycles < fee:
+            _fail(f"Cannot create canister. Sender should have at least {fee} cycles, but "
+                  f"attached {msg.cycles} cycles", E.INSUFFICIENT_CYCLES_FOR_CREATE)
+        settings = (args or {}).get("settings") or {}
+        c = self.net._new_canister([msg.caller], msg.cycles - fee)
+        msg.cycles = 0  # all accepted: the fee is burned, the rest goes to the new canister
+        self._settings(c, settings)
+        return {"canister_id": c.principal}
+
+    def m_provisional_create_canister_with_cycles(self, msg: CallMessage, args: dict):
+        amount = args.get("amount")
+        specified = args.get("specified_id")
+        try:
+            c = self.net._new_canister([msg.caller], self.net.policy.default_canister_cycles
+                                       if amount is None else amount,
+                                       None if specified is None else specified.bytes)
+        except E.LocalnetError as e:
+            _fail(str(e), "IC0205", E.CANISTER_REJECT)
+        self._settings(c, args.get("settings") or {})
+        return {"canister_id": c.principal}
+
+    def m_provisional_top_up_canister(self, msg: CallMessage, args: dict):
+        c = self._target(args["canister_id"])
+        c.cycles += args["amount"]
+        return None
+
+    def m_deposit_cycles(self, msg: CallMessage, args: dict):
+        c = self._target(args["canister_id"])
+        c.cycles += msg.cycles
+        msg.cycles = 0
+        return None
+
+    def m_update_settings(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "update_settings")
+        self._settings(c, args["settings"])
+        return None
+
+    def m_canister_status(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "canister_status")
+        memory = c.memory_size()
+        per_day = self.net.policy.gib_storage_per_second_fee * memory * 86400 // (1024 ** 3)
+        return {"status": {c.status: None}, "settings": self._definite_settings(c),
+                "module_hash": c.module_hash, "memory_size": memory, "cycles": c.cycles,
+                "reserved_cycles": 0, "idle_cycles_burned_per_day": per_day,
+                "query_stats": {"num_calls_total": 0, "num_instructions_total": 0,
+                                "request_payload_bytes_total": 0,
+                                "response_payload_bytes_total": 0}}
+
+    def m_start_canister(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "start_canister")
+        c.status = "running"
+        return None
+
+    def m_stop_canister(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "stop_canister")
+        c.status = "stopped"
+        return None
+
+    def m_delete_canister(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "delete_canister")
+        if c.status != "stopped":
+            _fail(f"Canister {text_id(c.id)} must be stopped before it is deleted.",
+                  E.CANISTER_NOT_STOPPED, E.CANISTER_ERROR)
+        del self.net.canisters[c.id]
+        return None
+
+    def m_uninstall_code(self, msg: CallMessage, args: dict):
+        c = self._controlled(msg, args["canister_id"], "uninstall_code")
+        self.uninstall(c)
+        return None
+
+    def uninstall(self, c: Canister) -> None:
+        c.module = c.bundle = c.interface = c.namespace = c.candid = None
+        c.stable = StableStore()
+        c.timers.clear()
+        c.certified_data = b""
+        c.install_count += 1
+        c.open_calls = 0
+
+    def m_raw_rand(self, msg: CallMessage):
+        return self.net._raw_rand_bytes()
+
+    # -- chunked code ----------------------------------------------------------------------------
+    def _chunk_store(self, msg: CallMessage, canister_id, method: str) -> Canister:
+        c = self._target(canister_id)
+        if not (c.is_controller(msg.caller) or msg.caller == c.id):
+            _fail(f"Only controllers of canister {text_id(c.id)} can call ic00 method "
+                  f"{method}", E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+        return c
+
+    def m_upload_chunk(self, msg: CallMessage, args: dict):
+        c = self._chunk_store(msg, args["canister_id"], "upload_chunk")
+        chunk = args["chunk"]
+        if len(chunk) > CHUNK_MAX:
+            _fail(f"Wasm chunk size {len(chunk)} exceeds the maximum chunk size of "
+                  f"{CHUNK_MAX}", E.INVALID_MANAGEMENT_PAYLOAD)
+        h = hashlib.sha256(chunk).digest()
+        if h not in c.chunks and len(c.chunks) >= CHUNK_STORE_MAX:
+            _fail("Wasm chunk store is full", E.INVALID_MANAGEMENT_PAYLOAD)
+        c.chunks[h] = bytes(chunk)
+        return {"hash": h}
+
+    def m_stored_chunks(self, msg: CallMessage, args: dict):
+        c = self._chunk_store(msg, args["canister_id"], "stored_chunks")
+        return [{"hash": h} for h in sorted(c.chunks)]
+
+    def m_clear_chunk_store(self, msg: CallMessage, args: dict):
+        c = self._chunk_store(msg, args["canister_id"], "clear_chunk_store")
+        c.chunks.clear()
+        return None
+
+    def m_install_chunked_code(self, msg: CallMessage, args: dict):
+        target = self._target(args["target_canister"])
+        store_id = args.get("store_canister") or args["target_canister"]
+        store = self._chunk_store(msg, store_id, "install_chunked_code")
+        parts = []
+        for entry in args["chunk_hashes_list"]:
+            h = entry["hash"]
+            if h not in store.chunks:
+                _fail(f"Error from Wasm chunk store: chunk {h.hex()} not found in the store "
+                      f"of canister {text_id(store.id)}", E.INVALID_MANAGEMENT_PAYLOAD)
+            parts.append(store.chunks[h])
+        module = b"".join(parts)
+        if hashlib.sha256(module).digest() != args["wasm_module_hash"]:
+            _fail(f"Error from Wasm chunk store: wasm_module_hash "
+                  f"{args['wasm_module_hash'].hex()} does not match the hash "
+                  f"{hashlib.sha256(module).hexdigest()} of the assembled chunks",
+                  E.INVALID_MANAGEMENT_PAYLOAD)
+        result = self.install(msg.caller, target.id, module, args["arg"], args["mode"])
+        if isinstance(result, Reject):
+            raise ManagementError(result.code, result.message, result.error_code)
+        return None
+
+    def m_install_code(self, msg: CallMessage, args: dict):
+        result = self.install(msg.caller, args["canister_id"].bytes, args["wasm_module"],
+                              args["arg"], args["mode"])
+        if isinstance(result, Reject):
+            raise ManagementError(result.code, result.message, result.error_code)
+        return None
+
+    # -- install ---------------------------------------------------------------------------------
+    def install(self, sender: bytes, canister_id: bytes, module: bytes, arg: bytes, mode):
+        """install/reinstall/upgrade: returns None or a Reject; atomic (all or nothing)."""
+        try:
+            return self._install(sender, canister_id, module, arg, _mode_name(mode))
+        except ManagementError as e:
+            return e.reject
+
+    def _install(self, sender: bytes, canister_id: bytes, module: bytes, arg: bytes,
+                 mode: str):
+        from localnet.kybra_source.analyze import analyze_with_findings
+        from localnet.kybra_source.bundle import BundleError, SourceBundle
+        from localnet.kybra_source.lint import lint_bundle
+        c = self.net.canisters.get(canister_id)
+        if c is None:
+            _fail(f"Canister {text_id(canister_id)} not found", E.CANISTER_NOT_FOUND,
+                  E.DESTINATION_INVALID)
+        cid = text_id(c.id)
+        if not c.is_controller(sender):
+            _fail(f"Only controllers of canister {cid} can call ic00 method install_code",
+                  E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+        if mode == "install" and not c.is_empty:
+            _fail(f"Canister {cid} cannot be installed because the canister is not empty. "
+                  f"Try installing with mode='reinstall' instead.", E.CANISTER_NON_EMPTY,
+                  E.CANISTER_ERROR)
+        if mode == "upgrade" and c.is_empty:
+            _fail(f"Canister {cid} has no Wasm module: upgrade needs an installed canister",
+                  E.CANISTER_WASM_MODULE_NOT_FOUND, E.CANISTER_ERROR)
+        try:
+            bundle_bytes, candid = wasm_module.unpack(bytes(module))
+            bundle = SourceBundle.from_bytes(bundle_bytes)
+        except (wasm_module.ModuleError, BundleError) as e:
+            _fail(f"Error from Canister {cid}: Canister's Wasm module is not valid: {e}",
+                  E.CANISTER_INVALID_WASM, E.CANISTER_ERROR)
+        findings = lint_bundle(bundle)
+        if findings:
+            lines = "\n".join(str(f) for f in findings)
+            _fail(f"Error from Canister {cid}: the Kybra source does not compile with "
+                  f"kybra 0.7.1 (localnet lint):\n{lines}", E.CANISTER_INVALID_WASM,
+                  E.CANISTER_ERROR)
+        interface, _ = analyze_with_findings(bundle)
+        policy = self.net.policy
+        fee = policy.execution_fee(0)
+        if not self.net._can_pay(c, fee):
+            r = self.net._out_of_cycles(c, fee)
+            raise ManagementError(r.code, r.message, r.error_code)
+        c.cycles -= fee
+
+        old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
+               dict(c.timers), c.certified_data, c.next_timer_id)
+        old_maps = {mid: (m.key_type, m.value_type, m.max_key_size, m.max_value_size, m.env,
+                          list(m._sort)) for mid, m in c.stable.maps.items()}
+        time_ns = self.net.time_ns
+
+        def restore():
+            (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable, c.timers,
+             c.certified_data, c.next_timer_id) = old
+            c.stable.rollback()
+            for mid in list(c.stable.maps):
+                if mid not in old_maps:
+                    del c.stable.maps[mid]
+            for mid, (kt, vt, mk, mv, env, srt) in old_maps.items():
+                m = c.stable.maps[mid]
+                m.key_type, m.value_type, m.max_key_size, m.max_value_size, m.env = \
+                    kt, vt, mk, mv, env
+                m._sort = srt
+
+        msg = CallMessage(sender, c.id, "canister_" + ("post_upgrade" if mode == "upgrade"
+                                                         else "init"), bytes(arg), 0,
+                          kind="system")
+        if mode == "upgrade":
+            pre = c.interface.system_method("pre_upgrade")
+            if pre is not None:
+                ex = Execution(c, msg, "pre_upgrade", pre.name, pre)
+                kind, value = self.net._segment(ex, True)
+                if kind == "trap":
+                    restore()
+                    r = self.net._trap_reject(c, value)
+                    raise ManagementError(r.code, f"{r.message} (in pre_upgrade)", r.error_code)
+        if mode != "upgrade":
+            c.stable = StableStore()
+        c.timers = {}
+        c.certified_data = c.certified_data if mode == "upgrade" else b""
+        c.install_count += 1
+        label = cid
+        seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
+        ns = CanisterNamespace(bundle.modules, bundle.entry, label, seed)
+        c.namespace, c.interface, c.bundle, c.module = ns, interface, bundle, bytes(module)
+        c.candid = candid
+        kind_name = "post_upgrade" if mode == "upgrade" else "init"
+        sig = interface.system_method(kind_name)
+        ex = Execution(c, msg, kind_name, sig.name if sig else kind_name, sig)
+        trap = self._run_install(c, ex, sig, interface)
+        if trap is not None:
+            restore()
+            r = self.net._trap_reject(c, trap)
+            raise ManagementError(r.code, r.message, r.error_code)
+        c.stable.commit()
+        # Kybra's init/post_upgrade end with `set_timer(0, seed random with raw_rand)`
+        c.add_timer(time_ns, None, None)
+        return None
+
+    def _run_install(self, c: Canister, ex: Execution, sig, interface) -> Optional[E.Trap]:
+        """Module top level + init/post_upgrade, as one message; returns a Trap or None."""
+        net = self.net
+        ic = KybraIc(net, c, ex)
+        meter = None
+        try:
+            try:
+                c.stable.configure(interface.stable_maps, interface.env)
+            except E.Trap as t:
+                return t
+            with c.namespace.activate(ic):
+                if net.metering:
+                    meter = metering.Meter(metering.LIMITS["install"])
+                    net._meter = meter
+                    with meter:
+                        self._init_body(c, ex, sig)
+                else:
+                    self._init_body(c, ex, sig)
+            if ex.trap is not None:
+                return ex.trap
+        except E.Trap as t:
+            return ex.trap or t
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
+            return ex.trap or E.Trap(f"{type(e).__name__}: {e}")
+        finally:
+            net._meter = None
+            if meter is not None:
+                ex.bytecodes = meter.bytecodes
+                net._record_bytecodes(ex, meter.bytecodes)
+        return None
+
+    def _init_body(self, c: Canister, ex: Execution, sig) -> None:
+        c.namespace.import_entry()
+        if sig is not None:
+            self.net._invoke(ex)
+
+    # -- HTTPS outcalls ------------------------------------------------------------------------
+    def m_http_request(self, msg: CallMessage, args: dict):
+        from localnet.runtime.outcalls import http_request
+        return http_request(self, msg, args)

@@ -1,0 +1,72 @@
+"""Instruction metering: counts the Python bytecodes a message executes.
+
+Kybra runs canister Python in RustPython compiled to Wasm; the IC meters Wasm instructions.
+localnet counts CPython bytecodes of canister code (frames whose code is not localnet's own
+host code) and converts them with ONE factor, `INSTRUCTIONS_PER_BYTECODE`: the estimated
+Wasm instructions RustPython spends per bytecode. The limits are the IC's
+(updates/timers 40B, queries 5B, install/upgrade 300B instructions); exceeding one traps
+with IC0522, as on the IC. Metering uses `sys.settrace` with `f_trace_opcodes`, so it is
+slow and off by default: `Network(metering=True)`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from localnet.runtime.errors import CANISTER_INSTRUCTION_LIMIT_EXCEEDED, Trap
+
+INSTRUCTIONS_PER_BYTECODE = 1_000
+LIMITS = {
+    "update": 40_000_000_000,
+    "query": 5_000_000_000,
+    "install": 300_000_000_000,
+}
+_HOST_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # localnet/
+
+
+def instructions(bytecodes: int) -> int:
+    return bytecodes * INSTRUCTIONS_PER_BYTECODE
+
+
+class Meter:
+    """Counts bytecodes while installed; raises Trap when the message limit is exceeded."""
+
+    def __init__(self, limit_instructions: int, already: int = 0):
+        self.limit_bytecodes = limit_instructions // INSTRUCTIONS_PER_BYTECODE
+        self.bytecodes = already
+        self.exceeded = False
+        self._previous = None
+
+    def _local(self, frame, event, arg):
+        if event == "opcode":
+            self.bytecodes += 1
+            if self.bytecodes > self.limit_bytecodes and not self.exceeded:
+                self.exceeded = True
+                raise Trap("exceeded the instruction limit for single message execution.",
+                           CANISTER_INSTRUCTION_LIMIT_EXCEEDED)
+        return self._local
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename.startswith(_HOST_DIR):
+            return None
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        return self._local
+
+    def __enter__(self):
+        self._previous = sys.gettrace()
+        sys.settrace(self._global)
+        # frames already running (a resumed generator) get traced via their own f_trace
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(self._previous)
+        return False
+
+    def trace_generator(self, gen) -> None:
+        """Resumed generators keep their frame: attach the tracer to it explicitly."""
+        frame = getattr(gen, "gi_frame", None)
+        if frame is not None and not frame.f_code.co_filename.startswith(_HOST_DIR):
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+            frame.f_trace = self._local

@@ -1,0 +1,271 @@
+"""The factory methods merchant canisters call, and the types they exchange.
+
+Merchant canisters import `PaymentFactory` and build it with the factory id from their init
+args. Types shared by both canisters in the seed (`ModalTheme`, `TransactionData`) are
+defined here once: the merchant canister imports them from this module instead of
+redefining them (Kybra needs type names unique across every imported module).
+
+Conventions (DESIGN.md): seed `HashMap<K, V>` is a `Vec` of `{key; value}` records,
+`u64` is nat64, `f64` is float64, results are `variant { Ok; Err : text }` whose text starts
+with a stable snake_case code. Fiat amounts exchanged with the factory are USD cents:
+`validate_cross_merchant_limits`, `record_cross_merchant_payment`, `volume_usd_cents`,
+`PaymentPattern.amount/average_amount` and the `amount` of `get_global_token_recommendations`
+(merchants convert with `get_real_time_rates`). `TransactionData.amount` is in base units
+of `token_symbol`. Global security reaches merchants by pull: `get_global_blocklist_changes`
+(incremental by seq), `check_principal_reputation`, `validate_transaction_against_global_rules`.
+"""
+
+from kybra import (
+    Opt,
+    Principal,
+    Record,
+    Service,
+    Variant,
+    Vec,
+    float64,
+    nat,
+    nat32,
+    nat64,
+    null,
+    service_query,
+    service_update,
+    text,
+)
+
+
+class FactoryUnitResult(Variant, total=False):
+    Ok: null
+    Err: text
+
+
+class FactoryTextResult(Variant, total=False):
+    Ok: text
+    Err: text
+
+
+class FactoryBoolResult(Variant, total=False):
+    Ok: bool
+    Err: text
+
+
+class GlobalRateEntry(Record):
+    key: text
+    value: float64
+
+
+class GlobalNat64Entry(Record):
+    key: text
+    value: nat64
+
+
+class ModalTheme(Record):
+    primary_color: text
+    background_color: text
+    text_color: text
+    font_family: text
+    border_radius: nat32
+    dark_mode: bool
+
+
+class GlobalModalTemplate(Record):
+    template_id: text
+    template_name: text
+    category: text
+    preview_url: text
+    is_public: bool
+    created_by: Principal
+    usage_count: nat64
+    base_theme: ModalTheme
+
+
+class GlobalModalTemplateResult(Variant, total=False):
+    Ok: GlobalModalTemplate
+    Err: text
+
+
+class GlobalTokenVolume(Record):
+    token: text
+    amount: nat
+
+
+class GlobalTemplateConversion(Record):
+    template_id: text
+    views: nat64
+    conversions: nat64
+
+
+class MerchantMetricsReport(Record):
+    # Cumulative totals since the merchant canister was installed: the factory keeps the
+    # last report per merchant and applies the difference, so a resent report is harmless.
+    transaction_count: nat64
+    successful_payments: nat64
+    failed_payments: nat64
+    refunded_payments: nat64
+    sessions_created: nat64
+    sessions_completed: nat64
+    modal_views: nat64
+    hosted_page_views: nat64
+    volume_usd_cents: nat64
+    volume_by_token: Vec[GlobalTokenVolume]
+    template_conversions: Vec[GlobalTemplateConversion]
+    region: Opt[text]
+    industry: Opt[text]
+
+
+class ReputationScore(Record):
+    principal: Principal
+    score: float64
+    level: text
+    blocked: bool
+    block_reason: Opt[text]
+    reports: nat64
+    reasons: Vec[text]
+
+
+class GlobalBlocklistChange(Record):
+    seq: nat64
+    principal: Principal
+    blocked: bool
+    reason: text
+    changed_at: nat64
+
+
+class GlobalBlocklistPage(Record):
+    changes: Vec[GlobalBlocklistChange]
+    next_seq: nat64
+
+
+class RiskScore(Record):
+    address: text
+    score: float64
+    level: text
+    reasons: Vec[text]
+
+
+class TransactionData(Record):
+    transaction_id: text
+    customer: Principal
+    merchant_canister: Principal
+    amount: nat64
+    token_symbol: text
+    from_address: Opt[text]
+    country: Opt[text]
+    timestamp: nat64
+
+
+class SecurityResult(Record):
+    allowed: bool
+    risk_score: float64
+    required_action: text
+    reasons: Vec[text]
+
+
+class PaymentPattern(Record):
+    customer: Principal
+    amount: nat64
+    token_symbol: text
+    payments_last_hour: nat32
+    payments_last_day: nat32
+    average_amount: nat64
+    country: Opt[text]
+    is_new_customer: bool
+
+
+class FraudScore(Record):
+    score: float64
+    risk_level: text
+    matched_patterns: Vec[text]
+    recommendation: text
+
+
+class GlobalTokenRecommendation(Record):
+    token_symbol: text
+    score: float64
+    rate_usd: float64
+    estimated_fee: nat64
+    volatility: float64
+    reason: text
+
+
+class PaymentFactory(Service):
+    @service_query
+    def get_global_modal_template(self, template_id: text) -> GlobalModalTemplateResult:
+        ...
+
+    @service_update
+    def update_template_usage(self, template_id: text) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def track_component_usage(
+        self, component_id: text, canister_id: Principal
+    ) -> FactoryUnitResult:
+        ...
+
+    @service_query
+    def get_component_cdn_url(self, component_id: text, version: text) -> FactoryTextResult:
+        ...
+
+    @service_query
+    def get_real_time_rates(self) -> Vec[GlobalRateEntry]:
+        ...
+
+    @service_query
+    def get_global_fee_estimates(self) -> Vec[GlobalNat64Entry]:
+        ...
+
+    @service_query
+    def get_global_token_recommendations(
+        self, amount: nat64, region: Opt[text]
+    ) -> Vec[GlobalTokenRecommendation]:
+        ...
+
+    @service_update
+    def report_merchant_metrics(self, report: MerchantMetricsReport) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def register_merchant_for_one_click(self, canister_id: Principal) -> FactoryUnitResult:
+        ...
+
+    @service_query
+    def validate_cross_merchant_limits(
+        self, principal: Principal, amount: nat64
+    ) -> FactoryBoolResult:
+        ...
+
+    @service_update
+    def record_cross_merchant_payment(
+        self, principal: Principal, amount: nat64
+    ) -> FactoryUnitResult:
+        ...
+
+    @service_query
+    def check_principal_reputation(self, principal: Principal) -> ReputationScore:
+        ...
+
+    @service_update
+    def report_suspicious_principal(
+        self, principal: Principal, reason: text
+    ) -> FactoryUnitResult:
+        ...
+
+    @service_query
+    def get_global_blocklist_changes(
+        self, since_seq: nat64, limit: nat32
+    ) -> GlobalBlocklistPage:
+        ...
+
+    @service_query
+    def get_address_risk_score(self, address: text) -> RiskScore:
+        ...
+
+    @service_query
+    def validate_transaction_against_global_rules(
+        self, transaction: TransactionData
+    ) -> SecurityResult:
+        ...
+
+    @service_query
+    def analyze_payment_pattern(self, payment_data: PaymentPattern) -> FraudScore:
+        ...

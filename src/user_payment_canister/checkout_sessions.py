@@ -1,0 +1,343 @@
+"""Checkout sessions (seed feature 2) with Stripe semantics: `open -> complete | expired`.
+
+A session is created by the merchant's server (owner or authorized principal), gets an
+unguessable id `cs_<routing_key>_<hex>` and its own ICRC-1 subaccount (sha256 of the id) for
+plain transfers. Expiry: every session is filed in a per-minute expiry slot; a timer and
+`expire_old_sessions` walk the slots that have passed, a bounded batch at a time, and any
+call that meets an open session past its `expires_at` expires it on the spot.
+"""
+
+from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
+from kybra.canisters.management import management_canister
+
+from src.common.ids import check_id, make_session_id, subaccount_for
+from src.common.icrc_account import account_to_text
+from src.common.merchant_api import CheckoutSessionResult, MetadataPair
+from src.common.pagination import page_desc
+from src.common.validation import check_email, check_metadata, check_opt_text, check_slug, check_text, check_url, first_error, HOST_RE
+from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
+from src.user_payment_canister.merchant_store import (
+    bump,
+    clear_counter,
+    copy_record,
+    counter,
+    set_counter,
+    expiry_slots_map,
+    idempotency_map,
+    merchant_state,
+    modal_counters_map,
+    modals_map,
+    session_index_map,
+    session_locks_map,
+    sessions_map,
+)
+from src.user_payment_canister.merchant_types import (
+    CheckoutSessionAnalyticsResult,
+    CheckoutSessionPageResult,
+    CreateCheckoutSessionArgs,
+    MerchantCountResult,
+)
+from src.user_payment_canister.token_registry import token_for_payment
+
+NS = 1_000_000_000
+MINUTE_NS = 60 * NS
+MIN_EXPIRY_SECONDS = 30 * 60
+MAX_EXPIRY_SECONDS = 24 * 60 * 60
+EXPIRE_BATCH = 500
+EXPIRE_MINUTE_PROBES = 3000
+PENDING = "pending"
+
+
+def status_of(session: dict) -> str:
+    for name in session["status"]:
+        return name
+    return "open"
+
+
+def is_past_expiry(session: dict, now: int) -> bool:
+    return status_of(session) == "open" and session["expires_at"] <= now
+
+
+def slot_key(minute: int, n: int) -> str:
+    return str(minute).zfill(14) + ":" + str(n)
+
+
+def file_for_expiry(session_id: str, expires_at: int) -> None:
+    minute = expires_at // MINUTE_NS
+    n = bump("expiry_slot:" + str(minute))
+    expiry_slots_map.insert(slot_key(minute, n), session_id)
+
+
+def mark_expired(session_id: str, session: dict) -> dict:
+    """Move an open session to expired (counters updated) and return the new record."""
+    updated = copy_record(session)
+    updated["status"] = {"expired": None}
+    sessions_map.insert(session_id, updated)
+    bump("sessions_open", -1)
+    bump("sessions_expired")
+    return updated
+
+
+def load_session(session_id: str) -> "tuple":
+    """(session, None) with lazy expiry applied (unless a payment holds its lock),
+    or (None, error) for malformed or unknown ids."""
+    err = check_id("session_id", session_id, "cs")
+    if err is not None:
+        return (None, err)
+    session = sessions_map.get(session_id)
+    if session is None:
+        return (None, "not_found: session " + session_id + " does not exist")
+    if is_past_expiry(session, ic.time()) and not session_locks_map.contains_key(session_id):
+        session = mark_expired(session_id, session)
+    return (session, None)
+
+
+def expire_due(now: int, budget: int) -> int:
+    """Expire open sessions from the expiry slots of every minute that has fully passed,
+    resuming where the last run stopped; at most `budget` sessions per run."""
+    cursor = counter("expiry_cursor")
+    position = counter("expiry_position")
+    last_full_minute = now // MINUTE_NS - 1
+    expired = 0
+    probes = 0
+    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES:
+        total = counter("expiry_slot:" + str(cursor))
+        while position < total and expired < budget:
+            position += 1
+            key = slot_key(cursor, position)
+            session_id = expiry_slots_map.remove(key)
+            if session_id is None:
+                continue
+            session = sessions_map.get(session_id)
+            if session is not None and is_past_expiry(session, now) and not session_locks_map.contains_key(session_id):
+                mark_expired(session_id, session)
+                expired += 1
+        if position >= total:
+            clear_counter("expiry_slot:" + str(cursor))
+            cursor += 1
+            position = 0
+        probes += 1
+    set_counter("expiry_cursor", cursor)
+    set_counter("expiry_position", position)
+    return expired
+
+
+def expiry_timer() -> None:
+    """Timer callback: the periodic expiry sweep."""
+    expire_due(ic.time(), EXPIRE_BATCH)
+
+
+def validate_create(args: dict) -> "tuple":
+    """(token, modal, success_url, cancel_url, None) or (..., error) for a create request."""
+    token, err = token_for_payment(args["currency_token"])
+    if err is not None:
+        return (None, None, None, None, err)
+    if args["amount"] <= 2 * token["fee"]:
+        return (None, None, None, None, "invalid_argument: amount must exceed twice the ledger fee (" + str(2 * token["fee"]) + ")")
+    modal = None
+    modal_id = args["modal_config_id"]
+    if modal_id is not None and modal_id != "":
+        err = check_id("modal_config_id", modal_id, "modal")
+        if err is not None:
+            return (None, None, None, None, err)
+        modal = modals_map.get(modal_id)
+        if modal is None:
+            return (None, None, None, None, "not_found: modal " + modal_id + " does not exist")
+        if not modal["is_active"]:
+            return (None, None, None, None, "conflict: modal " + modal_id + " is not active")
+        accepted = modal["payment_options"]["accepted_tokens"]
+        if len(accepted) > 0 and args["currency_token"] not in accepted:
+            return (None, None, None, None, "unsupported_token: modal " + modal_id + " does not accept " + args["currency_token"])
+    success_url = args["success_url"]
+    cancel_url = args["cancel_url"]
+    if success_url is None and modal is not None:
+        success_url = modal["redirect_urls"]["success_url"]
+    if cancel_url is None and modal is not None:
+        cancel_url = modal["redirect_urls"]["cancel_url"]
+    if success_url is None or cancel_url is None:
+        return (None, None, None, None, "invalid_argument: success_url and cancel_url are required (directly or from the modal's redirect_urls)")
+    expires_in = args["expires_in_seconds"]
+    errors = [
+        check_metadata(args["metadata"]),
+        check_url("success_url", success_url),
+        check_url("cancel_url", cancel_url),
+        None if args["customer_email"] is None else check_email("customer_email", args["customer_email"]),
+        check_opt_text("client_reference_id", args["client_reference_id"], 200),
+        None if args["idempotency_key"] is None else check_slug("idempotency_key", args["idempotency_key"]),
+        None if expires_in is None or MIN_EXPIRY_SECONDS <= expires_in <= MAX_EXPIRY_SECONDS else
+        "invalid_argument: expires_in_seconds must be between 1800 (30 min) and 86400 (24 h)",
+        check_custom_domain(args["custom_domain"]),
+    ]
+    err = first_error(errors)
+    if err is not None:
+        return (None, None, None, None, err)
+    return (token, modal, success_url, cancel_url, None)
+
+
+def check_custom_domain(domain: "str | None") -> "str | None":
+    if domain is None:
+        return None
+    err = check_text("custom_domain", domain, 253, 3)
+    if err is not None:
+        return err
+    if HOST_RE.match(domain) is None or "." not in domain:
+        return "invalid_argument: custom_domain must be a host name like pay.example.com"
+    return None
+
+
+def create_session(args: dict):
+    """The shared body of both create methods (a generator: it awaits raw_rand)."""
+    err = require_staff("create checkout sessions")
+    if err is not None:
+        return {"Err": err}
+    token, modal, success_url, cancel_url, err = validate_create(args)
+    if err is not None:
+        return {"Err": err}
+    idem = None
+    if args["idempotency_key"] is not None:
+        idem = caller_text() + "|" + args["idempotency_key"]
+        existing = idempotency_map.get(idem)
+        if existing == PENDING:
+            return {"Err": "conflict: a request with this idempotency_key is in progress"}
+        if existing is not None:
+            return {"Ok": sessions_map.get(existing)}
+        idempotency_map.insert(idem, PENDING)
+    rand = yield management_canister.raw_rand()
+    if getattr(rand, "Err", None) is not None:
+        if idem is not None:
+            idempotency_map.remove(idem)
+        return {"Err": "unavailable: randomness unavailable, retry: " + str(rand.Err)}
+    seq = bump("session_seq")
+    session_id = make_session_id(merchant_state()["routing_key"], rand.Ok, str(seq))
+    subaccount = subaccount_for(session_id)
+    now = ic.time()
+    expires_in = args["expires_in_seconds"]
+    if expires_in is None:
+        expires_in = MAX_EXPIRY_SECONDS
+    me = ic.id()
+    session = {
+        "session_id": session_id,
+        "modal_config_id": "" if modal is None else modal["modal_id"],
+        "amount": args["amount"],
+        "currency_token": token["symbol"],
+        "customer_email": args["customer_email"],
+        "metadata": args["metadata"],
+        "status": {"open": None},
+        "payment_intent_id": None,
+        "expires_at": now + expires_in * NS,
+        "created_at": now,
+        "custom_domain": args["custom_domain"],
+        "client_reference_id": args["client_reference_id"],
+        "success_url": success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
+        "cancel_url": cancel_url.replace("{CHECKOUT_SESSION_ID}", session_id),
+        "ledger_canister_id": token["ledger_canister_id"],
+        "payment_account": account_to_text(me.to_str(), me.bytes, subaccount),
+        "payment_subaccount": subaccount,
+        "amount_received": 0,
+        "amount_overpaid": 0,
+        "payer": None,
+        "ledger_block": None,
+        "payment_method": None,
+        "completed_at": None,
+    }
+    sessions_map.insert(session_id, session)
+    session_index_map.insert(seq, session_id)
+    file_for_expiry(session_id, session["expires_at"])
+    if idem is not None:
+        idempotency_map.insert(idem, session_id)
+    bump("sessions_total")
+    bump("sessions_open")
+    if modal is not None:
+        counters = modal_counters_map.get(modal["modal_id"])
+        if counters is not None:
+            updated = copy_record(counters)
+            updated["sessions"] = counters["sessions"] + 1
+            modal_counters_map.insert(modal["modal_id"], updated)
+    return {"Ok": session}
+
+
+@update
+def create_checkout_session(
+    modal_config_id: text, amount: nat64, currency_token: text, metadata: Vec[MetadataPair]
+) -> Async[CheckoutSessionResult]:
+    args = {
+        "modal_config_id": modal_config_id,
+        "amount": amount,
+        "currency_token": currency_token,
+        "metadata": metadata,
+        "customer_email": None,
+        "client_reference_id": None,
+        "success_url": None,
+        "cancel_url": None,
+        "expires_in_seconds": None,
+        "idempotency_key": None,
+        "custom_domain": None,
+    }
+    result = yield create_session(args)
+    return result
+
+
+@update
+def create_checkout_session_with_options(args: CreateCheckoutSessionArgs) -> Async[CheckoutSessionResult]:
+    result = yield create_session(args)
+    return result
+
+
+@query
+def get_checkout_session(session_id: text) -> CheckoutSessionResult:
+    err = check_id("session_id", session_id, "cs")
+    if err is not None:
+        return {"Err": err}
+    session = sessions_map.get(session_id)
+    if session is None:
+        return {"Err": "not_found: session " + session_id + " does not exist"}
+    if is_past_expiry(session, ic.time()) and not session_locks_map.contains_key(session_id):
+        shown = copy_record(session)
+        shown["status"] = {"expired": None}
+        return {"Ok": shown}
+    return {"Ok": session}
+
+
+def session_at(seq: int) -> "dict | None":
+    session_id = session_index_map.get(seq)
+    return None if session_id is None else sessions_map.get(session_id)
+
+
+@query
+def list_checkout_sessions(cursor: Opt[text], limit: Opt[nat32]) -> CheckoutSessionPageResult:
+    err = require_staff("list checkout sessions")
+    if err is not None:
+        return {"Err": err}
+    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": {"sessions": items, "next_cursor": next_cursor}}
+
+
+@update
+def expire_old_sessions() -> MerchantCountResult:
+    who = caller_text()
+    if require_staff("expire sessions") is not None and not is_factory(who):
+        return {"Err": "unauthorized: only an owner, an authorized server principal or the factory may expire sessions"}
+    return {"Ok": expire_due(ic.time(), EXPIRE_BATCH)}
+
+
+@query
+def get_checkout_session_analytics() -> CheckoutSessionAnalyticsResult:
+    err = require_staff("read session analytics")
+    if err is not None:
+        return {"Err": err}
+    completed = counter("sessions_completed")
+    expired = counter("sessions_expired")
+    finished = completed + expired
+    average = 0 if completed == 0 else counter("completion_seconds_total") // completed
+    return {
+        "Ok": {
+            "total_sessions": counter("sessions_total"),
+            "completed_sessions": completed,
+            "abandonment_rate": 0.0 if finished == 0 else expired / finished,
+            "average_completion_time": average,
+            "open_sessions": counter("sessions_open"),
+            "expired_sessions": expired,
+        }
+    }

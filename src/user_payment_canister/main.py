@@ -1,0 +1,183 @@
+"""The merchant canister (one per merchant, deployed by the factory): checkout sessions with
+ledger-verified payments, refunds and payouts, modals, elements and token preferences.
+This entry module holds install/upgrade and the factory-facing metrics; every other method
+lives in a module with one job and is re-exported here, as Kybra requires."""
+
+from kybra import ic, init, post_upgrade, query, void
+
+from src.common.ids import check_routing_key
+from src.common.merchant_api import MerchantInitArgs, MerchantMetricsResult
+from src.common.validation import check_email, check_symbol, check_text, check_url
+from src.user_payment_canister.access_control import (
+    ANONYMOUS,
+    MAX_OWNERS,
+    add_owner,
+    authorize_server_principal,
+    caller_text,
+    get_access_overview,
+    is_factory,
+    is_staff,
+    remove_owner,
+    revoke_server_principal,
+)
+from src.user_payment_canister.checkout_sessions import (
+    MINUTE_NS,
+    create_checkout_session,
+    create_checkout_session_with_options,
+    expire_old_sessions,
+    expiry_timer,
+    get_checkout_session,
+    get_checkout_session_analytics,
+    list_checkout_sessions,
+)
+from src.user_payment_canister.elements import (
+    configure_payment_element,
+    generate_element_embed_code,
+    get_element_configuration,
+    get_element_metrics,
+    list_merchant_elements,
+    track_element_usage,
+)
+from src.user_payment_canister.merchant_store import (
+    counter,
+    elements_map,
+    merchant_state,
+    modals_map,
+    owners_map,
+    set_counter,
+    state_map,
+    tokens_map,
+)
+from src.user_payment_canister.modals import (
+    create_modal_config,
+    delete_modal_config,
+    generate_modal_embed_code,
+    get_modal_analytics,
+    get_modal_config,
+    list_my_modals,
+    track_modal_view,
+    update_modal_config,
+)
+from src.user_payment_canister.payments_store import get_payment, list_payments
+from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
+from src.user_payment_canister.refunds import list_refunds, refund_payment
+from src.user_payment_canister.session_payments import (
+    complete_checkout_session,
+    pay_checkout_session,
+    refund_session_funds,
+)
+from src.user_payment_canister.token_prefs import (
+    estimate_transaction_cost_for_merchant,
+    get_customer_token_history,
+    get_merchant_token_preferences,
+    get_personalized_token_recommendations,
+    track_customer_token_usage,
+    update_merchant_token_preferences,
+)
+from src.user_payment_canister.token_registry import (
+    MAX_TOKENS,
+    add_token,
+    get_accepted_tokens,
+    refresh_token,
+    register_unverified,
+    set_token_enabled,
+    verify_pending_tokens,
+)
+
+EXPIRY_INTERVAL_SECONDS = 60
+
+
+def init_args_error(args: dict) -> "str | None":
+    """Install arguments are checked like any input; init can only trap, so it traps
+    with this text."""
+    owners = args["owners"]
+    if len(owners) == 0 or len(owners) > MAX_OWNERS:
+        return "invalid_argument: owners must list 1 to " + str(MAX_OWNERS) + " principals"
+    for owner in owners:
+        if owner.to_str() == ANONYMOUS:
+            return "invalid_argument: the anonymous principal cannot be an owner"
+    config = args["config"]
+    err = check_routing_key(args["routing_key"]) or check_text("config.name", config["name"], 100, 1)
+    if err is None and config["website"] is not None:
+        err = check_url("config.website", config["website"])
+    if err is None and config["support_email"] is not None:
+        err = check_email("config.support_email", config["support_email"])
+    if err is not None:
+        return err
+    if len(config["tokens"]) > MAX_TOKENS:
+        return "invalid_argument: config.tokens has more than " + str(MAX_TOKENS) + " tokens"
+    seen = set()
+    for token in config["tokens"]:
+        err = check_symbol("config.tokens symbol", token["symbol"])
+        if err is not None:
+            return err
+        if token["symbol"] in seen:
+            return "invalid_argument: config.tokens lists " + token["symbol"] + " twice"
+        seen.add(token["symbol"])
+    return None
+
+
+def arm_timers() -> None:
+    ic.set_timer(0, verify_pending_tokens)
+    ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
+
+
+@init
+def init(args: MerchantInitArgs) -> void:
+    err = init_args_error(args)
+    if err is not None:
+        ic.trap(err)
+    config = args["config"]
+    state_map.insert(0, {
+        "routing_key": args["routing_key"],
+        "factory": args["factory"],
+        "name": config["name"],
+        "website": config["website"],
+        "support_email": config["support_email"],
+        "installed_at": ic.time(),
+    })
+    for owner in args["owners"]:
+        owners_map.insert(owner.to_str(), owner)
+    for token in config["tokens"]:
+        register_unverified(token["symbol"], token["ledger"])
+    set_counter("expiry_cursor", ic.time() // MINUTE_NS)
+    arm_timers()
+
+
+@post_upgrade
+def post_upgrade() -> void:
+    arm_timers()
+
+
+def token_volumes() -> list:
+    rows = []
+    for token in tokens_map.values():
+        symbol = token["symbol"]
+        rows.append({"symbol": symbol, "volume": counter("volume:" + symbol), "payments": counter("payments:" + symbol)})
+    return rows
+
+
+@query
+def get_merchant_metrics() -> MerchantMetricsResult:
+    """For the factory and the merchant's staff."""
+    who = caller_text()
+    if not is_staff(who) and not is_factory(who):
+        return {"Err": "unauthorized: merchant metrics are for the merchant and its factory"}
+    state = merchant_state()
+    return {"Ok": {
+        "routing_key": state["routing_key"],
+        "name": state["name"],
+        "owners": owners_map.len(),
+        "tokens": tokens_map.len(),
+        "total_sessions": counter("sessions_total"),
+        "open_sessions": counter("sessions_open"),
+        "completed_sessions": counter("sessions_completed"),
+        "expired_sessions": counter("sessions_expired"),
+        "payments": counter("payments_count"),
+        "refunds": counter("refunds_count"),
+        "volume": token_volumes(),
+        "modals": modals_map.len(),
+        "elements": elements_map.len(),
+        "cycles": ic.canister_balance(),
+        "time": ic.time(),
+    }}

@@ -1,0 +1,87 @@
+"""All state of the merchant canister, in stable maps (the only state that survives an
+upgrade). Memory ids 0-39 belong to part 1 (sessions, payments, modals, elements, tokens);
+40+ are free for later parts. Lists are read through `seq -> id` index maps and counters,
+never by walking a map (see src/common/pagination.py)."""
+
+from kybra import Principal, StableBTreeMap, nat, nat8, nat64, text
+
+from src.common.merchant_api import HostedCheckoutSession
+from src.user_payment_canister.merchant_types import (
+    AuthorizedPrincipal,
+    CustomerTokenHistory,
+    ElementConfiguration,
+    ElementUsageMetrics,
+    MerchantState,
+    MerchantTokenPreferences,
+    ModalConfig,
+    ModalCounters,
+    PaymentRecord,
+    PayoutRecord,
+    RateWindow,
+    RefundRecord,
+    SessionLock,
+    TokenBook,
+    TokenConfig,
+)
+
+state_map = StableBTreeMap[nat8, MerchantState](memory_id=0, max_key_size=16, max_value_size=2_000)
+owners_map = StableBTreeMap[text, Principal](memory_id=1, max_key_size=100, max_value_size=100)
+servers_map = StableBTreeMap[text, AuthorizedPrincipal](memory_id=2, max_key_size=100, max_value_size=500)
+tokens_map = StableBTreeMap[text, TokenConfig](memory_id=3, max_key_size=50, max_value_size=500)
+counters_map = StableBTreeMap[text, nat](memory_id=4, max_key_size=150, max_value_size=60)
+sessions_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=5, max_key_size=100, max_value_size=40_000)
+session_locks_map = StableBTreeMap[text, SessionLock](memory_id=6, max_key_size=100, max_value_size=300)
+session_index_map = StableBTreeMap[nat64, text](memory_id=7, max_key_size=20, max_value_size=100)
+idempotency_map = StableBTreeMap[text, text](memory_id=8, max_key_size=300, max_value_size=100)
+expiry_slots_map = StableBTreeMap[text, text](memory_id=9, max_key_size=60, max_value_size=100)
+payments_map = StableBTreeMap[text, PaymentRecord](memory_id=10, max_key_size=100, max_value_size=2_000)
+payment_index_map = StableBTreeMap[nat64, text](memory_id=11, max_key_size=20, max_value_size=100)
+used_blocks_map = StableBTreeMap[text, text](memory_id=12, max_key_size=150, max_value_size=100)
+refunds_map = StableBTreeMap[text, RefundRecord](memory_id=13, max_key_size=100, max_value_size=2_000)
+refund_index_map = StableBTreeMap[nat64, text](memory_id=14, max_key_size=20, max_value_size=100)
+payouts_map = StableBTreeMap[text, PayoutRecord](memory_id=15, max_key_size=100, max_value_size=2_000)
+payout_index_map = StableBTreeMap[nat64, text](memory_id=16, max_key_size=20, max_value_size=100)
+books_map = StableBTreeMap[text, TokenBook](memory_id=17, max_key_size=50, max_value_size=500)
+modals_map = StableBTreeMap[text, ModalConfig](memory_id=18, max_key_size=100, max_value_size=10_000)
+modal_counters_map = StableBTreeMap[text, ModalCounters](memory_id=19, max_key_size=100, max_value_size=200)
+elements_map = StableBTreeMap[text, ElementConfiguration](memory_id=20, max_key_size=100, max_value_size=40_000)
+element_metrics_map = StableBTreeMap[text, ElementUsageMetrics](memory_id=21, max_key_size=100, max_value_size=300)
+rate_windows_map = StableBTreeMap[text, RateWindow](memory_id=22, max_key_size=300, max_value_size=100)
+token_prefs_map = StableBTreeMap[nat8, MerchantTokenPreferences](memory_id=23, max_key_size=16, max_value_size=10_000)
+customer_history_map = StableBTreeMap[text, CustomerTokenHistory](memory_id=24, max_key_size=100, max_value_size=6_000)
+
+
+def counter(name: str) -> int:
+    """The current value of a named counter (0 if never bumped)."""
+    value = counters_map.get(name)
+    return 0 if value is None else value
+
+
+def bump(name: str, delta: int = 1) -> int:
+    """Add delta to a named counter and return the new value (never below 0)."""
+    value = counter(name) + delta
+    if value < 0:
+        value = 0
+    counters_map.insert(name, value)
+    return value
+
+
+def set_counter(name: str, value: int) -> None:
+    counters_map.insert(name, value)
+
+
+def clear_counter(name: str) -> None:
+    counters_map.remove(name)
+
+
+def merchant_state() -> MerchantState:
+    """The install-time settings (routing key, factory, profile)."""
+    return state_map.get(0)
+
+
+def copy_record(record: dict) -> dict:
+    """A shallow copy of a record value (no `{**d}`: RustPython bug #4932)."""
+    result = {}
+    for key in record:
+        result[key] = record[key]
+    return result

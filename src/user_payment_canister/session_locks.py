@@ -1,0 +1,37 @@
+"""Per-session locks around ledger calls. A lock is written before the `yield` (a commit
+point), so a concurrent message sees it and backs off; it is removed when the call resolves.
+If a callback trapped, the lock outlives its message: after LOCK_STALE_SECONDS another call
+may take it over and reuses the lock's `created_at_time`, so the ledger's deduplication
+(same memo + created_at_time) turns a retried transfer into `Duplicate` instead of a
+second payment."""
+
+from kybra import ic
+
+from src.user_payment_canister.merchant_store import session_locks_map
+
+NS = 1_000_000_000
+LOCK_STALE_SECONDS = 300
+
+
+def acquire(session_id: str, operation: str) -> "tuple":
+    """(created_at_time to use for the ledger call, None) or (0, conflict error)."""
+    now = ic.time()
+    caller = ic.caller()
+    existing = session_locks_map.get(session_id)
+    if existing is not None:
+        if now - existing["started_at"] < LOCK_STALE_SECONDS * NS:
+            return (0, "conflict: a " + existing["operation"] + " operation on session " + session_id + " is in progress")
+        if existing["operation"] == operation and existing["caller"].to_str() == caller.to_str():
+            created_at = existing["created_at_time"]
+            session_locks_map.insert(session_id, {"operation": operation, "caller": caller, "started_at": now, "created_at_time": created_at})
+            return (created_at, None)
+    session_locks_map.insert(session_id, {"operation": operation, "caller": caller, "started_at": now, "created_at_time": now})
+    return (now, None)
+
+
+def release(session_id: str) -> None:
+    session_locks_map.remove(session_id)
+
+
+def is_locked(session_id: str) -> bool:
+    return session_locks_map.contains_key(session_id)

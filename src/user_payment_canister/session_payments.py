@@ -1,0 +1,217 @@
+"""Paying a checkout session, always verified on the ledger by this canister.
+
+- ICRC-2 (`pay_checkout_session`): the customer approved this canister; it pulls exactly the
+  session amount with `icrc2_transfer_from` into its main account (the ledger fee is the
+  payer's).
+- ICRC-1 (`complete_checkout_session`): the customer transferred to the session's own
+  subaccount. The balance of that subaccount decides (underpaid: stays open; more: recorded
+  as overpaid); ICRC-3 blocks identify the payer (the transaction id is only a hint to find
+  the block faster); the whole balance is swept to the main account (the sweep fee is the
+  merchant's). One ledger block is credited to at most one session.
+- Funds that reach a session that is no longer open (a late payment after expiry, a second
+  payment after completion) go back to their sender with `refund_session_funds`.
+"""
+
+from kybra import Async, Principal, ic, text, update
+
+from src.common.ids import memo_for, random_hex
+from src.common.merchant_api import CheckoutSessionResult
+from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in
+from src.user_payment_canister.checkout_sessions import load_session, status_of
+from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to, transfer, transfer_from
+from src.user_payment_canister.merchant_store import (
+    bump,
+    copy_record,
+    refund_index_map,
+    refunds_map,
+    sessions_map,
+    tokens_map,
+    used_blocks_map,
+)
+from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
+from src.user_payment_canister.payments_store import record_session_payment
+from src.user_payment_canister.session_locks import acquire, release
+
+
+def main_account() -> dict:
+    return {"owner": ic.id(), "subaccount": None}
+
+
+def block_key(ledger: Principal, index: int) -> str:
+    return ledger.to_str() + ":" + str(index)
+
+
+def parse_hint(transaction_id: str) -> "tuple":
+    """(block index or None, None) or (None, error): the hint is a ledger block index."""
+    if transaction_id == "":
+        return (None, None)
+    if len(transaction_id) > 20 or not transaction_id.isdigit():
+        return (None, "invalid_argument: transaction_id must be a ledger block index (digits) or empty")
+    return (int(transaction_id), None)
+
+
+def open_session(session_id: str) -> "tuple":
+    """(session, None) if it can still be paid, else (None, error)."""
+    session, err = load_session(session_id)
+    if err is not None:
+        return (None, err)
+    status = status_of(session)
+    if status == "complete":
+        return (None, "conflict: session " + session_id + " is already complete")
+    if status == "expired":
+        return (None, "expired: session " + session_id + " has expired; funds sent to it can be returned with refund_session_funds")
+    return (session, None)
+
+
+def token_fee(symbol: str) -> int:
+    token = tokens_map.get(symbol)
+    return 0 if token is None else token["fee"]
+
+
+def save_received(session_id: str, amount: int) -> None:
+    """Show an underpayment on the session (it stays open)."""
+    session = sessions_map.get(session_id)
+    updated = copy_record(session)
+    updated["amount_received"] = amount
+    sessions_map.insert(session_id, updated)
+
+
+@update
+def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
+    err = require_signed_in("pay a checkout session")
+    if err is not None:
+        return {"Err": err}
+    session, err = open_session(session_id)
+    if err is not None:
+        return {"Err": err}
+    created_at, err = acquire(session_id, "icrc2_payment")
+    if err is not None:
+        return {"Err": err}
+    payer = {"owner": ic.caller(), "subaccount": None}
+    block, err = yield transfer_from(
+        session["ledger_canister_id"], payer, main_account(), session["amount"], memo_for(session_id), created_at
+    )
+    release(session_id)
+    if err is not None:
+        return {"Err": err}
+    session = sessions_map.get(session_id)
+    updated = record_session_payment(session_id, session, "icrc2", session["amount"], 0, payer, block, None)
+    used_blocks_map.insert(block_key(session["ledger_canister_id"], block), session_id)
+    return {"Ok": updated}
+
+
+@update
+def complete_checkout_session(session_id: text, transaction_id: text) -> Async[MerchantUnitResult]:
+    session, err = open_session(session_id)
+    if err is not None:
+        return {"Err": err}
+    hint, err = parse_hint(transaction_id)
+    if err is not None:
+        return {"Err": err}
+    created_at, err = acquire(session_id, "icrc1_completion")
+    if err is not None:
+        return {"Err": err}
+    ledger = session["ledger_canister_id"]
+    subaccount = session["payment_subaccount"]
+    balance, err = yield balance_of(ledger, ic.id(), subaccount)
+    if err is not None:
+        release(session_id)
+        return {"Err": err}
+    if balance < session["amount"]:
+        release(session_id)
+        save_received(session_id, balance)
+        return {"Err": "insufficient_payment: session " + session_id + " has received " + str(balance) + " of " + str(session["amount"])}
+    transfers, find_err = yield find_transfers_to(ledger, subaccount, hint)
+    payer = None
+    paying_block = None
+    for index, info in transfers:
+        owner = used_blocks_map.get(block_key(ledger, index))
+        if owner is None or owner == session_id:
+            if payer is None:
+                payer = info["from"]
+                paying_block = index
+            used_blocks_map.insert(block_key(ledger, index), session_id)
+    if find_err is not None:
+        ic.print("payer lookup for " + session_id + " failed: " + find_err)
+    fee = token_fee(session["currency_token"])
+    sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - fee, fee, memo_for(session_id), created_at)
+    if err is not None:
+        release(session_id)
+        return {"Err": err}
+    session = sessions_map.get(session_id)
+    record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
+    release(session_id)
+    return {"Ok": None}
+
+
+@update
+def refund_session_funds(session_id: text, transaction_id: text) -> Async[RefundRecordResult]:
+    """Return funds that reached a session's subaccount after it stopped being open.
+    The money goes only to the sender recorded in the ledger block; the caller must be that
+    sender or staff."""
+    session, err = load_session(session_id)
+    if err is not None:
+        return {"Err": err}
+    if status_of(session) == "open":
+        return {"Err": "conflict: session " + session_id + " is open; complete it with complete_checkout_session"}
+    hint, err = parse_hint(transaction_id)
+    if err is not None:
+        return {"Err": err}
+    if hint is None:
+        return {"Err": "invalid_argument: transaction_id (the block index of the transfer to return) is required"}
+    created_at, err = acquire(session_id, "session_refund")
+    if err is not None:
+        return {"Err": err}
+    ledger = session["ledger_canister_id"]
+    subaccount = session["payment_subaccount"]
+    transfers, err = yield find_transfers_to(ledger, subaccount, hint)
+    if err is not None:
+        release(session_id)
+        return {"Err": err}
+    found = None
+    for index, info in transfers:
+        if index == hint:
+            found = info
+    if found is None:
+        release(session_id)
+        return {"Err": "not_found: block " + transaction_id + " is not a transfer to session " + session_id}
+    key = block_key(ledger, hint)
+    if used_blocks_map.contains_key(key):
+        release(session_id)
+        return {"Err": "conflict: block " + transaction_id + " was already credited or returned"}
+    sender = found["from"]
+    if not is_staff(caller_text()) and sender["owner"].to_str() != caller_text():
+        release(session_id)
+        return {"Err": "unauthorized: only the sender of block " + transaction_id + " or the merchant may request its return"}
+    balance, err = yield balance_of(ledger, ic.id(), subaccount)
+    if err is not None:
+        release(session_id)
+        return {"Err": err}
+    fee = token_fee(session["currency_token"])
+    amount = min(balance, found["amount"]) - fee
+    if amount <= 0:
+        release(session_id)
+        return {"Err": "nothing_to_refund: session " + session_id + " holds " + str(balance) + ", not more than the fee " + str(fee)}
+    block, err = yield transfer(ledger, subaccount, sender, amount, fee, memo_for("return:" + key), created_at)
+    if err is not None:
+        release(session_id)
+        return {"Err": err}
+    used_blocks_map.insert(key, "returned:" + session_id)
+    refund = {
+        "refund_id": "re_" + random_hex(key.encode(), "return"),
+        "payment_id": None,
+        "session_id": session_id,
+        "token_symbol": session["currency_token"],
+        "amount": amount,
+        "fee": fee,
+        "to": sender,
+        "ledger_block": block,
+        "reason": "funds received after the session stopped being open",
+        "created_by": ic.caller(),
+        "created_at": ic.time(),
+    }
+    refunds_map.insert(refund["refund_id"], refund)
+    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
+    bump("session_fund_returns")
+    release(session_id)
+    return {"Ok": refund}

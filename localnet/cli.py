@@ -199,6 +199,14 @@ def cmd_call(a) -> int:
     return 0
 
 
+def _rfc3339(ns: int) -> str:
+    """Nanosecond timestamp as dfx prints log times: 2024-05-23T08:32:26.203980235Z."""
+    import datetime
+    secs, frac = divmod(ns, 10**9)
+    stamp = datetime.datetime.fromtimestamp(secs, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+
+
 def cmd_logs(a) -> int:
     from kybra import Principal
     cid = _resolve(a.canister)
@@ -206,7 +214,7 @@ def cmd_logs(a) -> int:
     result = _management(agent, "fetch_canister_logs", LOGS_ARG,
                          {"canister_id": Principal(cid)}, cid, LOGS_RET, query=True)
     for rec in result["canister_log_records"]:
-        print(f"[{rec['idx']}. {rec['timestamp_nanos']}]: "
+        print(f"[{rec['idx']}. {_rfc3339(rec['timestamp_nanos'])}]: "
               f"{bytes(rec['content']).decode('utf-8', 'replace')}")
     return 0
 
@@ -215,6 +223,7 @@ def cmd_deploy(a) -> int:
     from kybra import Principal
     from localnet.candid.binary import encode
     from localnet.candid.did import parse_did
+    from localnet.candid.errors import CandidError
     from localnet.candid.text import parse_args
     from localnet.http import hashtree
     from localnet.http.principal import from_text, to_text
@@ -242,7 +251,12 @@ def cmd_deploy(a) -> int:
             module = builder.build_module(spec.entry, root)
             desc = parse_did(generate_did(spec.entry, root))
         init_types = desc.init_args or ()
-        arg = encode(init_types, parse_args(a.argument or "()", init_types, desc.env), desc.env)
+        try:
+            arg = encode(init_types, parse_args(a.argument or "()", init_types, desc.env),
+                         desc.env)
+        except CandidError as exc:
+            raise CliError(f"{name}: invalid init argument {a.argument or '()'!r}: {exc}") \
+                from None
         known = load_ids(root).get(name)
         cid = from_text(known) if known else None
         installed = False

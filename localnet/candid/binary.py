@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from .errors import CandidError
 from .principals import make_principal, principal_bytes
 from .subtype import FutureType, accepts_null, is_subtype, resolve
-from .types import (BOOL, EMPTY, INT, NAT, NAT8, NULL, PRIMITIVES, PRINCIPAL, RESERVED,
+from .types import (EMPTY, INT, NAT, NAT8, NULL, PRIMITIVES, PRINCIPAL, RESERVED,
                     Field, Func, Opt, Prim, Record, Service, Type, TypeEnv, Var, Variant,
                     Vec)
 
@@ -192,8 +192,9 @@ def _r_text(r):
 
 
 def _principal_raw(r) -> bytes:
-    if r.d[r.p] != 1:
-        raise CandidError("opaque (non-id) principal references are not supported")
+    flag = r.d[r.p]
+    if flag != 1:
+        raise CandidError(f"principal reference flag {flag:#x}: only 1 (an id) is valid")
     r.p += 1
     n = _leb(r)
     raw = r.take(n)
@@ -636,8 +637,9 @@ class _DecoderCompiler:
 
 
 def _r_func(r):
-    if r.d[r.p] != 1:
-        raise CandidError("opaque function references are not supported")
+    flag = r.d[r.p]
+    if flag != 1:
+        raise CandidError(f"function reference flag {flag:#x}: only 1 (public) is valid")
     r.p += 1
     principal = _r_principal(r)
     return (principal, _r_text(r))
@@ -727,6 +729,21 @@ def decode(data: bytes, types: Optional[Sequence[Type]] = None,
         raise CandidError("unexpected end of message") from None
     except RecursionError:
         raise CandidError("value nested too deeply") from None
+
+
+def decode_with_types(data: bytes) -> Tuple[list, List[Type], TypeEnv]:
+    """Decode at the wire types and return them too: (values, arg types, env of the type
+    table entries named "@<index>"). For printing a message nobody described."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise CandidError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    values = decode(data)
+    r = _Reader(data, 4)
+    try:
+        wenv, wargs = _read_table(r)
+    except IndexError:
+        raise CandidError("unexpected end of message") from None
+    return values, wargs, wenv
 
 
 def _compile_args(wenv: TypeEnv, wargs: List[Type], types, eenv: TypeEnv):

@@ -6,7 +6,7 @@ with the textual value parser (annotations) and the conformance test grammar.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from .errors import CandidError
 from .lexer import Cursor, text_of
@@ -228,8 +228,9 @@ def parse_did(text: str) -> ServiceDescription:
     return ServiceDescription(env, service, init)
 
 
-def parse_type(text: str, env: Optional[TypeEnv] = None) -> Type:
-    """One type expression, e.g. `record { a : nat }`."""
+def parse_type(text: str) -> Type:
+    """One type expression, e.g. `record { a : nat }` (names stay `Var`s: resolve them in
+    the env of the .did they come from)."""
     cur = Cursor(text)
     t = read_datatype(cur)
     cur.expect_eof()

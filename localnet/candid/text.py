@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-from .binary import field_key
-from .did import format_name, quote_text, read_datatype
+from .binary import decode_with_types, encode, field_key
+from .did import format_name, quote_text, read_datatype, read_name
 from .errors import CandidError
 from .lexer import Cursor, text_of
 from .principals import make_principal, principal_bytes, principal_from_text, \
     principal_to_text
 from .subtype import accepts_null, is_subtype, resolve
-from .types import (EMPTY, FLOAT32, FLOAT64, NAT8, NULL, PRINCIPAL, RESERVED, TEXT, BOOL,
-                    Field, Func, Opt, Prim, Record, Service, Type, TypeEnv, Var, Variant,
-                    Vec, label_hash)
+from .types import (BLOB, BOOL, EMPTY, FLOAT32, FLOAT64, INT, NAT8, NULL, PRINCIPAL,
+                    RESERVED, TEXT, Field, Func, Opt, Prim, Record, Service, Type, TypeEnv,
+                    Variant, Vec, label_hash)
 
 _INT_RANGES = {
     "nat": (0, None), "int": (None, None),
@@ -86,7 +86,6 @@ def _read_value(cur: Cursor):
     if word == "func":
         raw = principal_from_text(text_of(cur.expect_kind("text", "principal text").value))
         cur.expect_sym(".")
-        from .did import read_name
         return ("func", raw, read_name(cur))
     cur.i -= 1
     cur.fail("expected a value")
@@ -101,7 +100,6 @@ def _read_annotated(cur: Cursor):
 
 def _read_fields(cur: Cursor, variant: bool = False):
     """Fields as (id, name or None, node)."""
-    from .did import read_name
     cur.expect_sym("{")
     fields, positional = [], 0
     while not cur.at_sym("}"):
@@ -309,28 +307,32 @@ def parse_args(text: str, types: Optional[Sequence[Type]] = None,
 
 def args_to_values(nodes: list, types: Optional[Sequence[Type]] = None,
                    env: Optional[TypeEnv] = None) -> list:
+    """Untyped nodes (from `read_args_tree`) to Python values, at `types` if given."""
     env = env if env is not None else _EMPTY_ENV
-    if types is None:
-        return [_natural(n) for n in nodes]
-    types = list(types)
-    out = []
-    for i, t in enumerate(types):
-        if i < len(nodes):
-            try:
+    i = 0
+    try:
+        out = []
+        if types is None:
+            for i, node in enumerate(nodes):
+                out.append(_natural(node))
+            return out
+        types = list(types)
+        for i, t in enumerate(types):
+            if i < len(nodes):
                 out.append(_coerce(nodes[i], t, env))
-            except CandidError as exc:
-                raise CandidError(f"argument {i}: {exc}") from None
-            except RecursionError:
-                raise CandidError("value nested too deeply") from None
-            except (KeyError, ValueError) as exc:
-                raise CandidError(f"argument {i}: invalid type: {exc}") from None
-        elif accepts_null(t, env):
-            out.append(None)
-        else:
-            raise CandidError(f"argument {i} is missing")
-    for node in nodes[len(types):]:
-        _natural(node)  # extra arguments are dropped, but must still be valid
-    return out
+            elif accepts_null(t, env):
+                out.append(None)
+            else:
+                raise CandidError("missing, and its type does not accept null")
+        for i in range(len(types), len(nodes)):
+            _natural(nodes[i])  # extra arguments are dropped, but must still be valid
+        return out
+    except CandidError as exc:
+        raise CandidError(f"argument {i}: {exc}") from None
+    except RecursionError:
+        raise CandidError("value nested too deeply") from None
+    except (KeyError, ValueError) as exc:
+        raise CandidError(f"argument {i}: invalid type: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,7 +369,7 @@ def _format_blob(raw: bytes) -> str:
 
 
 def _label(f: Field) -> str:
-    return format_name(f.name) if f.name is not None else str(f.id)
+    return format_name(f.name) if f.name is not None else _group(f.id)
 
 
 def format_value(v, t: Type, env: TypeEnv) -> str:
@@ -447,3 +449,48 @@ def format_args(values: Sequence, types: Sequence[Type],
         return "(" + ", ".join(format_value(v, t, env) for v, t in zip(values, types)) + ")"
     except (KeyError, ValueError, TypeError) as exc:
         raise CandidError(f"cannot print values: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# untyped text <-> bytes (Kybra's ic.candid_encode / ic.candid_decode)
+
+
+def infer_type(node) -> Type:
+    """The type an unannotated value gets, as the reference implementation infers it:
+    integers are `int`, decimals `float64`, `vec` takes its first element's type."""
+    tag = node[0]
+    simple = {"num": INT, "float": FLOAT64, "text": TEXT, "bool": BOOL, "null": NULL,
+              "blob": BLOB, "principal": PRINCIPAL}
+    if tag in simple:
+        return simple[tag]
+    if tag == "opt":
+        return Opt(infer_type(node[1]))
+    if tag == "vec":
+        return Vec(infer_type(node[1][0]) if node[1] else EMPTY)
+    if tag == "record":
+        return Record(tuple(Field(fid, infer_type(v), name) for fid, name, v in node[1]))
+    if tag == "variant":
+        fid, name, v = node[1]
+        return Variant((Field(fid, infer_type(v), name),))
+    if tag == "service":
+        return Service(())
+    if tag == "func":
+        return Func((), (), ())
+    if tag == "ann":
+        return node[2]
+    raise CandidError(f"cannot infer a type for {tag}")
+
+
+def encode_text(text: str) -> bytes:
+    """Candid bytes of a textual argument list without a type description."""
+    cur = Cursor(text)
+    nodes = read_args_tree(cur) if cur.at_sym("(") else [_read_annotated(cur)]
+    cur.expect_eof()
+    types = [infer_type(n) for n in nodes]
+    return encode(types, args_to_values(nodes, types), _EMPTY_ENV)
+
+
+def decode_to_text(data: bytes) -> str:
+    """Textual form of a Candid message, typed by its own type table."""
+    values, types, env = decode_with_types(data)
+    return format_args(values, types, env)

@@ -23,6 +23,8 @@ TEXT = "text/plain; charset=utf-8"
 TERMINAL = ("replied", "rejected", "done")
 MANAGEMENT = b""
 IMPL_VERSION = "localnet-0.1.0"
+PRUNE_AT = 10_000  # index size at which expired requests are swept
+RETENTION_NS = 5 * 60 * 10**9
 
 
 @dataclass
@@ -67,6 +69,7 @@ class IcApi:
         self.sync_call_timeout = sync_call_timeout
         self.wall_clock = wall_clock
         self.ingress: dict[bytes, Ingress] = {}
+        self._prune_at = PRUNE_AT
         self._progress = threading.Condition()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -161,6 +164,7 @@ class IcApi:
             raise HttpError(400, f"Specified CanisterId {to_text(req.canister_id)} does not "
                                  f"match effective canister id in URL {effective_text}")
         with self.lock:
+            self._prune()
             entry = self.ingress.get(req.request_id)
             if entry is None:
                 entry = Ingress(req.sender, effective, req.content["ingress_expiry"], None)
@@ -175,6 +179,16 @@ class IcApi:
             cert = self._certificate([[b"request_status", req.request_id]],
                                      {req.request_id: self._status_of(req.request_id)}, {})
         return 200, CBOR, tagged({"status": "replied", "certificate": cert})
+
+    def _prune(self):
+        """Forget requests whose expiry passed more than a retention period ago (the IC
+        prunes them after expiry too), so the index does not grow without bound."""
+        if len(self.ingress) < self._prune_at:
+            return
+        cutoff = self._now() - RETENTION_NS
+        for rid in [r for r, e in self.ingress.items() if e.expiry < cutoff]:
+            del self.ingress[rid]
+        self._prune_at = max(PRUNE_AT, 2 * len(self.ingress))
 
     def _submit(self, entry: Ingress, req, effective: bytes):
         from localnet.runtime.errors import CallRejected

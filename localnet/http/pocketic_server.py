@@ -117,6 +117,9 @@ class PocketIcService:
         except HttpError as err:
             return err.status, JSON, json.dumps({"message": err.message}).encode()
         except Exception as exc:
+            from localnet.runtime.errors import LocalnetError
+            if isinstance(exc, LocalnetError):  # misuse of the network, e.g. time going back
+                return 400, JSON, json.dumps({"message": str(exc)}).encode()
             return 500, JSON, json.dumps({"message": f"localnet internal error: {exc!r}"}).encode()
 
     def _json(self, body: bytes):
@@ -232,14 +235,14 @@ class PocketIcService:
             if op == "read/get_stable_memory":
                 cid = _unb64(_field(body, "canister_id"), "canister_id")
                 self._require_canister(net, cid)
-                return {"blob": _b64(net.get_stable_memory(principal_obj(cid)))}
+                return {"blob": _b64(self._stable(net, "get_stable_memory")(principal_obj(cid)))}
             if op == "update/set_stable_memory":
                 cid = _unb64(_field(body, "canister_id"), "canister_id")
                 key = _unb64(_field(body, "blob_id"), "blob_id").hex()
                 if key not in self.blobs:
                     raise HttpError(404, f"blob {key} not found in the blob store")
                 self._require_canister(net, cid)
-                net.set_stable_memory(principal_obj(cid), self.blobs[key])
+                self._stable(net, "set_stable_memory")(principal_obj(cid), self.blobs[key])
                 return None
             if op == "read/query":
                 sender, cid, meth, payload = self._call_fields(body)
@@ -284,6 +287,14 @@ class PocketIcService:
                 inst.api.stop()
                 return None
         raise HttpError(404, f"Not found: {method} /instances/<n>/{op}")
+
+    @staticmethod
+    def _stable(net, name: str):
+        fn = getattr(net, name, None)
+        if fn is None:
+            raise HttpError(501, f"this localnet runtime has no Network.{name} "
+                                 "(stable memory export/import)")
+        return fn
 
     @staticmethod
     def _outcome(status):

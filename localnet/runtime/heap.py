@@ -25,8 +25,8 @@ def _is_state(name: str, value) -> bool:
         return False
     if isinstance(value, _SKIP_TYPES):
         return False
-    if getattr(value, "__module__", None) == "typing":  # typing aliases (Opt[...] ...)
-        return False
+    if getattr(value, "__module__", None) == "typing" or type(value).__module__ == "typing":
+        return False  # typing aliases (Opt[...], Alias[...]: shared, cached by typing)
     return True
 
 
@@ -50,15 +50,17 @@ class HeapSnapshot:
                 copies[key] = value
         self.copies = copies
 
-    def restore(self) -> None:
-        """Put every module global back to its value at snapshot time."""
+    def restore(self, reusable: bool = False) -> None:
+        """Put every module global back to its value at snapshot time. With `reusable`
+        the snapshot's own copies stay untouched (it can be restored again)."""
+        copies = copy.deepcopy(self.copies) if reusable else self.copies
         for mname, module in self.modules.items():
             d = module.__dict__
             for name in [n for n, v in d.items() if _is_state(n, v)]:
                 if (mname, name) not in self.originals:
                     del d[name]  # created after the snapshot
         for (mname, name), original in self.originals.items():
-            saved = self.copies[(mname, name)]
+            saved = copies[(mname, name)]
             d = self.modules[mname].__dict__
             current = d.get(name)
             if current is original and _restore_in_place(original, saved):

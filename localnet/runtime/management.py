@@ -443,6 +443,35 @@ class ManagementCanister:
                 net._record_bytecodes(ex, meter.bytecodes)
         return None
 
+    def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes) -> None:
+        """Reload saved state (state.py): code, stable data; heap rebuilt by top level."""
+        from localnet.kybra_source.analyze import analyze
+        from localnet.kybra_source.bundle import SourceBundle
+        from localnet.runtime.stable import sort_key
+        bundle_bytes, candid = wasm_module.unpack(module)
+        bundle = SourceBundle.from_bytes(bundle_bytes)
+        interface = analyze(bundle)
+        store = StableStore()
+        store.configure(interface.stable_maps, interface.env)
+        for mid_text, (mk, mv, entries) in maps.items():
+            m = store.maps.get(int(mid_text))
+            if m is None:
+                continue
+            m.max_key_size, m.max_value_size = mk, mv
+            for k, v in entries:
+                m.entries[k] = v
+                m._sort.append((sort_key(m.key_type, m._dec_key(k), m.env), k))
+            m._sort.sort()
+        store.raw = bytearray(raw_stable)
+        seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
+        c.namespace = CanisterNamespace(bundle.modules, bundle.entry, text_id(c.id), seed)
+        c.interface, c.bundle, c.module, c.candid, c.stable = \
+            interface, bundle, bytes(module), candid, store
+        msg = CallMessage(b"", c.id, "canister_post_upgrade", b"", 0, kind="system")
+        ex = Execution(c, msg, "post_upgrade", "<restore>", None)
+        with c.namespace.activate(KybraIc(self.net, c, ex)):
+            c.namespace.import_entry()
+
     def _init_body(self, c: Canister, ex: Execution, sig) -> None:
         c.namespace.import_entry()
         if sig is not None:

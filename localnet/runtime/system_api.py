@@ -133,19 +133,19 @@ class KybraIc:
     # -- candid -------------------------------------------------------------------------
     def candid_encode(self, candid_string) -> bytes:
         from kybra import CandidError
-        from localnet.candid import binary, text
+        from localnet.runtime.candid_text import encode_text
+        source = _str(candid_string, "candid_encode")
         try:
-            values_types = text.parse_args(_str(candid_string, "candid_encode"))
-            return binary.encode_untyped(values_types) if hasattr(binary, "encode_untyped") \
-                else text.encode_text(candid_string)
+            return encode_text(source)
         except Exception as e:
             raise CandidError(str(e)) from None
 
     def candid_decode(self, candid_encoded) -> str:
         from kybra import CandidError
-        from localnet.candid import text
+        from localnet.runtime.candid_text import decode_to_text
+        data = _blob(candid_encoded, "candid_decode")
         try:
-            return text.decode_to_text(_blob(candid_encoded, "candid_decode"))
+            return decode_to_text(data)
         except Exception as e:
             raise CandidError(str(e)) from None
 

@@ -319,7 +319,8 @@ def load_for_change(deployment_id: str) -> "tuple":
 
 
 @update
-def retry_deployment(deployment_id: text) -> Async[UserCanisterResult]:
+def retry_deployment(deployment_id: text, version: Opt[text]) -> Async[UserCanisterResult]:
+    """Retries a failed deployment, optionally with another (e.g. fixed) version."""
     err = require_authenticated()
     if err is not None:
         return {"Err": err}
@@ -330,9 +331,11 @@ def retry_deployment(deployment_id: text) -> Async[UserCanisterResult]:
         return {"Err": "failed_precondition: only failed deployments can be retried"}
     if is_blocked(rec["owner"].to_str()):
         return {"Err": "blocked: the owner is on the global blocklist"}
-    _, err = get_ready_version(rec["target_version"])
+    target = rec["target_version"] if version is None else version
+    _, err = get_ready_version(target)
     if err is not None:
         return {"Err": err}
+    rec["target_version"] = target
     if rec["canister_id"] is None and cycles_available(get_settings()) < get_settings()["deploy_cycles"]:
         return {"Err": "insufficient_cycles: the factory cannot fund a new canister now"}
     rec["busy"] = True

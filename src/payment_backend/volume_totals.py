@@ -11,13 +11,15 @@ token_volume_map = StableBTreeMap[text, nat](memory_id=90, max_key_size=60, max_
 region_token_volume_map = StableBTreeMap[text, nat](memory_id=91, max_key_size=120, max_value_size=40)
 
 
-def add_volume(region: "str | None", symbol: str, delta: int) -> None:
+def add_volume(symbol: str, delta: int) -> None:
     value = token_volume_map.get(symbol)
     token_volume_map.insert(symbol, max(0, (0 if value is None else value) + delta))
-    if region is not None:
-        key = region + "|" + symbol
-        value = region_token_volume_map.get(key)
-        region_token_volume_map.insert(key, max(0, (0 if value is None else value) + delta))
+
+
+def add_region_volume(region: str, symbol: str, delta: int) -> None:
+    key = region + "|" + symbol
+    value = region_token_volume_map.get(key)
+    region_token_volume_map.insert(key, max(0, (0 if value is None else value) + delta))
 
 
 def token_volume(symbol: str) -> int:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 
-from ic.principal import Principal
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LEDGER_ENTRY = os.path.join(ROOT, "src", "icrc_ledger", "main.py")
 LEDGER_DID = os.path.join(ROOT, "candid", "icrc_ledger.did")
@@ -33,7 +31,7 @@ def opt(x) -> list:
 
 
 def acct(owner, sub: bytes | None = None) -> dict:
-    owner = Principal.from_str(owner) if isinstance(owner, str) else owner
+    owner = owner if isinstance(owner, str) else owner.to_str()  # ic-py encodes principals from text
     return {"owner": owner, "subaccount": opt(None if sub is None else list(sub))}
 
 
@@ -73,6 +71,14 @@ class LedgerClient:
         self.actor = actor
         self.identity = identity
         self.principal = identity.sender().to_str()
+        self._calls = 0
+
+    def _distinct(self) -> None:
+        """Give the next update its own ingress expiry. ic-py sends no nonce and rounds the
+        expiry to seconds, and the IC answers a repeated message id with its first reply, so
+        two identical calls within a second would not both reach the ledger."""
+        self._calls += 1
+        self.actor.agent.ingress_expiry = 240 + self._calls % 60
 
     def account(self, sub: bytes | None = None) -> dict:
         return acct(self.principal, sub)
@@ -82,6 +88,7 @@ class LedgerClient:
 
     def transfer(self, to: dict, amount: int, fee=None, memo=None, created_at_time=None,
                  from_subaccount=None) -> dict:
+        self._distinct()
         return unwrap(self.actor.icrc1_transfer({
             "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
             "to": to,
@@ -93,6 +100,7 @@ class LedgerClient:
 
     def approve(self, spender: dict, amount: int, fee=None, memo=None, created_at_time=None,
                 expected_allowance=None, expires_at=None, from_subaccount=None) -> dict:
+        self._distinct()
         return unwrap(self.actor.icrc2_approve({
             "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
             "spender": spender,
@@ -106,6 +114,7 @@ class LedgerClient:
 
     def transfer_from(self, source: dict, to: dict, amount: int, fee=None, memo=None,
                       created_at_time=None, spender_subaccount=None) -> dict:
+        self._distinct()
         return unwrap(self.actor.icrc2_transfer_from(transfer_from_arg(
             source, to, amount, fee, memo, created_at_time, spender_subaccount)))
 

@@ -9,7 +9,6 @@ import os
 
 import pytest
 from ic.identity import Identity
-from ic.principal import Principal
 
 from ledger_client import ROOT, XRC_DID, XRC_ENTRY, unwrap
 from xrc_fixture import CRYPTO, FEED_TIMESTAMP, FIAT, ONE, asset, feed_rates, scaled, usd_rate
@@ -43,7 +42,7 @@ def xrc(server, new_identity, deploy, actor, tmp_path):
         def fetch(base, quote, timestamp=None, cycles=REQUEST_CYCLES):
             request = {"base_asset": base, "quote_asset": quote,
                        "timestamp": [] if timestamp is None else [timestamp]}
-            out = unwrap(caller.fetch_rate(Principal.from_str(xrc_id), request, cycles))
+            out = unwrap(caller.fetch_rate(xrc_id, request, cycles))
             assert out["call_error"] == [], out
             return out["result"][0], out["cycles_refunded"]
 

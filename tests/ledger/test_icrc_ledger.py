@@ -131,11 +131,11 @@ def check_transfer(e: Env):
 
 def check_subaccounts(e: Env):
     sub = bytes([7] * 32)
-    ok(e.alice.transfer(e.carol.account(sub), 2_000))
-    assert e.carol.balance(sub=sub) == 2_000
+    ok(e.alice.transfer(e.carol.account(sub), 20_000))
+    assert e.carol.balance(sub=sub) == 20_000
     assert e.carol.balance() == 0
     ok(e.carol.transfer(e.bob.account(), 500, from_subaccount=sub))
-    assert e.carol.balance(sub=sub) == 2_000 - 500 - FEE
+    assert e.carol.balance(sub=sub) == 20_000 - 500 - FEE
     # the all-zero subaccount is the default account
     ok(e.alice.transfer(e.carol.account(bytes(32)), 300))
     assert e.carol.balance() == 300

@@ -14,7 +14,7 @@ from ic.principal import Principal
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
-from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, acct, ledger_init_arg  # noqa: E402
+from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, ledger_init_arg  # noqa: E402
 
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
 MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
@@ -49,6 +49,11 @@ def code(res) -> str:
 
 def opt(x) -> list:
     return [] if x is None else [x]
+
+
+def acct(owner: str, sub: bytes | None = None) -> dict:
+    """An ICRC-1 account as ic-py encodes it (principals as text, blobs as byte lists)."""
+    return {"owner": owner, "subaccount": [] if sub is None else [list(sub)]}
 
 
 def status(session: dict) -> str:

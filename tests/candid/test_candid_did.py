@@ -97,3 +97,26 @@ def test_service_given_by_name_and_empty_file():
 def test_bad_did_files(text, message):
     with pytest.raises(CandidError, match=message):
         parse_did(text)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_descriptions_print_parse_and_pass_the_reference_parser(seed):
+    import random
+
+    from candid_random_values import ENV, random_type
+    from localnet.candid.types import Service, ServiceDescription, TypeEnv
+
+    rng = random.Random(seed)
+    env = TypeEnv(dict(ENV.types))
+    for i in range(5):
+        env.types[f"T{i}"] = random_type(rng)
+    methods = tuple(
+        (f"m{i}", Func(tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
+                       tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
+                       rng.choice([(), ("query",), ("composite_query",)])))
+        for i in range(4))
+    desc = ServiceDescription(env, Service(methods), (Var("T0"),) if seed % 2 else None)
+    printed = format_did(desc)
+    ref = _reference(printed)
+    assert len(ref["env"]) == len(env.types)
+    assert parse_did(printed) == desc

@@ -8,8 +8,8 @@ from conformance_suite import normalize
 from localnet.candid import CandidError, decode, encode, format_args, parse_args, parse_did
 from localnet.candid.did import parse_types
 from localnet.candid.types import (BLOB, FLOAT32, FLOAT64, INT, NAT, NAT8, NAT64, TEXT,
-                                   Field, Opt, Record, TypeEnv, Variant, Vec)
-from random_values import ENV, random_type, random_value
+                                   Field, Opt, Record, Variant, Vec)
+from candid_random_values import ENV, random_type, random_value
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -94,3 +94,30 @@ def test_format_errors_are_candid_errors():
         format_args([{"Z": 1}], [Variant((Field.named("A", NAT),))])
     with pytest.raises(CandidError):
         format_args([1, 2], [NAT])
+
+
+def test_untyped_text_to_bytes_and_back():
+    from localnet.candid.text import decode_to_text, encode_text
+    data = encode_text('(42, -1, "x", opt true, vec { 1; 2 }, record { a = 1 : nat8 }, '
+                       'variant { Ok = 3.5 }, blob "ab", principal "aaaaa-aa", vec {}, null)')
+    assert data == encode(
+        parse_types("(int, int, text, opt bool, vec int, record { a : nat8 }, "
+                    "variant { Ok : float64 }, blob, principal, vec empty, null)"),
+        [42, -1, "x", True, [1, 2], {"a": 1}, {"Ok": 3.5}, b"ab", Principal(b""), [], None])
+    assert decode_to_text(data) == (
+        '(42 : int, -1 : int, "x", opt true, vec { 1 : int; 2 : int }, '
+        'record { 97 = 1 : nat8 }, variant { 17_724 = 3.5 : float64 }, blob "ab", '
+        'principal "aaaaa-aa", vec {}, null)')
+    # the printed text parses back to the same message
+    assert encode_text(decode_to_text(data)) == data
+    with pytest.raises(CandidError):
+        decode_to_text(b"DIDL\x00\x01\x7d")
+
+
+def test_errors_name_the_argument():
+    with pytest.raises(CandidError, match="argument 1: 300 is out of range"):
+        parse_args("(1 : nat8, 300 : nat8)")
+    with pytest.raises(CandidError, match="argument 0: invalid type"):
+        parse_args("(1 : Unknown)")
+    with pytest.raises(CandidError, match="argument 2: missing"):
+        parse_args("(1, 2)", [NAT, NAT, NAT])

@@ -12,7 +12,7 @@ from localnet.candid.binary import leb128, sleb128
 from localnet.candid.types import (BLOB, BOOL, FLOAT32, INT, INT8, NAT, NAT8, NAT64, NULL,
                                    PRINCIPAL, RESERVED, TEXT, Field, Func, Opt, Record,
                                    Service, TypeEnv, Var, Variant, Vec, tuple_record)
-from random_values import ENV, random_type, random_value
+from candid_random_values import ENV, random_type, random_value
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -194,3 +194,40 @@ def test_a_large_legitimate_message_fits_the_budget():
     assert decode(encode([Vec(rec)], [values]), [Vec(rec)])[0] == values
     blob = bytes(range(256)) * 8000  # 2 MB
     assert decode(encode([BLOB], [blob]), [BLOB]) == [blob]
+
+
+def test_interoperates_with_ic_py():
+    from ic.candid import Types
+    from ic.candid import decode as icpy_decode
+    from ic.candid import encode as icpy_encode
+
+    icpy_type = Types.Record({
+        "owner": Types.Principal, "subaccount": Types.Opt(Types.Vec(Types.Nat8)),
+        "amount": Types.Nat, "v": Types.Variant({"Ok": Types.Nat, "Err": Types.Text})})
+    ours = Record((Field.named("owner", PRINCIPAL), Field.named("subaccount", Opt(BLOB)),
+                   Field.named("amount", NAT),
+                   Field.named("v", Variant((Field.named("Ok", NAT), Field.named("Err", TEXT))))))
+    data = icpy_encode([{"type": icpy_type, "value": {
+        "owner": "aaaaa-aa", "subaccount": [[1, 2]], "amount": 5, "v": {"Err": "x"}}}])
+    (value,) = decode(data, [ours])
+    assert value["owner"].to_str() == "aaaaa-aa"
+    assert {k: value[k] for k in ("subaccount", "amount", "v")} == \
+        {"subaccount": b"\x01\x02", "amount": 5, "v": {"Err": "x"}}
+    ours_data = encode([ours], [{"owner": "aaaaa-aa", "subaccount": b"\x01\x02",
+                                 "amount": 5, "v": {"Err": "x"}}])
+    back = icpy_decode(ours_data, icpy_type)[0]["value"]
+    assert back["amount"] == 5 and back["v"] == {"Err": "x"}
+    assert back["owner"].to_str() == "aaaaa-aa"
+
+
+def test_recursive_values_a_few_hundred_levels_deep():
+    env = TypeEnv({"L": Opt(Record((Field.named("h", NAT), Field.named("t", Var("L")))))})
+    value = None
+    for i in range(250):
+        value = {"h": i, "t": value}
+    assert decode(encode([Var("L")], [value], env), [Var("L")], env) == [value]
+
+
+def test_unknown_names_in_expected_types_are_candid_errors():
+    with pytest.raises(CandidError, match="invalid expected type"):
+        decode(b"DIDL\x00\x01\x7d\x00", [Var("Nope")])

@@ -9,7 +9,7 @@ from kybra import Principal
 
 from localnet.candid.binary import field_key
 from localnet.candid.subtype import resolve
-from localnet.candid.types import (BLOB, NAT8, PRIMITIVES, PRINCIPAL, Field, Func, Opt,
+from localnet.candid.types import (BLOB, NAT8, PRIMITIVES, Field, Func, Opt,
                                    Prim, Record, Service, Type, TypeEnv, Var, Variant, Vec,
                                    label_hash, tuple_record, INT, NAT, TEXT)
 

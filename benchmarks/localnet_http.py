@@ -1,0 +1,58 @@
+"""Benchmark of localnet's IC HTTP interface through ic-py (no assertions).
+
+Measures server start time (until /api/v2/status answers), then update and query calls per
+second on a Kybra counter canister. Usage: python benchmarks/localnet_http.py [--calls N]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+COUNTER = os.path.join(ROOT, "tests", "network", "canisters", "counter", "main.py")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200, help="calls per kind")
+    args = parser.parse_args(argv)
+
+    import httpx
+    from ic.agent import Agent
+    from ic.candid import Types, encode
+    from ic.client import Client
+    from ic.identity import Identity
+
+    from localnet.http.testing import LocalnetServer
+
+    t0 = time.perf_counter()
+    server = LocalnetServer()
+    httpx.get(server.url + "/api/v2/status").raise_for_status()
+    start_s = time.perf_counter() - t0
+    try:
+        with server.lock:
+            cid = server.network.deploy(COUNTER, project_root=os.path.dirname(COUNTER)).to_str()
+        agent = Agent(Identity(), Client(server.url))
+        # distinct arguments make distinct requests (ic-py sends no nonce)
+        t0 = time.perf_counter()
+        for i in range(args.calls):
+            agent.update_raw(cid, "add", encode([{"type": Types.Nat, "value": i}]), delay=0.005)
+        update_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for _ in range(args.calls):
+            agent.query_raw(cid, "get", encode([]))
+        query_s = time.perf_counter() - t0
+    finally:
+        server.stop()
+    print(f"server start:   {start_s * 1000:8.1f} ms")
+    print(f"update calls:   {args.calls / update_s:8.1f} /s  ({args.calls} via ic-py, "
+          f"call + read_state polling)")
+    print(f"query calls:    {args.calls / query_s:8.1f} /s  ({args.calls} via ic-py)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,405 @@
+"""System analytics and benchmarks (seed feature 6), aggregated from merchant reports.
+
+Merchant canisters send cumulative totals (`report_merchant_metrics`); the factory keeps
+each merchant's last report and applies only the difference to system, token, region and
+industry totals, so a resent report changes nothing and no query walks the merchants.
+Merchant percentiles come from a 100-bucket histogram of conversion rates.
+Regions and industries are capped at 50 each (further ones count as "other").
+"""
+
+from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
+
+from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport
+from src.common.validation import check_symbol, check_text
+from src.payment_backend.admins import caller_text, is_admin_text
+from src.payment_backend.deployments import record_by_canister
+from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
+from src.payment_backend.global_security import rate_limited
+from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.templates import note_template_conversions
+from src.payment_backend.token_market import usd_cents
+from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
+
+MAX_GROUPS = 50
+TOTAL_FIELDS = (
+    "transaction_count", "successful_payments", "failed_payments", "refunded_payments",
+    "sessions_created", "sessions_completed", "modal_views", "hosted_page_views", "volume_usd_cents",
+)
+
+
+class MerchantCount(Record):
+    merchants: nat64
+    volume_usd_cents: nat64
+
+
+class MerchantCountEntry(Record):
+    key: text
+    value: MerchantCount
+
+
+class GroupTotals(Record):
+    merchants: nat64
+    sessions_created: nat64
+    sessions_completed: nat64
+    transactions: nat64
+    successful: nat64
+    volume_usd_cents: nat64
+
+
+class SystemHealthMetrics(Record):
+    total_canisters: nat64
+    active_canisters: nat64
+    failed_deployments: nat64
+    low_cycles_canisters: nat64
+    factory_cycles: nat
+    reports_received: nat64
+    last_report_at: nat64
+
+
+class SystemAnalytics(Record):
+    total_system_volume: nat64
+    active_merchants: nat64
+    system_wide_conversion_rates: float64
+    popular_payment_methods: Vec[text]
+    geographic_distribution: Vec[MerchantCountEntry]
+    system_health_metrics: SystemHealthMetrics
+
+
+class PrincipalPercentile(Record):
+    key: Principal
+    value: nat32
+
+
+class BenchmarkData(Record):
+    industry_averages: Vec[GlobalRateEntry]
+    merchant_performance_percentiles: Vec[PrincipalPercentile]
+    conversion_rate_benchmarks: Vec[GlobalRateEntry]
+
+
+class BenchmarkDataResult(Variant, total=False):
+    Ok: BenchmarkData
+    Err: text
+
+
+class PerformanceComparison(Record):
+    canister_id: Principal
+    conversion_rate: float64
+    system_conversion_rate: float64
+    industry_conversion_rate: float64
+    success_rate: float64
+    system_success_rate: float64
+    average_transaction_usd_cents: nat64
+    system_average_transaction_usd_cents: nat64
+    conversion_percentile: nat32
+    volume_share: float64
+    summary: text
+
+
+class PerformanceComparisonResult(Variant, total=False):
+    Ok: PerformanceComparison
+    Err: text
+
+
+last_report_map = StableBTreeMap[text, MerchantMetricsReport](memory_id=110, max_key_size=100, max_value_size=8192)
+regions_map = StableBTreeMap[text, MerchantCount](memory_id=111, max_key_size=60, max_value_size=64)
+industries_map = StableBTreeMap[text, GroupTotals](memory_id=112, max_key_size=60, max_value_size=128)
+
+
+def ratio(part: int, whole: int) -> float:
+    return 0.0 if whole == 0 else part / whole
+
+
+def conversion_of(report: "dict | None") -> float:
+    return 0.0 if report is None else ratio(report["sessions_completed"], report["sessions_created"])
+
+
+def bucket_of(rate: float) -> int:
+    return min(99, max(0, int(rate * 100)))
+
+
+def group_name(table, name: "str | None") -> str:
+    if name is None:
+        return "unknown"
+    if table.contains_key(name) or table.len() < MAX_GROUPS:
+        return name
+    return "other"
+
+
+def empty_report() -> dict:
+    report = {field: 0 for field in TOTAL_FIELDS}
+    report["volume_by_token"] = []
+    report["template_conversions"] = []
+    report["region"] = None
+    report["industry"] = None
+    return report
+
+
+def check_report(report: dict, old: dict) -> "str | None":
+    if len(report["volume_by_token"]) > 20:
+        return "invalid_argument: volume_by_token has more than 20 entries"
+    if len(report["template_conversions"]) > 50:
+        return "invalid_argument: template_conversions has more than 50 entries"
+    for entry in report["volume_by_token"]:
+        err = check_symbol("volume_by_token token", entry["token"])
+        if err is not None:
+            return err
+    for entry in report["template_conversions"]:
+        if len(entry["template_id"]) > 40:
+            return "invalid_argument: template_id is too long"
+    for field in ("region", "industry"):
+        if report[field] is not None:
+            err = check_text(field, report[field], 40, 1)
+            if err is not None:
+                return err
+    for field in TOTAL_FIELDS:
+        if report[field] < old[field]:
+            return "invalid_argument: " + field + " is cumulative and cannot decrease"
+    if report["sessions_completed"] > report["sessions_created"]:
+        return "invalid_argument: sessions_completed exceeds sessions_created"
+    return None
+
+
+def apply_groups(old: dict, new: dict, first: bool) -> None:
+    """Moves the merchant's contribution from its old region/industry to the new one."""
+    old_region = group_name(regions_map, old["region"]) if not first else None
+    new_region = group_name(regions_map, new["region"])
+    if old_region is not None:
+        entry = regions_map.get(old_region)
+        if entry is not None:
+            entry["merchants"] = max(0, entry["merchants"] - 1)
+            entry["volume_usd_cents"] = max(0, entry["volume_usd_cents"] - old["volume_usd_cents"])
+            regions_map.insert(old_region, entry)
+    entry = regions_map.get(new_region)
+    if entry is None:
+        entry = {"merchants": 0, "volume_usd_cents": 0}
+    entry["merchants"] = entry["merchants"] + 1
+    entry["volume_usd_cents"] = entry["volume_usd_cents"] + new["volume_usd_cents"]
+    regions_map.insert(new_region, entry)
+
+    fields = (("sessions_created", "sessions_created"), ("sessions_completed", "sessions_completed"),
+              ("transactions", "transaction_count"), ("successful", "successful_payments"),
+              ("volume_usd_cents", "volume_usd_cents"))
+    old_industry = group_name(industries_map, old["industry"]) if not first else None
+    new_industry = group_name(industries_map, new["industry"])
+    if old_industry is not None:
+        totals = industries_map.get(old_industry)
+        if totals is not None:
+            totals["merchants"] = max(0, totals["merchants"] - 1)
+            for dst, src in fields:
+                totals[dst] = max(0, totals[dst] - old[src])
+            industries_map.insert(old_industry, totals)
+    totals = industries_map.get(new_industry)
+    if totals is None:
+        totals = {"merchants": 0, "sessions_created": 0, "sessions_completed": 0, "transactions": 0, "successful": 0, "volume_usd_cents": 0}
+    totals["merchants"] = totals["merchants"] + 1
+    for dst, src in fields:
+        totals[dst] = totals[dst] + new[src]
+    industries_map.insert(new_industry, totals)
+
+
+def apply_tokens(old: dict, new: dict, first: bool) -> None:
+    """Applies per-token volume changes globally and per region (after apply_groups, so
+    the regions are the capped group names)."""
+    old_amounts = {}
+    for entry in old["volume_by_token"]:
+        old_amounts[entry["token"]] = entry["amount"]
+    new_amounts = {}
+    for entry in new["volume_by_token"]:
+        new_amounts[entry["token"]] = entry["amount"]
+    old_region = None if first else group_name(regions_map, old["region"])
+    new_region = group_name(regions_map, new["region"])
+    for token in set(old_amounts.keys()) | set(new_amounts.keys()):
+        known = token in old_amounts or token_volume_map.contains_key(token)
+        if not known and token_volume_map.len() >= MAX_GROUPS:
+            continue
+        add_volume(token, new_amounts.get(token, 0) - old_amounts.get(token, 0))
+        if old_region is not None and token in old_amounts:
+            add_region_volume(old_region, token, -old_amounts[token])
+        if token in new_amounts:
+            add_region_volume(new_region, token, new_amounts[token])
+
+
+def apply_templates(old: dict, new: dict) -> None:
+    old_by_id = {}
+    for entry in old["template_conversions"]:
+        old_by_id[entry["template_id"]] = entry
+    for entry in new["template_conversions"]:
+        prev = old_by_id.get(entry["template_id"])
+        views = entry["views"] - (0 if prev is None else prev["views"])
+        conversions = entry["conversions"] - (0 if prev is None else prev["conversions"])
+        note_template_conversions(entry["template_id"], views, conversions)
+
+
+@update
+def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
+    err = require_merchant_canister()
+    if err is None:
+        err = rate_limited("report_merchant_metrics", caller_text())
+    if err is not None:
+        return {"Err": err}
+    key = caller_text()
+    stored = last_report_map.get(key)
+    first = stored is None
+    old = empty_report() if first else stored
+    err = check_report(report, old)
+    if err is not None:
+        return {"Err": err}
+    for field in TOTAL_FIELDS:
+        add_count("metric:" + field, report[field] - old[field])
+    if old["successful_payments"] == 0 and report["successful_payments"] > 0:
+        add_count("active_merchants", 1)
+    if not first:
+        add_count("conv_bucket:" + str(bucket_of(conversion_of(old))), -1)
+    else:
+        add_count("reporting_merchants", 1)
+    add_count("conv_bucket:" + str(bucket_of(conversion_of(report))), 1)
+    apply_groups(old, report, first)
+    apply_tokens(old, report, first)
+    apply_templates(old, report)
+    last_report_map.insert(key, report)
+    add_count("reports_received", 1)
+    set_count("last_report_at", ic.time())
+    return {"Ok": None}
+
+
+def system_conversion() -> float:
+    return ratio(get_count("metric:sessions_completed"), get_count("metric:sessions_created"))
+
+
+def system_success() -> float:
+    return ratio(get_count("metric:successful_payments"), get_count("metric:transaction_count"))
+
+
+def system_average_cents() -> int:
+    payments = get_count("metric:successful_payments")
+    return 0 if payments == 0 else get_count("metric:volume_usd_cents") // payments
+
+
+def popular_tokens(limit: int) -> list:
+    # Bounded: at most MAX_GROUPS tokens are tracked.
+    ranked = [(usd_cents(k, v), k) for k, v in token_volume_map.items() if v > 0]
+    ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [k for _, k in ranked[:limit]]
+
+
+def region_distribution() -> list:
+    return [{"key": k, "value": v} for k, v in regions_map.items()]
+
+
+@query
+def get_system_analytics() -> SystemAnalytics:
+    return {
+        "total_system_volume": get_count("metric:volume_usd_cents"),
+        "active_merchants": get_count("active_merchants"),
+        "system_wide_conversion_rates": system_conversion(),
+        "popular_payment_methods": popular_tokens(5),
+        "geographic_distribution": region_distribution(),
+        "system_health_metrics": {
+            "total_canisters": top_seq("deployments"),
+            "active_canisters": get_count("status:active"),
+            "failed_deployments": get_count("status:failed"),
+            "low_cycles_canisters": get_count("low_cycles_canisters"),
+            "factory_cycles": ic.canister_balance128(),
+            "reports_received": get_count("reports_received"),
+            "last_report_at": get_count("last_report_at"),
+        },
+    }
+
+
+def industry_rates() -> list:
+    # Bounded by MAX_GROUPS industries.
+    return [{"key": k, "value": ratio(v["sessions_completed"], v["sessions_created"])} for k, v in industries_map.items()]
+
+
+@query
+def calculate_system_conversion_rates() -> Vec[GlobalRateEntry]:
+    out = [
+        {"key": "checkout_sessions", "value": system_conversion()},
+        {"key": "payment_success", "value": system_success()},
+        {"key": "refunds", "value": ratio(get_count("metric:refunded_payments"), get_count("metric:successful_payments"))},
+        {"key": "modal_views_to_payments", "value": ratio(get_count("metric:successful_payments"), get_count("metric:modal_views"))},
+    ]
+    for entry in industry_rates():
+        out.append({"key": "industry:" + entry["key"], "value": entry["value"]})
+    return out
+
+
+@query
+def get_industry_benchmarks() -> Vec[GlobalRateEntry]:
+    out = []
+    for name, v in industries_map.items():
+        out.append({"key": name + ".conversion_rate", "value": ratio(v["sessions_completed"], v["sessions_created"])})
+        out.append({"key": name + ".success_rate", "value": ratio(v["successful"], v["transactions"])})
+        out.append({"key": name + ".average_transaction_usd_cents", "value": ratio(v["volume_usd_cents"], v["successful"])})
+    return out
+
+
+def percentile(rate: float) -> int:
+    """Share of reporting merchants with a lower conversion-rate bucket, in percent."""
+    total = get_count("reporting_merchants")
+    if total == 0:
+        return 0
+    below = 0
+    for i in range(bucket_of(rate)):
+        below += get_count("conv_bucket:" + str(i))
+    return int(below * 100 / total)
+
+
+def load_report(canister_id: Principal) -> "tuple":
+    rec = record_by_canister(canister_id.to_str())
+    if rec is None:
+        return (None, "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory")
+    caller = caller_text()
+    if caller not in (rec["owner"].to_str(), canister_id.to_str()) and not is_admin_text(caller):
+        return (None, "unauthorized: only the owner, the canister or an admin may read its benchmarks")
+    report = last_report_map.get(canister_id.to_str())
+    if report is None:
+        return (None, "not_found: the canister has not reported metrics yet")
+    return (report, None)
+
+
+@query
+def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
+    report, err = load_report(canister_id)
+    if err is not None:
+        return {"Err": err}
+    name = group_name(industries_map, report["industry"])
+    totals = industries_map.get(name)
+    averages = []
+    if totals is not None:
+        averages = [
+            {"key": "conversion_rate", "value": ratio(totals["sessions_completed"], totals["sessions_created"])},
+            {"key": "success_rate", "value": ratio(totals["successful"], totals["transactions"])},
+            {"key": "average_transaction_usd_cents", "value": ratio(totals["volume_usd_cents"], totals["successful"])},
+        ]
+    return {"Ok": {
+        "industry_averages": averages,
+        "merchant_performance_percentiles": [{"key": canister_id, "value": percentile(conversion_of(report))}],
+        "conversion_rate_benchmarks": industry_rates(),
+    }}
+
+
+@query
+def compare_merchant_performance(canister_id: Principal) -> PerformanceComparisonResult:
+    report, err = load_report(canister_id)
+    if err is not None:
+        return {"Err": err}
+    conv = conversion_of(report)
+    totals = industries_map.get(group_name(industries_map, report["industry"]))
+    industry_conv = 0.0 if totals is None else ratio(totals["sessions_completed"], totals["sessions_created"])
+    avg = 0 if report["successful_payments"] == 0 else report["volume_usd_cents"] // report["successful_payments"]
+    system_conv = system_conversion()
+    summary = "above" if conv > system_conv else ("below" if conv < system_conv else "at")
+    return {"Ok": {
+        "canister_id": canister_id,
+        "conversion_rate": conv,
+        "system_conversion_rate": system_conv,
+        "industry_conversion_rate": industry_conv,
+        "success_rate": ratio(report["successful_payments"], report["transaction_count"]),
+        "system_success_rate": system_success(),
+        "average_transaction_usd_cents": avg,
+        "system_average_transaction_usd_cents": system_average_cents(),
+        "conversion_percentile": percentile(conv),
+        "volume_share": ratio(report["volume_usd_cents"], get_count("metric:volume_usd_cents")),
+        "summary": "conversion " + summary + " the system average",
+    }}

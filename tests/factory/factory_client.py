@@ -1,0 +1,162 @@
+"""Helpers for the factory tests: deploy the factory, upload merchant modules in 1 MiB
+chunks, deploy merchant canisters from it, and drive the localnet clock.
+
+Everything a user would do goes through ic-py over HTTP; the localnet `Network` is used
+directly only for what the IC does by itself (time passing, the scheduler) or for checks
+an outside observer can make (module hash of a canister, controllers)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+from ic.identity import Identity
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "merchant"))
+
+FACTORY_ENTRY = os.path.join(ROOT, "src", "payment_backend", "main.py")
+FACTORY_DID = os.path.join(ROOT, "candid", "payment_backend.did")
+MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
+MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
+BROKEN_ENTRY = os.path.join(ROOT, "tests", "canisters", "counter", "main.py")
+CHUNK = 1024 * 1024
+FACTORY_CYCLES = 10**18
+
+
+def one(res):
+    assert isinstance(res, list) and len(res) == 1, res
+    return res[0]
+
+
+def ok(res):
+    value = one(res) if isinstance(res, list) else res
+    assert isinstance(value, dict) and "Ok" in value, f"expected Ok, got {value}"
+    return value["Ok"]
+
+
+def err(res) -> str:
+    value = one(res) if isinstance(res, list) else res
+    assert isinstance(value, dict) and "Err" in value, f"expected Err, got {value}"
+    return value["Err"]
+
+
+def code(res) -> str:
+    return err(res).split(":", 1)[0]
+
+
+def opt(x) -> list:
+    return [] if x is None else [x]
+
+
+def tag(variant: dict) -> str:
+    (name,) = variant.keys()
+    return name
+
+
+def ptext(p) -> str:
+    """Principal text of an ic-py Principal, a kybra Principal or text."""
+    return p if isinstance(p, str) else p.to_str()
+
+
+def padded(module: bytes, size: int, salt: bytes = b"") -> bytes:
+    """The module with a custom section appended so it has at least `size` bytes (a real
+    Kybra Wasm is tens of MB); the salt makes distinct versions of the same code."""
+    from localnet.runtime.module import custom_section
+    filler = hashlib.sha256(salt).digest() * (size // 32 + 1)
+    return module + custom_section("ckpay:padding", filler[: max(0, size - len(module))])
+
+
+def merchant_config(name: str = "Test Shop", email: str | None = "support@shop.example.com",
+                    website: str | None = "https://shop.example.com", tokens=()) -> dict:
+    return {
+        "name": name,
+        "website": opt(website),
+        "support_email": opt(email),
+        "tokens": [{"symbol": s, "ledger": l} for s, l in tokens],
+    }
+
+
+def deploy_config(merchant: dict | None = None, version: str | None = None, owner: str | None = None) -> dict:
+    return {"owner": opt(owner), "version": opt(version), "merchant": merchant or merchant_config()}
+
+
+class Factory:
+    """A factory canister on a LocalnetServer and ic-py actors for several identities."""
+
+    def __init__(self, server, deploy, actor, new_identity, settings: dict | None = None,
+                 cycles: int = FACTORY_CYCLES):
+        self.server = server
+        self.actor_factory = actor
+        self.admin_identity = new_identity()
+        settings_text = "null" if settings is None else settings_candid(settings)
+        self.id = deploy(server, FACTORY_ENTRY,
+                         f'(record {{ admins = vec {{ principal "{self.admin_identity.sender().to_str()}" }}; '
+                         f"settings = {settings_text} }})",
+                         controllers=[self.admin_identity], cycles=cycles)
+        self.admin = self.as_(self.admin_identity)
+        self.anon = self.as_(Identity(anonymous=True))
+
+    def as_(self, identity):
+        return self.actor_factory(self.server, self.id, identity, FACTORY_DID)
+
+    def upload(self, version: str, module: bytes, notes: str = "") -> None:
+        ok(self.admin.begin_wasm_upload(version, len(module), hashlib.sha256(module).digest(), notes))
+        for i in range(0, len(module), CHUNK):
+            ok(self.admin.upload_wasm_chunk(version, i // CHUNK, module[i:i + CHUNK]))
+        ok(self.admin.commit_wasm_upload(version))
+
+    def module_hash(self, canister_id: str) -> bytes:
+        from kybra import Principal
+        with self.server.lock:
+            return self.server.network.canister(Principal.from_str(canister_id))["module_hash"]
+
+    def advance(self, seconds: float) -> None:
+        with self.server.lock:
+            self.server.network.advance_time(seconds)
+
+    def merchant_actor(self, canister_id: str, identity):
+        return self.actor_factory(self.server, canister_id, identity, MERCHANT_DID)
+
+
+def settings_candid(s: dict) -> str:
+    xrc = "null" if s.get("xrc_canister") is None else f'opt principal "{s["xrc_canister"]}"'
+    return (
+        "opt record { "
+        f'deploy_cycles = {s["deploy_cycles"]} : nat64; '
+        f'min_factory_cycles = {s["min_factory_cycles"]} : nat64; '
+        f'max_canisters_per_owner = {s["max_canisters_per_owner"]} : nat32; '
+        f'topup_threshold = {s["topup_threshold"]} : nat64; '
+        f'topup_amount = {s["topup_amount"]} : nat64; '
+        f'monitor_interval_seconds = {s["monitor_interval_seconds"]} : nat64; '
+        f'base_domain = "{s["base_domain"]}"; '
+        f"xrc_canister = {xrc}; "
+        f'xrc_cycles = {s["xrc_cycles"]} : nat64; '
+        f'rate_refresh_seconds = {s["rate_refresh_seconds"]} : nat64; '
+        f'daily_cross_merchant_limit = {s["daily_cross_merchant_limit"]} : nat64 }}'
+    )
+
+
+def default_settings(**over) -> dict:
+    s = {
+        "deploy_cycles": 1_000_000_000_000,
+        "min_factory_cycles": 2_000_000_000_000,
+        "max_canisters_per_owner": 5,
+        "topup_threshold": 500_000_000_000,
+        "topup_amount": 500_000_000_000,
+        "monitor_interval_seconds": 3600,
+        "base_domain": "checkout.ckpayment.io",
+        "xrc_canister": None,
+        "xrc_cycles": 1_000_000_000,
+        "rate_refresh_seconds": 600,
+        "daily_cross_merchant_limit": 1_000_000,
+    }
+    s.update(over)
+    return s
+
+
+def build_module(server, entry: str = MERCHANT_ENTRY) -> bytes:
+    with server.lock:
+        return server.network.build_module(entry, ROOT)

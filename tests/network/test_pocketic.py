@@ -1,0 +1,136 @@
+"""DFINITY's `pocket-ic` Python library, unchanged, against `localnet-pocket-ic`."""
+import base64
+import json
+import os
+import stat
+import sys
+import time
+
+import pytest
+import requests
+
+HERE = os.path.dirname(__file__)
+ROOT = os.path.dirname(os.path.dirname(HERE))
+COUNTER = os.path.join(HERE, "canisters", "counter", "main.py")
+
+
+@pytest.fixture(scope="module")
+def pocket_ic_bin(tmp_path_factory):
+    """An executable that starts localnet's PocketIC server, as POCKET_IC_BIN expects."""
+    path = tmp_path_factory.mktemp("bin") / "pocket-ic"
+    path.write_text(f"#!/bin/sh\ncd {ROOT} && exec {sys.executable} -m "
+                    f"localnet.http.pocketic_server --ttl 30 \"$@\"\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    old = os.environ.get("POCKET_IC_BIN")
+    os.environ["POCKET_IC_BIN"] = str(path)
+    yield str(path)
+    if old is None:
+        os.environ.pop("POCKET_IC_BIN")
+    else:
+        os.environ["POCKET_IC_BIN"] = old
+
+
+@pytest.fixture(scope="module")
+def module():
+    from localnet.runtime import Network
+    return Network().build_module(COUNTER, os.path.dirname(COUNTER))
+
+
+@pytest.fixture
+def pic(pocket_ic_bin):
+    from pocket_ic import PocketIC
+    return PocketIC()
+
+
+def did_of(module):
+    from localnet.runtime.module import unpack
+    return unpack(module)[1]
+
+
+def test_install_and_call_through_candid(pic, module):
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    assert canister.inc() == [1]
+    assert canister.add(41) == [42]
+    assert canister.get() == [42]
+    from ic.candid import encode
+    with pytest.raises(ValueError, match="counter failure requested"):
+        pic.update_call(canister.canister_id, "fail", encode([]))
+
+
+def test_topology_time_travel_and_ticks(pic, module):
+    from ic.candid import Types, decode, encode
+    topology = pic.topology()
+    assert len(topology) == 1 and list(topology.values())[0].value == "Application"
+    t0 = pic.get_time()["nanos_since_epoch"]
+    pic.set_time(t0 + 3600 * 10**9)
+    assert pic.get_time()["nanos_since_epoch"] == t0 + 3600 * 10**9
+    pic.advance_time(10**9)
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    assert canister.now() == [t0 + 3601 * 10**9]
+    with pytest.raises(ConnectionError, match="backwards"):
+        pic.set_time(t0)  # time never goes backwards
+
+
+def test_cycles_get_and_add(pic, module):
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    cid = canister.canister_id
+    before = pic.get_cycles_balance(cid)
+    assert before > 0
+    after = pic.add_cycles(cid, 10**12)
+    # the top-up runs as one round, in which the canister also pays its resource fees
+    assert before + 10**12 - 10**7 < after <= before + 10**12
+    assert pic.get_cycles_balance(cid) == after
+    assert pic.check_canister_exists(cid)
+
+
+def test_submitted_messages_progress_on_tick(pic, module):
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    cid = base64.b64encode(canister.canister_id.bytes).decode()
+    url = f"{pic.server.url}/instances/{pic.instance_id}"
+    empty = base64.b64encode(b"DIDL\x00\x00").decode()
+    body = {"sender": base64.b64encode(b"\x04").decode(), "effective_principal": "None",
+            "canister_id": cid, "method": "inc", "payload": empty}
+    ids = [requests.post(f"{url}/update/submit_ingress_message", json=body).json()["Ok"]
+           for _ in range(2)]
+    status = [requests.post(f"{url}/read/ingress_status",
+                            json={"raw_message_id": i, "raw_caller": None}).json() for i in ids]
+    assert status == [None, None]  # nothing runs before a tick
+    pic.tick()
+    replies = [requests.post(f"{url}/read/ingress_status",
+                             json={"raw_message_id": i, "raw_caller": None}).json() for i in ids]
+    from ic.candid import Types, decode
+    values = sorted(decode(base64.b64decode(r["Ok"]), Types.Nat)[0]["value"] for r in replies)
+    assert values == [1, 2]
+
+
+def test_rest_errors_are_json(pic):
+    url = f"{pic.server.url}/instances/{pic.instance_id}"
+    r = requests.post(f"{url}/read/get_cycles", json={"canister_id": "!!"})
+    assert r.status_code == 400 and "base64" in r.json()["message"]
+    r = requests.get(f"{pic.server.url}/instances/999/read/get_time")
+    assert r.status_code == 404
+    r = requests.post(f"{url}/update/set_time", json={})
+    assert r.status_code == 400 and "nanos_since_epoch" in r.json()["message"]
+
+
+def test_ic_http_interface_under_instance(pic, module):
+    from ic.agent import Agent
+    from ic.client import Client
+    from ic.identity import Identity
+    from ic.candid import encode
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    requests.post(f"{pic.server.url}/instances/{pic.instance_id}/auto_progress", json={})
+    agent = Agent(Identity(), Client(f"{pic.server.url}/instances/{pic.instance_id}"))
+    cid = canister.canister_id.to_str()
+    assert agent.update_raw(cid, "inc", encode([]))[0]["value"] == 1
+    assert agent.query_raw(cid, "get", encode([]))[0]["value"] == 1
+    requests.post(f"{pic.server.url}/instances/{pic.instance_id}/stop_progress", json={})
+
+
+def test_blobstore_roundtrip(pic):
+    key = pic.server.set_blob_store_entry(b"hello blob", "gzip" if False else None)
+    r = requests.get(f"{pic.server.url}/blobstore/{key}")
+    assert r.content == b"hello blob"
+    import gzip
+    key2 = pic.server.set_blob_store_entry(gzip.compress(b"zipped"), "gzip")
+    assert requests.get(f"{pic.server.url}/blobstore/{key2}").content == b"zipped"

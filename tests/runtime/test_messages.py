@@ -1,0 +1,127 @@
+"""Point 5: message semantics: atomic segments between commit points, trap rollback of
+stable memory and heap, callee failures as CallResult Err, re-entrancy, and a scheduler
+that exposes a double-spend under an interleaving."""
+import pytest
+
+from localnet.candid import binary
+from localnet.candid import types as T
+from localnet.runtime import CallRejected
+
+from helpers import ALICE, BOB, deploy
+
+
+def test_trap_rolls_back_stable_and_heap(network):
+    cid = deploy(network, "trapper")
+    for method in ("write_then_trap", "write_then_raise"):
+        with pytest.raises(CallRejected) as e:
+            network.call(ALICE, cid, method, "k", 7)
+        assert e.value.code == 5 and e.value.error_code == "IC0503"
+    assert "refusing after the write" in network.status(list(network.ingress)[0]).reject_message
+    assert network.call(ALICE, cid, "get", "k") == 0
+    assert network.call(ALICE, cid, "journal_entries") == []
+    assert network.call(ALICE, cid, "mode") == "initial"  # in-place dict change undone
+
+
+def test_trap_keeps_what_was_committed_before_the_yield(network):
+    cid = deploy(network, "trapper")
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, cid, "write_commit_then_trap", "k", 5)
+    assert "trap after the commit point" in e.value.message
+    assert network.call(ALICE, cid, "get", "k") == 5
+    assert network.call(ALICE, cid, "get", "k-after") == 0
+    assert network.call(ALICE, cid, "journal_entries") == ["k"]
+
+
+def test_catching_a_trap_does_not_undo_it(network):
+    cid = deploy(network, "trapper")
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, cid, "swallow_trap", "s")
+    assert "cannot be caught" in e.value.message
+    assert network.call(ALICE, cid, "get", "s") == 0
+
+
+def test_callee_trap_and_missing_method_become_call_result_err(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    err = network.call(ALICE, a, "call_boom", b)
+    assert err.startswith("Rejection code 5, Canister ")
+    assert "trapped explicitly: RuntimeError: callee failed" in err
+    assert network.call(ALICE, b, "hits") == 0  # the callee's write was rolled back
+    err = network.call(ALICE, a, "call_missing", b)
+    assert err.startswith("Rejection code 3, ") and "has no update method 'missing'" in err
+
+
+def test_reentrancy_other_messages_run_while_a_caller_waits(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    m1 = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
+    network.step()  # a: ping starts and yields its call to b (commit point)
+    assert network.status(m1).state == "processing"
+    assert network.call(ALICE, a, "hits") == 1  # the write before the yield is visible
+    m2 = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 0]))
+    # m2 runs to completion on `a` while m1 still waits for b
+    pending = [p.description for p in network.pending()]
+    assert pending[0].startswith("call ping on") and "(call)" in pending[0]
+    network.step(1)
+    assert network.status(m2).state == "replied"
+    assert network.status(m1).state == "processing"
+    assert network.await_ingress(m1).state == "replied"
+    assert binary.decode(network.status(m1).reply, [T.NAT64]) == [1]
+
+
+def _bank(network, variant):
+    ledger = deploy(network, "payout_ledger")
+    bank = deploy(network, variant, f'(principal "{ledger.to_str()}")')
+    network.call(ALICE, bank, "deposit", 100)
+    return ledger, bank
+
+
+def _race(network, bank, order):
+    arg = binary.encode([T.NAT], [100])
+    ids = [network.submit(ALICE, bank, "withdraw", arg) for _ in range(2)]
+    if order is None:
+        network.run_until_idle()
+    else:
+        network.run_interleaved(order)
+    return [network.status(i) for i in ids]
+
+
+def test_naive_bank_double_spends_under_interleaving(network):
+    ledger, bank = _bank(network, "bank_naive")
+    statuses = _race(network, bank, None)  # both withdrawals pass the check before a yield
+    assert [s.state for s in statuses] == ["replied", "replied"]
+    assert network.call(ALICE, ledger, "paid_to", ALICE.to_str()) == 200  # paid twice
+    assert network.call(ALICE, bank, "balance_of", ALICE) == 0  # for 100 deposited
+
+
+def test_locked_bank_is_safe_under_every_interleaving(network):
+    from localnet.runtime import Network
+    for seed in [None] + list(range(8)):
+        net = Network(seed=seed or 0)
+        ledger, bank = _bank(net, "bank_locked")
+        statuses = _race(net, bank, seed)
+        assert net.call(ALICE, ledger, "paid_to", ALICE.to_str()) == 100
+        assert net.call(ALICE, bank, "balance_of", ALICE) == 0
+        results = sorted(binary.decode(s.reply, [T.Variant((T.Field.named("Ok", T.NAT),
+                                                            T.Field.named("Err", T.TEXT)))])[0]
+                         .popitem()[0] for s in statuses)
+        assert results == ["Err", "Ok"]
+
+
+def test_naive_bank_loses_money_for_some_seeded_interleavings(network):
+    outcomes = set()
+    for seed in range(8):
+        from localnet.runtime import Network
+        net = Network(seed=seed)
+        ledger, bank = _bank(net, "bank_naive")
+        _race(net, bank, seed)
+        outcomes.add(net.call(ALICE, ledger, "paid_to", ALICE.to_str()))
+    # some interleavings run the withdrawals one after the other (100 paid), others
+    # interleave them at the commit point (200 paid): the scheduler exposes both
+    assert outcomes == {100, 200}
+
+
+def test_step_api_rejects_bad_index(network):
+    from localnet.runtime import LocalnetError
+    with pytest.raises(LocalnetError):
+        network.step(0)

@@ -10,7 +10,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import cbor2
 
 from . import envelope
 from .certify import Certifier, tagged
@@ -60,13 +59,14 @@ def network_time(network) -> int:
 class IcApi:
     def __init__(self, network, keys: ReplicaKeys | None = None, lock=None,
                  auto_progress: bool = True, sync_call_timeout: float = 30.0,
-                 wall_clock=time.time_ns):
+                 async_settle_timeout: float = 2.0, wall_clock=time.time_ns):
         self.network = network
         self.keys = keys or ReplicaKeys()
         self.certifier = Certifier(self.keys)
         self.lock = lock or threading.RLock()
         self.auto_progress = auto_progress
         self.sync_call_timeout = sync_call_timeout
+        self.async_settle_timeout = async_settle_timeout
         self.wall_clock = wall_clock
         self.ingress: dict[bytes, Ingress] = {}
         self._prune_at = PRUNE_AT
@@ -101,8 +101,20 @@ class IcApi:
                     self.network.run_until_idle()
                 except Exception as exc:  # a broken message must not stop the replica
                     print(f"localnet: execution error: {exc!r}", flush=True)
+                    self._fail_pending(exc)
             with self._progress:
                 self._progress.notify_all()
+
+    def _fail_pending(self, exc: Exception):
+        """After an execution error, reject every call still in flight, so no client polls
+        forever for a message the runtime may have dropped."""
+        for entry in self.ingress.values():
+            if entry.local is None:
+                status = self.network.status(entry.message_id)
+                if status is None or status.state not in TERMINAL:
+                    entry.local = LocalStatus("rejected", reject_code=1,
+                                              reject_message=f"localnet execution error: {exc}",
+                                              error_code="IC0504")
 
     def _follow_wall_clock(self):
         delta = self.wall_clock() - network_time(self.network)
@@ -172,6 +184,11 @@ class IcApi:
                 self._submit(entry, req, effective)
         self.progress()
         if not sync:
+            # Answer 202 once the call has settled (bounded): the spec leaves the timing open,
+            # and a client's first read_state poll then finds the outcome (ic-py would
+            # otherwise sleep a whole second before polling again).
+            if self.auto_progress:
+                self._wait_terminal(req.request_id, self.async_settle_timeout)
             return 202, TEXT, b""
         if not self._wait_terminal(req.request_id, self.sync_call_timeout):
             return 202, TEXT, b""

@@ -22,7 +22,7 @@ import time
 
 from .errors import HttpError
 from .ic_api import IcApi, network_time, principal_obj
-from .keys import ReplicaKeys
+from .keys import CANISTER_RANGE, ReplicaKeys
 from .principal import to_text
 from .server import Server, route, write_port_file
 
@@ -65,6 +65,7 @@ class Instance:
         self.api = IcApi(self.network, keys=ReplicaKeys(), auto_progress=False,
                          sync_call_timeout=2.0)
         self.submitted: dict[bytes, bytes] = {}  # message id -> sender
+        self.state_dir: str | None = None
 
     @property
     def lock(self):
@@ -79,12 +80,11 @@ class Instance:
                     "subnet_seed": list(hashlib.sha256(sid).digest()),
                     "size": 1,
                     "node_ids": [{"node_id": _b64(self.api.keys.node_id)}],
-                    "canister_ranges": [{"start": {"canister_id": _b64(bytes(8) + b"\x01\x01")},
-                                         "end": {"canister_id": _b64(
-                                             b"\x00\x00\x00\x00\x00\xff\xff\xff\x01\x01")}}],
+                    "canister_ranges": [{"start": {"canister_id": _b64(CANISTER_RANGE[0])},
+                                         "end": {"canister_id": _b64(CANISTER_RANGE[1])}}],
                 }
             },
-            "default_effective_canister_id": {"canister_id": _b64(bytes(8) + b"\x01\x01")},
+            "default_effective_canister_id": {"canister_id": _b64(CANISTER_RANGE[0])},
         }
 
 
@@ -165,6 +165,9 @@ class PocketIcService:
             inst = self.instances.get(n)
             if inst is not None:
                 inst.api.stop()
+                if inst.state_dir:  # like PocketIC: the state is written out on deletion
+                    with inst.lock:
+                        inst.network.save(inst.state_dir)
                 self.instances[n] = None
             return 200, JSON, b"null"
         m = re.match(r"^/instances/(\d+)/(.+)$", path)
@@ -174,20 +177,23 @@ class PocketIcService:
         raise HttpError(404, f"Not found: {method} {path}")
 
     def _create(self, config: dict):
+        if not isinstance(config, dict):
+            raise HttpError(400, "the instance configuration must be a JSON object")
+        subnets = config.get("subnet_config_set", config)
         kind = "Application"
         for key, name in _KINDS:
-            value = config.get(key)
-            if value:
+            if isinstance(subnets, dict) and subnets.get(key):
                 kind = name
                 break
         state_dir = config.get("state_dir")
+        factory = self.network_factory
+        if state_dir and os.path.isdir(state_dir) and os.listdir(state_dir):
+            from localnet.runtime.network import Network
+            factory = lambda: Network.load(state_dir)  # noqa: E731
         with self.lock:
             n = len(self.instances)
-            inst = Instance(kind, self.network_factory)
-            if state_dir and os.path.isdir(state_dir) and os.listdir(state_dir):
-                from localnet.runtime.network import Network
-                inst.network = Network.load(state_dir)
-                inst.api.network = inst.network
+            inst = Instance(kind, factory)
+            inst.state_dir = state_dir
             self.instances[n] = inst
         return {"Created": {"instance_id": n, "topology": inst.topology()}}
 

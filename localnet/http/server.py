@@ -52,6 +52,7 @@ def route(api: IcApi, method: str, path: str, body: bytes):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "localnet"
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms ACK stalls
 
     def log_message(self, fmt, *args):  # keep test output quiet
         if self.server.verbose:

@@ -105,7 +105,9 @@ class Canister:
         return (dict(self.timers), self.next_timer_id, self.timer_seq, self.certified_data,
                 self.cycles, len(self.logs))
 
-    def restore_volatile(self, saved: Tuple, keep_logs: bool = True) -> None:
+    def restore_volatile(self, saved: Tuple) -> None:
+        """Back to `volatile_state()`; logs are kept (the IC keeps a trapped message's
+        logs too)."""
         (timers, self.next_timer_id, self.timer_seq, self.certified_data, self.cycles,
-         nlogs) = saved
+         _) = saved
         self.timers = timers

@@ -22,6 +22,7 @@ from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply, drive, \
     is_generator
 from localnet.runtime.heap import HeapSnapshot
+from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
@@ -76,7 +77,7 @@ class Engine:
     def _encode(self, canister: Canister, types, values) -> bytes:
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), list(values), env)
+            return binary.encode(list(types), to_candid(types, values, env), env)
         except Exception as e:
             raise TypeError(str(e)) from None
 
@@ -95,6 +96,7 @@ class Engine:
         vol = canister.volatile_state() if snapshot else None
         result_before = ex.result
         ex.trap = None
+        ex.outbox = []
         ex.segments += 1
         ic = KybraIc(self, canister, ex)
         outcome: Tuple[str, Any]
@@ -103,7 +105,7 @@ class Engine:
             with ns.activate(ic):
                 if self.metering:
                     limit = metering.LIMITS[LIMIT_KIND.get(ex.mode, "update")]
-                    meter = metering.Meter(limit)
+                    meter = metering.Meter(limit, ex.mark_trap)
                     self._meter = meter
                     with meter:
                         outcome = self._segment_body(ex, first, send_value)
@@ -176,10 +178,14 @@ class Engine:
             return fn()
         sig = ex.sig
         args: List[Any] = []
-        if sig is not None and sig.params:
+        if sig is not None and ex.mode in ("update", "query", "composite", "init",
+                                           "post_upgrade"):
+            # ic_cdk decodes the arguments even of a method that takes none
             try:
-                args = binary.decode(ex.message.arg, [t for _, t in sig.params],
-                                     canister.interface.env)
+                types = [t for _, t in sig.params]
+                args = to_python(types, binary.decode(ex.message.arg, types,
+                                                      canister.interface.env),
+                                 canister.interface.env)
             except Exception as e:
                 raise E.Trap(f"failed to decode call arguments: {e}") from None
         return fn(*args)
@@ -274,12 +280,45 @@ class Engine:
         if out.rets is None:
             return kybra.CallResult(result.data, None)
         try:
-            values = binary.decode(result.data, list(out.rets), ex.canister.interface.env)
+            env = ex.canister.interface.env
+            values = to_python(out.rets, binary.decode(result.data, list(out.rets), env), env)
         except Exception as e:
             ex.last_reject = (E.CANISTER_ERROR, str(e))
             return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to "
                                           f"decode canister response: {e}")
         return kybra.CallResult(values[0] if values else None, None)
+
+    # -- one-way calls -------------------------------------------------------------------
+    def _notify(self, canister: Canister, ex: Execution, target, method: str, arg: bytes,
+                payment: int) -> dict:
+        """ic.notify_raw: queue a call whose response is ignored; {'Ok': None} or
+        {'Err': RejectionCode} when it cannot be sent."""
+        if ex.mode not in ("update", "timer", "heartbeat"):
+            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
+                         E.CANISTER_CONTRACT_VIOLATION)
+        callee = principal_bytes(target)
+        if len(arg) > MAX_MESSAGE_BYTES:
+            return {"Err": {"SysTransient": None}}
+        fee = self.policy.call_fee(method, arg)
+        if canister.cycles - fee - payment < self._freezing_limit(canister):
+            return {"Err": {"SysTransient": None}}
+        canister.cycles -= fee + payment
+        ex.outbox.append(CallMessage(canister.id, callee, method, arg, payment, kind="call"))
+        return {"Ok": None}
+
+    def _notify_service(self, canister: Canister, ex: Execution, wrapper: str, args: list,
+                        with_payment: bool) -> dict:
+        """`AsyncInfo.notify()`: args are the AsyncInfo's [canister_id, qualname, *params
+        (, cycles)], encoded with the caller's Service declaration."""
+        target, qualname = args[0], args[1]
+        params = args[2:-1] if with_payment else args[2:]
+        payment = args[-1] if with_payment else 0
+        cls, _, method = qualname.partition(".")
+        func = self._service_func(canister, cls, method, b"")
+        if func is None:
+            raise AttributeError(f"'ic' object has no attribute 'notify_{wrapper}_wrapper'")
+        arg = self._encode(canister, func.args, params)
+        return self._notify(canister, ex, target, method, arg, payment)
 
     # -- freezing ------------------------------------------------------------------------
     def _freezing_limit(self, canister: Canister) -> int:
@@ -309,22 +348,26 @@ class Engine:
     # -- calls -----------------------------------------------------------------------------
     def _method_for(self, canister: Canister, method: str, replicated: bool):
         """(sig, mode) of a public method or a Reject."""
-        cid = text_id(canister.id)
         if canister.is_empty:
+            cid = text_id(canister.id)
             return Reject(E.DESTINATION_INVALID, f"Canister {cid} is empty: it has no Wasm "
                           f"module installed", E.CANISTER_WASM_MODULE_NOT_FOUND)
         sig = canister.interface.methods.get(method)
+        cid = None if sig is not None else text_id(canister.id)
         if sig is None or sig.kind not in ("query", "update") or method.startswith("_"):
+            cid = text_id(canister.id)
             kind = "update" if replicated else "query"
             return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no {kind} method "
                           f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
         if sig.kind == "update":
             if not replicated:
+                cid = text_id(canister.id)
                 return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no query method "
                               f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
             return sig, "update"
         if sig.is_async:
             if replicated:
+                cid = text_id(canister.id)
                 return Reject(E.CANISTER_ERROR, f"Canister {cid}: composite query "
                               f"'{method}' cannot be called in replicated mode",
                               E.COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE)
@@ -426,6 +469,9 @@ class Engine:
             self._finish(ex)
             return
         canister.stable.commit()
+        for note in ex.outbox:  # one-way calls leave with the commit
+            self._enqueue(Step("call", note.callee, message=note))
+        ex.outbox = []
         if kind == "call":
             out: Outgoing = value
             ex.pending_call = out
@@ -444,6 +490,10 @@ class Engine:
 
     def _finish(self, ex: Execution) -> None:
         ex.finished = True
+        if ex.message.kind == "ingress":
+            st = self.ingress.get(ex.message.ingress_id)
+            if st is not None:
+                st.bytecodes = ex.call_bytecodes
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
 
@@ -454,6 +504,10 @@ class Engine:
             refund = msg.cycles if result is None or isinstance(result, Reject) else 0
         if msg.kind == "ingress":
             self._complete_ingress(msg.ingress_id, result)
+        elif msg.kind == "call" and msg.reply_to is None:  # a notify: only refunds return
+            caller = self.canisters.get(msg.caller)
+            if caller is not None:
+                caller.cycles += refund
         elif msg.kind == "call":
             caller_ex: Execution = msg.reply_to
             self._enqueue(Step("response", msg.caller, execution=caller_ex, result=result,
@@ -466,9 +520,18 @@ class Engine:
         canister = ex.canister
         out: Outgoing = ex.pending_call
         ex.pending_call = None
-        if self.canisters.get(canister.id) is not canister or \
-                getattr(ex, "generation", canister.install_count) != canister.install_count:
-            return  # the caller was uninstalled/upgraded/deleted: the callback is dropped
+        gone = self.canisters.get(canister.id) is not canister
+        if gone or getattr(ex, "generation", canister.install_count) != canister.install_count:
+            # the caller was deleted, uninstalled or upgraded meanwhile: its callback is lost
+            # (Kybra's new interpreter has no such generator); the call is answered
+            # with a reject unless it already replied
+            if not ex.replied:
+                what = "deleted" if gone else "uninstalled or upgraded"
+                ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} was "
+                                   f"{what} while this call awaited a response; its callback "
+                                   f"is gone", E.CANISTER_TRAPPED)
+            self._finish(ex)
+            return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
         result = step.result if step.result is not None else Reject(

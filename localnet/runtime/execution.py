@@ -10,7 +10,7 @@ messages (the commit point) and other messages can run on the canister meanwhile
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from localnet.runtime.errors import Trap
@@ -68,6 +68,7 @@ class Execution:
         self.finished = False
         self.swallow_errors = False  # Kybra's timers ignore errors of generator timers
         self.segments = 0
+        self.outbox: List[Any] = []  # one-way calls (notify) sent if the segment commits
 
     @property
     def replied(self) -> bool:

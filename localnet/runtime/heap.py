@@ -2,15 +2,19 @@
 
 On the IC a trap discards every heap change since the last commit point. The canister's
 heap here is the globals of its bundle modules (the only roots canister code can reach
-across messages), so a snapshot deep-copies those globals' data values: everything except
+across messages), so a snapshot copies those globals' data values: everything except
 modules, functions, classes and StableBTreeMap handles (those are code, or state kept
-elsewhere). Restoring writes the copies back *in place* for top-level dicts, lists, sets,
-bytearrays and plain objects, so functions holding references to them see the restored
-contents, and rebinds anything else.
+elsewhere). The copy is a pickle (fast, C-implemented; canister classes and functions are
+pickled by reference to the canister's own modules), falling back to `copy.deepcopy` for
+values pickle cannot handle (closures, lambdas). Restoring writes the copies back *in
+place* for top-level dicts, lists, sets, bytearrays and plain objects, so functions holding
+references to them see the restored contents, and rebinds anything else.
 """
 from __future__ import annotations
 
 import copy
+import io
+import pickle
 import types
 from typing import Dict
 
@@ -18,6 +22,7 @@ import kybra
 
 _SKIP_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type,
                types.MethodType, staticmethod, classmethod, property, kybra.StableBTreeMap)
+_RESOLVING: list = []  # module dicts used by `_resolve` while unpickling
 
 
 def _is_state(name: str, value) -> bool:
@@ -26,12 +31,39 @@ def _is_state(name: str, value) -> bool:
     if isinstance(value, _SKIP_TYPES):
         return False
     if getattr(value, "__module__", None) == "typing" or type(value).__module__ == "typing":
-        return False  # typing aliases (Opt[...], Alias[...]: shared, cached by typing)
+        return False  # typing aliases (Opt[...], Alias[...]): shared and cached by typing
     return True
 
 
+def _resolve(module: str, qualname: str):
+    obj = _RESOLVING[-1][module]
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles the canister's own classes/functions by reference to its module objects."""
+
+    def __init__(self, buf, modules: Dict[str, types.ModuleType]):
+        super().__init__(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        self.modules = modules
+
+    def reducer_override(self, obj):
+        if isinstance(obj, (type, types.FunctionType)):
+            module = getattr(obj, "__module__", None)
+            if module in self.modules:
+                found = self.modules[module]
+                for part in obj.__qualname__.split("."):
+                    found = getattr(found, part, None)
+                if found is not obj:  # a lambda, closure or shadowed name
+                    raise pickle.PicklingError(f"cannot pickle {obj!r} by reference")
+                return _resolve, (module, obj.__qualname__)
+        return NotImplemented
+
+
 class HeapSnapshot:
-    """Deep copies of the data globals of a set of modules, taken at a commit point."""
+    """Copies of the data globals of a set of modules, taken at a commit point."""
 
     def __init__(self, modules: Dict[str, types.ModuleType]):
         self.modules = dict(modules)
@@ -41,6 +73,20 @@ class HeapSnapshot:
                 if _is_state(name, value):
                     originals[(mname, name)] = value
         self.originals = originals
+        self.pickled = None
+        self.copies = None
+        if not originals:
+            self.copies = {}
+            return
+        buf = io.BytesIO()
+        try:
+            _Pickler(buf, self.modules).dump(originals)
+            self.pickled = buf.getvalue()
+        except Exception:
+            self.copies = self._deepcopy(originals)
+
+    @staticmethod
+    def _deepcopy(originals):
         memo: dict = {}
         copies = {}
         for key, value in originals.items():
@@ -48,12 +94,21 @@ class HeapSnapshot:
                 copies[key] = copy.deepcopy(value, memo)
             except Exception:  # e.g. a generator or lock: cannot be copied, kept as is
                 copies[key] = value
-        self.copies = copies
+        return copies
+
+    def _copies(self, reusable: bool):
+        if self.pickled is not None:
+            _RESOLVING.append(self.modules)
+            try:
+                return pickle.loads(self.pickled)
+            finally:
+                _RESOLVING.pop()
+        return copy.deepcopy(self.copies) if reusable else self.copies
 
     def restore(self, reusable: bool = False) -> None:
         """Put every module global back to its value at snapshot time. With `reusable`
-        the snapshot's own copies stay untouched (it can be restored again)."""
-        copies = copy.deepcopy(self.copies) if reusable else self.copies
+        the snapshot stays valid (it can be restored again)."""
+        copies = self._copies(reusable)
         for mname, module in self.modules.items():
             d = module.__dict__
             for name in [n for n, v in d.items() if _is_state(n, v)]:

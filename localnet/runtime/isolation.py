@@ -5,8 +5,12 @@ canister runs, `activate()` swaps those objects into `sys.modules` (so `from src
 import y` and lazy imports inside methods resolve to this canister's copies), installs a
 meta-path finder that loads not-yet-imported bundle modules into the same private dict,
 puts `_kybra_ic` into builtins, and makes `os.urandom`, `random`, `secrets` and
-`uuid.uuid4` deterministic per canister, as they are inside a Kybra Wasm. Everything is put
-back on exit, so two canisters built from one source share no state.
+`uuid.uuid4` deterministic per canister (seeded from the network seed and canister id), as
+they are inside a Kybra Wasm. (As in Kybra, init/post_upgrade also arm a zero-delay timer
+that reseeds `random` with `raw_rand`, so `random` is only deterministic until the first
+round after install; `os.urandom`/`secrets`/`uuid4` stay deterministic.) Everything is put
+back on exit, so two canisters built from one source share no state. The runtime is
+single-threaded: hold the HTTP server's lock to drive a Network from another thread.
 """
 from __future__ import annotations
 

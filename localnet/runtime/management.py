@@ -9,10 +9,8 @@ the target's module top level and init/post_upgrade there (a 300B-instruction me
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
-import urllib.parse
-from typing import Any, Callable, Dict, List, Optional
+from typing import Optional
 
 from kybra import Principal
 
@@ -21,10 +19,9 @@ from localnet.candid.did import parse_did
 from localnet.runtime import errors as E
 from localnet.runtime import metering
 from localnet.runtime import module as wasm_module
-from localnet.runtime.canister import MANAGEMENT_ID, Canister
+from localnet.runtime.canister import Canister
 from localnet.runtime.engine import text_id
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
-from localnet.runtime.heap import HeapSnapshot
 from localnet.runtime.isolation import CanisterNamespace
 from localnet.runtime.stable import StableStore
 from localnet.runtime.system_api import KybraIc
@@ -32,8 +29,6 @@ from localnet.runtime.system_api import KybraIc
 CHUNK_MAX = 1024 * 1024
 CHUNK_STORE_MAX = 100  # chunks per canister (100 MiB), as the IC's wasm chunk store
 MAX_CONTROLLERS = 10
-HTTP_MAX_RESPONSE_DEFAULT = 2_000_000
-HTTP_TIMEOUT_SECONDS = 30
 INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cycles",
                      "ecdsa_public_key", "sign_with_ecdsa", "schnorr_public_key",
                      "sign_with_schnorr"}
@@ -422,7 +417,7 @@ class ManagementCanister:
                 return t
             with c.namespace.activate(ic):
                 if net.metering:
-                    meter = metering.Meter(metering.LIMITS["install"])
+                    meter = metering.Meter(metering.LIMITS["install"], ex.mark_trap)
                     net._meter = meter
                     with meter:
                         self._init_body(c, ex, sig)
@@ -460,6 +455,7 @@ class ManagementCanister:
             m.max_key_size, m.max_value_size = mk, mv
             for k, v in entries:
                 m.entries[k] = v
+                m.nbytes += len(k) + len(v)
                 m._sort.append((sort_key(m.key_type, m._dec_key(k), m.env), k))
             m._sort.sort()
         store.raw = bytearray(raw_stable)

@@ -31,19 +31,19 @@ def instructions(bytecodes: int) -> int:
 class Meter:
     """Counts bytecodes while installed; raises Trap when the message limit is exceeded."""
 
-    def __init__(self, limit_instructions: int, already: int = 0):
+    def __init__(self, limit_instructions: int, on_trap=None):
         self.limit_bytecodes = limit_instructions // INSTRUCTIONS_PER_BYTECODE
-        self.bytecodes = already
-        self.exceeded = False
+        self.bytecodes = 0
+        self.on_trap = on_trap  # records the trap in the execution (so it cannot be caught)
         self._previous = None
 
     def _local(self, frame, event, arg):
         if event == "opcode":
             self.bytecodes += 1
-            if self.bytecodes > self.limit_bytecodes and not self.exceeded:
-                self.exceeded = True
-                raise Trap("exceeded the instruction limit for single message execution.",
-                           CANISTER_INSTRUCTION_LIMIT_EXCEEDED)
+            if self.bytecodes > self.limit_bytecodes:  # raised again at every opcode
+                trap = Trap("exceeded the instruction limit for single message execution.",
+                            CANISTER_INSTRUCTION_LIMIT_EXCEEDED)
+                raise self.on_trap(trap) if self.on_trap is not None else trap
         return self._local
 
     def _global(self, frame, event, arg):
@@ -55,18 +55,9 @@ class Meter:
 
     def __enter__(self):
         self._previous = sys.gettrace()
-        sys.settrace(self._global)
-        # frames already running (a resumed generator) get traced via their own f_trace
+        sys.settrace(self._global)  # a resumed generator frame gets a 'call' event too
         return self
 
     def __exit__(self, *exc):
         sys.settrace(self._previous)
         return False
-
-    def trace_generator(self, gen) -> None:
-        """Resumed generators keep their frame: attach the tracer to it explicitly."""
-        frame = getattr(gen, "gi_frame", None)
-        if frame is not None and not frame.f_code.co_filename.startswith(_HOST_DIR):
-            frame.f_trace_opcodes = True
-            frame.f_trace_lines = False
-            frame.f_trace = self._local

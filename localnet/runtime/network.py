@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import os
 import random
 import time as _time
 from dataclasses import dataclass
@@ -43,6 +42,12 @@ class IngressStatus:
     method: str = ""
     sender: bytes = b""
     time_ns: int = 0
+    bytecodes: int = 0  # metered bytecodes of the whole call on its canister (metering on)
+
+    @property
+    def instructions(self) -> int:
+        from localnet.runtime.metering import instructions
+        return instructions(self.bytecodes)
 
 
 @dataclass
@@ -154,6 +159,16 @@ class Network(Engine):
             "logs": list(c.logs), "memory_size": c.memory_size(),
             "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
         }
+
+    def get_stable_memory(self, canister_id) -> bytes:
+        """An image of the canister's whole stable memory (maps included)."""
+        from localnet.runtime.state import stable_image
+        return stable_image(self._canister(canister_id))
+
+    def set_stable_memory(self, canister_id, data: bytes) -> None:
+        """Restore an image from get_stable_memory (or raw bytes as raw stable pages)."""
+        from localnet.runtime.state import load_stable_image
+        load_stable_image(self._canister(canister_id), bytes(data))
 
     def canister_ids(self) -> List[Principal]:
         return [Principal(cid) for cid in self.canisters]
@@ -450,11 +465,13 @@ class Network(Engine):
         self.time_ns = int(ns)
 
     def advance_time(self, seconds: float, run: bool = True) -> None:
-        """Move time forward; due timers fire (each as its own message) when `run`."""
+        """Move time forward. With `run`: one round with heartbeats (tick), then rounds until
+        idle, so due timers fire (each as its own message, in due order)."""
         if seconds < 0:
             raise LocalnetError("time cannot go backwards")
         self.time_ns += int(seconds * 1_000_000_000)
         if run:
+            self.tick()
             self.run_until_idle()
 
     # -- state ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import ipaddress
 import urllib.parse
 
 from localnet.runtime import errors as E
-from localnet.runtime.execution import CallMessage, Reject, Reply
+from localnet.runtime.execution import CallMessage, Reject
 
 HTTP_MAX_RESPONSE_DEFAULT = 2_000_000
 HTTP_TIMEOUT_SECONDS = 30

@@ -82,8 +82,13 @@ class StableMap:
         self.env = env
         self.entries: Dict[bytes, bytes] = {}  # encoded key -> encoded value
         self._sort: List[Tuple[Any, bytes]] = []  # sorted (sort key, encoded key)
+        self.nbytes = 0  # total encoded size of the entries (kept for memory accounting)
 
-    # -- encoding -------------------------------------------------------------------
+    # -- encoding (keys are handled in their Candid form, see pyvalues) -------------
+    def candid_key(self, key):
+        from localnet.runtime.pyvalues import to_candid
+        return to_candid([self.key_type], [key], self.env)[0]
+
     def _enc_key(self, key) -> bytes:
         try:
             return _binary().encode([self.key_type], [key], self.env)
@@ -91,16 +96,24 @@ class StableMap:
             raise TypeError(f"StableBTreeMap {self.memory_id} key: {e}") from None
 
     def _enc_value(self, value) -> bytes:
+        from localnet.runtime.pyvalues import to_candid
         try:
+            value = to_candid([self.value_type], [value], self.env)[0]
             return _binary().encode([self.value_type], [value], self.env)
         except Exception as e:
             raise TypeError(f"StableBTreeMap {self.memory_id} value: {e}") from None
 
     def _dec_key(self, data: bytes):
+        """The key in its Candid form (used for sort keys)."""
         return _binary().decode(data, [self.key_type], self.env)[0]
 
+    def _py(self, t, value):
+        from localnet.runtime.pyvalues import to_python
+        return to_python([t], [value], self.env)[0]
+
     def _dec_value(self, data: bytes):
-        return _binary().decode(data, [self.value_type], self.env)[0]
+        return self._py(self.value_type,
+                        _binary().decode(data, [self.value_type], self.env)[0])
 
     def _locate(self, key, enc: bytes) -> Tuple[int, bool]:
         sk = (sort_key(self.key_type, key, self.env), enc)
@@ -113,12 +126,16 @@ class StableMap:
         if old is None:
             i, _ = self._locate(key, enc_key)
             self._sort.insert(i, (sort_key(self.key_type, key, self.env), enc_key))
+            self.nbytes += len(enc_key) + len(enc_value)
+        else:
+            self.nbytes += len(enc_value) - len(old)
         self.entries[enc_key] = enc_value
         return old
 
     def _delete(self, key, enc_key: bytes) -> Optional[bytes]:
         old = self.entries.pop(enc_key, None)
         if old is not None:
+            self.nbytes -= len(enc_key) + len(old)
             i, found = self._locate(key, enc_key)
             if found:
                 del self._sort[i]
@@ -126,13 +143,14 @@ class StableMap:
 
     # -- the Kybra API ----------------------------------------------------------------
     def contains_key(self, key) -> bool:
-        return self._enc_key(key) in self.entries
+        return self._enc_key(self.candid_key(key)) in self.entries
 
     def get(self, key):
-        enc = self.entries.get(self._enc_key(key))
+        enc = self.entries.get(self._enc_key(self.candid_key(key)))
         return None if enc is None else self._dec_value(enc)
 
     def insert_encoded(self, key, value) -> Tuple[bytes, bytes, Optional[bytes]]:
+        """`key` in its Candid form (candid_key)."""
         enc_key = self._enc_key(key)
         enc_value = self._enc_value(value)
         if len(enc_key) > self.max_key_size:
@@ -145,13 +163,14 @@ class StableMap:
         return enc_key, enc_value, old
 
     def keys(self) -> list:
-        return [self._dec_key(k) for _, k in self._sort]
+        return [self._py(self.key_type, self._dec_key(k)) for _, k in self._sort]
 
     def values(self) -> list:
         return [self._dec_value(self.entries[k]) for _, k in self._sort]
 
     def items(self) -> list:
-        return [(self._dec_key(k), self._dec_value(self.entries[k])) for _, k in self._sort]
+        return [(self._py(self.key_type, self._dec_key(k)), self._dec_value(self.entries[k]))
+                for _, k in self._sort]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -201,6 +220,7 @@ class StableStore:
                 if old is None:
                     m._delete(key, enc_key)
                 else:
+                    m.nbytes += len(old) - len(m.entries[enc_key])
                     m.entries[enc_key] = old
             elif kind == "del":
                 _, m, key, enc_key, old = entry
@@ -231,12 +251,14 @@ class StableStore:
 
     def insert(self, memory_id, key, value):
         m = self.map(memory_id)
+        key = m.candid_key(key)
         enc_key, _, old = m.insert_encoded(key, value)
         self._journal.append(("put", m, key, enc_key, old))
         return None if old is None else m._dec_value(old)
 
     def remove(self, memory_id, key):
         m = self.map(memory_id)
+        key = m.candid_key(key)
         enc_key = m._enc_key(key)
         old = m._delete(key, enc_key)
         if old is None:
@@ -274,5 +296,4 @@ class StableStore:
 
     def memory_size(self) -> int:
         """Bytes of stable memory in use (raw pages + map entries), for canister_status."""
-        return len(self.raw) + sum(len(k) + len(v) for m in self.maps.values()
-                                   for k, v in m.entries.items())
+        return len(self.raw) + sum(m.nbytes for m in self.maps.values())

@@ -144,3 +144,49 @@ def load(cls, directory: str, **kwargs):
         from localnet.runtime.canister import LogRecord
         c.logs = [LogRecord(*r) for r in cd["logs"]]
     return net
+
+
+# -- stable memory images (PocketIC get/set_stable_memory) -----------------------------------
+IMAGE_MAGIC = b"LOCALNET-STABLE\x00"
+
+
+def stable_image(canister) -> bytes:
+    """One image of the canister's whole stable memory: raw pages and maps."""
+    st = canister.stable
+    doc = {"raw": bytes(st.raw),
+           "maps": {str(mid): [m.max_key_size, m.max_value_size,
+                               [[k, m.entries[k]] for _, k in m._sort]]
+                    for mid, m in st.maps.items()}}
+    return IMAGE_MAGIC + cbor2.dumps(doc)
+
+
+def load_stable_image(canister, data: bytes) -> None:
+    """Replace the canister's stable memory by an image from `stable_image` (maps are typed
+    with this canister's declarations) or, for any other bytes, by raw pages holding them."""
+    from localnet.runtime.stable import WASM_PAGE, StableStore, sort_key
+    store = StableStore()
+    if data.startswith(IMAGE_MAGIC):
+        try:
+            doc = cbor2.loads(data[len(IMAGE_MAGIC):])
+            raw, maps = doc["raw"], doc["maps"]
+        except Exception as e:
+            raise LocalnetError(f"corrupt stable memory image: {e}") from None
+        if canister.interface is not None:
+            store.configure(canister.interface.stable_maps, canister.interface.env)
+        for mid_text, (mk, mv, entries) in maps.items():
+            m = store.maps.get(int(mid_text))
+            if m is None:
+                raise LocalnetError(f"the image has StableBTreeMap {mid_text}, which canister "
+                                    f"code does not declare")
+            for k, v in entries:
+                m.entries[k] = v
+                m.nbytes += len(k) + len(v)
+                m._sort.append((sort_key(m.key_type, m._dec_key(k), m.env), k))
+            m._sort.sort()
+        store.raw = bytearray(raw)
+    else:
+        pages = -(-len(data) // WASM_PAGE)
+        store.raw = bytearray(data) + bytearray(pages * WASM_PAGE - len(data))
+        if canister.interface is not None:
+            store.configure(canister.interface.stable_maps, canister.interface.env)
+    canister.stable = store

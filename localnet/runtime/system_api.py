@@ -12,7 +12,7 @@ from typing import Any
 from kybra import Principal
 
 from localnet.runtime import metering
-from localnet.runtime.errors import CANISTER_CONTRACT_VIOLATION, CANISTER_ERROR, Trap
+from localnet.runtime.errors import CANISTER_CONTRACT_VIOLATION, Trap
 from localnet.runtime.execution import Reject, Reply
 from localnet.runtime.stable import MAX_STABLE32_PAGES
 

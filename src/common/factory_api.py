@@ -113,7 +113,7 @@ class MerchantMetricsReport(Record):
 
 
 class ReputationScore(Record):
-    principal: Principal
+    principal_id: Principal
     score: float64
     level: text
     blocked: bool
@@ -124,7 +124,7 @@ class ReputationScore(Record):
 
 class GlobalBlocklistChange(Record):
     seq: nat64
-    principal: Principal
+    principal_id: Principal
     blocked: bool
     reason: text
     changed_at: nat64

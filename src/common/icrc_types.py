@@ -7,7 +7,6 @@ do not clash with other modules' names.
 """
 
 from kybra import (
-    Alias,
     Func,
     Opt,
     Principal,
@@ -197,9 +196,6 @@ class ICRC3ArchiveInfo(Record):
 class GetBlocksRequest(Record):
     start: nat
     length: nat
-
-
-GetBlocksArgs = Alias[Vec[GetBlocksRequest]]
 
 
 class BlockWithId(Record):

@@ -35,7 +35,7 @@ def log_change(principal: Principal, blocked: bool, reason: str) -> int:
     seq = next_seq("block_changes")
     block_changes_map.insert(seq, {
         "seq": seq,
-        "principal": principal,
+        "principal_id": principal,
         "blocked": blocked,
         "reason": reason,
         "changed_at": ic.time(),
@@ -86,11 +86,11 @@ def recent_blocked(limit: int) -> list:
     while seq >= 1 and len(out) < limit and probes < 1000:
         entry = block_changes_map.get(seq)
         if entry is not None:
-            key = entry["principal"].to_str()
+            key = entry["principal_id"].to_str()
             if key not in seen:
                 seen.add(key)
                 if blocked_map.contains_key(key):
-                    out.append(entry["principal"])
+                    out.append(entry["principal_id"])
         seq -= 1
         probes += 1
     return out

@@ -332,7 +332,7 @@ def reputation(principal: Principal) -> dict:
     else:
         level = "malicious"
     return {
-        "principal": principal,
+        "principal_id": principal,
         "score": score,
         "level": level,
         "blocked": reason is not None,

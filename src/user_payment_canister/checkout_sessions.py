@@ -38,6 +38,8 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
+from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
+from src.user_payment_canister.merchant_events import emit  # part 2 hook
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -75,6 +77,8 @@ def mark_expired(session_id: str, session: dict) -> dict:
     sessions_map.insert(session_id, updated)
     bump("sessions_open", -1)
     bump("sessions_expired")
+    on_session_expired()
+    emit("checkout.session.expired", session_id, {"session_id": session_id, "amount": session["amount"], "currency_token": session["currency_token"], "client_reference_id": session["client_reference_id"]})
     return updated
 
 
@@ -247,6 +251,7 @@ def create_session(args: dict):
         idempotency_map.insert(idem, session_id)
     bump("sessions_total")
     bump("sessions_open")
+    on_session_created(token["symbol"], args["amount"], session["modal_config_id"])
     if modal is not None:
         counters = modal_counters_map.get(modal["modal_id"])
         if counters is not None:

@@ -120,6 +120,7 @@ def init_args_error(args: dict) -> "str | None":
 def arm_timers() -> None:
     ic.set_timer(0, verify_pending_tokens)
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
+    arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
 
 
 @init
@@ -181,3 +182,61 @@ def get_merchant_metrics() -> MerchantMetricsResult:
         "cycles": ic.canister_balance(),
         "time": ic.time(),
     }}
+
+
+# ---- merchant canister part 2 (one-click, security, analytics, webhooks, reports) ----
+# Re-exported so Kybra's `from main import *` sees them; the code lives in the modules.
+from src.user_payment_canister.custom_reports import (  # noqa: E402
+    cancel_report_schedule,
+    generate_custom_report,
+    list_report_schedules,
+    schedule_automated_report,
+)
+from src.user_payment_canister.ext_timers import arm_ext_timers  # noqa: E402
+from src.user_payment_canister.factory_reporting import get_factory_reporting_status  # noqa: E402
+from src.user_payment_canister.merchant_analytics import (  # noqa: E402
+    get_conversion_metrics,
+    get_customer_behavior_analysis,
+    get_payment_analytics,
+    get_revenue_breakdown,
+)
+from src.user_payment_canister.merchant_events import get_event, list_events  # noqa: E402
+from src.user_payment_canister.one_click import (  # noqa: E402
+    create_payment_profile_for_merchant,
+    create_pre_authorization,
+    create_pre_authorization_with_options,
+    execute_one_click_payment,
+    get_merchant_one_click_analytics,
+    get_payment_profile,
+    get_pre_authorization,
+    register_for_one_click,
+    revoke_authorization,
+    update_merchant_spending_limits,
+)
+from src.user_payment_canister.risk_engine import (  # noqa: E402
+    analyze_transaction_risk,
+    block_address_for_merchant,
+    get_security_config,
+    update_security_config,
+)
+from src.user_payment_canister.security_alerts import get_security_alerts  # noqa: E402
+from src.user_payment_canister.totp_codes import register_totp_secret, remove_totp_secret  # noqa: E402
+from src.user_payment_canister.verification_codes import (  # noqa: E402
+    get_customer_verification_status,
+    request_transaction_verification,
+    require_additional_verification,
+    verify_transaction,
+)
+from src.user_payment_canister.webhook_configs import (  # noqa: E402
+    configure_webhook,
+    delete_webhook,
+    get_webhook,
+    get_webhook_delivery_stats,
+    list_webhook_attempts,
+    list_webhooks,
+    rotate_webhook_secret,
+    test_webhook,
+    update_webhook,
+)
+from src.user_payment_canister.webhook_delivery import webhook_transform  # noqa: E402
+# ---- end of part 2 ----

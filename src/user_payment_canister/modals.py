@@ -16,6 +16,7 @@ from src.common.validation import (
     check_url,
     first_error,
 )
+from src.user_payment_canister.merchant_analytics import on_modal_view  # part 2 hook
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.embed_snippets import modal_snippet
 from src.user_payment_canister.factory_link import report_template_usage, script_url
@@ -158,6 +159,7 @@ def track_modal_view(modal_id: text) -> MerchantUnitResult:
     updated["views"] = counters["views"] + 1
     modal_counters_map.insert(modal_id, updated)
     bump("modal_views")
+    on_modal_view(modal_id)  # part 2 hook
     return {"Ok": None}
 
 

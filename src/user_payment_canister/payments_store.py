@@ -20,6 +20,8 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import PaymentPageResult, PaymentRecordResult
 from src.user_payment_canister.token_prefs import record_customer_usage
+from src.user_payment_canister.merchant_analytics import on_session_completed  # part 2 hook
+from src.user_payment_canister.merchant_events import emit  # part 2 hook
 
 NS = 1_000_000_000
 
@@ -100,6 +102,13 @@ def record_session_payment(session_id: str, session: dict, method: str, received
             modal_counters_map.insert(modal_id, funnel)
     if payer is not None:
         record_customer_usage(payer["owner"], session["currency_token"], received)
+    payer_text = None if payer is None else payer["owner"].to_str()
+    on_session_completed(session["currency_token"], received, payer_text, session["created_at"])
+    emit("checkout.session.completed", session_id, {
+        "session_id": session_id, "payment_id": payment_id, "amount": received, "currency_token": session["currency_token"],
+        "payer": payer_text, "method": method, "client_reference_id": session["client_reference_id"],
+        "metadata": dict((m["key"], m["value"]) for m in session["metadata"]),
+    })
     return updated
 
 

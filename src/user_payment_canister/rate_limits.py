@@ -13,17 +13,20 @@ ANONYMOUS_SHARED = 30
 ANONYMOUS = "2vxsx-fae"
 
 
-def take(kind: str, target: str) -> "str | None":
-    """Count one event; None if allowed, else the `rate_limited:` error text."""
+def take(kind: str, target: str, allowance: "int | None" = None, window_seconds: "int | None" = None) -> "str | None":
+    """Count one event; None if allowed, else the `rate_limited:` error text. Part 2
+    passes its own `allowance` per window of `window_seconds` (defaults: the above)."""
     who = ic.caller().to_str()
-    allowance = ANONYMOUS_SHARED if who == ANONYMOUS else PER_CALLER
+    if allowance is None:
+        allowance = ANONYMOUS_SHARED if who == ANONYMOUS else PER_CALLER
+    window_len = WINDOW_SECONDS if window_seconds is None else window_seconds
     key = who + "|" + kind + "|" + target
     now = ic.time()
     window = rate_windows_map.get(key)
-    if window is None or now - window["window_start"] >= WINDOW_SECONDS * NS:
+    if window is None or now - window["window_start"] >= window_len * NS:
         rate_windows_map.insert(key, {"window_start": now, "count": 1})
         return None
     if window["count"] >= allowance:
-        return "rate_limited: at most " + str(allowance) + " " + kind + " events per " + str(WINDOW_SECONDS) + " s for this caller"
+        return "rate_limited: at most " + str(allowance) + " " + kind + " events per " + str(window_len) + " s for this caller"
     rate_windows_map.insert(key, {"window_start": window["window_start"], "count": window["count"] + 1})
     return None

@@ -21,6 +21,8 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import RefundPageResult, RefundRecordResult
 from src.user_payment_canister.payments_store import change_book, spendable
+from src.user_payment_canister.merchant_analytics import on_payment_refunded  # part 2 hook
+from src.user_payment_canister.merchant_events import emit  # part 2 hook
 
 
 def adjust_payment(payment_id: str, pending_delta: int, refunded_delta: int) -> None:
@@ -84,6 +86,9 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
     refunds_map.insert(refund_id, refund)
     refund_index_map.insert(seq, refund_id)
     bump("refunds_count")
+    on_payment_refunded(symbol, amount)
+    emit("payment.refunded", refund_id, {"refund_id": refund_id, "payment_id": payment_id, "amount": amount,
+                                         "currency_token": symbol, "ledger_block": block, "reason": reason})
     return {"Ok": refund}
 
 

@@ -31,6 +31,8 @@ from src.user_payment_canister.merchant_store import (
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.session_locks import acquire, release
+from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
+from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
 
 
 def main_account() -> dict:
@@ -84,6 +86,9 @@ def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
     session, err = open_session(session_id)
     if err is not None:
         return {"Err": err}
+    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
+    if err is not None:
+        return {"Err": err}
     created_at, err = acquire(session_id, "icrc2_payment")
     if err is not None:
         return {"Err": err}
@@ -93,6 +98,7 @@ def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
     )
     release(session_id)
     if err is not None:
+        on_payment_failed(session["currency_token"])  # part 2 hook
         return {"Err": err}
     session = sessions_map.get(session_id)
     updated = record_session_payment(session_id, session, "icrc2", session["amount"], 0, payer, block, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import sys
 
 from ic.identity import Identity
@@ -83,6 +84,15 @@ def deploy_config(merchant: dict | None = None, version: str | None = None, owne
     return {"owner": opt(owner), "version": opt(version), "merchant": merchant or merchant_config()}
 
 
+def distinct(canister):
+    """ic-py sends no nonce and rounds ingress_expiry to the second, so two identical calls
+    within a second are one request to the IC (the second gets the first reply). A
+    nanosecond expiry makes every call its own request, as a nonce would."""
+    agent = canister.agent
+    agent.get_expiry_date = lambda: time.time_ns() + int(agent.ingress_expiry * 10**9)
+    return canister
+
+
 class Factory:
     """A factory canister on a LocalnetServer and ic-py actors for several identities."""
 
@@ -100,7 +110,7 @@ class Factory:
         self.anon = self.as_(Identity(anonymous=True))
 
     def as_(self, identity):
-        return self.actor_factory(self.server, self.id, identity, FACTORY_DID)
+        return distinct(self.actor_factory(self.server, self.id, identity, FACTORY_DID))
 
     def upload(self, version: str, module: bytes, notes: str = "") -> None:
         ok(self.admin.begin_wasm_upload(version, len(module), hashlib.sha256(module).digest(), notes))
@@ -118,7 +128,7 @@ class Factory:
             self.server.network.advance_time(seconds)
 
     def merchant_actor(self, canister_id: str, identity):
-        return self.actor_factory(self.server, canister_id, identity, MERCHANT_DID)
+        return distinct(self.actor_factory(self.server, canister_id, identity, MERCHANT_DID))
 
 
 def settings_candid(s: dict) -> str:
@@ -160,3 +170,34 @@ def default_settings(**over) -> dict:
 def build_module(server, entry: str = MERCHANT_ENTRY) -> bytes:
     with server.lock:
         return server.network.build_module(entry, ROOT)
+
+
+def management_call(server, identity, method: str, value: dict, effective: str):
+    """An ingress call to the management canister (aaaaa-aa) as `identity`, over HTTP,
+    with the argument typed by the IC's ic.did."""
+    from ic.agent import Agent
+    from ic.client import Client
+    from localnet.candid import binary
+    from localnet.candid.did import parse_did
+
+    with open(os.path.join(ROOT, "localnet", "runtime", "ic.did"), encoding="utf-8") as f:
+        desc = parse_did(f.read())
+    func = desc.env.resolve(dict(desc.service.methods)[method])
+    arg = binary.encode(list(func.args), [value], desc.env)
+    agent = Agent(identity, Client(url=server.url))
+    agent.root_key = server.root_key
+    return agent.update_raw("aaaaa-aa", method, arg, effective_canister_id=effective)
+
+
+def set_controllers(server, identity, canister_id: str, controllers: list) -> None:
+    """The canister's controller `identity` replaces its controller list."""
+    from kybra import Principal
+    settings = {"controllers": [Principal.from_str(c) for c in controllers]}
+    for name in ("compute_allocation", "memory_allocation", "freezing_threshold",
+                 "reserved_cycles_limit", "log_visibility", "wasm_memory_limit"):
+        settings[name] = None
+    management_call(server, identity, "update_settings", {
+        "canister_id": Principal.from_str(canister_id),
+        "settings": settings,
+        "sender_canister_version": None,
+    }, canister_id)

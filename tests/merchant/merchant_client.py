@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 
 from ic.principal import Principal
@@ -151,6 +152,15 @@ class Shop:
         return ok(self.owner.merchant.get_checkout_session(session_id))
 
 
+def distinct(canister):
+    """ic-py sends no nonce and rounds ingress_expiry to seconds, so two identical calls
+    in one second are one message for the IC (the second gets the first one's reply).
+    Tests repeat calls on purpose (double completion...), so expiry gets ns precision,
+    which makes every request id unique, as agent-js does with its nonce."""
+    canister.agent.get_expiry_date = lambda: time.time_ns() + 240 * NS
+    return canister
+
+
 def build_shop(server, new_identity, deploy, actor, anonymous_identity) -> Shop:
     owner, api, alice, bob, stranger = (new_identity() for _ in range(5))
     ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([
@@ -161,8 +171,8 @@ def build_shop(server, new_identity, deploy, actor, anonymous_identity) -> Shop:
     merchant_id = deploy(server, MERCHANT_ENTRY, merchant_init_arg(owner.sender().to_str(), ledger_id))
 
     def party(identity) -> Party:
-        return Party(identity, actor(server, merchant_id, identity, MERCHANT_DID),
-                     LedgerClient(actor(server, ledger_id, identity, LEDGER_DID), identity))
+        return Party(identity, distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
+                     LedgerClient(distinct(actor(server, ledger_id, identity, LEDGER_DID)), identity))
 
     shop = Shop(server, merchant_id, ledger_id, party(owner), party(api), party(alice), party(bob),
                 party(stranger), party(anonymous_identity))

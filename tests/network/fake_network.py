@@ -3,7 +3,7 @@ HTTP layer on its own: one counter canister whose methods are Python functions."
 import hashlib
 from dataclasses import dataclass, field
 
-from ic.candid import Types, decode, encode
+from ic.candid import Types, encode
 from kybra import Principal
 
 from localnet.runtime.errors import CallRejected

@@ -99,3 +99,40 @@ def test_javascript_agent_with_real_canister(live):
     assert int(out["update1"]) == before + 1 and int(out["query"]) == before + 1
     assert int(out["updateP256"]) == before + 2 and int(out["updateDelegated"]) == before + 3
     assert out["reject"] == "RejectError" and "counter failure requested" in out["rejectText"]
+
+
+def test_remote_replica_handle(live, tmp_path):
+    from localnet.http.project import save_id
+    from localnet.http.testing import RemoteReplica
+    save_id(str(tmp_path), "counter", live.cid)
+    remote = RemoteReplica(live.url, str(tmp_path))
+    assert remote.root_key == live.root_key and remote.network is None
+    assert remote.canister_id("counter") == live.cid
+    with pytest.raises(KeyError, match="dfx deploy"):
+        remote.canister_id("ghost")
+
+
+def test_data_certificate_is_a_real_certificate(live):
+    from ic.candid import Types
+    from ic.principal import Principal
+    a = fresh_agent(live)
+    a.update_raw(live.cid, "certify", encode([{"type": Types.Vec(Types.Nat8),
+                                               "value": b"\x01" * 32}]))
+    got = Canister(a, live.cid, live.did).certificate()[0]
+    cert = cbor2.loads(bytes(got[0]))
+    assert bls.verify(bls.extract_der(live.root_key), cert["signature"],
+                      b"\x0dic-state-root" + hashtree.reconstruct(cert["tree"]))
+    raw = Principal.from_str(live.cid).bytes
+    assert hashtree.lookup_path([b"canister", raw, b"certified_data"],
+                                cert["tree"]).value == b"\x01" * 32
+
+
+def test_icpy_agent_helper_does_not_deduplicate(live):
+    from localnet.http.testing import icpy_agent
+    a = icpy_agent(live.url, Identity(), live.root_key)
+    first = a.update_raw(live.cid, "inc", encode([]))[0]["value"]
+    second = a.update_raw(live.cid, "inc", encode([]))[0]["value"]
+    assert second == first + 1  # two identical calls, two messages
+    assert a.query_raw(live.cid, "get", encode([]))[0]["value"] == second
+    assert Canister(a, live.cid, live.did).get() == [second]
+    assert a.client.http.get(live.url + "/api/v2/status").status_code == 200

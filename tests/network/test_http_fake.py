@@ -51,7 +51,7 @@ def test_icpy_update_and_query(srv, kind):
     assert a.update_raw(CID, "inc", encode([]))[0]["value"] == 1
     # ic-py sends no nonce and whole-second expiries: an identical request within the same
     # second is the same message (deduplicated, as on the IC), so change the expiry
-    a.ingress_expiry -= 1
+    a.ingress_expiry = 200
     assert a.update_raw(CID, "inc", encode([]))[0]["value"] == 2
     assert a.query_raw(CID, "get", encode([]))[0]["value"] == 2
 
@@ -206,3 +206,14 @@ def test_javascript_agent_verifies_certificates(srv):
     assert out["updateP256"] == "2"
     assert out["delegatedPrincipalMatches"] is True and out["updateDelegated"] == "3"
     assert out["reject"] == "RejectError" and "boom" in out["rejectText"]
+
+
+def test_execution_error_rejects_calls_in_flight():
+    class Broken(FakeNetwork):
+        def run_until_idle(self):
+            raise RuntimeError("round limit exceeded")
+
+    with LocalnetServer(Broken(time_ns=time.time_ns())) as srv:
+        a = agent(srv)
+        with pytest.raises(Exception, match="localnet execution error: round limit exceeded"):
+            a.update_raw(CID, "inc", encode([]), timeout=20)

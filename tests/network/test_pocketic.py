@@ -1,6 +1,5 @@
 """DFINITY's `pocket-ic` Python library, unchanged, against `localnet-pocket-ic`."""
 import base64
-import json
 import os
 import stat
 import sys
@@ -58,7 +57,6 @@ def test_install_and_call_through_candid(pic, module):
 
 
 def test_topology_time_travel_and_ticks(pic, module):
-    from ic.candid import Types, decode, encode
     topology = pic.topology()
     assert len(topology) == 1 and list(topology.values())[0].value == "Application"
     t0 = pic.get_time()["nanos_since_epoch"]
@@ -128,9 +126,55 @@ def test_ic_http_interface_under_instance(pic, module):
 
 
 def test_blobstore_roundtrip(pic):
-    key = pic.server.set_blob_store_entry(b"hello blob", "gzip" if False else None)
+    key = pic.server.set_blob_store_entry(b"hello blob", None)
     r = requests.get(f"{pic.server.url}/blobstore/{key}")
     assert r.content == b"hello blob"
     import gzip
     key2 = pic.server.set_blob_store_entry(gzip.compress(b"zipped"), "gzip")
     assert requests.get(f"{pic.server.url}/blobstore/{key2}").content == b"zipped"
+
+
+def test_await_ingress_and_delete_instance(pic, module):
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    url = f"{pic.server.url}/instances/{pic.instance_id}"
+    body = {"sender": base64.b64encode(b"\x04").decode(), "effective_principal": "None",
+            "canister_id": base64.b64encode(canister.canister_id.bytes).decode(),
+            "method": "fail", "payload": base64.b64encode(b"DIDL\x00\x00").decode()}
+    mid = requests.post(f"{url}/update/submit_ingress_message", json=body).json()["Ok"]
+    out = requests.post(f"{url}/update/await_ingress_message", json=mid).json()
+    assert out["Err"]["reject_code"] == 5 and out["Err"]["error_code"] == "IC0503"
+    other = requests.post(f"{pic.server.url}/instances", json={"application": [{}]}).json()
+    n = other["Created"]["instance_id"]
+    assert requests.delete(f"{pic.server.url}/instances/{n}").status_code == 200
+    assert requests.get(f"{pic.server.url}/instances/{n}/read/get_time").status_code == 404
+    assert requests.get(f"{pic.server.url}/instances").json()[n] == "Deleted"
+
+
+def test_second_server_for_the_same_port_file_exits(pic, pocket_ic_bin, tmp_path):
+    import subprocess
+    import tempfile
+    port_file = f"{tempfile.gettempdir()}/pocket_ic_{os.getpid()}.port"
+    assert os.path.exists(port_file)
+    started = time.monotonic()
+    proc = subprocess.run([pocket_ic_bin, "--port-file", port_file], timeout=60)
+    assert proc.returncode == 0 and time.monotonic() - started < 30
+    assert requests.get(f"{pic.server.url}/instances").status_code == 200
+
+
+def test_subnet_kind_and_state_dir(pocket_ic_bin, module, tmp_path):
+    from pocket_ic import PocketIC
+    from pocket_ic.subnet_config import SubnetConfig
+    nns = PocketIC(SubnetConfig(nns=True))
+    assert [k.value for k in nns.topology().values()] == ["NNS"]
+    assert len(nns.get_root_key()) == 133
+    state = tmp_path / "state"
+    state.mkdir()
+    first = PocketIC(SubnetConfig(application=1, state_dir=str(state)))
+    canister = first.create_and_install_canister_with_candid(did_of(module), module)
+    assert canister.add(7) == [7]
+    first.server.delete_instance(first.instance_id)
+    assert os.listdir(state)
+    second = PocketIC(SubnetConfig(state_dir=str(state)))
+    from ic.canister import Canister
+    again = Canister(second, canister.canister_id, did_of(module))
+    assert again.get() == [7]

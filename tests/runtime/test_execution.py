@@ -3,7 +3,6 @@ replies, and per-canister isolation of module namespaces."""
 import sys
 
 import pytest
-from kybra import Principal
 
 from localnet.candid import binary
 from localnet.candid import types as T
@@ -92,3 +91,10 @@ def test_raw_calls_and_candid_text(network):
     b = deploy(network, "pingpong")
     reply = network.call(ALICE, a, "raw_ping", b)
     assert binary.decode(reply, [T.NAT64]) == [0]
+
+
+def test_keyword_members_use_kybra_python_keys(network):
+    # `from_: str` in the source is Candid `from`; canister code indexes `transfer["from_"]`
+    cid = deploy(network, "ordering")
+    out = network.call(ALICE, cid, "record_transfer", {"from": "alice", "amount": 5})
+    assert out == {"from": "alice!", "amount": 5}

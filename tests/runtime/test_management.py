@@ -151,7 +151,7 @@ def test_raw_rand_only_from_canisters(network):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = b"hello from " + self.path.encode()
+        body = b"x" * 20_000 if self.path == "/big" else b"hello from " + self.path.encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -174,7 +174,22 @@ def test_http_outcall_is_real_loopback_only_and_transformed(network):
         assert before - network.canister(factory)["cycles"] >= fee
         assert network.call(ALICE, factory, "fetch", url, True) == \
             "200 hello from /price transformed ctx"
+        too_big = network.call(ALICE, factory, "fetch", url.replace("/price", "/big"), False)
+        assert "exceeds size limit of 10000 bytes" in too_big
         refused = network.call(ALICE, factory, "fetch", "https://example.com/", False)
         assert refused.startswith("Err: Rejection code 1,") and "loopback" in refused
     finally:
         srv.shutdown()
+
+
+def test_top_up_and_ingress_only_rules(network):
+    cid = network.create_canister(controllers=[ALICE], cycles=1_000)
+    mgmt(network, BOB, "provisional_top_up_canister", {"canister_id": cid, "amount": 5_000})
+    assert network.canister(cid)["cycles"] == 6_000
+    with pytest.raises(CallRejected) as e:
+        mgmt(network, ALICE, "create_canister", {"settings": None,
+                                                 "sender_canister_version": None})
+    assert "Only canisters" in e.value.message
+    with pytest.raises(CallRejected) as e:
+        network.submit(ALICE, AAAAA, "no_such_method", binary.encode([], []))
+    assert e.value.error_code == "IC0407"

@@ -7,7 +7,7 @@ from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime import CallRejected
 
-from helpers import ALICE, BOB, deploy
+from helpers import ALICE, deploy
 
 
 def test_trap_rolls_back_stable_and_heap(network):
@@ -125,3 +125,60 @@ def test_step_api_rejects_bad_index(network):
     from localnet.runtime import LocalnetError
     with pytest.raises(LocalnetError):
         network.step(0)
+
+
+def test_notify_is_one_way_and_sent_only_on_commit(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    with pytest.raises(CallRejected):
+        network.call(ALICE, a, "notify_ping", b, True)
+    network.run_until_idle()
+    assert network.call(ALICE, b, "hits") == 0
+    network.call(ALICE, a, "notify_ping", b, False)
+    network.run_until_idle()
+    assert network.call(ALICE, b, "hits") == 1
+
+
+def test_heap_snapshot_restores_objects_in_place():
+    import types as pytypes
+
+    from localnet.runtime.heap import HeapSnapshot
+    mod = pytypes.ModuleType("canister_mod")
+    exec("class Box:\n    def __init__(self):\n        self.items = [1]\n"
+         "box = Box()\nby_name = {'a': [box]}\ncallbacks = [lambda: 1]\ncount = 1\n",
+         mod.__dict__)
+    box, by_name = mod.box, mod.by_name
+    snap = HeapSnapshot({"canister_mod": mod})
+    mod.box.items.append(2)
+    mod.by_name["b"] = []
+    mod.count = 5
+    mod.extra = "new"
+    snap.restore()
+    assert mod.box is box and mod.box.items == [1]  # same object, old contents
+    assert mod.by_name is by_name and list(mod.by_name) == ["a"]
+    assert isinstance(mod.by_name["a"][0], mod.Box)
+    assert mod.count == 1 and not hasattr(mod, "extra")
+    assert mod.callbacks[0]() == 1  # a lambda cannot be pickled: deepcopy fallback
+
+
+def test_uninstalling_a_waiting_caller_rejects_its_call(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    mid = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
+    network.step()  # a is now waiting for b
+    network.management.uninstall(network.canisters[a.bytes])
+    st = network.await_ingress(mid)
+    assert st.state == "rejected" and "callback is gone" in st.reject_message
+
+
+def test_message_size_limits(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    with pytest.raises(CallRejected) as e:  # ingress over 2 MiB is refused at submission
+        network.submit(ALICE, a, "hits", b"DIDL\x00\x00" + bytes(2 * 1024 * 1024))
+    assert "limit" in e.value.message
+    err = network.call(ALICE, a, "big_call", b, 2 * 1024 * 1024)
+    assert err == "Rejection code 2, Couldn't send message"
+    # under the limit the call goes out (and the callee rejects the trailing bytes)
+    err = network.call(ALICE, a, "big_call", b, 1024)
+    assert err.startswith("Rejection code 5,") and "decode" in err

@@ -4,6 +4,7 @@ import pytest
 
 from localnet.runtime import CallRejected, Network
 from localnet.runtime import metering
+from localnet.runtime.typed import encode_call
 
 from helpers import ALICE, deploy
 
@@ -11,11 +12,15 @@ from helpers import ALICE, deploy
 def test_metering_counts_bytecodes_per_message():
     net = Network(metering=True)
     cid = deploy(net, "trapper")
+    net.run_until_idle()
     net.call(ALICE, cid, "spin", 10)
     small = net.stats[-1]
-    net.call(ALICE, cid, "spin", 1000)
+    big_id = net.submit(ALICE, cid, "spin", encode_call(net, cid, "spin", [1000]))
+    status = net.await_ingress(big_id)
     big = net.stats[-1]
     assert small.method == big.method == "spin" and small.mode == "update"
+    assert status.bytecodes == big.bytecodes  # reported per call
+    assert status.instructions == big.bytecodes * metering.INSTRUCTIONS_PER_BYTECODE
     assert big.bytecodes > small.bytecodes * 20  # grows with the loop
     # the per-iteration cost is a handful of bytecodes
     assert 3 <= (big.bytecodes - small.bytecodes) / 990 <= 30

@@ -65,3 +65,17 @@ def test_load_rejects_garbage(tmp_path):
     (tmp_path / "state.cbor").write_bytes(b"\x01\x02")
     with pytest.raises(LocalnetError):
         Network.load(str(tmp_path))
+
+
+def test_stable_memory_images(network):
+    a = deploy(network, "ordering")
+    b = deploy(network, "ordering")
+    network.call(ALICE, a, "put_texts", ["q", "p"])
+    network.call(ALICE, a, "raw_write", 0, b"image")
+    network.set_stable_memory(b, network.get_stable_memory(a))
+    assert network.call(ALICE, b, "text_keys") == ["p", "q"]
+    assert network.call(ALICE, b, "raw_read", 0, 5) == b"image"
+    network.set_stable_memory(b, b"raw bytes")  # anything else: raw pages
+    assert network.call(ALICE, b, "raw_size") == 1
+    assert network.call(ALICE, b, "raw_read", 0, 9) == b"raw bytes"
+    assert network.call(ALICE, b, "text_keys") == []

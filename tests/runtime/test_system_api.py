@@ -2,7 +2,6 @@
 candid text, certification, performance counter, logs, guards, inspect_message,
 heartbeat and (deterministic / real) randomness."""
 import pytest
-from kybra import Principal
 
 from localnet.candid import binary
 from localnet.candid import types as T
@@ -47,6 +46,15 @@ def test_generator_timer_makes_calls(network):
     network.call(ALICE, cid, "schedule_generator", 1)
     network.advance_time(1)
     assert network.call(ALICE, cid, "fired_order") == ["generator", "generator-after-call"]
+
+
+def test_generator_timer_errors_are_dropped_as_kybra_does(network):
+    # set_timer.rs spawns the generator and ignores its result: no trap, no rollback
+    cid = deploy(network, "timers")
+    network.call(ALICE, cid, "schedule_generator_error", 1)
+    network.advance_time(1)
+    assert network.call(ALICE, cid, "fired_order") == ["gen-error", "gen-error-after"]
+    assert any("lost in a spawned future" in line for line in network.logs(cid))
 
 
 def test_timers_are_dropped_on_upgrade(network):

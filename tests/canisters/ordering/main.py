@@ -1,5 +1,6 @@
 from kybra import (
     Principal,
+    Record,
     StableBTreeMap,
     Tuple,
     Vec,
@@ -17,6 +18,14 @@ by_int = StableBTreeMap[int64, str](memory_id=0, max_key_size=20, max_value_size
 by_nat = StableBTreeMap[nat, str](memory_id=1, max_key_size=30, max_value_size=20)
 by_text = StableBTreeMap[str, nat64](memory_id=2, max_key_size=30, max_value_size=20)
 by_principal = StableBTreeMap[Principal, nat64](memory_id=3, max_key_size=40, max_value_size=20)
+
+
+class Transfer(Record):
+    from_: str
+    amount: nat64
+
+
+transfers = StableBTreeMap[nat64, Transfer](memory_id=5, max_key_size=20, max_value_size=100)
 by_pair = StableBTreeMap[Tuple[str, nat64], str](memory_id=4, max_key_size=40, max_value_size=20)
 
 
@@ -118,3 +127,9 @@ def raw_read(offset: nat64, length: nat64) -> blob:
 @query
 def raw_size() -> nat64:
     return ic.stable_size()
+
+
+@update
+def record_transfer(transfer: Transfer) -> Transfer:
+    transfers.insert(transfers.len(), {"from_": transfer["from_"] + "!", "amount": transfer["amount"]})
+    return transfers.get(transfers.len() - 1)

@@ -11,6 +11,7 @@ from kybra import (
     service_query,
     service_update,
     update,
+    void,
 )
 
 
@@ -113,3 +114,16 @@ def raw_ping(other: Principal) -> Async[blob]:
     if result.Err is not None:
         ic.trap(result.Err)
     return result.Ok
+
+
+@update
+def notify_ping(other: Principal, then_trap: bool) -> void:
+    PingPong(other).ping(ic.id(), 0).notify()
+    if then_trap:
+        ic.trap("the notification is not sent when the message traps")
+
+
+@update
+def big_call(other: Principal, size: nat64) -> Async[str]:
+    result: CallResult[blob] = yield ic.call_raw(other, "hits", b"DIDL\x00\x00" + bytes(size), 0)
+    return result.Err or "sent"

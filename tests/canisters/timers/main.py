@@ -46,6 +46,13 @@ def on_generator() -> Async[void]:
     record("generator-after-call")
 
 
+def on_generator_error() -> Async[void]:
+    record("gen-error")
+    yield ic.call_raw(ic.id(), "noop", ic.candid_encode("()"), 0)
+    record("gen-error-after")
+    raise ValueError("lost in a spawned future")
+
+
 @init
 def init_() -> void:
     ic.set_timer(5, on_first)
@@ -101,3 +108,8 @@ def fired_order() -> Vec[str]:
 @query
 def now() -> nat64:
     return ic.time()
+
+
+@update
+def schedule_generator_error(delay: Duration) -> TimerId:
+    return ic.set_timer(delay, on_generator_error)

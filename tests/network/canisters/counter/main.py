@@ -1,4 +1,4 @@
-from kybra import StableBTreeMap, ic, nat, query, update, void
+from kybra import Opt, StableBTreeMap, blob, ic, nat, query, update, void
 
 counter = StableBTreeMap[str, nat](memory_id=0, max_key_size=16, max_value_size=32)
 
@@ -36,3 +36,13 @@ def whoami() -> str:
 @query
 def now() -> nat:
     return ic.time()
+
+
+@update
+def certify(data: blob) -> void:
+    ic.set_certified_data(data)
+
+
+@query
+def certificate() -> Opt[blob]:
+    return ic.data_certificate()

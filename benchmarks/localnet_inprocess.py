@@ -1,0 +1,100 @@
+"""Throughput of localnet's in-process API and the metered cost of the example calls.
+
+Prints update and query calls per second on the counter example canister (metering off,
+the default), then, with metering on, the bytecodes and estimated IC instructions of one
+call of each example canister (tests/canisters/). Run: python benchmarks/localnet_inprocess.py
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from kybra import Principal  # noqa: E402
+
+from localnet.runtime import Network, metering  # noqa: E402
+from localnet.runtime.typed import encode_call  # noqa: E402
+
+CANISTERS = os.path.join(ROOT, "tests", "canisters")
+USER = Principal.self_authenticating(b"benchmark-user")
+
+
+def deploy(net: Network, name: str, arg: str = "()") -> Principal:
+    return net.deploy(os.path.join(CANISTERS, name, "main.py"), arg, controllers=[USER],
+                      project_root=ROOT)
+
+
+def rate(fn, seconds: float) -> float:
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def throughput(seconds: float) -> None:
+    net = Network()
+    cid = deploy(net, "counter", f'(principal "{USER.to_str()}")')
+    net.run_until_idle()
+    inc = encode_call(net, cid, "increment", ["bench"])
+    get = encode_call(net, cid, "get", ["bench"])
+    updates = rate(lambda: net.update_call(USER, cid, "increment", inc), seconds)
+    queries = rate(lambda: net.query_call(USER, cid, "get", get), seconds)
+    print(f"update calls/s (counter.increment): {updates:10.0f}")
+    print(f"query  calls/s (counter.get):       {queries:10.0f}")
+
+
+def metered() -> None:
+    net = Network(metering=True)
+    counter = deploy(net, "counter", f'(principal "{USER.to_str()}")')
+    a, b = deploy(net, "pingpong"), deploy(net, "pingpong")
+    trapper = deploy(net, "trapper")
+    timers = deploy(net, "timers")
+    ordering = deploy(net, "ordering")
+    ledger = deploy(net, "payout_ledger")
+    bank = deploy(net, "bank_locked", f'(principal "{ledger.to_str()}")')
+    net.run_until_idle()
+    calls = [
+        ("counter", counter, "increment", ["a"]),
+        ("counter", counter, "get", ["a"]),
+        ("pingpong", a, "ping", [b, 3]),
+        ("pingpong", a, "sum_hits", [b]),
+        ("trapper", trapper, "write_then_trap", ["k", 1]),
+        ("trapper", trapper, "spin", [1000]),
+        ("timers", timers, "schedule", [1]),
+        ("ordering", ordering, "put_texts", [["x", "y", "z"]]),
+        ("bank_locked", bank, "deposit", [100]),
+        ("bank_locked", bank, "withdraw", [40]),
+    ]
+    print(f"\n{'canister':12} {'method':16} {'bytecodes':>10} {'~IC instructions':>18}")
+    for label, cid, method, args in calls:
+        sig = net.canisters[cid.bytes].interface.methods[method]
+        arg = encode_call(net, cid, method, args)
+        if sig.kind == "query":
+            before = len(net.stats)
+            net.query(USER, cid, method, arg)
+            stats = list(net.stats)[before:]
+            bytecodes = sum(s.bytecodes for s in stats if s.canister_id == cid.bytes)
+        else:
+            bytecodes = net.await_ingress(net.submit(USER, cid, method, arg)).bytecodes
+        print(f"{label:12} {method:16} {bytecodes:10d} {metering.instructions(bytecodes):18,d}")
+    net.advance_time(1)
+    timer_stats = [s for s in net.stats if s.mode == "timer" and s.canister_id == timers.bytes]
+    print(f"{'timers':12} {'<timer fired>':16} {timer_stats[-1].bytecodes:10d} "
+          f"{metering.instructions(timer_stats[-1].bytecodes):18,d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="per throughput test")
+    args = parser.parse_args()
+    throughput(args.seconds)
+    metered()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The part-2 maintenance timer (every TICK_SECONDS, re-armed by `main.arm_timers` in init
+and post_upgrade): webhook deliveries that are due, scheduled reports, and the factory
+push/pull. Each piece is bounded, so a tick costs the same however much history exists."""
+
+from kybra import ic
+
+from src.user_payment_canister.custom_reports import run_due_reports
+from src.user_payment_canister.factory_reporting import factory_tick
+from src.user_payment_canister.webhook_delivery import arm_soon, deliver_tick
+
+TICK_SECONDS = 60
+
+
+def maintenance_tick():
+    run_due_reports()
+    yield deliver_tick()
+    yield factory_tick()
+
+
+def arm_ext_timers() -> None:
+    ic.set_timer_interval(TICK_SECONDS, maintenance_tick)
+    arm_soon()

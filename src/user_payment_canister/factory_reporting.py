@@ -1,0 +1,125 @@
+"""Metrics pushed to the factory by a timer (every REPORT_INTERVAL_SECONDS), as one batch of
+cumulative totals since install: the factory keeps the last report per merchant and applies
+the difference, so a failed or repeated push loses and doubles nothing. A factory that is
+unset or down never affects a payment: the push only reads counters and logs failures.
+The same timer pulls the factory's global blocklist changes (risk_engine.py).
+`hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
+
+from kybra import ic, query
+
+from src.user_payment_canister.access_control import caller_text, is_factory, is_staff
+from src.user_payment_canister.ext_store import report_status_map
+from src.user_payment_canister.factory_link import factory, usd_rates
+from src.user_payment_canister.merchant_ext_types import FactoryReportStatusResult
+from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
+from src.user_payment_canister.risk_engine import sync_global_blocklist
+
+NS = 1_000_000_000
+REPORT_INTERVAL_SECONDS = 300
+
+
+def report_status() -> dict:
+    status = report_status_map.get(0)
+    if status is None:
+        return {"reports_sent": 0, "failures": 0, "last_attempt_at": 0, "last_success_at": 0, "last_error": None,
+                "registered_for_one_click": False, "blocklist_seq": 0}
+    return status
+
+
+def save_status(changes: dict) -> None:
+    status = report_status()
+    updated = {}
+    for name in status:
+        updated[name] = status[name]
+    for name in changes:
+        updated[name] = changes[name]
+    report_status_map.insert(0, updated)
+
+
+def template_conversions() -> list:
+    """Views and payments of the modals built on factory templates (at most MAX_MODALS)."""
+    rows = []
+    for modal in modals_map.values():
+        template_id = modal["template_id"]
+        if template_id is None:
+            continue
+        counters = modal_counters_map.get(modal["modal_id"])
+        if counters is not None:
+            rows.append({"template_id": template_id, "views": counters["views"], "conversions": counters["payments"]})
+    return rows
+
+
+def build_report(rates: dict) -> dict:
+    volume = []
+    cents = 0
+    for token in tokens_map.values():
+        symbol = token["symbol"]
+        amount = counter("volume:" + symbol)
+        volume.append({"token": symbol, "amount": amount})
+        rate = rates.get(symbol)
+        if rate is not None and rate > 0:
+            cents += int(amount * rate * 100 // (10 ** token["decimals"]))
+    return {
+        "transaction_count": counter("payments_count") + counter("an:failed"),
+        "successful_payments": counter("payments_count"),
+        "failed_payments": counter("an:failed"),
+        "refunded_payments": counter("refunds_count"),
+        "sessions_created": counter("sessions_total"),
+        "sessions_completed": counter("sessions_completed"),
+        "modal_views": counter("modal_views"),
+        "hosted_page_views": 0,
+        "volume_usd_cents": cents,
+        "volume_by_token": volume,
+        "template_conversions": template_conversions(),
+        "region": None,
+        "industry": None,
+    }
+
+
+def push_report():
+    """One push (a generator); returns True when the factory accepted it."""
+    svc = factory()
+    if svc is None:
+        return False
+    now = ic.time()
+    save_status({"last_attempt_at": now})
+    rates = yield usd_rates()
+    result = yield svc.report_merchant_metrics(build_report(rates))
+    error = None
+    if getattr(result, "Err", None) is not None:
+        error = "factory unreachable: " + str(result.Err)[:300]
+    elif "Err" in result.Ok:
+        error = "factory refused: " + result.Ok["Err"][:300]
+    status = report_status()
+    if error is None:
+        save_status({"reports_sent": status["reports_sent"] + 1, "last_success_at": ic.time(), "last_error": None})
+        return True
+    ic.print("factory metrics report failed: " + error)
+    save_status({"failures": status["failures"] + 1, "last_error": error})
+    return False
+
+
+def factory_tick():
+    """Timer work: push metrics and pull the global blocklist when the interval passed."""
+    if factory() is None:
+        return
+    status = report_status()
+    if ic.time() - status["last_attempt_at"] < REPORT_INTERVAL_SECONDS * NS:
+        return
+    yield push_report()
+    synced = yield sync_global_blocklist(factory())
+    if synced:
+        save_status({"blocklist_seq": counter("sec:global_seq")})
+
+
+@query
+def get_factory_reporting_status() -> FactoryReportStatusResult:
+    who = caller_text()
+    if not is_staff(who) and not is_factory(who):
+        return {"Err": "unauthorized: reporting status is for the merchant and its factory"}
+    status = report_status()
+    shown = {}
+    for name in status:
+        shown[name] = status[name]
+    shown["registered_for_one_click"] = counter("oc:registered") > 0
+    return {"Ok": shown}

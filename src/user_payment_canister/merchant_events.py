@@ -1,0 +1,149 @@
+"""The events API: every notable thing the merchant canister does is recorded as an event
+(`checkout.session.completed`, `payment.refunded`, `one_click.charged`, `security.alert`,
+`report.ready`, ...), kept 30 days, listed newest first, and queued for delivery to every
+webhook subscribed to its type (docs/webhooks.md).
+
+Hook for part 1 (localnet/ARCHITECTURE.md "Merchant canister hooks"):
+`emit_event(event_type, object_id, data_json) -> event id`, O(webhooks) with at most
+MAX_WEBHOOKS webhooks, never a scan of events."""
+
+import hashlib
+import json
+
+from kybra import Opt, ic, nat32, query, text
+
+from src.common.pagination import page_desc
+from src.user_payment_canister.access_control import require_staff
+from src.user_payment_canister.ext_store import event_index_map, event_type_index_map, events_map
+from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, set_counter
+from src.user_payment_canister.webhook_delivery import queue_event_deliveries
+
+NS = 1_000_000_000
+RETENTION_SECONDS = 30 * 24 * 60 * 60
+PRUNE_PER_EMIT = 5
+MAX_DATA_JSON = 12_000
+EVENT_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.expired",
+    "payment.refunded",
+    "payment.failed",
+    "one_click.charged",
+    "one_click.authorization.created",
+    "one_click.authorization.revoked",
+    "verification.requested",
+    "verification.succeeded",
+    "verification.locked",
+    "security.alert",
+    "report.ready",
+    "webhook.test",
+)
+
+
+def event_id_for(seq: int) -> str:
+    """Unique per canister and sequence number (event ids grant no access)."""
+    return "evt_" + hashlib.sha256((ic.id().to_str() + ":event:" + str(seq)).encode()).hexdigest()[:24]
+
+
+def prune_old_events(now: int, budget: int) -> int:
+    """Drop events older than 30 days, oldest first, at most `budget` per call."""
+    cursor = counter("evt_prune_seq") + 1
+    top = counter("evt_seq")
+    pruned = 0
+    while cursor <= top and pruned < budget:
+        event_id = event_index_map.get(cursor)
+        if event_id is not None:
+            event = events_map.get(event_id)
+            if event is not None and now - event["created_at"] < RETENTION_SECONDS * NS:
+                break
+            event_index_map.remove(cursor)
+            if event is not None:
+                events_map.remove(event_id)
+                event_type_index_map.remove(event["event_type"] + "|" + str(event["type_seq"]))
+        set_counter("evt_prune_seq", cursor)
+        cursor += 1
+        pruned += 1
+    return pruned
+
+
+def emit_event(event_type: str, object_id: str, data_json: str) -> str:
+    """Record an event and queue its webhook deliveries; returns the event id.
+    `data_json` must be a JSON object; a malformed one is recorded as `{"raw": text}`
+    rather than lost (callers are canister code, not users)."""
+    try:
+        parsed = json.loads(data_json)
+        if not isinstance(parsed, dict):
+            parsed = {"value": parsed}
+    except ValueError:
+        parsed = {"raw": data_json[:1000]}
+    data = json.dumps(parsed, separators=(",", ":"), sort_keys=True)
+    if len(data) > MAX_DATA_JSON:
+        data = json.dumps({"truncated": True, "object_id": object_id[:100]})
+    now = ic.time()
+    seq = bump("evt_seq")
+    type_seq = bump("evt_seq:" + event_type)
+    event_id = event_id_for(seq)
+    event = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "object_id": object_id[:200],
+        "data_json": data,
+        "created_at": now,
+        "seq": seq,
+        "type_seq": type_seq,
+        "deliveries": 0,
+    }
+    event["deliveries"] = queue_event_deliveries(event)
+    events_map.insert(event_id, event)
+    event_index_map.insert(seq, event_id)
+    event_type_index_map.insert(event_type + "|" + str(type_seq), event_id)
+    prune_old_events(now, PRUNE_PER_EMIT)
+    return event_id
+
+
+def emit(event_type: str, object_id: str, data: dict) -> str:
+    """emit_event with a dict payload."""
+    return emit_event(event_type, object_id, json.dumps(data, separators=(",", ":"), sort_keys=True))
+
+
+def visible(event: "dict | None") -> "dict | None":
+    """Events past the 30-day window are gone even before the pruner reaches them."""
+    if event is None or ic.time() - event["created_at"] >= RETENTION_SECONDS * NS:
+        return None
+    return event
+
+
+@query
+def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> MerchantEventPageResult:
+    err = require_staff("list events")
+    if err is not None:
+        return {"Err": err}
+    if event_type is None:
+        def lookup(seq: int) -> "dict | None":
+            event_id = event_index_map.get(seq)
+            return None if event_id is None else visible(events_map.get(event_id))
+        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit)
+    else:
+        if event_type not in EVENT_TYPES:
+            return {"Err": "invalid_argument: event_type must be one of " + ", ".join(EVENT_TYPES)}
+
+        def lookup_typed(seq: int) -> "dict | None":
+            event_id = event_type_index_map.get(event_type + "|" + str(seq))
+            return None if event_id is None else visible(events_map.get(event_id))
+        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": {"events": items, "next_cursor": next_cursor}}
+
+
+@query
+def get_event(event_id: text) -> MerchantEventResult:
+    err = require_staff("read events")
+    if err is not None:
+        return {"Err": err}
+    if len(event_id) > 80:
+        return {"Err": "invalid_argument: event_id is too long"}
+    event = visible(events_map.get(event_id))
+    if event is None:
+        return {"Err": "not_found: event " + event_id + " does not exist (events are kept 30 days)"}
+    return {"Ok": copy_record(event)}

@@ -1,0 +1,488 @@
+"""One-click payments (seed feature 4): payment profiles with spending limits per token and
+period, and pre-authorizations backed by the customer's ICRC-2 allowance to this canister.
+
+Creating a pre-authorization reads the allowance and its expiry on the ledger: it must
+cover max_amount plus the ledger fee and outlive the authorization. A charge
+(`execute_one_click_payment`, by the merchant's staff) pulls the amount with
+`icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
+spending limits, the risk decision (review needs a recent verification) and the factory's
+cross-merchant limit. The use and the spend are reserved before the first `yield` and
+given back if anything fails, so concurrent charges cannot overspend. A charge is recorded
+as a payment (method `one_click`) in part 1's payments ledger, so it can be refunded and
+reconciles with the ledger."""
+
+import hashlib
+
+from kybra import Async, Opt, Principal, Vec, ic, nat32, nat64, query, text, update
+
+from src.common.icrc_types import IcrcLedger
+from src.common.ids import memo_for, random_hex
+from src.common.merchant_api import MetadataPair
+from src.common.validation import check_email, check_metadata, check_symbol, first_error
+from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
+from src.user_payment_canister.ext_store import auths_map, profiles_map, spend_map
+from src.user_payment_canister.factory_link import factory, usd_rates
+from src.user_payment_canister.ledger_calls import call_error, transfer_from
+from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
+from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.merchant_ext_types import (
+    OneClickAnalyticsResult,
+    PaymentProfileResult,
+    PreAuthorizationArgs,
+    PreAuthorizationResult,
+    SpendingLimitEntry,
+)
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, payment_index_map, payments_map, tokens_map
+from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
+from src.user_payment_canister.payments_store import change_book
+from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
+from src.user_payment_canister.ext_store import customer_verification_map
+from src.user_payment_canister.token_prefs import record_customer_usage
+from src.user_payment_canister.token_registry import token_for_payment
+
+NS = 1_000_000_000
+MIN_DURATION_SECONDS = 60
+MAX_DURATION_SECONDS = 366 * 24 * 60 * 60
+DEFAULT_USES = 10
+MAX_USES = 1000
+MAX_LIMITS = 20
+MAX_ACTIVE_AUTHS = 20
+MIN_PERIOD_SECONDS = 60
+
+
+def may_act_for(customer: Principal) -> bool:
+    who = caller_text()
+    return who == customer.to_str() or is_staff(who)
+
+
+def new_profile(principal: Principal, email: "str | None") -> dict:
+    now = ic.time()
+    profile = {
+        "profile_id": "prof_" + hashlib.sha256(principal.to_str().encode()).hexdigest()[:24],
+        "principal": principal,
+        "email": email,
+        "preferred_tokens": [],
+        "spending_limits": [],
+        "auto_approve_under": 0,
+        "merchant_specific_settings": [],
+        "created_at": now,
+        "last_used": 0,
+    }
+    profiles_map.insert(principal.to_str(), profile)
+    bump("oc:profiles")
+    return profile
+
+
+@update
+def create_payment_profile_for_merchant(principal: Principal, email: Opt[text]) -> PaymentProfileResult:
+    err = require_signed_in("create payment profiles")
+    if err is None and not may_act_for(principal):
+        err = "unauthorized: only the customer or the merchant may create this profile"
+    if err is None and principal.to_str() == "2vxsx-fae":
+        err = "invalid_argument: the anonymous principal cannot have a payment profile"
+    if err is None and email is not None:
+        err = check_email("email", email)
+    if err is not None:
+        return {"Err": err}
+    if profiles_map.contains_key(principal.to_str()):
+        return {"Err": "already_exists: " + principal.to_str() + " already has a payment profile"}
+    return {"Ok": new_profile(principal, email)}
+
+
+@query
+def get_payment_profile(principal: Principal) -> PaymentProfileResult:
+    if not may_act_for(principal):
+        return {"Err": "unauthorized: only the customer or the merchant may read this profile"}
+    profile = profiles_map.get(principal.to_str())
+    if profile is None:
+        return {"Err": "not_found: " + principal.to_str() + " has no payment profile"}
+    return {"Ok": profile}
+
+
+def check_limits(limits: list) -> "str | None":
+    if len(limits) > MAX_LIMITS:
+        return "invalid_argument: at most " + str(MAX_LIMITS) + " spending limits"
+    seen = set()
+    for entry in limits:
+        symbol = entry["key"]
+        limit = entry["value"]
+        err = check_symbol("spending limit token", symbol)
+        if err is not None:
+            return err
+        if symbol in seen:
+            return "invalid_argument: spending limits list " + symbol + " twice"
+        seen.add(symbol)
+        if limit["max_per_transaction"] == 0 or limit["max_per_period"] < limit["max_per_transaction"]:
+            return "invalid_argument: " + symbol + " limit needs 0 < max_per_transaction <= max_per_period"
+        if limit["period_seconds"] < MIN_PERIOD_SECONDS or limit["period_seconds"] > MAX_DURATION_SECONDS:
+            return "invalid_argument: " + symbol + " period_seconds must be between 60 and 31622400"
+    return None
+
+
+@update
+def update_merchant_spending_limits(principal: Principal, limits: Vec[SpendingLimitEntry]) -> MerchantUnitResult:
+    err = require_signed_in("change spending limits")
+    if err is None and not may_act_for(principal):
+        err = "unauthorized: only the customer or the merchant may change these limits"
+    err = err or check_limits(limits)
+    if err is not None:
+        return {"Err": err}
+    profile = profiles_map.get(principal.to_str())
+    if profile is None:
+        return {"Err": "not_found: " + principal.to_str() + " has no payment profile"}
+    updated = copy_record(profile)
+    updated["spending_limits"] = limits
+    profiles_map.insert(principal.to_str(), updated)
+    return {"Ok": None}
+
+
+def limit_for(profile: dict, symbol: str) -> "dict | None":
+    for entry in profile["spending_limits"]:
+        if entry["key"] == symbol:
+            return entry["value"]
+    return None
+
+
+def spend_window(key: str, limit: dict, now: int) -> dict:
+    window = spend_map.get(key)
+    if window is None:
+        return {"period_start": now, "spent": 0, "reserved": 0}
+    window = copy_record(window)
+    if now - window["period_start"] >= limit["period_seconds"] * NS:
+        window["period_start"] = now
+        window["spent"] = 0
+    return window
+
+
+def create_authorization(args: dict):
+    """The shared body of both create methods (a generator: it reads the allowance)."""
+    err = require_signed_in("create pre-authorizations")
+    customer = args["customer"]
+    if err is None and not may_act_for(customer):
+        err = "unauthorized: only the customer or the merchant may create this pre-authorization"
+    if err is not None:
+        return {"Err": err}
+    token, err = token_for_payment(args["token"])
+    errors = [
+        err,
+        None if args["max_amount"] > 0 else "invalid_argument: max_amount must be positive",
+        None if MIN_DURATION_SECONDS <= args["duration"] <= MAX_DURATION_SECONDS else
+        "invalid_argument: duration must be between 60 and 31622400 seconds",
+        None if 1 <= args["uses"] <= MAX_USES else "invalid_argument: uses must be between 1 and " + str(MAX_USES),
+        check_metadata(args["metadata"]),
+    ]
+    err = first_error(errors)
+    if err is not None:
+        return {"Err": err}
+    key = customer.to_str()
+    if counter("oc:active:" + key) >= MAX_ACTIVE_AUTHS:
+        return {"Err": "limit_exceeded: at most " + str(MAX_ACTIVE_AUTHS) + " active pre-authorizations per customer"}
+    result = yield IcrcLedger(token["ledger_canister_id"]).icrc2_allowance({
+        "account": {"owner": customer, "subaccount": None},
+        "spender": {"owner": ic.id(), "subaccount": None},
+    })
+    err = call_error(result)
+    if err is not None:
+        return {"Err": err}
+    allowance = result.Ok
+    now = ic.time()
+    expires_at = now + args["duration"] * NS
+    needed = args["max_amount"] + token["fee"]
+    if allowance["allowance"] < needed:
+        return {"Err": "insufficient_allowance: the customer's ledger allowance for this canister is " + str(allowance["allowance"]) + ", at least " + str(needed) + " (max_amount plus the fee) is needed"}
+    if allowance["expires_at"] is not None and allowance["expires_at"] < expires_at:
+        return {"Err": "allowance_expires_early: the ledger allowance expires at " + str(allowance["expires_at"]) + ", before the pre-authorization would (" + str(expires_at) + ")"}
+    if not profiles_map.contains_key(key):
+        new_profile(customer, None)
+    seq = bump("oc:auths")
+    auth_id = "pa_" + hashlib.sha256((ic.id().to_str() + ":auth:" + str(seq)).encode()).hexdigest()[:24]
+    auth = {
+        "auth_id": auth_id,
+        "customer_principal": customer,
+        "max_amount": args["max_amount"],
+        "token_symbol": token["symbol"],
+        "expires_at": expires_at,
+        "uses_remaining": args["uses"],
+        "merchant_specific_data": args["metadata"],
+        "status": "active",
+        "created_at": now,
+        "total_charged": 0,
+        "charges": 0,
+        "in_flight": False,
+    }
+    auths_map.insert(auth_id, auth)
+    bump("oc:active:" + key)
+    emit("one_click.authorization.created", auth_id, {"auth_id": auth_id, "customer": key, "max_amount": args["max_amount"],
+                                                      "token": token["symbol"], "expires_at": expires_at, "uses": args["uses"]})
+    if counter("oc:registered") == 0:
+        yield register_with_network()
+    return {"Ok": auth_id}
+
+
+@update
+def create_pre_authorization(customer: Principal, max_amount: nat64, token: text, duration: nat64) -> Async[MerchantTextResult]:
+    """Seed shape: DEFAULT_USES uses, `duration` in seconds."""
+    args = {"customer": customer, "max_amount": max_amount, "token": token, "duration": duration,
+            "uses": DEFAULT_USES, "metadata": []}
+    result = yield create_authorization(args)
+    return result
+
+
+@update
+def create_pre_authorization_with_options(args: PreAuthorizationArgs) -> Async[MerchantTextResult]:
+    result = yield create_authorization(args)
+    return result
+
+
+def load_auth(auth_id: str) -> "tuple":
+    if len(auth_id) > 80:
+        return (None, "invalid_argument: auth_id is too long")
+    auth = auths_map.get(auth_id)
+    if auth is None:
+        return (None, "not_found: pre-authorization " + auth_id + " does not exist")
+    return (auth, None)
+
+
+@query
+def get_pre_authorization(auth_id: text) -> PreAuthorizationResult:
+    auth, err = load_auth(auth_id)
+    if err is not None:
+        return {"Err": err}
+    if not may_act_for(auth["customer_principal"]):
+        return {"Err": "unauthorized: only the customer or the merchant may read this pre-authorization"}
+    return {"Ok": auth}
+
+
+def charge_error(auth: dict, amount: int, now: int) -> "str | None":
+    """Why this charge is refused by the authorization itself, else None."""
+    auth_id = auth["auth_id"]
+    if auth["status"] == "revoked":
+        return "revoked: pre-authorization " + auth_id + " was revoked"
+    if now >= auth["expires_at"]:
+        return "expired: pre-authorization " + auth_id + " has expired"
+    if auth["uses_remaining"] == 0:
+        return "limit_exceeded: pre-authorization " + auth_id + " has no uses left"
+    if amount == 0:
+        return "invalid_argument: amount must be positive"
+    if amount > auth["max_amount"]:
+        return "limit_exceeded: amount " + str(amount) + " is over the pre-authorized max_amount " + str(auth["max_amount"])
+    if auth["in_flight"]:
+        return "conflict: a charge on " + auth_id + " is in progress"
+    return None
+
+
+def set_auth(auth_id: str, changes: dict) -> dict:
+    auth = copy_record(auths_map.get(auth_id))
+    for name in changes:
+        auth[name] = changes[name]
+    auths_map.insert(auth_id, auth)
+    return auth
+
+
+def release(auth_id: str, spend_key: "str | None", amount: int, charged: bool) -> None:
+    """Resolve the reservation: keep the use and the spend when charged, else give back."""
+    auth = auths_map.get(auth_id)
+    changes = {"in_flight": False}
+    if charged:
+        changes["total_charged"] = auth["total_charged"] + amount
+        changes["charges"] = auth["charges"] + 1
+    else:
+        changes["uses_remaining"] = auth["uses_remaining"] + 1
+    set_auth(auth_id, changes)
+    if spend_key is not None:
+        window = copy_record(spend_map.get(spend_key))
+        window["reserved"] = max(0, window["reserved"] - amount)
+        if charged:
+            window["spent"] = window["spent"] + amount
+        spend_map.insert(spend_key, window)
+
+
+def decline(auth: dict, reason: str) -> dict:
+    bump("oc:declined")
+    on_payment_failed(auth["token_symbol"])
+    return {"Err": reason}
+
+
+def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
+    rate = rates.get(token["symbol"])
+    if rate is None or rate <= 0:
+        return None
+    return int(amount * rate * 100 // (10 ** token["decimals"]))
+
+
+def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, now: int) -> None:
+    """A payment record in part 1's ledger plus the book, counters and history."""
+    customer = auth["customer_principal"]
+    payments_map.insert(payment_id, {
+        "payment_id": payment_id,
+        "session_id": "",
+        "token_symbol": token["symbol"],
+        "ledger_canister_id": token["ledger_canister_id"],
+        "expected_amount": amount,
+        "amount": amount,
+        "overpaid": 0,
+        "fee": 0,
+        "net_amount": amount,
+        "payer": {"owner": customer, "subaccount": None},
+        "ledger_block": block,
+        "sweep_block": None,
+        "method": "one_click",
+        "refunded": 0,
+        "refund_pending": 0,
+        "client_reference_id": auth["auth_id"],
+        "created_at": now,
+    })
+    payment_index_map.insert(bump("payment_seq"), payment_id)
+    bump("payments_count")
+    bump("volume:" + token["symbol"], amount)
+    bump("payments:" + token["symbol"])
+    change_book(token["symbol"], "received", amount)
+    bump("oc:charges")
+    bump("oc:vol:" + token["symbol"], amount)
+    on_one_click_charged(token["symbol"], amount, customer.to_str())
+    record_customer_usage(customer, token["symbol"], amount)
+    profile = profiles_map.get(customer.to_str())
+    if profile is not None:
+        updated = copy_record(profile)
+        updated["last_used"] = now
+        profiles_map.insert(customer.to_str(), updated)
+
+
+@update
+def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[MetadataPair]) -> Async[MerchantTextResult]:
+    """Charge a pre-authorized customer; returns the payment id."""
+    err = require_staff("charge pre-authorized customers") or check_metadata(metadata)
+    if err is not None:
+        return {"Err": err}
+    auth, err = load_auth(auth_id)
+    if err is not None:
+        return {"Err": err}
+    now = ic.time()
+    err = charge_error(auth, amount, now)
+    if err is None:
+        token, err = token_for_payment(auth["token_symbol"])
+    if err is not None:
+        return decline(auth, err)
+    customer = auth["customer_principal"]
+    key = customer.to_str()
+    profile = profiles_map.get(key)
+    limit = None if profile is None else limit_for(profile, auth["token_symbol"])
+    spend_key = None
+    if limit is not None:
+        if amount > limit["max_per_transaction"]:
+            return decline(auth, "limit_exceeded: amount " + str(amount) + " is over the customer's max_per_transaction " + str(limit["max_per_transaction"]))
+        spend_key = key + "|" + auth["token_symbol"]
+        window = spend_window(spend_key, limit, now)
+        if window["spent"] + window["reserved"] + amount > limit["max_per_period"]:
+            return decline(auth, "limit_exceeded: the charge would bring " + auth["token_symbol"] + " spending to " + str(window["spent"] + window["reserved"] + amount) + ", over the period limit " + str(limit["max_per_period"]))
+    assessment, err = screen_payment(customer, auth["token_symbol"], amount, None, "one-click charge on " + auth_id)
+    if err is not None:
+        return decline(auth, err)
+    if assessment["decision"] == "review" and not is_recently_verified(customer_verification_map.get(key), now):
+        return decline(auth, "verification_required: the customer must complete a transaction verification first (" + "; ".join(assessment["reasons"]) + ")")
+    # reserve the use and the spend before the first yield
+    set_auth(auth_id, {"in_flight": True, "uses_remaining": auth["uses_remaining"] - 1})
+    if spend_key is not None:
+        window["reserved"] = window["reserved"] + amount
+        spend_map.insert(spend_key, window)
+    svc = factory()
+    if svc is not None:
+        rates = yield usd_rates()
+        cents = usd_cents(rates, token, amount)
+        if cents is not None:
+            verdict = yield svc.validate_cross_merchant_limits(customer, cents)
+            if getattr(verdict, "Err", None) is not None:
+                ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
+            elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
+                release(auth_id, spend_key, amount, False)
+                return decline(auth, "limit_exceeded: the payment network's cross-merchant limit refuses this charge")
+            elif "Err" in verdict.Ok:
+                ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
+    seq = bump("oc:charge_seq")
+    payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
+    block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
+                                     {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id), now)
+    if err is not None:
+        release(auth_id, spend_key, amount, False)
+        return decline(auth, err)
+    release(auth_id, spend_key, amount, True)
+    record_charge(auth, payment_id, amount, block, token, ic.time())
+    emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth_id, "customer": key,
+                                           "amount": amount, "token": token["symbol"], "ledger_block": block,
+                                           "metadata": dict((m["key"], m["value"]) for m in metadata)})
+    if svc is not None and cents is not None:
+        outcome = yield svc.record_cross_merchant_payment(customer, cents)
+        if getattr(outcome, "Err", None) is not None:
+            ic.print("cross-merchant payment report failed: " + str(outcome.Err))
+    return {"Ok": payment_id}
+
+
+@update
+def revoke_authorization(auth_id: text) -> MerchantUnitResult:
+    auth, err = load_auth(auth_id)
+    if err is not None:
+        return {"Err": err}
+    if not may_act_for(auth["customer_principal"]):
+        return {"Err": "unauthorized: only the customer or the merchant may revoke this pre-authorization"}
+    if auth["status"] == "revoked":
+        return {"Err": "conflict: pre-authorization " + auth_id + " is already revoked"}
+    set_auth(auth_id, {"status": "revoked"})
+    bump("oc:revoked")
+    bump("oc:active:" + auth["customer_principal"].to_str(), -1)
+    emit("one_click.authorization.revoked", auth_id, {"auth_id": auth_id, "customer": auth["customer_principal"].to_str()})
+    return {"Ok": None}
+
+
+def register_with_network():
+    """Best effort: join the factory's one-click payment network (once)."""
+    svc = factory()
+    if svc is None:
+        return False
+    result = yield svc.register_merchant_for_one_click(ic.id())
+    if getattr(result, "Err", None) is not None:
+        ic.print("one-click network registration failed: " + str(result.Err))
+        return False
+    if "Err" in result.Ok and not result.Ok["Err"].startswith("already_exists"):
+        ic.print("one-click network registration refused: " + result.Ok["Err"])
+        return False
+    bump("oc:registered")
+    return True
+
+
+@update
+def register_for_one_click() -> Async[MerchantUnitResult]:
+    err = require_staff("register with the payment network")
+    if err is not None:
+        return {"Err": err}
+    if factory() is None:
+        return {"Err": "factory_unavailable: this merchant canister has no factory"}
+    done = yield register_with_network()
+    if not done:
+        return {"Err": "factory_unavailable: the factory did not accept the registration (see the canister log)"}
+    return {"Ok": None}
+
+
+@query
+def get_merchant_one_click_analytics() -> OneClickAnalyticsResult:
+    err = require_staff("read one-click analytics")
+    if err is not None:
+        return {"Err": err}
+    volume = []
+    total = 0
+    for symbol in tokens_map.keys():
+        value = counter("oc:vol:" + symbol)
+        total += value
+        if value > 0:
+            volume.append({"key": symbol, "value": value})
+    charges = counter("oc:charges")
+    return {"Ok": {
+        "total_profiles": counter("oc:profiles"),
+        "total_authorizations": counter("oc:auths"),
+        "active_authorizations": counter("oc:auths") - counter("oc:revoked"),
+        "revoked_authorizations": counter("oc:revoked"),
+        "successful_charges": charges,
+        "declined_charges": counter("oc:declined"),
+        "volume": volume,
+        "average_charge": 0 if charges == 0 else total // charges,
+        "registered_with_network": counter("oc:registered") > 0,
+    }}

@@ -1,0 +1,343 @@
+"""Merchant security config and risk scoring (seed feature 7), like Stripe Radar: each rule
+adds points and a readable reason; the total (capped at 100) maps to allow / review / block
+by the merchant's risk tolerance, and blocklist hits always block.
+
+Rules: merchant blocklist, global blocklist (pulled from the factory by a timer), velocity
+per customer (payments this hour / today against custom_rate_limits), amount far above the
+customer's history in that token, new customer, country outside allowed_countries (when
+known), amount over require_2fa_over without a recent verification, a verification the
+merchant required, a customer locked out by failed verifications.
+
+Hook for part 1 (localnet/ARCHITECTURE.md): `screen_payment(customer, token, amount,
+country, context) -> (assessment, error)`: error `blocked: ...` means refuse the payment;
+a `review` decision lets it proceed and records a security alert. `assess_payment` scores
+without side effects. Every check is O(1) map lookups."""
+
+from kybra import Principal, ic, query, text, update
+
+from src.common.validation import check_text
+from src.common.factory_api import TransactionData
+from src.user_payment_canister.access_control import require_owner, require_staff
+from src.user_payment_canister.ext_store import (
+    blocked_map,
+    customer_verification_map,
+    global_blocked_map,
+    risk_customers_map,
+    security_config_map,
+)
+from src.user_payment_canister.merchant_ext_types import (
+    MerchantSecurityConfig,
+    MerchantSecurityConfigResult,
+    RiskAssessmentResult,
+)
+from src.user_payment_canister.merchant_store import copy_record, counter, set_counter
+from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.security_alerts import raise_alert
+
+NS = 1_000_000_000
+HOUR_NS = 3600 * NS
+DAY_NS = 24 * HOUR_NS
+VERIFIED_FOR_SECONDS = 30 * 60
+MAX_BLOCKED = 500
+MAX_COUNTRIES = 250
+HISTORY_MIN_PAYMENTS = 3
+HISTORY_FACTOR = 5
+THRESHOLDS = {"Low": (25, 60), "Medium": (40, 80), "High": (60, 95)}
+POINTS = {
+    "merchant_blocklist": 100,
+    "global_blocklist": 100,
+    "velocity_hour": 40,
+    "velocity_day": 30,
+    "amount_vs_history": 25,
+    "new_customer": 15,
+    "country_not_allowed": 50,
+    "verification_threshold": 20,
+    "verification_required": 35,
+    "verification_locked": 50,
+}
+HARD_BLOCK = ("merchant_blocklist", "global_blocklist")
+
+
+def default_config() -> dict:
+    return {
+        "require_2fa_over": 0,
+        "allowed_countries": [],
+        "merchant_blocked_addresses": [],
+        "custom_rate_limits": {
+            "max_payments_per_hour": 10,
+            "max_payments_per_day": 50,
+            "max_verification_requests_per_hour": 5,
+        },
+        "verification_preferences": {
+            "email_enabled": True,
+            "sms_enabled": True,
+            "totp_enabled": True,
+            "code_ttl_seconds": 600,
+            "max_attempts": 5,
+        },
+        "risk_tolerance": {"Medium": None},
+    }
+
+
+def security_config() -> dict:
+    config = security_config_map.get(0)
+    return default_config() if config is None else config
+
+
+def check_config(config: dict) -> "str | None":
+    countries = config["allowed_countries"]
+    if len(countries) > MAX_COUNTRIES:
+        return "invalid_argument: allowed_countries has more than " + str(MAX_COUNTRIES) + " entries"
+    for code in countries:
+        if len(code) != 2 or not code.isalpha() or not code.isupper():
+            return "invalid_argument: allowed_countries entries must be ISO 3166-1 alpha-2 codes like US"
+    blocked = config["merchant_blocked_addresses"]
+    if len(blocked) > MAX_BLOCKED:
+        return "invalid_argument: merchant_blocked_addresses has more than " + str(MAX_BLOCKED) + " entries"
+    for address in blocked:
+        err = check_text("merchant_blocked_addresses entry", address, 150, 1)
+        if err is not None:
+            return err
+    limits = config["custom_rate_limits"]
+    for name in ("max_payments_per_hour", "max_payments_per_day", "max_verification_requests_per_hour"):
+        if limits[name] < 1 or limits[name] > 100_000:
+            return "invalid_argument: custom_rate_limits." + name + " must be between 1 and 100000"
+    prefs = config["verification_preferences"]
+    if prefs["code_ttl_seconds"] < 60 or prefs["code_ttl_seconds"] > 3600:
+        return "invalid_argument: verification_preferences.code_ttl_seconds must be between 60 and 3600"
+    if prefs["max_attempts"] < 1 or prefs["max_attempts"] > 10:
+        return "invalid_argument: verification_preferences.max_attempts must be between 1 and 10"
+    return None
+
+
+@update
+def update_security_config(config: MerchantSecurityConfig) -> MerchantUnitResult:
+    """Replace the config; the blocklist lookup map follows merchant_blocked_addresses."""
+    err = require_owner("change the security config") or check_config(config)
+    if err is not None:
+        return {"Err": err}
+    old = security_config()
+    wanted = set(config["merchant_blocked_addresses"])
+    for address in old["merchant_blocked_addresses"]:
+        if address not in wanted:
+            blocked_map.remove(address)
+    for address in config["merchant_blocked_addresses"]:
+        if not blocked_map.contains_key(address):
+            blocked_map.insert(address, "listed in the security config")
+    stored = copy_record(config)
+    stored["merchant_blocked_addresses"] = list(dict.fromkeys(config["merchant_blocked_addresses"]))
+    security_config_map.insert(0, stored)
+    return {"Ok": None}
+
+
+@query
+def get_security_config() -> MerchantSecurityConfigResult:
+    err = require_staff("read the security config")
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": security_config()}
+
+
+@update
+def block_address_for_merchant(address: text, reason: text) -> MerchantUnitResult:
+    """Block a principal (text) or account address for this merchant's payments."""
+    err = require_owner("block addresses") or check_text("address", address, 150, 1)
+    err = err or check_text("reason", reason, 300, 1)
+    if err is not None:
+        return {"Err": err}
+    config = security_config()
+    if blocked_map.contains_key(address):
+        blocked_map.insert(address, reason)
+        return {"Ok": None}
+    if len(config["merchant_blocked_addresses"]) >= MAX_BLOCKED:
+        return {"Err": "limit_exceeded: at most " + str(MAX_BLOCKED) + " blocked addresses"}
+    updated = copy_record(config)
+    updated["merchant_blocked_addresses"] = config["merchant_blocked_addresses"] + [address]
+    security_config_map.insert(0, updated)
+    blocked_map.insert(address, reason)
+    raise_alert("address_blocked", "low", "blocked " + address + ": " + reason, None)
+    return {"Ok": None}
+
+
+def is_recently_verified(state: "dict | None", now: int) -> bool:
+    return state is not None and state["status"] == "verified" and now - state["verified_at"] < VERIFIED_FOR_SECONDS * NS
+
+
+def window_counts(stats: "dict | None", now: int) -> "tuple":
+    """(payments this hour, payments today) from fixed windows."""
+    if stats is None:
+        return (0, 0)
+    hour = stats["hour_count"] if now - stats["hour_start"] < HOUR_NS else 0
+    day = stats["day_count"] if now - stats["day_start"] < DAY_NS else 0
+    return (hour, day)
+
+
+def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None") -> dict:
+    """Score one prospective payment (no side effects)."""
+    now = ic.time()
+    config = security_config()
+    hits = []
+    reasons = []
+    requires_verification = False
+    reason = blocked_map.get(customer_text)
+    if reason is None and from_address is not None:
+        reason = blocked_map.get(from_address)
+    if reason is not None:
+        hits.append("merchant_blocklist")
+        reasons.append("customer is on the merchant blocklist: " + reason)
+    reason = global_blocked_map.get(customer_text)
+    if reason is not None:
+        hits.append("global_blocklist")
+        reasons.append("customer is on the global blocklist: " + reason)
+    stats = risk_customers_map.get("v|" + customer_text)
+    hour, day = window_counts(stats, now)
+    limits = config["custom_rate_limits"]
+    if hour >= limits["max_payments_per_hour"]:
+        hits.append("velocity_hour")
+        reasons.append("velocity: " + str(hour) + " payments in the last hour (limit " + str(limits["max_payments_per_hour"]) + ")")
+    if day >= limits["max_payments_per_day"]:
+        hits.append("velocity_day")
+        reasons.append("velocity: " + str(day) + " payments today (limit " + str(limits["max_payments_per_day"]) + ")")
+    history = risk_customers_map.get("a|" + customer_text + "|" + token)
+    if history is not None and history["payments"] >= HISTORY_MIN_PAYMENTS:
+        average = history["total_amount"] // history["payments"]
+        if amount > HISTORY_FACTOR * average:
+            hits.append("amount_vs_history")
+            reasons.append("amount " + str(amount) + " is more than " + str(HISTORY_FACTOR) + "x the customer's average " + str(average) + " " + token)
+    if stats is None or stats["payments"] == 0:
+        hits.append("new_customer")
+        reasons.append("new customer: no earlier payment to this merchant")
+    allowed = config["allowed_countries"]
+    if country is not None and len(allowed) > 0 and country.upper() not in allowed:
+        hits.append("country_not_allowed")
+        reasons.append("country " + country[:8] + " is not among the merchant's allowed countries")
+    state = customer_verification_map.get(customer_text)
+    verified = is_recently_verified(state, now)
+    threshold = config["require_2fa_over"]
+    if threshold > 0 and amount >= threshold and not verified:
+        hits.append("verification_threshold")
+        reasons.append("amount " + str(amount) + " is at or over the verification threshold " + str(threshold) + " and the customer has not verified recently")
+        requires_verification = True
+    if state is not None and state["locked_until"] > now:
+        hits.append("verification_locked")
+        reasons.append("customer is locked out after too many failed verification attempts")
+        requires_verification = True
+    elif state is not None and state["required_reason"] is not None and not verified:
+        hits.append("verification_required")
+        reasons.append("the merchant requires additional verification: " + state["required_reason"])
+        requires_verification = True
+    score = 0
+    for rule in hits:
+        score += POINTS[rule]
+    score = min(score, 100)
+    tolerance = "Medium"
+    for name in config["risk_tolerance"]:
+        tolerance = name
+    review_at, block_at = THRESHOLDS[tolerance]
+    decision = "allow"
+    if score >= review_at or requires_verification:
+        decision = "review"
+    if score >= block_at:
+        decision = "block"
+    for rule in hits:
+        if rule in HARD_BLOCK:
+            decision = "block"
+    if len(reasons) == 0:
+        reasons.append("no risk signals")
+    return {
+        "risk_score": score,
+        "decision": decision,
+        "reasons": reasons,
+        "rules": hits,
+        "requires_verification": requires_verification,
+        "assessed_at": now,
+    }
+
+
+def assess_payment(customer: Principal, token: str, amount: int, country: "str | None") -> dict:
+    return assess(customer.to_str(), token, amount, None, country)
+
+
+def blocked_error(assessment: dict) -> str:
+    return "blocked: payment refused by risk rules (score " + str(assessment["risk_score"]) + "): " + "; ".join(assessment["reasons"])
+
+
+def screen_payment(customer: Principal, token: str, amount: int, country: "str | None", context: str) -> "tuple":
+    """(assessment, None) to go ahead, or (assessment, `blocked:` error). Blocks and reviews
+    raise a security alert."""
+    assessment = assess_payment(customer, token, amount, country)
+    if assessment["decision"] == "block":
+        raise_alert("payment_blocked", "high", context + ": " + blocked_error(assessment), customer)
+        return (assessment, blocked_error(assessment))
+    if assessment["decision"] == "review":
+        raise_alert("payment_review", "medium", context + " held for review (score " + str(assessment["risk_score"]) + "): " + "; ".join(assessment["reasons"]), customer)
+    return (assessment, None)
+
+
+def record_payment(customer_text: str, token: str, amount: int, now: int) -> None:
+    """Velocity windows and amount history, updated on every completed payment."""
+    key = "v|" + customer_text
+    stats = risk_customers_map.get(key)
+    if stats is None:
+        stats = {"payments": 0, "total_amount": 0, "hour_start": now, "hour_count": 0, "day_start": now,
+                 "day_count": 0, "first_payment_at": now, "last_payment_at": now}
+    updated = copy_record(stats)
+    if now - stats["hour_start"] >= HOUR_NS:
+        updated["hour_start"] = now
+        updated["hour_count"] = 0
+    if now - stats["day_start"] >= DAY_NS:
+        updated["day_start"] = now
+        updated["day_count"] = 0
+    updated["hour_count"] = updated["hour_count"] + 1
+    updated["day_count"] = updated["day_count"] + 1
+    updated["payments"] = stats["payments"] + 1
+    updated["total_amount"] = stats["total_amount"] + amount
+    updated["last_payment_at"] = now
+    risk_customers_map.insert(key, updated)
+    key = "a|" + customer_text + "|" + token
+    history = risk_customers_map.get(key)
+    if history is None:
+        history = {"payments": 0, "total_amount": 0, "hour_start": now, "hour_count": 0, "day_start": now,
+                   "day_count": 0, "first_payment_at": now, "last_payment_at": now}
+    updated = copy_record(history)
+    updated["payments"] = history["payments"] + 1
+    updated["total_amount"] = history["total_amount"] + amount
+    updated["last_payment_at"] = now
+    risk_customers_map.insert(key, updated)
+
+
+@query
+def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResult:
+    """Score a transaction the merchant describes (nothing is recorded)."""
+    err = require_staff("analyze transaction risk") or check_text("token_symbol", transaction["token_symbol"], 16, 1)
+    if err is None and transaction["from_address"] is not None:
+        err = check_text("from_address", transaction["from_address"], 150, 1)
+    if err is None and transaction["country"] is not None:
+        err = check_text("country", transaction["country"], 8, 2)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": assess(transaction["customer"].to_str(), transaction["token_symbol"], transaction["amount"],
+                         transaction["from_address"], transaction["country"])}
+
+
+def apply_global_changes(changes: list, next_seq: int) -> None:
+    for change in changes:
+        key = change["principal_id"].to_str()
+        if change["blocked"]:
+            global_blocked_map.insert(key, change["reason"][:500])
+        else:
+            global_blocked_map.remove(key)
+    set_counter("sec:global_seq", next_seq)
+
+
+def sync_global_blocklist(factory_service):
+    """Pull blocklist changes from the factory since the last seen seq (timer)."""
+    if factory_service is None:
+        return False
+    result = yield factory_service.get_global_blocklist_changes(counter("sec:global_seq"), 100)
+    if getattr(result, "Err", None) is not None:
+        ic.print("global blocklist sync failed: " + str(result.Err))
+        return False
+    page = result.Ok
+    apply_global_changes(page["changes"], page["next_seq"])
+    return True

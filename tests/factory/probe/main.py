@@ -1,0 +1,71 @@
+"""Test canister deployed BY the factory as a merchant version: it is installed with the
+merchant init record and forwards the merchant-only factory calls, so tests can check
+what a registered merchant canister may do and what a stranger may not."""
+
+from kybra import (
+    Async,
+    CallResult,
+    Principal,
+    StableBTreeMap,
+    init,
+    nat64,
+    text,
+    update,
+    void,
+)
+
+from src.common.factory_api import FactoryUnitResult, MerchantMetricsReport, PaymentFactory
+from src.common.merchant_api import MerchantInitArgs
+
+probe_state = StableBTreeMap[text, Principal](memory_id=0, max_key_size=20, max_value_size=100)
+
+
+@init
+def init_probe(args: MerchantInitArgs) -> void:
+    probe_state.insert("factory", args["factory"])
+
+
+def factory() -> PaymentFactory:
+    return PaymentFactory(probe_state.get("factory"))
+
+
+def unwrap(result) -> dict:
+    if result.Err is not None:
+        return {"Err": "call_failed: " + result.Err}
+    return result.Ok
+
+
+@update
+def probe_report(report: MerchantMetricsReport) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().report_merchant_metrics(report)
+    return unwrap(result)
+
+
+@update
+def probe_template_usage(template_id: text) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().update_template_usage(template_id)
+    return unwrap(result)
+
+
+@update
+def probe_component_usage(component_id: text, canister_id: Principal) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().track_component_usage(component_id, canister_id)
+    return unwrap(result)
+
+
+@update
+def probe_register_one_click(canister_id: Principal) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().register_merchant_for_one_click(canister_id)
+    return unwrap(result)
+
+
+@update
+def probe_one_click_payment(customer: Principal, amount: nat64) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().record_cross_merchant_payment(customer, amount)
+    return unwrap(result)
+
+
+@update
+def probe_suspicious(principal: Principal, reason: text) -> Async[FactoryUnitResult]:
+    result: CallResult[FactoryUnitResult] = yield factory().report_suspicious_principal(principal, reason)
+    return unwrap(result)

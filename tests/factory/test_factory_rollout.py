@@ -1,0 +1,118 @@
+"""Rollouts across several merchant canisters: timer-driven batches with a canary, a
+canister that fails (its owner removed the factory from its controllers), pause/resume,
+per-canister results, and rollback of the upgraded ones to their previous version."""
+
+from __future__ import annotations
+
+import hashlib
+
+from factory_client import (
+    build_module,
+    code,
+    deploy_config,
+    ok,
+    one,
+    padded,
+    ptext,
+    set_controllers,
+    tag,
+)
+
+
+def deploy_merchants(factory, new_identity, n: int) -> list:
+    out = []
+    for i in range(n):
+        owner = new_identity()
+        rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config()))
+        out.append((owner, ptext(rec["canister_id"][0])))
+    return out
+
+
+def wait_rollout(factory, rollout_id: str, states: set, step: float = 10, limit: int = 20) -> dict:
+    for _ in range(limit):
+        ro = ok(factory.admin.get_rollout(rollout_id))
+        if tag(ro["status"]) in states:
+            return ro
+        factory.advance(step)
+    raise AssertionError(f"rollout stayed {tag(ro['status'])}")
+
+
+def results(factory, rollout_id: str) -> dict:
+    page = ok(factory.admin.list_rollout_results(rollout_id, [], 100))
+    return {ptext(r["canister_id"]): r for r in page["items"]}
+
+
+def test_rollout_with_failure_then_rollback(small, server, new_identity):
+    factory = small
+    v1 = hashlib.sha256(build_module(server)).digest()
+    merchants = deploy_merchants(factory, new_identity, 4)
+    v2_module = padded(build_module(server), 300_000, b"v2")
+    factory.upload("v2", v2_module, "second release")
+    v2 = hashlib.sha256(v2_module).digest()
+
+    # The owner of the third merchant takes the factory out of its controllers.
+    bad_owner, bad = merchants[2]
+    set_controllers(server, bad_owner, bad, [bad_owner.sender().to_str()])
+
+    ro = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 2, "canary_size": 1,
+                                        "max_failures": 0, "interval_seconds": 10}))
+    rid = ro["rollout_id"]
+    assert code(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 0,
+                                             "max_failures": 0, "interval_seconds": 10})) == "failed_precondition"
+    ro = wait_rollout(factory, rid, {"paused", "completed"})
+    # canary (1st) and the first batch (2nd, 3rd) ran; the 3rd failed, so the rollout paused
+    assert tag(ro["status"]) == "paused" and ro["pause_reason"][0].startswith("too_many_failures")
+    assert ro["upgraded"] == 2 and ro["failed"] == 1
+    rows = results(factory, rid)
+    assert tag(rows[merchants[0][1]]["outcome"]) == "upgraded"
+    assert tag(rows[merchants[1][1]]["outcome"]) == "upgraded"
+    assert tag(rows[bad]["outcome"]) == "failed" and rows[bad]["error"]
+    assert merchants[3][1] not in rows
+    assert [factory.module_hash(c) for _, c in merchants] == [v2, v2, v1, v1]
+
+    # Resume: the rest is upgraded and the rollout completes.
+    ok(factory.admin.resume_rollout(rid))
+    ro = wait_rollout(factory, rid, {"completed"})
+    assert ro["upgraded"] == 3 and ro["failed"] == 1
+    assert factory.module_hash(merchants[3][1]) == v2
+    assert code(factory.admin.delete_wasm_version("v2")) == "in_use"
+
+    # Roll back: every upgraded canister returns to v1; the failed one never changed.
+    ok(factory.admin.rollback_rollout(rid))
+    ro = wait_rollout(factory, rid, {"rolled_back"})
+    assert ro["rolled_back"] == 3 and ro["rollback_failed"] == 0
+    assert [factory.module_hash(c) for _, c in merchants] == [v1, v1, v1, v1]
+    rows = results(factory, rid)
+    assert sorted(tag(r["outcome"]) for r in rows.values()) == ["failed", "rolled_back", "rolled_back", "rolled_back"]
+    for _, cid in merchants:
+        rec = ok(factory.admin.get_user_canister(cid))
+        assert rec["version"] == ["v1"] and not rec["busy"]
+    listed = ok(factory.admin.list_rollouts([], 10))["items"]
+    assert [r["rollout_id"] for r in listed] == [rid]
+    ok(factory.admin.delete_wasm_version("v2"))
+
+
+def test_pause_and_cancel(small, server, new_identity):
+    factory = small
+    merchants = deploy_merchants(factory, new_identity, 3)
+    factory.upload("v2", padded(build_module(server), 200_000, b"v2b"))
+    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
+                                         "max_failures": 5, "interval_seconds": 10}))["rollout_id"]
+    factory.advance(0)
+    ro = ok(factory.admin.get_rollout(rid))
+    assert ro["upgraded"] == 1
+    ok(factory.admin.pause_rollout(rid))
+    assert code(factory.admin.pause_rollout(rid)) == "failed_precondition"
+    factory.advance(30)
+    assert ok(factory.admin.get_rollout(rid))["upgraded"] == 1
+    ok(factory.admin.cancel_rollout(rid))
+    assert tag(ok(factory.admin.get_rollout(rid))["status"]) == "cancelled"
+    assert code(factory.admin.resume_rollout(rid)) == "failed_precondition"
+    versions = [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants]
+    assert versions == [["v2"], ["v1"], ["v1"]]
+    # another rollout can start once this one is over
+    ok(factory.admin.start_rollout({"version": "v2", "batch_size": 5, "canary_size": 0,
+                                    "max_failures": 0, "interval_seconds": 1}))
+    factory.advance(1)
+    versions = [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants]
+    assert versions == [["v2"], ["v2"], ["v2"]]

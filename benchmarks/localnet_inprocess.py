@@ -1,8 +1,9 @@
 """Throughput of localnet's in-process API and the metered cost of the example calls.
 
 Prints update and query calls per second on the counter example canister (metering off,
-the default), then, with metering on, the bytecodes and estimated IC instructions of one
-call of each example canister (tests/canisters/). Run: python benchmarks/localnet_inprocess.py
+the default), the cost of the heap snapshots behind trap rollback, then, with metering on,
+the bytecodes and estimated IC instructions of one call of each example canister
+(tests/canisters/). Run: python benchmarks/localnet_inprocess.py
 """
 from __future__ import annotations
 
@@ -46,6 +47,29 @@ def throughput(seconds: float) -> None:
     queries = rate(lambda: net.query_call(USER, cid, "get", get), seconds)
     print(f"update calls/s (counter.increment): {updates:10.0f}")
     print(f"query  calls/s (counter.get):       {queries:10.0f}")
+
+
+def heap_snapshot_cost() -> None:
+    """Trap rollback copies module globals at every commit point: its cost by heap size."""
+    import types
+
+    from localnet.runtime.heap import HeapSnapshot
+    print()
+    for n in (100, 10_000, 100_000):
+        mod = types.ModuleType("bench_heap")
+        mod.table = {f"key-{i}": {"amount": i, "owner": "x" * 20} for i in range(n)}
+        start = time.perf_counter()
+        snap = HeapSnapshot({"bench_heap": mod})
+        taken = time.perf_counter() - start
+        start = time.perf_counter()
+        snap.restore()  # nothing changed (a typical query): only a comparison
+        unchanged = time.perf_counter() - start
+        mod.table["key-0"]["amount"] = -1
+        start = time.perf_counter()
+        snap.restore()  # after a change (a trap, or a query that wrote)
+        restored = time.perf_counter() - start
+        print(f"heap snapshot of a {n:>7}-entry dict: take {taken * 1e3:8.2f} ms, "
+              f"check unchanged {unchanged * 1e3:8.2f} ms, restore {restored * 1e3:8.2f} ms")
 
 
 def metered() -> None:
@@ -93,6 +117,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per throughput test")
     args = parser.parse_args()
     throughput(args.seconds)
+    heap_snapshot_cost()
     metered()
 
 

@@ -65,15 +65,13 @@ def _principal(p):
 
 @pytest.fixture
 def actor():
-    """actor(server, canister_id, identity, did_path) -> ic-py Canister over HTTP."""
+    """actor(server, canister_id, identity, did_path) -> ic-py Canister over HTTP (one
+    keep-alive connection; identical calls stay distinct messages)."""
     def make(server, canister_id, identity, did_path):
-        from ic.agent import Agent
         from ic.canister import Canister
-        from ic.client import Client
+        from localnet.http.testing import icpy_agent
         with open(_entry(did_path), encoding="utf-8") as f:
             did = f.read()
-        agent = Agent(identity, Client(url=server.url))
-        if hasattr(server, "root_key"):
-            agent.root_key = server.root_key
+        agent = icpy_agent(server.url, identity, getattr(server, "root_key", None))
         return Canister(agent=agent, canister_id=canister_id, candid=did)
     return make

@@ -495,6 +495,8 @@ class Engine:
             if st is not None:
                 st.bytecodes = ex.call_bytecodes
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
+        if ex.canister.status == "stopping" and ex.canister.open_calls == 0:
+            ex.canister.status = "stopped"
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
 
     def _complete(self, msg: CallMessage, result, canister: Optional[Canister],

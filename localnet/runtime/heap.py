@@ -105,9 +105,36 @@ class HeapSnapshot:
                 _RESOLVING.pop()
         return copy.deepcopy(self.copies) if reusable else self.copies
 
+    def _current(self) -> dict:
+        current = {}
+        for mname, module in self.modules.items():
+            for name, value in module.__dict__.items():
+                if _is_state(name, value):
+                    current[(mname, name)] = value
+        return current
+
+    def unchanged(self) -> bool:
+        """True when the globals still pickle to the snapshot's bytes (same names, same
+        objects, same contents): restoring can then be skipped, which makes the common
+        query (that changes nothing) cheap."""
+        if self.pickled is None:
+            return False
+        current = self._current()
+        if current.keys() != self.originals.keys() or \
+                any(current[k] is not self.originals[k] for k in current):
+            return False
+        buf = io.BytesIO()
+        try:
+            _Pickler(buf, self.modules).dump(current)
+        except Exception:
+            return False
+        return buf.getvalue() == self.pickled
+
     def restore(self, reusable: bool = False) -> None:
         """Put every module global back to its value at snapshot time. With `reusable`
         the snapshot stays valid (it can be restored again)."""
+        if self.unchanged():
+            return
         copies = self._copies(reusable)
         for mname, module in self.modules.items():
             d = module.__dict__

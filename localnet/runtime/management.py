@@ -84,6 +84,19 @@ class ManagementCanister:
         if method in INGRESS_FORBIDDEN:
             raise E.CallRejected(E.CANISTER_REJECT, f"Only canisters can call ic00 method "
                                  f"{method}", E.CANISTER_CONTRACT_VIOLATION)
+        if effective is None or method.startswith("provisional_create"):
+            return
+        try:
+            value = binary.decode(arg, list(self._sig(method).args), ic_did().env)
+        except Exception as e:
+            raise E.CallRejected(E.CANISTER_REJECT, f"Error decoding candid: {e}",
+                                 E.INVALID_MANAGEMENT_PAYLOAD) from None
+        record = value[0] if value and isinstance(value[0], dict) else {}
+        target = record.get("canister_id") or record.get("target_canister")
+        if target is not None and target.bytes != effective:
+            raise E.CallRejected(E.CANISTER_REJECT, f"the effective canister id "
+                                 f"{text_id(effective)} is not the target canister "
+                                 f"{text_id(target.bytes)}", E.CANISTER_CONTRACT_VIOLATION)
 
     def handle(self, msg: CallMessage):
         """Execute a call to aaaaa-aa; returns Reply or Reject (cycles handled inside)."""
@@ -218,7 +231,9 @@ class ManagementCanister:
 
     def m_stop_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "stop_canister")
-        c.status = "stopped"
+        # a canister with calls awaiting responses is `stopping` until they complete
+        # (the reply does not wait for that here; canister_status shows it)
+        c.status = "stopping" if c.open_calls else "stopped"
         return None
 
     def m_delete_canister(self, msg: CallMessage, args: dict):

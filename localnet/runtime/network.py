@@ -77,7 +77,12 @@ def _raw(p) -> bytes:
 
 
 class Network(Engine):
-    """An in-process IC subnet running Kybra canisters from source."""
+    """An in-process IC subnet running Kybra canisters from source.
+
+    `seed` fixes every canister's deterministic randomness (os.urandom, secrets, uuid4)
+    and nothing else; `time_ns` defaults to the wall clock (agents check certificate
+    times); `metering` turns on bytecode counting and the IC's instruction limits;
+    `cycles_policy` sets the fees (localnet/runtime/cycles.py)."""
 
     def __init__(self, seed: int = 0, metering: bool = False, time_ns: Optional[int] = None,
                  cycles_policy: Optional[CyclesPolicy] = None, print_logs: bool = False):
@@ -124,6 +129,10 @@ class Network(Engine):
         """Provisional creation (no fee), controlled by `controllers` or the sender."""
         sender_raw = _raw(sender)
         ctrls = [_raw(c) for c in controllers] if controllers is not None else [sender_raw]
+        if len(ctrls) > 10:
+            raise LocalnetError("a canister has at most 10 controllers")
+        if cycles is not None and (not isinstance(cycles, int) or cycles < 0):
+            raise LocalnetError("cycles must be a non-negative int")
         c = self._new_canister(ctrls, self.policy.default_canister_cycles
                                if cycles is None else int(cycles),
                                None if specified_id is None else _raw(specified_id))

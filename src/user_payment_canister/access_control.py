@@ -100,7 +100,7 @@ def authorize_server_principal(principal: Principal, label: text) -> MerchantUni
         return {"Err": "already_exists: " + key + " is already authorized"}
     if servers_map.len() >= MAX_SERVERS:
         return {"Err": "limit_exceeded: at most " + str(MAX_SERVERS) + " server principals"}
-    servers_map.insert(key, {"principal": principal, "label": label, "added_by": ic.caller(), "added_at": ic.time()})
+    servers_map.insert(key, {"principal_id": principal, "label": label, "added_by": ic.caller(), "added_at": ic.time()})
     return {"Ok": None}
 
 

@@ -44,7 +44,7 @@ class MerchantCostResult(Variant, total=False):
 
 
 class AuthorizedPrincipal(Record):
-    principal: Principal
+    principal_id: Principal
     label: text
     added_by: Principal
     added_at: nat64

@@ -35,6 +35,8 @@ OUTCALL_CYCLES = 400_000_000
 MAX_RESPONSE_BYTES = 4096
 NOT_DELIVERED = ("webhook.test",)
 timer_flags = {"soon": False}
+STAT_COUNTERS = ("total_deliveries", "successful_deliveries", "failed_deliveries", "pending_deliveries",
+                 "total_attempts", "failed_attempts")
 
 
 def subscribed(webhook: dict, event_type: str) -> bool:
@@ -42,15 +44,15 @@ def subscribed(webhook: dict, event_type: str) -> bool:
 
 
 def change_stats(webhook_id: str, changes: dict) -> None:
-    """Add (ints) or set (other values) fields of a webhook's delivery stats."""
+    """Add to the counters (STAT_COUNTERS) and set the other fields of a webhook's stats."""
     webhook = webhooks_map.get(webhook_id)
     if webhook is None:
         return
     stats = copy_record(webhook["delivery_stats"])
     for name in changes:
         value = changes[name]
-        if isinstance(value, int) and not isinstance(value, bool) and isinstance(stats[name], int):
-            stats[name] = stats[name] + value
+        if name in STAT_COUNTERS:
+            stats[name] = max(0, stats[name] + value)
         else:
             stats[name] = value
     updated = copy_record(webhook)

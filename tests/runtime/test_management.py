@@ -193,3 +193,27 @@ def test_top_up_and_ingress_only_rules(network):
     with pytest.raises(CallRejected) as e:
         network.submit(ALICE, AAAAA, "no_such_method", binary.encode([], []))
     assert e.value.error_code == "IC0407"
+    other = network.create_canister(controllers=[ALICE])
+    with pytest.raises(CallRejected) as e:  # the effective canister id must be the target
+        mgmt(network, ALICE, "canister_status", {"canister_id": cid}, effective=other)
+    assert "effective canister id" in e.value.message
+    assert mgmt(network, ALICE, "canister_status", {"canister_id": cid},
+                effective=cid)["cycles"] == 6_000
+
+
+def test_stopping_waits_for_open_calls(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    mid = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
+    network.step()  # a waits for b
+    func = ic_did().env.resolve(dict(ic_did().service.methods)["stop_canister"])
+    stop = network.submit(ALICE, AAAAA, "stop_canister",
+                          binary.encode(list(func.args), [{"canister_id": a}], ic_did().env))
+    network.step(1)  # only the stop request (b's call stays queued)
+    assert network.status(stop).state == "replied"
+    assert network.canister(a)["status"] == "stopping"
+    late = network.submit(ALICE, a, "hits", binary.encode([], []))
+    network.step(1)
+    assert network.status(late).error_code == "IC0509"
+    assert network.await_ingress(mid).state == "replied"  # responses are still delivered
+    assert network.canister(a)["status"] == "stopped"

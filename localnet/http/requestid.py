@@ -7,34 +7,9 @@ from __future__ import annotations
 
 import hashlib
 
+from ..candid.binary import leb128 as leb128_unsigned  # noqa: F401  (re-exported)
+from ..candid.binary import sleb128 as leb128_signed  # noqa: F401
 from .errors import HttpError
-
-
-def leb128_unsigned(n: int) -> bytes:
-    """Shortest unsigned LEB128 encoding of a natural number."""
-    if n < 0:
-        raise ValueError("negative natural number")
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def leb128_signed(n: int) -> bytes:
-    """Shortest signed LEB128 encoding of an integer."""
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if (n == 0 and not byte & 0x40) or (n == -1 and byte & 0x40):
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
 
 
 def hash_value(value) -> bytes:

@@ -204,6 +204,10 @@ def check_deduplication(e: Env):
     e.advance(23 * 3600)
     assert err(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now)) == (
         "Duplicate", {"duplicate_of": first})
+    # past the window (+ drift) the same request is TooOld, and its entry can be pruned
+    e.advance(3600 + 2 * 60 + 1)
+    assert err(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now)) == ("TooOld", None)
+    ok(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=e.now()))
 
 
 def check_too_old(e: Env):

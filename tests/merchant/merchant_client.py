@@ -250,3 +250,14 @@ def token_preferences(**over) -> dict:
     }
     value.update(over)
     return value
+
+
+def plain(value):
+    """A result with principals as text (ic-py's Principal has no equality)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Principal):
+        return value.to_str()
+    return value

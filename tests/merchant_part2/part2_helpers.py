@@ -44,3 +44,70 @@ def paid_session(shop, party, amount: int = PRICE) -> dict:
     s = shop.create_session(amount)
     ok(shop.pay_icrc2(party, s))
     return shop.session(s["session_id"])
+
+
+NS = 1_000_000_000
+BIG_ALLOWANCE = 100_000_000
+
+
+def approve_merchant(shop, party, amount: int = BIG_ALLOWANCE, expires_at: int | None = None) -> None:
+    res = party.ledger.approve(acct(shop.merchant_id), amount, expires_at=expires_at)
+    assert "Ok" in res, res
+
+
+def pre_auth_args(customer: str, max_amount: int, uses: int = 10, duration: int = 3600,
+                  token: str = SYMBOL, metadata: list | None = None) -> dict:
+    return {"customer": customer, "max_amount": max_amount, "token": token, "duration": duration,
+            "uses": uses, "metadata": metadata or []}
+
+
+def limits(max_tx: int, max_period: int, period_seconds: int = 3600, token: str = SYMBOL) -> list:
+    return [{"key": token, "value": {"max_per_transaction": max_tx, "max_per_period": max_period,
+                                     "period_seconds": period_seconds}}]
+
+
+def charge(shop, auth_id: str, amount: int, party=None):
+    party = party or shop.api
+    return party.merchant.execute_one_click_payment(auth_id, amount, [{"key": "order", "value": "A-1"}])
+
+
+def security_config(**over) -> dict:
+    value = {
+        "require_2fa_over": 0,
+        "allowed_countries": [],
+        "merchant_blocked_addresses": [],
+        "custom_rate_limits": {"max_payments_per_hour": 10, "max_payments_per_day": 50,
+                               "max_verification_requests_per_hour": 5},
+        "verification_preferences": {"email_enabled": True, "sms_enabled": True, "totp_enabled": True,
+                                     "code_ttl_seconds": 600, "max_attempts": 5},
+        "risk_tolerance": {"Medium": None},
+    }
+    value.update(over)
+    return value
+
+
+def transaction(customer: str, amount: int, country: str | None = None, merchant: str = "aaaaa-aa") -> dict:
+    return {"transaction_id": "tx-1", "customer": customer, "merchant_canister": merchant, "amount": amount,
+            "token_symbol": SYMBOL, "from_address": [], "country": [] if country is None else [country],
+            "timestamp": 0}
+
+
+def typed_call(shop, party, method: str, arg_text: str, update: bool = False):
+    """Call through the network with the project's Candid codec and the committed .did.
+    Used for PaymentProfile results: ic-py (1.0.1) cannot decode the seed's quoted field
+    name `"principal"`, so it fails on them whatever the canister answers."""
+    from kybra import Principal
+    from localnet.candid import binary, did, text
+    from merchant_client import MERCHANT_DID
+    with open(MERCHANT_DID, encoding="utf-8") as f:
+        desc = did.parse_did(f.read())
+    func = dict(desc.service.methods)[method]
+    args = text.parse_args(arg_text, list(func.args), desc.env)
+    data = binary.encode(list(func.args), args, desc.env)
+    sender = Principal.from_str(party.principal)
+    canister = Principal.from_str(shop.merchant_id)
+    with shop.server.lock:
+        net = shop.server.network
+        call = net.update_call if update else net.query_call
+        reply = call(sender, canister, method, data)
+    return binary.decode(reply, list(func.rets), desc.env)[0]

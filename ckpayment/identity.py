@@ -1,0 +1,113 @@
+"""Identities from PEM files in the formats dfx writes (`~/.config/dfx/identity/<name>/
+identity.pem`): Ed25519 PKCS#8 (v1, and v2 with the public key, as older dfx wrote) and
+secp256k1 as SEC1 `EC PRIVATE KEY` (optionally after an `EC PARAMETERS` block, as
+`openssl ecparam -genkey` writes) or PKCS#8. Returns ic-py `Identity` objects."""
+from __future__ import annotations
+
+import os
+import re
+
+from ic.identity import Identity
+
+from .errors import IdentityError
+
+_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+_KEY_BLOCKS = ("PRIVATE KEY", "EC PRIVATE KEY")
+
+
+def _private_key_pem(text: str, where: str) -> str:
+    for label, body in _BLOCK.findall(text):
+        if label in _KEY_BLOCKS:
+            return f"-----BEGIN {label}-----{body}-----END {label}-----\n"
+        if label == "ENCRYPTED PRIVATE KEY":
+            raise IdentityError(f"{where}: the key is encrypted; export it without a "
+                                "password (`dfx identity export NAME`)")
+    raise IdentityError(f"{where}: no PRIVATE KEY or EC PRIVATE KEY block found")
+
+
+_ED25519_PREFIX = bytes.fromhex("020101300506032b657004220420")  # v2, OID 1.3.101.112
+
+
+def _ed25519_pkcs8_v2(block: str):
+    """PKCS#8 v2 (RFC 5958, with the public key) Ed25519 keys, which older dfx versions
+    wrote and `cryptography` refuses: the seed is checked against the embedded public key."""
+    import base64
+    import binascii
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    body = "".join(block.strip().splitlines()[1:-1])
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(der) != 85 or der[:2] != b"\x30\x53" or der[2:16] != _ED25519_PREFIX:
+        return None
+    if der[48:53] != bytes.fromhex("a123032100"):
+        return None
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(der[16:48])
+    public = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                           serialization.PublicFormat.Raw)
+    return key if public == der[53:85] else None
+
+
+def identity_from_pem(pem: str | bytes, where: str = "PEM") -> Identity:
+    """An ic-py Identity for an Ed25519 or secp256k1 private key in PEM text."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    text = pem.decode("utf-8", "replace") if isinstance(pem, (bytes, bytearray)) else pem
+    block = _private_key_pem(text, where)
+    try:
+        key = serialization.load_pem_private_key(block.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        key = _ed25519_pkcs8_v2(block)
+        if key is None:
+            reason = " ".join(str(exc).split())
+            raise IdentityError(f"{where}: not a usable private key ({reason})") from None
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+        return Identity(privkey=raw.hex(), type="ed25519")
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        if not isinstance(key.curve, ec.SECP256K1):
+            raise IdentityError(f"{where}: EC curve {key.curve.name} is not supported "
+                                "(secp256k1 or Ed25519)")
+        secret = key.private_numbers().private_value.to_bytes(32, "big")
+        return Identity(privkey=secret.hex(), type="secp256k1")
+    raise IdentityError(f"{where}: {type(key).__name__} keys are not supported "
+                        "(secp256k1 or Ed25519)")
+
+
+def load_identity(path: str | None) -> Identity:
+    """The identity in the PEM file `path`; None or "anonymous" gives the anonymous one."""
+    if path is None or path == "anonymous":
+        return Identity(anonymous=True)
+    path = os.path.expanduser(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 16)
+    except FileNotFoundError:
+        raise IdentityError(f"{path}: no such identity file") from None
+    except OSError as exc:
+        raise IdentityError(f"{path}: cannot read ({exc.strerror})") from None
+    return identity_from_pem(data, path)
+
+
+def new_identity_pem(key_type: str = "ed25519") -> bytes:
+    """A fresh key as PEM (PKCS#8 for Ed25519, SEC1 for secp256k1, as dfx writes them)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    if key_type == "ed25519":
+        key = ed25519.Ed25519PrivateKey.generate()
+        fmt = serialization.PrivateFormat.PKCS8
+    elif key_type == "secp256k1":
+        key = ec.generate_private_key(ec.SECP256K1())
+        fmt = serialization.PrivateFormat.TraditionalOpenSSL
+    else:
+        raise IdentityError(f"unsupported key type {key_type!r} (ed25519 or secp256k1)")
+    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+
+
+def principal_of(identity) -> str:
+    return identity.sender().to_str()

@@ -51,6 +51,21 @@ def _ed25519_pkcs8_v2(block: str):
     return key if public == der[53:85] else None
 
 
+def _ecdsa_fallback(block: str):
+    """Keys `cryptography` refuses but the `ecdsa` package reads, e.g. the PKCS#8 with
+    version 1 and no public key that ic-py's `Identity.to_pem()` writes."""
+    import ecdsa
+    try:
+        key = ecdsa.SigningKey.from_pem(block)
+    except Exception:
+        return None
+    if key.curve == ecdsa.curves.SECP256k1:
+        return Identity(privkey=key.to_string().hex(), type="secp256k1")
+    if key.curve == ecdsa.curves.Ed25519:
+        return Identity(privkey=key.to_string().hex(), type="ed25519")
+    return None
+
+
 def identity_from_pem(pem: str | bytes, where: str = "PEM") -> Identity:
     """An ic-py Identity for an Ed25519 or secp256k1 private key in PEM text."""
     from cryptography.hazmat.primitives import serialization
@@ -63,6 +78,9 @@ def identity_from_pem(pem: str | bytes, where: str = "PEM") -> Identity:
     except (ValueError, TypeError) as exc:
         key = _ed25519_pkcs8_v2(block)
         if key is None:
+            ident = _ecdsa_fallback(block)
+            if ident is not None:
+                return ident
             reason = " ".join(str(exc).split())
             raise IdentityError(f"{where}: not a usable private key ({reason})") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):

@@ -52,7 +52,8 @@ def _console():
 def cmd_start(a) -> int:
     from localnet.http.ic_api import IcApi
     from localnet.http.keys import ReplicaKeys
-    from localnet.http.server import Server, route, write_port_file
+    from localnet.http.gateway import make_dispatch
+    from localnet.http.server import Server, write_port_file
     from localnet.runtime.network import Network
 
     network_dir = keys_path = None
@@ -67,8 +68,7 @@ def cmd_start(a) -> int:
         network = Network()
     api = IcApi(network, keys=keys, auto_progress=False)
     try:
-        server = Server((a.host, a.port), lambda m, p, b, h: route(api, m, p, b),
-                        verbose=a.verbose)
+        server = Server((a.host, a.port), make_dispatch(api), verbose=a.verbose)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise CliError(f"port {a.port} on {a.host} is already in use") from None
@@ -234,10 +234,11 @@ def cmd_deploy(a) -> int:
     root = find_root()
     specs = canisters(root)
     if not specs:
-        raise CliError("dfx.json declares no Kybra canisters")
+        raise CliError("dfx.json declares no Kybra or assets canisters")
     if a.canister:
         if a.canister not in specs:
-            raise CliError(f"dfx.json has no Kybra canister named {a.canister!r}")
+            raise CliError(f"dfx.json has no Kybra canister named {a.canister!r} (nor an "
+                           "assets canister)")
         specs = {a.canister: specs[a.canister]}
     elif a.argument is not None and len(specs) > 1:
         raise CliError("--argument needs a single CANISTER to deploy")
@@ -247,9 +248,12 @@ def cmd_deploy(a) -> int:
     builder = Network()
     for name, spec in specs.items():
         _check_entry(spec.entry)
+        if spec.build:
+            _run_build(name, spec, console)
+        bundle_root = spec.bundle_root or root
         with console.status(f"[{name}] building {os.path.relpath(spec.entry, root)}"):
-            module = builder.build_module(spec.entry, root)
-            desc = parse_did(generate_did(spec.entry, root))
+            module = builder.build_module(spec.entry, bundle_root)
+            desc = parse_did(generate_did(spec.entry, bundle_root))
         init_types = desc.init_args or ()
         try:
             arg = encode(init_types, parse_args(a.argument or "()", init_types, desc.env),
@@ -285,8 +289,36 @@ def cmd_deploy(a) -> int:
             _management(agent, "install_code", INSTALL_ARG,
                         {"mode": {mode: None}, "canister_id": Principal(cid),
                          "wasm_module": module, "arg": arg}, cid)
+        if spec.source is not None:
+            _upload_assets(agent, name, spec, cid, console)
         print(f"Deployed {name}: {to_text(cid)} ({mode})")
     return 0
+
+
+def _run_build(name, spec, console) -> None:
+    """Run a canister's dfx.json `build` commands in the project root (as dfx does)."""
+    import subprocess
+    for command in spec.build:
+        with console.status(f"[{name}] {command}"):
+            proc = subprocess.run(command, shell=True, cwd=spec.root, capture_output=True,
+                                  text=True, timeout=1800)
+        if proc.returncode != 0:
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+            raise CliError(f"{name}: build command {command!r} failed (exit "
+                           f"{proc.returncode}):\n" + "\n".join(tail))
+
+
+def _upload_assets(agent, name, spec, cid: bytes, console) -> None:
+    """Sync the built files of a `"type": "assets"` canister into it."""
+    from localnet.http.assets_upload import upload_directory
+
+    def call(method, arg, query):
+        return (agent.query if query else agent.call)(cid, method, arg)
+    shown = ", ".join(os.path.relpath(s, spec.root) for s in spec.source)
+    with console.status(f"[{name}] uploading {shown}"):
+        report = upload_directory(call, spec.source)
+    print(f"[{name}] {len(report.uploaded)} file(s) uploaded, {len(report.unchanged)} "
+          f"unchanged, {len(report.deleted)} deleted")
 
 
 # ---- identity ----------------------------------------------------------------------------

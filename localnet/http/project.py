@@ -17,6 +17,9 @@ class CanisterSpec:
     name: str
     entry: str  # path of the Kybra entry module
     root: str  # project root (where dfx.json is)
+    source: list | None = None  # "type": "assets": the directories to upload
+    build: list | None = None  # "type": "assets": commands producing `source`
+    bundle_root: str | None = None  # where `entry`'s imports are found (default: root)
 
 
 def find_root(start: str = ".") -> str:
@@ -56,10 +59,32 @@ def canisters(root: str) -> dict[str, CanisterSpec]:
         raise ProjectError(f"{path}: no `canisters` map")
     out = {}
     for name, spec in specs.items():
-        entry = _entry_of(name, spec if isinstance(spec, dict) else {})
+        spec = spec if isinstance(spec, dict) else {}
+        if spec.get("type") == "assets":
+            out[name] = _assets_spec(path, name, spec, root)
+            continue
+        entry = _entry_of(name, spec)
         if entry is not None:
             out[name] = CanisterSpec(name, os.path.join(root, entry), root)
     return out
+
+
+def _assets_spec(path: str, name: str, spec: dict, root: str) -> CanisterSpec:
+    """A `"type": "assets"` canister: localnet installs its own asset canister
+    (src/asset_canister, see docs/web.md) and uploads `source` after running `build`."""
+    from .assets_upload import ASSET_CANISTER_ENTRY, REPO_ROOT
+    source = spec.get("source")
+    if not (isinstance(source, list) and source and all(isinstance(s, str) for s in source)):
+        raise ProjectError(f"{path}: canister {name!r} of type assets needs a `source` list "
+                           "of directories")
+    build = spec.get("build") or []
+    build = [build] if isinstance(build, str) else build
+    if not all(isinstance(b, str) for b in build):
+        raise ProjectError(f"{path}: canister {name!r}: `build` must be a command or a list "
+                           "of commands")
+    return CanisterSpec(name, ASSET_CANISTER_ENTRY, root,
+                        source=[os.path.join(root, s) for s in source], build=list(build),
+                        bundle_root=REPO_ROOT)
 
 
 def _ids_path(root: str) -> str:

@@ -65,16 +65,25 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status, ctype, body):
+    def _send(self, status, ctype, body, head=False):
+        """`ctype` is a content type, or a list of (name, value) headers (the gateway)."""
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        headers = [("Content-Type", ctype)] if isinstance(ctype, str) else list(ctype)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Access-Control-Allow-Origin", "*")
+        if not any(name.lower() == "access-control-allow-origin" for name, _ in headers):
+            self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
-        self.wfile.write(body)
+        if not head:
+            self.wfile.write(body)
 
     def do_GET(self):
         self._send(*self.server.dispatch("GET", self.path, b"", self.headers))
+
+    def do_HEAD(self):
+        status, ctype, body = self.server.dispatch("HEAD", self.path, b"", self.headers)
+        self._send(status, ctype, body, head=True)
 
     def do_POST(self):
         body = self._body()
@@ -110,8 +119,10 @@ class Server(ThreadingHTTPServer):
 
 
 def serve(api: IcApi, host="127.0.0.1", port=0, verbose=False) -> tuple[Server, threading.Thread]:
-    """Start serving `api` in a background thread; returns the server and its thread."""
-    server = Server((host, port), lambda m, p, b, h: route(api, m, p, b), verbose=verbose)
+    """Start serving `api` (and the HTTP gateway to canisters' web pages) in a background
+    thread; returns the server and its thread."""
+    from .gateway import make_dispatch
+    server = Server((host, port), make_dispatch(api), verbose=verbose)
     thread = threading.Thread(target=server.serve_forever, name="localnet-http", daemon=True)
     thread.start()
     return server, thread

@@ -328,10 +328,11 @@ class Engine:
         return canister.cycles - fee >= self._freezing_limit(canister)
 
     def _out_of_cycles(self, canister: Canister, fee: int) -> Reject:
+        missing = fee + self._freezing_limit(canister) - canister.cycles
         return Reject(E.SYS_TRANSIENT,
                       f"Canister {text_id(canister.id)} is out of cycles: please top up the "
-                      f"canister with at least {fee + self._freezing_limit(canister) - canister.cycles} "
-                      f"additional cycles", E.CANISTER_OUT_OF_CYCLES)
+                      f"canister with at least {missing} additional cycles",
+                      E.CANISTER_OUT_OF_CYCLES)
 
     def _trap_reject(self, canister: Canister, trap: E.Trap) -> Reject:
         cid = text_id(canister.id)
@@ -460,9 +461,10 @@ class Engine:
     def _after_segment(self, ex: Execution, outcome) -> None:
         canister = ex.canister
         kind, value = outcome
-        if ex.mode in UPDATE_MODES:
-            canister.cycles -= min(canister.cycles, self.policy.ten_update_instructions_execution_fee
-                                   * (metering.instructions(ex.bytecodes) // 10))
+        if ex.mode in UPDATE_MODES:  # the per-instruction part of the execution fee
+            per_ten = self.policy.ten_update_instructions_execution_fee
+            fee = per_ten * (metering.instructions(ex.bytecodes) // 10)
+            canister.cycles -= min(canister.cycles, fee)
         if kind == "trap":
             if not ex.replied:
                 ex.result = self._trap_reject(canister, value)

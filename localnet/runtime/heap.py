@@ -176,3 +176,40 @@ def _restore_in_place(target, saved) -> bool:
         except (AttributeError, TypeError):
             return False
     return False
+
+
+# -- persistence (state.py): heap globals and timers across a save/load ---------------------
+def dump_globals(modules: Dict[str, types.ModuleType]) -> bytes:
+    """Pickle of the data globals (raises pickle.PicklingError/TypeError if impossible)."""
+    snap = HeapSnapshot.__new__(HeapSnapshot)
+    snap.modules = dict(modules)
+    originals = snap._current()
+    buf = io.BytesIO()
+    _Pickler(buf, snap.modules).dump(originals)
+    return buf.getvalue()
+
+
+def load_globals(modules: Dict[str, types.ModuleType], data: bytes) -> None:
+    """Assign globals pickled by dump_globals into freshly executed modules."""
+    _RESOLVING.append(modules)
+    try:
+        values = pickle.loads(data)
+    finally:
+        _RESOLVING.pop()
+    for (mname, name), value in values.items():
+        modules[mname].__dict__[name] = value
+
+
+def dump_objects(obj, modules: Dict[str, types.ModuleType]) -> bytes:
+    """Pickle any value that refers to canister functions/classes by reference."""
+    buf = io.BytesIO()
+    _Pickler(buf, dict(modules)).dump(obj)
+    return buf.getvalue()
+
+
+def load_objects(data: bytes, modules: Dict[str, types.ModuleType]):
+    _RESOLVING.append(dict(modules))
+    try:
+        return pickle.loads(data)
+    finally:
+        _RESOLVING.pop()

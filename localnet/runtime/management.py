@@ -453,8 +453,10 @@ class ManagementCanister:
                 net._record_bytecodes(ex, meter.bytecodes)
         return None
 
-    def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes) -> None:
-        """Reload saved state (state.py): code, stable data; heap rebuilt by top level."""
+    def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes,
+                     saved: dict) -> None:
+        """Reload saved state (state.py): code and stable data, then the top level runs
+        and the saved heap globals and timers are put back (when they were saved)."""
         from localnet.kybra_source.analyze import analyze
         from localnet.kybra_source.bundle import SourceBundle
         from localnet.runtime.stable import sort_key
@@ -482,6 +484,28 @@ class ManagementCanister:
         ex = Execution(c, msg, "post_upgrade", "<restore>", None)
         with c.namespace.activate(KybraIc(self.net, c, ex)):
             c.namespace.import_entry()
+            if saved.get("heap") is not None:
+                self._restore_heap(c, saved)
+        if saved.get("heap_error"):
+            c.log(self.net.time_ns, f"[localnet] the heap was not saved "
+                                    f"({saved['heap_error']}): rebuilt by the module top level")
+
+    def _restore_heap(self, c: Canister, saved: dict) -> None:
+        """Inside the canister's activation: heap globals, timers, randomness state."""
+        import importlib
+        from localnet.runtime.canister import Timer
+        from localnet.runtime.heap import load_globals, load_objects
+        ns = c.namespace
+        for name in saved.get("heap_modules", []):
+            if name not in ns.modules:
+                importlib.import_module(name)  # a module imported lazily before the save
+        load_globals(ns.modules, saved["heap"])
+        c.timers = {tid: Timer(tid, due, interval, func, seq) for tid, due, interval, func, seq
+                    in load_objects(saved["timers"], ns.modules)}
+        c.next_timer_id = saved["next_timer_id"]
+        c.timer_seq = saved["timer_seq"]
+        ns.urandom.counter = saved["urandom_counter"]
+        ns.random_state = load_objects(saved["random_state"], {})
 
     def _init_body(self, c: Canister, ex: Execution, sig) -> None:
         c.namespace.import_entry()

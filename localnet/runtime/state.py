@@ -7,11 +7,13 @@ cannot be copied.
 
 `save(dir)` writes `state.cbor`: canisters with their module bytes, stable maps (encoded
 entries), raw stable memory, cycles, controllers, settings, certified data, logs, chunk
-stores, plus time and counters. `Network.load(dir)` reinstalls each module and restores
-that data. Heap globals are NOT saved: on load they are re-initialised by running each
-module's top-level code again (as after an upgrade, but without init/post_upgrade hooks),
-and timers are dropped, as on an upgrade. (On the IC a replica restart keeps the heap;
-localnet documents this difference.)
+stores, heap globals and timers (pickled, canister functions and classes by reference),
+the deterministic randomness state, plus time and counters. `Network.load(dir)` runs each
+module's top level again, then puts the saved heap globals and timers back, so a restart
+keeps the heap as a replica restart does on the IC. A canister whose heap cannot be
+pickled (a lambda or closure in a global, an open generator) is saved without heap and
+timers: on load its heap is what the top level builds (as after an upgrade without hooks)
+and a `[localnet]` line in its log says so.
 """
 from __future__ import annotations
 
@@ -89,8 +91,26 @@ def restore_snapshot(net, snap: NetworkSnapshot) -> None:
 
 
 # -- directories ------------------------------------------------------------------------------
+def _heap_doc(c) -> Dict[str, Any]:
+    from localnet.runtime.heap import dump_globals, dump_objects
+    ns = c.namespace
+    if ns is None:
+        return {"heap": None, "timers": None}
+    try:
+        heap = dump_globals(ns.modules)
+        timers = dump_objects([(t.id, t.due_ns, t.interval_ns, t.func, t.seq)
+                               for t in c.timers.values()], ns.modules)
+    except Exception as e:
+        return {"heap": None, "timers": None, "heap_error": f"{type(e).__name__}: {e}"}
+    return {"heap": heap, "timers": timers, "heap_modules": sorted(ns.modules),
+            "next_timer_id": c.next_timer_id, "timer_seq": c.timer_seq,
+            "urandom_counter": ns.urandom.counter,
+            "random_state": dump_objects(ns.random_state, {})}
+
+
 def _canister_doc(c) -> Dict[str, Any]:
     return {
+        **_heap_doc(c),
         "id": c.id, "controllers": c.controllers, "cycles": c.cycles, "seed": c.seed,
         "status": c.status, "module": c.module, "certified_data": c.certified_data,
         "logs": [[r.idx, r.timestamp_nanos, r.content] for r in c.logs],
@@ -139,7 +159,7 @@ def load(cls, directory: str, **kwargs):
             setattr(c, k, cd[k])
         c.chunks = {hashlib.sha256(ch).digest(): ch for ch in cd["chunks"]}
         if cd["module"] is not None:
-            net.management.restore_code(c, cd["module"], cd["maps"], cd["raw_stable"])
+            net.management.restore_code(c, cd["module"], cd["maps"], cd["raw_stable"], cd)
         c.install_count = cd["install_count"]
         from localnet.runtime.canister import LogRecord
         c.logs = [LogRecord(*r) for r in cd["logs"]]

@@ -154,8 +154,3 @@ class AssetHttpResponse(Record):
     body: blob
     upgrade: Opt[bool]
     streaming_strategy: Opt[StreamingStrategy]
-
-
-class AssetUnitResult(Variant, total=False):
-    Ok: None
-    Err: text

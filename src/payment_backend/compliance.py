@@ -19,6 +19,7 @@ from src.payment_backend.global_security import security_config
 from src.payment_backend.wasm_store import default_version
 
 RECHECK_BATCH = 10
+MAX_PROBES = 1000
 
 
 class ComplianceStatus(Record):
@@ -141,7 +142,7 @@ def recheck_batch() -> None:
     seq = get_count("compliance_cursor")
     checked = 0
     probes = 0
-    while checked < RECHECK_BATCH and probes < top:
+    while checked < RECHECK_BATCH and probes < min(top, MAX_PROBES):
         probes += 1
         seq = seq + 1 if seq < top else 1
         dep_id = deployment_seq_map.get(seq)

@@ -42,6 +42,7 @@ from src.payment_backend.factory_counters import add_count, get_count, set_count
 from src.payment_backend.wasm_store import default_version, ready_version_count
 
 MONITOR_BATCH = 10
+MAX_PROBES = 1000
 
 
 class UserCanisterPage(Record):
@@ -241,7 +242,7 @@ def monitor_cycles() -> Async[void]:
     seq = get_count("monitor_cursor")
     checked = 0
     probes = 0
-    while checked < MONITOR_BATCH and probes < top:
+    while checked < MONITOR_BATCH and probes < min(top, MAX_PROBES):
         seq = seq + 1 if seq < top else 1
         probes += 1
         dep_id = deployment_seq_map.get(seq)

@@ -170,8 +170,11 @@ def add_result(ro: dict, rec: dict, outcome: str, error: "str | None") -> None:
     ro[outcome] = ro[outcome] + 1
 
 
-def arm(ro: dict) -> None:
-    ic.set_timer(ro["interval_seconds"], rollout_tick)
+def arm_if_moving(ro: dict) -> None:
+    """Schedules the next batch while the rollout (or its rollback) is under way; an admin
+    may have switched between the two while a batch was waiting on a call."""
+    if status_of(ro) in ("running", "rolling_back"):
+        ic.set_timer(ro["interval_seconds"], rollout_tick)
 
 
 def upgrade_batch(rid: str) -> Async[void]:
@@ -216,8 +219,7 @@ def upgrade_batch(rid: str) -> Async[void]:
             finish(ro, "completed")
     ro["in_tick"] = False
     save_rollout(ro)
-    if "running" in ro["status"]:
-        arm(ro)
+    arm_if_moving(ro)
 
 
 def rollback_batch(rid: str) -> Async[void]:
@@ -261,8 +263,7 @@ def rollback_batch(rid: str) -> Async[void]:
         finish(ro, "rolled_back")
     ro["in_tick"] = False
     save_rollout(ro)
-    if "rolling_back" in ro["status"]:
-        arm(ro)
+    arm_if_moving(ro)
 
 
 def rollout_tick() -> Async[void]:

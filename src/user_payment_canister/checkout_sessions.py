@@ -48,6 +48,7 @@ MAX_EXPIRY_SECONDS = 24 * 60 * 60
 EXPIRE_BATCH = 500
 EXPIRE_MINUTE_PROBES = 3000
 PENDING = "pending"
+SESSION_TEXT_BUDGET = 44_000  # bytes of caller text per session (the map holds 48_000)
 
 
 def status_of(session: dict) -> str:
@@ -175,7 +176,23 @@ def validate_create(args: dict) -> "tuple":
     err = first_error(errors)
     if err is not None:
         return (None, None, None, None, err)
+    size = caller_text_bytes(args, success_url, cancel_url)
+    if size > SESSION_TEXT_BUDGET:
+        return (None, None, None, None, "invalid_argument: metadata, URLs and texts take " + str(size)
+                + " bytes (UTF-8), at most " + str(SESSION_TEXT_BUDGET))
     return (token, modal, success_url, cancel_url, None)
+
+
+def caller_text_bytes(args: dict, success_url: str, cancel_url: str) -> int:
+    """UTF-8 bytes of the caller-supplied text a session stores: character limits alone
+    allow multi-byte text beyond the stable map's value size, which would trap on insert."""
+    total = len(success_url.encode()) + len(cancel_url.encode())
+    for entry in args["metadata"]:
+        total += len(entry["key"].encode()) + len(entry["value"].encode()) + 8
+    for name in ("customer_email", "client_reference_id", "custom_domain"):
+        if args[name] is not None:
+            total += len(args[name].encode())
+    return total
 
 
 def check_custom_domain(domain: "str | None") -> "str | None":

@@ -8,7 +8,6 @@ from kybra import (
     Record,
     Variant,
     Vec,
-    blob,
     float64,
     nat,
     nat8,

@@ -28,7 +28,8 @@ def raise_alert(alert_type: str, severity: str, message: str, customer: "Princip
         "created_at": ic.time(),
     }
     alerts_map.insert(seq, alert)
-    alerts_map.remove(seq - KEPT)
+    if seq > KEPT:
+        alerts_map.remove(seq - KEPT)
     emit("security.alert", alert_id, {
         "alert_id": alert_id,
         "alert_type": alert_type,

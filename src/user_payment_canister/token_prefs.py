@@ -23,6 +23,8 @@ MAX_PRIORITY = 10
 MAX_FEE_OVERRIDE_BPS = 1000
 LAST_USED_KEPT = 5
 MAX_AMOUNT_CENTS = 10**12
+MIN_RATE = 1e-12
+MAX_RATE = 1e12
 
 
 def empty_preferences() -> dict:
@@ -148,9 +150,10 @@ def get_customer_token_history(customer: Principal) -> CustomerTokenHistoryResul
 
 
 def rate_for(rates: dict, symbol: str) -> "float | None":
+    """A usable USD rate: finite and within a sane range (NaN, inf or 0 count as none)."""
     for key in (symbol, symbol.upper(), symbol + "/USD", symbol.upper() + "/USD"):
         value = rates.get(key)
-        if value is not None and value > 0:
+        if value is not None and MIN_RATE <= value <= MAX_RATE:
             return value
     return None
 
@@ -168,7 +171,7 @@ def score_token(token: dict, balance: int, rate: "float | None", amount_cents: i
         reasons.append("no USD rate available, amount in " + symbol + " unknown")
     else:
         exact = amount_cents * scale / (rate * 100)
-        token_amount = int(exact) if exact == int(exact) else int(exact) + 1
+        token_amount = min(int(exact) if exact == int(exact) else int(exact) + 1, NAT64_MAX)
     total = None if token_amount is None else token_amount + fee
     if total is not None:
         if balance >= total:
@@ -199,7 +202,7 @@ def score_token(token: dict, balance: int, rate: "float | None", amount_cents: i
             history_bonus += 5.0
         if uses > 0:
             reasons.append("used " + str(uses) + " time(s) before")
-    fiat_cents = 0 if rate is None else int(balance / scale * rate * 100)
+    fiat_cents = 0 if rate is None else int(min(balance / scale * rate * 100, float(NAT64_MAX)))
     return {
         "token_symbol": symbol,
         "available_balance": min(balance, NAT64_MAX),

@@ -6,7 +6,6 @@ not owner work."""
 from __future__ import annotations
 
 import pytest
-from ic.principal import Principal
 from merchant_client import PRICE, SYMBOL, code, element_config, modal_config, ok, one, plain, session_args, token_preferences
 
 

@@ -17,13 +17,9 @@ from merchant_client import (
     code,
     distinct,
     element_config,
-    err,
     merchant_init_arg,
     modal_config,
     ok,
-    one,
-    session_args,
-    status,
 )
 
 FACTORY_ENTRY = os.path.join(ROOT, "src", "payment_backend", "main.py")

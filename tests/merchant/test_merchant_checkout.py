@@ -5,8 +5,7 @@ returned, and double completion attempts. ic-py over HTTP on localnet throughout
 
 from __future__ import annotations
 
-from ic.principal import Principal
-from merchant_client import FEE, PRICE, ROUTING_KEY, SYMBOL, acct, code, err, ok, one, session_args, status
+from merchant_client import FEE, PRICE, ROUTING_KEY, SYMBOL, acct, code, ok, session_args, status
 
 from ledger_client import LEDGER_ENTRY, LEDGER_DID, LedgerClient, ledger_init_arg
 
@@ -44,6 +43,8 @@ def test_create_session_validation(shop):
         session_args(success_url=[], cancel_url=[]),
         session_args(modal_config_id=["modal_missing"]),
         session_args(custom_domain=["no spaces allowed.com"]),
+        # within the character limits, but 75 KB of UTF-8: refused instead of trapping
+        session_args(metadata=[{"key": f"k{i}", "value": "\u20ac" * 500} for i in range(50)]),
     ]
     codes = [code(api.create_checkout_session_with_options(a)) for a in bad]
     assert codes[2] == "unsupported_token" and codes[12] == "not_found"

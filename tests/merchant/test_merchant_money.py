@@ -3,8 +3,7 @@ reconcile with the ledger, and newest-first pagination of sessions and payments.
 
 from __future__ import annotations
 
-from ic.principal import Principal
-from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, status
+from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok
 
 
 def paid_icrc1(shop, party, amount=PRICE):

@@ -217,3 +217,17 @@ def test_stopping_waits_for_open_calls(network):
     assert network.status(late).error_code == "IC0509"
     assert network.await_ingress(mid).state == "replied"  # responses are still delivered
     assert network.canister(a)["status"] == "stopped"
+
+
+def test_chunk_store_by_ingress(network):
+    cid = network.create_canister(controllers=[ALICE])
+    first = mgmt(network, ALICE, "upload_chunk", {"canister_id": cid, "chunk": b"one"})
+    mgmt(network, ALICE, "upload_chunk", {"canister_id": cid, "chunk": b"two"})
+    assert first == {"hash": hashlib.sha256(b"one").digest()}
+    stored = mgmt(network, ALICE, "stored_chunks", {"canister_id": cid})
+    assert sorted(h["hash"] for h in stored) == sorted(
+        hashlib.sha256(c).digest() for c in (b"one", b"two"))
+    with pytest.raises(CallRejected):
+        mgmt(network, BOB, "stored_chunks", {"canister_id": cid})
+    mgmt(network, ALICE, "clear_chunk_store", {"canister_id": cid})
+    assert mgmt(network, ALICE, "stored_chunks", {"canister_id": cid}) == []

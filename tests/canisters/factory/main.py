@@ -111,7 +111,9 @@ def upload(chunk: blob) -> Async[blob]:
 
 
 @update
-def install_chunked(child: Principal, hashes: Vec[blob], module_hash: blob, arg: blob) -> Async[str]:
+def install_chunked(
+    child: Principal, hashes: Vec[blob], module_hash: blob, arg: blob
+) -> Async[str]:
     result: CallResult[void] = yield ChunkStore(
         Principal.from_str("aaaaa-aa")
     ).install_chunked_code(

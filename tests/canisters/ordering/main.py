@@ -131,5 +131,6 @@ def raw_size() -> nat64:
 
 @update
 def record_transfer(transfer: Transfer) -> Transfer:
-    transfers.insert(transfers.len(), {"from_": transfer["from_"] + "!", "amount": transfer["amount"]})
+    stored = {"from_": transfer["from_"] + "!", "amount": transfer["amount"]}
+    transfers.insert(transfers.len(), stored)
     return transfers.get(transfers.len() - 1)

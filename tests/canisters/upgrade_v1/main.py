@@ -1,4 +1,4 @@
-from kybra import Opt, Record, StableBTreeMap, Vec, ic, init, nat64, pre_upgrade, query, update, void
+from kybra import Opt, Record, StableBTreeMap, Vec, init, nat64, pre_upgrade, query, update, void
 
 
 class Item(Record):

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# ckPayment in one command: installs what is needed (.venv), starts localnet in the
+# background, deploys the ICRC ledger, the exchange-rate canister and the factory, uploads
+# the merchant module to the factory in chunks, deploys a merchant canister through the
+# factory, then runs the paid demo checkout (ckpayment.demo): a local webhook receiver,
+# a checkout session paid by ICRC-2 and one by an ICRC-1 transfer, and the signed
+# webhooks verified. Prints what happened and how to call the canisters next.
+#
+# Usage: ./scripts/run.sh [--keep] [--port N]
+#   --keep    leave localnet running afterwards (default: stop it)
+#   --port N  port for localnet (default 0: a free port)
+# Canister ids are written to .dfx/local/canister_ids.json, as `dfx deploy` does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+KEEP=0
+PORT=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) KEEP=1 ;;
+    --port) [ $# -ge 2 ] || { echo "Error: --port needs a number" >&2; exit 2; }
+            PORT=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "Error: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$PORT" in ''|*[!0-9]*) echo "Error: --port must be a number" >&2; exit 2 ;; esac
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# -- 1. install ------------------------------------------------------------------------------
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "Creating .venv"
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import ckpayment.cli, localnet.cli, kybra, ic' 2>/dev/null \
+   || [ ! -x .venv/bin/ckpay ] || [ ! -x .venv/bin/localnet ]; then
+  say "Installing ckPayment and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e .
+fi
+VPY=$ROOT/.venv/bin/python
+LN=$ROOT/.venv/bin/localnet
+CK=$ROOT/.venv/bin/ckpay
+
+# -- 2. localnet -----------------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ckpay-demo.XXXXXX")
+export LOCALNET_HOME="$WORK/identities"  # demo identities, not your own
+LN_PID=""
+cleanup() {
+  if [ -n "$LN_PID" ] && [ "$KEEP" = 0 ]; then
+    kill "$LN_PID" 2>/dev/null || true
+    wait "$LN_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+say "Starting localnet (log: $WORK/localnet.log)"
+"$LN" start --port "$PORT" --port-file "$WORK/port" >"$WORK/localnet.log" 2>&1 &
+LN_PID=$!
+for _ in $(seq 1 600); do
+  [ -s "$WORK/port" ] && break
+  kill -0 "$LN_PID" 2>/dev/null || { cat "$WORK/localnet.log" >&2; echo "Error: localnet did not start" >&2; exit 1; }
+  sleep 0.1
+done
+[ -s "$WORK/port" ] || { echo "Error: localnet did not report its port within 60 s" >&2; exit 1; }
+URL="http://127.0.0.1:$(head -n1 "$WORK/port")"
+export LOCALNET_URL="$URL" CKPAY_NETWORK="$URL"
+echo "localnet: $URL (pid $LN_PID)"
+
+"$LN" identity new operator >/dev/null
+"$LN" identity new merchant >/dev/null
+"$LN" identity new customer --type secp256k1 >/dev/null
+pem() { echo "$LOCALNET_HOME/identity/$1/identity.pem"; }
+OPERATOR=$("$LN" identity whoami --identity operator)
+MERCHANT_OWNER=$("$LN" identity whoami --identity merchant)
+CUSTOMER=$("$LN" identity whoami --identity customer)
+echo "operator $OPERATOR, merchant owner $MERCHANT_OWNER, customer $CUSTOMER"
+
+id_of() { "$VPY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["local"])' \
+  "$ROOT/.dfx/local/canister_ids.json" "$1"; }
+
+# -- 3. ledger, XRC, factory -----------------------------------------------------------------
+SYMBOL=LTT
+say "Deploying the ICRC-1/2/3 ledger (100 $SYMBOL for the customer)"
+"$LN" deploy icrc_ledger --identity operator --argument "(record {
+  name = \"Local Test Token\"; symbol = \"$SYMBOL\"; decimals = opt (8 : nat8); fee = 10_000 : nat;
+  minting_account = record { owner = principal \"aaaaa-aa\"; subaccount = null };
+  initial_balances = vec { record { record { owner = principal \"$CUSTOMER\"; subaccount = null }; 10_000_000_000 : nat } };
+  metadata = null })"
+LEDGER=$(id_of icrc_ledger)
+
+say "Deploying the exchange-rate canister (XRC stand-in)"
+"$LN" deploy exchange_rate --identity operator --argument "(opt vec { principal \"$OPERATOR\" })"
+XRC=$(id_of exchange_rate)
+
+say "Deploying the factory (admin: operator)"
+"$LN" deploy payment_backend --identity operator --argument "(record {
+  admins = vec { principal \"$OPERATOR\" };
+  settings = opt record { base_domain = \"checkout.localhost\"; deploy_cycles = 1_000_000_000_000 : nat64;
+    min_factory_cycles = 2_000_000_000_000 : nat64; max_canisters_per_owner = 5 : nat32;
+    topup_threshold = 500_000_000_000 : nat64; topup_amount = 500_000_000_000 : nat64;
+    monitor_interval_seconds = 3600 : nat64; xrc_canister = opt principal \"$XRC\";
+    xrc_cycles = 1_000_000_000 : nat64; rate_refresh_seconds = 600 : nat64;
+    daily_cross_merchant_limit = 1_000_000 : nat64 } })"
+FACTORY=$(id_of payment_backend)
+
+# -- 4. merchant module -> factory -> merchant canister --------------------------------------
+say "Building the merchant module and uploading it to the factory in chunks"
+"$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"
+"$CK" --identity "$(pem operator)" --factory "$FACTORY" module upload \
+  "$WORK/user_payment_canister.wasm" --version v1 --default \
+  --notes "run.sh demo" >"$WORK/module.json"
+echo "stored version v1 ($(wc -c <"$WORK/user_payment_canister.wasm") bytes)"
+
+say "Deploying a merchant canister through the factory (owner: merchant)"
+"$CK" --identity "$(pem merchant)" --factory "$FACTORY" merchant deploy --name "Demo Shop" \
+  --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
+MERCHANT=$(id_of merchant)
+echo "merchant canister: $MERCHANT"
+
+# -- 5. the paid checkout --------------------------------------------------------------------
+say "Paying checkout sessions through the local ledger"
+"$VPY" -m ckpayment.demo --network "$URL" --merchant "$MERCHANT" --ledger "$LEDGER" \
+  --merchant-identity "$(pem merchant)" --customer-identity "$(pem customer)" --token "$SYMBOL"
+
+# -- 6. what next ----------------------------------------------------------------------------
+cat <<EOF2
+
+Canisters on $URL (ids in .dfx/local/canister_ids.json):
+  icrc_ledger      $LEDGER
+  exchange_rate    $XRC
+  payment_backend  $FACTORY   (factory)
+  merchant         $MERCHANT   (deployed by the factory)
+Identities (PEM): $LOCALNET_HOME/identity/{operator,merchant,customer}/identity.pem
+
+Next, with localnet still running (./scripts/run.sh --keep):
+  export LOCALNET_URL=$URL LOCALNET_HOME=$LOCALNET_HOME
+  .venv/bin/localnet call icrc_ledger icrc1_balance_of '(record { owner = principal "$MERCHANT"; subaccount = null })'
+  .venv/bin/localnet call merchant get_accepted_tokens
+  .venv/bin/ckpay --network $URL --identity $(pem merchant) sessions create --amount 2500000 --token $SYMBOL \\
+      --success-url https://shop.example.com/ok --cancel-url https://shop.example.com/cancel
+  .venv/bin/ckpay --network $URL --identity $(pem merchant) payments list --limit 5
+  .venv/bin/ckpay --network $URL --identity $(pem merchant) refunds create PAYMENT_ID --reason demo
+  .venv/bin/ckpay --network $URL --identity $(pem merchant) events tail
+EOF2
+
+if [ "$KEEP" = 1 ]; then
+  echo
+  echo "localnet keeps running (pid $LN_PID): stop it with  kill $LN_PID"
+  trap - EXIT
+  disown "$LN_PID" 2>/dev/null || true
+else
+  echo
+  echo "Stopping localnet (use --keep to leave it running)."
+fi

@@ -22,7 +22,7 @@ from .receiver import WebhookReceiver
 
 def _console():
     from rich.console import Console
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _wait_verified(merchant: MerchantClient, symbol: str, timeout: float = 60.0) -> dict:

@@ -48,7 +48,9 @@ def _ed25519_pkcs8_v2(block: str):
     key = ed25519.Ed25519PrivateKey.from_private_bytes(der[16:48])
     public = key.public_key().public_bytes(serialization.Encoding.Raw,
                                            serialization.PublicFormat.Raw)
-    return key if public == der[53:85] else None
+    if public != der[53:85]:
+        raise IdentityError("the Ed25519 key's embedded public key does not match its seed")
+    return key
 
 
 def _ecdsa_fallback(block: str):
@@ -76,7 +78,10 @@ def identity_from_pem(pem: str | bytes, where: str = "PEM") -> Identity:
     try:
         key = serialization.load_pem_private_key(block.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        key = _ed25519_pkcs8_v2(block)
+        try:
+            key = _ed25519_pkcs8_v2(block)
+        except IdentityError as bad:
+            raise IdentityError(f"{where}: not a usable private key ({bad})") from None
         if key is None:
             ident = _ecdsa_fallback(block)
             if ident is not None:

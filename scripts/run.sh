@@ -54,6 +54,7 @@ cleanup() {
   if [ -n "$LN_PID" ] && [ "$KEEP" = 0 ]; then
     kill "$LN_PID" 2>/dev/null || true
     wait "$LN_PID" 2>/dev/null || true
+    rm -rf "$WORK"
   fi
 }
 trap cleanup EXIT

@@ -65,13 +65,12 @@ def _principal(p):
 
 @pytest.fixture
 def actor():
-    """actor(server, canister_id, identity, did_path) -> ic-py Canister over HTTP (one
+    """actor(server, canister_id, identity, did_path) -> ic-py actor over HTTP (one
     keep-alive connection; identical calls stay distinct messages)."""
     def make(server, canister_id, identity, did_path):
-        from ic.canister import Canister
-        from localnet.http.testing import icpy_agent
+        from localnet.http.testing import IcpyActor, icpy_agent
         with open(_entry(did_path), encoding="utf-8") as f:
             did = f.read()
         agent = icpy_agent(server.url, identity, getattr(server, "root_key", None))
-        return Canister(agent=agent, canister_id=canister_id, candid=did)
+        return IcpyActor(agent, canister_id, did)
     return make

@@ -121,3 +121,73 @@ def icpy_agent(url: str, identity, root_key: bytes | None = None):
     if root_key is not None:
         agent.root_key = root_key
     return agent
+
+
+def icpy_types(desc):
+    """Convert a parsed `.did` (localnet.candid ServiceDescription) into ic-py's type objects.
+
+    ic-py's own .did parser keeps the quotes of quoted labels (`"principal": principal`
+    becomes a field named '"principal"', hashed wrongly) and rejects some valid .did text;
+    converting from the project's parser keeps ic-py's value conventions (opt as [] / [x],
+    results as a list) without that parser."""
+    from ic.candid import Types
+
+    from ..candid import types as ct
+
+    env = desc.env
+    named: dict = {}
+
+    def conv(t):
+        if isinstance(t, ct.Var):
+            if t.name not in named:
+                rec = Types.Rec()
+                named[t.name] = rec
+                rec.fill(conv(env.types[t.name]))
+            return named[t.name]
+        if isinstance(t, ct.Prim):
+            return {
+                "null": Types.Null, "bool": Types.Bool, "nat": Types.Nat, "int": Types.Int,
+                "nat8": Types.Nat8, "nat16": Types.Nat16, "nat32": Types.Nat32,
+                "nat64": Types.Nat64, "int8": Types.Int8, "int16": Types.Int16,
+                "int32": Types.Int32, "int64": Types.Int64, "float32": Types.Float32,
+                "float64": Types.Float64, "text": Types.Text, "reserved": Types.Reserved,
+                "empty": Types.Empty, "principal": Types.Principal,
+            }[t.name]
+        if isinstance(t, ct.Opt):
+            return Types.Opt(conv(t.inner))
+        if isinstance(t, ct.Vec):
+            return Types.Vec(conv(t.inner))
+        if isinstance(t, ct.Record):
+            if t.is_tuple:
+                return Types.Tuple(*[conv(f.type) for f in t.fields])
+            return Types.Record({f.label: conv(f.type) for f in t.declared_fields})
+        if isinstance(t, ct.Variant):
+            return Types.Variant({f.label: conv(f.type) for f in t.declared_fields})
+        if isinstance(t, ct.Func):
+            return Types.Func([conv(a) for a in t.args], [conv(r) for r in t.rets],
+                              list(t.modes))
+        if isinstance(t, ct.Service):
+            return Types.Service({n: conv(m) for n, m in t.methods})
+        raise TypeError(f"unsupported Candid type {t!r}")
+
+    methods = {}
+    for name, ftype in desc.service.methods:
+        f = env.resolve(ftype)
+        methods[name] = ([conv(a) for a in f.args], [conv(r) for r in f.rets], f.modes)
+    return methods
+
+
+class IcpyActor:
+    """An ic-py actor for one canister: each method is ic-py's own `CaniterMethod`, typed
+    from the project's .did parser (see `icpy_types`)."""
+
+    def __init__(self, agent, canister_id: str, did_text: str):
+        from ic.canister import CaniterMethod
+
+        from ..candid.did import parse_did
+
+        self.agent = agent
+        self.canister_id = canister_id
+        for name, (args, rets, modes) in icpy_types(parse_did(did_text)).items():
+            anno = "query" if ("query" in modes or "composite_query" in modes) else None
+            setattr(self, name, CaniterMethod(agent, canister_id, name, args, rets, anno))

@@ -50,7 +50,7 @@ class ComponentDefinitionPageResult(Variant, total=False):
     Err: text
 
 
-component_versions_map = StableBTreeMap[text, ComponentDefinition](memory_id=70, max_key_size=100, max_value_size=4096)
+component_versions_map = StableBTreeMap[text, ComponentDefinition](memory_id=70, max_key_size=160, max_value_size=8192)
 component_latest_map = StableBTreeMap[text, text](memory_id=71, max_key_size=80, max_value_size=60)
 component_seq_map = StableBTreeMap[nat64, text](memory_id=72, max_key_size=24, max_value_size=80)
 component_version_idx_map = StableBTreeMap[text, text](memory_id=73, max_key_size=120, max_value_size=60)

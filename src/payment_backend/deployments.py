@@ -171,7 +171,13 @@ def cycles_available(settings: dict) -> int:
     return ic.canister_balance128() - get_count("cycles_reserved") - settings["min_factory_cycles"]
 
 
+def clip(message: str) -> str:
+    """Error texts from the IC (traps, rejects) are stored clipped to fit the records."""
+    return message if len(message) <= 1000 else message[:997] + "..."
+
+
 def fail(dep_id: str, message: str) -> dict:
+    message = clip(message)
     rec = deployments_map.get(dep_id)
     set_status(rec, "failed")
     rec["error"] = message
@@ -368,7 +374,7 @@ def cleanup_failed_deployment(deployment_id: text) -> Async[FactoryUnitResult]:
         rec = deployments_map.get(deployment_id)
         rec["busy"] = False
         if deleted.Err is not None:
-            rec["error"] = "cleanup_failed: " + deleted.Err
+            rec["error"] = clip("cleanup_failed: " + deleted.Err)
             save(rec)
             return {"Err": "cleanup_failed: " + deleted.Err}
         canister_index_map.remove(canister_id.to_str())

@@ -49,7 +49,7 @@ class TemplateRanking(Record):
     template_ids: Vec[text]
 
 
-templates_map = StableBTreeMap[text, GlobalModalTemplate](memory_id=40, max_key_size=40, max_value_size=2048)
+templates_map = StableBTreeMap[text, GlobalModalTemplate](memory_id=40, max_key_size=40, max_value_size=4096)
 public_template_seq_map = StableBTreeMap[nat64, text](memory_id=41, max_key_size=24, max_value_size=40)
 template_conversions_map = StableBTreeMap[text, TemplateConversionTotals](memory_id=42, max_key_size=40, max_value_size=64)
 template_ranking_map = StableBTreeMap[nat8, TemplateRanking](memory_id=43, max_key_size=8, max_value_size=1024)

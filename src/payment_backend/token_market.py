@@ -211,7 +211,7 @@ def record_rate(symbol: str, rate: float, timestamp: int) -> None:
 def note_error(symbol: str, message: str) -> None:
     token = market_tokens_map.get(symbol)
     if token is not None:
-        token["last_error"] = message
+        token["last_error"] = message[:300]
         market_tokens_map.insert(symbol, token)
 
 

@@ -12,6 +12,7 @@ from src.payment_backend.chunk_store import install_version
 from src.payment_backend.deployments import (
     UserCanisterResult,
     can_manage,
+    clip,
     deployments_map,
     record_by_canister,
     save,
@@ -36,6 +37,7 @@ def upgrade_step(dep_id: str, version: str) -> Async[text]:
     rec = deployments_map.get(dep_id)
     rec["busy"] = False
     if err != "":
+        err = clip(err)
         rec["error"] = "upgrade_failed: " + err
         save(rec)
         return err

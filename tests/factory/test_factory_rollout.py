@@ -116,3 +116,24 @@ def test_pause_and_cancel(small, server, new_identity):
     factory.advance(1)
     versions = [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants]
     assert versions == [["v2"], ["v2"], ["v2"]]
+
+
+def test_rollout_resumes_after_factory_upgrade(small, server, new_identity):
+    from kybra import Principal
+
+    from factory_client import FACTORY_ENTRY, ROOT
+    factory = small
+    merchants = deploy_merchants(factory, new_identity, 3)
+    factory.upload("v2", padded(build_module(server), 200_000, b"v2c"))
+    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
+                                         "max_failures": 0, "interval_seconds": 30}))["rollout_id"]
+    factory.advance(0)
+    assert ok(factory.admin.get_rollout(rid))["upgraded"] == 1
+    # The factory itself is upgraded mid-rollout: its timers are gone, post_upgrade re-arms.
+    with server.lock:
+        net = server.network
+        net.install_code(Principal.from_str(factory.id), net.build_module(FACTORY_ENTRY, ROOT),
+                         mode="upgrade", sender=Principal.from_str(factory.admin_identity.sender().to_str()))
+    ro = wait_rollout(factory, rid, {"completed"}, step=30)
+    assert ro["upgraded"] == 3 and ro["failed"] == 0
+    assert [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants] == [["v2"]] * 3

@@ -1,36 +1,32 @@
 // The one stylesheet of the checkout UI (hosted page, modal, elements), as a string so the
-// embed script can put it in its shadow roots. Only `--ckpay-*` variables carry the theme.
+// embed script can put it in its shadow roots. Only `--ckpay-*` variables carry the theme;
+// every use has a default, so unset variables fall back and set ones inherit from the page.
 export const CHECKOUT_CSS = `
-:host, .ckpay-root {
-  --ckpay-primary: #4f46e5; --ckpay-background: #fff; --ckpay-text: #111827;
-  --ckpay-muted: #6b7280; --ckpay-surface: #f3f4f6; --ckpay-font: Inter, system-ui, sans-serif;
-  --ckpay-radius: 12px; --ckpay-accent: var(--ckpay-primary);
-}
-.ckpay-card { font-family: var(--ckpay-font); color: var(--ckpay-text);
-  background: var(--ckpay-background); border-radius: var(--ckpay-radius);
+.ckpay-card { font-family: var(--ckpay-font, Inter, system-ui, sans-serif); color: var(--ckpay-text, #111827);
+  background: var(--ckpay-background, #fff); border-radius: var(--ckpay-radius, 12px);
   box-shadow: 0 10px 40px rgba(15,23,42,.18); padding: 28px; max-width: 440px;
   margin: 0 auto; box-sizing: border-box; line-height: 1.45; }
 .ckpay-card * { box-sizing: border-box; }
 .ckpay-brand { display: flex; align-items: center; gap: 12px; margin-bottom: 18px; }
 .ckpay-brand img { width: 40px; height: 40px; border-radius: 8px; object-fit: cover; }
 .ckpay-brand .ckpay-logo { width: 40px; height: 40px; border-radius: 8px; display: grid;
-  place-items: center; background: var(--ckpay-accent); color: #fff; font-weight: 700; }
+  place-items: center; background: var(--ckpay-accent, #4f46e5); color: #fff; font-weight: 700; }
 .ckpay-brand h1 { font-size: 18px; margin: 0; }
-.ckpay-brand small { color: var(--ckpay-muted); }
+.ckpay-brand small { color: var(--ckpay-muted, #6b7280); }
 .ckpay-amount { font-size: 30px; font-weight: 700; margin: 4px 0 0; }
-.ckpay-fiat { color: var(--ckpay-muted); margin-bottom: 14px; }
+.ckpay-fiat { color: var(--ckpay-muted, #6b7280); margin-bottom: 14px; }
 .ckpay-label { font-size: 12px; text-transform: uppercase; letter-spacing: .06em;
-  color: var(--ckpay-muted); margin: 14px 0 6px; }
+  color: var(--ckpay-muted, #6b7280); margin: 14px 0 6px; }
 .ckpay-account { display: flex; gap: 8px; align-items: stretch; }
-.ckpay-account code { flex: 1; background: var(--ckpay-surface); padding: 10px;
-  border-radius: calc(var(--ckpay-radius) / 2); font-size: 12px; word-break: break-all; }
+.ckpay-account code { flex: 1; background: var(--ckpay-surface, #f3f4f6); padding: 10px;
+  border-radius: calc(var(--ckpay-radius, 12px) / 2); font-size: 12px; word-break: break-all; }
 .ckpay-qr { display: block; margin: 12px auto; width: 168px; height: 168px;
   border-radius: 8px; background: #fff; padding: 6px; }
 .ckpay-btn { font: inherit; cursor: pointer; border: 0; padding: 12px 18px;
-  border-radius: var(--ckpay-radius); background: var(--ckpay-primary); color: #fff;
+  border-radius: var(--ckpay-radius, 12px); background: var(--ckpay-primary, #4f46e5); color: #fff;
   font-weight: 600; }
 .ckpay-btn[disabled] { opacity: .6; cursor: progress; }
-.ckpay-btn.ckpay-secondary { background: var(--ckpay-surface); color: var(--ckpay-text); }
+.ckpay-btn.ckpay-secondary { background: var(--ckpay-surface, #f3f4f6); color: var(--ckpay-text, #111827); }
 .ckpay-btn.ckpay-block { width: 100%; margin-top: 14px; }
 .ckpay-row { display: flex; justify-content: space-between; align-items: center; gap: 12px;
   margin-top: 14px; }
@@ -40,19 +36,19 @@ export const CHECKOUT_CSS = `
 .ckpay-status[data-state="complete"] .ckpay-dot { background: #10b981; animation: none; }
 .ckpay-status[data-state="error"] .ckpay-dot { background: #ef4444; animation: none; }
 @keyframes ckpay-pulse { 50% { opacity: .3; } }
-.ckpay-countdown { font-variant-numeric: tabular-nums; color: var(--ckpay-muted); }
+.ckpay-countdown { font-variant-numeric: tabular-nums; color: var(--ckpay-muted, #6b7280); }
 .ckpay-notice { text-align: center; padding: 12px 0; }
 .ckpay-notice h2 { margin: 8px 0; }
 .ckpay-notice .ckpay-icon { font-size: 44px; }
 .ckpay-error { color: #b91c1c; font-size: 14px; margin-top: 10px; }
-.ckpay-select { font: inherit; padding: 10px; border-radius: calc(var(--ckpay-radius) / 2);
-  border: 1px solid var(--ckpay-surface); background: var(--ckpay-background);
-  color: var(--ckpay-text); width: 100%; }
+.ckpay-select { font: inherit; padding: 10px; border-radius: calc(var(--ckpay-radius, 12px) / 2);
+  border: 1px solid var(--ckpay-surface, #f3f4f6); background: var(--ckpay-background, #fff);
+  color: var(--ckpay-text, #111827); width: 100%; }
 .ckpay-overlay { position: fixed; inset: 0; background: rgba(15,23,42,.55);
   display: flex; align-items: center; justify-content: center; z-index: 2147483000;
   padding: 16px; overflow: auto; }
 .ckpay-overlay .ckpay-card { position: relative; width: 100%; }
 .ckpay-close { position: absolute; top: 10px; right: 12px; background: none; border: 0;
-  font-size: 22px; cursor: pointer; color: var(--ckpay-muted); }
-.ckpay-footer { margin-top: 18px; font-size: 12px; color: var(--ckpay-muted); text-align: center; }
+  font-size: 22px; cursor: pointer; color: var(--ckpay-muted, #6b7280); }
+.ckpay-footer { margin-top: 18px; font-size: 12px; color: var(--ckpay-muted, #6b7280); text-align: center; }
 `;

@@ -1,0 +1,64 @@
+// Hosted checkout page: /?session=<id> (or /pay/<id>). The factory routes the session id to
+// its merchant canister (`resolve_hosted_page_route`); the page then runs the shared
+// checkout view, and redirects to the session's success URL once paid.
+import { CHECKOUT_CSS } from '../lib/styles';
+import { CheckoutView } from '../lib/checkout-view';
+import { apiHostFor, factoryActor } from '../lib/ic';
+import { escapeHtml } from '../lib/format';
+import { signIn, signOut, storedIdentity } from '../lib/identity';
+
+const params = new URLSearchParams(window.location.search);
+const pathSession = /^\/pay\/([^/]+)$/.exec(window.location.pathname)?.[1];
+const sessionId = params.get('session') ?? (pathSession ? decodeURIComponent(pathSession) : null);
+const factoryId = params.get('factory') ?? import.meta.env.CANISTER_ID_PAYMENT_BACKEND;
+const host = apiHostFor(window.location.origin);
+const main = document.getElementById('checkout')!;
+const wallet = document.getElementById('wallet')!;
+
+const style = document.createElement('style');
+style.textContent = CHECKOUT_CSS;
+document.head.appendChild(style);
+
+function fail(title: string, detail: string): void {
+  main.innerHTML = `<div class="ckpay-root"><div class="ckpay-card"><div class="ckpay-notice">
+    <div class="ckpay-icon">⚠️</div><h2 data-ckpay-title>${escapeHtml(title)}</h2>
+    <p>${escapeHtml(detail)}</p></div></div></div>`;
+}
+
+function renderWallet(): void {
+  const identity = storedIdentity();
+  wallet.innerHTML = identity
+    ? `Wallet: <code data-wallet-principal>${identity.getPrincipal().toText()}</code>
+       <button data-wallet-signout>Sign out</button>`
+    : `Have an identity? <button data-wallet-signin>Sign in to pay with ICRC-2</button>`;
+  wallet.querySelector('[data-wallet-signin]')?.addEventListener('click', () => { signIn(); location.reload(); });
+  wallet.querySelector('[data-wallet-signout]')?.addEventListener('click', () => { signOut(); location.reload(); });
+}
+
+async function run(): Promise<void> {
+  if (!sessionId) return fail('No checkout session', 'This page needs a session: /?session=cs_...');
+  if (!factoryId) return fail('Not configured', 'No payment factory canister id (?factory=... or CANISTER_ID_PAYMENT_BACKEND at build time).');
+  renderWallet();
+  let merchantId: string;
+  try {
+    const factory = await factoryActor(factoryId, host);
+    const route = await factory.resolve_hosted_page_route(sessionId);
+    if ('Err' in route) {
+      const view = new CheckoutView({ root: main, host, merchantId: '', sessionId });
+      return void (route.Err.startsWith('not_found') || route.Err.startsWith('invalid_argument')
+        ? view.showUnknown() : fail('Routing failed', route.Err));
+    }
+    merchantId = route.Ok.toText();
+  } catch (e) {
+    return fail('The payment network is unreachable', (e as Error).message);
+  }
+  document.title = `Checkout ${sessionId.slice(0, 16)}… · ckPayment`;
+  const view = new CheckoutView({
+    root: main, host, merchantId, sessionId, factoryId, identity: storedIdentity(),
+    redirectDelayMs: Number(params.get('redirect_ms') ?? 2500),
+  });
+  (window as unknown as { ckpayCheckout: CheckoutView }).ckpayCheckout = view;
+  await view.start();
+}
+
+run();

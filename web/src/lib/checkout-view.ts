@@ -1,0 +1,315 @@
+// The checkout UI for one session, shared by the hosted page and the embedded modal:
+// branding and theme, amount in the token and in USD, the session's ICRC-1 deposit account
+// (textual encoding) with QR code and copy button, a countdown to expiry, live status (it
+// asks the merchant canister to verify the payment), the ICRC-2 approve-and-pay path when
+// the customer has an identity, and clear states for unknown, expired and paid sessions.
+import type { Identity } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
+import type {
+  BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, TokenConfig,
+} from '../generated/user_payment_canister.idl';
+import { CanisterError, factoryActor, ledgerActor, merchantActor, opt, unwrap, type Merchant } from './ic';
+import { countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
+import { qrDataUrl } from './qr';
+import { DEFAULT_BRANDING, DEFAULT_THEME, cssBlock, themeVariables } from './theme';
+
+export interface CheckoutOptions {
+  root: HTMLElement;
+  host: string;
+  merchantId: string;
+  sessionId: string;
+  factoryId?: string;
+  identity?: Identity;
+  /** Called once the session is paid (the hosted page redirects, the modal reports). */
+  onPaid?: (session: HostedCheckoutSession) => void;
+  /** Seconds between payment verifications (the canister checks the ledger each time). */
+  pollSeconds?: number;
+  /** The modal to take theme and branding from when the session names none. */
+  modal?: ModalConfig;
+  redirectDelayMs?: number;
+  /** The embed sets the theme on its shadow host (so page CSS can override it): the view
+   * then sets no variables itself. */
+  themeOnHost?: boolean;
+}
+
+type State = 'loading' | 'open' | 'paid' | 'expired' | 'unknown' | 'error';
+
+const statusOf = (s: HostedCheckoutSession) => Object.keys(s.status)[0] as 'open' | 'complete' | 'expired';
+
+export class CheckoutView {
+  private merchant!: Merchant;
+  private session?: HostedCheckoutSession;
+  private token?: TokenConfig;
+  private usd?: number;
+  private theme: ModalTheme = DEFAULT_THEME;
+  private branding: BrandingConfig = DEFAULT_BRANDING;
+  private timers: number[] = [];
+  private verifying = false;
+  state: State = 'loading';
+
+  constructor(private readonly o: CheckoutOptions) {}
+
+  async start(): Promise<void> {
+    this.renderNotice('⏳', 'Loading checkout…', '');
+    try {
+      this.merchant = await merchantActor(this.o.merchantId, this.o.host, this.o.identity);
+      const result = await this.merchant.get_checkout_session(this.o.sessionId);
+      if ('Err' in result) {
+        const err = new CanisterError(result.Err);
+        if (err.code === 'not_found' || err.code === 'invalid_argument') return this.showUnknown();
+        throw err;
+      }
+      this.session = result.Ok;
+      await this.loadPresentation();
+      this.route();
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  stop(): void {
+    this.timers.forEach((t) => clearInterval(t));
+    this.timers = [];
+  }
+
+  private async loadPresentation(): Promise<void> {
+    const s = this.session!;
+    let modal = this.o.modal;
+    if (s.modal_config_id) {
+      const res = await this.merchant.get_modal_config(s.modal_config_id);
+      if ('Ok' in res) modal = res.Ok;
+    }
+    if (modal) {
+      this.theme = modal.theme;
+      this.branding = modal.branding;
+    }
+    const tokens = await this.merchant.get_accepted_tokens();
+    this.token = tokens.find((t) => t.symbol === s.currency_token);
+    if (this.o.factoryId && (!modal || modal.payment_options.show_fiat_equivalent)) {
+      try {
+        const factory = await factoryActor(this.o.factoryId, this.o.host);
+        const rates = await factory.get_real_time_rates();
+        this.usd = rates.find((r) => r.key === s.currency_token)?.value;
+      } catch {
+        this.usd = undefined; // the fiat line then says the rate is unavailable
+      }
+    }
+  }
+
+  private route(): void {
+    const s = this.session!;
+    const status = statusOf(s);
+    if (status === 'complete') return this.showPaid(false);
+    if (status === 'expired' || BigInt(Date.now()) * 1_000_000n >= s.expires_at) return this.showExpired();
+    this.showOpen();
+  }
+
+  // ---- rendering ----
+  private frame(inner: string): void {
+    const vars = this.o.themeOnHost ? '' : cssBlock('.ckpay-root', themeVariables(this.theme, this.branding));
+    const logo = safeUrl(opt(this.branding.logo_url));
+    const name = escapeHtml(this.branding.company_name);
+    this.o.root.innerHTML = `<style>${vars}</style>
+      <div class="ckpay-root"><div class="ckpay-card" data-ckpay-state="${this.state}">
+        <div class="ckpay-brand">${logo ? `<img src="${escapeHtml(logo)}" alt="">` :
+          `<div class="ckpay-logo">${escapeHtml(name.slice(0, 1).toUpperCase())}</div>`}
+          <div><h1>${name}</h1><small>Secure checkout on the Internet Computer</small></div></div>
+        ${inner}
+        <div class="ckpay-footer">Powered by ckPayment${this.supportLink()}</div>
+      </div></div>`;
+  }
+
+  private supportLink(): string {
+    const url = safeUrl(opt(this.branding.support_url));
+    return url ? ` · <a href="${escapeHtml(url)}" target="_blank" rel="noopener">Support</a>` : '';
+  }
+
+  private amountText(): string {
+    const s = this.session!;
+    const decimals = this.token?.decimals ?? 8;
+    return `${formatUnits(BigInt(s.amount), decimals)} ${escapeHtml(s.currency_token)}`;
+  }
+
+  private fiatText(): string {
+    const s = this.session!;
+    const cents = fiatCents(BigInt(s.amount), this.token?.decimals ?? 8, this.usd);
+    return cents === null ? 'USD rate unavailable' : `≈ ${formatUsd(cents)}`;
+  }
+
+  private renderNotice(icon: string, title: string, body: string): void {
+    this.frame(`<div class="ckpay-notice"><div class="ckpay-icon">${icon}</div>
+      <h2 data-ckpay-title>${escapeHtml(title)}</h2><div>${body}</div></div>`);
+  }
+
+  private async showOpen(): Promise<void> {
+    this.state = 'open';
+    const s = this.session!;
+    const account = s.payment_account;
+    const fee = this.token ? formatUnits(BigInt(this.token.fee), this.token.decimals) : '';
+    const wallet = this.o.identity
+      ? `<button class="ckpay-btn ckpay-block" data-ckpay-pay-icrc2>Approve and pay from
+           ${escapeHtml(shortPrincipal(this.o.identity.getPrincipal()))}</button>`
+      : '';
+    this.frame(`
+      <div class="ckpay-label">Amount due</div>
+      <div class="ckpay-amount" data-ckpay-amount>${this.amountText()}</div>
+      <div class="ckpay-fiat" data-ckpay-fiat>${this.fiatText()}</div>
+      <div class="ckpay-label">Send exactly this amount to</div>
+      <div class="ckpay-account"><code data-ckpay-account>${escapeHtml(account)}</code>
+        <button class="ckpay-btn ckpay-secondary" data-ckpay-copy>Copy</button></div>
+      <img class="ckpay-qr" data-ckpay-qr alt="QR code of the deposit account">
+      ${fee ? `<div class="ckpay-fiat">The ledger fee (${escapeHtml(fee)} ${escapeHtml(s.currency_token)}) is paid by the sender on top.</div>` : ''}
+      ${wallet}
+      <div class="ckpay-row">
+        <div class="ckpay-status" data-ckpay-status data-state="waiting"><span class="ckpay-dot"></span>
+          <span data-ckpay-status-text>Waiting for payment…</span></div>
+        <div class="ckpay-countdown" title="Time left" data-ckpay-countdown>${countdown(s.expires_at)}</div>
+      </div>
+      <div class="ckpay-error" data-ckpay-error hidden></div>
+      ${safeUrl(s.cancel_url) ? `<a class="ckpay-btn ckpay-secondary ckpay-block" style="display:block;text-align:center;text-decoration:none" href="${escapeHtml(safeUrl(s.cancel_url)!)}" data-ckpay-cancel>Cancel</a>` : ''}`);
+    const q = <T extends Element>(sel: string) => this.o.root.querySelector<T>(sel)!;
+    qrDataUrl(account).then((url) => { const img = q<HTMLImageElement>('[data-ckpay-qr]'); if (img) img.src = url; });
+    q<HTMLButtonElement>('[data-ckpay-copy]').addEventListener('click', (ev) => this.copy(account, ev.target as HTMLButtonElement));
+    const pay = this.o.root.querySelector<HTMLButtonElement>('[data-ckpay-pay-icrc2]');
+    pay?.addEventListener('click', () => this.payIcrc2(pay));
+    this.timers.push(window.setInterval(() => this.tick(), 1000));
+    this.timers.push(window.setInterval(() => this.verify(), (this.o.pollSeconds ?? 3) * 1000));
+  }
+
+  private tick(): void {
+    const s = this.session!;
+    const el = this.o.root.querySelector('[data-ckpay-countdown]');
+    if (el) el.textContent = countdown(s.expires_at);
+    if (BigInt(Date.now()) * 1_000_000n >= s.expires_at && this.state === 'open') this.showExpired();
+  }
+
+  private setStatus(text: string, state = 'waiting'): void {
+    const box = this.o.root.querySelector<HTMLElement>('[data-ckpay-status]');
+    const label = this.o.root.querySelector('[data-ckpay-status-text]');
+    if (box) box.dataset.state = state;
+    if (label) label.textContent = text;
+  }
+
+  private showErrorLine(text: string): void {
+    const el = this.o.root.querySelector<HTMLElement>('[data-ckpay-error]');
+    if (el) { el.hidden = false; el.textContent = text; }
+  }
+
+  private async copy(text: string, button: HTMLButtonElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    button.textContent = 'Copied';
+    setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+  }
+
+  /** Ask the canister to check the ledger for a payment to the session's account. */
+  private async verify(): Promise<void> {
+    if (this.verifying || this.state !== 'open') return;
+    this.verifying = true;
+    try {
+      const res = await this.merchant.complete_checkout_session(this.o.sessionId, '');
+      if ('Ok' in res) return await this.refreshAndRoute();
+      const err = new CanisterError(res.Err);
+      if (err.code === 'insufficient_payment') {
+        const m = /received (\d+) of/.exec(res.Err);
+        if (m && m[1] !== '0') this.setStatus(`Received ${formatUnits(BigInt(m[1]), this.token?.decimals ?? 8)} so far…`);
+      } else if (err.code === 'failed_precondition' || err.code === 'conflict' || err.code === 'expired') {
+        await this.refreshAndRoute();
+      } else if (err.code !== 'busy' && err.code !== 'rate_limited') {
+        this.showErrorLine(res.Err);
+      }
+    } catch (e) {
+      this.showErrorLine(`Could not reach the merchant canister: ${(e as Error).message}`);
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  private async refreshAndRoute(): Promise<void> {
+    this.session = unwrap(await this.merchant.get_checkout_session(this.o.sessionId));
+    if (statusOf(this.session) === 'complete') return this.showPaid(true);
+    if (statusOf(this.session) === 'expired') return this.showExpired();
+  }
+
+  /** ICRC-2: approve the merchant canister for amount + fee, then let it pull the payment. */
+  private async payIcrc2(button: HTMLButtonElement): Promise<void> {
+    const s = this.session!;
+    button.disabled = true;
+    this.setStatus('Approving the payment in your wallet…');
+    try {
+      const ledger = await ledgerActor(s.ledger_canister_id.toText(), this.o.host, this.o.identity);
+      const fee = this.token ? BigInt(this.token.fee) : await ledger.icrc1_fee();
+      const approved = await ledger.icrc2_approve({
+        spender: { owner: await this.merchantPrincipal(), subaccount: [] },
+        amount: BigInt(s.amount) + fee, fee: [], memo: [], from_subaccount: [],
+        created_at_time: [], expected_allowance: [], expires_at: [BigInt(Date.now() + 10 * 60_000) * 1_000_000n],
+      });
+      if ('Err' in approved) throw new Error(`the ledger refused the approval: ${JSON.stringify(approved.Err, bigintJson)}`);
+      this.setStatus('Paying…');
+      const paid = await this.merchant.pay_checkout_session(this.o.sessionId);
+      this.session = unwrap(paid);
+      this.showPaid(true);
+    } catch (e) {
+      button.disabled = false;
+      this.setStatus('Payment not completed', 'error');
+      this.showErrorLine((e as Error).message);
+    }
+  }
+
+  private async merchantPrincipal(): Promise<Principal> {
+    const { Principal } = await import('@icp-sdk/core/principal');
+    return Principal.fromText(this.o.merchantId);
+  }
+
+  private showPaid(justNow: boolean): void {
+    this.stop();
+    this.state = 'paid';
+    const s = this.session!;
+    const target = safeUrl(successUrl(s.success_url, s.session_id));
+    const block = opt(s.ledger_block);
+    this.renderNotice('✅', justNow ? 'Payment received' : 'This session is already paid',
+      `<p data-ckpay-amount>${this.amountText()}</p>
+       ${block !== undefined ? `<p class="ckpay-fiat">Ledger block ${block.toString()}</p>` : ''}
+       ${target ? `<p><a class="ckpay-btn" href="${escapeHtml(target)}" data-ckpay-continue>Continue to ${escapeHtml(this.branding.company_name)}</a></p>` : ''}`);
+    this.o.onPaid?.(s);
+    if (justNow && target && this.o.redirectDelayMs !== undefined) {
+      window.setTimeout(() => window.location.assign(target), this.o.redirectDelayMs);
+    }
+  }
+
+  private showExpired(): void {
+    this.stop();
+    this.state = 'expired';
+    const back = safeUrl(this.session?.cancel_url);
+    this.renderNotice('⌛', 'This checkout session has expired',
+      `<p>No payment can be made to it any more. Any amount sent late can be refunded by the merchant.</p>
+       ${back ? `<p><a class="ckpay-btn ckpay-secondary" href="${escapeHtml(back)}">Back to the shop</a></p>` : ''}`);
+  }
+
+  showUnknown(): void {
+    this.state = 'unknown';
+    this.renderNotice('❓', 'Checkout session not found',
+      `<p>The link is incomplete or the session <code>${escapeHtml(this.o.sessionId)}</code> does not exist.</p>`);
+  }
+
+  private showError(e: unknown): void {
+    this.stop();
+    this.state = 'error';
+    this.renderNotice('⚠️', 'The checkout could not be loaded', `<p class="ckpay-error">${escapeHtml((e as Error).message ?? String(e))}</p>`);
+  }
+}
+
+function shortPrincipal(p: Principal): string {
+  const t = p.toText();
+  return t.length > 20 ? `${t.slice(0, 11)}…${t.slice(-5)}` : t;
+}
+
+export const bigintJson = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);

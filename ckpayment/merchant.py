@@ -48,6 +48,13 @@ def _pages(fetch, key: str, limit: int | None) -> Iterator[dict]:
             return
 
 
+def _window(start_ns: int | None, end_ns: int | None) -> dict:
+    """A `DateRange`; missing ends default to now and 30 days before the end."""
+    end = time.time_ns() if end_ns is None else end_ns
+    start = end - 30 * 86400 * 10**9 if start_ns is None else start_ns
+    return {"start": start, "end": end}
+
+
 class MerchantClient(Canister):
     """A merchant canister, called as the agent's identity (owner, authorized server
     principal or customer: see the authorization table in docs/merchant.md)."""
@@ -243,9 +250,9 @@ class MerchantClient(Canister):
     def metrics(self) -> dict:
         return self.result("get_merchant_metrics")
 
-    def payment_analytics(self, start_ns: int = 0, end_ns: int | None = None) -> dict:
-        end = time.time_ns() if end_ns is None else end_ns
-        return self.result("get_payment_analytics", {"start": start_ns, "end": end})
+    def payment_analytics(self, start_ns: int | None = None, end_ns: int | None = None) -> dict:
+        """Analytics over [start, end] in ns (default: the last 30 days; at most 366)."""
+        return self.result("get_payment_analytics", _window(start_ns, end_ns))
 
     def conversion_metrics(self) -> dict:
         return self.result("get_conversion_metrics")
@@ -253,11 +260,9 @@ class MerchantClient(Canister):
     def customer_behavior(self) -> dict:
         return self.result("get_customer_behavior_analysis")
 
-    def revenue_breakdown(self, granularity: str = "Day", start_ns: int = 0,
+    def revenue_breakdown(self, granularity: str = "Day", start_ns: int | None = None,
                           end_ns: int | None = None) -> dict:
-        """Revenue buckets by `Day`, `Week` or `Month`."""
+        """Revenue buckets by `Day`, `Week` or `Month` (default window: the last 30 days)."""
         if granularity not in ("Day", "Week", "Month"):
             raise ValueError(f"granularity must be Day, Week or Month, not {granularity!r}")
-        end = time.time_ns() if end_ns is None else end_ns
-        return self.result("get_revenue_breakdown",
-                           {granularity: {"start": start_ns, "end": end}})
+        return self.result("get_revenue_breakdown", {granularity: _window(start_ns, end_ns)})

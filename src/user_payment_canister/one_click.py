@@ -389,15 +389,16 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     if svc is not None:
         rates = yield usd_rates()
         cents = usd_cents(rates, token, amount)
-        if cents is not None:
-            verdict = yield svc.validate_cross_merchant_limits(customer, cents)
-            if getattr(verdict, "Err", None) is not None:
-                ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
-            elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
-                release(auth_id, spend_key, amount, False)
-                return decline(auth, "limit_exceeded: the payment network's cross-merchant limit refuses this charge")
-            elif "Err" in verdict.Ok:
-                ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
+        # without a USD rate the network is still asked with 0 cents: that covers its
+        # blocklist and a customer already over the daily cross-merchant limit
+        verdict = yield svc.validate_cross_merchant_limits(customer, 0 if cents is None else cents)
+        if getattr(verdict, "Err", None) is not None:
+            ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
+        elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
+            release(auth_id, spend_key, amount, False)
+            return decline(auth, "limit_exceeded: the payment network's cross-merchant limit (or its blocklist) refuses this charge")
+        elif "Err" in verdict.Ok:
+            ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
     seq = bump("oc:charge_seq")
     payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
     block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
@@ -410,7 +411,7 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth_id, "customer": key,
                                            "amount": amount, "token": token["symbol"], "ledger_block": block,
                                            "metadata": dict((m["key"], m["value"]) for m in metadata)})
-    if svc is not None and cents is not None:
+    if svc is not None and cents is not None and cents > 0:
         outcome = yield svc.record_cross_merchant_payment(customer, cents)
         if getattr(outcome, "Err", None) is not None:
             ic.print("cross-merchant payment report failed: " + str(outcome.Err))

@@ -178,3 +178,16 @@ def test_subnet_kind_and_state_dir(pocket_ic_bin, module, tmp_path):
     from ic.canister import Canister
     again = Canister(second, canister.canister_id, did_of(module))
     assert again.get() == [7]
+
+
+def test_stable_memory_set_and_get(pic, module):
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    from ic.principal import Principal
+    cid = Principal.from_str(canister.canister_id) if isinstance(canister.canister_id, str) \
+        else canister.canister_id
+    data = bytes(range(256)) * 300  # 76,800 bytes: two 64 KiB pages
+    pic.set_stable_memory(cid, data)
+    got = pic.get_stable_memory(cid)
+    assert got[:len(data)] == data
+    assert len(got) % 65536 == 0 and len(got) >= len(data)
+    assert set(got[len(data):]) <= {0}

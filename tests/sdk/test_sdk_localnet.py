@@ -132,7 +132,7 @@ def test_icrc1_payment_payout_and_analytics(env):
 
     metrics = shop.metrics()
     assert metrics["completed_sessions"] >= 1 and metrics["payments"] >= 1
-    analytics = shop.payment_analytics(0)
+    analytics = shop.payment_analytics()
     assert analytics["transaction_count"] >= 1
     assert shop.conversion_metrics()["sessions_completed"] >= 1
     breakdown = shop.revenue_breakdown("Day", time.time_ns() - 86400 * 10**9)
@@ -146,19 +146,24 @@ def test_one_click_charge(env):
     shop, _ = clients(env, "owner")
     customer_shop, customer_ledger = clients(env, "customer")
     customer = env.principal("customer")
-    customer_ledger.approve(env.merchant_id, 2_000_000 + 2 * FEE,
+    customer_ledger.approve(env.merchant_id, 5_000_000,
                             expires_at_ns=time.time_ns() + 7200 * 10**9)
     auth_id = customer_shop.create_pre_authorization(customer, 2_000_000, SYMBOL, 3600, uses=2)
     assert shop.get_pre_authorization(auth_id)["uses_remaining"] == 2
     payment_id = shop.charge_one_click(auth_id, 1_500_000, {"order": "oc-1"})
     assert shop.get_payment(payment_id)["method"] == "one_click"
     with pytest.raises(CkPaymentError) as exc:
-        shop.charge_one_click(auth_id, 600_000)
+        shop.charge_one_click(auth_id, 2_000_001)  # over the pre-authorized maximum
     assert exc.value.code == "limit_exceeded"
-    customer_shop.revoke_pre_authorization(auth_id)
+    shop.charge_one_click(auth_id, 100_000)
+    with pytest.raises(CkPaymentError) as exc:
+        shop.charge_one_click(auth_id, 1)  # no uses left
+    assert exc.value.code == "limit_exceeded"
+    assert shop.one_click_analytics()["successful_charges"] >= 2
+    second = customer_shop.create_pre_authorization(customer, 1_000_000, SYMBOL, 3600)
+    customer_shop.revoke_pre_authorization(second)
     with pytest.raises(CkPaymentError):
-        shop.charge_one_click(auth_id, 1)
-    assert shop.one_click_analytics()["successful_charges"] >= 1
+        shop.charge_one_click(second, 1)
 
 
 def test_errors_callers_see(env):

@@ -19,7 +19,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="calls per kind")
     args = parser.parse_args(argv)
+    figures = measure(args.calls)
+    calls = args.calls
+    print(f"server start:   {figures['server_start_ms']:8.1f} ms")
+    print(f"update calls:   {figures['icpy_update_calls_per_second']:8.1f} /s  ({calls} via ic-py, "
+          f"call + read_state polling)")
+    print(f"query calls:    {figures['icpy_query_calls_per_second']:8.1f} /s  ({calls} via ic-py)")
+    print(f"update calls:   {figures['signed_update_calls_per_second']:8.1f} /s  (signed, /api/v3 sync call, "
+          "keep-alive)")
+    print(f"query calls:    {figures['signed_query_calls_per_second']:8.1f} /s  (signed, keep-alive)")
+    return 0
 
+
+def measure(calls: int) -> dict:
+    """Server start time and calls per second (`calls` of each kind), as a dict."""
     import httpx
     from ic.agent import Agent
     from ic.candid import Types, encode
@@ -38,11 +51,11 @@ def main(argv=None) -> int:
         agent = Agent(Identity(), Client(server.url))
         # distinct arguments make distinct requests (ic-py sends no nonce)
         t0 = time.perf_counter()
-        for i in range(args.calls):
+        for i in range(calls):
             agent.update_raw(cid, "add", encode([{"type": Types.Nat, "value": i}]))
         update_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for _ in range(args.calls):
+        for _ in range(calls):
             agent.query_raw(cid, "get", encode([]))
         query_s = time.perf_counter() - t0
         # the same signed requests over one keep-alive connection (ic-py opens a new httpx
@@ -57,27 +70,23 @@ def main(argv=None) -> int:
                     "canister_id": raw_cid, "method_name": method, "arg": arg,
                     "ingress_expiry": time.time_ns() + 120 * 10**9, "nonce": os.urandom(8)}
         t0 = time.perf_counter()
-        for i in range(args.calls):
+        for i in range(calls):
             body = sign_request(content("call", "add", encode([{"type": Types.Nat,
                                                                 "value": i}])), agent.identity)[1]
             client.post(f"{server.url}/api/v3/canister/{cid}/call", content=body)
         sync_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for _ in range(args.calls):
+        for _ in range(calls):
             body = sign_request(content("query", "get", encode([])), agent.identity)[1]
             client.post(f"{server.url}/api/v2/canister/{cid}/query", content=body)
         raw_query_s = time.perf_counter() - t0
         client.close()
     finally:
         server.stop()
-    print(f"server start:   {start_s * 1000:8.1f} ms")
-    print(f"update calls:   {args.calls / update_s:8.1f} /s  ({args.calls} via ic-py, "
-          f"call + read_state polling)")
-    print(f"query calls:    {args.calls / query_s:8.1f} /s  ({args.calls} via ic-py)")
-    print(f"update calls:   {args.calls / sync_s:8.1f} /s  (signed, /api/v3 sync call, "
-          "keep-alive)")
-    print(f"query calls:    {args.calls / raw_query_s:8.1f} /s  (signed, keep-alive)")
-    return 0
+    return {"server_start_ms": start_s * 1000, "icpy_update_calls_per_second": calls / update_s,
+            "icpy_query_calls_per_second": calls / query_s,
+            "signed_update_calls_per_second": calls / sync_s,
+            "signed_query_calls_per_second": calls / raw_query_s}
 
 
 if __name__ == "__main__":

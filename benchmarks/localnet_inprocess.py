@@ -37,7 +37,7 @@ def rate(fn, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
-def throughput(seconds: float) -> None:
+def throughput(seconds: float) -> dict:
     net = Network()
     cid = deploy(net, "counter", f'(principal "{USER.to_str()}")')
     net.run_until_idle()
@@ -47,6 +47,7 @@ def throughput(seconds: float) -> None:
     queries = rate(lambda: net.query_call(USER, cid, "get", get), seconds)
     print(f"update calls/s (counter.increment): {updates:10.0f}")
     print(f"query  calls/s (counter.get):       {queries:10.0f}")
+    return {"update_calls_per_second": updates, "query_calls_per_second": queries}
 
 
 def heap_snapshot_cost() -> None:

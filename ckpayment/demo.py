@@ -107,15 +107,17 @@ def run(a) -> int:
     out.print(f"[bold]merchant balance[/] on the ledger: {balance} {a.token}")
 
     complete = all(next(iter(s["status"])) == "complete" for s in (paid1, paid2))
+    missing = [s["session_id"] for s in (s1, s2) if s["session_id"] not in delivered]
     if bad:
         out.print(f"[red]{len(bad)} webhook request(s) failed verification: {bad[0]['error']}[/]")
-    if not complete or len(delivered) != 2 or bad:
-        missing = [s["session_id"] for s in (s1, s2) if s["session_id"] not in delivered]
+    if not complete or bad or (missing and not a.webhooks_optional):
         out.print(f"[red]FAILED: complete={complete}, webhooks missing for {missing}[/]")
         return 1
+    hooks = "delivered and verified for both" if not missing else \
+        f"NOT delivered for {len(missing)} (see the webhook's attempts: ckpay webhook list)"
     print(f"PAID: checkout session {s1['session_id']} complete (ICRC-2) and "
           f"{s2['session_id']} complete (ICRC-1); webhook checkout.session.completed "
-          "delivered and verified for both", flush=True)
+          f"{hooks}", flush=True)
     return 0
 
 
@@ -130,6 +132,9 @@ def main(argv=None) -> int:
     p.add_argument("--token", required=True, help="token symbol configured on the merchant")
     p.add_argument("--amount", type=int, default=5_000_000)
     p.add_argument("--webhook-timeout", type=float, default=60.0)
+    p.add_argument("--webhooks-optional", action="store_true",
+                   help="report missing deliveries without failing (replicas whose HTTPS "
+                   "outcalls cannot reach http://127.0.0.1)")
     a = p.parse_args(argv)
     try:
         return run(a)

@@ -298,10 +298,14 @@ def cmd_deploy(a) -> int:
 def _run_build(name, spec, console) -> None:
     """Run a canister's dfx.json `build` commands in the project root (as dfx does)."""
     import subprocess
+    from localnet.http.project import load_ids
+    env = dict(os.environ, DFX_NETWORK="local")
+    for other, cid in load_ids(spec.root).items():  # dfx exports these to builds too
+        env[f"CANISTER_ID_{other.upper().replace('-', '_')}"] = cid
     for command in spec.build:
         with console.status(f"[{name}] {command}"):
             proc = subprocess.run(command, shell=True, cwd=spec.root, capture_output=True,
-                                  text=True, timeout=1800)
+                                  text=True, timeout=1800, env=env)
         if proc.returncode != 0:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
             raise CliError(f"{name}: build command {command!r} failed (exit "

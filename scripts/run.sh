@@ -49,11 +49,22 @@ CK=$ROOT/.venv/bin/ckpay
 # -- 2. localnet -----------------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ckpay-demo.XXXXXX")
 export LOCALNET_HOME="$WORK/identities"  # demo identities, not your own
+IDS=.dfx/local/canister_ids.json
+# the ids of a dfx project are put back when the demo network stops
+if [ -f "$IDS" ]; then cp "$IDS" "$WORK/canister_ids.json.saved"; rm -f "$IDS"; fi
 LN_PID=""
 cleanup() {
-  if [ -n "$LN_PID" ] && [ "$KEEP" = 0 ]; then
-    kill "$LN_PID" 2>/dev/null || true
-    wait "$LN_PID" 2>/dev/null || true
+  if [ "$KEEP" = 0 ]; then
+    if [ -n "$LN_PID" ]; then
+      kill "$LN_PID" 2>/dev/null || true
+      wait "$LN_PID" 2>/dev/null || true
+    fi
+    if [ -f "$WORK/canister_ids.json.saved" ]; then
+      cp "$WORK/canister_ids.json.saved" "$IDS"
+    else
+      rm -f "$IDS"
+      rmdir .dfx/local .dfx 2>/dev/null || true
+    fi
     rm -rf "$WORK"
   fi
 }
@@ -131,7 +142,7 @@ say "Paying checkout sessions through the local ledger"
 # -- 6. what next ----------------------------------------------------------------------------
 cat <<EOF2
 
-Canisters on $URL (ids in .dfx/local/canister_ids.json):
+Canisters on $URL (ids in .dfx/local/canister_ids.json while this localnet runs):
   icrc_ledger      $LEDGER
   exchange_rate    $XRC
   payment_backend  $FACTORY   (factory)
@@ -152,6 +163,9 @@ EOF2
 if [ "$KEEP" = 1 ]; then
   echo
   echo "localnet keeps running (pid $LN_PID): stop it with  kill $LN_PID"
+  if [ -f "$WORK/canister_ids.json.saved" ]; then
+    echo "your previous $IDS is saved as $WORK/canister_ids.json.saved"
+  fi
   trap - EXIT
   disown "$LN_PID" 2>/dev/null || true
 else

@@ -34,6 +34,26 @@ INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cyc
                      "sign_with_schnorr"}
 
 _IC_DID = None
+_ANALYSIS_CACHE: dict = {}  # sha256 of a source bundle -> (lint findings, interface)
+_ANALYSIS_CACHE_MAX = 16
+
+
+def _checked_interface(bundle_bytes: bytes, bundle):
+    """(lint findings, analysed interface) of a bundle. Both are pure functions of the
+    bundle's bytes, so they are cached by hash: installing the same module again (the
+    factory deploying many merchants, upgrades) skips the source analysis."""
+    from localnet.kybra_source.analyze import analyze_with_findings
+    from localnet.kybra_source.lint import lint_bundle
+    key = hashlib.sha256(bundle_bytes).digest()
+    cached = _ANALYSIS_CACHE.get(key)
+    if cached is None:
+        findings = lint_bundle(bundle)
+        interface = None if findings else analyze_with_findings(bundle)[0]
+        cached = (findings, interface)
+        if len(_ANALYSIS_CACHE) >= _ANALYSIS_CACHE_MAX:
+            _ANALYSIS_CACHE.pop(next(iter(_ANALYSIS_CACHE)))
+        _ANALYSIS_CACHE[key] = cached
+    return cached
 
 
 def ic_did():
@@ -328,9 +348,7 @@ class ManagementCanister:
 
     def _install(self, sender: bytes, canister_id: bytes, module: bytes, arg: bytes,
                  mode: str):
-        from localnet.kybra_source.analyze import analyze_with_findings
         from localnet.kybra_source.bundle import BundleError, SourceBundle
-        from localnet.kybra_source.lint import lint_bundle
         c = self.net.canisters.get(canister_id)
         if c is None:
             _fail(f"Canister {text_id(canister_id)} not found", E.CANISTER_NOT_FOUND,
@@ -352,13 +370,12 @@ class ManagementCanister:
         except (wasm_module.ModuleError, BundleError) as e:
             _fail(f"Error from Canister {cid}: Canister's Wasm module is not valid: {e}",
                   E.CANISTER_INVALID_WASM, E.CANISTER_ERROR)
-        findings = lint_bundle(bundle)
+        findings, interface = _checked_interface(bundle_bytes, bundle)
         if findings:
             lines = "\n".join(str(f) for f in findings)
             _fail(f"Error from Canister {cid}: the Kybra source does not compile with "
                   f"kybra 0.7.1 (localnet lint):\n{lines}", E.CANISTER_INVALID_WASM,
                   E.CANISTER_ERROR)
-        interface, _ = analyze_with_findings(bundle)
         policy = self.net.policy
         fee = policy.execution_fee(0)
         if not self.net._can_pay(c, fee):

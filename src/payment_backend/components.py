@@ -64,7 +64,7 @@ def check_component(c: dict) -> "str | None":
     err = first_error([
         check_slug("component_id", c["component_id"]),
         check_text("name", c["name"], 100, 1),
-        check_url("cdn_url", c["cdn_url"], False),
+        check_url("cdn_url", c["cdn_url"]),  # http only for localhost: localnet's asset canisters
         check_url("documentation_url", c["documentation_url"], False),
     ])
     if err is not None:

@@ -344,6 +344,22 @@ def expire_old_sessions() -> MerchantCountResult:
     return {"Ok": expire_due(ic.time(), EXPIRE_BATCH)}
 
 
+@update
+def expire_checkout_session(session_id: text) -> CheckoutSessionResult:
+    """Stripe's manual expiry: the merchant closes an open session before `expires_at`."""
+    err = require_staff("expire sessions")
+    if err is not None:
+        return {"Err": err}
+    session, err = load_session(session_id)
+    if err is not None:
+        return {"Err": err}
+    if status_of(session) != "open":
+        return {"Err": "conflict: session " + session_id + " is " + status_of(session) + ", not open"}
+    if session_locks_map.contains_key(session_id):
+        return {"Err": "conflict: a payment for session " + session_id + " is in progress"}
+    return {"Ok": mark_expired(session_id, session)}
+
+
 @query
 def get_checkout_session_analytics() -> CheckoutSessionAnalyticsResult:
     err = require_staff("read session analytics")

@@ -24,6 +24,7 @@ from src.user_payment_canister.checkout_sessions import (
     MINUTE_NS,
     create_checkout_session,
     create_checkout_session_with_options,
+    expire_checkout_session,
     expire_old_sessions,
     expiry_timer,
     get_checkout_session,
@@ -50,6 +51,7 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.modals import (
     create_modal_config,
+    create_modal_from_template,
     delete_modal_config,
     generate_modal_embed_code,
     get_modal_analytics,

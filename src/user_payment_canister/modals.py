@@ -19,8 +19,8 @@ from src.common.validation import (
 from src.user_payment_canister.merchant_analytics import on_modal_view  # part 2 hook
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.embed_snippets import modal_snippet
-from src.user_payment_canister.factory_link import report_template_usage, script_url
-from src.user_payment_canister.merchant_store import bump, copy_record, modal_counters_map, modals_map
+from src.user_payment_canister.factory_link import fetch_template, report_template_usage, script_url
+from src.user_payment_canister.merchant_store import bump, copy_record, merchant_state, modal_counters_map, modals_map
 from src.user_payment_canister.merchant_types import (
     ModalAnalyticsResult,
     ModalConfig,
@@ -28,6 +28,7 @@ from src.user_payment_canister.merchant_types import (
     ModalListResult,
     MerchantTextResult,
     MerchantUnitResult,
+    RedirectUrls,
 )
 from src.user_payment_canister.rate_limits import take
 
@@ -72,13 +73,13 @@ def check_modal(config: dict) -> "str | None":
     return first_error(errors)
 
 
-@update
-def create_modal_config(config: ModalConfig) -> Async[MerchantTextResult]:
-    err = require_staff("create modals") or check_modal(config)
+def store_new_modal(config: dict) -> "tuple":
+    """(modal_id, None) after validating and storing a new modal, or (None, error)."""
+    err = check_modal(config)
     if err is not None:
-        return {"Err": err}
+        return (None, err)
     if modals_map.len() >= MAX_MODALS:
-        return {"Err": "limit_exceeded: at most " + str(MAX_MODALS) + " modals"}
+        return (None, "limit_exceeded: at most " + str(MAX_MODALS) + " modals")
     seq = bump("modal_seq")
     modal_id = "modal_" + random_hex(ic.id().bytes, "modal:" + str(seq))
     now = ic.time()
@@ -88,8 +89,61 @@ def create_modal_config(config: ModalConfig) -> Async[MerchantTextResult]:
     stored["updated_at"] = now
     modals_map.insert(modal_id, stored)
     modal_counters_map.insert(modal_id, {"views": 0, "sessions": 0, "payments": 0, "revenue": 0})
+    return (modal_id, None)
+
+
+@update
+def create_modal_config(config: ModalConfig) -> Async[MerchantTextResult]:
+    err = require_staff("create modals")
+    if err is not None:
+        return {"Err": err}
+    modal_id, err = store_new_modal(config)
+    if err is not None:
+        return {"Err": err}
     if config["template_id"] is not None:
         yield report_template_usage(config["template_id"])
+    return {"Ok": modal_id}
+
+
+@update
+def create_modal_from_template(template_id: text, name: text, redirect_urls: RedirectUrls) -> Async[MerchantTextResult]:
+    """A new modal whose theme is the factory template's `base_theme` (this one needs the
+    factory: `factory_unavailable` when it cannot be reached)."""
+    err = require_staff("create modals") or check_slug("template_id", template_id) or check_text("name", name, 100, 1)
+    if err is not None:
+        return {"Err": err}
+    template, err = yield fetch_template(template_id)
+    if err is not None:
+        return {"Err": err}
+    theme = template["base_theme"]
+    config = {
+        "modal_id": "",
+        "name": name,
+        "description": template["template_name"][:500],
+        "theme": theme,
+        "payment_options": {
+            "accepted_tokens": [],
+            "allow_token_selection": True,
+            "show_fiat_equivalent": True,
+            "collect_email": False,
+        },
+        "branding": {
+            "company_name": merchant_state()["name"],
+            "logo_url": None,
+            "accent_color": theme["primary_color"],
+            "button_text": "Pay",
+            "support_url": None,
+        },
+        "redirect_urls": redirect_urls,
+        "template_id": template_id,
+        "created_at": 0,
+        "updated_at": 0,
+        "is_active": True,
+    }
+    modal_id, err = store_new_modal(config)
+    if err is not None:
+        return {"Err": err}
+    yield report_template_usage(template_id)
     return {"Ok": modal_id}
 
 

@@ -47,8 +47,10 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
     refundable = payment["amount"] - payment["refunded"] - payment["refund_pending"]
     if amount is None:
         amount = refundable
-    if amount == 0 or refundable == 0:
+    if refundable == 0:
         return {"Err": "invalid_argument: nothing left to refund on " + payment_id}
+    if amount == 0:
+        return {"Err": "invalid_argument: amount must be positive"}
     if amount > refundable:
         return {"Err": "invalid_argument: amount exceeds the refundable " + str(refundable) + " of " + payment_id}
     symbol = payment["token_symbol"]

@@ -8,6 +8,7 @@ from kybra import ic, text, update
 from src.user_payment_canister.access_control import caller_text, require_signed_in
 from src.user_payment_canister.ext_store import totp_secrets_map
 from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.totp_math import decode_secret, match_step
 
 
@@ -30,7 +31,7 @@ def has_totp(customer_text: str) -> bool:
 @update
 def register_totp_secret(secret_base32: text) -> MerchantUnitResult:
     """The caller registers (or replaces) their own authenticator secret."""
-    err = require_signed_in("register a TOTP secret")
+    err = require_signed_in("register a TOTP secret") or take("register_totp_secret", "all", 5, 60)
     if err is not None:
         return {"Err": err}
     raw, err = decode_secret(secret_base32)

@@ -31,6 +31,8 @@ LEASE_SECONDS = 10 * 60
 BATCH = 10
 MAX_MINUTE_PROBES = 2000
 ATTEMPT_LOG_SIZE = 50
+KEEP_SECONDS = 30 * 24 * 60 * 60
+PRUNE_PER_QUEUE = 5
 OUTCALL_CYCLES = 400_000_000
 MAX_RESPONSE_BYTES = 4096
 NOT_DELIVERED = ("webhook.test",)
@@ -108,7 +110,25 @@ def queue_event_deliveries(event: dict) -> int:
         queued += 1
     if queued > 0:
         arm_soon()
+    prune_deliveries(now, PRUNE_PER_QUEUE)
     return queued
+
+
+def prune_deliveries(now: int, budget: int) -> None:
+    """Forget finished deliveries older than KEEP_SECONDS, oldest first (ids are
+    `dlv_<seq>`), at most `budget` per call, so the map does not grow without end."""
+    cursor = counter("dlv_prune_seq") + 1
+    top = counter("dlv_seq")
+    while cursor <= top and budget > 0:
+        delivery_id = "dlv_" + str(cursor)
+        delivery = deliveries_map.get(delivery_id)
+        if delivery is not None:
+            if delivery["status"] == "pending" or now - delivery["created_at"] < KEEP_SECONDS * NS:
+                return
+            deliveries_map.remove(delivery_id)
+        set_counter("dlv_prune_seq", cursor)
+        cursor += 1
+        budget -= 1
 
 
 def lease(value: "str | None", now: int, items: list) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import sys
 
 from ic.identity import Identity
@@ -84,15 +83,6 @@ def deploy_config(merchant: dict | None = None, version: str | None = None, owne
     return {"owner": opt(owner), "version": opt(version), "merchant": merchant or merchant_config()}
 
 
-def distinct(canister):
-    """ic-py sends no nonce and rounds ingress_expiry to the second, so two identical calls
-    within a second are one request to the IC (the second gets the first reply). A
-    nanosecond expiry makes every call its own request, as a nonce would."""
-    agent = canister.agent
-    agent.get_expiry_date = lambda: time.time_ns() + int(agent.ingress_expiry * 10**9)
-    return canister
-
-
 class Factory:
     """A factory canister on a LocalnetServer and ic-py actors for several identities."""
 
@@ -110,7 +100,7 @@ class Factory:
         self.anon = self.as_(Identity(anonymous=True))
 
     def as_(self, identity):
-        return distinct(self.actor_factory(self.server, self.id, identity, FACTORY_DID))
+        return self.actor_factory(self.server, self.id, identity, FACTORY_DID)
 
     def upload(self, version: str, module: bytes, notes: str = "") -> None:
         ok(self.admin.begin_wasm_upload(version, len(module), hashlib.sha256(module).digest(), notes))
@@ -128,7 +118,7 @@ class Factory:
             self.server.network.advance_time(seconds)
 
     def merchant_actor(self, canister_id: str, identity):
-        return distinct(self.actor_factory(self.server, canister_id, identity, MERCHANT_DID))
+        return self.actor_factory(self.server, canister_id, identity, MERCHANT_DID)
 
 
 def settings_candid(s: dict) -> str:
@@ -175,17 +165,15 @@ def build_module(server, entry: str = MERCHANT_ENTRY) -> bytes:
 def management_call(server, identity, method: str, value: dict, effective: str):
     """An ingress call to the management canister (aaaaa-aa) as `identity`, over HTTP,
     with the argument typed by the IC's ic.did."""
-    from ic.agent import Agent
-    from ic.client import Client
     from localnet.candid import binary
     from localnet.candid.did import parse_did
+    from localnet.http.testing import icpy_agent
 
     with open(os.path.join(ROOT, "localnet", "runtime", "ic.did"), encoding="utf-8") as f:
         desc = parse_did(f.read())
     func = desc.env.resolve(dict(desc.service.methods)[method])
     arg = binary.encode(list(func.args), [value], desc.env)
-    agent = Agent(identity, Client(url=server.url))
-    agent.root_key = server.root_key
+    agent = icpy_agent(server.url, identity, server.root_key)
     return agent.update_raw("aaaaa-aa", method, arg, effective_canister_id=effective)
 
 

@@ -23,10 +23,13 @@ def calls(shop) -> dict:
         "create_checkout_session": lambda m: m.create_checkout_session("", PRICE, SYMBOL, []),
         "create_checkout_session_with_options": lambda m: m.create_checkout_session_with_options(session_args()),
         "expire_old_sessions": lambda m: m.expire_old_sessions(),
+        "expire_checkout_session": lambda m: m.expire_checkout_session(shop.extra["session"]),
         "refund_payment": lambda m: m.refund_payment("pay_x", [], []),
         "create_payout": lambda m: m.create_payout(SYMBOL, 1, [], []),
         "reconcile_balances": lambda m: m.reconcile_balances(),
         "create_modal_config": lambda m: m.create_modal_config(modal_config()),
+        "create_modal_from_template": lambda m: m.create_modal_from_template(
+            "tpl_1", "x", {"success_url": "https://a.example.com", "cancel_url": "https://a.example.com"}),
         "update_modal_config": lambda m: m.update_modal_config(shop.extra["modal"], modal_config()),
         "delete_modal_config": lambda m: m.delete_modal_config(shop.extra["modal"]),
         "generate_modal_embed_code": lambda m: m.generate_modal_embed_code(shop.extra["modal"]),
@@ -62,6 +65,7 @@ OWNER_ONLY = {
 def prepared(shop):
     shop.extra["modal"] = ok(shop.owner.merchant.create_modal_config(modal_config()))
     shop.extra["element"] = ok(shop.owner.merchant.configure_payment_element(element_config()))
+    shop.extra["session"] = shop.create_session()["session_id"]
     return shop
 
 

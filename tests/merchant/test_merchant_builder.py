@@ -166,3 +166,29 @@ def test_unreachable_factory_never_fails_local_work(shop, deploy, actor):
     ok(merchant.refresh_token(SYMBOL))
     recs = ok(merchant.get_personalized_token_recommendations(shop.owner.principal, 1000))
     assert recs[0]["fiat_equivalent"]["available"] is False
+
+
+def test_modal_from_a_factory_template(shop, deploy, actor):
+    redirects = {"success_url": "https://shop.example.com/ok", "cancel_url": "https://shop.example.com/no"}
+    assert code(shop.owner.merchant.create_modal_from_template("tpl_1", "From template", redirects)) == "factory_unavailable"
+    factory_id = deploy_factory(shop, deploy, actor, shop.owner.identity)
+    factory = distinct(actor(shop.server, factory_id, shop.owner.identity, FACTORY_DID))
+    theme = {"primary_color": "#aa3300", "background_color": "#fafafa", "text_color": "#111111",
+             "font_family": "Georgia, serif", "border_radius": 12, "dark_mode": True}
+    template_id = ok(factory.create_global_modal_template({
+        "template_id": "", "template_name": "Classic", "category": "retail",
+        "preview_url": "https://templates.ckpayment.io/classic.png", "is_public": True,
+        "created_by": shop.owner.principal, "usage_count": 0, "base_theme": theme,
+    }))
+    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(
+        shop.owner.principal, shop.ledger_id, routing_key="shop4", factory=factory_id))
+    merchant = distinct(actor(shop.server, merchant_id, shop.api.identity, MERCHANT_DID))
+    owner = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
+    ok(owner.authorize_server_principal(shop.api.principal, "backend"))
+    modal_id = ok(merchant.create_modal_from_template(template_id, "From template", redirects))
+    modal = ok(merchant.get_modal_config(modal_id))
+    assert modal["theme"] == theme and modal["template_id"] == [template_id]
+    assert modal["branding"]["company_name"] == "Test Shop" and modal["branding"]["accent_color"] == "#aa3300"
+    assert modal["redirect_urls"] == redirects
+    assert code(merchant.create_modal_from_template("tpl_999", "Missing", redirects)) == "not_found"
+    assert code(shop.stranger.merchant.create_modal_from_template(template_id, "x", redirects)) == "unauthorized"

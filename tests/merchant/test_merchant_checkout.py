@@ -206,3 +206,15 @@ def test_double_completion_sequential(shop):
     page = ok(shop.owner.merchant.list_payments([], []))
     assert len(page["payments"]) == 1
     assert shop.merchant_balance() == PRICE
+
+
+def test_merchant_expires_a_session_by_hand(shop):
+    s = shop.create_session()
+    assert code(shop.stranger.merchant.expire_checkout_session(s["session_id"])) == "unauthorized"
+    expired = ok(shop.api.merchant.expire_checkout_session(s["session_id"]))
+    assert status(expired) == "expired"
+    assert code(shop.api.merchant.expire_checkout_session(s["session_id"])) == "conflict"
+    assert code(shop.pay_icrc2(shop.alice, s)) == "expired"
+    paid = shop.create_session()
+    ok(shop.pay_icrc2(shop.alice, paid))
+    assert code(shop.api.merchant.expire_checkout_session(paid["session_id"])) == "conflict"

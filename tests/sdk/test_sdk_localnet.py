@@ -13,7 +13,7 @@ from ckpayment import (CallRejectedError, CkPaymentError, FactoryClient, IcAgent
                        LedgerClient, MerchantClient, TransportError, load_identity)
 from ckpayment.receiver import WebhookReceiver
 
-from conftest import FEE, SYMBOL
+from sdk_env import FEE, SYMBOL
 
 URLS = {"success_url": "https://shop.example.com/ok", "cancel_url": "https://shop.example.com/no"}
 
@@ -33,17 +33,17 @@ def test_chunked_upload_and_deploy_through_the_factory(env):
     assert env.progress and env.progress[-1] == (total, total)
     assert [p[0] for p in env.progress] == sorted(p[0] for p in env.progress)
     admin = FactoryClient(env.agents["admin"], env.factory_id)
-    info = admin.get_version("v1")
+    info = admin.get_version(env.version)
     assert bytes(info["sha256"]) == hashlib.sha256(env.module).digest()
     assert info["size"] == total and "ready" in info["state"]
-    assert admin.default_version() == "v1"
+    assert admin.default_version() == "v1"  # the first version stored (run.sh, deploy-dfx.sh)
     record = admin.get_merchant(env.merchant_id)
     assert "active" in record["status"] and record["owner"].to_str() == env.principal("owner")
     mine = list(FactoryClient(env.agents["owner"], env.factory_id)
                 .iter_merchants_by_owner(env.principal("owner")))
     assert [r["canister_id"].to_str() for r in mine] == [env.merchant_id]
     with pytest.raises(CkPaymentError) as exc:
-        admin.upload_module("v1", env.module)
+        admin.upload_module(env.version, env.module)
     assert exc.value.code == "already_exists"
     stranger = FactoryClient(env.agents["stranger"], env.factory_id)
     with pytest.raises(CkPaymentError) as exc:
@@ -195,7 +195,7 @@ def test_errors_callers_see(env):
 def test_certificates_are_verified(env):
     from localnet.http.keys import ReplicaKeys
     agent = IcAgent(env.url, load_identity(env.pems["owner"]))
-    agent.root_key = ReplicaKeys(seed=12345).root_der  # not this replica's key
+    agent.root_key = ReplicaKeys(bytes(32)).root_der  # not this replica's key
     with pytest.raises(TransportError, match="certificate signature does not verify"):
         MerchantClient(agent, env.merchant_id).refresh_token(SYMBOL)
     agent.close()

@@ -107,7 +107,8 @@ function renderPreview(): void {
       <div class="ckpay-label">Send exactly this amount to</div>
       <div class="ckpay-account"><code>(the session's deposit account)</code><button class="ckpay-btn ckpay-secondary">Copy</button></div>
       <div class="ckpay-row"><div class="ckpay-status"><span class="ckpay-dot"></span>Waiting for payment…</div>
-        <div class="ckpay-countdown">29:59</div></div></div>`;
+        <div class="ckpay-countdown">29:59</div></div></div>
+    <p class="example" style="font:12px system-ui;color:#64748b">Example amount and rate: customers see their session's.</p>`;
 }
 
 // ---- data ----

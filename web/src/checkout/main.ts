@@ -2,7 +2,7 @@
 // its merchant canister (`resolve_hosted_page_route`); the page then runs the shared
 // checkout view, and redirects to the session's success URL once paid.
 import { CHECKOUT_CSS } from '../lib/styles';
-import { CheckoutView } from '../lib/checkout-view';
+import { CheckoutView, ICONS } from '../lib/checkout-view';
 import { apiHostFor, factoryActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
 import { signIn, signOut, storedIdentity } from '../lib/identity';
@@ -21,7 +21,7 @@ document.head.appendChild(style);
 
 function fail(title: string, detail: string): void {
   main.innerHTML = `<div class="ckpay-root"><div class="ckpay-card"><div class="ckpay-notice">
-    <div class="ckpay-icon">⚠️</div><h2 data-ckpay-title>${escapeHtml(title)}</h2>
+    <div class="ckpay-icon">${ICONS.error}</div><h2 data-ckpay-title>${escapeHtml(title)}</h2>
     <p>${escapeHtml(detail)}</p></div></div></div>`;
 }
 

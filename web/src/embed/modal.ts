@@ -12,11 +12,15 @@ export interface EmbedContext {
 }
 
 /** The session to pay: `data-session-id`, else one the merchant's server creates at
- * `data-session-url` (POST with the component's ids, answers `{"session_id": "..."}`). */
+ * `data-session-url` or the page's `<meta name="ckpay-session-url">` (so the generated
+ * snippet is pasted unchanged): POST with the component's ids, answers
+ * `{"session_id": "..."}`. The merchant's server holds the canister identity that may
+ * create sessions; the browser never does. */
 export async function sessionFor(el: HTMLElement, extra: Record<string, string> = {}): Promise<string> {
   if (el.dataset.sessionId) return el.dataset.sessionId;
-  const url = el.dataset.sessionUrl;
-  if (!url) throw new Error('the mount element needs data-session-id or data-session-url');
+  const url = el.dataset.sessionUrl
+    ?? document.querySelector<HTMLMetaElement>('meta[name="ckpay-session-url"]')?.content;
+  if (!url) throw new Error('no checkout session: add data-session-id / data-session-url to the element or <meta name="ckpay-session-url"> to the page');
   const body = {
     modal_id: el.dataset.modalId ?? null, element_id: el.dataset.elementId ?? null,
     amount: el.dataset.amount ?? null, token: selectedToken() ?? el.dataset.token ?? null, ...extra,

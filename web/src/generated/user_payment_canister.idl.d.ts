@@ -142,6 +142,7 @@ export interface _SERVICE {
   'create_checkout_session': ActorMethod<[string, bigint, string, Array<MetadataPair>], CheckoutSessionResult>;
   'create_checkout_session_with_options': ActorMethod<[CreateCheckoutSessionArgs], CheckoutSessionResult>;
   'create_modal_config': ActorMethod<[ModalConfig], MerchantTextResult>;
+  'create_modal_from_template': ActorMethod<[string, string, RedirectUrls], MerchantTextResult>;
   'create_payment_profile_for_merchant': ActorMethod<[Principal, [] | [string]], PaymentProfileResult>;
   'create_payout': ActorMethod<[string, bigint, [] | [Account], [] | [string]], PayoutRecordResult>;
   'create_pre_authorization': ActorMethod<[Principal, bigint, string, bigint], MerchantTextResult>;
@@ -150,6 +151,7 @@ export interface _SERVICE {
   'delete_webhook': ActorMethod<[string], MerchantUnitResult>;
   'estimate_transaction_cost_for_merchant': ActorMethod<[string, bigint], MerchantCostResult>;
   'execute_one_click_payment': ActorMethod<[string, bigint, Array<MetadataPair>], MerchantTextResult>;
+  'expire_checkout_session': ActorMethod<[string], CheckoutSessionResult>;
   'expire_old_sessions': ActorMethod<[], MerchantCountResult>;
   'generate_custom_report': ActorMethod<[ReportCriteria], CustomReportResult>;
   'generate_element_embed_code': ActorMethod<[string], MerchantTextResult>;

@@ -4,7 +4,7 @@
 // asks the merchant canister to verify the payment), the ICRC-2 approve-and-pay path when
 // the customer has an identity, and clear states for unknown, expired and paid sessions.
 import type { Identity } from '@icp-sdk/core/agent';
-import type { Principal } from '@icp-sdk/core/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import type {
   BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, TokenConfig,
 } from '../generated/user_payment_canister.idl';
@@ -32,6 +32,17 @@ export interface CheckoutOptions {
   themeOnHost?: boolean;
 }
 
+// inline SVG (no emoji: kiosks and headless browsers often lack an emoji font)
+const svg = (color: string, path: string) =>
+  `<svg width="48" height="48" viewBox="0 0 24 24" fill="none" stroke="${color}" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="10"/>${path}</svg>`;
+export const ICONS = {
+  ok: svg('#10b981', '<path d="M7 12.5l3 3 7-7"/>'),
+  wait: svg('#94a3b8', '<path d="M12 7v5l3 2"/>'),
+  expired: svg('#f59e0b', '<path d="M12 7v5l3 2"/><path d="M4 4l16 16"/>'),
+  unknown: svg('#64748b', '<path d="M9.5 9a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6V14"/><path d="M12 17h.01"/>'),
+  error: svg('#ef4444', '<path d="M12 7v6"/><path d="M12 17h.01"/>'),
+};
+
 type State = 'loading' | 'open' | 'paid' | 'expired' | 'unknown' | 'error';
 
 const statusOf = (s: HostedCheckoutSession) => Object.keys(s.status)[0] as 'open' | 'complete' | 'expired';
@@ -50,7 +61,7 @@ export class CheckoutView {
   constructor(private readonly o: CheckoutOptions) {}
 
   async start(): Promise<void> {
-    this.renderNotice('⏳', 'Loading checkout…', '');
+    this.renderNotice(ICONS.wait, 'Loading checkout…', '');
     try {
       this.merchant = await merchantActor(this.o.merchantId, this.o.host, this.o.identity);
       const result = await this.merchant.get_checkout_session(this.o.sessionId);
@@ -248,7 +259,7 @@ export class CheckoutView {
       const ledger = await ledgerActor(s.ledger_canister_id.toText(), this.o.host, this.o.identity);
       const fee = this.token ? BigInt(this.token.fee) : await ledger.icrc1_fee();
       const approved = await ledger.icrc2_approve({
-        spender: { owner: await this.merchantPrincipal(), subaccount: [] },
+        spender: { owner: Principal.fromText(this.o.merchantId), subaccount: [] },
         amount: BigInt(s.amount) + fee, fee: [], memo: [], from_subaccount: [],
         created_at_time: [], expected_allowance: [], expires_at: [BigInt(Date.now() + 10 * 60_000) * 1_000_000n],
       });
@@ -264,21 +275,16 @@ export class CheckoutView {
     }
   }
 
-  private async merchantPrincipal(): Promise<Principal> {
-    const { Principal } = await import('@icp-sdk/core/principal');
-    return Principal.fromText(this.o.merchantId);
-  }
-
   private showPaid(justNow: boolean): void {
     this.stop();
     this.state = 'paid';
     const s = this.session!;
     const target = safeUrl(successUrl(s.success_url, s.session_id));
     const block = opt(s.ledger_block);
-    this.renderNotice('✅', justNow ? 'Payment received' : 'This session is already paid',
+    this.renderNotice(ICONS.ok, justNow ? 'Payment received' : 'This session is already paid',
       `<p data-ckpay-amount>${this.amountText()}</p>
        ${block !== undefined ? `<p class="ckpay-fiat">Ledger block ${block.toString()}</p>` : ''}
-       ${target ? `<p><a class="ckpay-btn" href="${escapeHtml(target)}" data-ckpay-continue>Continue to ${escapeHtml(this.branding.company_name)}</a></p>` : ''}`);
+       ${target ? `<p><a class="ckpay-btn" href="${escapeHtml(target)}" data-ckpay-continue>Return to the shop</a></p>` : ''}`);
     this.o.onPaid?.(s);
     if (justNow && target && this.o.redirectDelayMs !== undefined) {
       window.setTimeout(() => window.location.assign(target), this.o.redirectDelayMs);
@@ -289,21 +295,21 @@ export class CheckoutView {
     this.stop();
     this.state = 'expired';
     const back = safeUrl(this.session?.cancel_url);
-    this.renderNotice('⌛', 'This checkout session has expired',
+    this.renderNotice(ICONS.expired, 'This checkout session has expired',
       `<p>No payment can be made to it any more. Any amount sent late can be refunded by the merchant.</p>
        ${back ? `<p><a class="ckpay-btn ckpay-secondary" href="${escapeHtml(back)}">Back to the shop</a></p>` : ''}`);
   }
 
   showUnknown(): void {
     this.state = 'unknown';
-    this.renderNotice('❓', 'Checkout session not found',
+    this.renderNotice(ICONS.unknown, 'Checkout session not found',
       `<p>The link is incomplete or the session <code>${escapeHtml(this.o.sessionId)}</code> does not exist.</p>`);
   }
 
   private showError(e: unknown): void {
     this.stop();
     this.state = 'error';
-    this.renderNotice('⚠️', 'The checkout could not be loaded', `<p class="ckpay-error">${escapeHtml((e as Error).message ?? String(e))}</p>`);
+    this.renderNotice(ICONS.error, 'The checkout could not be loaded', `<p class="ckpay-error">${escapeHtml((e as Error).message ?? String(e))}</p>`);
   }
 }
 

@@ -25,11 +25,9 @@ export function isLocalHost(hostname: string): boolean {
  * both pages and /api), else the mainnet API gateway. */
 export function apiHostFor(origin: string): string {
   const url = new URL(origin);
-  if (isLocalHost(url.hostname)) {
-    // <id>.localhost:4943 and localhost:4943 both answer /api/v2/... on localnet
-    return `${url.protocol}//${url.hostname === '127.0.0.1' ? '127.0.0.1' : 'localhost'}${url.port ? ':' + url.port : ''}`;
-  }
-  return MAINNET_API;
+  // localnet (and dfx) answer /api/v2/... on every host name of the port, <id>.localhost
+  // included: same origin, no CORS preflights
+  return isLocalHost(url.hostname) ? url.origin : MAINNET_API;
 }
 
 const agents = new Map<string, Promise<HttpAgent>>();

@@ -22,7 +22,7 @@ export const CHECKOUT_CSS = `
   border-radius: calc(var(--ckpay-radius, 12px) / 2); font-size: 12px; word-break: break-all; }
 .ckpay-qr { display: block; margin: 12px auto; width: 168px; height: 168px;
   border-radius: 8px; background: #fff; padding: 6px; }
-.ckpay-btn { font: inherit; cursor: pointer; border: 0; padding: 12px 18px;
+.ckpay-btn { font: inherit; cursor: pointer; border: 0; text-decoration: none; display: inline-block; padding: 12px 18px;
   border-radius: var(--ckpay-radius, 12px); background: var(--ckpay-primary, #4f46e5); color: #fff;
   font-weight: 600; }
 .ckpay-btn[disabled] { opacity: .6; cursor: progress; }
@@ -39,7 +39,7 @@ export const CHECKOUT_CSS = `
 .ckpay-countdown { font-variant-numeric: tabular-nums; color: var(--ckpay-muted, #6b7280); }
 .ckpay-notice { text-align: center; padding: 12px 0; }
 .ckpay-notice h2 { margin: 8px 0; }
-.ckpay-notice .ckpay-icon { font-size: 44px; }
+.ckpay-notice .ckpay-icon { display: flex; justify-content: center; }
 .ckpay-error { color: #b91c1c; font-size: 14px; margin-top: 10px; }
 .ckpay-select { font: inherit; padding: 10px; border-radius: calc(var(--ckpay-radius, 12px) / 2);
   border: 1px solid var(--ckpay-surface, #f3f4f6); background: var(--ckpay-background, #fff);

@@ -1,0 +1,68 @@
+"""What every public method of the factory, the merchant canister and the ledger costs as
+the data grows (issue 9). Run through ./scripts/bench.sh; see docs/benchmarks.md.
+
+Deploys the canisters on an in-process localnet, grows a merchant canister to each stage's
+number of checkout sessions and ledger-paid sessions (and the factory's merchant
+canisters), meters one call of every method at each stage, flags methods whose cost grows
+more than 20% from the first to the last stage or that use more than 10% of their message
+limit, adds localnet's own speed figures, prints a table and writes JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.costs.report import print_report, write_json  # noqa: E402
+from benchmarks.costs.runner import Stage, run  # noqa: E402
+
+FULL = [Stage(1_000, 1_000, 10), Stage(10_000, 3_000, 30), Stage(100_000, 10_000, 100)]
+QUICK = [Stage(15, 2, 1), Stage(25, 4, 2)]
+DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "results", "latest.json")
+
+
+def parse_stage(text: str) -> Stage:
+    try:
+        sessions, payments, merchants = (int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a stage is SESSIONS,PAYMENTS,MERCHANTS (got {text!r})") from None
+    if not (0 < payments <= sessions and merchants >= 1):
+        raise argparse.ArgumentTypeError("a stage needs 0 < PAYMENTS <= SESSIONS and MERCHANTS >= 1")
+    return Stage(sessions, payments, merchants)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run)")
+    parser.add_argument("--stage", type=parse_stage, action="append", metavar="S,P,M",
+                        help="a stage: sessions,payments,merchants (repeatable; default: "
+                             + " ".join(f"{s.sessions},{s.payments},{s.merchants}" for s in FULL) + ")")
+    parser.add_argument("--only", action="append", metavar="CANISTER.METHOD",
+                        help="measure only these methods (repeatable)")
+    parser.add_argument("--customers", type=int, default=20, help="paying customers (default 20)")
+    parser.add_argument("--no-localnet", action="store_true", help="skip localnet's own speed figures")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="JSON output (default benchmarks/results/latest.json)")
+    args = parser.parse_args(argv)
+    stages = args.stage or (QUICK if args.quick else FULL)
+    if any(b.sessions <= a.sessions or b.payments < a.payments or b.merchants < a.merchants
+           for a, b in zip(stages, stages[1:])):
+        parser.error("stages must grow: more sessions, and no fewer payments or merchants")
+    if args.customers < 2:
+        parser.error("--customers must be at least 2")
+    doc = run(stages, customers=args.customers, only=args.only,
+              log=lambda s: print(s, file=sys.stderr, flush=True),
+              checkpoint=lambda partial: write_json(partial, args.out))
+    if not args.no_localnet:
+        from benchmarks.costs.localnet_figures import figures
+        doc["localnet"] = figures(quick=args.quick)
+    write_json(doc, args.out)
+    print_report(doc)
+    print(f"JSON written to {os.path.relpath(args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Growing the data through real calls with metering off: checkout sessions created by the
+merchant's server, sessions paid with the ICRC-2 flow (the merchant canister pulls the
+amount from the customer on the ledger), and merchant canisters deployed by the factory.
+Each fill checks its result against the canister's own counters, so a silently failing
+call cannot inflate N."""
+from __future__ import annotations
+
+from localnet.runtime.typed import decode_reply, encode_call
+
+from benchmarks.costs.world import SYMBOL, BenchError, World, deploy_merchant, ok, principal
+
+PRICE = 5_000_000
+MAX_PER_OWNER = 5  # the factory's default max_canisters_per_owner
+
+
+def session_args(client_reference_id=None) -> dict:
+    return {"modal_config_id": None, "amount": PRICE, "currency_token": SYMBOL, "metadata": [],
+            "customer_email": None, "client_reference_id": client_reference_id,
+            "success_url": "https://shop.example.com/ok?s={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.example.com/cancel", "expires_in_seconds": None,
+            "idempotency_key": None, "custom_domain": None}
+
+
+def new_session(w: World) -> dict:
+    """One open session created by the server principal (unmetered)."""
+    return ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", session_args()),
+              "create_checkout_session_with_options")
+
+
+def session_count(w: World) -> int:
+    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"),
+               "get_checkout_session_analytics")
+    return stats["total_sessions"]
+
+
+def fill_sessions(w: World, count: int) -> None:
+    """`count` more open sessions."""
+    if count <= 0:
+        return
+    expected = session_count(w) + count
+    method = "create_checkout_session_with_options"
+    arg = encode_call(w.net, w.merchant, method, [session_args()])
+    for _ in range(count):
+        w.net.update_call(w.server, w.merchant, method, arg)
+    got = session_count(w)
+    if got != expected:
+        raise BenchError(f"session fill: expected {expected} sessions, the merchant has {got}")
+
+
+def paid_count(w: World) -> int:
+    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"),
+               "get_checkout_session_analytics")
+    return stats["completed_sessions"]
+
+
+def pay_session(w: World, customer, session_id: str) -> dict:
+    return ok(w.call(customer, w.merchant, "pay_checkout_session", session_id), "pay_checkout_session")
+
+
+def fill_payments(w: World, count: int) -> None:
+    """`count` more sessions, each paid by ICRC-2 by one of the customers in turn."""
+    if count <= 0:
+        return
+    expected = paid_count(w) + count
+    create = "create_checkout_session_with_options"
+    create_arg = encode_call(w.net, w.merchant, create, [session_args()])
+    for i in range(count):
+        session = decode_reply(w.net, w.merchant, create,
+                               w.net.update_call(w.server, w.merchant, create, create_arg))
+        session_id = ok(session, "create session to pay")["session_id"]
+        customer = w.customers[i % len(w.customers)]
+        pay = "pay_checkout_session"
+        reply = w.net.update_call(customer, w.merchant, pay, encode_call(w.net, w.merchant, pay, [session_id]))
+        ok(decode_reply(w.net, w.merchant, pay, reply), "pay_checkout_session")
+    got = paid_count(w)
+    if got != expected:
+        raise BenchError(f"payment fill: expected {expected} paid sessions, the merchant has {got}")
+
+
+def merchant_count(w: World) -> int:
+    return w.call(w.admin, w.factory, "get_factory_stats")["total_deployments"]
+
+
+def fill_merchants(w: World, count: int) -> None:
+    """`count` more merchant canisters deployed by the factory (owners hold up to 5 each,
+    the factory's default quota)."""
+    start = merchant_count(w)
+    for i in range(start, start + count):
+        deploy_merchant(w, principal(f"merchant-owner-{i // MAX_PER_OWNER}"), f"Shop {i}")
+    w.net.run_until_idle()
+    got = merchant_count(w)
+    if got != start + count:
+        raise BenchError(f"factory fill: expected {start + count} deployments, the factory has {got}")

@@ -1,0 +1,63 @@
+"""Objects the measured calls refer to, made (unmetered) once per stage on first use:
+the oldest and newest sessions, a fresh open session, a paid one and its payment, a
+session paid by an ICRC-1 transfer to its subaccount, a modal, a webhook, an event, a
+pre-authorization. Using both the oldest and the newest records shows lookups do not
+depend on where a record sits."""
+from __future__ import annotations
+
+from functools import cached_property
+
+from benchmarks.costs.fill import new_session, pay_session
+from benchmarks.costs.world import World, ok
+
+
+class Fixtures:
+    def __init__(self, w: World):
+        self.w = w
+
+    def _page(self, method: str, field: str, limit: int = 1):
+        return ok(self.w.call(self.w.owner, self.w.merchant, method, None, limit), method)[field]
+
+    @cached_property
+    def newest_session_id(self) -> str:
+        return self._page("list_checkout_sessions", "sessions")[0]["session_id"]
+
+    @cached_property
+    def open_session_id(self) -> str:
+        return new_session(self.w)["session_id"]
+
+    def fresh_open_session_id(self) -> str:
+        """A new open session for a call that consumes one (pay, complete, expire)."""
+        return new_session(self.w)["session_id"]
+
+    @cached_property
+    def paid_session(self) -> dict:
+        session = new_session(self.w)
+        return pay_session(self.w, self.w.customers[0], session["session_id"])
+
+    @cached_property
+    def payment_id(self) -> str:
+        self.paid_session  # noqa: B018 (makes sure at least one payment exists)
+        return self._page("list_payments", "payments")[0]["payment_id"]
+
+    def fresh_payment_id(self) -> str:
+        """A payment nobody refunded yet (for refund_payment)."""
+        session = new_session(self.w)
+        pay_session(self.w, self.w.customers[1 % len(self.w.customers)], session["session_id"])
+        return self._page("list_payments", "payments")[0]["payment_id"]
+
+    def transferred_session(self) -> tuple:
+        """(session id, ledger block) of an open session the customer paid by a plain
+        ICRC-1 transfer to the session's subaccount (complete_checkout_session's input)."""
+        w = self.w
+        session = new_session(w)
+        block = ok(w.call(w.customers[0], w.ledger, "icrc1_transfer", {
+            "from_subaccount": None, "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
+            "amount": session["amount"], "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+        return session["session_id"], str(block)
+
+    @cached_property
+    def event_id(self) -> str:
+        self.paid_session  # noqa: B018 (a payment emits checkout.session.completed)
+        return ok(self.w.call(self.w.owner, self.w.merchant, "list_events", None, 1, None),
+                  "list_events")["events"][0]["event_id"]

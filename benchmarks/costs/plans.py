@@ -1,0 +1,156 @@
+"""How each public method is called in the benchmark: who calls it and with what.
+
+A plan is `(role, args)`: `args(w, fx)` returns the argument list (it may first make the
+objects it needs, unmetered); `None` means the generic sample arguments of
+`sample_args`. Methods whose cost could follow the amount of data (lookups, lists,
+analytics, payment flows) have real arguments; the rest run with samples, which pass
+decoding and run the method's validation and lookups (the report shows each outcome)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from benchmarks.costs.fill import PRICE, session_args
+from benchmarks.costs.world import FEE, SYMBOL, World
+
+DAY_NS = 24 * 3600 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    role: str  # owner | server | admin | customer | anonymous
+    args: Optional[Callable] = None  # (World, Fixtures) -> list; None = sample arguments
+    note: str = ""
+
+
+def today(w: World) -> dict:
+    day = w.net.time_ns // DAY_NS * DAY_NS
+    return {"start": day, "end": day + DAY_NS}
+
+
+def account(owner, sub=None) -> dict:
+    return {"owner": owner, "subaccount": sub}
+
+
+def transfer_from_arg(w: World) -> dict:
+    w.call(w.customers[1], w.ledger, "icrc2_approve", {
+        "from_subaccount": None, "spender": account(w.customers[0]), "amount": 10 * FEE,
+        "expected_allowance": None, "expires_at": None, "fee": None, "memo": None, "created_at_time": None})
+    return {"spender_subaccount": None, "from": account(w.customers[1]), "to": account(w.owner),
+            "amount": FEE, "fee": None, "memo": None, "created_at_time": None}
+
+
+def current(role: str, canister: str, getter: str, unwrap: bool = True):
+    """Plan args: the canister's current settings, written back unchanged (a sample value
+    would reconfigure the system the later stages measure)."""
+    def args(w: World, fx) -> list:
+        value = w.call(getattr(w, role), getattr(w, canister), getter)
+        return [value["Ok"] if unwrap and isinstance(value, dict) and "Ok" in value else value]
+    return args
+
+
+PAGE = 100  # the largest page every list accepts (DESIGN.md: limit <= 100)
+
+MERCHANT = {
+    # checkout sessions
+    "create_checkout_session": Plan("server", lambda w, fx: ["", PRICE, SYMBOL, []]),
+    "create_checkout_session_with_options": Plan("server", lambda w, fx: [session_args("order-1")]),
+    "get_checkout_session": Plan("anonymous", lambda w, fx: [w.first_session_id],
+                                 "the oldest session (newest gives the same cost)"),
+    "list_checkout_sessions": Plan("owner", lambda w, fx: [None, PAGE], "a full page"),
+    "get_checkout_session_analytics": Plan("owner", lambda w, fx: []),
+    "expire_old_sessions": Plan("owner", lambda w, fx: []),
+    "pay_checkout_session": Plan("customer", lambda w, fx: [fx.fresh_open_session_id()],
+                                 "ICRC-2: icrc2_transfer_from on the ledger"),
+    "complete_checkout_session": Plan("anonymous", lambda w, fx: list(fx.transferred_session()),
+                                      "ICRC-1 transfer found by balance + ICRC-3 blocks, then swept"),
+    "refund_session_funds": Plan("owner", lambda w, fx: [fx.paid_session["session_id"], ""]),
+    # payments, refunds, payouts
+    "get_payment": Plan("owner", lambda w, fx: [w.first_payment_id], "the oldest payment"),
+    "list_payments": Plan("owner", lambda w, fx: [None, PAGE], "a full page"),
+    "refund_payment": Plan("owner", lambda w, fx: [fx.fresh_payment_id(), None, "benchmark"],
+                           "full refund: icrc1_transfer back to the payer"),
+    "list_refunds": Plan("owner", lambda w, fx: [None, PAGE]),
+    "create_payout": Plan("owner", lambda w, fx: [SYMBOL, 10 * FEE, account(w.owner), "benchmark"]),
+    "list_payouts": Plan("owner", lambda w, fx: [None, PAGE]),
+    "reconcile_balances": Plan("owner", lambda w, fx: []),
+    "get_merchant_metrics": Plan("owner", lambda w, fx: []),
+    # events, analytics, reports
+    "get_event": Plan("owner", lambda w, fx: [fx.event_id]),
+    "list_events": Plan("owner", lambda w, fx: [None, PAGE, None], "a full page"),
+    "get_payment_analytics": Plan("owner", lambda w, fx: [today(w)]),
+    "get_revenue_breakdown": Plan("owner", lambda w, fx: [{"Month": today(w)}]),
+    "generate_custom_report": Plan("owner", lambda w, fx: [{
+        "name": "bench", "date_range": today(w), "granularity": "day",
+        "metrics": ["payments", "volume"], "tokens": []}]),
+    "get_customer_token_history": Plan("owner", lambda w, fx: [w.customers[0]]),
+    "get_payment_profile": Plan("owner", lambda w, fx: [w.customers[0]]),
+    "analyze_transaction_risk": Plan("owner", lambda w, fx: [{
+        "transaction_id": "1", "country": None, "customer": w.customers[0], "token_symbol": SYMBOL,
+        "from_address": None, "merchant_canister": w.merchant, "timestamp": w.net.time_ns,
+        "amount": PRICE}]),
+    "estimate_transaction_cost_for_merchant": Plan("owner", lambda w, fx: [SYMBOL, PRICE]),
+    "get_personalized_token_recommendations": Plan("owner", lambda w, fx: [w.customers[0], PRICE]),
+    "track_customer_token_usage": Plan("owner", lambda w, fx: [w.customers[0], SYMBOL, PRICE]),
+    "refresh_token": Plan("owner", lambda w, fx: [SYMBOL], "calls the ledger for its metadata"),
+    "set_token_enabled": Plan("owner", lambda w, fx: [SYMBOL, True]),
+    "add_token": Plan("owner", lambda w, fx: [w.ledger], "already accepted: conflict path"),
+    "register_for_one_click": Plan("customer"),
+    "get_customer_verification_status": Plan("owner", lambda w, fx: [w.customers[0]]),
+    "webhook_transform": Plan("anonymous"),
+    "update_security_config": Plan("owner", current("owner", "merchant", "get_security_config")),
+    "update_merchant_token_preferences": Plan("owner", current("owner", "merchant", "get_merchant_token_preferences")),
+}
+
+LEDGER = {
+    "icrc1_balance_of": Plan("customer", lambda w, fx: [account(w.customers[0])]),
+    "icrc1_transfer": Plan("customer", lambda w, fx: [{
+        "from_subaccount": None, "to": account(w.owner), "amount": FEE, "fee": None, "memo": None,
+        "created_at_time": None}]),
+    "icrc2_approve": Plan("customer", lambda w, fx: [{
+        "from_subaccount": None, "spender": account(w.server), "amount": 10 * FEE,
+        "expected_allowance": None, "expires_at": None, "fee": None, "memo": None, "created_at_time": None}]),
+    "icrc2_allowance": Plan("customer", lambda w, fx: [{"account": account(w.customers[0]),
+                                                        "spender": account(w.merchant)}]),
+    "icrc2_transfer_from": Plan("customer", lambda w, fx: [transfer_from_arg(w)],
+                                "customer 0 spends an allowance customer 1 just gave it"),
+    "icrc3_get_blocks": Plan("anonymous", lambda w, fx: [[{"start": 0, "length": PAGE}]],
+                             "the first 100 blocks"),
+    "icrc3_get_archives": Plan("anonymous", lambda w, fx: [{"from": None}]),
+}
+
+FACTORY = {
+    "list_user_canisters": Plan("admin", lambda w, fx: [None, PAGE], "a full page"),
+    "list_canisters_by_owner": Plan("admin", lambda w, fx: [w.owner, None, PAGE]),
+    "get_user_canister": Plan("owner", lambda w, fx: [w.merchant]),
+    "get_deployment": Plan("owner", lambda w, fx: ["dep_1"]),
+    "get_factory_stats": Plan("admin", lambda w, fx: []),
+    "list_wasm_versions": Plan("admin", lambda w, fx: [None, PAGE]),
+    "get_wasm_version": Plan("admin", lambda w, fx: ["v1"]),
+    "get_default_wasm_version": Plan("anonymous", lambda w, fx: []),
+    "resolve_hosted_page_route": Plan("anonymous", lambda w, fx: ["m1"]),
+    "refresh_canister_cycles": Plan("owner", lambda w, fx: [w.merchant], "canister_status of the merchant"),
+    "top_up_user_canister": Plan("admin", lambda w, fx: [w.merchant, 1_000_000]),
+    "run_cycles_monitor": Plan("admin", lambda w, fx: []),
+    "get_system_analytics": Plan("admin", lambda w, fx: []),
+    "get_merchant_benchmarks": Plan("owner", lambda w, fx: [w.merchant]),
+    "compare_merchant_performance": Plan("owner", lambda w, fx: [w.merchant]),
+    "check_compliance_requirements": Plan("admin", lambda w, fx: [w.merchant]),
+    "get_compliance_status": Plan("admin", lambda w, fx: [w.merchant]),
+    "generate_compliance_report": Plan("admin", lambda w, fx: []),
+    "validate_cross_merchant_limits": Plan("anonymous", lambda w, fx: [w.customers[0], PRICE]),
+    "check_principal_reputation": Plan("anonymous", lambda w, fx: [w.customers[0]]),
+    "get_global_blocklist_changes": Plan("admin", lambda w, fx: [0, PAGE]),
+    "list_rollouts": Plan("admin", lambda w, fx: [None, PAGE]),
+    "list_public_modal_templates_page": Plan("anonymous", lambda w, fx: [None, PAGE]),
+    "get_available_components_page": Plan("anonymous", lambda w, fx: [None, PAGE]),
+    "update_factory_settings": Plan("admin", current("admin", "factory", "get_factory_settings")),
+    "update_global_security_config": Plan("admin", current("admin", "factory", "get_global_security_config")),
+}
+
+DEFAULT_ROLE = {"merchant": "owner", "ledger": "customer", "factory": "admin"}
+PLANS = {"merchant": MERCHANT, "ledger": LEDGER, "factory": FACTORY}
+
+
+def plan_for(canister: str, method: str) -> Plan:
+    return PLANS[canister].get(method) or Plan(DEFAULT_ROLE[canister])

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmarks: what every public method of the factory, the merchant canister and the ledger
+# costs as the data grows (issue 9). Deploys the canisters on an in-process localnet, fills
+# a merchant canister with checkout sessions and ledger-paid sessions (and the factory with
+# merchant canisters) stage by stage, meters one call of every method at each stage
+# (instruction metering on), flags methods whose cost grows more than 20% or that use more
+# than 10% of their message limit, adds localnet's own speed figures, prints a table and
+# writes JSON. See docs/benchmarks.md.
+#
+# Usage: ./scripts/bench.sh [--quick] [--stage S,P,M ...] [--only CANISTER.METHOD ...]
+#                           [--out FILE] [--no-localnet]
+#   --quick        tiny sizes (seconds; what CI runs)
+#   --stage S,P,M  sessions,payments,merchants of a stage (repeatable);
+#                  default 1000,1000,10  10000,3000,30  100000,10000,100 (about 30 min)
+#   --out FILE     JSON output (default benchmarks/results/latest.json)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import kybra, ic, rich, localnet' 2>/dev/null; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+fi
+exec .venv/bin/python benchmarks/canister_costs.py "$@"

@@ -1,0 +1,83 @@
+"""The merchant canister with a real factory on localnet: one-click registration with the
+payment network, the factory's cross-merchant check (and its blocklist) consulted before a
+charge, the global blocklist pulled by the timer into the risk rules, and metrics pushed by
+the timer, where a stopped factory fails no payment and loses no counts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from kybra import Principal
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
+
+from factory_client import (Factory, build_module, deploy_config, management_call,  # noqa: E402
+                            merchant_config, ptext)
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
+from merchant_client import session_args  # noqa: E402
+from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
+
+
+def set_running(server, factory, running: bool) -> None:
+    method = "start_canister" if running else "stop_canister"
+    management_call(server, factory.admin_identity, method, {"canister_id": Principal.from_str(factory.id)}, factory.id)
+
+
+def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
+    factory = Factory(server, deploy, actor, new_identity)
+    factory.upload("v1", build_module(server), "merchant")
+    owner, alice = new_identity(), new_identity()
+    ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**9)]))
+    rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
+    cid = ptext(rec["canister_id"][0])
+    shop = factory.merchant_actor(cid, owner)
+    customer = factory.merchant_actor(cid, alice)
+    ok(shop.refresh_token(SYMBOL))
+    alice_ledger = LedgerClient(actor(server, ledger_id, alice, LEDGER_DID), alice)
+    assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
+    alice_text = alice.sender().to_str()
+
+    # the first pre-authorization registers the merchant with the payment network
+    auth_id = ok(customer.create_pre_authorization(alice_text, 1_000_000, SYMBOL, 3600))
+    assert ok(shop.get_merchant_one_click_analytics())["registered_with_network"]
+    ok(shop.execute_one_click_payment(auth_id, 100_000, []))
+
+    # metrics reach the factory by the timer
+    session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), 5_000_000)
+    ok(customer.complete_checkout_session(session["session_id"], str(paid["Ok"])))
+    factory.advance(61)
+    status = ok(shop.get_factory_reporting_status())
+    assert status["reports_sent"] == 1 and status["failures"] == 0 and status["registered_for_one_click"]
+    analytics = factory.admin.get_system_analytics()[0]
+    assert analytics["system_wide_conversion_rates"] == 0.5  # 1 of 2 sessions completed
+    assert analytics["active_merchants"] == 1 and SYMBOL in analytics["popular_payment_methods"]
+
+    # a stopped factory fails no payment and loses no counts
+    set_running(server, factory, False)
+    third = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    paid = alice_ledger.transfer(acct(cid, bytes(third["payment_subaccount"])), 5_000_000)
+    ok(customer.complete_checkout_session(third["session_id"], str(paid["Ok"])))
+    ok(shop.execute_one_click_payment(auth_id, 100_000, []))  # the limit check is unavailable: not fatal
+    factory.advance(301)
+    status = ok(shop.get_factory_reporting_status())
+    assert status["failures"] == 1 and status["reports_sent"] == 1 and status["last_error"]
+    set_running(server, factory, True)
+    factory.advance(301)
+    status = ok(shop.get_factory_reporting_status())
+    assert status["reports_sent"] == 2 and status["last_error"] == []
+    analytics = factory.admin.get_system_analytics()[0]
+    assert abs(analytics["system_wide_conversion_rates"] - 2 / 3) < 1e-9
+
+    # the network's blocklist: consulted before a charge, and pulled into the risk rules
+    ok(factory.admin.add_to_global_blocklist(alice_text, "card testing ring"))
+    res = shop.execute_one_click_payment(auth_id, 100_000, [])[0]
+    assert res["Err"].startswith("limit_exceeded") and "cross-merchant" in res["Err"]
+    factory.advance(301)
+    risk = ok(shop.analyze_transaction_risk(transaction(alice_text, 1_000, merchant=cid)))
+    assert "global_blocklist" in risk["rules"] and risk["decision"] == "block"
+    assert any("card testing ring" in r for r in risk["reasons"])
+    fourth = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    assert code(customer.pay_checkout_session(fourth["session_id"])) == "blocked"

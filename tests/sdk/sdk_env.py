@@ -1,0 +1,123 @@
+"""Shared pieces of the SDK tests (a module name unique across test directories, unlike
+`conftest`). `build_env` makes the `env` fixture: one localnet with the ICRC ledger and the
+factory installed, the merchant module uploaded to the factory and a merchant canister
+deployed through it, all through the SDK over HTTP; identities as PEM files.
+
+With `CKPAY_TEST_TARGET=dfx` the same tests run against a dfx replica prepared by
+`scripts/deploy-dfx.sh` (it prints the variables to set): canister ids from
+`.dfx/local/canister_ids.json`, the operator's and the funded customer's PEM files, and the
+merchant Wasm it built. Tests that need localnet itself (run.sh) are skipped there."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
+
+from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, ledger_init_arg  # noqa: E402
+
+FACTORY_ENTRY = os.path.join(ROOT, "src", "payment_backend", "main.py")
+MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
+FUNDS = 1_000_000_000
+
+
+@dataclass
+class Env:
+    server: object
+    url: str
+    ledger_id: str
+    factory_id: str
+    merchant_id: str
+    module: bytes
+    pems: dict  # role -> PEM path (admin, owner, customer, stranger)
+    agents: dict  # role -> IcAgent
+    progress: list  # (sent, total) reported by the upload
+    version: str = "v1"  # the module version the fixture uploaded
+
+    def principal(self, role: str) -> str:
+        return self.agents[role].identity.sender().to_str()
+
+
+def write_pem(path, key_type: str) -> str:
+    from ckpayment.identity import new_identity_pem
+    path.write_bytes(new_identity_pem(key_type))
+    return str(path)
+
+
+TARGET = os.environ.get("CKPAY_TEST_TARGET", "localnet")
+localnet_only = pytest.mark.skipif(TARGET != "localnet",
+                                   reason="needs localnet itself (CKPAY_TEST_TARGET=dfx)")
+
+
+def _need(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"CKPAY_TEST_TARGET=dfx needs ${name} (see scripts/deploy-dfx.sh)")
+    return value
+
+
+def _dfx_env(tmp):
+    """The replica and canisters deploy-dfx.sh left running."""
+    from ckpayment import FactoryClient, IcAgent, load_identity
+    from localnet.http.testing import RemoteReplica
+    replica = RemoteReplica(os.environ.get("CKPAY_TEST_URL", "http://127.0.0.1:4943"), ROOT)
+    pems = {"admin": _need("CKPAY_TEST_ADMIN_PEM"), "customer": _need("CKPAY_TEST_CUSTOMER_PEM"),
+            "stranger": write_pem(tmp / "stranger.pem", "ed25519")}
+    pems["owner"] = pems["admin"]  # deploy-dfx.sh deploys the merchant as the operator
+    with open(_need("CKPAY_TEST_MODULE"), "rb") as f:
+        module = f.read()
+    agents = {role: IcAgent(replica.url, load_identity(p)) for role, p in pems.items()}
+    progress = []
+    version = "sdk-" + os.urandom(4).hex()
+    FactoryClient(agents["admin"], replica.canister_id("payment_backend")).upload_module(
+        version, module, "sdk tests", progress=lambda sent, total: progress.append((sent, total)))
+    return Env(replica, replica.url, replica.canister_id("icrc_ledger"),
+               replica.canister_id("payment_backend"), replica.canister_id("merchant"),
+               module, pems, agents, progress, version)
+
+
+def build_env(tmp_path_factory):
+    """Generator behind the `env` fixture (see the module docstring)."""
+    if TARGET == "dfx":
+        yield _dfx_env(tmp_path_factory.mktemp("sdk"))
+        return
+    if TARGET != "localnet":
+        pytest.fail(f"CKPAY_TEST_TARGET must be localnet or dfx, not {TARGET!r}")
+    from kybra import Principal
+
+    from ckpayment import FactoryClient, IcAgent, load_identity, merchant_config
+    from localnet.http.testing import LocalnetServer
+    tmp = tmp_path_factory.mktemp("sdk")
+    pems = {"admin": write_pem(tmp / "admin.pem", "ed25519"),
+            "owner": write_pem(tmp / "owner.pem", "secp256k1"),
+            "customer": write_pem(tmp / "customer.pem", "ed25519"),
+            "stranger": write_pem(tmp / "stranger.pem", "ed25519")}
+    with LocalnetServer() as server:
+        agents = {role: IcAgent(server.url, load_identity(p)) for role, p in pems.items()}
+        admin = agents["admin"].identity.sender().to_str()
+        funded = [(agents[r].identity.sender().to_str(), FUNDS) for r in ("customer", "stranger")]
+        with server.lock:
+            net = server.network
+            ledger_id = net.deploy(LEDGER_ENTRY, ledger_init_arg(funded), None, None,
+                                   project_root=ROOT).to_str()
+            factory_id = net.deploy(
+                FACTORY_ENTRY, f'(record {{ admins = vec {{ principal "{admin}" }}; '
+                'settings = null })', [Principal.from_str(admin)], 10**18,
+                project_root=ROOT).to_str()
+            module = net.build_module(MERCHANT_ENTRY, ROOT)
+        progress = []
+        factory = FactoryClient(agents["admin"], factory_id)
+        factory.upload_module("v1", module, "sdk tests",
+                              progress=lambda sent, total: progress.append((sent, total)))
+        owner_factory = FactoryClient(agents["owner"], factory_id)
+        record = owner_factory.deploy_merchant(
+            merchant_config("SDK Shop", [(SYMBOL, ledger_id)], "https://shop.example.com"))
+        yield Env(server, server.url, ledger_id, factory_id, record["canister_id"].to_str(),
+                  module, pems, agents, progress)
+        for agent in agents.values():
+            agent.close()
+

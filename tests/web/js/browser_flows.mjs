@@ -1,0 +1,198 @@
+// The browser side of tests/web/test_browser.py: Playwright (playwright-core) drives Debian's
+// Chromium through the front ends served by localnet, pays on the local ledger like a
+// customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
+// line with what it saw.  usage: node browser_flows.mjs hosted|modal|builder CONFIG_JSON
+import { chromium } from 'playwright-core';
+import { HttpAgent, Actor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [flow, configText] = process.argv.slice(2);
+const cfg = JSON.parse(configText);
+mkdirSync(cfg.screenshots, { recursive: true });
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TIMEOUT = 60_000;
+
+const ledgerIdl = ({ IDL }) => {
+  const Account = IDL.Record({ owner: IDL.Principal, subaccount: IDL.Opt(IDL.Vec(IDL.Nat8)) });
+  const TransferArg = IDL.Record({
+    to: Account, fee: IDL.Opt(IDL.Nat), memo: IDL.Opt(IDL.Vec(IDL.Nat8)),
+    from_subaccount: IDL.Opt(IDL.Vec(IDL.Nat8)), created_at_time: IDL.Opt(IDL.Nat64), amount: IDL.Nat,
+  });
+  return IDL.Service({
+    icrc1_transfer: IDL.Func([TransferArg], [IDL.Variant({ Ok: IDL.Nat, Err: IDL.Reserved })], []),
+  });
+};
+
+/** ICRC-1 textual account -> { owner, subaccount } (spec/icrc/ICRC-1/TextualEncoding.md). */
+function decodeAccount(text) {
+  const dot = text.lastIndexOf('.');
+  if (dot < 0) return { owner: Principal.fromText(text), subaccount: [] };
+  const head = text.slice(0, dot);
+  const hex = text.slice(dot + 1).padStart(64, '0');
+  const owner = Principal.fromText(head.slice(0, head.lastIndexOf('-')));
+  return { owner, subaccount: [Uint8Array.from(hex.match(/../g).map((b) => parseInt(b, 16)))] };
+}
+
+/** Decimal token text ("0.25 LTT") -> base units (8 decimals). */
+function baseUnits(amountText) {
+  const [number] = amountText.trim().split(/\s+/);
+  const [whole, frac = ''] = number.split('.');
+  return BigInt(whole) * 10n ** 8n + BigInt((frac + '00000000').slice(0, 8));
+}
+
+async function pay(accountText, amount) {
+  const seed = Uint8Array.from(cfg.payerSeed.match(/../g).map((b) => parseInt(b, 16)));
+  const agent = await HttpAgent.create({ host: cfg.apiHost, identity: Ed25519KeyIdentity.generate(seed), shouldFetchRootKey: true });
+  const ledger = Actor.createActor(ledgerIdl, { agent, canisterId: cfg.ledgerId });
+  const res = await ledger.icrc1_transfer({
+    to: decodeAccount(accountText), amount, fee: [], memo: [], from_subaccount: [], created_at_time: [],
+  });
+  if (!('Ok' in res)) throw new Error(`transfer failed: ${JSON.stringify(res)}`);
+  return res.Ok.toString();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(cfg.screenshots, `${name}.png`), fullPage: true });
+}
+
+async function title(page) {
+  return (await page.locator('[data-ckpay-title]').first().textContent()).trim();
+}
+
+async function hosted(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  const account = page.locator('[data-ckpay-account]');
+  await account.waitFor({ timeout: TIMEOUT });
+  await page.waitForFunction(() => document.querySelector('[data-ckpay-qr]')?.getAttribute('src')?.startsWith('data:image/png'));
+  out.account = (await account.textContent()).trim();
+  out.amountText = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.fiatText = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  out.countdown = (await page.locator('[data-ckpay-countdown]').textContent()).trim();
+  out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  await shot(page, '01-hosted-checkout');
+  await page.locator('[data-ckpay-copy]').click();
+  out.copied = await page.evaluate(() => navigator.clipboard.readText());
+  out.block = await pay(out.account, baseUnits(out.amountText));
+  out.paidUnits = baseUnits(out.amountText).toString();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidTitle = await title(page);
+  await shot(page, '02-hosted-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  await shot(page, '03-hosted-redirected');
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-title]', { hasText: 'already paid' }).waitFor({ timeout: TIMEOUT });
+  out.againTitle = await title(page);
+  await shot(page, '04-hosted-already-paid');
+  await page.goto(cfg.unknownUrl);
+  await page.locator('[data-ckpay-title]', { hasText: 'not found' }).waitFor({ timeout: TIMEOUT });
+  out.unknownTitle = await title(page);
+  await shot(page, '05-hosted-unknown-session');
+  return out;
+}
+
+async function modal(page, context) {
+  const out = {};
+  await context.addInitScript((seed) => localStorage.setItem('ckpay.devIdentity', seed), cfg.customerSeed);
+  await page.goto(cfg.shopUrl);
+  const open = page.locator('[data-ckpay-open]');
+  await open.waitFor({ timeout: TIMEOUT });
+  out.buttonText = (await open.textContent()).trim();
+  await shot(page, '06-modal-shop-page');
+  await open.click();
+  await page.locator('[data-ckpay-overlay] [data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  out.amountText = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '07-modal-open');
+  const payButton = page.locator('[data-ckpay-pay-icrc2]');
+  out.payButton = (await payButton.textContent()).replace(/\s+/g, ' ').trim();
+  await payButton.click();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidTitle = await title(page);
+  await shot(page, '08-modal-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  return out;
+}
+
+async function builder(page) {
+  const out = {};
+  await page.goto(cfg.builderUrl);
+  await page.locator('#signin').waitFor({ timeout: TIMEOUT });
+  await page.fill('input[name=secret]', cfg.ownerSeed);
+  await page.click('#import button');
+  await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  await page.locator('select[name=template] option', { hasText: 'Midnight' }).waitFor({ state: 'attached', timeout: TIMEOUT });
+  await shot(page, '09-builder-start');
+  await page.selectOption('select[name=template]', { label: 'Midnight (dark)' });
+  await page.fill('input[name=name]', 'Coffee checkout');
+  await page.fill('input[name=company_name]', "Satoshi's Coffee");
+  await page.fill('input[name=button_text]', 'Buy beans');
+  await page.fill('input[name=success_url]', `${cfg.siteUrl}/thanks?session={CHECKOUT_SESSION_ID}`);
+  await page.fill('input[name=cancel_url]', `${cfg.siteUrl}/cart`);
+  out.previewButton = (await page.locator('[data-preview-button]').textContent()).trim();
+  out.previewPrimary = await page.locator('#preview').evaluate((el) =>
+    getComputedStyle(el.shadowRoot.querySelector('[data-preview-button]')).backgroundColor);
+  await shot(page, '10-builder-live-preview');
+  await page.click('#save');
+  const code = page.locator('#embed-code', { hasText: 'data-modal-id' });
+  await code.waitFor({ timeout: TIMEOUT });
+  out.embed = (await code.textContent()).trim();
+  await shot(page, '11-builder-saved-embed-code');
+
+  const html = cfg.pageTemplate.replace('{{SNIPPET}}', out.embed);
+  const res = await fetch(`${cfg.siteUrl}/pages`, { method: 'POST', body: JSON.stringify({ path: '/builder-shop.html', html }) });
+  if (!res.ok) throw new Error('could not publish the page');
+  const shop = await page.context().newPage();
+  await shop.goto(`${cfg.siteUrl}/builder-shop.html`);
+  const open = shop.locator('[data-ckpay-open]');
+  await open.waitFor({ timeout: TIMEOUT });
+  out.embeddedButton = (await open.textContent()).trim();
+  out.embeddedPrimary = await open.evaluate((el) => getComputedStyle(el).backgroundColor);
+  await shot(shop, '12-builder-embed-on-page');
+  await open.click();
+  await shop.locator('[data-ckpay-overlay] [data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  const account = (await shop.locator('[data-ckpay-account]').textContent()).trim();
+  const amountText = (await shop.locator('[data-ckpay-amount]').textContent()).trim();
+  out.embeddedCompany = (await shop.locator('.ckpay-brand h1').textContent()).trim();
+  await shot(shop, '13-builder-embed-modal-open');
+  out.block = await pay(account, baseUnits(amountText));
+  await shop.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  await shot(shop, '14-builder-embed-paid');
+  await shop.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = shop.url();
+
+  await page.reload();
+  await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.locator('#modals button', { hasText: 'Coffee checkout' }).click();
+  await page.locator('[data-metric="Payments"]', { hasText: '1' }).waitFor({ timeout: TIMEOUT });
+  out.analytics = Object.fromEntries(await page.locator('#analytics dd').evaluateAll((dds) =>
+    dds.map((dd) => [dd.dataset.metric, dd.textContent.trim()])));
+  await shot(page, '15-builder-analytics');
+  return out;
+}
+
+const browser = await chromium.launch({ executablePath: cfg.chromium, args: FLAGS });
+let result;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page) };
+  if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
+  result = await flows[flow]();
+  result.pageErrors = errors;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,124 @@
+"""The front ends in a real browser (Playwright + Debian's Chromium) on localnet: a hosted
+checkout paid end to end, the modal embedded in a merchant's page paid with ICRC-2, and a
+modal made in the builder whose embed code works on a page. Screenshots of every step go to
+web/screenshots/ (README "Web front ends")."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from webshop import (PRICE, SEEDS, WEB, build_front_ends, chromium_or_skip, run_flow,  # noqa: E402
+                     shop_page, start_shop)
+
+SCREENSHOTS = os.path.join(WEB, "screenshots")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return chromium_or_skip(pytest)
+
+
+@pytest.fixture(scope="module")
+def shop(chromium):
+    import shutil
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("node/npm are not on PATH: cannot build the front ends")
+    build_front_ends()
+    s = start_shop()
+    yield s
+    s.stop()
+
+
+def base_config(shop, chromium) -> dict:
+    return {"chromium": chromium, "screenshots": SCREENSHOTS, "apiHost": shop.server.url,
+            "ledgerId": shop.ledger_id, "siteUrl": shop.site_url}
+
+
+def test_hosted_checkout_paid_end_to_end(shop, chromium):
+    session = shop.create_session()
+    sid = session["session_id"]
+    url = shop.asset_url(shop.checkout_id, f"/?session={sid}&factory={shop.factory_id}")
+    unknown = shop.asset_url(shop.checkout_id,
+                             f"/?session=cs_{sid.split('_')[1]}_{'0' * 32}&factory={shop.factory_id}")
+    alice_before = shop.balance(shop.principal("alice"))
+    out = run_flow("hosted", dict(base_config(shop, chromium), hostedUrl=url, unknownUrl=unknown,
+                                  payerSeed=SEEDS["alice"]))
+    # the page showed the session's own deposit account and amount, with QR and copy
+    assert out["account"] == session["payment_account"]
+    assert out["copied"] == session["payment_account"]
+    assert out["amountText"] == "0.25 LTT" and int(out["paidUnits"]) == PRICE
+    assert out["fiatText"] == "USD rate unavailable"  # the local factory has no XRC rates
+    assert ":" in out["countdown"]
+    assert out["company"] == "ckPayment checkout"  # the session names no modal
+    # it asked the canister to verify, showed success and redirected to the success URL
+    assert out["paidTitle"] == "Payment received"
+    assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["ledger_block"] == [int(out["block"])]
+    assert shop.balance(shop.principal("alice")) == alice_before - PRICE - 10_000
+    assert out["againTitle"] == "This session is already paid"
+    assert out["unknownTitle"] == "Checkout session not found"
+    assert out["pageErrors"] == []
+
+
+def test_embedded_modal_opens_and_pays_with_icrc2(shop, chromium):
+    merchant = shop.merchant("owner")
+    from webshop import ok
+    modal_id = ok(merchant.create_modal_config({
+        "modal_id": "", "name": "Shop modal", "description": [],
+        "theme": {"primary_color": "#0f766e", "background_color": "#ffffff", "text_color": "#0f172a",
+                  "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
+        "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
+                            "show_fiat_equivalent": True, "collect_email": False},
+        "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#0f766e",
+                     "button_text": "Checkout with LTT", "support_url": []},
+        "redirect_urls": {"success_url": f"{shop.site_url}/thanks", "cancel_url": f"{shop.site_url}/cart"},
+        "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}))
+    snippet = ok(merchant.generate_modal_embed_code(modal_id))
+    assert f"/ckpay/1.0.0/ckpay.js" in snippet
+    shop.pages["/shop.html"] = shop_page(snippet)
+    bob = shop.principal("bob")
+    bob_before = shop.balance(bob)
+    out = run_flow("modal", dict(base_config(shop, chromium), shopUrl=f"{shop.site_url}/shop.html",
+                                 customerSeed=SEEDS["bob"]))
+    assert out["buttonText"] == "Checkout with LTT"
+    assert out["amountText"] == "0.25 LTT"
+    assert out["payButton"].startswith("Approve and pay from " + bob[:11])
+    assert out["paidTitle"] == "Payment received"
+    sid = out["redirectedTo"].split("session=")[1]
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
+    assert paid["modal_config_id"] == modal_id and paid["payer"][0].to_str() == bob
+    # bob paid the price, the approval's fee and the transfer_from fee
+    assert shop.balance(bob) == bob_before - PRICE - 2 * 10_000
+    stats = ok(merchant.get_modal_analytics(modal_id))
+    assert stats["total_views"] == 1 and stats["successful_payments"] == 1
+    assert out["pageErrors"] == []
+
+
+def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
+    template = shop.pages.setdefault("__template__", shop_page("{{SNIPPET}}", "Builder test shop"))
+    out = run_flow("builder", dict(
+        base_config(shop, chromium), payerSeed=SEEDS["alice"], ownerSeed=SEEDS["owner"],
+        pageTemplate=template,
+        builderUrl=shop.asset_url(shop.builder_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}")))
+    assert out["signedInAs"] == shop.principal("owner")
+    assert out["previewButton"] == "Buy beans"
+    assert out["previewPrimary"] == "rgb(245, 158, 11)"  # the Midnight template's primary colour
+    # the embed code is the merchant canister's snippet for the saved modal
+    assert f'data-canister-id="{shop.merchant_id}"' in out["embed"]
+    assert "/ckpay/1.0.0/ckpay.js" in out["embed"]
+    assert out["embeddedButton"] == "Buy beans"
+    assert out["embeddedPrimary"] == "rgb(245, 158, 11)"
+    assert out["embeddedCompany"] == "Satoshi's Coffee"
+    assert out["redirectedTo"].startswith(f"{shop.site_url}/thanks?session=cs_")
+    assert out["analytics"]["Payments"] == "1" and out["analytics"]["Views"] == "1"
+    from webshop import ok
+    modals = ok(shop.merchant("owner").list_my_modals())
+    saved = [m for m in modals if m["name"] == "Coffee checkout"]
+    assert len(saved) == 1 and saved[0]["template_id"] and saved[0]["theme"]["dark_mode"] is True
+    assert out["pageErrors"] == []

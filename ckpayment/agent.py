@@ -4,8 +4,10 @@ connection, returning raw Candid reply bytes (decoded by the project's codec,
 
 Each request carries a random nonce and a nanosecond expiry, so two identical calls are two
 messages (ic-py alone sends neither, and the IC answers a repeated request id with the
-first reply). Certificates are checked against the root key (BLS), following a subnet
-delegation when the replica sends one (mainnet)."""
+first reply). Certificates of update calls are checked against the root key (BLS),
+following a subnet delegation when the replica sends one (mainnet; the delegation's
+canister ranges are not checked). Query replies are taken as sent, as ic-py does: their
+node signatures are not verified, so use update calls where the answer must be certified."""
 from __future__ import annotations
 
 import os

@@ -63,10 +63,16 @@ def _project_ids(start: str | None) -> tuple[str | None, dict]:
 
 
 def _default_identity() -> str | None:
-    for path in (os.path.expanduser("~/.config/dfx/identity/default/identity.pem"),):
-        if os.path.isfile(path):
-            return path
-    return None
+    """The PEM of dfx's selected identity (`dfx identity use`), if it is stored as a file."""
+    home = os.path.expanduser("~/.config/dfx")
+    name = "default"
+    try:
+        with open(os.path.join(home, "identity.json"), encoding="utf-8") as f:
+            name = json.load(f).get("default") or name
+    except (OSError, ValueError, AttributeError):
+        pass
+    path = os.path.join(home, "identity", str(name), "identity.pem")
+    return path if os.path.isfile(path) else None
 
 
 class Context:

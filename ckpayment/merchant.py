@@ -207,12 +207,17 @@ class MerchantClient(Canister):
     def tail_events(self, event_type: str | None = None, interval: float = 2.0,
                     since_seq: int | None = None, stop=None) -> Iterator[dict]:
         """Yields events oldest first as they are recorded, polling every `interval`
-        seconds: first the latest page (after `since_seq` if given), then new ones.
-        `stop()` returning True ends the iteration."""
+        seconds: first those after `since_seq` (default: the latest page), then new ones.
+        `stop()` returning True ends the iteration after a poll."""
         last = since_seq
         while True:
-            page = self.list_events(None, 100, event_type)["events"]
-            fresh = [e for e in page if last is None or e["seq"] > last]
+            fresh, cursor = [], None
+            while True:  # newest first: page back until `last` is reached
+                page = self.list_events(cursor, 100, event_type)
+                fresh += [e for e in page["events"] if last is None or e["seq"] > last]
+                cursor = page["next_cursor"]
+                if last is None or not cursor or any(e["seq"] <= last for e in page["events"]):
+                    break
             for event in sorted(fresh, key=lambda e: e["seq"]):
                 last = event["seq"]
                 yield event

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from benchmarks.costs.fill import new_session, pay_session
+from benchmarks.costs import configs
+from benchmarks.costs.fill import PRICE, new_session, pay_session
 from benchmarks.costs.world import World, ok
 
 
@@ -61,3 +62,42 @@ class Fixtures:
         self.paid_session  # noqa: B018 (a payment emits checkout.session.completed)
         return ok(self.w.call(self.w.owner, self.w.merchant, "list_events", None, 1, None),
                   "list_events")["events"][0]["event_id"]
+
+
+class ObjectFixtures(Fixtures):
+    """The merchant's configuration objects: modals, elements, webhooks, one-click
+    pre-authorizations and report schedules (each made once per stage, or fresh for a
+    call that removes it)."""
+
+    def _text(self, sender, method: str, *args) -> str:
+        return ok(self.w.call(sender, self.w.merchant, method, *args), method)
+
+    def new_modal_id(self) -> str:
+        return self._text(self.w.owner, "create_modal_config", configs.modal_config())
+
+    @cached_property
+    def modal_id(self) -> str:
+        return self.new_modal_id()
+
+    @cached_property
+    def element_id(self) -> str:
+        return self._text(self.w.owner, "configure_payment_element", configs.element_config())
+
+    def new_webhook_id(self) -> str:
+        return self._text(self.w.owner, "configure_webhook", configs.webhook_config())
+
+    @cached_property
+    def webhook_id(self) -> str:
+        return self.new_webhook_id()
+
+    def new_auth_id(self) -> str:
+        customer = self.w.customers[0]
+        return self._text(customer, "create_pre_authorization_with_options",
+                          configs.pre_auth_args(customer, 10 * PRICE))
+
+    @cached_property
+    def auth_id(self) -> str:
+        return self.new_auth_id()
+
+    def new_schedule_id(self) -> str:
+        return self._text(self.w.owner, "schedule_automated_report", configs.report_schedule())

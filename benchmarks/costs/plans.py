@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from benchmarks.costs import configs
 from benchmarks.costs.fill import PRICE, session_args
 from benchmarks.costs.world import FEE, SYMBOL, World
 
@@ -99,6 +100,40 @@ MERCHANT = {
     "get_customer_verification_status": Plan("owner", lambda w, fx: [w.customers[0]]),
     "webhook_transform": Plan("anonymous"),
     "update_security_config": Plan("owner", current("owner", "merchant", "get_security_config")),
+    "expire_checkout_session": Plan("owner", lambda w, fx: [fx.fresh_open_session_id()]),
+    # modals, elements
+    "create_modal_config": Plan("owner", lambda w, fx: [configs.modal_config("Second")]),
+    "get_modal_config": Plan("anonymous", lambda w, fx: [fx.modal_id]),
+    "update_modal_config": Plan("owner", lambda w, fx: [fx.modal_id, configs.modal_config("Renamed")]),
+    "delete_modal_config": Plan("owner", lambda w, fx: [fx.new_modal_id()]),
+    "track_modal_view": Plan("anonymous", lambda w, fx: [fx.modal_id]),
+    "get_modal_analytics": Plan("owner", lambda w, fx: [fx.modal_id]),
+    "generate_modal_embed_code": Plan("owner", lambda w, fx: [fx.modal_id]),
+    "configure_payment_element": Plan("owner", lambda w, fx: [configs.element_config()]),
+    "get_element_configuration": Plan("anonymous", lambda w, fx: [fx.element_id]),
+    "get_element_metrics": Plan("owner", lambda w, fx: [fx.element_id]),
+    "track_element_usage": Plan("anonymous", lambda w, fx: [fx.element_id, "click"]),
+    "generate_element_embed_code": Plan("owner", lambda w, fx: [fx.element_id]),
+    # webhooks (no delivery is attempted: the clock does not move while measuring)
+    "configure_webhook": Plan("owner", lambda w, fx: [configs.webhook_config()]),
+    "get_webhook": Plan("owner", lambda w, fx: [fx.webhook_id]),
+    "update_webhook": Plan("owner", lambda w, fx: [fx.webhook_id, configs.webhook_config()]),
+    "delete_webhook": Plan("owner", lambda w, fx: [fx.new_webhook_id()]),
+    "rotate_webhook_secret": Plan("owner", lambda w, fx: [fx.webhook_id, None]),
+    "get_webhook_delivery_stats": Plan("owner", lambda w, fx: [fx.webhook_id]),
+    "list_webhook_attempts": Plan("owner", lambda w, fx: [fx.webhook_id, PAGE]),
+    # one-click
+    "create_pre_authorization_with_options": Plan("customer", lambda w, fx: [
+        configs.pre_auth_args(w.customers[0], 10 * PRICE)]),
+    "create_pre_authorization": Plan("customer", lambda w, fx: [w.customers[0], 10 * PRICE, SYMBOL, 3600]),
+    "get_pre_authorization": Plan("customer", lambda w, fx: [fx.auth_id]),
+    "execute_one_click_payment": Plan("owner", lambda w, fx: [fx.auth_id, PRICE, []],
+                                      "icrc2_transfer_from within the pre-authorization"),
+    "revoke_authorization": Plan("customer", lambda w, fx: [fx.new_auth_id()]),
+    # reports
+    "schedule_automated_report": Plan("owner", lambda w, fx: [configs.report_schedule()]),
+    "cancel_report_schedule": Plan("owner", lambda w, fx: [fx.new_schedule_id()]),
+    "register_totp_secret": Plan("customer", lambda w, fx: ["JBSWY3DPEHPK3PXP"]),
     "update_merchant_token_preferences": Plan("owner", current("owner", "merchant", "get_merchant_token_preferences")),
 }
 
@@ -144,6 +179,8 @@ FACTORY = {
     "list_rollouts": Plan("admin", lambda w, fx: [None, PAGE]),
     "list_public_modal_templates_page": Plan("anonymous", lambda w, fx: [None, PAGE]),
     "get_available_components_page": Plan("anonymous", lambda w, fx: [None, PAGE]),
+    "register_merchant_for_one_click": Plan("owner", lambda w, fx: [w.merchant]),
+    "upgrade_user_canister": Plan("owner", lambda w, fx: [w.merchant, "v1"], "same version: conflict path"),
     "update_factory_settings": Plan("admin", current("admin", "factory", "get_factory_settings")),
     "update_global_security_config": Plan("admin", current("admin", "factory", "get_global_security_config")),
 }

@@ -13,7 +13,7 @@ from kybra import Principal
 from localnet.runtime import metering
 
 from benchmarks.costs import fill, memory
-from benchmarks.costs.fixtures import Fixtures
+from benchmarks.costs.fixtures import ObjectFixtures as Fixtures
 from benchmarks.costs.meter import measure
 from benchmarks.costs.plans import plan_for
 from benchmarks.costs.notes import NOTES

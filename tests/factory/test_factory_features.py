@@ -263,7 +263,9 @@ def test_payment_network(probes, new_identity):
 def test_security(probes, new_identity):
     f = probes.factory
     (o1, c1, p1, _), (o2, c2, p2, _), (o3, c3, p3, _) = probes.items
-    bad, suspect, good = (new_identity().sender().to_str() for _ in range(3))
+    bad_identity = new_identity()
+    bad = bad_identity.sender().to_str()
+    suspect, good = (new_identity().sender().to_str() for _ in range(2))
     assert code(f.admin.add_to_global_blocklist(bad, "")) == "invalid_argument"
     ok(f.admin.add_to_global_blocklist(bad, "stolen funds"))
     assert code(f.admin.add_to_global_blocklist(bad, "again")) == "already_exists"
@@ -274,6 +276,8 @@ def test_security(probes, new_identity):
     assert [(ptext(c["principal_id"]), c["blocked"]) for c in page["changes"]] == [(bad, True)]
     assert one(f.anon.get_global_blocklist_changes(page["next_seq"], 10))["changes"] == []
     assert code(f.as_(new_identity()).deploy_user_payment_canister(deploy_config(owner=bad))) == "unauthorized"
+    assert code(f.as_(bad_identity).deploy_user_payment_canister(deploy_config())) == "blocked"
+    assert code(f.admin.deploy_user_payment_canister(deploy_config(owner=bad))) == "blocked"
 
     # merchants report a suspect; three distinct merchants make it a block candidate
     for probe in (p1, p2):

@@ -25,7 +25,9 @@ def test_listings_and_pagination(small, new_identity):
     alice, bob = new_identity(), new_identity()
     mine = [ok(f.as_(alice).deploy_user_payment_canister(deploy_config(merchant_config("A%d" % i))))
             for i in range(3)]
-    ok(f.as_(bob).deploy_user_payment_canister(deploy_config(merchant_config("B"))))
+    for_bob = ok(f.admin.deploy_user_payment_canister(deploy_config(merchant_config("B"), owner=bob.sender().to_str())))
+    assert ptext(for_bob["owner"]) == bob.sender().to_str()
+    assert len(ok(f.as_(bob).list_canisters_by_owner(bob.sender().to_str(), [], 10))["items"]) == 1
     page = ok(f.as_(alice).list_canisters_by_owner(alice.sender().to_str(), [], 2))
     assert [r["merchant"]["name"] for r in page["items"]] == ["A2", "A1"]
     rest = ok(f.as_(alice).list_canisters_by_owner(alice.sender().to_str(), page["next_cursor"], 2))

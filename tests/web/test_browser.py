@@ -122,3 +122,39 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     saved = [m for m in modals if m["name"] == "Coffee checkout"]
     assert len(saved) == 1 and saved[0]["template_id"] and saved[0]["theme"]["dark_mode"] is True
     assert out["pageErrors"] == []
+
+
+def test_elements_render_report_and_pay(shop, chromium):
+    from webshop import ok
+    merchant = shop.merchant("owner")
+    branding = {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#334155",
+                "button_text": "Pay with LTT", "support_url": []}
+
+    def element(kind, overrides=(), rules=()):
+        return ok(merchant.configure_payment_element({
+            "element_id": "", "component_type": kind, "is_active": True,
+            "theme_overrides": list(overrides), "validation_rules": list(rules),
+            "merchant_branding": branding}))
+    button = element("PaymentButton", [{"key": "primary_color", "value": "#be123c"}],
+                     [{"key": "min_amount", "value": "1000"}, {"key": "allowed_tokens", "value": "LTT"}])
+    selector = element("TokenSelector", rules=[{"key": "allowed_tokens", "value": "LTT"}])
+    price = element("PriceDisplay")
+    snippets = {e: ok(merchant.generate_element_embed_code(e)) for e in (button, selector, price)}
+    # the merchant adds the price to the pasted divs (the snippet carries only ids)
+    extra = f'data-amount="{PRICE}" data-token="LTT" '
+    html = "\n".join(s.replace('<div id=', f'<div {extra}id=') for s in
+                     (snippets[price], snippets[selector], snippets[button]))
+    shop.pages["/elements.html"] = shop_page(html, "Elements shop")
+    out = run_flow("elements", dict(base_config(shop, chromium), payerSeed=SEEDS["alice"],
+                                    elementsUrl=f"{shop.site_url}/elements.html"))
+    assert out["price"] == "0.25 LTT"
+    assert out["options"] == ["LTT · Local Test Token"] and out["selected"] == "LTT"
+    assert out["buttonText"] == "Pay with LTT"
+    assert out["buttonColor"] == "rgb(190, 18, 60)"  # the element's theme override
+    assert out["amountText"] == "0.25 LTT"
+    sid = out["redirectedTo"].split("session=")[1]
+    assert "complete" in shop.session(sid)["status"]
+    metrics = ok(merchant.get_element_metrics(button))
+    assert (metrics["total_renders"], metrics["clicks"], metrics["successful_interactions"]) == (1, 1, 1)
+    assert ok(merchant.get_element_metrics(selector))["total_renders"] == 1
+    assert out["pageErrors"] == []

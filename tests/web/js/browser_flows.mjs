@@ -1,7 +1,7 @@
 // The browser side of tests/web/test_browser.py: Playwright (playwright-core) drives Debian's
 // Chromium through the front ends served by localnet, pays on the local ledger like a
 // customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
-// line with what it saw.  usage: node browser_flows.mjs hosted|modal|builder CONFIG_JSON
+// line with what it saw.  usage: node browser_flows.mjs hosted|modal|builder|elements CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { HttpAgent, Actor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
@@ -180,6 +180,34 @@ async function builder(page) {
   return out;
 }
 
+async function elements(page) {
+  const out = {};
+  await page.goto(cfg.elementsUrl);
+  const price = page.locator('[data-element-type="PriceDisplay"] [part="amount"]');
+  await price.waitFor({ timeout: TIMEOUT });
+  out.price = (await price.textContent()).trim();
+  const select = page.locator('[data-element-type="TokenSelector"] select');
+  await select.waitFor({ timeout: TIMEOUT });
+  out.options = await select.locator('option').allTextContents();
+  out.selected = await page.locator('[data-element-type="TokenSelector"]').getAttribute('data-selected-token');
+  const button = page.locator('[data-element-type="PaymentButton"] [part="button"]');
+  await button.waitFor({ timeout: TIMEOUT });
+  out.buttonText = (await button.textContent()).trim();
+  out.buttonColor = await button.evaluate((el) => getComputedStyle(el).backgroundColor);
+  await shot(page, '16-elements-on-page');
+  await button.click();
+  await page.locator('[data-ckpay-overlay] [data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  const account = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  out.amountText = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '17-elements-checkout-open');
+  out.block = await pay(account, baseUnits(out.amountText));
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  await shot(page, '18-elements-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  return out;
+}
+
 const browser = await chromium.launch({ executablePath: cfg.chromium, args: FLAGS });
 let result;
 try {
@@ -188,7 +216,8 @@ try {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page) };
+  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
+    elements: () => elements(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

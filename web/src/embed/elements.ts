@@ -27,7 +27,7 @@ export async function mountElement(el: HTMLElement, ctx: EmbedContext): Promise<
     return;
   }
   const vars = { '--ckpay-primary': config.merchant_branding.accent_color, ...overrideVariables(config.theme_overrides) };
-  shadow.innerHTML = `<style>${CHECKOUT_CSS}${cssBlock(':host', vars)}</style><div part="root" data-ckpay-body></div>
+  shadow.innerHTML = `<style>${CHECKOUT_CSS}:host{display:block;margin:8px 0}${cssBlock(':host', vars)}</style><div part="root" data-ckpay-body></div>
     <div class="ckpay-error" part="error" hidden></div>`;
   const body = shadow.querySelector<HTMLElement>('[data-ckpay-body]')!;
   const track = (kind: Interaction) => merchant.track_element_usage(elementId, kind).catch(() => undefined);

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Callable, Iterator
 
+from .did_types import payment_backend as t
 from .interface import Canister
 
 CHUNK_SIZE = 1024 * 1024  # the factory's chunk size: every chunk but the last is 1 MiB
@@ -13,7 +14,7 @@ MAX_MODULE_SIZE = 120 * CHUNK_SIZE  # the factory stores at most 120 chunks
 
 
 def merchant_config(name: str, tokens=(), website: str | None = None,
-                    support_email: str | None = None) -> dict:
+                    support_email: str | None = None) -> t.MerchantConfig:
     """`MerchantConfig`: `tokens` are (symbol, ledger principal) pairs."""
     return {"name": name, "website": website, "support_email": support_email,
             "tokens": [{"symbol": s, "ledger": ledger} for s, ledger in tokens]}
@@ -26,7 +27,7 @@ class FactoryClient(Canister):
     # -- merchant module store (admins) ----------------------------------------------------
     def upload_module(self, version: str, module: bytes, notes: str = "",
                       progress: Callable[[int, int], None] | None = None,
-                      make_default: bool | None = None) -> dict:
+                      make_default: bool | None = None) -> t.WasmVersion:
         """Stores `module` as `version` in 1 MiB chunks (the factory's fixed size), calling
         `progress(bytes_sent, total)` after each; on failure the upload is aborted.
         The first version becomes the default; `make_default=True` forces it.
@@ -56,10 +57,10 @@ class FactoryClient(Canister):
             self.result("set_default_wasm_version", version)
         return self.get_version(version)
 
-    def get_version(self, version: str) -> dict:
+    def get_version(self, version: str) -> t.WasmVersion:
         return self.result("get_wasm_version", version)
 
-    def list_versions(self, cursor: str | None = None, limit: int = 50) -> dict:
+    def list_versions(self, cursor: str | None = None, limit: int = 50) -> t.WasmVersionPage:
         return self.result("list_wasm_versions", cursor, limit)
 
     def default_version(self) -> str | None:
@@ -70,23 +71,23 @@ class FactoryClient(Canister):
 
     # -- merchant canisters ----------------------------------------------------------------
     def deploy_merchant(self, config: dict, version: str | None = None,
-                        owner=None) -> dict:
+                        owner=None) -> t.UserCanister:
         """Creates and installs a merchant canister (owner: the caller unless an admin
         names another); returns the `UserCanister` record (`canister_id`, `status`...)."""
         return self.result("deploy_user_payment_canister",
                            {"owner": owner, "version": version, "merchant": config})
 
-    def get_deployment(self, deployment_id: str) -> dict:
+    def get_deployment(self, deployment_id: str) -> t.UserCanister:
         return self.result("get_deployment", deployment_id)
 
-    def get_merchant(self, canister_id) -> dict:
+    def get_merchant(self, canister_id) -> t.UserCanister:
         return self.result("get_user_canister", canister_id)
 
     def list_merchants_by_owner(self, owner, cursor: str | None = None,
-                                limit: int = 50) -> dict:
+                                limit: int = 50) -> t.UserCanisterPage:
         return self.result("list_canisters_by_owner", owner, cursor, limit)
 
-    def iter_merchants_by_owner(self, owner, page_size: int = 50) -> Iterator[dict]:
+    def iter_merchants_by_owner(self, owner, page_size: int = 50) -> Iterator[t.UserCanister]:
         cursor = None
         while True:
             page = self.list_merchants_by_owner(owner, cursor, page_size)
@@ -95,10 +96,10 @@ class FactoryClient(Canister):
             if not cursor:
                 return
 
-    def upgrade_merchant(self, canister_id, version: str) -> dict:
+    def upgrade_merchant(self, canister_id, version: str) -> t.UserCanister:
         return self.result("upgrade_user_canister", canister_id, version)
 
-    def rollback_merchant(self, canister_id) -> dict:
+    def rollback_merchant(self, canister_id) -> t.UserCanister:
         return self.result("rollback_user_canister", canister_id)
 
     def resolve_session(self, session_id: str):
@@ -106,11 +107,11 @@ class FactoryClient(Canister):
         return self.result("resolve_hosted_page_route", session_id)
 
     # -- operators -------------------------------------------------------------------------
-    def stats(self) -> dict:
+    def stats(self) -> t.FactoryStats:
         return self.call("get_factory_stats")
 
-    def settings(self) -> dict:
+    def settings(self) -> t.FactorySettings:
         return self.call("get_factory_settings")
 
-    def system_analytics(self) -> dict:
+    def system_analytics(self) -> t.SystemAnalytics:
         return self.call("get_system_analytics")

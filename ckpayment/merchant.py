@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
+from .did_types import user_payment_canister as t
 from .interface import Canister
 
 EMPTY_STATS = {
@@ -33,7 +34,7 @@ def metadata_pairs(metadata) -> list[dict]:
     return out
 
 
-def account(owner, subaccount: bytes | None = None) -> dict:
+def account(owner, subaccount: bytes | None = None) -> t.Account:
     """An ICRC-1 account; `owner` is a principal (text or object)."""
     return {"owner": owner, "subaccount": None if subaccount is None else bytes(subaccount)}
 
@@ -70,7 +71,7 @@ class MerchantClient(Canister):
                        expires_in_seconds: int | None = None,
                        idempotency_key: str | None = None,
                        modal_config_id: str | None = None,
-                       custom_domain: str | None = None) -> dict:
+                       custom_domain: str | None = None) -> t.HostedCheckoutSession:
         """A hosted checkout session for `amount` base units of `token` (staff)."""
         return self.result("create_checkout_session_with_options", {
             "amount": amount, "currency_token": token, "metadata": metadata_pairs(metadata),
@@ -79,17 +80,17 @@ class MerchantClient(Canister):
             "expires_in_seconds": expires_in_seconds, "idempotency_key": idempotency_key,
             "modal_config_id": modal_config_id, "custom_domain": custom_domain})
 
-    def get_session(self, session_id: str) -> dict:
+    def get_session(self, session_id: str) -> t.HostedCheckoutSession:
         return self.result("get_checkout_session", session_id)
 
-    def list_sessions(self, cursor: str | None = None, limit: int | None = None) -> dict:
+    def list_sessions(self, cursor: str | None = None, limit: int | None = None) -> t.CheckoutSessionPage:
         """One page `{sessions, next_cursor}`, newest first."""
         return self.result("list_checkout_sessions", cursor, limit)
 
-    def iter_sessions(self, page_size: int | None = None) -> Iterator[dict]:
+    def iter_sessions(self, page_size: int | None = None) -> Iterator[t.HostedCheckoutSession]:
         return _pages(self.list_sessions, "sessions", page_size)
 
-    def pay_session(self, session_id: str) -> dict:
+    def pay_session(self, session_id: str) -> t.HostedCheckoutSession:
         """ICRC-2 payment by the caller (who approved the canister for amount + fee)."""
         return self.result("pay_checkout_session", session_id)
 
@@ -101,49 +102,49 @@ class MerchantClient(Canister):
     def expire_sessions(self) -> int:
         return self.result("expire_old_sessions")
 
-    def session_analytics(self) -> dict:
+    def session_analytics(self) -> t.CheckoutSessionAnalytics:
         return self.result("get_checkout_session_analytics")
 
     # -- payments, refunds, payouts --------------------------------------------------------
-    def get_payment(self, payment_id: str) -> dict:
+    def get_payment(self, payment_id: str) -> t.PaymentRecord:
         return self.result("get_payment", payment_id)
 
-    def list_payments(self, cursor: str | None = None, limit: int | None = None) -> dict:
+    def list_payments(self, cursor: str | None = None, limit: int | None = None) -> t.PaymentPage:
         return self.result("list_payments", cursor, limit)
 
-    def iter_payments(self, page_size: int | None = None) -> Iterator[dict]:
+    def iter_payments(self, page_size: int | None = None) -> Iterator[t.PaymentRecord]:
         return _pages(self.list_payments, "payments", page_size)
 
     def refund_payment(self, payment_id: str, amount: int | None = None,
-                       reason: str | None = None) -> dict:
+                       reason: str | None = None) -> t.RefundRecord:
         """Refund (part of) a payment to its payer (owner); None = all that is left."""
         return self.result("refund_payment", payment_id, amount, reason)
 
-    def refund_session_funds(self, session_id: str, block: str | int) -> dict:
+    def refund_session_funds(self, session_id: str, block: str | int) -> t.RefundRecord:
         return self.result("refund_session_funds", session_id, str(block))
 
-    def list_refunds(self, cursor: str | None = None, limit: int | None = None) -> dict:
+    def list_refunds(self, cursor: str | None = None, limit: int | None = None) -> t.RefundPage:
         return self.result("list_refunds", cursor, limit)
 
-    def create_payout(self, token: str, amount: int, to: dict | None = None,
-                      memo: str | None = None) -> dict:
+    def create_payout(self, token: str, amount: int, to: t.Account | None = None,
+                      memo: str | None = None) -> t.PayoutRecord:
         """Send `amount` of `token` to an owner's account (default: the caller's)."""
         return self.result("create_payout", token, amount, to, memo)
 
-    def list_payouts(self, cursor: str | None = None, limit: int | None = None) -> dict:
+    def list_payouts(self, cursor: str | None = None, limit: int | None = None) -> t.PayoutPage:
         return self.result("list_payouts", cursor, limit)
 
-    def reconcile_balances(self) -> list[dict]:
+    def reconcile_balances(self) -> list[t.BalanceReconciliation]:
         return self.result("reconcile_balances")
 
     # -- tokens and access -----------------------------------------------------------------
-    def accepted_tokens(self) -> list[dict]:
+    def accepted_tokens(self) -> list[t.TokenConfig]:
         return self.call("get_accepted_tokens")
 
-    def refresh_token(self, symbol: str) -> dict:
+    def refresh_token(self, symbol: str) -> t.TokenConfig:
         return self.result("refresh_token", symbol)
 
-    def add_token(self, ledger) -> dict:
+    def add_token(self, ledger) -> t.TokenConfig:
         return self.result("add_token", ledger)
 
     def authorize_server(self, principal, label: str) -> None:
@@ -152,12 +153,12 @@ class MerchantClient(Canister):
     def revoke_server(self, principal) -> None:
         return self.result("revoke_server_principal", principal)
 
-    def access_overview(self) -> dict:
+    def access_overview(self) -> t.AccessOverview:
         return self.result("get_access_overview")
 
     # -- webhooks and events ---------------------------------------------------------------
     @staticmethod
-    def webhook_config(url: str, events=("*",), active: bool = True) -> dict:
+    def webhook_config(url: str, events=("*",), active: bool = True) -> t.WebhookConfig:
         return {"webhook_id": "", "url": url, "events": list(events), "secret": "",
                 "active": active, "delivery_stats": dict(EMPTY_STATS),
                 "previous_secret": None, "previous_secret_expires_at": None,
@@ -173,10 +174,10 @@ class MerchantClient(Canister):
         return self.result("update_webhook", webhook_id,
                            self.webhook_config(url, events, active))
 
-    def get_webhook(self, webhook_id: str) -> dict:
+    def get_webhook(self, webhook_id: str) -> t.WebhookConfig:
         return self.result("get_webhook", webhook_id)
 
-    def list_webhooks(self) -> list[dict]:
+    def list_webhooks(self) -> list[t.WebhookConfig]:
         return self.result("list_webhooks")
 
     def delete_webhook(self, webhook_id: str) -> None:
@@ -186,26 +187,26 @@ class MerchantClient(Canister):
         """A new secret; the old one keeps signing for `overlap_seconds` (default 24 h)."""
         return self.result("rotate_webhook_secret", webhook_id, overlap_seconds)
 
-    def test_webhook(self, webhook_id: str) -> dict:
+    def test_webhook(self, webhook_id: str) -> t.WebhookTestResult:
         """Sends a signed `webhook.test` event now; returns the delivery outcome."""
         return self.result("test_webhook", webhook_id)
 
-    def webhook_attempts(self, webhook_id: str, limit: int | None = None) -> list[dict]:
+    def webhook_attempts(self, webhook_id: str, limit: int | None = None) -> list[t.WebhookAttempt]:
         return self.result("list_webhook_attempts", webhook_id, limit)
 
-    def webhook_stats(self, webhook_id: str) -> dict:
+    def webhook_stats(self, webhook_id: str) -> t.WebhookDeliveryStats:
         return self.result("get_webhook_delivery_stats", webhook_id)
 
-    def get_event(self, event_id: str) -> dict:
+    def get_event(self, event_id: str) -> t.MerchantEvent:
         return self.result("get_event", event_id)
 
     def list_events(self, cursor: str | None = None, limit: int | None = None,
-                    event_type: str | None = None) -> dict:
+                    event_type: str | None = None) -> t.MerchantEventPage:
         """One page `{events, next_cursor}`, newest first (events are kept 30 days)."""
         return self.result("list_events", cursor, limit, event_type)
 
     def tail_events(self, event_type: str | None = None, interval: float = 2.0,
-                    since_seq: int | None = None, stop=None) -> Iterator[dict]:
+                    since_seq: int | None = None, stop=None) -> Iterator[t.MerchantEvent]:
         """Yields events oldest first as they are recorded, polling every `interval`
         seconds: first those after `since_seq` (default: the latest page), then new ones.
         `stop()` returning True ends the iteration after a poll."""
@@ -237,7 +238,7 @@ class MerchantClient(Canister):
             "duration": duration_seconds, "uses": uses,
             "metadata": metadata_pairs(metadata)})
 
-    def get_pre_authorization(self, auth_id: str) -> dict:
+    def get_pre_authorization(self, auth_id: str) -> t.PreAuthorizedPayment:
         return self.result("get_pre_authorization", auth_id)
 
     def charge_one_click(self, auth_id: str, amount: int, metadata=None) -> str:
@@ -248,25 +249,25 @@ class MerchantClient(Canister):
     def revoke_pre_authorization(self, auth_id: str) -> None:
         return self.result("revoke_authorization", auth_id)
 
-    def one_click_analytics(self) -> dict:
+    def one_click_analytics(self) -> t.OneClickAnalytics:
         return self.result("get_merchant_one_click_analytics")
 
     # -- analytics -------------------------------------------------------------------------
-    def metrics(self) -> dict:
+    def metrics(self) -> t.MerchantMetrics:
         return self.result("get_merchant_metrics")
 
-    def payment_analytics(self, start_ns: int | None = None, end_ns: int | None = None) -> dict:
+    def payment_analytics(self, start_ns: int | None = None, end_ns: int | None = None) -> t.MerchantAnalytics:
         """Analytics over [start, end] in ns (default: the last 30 days; at most 366)."""
         return self.result("get_payment_analytics", _window(start_ns, end_ns))
 
-    def conversion_metrics(self) -> dict:
+    def conversion_metrics(self) -> t.ConversionMetrics:
         return self.result("get_conversion_metrics")
 
-    def customer_behavior(self) -> dict:
+    def customer_behavior(self) -> t.CustomerBehaviorMetrics:
         return self.result("get_customer_behavior_analysis")
 
     def revenue_breakdown(self, granularity: str = "Day", start_ns: int | None = None,
-                          end_ns: int | None = None) -> dict:
+                          end_ns: int | None = None) -> t.RevenueBreakdown:
         """Revenue buckets by `Day`, `Week` or `Month` (default window: the last 30 days)."""
         if granularity not in ("Day", "Week", "Month"):
             raise ValueError(f"granularity must be Day, Week or Month, not {granularity!r}")

@@ -38,9 +38,9 @@ def annotation(t) -> str:
     if t == BLOB:
         return "bytes"
     if isinstance(t, Opt):
-        return f"Optional[{annotation(t.type)}]"
+        return f"Optional[{annotation(t.inner)}]"
     if isinstance(t, Vec):
-        return f"list[{annotation(t.type)}]"
+        return f"list[{annotation(t.inner)}]"
     if isinstance(t, Record):
         if t.is_tuple:
             return "tuple[" + ", ".join(annotation(f.type) for f in t.declared_fields) + "]"

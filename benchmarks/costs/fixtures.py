@@ -9,7 +9,9 @@ from functools import cached_property
 
 from benchmarks.costs import configs
 from benchmarks.costs.fill import PRICE, new_session, pay_session
-from benchmarks.costs.world import World, ok
+from benchmarks.costs.world import World, ok, principal
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class Fixtures:
@@ -101,3 +103,38 @@ class ObjectFixtures(Fixtures):
 
     def new_schedule_id(self) -> str:
         return self._text(self.w.owner, "schedule_automated_report", configs.report_schedule())
+
+    def late_transfer(self) -> list:
+        """[session id, block] of a transfer that reached an already paid session (the
+        input of refund_session_funds)."""
+        w = self.w
+        session = self.paid_session
+        block = ok(w.call(w.customers[0], w.ledger, "icrc1_transfer", {
+            "from_subaccount": None, "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
+            "amount": PRICE, "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+        return [session["session_id"], str(block)]
+
+    def verification_id(self) -> str:
+        w = self.w
+        res = ok(w.call(w.owner, w.merchant, "request_transaction_verification", PRICE, w.customers[0],
+                        {"Email": None}), "request_transaction_verification")
+        return res["verification_id"]
+
+    def registered_totp(self) -> list:
+        w = self.w
+        ok(w.call(w.customers[0], w.merchant, "register_totp_secret", TOTP_SECRET), "register_totp_secret")
+        return []
+
+    def new_profile_principal(self):
+        self._profiles = getattr(self, "_profiles", 0) + 1
+        return principal(f"profile-{id(self)}-{self._profiles}")
+
+    @cached_property
+    def profile_customer(self):
+        """A customer with a payment profile at this merchant (made once)."""
+        w = self.w
+        customer = w.customers[-1]
+        if "Err" in w.call(w.owner, w.merchant, "get_payment_profile", customer):
+            ok(w.call(customer, w.merchant, "create_payment_profile_for_merchant", customer, None),
+               "create_payment_profile_for_merchant")
+        return customer

@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 from benchmarks.costs import configs
 from benchmarks.costs.fill import PRICE, session_args
+from benchmarks.costs.fixtures import TOTP_SECRET
 from benchmarks.costs.world import FEE, SYMBOL, World
 
 DAY_NS = 24 * 3600 * 1_000_000_000
@@ -54,7 +55,8 @@ PAGE = 100  # the largest page every list accepts (DESIGN.md: limit <= 100)
 
 MERCHANT = {
     # checkout sessions
-    "create_checkout_session": Plan("server", lambda w, fx: ["", PRICE, SYMBOL, []]),
+    "create_checkout_session": Plan("server", lambda w, fx: [fx.modal_id, PRICE, SYMBOL, []],
+                                    "URLs from the modal"),
     "create_checkout_session_with_options": Plan("server", lambda w, fx: [session_args("order-1")]),
     "get_checkout_session": Plan("anonymous", lambda w, fx: [w.first_session_id],
                                  "the oldest session (newest gives the same cost)"),
@@ -65,7 +67,8 @@ MERCHANT = {
                                  "ICRC-2: icrc2_transfer_from on the ledger"),
     "complete_checkout_session": Plan("anonymous", lambda w, fx: list(fx.transferred_session()),
                                       "ICRC-1 transfer found by balance + ICRC-3 blocks, then swept"),
-    "refund_session_funds": Plan("owner", lambda w, fx: [fx.paid_session["session_id"], ""]),
+    "refund_session_funds": Plan("owner", lambda w, fx: fx.late_transfer(),
+                                 "a transfer to an already paid session, sent back"),
     # payments, refunds, payouts
     "get_payment": Plan("owner", lambda w, fx: [w.first_payment_id], "the oldest payment"),
     "list_payments": Plan("owner", lambda w, fx: [None, PAGE], "a full page"),
@@ -85,7 +88,10 @@ MERCHANT = {
         "name": "bench", "date_range": today(w), "granularity": "day",
         "metrics": ["payments", "volume"], "tokens": []}]),
     "get_customer_token_history": Plan("owner", lambda w, fx: [w.customers[0]]),
-    "get_payment_profile": Plan("owner", lambda w, fx: [w.customers[0]]),
+    "get_payment_profile": Plan("owner", lambda w, fx: [fx.profile_customer]),
+    "update_merchant_spending_limits": Plan("owner", lambda w, fx: [fx.profile_customer, [
+        {"key": SYMBOL, "value": {"max_per_transaction": 10 * PRICE, "max_per_period": 100 * PRICE,
+                                  "period_seconds": 86_400}}]]),
     "analyze_transaction_risk": Plan("owner", lambda w, fx: [{
         "transaction_id": "1", "country": None, "customer": w.customers[0], "token_symbol": SYMBOL,
         "from_address": None, "merchant_canister": w.merchant, "timestamp": w.net.time_ns,
@@ -96,7 +102,7 @@ MERCHANT = {
     "refresh_token": Plan("owner", lambda w, fx: [SYMBOL], "calls the ledger for its metadata"),
     "set_token_enabled": Plan("owner", lambda w, fx: [SYMBOL, True]),
     "add_token": Plan("owner", lambda w, fx: [w.ledger], "already accepted: conflict path"),
-    "register_for_one_click": Plan("customer"),
+    "register_for_one_click": Plan("owner", None, "registers with the factory's payment network"),
     "get_customer_verification_status": Plan("owner", lambda w, fx: [w.customers[0]]),
     "webhook_transform": Plan("anonymous"),
     "update_security_config": Plan("owner", current("owner", "merchant", "get_security_config")),
@@ -121,7 +127,7 @@ MERCHANT = {
     "delete_webhook": Plan("owner", lambda w, fx: [fx.new_webhook_id()]),
     "rotate_webhook_secret": Plan("owner", lambda w, fx: [fx.webhook_id, None]),
     "get_webhook_delivery_stats": Plan("owner", lambda w, fx: [fx.webhook_id]),
-    "list_webhook_attempts": Plan("owner", lambda w, fx: [fx.webhook_id, PAGE]),
+    "list_webhook_attempts": Plan("owner", lambda w, fx: [fx.webhook_id, 50], "at most 50 kept"),
     # one-click
     "create_pre_authorization_with_options": Plan("customer", lambda w, fx: [
         configs.pre_auth_args(w.customers[0], 10 * PRICE)]),
@@ -133,7 +139,12 @@ MERCHANT = {
     # reports
     "schedule_automated_report": Plan("owner", lambda w, fx: [configs.report_schedule()]),
     "cancel_report_schedule": Plan("owner", lambda w, fx: [fx.new_schedule_id()]),
-    "register_totp_secret": Plan("customer", lambda w, fx: ["JBSWY3DPEHPK3PXP"]),
+    "register_totp_secret": Plan("customer", lambda w, fx: [TOTP_SECRET]),
+    "remove_totp_secret": Plan("customer", lambda w, fx: fx.registered_totp()),
+    "request_transaction_verification": Plan("owner", lambda w, fx: [PRICE, w.customers[0], {"Email": None}]),
+    "verify_transaction": Plan("customer", lambda w, fx: [fx.verification_id(), "000000"],
+                               "a wrong code: the attempt is counted"),
+    "create_payment_profile_for_merchant": Plan("owner", lambda w, fx: [fx.new_profile_principal(), None]),
     "update_merchant_token_preferences": Plan("owner", current("owner", "merchant", "get_merchant_token_preferences")),
 }
 

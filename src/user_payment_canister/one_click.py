@@ -305,8 +305,11 @@ def release(auth_id: str, spend_key: "str | None", amount: int, charged: bool) -
 
 
 def decline(auth: dict, reason: str) -> dict:
+    """Count a refused charge and tell the merchant's server (`payment.failed`)."""
     bump("oc:declined")
     on_payment_failed(auth["token_symbol"])
+    emit("payment.failed", auth["auth_id"], {"auth_id": auth["auth_id"], "customer": auth["customer_principal"].to_str(),
+                                             "token": auth["token_symbol"], "reason": reason[:500]})
     return {"Err": reason}
 
 

@@ -10,8 +10,8 @@ from localnet.candid import CandidError, format_did, parse_did
 from localnet.candid.types import (BLOB, NAT, NULL, TEXT, Field, Func, Opt, Record,
                                    Variant, Var)
 
-SPEC = Path("/work/shared/spec")
-SPEC_DIDS = sorted(SPEC.rglob("*.did")) if SPEC.exists() else []
+SPEC = Path(__file__).resolve().parents[1] / "spec_dids"
+SPEC_DIDS = sorted(SPEC.rglob("*.did"))
 SPEC_DIDS = [p for p in SPEC_DIDS if not p.name.endswith(".test.did")]
 REPO_DIDS = sorted((Path(__file__).parents[2] / "candid").glob("*.did"))
 

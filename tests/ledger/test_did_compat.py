@@ -13,10 +13,8 @@ import pytest
 
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, ROOT, XRC_DID, XRC_ENTRY
 
-SPEC = "/work/shared/spec/icrc"
-if not os.path.isdir(SPEC):
-    SPEC = os.path.join(ROOT, "..", "shared", "spec", "icrc")
-STANDARDS = [os.path.join(SPEC, n, f"{n}.did") for n in ("ICRC-1", "ICRC-2", "ICRC-3")]
+SPEC = os.path.join(ROOT, "tests", "spec_dids")
+STANDARDS = [os.path.join(SPEC, f"{n}.did") for n in ("ICRC-1", "ICRC-2", "ICRC-3")]
 
 # The real XRC interface (dfinity/exchange-rate-canister src/xrc/xrc.did), written out here.
 XRC_STANDARD = """

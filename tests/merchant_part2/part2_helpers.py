@@ -91,23 +91,3 @@ def transaction(customer: str, amount: int, country: str | None = None, merchant
             "token_symbol": SYMBOL, "from_address": [], "country": [] if country is None else [country],
             "timestamp": 0}
 
-
-def typed_call(shop, party, method: str, arg_text: str, update: bool = False):
-    """Call through the network with the project's Candid codec and the committed .did.
-    Used for PaymentProfile results: ic-py (1.0.1) cannot decode the seed's quoted field
-    name `"principal"`, so it fails on them whatever the canister answers."""
-    from kybra import Principal
-    from localnet.candid import binary, did, text
-    from merchant_client import MERCHANT_DID
-    with open(MERCHANT_DID, encoding="utf-8") as f:
-        desc = did.parse_did(f.read())
-    func = dict(desc.service.methods)[method]
-    args = text.parse_args(arg_text, list(func.args), desc.env)
-    data = binary.encode(list(func.args), args, desc.env)
-    sender = Principal.from_str(party.principal)
-    canister = Principal.from_str(shop.merchant_id)
-    with shop.server.lock:
-        net = shop.server.network
-        call = net.update_call if update else net.query_call
-        reply = call(sender, canister, method, data)
-    return binary.decode(reply, list(func.rets), desc.env)[0]

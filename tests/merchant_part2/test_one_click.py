@@ -5,7 +5,7 @@ the reservation back, revocation, the risk gate, and the access rules."""
 
 from __future__ import annotations
 
-from part2_helpers import FEE, NS, approve_merchant, charge, code, limits, ok, pre_auth_args, typed_call
+from part2_helpers import FEE, NS, approve_merchant, charge, code, limits, ok, pre_auth_args
 
 
 def test_pre_authorization_needs_a_covering_allowance(shop):
@@ -23,8 +23,7 @@ def test_pre_authorization_needs_a_covering_allowance(shop):
     assert auth["customer_principal"].to_str() == alice
     assert auth["expires_at"] - auth["created_at"] == 3600 * NS
     # a profile was created on the way
-    profile = ok(typed_call(shop, shop.alice, "get_payment_profile", f'(principal "{alice}")'))
-    assert profile["principal"].to_str() == alice
+    assert ok(m.get_payment_profile(alice))["principal"].to_str() == alice
     for bad in ((alice, 0, "LTT", 3600), (alice, 1, "NOPE", 3600), (alice, 1, "LTT", 10)):
         assert code(m.create_pre_authorization(*bad)) in ("invalid_argument", "unsupported_token")
 
@@ -73,7 +72,7 @@ def test_spending_limits_per_transaction_and_period(shop):
     assert code(charge(shop, auth_id, 1)) == "limit_exceeded"
     shop.advance(3601)  # a new period
     ok(charge(shop, auth_id, 1_000_000))
-    profile = ok(typed_call(shop, shop.api, "get_payment_profile", f'(principal "{alice}")'))
+    profile = ok(shop.api.merchant.get_payment_profile(alice))
     assert profile["spending_limits"][0]["value"]["max_per_period"] == 2_500_000 and profile["last_used"] > 0
     bad = limits(2_000_000, 1_000_000)
     assert code(shop.alice.merchant.update_merchant_spending_limits(alice, bad)) == "invalid_argument"
@@ -106,6 +105,10 @@ def test_revoke_then_charge(shop):
     assert stats["active_authorizations"] == 0 and stats["successful_charges"] == 1
     assert stats["declined_charges"] == 1 and stats["volume"] == [{"key": "LTT", "value": 10_000}]
     assert stats["average_charge"] == 10_000 and stats["total_profiles"] == 1
+    (failed,) = ok(shop.api.merchant.list_events([], [], ["payment.failed"]))["events"]
+    assert failed["object_id"] == auth_id and "revoked" in failed["data_json"]
+    (charged,) = ok(shop.api.merchant.list_events([], [], ["one_click.charged"]))["events"]
+    assert '"amount":10000' in charged["data_json"]
 
 
 def test_who_may_create_and_charge(shop):
@@ -120,8 +123,7 @@ def test_who_may_create_and_charge(shop):
     assert code(shop.stranger.merchant.create_payment_profile_for_merchant(alice, [])) == "unauthorized"
     assert code(charge(shop, "pa_unknown", 1)) == "not_found"
     bob = shop.bob.principal
-    profile = ok(typed_call(shop, shop.bob, "create_payment_profile_for_merchant",
-                            f'(principal "{bob}", opt "bob@example.com")', update=True))
-    assert profile["email"] == "bob@example.com" and profile["profile_id"].startswith("prof_")
+    profile = ok(shop.bob.merchant.create_payment_profile_for_merchant(bob, ["bob@example.com"]))
+    assert profile["email"] == ["bob@example.com"] and profile["profile_id"].startswith("prof_")
     assert code(shop.bob.merchant.create_payment_profile_for_merchant(bob, [])) == "already_exists"
     assert code(shop.api.merchant.create_payment_profile_for_merchant(shop.stranger.principal, ["nope"])) == "invalid_argument"

@@ -4,9 +4,11 @@ factory installed, the merchant module uploaded to the factory and a merchant ca
 deployed through it, all through the SDK over HTTP; identities as PEM files.
 
 With `CKPAY_TEST_TARGET=dfx` the same tests run against a dfx replica prepared by
-`scripts/deploy-dfx.sh` (it prints the variables to set): canister ids from
-`.dfx/local/canister_ids.json`, the operator's and the funded customer's PEM files, and the
-merchant Wasm it built. Tests that need localnet itself (run.sh) are skipped there."""
+`scripts/deploy-dfx.sh` (it prints the variables to set), or any replica where the same
+canisters run (`run.sh --keep`): canister ids from `.dfx/local/canister_ids.json`, the
+factory admin's PEM (`CKPAY_TEST_ADMIN_PEM`), the merchant owner's (`CKPAY_TEST_OWNER_PEM`,
+default: the admin), a funded customer's that pays for a fresh customer each run
+(`CKPAY_TEST_CUSTOMER_PEM`), and the merchant Wasm (`CKPAY_TEST_MODULE`). Tests that need localnet itself (run.sh) are skipped there."""
 from __future__ import annotations
 
 import os
@@ -65,12 +67,20 @@ def _dfx_env(tmp):
     from ckpayment import FactoryClient, IcAgent, load_identity
     from localnet.http.testing import RemoteReplica
     replica = RemoteReplica(os.environ.get("CKPAY_TEST_URL", "http://127.0.0.1:4943"), ROOT)
-    pems = {"admin": _need("CKPAY_TEST_ADMIN_PEM"), "customer": _need("CKPAY_TEST_CUSTOMER_PEM"),
+    pems = {"admin": _need("CKPAY_TEST_ADMIN_PEM"),
+            "customer": write_pem(tmp / "customer.pem", "ed25519"),
             "stranger": write_pem(tmp / "stranger.pem", "ed25519")}
-    pems["owner"] = pems["admin"]  # deploy-dfx.sh deploys the merchant as the operator
+    # deploy-dfx.sh deploys the merchant as the operator; run.sh --keep has its own owner
+    pems["owner"] = os.environ.get("CKPAY_TEST_OWNER_PEM") or pems["admin"]
     with open(_need("CKPAY_TEST_MODULE"), "rb") as f:
         module = f.read()
     agents = {role: IcAgent(replica.url, load_identity(p)) for role, p in pems.items()}
+    # a fresh customer each run (the merchant's risk rules limit payments per customer and
+    # hour), funded by the customer deploy-dfx.sh funded at the ledger's install
+    from ckpayment import LedgerClient
+    with IcAgent(replica.url, load_identity(_need("CKPAY_TEST_CUSTOMER_PEM"))) as funder:
+        LedgerClient(funder, replica.canister_id("icrc_ledger")).transfer(
+            agents["customer"].identity.sender().to_str(), 200_000_000)
     progress = []
     version = "sdk-" + os.urandom(4).hex()
     FactoryClient(agents["admin"], replica.canister_id("payment_backend")).upload_module(

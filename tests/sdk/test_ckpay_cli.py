@@ -110,6 +110,7 @@ def test_webhook_add_test_list_and_verify(env, ckpay, tmp_path):
         receiver.secrets[:] = ["whsec_wrong"]
         _, err = ckpay("owner", "webhook", "test", added["webhook_id"], expect=1)
         assert err.startswith("Error: the test delivery") and err.count("\n") == 1
+    MerchantClient(env.agents["owner"], env.merchant_id).delete_webhook(added["webhook_id"])
 
     body = b'{"id": "evt_9", "type": "checkout.session.completed"}'
     payload = tmp_path / "body.json"

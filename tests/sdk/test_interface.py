@@ -61,3 +61,36 @@ def test_error_texts_become_codes():
     with pytest.raises(CkPaymentError) as exc:
         unwrap({"Err": "rate_limited: slow down"}, "track_modal_view")
     assert exc.value.code == "rate_limited" and exc.value.method == "track_modal_view"
+
+
+def test_generated_types_match_the_committed_did():
+    from ckpayment import typegen
+    assert typegen.main(["--check"]) == 0, "run `python -m ckpayment.typegen --write`"
+
+
+def test_client_annotations_name_existing_types():
+    import typing
+
+    from ckpayment import FactoryClient, LedgerClient, MerchantClient
+    for cls in (MerchantClient, FactoryClient, LedgerClient):
+        for name, fn in vars(cls).items():
+            if callable(fn) and not name.startswith("_"):
+                typing.get_type_hints(fn)  # raises NameError/AttributeError on a stale name
+
+
+def test_typegen_shapes():
+    from ckpayment.typegen import generate
+    text = generate("x", """
+        type Args = record { from : Account; memo : opt blob; tags : vec text };
+        type Account = record { owner : principal; subaccount : opt blob };
+        type Status = variant { open; paid : nat };
+        type Pair = record { text; nat64 };
+        service : { f : (Args) -> (Status) };
+    """)
+    assert "class Args(TypedDict):\n    from_: Account\n    memo: Optional[bytes]\n" \
+        "    tags: list[str]\n" in text
+    assert "class Status(TypedDict, total=False):\n    open: None\n    paid: int\n" in text
+    assert "Pair: TypeAlias = 'tuple[str, int]'" in text
+    namespace: dict = {}
+    exec(compile(text, "x.py", "exec"), namespace)
+    assert namespace["Args"].__required_keys__ == {"from_", "memo", "tags"}

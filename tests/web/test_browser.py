@@ -51,7 +51,7 @@ def test_hosted_checkout_paid_end_to_end(shop, chromium):
     assert out["account"] == session["payment_account"]
     assert out["copied"] == session["payment_account"]
     assert out["amountText"] == "0.25 LTT" and int(out["paidUnits"]) == PRICE
-    assert out["fiatText"] == "USD rate unavailable"  # the local factory has no XRC rates
+    assert out["fiatText"] == "≈ $2.50"  # 0.25 LTT at the factory's $10 rate
     assert ":" in out["countdown"]
     assert out["company"] == "ckPayment checkout"  # the session names no modal
     # it asked the canister to verify, showed success and redirected to the success URL
@@ -80,12 +80,15 @@ def test_embedded_modal_opens_and_pays_with_icrc2(shop, chromium):
         "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}))
     snippet = ok(merchant.generate_modal_embed_code(modal_id))
     assert f"/ckpay/1.0.0/ckpay.js" in snippet
-    shop.pages["/shop.html"] = shop_page(snippet)
+    # the page overrides one appearance variable in its own CSS; the canister's theme the rest
+    override = "<style>[data-ckpay-component=modal]{--ckpay-radius:3px}</style>"
+    shop.pages["/shop.html"] = shop_page(override + snippet)
     bob = shop.principal("bob")
     bob_before = shop.balance(bob)
     out = run_flow("modal", dict(base_config(shop, chromium), shopUrl=f"{shop.site_url}/shop.html",
                                  customerSeed=SEEDS["bob"]))
     assert out["buttonText"] == "Checkout with LTT"
+    assert out["buttonStyle"] == {"radius": "3px", "background": "rgb(15, 118, 110)"}
     assert out["amountText"] == "0.25 LTT"
     assert out["payButton"].startswith("Approve and pay from " + bob[:11])
     assert out["paidTitle"] == "Payment received"

@@ -139,10 +139,10 @@ def test_upgrade_to_update_call(server, deploy):
 
 
 def test_gateway_errors(server, deploy):
-    ledger = deploy(server, "tests/web/canisters/http_upgrade/main.py")
+    cid = deploy(server, "tests/web/canisters/http_upgrade/main.py")
     with httpx.Client(timeout=60, base_url=server.url) as http:
         r = http.get("/")
-        assert r.status_code == 200 and ledger in r.text  # the landing page lists canisters
+        assert r.status_code == 200 and cid in r.text  # the landing page lists canisters
         r = http.get("/page")
         assert r.status_code == 400 and "Could not find a canister id" in r.text
         r = http.get("/?canisterId=not-a-principal")
@@ -150,7 +150,7 @@ def test_gateway_errors(server, deploy):
         r = http.get("/", headers={"Host": "rrkah-fqaaa-aaaaa-aaaaq-cai.localhost"})
         assert r.status_code == 404 and "not found" in r.text
         # the IC HTTP interface stays reachable from a canister's own origin
-        r = http.get("/api/v2/status", headers={"Host": f"{ledger}.localhost"})
+        r = http.get("/api/v2/status", headers={"Host": f"{cid}.localhost"})
         assert r.status_code == 200 and r.headers["content-type"] == "application/cbor"
 
 

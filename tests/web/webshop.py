@@ -24,8 +24,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "factory"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
 from factory_client import (FACTORY_DID, FACTORY_ENTRY, MERCHANT_DID, MERCHANT_ENTRY,  # noqa: E402
-                            build_module, deploy_config, merchant_config)
-from ledger_client import LEDGER_DID, LEDGER_ENTRY, SYMBOL, ledger_init_arg  # noqa: E402
+                            build_module, default_settings, deploy_config, merchant_config)
+from ledger_client import (LEDGER_DID, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY,  # noqa: E402
+                           ledger_init_arg)
+from xrc_fixture import CRYPTO, FIAT, asset  # noqa: E402
 
 from localnet.http.assets_upload import ASSET_CANISTER_ENTRY, upload_directory  # noqa: E402
 from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
@@ -35,6 +37,7 @@ import register_ckpay  # noqa: E402
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
 PRICE = 25_000_000  # 0.25 LTT
+LTT_USD = 10.0  # the local XRC prices LTT as ICP at $10: 0.25 LTT = $2.50
 FUNDS = 10 * 10**8
 SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" * 32,
          "admin": "05" * 32}
@@ -171,11 +174,26 @@ def start_shop() -> Shop:
                        "text_color": "#f9fafb", "font_family": "Georgia, serif",
                        "border_radius": 20, "dark_mode": True}}))
     ok(admin.publish_global_modal_template(template, True))
+    _feed_rates(shop, admin, text["admin"])
     merchant = shop.merchant("owner")
     ok(merchant.refresh_token(SYMBOL))
     ok(merchant.authorize_server_principal(text["api"], "shop backend"))
     _start_site(shop)
     return shop
+
+
+def _feed_rates(shop: Shop, admin, admin_text: str) -> None:
+    """The factory's USD rates (shown as the fiat amount): the local exchange rate canister
+    prices ICP, the factory tracks LTT as ICP and refreshes now."""
+    xrc_id = _deploy(shop.server, XRC_ENTRY, f'(opt vec {{ principal "{admin_text}" }})')
+    ok(admin.update_factory_settings(default_settings(xrc_canister=[xrc_id])))
+    ok(admin.add_market_token(SYMBOL, shop.ledger_id, "ICP"))
+    with shop.server.lock:
+        now_s = shop.server.network.time_ns // 10**9
+    ok(shop.actor(xrc_id, "admin", XRC_DID).set_rates([{
+        "base_asset": asset("ICP", CRYPTO), "quote_asset": asset("USD", FIAT),
+        "rate": int(LTT_USD * 10**9), "timestamp": now_s - now_s % 60}]))
+    ok(admin.update_global_token_rates())
 
 
 def _start_site(shop: Shop) -> None:

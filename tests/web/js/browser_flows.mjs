@@ -105,6 +105,10 @@ async function modal(page, context) {
   const open = page.locator('[data-ckpay-open]');
   await open.waitFor({ timeout: TIMEOUT });
   out.buttonText = (await open.textContent()).trim();
+  out.buttonStyle = await open.evaluate((el) => {
+    const style = getComputedStyle(el);
+    return { radius: style.borderTopLeftRadius, background: style.backgroundColor };
+  });
   await shot(page, '06-modal-shop-page');
   await open.click();
   await page.locator('[data-ckpay-overlay] [data-ckpay-account]').waitFor({ timeout: TIMEOUT });

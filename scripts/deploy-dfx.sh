@@ -9,8 +9,9 @@
 # Usage: ./scripts/deploy-dfx.sh [--stop]
 #   --stop   stop the replica at the end (default: leave it running)
 # Needs: dfx (https://internetcomputer.org/docs/building-apps/getting-started/install),
-# Python 3.10 ($PYTHON310, default python3.10) and internet access: the first Kybra build
-# downloads Rust and takes several minutes; each Kybra canister build takes minutes too.
+# Python 3.10 for Kybra ($PYTHON310, default python3.10), Python 3.11+ for the SDK ($PYTHON,
+# default python3) and internet access: the first Kybra build downloads Rust and takes
+# several minutes; each Kybra canister build takes minutes too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,7 +20,7 @@ STOP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --stop) STOP=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "Error: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -30,13 +31,22 @@ command -v "$PY310" >/dev/null || { echo "Error: $PY310 not found (Kybra 0.7.1 n
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-# -- 1. Kybra + SDK in a Python 3.10 venv (dfx runs `python -m kybra` from PATH) ---------------
+# -- 1. Kybra in a Python 3.10 venv (dfx runs `python -m kybra` from PATH); the SDK in .venv --
+# (two venvs: Kybra 0.7.1 wants Python 3.10, the project's dependencies need 3.11+)
 VENV=${CKPAY_DFX_VENV:-$HOME/.cache/ckpayment/venv-kybra}
 if [ ! -x "$VENV/bin/python" ]; then
-  say "Creating $VENV"
+  say "Creating $VENV (Kybra)"
   "$PY310" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q -e '.[test]'   # ckpayment, kybra==0.7.1, pytest
+"$VENV/bin/python" -m pip install -q "kybra==0.7.1"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "Creating .venv (ckPayment SDK)"
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q -e '.[test]'
+SDKPY=$ROOT/.venv/bin/python
+CKPAY=$ROOT/.venv/bin/ckpay
 export PATH="$VENV/bin:$PATH"
 python -m kybra install-dfx-extension
 
@@ -96,20 +106,20 @@ if [ ! -f "$WASM" ]; then
   gzip -9 -n -c .kybra/user_payment_canister/user_payment_canister.wasm >"$WORK/user_payment_canister.wasm.gz"
   WASM=$WORK/user_payment_canister.wasm.gz
 fi
-CK=(ckpay --network "$URL" --factory "$FACTORY")
+CK=("$CKPAY" --network "$URL" --factory "$FACTORY")
 say "Uploading $(wc -c <"$WASM") bytes to the factory in 1 MiB chunks"
 "${CK[@]}" --identity "$WORK/operator.pem" module upload "$WASM" --version v1 --default \
   --notes "deploy-dfx.sh" >/dev/null
 say "Deploying a merchant canister through the factory"
 "${CK[@]}" --identity "$WORK/operator.pem" merchant deploy --name "Demo Shop" \
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
-MERCHANT=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["canister_id"])' "$WORK/merchant.json")
+MERCHANT=$("$SDKPY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["canister_id"])' "$WORK/merchant.json")
 
 # -- 5. the paid checkout --------------------------------------------------------------------
 say "Paying checkout sessions through the ledger"
 # dfx's HTTPS-outcall adapter may refuse plain-http 127.0.0.1 receivers: deliveries are
 # reported, not required, here (localnet's run.sh requires them).
-python -m ckpayment.demo --network "$URL" --merchant "$MERCHANT" --ledger "$LEDGER" \
+"$SDKPY" -m ckpayment.demo --network "$URL" --merchant "$MERCHANT" --ledger "$LEDGER" \
   --merchant-identity "$WORK/operator.pem" --customer-identity "$WORK/customer.pem" \
   --token "$SYMBOL" --webhooks-optional
 
@@ -119,10 +129,10 @@ Canisters on $URL: icrc_ledger $LEDGER, exchange_rate $XRC, payment_backend $FAC
 merchant $MERCHANT (recorded as \`merchant\` in .dfx/local/canister_ids.json).
 
   dfx canister call $MERCHANT get_accepted_tokens
-  ckpay --network $URL --identity $WORK/operator.pem payments list --limit 5
+  .venv/bin/ckpay --network $URL --identity $WORK/operator.pem payments list --limit 5
 
 The SDK tests against this replica:
   CKPAY_TEST_TARGET=dfx CKPAY_TEST_URL=$URL CKPAY_TEST_ADMIN_PEM=$WORK/operator.pem \\
   CKPAY_TEST_CUSTOMER_PEM=$WORK/customer.pem CKPAY_TEST_MODULE=$WASM \\
-  $VENV/bin/python -m pytest -q tests/sdk
+  .venv/bin/python -m pytest -q tests/sdk
 EOF2

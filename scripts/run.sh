@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --port) [ $# -ge 2 ] || { echo "Error: --port needs a number" >&2; exit 2; }
             PORT=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "Error: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -174,34 +174,32 @@ def get_blocks(ledger: Principal, start: int, length: int):
 
 
 def find_transfers_to(ledger: Principal, subaccount: bytes, hint: "int | None"):
-    """Transfers into this canister's `subaccount`, as a list of (block index, transfer).
+    """((transfers, log_length), None): the transfers into this canister's `subaccount` as
+    (block index, transfer) in ascending block order, and the ledger's log length.
 
-    The hint (a client-supplied block index) is checked first and used only if that block
-    really is such a transfer; otherwise the last RECENT_BLOCK_WINDOW blocks are searched.
+    The hint (a client-supplied block index) only adds that block if it really is such a
+    transfer (so older payments can be found); the last RECENT_BLOCK_WINDOW blocks are
+    always searched too, so a caller cannot hide other senders' transfers behind a hint.
     """
-    found = []
+    found = {}
     if hint is not None:
         page, err = yield get_blocks(ledger, hint, 1)
         if err is not None:
-            return (found, err)
+            return (([], 0), err)
         for item in page["blocks"]:
             info = parse_transfer(item["block"])
             if item["id"] == hint and info is not None and is_to_subaccount(info, subaccount):
-                found.append((item["id"], info))
-        if len(found) > 0:
-            return (found, None)
-        log_length = page["log_length"]
+                found[item["id"]] = info
     else:
         page, err = yield get_blocks(ledger, 0, 0)
         if err is not None:
-            return (found, err)
-        log_length = page["log_length"]
+            return (([], 0), err)
+    log_length = page["log_length"]
     start = log_length - RECENT_BLOCK_WINDOW if log_length > RECENT_BLOCK_WINDOW else 0
     page, err = yield get_blocks(ledger, start, log_length - start)
-    if err is not None:
-        return (found, err)
-    for item in page["blocks"]:
-        info = parse_transfer(item["block"])
-        if info is not None and is_to_subaccount(info, subaccount):
-            found.append((item["id"], info))
-    return (found, None)
+    if err is None:
+        for item in page["blocks"]:
+            info = parse_transfer(item["block"])
+            if info is not None and is_to_subaccount(info, subaccount):
+                found[item["id"]] = info
+    return (([(index, found[index]) for index in sorted(found.keys())], log_length), err)

@@ -12,9 +12,9 @@ from kybra import Principal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
 
-from factory_client import (Factory, build_module, deploy_config, management_call,  # noqa: E402
-                            merchant_config, ptext)
-from ledger_client import LEDGER_DID, LEDGER_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
+from factory_client import (Factory, build_module, default_settings, deploy_config,  # noqa: E402
+                            management_call, merchant_config, ptext)
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
 
@@ -81,3 +81,38 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     assert any("card testing ring" in r for r in risk["reasons"])
     fourth = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     assert code(customer.pay_checkout_session(fourth["session_id"])) == "blocked"
+
+
+def test_cross_merchant_limit_in_usd_cents(server, deploy, actor, new_identity):
+    """LTT at 10 USD (decimals 8: 100_000 base units = 1 cent) and a daily network limit of
+    50 cents: 30 cents pass and are recorded with the network, the next 30 do not."""
+    xrc_admin = new_identity()
+    xrc_id = deploy(server, XRC_ENTRY, f'(opt vec {{ principal "{xrc_admin.sender().to_str()}" }})')
+    with server.lock:
+        now_s = server.network.time_ns // 10**9
+    rate = {"base_asset": {"symbol": SYMBOL, "class": {"Cryptocurrency": None}},
+            "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
+            "rate": 10 * 10**9, "timestamp": now_s}
+    assert "Ok" in actor(server, xrc_id, xrc_admin, XRC_DID).set_rates([rate])[0]
+    factory = Factory(server, deploy, actor, new_identity,
+                      settings=default_settings(xrc_canister=xrc_id, daily_cross_merchant_limit=50))
+    factory.upload("v1", build_module(server), "merchant")
+    owner, alice = new_identity(), new_identity()
+    ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**9)]))
+    ok(factory.admin.add_market_token(SYMBOL, ledger_id, SYMBOL))
+    ok(factory.admin.update_global_token_rates())
+    assert factory.admin.get_real_time_rates()[0] == [{"key": SYMBOL, "value": 10.0}]
+    rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
+    cid = ptext(rec["canister_id"][0])
+    shop = factory.merchant_actor(cid, owner)
+    ok(shop.refresh_token(SYMBOL))
+    alice_ledger = LedgerClient(actor(server, ledger_id, alice, LEDGER_DID), alice)
+    assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
+    alice_text = alice.sender().to_str()
+    auth_id = ok(factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, 3600))
+    ok(shop.execute_one_click_payment(auth_id, 3_000_000, []))  # 30 cents
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 20)[0] == {"Ok": True}
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 21)[0] == {"Ok": False}
+    res = shop.execute_one_click_payment(auth_id, 3_000_000, [])[0]
+    assert res["Err"].startswith("limit_exceeded") and "cross-merchant" in res["Err"]
+    ok(shop.execute_one_click_payment(auth_id, 2_000_000, []))  # exactly at the limit

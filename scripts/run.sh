@@ -9,7 +9,8 @@
 # Usage: ./scripts/run.sh [--keep] [--port N]
 #   --keep    leave localnet running afterwards (default: stop it)
 #   --port N  port for localnet (default 0: a free port)
-# Canister ids are written to .dfx/local/canister_ids.json, as `dfx deploy` does.
+# Canister ids are in .dfx/local/canister_ids.json while this localnet runs (as `dfx deploy`
+# writes them); a dfx project's own file is put back when it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

@@ -114,9 +114,12 @@ def expire_due(now: int, budget: int) -> int:
             if session_id is None:
                 continue
             session = sessions_map.get(session_id)
-            if session is not None and is_past_expiry(session, now) and not session_locks_map.contains_key(session_id):
-                mark_expired(session_id, session)
-                expired += 1
+            if session is not None and is_past_expiry(session, now):
+                if session_locks_map.contains_key(session_id):
+                    file_for_expiry(session_id, now + MINUTE_NS)  # a payment is in flight: look again later
+                else:
+                    mark_expired(session_id, session)
+                    expired += 1
         if position >= total:
             clear_counter("expiry_slot:" + str(cursor))
             cursor += 1

@@ -21,7 +21,10 @@ from src.user_payment_canister.checkout_sessions import load_session, status_of
 from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to, transfer, transfer_from
 from src.user_payment_canister.merchant_store import (
     bump,
+    clear_counter,
     copy_record,
+    counter,
+    set_counter,
     refund_index_map,
     refunds_map,
     sessions_map,
@@ -30,9 +33,14 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
 from src.user_payment_canister.payments_store import record_session_payment
-from src.user_payment_canister.session_locks import acquire, release
+from src.user_payment_canister.session_locks import acquire, holder, release
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
 from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
+
+
+SWEEP_INTENT = "sweep_intent:"  # counter: the balance an in-flight sweep takes
+CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
+CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned
 
 
 def main_account() -> dict:
@@ -47,7 +55,7 @@ def parse_hint(transaction_id: str) -> "tuple":
     """(block index or None, None) or (None, error): the hint is a ledger block index."""
     if transaction_id == "":
         return (None, None)
-    if len(transaction_id) > 20 or not transaction_id.isdigit():
+    if len(transaction_id) > 20 or not transaction_id.isascii() or not transaction_id.isdigit():
         return (None, "invalid_argument: transaction_id must be a ledger block index (digits) or empty")
     return (int(transaction_id), None)
 
@@ -92,7 +100,7 @@ def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
     created_at, err = acquire(session_id, "icrc2_payment")
     if err is not None:
         return {"Err": err}
-    payer = {"owner": ic.caller(), "subaccount": None}
+    payer = {"owner": holder(session_id), "subaccount": None}  # an interrupted charge is replayed for its payer
     block, err = yield transfer_from(
         session["ledger_canister_id"], payer, main_account(), session["amount"], memo_for(session_id), created_at
     )
@@ -119,35 +127,73 @@ def complete_checkout_session(session_id: text, transaction_id: text) -> Async[M
         return {"Err": err}
     ledger = session["ledger_canister_id"]
     subaccount = session["payment_subaccount"]
-    balance, err = yield balance_of(ledger, ic.id(), subaccount)
-    if err is not None:
-        release(session_id)
-        return {"Err": err}
-    if balance < session["amount"]:
-        release(session_id)
-        save_received(session_id, balance)
-        return {"Err": "insufficient_payment: session " + session_id + " has received " + str(balance) + " of " + str(session["amount"])}
-    transfers, find_err = yield find_transfers_to(ledger, subaccount, hint)
-    payer = None
-    paying_block = None
-    for index, info in transfers:
-        owner = used_blocks_map.get(block_key(ledger, index))
-        if owner is None or owner == session_id:
-            if payer is None:
-                payer = info["from"]
-                paying_block = index
-            used_blocks_map.insert(block_key(ledger, index), session_id)
+    balance = counter(SWEEP_INTENT + session_id)  # > 0: an interrupted sweep, replayed as it was
+    if balance == 0:
+        balance, err = yield balance_of(ledger, ic.id(), subaccount)
+        if err is not None:
+            release(session_id)
+            return {"Err": err}
+        if balance < session["amount"]:
+            release(session_id)
+            save_received(session_id, balance)
+            return {"Err": "insufficient_payment: session " + session_id + " has received " + str(balance) + " of " + str(session["amount"])}
+    found, find_err = yield find_transfers_to(ledger, subaccount, hint)
+    transfers, log_length = found
+    payer, paying_block, first_uncredited = credit_blocks(ledger, session_id, transfers, balance)
     if find_err is not None:
         ic.print("payer lookup for " + session_id + " failed: " + find_err)
+        first_uncredited = CREDITED_ALL
+    elif first_uncredited is None:
+        first_uncredited = log_length
     fee = token_fee(session["currency_token"])
+    set_counter(SWEEP_INTENT + session_id, balance)
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - fee, fee, memo_for(session_id), created_at)
     if err is not None:
+        clear_counter(SWEEP_INTENT + session_id)
         release(session_id)
         return {"Err": err}
     session = sessions_map.get(session_id)
     record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
+    set_counter(CREDITED_BELOW + session_id, first_uncredited)
+    clear_counter(SWEEP_INTENT + session_id)
     release(session_id)
     return {"Ok": None}
+
+
+def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":
+    """Mark as credited to the session the transfers that make up `balance` and name the
+    payer: (payer account, its first block, index of the first transfer not credited).
+
+    Nothing leaves a session's subaccount while it is open, so its balance is the sum of
+    its oldest incoming transfers: the ascending prefix that fits in `balance` is what the
+    sweep takes; later ones (landed after the balance was read) stay returnable. The payer
+    is the sender who contributed the most, so a dust transfer (or a hint naming one) cannot
+    make its sender the payer that refunds go to."""
+    total = 0
+    by_sender = {}
+    first_block = {}
+    first_uncredited = None
+    for index, info in transfers:
+        if total + info["amount"] > balance:
+            first_uncredited = index
+            break
+        total += info["amount"]
+        used_blocks_map.insert(block_key(ledger, index), session_id)
+        sender = info["from"]
+        key = sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
+        by_sender[key] = by_sender.get(key, 0) + info["amount"]
+        if key not in first_block:
+            first_block[key] = (sender, index)
+    payer, block = best_sender(by_sender, first_block)
+    return (payer, block, first_uncredited)
+
+
+def best_sender(by_sender: dict, first_block: dict) -> "tuple":
+    best = None
+    for key in by_sender:
+        if best is None or by_sender[key] > by_sender[best]:
+            best = key
+    return (None, None) if best is None else first_block[best]
 
 
 @update
@@ -170,10 +216,11 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
         return {"Err": err}
     ledger = session["ledger_canister_id"]
     subaccount = session["payment_subaccount"]
-    transfers, err = yield find_transfers_to(ledger, subaccount, hint)
+    found_blocks, err = yield find_transfers_to(ledger, subaccount, hint)
     if err is not None:
         release(session_id)
         return {"Err": err}
+    transfers = found_blocks[0]
     found = None
     for index, info in transfers:
         if index == hint:
@@ -182,7 +229,10 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
         release(session_id)
         return {"Err": "not_found: block " + transaction_id + " is not a transfer to session " + session_id}
     key = block_key(ledger, hint)
-    if used_blocks_map.contains_key(key):
+    owner = used_blocks_map.get(key)
+    # marks of a completion whose sweep failed mean nothing once the session expired
+    credited = owner is not None and (owner != session_id or status_of(session) == "complete")
+    if credited or hint < counter(CREDITED_BELOW + session_id):
         release(session_id)
         return {"Err": "conflict: block " + transaction_id + " was already credited or returned"}
     sender = found["from"]
@@ -198,8 +248,13 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
     if amount <= 0:
         release(session_id)
         return {"Err": "nothing_to_refund: session " + session_id + " holds " + str(balance) + ", not more than the fee " + str(fee)}
+    used_blocks_map.insert(key, "returning:" + session_id)  # kept if the callback traps: no second return
     block, err = yield transfer(ledger, subaccount, sender, amount, fee, memo_for("return:" + key), created_at)
     if err is not None:
+        if owner is None:
+            used_blocks_map.remove(key)
+        else:
+            used_blocks_map.insert(key, owner)
         release(session_id)
         return {"Err": err}
     used_blocks_map.insert(key, "returned:" + session_id)

@@ -20,7 +20,7 @@ from benchmarks.costs.report import print_report, write_json  # noqa: E402
 from benchmarks.costs.runner import Stage, run  # noqa: E402
 
 FULL = [Stage(1_000, 1_000, 10), Stage(10_000, 3_000, 30), Stage(100_000, 10_000, 100)]
-QUICK = [Stage(15, 8, 1), Stage(30, 16, 2)]
+QUICK = [Stage(15, 8, 3), Stage(30, 16, 6)]
 DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "results", "latest.json")
 
 

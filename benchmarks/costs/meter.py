@@ -7,8 +7,8 @@ message execution (the code between two `yield`s), so the share of the limit is 
 the most expensive execution of the call; `bytecodes` is the whole call on the callee."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Optional
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
 
 from localnet.runtime import metering
 from localnet.runtime.execution import Reply
@@ -29,9 +29,12 @@ class Measurement:
     reply_bytes: int
     outcome: str  # "ok", "err: <code>", or "reject: <IC error code>"
     note: str = ""
+    value: Any = field(default=None, repr=False)  # the decoded reply (not in the JSON)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["value"]
+        return out
 
 
 def outcome_of(value) -> str:
@@ -77,8 +80,10 @@ def measure(net, canister_name: str, canister_id, sender, method: str, args: lis
         total = sum(per_execution)
     peak = max(per_execution) if per_execution else total
     limit = metering.LIMITS[kind]
+    value = None
     if reply is not None:
-        outcome = outcome_of(decode_reply(net, canister_id, method, reply))
+        value = decode_reply(net, canister_id, method, reply)
+        outcome = outcome_of(value)
     else:
         outcome = "reject: " + str(reject)
     return Measurement(
@@ -86,4 +91,4 @@ def measure(net, canister_name: str, canister_id, sender, method: str, args: lis
         max_execution_bytecodes=peak, instructions=metering.instructions(total),
         limit=limit, limit_share=metering.instructions(peak) / limit,
         request_bytes=len(arg), reply_bytes=0 if reply is None else len(reply),
-        outcome=outcome, note=note)
+        outcome=outcome, note=note, value=value)

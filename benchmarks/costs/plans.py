@@ -23,6 +23,17 @@ class Plan:
     role: str  # owner | server | admin | customer | anonymous
     args: Optional[Callable] = None  # (World, Fixtures) -> list; None = sample arguments
     note: str = ""
+    after: Optional[Callable] = None  # (World, reply value): undo what the call created
+
+
+def undo(role: str, method: str):
+    """`after` for a call that created an object: remove it again (unmetered), so every
+    stage measures with the same number of modals, webhooks, schedules... and only the
+    stage's data size differs."""
+    def after(w: World, value) -> None:
+        if isinstance(value, dict) and isinstance(value.get("Ok"), str):
+            w.call(getattr(w, role) if role != "customer" else w.customers[0], w.merchant, method, value["Ok"])
+    return after
 
 
 def today(w: World) -> dict:
@@ -108,20 +119,23 @@ MERCHANT = {
     "update_security_config": Plan("owner", current("owner", "merchant", "get_security_config")),
     "expire_checkout_session": Plan("owner", lambda w, fx: [fx.fresh_open_session_id()]),
     # modals, elements
-    "create_modal_config": Plan("owner", lambda w, fx: [configs.modal_config("Second")]),
+    "create_modal_config": Plan("owner", lambda w, fx: [configs.modal_config("Second")],
+                                after=undo("owner", "delete_modal_config")),
     "get_modal_config": Plan("anonymous", lambda w, fx: [fx.modal_id]),
     "update_modal_config": Plan("owner", lambda w, fx: [fx.modal_id, configs.modal_config("Renamed")]),
     "delete_modal_config": Plan("owner", lambda w, fx: [fx.new_modal_id()]),
     "track_modal_view": Plan("anonymous", lambda w, fx: [fx.modal_id]),
     "get_modal_analytics": Plan("owner", lambda w, fx: [fx.modal_id]),
     "generate_modal_embed_code": Plan("owner", lambda w, fx: [fx.modal_id]),
-    "configure_payment_element": Plan("owner", lambda w, fx: [configs.element_config()]),
+    "configure_payment_element": Plan("owner", lambda w, fx: [configs.element_config(fx.element_id)],
+                                      "replaces an element (there is no delete)"),
     "get_element_configuration": Plan("anonymous", lambda w, fx: [fx.element_id]),
     "get_element_metrics": Plan("owner", lambda w, fx: [fx.element_id]),
     "track_element_usage": Plan("anonymous", lambda w, fx: [fx.element_id, "click"]),
     "generate_element_embed_code": Plan("owner", lambda w, fx: [fx.element_id]),
     # webhooks (no delivery is attempted: the clock does not move while measuring)
-    "configure_webhook": Plan("owner", lambda w, fx: [configs.webhook_config()]),
+    "configure_webhook": Plan("owner", lambda w, fx: [configs.webhook_config()],
+                              after=undo("owner", "delete_webhook")),
     "get_webhook": Plan("owner", lambda w, fx: [fx.webhook_id]),
     "update_webhook": Plan("owner", lambda w, fx: [fx.webhook_id, configs.webhook_config()]),
     "delete_webhook": Plan("owner", lambda w, fx: [fx.new_webhook_id()]),
@@ -130,14 +144,16 @@ MERCHANT = {
     "list_webhook_attempts": Plan("owner", lambda w, fx: [fx.webhook_id, 50], "at most 50 kept"),
     # one-click
     "create_pre_authorization_with_options": Plan("customer", lambda w, fx: [
-        configs.pre_auth_args(w.customers[0], 10 * PRICE)]),
-    "create_pre_authorization": Plan("customer", lambda w, fx: [w.customers[0], 10 * PRICE, SYMBOL, 3600]),
+        configs.pre_auth_args(w.customers[0], 10 * PRICE)], after=undo("customer", "revoke_authorization")),
+    "create_pre_authorization": Plan("customer", lambda w, fx: [w.customers[0], 10 * PRICE, SYMBOL, 3600],
+                                     after=undo("customer", "revoke_authorization")),
     "get_pre_authorization": Plan("customer", lambda w, fx: [fx.auth_id]),
     "execute_one_click_payment": Plan("owner", lambda w, fx: [fx.auth_id, PRICE, []],
                                       "icrc2_transfer_from within the pre-authorization"),
     "revoke_authorization": Plan("customer", lambda w, fx: [fx.new_auth_id()]),
     # reports
-    "schedule_automated_report": Plan("owner", lambda w, fx: [configs.report_schedule()]),
+    "schedule_automated_report": Plan("owner", lambda w, fx: [configs.report_schedule()],
+                                      after=undo("owner", "cancel_report_schedule")),
     "cancel_report_schedule": Plan("owner", lambda w, fx: [fx.new_schedule_id()]),
     "register_totp_secret": Plan("customer", lambda w, fx: [TOTP_SECRET]),
     "remove_totp_secret": Plan("customer", lambda w, fx: fx.registered_totp()),

@@ -61,18 +61,19 @@ def measure_canister(w: World, name: str, canister_id: Principal, fx: Fixtures,
                 args, note = plan.args(w, fx), plan.note
             m = measure(w.net, name, canister_id, sender(w, plan.role), method, args, note)
             rows.append(m.to_json())
+            if plan.after is not None:
+                plan.after(w, m.value)
         except Exception as e:  # a plan that cannot run at this stage is reported, not hidden
             rows.append({"canister": name, "method": method, "bytecodes": None,
                          "outcome": f"benchmark error: {type(e).__name__}: {e}"[:300]})
     return rows
 
 
-def measure_all(w: World, only: Optional[List[str]] = None) -> List[dict]:
+def measure_all(w: World, fx: Fixtures, only: Optional[List[str]] = None) -> List[dict]:
     """One metered call of every method. A minute passes first (timers run), as it would
     between real calls, so the canisters' per-minute rate limits do not refuse the
-    fixtures."""
+    fixtures. The fixtures live across stages: their number stays the same."""
     w.net.advance_time(61)
-    fx = Fixtures(w)
     rows = []
     for name, cid in (("factory", w.factory), ("merchant", w.merchant), ("ledger", w.ledger)):
         rows += measure_canister(w, name, cid, fx, only)
@@ -151,7 +152,8 @@ def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = No
     t0 = time.perf_counter()
     w = build_world(customers)
     seed_first_records(w)
-    measure_all(w, only)  # warm-up, not reported: first writes of settings and the like
+    fx = Fixtures(w)
+    measure_all(w, fx, only)  # warm-up, not reported: first writes of settings and the like
     log(f"deployed ledger, exchange rate, factory and merchant in {time.perf_counter() - t0:.0f}s")
     results, mem = [], {}
     for stage in stages:
@@ -160,7 +162,7 @@ def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = No
         grow(w, stage, mem, log)
         t2 = time.perf_counter()
         sizes = actual_sizes(w)
-        rows = measure_all(w, only)
+        rows = measure_all(w, fx, only)
         results.append({"sizes": sizes, "planned": stage.__dict__, "fill_seconds": t2 - t1,
                         "measure_seconds": time.perf_counter() - t2, "measurements": rows})
         log(f"  measured {len(rows)} methods at {sizes} in {time.perf_counter() - t2:.0f}s")

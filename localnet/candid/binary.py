@@ -86,6 +86,29 @@ def sleb128(n: int) -> bytes:
         out.append(b | 0x80)
 
 
+def _opt_reader(inner: Callable, skip: Callable, flagged: bool) -> Callable:
+    """Reads a value at an expected `opt` type: an opt on the wire (`flagged`: a 0/1 flag
+    byte first) or a plain value. A value that does not coerce to the expected type is
+    skipped and decodes as null (the opt subtyping rule). One frame per opt level, so deep
+    recursive values stay within Python's recursion limit."""
+    def read_opt(r):
+        if flagged:
+            flag = r.d[r.p]
+            r.p += 1
+            if flag == 0:
+                return None
+            if flag != 1:
+                raise CandidError(f"invalid opt flag {flag:#x}")
+        start = r.p
+        try:
+            return inner(r)
+        except _SubtypeError:
+            r.p = start
+            skip(r)
+            return None
+    return read_opt
+
+
 class _Reader:
     __slots__ = ("d", "p", "cost", "limit")
 
@@ -399,23 +422,7 @@ class _DecoderCompiler:
         if isinstance(w, FutureType):
             return self.build_skip(wt, w)
         if isinstance(w, Opt):
-            inner, skip = self.decoder(w.inner, e.inner), self.skipper(w.inner)
-
-            def read_opt(r):
-                flag = r.d[r.p]
-                r.p += 1
-                if flag == 0:
-                    return None
-                if flag != 1:
-                    raise CandidError(f"invalid opt flag {flag:#x}")
-                start = r.p
-                try:
-                    return inner(r)
-                except _SubtypeError:
-                    r.p = start
-                    skip(r)
-                    return None
-            return read_opt
+            return _opt_reader(self.decoder(w.inner, e.inner), self.skipper(w.inner), True)
         # a plain value at `opt t`: it coerces to t, or the whole thing is null
         seen, t = set(), e.inner
         while isinstance(t, Var) or isinstance(t, Opt):
@@ -427,17 +434,7 @@ class _DecoderCompiler:
                 t = resolve(t, self.eenv)
             else:
                 t = t.inner
-        inner, skip = self.decoder(wt, e.inner), self.skipper(wt)
-
-        def read_value_as_opt(r):
-            start = r.p
-            try:
-                return inner(r)
-            except _SubtypeError:
-                r.p = start
-                skip(r)
-                return None
-        return read_value_as_opt
+        return _opt_reader(self.decoder(wt, e.inner), self.skipper(wt), False)
 
     def build_vec(self, w: Vec, e: Vec) -> Callable:
         ew = resolve(w.inner, self.wenv)

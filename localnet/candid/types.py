@@ -101,9 +101,10 @@ def _declared(fields: Tuple[Field, ...], order: Tuple[int, ...]) -> Tuple[Field,
 
 
 @dataclass(frozen=True)
-class Record(Type):
-    """`fields` are sorted by id (the wire order). `order` keeps the ids in the order the
-    fields were given (declaration order, for printing); it takes no part in equality."""
+class _Composite(Type):
+    """What Record and Variant share. `fields` are sorted by id (the wire order); `order`
+    keeps the ids in the order the fields were given (declaration order, for printing) and
+    takes no part in equality."""
 
     fields: Tuple[Field, ...] = ()
     order: Tuple[int, ...] = field(default=(), compare=False, repr=False)
@@ -116,6 +117,11 @@ class Record(Type):
     @property
     def declared_fields(self) -> Tuple[Field, ...]:
         return _declared(self.fields, self.order)
+
+
+@dataclass(frozen=True)
+class Record(_Composite):
+    """A record type (see _Composite for `fields` and `order`)."""
 
     @property
     def is_tuple(self) -> bool:
@@ -124,20 +130,8 @@ class Record(Type):
 
 
 @dataclass(frozen=True)
-class Variant(Type):
-    """Like Record: `fields` sorted by id, `order` the given order (not compared)."""
-
-    fields: Tuple[Field, ...] = ()
-    order: Tuple[int, ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self):
-        if not self.order:
-            object.__setattr__(self, "order", tuple(f.id for f in self.fields))
-        object.__setattr__(self, "fields", _sorted(self.fields))
-
-    @property
-    def declared_fields(self) -> Tuple[Field, ...]:
-        return _declared(self.fields, self.order)
+class Variant(_Composite):
+    """A variant type (see _Composite for `fields` and `order`)."""
 
 
 def tuple_record(*types: Type) -> Record:

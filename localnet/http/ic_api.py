@@ -168,13 +168,19 @@ class IcApi:
                                       error_code="IC0504")
             return entry.local
 
-    # ---- call ----
-    def call(self, effective_text: str, body: bytes, sync: bool):
+    def _decode_for(self, effective_text: str, body: bytes, kind: str):
+        """(request, effective canister id) for a call or query envelope; the request must
+        target the canister in the URL (or the management canister), as on the IC."""
         effective = from_text(effective_text)
-        req = envelope.decode(body, "call", self._now())
+        req = envelope.decode(body, kind, self._now())
         if req.canister_id != MANAGEMENT and req.canister_id != effective:
             raise HttpError(400, f"Specified CanisterId {to_text(req.canister_id)} does not "
                                  f"match effective canister id in URL {effective_text}")
+        return req, effective
+
+    # ---- call ----
+    def call(self, effective_text: str, body: bytes, sync: bool):
+        req, effective = self._decode_for(effective_text, body, "call")
         with self.lock:
             self._prune()
             entry = self.ingress.get(req.request_id)
@@ -237,11 +243,7 @@ class IcApi:
     # ---- query ----
     def query(self, effective_text: str, body: bytes):
         from localnet.runtime.errors import CallRejected
-        effective = from_text(effective_text)
-        req = envelope.decode(body, "query", self._now())
-        if req.canister_id != MANAGEMENT and req.canister_id != effective:
-            raise HttpError(400, f"Specified CanisterId {to_text(req.canister_id)} does not "
-                                 f"match effective canister id in URL {effective_text}")
+        req, effective = self._decode_for(effective_text, body, "query")
         with self.lock:
             try:
                 if req.canister_id == MANAGEMENT and req.method_name == "fetch_canister_logs":

@@ -63,6 +63,7 @@ class Canister:
     wasm_memory_limit: int = 0
     install_count: int = 0
     open_calls: int = 0  # call contexts still waiting for responses
+    stop_requests: List[Any] = field(default_factory=list)  # stop_canister calls awaiting `stopped`
 
     @property
     def principal(self) -> Principal:

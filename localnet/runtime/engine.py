@@ -19,8 +19,8 @@ from localnet.candid.principals import principal_bytes, principal_to_text
 from localnet.runtime import errors as E
 from localnet.runtime import metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
-from localnet.runtime.execution import CallMessage, Execution, Reject, Reply, drive, \
-    is_generator
+from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
+    drive, is_generator
 from localnet.runtime.heap import HeapSnapshot
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
@@ -405,6 +405,8 @@ class Engine:
         """Begin executing an incoming call (ingress or inter-canister)."""
         if msg.callee == MANAGEMENT_ID:
             result = self.management.handle(msg)
+            if result is DEFERRED:  # answered by settle_stopping / start_canister
+                return
             self._complete(msg, result, None, refund=msg.cycles)  # unaccepted cycles back
             return
         canister = self.canisters.get(msg.callee)
@@ -497,9 +499,18 @@ class Engine:
             if st is not None:
                 st.bytecodes = ex.call_bytecodes
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
-        if ex.canister.status == "stopping" and ex.canister.open_calls == 0:
-            ex.canister.status = "stopped"
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
+        self.settle_stopping(ex.canister)
+
+    def settle_stopping(self, canister: Canister) -> None:
+        """A `stopping` canister without open call contexts becomes `stopped`, and the
+        stop_canister calls waiting for that are answered (interface spec, stop_canister)."""
+        if canister.status != "stopping" or canister.open_calls:
+            return
+        canister.status = "stopped"
+        waiting, canister.stop_requests = canister.stop_requests, []
+        for msg in waiting:
+            self._complete(msg, Reply(b"DIDL\x00\x00"), None, refund=msg.cycles)
 
     def _complete(self, msg: CallMessage, result, canister: Optional[Canister],
                   refund: Optional[int] = None) -> None:

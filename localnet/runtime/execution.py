@@ -28,6 +28,17 @@ class Reject:
     error_code: Optional[str] = None
 
 
+class _Deferred:
+    """The outcome of a management call that is answered later (stop_canister is
+    answered once the canister is stopped)."""
+
+    def __repr__(self):
+        return "DEFERRED"
+
+
+DEFERRED = _Deferred()
+
+
 @dataclass
 class CallMessage:
     """An incoming call: from a user (ingress), a canister, a timer or the system."""

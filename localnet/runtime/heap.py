@@ -154,18 +154,11 @@ class HeapSnapshot:
 def _restore_in_place(target, saved) -> bool:
     if type(target) is not type(saved):
         return False
-    if isinstance(target, dict):
+    if isinstance(target, (dict, set)):
         target.clear()
         target.update(saved)
         return True
-    if isinstance(target, list):
-        target[:] = saved
-        return True
-    if isinstance(target, set):
-        target.clear()
-        target.update(saved)
-        return True
-    if isinstance(target, bytearray):
+    if isinstance(target, (list, bytearray)):
         target[:] = saved
         return True
     if hasattr(target, "__dict__") and not isinstance(target, type):

@@ -21,7 +21,7 @@ from localnet.runtime import metering
 from localnet.runtime import module as wasm_module
 from localnet.runtime.canister import Canister
 from localnet.runtime.engine import text_id
-from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
+from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply
 from localnet.runtime.isolation import CanisterNamespace
 from localnet.runtime.stable import StableStore
 from localnet.runtime.system_api import KybraIc
@@ -135,6 +135,8 @@ class ManagementCanister:
             value = handler(msg, *args)
         except ManagementError as e:
             return e.reject
+        if value is DEFERRED:
+            return DEFERRED
         data = binary.encode(list(func.rets), [value][:len(func.rets)], ic_did().env)
         return Reply(data)
 
@@ -247,14 +249,23 @@ class ManagementCanister:
     def m_start_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "start_canister")
         c.status = "running"
+        waiting, c.stop_requests = c.stop_requests, []
+        for stop in waiting:  # the spec: pending stop_canister calls fail
+            self.net._complete(stop, Reject(E.CANISTER_ERROR, f"Canister {text_id(c.id)}'s "
+                                            f"stop request was cancelled.",
+                                            E.CANISTER_STOPPING_CANCELLED), None)
         return None
 
     def m_stop_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "stop_canister")
-        # a canister with calls awaiting responses is `stopping` until they complete
-        # (the reply does not wait for that here; canister_status shows it)
-        c.status = "stopping" if c.open_calls else "stopped"
-        return None
+        if c.status == "stopped" or c.open_calls == 0:
+            c.status = "stopped"
+            return None
+        # the spec: the canister is `stopping` until its open call contexts are closed, and
+        # only then does the management canister respond (Engine.settle_stopping)
+        c.status = "stopping"
+        c.stop_requests = c.stop_requests + [msg]  # a new list: snapshots share the old one
+        return DEFERRED
 
     def m_delete_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "delete_canister")
@@ -276,6 +287,7 @@ class ManagementCanister:
         c.certified_data = b""
         c.install_count += 1
         c.open_calls = 0
+        self.net.settle_stopping(c)
 
     def m_raw_rand(self, msg: CallMessage):
         return self.net._raw_rand_bytes()
@@ -476,7 +488,6 @@ class ManagementCanister:
         and the saved heap globals and timers are put back (when they were saved)."""
         from localnet.kybra_source.analyze import analyze
         from localnet.kybra_source.bundle import SourceBundle
-        from localnet.runtime.stable import sort_key
         bundle_bytes, candid = wasm_module.unpack(module)
         bundle = SourceBundle.from_bytes(bundle_bytes)
         interface = analyze(bundle)
@@ -487,11 +498,7 @@ class ManagementCanister:
             if m is None:
                 continue
             m.max_key_size, m.max_value_size = mk, mv
-            for k, v in entries:
-                m.entries[k] = v
-                m.nbytes += len(k) + len(v)
-                m._sort.append((sort_key(m.key_type, m._dec_key(k), m.env), k))
-            m._sort.sort()
+            m.load_entries(entries)
         store.raw = bytearray(raw_stable)
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
         c.namespace = CanisterNamespace(bundle.modules, bundle.entry, text_id(c.id), seed)

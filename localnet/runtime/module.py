@@ -14,6 +14,8 @@ import gzip
 import hashlib
 from typing import Dict, Optional, Tuple
 
+from localnet.candid.binary import leb128
+
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 BUNDLE_SECTION = "icp:private localnet:bundle"
@@ -23,18 +25,6 @@ MAX_MODULE_BYTES = 100 * 1024 * 1024  # the IC's limit on an uncompressed Wasm
 
 class ModuleError(ValueError):
     """The bytes are not a localnet canister module."""
-
-
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def _read_leb(data: bytes, pos: int) -> Tuple[int, int]:
@@ -52,8 +42,8 @@ def _read_leb(data: bytes, pos: int) -> Tuple[int, int]:
 
 def custom_section(name: str, payload: bytes) -> bytes:
     raw_name = name.encode("utf-8")
-    body = _leb(len(raw_name)) + raw_name + payload
-    return b"\x00" + _leb(len(body)) + body
+    body = leb128(len(raw_name)) + raw_name + payload
+    return b"\x00" + leb128(len(body)) + body
 
 
 def pack(bundle_bytes: bytes, candid: Optional[str] = None, gzipped: bool = False) -> bytes:

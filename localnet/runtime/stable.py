@@ -191,6 +191,15 @@ class StableMap:
         resorted.sort()
         self._sort = resorted
 
+    def load_entries(self, entries) -> None:
+        """Adds encoded (key, value) pairs read from a saved image or snapshot, sorting once
+        at the end rather than per insert."""
+        for k, v in entries:
+            self.entries[k] = v
+            self.nbytes += len(k) + len(v)
+            self._sort.append((sort_key(self.key_type, self._dec_key(k), self.env), k))
+        self._sort.sort()
+
     def to_state(self) -> dict:
         return {"memory_id": self.memory_id, "max_key_size": self.max_key_size,
                 "max_value_size": self.max_value_size,

@@ -186,7 +186,7 @@ def stable_image(canister) -> bytes:
 def load_stable_image(canister, data: bytes) -> None:
     """Replace the canister's stable memory by an image from `stable_image` (maps are typed
     with this canister's declarations) or, for any other bytes, by raw pages holding them."""
-    from localnet.runtime.stable import WASM_PAGE, StableStore, sort_key
+    from localnet.runtime.stable import WASM_PAGE, StableStore
     store = StableStore()
     if data.startswith(IMAGE_MAGIC):
         try:
@@ -201,11 +201,7 @@ def load_stable_image(canister, data: bytes) -> None:
             if m is None:
                 raise LocalnetError(f"the image has StableBTreeMap {mid_text}, which canister "
                                     f"code does not declare")
-            for k, v in entries:
-                m.entries[k] = v
-                m.nbytes += len(k) + len(v)
-                m._sort.append((sort_key(m.key_type, m._dec_key(k), m.env), k))
-            m._sort.sort()
+            m.load_entries(entries)
         store.raw = bytearray(raw)
     else:
         pages = -(-len(data) // WASM_PAGE)

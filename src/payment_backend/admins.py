@@ -22,7 +22,7 @@ from kybra import (
 )
 
 from src.common.factory_api import FactoryUnitResult
-from src.common.validation import check_text, invalid, HOST_RE
+from src.common.validation import check_text, first_error, invalid, HOST_RE
 
 ANONYMOUS_TEXT = "2vxsx-fae"
 MAX_ADMINS = 20
@@ -196,10 +196,7 @@ def get_factory_settings() -> FactorySettings:
 
 @update
 def update_factory_settings(settings: FactorySettings) -> FactorySettingsResult:
-    err = require_admin()
-    if err is not None:
-        return {"Err": err}
-    err = check_settings(settings)
+    err = first_error([require_admin(), check_settings(settings)])
     if err is not None:
         return {"Err": err}
     settings_map.insert(0, settings)

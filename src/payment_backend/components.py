@@ -87,9 +87,7 @@ def semver_tuple(version: str) -> tuple:
 
 @update
 def deploy_component_version(component: ComponentDefinition) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_component(component)
+    err = first_error([require_admin(), check_component(component)])
     if err is not None:
         return {"Err": err}
     cid = component["component_id"]

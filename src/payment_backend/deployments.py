@@ -132,6 +132,14 @@ def record_by_canister(canister_text: str) -> "dict | None":
     return None if dep_id is None else deployments_map.get(dep_id)
 
 
+def find_merchant(canister_id: Principal) -> "tuple":
+    """(record, None) for a canister this factory deployed, else (None, not_found text)."""
+    rec = record_by_canister(canister_id.to_str())
+    if rec is None:
+        return (None, "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory")
+    return (rec, None)
+
+
 def is_active_merchant(canister_text: str) -> bool:
     """True for a canister this factory deployed and that is active."""
     rec = record_by_canister(canister_text)
@@ -310,8 +318,12 @@ def deploy_user_payment_canister(config: UserCanisterConfig) -> Async[UserCanist
     return result
 
 
-def load_for_change(deployment_id: str) -> "tuple":
-    """(record, None) when the caller may manage this deployment and it is unlocked."""
+def load_failed_for_change(deployment_id: str, action: str) -> "tuple":
+    """(record, None) when the caller is signed in and may manage this failed, unlocked
+    deployment; `action` names what is refused for a deployment that has not failed."""
+    err = require_authenticated()
+    if err is not None:
+        return (None, err)
     if not isinstance(deployment_id, str) or len(deployment_id) > 30 or not deployment_id.startswith("dep_"):
         return (None, "invalid_argument: deployment_id must look like dep_<n>")
     rec = deployments_map.get(deployment_id)
@@ -321,20 +333,17 @@ def load_for_change(deployment_id: str) -> "tuple":
         return (None, "unauthorized: only the owner or an admin may change this deployment")
     if rec["busy"]:
         return (None, "busy: another operation on " + deployment_id + " is in progress")
+    if "failed" not in rec["status"]:
+        return (None, "failed_precondition: only failed deployments can be " + action)
     return (rec, None)
 
 
 @update
 def retry_deployment(deployment_id: text, version: Opt[text]) -> Async[UserCanisterResult]:
     """Retries a failed deployment, optionally with another (e.g. fixed) version."""
-    err = require_authenticated()
+    rec, err = load_failed_for_change(deployment_id, "retried")
     if err is not None:
         return {"Err": err}
-    rec, err = load_for_change(deployment_id)
-    if err is not None:
-        return {"Err": err}
-    if "failed" not in rec["status"]:
-        return {"Err": "failed_precondition: only failed deployments can be retried"}
     if is_blocked(rec["owner"].to_str()):
         return {"Err": "blocked: the owner is on the global blocklist"}
     target = rec["target_version"] if version is None else version
@@ -355,14 +364,9 @@ def retry_deployment(deployment_id: text, version: Opt[text]) -> Async[UserCanis
 
 @update
 def cleanup_failed_deployment(deployment_id: text) -> Async[FactoryUnitResult]:
-    err = require_authenticated()
+    rec, err = load_failed_for_change(deployment_id, "cleaned up")
     if err is not None:
         return {"Err": err}
-    rec, err = load_for_change(deployment_id)
-    if err is not None:
-        return {"Err": err}
-    if "failed" not in rec["status"]:
-        return {"Err": "failed_precondition: only failed deployments can be cleaned up"}
     canister_id = rec["canister_id"]
     if canister_id is not None:
         rec["busy"] = True

@@ -243,9 +243,7 @@ def check_config(cfg: dict) -> "str | None":
 
 @update
 def update_global_security_config(config: SystemSecurityConfig) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_config(config)
+    err = first_error([require_admin(), check_config(config)])
     if err is not None:
         return {"Err": err}
     for principal in config["blocked_principals"]:
@@ -271,9 +269,7 @@ def get_security_config_version() -> nat64:
 
 @update
 def add_to_global_blocklist(principal: Principal, reason: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_text("reason", reason, 500, 1)
+    err = first_error([require_admin(), check_text("reason", reason, 500, 1)])
     if err is not None:
         return {"Err": err}
     if principal.to_str() == ANONYMOUS_TEXT:
@@ -285,9 +281,7 @@ def add_to_global_blocklist(principal: Principal, reason: text) -> FactoryUnitRe
 
 @update
 def remove_from_global_blocklist(principal: Principal, reason: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_text("reason", reason, 500, 1)
+    err = first_error([require_admin(), check_text("reason", reason, 500, 1)])
     if err is not None:
         return {"Err": err}
     if not unblock(principal, reason):
@@ -403,9 +397,7 @@ def update_threat_intelligence() -> FactoryUnitResult:
 
 @update
 def add_known_bad_address(address: text, reason: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = first_error([check_text("address", address, 200, 1), check_text("reason", reason, 500, 1)])
+    err = first_error([require_admin(), check_text("address", address, 200, 1), check_text("reason", reason, 500, 1)])
     if err is not None:
         return {"Err": err}
     if known_bad_map.contains_key(address):
@@ -418,9 +410,7 @@ def add_known_bad_address(address: text, reason: text) -> FactoryUnitResult:
 
 @update
 def set_geographic_risk_score(region: text, score: float64) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_text("region", region, 40, 1)
+    err = first_error([require_admin(), check_text("region", region, 40, 1)])
     if err is not None:
         return {"Err": err}
     if math.isnan(score) or score < 0.0 or score > 1.0:

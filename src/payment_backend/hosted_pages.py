@@ -15,7 +15,7 @@ from src.common.ids import session_routing_key
 from src.common.pagination import page_desc
 from src.common.validation import HOST_RE, check_slug, check_text, first_error
 from src.payment_backend.admins import get_settings, require_admin, require_authenticated
-from src.payment_backend.deployments import can_manage, record_by_canister, routing_map
+from src.payment_backend.deployments import can_manage, find_merchant, routing_map
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.templates import check_theme
 
@@ -150,14 +150,13 @@ def add_page_template(name: str, description: str, layout: str, theme: dict) -> 
 
 @update
 def add_hosted_page_template(name: text, description: text, layout: text, theme: ModalTheme) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = first_error([
-            check_text("name", name, 100, 1),
-            check_text("description", description, 500),
-            check_slug("layout", layout),
-            check_theme(theme),
-        ])
+    err = first_error([
+        require_admin(),
+        check_text("name", name, 100, 1),
+        check_text("description", description, 500),
+        check_slug("layout", layout),
+        check_theme(theme),
+    ])
     if err is not None:
         return {"Err": err}
     add_page_template(name, description, layout, theme)
@@ -190,9 +189,9 @@ def add_custom_domain(canister_id: Principal, domain: text) -> FactoryUnitResult
     err = require_authenticated()
     if err is not None:
         return {"Err": err}
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return {"Err": "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory"}
+    rec, err = find_merchant(canister_id)
+    if err is not None:
+        return {"Err": err}
     if not can_manage(rec):
         return {"Err": "unauthorized: only the owner or an admin may set this canister's domain"}
     err = check_domain(domain)

@@ -13,7 +13,7 @@ from src.common.factory_api import FactoryBoolResult, FactoryUnitResult, GlobalN
 from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text, require_authenticated
 from src.payment_backend.blocklist import is_blocked
 from src.payment_backend.customer_spend import add_spend, spent_today
-from src.payment_backend.deployments import record_by_canister, save
+from src.payment_backend.deployments import find_merchant, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
 from src.payment_backend.global_security import FraudPattern, security_config
 from src.payment_backend.merchant_callers import require_merchant_canister
@@ -49,9 +49,9 @@ def register_merchant_for_one_click(canister_id: Principal) -> FactoryUnitResult
     err = require_authenticated()
     if err is not None:
         return {"Err": err}
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return {"Err": "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory"}
+    rec, err = find_merchant(canister_id)
+    if err is not None:
+        return {"Err": err}
     caller = caller_text()
     if caller not in (canister_id.to_str(), rec["owner"].to_str()) and not is_admin_text(caller):
         return {"Err": "unauthorized: only the canister, its owner or an admin may register it"}

@@ -25,7 +25,6 @@ from kybra import (
 from kybra.canisters.management import CanisterStatusResult, management_canister
 
 from src.common.factory_api import FactoryUnitResult
-from src.common.pagination import page_desc
 from src.payment_backend.admins import get_settings, is_admin_text, require_admin, require_authenticated
 from src.payment_backend.deployments import (
     UserCanister,
@@ -33,12 +32,13 @@ from src.payment_backend.deployments import (
     can_manage,
     deployment_seq_map,
     deployments_map,
+    find_merchant,
     owner_index_map,
     owner_key,
-    record_by_canister,
     save,
 )
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
+from src.payment_backend.index_pages import page_result, via_index
 from src.payment_backend.wasm_store import default_version, ready_version_count
 
 MONITOR_BATCH = 10
@@ -78,9 +78,9 @@ class CyclesResult(Variant, total=False):
 
 @query
 def get_user_canister(canister_id: Principal) -> UserCanisterResult:
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return {"Err": "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory"}
+    rec, err = find_merchant(canister_id)
+    if err is not None:
+        return {"Err": err}
     return {"Ok": rec}
 
 
@@ -99,15 +99,7 @@ def list_user_canisters(cursor: Opt[text], limit: nat32) -> UserCanisterPageResu
     err = require_admin()
     if err is not None:
         return {"Err": err}
-
-    def lookup(seq: int):
-        dep_id = deployment_seq_map.get(seq)
-        return None if dep_id is None else deployments_map.get(dep_id)
-
-    items, next_cursor, err = page_desc(lookup, top_seq("deployments"), cursor, limit)
-    if err is not None:
-        return {"Err": err}
-    return {"Ok": {"items": items, "next_cursor": next_cursor}}
+    return page_result(via_index(deployment_seq_map, deployments_map), top_seq("deployments"), cursor, limit)
 
 
 @query
@@ -121,10 +113,7 @@ def list_canisters_by_owner(owner: Principal, cursor: Opt[text], limit: nat32) -
         dep_id = owner_index_map.get(owner_key(owner_text, seq))
         return None if dep_id is None else deployments_map.get(dep_id)
 
-    items, next_cursor, err = page_desc(lookup, top_seq("owner:" + owner_text), cursor, limit)
-    if err is not None:
-        return {"Err": err}
-    return {"Ok": {"items": items, "next_cursor": next_cursor}}
+    return page_result(lookup, top_seq("owner:" + owner_text), cursor, limit)
 
 
 @query
@@ -193,12 +182,10 @@ def deposit(dep_id: str, amount: int) -> Async[text]:
 
 
 def load_live(canister_id: Principal) -> "tuple":
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return (None, "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory")
-    if "active" not in rec["status"]:
+    rec, err = find_merchant(canister_id)
+    if err is None and "active" not in rec["status"]:
         return (None, "failed_precondition: the canister is not active")
-    return (rec, None)
+    return (rec, err)
 
 
 @update

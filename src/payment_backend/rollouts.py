@@ -26,10 +26,11 @@ from kybra import (
     void,
 )
 
-from src.common.pagination import page_desc
+from src.common.validation import first_error
 from src.payment_backend.admins import require_admin
 from src.payment_backend.deployments import deployment_seq_map, deployments_map
 from src.payment_backend.factory_counters import next_seq, top_seq
+from src.payment_backend.index_pages import page_result, via_index
 from src.payment_backend.upgrades import lock, upgrade_step
 from src.payment_backend.wasm_store import get_ready_version, wasm_meta_map
 
@@ -308,9 +309,7 @@ def check_plan(plan: dict) -> "str | None":
 
 @update
 def start_rollout(plan: RolloutPlan) -> RolloutResult:
-    err = require_admin()
-    if err is None:
-        err = check_plan(plan)
+    err = first_error([require_admin(), check_plan(plan)])
     if err is None:
         _, err = get_ready_version(plan["version"])
     if err is not None:
@@ -352,16 +351,22 @@ def start_rollout(plan: RolloutPlan) -> RolloutResult:
     return {"Ok": ro}
 
 
-def load_rollout(rollout_id: str) -> "tuple":
-    err = require_admin()
-    if err is not None:
-        return (None, err)
+def find_rollout(rollout_id: str) -> "tuple":
+    """(rollout, None) for an existing rollout, else (None, error text)."""
     if len(rollout_id) > 30:
         return (None, "invalid_argument: rollout_id is too long")
     ro = rollouts_map.get(rollout_id)
     if ro is None:
         return (None, "not_found: rollout " + rollout_id + " does not exist")
     return (ro, None)
+
+
+def load_rollout(rollout_id: str) -> "tuple":
+    """find_rollout for an admin caller: the caller check comes first."""
+    err = require_admin()
+    if err is not None:
+        return (None, err)
+    return find_rollout(rollout_id)
 
 
 @update
@@ -430,36 +435,22 @@ def rollback_rollout(rollout_id: text) -> RolloutResult:
 
 @query
 def get_rollout(rollout_id: text) -> RolloutResult:
-    if len(rollout_id) > 30:
-        return {"Err": "invalid_argument: rollout_id is too long"}
-    ro = rollouts_map.get(rollout_id)
-    if ro is None:
-        return {"Err": "not_found: rollout " + rollout_id + " does not exist"}
+    ro, err = find_rollout(rollout_id)
+    if err is not None:
+        return {"Err": err}
     return {"Ok": ro}
 
 
 @query
 def list_rollouts(cursor: Opt[text], limit: nat32) -> RolloutPageResult:
-    def lookup(seq: int):
-        rid = rollout_seq_map.get(seq)
-        return None if rid is None else rollouts_map.get(rid)
-
-    items, next_cursor, err = page_desc(lookup, top_seq("rollouts"), cursor, limit)
-    if err is not None:
-        return {"Err": err}
-    return {"Ok": {"items": items, "next_cursor": next_cursor}}
+    return page_result(via_index(rollout_seq_map, rollouts_map), top_seq("rollouts"), cursor, limit)
 
 
 @query
 def list_rollout_results(rollout_id: text, cursor: Opt[text], limit: nat32) -> RolloutResultPageResult:
-    if len(rollout_id) > 30:
-        return {"Err": "invalid_argument: rollout_id is too long"}
-    ro = rollouts_map.get(rollout_id)
-    if ro is None:
-        return {"Err": "not_found: rollout " + rollout_id + " does not exist"}
-    items, next_cursor, err = page_desc(
-        lambda seq: rollout_results_map.get(result_key(rollout_id, seq)), ro["result_count"], cursor, limit
-    )
+    ro, err = find_rollout(rollout_id)
     if err is not None:
         return {"Err": err}
-    return {"Ok": {"items": items, "next_cursor": next_cursor}}
+    return page_result(
+        lambda seq: rollout_results_map.get(result_key(rollout_id, seq)), ro["result_count"], cursor, limit
+    )

@@ -12,7 +12,7 @@ from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64,
 from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport
 from src.common.validation import check_symbol, check_text
 from src.payment_backend.admins import caller_text, is_admin_text
-from src.payment_backend.deployments import record_by_canister
+from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
@@ -159,42 +159,41 @@ def check_report(report: dict, old: dict) -> "str | None":
     return None
 
 
-def apply_groups(old: dict, new: dict, first: bool) -> None:
-    """Moves the merchant's contribution from its old region/industry to the new one."""
-    old_region = group_name(regions_map, old["region"]) if not first else None
-    new_region = group_name(regions_map, new["region"])
-    if old_region is not None:
-        entry = regions_map.get(old_region)
-        if entry is not None:
-            entry["merchants"] = max(0, entry["merchants"] - 1)
-            entry["volume_usd_cents"] = max(0, entry["volume_usd_cents"] - old["volume_usd_cents"])
-            regions_map.insert(old_region, entry)
-    entry = regions_map.get(new_region)
-    if entry is None:
-        entry = {"merchants": 0, "volume_usd_cents": 0}
-    entry["merchants"] = entry["merchants"] + 1
-    entry["volume_usd_cents"] = entry["volume_usd_cents"] + new["volume_usd_cents"]
-    regions_map.insert(new_region, entry)
+REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
+INDUSTRY_FIELDS = (("sessions_created", "sessions_created"), ("sessions_completed", "sessions_completed"),
+                   ("transactions", "transaction_count"), ("successful", "successful_payments"),
+                   ("volume_usd_cents", "volume_usd_cents"))
 
-    fields = (("sessions_created", "sessions_created"), ("sessions_completed", "sessions_completed"),
-              ("transactions", "transaction_count"), ("successful", "successful_payments"),
-              ("volume_usd_cents", "volume_usd_cents"))
-    old_industry = group_name(industries_map, old["industry"]) if not first else None
-    new_industry = group_name(industries_map, new["industry"])
-    if old_industry is not None:
-        totals = industries_map.get(old_industry)
+
+def move_group(table, old_group: "str | None", new_group: str, old: dict, new: dict, fields: tuple) -> None:
+    """Takes one merchant's old report out of old_group's totals (None: it was in none) and
+    adds its new report to new_group's; `fields` pairs each total with its report field."""
+    if old_group is not None:
+        totals = table.get(old_group)
         if totals is not None:
             totals["merchants"] = max(0, totals["merchants"] - 1)
             for dst, src in fields:
                 totals[dst] = max(0, totals[dst] - old[src])
-            industries_map.insert(old_industry, totals)
-    totals = industries_map.get(new_industry)
+            table.insert(old_group, totals)
+    totals = table.get(new_group)
     if totals is None:
-        totals = {"merchants": 0, "sessions_created": 0, "sessions_completed": 0, "transactions": 0, "successful": 0, "volume_usd_cents": 0}
+        totals = {"merchants": 0}
+        for dst, _ in fields:
+            totals[dst] = 0
     totals["merchants"] = totals["merchants"] + 1
     for dst, src in fields:
         totals[dst] = totals[dst] + new[src]
-    industries_map.insert(new_industry, totals)
+    table.insert(new_group, totals)
+
+
+def apply_groups(old: dict, new: dict, first: bool) -> None:
+    """Moves the merchant's contribution from its old region/industry to the new one."""
+    old_region = group_name(regions_map, old["region"]) if not first else None
+    new_region = group_name(regions_map, new["region"])
+    move_group(regions_map, old_region, new_region, old, new, REGION_FIELDS)
+    old_industry = group_name(industries_map, old["industry"]) if not first else None
+    new_industry = group_name(industries_map, new["industry"])
+    move_group(industries_map, old_industry, new_industry, old, new, INDUSTRY_FIELDS)
 
 
 def apply_tokens(old: dict, new: dict, first: bool) -> None:
@@ -346,9 +345,9 @@ def percentile(rate: float) -> int:
 
 
 def load_report(canister_id: Principal) -> "tuple":
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return (None, "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory")
+    rec, err = find_merchant(canister_id)
+    if err is not None:
+        return (None, err)
     caller = caller_text()
     if caller not in (rec["owner"].to_str(), canister_id.to_str()) and not is_admin_text(caller):
         return (None, "unauthorized: only the owner, the canister or an admin may read its benchmarks")

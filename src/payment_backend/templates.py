@@ -19,6 +19,7 @@ from src.common.pagination import page_desc
 from src.common.validation import check_color, check_font, check_slug, check_text, check_url, first_error
 from src.payment_backend.admins import caller_text, is_admin_text, require_admin
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
+from src.payment_backend.index_pages import via_index
 from src.payment_backend.merchant_callers import require_merchant_canister
 
 TOP_N = 10
@@ -108,14 +109,13 @@ def note_template_conversions(template_id: str, views_delta: int, conversions_de
 
 @update
 def create_global_modal_template(template: GlobalModalTemplate) -> FactoryTextResult:
-    err = require_admin()
-    if err is None:
-        err = first_error([
-            check_text("template_name", template["template_name"], 100, 1),
-            check_slug("category", template["category"]),
-            check_url("preview_url", template["preview_url"]),
-            check_theme(template["base_theme"]),
-        ])
+    err = first_error([
+        require_admin(),
+        check_text("template_name", template["template_name"], 100, 1),
+        check_slug("category", template["category"]),
+        check_url("preview_url", template["preview_url"]),
+        check_theme(template["base_theme"]),
+    ])
     if err is not None:
         return {"Err": err}
     seq = next_seq("templates")
@@ -155,11 +155,7 @@ def publish_global_modal_template(template_id: text, is_public: bool) -> Factory
 
 
 def public_page(cursor: "str | None", limit: int) -> "tuple":
-    def lookup(seq: int):
-        tid = public_template_seq_map.get(seq)
-        return None if tid is None else templates_map.get(tid)
-
-    return page_desc(lookup, top_seq("templates"), cursor, limit)
+    return page_desc(via_index(public_template_seq_map, templates_map), top_seq("templates"), cursor, limit)
 
 
 @query

@@ -32,7 +32,7 @@ from kybra import (
 
 from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation
 from src.common.icrc_types import IcrcLedger
-from src.common.validation import check_symbol, check_text
+from src.common.validation import check_symbol, check_text, first_error
 from src.common.xrc_types import ExchangeRateCanister, GetExchangeRateResult
 from src.payment_backend.admins import get_settings, require_admin
 from src.payment_backend.factory_counters import get_count, set_count
@@ -118,11 +118,7 @@ def tracked_tokens() -> list:
 
 @update
 def add_market_token(symbol: text, ledger: Principal, xrc_symbol: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_symbol("symbol", symbol)
-    if err is None:
-        err = check_symbol("xrc_symbol", xrc_symbol)
+    err = first_error([require_admin(), check_symbol("symbol", symbol), check_symbol("xrc_symbol", xrc_symbol)])
     if err is not None:
         return {"Err": err}
     if market_tokens_map.contains_key(symbol):
@@ -151,9 +147,7 @@ def add_market_token(symbol: text, ledger: Principal, xrc_symbol: text) -> Facto
 
 @update
 def remove_market_token(symbol: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_symbol("symbol", symbol)
+    err = first_error([require_admin(), check_symbol("symbol", symbol)])
     if err is not None:
         return {"Err": err}
     token = market_tokens_map.remove(symbol)

@@ -14,7 +14,7 @@ from src.payment_backend.deployments import (
     can_manage,
     clip,
     deployments_map,
-    record_by_canister,
+    find_merchant,
     save,
 )
 from src.payment_backend.merchant_init import encode_merchant_init
@@ -54,9 +54,9 @@ def upgrade_step(dep_id: str, version: str) -> Async[text]:
 
 def check_upgradable(canister_id: Principal) -> "tuple":
     """(record, None) when the caller may upgrade this active, unlocked canister."""
-    rec = record_by_canister(canister_id.to_str())
-    if rec is None:
-        return (None, "not_found: " + canister_id.to_str() + " is not a merchant canister of this factory")
+    rec, err = find_merchant(canister_id)
+    if err is not None:
+        return (None, err)
     if not can_manage(rec):
         return (None, "unauthorized: only the owner or an admin may upgrade this canister")
     if "active" not in rec["status"]:

@@ -27,10 +27,10 @@ from kybra import (
 )
 
 from src.common.factory_api import FactoryUnitResult
-from src.common.pagination import page_desc
-from src.common.validation import check_text
+from src.common.validation import check_text, first_error
 from src.payment_backend.admins import require_admin
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
+from src.payment_backend.index_pages import page_result, via_index
 
 import re
 
@@ -93,17 +93,39 @@ def check_version_name(version: str) -> "str | None":
     return None
 
 
-def get_ready_version(version: str) -> "tuple":
-    """(record, None) for a committed version, else (None, error text)."""
+def find_version(version: str) -> "tuple":
+    """(record, None) for an existing version, else (None, error text)."""
     err = check_version_name(version)
     if err is not None:
         return (None, err)
     rec = versions_map.get(version)
     if rec is None:
         return (None, "not_found: wasm version " + version + " does not exist")
-    if "ready" not in rec["state"]:
-        return (None, "failed_precondition: wasm version " + version + " is not committed")
     return (rec, None)
+
+
+def get_ready_version(version: str) -> "tuple":
+    """(record, None) for a committed version, else (None, error text)."""
+    rec, err = find_version(version)
+    if err is None and "ready" not in rec["state"]:
+        return (None, "failed_precondition: wasm version " + version + " is not committed")
+    return (rec, err)
+
+
+def admin_find_version(version: str) -> "tuple":
+    """find_version for an admin caller: the caller check comes first."""
+    err = require_admin()
+    if err is not None:
+        return (None, err)
+    return find_version(version)
+
+
+def admin_uploading_version(version: str) -> "tuple":
+    """admin_find_version for a version still being uploaded."""
+    rec, err = admin_find_version(version)
+    if err is None and "uploading" not in rec["state"]:
+        return (None, "failed_precondition: wasm version " + version + " is already committed")
+    return (rec, err)
 
 
 def default_version() -> "str | None":
@@ -139,11 +161,7 @@ def pinned_versions() -> list:
 
 @update
 def begin_wasm_upload(version: text, size: nat64, sha256: blob, notes: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_version_name(version)
-    if err is None:
-        err = check_text("notes", notes, 2000)
+    err = first_error([require_admin(), check_version_name(version), check_text("notes", notes, 2000)])
     if err is not None:
         return {"Err": err}
     if size < 8 or size > MAX_MODULE_SIZE:
@@ -177,16 +195,9 @@ def begin_wasm_upload(version: text, size: nat64, sha256: blob, notes: text) -> 
 
 @update
 def upload_wasm_chunk(version: text, index: nat32, chunk: blob) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_version_name(version)
+    rec, err = admin_uploading_version(version)
     if err is not None:
         return {"Err": err}
-    rec = versions_map.get(version)
-    if rec is None:
-        return {"Err": "not_found: wasm version " + version + " does not exist"}
-    if "uploading" not in rec["state"]:
-        return {"Err": "failed_precondition: wasm version " + version + " is already committed"}
     if index >= rec["chunk_count"]:
         return {"Err": "invalid_argument: chunk index must be below " + str(rec["chunk_count"])}
     want = expected_chunk_len(rec, index)
@@ -202,16 +213,9 @@ def upload_wasm_chunk(version: text, index: nat32, chunk: blob) -> FactoryUnitRe
 
 @update
 def commit_wasm_upload(version: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_version_name(version)
+    rec, err = admin_uploading_version(version)
     if err is not None:
         return {"Err": err}
-    rec = versions_map.get(version)
-    if rec is None:
-        return {"Err": "not_found: wasm version " + version + " does not exist"}
-    if "uploading" not in rec["state"]:
-        return {"Err": "failed_precondition: wasm version " + version + " is already committed"}
     if rec["received_chunks"] != rec["chunk_count"]:
         missing = [str(i) for i in range(rec["chunk_count"]) if len(rec["chunk_hashes"][i]) == 0]
         return {"Err": "failed_precondition: missing chunks " + ",".join(missing[:20])}
@@ -246,14 +250,9 @@ def remove_version(rec: dict) -> None:
 
 @update
 def abort_wasm_upload(version: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_version_name(version)
+    rec, err = admin_find_version(version)
     if err is not None:
         return {"Err": err}
-    rec = versions_map.get(version)
-    if rec is None:
-        return {"Err": "not_found: wasm version " + version + " does not exist"}
     if "uploading" not in rec["state"]:
         return {"Err": "failed_precondition: committed versions are removed with delete_wasm_version"}
     remove_version(rec)
@@ -263,9 +262,8 @@ def abort_wasm_upload(version: text) -> FactoryUnitResult:
 @update
 def set_default_wasm_version(version: text) -> FactoryUnitResult:
     err = require_admin()
-    if err is not None:
-        return {"Err": err}
-    rec, err = get_ready_version(version)
+    if err is None:
+        _, err = get_ready_version(version)
     if err is not None:
         return {"Err": err}
     wasm_meta_map.insert("default", version)
@@ -279,14 +277,9 @@ def get_default_wasm_version() -> Opt[text]:
 
 @update
 def delete_wasm_version(version: text) -> FactoryUnitResult:
-    err = require_admin()
-    if err is None:
-        err = check_version_name(version)
+    rec, err = admin_find_version(version)
     if err is not None:
         return {"Err": err}
-    rec = versions_map.get(version)
-    if rec is None:
-        return {"Err": "not_found: wasm version " + version + " does not exist"}
     if "ready" not in rec["state"]:
         return {"Err": "failed_precondition: use abort_wasm_upload for an unfinished upload"}
     if default_version() == version:
@@ -302,25 +295,15 @@ def delete_wasm_version(version: text) -> FactoryUnitResult:
 
 @query
 def get_wasm_version(version: text) -> WasmVersionResult:
-    err = check_version_name(version)
+    rec, err = find_version(version)
     if err is not None:
         return {"Err": err}
-    rec = versions_map.get(version)
-    if rec is None:
-        return {"Err": "not_found: wasm version " + version + " does not exist"}
     return {"Ok": rec}
 
 
 @query
 def list_wasm_versions(cursor: Opt[text], limit: nat32) -> WasmVersionPageResult:
-    def lookup(seq: int):
-        name = version_seq_map.get(seq)
-        return None if name is None else versions_map.get(name)
-
-    items, next_cursor, err = page_desc(lookup, top_seq("wasm_versions"), cursor, limit)
-    if err is not None:
-        return {"Err": err}
-    return {"Ok": {"items": items, "next_cursor": next_cursor}}
+    return page_result(via_index(version_seq_map, versions_map), top_seq("wasm_versions"), cursor, limit)
 
 
 def ready_version_count() -> int:

@@ -1,6 +1,8 @@
 """Stable state of the merchant canister's part 2 (memory ids 40-79; part 1 owns 0-39).
 Named counters live in part 1's `counters_map` (merchant_store.bump/counter) under the
-prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), `rep:`."""
+prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), `rep:`.
+Value sizes are bytes: each map's largest record is bounded by the input checks, with text
+counted at 4 bytes per character where it may be any Unicode."""
 
 from kybra import StableBTreeMap, nat, nat8, nat64, text
 
@@ -26,22 +28,22 @@ from src.user_payment_canister.merchant_ext_types import (
 events_map = StableBTreeMap[text, MerchantEvent](memory_id=40, max_key_size=100, max_value_size=20_000)
 event_index_map = StableBTreeMap[nat64, text](memory_id=41, max_key_size=20, max_value_size=100)
 event_type_index_map = StableBTreeMap[text, text](memory_id=42, max_key_size=150, max_value_size=100)
-webhooks_map = StableBTreeMap[text, WebhookConfig](memory_id=43, max_key_size=100, max_value_size=8_000)
-deliveries_map = StableBTreeMap[text, WebhookDelivery](memory_id=44, max_key_size=100, max_value_size=2_000)
+webhooks_map = StableBTreeMap[text, WebhookConfig](memory_id=43, max_key_size=100, max_value_size=16_000)
+deliveries_map = StableBTreeMap[text, WebhookDelivery](memory_id=44, max_key_size=100, max_value_size=3_000)
 delivery_queue_map = StableBTreeMap[text, text](memory_id=45, max_key_size=100, max_value_size=200)
-attempts_map = StableBTreeMap[text, WebhookAttempt](memory_id=46, max_key_size=150, max_value_size=2_000)
+attempts_map = StableBTreeMap[text, WebhookAttempt](memory_id=46, max_key_size=150, max_value_size=3_000)
 security_config_map = StableBTreeMap[nat8, MerchantSecurityConfig](memory_id=47, max_key_size=16, max_value_size=60_000)
-blocked_map = StableBTreeMap[text, text](memory_id=48, max_key_size=200, max_value_size=700)
-global_blocked_map = StableBTreeMap[text, text](memory_id=49, max_key_size=200, max_value_size=700)
+blocked_map = StableBTreeMap[text, text](memory_id=48, max_key_size=200, max_value_size=1_500)
+global_blocked_map = StableBTreeMap[text, text](memory_id=49, max_key_size=200, max_value_size=2_500)
 risk_customers_map = StableBTreeMap[text, CustomerRiskStats](memory_id=50, max_key_size=100, max_value_size=500)
 verifications_map = StableBTreeMap[text, StoredVerification](memory_id=51, max_key_size=100, max_value_size=1_000)
-customer_verification_map = StableBTreeMap[text, CustomerVerificationState](memory_id=52, max_key_size=100, max_value_size=1_000)
+customer_verification_map = StableBTreeMap[text, CustomerVerificationState](memory_id=52, max_key_size=100, max_value_size=2_000)
 totp_secrets_map = StableBTreeMap[text, TotpSecretRecord](memory_id=53, max_key_size=100, max_value_size=300)
-alerts_map = StableBTreeMap[nat64, SecurityAlert](memory_id=54, max_key_size=20, max_value_size=2_000)
+alerts_map = StableBTreeMap[nat64, SecurityAlert](memory_id=54, max_key_size=20, max_value_size=3_000)
 profiles_map = StableBTreeMap[text, PaymentProfile](memory_id=55, max_key_size=100, max_value_size=20_000)
-auths_map = StableBTreeMap[text, PreAuthorizedPayment](memory_id=56, max_key_size=100, max_value_size=30_000)
+auths_map = StableBTreeMap[text, PreAuthorizedPayment](memory_id=56, max_key_size=100, max_value_size=12_000)
 spend_map = StableBTreeMap[text, SpendWindow](memory_id=57, max_key_size=150, max_value_size=200)
 day_buckets_map = StableBTreeMap[text, nat](memory_id=58, max_key_size=100, max_value_size=60)
 customer_stats_map = StableBTreeMap[text, CustomerStats](memory_id=59, max_key_size=100, max_value_size=200)
 schedules_map = StableBTreeMap[text, ScheduledReport](memory_id=60, max_key_size=100, max_value_size=4_000)
-report_status_map = StableBTreeMap[nat8, FactoryReportStatus](memory_id=61, max_key_size=16, max_value_size=1_000)
+report_status_map = StableBTreeMap[nat8, FactoryReportStatus](memory_id=61, max_key_size=16, max_value_size=2_000)

@@ -22,7 +22,7 @@ from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 NS = 1_000_000_000
 RETENTION_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_EMIT = 5
-MAX_DATA_JSON = 12_000
+MAX_DATA_JSON = 12_000  # bytes; events_map holds 20_000 per event
 EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.expired",
@@ -77,7 +77,7 @@ def emit_event(event_type: str, object_id: str, data_json: str) -> str:
     except ValueError:
         parsed = {"raw": data_json[:1000]}
     data = json.dumps(parsed, separators=(",", ":"), sort_keys=True)
-    if len(data) > MAX_DATA_JSON:
+    if len(data.encode()) > MAX_DATA_JSON:
         data = json.dumps({"truncated": True, "object_id": object_id[:100]})
     now = ic.time()
     seq = bump("evt_seq")

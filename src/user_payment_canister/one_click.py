@@ -49,11 +49,19 @@ MAX_USES = 1000
 MAX_LIMITS = 20
 MIN_PERIOD_SECONDS = 60
 CALLS_PER_MINUTE = 10
+MAX_METADATA_BYTES = 8_000
 
 
 def may_act_for(customer: Principal) -> bool:
     who = caller_text()
     return who == customer.to_str() or is_staff(who)
+
+
+def pairs_bytes(pairs: list) -> int:
+    total = 0
+    for pair in pairs:
+        total += len(pair["key"].encode()) + len(pair["value"].encode())
+    return total
 
 
 def customer_rate_limit(kind: str) -> "str | None":
@@ -180,6 +188,8 @@ def create_authorization(args: dict):
         "invalid_argument: duration must be between 60 and 31622400 seconds",
         None if 1 <= args["uses"] <= MAX_USES else "invalid_argument: uses must be between 1 and " + str(MAX_USES),
         check_metadata(args["metadata"]),
+        None if pairs_bytes(args["metadata"]) <= MAX_METADATA_BYTES else
+        "invalid_argument: metadata of a pre-authorization may hold at most " + str(MAX_METADATA_BYTES) + " bytes",
     ]
     err = first_error(errors)
     if err is not None:

@@ -38,7 +38,8 @@ NS = 1_000_000_000
 HOUR_NS = 3600 * NS
 DAY_NS = 24 * HOUR_NS
 VERIFIED_FOR_SECONDS = 30 * 60
-MAX_BLOCKED = 500
+MAX_BLOCKED = 200
+MAX_ADDRESS = 100
 MAX_COUNTRIES = 250
 HISTORY_MIN_PAYMENTS = 3
 HISTORY_FACTOR = 5
@@ -84,6 +85,14 @@ def security_config() -> dict:
     return default_config() if config is None else config
 
 
+def check_address(address: str) -> "str | None":
+    """A principal or account text: ASCII, 1-100 characters."""
+    err = check_text("address", address, MAX_ADDRESS, 1)
+    if err is None and any(ord(ch) > 127 for ch in address):
+        err = "invalid_argument: address must be a principal or account text (ASCII)"
+    return err
+
+
 def check_config(config: dict) -> "str | None":
     countries = config["allowed_countries"]
     if len(countries) > MAX_COUNTRIES:
@@ -95,7 +104,7 @@ def check_config(config: dict) -> "str | None":
     if len(blocked) > MAX_BLOCKED:
         return "invalid_argument: merchant_blocked_addresses has more than " + str(MAX_BLOCKED) + " entries"
     for address in blocked:
-        err = check_text("merchant_blocked_addresses entry", address, 150, 1)
+        err = check_address(address)
         if err is not None:
             return err
     limits = config["custom_rate_limits"]
@@ -141,7 +150,7 @@ def get_security_config() -> MerchantSecurityConfigResult:
 @update
 def block_address_for_merchant(address: text, reason: text) -> MerchantUnitResult:
     """Block a principal (text) or account address for this merchant's payments."""
-    err = require_owner("block addresses") or check_text("address", address, 150, 1)
+    err = require_owner("block addresses") or check_address(address)
     err = err or check_text("reason", reason, 300, 1)
     if err is not None:
         return {"Err": err}
@@ -311,7 +320,7 @@ def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResu
     """Score a transaction the merchant describes (nothing is recorded)."""
     err = require_staff("analyze transaction risk") or check_text("token_symbol", transaction["token_symbol"], 16, 1)
     if err is None and transaction["from_address"] is not None:
-        err = check_text("from_address", transaction["from_address"], 150, 1)
+        err = check_address(transaction["from_address"])
     if err is None and transaction["country"] is not None:
         err = check_text("country", transaction["country"], 8, 2)
     if err is not None:

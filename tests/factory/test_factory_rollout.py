@@ -42,6 +42,19 @@ def results(factory, rollout_id: str) -> dict:
     return {ptext(r["canister_id"]): r for r in page["items"]}
 
 
+def start_canary(factory, server, new_identity, salt: bytes, max_failures: int, interval_seconds: int) -> tuple:
+    """Three merchants on v1, a v2 upload and a rollout (batches of 1 after a canary of 1)
+    whose canary has run: (merchants, rollout_id)."""
+    merchants = deploy_merchants(factory, new_identity, 3)
+    factory.upload("v2", padded(build_module(server), 200_000, salt))
+    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
+                                         "max_failures": max_failures,
+                                         "interval_seconds": interval_seconds}))["rollout_id"]
+    factory.advance(0)
+    assert ok(factory.admin.get_rollout(rid))["upgraded"] == 1
+    return merchants, rid
+
+
 def test_rollout_with_failure_then_rollback(small, server, new_identity):
     factory = small
     v1 = hashlib.sha256(build_module(server)).digest()
@@ -94,13 +107,7 @@ def test_rollout_with_failure_then_rollback(small, server, new_identity):
 
 def test_pause_and_cancel(small, server, new_identity):
     factory = small
-    merchants = deploy_merchants(factory, new_identity, 3)
-    factory.upload("v2", padded(build_module(server), 200_000, b"v2b"))
-    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
-                                         "max_failures": 5, "interval_seconds": 10}))["rollout_id"]
-    factory.advance(0)
-    ro = ok(factory.admin.get_rollout(rid))
-    assert ro["upgraded"] == 1
+    merchants, rid = start_canary(factory, server, new_identity, b"v2b", 5, 10)
     ok(factory.admin.pause_rollout(rid))
     assert code(factory.admin.pause_rollout(rid)) == "failed_precondition"
     factory.advance(30)
@@ -123,12 +130,7 @@ def test_rollout_resumes_after_factory_upgrade(small, server, new_identity):
 
     from factory_client import FACTORY_ENTRY, ROOT
     factory = small
-    merchants = deploy_merchants(factory, new_identity, 3)
-    factory.upload("v2", padded(build_module(server), 200_000, b"v2c"))
-    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
-                                         "max_failures": 0, "interval_seconds": 30}))["rollout_id"]
-    factory.advance(0)
-    assert ok(factory.admin.get_rollout(rid))["upgraded"] == 1
+    merchants, rid = start_canary(factory, server, new_identity, b"v2c", 0, 30)
     # The factory itself is upgraded mid-rollout: its timers are gone, post_upgrade re-arms.
     with server.lock:
         net = server.network

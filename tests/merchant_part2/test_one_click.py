@@ -24,6 +24,8 @@ def test_pre_authorization_needs_a_covering_allowance(shop):
     assert auth["expires_at"] - auth["created_at"] == 3600 * NS
     # a profile was created on the way
     assert ok(m.get_payment_profile(alice))["principal"].to_str() == alice
+    big = [{"key": "k%d" % i, "value": "é" * 500} for i in range(50)]  # within Stripe's limits, too many bytes
+    assert code(m.create_pre_authorization_with_options(pre_auth_args(alice, 1, metadata=big))) == "invalid_argument"
     for bad in ((alice, 0, "LTT", 3600), (alice, 1, "NOPE", 3600), (alice, 1, "LTT", 10)):
         assert code(m.create_pre_authorization(*bad)) in ("invalid_argument", "unsupported_token")
 

@@ -116,6 +116,14 @@ def test_security_config_validation_and_access(shop):
     prefs = {"email_enabled": True, "sms_enabled": True, "totp_enabled": True, "code_ttl_seconds": 5, "max_attempts": 5}
     assert code(m.update_security_config(security_config(verification_preferences=prefs))) == "invalid_argument"
     assert code(m.block_address_for_merchant("", "x")) == "invalid_argument"
+    assert code(m.block_address_for_merchant("é" * 50, "x")) == "invalid_argument"
+    ok(m.block_address_for_merchant("a" * 100, "ü" * 300))  # the largest reason fits its map
+    too_many = security_config(merchant_blocked_addresses=["addr-%d" % i for i in range(201)])
+    assert code(m.update_security_config(too_many)) == "invalid_argument"
+    largest = security_config(merchant_blocked_addresses=["%03d" % i + "a" * 97 for i in range(200)],
+                              allowed_countries=["C" + chr(65 + i % 26) for i in range(26)])
+    ok(m.update_security_config(largest))  # the largest config fits its map
+    assert len(ok(m.get_security_config())["merchant_blocked_addresses"]) == 200
     for party in (shop.api, shop.alice, shop.anon):
         assert code(party.merchant.update_security_config(security_config())) == "unauthorized"
         assert code(party.merchant.block_address_for_merchant("abc", "x")) == "unauthorized"

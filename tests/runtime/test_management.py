@@ -210,13 +210,14 @@ def test_stopping_waits_for_open_calls(network):
     stop = network.submit(ALICE, AAAAA, "stop_canister",
                           binary.encode(list(func.args), [{"canister_id": a}], ic_did().env))
     network.step(1)  # only the stop request (b's call stays queued)
-    assert network.status(stop).state == "replied"
+    assert network.status(stop).state == "processing"  # answered once a is stopped
     assert network.canister(a)["status"] == "stopping"
     late = network.submit(ALICE, a, "hits", binary.encode([], []))
     network.step(1)
     assert network.status(late).error_code == "IC0509"
     assert network.await_ingress(mid).state == "replied"  # responses are still delivered
     assert network.canister(a)["status"] == "stopped"
+    assert network.await_ingress(stop).state == "replied"
 
 
 def test_chunk_store_by_ingress(network):

@@ -19,7 +19,7 @@ sys.path.insert(0, ROOT)
 from benchmarks.costs.report import print_report, write_json  # noqa: E402
 from benchmarks.costs.runner import Stage, run  # noqa: E402
 
-FULL = [Stage(1_000, 1_000, 10), Stage(10_000, 3_000, 30), Stage(100_000, 10_000, 100)]
+FULL = [Stage(1_000, 1_000, 100), Stage(10_000, 3_000, 200), Stage(100_000, 10_000, 300)]
 QUICK = [Stage(15, 8, 3), Stage(30, 16, 6)]
 DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "results", "latest.json")
 

@@ -91,3 +91,30 @@ def fill_merchants(w: World, count: int) -> None:
     got = merchant_count(w)
     if got != start + count:
         raise BenchError(f"factory fill: expected {start + count} deployments, the factory has {got}")
+
+
+def page_count(w: World, method: str, field: str, limit: int = 100) -> int:
+    """Items on the first page (at most `limit`) of a paginated list."""
+    return len(ok(w.call(w.owner, w.merchant, method, None, limit), method)[field])
+
+
+def fill_refunds(w: World, count: int) -> None:
+    """Refund the `count` newest payments in full (real ledger transfers back)."""
+    payments = ok(w.call(w.owner, w.merchant, "list_payments", None, count), "list_payments")["payments"]
+    if len(payments) < count:
+        raise BenchError(f"refund fill: only {len(payments)} payments to refund, {count} wanted")
+    before = page_count(w, "list_refunds", "refunds")
+    for p in payments:
+        ok(w.call(w.owner, w.merchant, "refund_payment", p["payment_id"], None, "benchmark fill"), "refund_payment")
+    if page_count(w, "list_refunds", "refunds") < min(100, before + count):
+        raise BenchError("refund fill: the refunds do not show in list_refunds")
+
+
+def fill_payouts(w: World, count: int, amount: int = 100_000) -> None:
+    """`count` payouts of the merchant's balance to its owner (real ledger transfers)."""
+    before = page_count(w, "list_payouts", "payouts")
+    account = {"owner": w.owner, "subaccount": None}
+    for _ in range(count):
+        ok(w.call(w.owner, w.merchant, "create_payout", SYMBOL, amount, account, "benchmark fill"), "create_payout")
+    if page_count(w, "list_payouts", "payouts") < min(100, before + count):
+        raise BenchError("payout fill: the payouts do not show in list_payouts")

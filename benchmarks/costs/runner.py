@@ -15,7 +15,7 @@ from localnet.runtime import metering
 from benchmarks.costs import fill, memory
 from benchmarks.costs.fixtures import ObjectFixtures as Fixtures
 from benchmarks.costs.meter import measure
-from benchmarks.costs.plans import plan_for
+from benchmarks.costs.plans import PAGE, plan_for
 from benchmarks.costs.notes import NOTES
 from benchmarks.costs.report import GROWTH_LIMIT, SHARE_LIMIT, summarize
 from benchmarks.costs.sample_args import sample_args
@@ -98,6 +98,13 @@ def grow(w: World, stage: Stage, memory_out: dict, log: Callable[[str], None]) -
         before = memory.usage(w.net, w.merchant)
         fill.fill_payments(w, payments)
         memory_out["paid session"] = memory.per_item(before, memory.usage(w.net, w.merchant), payments)
+    if not w.listed_filled and fill.paid_count(w) >= 2 * PAGE:
+        # a full page of refunds and payouts from the first stage on, so their lists are
+        # measured on full pages at every stage (the pages are capped at 100)
+        log(f"  refunding {PAGE} payments and making {PAGE} payouts")
+        fill.fill_refunds(w, PAGE)
+        fill.fill_payouts(w, PAGE)
+        w.listed_filled = True
     sessions = stage.sessions - fill.session_count(w)
     if sessions > 0:
         log(f"  creating {sessions:,} open sessions")

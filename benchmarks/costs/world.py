@@ -55,6 +55,7 @@ class World:
     customers: List[Principal] = field(default_factory=list)
     first_session_id: str = ""  # the oldest session and payment, looked up at every stage
     first_payment_id: str = ""
+    listed_filled: bool = False  # a page of refunds and payouts was made
 
     def call(self, sender, canister, method: str, *args):
         """An unmetered call with Python values (typed by the callee's signature)."""

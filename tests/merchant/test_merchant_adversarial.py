@@ -11,8 +11,28 @@ from __future__ import annotations
 
 import pytest
 from kybra import Principal
-from localnet.runtime.typed import decode_reply, encode_call
-from merchant_client import FEE, PRICE, SYMBOL, acct, code, err, ok, one, plain, session_args, status
+from localnet.runtime.typed import call, decode_reply, encode_call
+from merchant_client import (
+    FEE,
+    LEDGER_DID,
+    LEDGER_ENTRY,
+    MERCHANT_DID,
+    MERCHANT_ENTRY,
+    PRICE,
+    SYMBOL,
+    LedgerClient,
+    acct,
+    code,
+    distinct,
+    err,
+    ledger_init_arg,
+    merchant_init_arg,
+    ok,
+    one,
+    plain,
+    session_args,
+    status,
+)
 
 SESSION_MODULE = "src.user_payment_canister.session_payments"
 LOCK_STALE_SECONDS = 300
@@ -150,13 +170,46 @@ def test_swept_block_outside_the_search_window_cannot_claim_later_funds(shop):
         for _ in range(101):  # push Alice's block out of the 100-block window
             arg = {"from_subaccount": None, "to": {"owner": Principal.from_str(shop.owner.principal), "subaccount": None},
                    "amount": 1, "fee": None, "memo": None, "created_at_time": None}
-            from localnet.runtime.typed import call
             assert "Ok" in call(net, Principal.from_str(shop.owner.principal), Principal.from_str(shop.ledger_id), "icrc1_transfer", arg)
     ok(shop.complete(shop.stranger, s, ""))
     later = shop.send_to_session(shop.bob, s, 2_000_000)
     assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(paid))) == "conflict"
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 2_000_000
     assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(later)))["amount"] == 2_000_000 - FEE
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_one_transfer_never_completes_two_sessions(shop, seed):
+    """Alice pays session A; completions of A and of B naming A's block run interleaved:
+    only A completes; B (whose subaccount got nothing) stays open."""
+    a, b = shop.create_session(), shop.create_session()
+    block = shop.send_to_session(shop.alice, a, PRICE)
+    with shop.server.lock:
+        ids = [submit_to(shop, p, shop.merchant_id, "complete_checkout_session", s["session_id"], str(block))
+               for p, s in ((shop.alice, a), (shop.bob, b), (shop.bob, b), (shop.stranger, a))]
+        shop.server.network.run_interleaved(seed)
+        results = [reply_of(shop, shop.merchant_id, "complete_checkout_session", m) for m in ids]
+    assert "Ok" in results[0] or "Ok" in results[3], results
+    assert all(r["Err"].startswith(("insufficient_payment", "conflict")) for r in results[1:3]), results
+    assert status(shop.session(a["session_id"])) == "complete"
+    assert status(shop.session(b["session_id"])) == "open"
+    assert shop.session(b["session_id"])["amount_received"] == 0
+    assert len(ok(shop.owner.merchant.list_payments([], []))["payments"]) == 1
+    assert reconcile_row(shop)["matches"]
+
+
+def test_transfer_to_another_session_or_the_main_account_is_not_credited(shop):
+    """Hints naming a transfer to another session's subaccount, to the merchant's main
+    account or the merchant's own sweep never complete a session."""
+    a, b = shop.create_session(), shop.create_session()
+    paid = shop.send_to_session(shop.alice, a, PRICE)
+    ok(shop.complete(shop.alice, a, paid))
+    sweep = ok(shop.owner.merchant.get_payment(shop.session(a["session_id"])["payment_intent_id"][0]))["sweep_block"][0]
+    direct = shop.bob.ledger.transfer(acct(shop.merchant_id), PRICE)["Ok"]
+    for hint in (paid, sweep, direct):
+        assert code(shop.complete(shop.bob, b, hint)) == "insufficient_payment"
+    assert status(shop.session(b["session_id"])) == "open"
+    assert code(shop.bob.merchant.refund_session_funds(a["session_id"], str(sweep))) == "not_found"
 
 
 # -- traps after a ledger transfer ----------------------------------------------------------
@@ -318,6 +371,29 @@ def test_payout_cannot_take_funds_reserved_by_an_inflight_refund(shop):
         assert "Ok" in reply_of(shop, shop.merchant_id, "refund_payment", refund)
     row = reconcile_row(shop)
     assert row["matches"] and row["book_balance"] == FEE
+
+
+def test_amounts_beyond_nat64(shop, deploy, actor):
+    """A token with 18 decimals moves more than 2^64 units in ordinary payments: an
+    overpaid session, its refund and a payout of such amounts must all work."""
+    big = 2**66
+    ledger_id = deploy(shop.server, LEDGER_ENTRY, ledger_init_arg([(shop.alice.principal, 2**70)]))
+    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(shop.owner.principal, ledger_id, routing_key="shop8"))
+    owner = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
+    alice = distinct(actor(shop.server, merchant_id, shop.alice.identity, MERCHANT_DID))
+    ledger = LedgerClient(distinct(actor(shop.server, ledger_id, shop.alice.identity, LEDGER_DID)), shop.alice.identity)
+    ok(owner.refresh_token(SYMBOL))
+    s = ok(owner.create_checkout_session_with_options(session_args(2**64 - 1)))
+    block = ledger.transfer(acct(merchant_id, bytes(s["payment_subaccount"])), big)["Ok"]
+    ok(alice.complete_checkout_session(s["session_id"], str(block)))
+    done = ok(owner.get_checkout_session(s["session_id"]))
+    assert status(done) == "complete" and done["amount_received"] == big and done["amount_overpaid"] == big - 2**64 + 1
+    payment_id = done["payment_intent_id"][0]
+    assert ok(owner.refund_payment(payment_id, [2**65], []))["amount"] == 2**65
+    assert ok(owner.create_payout(SYMBOL, 2**64 + 5, [], []))["amount"] == 2**64 + 5
+    (row,) = ok(owner.reconcile_balances())
+    assert row["matches"] and row["ledger_balance"] == big - FEE - 2**65 - FEE - (2**64 + 5) - FEE
+    assert ok(owner.list_payments([], []))["payments"][0]["amount"] == big
 
 
 # -- hostile inputs: every one an Err, never a trap ------------------------------------------

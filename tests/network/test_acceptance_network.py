@@ -22,7 +22,6 @@ from .signers import (Ed25519Signer, P256Signer, Secp256k1Signer, call_content, 
 
 HERE = os.path.dirname(__file__)
 COUNTER = os.path.join(HERE, "canisters", "counter", "main.py")
-NAT_REPLY = binary.encode([T.NAT], [0])[:-1]  # Candid header of a single nat reply
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,23 @@ def parse_stage(text: str) -> Stage:
     return Stage(sessions, payments, merchants)
 
 
+def show(path: str) -> int:
+    import json
+
+    from benchmarks.costs.notes import NOTES
+    from benchmarks.costs.report import summarize
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        doc["summary"] = summarize(doc["stages"], NOTES)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"Error: {path} is not a benchmark result: {e}", file=sys.stderr)
+        return 2
+    write_json(doc, path)
+    print_report(doc)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run)")
@@ -45,7 +62,11 @@ def main(argv=None) -> int:
     parser.add_argument("--customers", type=int, default=20, help="paying customers (default 20)")
     parser.add_argument("--no-localnet", action="store_true", help="skip localnet's own speed figures")
     parser.add_argument("--out", default=DEFAULT_OUT, help="JSON output (default benchmarks/results/latest.json)")
+    parser.add_argument("--show", metavar="FILE", help="print the report of a saved run (its flags "
+                        "and notes recomputed, the file updated) and exit")
     args = parser.parse_args(argv)
+    if args.show:
+        return show(args.show)
     stages = args.stage or (QUICK if args.quick else FULL)
     if any(b.sessions <= a.sessions or b.payments < a.payments or b.merchants < a.merchants
            for a, b in zip(stages, stages[1:])):

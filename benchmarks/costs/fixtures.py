@@ -1,8 +1,8 @@
-"""Objects the measured calls refer to, made (unmetered) once per stage on first use:
-the oldest and newest sessions, a fresh open session, a paid one and its payment, a
-session paid by an ICRC-1 transfer to its subaccount, a modal, a webhook, an event, a
-pre-authorization. Using both the oldest and the newest records shows lookups do not
-depend on where a record sits."""
+"""Objects the measured calls refer to, made unmetered on first use and kept for the
+whole run (so every stage sees the same number of them): a paid session and its payment,
+an event, a modal, an element, a webhook, a pre-authorization, a customer with a payment
+profile. Calls that consume an object (pay, complete, refund, expire, delete, revoke) get
+a fresh one each time."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -21,14 +21,6 @@ class Fixtures:
     def _page(self, method: str, field: str, limit: int = 1):
         return ok(self.w.call(self.w.owner, self.w.merchant, method, None, limit), method)[field]
 
-    @cached_property
-    def newest_session_id(self) -> str:
-        return self._page("list_checkout_sessions", "sessions")[0]["session_id"]
-
-    @cached_property
-    def open_session_id(self) -> str:
-        return new_session(self.w)["session_id"]
-
     def fresh_open_session_id(self) -> str:
         """A new open session for a call that consumes one (pay, complete, expire)."""
         return new_session(self.w)["session_id"]
@@ -37,11 +29,6 @@ class Fixtures:
     def paid_session(self) -> dict:
         session = new_session(self.w)
         return pay_session(self.w, self.w.customers[0], session["session_id"])
-
-    @cached_property
-    def payment_id(self) -> str:
-        self.paid_session  # noqa: B018 (makes sure at least one payment exists)
-        return self._page("list_payments", "payments")[0]["payment_id"]
 
     def fresh_payment_id(self) -> str:
         """A payment nobody refunded yet (for refund_payment)."""
@@ -68,8 +55,8 @@ class Fixtures:
 
 class ObjectFixtures(Fixtures):
     """The merchant's configuration objects: modals, elements, webhooks, one-click
-    pre-authorizations and report schedules (each made once per stage, or fresh for a
-    call that removes it)."""
+    pre-authorizations and report schedules (made once, or fresh for a call that removes
+    one)."""
 
     def _text(self, sender, method: str, *args) -> str:
         return ok(self.w.call(sender, self.w.merchant, method, *args), method)

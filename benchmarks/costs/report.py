@@ -90,4 +90,8 @@ def print_report(doc: dict, console=None) -> None:
     for name, value in doc.get("localnet", {}).items():
         console.print(f"localnet {name}: {value}")
     flagged = [k for k, v in doc["summary"].items() if v["flags"]]
-    console.print(f"flagged methods: {len(flagged)}" + ("" if not flagged else ": " + ", ".join(flagged)))
+    console.print(f"flagged methods: {len(flagged)}")
+    for key in flagged:
+        entry = doc["summary"][key]
+        console.print(f"  {key}: {', '.join(entry['flags'])}"
+                      + (f" -- bounded by design: {entry['note']}" if entry["note"] else ""))

@@ -75,7 +75,7 @@ def test_report_is_written_and_printed(doc, tmp_path, capsys):
     assert set(loaded["summary"]) == {f"{m['canister']}.{m['method']}" for m in doc["stages"][0]["measurements"]}
     print_report(doc)
     out = capsys.readouterr().out
-    assert "merchant.pay_checkout_session" in out and "flagged methods" in out
+    assert "merchant.pay_checkout_session" in out and "flagged methods:" in out
 
 
 def row(bytecodes, share=0.001):
@@ -113,3 +113,16 @@ def test_cli_rejects_bad_stages(capsys):
     with pytest.raises(SystemExit):
         canister_costs.main(["--stage", "10,5,1", "--stage", "5,5,1"])
     assert "stages must grow" in capsys.readouterr().err
+
+
+def test_show_reprints_a_saved_run_with_current_notes(doc, tmp_path, capsys):
+    from benchmarks.costs.report import write_json
+    path = tmp_path / "saved.json"
+    saved = dict(doc, summary={})
+    write_json(saved, str(path))
+    assert canister_costs.main(["--show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "flagged methods" in out
+    rewritten = json.loads(path.read_text())
+    assert rewritten["summary"]["merchant.list_payments"]["note"].startswith("paginated")
+    assert canister_costs.main(["--show", str(tmp_path / "missing.json")]) == 2

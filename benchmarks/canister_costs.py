@@ -51,6 +51,23 @@ def show(path: str) -> int:
     return 0
 
 
+def add_worst_cases(path: str, customers: int) -> int:
+    import json
+
+    from benchmarks.costs.world import build_world
+    from benchmarks.costs.worst_case import run_worst_cases
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"Error: {path} is not a benchmark result: {e}", file=sys.stderr)
+        return 2
+    doc["worst_cases"] = run_worst_cases(build_world(customers))
+    write_json(doc, path)
+    print_report(doc)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run)")
@@ -61,12 +78,17 @@ def main(argv=None) -> int:
                         help="measure only these methods (repeatable)")
     parser.add_argument("--customers", type=int, default=20, help="paying customers (default 20)")
     parser.add_argument("--no-localnet", action="store_true", help="skip localnet's own speed figures")
+    parser.add_argument("--no-worst-cases", action="store_true", help="skip the full-batch measurements")
     parser.add_argument("--out", default=DEFAULT_OUT, help="JSON output (default benchmarks/results/latest.json)")
+    parser.add_argument("--add-worst-cases", metavar="FILE", help="measure only the full-batch worst "
+                        "cases (on a fresh, small system) and add them to a saved run")
     parser.add_argument("--show", metavar="FILE", help="print the report of a saved run (its flags "
                         "and notes recomputed, the file updated) and exit")
     args = parser.parse_args(argv)
     if args.show:
         return show(args.show)
+    if args.add_worst_cases:
+        return add_worst_cases(args.add_worst_cases, args.customers)
     stages = args.stage or (QUICK if args.quick else FULL)
     if any(b.sessions <= a.sessions or b.payments < a.payments or b.merchants < a.merchants
            for a, b in zip(stages, stages[1:])):
@@ -75,7 +97,8 @@ def main(argv=None) -> int:
         parser.error("--customers must be at least 2")
     doc = run(stages, customers=args.customers, only=args.only,
               log=lambda s: print(s, file=sys.stderr, flush=True),
-              checkpoint=lambda partial: write_json(partial, args.out))
+              checkpoint=lambda partial: write_json(partial, args.out),
+              worst_cases=not args.no_worst_cases)
     if not args.no_localnet:
         from benchmarks.costs.localnet_figures import figures
         doc["localnet"] = figures(quick=args.quick)

@@ -90,13 +90,19 @@ class MerchantClient(Canister):
     def iter_sessions(self, page_size: int | None = None) -> Iterator[t.HostedCheckoutSession]:
         return _pages(self.list_sessions, "sessions", page_size)
 
-    def pay_session(self, session_id: str) -> t.HostedCheckoutSession:
-        """ICRC-2 payment by the caller (who approved the canister for amount + fee)."""
+    def pay_session(self, session_id: str, token: str | None = None) -> t.HostedCheckoutSession:
+        """ICRC-2 payment by the caller (who approved the canister for amount + fee), in the
+        session's own token or in one of its `price_options` (`token`)."""
+        if token is not None:
+            return self.result("pay_checkout_session_with_token", session_id, token)
         return self.result("pay_checkout_session", session_id)
 
-    def complete_session(self, session_id: str, transaction_id: str | int = "") -> None:
+    def complete_session(self, session_id: str, transaction_id: str | int = "", token: str | None = None) -> None:
         """After an ICRC-1 transfer to the session's `payment_account`; the block index is
-        only a hint, the ledger decides."""
+        only a hint, the ledger decides. `token` reads only that price option's ledger
+        (default: every option's)."""
+        if token is not None:
+            return self.result("complete_checkout_session_with_token", session_id, token, str(transaction_id))
         return self.result("complete_checkout_session", session_id, str(transaction_id))
 
     def expire_sessions(self) -> int:
@@ -120,7 +126,11 @@ class MerchantClient(Canister):
         """Refund (part of) a payment to its payer (owner); None = all that is left."""
         return self.result("refund_payment", payment_id, amount, reason)
 
-    def refund_session_funds(self, session_id: str, block: str | int) -> t.RefundRecord:
+    def refund_session_funds(self, session_id: str, block: str | int, token: str | None = None) -> t.RefundRecord:
+        """Return a transfer that reached a session that is no longer open; `token` names
+        the price option whose ledger holds `block` (default: the session's token)."""
+        if token is not None:
+            return self.result("refund_session_funds_with_token", session_id, token, str(block))
         return self.result("refund_session_funds", session_id, str(block))
 
     def list_refunds(self, cursor: str | None = None, limit: int | None = None) -> t.RefundPage:

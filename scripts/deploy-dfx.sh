@@ -131,7 +131,11 @@ merchant $MERCHANT (recorded as \`merchant\` in .dfx/local/canister_ids.json).
   dfx canister call $MERCHANT get_accepted_tokens
   .venv/bin/ckpay --network $URL --identity $WORK/operator.pem payments list --limit 5
 
-The SDK tests against this replica:
+The integration suite against this replica (fresh canisters from the .kybra/ Wasm files;
+tests that need localnet itself are skipped, docs/localnet.md "Running the suite against a replica"):
+  CKPAY_TEST_URL=$URL .venv/bin/python -m pytest -q --target dfx tests/ledger tests/merchant tests/factory
+
+The SDK tests against the canisters deployed above:
   CKPAY_TEST_TARGET=dfx CKPAY_TEST_URL=$URL CKPAY_TEST_ADMIN_PEM=$WORK/operator.pem \\
   CKPAY_TEST_CUSTOMER_PEM=$WORK/customer.pem CKPAY_TEST_MODULE=$WASM \\
   .venv/bin/python -m pytest -q tests/sdk

@@ -83,6 +83,9 @@ def print_report(doc: dict, console=None) -> None:
     console.print(table)
     for st in stages:
         console.print(f"stage {st['sizes']}: fill {st['fill_seconds']:.0f}s, measure {st['measure_seconds']:.0f}s")
+    for row in doc.get("worst_cases", []):
+        console.print(f"worst case {row['canister']}.{row['method']}: {row['bytecodes']:,} bytecodes, "
+                      f"{row['limit_share'] * 100:.3f}% of its limit ({row['note']}; {row['outcome']})")
     mem = doc.get("stable_memory", {})
     for what, value in mem.items():
         console.print(f"stable memory per {what}: {value['encoded_bytes_per_item']} bytes encoded, "

@@ -20,6 +20,7 @@ from benchmarks.costs.notes import NOTES
 from benchmarks.costs.report import GROWTH_LIMIT, SHARE_LIMIT, summarize
 from benchmarks.costs.sample_args import sample_args
 from benchmarks.costs.world import World, build_world, ok, principal
+from benchmarks.costs.worst_case import run_worst_cases
 
 PUBLIC_KINDS = ("query", "update")
 SAMPLE_PRINCIPAL = principal("sample")
@@ -155,7 +156,8 @@ def document(results: List[dict], mem: dict, t0: float) -> dict:
 
 
 def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = None,
-        log: Callable[[str], None] = print, checkpoint: Optional[Callable[[dict], None]] = None) -> dict:
+        log: Callable[[str], None] = print, checkpoint: Optional[Callable[[dict], None]] = None,
+        worst_cases: bool = True) -> dict:
     t0 = time.perf_counter()
     w = build_world(customers)
     seed_first_records(w)
@@ -175,4 +177,9 @@ def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = No
         log(f"  measured {len(rows)} methods at {sizes} in {time.perf_counter() - t2:.0f}s")
         if checkpoint is not None:
             checkpoint(document(results, mem, t0))
-    return document(results, mem, t0)
+    doc = document(results, mem, t0)
+    if worst_cases:
+        log("worst cases (full batches)")
+        doc["worst_cases"] = run_worst_cases(w)
+        doc["total_seconds"] = round(time.perf_counter() - t0, 1)
+    return doc

@@ -211,6 +211,7 @@ class HostedCheckoutSession(TypedDict):
     metadata: list[MetadataPair]
     amount_received: int
     success_url: str
+    price_options: Optional[list[SessionPriceOption]]
     ledger_block: Optional[int]
     created_at: int
     payment_method: Optional[str]
@@ -685,6 +686,14 @@ class SecurityAlert(TypedDict):
 class SecurityAlertListResult(TypedDict, total=False):
     Ok: list[SecurityAlert]
     Err: str
+
+class SessionPriceOption(TypedDict):
+    decimals: int
+    token: str
+    amount_received: int
+    ledger_canister_id: Principal
+    usd_rate: float
+    amount: int
 
 class SpendingLimit(TypedDict):
     max_per_transaction: int

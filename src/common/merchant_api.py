@@ -14,7 +14,9 @@ from kybra import (
     Variant,
     Vec,
     blob,
+    float64,
     nat,
+    nat8,
     nat64,
     null,
     service_query,
@@ -52,6 +54,15 @@ class CheckoutStatus(Variant, total=False):
     expired: null
 
 
+class SessionPriceOption(Record):
+    token: text
+    ledger_canister_id: Principal
+    amount: nat64
+    decimals: nat8
+    usd_rate: float64
+    amount_received: nat
+
+
 class HostedCheckoutSession(Record):
     session_id: text
     modal_config_id: text
@@ -76,6 +87,7 @@ class HostedCheckoutSession(Record):
     ledger_block: Opt[nat]
     payment_method: Opt[text]
     completed_at: Opt[nat64]
+    price_options: Opt[Vec[SessionPriceOption]]
 
 
 class CheckoutSessionResult(Variant, total=False):

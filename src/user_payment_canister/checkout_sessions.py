@@ -38,6 +38,7 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
+from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
 
@@ -231,6 +232,7 @@ def create_session(args: dict):
         if idem is not None:
             idempotency_map.remove(idem)
         return {"Err": "unavailable: randomness unavailable, retry: " + str(rand.Err)}
+    options = yield options_for_new_session(token, args["amount"], modal)  # multi-token prices
     seq = bump("session_seq")
     session_id = make_session_id(merchant_state()["routing_key"], rand.Ok, str(seq))
     subaccount = subaccount_for(session_id)
@@ -263,6 +265,7 @@ def create_session(args: dict):
         "ledger_block": None,
         "payment_method": None,
         "completed_at": None,
+        "price_options": options,
     }
     sessions_map.insert(session_id, session)
     session_index_map.insert(seq, session_id)

@@ -65,8 +65,11 @@ from src.user_payment_canister.payouts import create_payout, list_payouts, recon
 from src.user_payment_canister.refunds import list_refunds, refund_payment
 from src.user_payment_canister.session_payments import (
     complete_checkout_session,
+    complete_checkout_session_with_token,
     pay_checkout_session,
+    pay_checkout_session_with_token,
     refund_session_funds,
+    refund_session_funds_with_token,
 )
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,

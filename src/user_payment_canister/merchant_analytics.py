@@ -28,6 +28,7 @@ from src.user_payment_canister.risk_engine import record_payment
 
 NS = 1_000_000_000
 DAY_NS = 24 * 60 * 60 * NS
+NAT64_MAX = 2**64 - 1
 MAX_RANGE_DAYS = 366
 EPOCH_ORDINAL = 719163
 
@@ -131,6 +132,8 @@ def day_range(date_range: dict) -> "tuple":
     last = day_of(end - 1)
     if last - first + 1 > MAX_RANGE_DAYS:
         return (0, 0, "invalid_argument: date_range spans more than " + str(MAX_RANGE_DAYS) + " days")
+    if (last + 1) * DAY_NS > NAT64_MAX:
+        return (0, 0, "invalid_argument: date_range must end before the last whole UTC day a nat64 can hold")
     return (first, last, None)
 
 

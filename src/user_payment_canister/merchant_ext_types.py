@@ -170,6 +170,15 @@ class PreAuthorizedPayment(Record):
     in_flight: bool
 
 
+class OneClickChargeLock(Record):
+    payment_id: text
+    amount: nat64
+    created_at_time: nat64
+    started_at: nat64
+    spend_key: text
+    ledger_canister_id: Principal
+
+
 class PreAuthorizationResult(Variant, total=False):
     Ok: PreAuthorizedPayment
     Err: text

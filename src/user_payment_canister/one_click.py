@@ -20,7 +20,8 @@ from src.common.ids import memo_for, random_hex
 from src.common.merchant_api import MetadataPair
 from src.common.validation import check_email, check_metadata, check_symbol, first_error
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
-from src.user_payment_canister.ext_store import auths_map, profiles_map, spend_map
+from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
+from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, usd_rates
 from src.user_payment_canister.ledger_calls import call_error, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
@@ -50,6 +51,10 @@ MAX_LIMITS = 20
 MIN_PERIOD_SECONDS = 60
 CALLS_PER_MINUTE = 10
 MAX_METADATA_BYTES = 8_000
+CHARGE_STALE_SECONDS = 300
+EXPIRE_PER_MESSAGE = 5
+EXPIRE_PER_TICK = 100
+RESUME_PER_TICK = 3
 
 
 def may_act_for(customer: Principal) -> bool:
@@ -141,7 +146,7 @@ def update_merchant_spending_limits(principal: Principal, limits: Vec[SpendingLi
     err = require_signed_in("change spending limits")
     if err is None and not may_act_for(principal):
         err = "unauthorized: only the customer or the merchant may change these limits"
-    err = err or check_limits(limits)
+    err = err or customer_rate_limit("update_spending_limits") or check_limits(limits)
     if err is not None:
         return {"Err": err}
     profile = profiles_map.get(principal.to_str())
@@ -229,6 +234,9 @@ def create_authorization(args: dict):
         "in_flight": False,
     }
     auths_map.insert(auth_id, auth)
+    bump("oc:active")
+    file_due("auth", expires_at, auth_id)
+    expire_authorizations(now, EXPIRE_PER_MESSAGE, MESSAGE_MINUTE_PROBES)
     emit("one_click.authorization.created", auth_id, {"auth_id": auth_id, "customer": key, "max_amount": args["max_amount"],
                                                       "token": token["symbol"], "expires_at": expires_at, "uses": args["uses"]})
     if counter("oc:registered") == 0:
@@ -323,6 +331,87 @@ def decline(auth: dict, reason: str) -> dict:
     return {"Err": reason}
 
 
+def emit_charged(auth: dict, payment_id: str, amount: int, symbol: str, block: int, metadata: dict) -> None:
+    emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"],
+                                           "customer": auth["customer_principal"].to_str(), "amount": amount,
+                                           "token": symbol, "ledger_block": block, "metadata": metadata})
+
+
+def lock_charge(auth_id: str, lock: dict) -> None:
+    """Record the charge about to be sent (committed by the next `yield`); the timer looks
+    at it again once it could be stale."""
+    charge_locks_map.insert(auth_id, lock)
+    file_due("charge", lock["started_at"] + CHARGE_STALE_SECONDS * NS, auth_id)
+
+
+def owns_lock(auth_id: str, started_at: int) -> bool:
+    """After the ledger call: is the lock still the one this message wrote? (A message
+    stuck past CHARGE_STALE_SECONDS may have been taken over; only one may record.)"""
+    lock = charge_locks_map.get(auth_id)
+    return lock is not None and lock["started_at"] == started_at
+
+
+def outcome_unknown(err: str) -> bool:
+    """The ledger did not decide (call rejected, busy, or past its deduplication window)."""
+    return err.startswith("ledger_error: ledger call rejected") or err in ("ledger_error: TemporarilyUnavailable", "ledger_error: TooOld")
+
+
+def resume_charge(auth_id: str, lock: dict):
+    """Replay a charge whose message trapped after the ledger call: the same payer, amount,
+    memo and created_at_time, so the ledger answers `Duplicate` if the first call went
+    through (the charge is then recorded with that block) or executes it now. A definite
+    ledger refusal gives the use and the spend back; an undecided outcome keeps the lock
+    for the next attempt. Returns (payment_id, error)."""
+    auth = auths_map.get(auth_id)
+    retry = copy_record(lock)
+    retry["started_at"] = ic.time()
+    lock_charge(auth_id, retry)
+    payment_id = lock["payment_id"]
+    amount = lock["amount"]
+    spend_key = None if lock["spend_key"] == "" else lock["spend_key"]
+    block, err = yield transfer_from(lock["ledger_canister_id"], {"owner": auth["customer_principal"], "subaccount": None},
+                                     {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id),
+                                     lock["created_at_time"])
+    if not owns_lock(auth_id, retry["started_at"]):
+        return (None, "conflict: charge " + payment_id + " was taken over by another retry")
+    if err is not None and outcome_unknown(err):
+        return (None, err + " (the interrupted charge " + payment_id + " is retried later)")
+    charge_locks_map.remove(auth_id)
+    if err is not None:
+        release(auth_id, spend_key, amount, False)
+        return (None, err)
+    release(auth_id, spend_key, amount, True)
+    token = tokens_map.get(auth["token_symbol"])
+    record_charge(auth, payment_id, amount, block, token, ic.time())
+    emit_charged(auth, payment_id, amount, token["symbol"], block, {"resumed": "true"})
+    return (payment_id, None)
+
+
+def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PROBES) -> None:
+    """Mark up to `budget` due pre-authorizations expired, keeping `oc:active` exact."""
+    for auth_id in take_due_items("auth", now, budget, max_probes):
+        auth = auths_map.get(auth_id)
+        if auth is not None and auth["status"] == "active" and now >= auth["expires_at"]:
+            set_auth(auth_id, {"status": "expired"})
+            bump("oc:active", -1)
+
+
+def one_click_tick():
+    """Timer work: expire pre-authorizations, then resume charges interrupted by a trap."""
+    now = ic.time()
+    expire_authorizations(now, EXPIRE_PER_TICK)
+    for auth_id in take_due_items("charge", now, RESUME_PER_TICK):
+        lock = charge_locks_map.get(auth_id)
+        if lock is None:
+            continue
+        if now - lock["started_at"] < CHARGE_STALE_SECONDS * NS:
+            file_due("charge", lock["started_at"] + CHARGE_STALE_SECONDS * NS, auth_id)
+            continue
+        payment_id, err = yield resume_charge(auth_id, lock)
+        if err is not None:
+            ic.print("interrupted one-click charge on " + auth_id + " not resolved: " + err)
+
+
 def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
     rate = rates.get(token["symbol"])
     if rate is None or rate <= 0:
@@ -378,6 +467,12 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     if err is not None:
         return {"Err": err}
     now = ic.time()
+    lock = charge_locks_map.get(auth_id) if auth["in_flight"] else None
+    if lock is not None and now - lock["started_at"] >= CHARGE_STALE_SECONDS * NS:
+        if lock["amount"] != amount:
+            return {"Err": "conflict: an interrupted charge of " + str(lock["amount"]) + " on " + auth_id + " must be retried first (with that amount)"}
+        payment_id, err = yield resume_charge(auth_id, lock)
+        return {"Err": err} if err is not None else {"Ok": payment_id}
     err = charge_error(auth, amount, now)
     if err is None:
         token, err = token_for_payment(auth["token_symbol"])
@@ -400,11 +495,16 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         return decline(auth, err)
     if assessment["decision"] == "review" and not is_recently_verified(customer_verification_map.get(key), now):
         return decline(auth, "verification_required: the customer must complete a transaction verification first (" + "; ".join(assessment["reasons"]) + ")")
-    # reserve the use and the spend before the first yield
+    # reserve the use and the spend, and lock the charge, before the first yield
     set_auth(auth_id, {"in_flight": True, "uses_remaining": auth["uses_remaining"] - 1})
     if spend_key is not None:
         window["reserved"] = window["reserved"] + amount
         spend_map.insert(spend_key, window)
+    seq = bump("oc:charge_seq")
+    payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
+    lock_charge(auth_id, {"payment_id": payment_id, "amount": amount, "created_at_time": now, "started_at": now,
+                          "spend_key": "" if spend_key is None else spend_key,
+                          "ledger_canister_id": token["ledger_canister_id"]})
     svc = factory()
     if svc is not None:
         rates = yield usd_rates()
@@ -415,22 +515,22 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         if getattr(verdict, "Err", None) is not None:
             ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
         elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
+            charge_locks_map.remove(auth_id)
             release(auth_id, spend_key, amount, False)
             return decline(auth, "limit_exceeded: the payment network's cross-merchant limit (or its blocklist) refuses this charge")
         elif "Err" in verdict.Ok:
             ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
-    seq = bump("oc:charge_seq")
-    payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
     block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
                                      {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id), now)
+    if not owns_lock(auth_id, now):
+        return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
+    charge_locks_map.remove(auth_id)
     if err is not None:
         release(auth_id, spend_key, amount, False)
         return decline(auth, err)
     release(auth_id, spend_key, amount, True)
     record_charge(auth, payment_id, amount, block, token, ic.time())
-    emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth_id, "customer": key,
-                                           "amount": amount, "token": token["symbol"], "ledger_block": block,
-                                           "metadata": dict((m["key"], m["value"]) for m in metadata)})
+    emit_charged(auth, payment_id, amount, token["symbol"], block, dict((m["key"], m["value"]) for m in metadata))
     if svc is not None and cents is not None and cents > 0:
         outcome = yield svc.record_cross_merchant_payment(customer, cents)
         if getattr(outcome, "Err", None) is not None:
@@ -447,6 +547,11 @@ def revoke_authorization(auth_id: text) -> MerchantUnitResult:
         return {"Err": "unauthorized: only the customer or the merchant may revoke this pre-authorization"}
     if auth["status"] == "revoked":
         return {"Err": "conflict: pre-authorization " + auth_id + " is already revoked"}
+    err = customer_rate_limit("revoke_authorization")
+    if err is not None:
+        return {"Err": err}
+    if auth["status"] == "active":
+        bump("oc:active", -1)
     set_auth(auth_id, {"status": "revoked"})
     bump("oc:revoked")
     emit("one_click.authorization.revoked", auth_id, {"auth_id": auth_id, "customer": auth["customer_principal"].to_str()})
@@ -498,7 +603,7 @@ def get_merchant_one_click_analytics() -> OneClickAnalyticsResult:
     return {"Ok": {
         "total_profiles": counter("oc:profiles"),
         "total_authorizations": counter("oc:auths"),
-        "active_authorizations": counter("oc:auths") - counter("oc:revoked"),
+        "active_authorizations": counter("oc:active"),
         "revoked_authorizations": counter("oc:revoked"),
         "successful_charges": charges,
         "declined_charges": counter("oc:declined"),

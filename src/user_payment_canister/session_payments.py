@@ -8,6 +8,10 @@
   as overpaid); ICRC-3 blocks identify the payer (the transaction id is only a hint to find
   the block faster); the whole balance is swept to the main account (the sweep fee is the
   merchant's). One ledger block is credited to at most one session.
+- Multi-token sessions (session_prices.py): each of the session's price options can pay it,
+  on its own ledger (the subaccount is the same on every ledger); the `_with_token`
+  methods name the option, the others take the session's own token (ICRC-2) or check every
+  option (ICRC-1). The session completes once, in the token actually paid.
 - Funds that reach a session that is no longer open (a late payment after expiry, a second
   payment after completion) go back to their sender with `refund_session_funds`.
 """
@@ -22,7 +26,6 @@ from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to
 from src.user_payment_canister.merchant_store import (
     bump,
     clear_counter,
-    copy_record,
     counter,
     set_counter,
     refund_index_map,
@@ -34,6 +37,7 @@ from src.user_payment_canister.merchant_store import (
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.session_locks import acquire, holder, release
+from src.user_payment_canister.session_prices import is_primary, option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
 from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
 
@@ -41,6 +45,7 @@ from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
 SWEEP_INTENT = "sweep_intent:"  # counter: the balance an in-flight sweep takes
 CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
 CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned
+SWEEP_OPTION = "sweep_option:"  # counter: index of the price option that sweep is in
 
 
 def main_account() -> dict:
@@ -78,26 +83,37 @@ def token_fee(symbol: str) -> int:
     return 0 if token is None else token["fee"]
 
 
-def save_received(session_id: str, amount: int) -> None:
-    """Show an underpayment on the session (it stays open)."""
-    session = sessions_map.get(session_id)
-    updated = copy_record(session)
-    updated["amount_received"] = amount
-    sessions_map.insert(session_id, updated)
+@update
+def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
+    result = yield pay_session(session_id, "")
+    return result
 
 
 @update
-def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
+def pay_checkout_session_with_token(session_id: text, token: text) -> Async[CheckoutSessionResult]:
+    """ICRC-2 payment in one of the session's price options (session_prices.py)."""
+    result = yield pay_session(session_id, token)
+    return result
+
+
+def pay_session(session_id: str, token: str):
+    """The ICRC-2 charge in `token` ("" = the session's own token)."""
     err = require_signed_in("pay a checkout session")
     if err is not None:
         return {"Err": err}
     session, err = open_session(session_id)
     if err is not None:
         return {"Err": err}
+    option, err = option_for(session, token)
+    if err is not None:
+        return {"Err": err}
+    session = priced_in(session, option)
     assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
     if err is not None:
         return {"Err": err}
-    created_at, err = acquire(session_id, "icrc2_payment")
+    # another token is another operation: a stale charge is replayed only in its own token
+    operation = "icrc2_payment" if is_primary(session, option) else "icrc2_payment:" + option["token"]
+    created_at, err = acquire(session_id, operation)
     if err is not None:
         return {"Err": err}
     payer = {"owner": holder(session_id), "subaccount": None}  # an interrupted charge is replayed for its payer
@@ -108,7 +124,7 @@ def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
     if err is not None:
         on_payment_failed(session["currency_token"])  # part 2 hook
         return {"Err": err}
-    session = sessions_map.get(session_id)
+    session = priced_in(sessions_map.get(session_id), option)
     updated = record_session_payment(session_id, session, "icrc2", session["amount"], 0, payer, block, None)
     used_blocks_map.insert(block_key(session["ledger_canister_id"], block), session_id)
     return {"Ok": updated}
@@ -116,27 +132,47 @@ def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
 
 @update
 def complete_checkout_session(session_id: text, transaction_id: text) -> Async[MerchantUnitResult]:
+    result = yield complete_session(session_id, "", transaction_id)
+    return result
+
+
+@update
+def complete_checkout_session_with_token(session_id: text, token: text, transaction_id: text) -> Async[MerchantUnitResult]:
+    """ICRC-1 completion that reads only the ledger of `token` (the customer's choice)."""
+    if token == "":
+        return {"Err": "invalid_argument: token is required (complete_checkout_session checks every option)"}
+    result = yield complete_session(session_id, token, transaction_id)
+    return result
+
+
+def complete_session(session_id: str, token: str, transaction_id: str):
+    """ICRC-1 completion: the first price option (of `token`, or of every option when it is
+    "") whose ledger shows the session subaccount holding its amount completes the session."""
     session, err = open_session(session_id)
     if err is not None:
         return {"Err": err}
     hint, err = parse_hint(transaction_id)
     if err is not None:
         return {"Err": err}
+    candidates = options_of(session)
+    if token != "":
+        chosen, err = option_for(session, token)
+        if err is not None:
+            return {"Err": err}
+        candidates = [chosen]
     created_at, err = acquire(session_id, "icrc1_completion")
     if err is not None:
         return {"Err": err}
-    ledger = session["ledger_canister_id"]
     subaccount = session["payment_subaccount"]
     balance = counter(SWEEP_INTENT + session_id)  # > 0: an interrupted sweep, replayed as it was
+    option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
     if balance == 0:
-        balance, err = yield balance_of(ledger, ic.id(), subaccount)
+        option, balance, err = yield paid_option(session, candidates)
         if err is not None:
             release(session_id)
             return {"Err": err}
-        if balance < session["amount"]:
-            release(session_id)
-            save_received(session_id, balance)
-            return {"Err": "insufficient_payment: session " + session_id + " has received " + str(balance) + " of " + str(session["amount"])}
+    session = priced_in(session, option)
+    ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, subaccount, hint)
     transfers, log_length = found
     payer, paying_block, first_uncredited = credit_blocks(ledger, session_id, transfers, balance)
@@ -147,15 +183,18 @@ def complete_checkout_session(session_id: text, transaction_id: text) -> Async[M
         first_uncredited = log_length
     fee = token_fee(session["currency_token"])
     set_counter(SWEEP_INTENT + session_id, balance)
+    set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - fee, fee, memo_for(session_id), created_at)
     if err is not None:
         clear_counter(SWEEP_INTENT + session_id)
+        clear_counter(SWEEP_OPTION + session_id)
         release(session_id)
         return {"Err": err}
-    session = sessions_map.get(session_id)
+    session = priced_in(sessions_map.get(session_id), option)
     record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
-    set_counter(CREDITED_BELOW + session_id, first_uncredited)
+    set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), first_uncredited)
     clear_counter(SWEEP_INTENT + session_id)
+    clear_counter(SWEEP_OPTION + session_id)
     release(session_id)
     return {"Ok": None}
 
@@ -201,6 +240,18 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
     """Return funds that reached a session's subaccount after it stopped being open.
     The money goes only to the sender recorded in the ledger block; the caller must be that
     sender or staff."""
+    result = yield return_session_funds(session_id, "", transaction_id)
+    return result
+
+
+@update
+def refund_session_funds_with_token(session_id: text, token: text, transaction_id: text) -> Async[RefundRecordResult]:
+    """Like refund_session_funds, for a transfer on the ledger of another price option."""
+    result = yield return_session_funds(session_id, token, transaction_id)
+    return result
+
+
+def return_session_funds(session_id: str, token: str, transaction_id: str):
     session, err = load_session(session_id)
     if err is not None:
         return {"Err": err}
@@ -211,10 +262,14 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
         return {"Err": err}
     if hint is None:
         return {"Err": "invalid_argument: transaction_id (the block index of the transfer to return) is required"}
+    # "" = the token the session was paid in (its own token if it never completed)
+    option, err = option_for(session, session["currency_token"] if token == "" else token)
+    if err is not None:
+        return {"Err": err}
     created_at, err = acquire(session_id, "session_refund")
     if err is not None:
         return {"Err": err}
-    ledger = session["ledger_canister_id"]
+    ledger = option["ledger_canister_id"]
     subaccount = session["payment_subaccount"]
     found_blocks, err = yield find_transfers_to(ledger, subaccount, hint)
     if err is not None:
@@ -232,7 +287,7 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
     owner = used_blocks_map.get(key)
     # marks of a completion whose sweep failed mean nothing once the session expired
     credited = owner is not None and (owner != session_id or status_of(session) == "complete")
-    if credited or hint < counter(CREDITED_BELOW + session_id):
+    if credited or hint < counter(CREDITED_BELOW + session_id + option_suffix(session, option)):
         release(session_id)
         return {"Err": "conflict: block " + transaction_id + " was already credited or returned"}
     sender = found["from"]
@@ -243,7 +298,7 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
     if err is not None:
         release(session_id)
         return {"Err": err}
-    fee = token_fee(session["currency_token"])
+    fee = token_fee(option["token"])
     amount = min(balance, found["amount"]) - fee
     if amount <= 0:
         release(session_id)
@@ -262,7 +317,7 @@ def refund_session_funds(session_id: text, transaction_id: text) -> Async[Refund
         "refund_id": "re_" + random_hex(key.encode(), "return"),
         "payment_id": None,
         "session_id": session_id,
-        "token_symbol": session["currency_token"],
+        "token_symbol": option["token"],
         "amount": amount,
         "fee": fee,
         "to": sender,

@@ -43,6 +43,9 @@ def register_totp_secret(secret_base32: text) -> MerchantUnitResult:
 
 @update
 def remove_totp_secret() -> MerchantUnitResult:
+    err = require_signed_in("remove a TOTP secret") or take("remove_totp_secret", "all", 5, 60)
+    if err is not None:
+        return {"Err": err}
     if totp_secrets_map.remove(caller_text()) is None:
         return {"Err": "not_found: no TOTP secret is registered for the caller"}
     return {"Ok": None}

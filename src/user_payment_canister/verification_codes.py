@@ -10,7 +10,9 @@ status.
   out of verification (and scored `verification_locked` by the risk engine) for
   LOCK_SECONDS; requests are rate limited per customer per hour.
 A successful verification marks the customer verified for 30 minutes and clears a
-requirement set with `require_additional_verification`."""
+requirement set with `require_additional_verification`.
+Records are pruned KEEP_AFTER_EXPIRY_SECONDS after they expire (then `not_found`), a few
+per request and more per maintenance tick, through the expiry index (no map walk)."""
 
 import hashlib
 import hmac
@@ -21,6 +23,7 @@ from kybra.canisters.management import management_canister
 from src.common.ids import random_hex
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
+from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import customer_verification_map, profiles_map, verifications_map
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import (
@@ -40,6 +43,9 @@ NS = 1_000_000_000
 LOCK_SECONDS = 60 * 60
 HOUR_SECONDS = 60 * 60
 VERIFY_CALLS_PER_MINUTE = 20
+KEEP_AFTER_EXPIRY_SECONDS = 60 * 60
+PRUNE_PER_MESSAGE = 5
+PRUNE_PER_TICK = 200
 
 
 def method_name(method: dict) -> str:
@@ -113,6 +119,8 @@ def request_transaction_verification(amount: nat64, customer: Principal, method:
         "code_hash": code_hash(verification_id, code) if kind != "Totp" else bytes(),
         "max_attempts": prefs["max_attempts"],
     })
+    file_due("verification", verification["expires_at"] + KEEP_AFTER_EXPIRY_SECONDS * NS, verification_id)
+    prune_verifications(now, PRUNE_PER_MESSAGE, MESSAGE_MINUTE_PROBES)
     state = customer_state(key)
     if state["status"] != "verified":
         state["status"] = "pending"
@@ -129,6 +137,14 @@ def request_transaction_verification(amount: nat64, customer: Principal, method:
             "email": None if profile is None else profile["email"],
         })
     return {"Ok": verification}
+
+
+def prune_verifications(now: int, budget: int, max_probes: int = MAX_MINUTE_PROBES) -> int:
+    """Forget up to `budget` verifications that expired over KEEP_AFTER_EXPIRY_SECONDS ago."""
+    due = take_due_items("verification", now, budget, max_probes)
+    for verification_id in due:
+        verifications_map.remove(verification_id)
+    return len(due)
 
 
 def save(verification_id: str, stored: dict, verification: dict) -> None:

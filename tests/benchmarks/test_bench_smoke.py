@@ -126,3 +126,9 @@ def test_show_reprints_a_saved_run_with_current_notes(doc, tmp_path, capsys):
     rewritten = json.loads(path.read_text())
     assert rewritten["summary"]["merchant.list_payments"]["note"].startswith("paginated")
     assert canister_costs.main(["--show", str(tmp_path / "missing.json")]) == 2
+
+
+def test_worst_case_expiry_batch_is_a_full_batch(doc):
+    (row,) = [r for r in doc["worst_cases"] if r["method"] == "expire_old_sessions"]
+    assert row["outcome"] == "ok" and row["expired"] == 500  # EXPIRE_BATCH of the 600 due
+    assert row["bytecodes"] > 100_000 and 0 < row["limit_share"] < 1

@@ -12,5 +12,5 @@ from sdk_env import build_env  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    yield from build_env(tmp_path_factory)
+def env(tmp_path_factory, target):
+    yield from build_env(tmp_path_factory, target)

@@ -3,12 +3,15 @@
 factory installed, the merchant module uploaded to the factory and a merchant canister
 deployed through it, all through the SDK over HTTP; identities as PEM files.
 
-With `CKPAY_TEST_TARGET=dfx` the same tests run against a dfx replica prepared by
-`scripts/deploy-dfx.sh` (it prints the variables to set), or any replica where the same
-canisters run (`run.sh --keep`): canister ids from `.dfx/local/canister_ids.json`, the
-factory admin's PEM (`CKPAY_TEST_ADMIN_PEM`), the merchant owner's (`CKPAY_TEST_OWNER_PEM`,
-default: the admin), a funded customer's that pays for a fresh customer each run
-(`CKPAY_TEST_CUSTOMER_PEM`), and the merchant Wasm (`CKPAY_TEST_MODULE`). Tests that need localnet itself (run.sh) are skipped there."""
+On the replica target (`--target replica|dfx` or `CKPAY_TEST_TARGET`, tests/suite_target.py)
+the same tests run over HTTP against the replica at `CKPAY_TEST_URL`. With
+`CKPAY_TEST_ADMIN_PEM` set they use the canisters `scripts/deploy-dfx.sh` (it prints the
+variables to set) or `run.sh --keep` left there: canister ids from
+`.dfx/local/canister_ids.json`, the factory admin's PEM, the merchant owner's
+(`CKPAY_TEST_OWNER_PEM`, default: the admin), a funded customer's that pays for a fresh
+customer each run (`CKPAY_TEST_CUSTOMER_PEM`), and the merchant Wasm (`CKPAY_TEST_MODULE`).
+Without it, the ledger and factory are deployed afresh from the built Wasm files, as the
+rest of the suite does. Tests that need localnet itself (run.sh) are skipped there."""
 from __future__ import annotations
 
 import os
@@ -50,9 +53,7 @@ def write_pem(path, key_type: str) -> str:
     return str(path)
 
 
-TARGET = os.environ.get("CKPAY_TEST_TARGET", "localnet")
-localnet_only = pytest.mark.skipif(TARGET != "localnet",
-                                   reason="needs localnet itself (CKPAY_TEST_TARGET=dfx)")
+localnet_only = pytest.mark.needs_localnet  # skipped on the replica target (tests/conftest.py)
 
 
 def _need(name: str) -> str:
@@ -65,8 +66,8 @@ def _need(name: str) -> str:
 def _dfx_env(tmp):
     """The replica and canisters deploy-dfx.sh left running."""
     from ckpayment import FactoryClient, IcAgent, load_identity
-    from localnet.http.testing import RemoteReplica
-    replica = RemoteReplica(os.environ.get("CKPAY_TEST_URL", "http://127.0.0.1:4943"), ROOT)
+    import suite_target
+    replica = suite_target.open_replica(suite_target.replica_url())
     pems = {"admin": _need("CKPAY_TEST_ADMIN_PEM"),
             "customer": write_pem(tmp / "customer.pem", "ed25519"),
             "stranger": write_pem(tmp / "stranger.pem", "ed25519")}
@@ -90,15 +91,30 @@ def _dfx_env(tmp):
                module, pems, agents, progress, version)
 
 
-def build_env(tmp_path_factory):
-    """Generator behind the `env` fixture (see the module docstring)."""
-    if TARGET == "dfx":
-        yield _dfx_env(tmp_path_factory.mktemp("sdk"))
-        return
-    if TARGET != "localnet":
-        pytest.fail(f"CKPAY_TEST_TARGET must be localnet or dfx, not {TARGET!r}")
+def _installer(server, target: str):
+    """(install(entry, arg_text, controllers, cycles) -> id text, merchant module bytes) on
+    either target: in-process installs on localnet, the built Wasm files on a replica."""
+    if target == "replica":
+        import suite_target
+        deployer = suite_target.ReplicaDeployer(server)
+        with open(suite_target.find_wasm(MERCHANT_ENTRY), "rb") as f:
+            return deployer.deploy, f.read()
     from kybra import Principal
 
+    def install(entry, arg_text, controllers, cycles):
+        ctrls = None if controllers is None else [Principal.from_str(c) for c in controllers]
+        with server.lock:
+            return server.network.deploy(entry, arg_text, ctrls, cycles,
+                                         project_root=ROOT).to_str()
+    with server.lock:
+        return install, server.network.build_module(MERCHANT_ENTRY, ROOT)
+
+
+def build_env(tmp_path_factory, target: str = "localnet"):
+    """Generator behind the `env` fixture (see the module docstring)."""
+    if target == "replica" and os.environ.get("CKPAY_TEST_ADMIN_PEM"):
+        yield _dfx_env(tmp_path_factory.mktemp("sdk"))
+        return
     from ckpayment import FactoryClient, IcAgent, load_identity, merchant_config
     from localnet.http.testing import LocalnetServer
     tmp = tmp_path_factory.mktemp("sdk")
@@ -106,19 +122,19 @@ def build_env(tmp_path_factory):
             "owner": write_pem(tmp / "owner.pem", "secp256k1"),
             "customer": write_pem(tmp / "customer.pem", "ed25519"),
             "stranger": write_pem(tmp / "stranger.pem", "ed25519")}
-    with LocalnetServer() as server:
+    if target == "replica":
+        import suite_target
+        server = suite_target.open_replica(suite_target.replica_url())
+    else:
+        server = LocalnetServer()
+    with server:
         agents = {role: IcAgent(server.url, load_identity(p)) for role, p in pems.items()}
         admin = agents["admin"].identity.sender().to_str()
         funded = [(agents[r].identity.sender().to_str(), FUNDS) for r in ("customer", "stranger")]
-        with server.lock:
-            net = server.network
-            ledger_id = net.deploy(LEDGER_ENTRY, ledger_init_arg(funded), None, None,
-                                   project_root=ROOT).to_str()
-            factory_id = net.deploy(
-                FACTORY_ENTRY, f'(record {{ admins = vec {{ principal "{admin}" }}; '
-                'settings = null })', [Principal.from_str(admin)], 10**18,
-                project_root=ROOT).to_str()
-            module = net.build_module(MERCHANT_ENTRY, ROOT)
+        install, module = _installer(server, target)
+        ledger_id = install(LEDGER_ENTRY, ledger_init_arg(funded), None, None)
+        factory_id = install(FACTORY_ENTRY, f'(record {{ admins = vec {{ principal "{admin}" }}; '
+                             'settings = null })', [admin], 10**18)
         progress = []
         factory = FactoryClient(agents["admin"], factory_id)
         factory.upload_module("v1", module, "sdk tests",

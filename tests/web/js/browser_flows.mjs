@@ -1,7 +1,8 @@
 // The browser side of tests/web/test_browser.py: Playwright (playwright-core) drives Debian's
 // Chromium through the front ends served by localnet, pays on the local ledger like a
 // customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
-// line with what it saw.  usage: node browser_flows.mjs hosted|modal|builder|elements CONFIG_JSON
+// line with what it saw.
+// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { HttpAgent, Actor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
@@ -39,17 +40,17 @@ function decodeAccount(text) {
   return { owner, subaccount: [Uint8Array.from(hex.match(/../g).map((b) => parseInt(b, 16)))] };
 }
 
-/** Decimal token text ("0.25 LTT") -> base units (8 decimals). */
-function baseUnits(amountText) {
+/** Decimal token text ("0.25 LTT") -> base units (8 decimals unless told). */
+function baseUnits(amountText, decimals = 8) {
   const [number] = amountText.trim().split(/\s+/);
   const [whole, frac = ''] = number.split('.');
-  return BigInt(whole) * 10n ** 8n + BigInt((frac + '00000000').slice(0, 8));
+  return BigInt(whole) * 10n ** BigInt(decimals) + BigInt((frac + '0'.repeat(decimals)).slice(0, decimals));
 }
 
-async function pay(accountText, amount) {
+async function pay(accountText, amount, ledgerId = cfg.ledgerId) {
   const seed = Uint8Array.from(cfg.payerSeed.match(/../g).map((b) => parseInt(b, 16)));
   const agent = await HttpAgent.create({ host: cfg.apiHost, identity: Ed25519KeyIdentity.generate(seed), shouldFetchRootKey: true });
-  const ledger = Actor.createActor(ledgerIdl, { agent, canisterId: cfg.ledgerId });
+  const ledger = Actor.createActor(ledgerIdl, { agent, canisterId: ledgerId });
   const res = await ledger.icrc1_transfer({
     to: decodeAccount(accountText), amount, fee: [], memo: [], from_subaccount: [], created_at_time: [],
   });
@@ -212,6 +213,63 @@ async function elements(page) {
   return out;
 }
 
+/** A multi-token session on the hosted page: choose the second token, read the amount, pay
+ * it by ICRC-1 on that token's ledger; then a second session paid by ICRC-2 in that token. */
+async function tokens(page, context) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  const select = page.locator('[data-ckpay-token-select]');
+  await select.waitFor({ timeout: TIMEOUT });
+  out.options = (await select.locator('option').allTextContents()).map((t) => t.trim());
+  out.firstAmount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.firstFiat = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  await shot(page, '21-tokens-hosted-choice');
+  await select.selectOption(cfg.token);
+  await page.locator('[data-ckpay-amount]', { hasText: cfg.token }).waitFor({ timeout: TIMEOUT });
+  out.amountText = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.fiatText = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  out.feeText = (await page.locator('[data-ckpay-fee]').textContent()).trim();
+  out.accountAfter = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  await shot(page, '22-tokens-second-token-chosen');
+  out.block = await pay(out.accountAfter, baseUnits(out.amountText, cfg.tokenDecimals), cfg.tokenLedgerId);
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidAmount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '23-tokens-paid-in-second-token');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+
+  await context.addInitScript((seed) => localStorage.setItem('ckpay.devIdentity', seed), cfg.payerSeed);
+  await page.goto(cfg.icrc2Url);
+  await select.waitFor({ timeout: TIMEOUT });
+  await select.selectOption(cfg.token);
+  await page.locator('[data-ckpay-amount]', { hasText: cfg.token }).waitFor({ timeout: TIMEOUT });
+  out.icrc2Amount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  const payButton = page.locator('[data-ckpay-pay-icrc2]');
+  await shot(page, '24-tokens-icrc2-chosen');
+  await payButton.click();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.icrc2PaidAmount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '25-tokens-icrc2-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.icrc2RedirectedTo = page.url();
+  return out;
+}
+
+/** A session the merchant expired: the page shows the expired state and links back. */
+async function expired(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-title]', { hasText: 'expired' }).waitFor({ timeout: TIMEOUT });
+  out.title = await title(page);
+  out.state = await page.locator('[data-ckpay-state]').getAttribute('data-ckpay-state');
+  out.backHref = await page.locator('.ckpay-notice a').getAttribute('href');
+  out.hasAccount = await page.locator('[data-ckpay-account]').count();
+  out.hasPayButton = await page.locator('[data-ckpay-pay-icrc2]').count();
+  await shot(page, '26-hosted-expired');
+  return out;
+}
+
 const browser = await chromium.launch({ executablePath: cfg.chromium, args: FLAGS });
 let result;
 try {
@@ -221,7 +279,7 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
-    elements: () => elements(page) };
+    elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

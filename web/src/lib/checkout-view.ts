@@ -3,10 +3,13 @@
 // (textual encoding) with QR code and copy button, a countdown to expiry, live status (it
 // asks the merchant canister to verify the payment), the ICRC-2 approve-and-pay path when
 // the customer has an identity, and clear states for unknown, expired and paid sessions.
+// A session priced in several tokens (`price_options`) gets a token selector: amount, fiat
+// and fee follow the choice, the deposit account stays the same (one subaccount on every
+// ledger), and ICRC-2 pays in the chosen token.
 import type { Identity } from '@icp-sdk/core/agent';
 import { Principal } from '@icp-sdk/core/principal';
 import type {
-  BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, TokenConfig,
+  BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, SessionPriceOption, TokenConfig,
 } from '../generated/user_payment_canister.idl';
 import { CanisterError, factoryActor, ledgerActor, merchantActor, opt, unwrap, type Merchant } from './ic';
 import { countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
@@ -52,6 +55,10 @@ export class CheckoutView {
   private session?: HostedCheckoutSession;
   private token?: TokenConfig;
   private usd?: number;
+  private tokens: TokenConfig[] = [];
+  private rates: Record<string, number> = {};
+  /** The price option the customer chose (multi-token sessions only). */
+  private choice?: SessionPriceOption;
   private theme: ModalTheme = DEFAULT_THEME;
   private branding: BrandingConfig = DEFAULT_BRANDING;
   private timers: number[] = [];
@@ -95,12 +102,14 @@ export class CheckoutView {
       this.branding = modal.branding;
     }
     const tokens = await this.merchant.get_accepted_tokens();
+    this.tokens = tokens;
     this.token = tokens.find((t) => t.symbol === s.currency_token);
     if (this.o.factoryId && (!modal || modal.payment_options.show_fiat_equivalent)) {
       try {
         const factory = await factoryActor(this.o.factoryId, this.o.host);
         const rates = await factory.get_real_time_rates();
         this.usd = rates.find((r) => r.key === s.currency_token)?.value;
+        rates.forEach((r) => { this.rates[r.key] = r.value; });
       } catch {
         this.usd = undefined; // the fiat line then says the rate is unavailable
       }
@@ -135,16 +144,61 @@ export class CheckoutView {
     return url ? ` · <a href="${escapeHtml(url)}" target="_blank" rel="noopener">Support</a>` : '';
   }
 
-  private amountText(): string {
+  /** The session's price options; one (its own token) unless it is multi-token. */
+  private priceOptions(): SessionPriceOption[] {
+    const stored = opt(this.session!.price_options);
+    return stored && stored.length > 1 ? stored : [];
+  }
+
+  /** What is due now: the chosen option while open, else the session's own token and
+   * amount (after payment, the token actually paid). */
+  private due(): { token: string; amount: bigint; decimals: number; fee?: bigint; usd?: number } {
     const s = this.session!;
-    const decimals = this.token?.decimals ?? 8;
-    return `${formatUnits(BigInt(s.amount), decimals)} ${escapeHtml(s.currency_token)}`;
+    const c = this.state === 'open' ? this.choice : undefined;
+    const symbol = c ? c.token : s.currency_token;
+    const config = this.tokens.find((t) => t.symbol === symbol);
+    return {
+      token: symbol,
+      amount: BigInt(c ? c.amount : s.amount),
+      decimals: c ? c.decimals : config?.decimals ?? this.token?.decimals ?? 8,
+      fee: config ? BigInt(config.fee) : undefined,
+      usd: symbol === s.currency_token && this.usd !== undefined ? this.usd : this.rates[symbol],
+    };
+  }
+
+  private amountText(): string {
+    const d = this.due();
+    return `${formatUnits(d.amount, d.decimals)} ${escapeHtml(d.token)}`;
   }
 
   private fiatText(): string {
-    const s = this.session!;
-    const cents = fiatCents(BigInt(s.amount), this.token?.decimals ?? 8, this.usd);
+    const d = this.due();
+    const cents = fiatCents(d.amount, d.decimals, d.usd);
     return cents === null ? 'USD rate unavailable' : `≈ ${formatUsd(cents)}`;
+  }
+
+  private feeNote(): string {
+    const d = this.due();
+    return d.fee === undefined ? '' :
+      `The ledger fee (${escapeHtml(formatUnits(d.fee, d.decimals))} ${escapeHtml(d.token)}) is paid by the sender on top.`;
+  }
+
+  private tokenSelector(): string {
+    const options = this.priceOptions();
+    if (options.length === 0) return '';
+    const items = options.map((o) => `<option value="${escapeHtml(o.token)}"${o.token === this.choice?.token ? ' selected' : ''}>${escapeHtml(o.token)} · ${escapeHtml(formatUnits(BigInt(o.amount), o.decimals))}</option>`).join('');
+    return `<label class="ckpay-label" for="ckpay-token">Pay with</label>
+      <select id="ckpay-token" class="ckpay-select" data-ckpay-token-select>${items}</select>`;
+  }
+
+  /** The customer picked another token: the amount, fiat line and fee follow it. */
+  private choose(symbol: string): void {
+    this.choice = this.priceOptions().find((o) => o.token === symbol) ?? this.choice;
+    const set = (sel: string, html: string) => { const el = this.o.root.querySelector(sel); if (el) el.innerHTML = html; };
+    set('[data-ckpay-amount]', this.amountText());
+    set('[data-ckpay-fiat]', this.fiatText());
+    set('[data-ckpay-fee]', this.feeNote());
+    this.setStatus('Waiting for payment…');
   }
 
   private renderNotice(icon: string, title: string, body: string): void {
@@ -156,12 +210,13 @@ export class CheckoutView {
     this.state = 'open';
     const s = this.session!;
     const account = s.payment_account;
-    const fee = this.token ? formatUnits(BigInt(this.token.fee), this.token.decimals) : '';
+    this.choice = this.choice ?? this.priceOptions()[0];
     const wallet = this.o.identity
       ? `<button class="ckpay-btn ckpay-block" data-ckpay-pay-icrc2>Approve and pay from
            ${escapeHtml(shortPrincipal(this.o.identity.getPrincipal()))}</button>`
       : '';
     this.frame(`
+      ${this.tokenSelector()}
       <div class="ckpay-label">Amount due</div>
       <div class="ckpay-amount" data-ckpay-amount>${this.amountText()}</div>
       <div class="ckpay-fiat" data-ckpay-fiat>${this.fiatText()}</div>
@@ -169,7 +224,7 @@ export class CheckoutView {
       <div class="ckpay-account"><code data-ckpay-account>${escapeHtml(account)}</code>
         <button class="ckpay-btn ckpay-secondary" data-ckpay-copy>Copy</button></div>
       <img class="ckpay-qr" data-ckpay-qr alt="QR code of the deposit account">
-      ${fee ? `<div class="ckpay-fiat">The ledger fee (${escapeHtml(fee)} ${escapeHtml(s.currency_token)}) is paid by the sender on top.</div>` : ''}
+      <div class="ckpay-fiat" data-ckpay-fee>${this.feeNote()}</div>
       ${wallet}
       <div class="ckpay-row">
         <div class="ckpay-status" data-ckpay-status data-state="waiting"><span class="ckpay-dot"></span>
@@ -183,6 +238,8 @@ export class CheckoutView {
     q<HTMLButtonElement>('[data-ckpay-copy]').addEventListener('click', (ev) => this.copy(account, ev.target as HTMLButtonElement));
     const pay = this.o.root.querySelector<HTMLButtonElement>('[data-ckpay-pay-icrc2]');
     pay?.addEventListener('click', () => this.payIcrc2(pay));
+    const select = this.o.root.querySelector<HTMLSelectElement>('[data-ckpay-token-select]');
+    select?.addEventListener('change', () => this.choose(select.value));
     this.timers.push(window.setInterval(() => this.tick(), 1000));
     this.timers.push(window.setInterval(() => this.verify(), (this.o.pollSeconds ?? 3) * 1000));
   }
@@ -230,8 +287,10 @@ export class CheckoutView {
       if ('Ok' in res) return await this.refreshAndRoute();
       const err = new CanisterError(res.Err);
       if (err.code === 'insufficient_payment') {
-        const m = /received (\d+) of/.exec(res.Err);
-        if (m && m[1] !== '0') this.setStatus(`Received ${formatUnits(BigInt(m[1]), this.token?.decimals ?? 8)} so far…`);
+        // "received N of M" (one token) or "received N of M LTT, K of L LT2" (several)
+        const d = this.due();
+        const m = this.choice ? new RegExp(`(\\d+) of \\d+ ${d.token}(,|$)`).exec(res.Err) : /received (\d+) of/.exec(res.Err);
+        if (m && m[1] !== '0') this.setStatus(`Received ${formatUnits(BigInt(m[1]), d.decimals)} ${d.token} so far…`);
       } else if (err.code === 'failed_precondition' || err.code === 'conflict' || err.code === 'expired') {
         await this.refreshAndRoute();
       } else if (err.code !== 'busy' && err.code !== 'rate_limited') {
@@ -253,19 +312,24 @@ export class CheckoutView {
   /** ICRC-2: approve the merchant canister for amount + fee, then let it pull the payment. */
   private async payIcrc2(button: HTMLButtonElement): Promise<void> {
     const s = this.session!;
+    const c = this.choice;
+    const d = this.due();
     button.disabled = true;
     this.setStatus('Approving the payment in your wallet…');
     try {
-      const ledger = await ledgerActor(s.ledger_canister_id.toText(), this.o.host, this.o.identity);
-      const fee = this.token ? BigInt(this.token.fee) : await ledger.icrc1_fee();
+      const ledgerId = c ? c.ledger_canister_id : s.ledger_canister_id;
+      const ledger = await ledgerActor(ledgerId.toText(), this.o.host, this.o.identity);
+      const fee = d.fee ?? await ledger.icrc1_fee();
       const approved = await ledger.icrc2_approve({
         spender: { owner: Principal.fromText(this.o.merchantId), subaccount: [] },
-        amount: BigInt(s.amount) + fee, fee: [], memo: [], from_subaccount: [],
+        amount: d.amount + fee, fee: [], memo: [], from_subaccount: [],
         created_at_time: [], expected_allowance: [], expires_at: [BigInt(Date.now() + 10 * 60_000) * 1_000_000n],
       });
       if ('Err' in approved) throw new Error(`the ledger refused the approval: ${JSON.stringify(approved.Err, bigintJson)}`);
       this.setStatus('Paying…');
-      const paid = await this.merchant.pay_checkout_session(this.o.sessionId);
+      const paid = c
+        ? await this.merchant.pay_checkout_session_with_token(this.o.sessionId, c.token)
+        : await this.merchant.pay_checkout_session(this.o.sessionId);
       this.session = unwrap(paid);
       this.showPaid(true);
     } catch (e) {

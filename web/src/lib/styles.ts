@@ -17,6 +17,10 @@ export const CHECKOUT_CSS = `
 .ckpay-fiat { color: var(--ckpay-muted, #6b7280); margin-bottom: 14px; }
 .ckpay-label { font-size: 12px; text-transform: uppercase; letter-spacing: .06em;
   color: var(--ckpay-muted, #6b7280); margin: 14px 0 6px; }
+label.ckpay-label { display: block; }
+.ckpay-select { display: block; width: 100%; font: inherit; padding: 10px; color: var(--ckpay-text, #111827);
+  background: var(--ckpay-surface, #f3f4f6); border: 1px solid var(--ckpay-muted, #d1d5db);
+  border-radius: calc(var(--ckpay-radius, 12px) / 2); }
 .ckpay-account { display: flex; gap: 8px; align-items: stretch; }
 .ckpay-account code { flex: 1; background: var(--ckpay-surface, #f3f4f6); padding: 10px;
   border-radius: calc(var(--ckpay-radius, 12px) / 2); font-size: 12px; word-break: break-all; }

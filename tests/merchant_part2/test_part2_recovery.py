@@ -1,0 +1,141 @@
+"""Recovery and bounded housekeeping of part 2: a one-click charge whose message traps after
+the ledger call is resumed (by the merchant's retry or by the maintenance timer) with the
+same created_at_time and memo, so the ledger answers Duplicate and the customer is charged
+once; expired pre-authorizations leave the active count; expired verification records are
+pruned. Traps are injected by making a function of the canister's own module raise once,
+inside that canister's namespace (as tests/merchant/test_merchant_adversarial.py does)."""
+
+from __future__ import annotations
+
+from kybra import Principal
+from part2_helpers import FEE, approve_merchant, charge, code, limits, ok, pre_auth_args
+
+ONE_CLICK = "src.user_payment_canister.one_click"
+TIMERS = "src.user_payment_canister.ext_timers"
+CHARGE_STALE_SECONDS = 300
+EMAIL = {"Email": None}
+
+
+def canister_module(shop, name: str):
+    return shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[name]
+
+
+def trap_once(shop, module_name: str, function_name: str) -> None:
+    module = canister_module(shop, module_name)
+    original = getattr(module, function_name)
+
+    def failing(*args, **kwargs):
+        setattr(module, function_name, original)
+        raise RuntimeError("injected trap after the ledger call")
+
+    setattr(module, function_name, failing)
+
+
+def without_one_click_timer(shop) -> None:
+    """Keep the maintenance timer from resuming charges, to test the retry path alone."""
+    def idle():
+        return None
+        yield  # noqa: unreachable - makes this a generator like the real tick
+
+    setattr(canister_module(shop, TIMERS), "one_click_tick", idle)
+
+
+def rejected(call) -> bool:
+    try:
+        call()
+    except Exception:  # noqa: BLE001 - ic-py raises plain Exceptions for rejects
+        return True
+    return False
+
+
+def trapped_charge(shop, amount: int) -> tuple:
+    """A pre-authorization (1.5M per hour spending limit) whose first charge trapped after
+    the ledger took the money; returns (auth_id, balance before the charge)."""
+    alice = shop.alice.principal
+    approve_merchant(shop, shop.alice)
+    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=3, duration=7200)))
+    ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
+    before = shop.alice.ledger.balance()
+    trap_once(shop, ONE_CLICK, "record_charge")
+    assert rejected(lambda: charge(shop, auth_id, amount))
+    assert shop.alice.ledger.balance() == before - amount - FEE  # the ledger did take it
+    auth = ok(shop.api.merchant.get_pre_authorization(auth_id))
+    assert auth["in_flight"] and auth["uses_remaining"] == 2 and auth["charges"] == 0
+    return auth_id, before
+
+
+def assert_charged_once(shop, auth_id: str, before: int, amount: int) -> str:
+    assert shop.alice.ledger.balance() == before - amount - FEE
+    auth = ok(shop.api.merchant.get_pre_authorization(auth_id))
+    assert not auth["in_flight"] and auth["uses_remaining"] == 2
+    assert auth["charges"] == 1 and auth["total_charged"] == amount
+    (payment,) = ok(shop.owner.merchant.list_payments([], []))["payments"]
+    assert payment["method"] == "one_click" and payment["amount"] == amount
+    (row,) = [r for r in ok(shop.owner.merchant.reconcile_balances()) if r["symbol"] == "LTT"]
+    assert row["matches"], row
+    assert len(ok(shop.api.merchant.list_events([], [], ["one_click.charged"]))["events"]) == 1
+    return payment["payment_id"]
+
+
+def test_trapped_charge_is_resumed_by_the_retry_and_charged_once(shop):
+    without_one_click_timer(shop)
+    auth_id, before = trapped_charge(shop, 1_000_000)
+    assert code(charge(shop, auth_id, 1_000_000)) == "conflict"  # not stale yet
+    shop.advance(CHARGE_STALE_SECONDS + 1)
+    assert code(charge(shop, auth_id, 999)) == "conflict"  # another amount must wait for the interrupted one
+    payment_id = ok(charge(shop, auth_id, 1_000_000))  # the ledger answers Duplicate
+    assert assert_charged_once(shop, auth_id, before, 1_000_000) == payment_id
+    # the interrupted charge's spend counts against the period limit exactly once
+    assert code(charge(shop, auth_id, 600_000)) == "limit_exceeded"
+    ok(charge(shop, auth_id, 500_000))
+    assert shop.alice.ledger.balance() == before - 1_500_000 - 2 * FEE
+
+
+def test_trapped_charge_is_resumed_by_the_timer(shop):
+    auth_id, before = trapped_charge(shop, 700_000)
+    shop.advance(60)
+    assert ok(shop.api.merchant.get_pre_authorization(auth_id))["in_flight"]  # not before it is stale
+    shop.advance(CHARGE_STALE_SECONDS + 60)
+    assert_charged_once(shop, auth_id, before, 700_000)
+    ok(charge(shop, auth_id, 800_000))  # 1.5M in the period: exactly at the limit
+    assert shop.alice.ledger.balance() == before - 1_500_000 - 2 * FEE
+
+
+def active(shop) -> int:
+    return ok(shop.api.merchant.get_merchant_one_click_analytics())["active_authorizations"]
+
+
+def test_expired_authorizations_leave_the_active_count(shop):
+    alice = shop.alice.principal
+    approve_merchant(shop, shop.alice)
+    short = ok(shop.alice.merchant.create_pre_authorization(alice, 1_000, "LTT", 120))
+    long = ok(shop.alice.merchant.create_pre_authorization(alice, 1_000, "LTT", 3600))
+    assert active(shop) == 2
+    shop.advance(121 + 120)  # past the expiry and through a maintenance tick
+    assert active(shop) == 1
+    assert ok(shop.api.merchant.get_pre_authorization(short))["status"] == "expired"
+    assert code(charge(shop, short, 1)) == "expired"
+    ok(shop.alice.merchant.revoke_authorization(short))  # revoking an expired one does not count twice
+    assert active(shop) == 1
+    ok(shop.alice.merchant.revoke_authorization(long))
+    stats = ok(shop.api.merchant.get_merchant_one_click_analytics())
+    assert stats["active_authorizations"] == 0 and stats["revoked_authorizations"] == 2
+    assert stats["total_authorizations"] == 2
+    shop.advance(3600)  # the long one's expiry entry finds it revoked: no change
+    assert active(shop) == 0
+
+
+def test_expired_verifications_are_pruned(shop):
+    alice = shop.alice.principal
+    first = ok(shop.alice.merchant.request_transaction_verification(5, alice, EMAIL))["verification_id"]
+    assert ok(shop.alice.merchant.verify_transaction(first, "000000")) in (False, True)
+    shop.advance(601)  # past code_ttl_seconds
+    assert code(shop.alice.merchant.verify_transaction(first, "000000")) == "expired"
+    shop.advance(3600 + 120)  # kept an hour after expiry, then pruned by the timer
+    assert code(shop.alice.merchant.verify_transaction(first, "000000")) == "not_found"
+    # a later request prunes too (a few per message), without the timer
+    setattr(canister_module(shop, TIMERS), "prune_verifications", lambda now, budget: 0)
+    second = ok(shop.alice.merchant.request_transaction_verification(5, alice, EMAIL))["verification_id"]
+    shop.advance(601 + 3600 + 120)
+    ok(shop.alice.merchant.request_transaction_verification(5, alice, EMAIL))
+    assert code(shop.alice.merchant.verify_transaction(second, "000000")) == "not_found"

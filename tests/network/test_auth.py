@@ -14,6 +14,14 @@ CANISTER = bytes(8) + b"\x01\x01"
 NOW = time.time_ns()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now():
+    """Each test checks expiries against the clock when it runs, not when the module was
+    imported (a long suite would otherwise push every expiry out of the window)."""
+    global NOW
+    NOW = time.time_ns()
+
+
 @pytest.mark.parametrize("signer_cls", [Ed25519Signer, Secp256k1Signer, P256Signer])
 def test_signed_call_accepted_for_each_scheme(signer_cls):
     signer = signer_cls()

@@ -7,7 +7,10 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
 spending limits, the risk decision (review needs a recent verification) and the factory's
 cross-merchant limit. The use and the spend are reserved before the first `yield` and
-given back if anything fails, so concurrent charges cannot overspend. A charge is recorded
+given back if anything fails, so concurrent charges cannot overspend. A charge lock
+(payment id, amount, created_at_time) is committed with the reservation; if the message
+traps after the ledger call, the charge is replayed with the same memo and created_at_time
+once the lock is stale (by the merchant's retry or the timer), so the ledger deduplicates it. A charge is recorded
 as a payment (method `one_click`) in part 1's payments ledger, so it can be refunded and
 reconciles with the ledger."""
 
@@ -382,6 +385,8 @@ def resume_charge(auth_id: str, lock: dict):
         return (None, err)
     release(auth_id, spend_key, amount, True)
     token = tokens_map.get(auth["token_symbol"])
+    if token is None:  # removed since: record against the ledger that was charged
+        token = {"symbol": auth["token_symbol"], "ledger_canister_id": lock["ledger_canister_id"]}
     record_charge(auth, payment_id, amount, block, token, ic.time())
     emit_charged(auth, payment_id, amount, token["symbol"], block, {"resumed": "true"})
     return (payment_id, None)

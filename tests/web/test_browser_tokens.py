@@ -111,5 +111,6 @@ def test_hosted_page_shows_an_expired_session(shop, chromium):
     assert out["state"] == "expired"
     assert out["backHref"] == f"{shop.site_url}/cart"  # the session's cancel URL
     assert out["hasAccount"] == 0 and out["hasPayButton"] == 0  # nothing left to pay
+    assert out["walletVisible"] is False  # the ICRC-2 sign-in bar only helps to pay
     assert os.path.exists(os.path.join(SCREENSHOTS, "26-hosted-expired.png"))
     assert out["pageErrors"] == []

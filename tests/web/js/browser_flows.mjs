@@ -266,6 +266,7 @@ async function expired(page) {
   out.backHref = await page.locator('.ckpay-notice a').getAttribute('href');
   out.hasAccount = await page.locator('[data-ckpay-account]').count();
   out.hasPayButton = await page.locator('[data-ckpay-pay-icrc2]').count();
+  out.walletVisible = await page.locator('#wallet').isVisible();
   await shot(page, '26-hosted-expired');
   return out;
 }

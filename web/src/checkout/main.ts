@@ -35,6 +35,9 @@ function renderWallet(): void {
   wallet.querySelector('[data-wallet-signout]')?.addEventListener('click', () => { signOut(); location.reload(); });
 }
 
+// The wallet bar only helps to pay: gone once the session is paid, expired or unknown.
+main.addEventListener('ckpay:final', () => { wallet.hidden = true; });
+
 async function run(): Promise<void> {
   if (!sessionId) return fail('No checkout session', 'This page needs a session: /?session=cs_...');
   if (!factoryId) return fail('Not configured', 'No payment factory canister id (?factory=... or CANISTER_ID_PAYMENT_BACKEND at build time).');

@@ -204,6 +204,8 @@ export class CheckoutView {
   private renderNotice(icon: string, title: string, body: string): void {
     this.frame(`<div class="ckpay-notice"><div class="ckpay-icon">${icon}</div>
       <h2 data-ckpay-title>${escapeHtml(title)}</h2><div>${body}</div></div>`);
+    // A final state (paid, expired, unknown, error): hosts hide what only helps to pay.
+    this.o.root.dispatchEvent(new CustomEvent('ckpay:final', { detail: this.state, bubbles: true }));
   }
 
   private async showOpen(): Promise<void> {

@@ -9,14 +9,16 @@
 #
 # Usage: ./scripts/bench.sh [--quick] [--stage S,P,M ...] [--only CANISTER.METHOD ...]
 #                           [--out FILE] [--no-localnet]
-#   --quick        tiny sizes (seconds; what CI runs)
+#   --quick        tiny sizes (a few minutes; tests/benchmarks runs the same at CI)
 #   --stage S,P,M  sessions,payments,merchants of a stage (repeatable);
-#                  default 1000,1000,10  10000,3000,30  100000,10000,100 (about 30 min)
+#                  default 1000,1000,100  10000,3000,200  100000,10000,300 (about 35 min:
+#                  filling 100,000 sessions through real calls is most of it)
 #   --out FILE     JSON output (default benchmarks/results/latest.json)
+#   --show FILE    reprint a saved run (flags and notes recomputed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -48,7 +48,6 @@ MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 EXPIRE_BATCH = 500
 EXPIRE_MINUTE_PROBES = 3000
-PENDING = "pending"
 SESSION_TEXT_BUDGET = 44_000  # bytes of caller text per session (the map holds 48_000)
 
 
@@ -210,6 +209,13 @@ def check_custom_domain(domain: "str | None") -> "str | None":
     return None
 
 
+def idempotent_session(idem: "str | None") -> "dict | None":
+    """The session an earlier request with this key created (a key stored as "pending" by an
+    older version, whose request trapped, names no session and is free again)."""
+    session_id = None if idem is None else idempotency_map.get(idem)
+    return None if session_id is None else sessions_map.get(session_id)
+
+
 def create_session(args: dict):
     """The shared body of both create methods (a generator: it awaits raw_rand)."""
     err = require_staff("create checkout sessions")
@@ -218,21 +224,20 @@ def create_session(args: dict):
     token, modal, success_url, cancel_url, err = validate_create(args)
     if err is not None:
         return {"Err": err}
-    idem = None
-    if args["idempotency_key"] is not None:
-        idem = caller_text() + "|" + args["idempotency_key"]
-        existing = idempotency_map.get(idem)
-        if existing == PENDING:
-            return {"Err": "conflict: a request with this idempotency_key is in progress"}
-        if existing is not None:
-            return {"Ok": sessions_map.get(existing)}
-        idempotency_map.insert(idem, PENDING)
+    idem = None if args["idempotency_key"] is None else caller_text() + "|" + args["idempotency_key"]
+    earlier = idempotent_session(idem)
+    if earlier is not None:
+        return {"Ok": earlier}
     rand = yield management_canister.raw_rand()
     if getattr(rand, "Err", None) is not None:
-        if idem is not None:
-            idempotency_map.remove(idem)
         return {"Err": "unavailable: randomness unavailable, retry: " + str(rand.Err)}
     options = yield options_for_new_session(token, args["amount"], modal)  # multi-token prices
+    # the key is taken only here, after the last commit point, together with the session: a
+    # trap below rolls both back (the key is never left reserved), and a request with the
+    # same key that finished while this one waited wins
+    earlier = idempotent_session(idem)
+    if earlier is not None:
+        return {"Ok": earlier}
     seq = bump("session_seq")
     session_id = make_session_id(merchant_state()["routing_key"], rand.Ok, str(seq))
     subaccount = subaccount_for(session_id)

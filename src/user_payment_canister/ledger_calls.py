@@ -37,6 +37,16 @@ def describe_ledger_error(err: dict) -> str:
     return "ledger_error: unknown ledger error"
 
 
+REJECTED_PREFIX = "ledger_error: ledger call rejected"
+UNKNOWN_OUTCOMES = ("ledger_error: TooOld", "ledger_error: TemporarilyUnavailable")
+
+
+def outcome_unknown(err: str) -> bool:
+    """True if a transfer error does not prove the transfer was not applied: the call was
+    rejected (the ledger may have run it), or the ledger could not check for a duplicate."""
+    return err.startswith(REJECTED_PREFIX) or err in UNKNOWN_OUTCOMES
+
+
 def balance_of(ledger: Principal, owner: Principal, subaccount: "bytes | None"):
     result = yield IcrcLedger(ledger).icrc1_balance_of({"owner": owner, "subaccount": subaccount})
     err = call_error(result)

@@ -31,6 +31,7 @@ from src.user_payment_canister.checkout_sessions import (
     get_checkout_session_analytics,
     list_checkout_sessions,
 )
+from src.user_payment_canister.transfer_intents import REPLAY_SECONDS, replay_stale_intents
 from src.user_payment_canister.elements import (
     configure_payment_element,
     generate_element_embed_code,
@@ -125,6 +126,7 @@ def init_args_error(args: dict) -> "str | None":
 def arm_timers() -> None:
     ic.set_timer(0, verify_pending_tokens)
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
+    ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
     arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
 
 

@@ -22,6 +22,7 @@ from src.user_payment_canister.merchant_types import (
     SessionLock,
     TokenBook,
     TokenConfig,
+    TransferIntent,
 )
 
 state_map = StableBTreeMap[nat8, MerchantState](memory_id=0, max_key_size=16, max_value_size=12_000)
@@ -49,6 +50,7 @@ element_metrics_map = StableBTreeMap[text, ElementUsageMetrics](memory_id=21, ma
 rate_windows_map = StableBTreeMap[text, RateWindow](memory_id=22, max_key_size=300, max_value_size=100)
 token_prefs_map = StableBTreeMap[nat8, MerchantTokenPreferences](memory_id=23, max_key_size=16, max_value_size=10_000)
 customer_history_map = StableBTreeMap[text, CustomerTokenHistory](memory_id=24, max_key_size=100, max_value_size=6_000)
+transfer_intents_map = StableBTreeMap[text, TransferIntent](memory_id=25, max_key_size=100, max_value_size=3_000)
 
 
 def counter(name: str) -> int:

@@ -132,6 +132,22 @@ class SessionLock(Record):
     created_at_time: nat64
 
 
+class TransferIntent(Record):
+    kind: text
+    record_id: text
+    seq: nat64
+    subject: text
+    token_symbol: text
+    ledger_canister_id: Principal
+    amount: nat
+    fee: nat
+    to: Account
+    note: Opt[text]
+    created_by: Principal
+    created_at_time: nat64
+    started_at: nat64
+
+
 class PaymentRecord(Record):
     payment_id: text
     session_id: text

@@ -1,15 +1,17 @@
 """Payouts (owners only): ledger transfers from the main account to an owner's account,
 bounded by the book balance; and `reconcile_balances`, which puts the book next to the
-ledger's own balance of the main account for every token."""
+ledger's own balance of the main account for every token. A payout is reserved with a stored
+transfer intent before the ledger call (transfer_intents.py); a payout call for a token whose
+earlier payout was interrupted finishes that payout first and returns it."""
 
 from kybra import Async, Opt, ic, nat, nat32, query, text, update
 
 from src.common.icrc_types import Account
-from src.common.ids import memo_for, random_hex
+from src.common.ids import random_hex
 from src.common.pagination import page_desc
 from src.common.validation import check_opt_text, check_symbol
 from src.user_payment_canister.access_control import is_owner, require_owner, require_staff
-from src.user_payment_canister.ledger_calls import balance_of, transfer
+from src.user_payment_canister.ledger_calls import balance_of
 from src.user_payment_canister.merchant_store import (
     books_map,
     bump,
@@ -19,7 +21,8 @@ from src.user_payment_canister.merchant_store import (
     tokens_map,
 )
 from src.user_payment_canister.merchant_types import PayoutPageResult, PayoutRecordResult, ReconciliationResult
-from src.user_payment_canister.payments_store import change_book, spendable
+from src.user_payment_canister.payments_store import spendable
+from src.user_payment_canister.transfer_intents import execute, reserve, stale_intent
 
 
 @update
@@ -31,6 +34,10 @@ def create_payout(token_symbol: text, amount: nat, to: Opt[Account], memo: Opt[t
     token = tokens_map.get(token_symbol)
     if token is None:
         return {"Err": "not_found: token " + token_symbol + " is not configured"}
+    interrupted = stale_intent("payout", token_symbol)
+    if interrupted is not None:
+        payout, err = yield execute(interrupted)
+        return {"Err": err} if err is not None else {"Ok": payout}
     destination = to if to is not None else {"owner": ic.caller(), "subaccount": None}
     if not is_owner(destination["owner"].to_str()):
         return {"Err": "invalid_argument: payouts go to an owner's account only"}
@@ -43,27 +50,26 @@ def create_payout(token_symbol: text, amount: nat, to: Opt[Account], memo: Opt[t
     if spendable(token_symbol) < amount + fee:
         return {"Err": "insufficient_funds: the " + token_symbol + " balance is " + str(spendable(token_symbol)) + ", a payout of " + str(amount) + " needs " + str(amount + fee) + " with the fee"}
     seq = bump("payout_seq")
-    payout_id = "po_" + random_hex(ic.id().bytes, "payout:" + str(seq))
-    change_book(token_symbol, "pending", amount + fee)
-    block, err = yield transfer(token["ledger_canister_id"], None, destination, amount, fee, memo_for(payout_id), ic.time())
-    change_book(token_symbol, "pending", -(amount + fee))
-    if err is not None:
-        return {"Err": err}
-    change_book(token_symbol, "paid_out", amount)
-    change_book(token_symbol, "fees", fee)
-    payout = {
-        "payout_id": payout_id,
+    now = ic.time()
+    intent = {
+        "kind": "payout",
+        "record_id": "po_" + random_hex(ic.id().bytes, "payout:" + str(seq)),
+        "seq": seq,
+        "subject": token_symbol,
         "token_symbol": token_symbol,
+        "ledger_canister_id": token["ledger_canister_id"],
         "amount": amount,
         "fee": fee,
         "to": destination,
-        "ledger_block": block,
-        "memo": memo,
+        "note": memo,
         "created_by": ic.caller(),
-        "created_at": ic.time(),
+        "created_at_time": now,
+        "started_at": now,
     }
-    payouts_map.insert(payout_id, payout)
-    payout_index_map.insert(seq, payout_id)
+    reserve(intent)
+    payout, err = yield execute(intent)
+    if err is not None:
+        return {"Err": err}
     return {"Ok": payout}
 
 

@@ -12,6 +12,7 @@ import os
 import sys
 
 from ic.identity import Identity
+from ic_results import one, ok, err, code, opt, tag  # noqa: F401  (re-exported to the tests)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
@@ -24,36 +25,6 @@ MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
 BROKEN_ENTRY = os.path.join(ROOT, "tests", "canisters", "counter", "main.py")
 CHUNK = 1024 * 1024
 FACTORY_CYCLES = 10**18
-
-
-def one(res):
-    assert isinstance(res, list) and len(res) == 1, res
-    return res[0]
-
-
-def ok(res):
-    value = one(res) if isinstance(res, list) else res
-    assert isinstance(value, dict) and "Ok" in value, f"expected Ok, got {value}"
-    return value["Ok"]
-
-
-def err(res) -> str:
-    value = one(res) if isinstance(res, list) else res
-    assert isinstance(value, dict) and "Err" in value, f"expected Err, got {value}"
-    return value["Err"]
-
-
-def code(res) -> str:
-    return err(res).split(":", 1)[0]
-
-
-def opt(x) -> list:
-    return [] if x is None else [x]
-
-
-def tag(variant: dict) -> str:
-    (name,) = variant.keys()
-    return name
 
 
 def ptext(p) -> str:

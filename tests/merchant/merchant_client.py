@@ -16,6 +16,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
 from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, ledger_init_arg  # noqa: E402
+from ic_results import one, ok, err, code, opt  # noqa: F401  (re-exported to the tests)
 
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
 MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
@@ -23,33 +24,6 @@ ROUTING_KEY = "shop1"
 CUSTOMER_FUNDS = 1_000_000_000
 PRICE = 5_000_000
 NS = 1_000_000_000
-
-
-def one(res):
-    """ic-py returns the list of return values; merchant methods return one."""
-    assert isinstance(res, list) and len(res) == 1, res
-    return res[0]
-
-
-def ok(res):
-    value = one(res) if isinstance(res, list) else res
-    assert isinstance(value, dict) and "Ok" in value, f"expected Ok, got {value}"
-    return value["Ok"]
-
-
-def err(res) -> str:
-    value = one(res) if isinstance(res, list) else res
-    assert isinstance(value, dict) and "Err" in value, f"expected Err, got {value}"
-    return value["Err"]
-
-
-def code(res) -> str:
-    """The stable error code (text before the first colon) of an Err result."""
-    return err(res).split(":", 1)[0]
-
-
-def opt(x) -> list:
-    return [] if x is None else [x]
 
 
 def acct(owner: str, sub: bytes | None = None) -> dict:

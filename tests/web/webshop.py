@@ -34,6 +34,7 @@ from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
 
 sys.path.insert(0, os.path.join(WEB, "scripts"))
 import register_ckpay  # noqa: E402
+from ic_results import ok  # noqa: F401  (re-exported to the tests)
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
 PRICE = 25_000_000  # 0.25 LTT
@@ -41,12 +42,6 @@ LTT_USD = 10.0  # the local XRC prices LTT as ICP at $10: 0.25 LTT = $2.50
 FUNDS = 10 * 10**8
 SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" * 32,
          "admin": "05" * 32}
-
-
-def ok(res):
-    value = res[0] if isinstance(res, list) else res
-    assert isinstance(value, dict) and "Ok" in value, f"expected Ok, got {value}"
-    return value["Ok"]
 
 
 def build_front_ends() -> None:

@@ -55,6 +55,21 @@ def balance_of(ledger: Principal, owner: Principal, subaccount: "bytes | None"):
     return (result.Ok, None)
 
 
+def block_or_error(result):
+    """(block index, None) or (None, error text) from a transfer's CallResult; a Duplicate
+    answer means an earlier identical transfer went through, so it counts as success with
+    that block."""
+    err = call_error(result)
+    if err is not None:
+        return (None, err)
+    outcome = result.Ok
+    if "Ok" in outcome:
+        return (outcome["Ok"], None)
+    if "Duplicate" in outcome["Err"]:
+        return (outcome["Err"]["Duplicate"]["duplicate_of"], None)
+    return (None, describe_ledger_error(outcome["Err"]))
+
+
 def transfer(ledger: Principal, from_subaccount: "bytes | None", to: dict, amount: int, fee: int, memo: bytes, created_at: int):
     """icrc1_transfer from this canister; a Duplicate answer means an earlier identical
     transfer went through, so it counts as success with that block."""
@@ -67,15 +82,7 @@ def transfer(ledger: Principal, from_subaccount: "bytes | None", to: dict, amoun
         "created_at_time": created_at,
     }
     result = yield IcrcLedger(ledger).icrc1_transfer(args)
-    err = call_error(result)
-    if err is not None:
-        return (None, err)
-    outcome = result.Ok
-    if "Ok" in outcome:
-        return (outcome["Ok"], None)
-    if "Duplicate" in outcome["Err"]:
-        return (outcome["Err"]["Duplicate"]["duplicate_of"], None)
-    return (None, describe_ledger_error(outcome["Err"]))
+    return block_or_error(result)
 
 
 def transfer_from(ledger: Principal, payer: dict, to: dict, amount: int, memo: bytes, created_at: int):
@@ -90,15 +97,7 @@ def transfer_from(ledger: Principal, payer: dict, to: dict, amount: int, memo: b
         "created_at_time": created_at,
     }
     result = yield IcrcLedger(ledger).icrc2_transfer_from(args)
-    err = call_error(result)
-    if err is not None:
-        return (None, err)
-    outcome = result.Ok
-    if "Ok" in outcome:
-        return (outcome["Ok"], None)
-    if "Duplicate" in outcome["Err"]:
-        return (outcome["Err"]["Duplicate"]["duplicate_of"], None)
-    return (None, describe_ledger_error(outcome["Err"]))
+    return block_or_error(result)
 
 
 def token_metadata(ledger: Principal):

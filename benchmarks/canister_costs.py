@@ -19,7 +19,8 @@ sys.path.insert(0, ROOT)
 from benchmarks.costs.report import print_report, write_json  # noqa: E402
 from benchmarks.costs.runner import Stage, run  # noqa: E402
 
-FULL = [Stage(1_000, 1_000, 100), Stage(10_000, 3_000, 200), Stage(100_000, 10_000, 300)]
+# N = 1,000 / 10,000 / 100,000 payments, each on its own session, plus as many open sessions
+FULL = [Stage(2_000, 1_000, 100), Stage(20_000, 10_000, 1_000), Stage(200_000, 100_000, 2_000)]
 QUICK = [Stage(15, 8, 3), Stage(30, 16, 6)]
 DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "results", "latest.json")
 

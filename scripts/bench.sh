@@ -10,9 +10,10 @@
 # Usage: ./scripts/bench.sh [--quick] [--stage S,P,M ...] [--only CANISTER.METHOD ...]
 #                           [--out FILE] [--no-localnet]
 #   --quick        tiny sizes (a few minutes; tests/benchmarks runs the same at CI)
-#   --stage S,P,M  sessions,payments,merchants of a stage (repeatable);
-#                  default 1000,1000,100  10000,3000,200  100000,10000,300 (about 35 min:
-#                  filling 100,000 sessions through real calls is most of it)
+#   --stage S,P,M  sessions (paid ones included),payments,merchants of a stage (repeatable);
+#                  default 2000,1000,100  20000,10000,1000  200000,100000,2000: N = 1,000,
+#                  10,000 and 100,000 ledger payments and as many open sessions (about
+#                  35 min: paying 100,000 sessions through the ledger is most of it)
 #   --out FILE     JSON output (default benchmarks/results/latest.json)
 #   --show FILE    reprint a saved run (flags and notes recomputed)
 set -euo pipefail

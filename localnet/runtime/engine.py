@@ -21,7 +21,6 @@ from localnet.runtime import metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
     drive, is_generator
-from localnet.runtime.heap import HeapSnapshot
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
@@ -92,7 +91,7 @@ class Engine:
         ('trap', Trap). Rolls back on trap when `snapshot`; commits nothing itself."""
         canister = ex.canister
         ns = canister.namespace
-        heap = HeapSnapshot(ns.modules) if snapshot else None
+        heap = ns.heap_snapshot() if snapshot else None
         vol = canister.volatile_state() if snapshot else None
         result_before = ex.result
         ex.trap = None
@@ -377,7 +376,7 @@ class Engine:
 
     def _guard_segment(self, guard: Execution):
         canister = guard.canister
-        heap = HeapSnapshot(canister.namespace.modules)
+        heap = canister.namespace.heap_snapshot()
         vol = canister.volatile_state()
         ic = KybraIc(self, canister, guard)
         try:
@@ -452,7 +451,7 @@ class Engine:
                 self._finish(ex)
                 return
         if mode == "query":
-            heap = HeapSnapshot(canister.namespace.modules)
+            heap = canister.namespace.heap_snapshot()
             vol = canister.volatile_state()
             outcome = self._segment(ex, True, snapshot=False)
             heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)

@@ -16,23 +16,72 @@ import copy
 import io
 import pickle
 import types
-from typing import Dict
+from typing import Dict, Optional
 
 import kybra
 
 _SKIP_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type,
                types.MethodType, staticmethod, classmethod, property, kybra.StableBTreeMap)
+_MISSING = object()
 _RESOLVING: list = []  # module dicts used by `_resolve` while unpickling
 
 
+_STATE_BY_TYPE: Dict[type, bool] = {}  # the skip test depends on the type only: cached
+
+
+def _state_type(t: type) -> bool:
+    if issubclass(t, _SKIP_TYPES):
+        return False
+    return t.__module__ != "typing"  # typing aliases (Opt[...], Alias[...]): shared, cached by typing
+
+
 def _is_state(name: str, value) -> bool:
-    if name.startswith("__") and name.endswith("__"):
-        return False
-    if isinstance(value, _SKIP_TYPES):
-        return False
-    if getattr(value, "__module__", None) == "typing" or type(value).__module__ == "typing":
-        return False  # typing aliases (Opt[...], Alias[...]): shared and cached by typing
-    return True
+    t = type(value)
+    state = _STATE_BY_TYPE.get(t)
+    if state is None:
+        state = _STATE_BY_TYPE[t] = _state_type(t)
+    return state and not (name.startswith("__") and name.endswith("__"))
+
+
+class _Scan:
+    """One module's layout at a scan: its code entries (functions, classes, modules,
+    dunders: never copied) and, in a fixed order, the names of its data globals. A scan is
+    never changed after it is made, so snapshots can keep it."""
+    __slots__ = ("module", "size", "code", "names")
+
+    def __init__(self, module, d: dict):
+        self.module, self.size = module, len(d)
+        self.code = {n: v for n, v in d.items() if not _is_state(n, v)}
+        self.names = sorted(d.keys() - self.code.keys())
+
+    def valid(self, module, d: dict) -> bool:
+        """Still the module's layout: same size, every code entry bound to the same object
+        and every data name present (C-level dict view operations, no walk)."""
+        return self.module is module and len(d) == self.size \
+            and self.code.items() <= d.items() and all(n in d for n in self.names)
+
+
+def _scan(modules: Dict[str, types.ModuleType], scans: Optional[dict]):
+    """({module: scan}, {(module, name): value}) of the data globals now. Runs at every
+    commit point, so a `scans` cache (one per canister namespace) keeps each module's last
+    scan: while its layout holds and its data names still hold data, the module is not
+    walked again (a canister has about 1,500 globals, most of them code)."""
+    layout: Dict[str, _Scan] = {}
+    found = {}
+    for mname, module in modules.items():
+        d = module.__dict__
+        scan = scans.get(mname) if scans is not None else None
+        if scan is not None and scan.valid(module, d) and \
+                all(_is_state(n, d[n]) for n in scan.names):
+            pass
+        else:
+            scan = _Scan(module, d)
+            if scans is not None:
+                scans[mname] = scan
+        layout[mname] = scan
+        for name in scan.names:
+            found[(mname, name)] = d[name]
+    return layout, found
 
 
 def _resolve(module: str, qualname: str):
@@ -63,15 +112,12 @@ class _Pickler(pickle.Pickler):
 
 
 class HeapSnapshot:
-    """Copies of the data globals of a set of modules, taken at a commit point."""
+    """Copies of the data globals of a set of modules, taken at a commit point, and the
+    bindings of their code names (a trap undoes a rebinding of those too)."""
 
-    def __init__(self, modules: Dict[str, types.ModuleType]):
+    def __init__(self, modules: Dict[str, types.ModuleType], scans: Optional[dict] = None):
         self.modules = dict(modules)
-        originals = {}
-        for mname, module in self.modules.items():
-            for name, value in module.__dict__.items():
-                if _is_state(name, value):
-                    originals[(mname, name)] = value
+        self.layout, originals = _scan(self.modules, scans)
         self.originals = originals
         self.pickled = None
         self.copies = None
@@ -105,24 +151,22 @@ class HeapSnapshot:
                 _RESOLVING.pop()
         return copy.deepcopy(self.copies) if reusable else self.copies
 
-    def _current(self) -> dict:
-        current = {}
-        for mname, module in self.modules.items():
-            for name, value in module.__dict__.items():
-                if _is_state(name, value):
-                    current[(mname, name)] = value
-        return current
-
     def unchanged(self) -> bool:
-        """True when the globals still pickle to the snapshot's bytes (same names, same
-        objects, same contents): restoring can then be skipped, which makes the common
-        query (that changes nothing) cheap."""
+        """True when every module keeps its layout, every data global is the same object
+        and they all pickle to the snapshot's bytes: restoring can then be skipped, which
+        makes the common query (that changes nothing) cheap."""
         if self.pickled is None:
             return False
-        current = self._current()
-        if current.keys() != self.originals.keys() or \
-                any(current[k] is not self.originals[k] for k in current):
-            return False
+        current = {}
+        for mname, scan in self.layout.items():
+            d = self.modules[mname].__dict__
+            if not scan.valid(self.modules[mname], d):
+                return False
+            for name in scan.names:
+                value = d[name]
+                if value is not self.originals[(mname, name)]:
+                    return False
+                current[(mname, name)] = value
         buf = io.BytesIO()
         try:
             _Pickler(buf, self.modules).dump(current)
@@ -136,11 +180,13 @@ class HeapSnapshot:
         if self.unchanged():
             return
         copies = self._copies(reusable)
-        for mname, module in self.modules.items():
-            d = module.__dict__
-            for name in [n for n, v in d.items() if _is_state(n, v)]:
-                if (mname, name) not in self.originals:
-                    del d[name]  # created after the snapshot
+        for mname, scan in self.layout.items():
+            d = self.modules[mname].__dict__
+            for name in [n for n in d if n not in scan.code and (mname, n) not in self.originals]:
+                del d[name]  # created after the snapshot
+            for name, value in scan.code.items():
+                if d.get(name, _MISSING) is not value:
+                    d[name] = value  # a code name rebound or deleted since
         for (mname, name), original in self.originals.items():
             saved = copies[(mname, name)]
             d = self.modules[mname].__dict__
@@ -174,11 +220,10 @@ def _restore_in_place(target, saved) -> bool:
 # -- persistence (state.py): heap globals and timers across a save/load ---------------------
 def dump_globals(modules: Dict[str, types.ModuleType]) -> bytes:
     """Pickle of the data globals (raises pickle.PicklingError/TypeError if impossible)."""
-    snap = HeapSnapshot.__new__(HeapSnapshot)
-    snap.modules = dict(modules)
-    originals = snap._current()
+    modules = dict(modules)
+    _, originals = _scan(modules, None)
     buf = io.BytesIO()
-    _Pickler(buf, snap.modules).dump(originals)
+    _Pickler(buf, modules).dump(originals)
     return buf.getvalue()
 
 

@@ -113,6 +113,7 @@ class CanisterNamespace:
             for i in range(1, len(parts)):
                 self.packages.add(".".join(parts[:i]))
         self.modules: Dict[str, types.ModuleType] = {}
+        self.heap_scans: dict = {}  # heap.py's per-module scan cache (lives as long as the modules)
         self.urandom = DeterministicBytes(seed)
         rng = random.Random(seed)
         self.random_state = rng.getstate()
@@ -178,6 +179,11 @@ class CanisterNamespace:
     @property
     def entry_module(self) -> Optional[types.ModuleType]:
         return self.modules.get(self.entry)
+
+    def heap_snapshot(self):
+        """A snapshot of the data globals, for rollback at a trap (heap.py)."""
+        from localnet.runtime.heap import HeapSnapshot
+        return HeapSnapshot(self.modules, self.heap_scans)
 
     def bundle_modules(self) -> Dict[str, types.ModuleType]:
         """The canister's own modules that have been executed (heap state lives there)."""

@@ -26,7 +26,6 @@ from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.engine import MAX_MESSAGE_BYTES, Engine, Step, text_id
 from localnet.runtime.errors import CallRejected, LocalnetError
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
-from localnet.runtime.heap import HeapSnapshot
 
 ANONYMOUS = b"\x04"
 
@@ -254,7 +253,7 @@ class Network(Engine):
             return
         msg = CallMessage(sender, callee, method, arg, 0, kind="system")
         ex = Execution(c, msg, "inspect", sig.name, sig)
-        heap = HeapSnapshot(c.namespace.modules)
+        heap = c.namespace.heap_snapshot()
         vol = c.volatile_state()
         kind, value = self._segment(ex, True, snapshot=False)
         heap.restore(); c.stable.rollback(); c.restore_volatile(vol)
@@ -356,7 +355,7 @@ class Network(Engine):
                 return value
             if kind == "trap":
                 return self._trap_reject(c, value)
-        heap = HeapSnapshot(c.namespace.modules)
+        heap = c.namespace.heap_snapshot()
         vol = c.volatile_state()
         try:
             outcome = self._segment(ex, True, snapshot=False)

@@ -25,7 +25,6 @@ from typing import Any, Dict
 import cbor2
 
 from localnet.runtime.errors import LocalnetError
-from localnet.runtime.heap import HeapSnapshot
 
 FORMAT = "localnet-state/1"
 
@@ -55,7 +54,7 @@ class NetworkSnapshot:
         self.next_canister_index = net.next_canister_index
         self.canisters = {}
         for cid, c in net.canisters.items():
-            heap = HeapSnapshot(c.namespace.modules) if c.namespace is not None else None
+            heap = c.namespace.heap_snapshot() if c.namespace is not None else None
             fields = copy.copy(c.__dict__)
             fields["stable"] = _stable_copy(c.stable)
             fields["timers"] = {k: copy.copy(t) for k, t in c.timers.items()}

@@ -14,7 +14,7 @@ from src.common.ids import check_id, make_session_id, subaccount_for
 from src.common.icrc_account import account_to_text
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
-from src.common.validation import check_email, check_metadata, check_opt_text, check_slug, check_text, check_url, first_error, HOST_RE
+from src.common.validation import check_email, check_metadata, check_opt_text, check_slug, check_text, check_url, first_error, HOST_RE, invalid
 from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
 from src.user_payment_canister.merchant_store import (
     bump,
@@ -238,7 +238,7 @@ def create_session(args: dict):
     earlier = idempotent_session(idem)
     if earlier is not None:
         return {"Ok": earlier}
-    seq = bump("session_seq")
+    seq = counter("session_seq") + 1  # bumped once the session is known to fit
     session_id = make_session_id(merchant_state()["routing_key"], rand.Ok, str(seq))
     subaccount = subaccount_for(session_id)
     now = ic.time()
@@ -272,6 +272,10 @@ def create_session(args: dict):
         "completed_at": None,
         "price_options": options,
     }
+    if not sessions_map.fits(session):
+        return {"Err": invalid("session", "is too large to store: shorten its metadata or URLs "
+                                          "(characters outside ASCII take up to 4 bytes each)")}
+    bump("session_seq")
     sessions_map.insert(session_id, session)
     session_index_map.insert(seq, session_id)
     file_for_expiry(session_id, session["expires_at"])

@@ -6,6 +6,7 @@ counted at 4 bytes per character where it may be any Unicode."""
 
 from kybra import StableBTreeMap, nat, nat8, nat64, text
 
+from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_ext_types import (
     CustomerRiskStats,
     CustomerStats,
@@ -26,7 +27,7 @@ from src.user_payment_canister.merchant_ext_types import (
     WebhookDelivery,
 )
 
-events_map = StableBTreeMap[text, MerchantEvent](memory_id=40, max_key_size=100, max_value_size=20_000)
+events_large_map = StableBTreeMap[text, MerchantEvent](memory_id=40, max_key_size=100, max_value_size=20_000)
 event_index_map = StableBTreeMap[nat64, text](memory_id=41, max_key_size=20, max_value_size=100)
 event_type_index_map = StableBTreeMap[text, text](memory_id=42, max_key_size=150, max_value_size=100)
 webhooks_map = StableBTreeMap[text, WebhookConfig](memory_id=43, max_key_size=100, max_value_size=16_000)
@@ -50,3 +51,17 @@ schedules_map = StableBTreeMap[text, ScheduledReport](memory_id=60, max_key_size
 report_status_map = StableBTreeMap[nat8, FactoryReportStatus](memory_id=61, max_key_size=16, max_value_size=2_000)
 charge_locks_map = StableBTreeMap[text, OneClickChargeLock](memory_id=62, max_key_size=100, max_value_size=600)
 expiry_index_map = StableBTreeMap[text, text](memory_id=63, max_key_size=150, max_value_size=150)
+events_small_map = StableBTreeMap[text, MerchantEvent](memory_id=64, max_key_size=100, max_value_size=2_000)
+
+EVENT_FIXED_BYTES = 256  # type table, seq numbers and counters, with room to spare
+
+
+def event_bytes(event: MerchantEvent) -> int:
+    """An upper bound of the event's encoded size (TieredMap never underestimates)."""
+    return EVENT_FIXED_BYTES + sum(text_bytes(event[name]) for name in
+                                   ("event_id", "event_type", "object_id", "data_json"))
+
+
+# Events: most payloads are a few hundred bytes (2 KB slot); payloads up to
+# merchant_events.MAX_DATA_JSON take the 20 KB slot of memory 40, as before the split.
+events_map = TieredMap(events_small_map, events_large_map, 2_000, 20_000, event_bytes)

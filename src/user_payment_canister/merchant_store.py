@@ -6,6 +6,7 @@ never by walking a map (see src/common/pagination.py)."""
 from kybra import Principal, StableBTreeMap, nat, nat8, nat64, text
 
 from src.common.merchant_api import HostedCheckoutSession
+from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_types import (
     AuthorizedPrincipal,
     CustomerTokenHistory,
@@ -30,7 +31,7 @@ owners_map = StableBTreeMap[text, Principal](memory_id=1, max_key_size=100, max_
 servers_map = StableBTreeMap[text, AuthorizedPrincipal](memory_id=2, max_key_size=100, max_value_size=1_000)
 tokens_map = StableBTreeMap[text, TokenConfig](memory_id=3, max_key_size=50, max_value_size=1_000)
 counters_map = StableBTreeMap[text, nat](memory_id=4, max_key_size=150, max_value_size=60)
-sessions_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=5, max_key_size=100, max_value_size=48_000)
+sessions_large_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=5, max_key_size=100, max_value_size=48_000)
 session_locks_map = StableBTreeMap[text, SessionLock](memory_id=6, max_key_size=100, max_value_size=300)
 session_index_map = StableBTreeMap[nat64, text](memory_id=7, max_key_size=20, max_value_size=100)
 idempotency_map = StableBTreeMap[text, text](memory_id=8, max_key_size=300, max_value_size=100)
@@ -51,6 +52,30 @@ rate_windows_map = StableBTreeMap[text, RateWindow](memory_id=22, max_key_size=3
 token_prefs_map = StableBTreeMap[nat8, MerchantTokenPreferences](memory_id=23, max_key_size=16, max_value_size=10_000)
 customer_history_map = StableBTreeMap[text, CustomerTokenHistory](memory_id=24, max_key_size=100, max_value_size=6_000)
 transfer_intents_map = StableBTreeMap[text, TransferIntent](memory_id=25, max_key_size=100, max_value_size=3_000)
+sessions_small_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=26, max_key_size=100, max_value_size=3_000)
+
+SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
+SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",
+                       "payment_intent_id", "custom_domain", "client_reference_id", "success_url",
+                       "cancel_url", "payment_account", "payment_method")
+
+
+def session_bytes(session: HostedCheckoutSession) -> int:
+    """An upper bound of the session's encoded size (TieredMap never underestimates)."""
+    size = SESSION_FIXED_BYTES
+    for name in SESSION_TEXT_FIELDS:
+        size += text_bytes(session.get(name))
+    for pair in session["metadata"]:
+        size += text_bytes(pair["key"]) + text_bytes(pair["value"])
+    for option in session.get("price_options") or []:
+        size += 80 + text_bytes(option["token"])
+    return size
+
+
+# Sessions: most encode to under 1 KB and take a 3 KB slot; big ones (metadata, long URLs)
+# a 48 KB slot. Memory 5 keeps its declaration, so sessions stored before the split read
+# back unchanged. New sessions must fit in 46 KB: payment fields are filled in later.
+sessions_map = TieredMap(sessions_small_map, sessions_large_map, 3_000, 46_000, session_bytes)
 
 
 def counter(name: str) -> int:

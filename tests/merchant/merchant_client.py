@@ -126,6 +126,26 @@ class Shop:
         return ok(self.owner.merchant.get_checkout_session(session_id))
 
 
+def trap_once(shop, module_name: str, function_name: str) -> list:
+    """Make the merchant's `<module_name>.<function_name>` raise on its next call (a trap,
+    so that message's changes after its last commit point are rolled back). The wrapper
+    stays installed and calls through afterwards: a trap rolls back module globals too, as
+    on the IC, so it could not uninstall itself; it remembers that it fired in `calls`,
+    which lives outside the canister's heap. Returns the arguments of the trapped call."""
+    module = shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[module_name]
+    original = getattr(module, function_name)
+    calls: list = []
+
+    def failing(*args, **kwargs):
+        if calls:
+            return original(*args, **kwargs)
+        calls.append(args)
+        raise RuntimeError("injected trap after the ledger call")
+
+    setattr(module, function_name, failing)
+    return calls
+
+
 def distinct(canister):
     """ic-py sends no nonce and rounds ingress_expiry to seconds, so two identical calls
     in one second are one message for the IC (the second gets the first one's reply).

@@ -32,6 +32,7 @@ from merchant_client import (
     plain,
     session_args,
     status,
+    trap_once,
 )
 
 SESSION_MODULE = "src.user_payment_canister.session_payments"
@@ -82,22 +83,6 @@ def waiting_on(method: str):
 def ledger_transfer_args(shop, session: dict, amount: int) -> dict:
     to = {"owner": Principal.from_str(shop.merchant_id), "subaccount": bytes(session["payment_subaccount"])}
     return {"from_subaccount": None, "to": to, "amount": amount, "fee": None, "memo": None, "created_at_time": None}
-
-
-def trap_once(shop, function_name: str) -> list:
-    """Make the merchant's `session_payments.<function_name>` raise on its next call (a trap,
-    so that message's state changes after its last commit point are rolled back)."""
-    module = shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[SESSION_MODULE]
-    original = getattr(module, function_name)
-    calls = []
-
-    def failing(*args, **kwargs):
-        calls.append(args)
-        setattr(module, function_name, original)
-        raise RuntimeError("injected trap after the ledger transfer")
-
-    setattr(module, function_name, failing)
-    return calls
 
 
 def rejected(call) -> bool:
@@ -220,7 +205,7 @@ def test_trap_after_icrc2_charge_then_retry_charges_once(shop):
     s = shop.create_session()
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     before = shop.alice.ledger.balance()
-    trap_once(shop, "record_session_payment")
+    trap_once(shop, SESSION_MODULE, "record_session_payment")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     assert shop.alice.ledger.balance() == before - PRICE - FEE
     assert status(shop.session(s["session_id"])) == "open"
@@ -239,7 +224,7 @@ def test_trap_after_icrc2_charge_is_not_charged_to_someone_else(shop):
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     assert "Ok" in shop.bob.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     alice_before, bob_before = shop.alice.ledger.balance(), shop.bob.ledger.balance()
-    trap_once(shop, "record_session_payment")
+    trap_once(shop, SESSION_MODULE, "record_session_payment")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     shop.advance(LOCK_STALE_SECONDS + 1)
     result = one(shop.bob.merchant.pay_checkout_session(s["session_id"]))
@@ -257,7 +242,7 @@ def test_trap_after_sweep_then_retry_records_the_payment(shop, retry_by):
     payment (the ledger dedups the replayed sweep), not report an empty subaccount."""
     s = shop.create_session()
     block = shop.send_to_session(shop.alice, s, PRICE)
-    trap_once(shop, "record_session_payment")
+    trap_once(shop, SESSION_MODULE, "record_session_payment")
     assert rejected(lambda: shop.complete(shop.alice, s, block))
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
     assert shop.merchant_balance() == PRICE - FEE
@@ -279,7 +264,7 @@ def test_trap_after_a_return_cannot_return_twice(shop):
     mine = shop.send_to_session(shop.alice, s, 3_000_000)
     his = shop.send_to_session(shop.bob, s, 1_000_000)
     before = shop.alice.ledger.balance()
-    trap_once(shop, "random_hex")
+    trap_once(shop, SESSION_MODULE, "random_hex")
     assert rejected(lambda: shop.alice.merchant.refund_session_funds(s["session_id"], str(mine)))
     assert shop.alice.ledger.balance() == before + 3_000_000 - FEE
     shop.advance(LOCK_STALE_SECONDS + 1)

@@ -9,28 +9,13 @@ module raises once inside the canister, so that message rolls back to its last c
 from __future__ import annotations
 
 from kybra import Principal
-from merchant_client import FEE, PRICE, SYMBOL, code, ok, session_args
+from merchant_client import FEE, PRICE, SYMBOL, code, ok, session_args, trap_once
 from test_merchant_adversarial import reconcile_row, rejected, reply_of, submit_to
 
 INTENTS_MODULE = "src.user_payment_canister.transfer_intents"
 SESSIONS_MODULE = "src.user_payment_canister.checkout_sessions"
 INTENT_STALE_SECONDS = 300
 REPLAY_SECONDS = 120
-
-
-def trap_once_in(shop, module_name: str, function_name: str) -> list:
-    """Make the merchant's `<module_name>.<function_name>` raise on its next call."""
-    module = shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[module_name]
-    original = getattr(module, function_name)
-    calls = []
-
-    def failing(*args, **kwargs):
-        calls.append(args)
-        setattr(module, function_name, original)
-        raise RuntimeError("injected trap after the ledger transfer")
-
-    setattr(module, function_name, failing)
-    return calls
 
 
 def log_length(shop) -> int:
@@ -48,7 +33,7 @@ def paid_payment(shop) -> str:
 def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()
-    calls = trap_once_in(shop, INTENTS_MODULE, "record_refund")
+    calls = trap_once(shop, INTENTS_MODULE, "record_refund")
     assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [PRICE // 2], ["late delivery"]))
     assert len(calls) == 1
     assert shop.alice.ledger.balance() == before + PRICE // 2  # the money moved ...
@@ -79,7 +64,7 @@ def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
 def test_refund_in_flight_is_not_replayed_before_it_is_stale(shop):
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()
-    trap_once_in(shop, INTENTS_MODULE, "record_refund")
+    trap_once(shop, INTENTS_MODULE, "record_refund")
     assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [], []))
     assert code(shop.owner.merchant.refund_payment(payment_id, [], [])) == "invalid_argument"  # still reserved
     assert shop.alice.ledger.balance() == before + PRICE
@@ -93,7 +78,7 @@ def test_refund_in_flight_is_not_replayed_before_it_is_stale(shop):
 def test_trapped_payout_is_replayed_by_the_timer_and_recorded_once(shop):
     paid_payment(shop)
     before = shop.owner.ledger.balance()
-    trap_once_in(shop, INTENTS_MODULE, "record_payout")
+    trap_once(shop, INTENTS_MODULE, "record_payout")
     assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE, [], ["weekly"]))
     assert shop.owner.ledger.balance() == before + PRICE
     assert ok(shop.owner.merchant.list_payouts([], []))["payouts"] == []
@@ -113,7 +98,7 @@ def test_trapped_payout_is_replayed_by_the_timer_and_recorded_once(shop):
 def test_trapped_payout_retry_returns_the_interrupted_payout(shop):
     paid_payment(shop)
     before = shop.owner.ledger.balance()
-    trap_once_in(shop, INTENTS_MODULE, "record_payout")
+    trap_once(shop, INTENTS_MODULE, "record_payout")
     assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE, [], []))
     net = shop.server.network
     with shop.server.lock:
@@ -128,7 +113,7 @@ def test_trapped_payout_retry_returns_the_interrupted_payout(shop):
 
 
 def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):
-    calls = trap_once_in(shop, SESSIONS_MODULE, "file_for_expiry")
+    calls = trap_once(shop, SESSIONS_MODULE, "file_for_expiry")
     args = session_args(idempotency_key=["order-99"])
     assert rejected(lambda: shop.api.merchant.create_checkout_session_with_options(args))
     assert len(calls) == 1

@@ -8,6 +8,7 @@ inside that canister's namespace (as tests/merchant/test_merchant_adversarial.py
 from __future__ import annotations
 
 from kybra import Principal
+from merchant_client import trap_once
 from part2_helpers import FEE, approve_merchant, charge, code, limits, ok, pre_auth_args
 
 ONE_CLICK = "src.user_payment_canister.one_click"
@@ -18,17 +19,6 @@ EMAIL = {"Email": None}
 
 def canister_module(shop, name: str):
     return shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[name]
-
-
-def trap_once(shop, module_name: str, function_name: str) -> None:
-    module = canister_module(shop, module_name)
-    original = getattr(module, function_name)
-
-    def failing(*args, **kwargs):
-        setattr(module, function_name, original)
-        raise RuntimeError("injected trap after the ledger call")
-
-    setattr(module, function_name, failing)
 
 
 def without_one_click_timer(shop) -> None:

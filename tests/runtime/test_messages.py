@@ -161,6 +161,33 @@ def test_heap_snapshot_restores_objects_in_place():
     assert mod.callbacks[0]() == 1  # a lambda cannot be pickled: deepcopy fallback
 
 
+def test_heap_snapshot_with_scan_cache_sees_layout_changes():
+    """The per-namespace scan cache must notice a code name rebound to data, a state name
+    swapped for another and a deleted global, and still restore each of them."""
+    import types as pytypes
+
+    from localnet.runtime.heap import HeapSnapshot
+    mod = pytypes.ModuleType("canister_mod")
+    exec("def handler():\n    return 1\nlimit = 3\nseen = {}\n", mod.__dict__)
+    scans: dict = {}
+    HeapSnapshot({"canister_mod": mod}, scans)  # fills the cache
+    handler = mod.handler
+    snap = HeapSnapshot({"canister_mod": mod}, scans)
+    assert snap.pickled is not None  # plain data: the fast pickle path, not deepcopy
+    mod.handler = {"now": "data"}  # a code name rebound to a value
+    mod.seen["k"] = 1
+    del mod.limit
+    mod.other = 9  # same number of globals as before: a swap of one state name
+    assert not snap.unchanged()
+    snap.restore()
+    assert mod.handler is handler and mod.limit == 3 and mod.seen == {}
+    assert not hasattr(mod, "other")
+    snap = HeapSnapshot({"canister_mod": mod}, scans)
+    assert snap.unchanged()  # a message that changes nothing: restore is skipped
+    mod.limit = 4
+    assert not snap.unchanged()
+
+
 def test_uninstalling_a_waiting_caller_rejects_its_call(network):
     a = deploy(network, "pingpong")
     b = deploy(network, "pingpong")

@@ -1,0 +1,120 @@
+"""Session and event storage in size tiers (src/common/tiered_map.py): the common small
+record takes a small stable-map slot, a big one the large slot, the size estimate never
+underestimates (a value over a map's max_value_size traps), and a session too big for any
+slot is refused with an Err instead of a trap."""
+
+from __future__ import annotations
+
+import random
+
+from kybra import Principal
+from merchant_client import PRICE, ok, session_args
+
+from localnet.candid import binary
+from src.user_payment_canister import ext_store, merchant_store
+
+SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
+EVENTS_SMALL, EVENTS_LARGE = 64, 40
+
+
+def stored_in(shop, memory_id: int, key: str) -> "int | None":
+    """Encoded size of the entry under `key` in the merchant's map `memory_id`, or None."""
+    with shop.server.lock:
+        c = shop.server.network.canisters[Principal.from_str(shop.merchant_id).bytes]
+        m = c.stable.maps.get(memory_id)
+        if m is None:
+            return None
+        enc = m.entries.get(binary.encode([m.key_type], [key], m.env))
+        return None if enc is None else len(enc)
+
+
+def test_common_session_takes_the_small_slot(shop):
+    s = shop.create_session()
+    size = stored_in(shop, SESSIONS_SMALL, s["session_id"])
+    assert size is not None and size < 1_000
+    assert stored_in(shop, SESSIONS_LARGE, s["session_id"]) is None
+    again = ok(shop.owner.merchant.get_checkout_session(s["session_id"]))
+    assert (again["session_id"], again["metadata"], again["amount"]) == (s["session_id"], s["metadata"], s["amount"])
+
+
+def test_big_session_takes_the_large_slot_and_pays(shop):
+    metadata = [{"key": f"k{i:02d}" + "x" * 37, "value": "v" * 500} for i in range(50)]
+    long_url = "https://shop.example.com/" + "p" * 2000
+    s = shop.create_session(metadata=metadata, success_url=[long_url], cancel_url=[long_url])
+    assert stored_in(shop, SESSIONS_SMALL, s["session_id"]) is None
+    assert stored_in(shop, SESSIONS_LARGE, s["session_id"]) > 25_000
+    paid = shop.pay_icrc2(shop.alice, s)
+    assert "Ok" in paid, paid
+    again = shop.session(s["session_id"])
+    assert again["metadata"] == metadata and again["success_url"] == long_url
+    assert list(again["status"]) == ["complete"]
+    # the completion event carries the metadata: a payload over 2 KB takes the large slot
+    mid = shop.create_session(metadata=[{"key": f"k{i}", "value": "v" * 500} for i in range(10)])
+    assert "Ok" in shop.pay_icrc2(shop.bob, mid)
+    small = shop.create_session()
+    assert "Ok" in shop.pay_icrc2(shop.bob, small)
+    events = ok(shop.owner.merchant.list_events([], [20], ["checkout.session.completed"]))["events"]
+    by_object = {e["object_id"]: e["event_id"] for e in events}
+    assert stored_in(shop, EVENTS_LARGE, by_object[mid["session_id"]]) > 5_000
+    assert stored_in(shop, EVENTS_SMALL, by_object[small["session_id"]]) < 2_000
+    assert stored_in(shop, EVENTS_SMALL, by_object[mid["session_id"]]) is None
+
+
+def test_session_over_every_slot_is_an_err_not_a_trap(shop):
+    wide = "\U0001F600"  # 4 bytes in UTF-8: 50 x 540 characters is about 108 KB
+    metadata = [{"key": f"{i:02d}" + wide * 38, "value": wide * 500} for i in range(50)]
+    res = shop.api.merchant.create_checkout_session_with_options(session_args(PRICE, metadata=metadata))
+    err = res[0]["Err"] if isinstance(res, list) else res["Err"]
+    assert err.startswith("invalid_argument:") and "bytes" in err
+    assert ok(shop.owner.merchant.get_checkout_session_analytics())["total_sessions"] == 0
+
+
+def _session(rng: random.Random) -> dict:
+    def text(n):
+        alphabet = "az09-é€\U0001F600"
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    def opt_text(n):
+        return None if rng.random() < 0.3 else text(rng.randint(0, n))
+
+    ledger = Principal.from_str("ryjl3-tyaaa-aaaaa-aaaba-cai")
+    options = None if rng.random() < 0.5 else [
+        {"token": text(rng.randint(1, 10)), "ledger_canister_id": ledger, "amount": 2**64 - 1,
+         "decimals": 255, "usd_rate": rng.random() * 1e9, "amount_received": 10**30}
+        for _ in range(rng.randint(0, 20))]
+    return {
+        "session_id": text(40), "modal_config_id": text(rng.randint(0, 60)), "amount": 2**64 - 1,
+        "currency_token": text(10), "customer_email": opt_text(254),
+        "metadata": [{"key": text(rng.randint(1, 40)), "value": text(rng.randint(0, 500))}
+                     for _ in range(rng.randint(0, 50))],
+        "status": {rng.choice(["open", "complete", "expired"]): None},
+        "payment_intent_id": opt_text(100), "expires_at": 2**64 - 1, "created_at": 2**64 - 1,
+        "custom_domain": opt_text(253), "client_reference_id": opt_text(200),
+        "success_url": text(rng.randint(1, 2048)), "cancel_url": text(rng.randint(1, 2048)),
+        "ledger_canister_id": ledger, "payment_account": text(rng.randint(60, 130)),
+        "payment_subaccount": bytes(32), "amount_received": 10**30, "amount_overpaid": 10**30,
+        "payer": None if rng.random() < 0.5 else ledger, "ledger_block": 10**20,
+        "payment_method": opt_text(20), "completed_at": 2**64 - 1, "price_options": options,
+    }
+
+
+def _encoded_size(memory_id: int, value: dict, net_maps) -> int:
+    from localnet.runtime.pyvalues import to_candid
+    m = net_maps[memory_id]
+    return len(binary.encode([m.value_type], to_candid([m.value_type], [value], m.env), m.env))
+
+
+def test_size_estimates_never_underestimate(shop):
+    shop.create_session()  # makes sure the maps exist
+    with shop.server.lock:
+        maps = shop.server.network.canisters[Principal.from_str(shop.merchant_id).bytes].stable.maps
+        rng = random.Random(7)
+        for _ in range(300):
+            session = _session(rng)
+            assert merchant_store.session_bytes(session) >= _encoded_size(SESSIONS_SMALL, session, maps)
+        for _ in range(300):
+            event = {"event_id": rng.choice(["evt_", "é"]) * rng.randint(1, 40),
+                     "event_type": "checkout.session.completed", "object_id": "\U0001F600" * rng.randint(0, 200),
+                     "data_json": "€" * rng.randint(0, 4000), "created_at": 2**64 - 1,
+                     "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
+            assert ext_store.event_bytes(event) >= _encoded_size(EVENTS_LARGE, event, maps)

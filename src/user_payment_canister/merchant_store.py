@@ -53,6 +53,7 @@ token_prefs_map = StableBTreeMap[nat8, MerchantTokenPreferences](memory_id=23, m
 customer_history_map = StableBTreeMap[text, CustomerTokenHistory](memory_id=24, max_key_size=100, max_value_size=6_000)
 transfer_intents_map = StableBTreeMap[text, TransferIntent](memory_id=25, max_key_size=100, max_value_size=3_000)
 sessions_small_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=26, max_key_size=100, max_value_size=3_000)
+rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=20, max_value_size=350)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",

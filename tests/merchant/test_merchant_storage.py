@@ -8,12 +8,13 @@ from __future__ import annotations
 import random
 
 from kybra import Principal
-from merchant_client import PRICE, ok, session_args
+from merchant_client import MERCHANT_DID, PRICE, distinct, modal_config, ok, session_args
 
 from localnet.candid import binary
 from src.user_payment_canister import ext_store, merchant_store
 
 SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
+RATE_WINDOWS, RATE_WINDOW_INDEX = 22, 27
 EVENTS_SMALL, EVENTS_LARGE = 64, 40
 
 
@@ -26,6 +27,41 @@ def stored_in(shop, memory_id: int, key: str) -> "int | None":
             return None
         enc = m.entries.get(binary.encode([m.key_type], [key], m.env))
         return None if enc is None else len(enc)
+
+
+def entries(shop, memory_id: int) -> int:
+    with shop.server.lock:
+        c = shop.server.network.canisters[Principal.from_str(shop.merchant_id).bytes]
+        m = c.stable.maps.get(memory_id)
+        return 0 if m is None else len(m.entries)
+
+
+def test_rate_windows_of_one_time_callers_are_pruned(shop, new_identity, actor):
+    """Anyone can make new principals: each opens a rate-limit window, and ended windows
+    are dropped by later calls, so the windows do not pile up."""
+    modal_id = ok(shop.owner.merchant.create_modal_config(modal_config()))
+    callers = [distinct(actor(shop.server, shop.merchant_id, new_identity(), MERCHANT_DID)) for _ in range(12)]
+    for c in callers:
+        assert ok(c.track_modal_view(modal_id)) is None
+    assert entries(shop, RATE_WINDOWS) == 12 and entries(shop, RATE_WINDOW_INDEX) == 12
+    assert ok(callers[0].track_modal_view(modal_id)) is None  # same window: nothing ended yet
+    assert entries(shop, RATE_WINDOWS) == 12
+    shop.advance(61)
+    # the last caller comes back first: its call drops 4 ended windows and reopens its own
+    assert ok(callers[11].track_modal_view(modal_id)) is None
+    assert entries(shop, RATE_WINDOWS) == 12 - 4
+    for _ in range(2):
+        ok(shop.alice.merchant.track_modal_view(modal_id))
+    # all 12 first windows are gone but the reopened one, which the pruner recognised
+    assert entries(shop, RATE_WINDOWS) == 2 and entries(shop, RATE_WINDOW_INDEX) == 2
+    assert ok(callers[11].track_modal_view(modal_id)) is None
+    assert ok(callers[11].track_modal_view(modal_id)) is None
+    assert code_of(callers[11].track_modal_view(modal_id)) == "rate_limited"
+
+
+def code_of(res):
+    value = res[0] if isinstance(res, list) else res
+    return None if "Ok" in value else value["Err"].split(":")[0]
 
 
 def test_common_session_takes_the_small_slot(shop):

@@ -4,11 +4,16 @@ On the IC a trap discards every heap change since the last commit point. The can
 heap here is the globals of its bundle modules (the only roots canister code can reach
 across messages), so a snapshot copies those globals' data values: everything except
 modules, functions, classes and StableBTreeMap handles (those are code, or state kept
-elsewhere). The copy is a pickle (fast, C-implemented; canister classes and functions are
+elsewhere), and remembers which object each code name was bound to, so a trap also undoes
+a rebinding. The copy is a pickle (fast, C-implemented; canister classes and functions are
 pickled by reference to the canister's own modules), falling back to `copy.deepcopy` for
 values pickle cannot handle (closures, lambdas). Restoring writes the copies back *in
 place* for top-level dicts, lists, sets, bytearrays and plain objects, so functions holding
 references to them see the restored contents, and rebinds anything else.
+
+A snapshot is taken at every commit point, so telling data from code must not walk every
+global each time: each canister namespace keeps the last layout of each module (`_Scan`),
+re-checked with C-level dict view operations.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.ext_store import event_index_map, event_type_index_map, events_map
 from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, set_counter
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 
 NS = 1_000_000_000
@@ -47,23 +47,18 @@ def event_id_for(seq: int) -> str:
 
 def prune_old_events(now: int, budget: int) -> int:
     """Drop events older than 30 days, oldest first, at most `budget` per call."""
-    cursor = counter("evt_prune_seq") + 1
-    top = counter("evt_seq")
-    pruned = 0
-    while cursor <= top and pruned < budget:
-        event_id = event_index_map.get(cursor)
-        if event_id is not None:
-            event = events_map.get(event_id)
-            if event is not None and now - event["created_at"] < RETENTION_SECONDS * NS:
-                break
-            event_index_map.remove(cursor)
-            if event is not None:
-                events_map.remove(event_id)
-                event_type_index_map.remove(event["event_type"] + "|" + str(event["type_seq"]))
-        set_counter("evt_prune_seq", cursor)
-        cursor += 1
-        pruned += 1
-    return pruned
+
+    def drop(event_id: str) -> bool:
+        event = events_map.get(event_id)
+        if event is None:
+            return True
+        if now - event["created_at"] < RETENTION_SECONDS * NS:
+            return False
+        events_map.remove(event_id)
+        event_type_index_map.remove(event["event_type"] + "|" + str(event["type_seq"]))
+        return True
+
+    return prune_sequence(event_index_map, "evt_seq", "evt_prune_seq", budget, drop)
 
 
 def emit_event(event_type: str, object_id: str, data_json: str) -> str:

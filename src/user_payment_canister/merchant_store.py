@@ -102,6 +102,25 @@ def clear_counter(name: str) -> None:
     counters_map.remove(name)
 
 
+def prune_sequence(index_map, seq_name: str, cursor_name: str, budget: int, drop) -> int:
+    """Walk a `seq -> value` index oldest first from the `cursor_name` counter, at most
+    `budget` entries: `drop(value)` removes what the entry refers to and returns True, or
+    returns False when that entry is not due yet (the walk stops there)."""
+    cursor = counter(cursor_name) + 1
+    top = counter(seq_name)
+    walked = 0
+    while cursor <= top and walked < budget:
+        value = index_map.get(cursor)
+        if value is not None:
+            if not drop(value):
+                break
+            index_map.remove(cursor)
+        set_counter(cursor_name, cursor)
+        cursor += 1
+        walked += 1
+    return walked
+
+
 def merchant_state() -> MerchantState:
     """The install-time settings (routing key, factory, profile)."""
     return state_map.get(0)

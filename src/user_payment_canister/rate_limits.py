@@ -9,7 +9,7 @@ of the last hour, whatever the number of callers ever seen."""
 
 from kybra import ic
 
-from src.user_payment_canister.merchant_store import bump, counter, rate_window_index_map, rate_windows_map, set_counter
+from src.user_payment_canister.merchant_store import bump, prune_sequence, rate_window_index_map, rate_windows_map
 
 NS = 1_000_000_000
 WINDOW_SECONDS = 60
@@ -43,20 +43,14 @@ def take(kind: str, target: str, allowance: "int | None" = None, window_seconds:
 def prune_windows(now: int, budget: int) -> int:
     """Drop up to `budget` ended windows, oldest first. An index entry whose window was
     reopened since (a later start) only drops the entry: the new window has its own."""
-    cursor = counter("rw_prune_seq") + 1
-    top = counter("rw_seq")
-    pruned = 0
-    while cursor <= top and pruned < budget:
-        entry = rate_window_index_map.get(cursor)
-        if entry is not None:
-            start, end, key = entry.split("|", 2)
-            if int(end) > now:
-                break
-            rate_window_index_map.remove(cursor)
-            window = rate_windows_map.get(key)
-            if window is not None and window["window_start"] == int(start):
-                rate_windows_map.remove(key)
-        set_counter("rw_prune_seq", cursor)
-        cursor += 1
-        pruned += 1
-    return pruned
+
+    def drop(entry: str) -> bool:
+        start, end, key = entry.split("|", 2)
+        if int(end) > now:
+            return False
+        window = rate_windows_map.get(key)
+        if window is not None and window["window_start"] == int(start):
+            rate_windows_map.remove(key)
+        return True
+
+    return prune_sequence(rate_window_index_map, "rw_seq", "rw_prune_seq", budget, drop)

@@ -154,3 +154,19 @@ def test_size_estimates_never_underestimate(shop):
                      "data_json": "€" * rng.randint(0, 4000), "created_at": 2**64 - 1,
                      "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
             assert ext_store.event_bytes(event) >= _encoded_size(EVENTS_LARGE, event, maps)
+
+
+def test_events_older_than_30_days_are_pruned_by_later_events(shop):
+    first = [shop.create_session() for _ in range(3)]
+    for s in first:
+        assert "Ok" in shop.pay_icrc2(shop.alice, s)
+    old = ok(shop.owner.merchant.list_events([], [], []))["events"]
+    assert len(old) == 3 and entries(shop, EVENTS_SMALL) == 3
+    shop.advance(31 * 24 * 3600)
+    late = shop.create_session()
+    assert "Ok" in shop.pay_icrc2(shop.bob, late)  # its event prunes up to 5 old ones
+    (kept,) = ok(shop.owner.merchant.list_events([], [], []))["events"]
+    assert kept["object_id"] == late["session_id"]
+    assert entries(shop, EVENTS_SMALL) + entries(shop, EVENTS_LARGE) == 1
+    assert entries(shop, 41) == 1 and entries(shop, 42) == 1  # the seq and per-type indexes
+    assert all(stored_in(shop, EVENTS_SMALL, e["event_id"]) is None for e in old)

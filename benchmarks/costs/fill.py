@@ -118,3 +118,20 @@ def fill_payouts(w: World, count: int, amount: int = 100_000) -> None:
         ok(w.call(w.owner, w.merchant, "create_payout", SYMBOL, amount, account, "benchmark fill"), "create_payout")
     if page_count(w, "list_payouts", "payouts") < min(100, before + count):
         raise BenchError("payout fill: the payouts do not show in list_payouts")
+
+
+def fill_capped_lists(w: World, count: int = 110) -> None:
+    """Full pages from the first stage on for the capped lists that only the benchmark's
+    own calls would feed: `count` principals on the factory's global blocklist (its change
+    log and newest-blocked list) and `count` addresses blocked by the merchant (each raises
+    a security alert)."""
+    for i in range(count):
+        ok(w.call(w.admin, w.factory, "add_to_global_blocklist", principal(f"blocked-{i}"),
+                  "benchmark fill"), "add_to_global_blocklist")
+        ok(w.call(w.owner, w.merchant, "block_address_for_merchant",
+                  principal(f"merchant-blocked-{i}").to_str(), "benchmark fill"),
+           "block_address_for_merchant")
+    changes = w.call(w.admin, w.factory, "get_global_blocklist_changes", 0, 100)
+    alerts = ok(w.call(w.owner, w.merchant, "get_security_alerts"), "get_security_alerts")
+    if len(changes["changes"]) < min(100, count) or len(alerts) < min(100, count):
+        raise BenchError("capped-list fill: the blocklist changes or alerts do not show")

@@ -45,9 +45,7 @@ NOTES = {
     "factory.list_rollout_results": PAGE,
     "factory.list_public_modal_templates_page": PAGE,
     "factory.get_available_components_page": PAGE,
-    "factory.get_global_blocklist_changes": "at most 100 changes per call (blocklist.py changes_since); "
-                                            "the benchmark adds two changes per stage, so the page "
-                                            "is still filling",
+    "factory.get_global_blocklist_changes": "at most 100 changes per call (blocklist.py changes_since)",
     "factory.get_global_security_config": "lists the newest 100 blocked principals, walking at most "
                                           "1000 log entries (blocklist.py recent_blocked)",
     "factory.list_admins": "at most 20 admins (admins.py MAX_ADMINS)",

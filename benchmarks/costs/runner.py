@@ -161,6 +161,7 @@ def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = No
     t0 = time.perf_counter()
     w = build_world(customers)
     seed_first_records(w)
+    fill.fill_capped_lists(w)
     fx = Fixtures(w)
     measure_all(w, fx, only)  # warm-up, not reported: first writes of settings and the like
     log(f"deployed ledger, exchange rate, factory and merchant in {time.perf_counter() - t0:.0f}s")

@@ -31,7 +31,7 @@ events_large_map = StableBTreeMap[text, MerchantEvent](memory_id=40, max_key_siz
 event_index_map = StableBTreeMap[nat64, text](memory_id=41, max_key_size=20, max_value_size=100)
 event_type_index_map = StableBTreeMap[text, text](memory_id=42, max_key_size=150, max_value_size=100)
 webhooks_map = StableBTreeMap[text, WebhookConfig](memory_id=43, max_key_size=100, max_value_size=16_000)
-deliveries_map = StableBTreeMap[text, WebhookDelivery](memory_id=44, max_key_size=100, max_value_size=3_000)
+deliveries_large_map = StableBTreeMap[text, WebhookDelivery](memory_id=44, max_key_size=100, max_value_size=3_000)
 delivery_queue_map = StableBTreeMap[text, text](memory_id=45, max_key_size=100, max_value_size=200)
 attempts_map = StableBTreeMap[text, WebhookAttempt](memory_id=46, max_key_size=150, max_value_size=3_000)
 security_config_map = StableBTreeMap[nat8, MerchantSecurityConfig](memory_id=47, max_key_size=16, max_value_size=60_000)
@@ -65,3 +65,18 @@ def event_bytes(event: MerchantEvent) -> int:
 # Events: most payloads are a few hundred bytes (2 KB slot); payloads up to
 # merchant_events.MAX_DATA_JSON take the 20 KB slot of memory 40, as before the split.
 events_map = TieredMap(events_small_map, events_large_map, 2_000, 20_000, event_bytes)
+
+deliveries_small_map = StableBTreeMap[text, WebhookDelivery](memory_id=65, max_key_size=100, max_value_size=800)
+
+DELIVERY_FIXED_BYTES = 200  # type table, counters, times, status code, with room to spare
+
+
+def delivery_bytes(delivery: WebhookDelivery) -> int:
+    """An upper bound of the delivery's encoded size (TieredMap never underestimates)."""
+    return DELIVERY_FIXED_BYTES + sum(text_bytes(delivery[name]) for name in
+                                      ("delivery_id", "webhook_id", "event_id", "status", "last_error"))
+
+
+# Deliveries: one per event and webhook, a few hundred bytes (800-byte slot) unless the
+# last error text is long (the 3 KB slot of memory 44, as before the split).
+deliveries_map = TieredMap(deliveries_small_map, deliveries_large_map, 800, 3_000, delivery_bytes)

@@ -16,6 +16,7 @@ from src.user_payment_canister import ext_store, merchant_store
 SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
 RATE_WINDOWS, RATE_WINDOW_INDEX = 22, 27
 EVENTS_SMALL, EVENTS_LARGE = 64, 40
+DELIVERIES_LARGE = 44
 
 
 def stored_in(shop, memory_id: int, key: str) -> "int | None":
@@ -141,7 +142,7 @@ def _encoded_size(memory_id: int, value: dict, net_maps) -> int:
 
 
 def test_size_estimates_never_underestimate(shop):
-    shop.create_session()  # makes sure the maps exist
+    shop.create_session()  # makes sure the maps exist (all are made at install)
     with shop.server.lock:
         maps = shop.server.network.canisters[Principal.from_str(shop.merchant_id).bytes].stable.maps
         rng = random.Random(7)
@@ -154,6 +155,13 @@ def test_size_estimates_never_underestimate(shop):
                      "data_json": "€" * rng.randint(0, 4000), "created_at": 2**64 - 1,
                      "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
             assert ext_store.event_bytes(event) >= _encoded_size(EVENTS_LARGE, event, maps)
+        for _ in range(300):
+            delivery = {"delivery_id": "dlv_" + "é" * rng.randint(0, 40), "webhook_id": "wh_" * rng.randint(1, 20),
+                        "event_id": "evt_" + "\U0001F600" * rng.randint(0, 20), "status": rng.choice(["pending", "failed"]),
+                        "attempts": 2**32 - 1, "next_attempt_at": 2**64 - 1, "created_at": 2**64 - 1,
+                        "completed_at": rng.choice([None, 2**64 - 1]), "last_status_code": rng.choice([None, 2**32 - 1]),
+                        "last_error": rng.choice([None, "€" * rng.randint(0, 500)])}
+            assert ext_store.delivery_bytes(delivery) >= _encoded_size(DELIVERIES_LARGE, delivery, maps)
 
 
 def test_events_older_than_30_days_are_pruned_by_later_events(shop):

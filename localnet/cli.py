@@ -1,6 +1,6 @@
 """`localnet`: run a local IC and work with Kybra canisters, like dfx where it fits.
 
-  localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR]
+  localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR [--autosave S]]
   localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
   localnet lint PATH...                       localnet logs CANISTER
   localnet deploy [CANISTER] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
@@ -82,6 +82,9 @@ def cmd_start(a) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if network_dir and a.autosave > 0:
+        threading.Thread(target=_autosave, args=(api, network, network_dir, a.autosave, stop),
+                         daemon=True).start()
     stop.wait()
     server.shutdown()
     api.stop()
@@ -90,6 +93,24 @@ def cmd_start(a) -> int:
             network.save(network_dir)
         print(f"localnet state saved to {a.state_dir}", flush=True)
     return 0
+
+
+def _autosave(api, network, network_dir: str, seconds: float, stop: threading.Event) -> None:
+    """Save the state every `seconds` after ingress messages arrived, so a killed process
+    (no SIGTERM) loses at most that much. A save waits for an idle moment (no message in
+    flight): a tick that finds the network busy tries again at the next one."""
+    from localnet.runtime.errors import LocalnetError
+
+    saved_at = len(network.ingress)  # ingress messages are kept (with their status)
+    while not stop.wait(seconds):
+        with api.lock:
+            if len(network.ingress) == saved_at:
+                continue
+            try:
+                network.save(network_dir)
+            except LocalnetError:  # not idle: messages in flight
+                continue
+            saved_at = len(network.ingress)
 
 
 # ---- build / did / lint ------------------------------------------------------------------
@@ -352,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     s.add_argument("--port-file", help="write the bound port here")
     s.add_argument("--state-dir", help="keep canisters, memory, cycles and time here")
+    s.add_argument("--autosave", type=float, default=30, metavar="SECONDS",
+                   help="with --state-dir: also save this often after calls (0: only on exit)")
     s.add_argument("--verbose", action="store_true", help="log every HTTP request")
     s.set_defaults(func=cmd_start)
 

@@ -40,11 +40,11 @@ def one_line_error(proc):
 
 
 class Replica:
-    def __init__(self, tmp_path, state_dir):
+    def __init__(self, tmp_path, state_dir, *extra):
         self.port_file = tmp_path / f"port{time.monotonic_ns()}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "localnet.cli", "start", "--port", "0", "--port-file",
-             str(self.port_file), "--state-dir", str(state_dir)],
+             str(self.port_file), "--state-dir", str(state_dir), *extra],
             env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while not (self.port_file.exists() and self.port_file.read_text().endswith("\n")):
@@ -124,6 +124,29 @@ def test_deploy_call_logs_upgrade_and_restart(tmp_path, project):
     try:
         env = env_for(tmp_path, again.url)
         assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == "(42 : nat)"
+    finally:
+        again.stop()
+
+
+def test_autosave_keeps_state_when_the_process_is_killed(tmp_path, project):
+    state = tmp_path / "state"
+    replica = Replica(tmp_path, state, "--autosave", "0.2")
+    try:
+        env = env_for(tmp_path, replica.url)
+        assert cli(env, "deploy", "counter", cwd=project).returncode == 0
+        assert cli(env, "call", "counter", "add", "(7)", cwd=project).stdout.strip() == "(7 : nat)"
+        deadline = time.monotonic() + 30
+        while not (state / "network" / "state.cbor").exists():
+            assert time.monotonic() < deadline, "no autosave"
+            time.sleep(0.1)
+        time.sleep(1)  # a later tick has nothing new to save
+    finally:
+        replica.proc.kill()  # no SIGTERM: no save at exit
+        replica.proc.communicate(timeout=60)
+    again = Replica(tmp_path, state)
+    try:
+        env = env_for(tmp_path, again.url)
+        assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == "(7 : nat)"
     finally:
         again.stop()
 

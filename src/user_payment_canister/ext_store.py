@@ -42,8 +42,8 @@ verifications_map = StableBTreeMap[text, StoredVerification](memory_id=51, max_k
 customer_verification_map = StableBTreeMap[text, CustomerVerificationState](memory_id=52, max_key_size=100, max_value_size=2_000)
 totp_secrets_map = StableBTreeMap[text, TotpSecretRecord](memory_id=53, max_key_size=100, max_value_size=300)
 alerts_map = StableBTreeMap[nat64, SecurityAlert](memory_id=54, max_key_size=20, max_value_size=3_000)
-profiles_map = StableBTreeMap[text, PaymentProfile](memory_id=55, max_key_size=100, max_value_size=20_000)
-auths_map = StableBTreeMap[text, PreAuthorizedPayment](memory_id=56, max_key_size=100, max_value_size=12_000)
+profiles_large_map = StableBTreeMap[text, PaymentProfile](memory_id=55, max_key_size=100, max_value_size=20_000)
+auths_large_map = StableBTreeMap[text, PreAuthorizedPayment](memory_id=56, max_key_size=100, max_value_size=12_000)
 spend_map = StableBTreeMap[text, SpendWindow](memory_id=57, max_key_size=150, max_value_size=200)
 day_buckets_map = StableBTreeMap[text, nat](memory_id=58, max_key_size=100, max_value_size=60)
 customer_stats_map = StableBTreeMap[text, CustomerStats](memory_id=59, max_key_size=100, max_value_size=200)
@@ -80,3 +80,32 @@ def delivery_bytes(delivery: WebhookDelivery) -> int:
 # Deliveries: one per event and webhook, a few hundred bytes (800-byte slot) unless the
 # last error text is long (the 3 KB slot of memory 44, as before the split).
 deliveries_map = TieredMap(deliveries_small_map, deliveries_large_map, 800, 3_000, delivery_bytes)
+
+profiles_small_map = StableBTreeMap[text, PaymentProfile](memory_id=66, max_key_size=100, max_value_size=1_500)
+auths_small_map = StableBTreeMap[text, PreAuthorizedPayment](memory_id=67, max_key_size=100, max_value_size=1_000)
+
+PROFILE_FIXED_BYTES = 300  # type table, principal, amounts and times, with room to spare
+AUTH_FIXED_BYTES = 300
+
+
+def pairs_bytes(pairs: list) -> int:
+    return sum(text_bytes(p["key"]) + text_bytes(p["value"]) for p in pairs)
+
+
+def profile_bytes(profile: PaymentProfile) -> int:
+    """An upper bound of the profile's encoded size (TieredMap never underestimates)."""
+    return (PROFILE_FIXED_BYTES + text_bytes(profile["profile_id"]) + text_bytes(profile["email"])
+            + sum(text_bytes(t) for t in profile["preferred_tokens"])
+            + sum(30 + text_bytes(e["key"]) for e in profile["spending_limits"])
+            + pairs_bytes(profile["merchant_specific_settings"]))
+
+
+def auth_bytes(auth: PreAuthorizedPayment) -> int:
+    """An upper bound of the pre-authorization's encoded size."""
+    return (AUTH_FIXED_BYTES + text_bytes(auth["auth_id"]) + text_bytes(auth["token_symbol"])
+            + text_bytes(auth["status"]) + pairs_bytes(auth["merchant_specific_data"]))
+
+
+# One per one-click customer and per pre-authorization: usually a few hundred bytes.
+profiles_map = TieredMap(profiles_small_map, profiles_large_map, 1_500, 20_000, profile_bytes)
+auths_map = TieredMap(auths_small_map, auths_large_map, 1_000, 12_000, auth_bytes)

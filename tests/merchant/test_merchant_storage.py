@@ -17,6 +17,7 @@ SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
 RATE_WINDOWS, RATE_WINDOW_INDEX = 22, 27
 EVENTS_SMALL, EVENTS_LARGE = 64, 40
 DELIVERIES_LARGE = 44
+PROFILES_LARGE, AUTHS_LARGE = 55, 56
 
 
 def stored_in(shop, memory_id: int, key: str) -> "int | None":
@@ -162,6 +163,26 @@ def test_size_estimates_never_underestimate(shop):
                         "completed_at": rng.choice([None, 2**64 - 1]), "last_status_code": rng.choice([None, 2**32 - 1]),
                         "last_error": rng.choice([None, "€" * rng.randint(0, 500)])}
             assert ext_store.delivery_bytes(delivery) >= _encoded_size(DELIVERIES_LARGE, delivery, maps)
+        ledger = Principal.from_str("ryjl3-tyaaa-aaaaa-aaaba-cai")
+
+        def pairs():
+            return [{"key": "k€" * rng.randint(1, 20), "value": "\U0001F600" * rng.randint(0, 100)}
+                    for _ in range(rng.randint(0, 20))]
+        for _ in range(300):
+            profile = {"profile_id": "prof_" + "é" * rng.randint(0, 40), "principal": ledger,
+                       "email": rng.choice([None, "€" * rng.randint(1, 254)]),
+                       "preferred_tokens": ["T€" * rng.randint(1, 10) for _ in range(rng.randint(0, 20))],
+                       "spending_limits": [{"key": "€" * rng.randint(1, 20), "value": {
+                           "max_per_transaction": 2**64 - 1, "max_per_period": 2**64 - 1,
+                           "period_seconds": 2**64 - 1}} for _ in range(rng.randint(0, 20))],
+                       "auto_approve_under": 2**64 - 1, "merchant_specific_settings": pairs(),
+                       "created_at": 2**64 - 1, "last_used": 2**64 - 1}
+            assert ext_store.profile_bytes(profile) >= _encoded_size(PROFILES_LARGE, profile, maps)
+            auth = {"auth_id": "auth_" + "é" * rng.randint(0, 40), "customer_principal": ledger,
+                    "max_amount": 2**64 - 1, "token_symbol": "€" * rng.randint(1, 20), "expires_at": 2**64 - 1,
+                    "uses_remaining": 2**32 - 1, "merchant_specific_data": pairs(), "status": "revoked€",
+                    "created_at": 2**64 - 1, "total_charged": 2**64 - 1, "charges": 2**32 - 1, "in_flight": True}
+            assert ext_store.auth_bytes(auth) >= _encoded_size(AUTHS_LARGE, auth, maps)
 
 
 def test_events_older_than_30_days_are_pruned_by_later_events(shop):

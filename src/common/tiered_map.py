@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 
 def text_bytes(value: Any) -> int:
-    """UTF-8 length of a text (0 for None) plus its LEB128 length prefix."""
+    """Upper bound of an (opt) text's encoded size: UTF-8 bytes plus length prefix and opt tag."""
     if value is None:
         return 1
     return len(value.encode("utf-8")) + 5

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -55,6 +56,7 @@ class Canister:
     next_timer_id: int = 1
     timer_seq: int = 0
     chunks: Dict[bytes, bytes] = field(default_factory=dict)  # sha256 -> chunk
+    wakeups: Optional[list] = None  # the network's heap of (due_ns, canister id) hints
     freezing_threshold: int = 2_592_000
     memory_allocation: int = 0
     compute_allocation: int = 0
@@ -94,7 +96,13 @@ class Canister:
         self.next_timer_id += 1
         self.timer_seq += 1
         self.timers[tid] = Timer(tid, due_ns, interval_ns, func, self.timer_seq)
+        self.wake_at(due_ns)
         return tid
+
+    def wake_at(self, due_ns: int) -> None:
+        """Tell the scheduler to look at this canister's timers at `due_ns`."""
+        if self.wakeups is not None:
+            heapq.heappush(self.wakeups, (due_ns, self.id))
 
     def due_timers(self, now_ns: int) -> List[Timer]:
         due = [t for t in self.timers.values() if t.due_ns <= now_ns]

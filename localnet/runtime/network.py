@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import heapq
 import random
 import time as _time
 from dataclasses import dataclass
@@ -94,6 +95,8 @@ class Network(Engine):
         self.canisters: Dict[bytes, Canister] = {}
         self.next_canister_index = 0
         self.queue: List[Step] = []
+        self.wakeups: list = []  # heap of (due_ns, canister id): when to look at whose timers
+        self._parked: set = set()  # canisters with due timers that were not running
         self.ingress: Dict[bytes, IngressStatus] = {}
         self.stats: collections.deque = collections.deque(maxlen=10_000)
         self._ingress_nonce = 0
@@ -119,7 +122,8 @@ class Network(Engine):
         seed = hashlib.sha256(b"localnet-canister-seed" + self.seed.to_bytes(8, "big", signed=True)
                               + cid).digest()
         c = Canister(id=cid, controllers=list(controllers), cycles=cycles, seed=seed,
-                     freezing_threshold=self.policy.default_freezing_threshold)
+                     freezing_threshold=self.policy.default_freezing_threshold,
+                     wakeups=self.wakeups)
         self.canisters[cid] = c
         return c
 
@@ -396,17 +400,41 @@ class Network(Engine):
             self._run_heartbeat(step)
 
     def _enqueue_timers(self) -> None:
-        for c in list(self.canisters.values()):
+        """Queue every due timer, canisters in creation order, each one's timers by (due,
+        seq). Runs every round, so it looks only at canisters with a wake-up hint due now
+        (pushed when a timer is set or rescheduled) or parked (not running when due)."""
+        now = self.time_ns
+        heap = self.wakeups
+        touched = self._parked
+        while heap and heap[0][0] <= now:
+            touched.add(heapq.heappop(heap)[1])
+        if not touched:
+            return
+        self._parked = set()
+        for c in [c for c in self.canisters.values() if c.id in touched]:
+            due = c.due_timers(now)
+            if not due:
+                continue  # a stale hint: the timer was cleared or rescheduled
             if c.is_empty or c.status != "running":
+                self._parked.add(c.id)
                 continue
-            for timer in c.due_timers(self.time_ns):
+            for timer in due:
                 if timer.interval_ns is not None:
-                    timer.due_ns = self.time_ns + max(timer.interval_ns, 1)
+                    timer.due_ns = now + max(timer.interval_ns, 1)
                     c.timer_seq += 1
                     timer.seq = c.timer_seq
+                    c.wake_at(timer.due_ns)
                 else:
                     del c.timers[timer.id]
                 self._enqueue(Step("timer", c.id, timer=timer))
+
+    def rebuild_wakeups(self) -> None:
+        """Hints for every timer (after timers were replaced wholesale: load, revert)."""
+        self.wakeups[:] = [(t.due_ns, c.id) for c in self.canisters.values() for t in c.timers.values()]
+        heapq.heapify(self.wakeups)
+        self._parked = set()
+        for c in self.canisters.values():
+            c.wakeups = self.wakeups
 
     def _round(self) -> int:
         """One round: due timers are queued, then every step ready at its start runs."""

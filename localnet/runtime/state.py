@@ -87,6 +87,7 @@ def restore_snapshot(net, snap: NetworkSnapshot) -> None:
             heap.restore(reusable=True)
         net.canisters[cid] = c
     net.ingress = {k: copy.copy(v) for k, v in snap.ingress.items()}
+    net.rebuild_wakeups()
 
 
 # -- directories ------------------------------------------------------------------------------
@@ -162,6 +163,7 @@ def load(cls, directory: str, **kwargs):
         c.install_count = cd["install_count"]
         from localnet.runtime.canister import LogRecord
         c.logs = [LogRecord(*r) for r in cd["logs"]]
+    net.rebuild_wakeups()
     return net
 
 

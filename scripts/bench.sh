@@ -13,7 +13,7 @@
 #   --stage S,P,M  sessions (paid ones included),payments,merchants of a stage (repeatable);
 #                  default 2000,1000,100  20000,10000,1000  200000,100000,2000: N = 1,000,
 #                  10,000 and 100,000 ledger payments and as many open sessions (about
-#                  35 min: paying 100,000 sessions through the ledger is most of it)
+#                  45 min: paying 100,000 sessions through the ledger is most of it)
 #   --out FILE     JSON output (default benchmarks/results/latest.json)
 #   --show FILE    reprint a saved run (flags and notes recomputed)
 set -euo pipefail

@@ -33,6 +33,16 @@ def session_count(w: World) -> int:
     return stats["total_sessions"]
 
 
+TOP_UP = 10**14  # the factory's largest top-up
+TOP_UP_EVERY = 10_000  # calls; a call costs the merchant well under 10**9 cycles
+
+
+def fund(w: World) -> None:
+    """Top the merchant canister up through the factory, as its owner would: 100,000
+    payments and sessions burn more cycles than the factory's initial deposit."""
+    ok(w.call(w.admin, w.factory, "top_up_user_canister", w.merchant, TOP_UP), "top_up_user_canister")
+
+
 def fill_sessions(w: World, count: int) -> None:
     """`count` more open sessions."""
     if count <= 0:
@@ -40,7 +50,9 @@ def fill_sessions(w: World, count: int) -> None:
     expected = session_count(w) + count
     method = "create_checkout_session_with_options"
     arg = encode_call(w.net, w.merchant, method, [session_args()])
-    for _ in range(count):
+    for i in range(count):
+        if i % TOP_UP_EVERY == 0:
+            fund(w)
         w.net.update_call(w.server, w.merchant, method, arg)
     got = session_count(w)
     if got != expected:
@@ -65,6 +77,8 @@ def fill_payments(w: World, count: int) -> None:
     create = "create_checkout_session_with_options"
     create_arg = encode_call(w.net, w.merchant, create, [session_args()])
     for i in range(count):
+        if i % TOP_UP_EVERY == 0:
+            fund(w)
         session = decode_reply(w.net, w.merchant, create,
                                w.net.update_call(w.server, w.merchant, create, create_arg))
         session_id = ok(session, "create session to pay")["session_id"]

@@ -70,6 +70,16 @@ def project(tmp_path):
     return proj
 
 
+def assert_counter_after_restart(tmp_path, state, project, expected: str) -> None:
+    """A localnet started again on `state` still has the counter's value."""
+    again = Replica(tmp_path, state)
+    try:
+        env = env_for(tmp_path, again.url)
+        assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == expected
+    finally:
+        again.stop()
+
+
 def test_deploy_call_logs_upgrade_and_restart(tmp_path, project):
     state = tmp_path / "state"
     replica = Replica(tmp_path, state)
@@ -120,12 +130,7 @@ def test_deploy_call_logs_upgrade_and_restart(tmp_path, project):
     finally:
         saved = replica.stop()
     assert "state saved" in saved
-    again = Replica(tmp_path, state)
-    try:
-        env = env_for(tmp_path, again.url)
-        assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == "(42 : nat)"
-    finally:
-        again.stop()
+    assert_counter_after_restart(tmp_path, state, project, "(42 : nat)")
 
 
 def test_autosave_keeps_state_when_the_process_is_killed(tmp_path, project):
@@ -143,12 +148,7 @@ def test_autosave_keeps_state_when_the_process_is_killed(tmp_path, project):
     finally:
         replica.proc.kill()  # no SIGTERM: no save at exit
         replica.proc.communicate(timeout=60)
-    again = Replica(tmp_path, state)
-    try:
-        env = env_for(tmp_path, again.url)
-        assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == "(7 : nat)"
-    finally:
-        again.stop()
+    assert_counter_after_restart(tmp_path, state, project, "(7 : nat)")
 
 
 def test_unreachable_network_and_usage_errors(tmp_path, project):

@@ -38,7 +38,8 @@ def describe_ledger_error(err: dict) -> str:
 
 
 REJECTED_PREFIX = "ledger_error: ledger call rejected"
-UNKNOWN_OUTCOMES = ("ledger_error: TooOld", "ledger_error: TemporarilyUnavailable")
+TOO_OLD = "ledger_error: TooOld"
+UNKNOWN_OUTCOMES = (TOO_OLD, "ledger_error: TemporarilyUnavailable")
 
 
 def outcome_unknown(err: str) -> bool:
@@ -150,8 +151,13 @@ def value_account(value) -> "dict | None":
     return {"owner": Principal(parts[0]["Blob"]), "subaccount": sub}
 
 
+def block_time(block) -> "int | None":
+    """The ledger's timestamp of an ICRC-3 block (its top-level `ts`)."""
+    return value_nat(value_map(block).get("ts"))
+
+
 def parse_transfer(block) -> "dict | None":
-    """{from, to, amount} for a transfer block (legacy `op = xfer` or btype 1xfer/2xfer)."""
+    """{from, to, amount, memo} for a transfer block (legacy `op = xfer` or btype 1xfer/2xfer)."""
     top = value_map(block)
     tx = value_map(top.get("tx"))
     op = tx.get("op")
@@ -166,7 +172,9 @@ def parse_transfer(block) -> "dict | None":
     amount = value_nat(tx.get("amt"))
     if sender is None or receiver is None or amount is None:
         return None
-    return {"from": sender, "to": receiver, "amount": amount}
+    memo = tx.get("memo")
+    memo = memo["Blob"] if isinstance(memo, dict) and "Blob" in memo else None
+    return {"from": sender, "to": receiver, "amount": amount, "memo": memo}
 
 
 def is_to_subaccount(transfer_info: dict, subaccount: bytes) -> bool:

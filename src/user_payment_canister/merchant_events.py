@@ -27,6 +27,8 @@ EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.expired",
     "payment.refunded",
+    "refund.failed",
+    "payout.failed",
     "payment.failed",
     "one_click.charged",
     "one_click.authorization.created",

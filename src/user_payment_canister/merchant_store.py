@@ -12,6 +12,7 @@ from src.user_payment_canister.merchant_types import (
     CustomerTokenHistory,
     ElementConfiguration,
     ElementUsageMetrics,
+    IntentLookup,
     MerchantState,
     MerchantTokenPreferences,
     ModalConfig,
@@ -54,6 +55,7 @@ customer_history_map = StableBTreeMap[text, CustomerTokenHistory](memory_id=24, 
 transfer_intents_map = StableBTreeMap[text, TransferIntent](memory_id=25, max_key_size=100, max_value_size=3_000)
 sessions_small_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=26, max_key_size=100, max_value_size=3_000)
 rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=20, max_value_size=350)
+intent_lookups_map = StableBTreeMap[text, IntentLookup](memory_id=28, max_key_size=100, max_value_size=1_000)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",

@@ -148,6 +148,14 @@ class TransferIntent(Record):
     started_at: nat64
 
 
+class IntentLookup(Record):
+    next_block: Opt[nat64]
+    from_ts: nat64
+    until_ts: nat64
+    blocks_read: nat64
+    problem: Opt[text]
+
+
 class PaymentRecord(Record):
     payment_id: text
     session_id: text

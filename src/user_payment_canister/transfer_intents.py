@@ -7,16 +7,21 @@ and removes the intent. If the callback traps, the intent outlives its message: 
 INTENT_STALE_SECONDS a retry (a refund of the same payment, a payout of the same token) or
 the replay timer sends the *same* transfer again (same amount, memo and created_at_time),
 so the ledger answers `Duplicate { duplicate_of }` and that block is recorded. A definite
-ledger refusal releases the reservation; an unknown outcome (call rejected, TooOld,
-TemporarilyUnavailable) keeps the intent for a later replay."""
+ledger refusal releases the reservation; an unknown outcome (call rejected,
+TemporarilyUnavailable) keeps the intent for a later replay. Once the ledger's
+deduplication window has passed, a replay gets `TooOld` and the outcome is looked up in
+the ledger's blocks instead (intent_lookup.py): the transfer found there is recorded, and
+one that is not there is released with a `refund.failed` / `payout.failed` event."""
 
 from kybra import ic
 
 from src.common.ids import memo_for
-from src.user_payment_canister.ledger_calls import outcome_unknown, transfer
+from src.user_payment_canister.intent_lookup import lookup_step, new_lookup
+from src.user_payment_canister.ledger_calls import TOO_OLD, outcome_unknown, transfer
 from src.user_payment_canister.merchant_store import (
     bump,
     copy_record,
+    intent_lookups_map,
     payments_map,
     payout_index_map,
     payouts_map,
@@ -120,7 +125,10 @@ def record_payout(intent: dict, block: int) -> dict:
 def execute(intent: dict):
     """Send the intent's transfer (first time or replay) and settle it: ({record}, None) or
     (None, error). The intent's started_at is refreshed before the `yield`, so other calls
-    see it in flight and leave it alone."""
+    see it in flight and leave it alone. An intent whose outcome is being looked up in the
+    ledger's blocks is never sent again."""
+    if intent_lookups_map.get(intent["record_id"]) is not None:
+        return (None, lookup_status(intent["record_id"]))
     current = copy_record(intent)
     current["started_at"] = ic.time()
     transfer_intents_map.insert(current["record_id"], current)
@@ -129,6 +137,10 @@ def execute(intent: dict):
         memo_for(current["record_id"]), current["created_at_time"],
     )
     if err is not None:
+        if err == TOO_OLD:
+            intent_lookups_map.insert(current["record_id"], new_lookup(current))
+            schedule_lookup(current["record_id"])
+            return (None, lookup_status(current["record_id"]))
         if outcome_unknown(err):
             return (None, "unavailable: the outcome of " + current["record_id"] + " is unknown (" + err + "); it is replayed after " + str(INTENT_STALE_SECONDS) + " s")
         release(current)
@@ -152,13 +164,91 @@ def stale_intent(kind: str, subject: str) -> "dict | None":
     return None
 
 
+def lookup_status(record_id: str) -> str:
+    lookup = intent_lookups_map.get(record_id)
+    if lookup["problem"] is not None:
+        return "unavailable: " + record_id + " cannot be settled automatically: " + lookup["problem"]
+    return ("unavailable: " + record_id + " is older than the ledger's deduplication window, so its outcome is being "
+            "looked up in the ledger's blocks (" + str(lookup["blocks_read"]) + " read so far)")
+
+
+def schedule_lookup(record_id: str) -> None:
+    def step():
+        yield continue_lookup(record_id)
+
+    ic.set_timer(0, step)
+
+
+def continue_lookup(record_id: str):
+    """One bounded step of an intent's lookup; the next step is scheduled at once. The
+    intent's started_at is refreshed first, so the replay timer leaves it alone meanwhile
+    and resumes it only if the chain broke (a failed ledger call, a trap, an upgrade)."""
+    intent = transfer_intents_map.get(record_id)
+    lookup = intent_lookups_map.get(record_id)
+    if intent is None or lookup is None or lookup["problem"] is not None:
+        return
+    locked = copy_record(intent)
+    locked["started_at"] = ic.time()
+    transfer_intents_map.insert(record_id, locked)
+    outcome, value = yield lookup_step(locked, lookup)
+    if outcome == "more":
+        schedule_lookup(record_id)
+    elif outcome == "paused":
+        ic.print("lookup of " + record_id + " paused: " + value)
+    elif outcome == "problem":
+        current = intent_lookups_map.get(record_id)
+        if current is not None:
+            current = copy_record(current)
+            current["problem"] = value
+            intent_lookups_map.insert(record_id, current)
+    else:
+        settle_looked_up(record_id, value)
+
+
+def settle_looked_up(record_id: str, block: "int | None") -> None:
+    """Record the transfer found in `block`, or release the reservation if there was none.
+    Re-read after the lookup's `yield`s: an overlapping step may have settled it already."""
+    intent = transfer_intents_map.get(record_id)
+    if intent is None or intent_lookups_map.get(record_id) is None:
+        return
+    intent_lookups_map.remove(record_id)
+    if block is not None:
+        if intent["kind"] == "refund":
+            record_refund(intent, block)
+        else:
+            record_payout(intent, block)
+        return
+    release(intent)
+    data = {"amount": intent["amount"], "currency_token": intent["token_symbol"],
+            "reason": "the transfer never reached the ledger within its deduplication window"}
+    if intent["kind"] == "refund":
+        data["refund_id"] = record_id
+        data["payment_id"] = intent["subject"]
+        emit("refund.failed", record_id, data)
+    else:
+        data["payout_id"] = record_id
+        emit("payout.failed", record_id, data)
+
+
+def is_replayable(intent: dict, now: int) -> bool:
+    """Stale, and not waiting for someone to read an archive by hand."""
+    if not is_stale(intent, now):
+        return False
+    lookup = intent_lookups_map.get(intent["record_id"])
+    return lookup is None or lookup["problem"] is None
+
+
 def replay_stale_intents():
-    """Timer callback: replay up to REPLAYS_PER_TICK interrupted transfers."""
+    """Timer callback: replay up to REPLAYS_PER_TICK interrupted transfers (or resume their
+    lookups)."""
     now = ic.time()
-    due = [intent for intent in transfer_intents_map.values() if is_stale(intent, now)]
+    due = [intent for intent in transfer_intents_map.values() if is_replayable(intent, now)]
     for listed in due[:REPLAYS_PER_TICK]:
         intent = transfer_intents_map.get(listed["record_id"])  # a retry may have settled it meanwhile
-        if intent is None or not is_stale(intent, ic.time()):
+        if intent is None or not is_replayable(intent, ic.time()):
+            continue
+        if intent_lookups_map.get(intent["record_id"]) is not None:
+            yield continue_lookup(intent["record_id"])
             continue
         record, err = yield execute(intent)
         if err is not None:

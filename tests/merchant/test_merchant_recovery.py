@@ -1,21 +1,29 @@
 """Recovery after a trap in the merchant canister's money and session code: a refund or
 payout whose callback trapped after the ledger transfer is replayed (by a retry or by the
 replay timer) with the same arguments, so the ledger answers Duplicate and the transfer is
-recorded exactly once; a create_session that trapped leaves its idempotency key free.
+recorded exactly once; past the ledger's 24 h deduplication window (`TooOld`) the outcome is
+looked up in the ledger's blocks instead; a create_session that trapped leaves its
+idempotency key free.
 
 Traps are injected as in test_merchant_adversarial.py: a function of the merchant's own
 module raises once inside the canister, so that message rolls back to its last commit point."""
 
 from __future__ import annotations
 
+import json
+
+from ic_results import err as err_of
 from kybra import Principal
-from merchant_client import FEE, PRICE, SYMBOL, code, ok, session_args, trap_once
+from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, trap_once
 from test_merchant_adversarial import reconcile_row, rejected, reply_of, submit_to
+from test_merchant_failures import controlled_shop
 
 INTENTS_MODULE = "src.user_payment_canister.transfer_intents"
 SESSIONS_MODULE = "src.user_payment_canister.checkout_sessions"
 INTENT_STALE_SECONDS = 300
 REPLAY_SECONDS = 120
+PAST_THE_WINDOW = 25 * 60 * 60  # the ledger deduplicates for 24 h (plus 60 s of drift)
+LOOKUP_BLOCKS_PER_MESSAGE = 1_000
 
 
 def log_length(shop) -> int:
@@ -110,6 +118,76 @@ def test_trapped_payout_retry_returns_the_interrupted_payout(shop):
     assert [p["payout_id"] for p in ok(shop.owner.merchant.list_payouts([], []))["payouts"]] == [payout["payout_id"]]
     assert shop.owner.ledger.balance() == before + PRICE
     assert reconcile_row(shop)["matches"]
+
+
+def filler_blocks(shop, count: int) -> None:
+    for _ in range(count):
+        assert "Ok" in shop.bob.ledger.transfer(acct(shop.alice.principal), 1)
+
+
+def test_refund_past_the_dedup_window_is_found_in_the_ledger_blocks(shop):
+    """The refund went through but its callback trapped, and no replay ran for 25 h: the
+    replay gets TooOld, and the lookup finds the transfer behind more blocks than one
+    message reads (so the search resumes in a second message)."""
+    payment_id = paid_payment(shop)
+    filler_blocks(shop, LOOKUP_BLOCKS_PER_MESSAGE + 50)  # within the 10 minutes before the refund
+    before = shop.alice.ledger.balance()
+    trap_once(shop, INTENTS_MODULE, "record_refund")
+    assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [PRICE // 2], ["late"]))
+    transfer_block = log_length(shop) - 1
+    shop.advance(PAST_THE_WINDOW)
+    filler_blocks(shop, 3)  # blocks stamped after the window
+    shop.advance(REPLAY_SECONDS)  # the replay gets TooOld; the lookup runs on its own timers
+    (refund,) = ok(shop.owner.merchant.list_refunds([], []))["refunds"]
+    assert refund["ledger_block"] == transfer_block and refund["amount"] == PRICE // 2
+    assert refund["reason"] == ["late"]
+    assert shop.alice.ledger.balance() == before + PRICE // 2 + 3  # sent once (plus the fillers)
+    payment = ok(shop.owner.merchant.get_payment(payment_id))
+    assert payment["refund_pending"] == 0 and payment["refunded"] == PRICE // 2
+    row = reconcile_row(shop)
+    assert row["matches"] and row["pending_outgoing"] == 0
+    assert ok(shop.owner.merchant.list_events([], [], ["refund.failed"]))["events"] == []
+    shop.advance(REPLAY_SECONDS * 3)  # nothing left to replay: no further transfer
+    assert len(ok(shop.owner.merchant.list_refunds([], []))["refunds"]) == 1
+    assert shop.alice.ledger.balance() == before + PRICE // 2 + 3
+
+
+def test_transfer_that_never_reached_the_ledger_is_released_after_the_window(shop, deploy, actor):
+    """The ledger was stopped during the refund (the call was rejected: outcome unknown) and
+    stayed down for a day. Once it is back, the next replay gets TooOld, the lookup reads every
+    block of the window without finding the transfer, so the reservation is released, a
+    `refund.failed` event is emitted and the payment is refundable again."""
+    merchant_id, ledger_id, owner, alice, ledger, management = controlled_shop(shop, deploy, actor)
+    session = ok(owner.create_checkout_session_with_options(session_args()))
+    fees = ok(owner.create_checkout_session_with_options(session_args()))  # its payment covers the refund's fee
+    assert "Ok" in ledger.approve(acct(merchant_id), 2 * (PRICE + FEE))
+    ok(alice.pay_checkout_session(session["session_id"]))
+    ok(alice.pay_checkout_session(fees["session_id"]))
+    payment_id = ok(owner.get_checkout_session(session["session_id"]))["payment_intent_id"][0]
+    for _ in range(LOOKUP_BLOCKS_PER_MESSAGE + 50):  # a window longer than one message reads
+        assert "Ok" in ledger.transfer(acct(shop.bob.principal), 1)
+    before = ledger.balance()
+    management.stop_canister({"canister_id": ledger_id})
+    err = err_of(owner.refund_payment(payment_id, [], []))
+    assert err.startswith("unavailable:"), err
+    assert ok(owner.get_payment(payment_id))["refund_pending"] == PRICE
+    shop.advance(PAST_THE_WINDOW)  # replays meanwhile are rejected by the stopped ledger
+    management.start_canister({"canister_id": ledger_id})
+    assert code(owner.refund_payment(payment_id, [], [])) == "invalid_argument"  # still reserved
+    shop.advance(INTENT_STALE_SECONDS + REPLAY_SECONDS)  # the replay gets TooOld; the lookup runs
+    payment = ok(owner.get_payment(payment_id))
+    assert payment["refund_pending"] == 0 and payment["refunded"] == 0
+    assert ok(owner.list_refunds([], []))["refunds"] == []
+    (failed,) = ok(owner.list_events([], [], ["refund.failed"]))["events"]
+    data = json.loads(failed["data_json"])
+    data = data.get("object", data)
+    assert data["payment_id"] == payment_id and data["amount"] == PRICE
+    assert ledger.balance() == before  # nothing was sent
+    refund = ok(owner.refund_payment(payment_id, [], ["second try"]))
+    assert refund["amount"] == PRICE and refund["refund_id"] != failed["object_id"]
+    assert ledger.balance() == before + PRICE
+    (row,) = ok(owner.reconcile_balances())
+    assert row["matches"] and row["pending_outgoing"] == 0
 
 
 def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):

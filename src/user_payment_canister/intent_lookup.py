@@ -1,4 +1,5 @@
-"""The outcome of an interrupted refund or payout once the ledger can no longer say it.
+"""The outcome of an interrupted transfer (a refund, a payout, an ICRC-2 charge) once the
+ledger can no longer say it.
 
 A replay within the ledger's deduplication window (24 h on ICRC ledgers) gets `Duplicate`
 or goes through. After it, the ledger answers `TooOld` and would not know whether the
@@ -7,12 +8,12 @@ ledger stamps each block with its time and accepts a transfer only near its
 created_at_time, so a binary search finds the first block that could hold it, and a scan,
 LOOKUP_PAGES pages per message with the cursor in stable
 memory, either finds the block or reaches blocks stamped after the `TooOld` answer, so
-there was no transfer. transfer_intents.py settles the intent either way."""
+there was no transfer. The caller (transfer_intents.py, session_charges.py) settles it
+either way; the lookup is filed under the intent's or the session's id."""
 
 from kybra import ic
 
 from src.common.icrc_account import same_subaccount
-from src.common.ids import memo_for
 from src.user_payment_canister.ledger_calls import block_time, get_blocks, parse_transfer
 from src.user_payment_canister.merchant_store import copy_record, intent_lookups_map
 
@@ -22,30 +23,29 @@ LOOKUP_PAGE = 100  # blocks asked per call; a ledger may answer fewer
 LOOKUP_PAGES = 10  # calls per message, so one message stays far below the instruction limit
 
 
-def new_lookup(intent: dict) -> dict:
-    """The search window of an intent whose replay just got `TooOld`."""
+def new_lookup(created_at_time: int) -> dict:
+    """The search window of a transfer whose replay just got `TooOld`."""
     return {
         "next_block": None,
-        "from_ts": max(intent["created_at_time"] - MARGIN_NS, 0),
+        "from_ts": max(created_at_time - MARGIN_NS, 0),
         "until_ts": ic.time() + MARGIN_NS,
         "blocks_read": 0,
         "problem": None,
     }
 
 
-def lookup_step(intent: dict, lookup: dict):
-    """One bounded step of the search: ("found", block), ("absent", None), ("more", None),
-    ("problem", text: cannot be read, e.g. archived) or ("paused", error of a ledger call).
-    The cursor is stored after each page, so a trap loses at most one page of work."""
-    record_id = intent["record_id"]
-    ledger = intent["ledger_canister_id"]
+def lookup_step(key: str, ledger, expected: dict, lookup: dict):
+    """One bounded step of the search for the transfer `expected` ({from, to, amount, memo}):
+    ("found", block), ("absent", None), ("more", None), ("problem", text: the blocks cannot be
+    read, e.g. archived) or ("paused", error of a ledger call). The cursor is stored after
+    each page, so a trap loses at most one page of work."""
     lookup = copy_record(lookup)
     if lookup["next_block"] is None:
         first, err = yield first_block_at(ledger, lookup["from_ts"])
         if err is not None:
             return ("paused", err)
         lookup["next_block"] = first
-        intent_lookups_map.insert(record_id, lookup)
+        intent_lookups_map.insert(key, lookup)
     for _ in range(LOOKUP_PAGES):
         page, err = yield get_blocks(ledger, lookup["next_block"], LOOKUP_PAGE)
         if err is not None:
@@ -54,17 +54,17 @@ def lookup_step(intent: dict, lookup: dict):
         if not blocks:
             if lookup["next_block"] < page["log_length"]:
                 return ("problem", "the ledger has archived block " + str(lookup["next_block"]) +
-                        "; look for a transfer with memo " + memo_for(record_id).hex() + " in its archive")
+                        "; look for a transfer with memo " + expected["memo"].hex() + " in its archive")
             return ("absent", None)  # the end of the log: later blocks are stamped after until_ts
         for item in blocks:
             stamped = block_time(item["block"])
             if stamped is not None and stamped > lookup["until_ts"]:
                 return ("absent", None)
-            if is_the_transfer(intent, item["block"]):
+            if is_the_transfer(expected, item["block"]):
                 return ("found", item["id"])
         lookup["next_block"] = blocks[-1]["id"] + 1
         lookup["blocks_read"] = lookup["blocks_read"] + len(blocks)
-        intent_lookups_map.insert(record_id, lookup)
+        intent_lookups_map.insert(key, lookup)
     return ("more", None)
 
 
@@ -90,12 +90,13 @@ def first_block_at(ledger, from_ts: int):
     return (low, None)
 
 
-def is_the_transfer(intent: dict, block) -> bool:
-    """The intent's own transfer: from this canister's main account, with its memo."""
+def is_the_transfer(expected: dict, block) -> bool:
+    """The block holds the expected transfer: same memo (unique per transfer), sender,
+    receiver and amount."""
     info = parse_transfer(block)
-    if info is None or info["memo"] != memo_for(intent["record_id"]):
-        return False
-    sender = info["from"]
-    return (sender["owner"].to_str() == ic.id().to_str() and same_subaccount(sender["subaccount"], None)
-            and info["amount"] == intent["amount"] and info["to"]["owner"].to_str() == intent["to"]["owner"].to_str()
-            and same_subaccount(info["to"]["subaccount"], intent["to"]["subaccount"]))
+    return (info is not None and info["memo"] == expected["memo"] and info["amount"] == expected["amount"]
+            and same_account(info["from"], expected["from"]) and same_account(info["to"], expected["to"]))
+
+
+def same_account(a: dict, b: dict) -> bool:
+    return a["owner"].to_str() == b["owner"].to_str() and same_subaccount(a["subaccount"], b["subaccount"])

@@ -26,7 +26,7 @@ from src.user_payment_canister.access_control import caller_text, is_staff, requ
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, usd_rates
-from src.user_payment_canister.ledger_calls import call_error, transfer_from
+from src.user_payment_canister.ledger_calls import call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import (
@@ -352,11 +352,6 @@ def owns_lock(auth_id: str, started_at: int) -> bool:
     stuck past CHARGE_STALE_SECONDS may have been taken over; only one may record.)"""
     lock = charge_locks_map.get(auth_id)
     return lock is not None and lock["started_at"] == started_at
-
-
-def outcome_unknown(err: str) -> bool:
-    """The ledger did not decide (call rejected, busy, or past its deduplication window)."""
-    return err.startswith("ledger_error: ledger call rejected") or err in ("ledger_error: TemporarilyUnavailable", "ledger_error: TooOld")
 
 
 def resume_charge(auth_id: str, lock: dict):

@@ -38,6 +38,14 @@ def holder(session_id: str) -> "Principal | None":
     return None if existing is None else existing["caller"]
 
 
+def owns(session_id: str, started_at: int) -> bool:
+    """After a `yield`: is the lock still the one this message took at `started_at`? A call
+    in flight past LOCK_STALE_SECONDS may have been taken over by a retry; then only the
+    message that takes over releases the lock."""
+    lock = session_locks_map.get(session_id)
+    return lock is not None and lock["started_at"] == started_at
+
+
 def release(session_id: str) -> None:
     session_locks_map.remove(session_id)
 

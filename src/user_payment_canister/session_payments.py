@@ -1,8 +1,8 @@
 """Paying a checkout session, always verified on the ledger by this canister.
 
-- ICRC-2 (`pay_checkout_session`): the customer approved this canister; it pulls exactly the
-  session amount with `icrc2_transfer_from` into its main account (the ledger fee is the
-  payer's).
+- ICRC-2 (`pay_checkout_session`, session_charges.py): the customer approved this canister;
+  it pulls exactly the session amount with `icrc2_transfer_from` into its main account (the
+  ledger fee is the payer's).
 - ICRC-1 (`complete_checkout_session`): the customer transferred to the session's own
   subaccount. The balance of that subaccount decides (underpaid: stays open; more: recorded
   as overpaid); ICRC-3 blocks identify the payer (the transaction id is only a hint to find
@@ -19,10 +19,9 @@
 from kybra import Async, Principal, ic, text, update
 
 from src.common.ids import memo_for, random_hex
-from src.common.merchant_api import CheckoutSessionResult
-from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in
+from src.user_payment_canister.access_control import caller_text, is_staff
 from src.user_payment_canister.checkout_sessions import load_session, status_of
-from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to, transfer, transfer_from
+from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to, transfer
 from src.user_payment_canister.merchant_store import (
     bump,
     clear_counter,
@@ -36,10 +35,8 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
 from src.user_payment_canister.payments_store import record_session_payment
-from src.user_payment_canister.session_locks import acquire, holder, release
-from src.user_payment_canister.session_prices import is_primary, option_for, option_index, option_suffix, options_of, paid_option, priced_in
-from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
-from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
+from src.user_payment_canister.session_locks import acquire, owns, release
+from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 
 
 SWEEP_INTENT = "sweep_intent:"  # counter: the balance an in-flight sweep takes
@@ -84,53 +81,6 @@ def token_fee(symbol: str) -> int:
 
 
 @update
-def pay_checkout_session(session_id: text) -> Async[CheckoutSessionResult]:
-    result = yield pay_session(session_id, "")
-    return result
-
-
-@update
-def pay_checkout_session_with_token(session_id: text, token: text) -> Async[CheckoutSessionResult]:
-    """ICRC-2 payment in one of the session's price options (session_prices.py)."""
-    result = yield pay_session(session_id, token)
-    return result
-
-
-def pay_session(session_id: str, token: str):
-    """The ICRC-2 charge in `token` ("" = the session's own token)."""
-    err = require_signed_in("pay a checkout session")
-    if err is not None:
-        return {"Err": err}
-    session, err = open_session(session_id)
-    if err is not None:
-        return {"Err": err}
-    option, err = option_for(session, token)
-    if err is not None:
-        return {"Err": err}
-    session = priced_in(session, option)
-    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
-    if err is not None:
-        return {"Err": err}
-    # another token is another operation: a stale charge is replayed only in its own token
-    operation = "icrc2_payment" if is_primary(session, option) else "icrc2_payment:" + option["token"]
-    created_at, err = acquire(session_id, operation)
-    if err is not None:
-        return {"Err": err}
-    payer = {"owner": holder(session_id), "subaccount": None}  # an interrupted charge is replayed for its payer
-    block, err = yield transfer_from(
-        session["ledger_canister_id"], payer, main_account(), session["amount"], memo_for(session_id), created_at
-    )
-    release(session_id)
-    if err is not None:
-        on_payment_failed(session["currency_token"])  # part 2 hook
-        return {"Err": err}
-    session = priced_in(sessions_map.get(session_id), option)
-    updated = record_session_payment(session_id, session, "icrc2", session["amount"], 0, payer, block, None)
-    used_blocks_map.insert(block_key(session["ledger_canister_id"], block), session_id)
-    return {"Ok": updated}
-
-
-@update
 def complete_checkout_session(session_id: text, transaction_id: text) -> Async[MerchantUnitResult]:
     result = yield complete_session(session_id, "", transaction_id)
     return result
@@ -163,6 +113,7 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     created_at, err = acquire(session_id, "icrc1_completion")
     if err is not None:
         return {"Err": err}
+    started_at = ic.time()
     subaccount = session["payment_subaccount"]
     balance = counter(SWEEP_INTENT + session_id)  # > 0: an interrupted sweep, replayed as it was
     option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
@@ -185,17 +136,17 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     set_counter(SWEEP_INTENT + session_id, balance)
     set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - fee, fee, memo_for(session_id), created_at)
-    if err is not None:
+    mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
+    if err is None and status_of(sessions_map.get(session_id)) != "complete":
+        session = priced_in(sessions_map.get(session_id), option)
+        record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
+        set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), first_uncredited)
+    if mine:
         clear_counter(SWEEP_INTENT + session_id)
         clear_counter(SWEEP_OPTION + session_id)
         release(session_id)
+    if err is not None:
         return {"Err": err}
-    session = priced_in(sessions_map.get(session_id), option)
-    record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
-    set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), first_uncredited)
-    clear_counter(SWEEP_INTENT + session_id)
-    clear_counter(SWEEP_OPTION + session_id)
-    release(session_id)
     return {"Ok": None}
 
 

@@ -138,7 +138,7 @@ def execute(intent: dict):
     )
     if err is not None:
         if err == TOO_OLD:
-            intent_lookups_map.insert(current["record_id"], new_lookup(current))
+            intent_lookups_map.insert(current["record_id"], new_lookup(current["created_at_time"]))
             schedule_lookup(current["record_id"])
             return (None, lookup_status(current["record_id"]))
         if outcome_unknown(err):
@@ -190,7 +190,9 @@ def continue_lookup(record_id: str):
     locked = copy_record(intent)
     locked["started_at"] = ic.time()
     transfer_intents_map.insert(record_id, locked)
-    outcome, value = yield lookup_step(locked, lookup)
+    expected = {"from": {"owner": ic.id(), "subaccount": None}, "to": intent["to"], "amount": intent["amount"],
+                "memo": memo_for(record_id)}
+    outcome, value = yield lookup_step(record_id, intent["ledger_canister_id"], expected, lookup)
     if outcome == "more":
         schedule_lookup(record_id)
     elif outcome == "paused":

@@ -36,6 +36,7 @@ from merchant_client import (
 )
 
 SESSION_MODULE = "src.user_payment_canister.session_payments"
+CHARGES_MODULE = "src.user_payment_canister.session_charges"
 LOCK_STALE_SECONDS = 300
 
 
@@ -205,7 +206,7 @@ def test_trap_after_icrc2_charge_then_retry_charges_once(shop):
     s = shop.create_session()
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     before = shop.alice.ledger.balance()
-    trap_once(shop, SESSION_MODULE, "record_session_payment")
+    trap_once(shop, CHARGES_MODULE, "record_session_payment")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     assert shop.alice.ledger.balance() == before - PRICE - FEE
     assert status(shop.session(s["session_id"])) == "open"
@@ -224,7 +225,7 @@ def test_trap_after_icrc2_charge_is_not_charged_to_someone_else(shop):
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     assert "Ok" in shop.bob.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     alice_before, bob_before = shop.alice.ledger.balance(), shop.bob.ledger.balance()
-    trap_once(shop, SESSION_MODULE, "record_session_payment")
+    trap_once(shop, CHARGES_MODULE, "record_session_payment")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     shop.advance(LOCK_STALE_SECONDS + 1)
     result = one(shop.bob.merchant.pay_checkout_session(s["session_id"]))

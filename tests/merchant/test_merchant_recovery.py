@@ -14,8 +14,8 @@ import json
 
 from ic_results import err as err_of
 from kybra import Principal
-from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, trap_once
-from test_merchant_adversarial import reconcile_row, rejected, reply_of, submit_to
+from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, status, trap_once
+from test_merchant_adversarial import CHARGES_MODULE, LOCK_STALE_SECONDS, reconcile_row, rejected, reply_of, submit_to
 from test_merchant_failures import controlled_shop
 
 INTENTS_MODULE = "src.user_payment_canister.transfer_intents"
@@ -188,6 +188,68 @@ def test_transfer_that_never_reached_the_ledger_is_released_after_the_window(sho
     assert ledger.balance() == before + PRICE
     (row,) = ok(owner.reconcile_balances())
     assert row["matches"] and row["pending_outgoing"] == 0
+
+
+# -- ICRC-2 charges whose callback trapped and that nobody retried ---------------------------
+CHARGE_TIMER_STALE_SECONDS = 2 * LOCK_STALE_SECONDS
+
+
+def trapped_charge(shop, allowance: int) -> dict:
+    """Alice pays a session; the callback traps right after the ledger's answer."""
+    s = shop.create_session()
+    assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), allowance)
+    trap_once(shop, CHARGES_MODULE, "record_session_payment" if allowance >= PRICE + FEE else "on_payment_failed")
+    assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
+    return s
+
+
+def test_trapped_charge_nobody_retries_is_recorded_by_the_timer(shop):
+    before = shop.alice.ledger.balance()  # the approval and the charge each cost a fee
+    s = trapped_charge(shop, PRICE + FEE)
+    assert shop.alice.ledger.balance() == before - PRICE - 2 * FEE
+    shop.advance(LOCK_STALE_SECONDS + 1)  # the payer's own retry comes first: still open
+    assert status(shop.session(s["session_id"])) == "open"
+    shop.advance(CHARGE_TIMER_STALE_SECONDS)
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete" and done["payer"][0].to_str() == shop.alice.principal
+    assert shop.alice.ledger.balance() == before - PRICE - 2 * FEE  # charged once
+    (completed,) = ok(shop.owner.merchant.list_events([], [], ["checkout.session.completed"]))["events"]
+    assert completed["object_id"] == s["session_id"]
+    assert len(ok(shop.owner.merchant.list_payments([], []))["payments"]) == 1
+    assert reconcile_row(shop)["matches"]
+
+
+def test_trapped_charge_past_the_window_is_found_in_the_ledger_blocks(shop):
+    """Nobody and no timer replayed the charge for 25 h: the replay gets TooOld, the lock
+    stays (so the customer cannot be charged again) and the lookup finds the charge."""
+    before = shop.alice.ledger.balance()  # the approval and the charge each cost a fee
+    s = trapped_charge(shop, PRICE + FEE)
+    charge_block = log_length(shop) - 1
+    shop.advance(PAST_THE_WINDOW)  # the timer's replay gets TooOld; the lookup completes it
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete"
+    payment = ok(shop.owner.merchant.get_payment(done["payment_intent_id"][0]))
+    assert payment["ledger_block"] == [charge_block]
+    assert shop.alice.ledger.balance() == before - PRICE - 2 * FEE
+    assert log_length(shop) == charge_block + 1  # nothing sent again
+    assert reconcile_row(shop)["matches"]
+
+
+def test_refused_charge_past_the_window_releases_the_session(shop):
+    """The ledger refused the charge (too small an allowance) and the callback trapped; 25 h
+    later the replay gets TooOld and the lookup finds nothing, so the lock is released and
+    the session, past its expiry by then, expires instead of staying locked and open."""
+    before = shop.alice.ledger.balance()
+    s = trapped_charge(shop, PRICE // 2)
+    assert code(shop.alice.merchant.pay_checkout_session(s["session_id"])) == "conflict"
+    shop.advance(PAST_THE_WINDOW)
+    shop.advance(120)  # the expiry sweep after the release
+    assert shop.alice.ledger.balance() == before - FEE  # only the approval's fee
+    assert status(shop.session(s["session_id"])) == "expired"
+    assert ok(shop.owner.merchant.list_payments([], []))["payments"] == []
+    analytics = ok(shop.owner.merchant.get_checkout_session_analytics())
+    assert analytics["open_sessions"] == 0 and analytics["expired_sessions"] == 1
+    assert reconcile_row(shop)["matches"]
 
 
 def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):

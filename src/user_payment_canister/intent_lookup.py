@@ -68,6 +68,36 @@ def lookup_step(key: str, ledger, expected: dict, lookup: dict):
     return ("more", None)
 
 
+def unsettled(key: str, outcome: str, value, schedule_next) -> bool:
+    """Act on a step that did not settle the lookup (True): schedule the next step (a
+    function of no arguments), leave a paused one to its owner's timer, or keep the problem
+    for the retry's error."""
+    if outcome == "more":
+        schedule_next()
+        return True
+    if outcome == "paused":
+        ic.print("lookup of " + key + " paused: " + value)
+        return True
+    if outcome == "problem":
+        current = intent_lookups_map.get(key)
+        if current is not None:
+            current = copy_record(current)
+            current["problem"] = value
+            intent_lookups_map.insert(key, current)
+        return True
+    return False
+
+
+def lookup_status(key: str, what: str) -> str:
+    """The `unavailable` error of a retry while `what` is looked up."""
+    lookup = intent_lookups_map.get(key)
+    if lookup is not None and lookup["problem"] is not None:
+        return "unavailable: " + what + " cannot be settled automatically: " + lookup["problem"]
+    read = 0 if lookup is None else lookup["blocks_read"]
+    return ("unavailable: " + what + " is older than the ledger's deduplication window, so its outcome is being "
+            "looked up in the ledger's blocks (" + str(read) + " read so far)")
+
+
 def first_block_at(ledger, from_ts: int):
     """(index, None): the first block stamped at or after from_ts (the log length if none)."""
     page, err = yield get_blocks(ledger, 0, 0)

@@ -26,7 +26,8 @@ from src.user_payment_canister.access_control import caller_text, is_staff, requ
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, usd_rates
-from src.user_payment_canister.ledger_calls import call_error, outcome_unknown, transfer_from
+from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
+from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import (
@@ -36,7 +37,7 @@ from src.user_payment_canister.merchant_ext_types import (
     PreAuthorizationResult,
     SpendingLimitEntry,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, payment_index_map, payments_map, tokens_map
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, intent_lookups_map, payment_index_map, payments_map, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.payments_store import change_book
 from src.user_payment_canister.rate_limits import take
@@ -359,12 +360,17 @@ def resume_charge(auth_id: str, lock: dict):
     memo and created_at_time, so the ledger answers `Duplicate` if the first call went
     through (the charge is then recorded with that block) or executes it now. A definite
     ledger refusal gives the use and the spend back; an undecided outcome keeps the lock
-    for the next attempt. Returns (payment_id, error)."""
+    for the next attempt. Past the ledger's deduplication window (`TooOld`) the charge is
+    looked up in the ledger's blocks instead (intent_lookup.py), under its payment id.
+    Returns (payment_id, error)."""
     auth = auths_map.get(auth_id)
+    payment_id = lock["payment_id"]
+    if intent_lookups_map.get(payment_id) is not None:
+        yield continue_charge_lookup(auth_id)
+        return (None, lookup_status(payment_id, "the interrupted charge " + payment_id))
     retry = copy_record(lock)
     retry["started_at"] = ic.time()
     lock_charge(auth_id, retry)
-    payment_id = lock["payment_id"]
     amount = lock["amount"]
     spend_key = None if lock["spend_key"] == "" else lock["spend_key"]
     block, err = yield transfer_from(lock["ledger_canister_id"], {"owner": auth["customer_principal"], "subaccount": None},
@@ -372,19 +378,62 @@ def resume_charge(auth_id: str, lock: dict):
                                      lock["created_at_time"])
     if not owns_lock(auth_id, retry["started_at"]):
         return (None, "conflict: charge " + payment_id + " was taken over by another retry")
+    if err == TOO_OLD:
+        intent_lookups_map.insert(payment_id, new_lookup(lock["created_at_time"]))
+        schedule_charge_lookup(auth_id)
+        return (None, lookup_status(payment_id, "the interrupted charge " + payment_id))
     if err is not None and outcome_unknown(err):
         return (None, err + " (the interrupted charge " + payment_id + " is retried later)")
     charge_locks_map.remove(auth_id)
     if err is not None:
         release(auth_id, spend_key, amount, False)
         return (None, err)
-    release(auth_id, spend_key, amount, True)
+    record_resumed_charge(auth_id, lock, block)
+    return (payment_id, None)
+
+
+def record_resumed_charge(auth_id: str, lock: dict, block: int) -> None:
+    """The interrupted charge is in ledger `block`: keep the use and the spend, record it."""
+    auth = auths_map.get(auth_id)
+    release(auth_id, None if lock["spend_key"] == "" else lock["spend_key"], lock["amount"], True)
     token = tokens_map.get(auth["token_symbol"])
     if token is None:  # removed since: record against the ledger that was charged
         token = {"symbol": auth["token_symbol"], "ledger_canister_id": lock["ledger_canister_id"]}
-    record_charge(auth, payment_id, amount, block, token, ic.time())
-    emit_charged(auth, payment_id, amount, token["symbol"], block, {"resumed": "true"})
-    return (payment_id, None)
+    record_charge(auth, lock["payment_id"], lock["amount"], block, token, ic.time())
+    emit_charged(auth, lock["payment_id"], lock["amount"], token["symbol"], block, {"resumed": "true"})
+
+
+def schedule_charge_lookup(auth_id: str) -> None:
+    def step():
+        yield continue_charge_lookup(auth_id)
+
+    ic.set_timer(0, step)
+
+
+def continue_charge_lookup(auth_id: str):
+    """One bounded step of the lookup of an interrupted charge. The lock is refreshed (and
+    filed for the timer) first, so it is resumed only if this chain breaks."""
+    lock = charge_locks_map.get(auth_id)
+    lookup = None if lock is None else intent_lookups_map.get(lock["payment_id"])
+    if lookup is None or lookup["problem"] is not None:
+        return
+    payment_id = lock["payment_id"]
+    refreshed = copy_record(lock)
+    refreshed["started_at"] = ic.time()
+    lock_charge(auth_id, refreshed)
+    auth = auths_map.get(auth_id)
+    expected = {"from": {"owner": auth["customer_principal"], "subaccount": None},
+                "to": {"owner": ic.id(), "subaccount": None}, "amount": lock["amount"], "memo": memo_for(payment_id)}
+    outcome, value = yield lookup_step(payment_id, lock["ledger_canister_id"], expected, lookup)
+    if unsettled(payment_id, outcome, value, lambda: schedule_charge_lookup(auth_id)) or not owns_lock(auth_id, refreshed["started_at"]):
+        return  # not settled yet, or taken over meanwhile
+    intent_lookups_map.remove(payment_id)
+    charge_locks_map.remove(auth_id)
+    if outcome == "found":
+        record_resumed_charge(auth_id, lock, value)
+        return
+    release(auth_id, None if lock["spend_key"] == "" else lock["spend_key"], lock["amount"], False)
+    decline(auth, "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window")
 
 
 def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PROBES) -> None:

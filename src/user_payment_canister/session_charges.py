@@ -17,7 +17,7 @@ from kybra import Async, ic, text, update
 from src.common.ids import memo_for
 from src.common.merchant_api import CheckoutSessionResult
 from src.user_payment_canister.access_control import require_signed_in
-from src.user_payment_canister.intent_lookup import lookup_step, new_lookup
+from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, transfer_from
 from src.user_payment_canister.merchant_store import copy_record, intent_lookups_map, session_locks_map, sessions_map, used_blocks_map
 from src.user_payment_canister.payments_store import record_session_payment
@@ -89,8 +89,7 @@ def charge(session_id: str, session: dict, option: dict):
         if intent_lookups_map.get(session_id) is None:
             intent_lookups_map.insert(session_id, new_lookup(created_at))
             schedule_lookup(session_id)
-        return {"Err": "unavailable: the interrupted payment of session " + session_id + " is older than the ledger's "
-                       "deduplication window; it is being looked up in the ledger's blocks"}
+        return {"Err": lookup_status(session_id, "the interrupted payment of session " + session_id)}
     if mine:
         release(session_id)
     if err is not None:
@@ -158,19 +157,8 @@ def continue_lookup(session_id: str):
     payer = {"owner": lock["caller"], "subaccount": None}
     expected = {"from": payer, "to": main_account(), "amount": option["amount"], "memo": memo_for(session_id)}
     outcome, value = yield lookup_step(session_id, option["ledger_canister_id"], expected, lookup)
-    if outcome == "more":
-        schedule_lookup(session_id)
-        return
-    if outcome == "paused":
-        ic.print("lookup of the charge of " + session_id + " paused: " + value)
-        return
-    if outcome == "problem":
-        current = copy_record(intent_lookups_map.get(session_id))
-        current["problem"] = value
-        intent_lookups_map.insert(session_id, current)
-        return
-    if intent_lookups_map.get(session_id) is None:
-        return  # an overlapping step settled it
+    if unsettled(session_id, outcome, value, lambda: schedule_lookup(session_id)) or intent_lookups_map.get(session_id) is None:
+        return  # not settled yet, or an overlapping step settled it
     intent_lookups_map.remove(session_id)
     release(session_id)
     if outcome == "found":

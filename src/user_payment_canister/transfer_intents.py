@@ -16,7 +16,7 @@ one that is not there is released with a `refund.failed` / `payout.failed` event
 from kybra import ic
 
 from src.common.ids import memo_for
-from src.user_payment_canister.intent_lookup import lookup_step, new_lookup
+from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, outcome_unknown, transfer
 from src.user_payment_canister.merchant_store import (
     bump,
@@ -128,7 +128,7 @@ def execute(intent: dict):
     see it in flight and leave it alone. An intent whose outcome is being looked up in the
     ledger's blocks is never sent again."""
     if intent_lookups_map.get(intent["record_id"]) is not None:
-        return (None, lookup_status(intent["record_id"]))
+        return (None, lookup_status(intent["record_id"], intent["record_id"]))
     current = copy_record(intent)
     current["started_at"] = ic.time()
     transfer_intents_map.insert(current["record_id"], current)
@@ -140,7 +140,7 @@ def execute(intent: dict):
         if err == TOO_OLD:
             intent_lookups_map.insert(current["record_id"], new_lookup(current["created_at_time"]))
             schedule_lookup(current["record_id"])
-            return (None, lookup_status(current["record_id"]))
+            return (None, lookup_status(current["record_id"], current["record_id"]))
         if outcome_unknown(err):
             return (None, "unavailable: the outcome of " + current["record_id"] + " is unknown (" + err + "); it is replayed after " + str(INTENT_STALE_SECONDS) + " s")
         release(current)
@@ -164,14 +164,6 @@ def stale_intent(kind: str, subject: str) -> "dict | None":
     return None
 
 
-def lookup_status(record_id: str) -> str:
-    lookup = intent_lookups_map.get(record_id)
-    if lookup["problem"] is not None:
-        return "unavailable: " + record_id + " cannot be settled automatically: " + lookup["problem"]
-    return ("unavailable: " + record_id + " is older than the ledger's deduplication window, so its outcome is being "
-            "looked up in the ledger's blocks (" + str(lookup["blocks_read"]) + " read so far)")
-
-
 def schedule_lookup(record_id: str) -> None:
     def step():
         yield continue_lookup(record_id)
@@ -193,17 +185,7 @@ def continue_lookup(record_id: str):
     expected = {"from": {"owner": ic.id(), "subaccount": None}, "to": intent["to"], "amount": intent["amount"],
                 "memo": memo_for(record_id)}
     outcome, value = yield lookup_step(record_id, intent["ledger_canister_id"], expected, lookup)
-    if outcome == "more":
-        schedule_lookup(record_id)
-    elif outcome == "paused":
-        ic.print("lookup of " + record_id + " paused: " + value)
-    elif outcome == "problem":
-        current = intent_lookups_map.get(record_id)
-        if current is not None:
-            current = copy_record(current)
-            current["problem"] = value
-            intent_lookups_map.insert(record_id, current)
-    else:
+    if not unsettled(record_id, outcome, value, lambda: schedule_lookup(record_id)):
         settle_looked_up(record_id, value)
 
 

@@ -8,7 +8,7 @@ inside that canister's namespace (as tests/merchant/test_merchant_adversarial.py
 from __future__ import annotations
 
 from kybra import Principal
-from merchant_client import trap_once
+from merchant_client import acct, trap_once
 from part2_helpers import FEE, approve_merchant, charge, code, limits, ok, pre_auth_args
 
 ONE_CLICK = "src.user_payment_canister.one_click"
@@ -89,6 +89,41 @@ def test_trapped_charge_is_resumed_by_the_timer(shop):
     assert_charged_once(shop, auth_id, before, 700_000)
     ok(charge(shop, auth_id, 800_000))  # 1.5M in the period: exactly at the limit
     assert shop.alice.ledger.balance() == before - 1_500_000 - 2 * FEE
+
+
+def test_trapped_charge_past_the_window_is_found_in_the_ledger_blocks(shop):
+    """No retry and no timer ran for 25 h: the resumed charge gets TooOld, so it is looked
+    up in the ledger's blocks, found, and recorded with its block, once."""
+    auth_id, before = trapped_charge(shop, 700_000)
+    charge_block = shop.owner.ledger.blocks([(0, 0)])["log_length"] - 1
+    shop.advance(25 * 60 * 60)
+    shop.advance(120)  # a maintenance tick may still be reaching the charge's minute
+    payment_id = assert_charged_once(shop, auth_id, before, 700_000)
+    assert ok(shop.owner.merchant.get_payment(payment_id))["ledger_block"] == [charge_block]
+    assert shop.owner.ledger.blocks([(0, 0)])["log_length"] == charge_block + 1  # nothing sent again
+
+
+def test_refused_charge_past_the_window_gives_the_use_back(shop):
+    """The ledger refused the charge (the allowance was revoked) and the callback trapped;
+    25 h later the lookup finds no transfer, so the use and the spend are given back and the
+    merchant gets `payment.failed`."""
+    alice = shop.alice.principal
+    approve_merchant(shop, shop.alice)
+    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=3, duration=7 * 86400)))
+    ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
+    assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 0)
+    before = shop.alice.ledger.balance()
+    trap_once(shop, ONE_CLICK, "decline")
+    assert rejected(lambda: charge(shop, auth_id, 400_000))
+    assert ok(shop.api.merchant.get_pre_authorization(auth_id))["in_flight"]
+    shop.advance(25 * 60 * 60)
+    shop.advance(120)
+    auth = ok(shop.api.merchant.get_pre_authorization(auth_id))
+    assert not auth["in_flight"] and auth["uses_remaining"] == 3 and auth["charges"] == 0
+    (failed,) = ok(shop.api.merchant.list_events([], [], ["payment.failed"]))["events"]
+    assert "deduplication window" in failed["data_json"]
+    assert shop.alice.ledger.balance() == before
+    assert ok(shop.owner.merchant.list_payments([], []))["payments"] == []
 
 
 def active(shop) -> int:

@@ -3,7 +3,7 @@ upgrade). Memory ids 0-39 belong to part 1 (sessions, payments, modals, elements
 40+ are free for later parts. Lists are read through `seq -> id` index maps and counters,
 never by walking a map (see src/common/pagination.py)."""
 
-from kybra import Principal, StableBTreeMap, nat, nat8, nat64, text
+from kybra import Principal, StableBTreeMap, ic, nat, nat8, nat64, text
 
 from src.common.merchant_api import HostedCheckoutSession
 from src.common.tiered_map import TieredMap, text_bytes
@@ -134,3 +134,12 @@ def copy_record(record: dict) -> dict:
     for key in record:
         result[key] = record[key]
     return result
+
+
+def restamp(store, key: str, record: dict) -> dict:
+    """Store a copy of the lock or intent `record` with started_at = now: whoever reads it
+    during the next `yield` sees the call in flight and leaves it alone."""
+    stamped = copy_record(record)
+    stamped["started_at"] = ic.time()
+    store.insert(key, stamped)
+    return stamped

@@ -19,7 +19,7 @@ from src.common.merchant_api import CheckoutSessionResult
 from src.user_payment_canister.access_control import require_signed_in
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, transfer_from
-from src.user_payment_canister.merchant_store import copy_record, intent_lookups_map, session_locks_map, sessions_map, used_blocks_map
+from src.user_payment_canister.merchant_store import intent_lookups_map, restamp, session_locks_map, sessions_map, used_blocks_map
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
 from src.user_payment_canister.session_locks import LOCK_STALE_SECONDS, acquire, holder, owns, release
@@ -150,9 +150,7 @@ def continue_lookup(session_id: str):
     lookup = intent_lookups_map.get(session_id)
     if lock is None or lookup is None or lookup["problem"] is not None:
         return
-    refreshed = copy_record(lock)
-    refreshed["started_at"] = ic.time()
-    session_locks_map.insert(session_id, refreshed)
+    restamp(session_locks_map, session_id, lock)
     session, option = charged_option(session_id, lock["operation"])
     payer = {"owner": lock["caller"], "subaccount": None}
     expected = {"from": payer, "to": main_account(), "amount": option["amount"], "memo": memo_for(session_id)}

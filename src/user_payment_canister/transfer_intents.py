@@ -27,6 +27,7 @@ from src.user_payment_canister.merchant_store import (
     payouts_map,
     refund_index_map,
     refunds_map,
+    restamp,
     transfer_intents_map,
 )
 from src.user_payment_canister.payments_store import change_book
@@ -129,9 +130,7 @@ def execute(intent: dict):
     ledger's blocks is never sent again."""
     if intent_lookups_map.get(intent["record_id"]) is not None:
         return (None, lookup_status(intent["record_id"], intent["record_id"]))
-    current = copy_record(intent)
-    current["started_at"] = ic.time()
-    transfer_intents_map.insert(current["record_id"], current)
+    current = restamp(transfer_intents_map, intent["record_id"], intent)
     block, err = yield transfer(
         current["ledger_canister_id"], None, current["to"], current["amount"], current["fee"],
         memo_for(current["record_id"]), current["created_at_time"],
@@ -179,9 +178,7 @@ def continue_lookup(record_id: str):
     lookup = intent_lookups_map.get(record_id)
     if intent is None or lookup is None or lookup["problem"] is not None:
         return
-    locked = copy_record(intent)
-    locked["started_at"] = ic.time()
-    transfer_intents_map.insert(record_id, locked)
+    restamp(transfer_intents_map, record_id, intent)
     expected = {"from": {"owner": ic.id(), "subaccount": None}, "to": intent["to"], "amount": intent["amount"],
                 "memo": memo_for(record_id)}
     outcome, value = yield lookup_step(record_id, intent["ledger_canister_id"], expected, lookup)

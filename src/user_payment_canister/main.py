@@ -64,18 +64,14 @@ from src.user_payment_canister.modals import (
 from src.user_payment_canister.payments_store import get_payment, list_payments
 from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
 from src.user_payment_canister.refunds import list_refunds, refund_payment
-from src.user_payment_canister.session_charges import (
-    RESUME_SECONDS,
-    pay_checkout_session,
-    pay_checkout_session_with_token,
-    resume_stale_charges,
-)
+from src.user_payment_canister.session_charges import pay_checkout_session, pay_checkout_session_with_token
 from src.user_payment_canister.session_payments import (
     complete_checkout_session,
     complete_checkout_session_with_token,
     refund_session_funds,
     refund_session_funds_with_token,
 )
+from src.user_payment_canister.session_recovery import RESUME_SECONDS, resume_stale_sessions
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,
     get_customer_token_history,
@@ -131,7 +127,7 @@ def arm_timers() -> None:
     ic.set_timer(0, verify_pending_tokens)
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
     ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
-    ic.set_timer_interval(RESUME_SECONDS, resume_stale_charges)  # interrupted ICRC-2 charges nobody retried
+    ic.set_timer_interval(RESUME_SECONDS, resume_stale_sessions)  # interrupted session payments nobody retried
     arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
 
 

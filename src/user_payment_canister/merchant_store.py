@@ -22,6 +22,7 @@ from src.user_payment_canister.merchant_types import (
     RateWindow,
     RefundRecord,
     SessionLock,
+    SweepRecord,
     TokenBook,
     TokenConfig,
     TransferIntent,
@@ -56,6 +57,7 @@ transfer_intents_map = StableBTreeMap[text, TransferIntent](memory_id=25, max_ke
 sessions_small_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=26, max_key_size=100, max_value_size=3_000)
 rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=20, max_value_size=350)
 intent_lookups_map = StableBTreeMap[text, IntentLookup](memory_id=28, max_key_size=100, max_value_size=1_000)
+sweeps_map = StableBTreeMap[text, SweepRecord](memory_id=29, max_key_size=100, max_value_size=500)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",

@@ -148,6 +148,13 @@ class TransferIntent(Record):
     started_at: nat64
 
 
+class SweepRecord(Record):
+    payer: Opt[Account]
+    paying_block: Opt[nat]
+    first_uncredited: nat
+    fee: nat
+
+
 class IntentLookup(Record):
     next_block: Opt[nat64]
     from_ts: nat64

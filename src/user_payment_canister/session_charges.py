@@ -5,9 +5,8 @@ fee is the payer's).
 The charge runs under the session lock (session_locks.py). If its callback trapped, the
 lock outlives the message: the payer's retry after LOCK_STALE_SECONDS replays the same
 charge (same payer, memo and created_at_time), so the ledger answers `Duplicate` if the
-money already moved. If nobody retries, a timer does the same once the lock has been stale
-for TIMER_STALE_SECONDS, so the merchant sees the payment (and its webhook) even when the
-customer went away. Past the ledger's deduplication window the replay gets `TooOld`, and
+money already moved. If nobody retries, a timer does the same (session_recovery.py), so
+the merchant sees the payment (and its webhook) even when the customer went away. Past the ledger's deduplication window the replay gets `TooOld`, and
 the charge is looked up in the ledger's blocks (intent_lookup.py): found, the session is
 completed with that block; absent, the lock is released and the session can be paid
 again. The lock stays until then, so the customer is never charged twice."""
@@ -22,17 +21,13 @@ from src.user_payment_canister.ledger_calls import TOO_OLD, transfer_from
 from src.user_payment_canister.merchant_store import intent_lookups_map, restamp, session_locks_map, sessions_map, used_blocks_map
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
-from src.user_payment_canister.session_locks import LOCK_STALE_SECONDS, acquire, holder, owns, release
+from src.user_payment_canister.session_locks import acquire, holder, owns, release
 from src.user_payment_canister.session_payments import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
 from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
 
-NS = 1_000_000_000
 CHARGE_OPERATION = "icrc2_payment"
-TIMER_STALE_SECONDS = 2 * LOCK_STALE_SECONDS  # the payer's own retry comes first
-RESUME_SECONDS = 120
-RESUMES_PER_TICK = 5
 
 
 @update
@@ -117,23 +112,15 @@ def charged_option(session_id: str, operation: str) -> "tuple":
     return (session, option)
 
 
-def resume_stale_charges():
-    """Timer callback: replay up to RESUMES_PER_TICK interrupted charges nobody retried (or
-    resume their lookups). Walking the lock map is cheap: it holds only calls in flight."""
-    now = ic.time()
-    due = [session_id for session_id, lock in session_locks_map.items()
-           if lock["operation"].startswith(CHARGE_OPERATION) and now - lock["started_at"] >= TIMER_STALE_SECONDS * NS]
-    for session_id in due[:RESUMES_PER_TICK]:
-        lock = session_locks_map.get(session_id)
-        if lock is None or ic.time() - lock["started_at"] < TIMER_STALE_SECONDS * NS:
-            continue  # settled or retried meanwhile
-        if intent_lookups_map.get(session_id) is not None:
-            yield continue_lookup(session_id)
-            continue
-        session, option = charged_option(session_id, lock["operation"])
-        result = yield charge(session_id, priced_in(session, option), option)
-        if "Err" in result:
-            ic.print("resumed charge of " + session_id + ": " + result["Err"])
+def resume_charge(session_id: str, lock: dict):
+    """Replay an interrupted charge nobody retried (or resume its lookup); for the timer."""
+    if intent_lookups_map.get(session_id) is not None:
+        yield continue_lookup(session_id)
+        return
+    session, option = charged_option(session_id, lock["operation"])
+    result = yield charge(session_id, priced_in(session, option), option)
+    if "Err" in result:
+        ic.print("resumed charge of " + session_id + ": " + result["Err"])
 
 
 def schedule_lookup(session_id: str) -> None:

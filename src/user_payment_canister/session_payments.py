@@ -21,15 +21,20 @@ from kybra import Async, Principal, ic, text, update
 from src.common.ids import memo_for, random_hex
 from src.user_payment_canister.access_control import caller_text, is_staff
 from src.user_payment_canister.checkout_sessions import load_session, status_of
-from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to, transfer
+from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
+from src.user_payment_canister.ledger_calls import TOO_OLD, balance_of, find_transfers_to, transfer
 from src.user_payment_canister.merchant_store import (
     bump,
     clear_counter,
     counter,
+    intent_lookups_map,
+    restamp,
+    session_locks_map,
     set_counter,
     refund_index_map,
     refunds_map,
     sessions_map,
+    sweeps_map,
     tokens_map,
     used_blocks_map,
 )
@@ -39,6 +44,7 @@ from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 
 
+COMPLETION = "icrc1_completion"  # the session lock's operation
 SWEEP_INTENT = "sweep_intent:"  # counter: the balance an in-flight sweep takes
 CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
 CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned
@@ -110,12 +116,13 @@ def complete_session(session_id: str, token: str, transaction_id: str):
         if err is not None:
             return {"Err": err}
         candidates = [chosen]
-    created_at, err = acquire(session_id, "icrc1_completion")
+    created_at, err = acquire(session_id, COMPLETION)
     if err is not None:
         return {"Err": err}
     started_at = ic.time()
     subaccount = session["payment_subaccount"]
     balance = counter(SWEEP_INTENT + session_id)  # > 0: an interrupted sweep, replayed as it was
+    replaying = balance > 0
     option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
     if balance == 0:
         option, balance, err = yield paid_option(session, candidates)
@@ -124,7 +131,31 @@ def complete_session(session_id: str, token: str, transaction_id: str):
             return {"Err": err}
     session = priced_in(session, option)
     ledger = session["ledger_canister_id"]
-    found, find_err = yield find_transfers_to(ledger, subaccount, hint)
+    sweep = sweeps_map.get(session_id) if replaying else None  # an interrupted sweep keeps the payer it found
+    if sweep is None:
+        sweep = yield prepare_sweep(session_id, session, option, balance, hint)
+    sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],
+                                      memo_for(session_id), created_at)
+    mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
+    if err == TOO_OLD and mine:
+        if intent_lookups_map.get(session_id) is None:
+            intent_lookups_map.insert(session_id, new_lookup(created_at))
+        schedule_sweep_lookup(session_id)
+        return {"Err": lookup_status(session_id, "the interrupted sweep of session " + session_id)}
+    if err is None:
+        record_sweep(session_id, option, balance, sweep, sweep_block)
+    if mine:
+        end_sweep(session_id)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": None}
+
+
+def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None"):
+    """Find the payer in the ledger's blocks, credit them to the session and remember the
+    sweep (stored before the transfer's `yield`)."""
+    ledger = session["ledger_canister_id"]
+    found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
     payer, paying_block, first_uncredited = credit_blocks(ledger, session_id, transfers, balance)
     if find_err is not None:
@@ -132,22 +163,60 @@ def complete_session(session_id: str, token: str, transaction_id: str):
         first_uncredited = CREDITED_ALL
     elif first_uncredited is None:
         first_uncredited = log_length
-    fee = token_fee(session["currency_token"])
     set_counter(SWEEP_INTENT + session_id, balance)
     set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
-    sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - fee, fee, memo_for(session_id), created_at)
-    mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
-    if err is None and status_of(sessions_map.get(session_id)) != "complete":
-        session = priced_in(sessions_map.get(session_id), option)
-        record_session_payment(session_id, session, "icrc1", balance, fee, payer, paying_block, sweep_block)
-        set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), first_uncredited)
-    if mine:
-        clear_counter(SWEEP_INTENT + session_id)
-        clear_counter(SWEEP_OPTION + session_id)
-        release(session_id)
-    if err is not None:
-        return {"Err": err}
-    return {"Ok": None}
+    sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
+             "fee": token_fee(session["currency_token"])}
+    sweeps_map.insert(session_id, sweep)
+    return sweep
+
+
+def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep_block: int) -> None:
+    """The sweep is in `sweep_block`: complete the session, unless a message that took over
+    the lock meanwhile already did."""
+    if status_of(sessions_map.get(session_id)) == "complete":
+        return
+    session = priced_in(sessions_map.get(session_id), option)
+    record_session_payment(session_id, session, "icrc1", balance, sweep["fee"], sweep["payer"], sweep["paying_block"], sweep_block)
+    set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), sweep["first_uncredited"])
+
+
+def end_sweep(session_id: str) -> None:
+    clear_counter(SWEEP_INTENT + session_id)
+    clear_counter(SWEEP_OPTION + session_id)
+    sweeps_map.remove(session_id)
+    release(session_id)
+
+
+def schedule_sweep_lookup(session_id: str) -> None:
+    def step():
+        yield continue_sweep_lookup(session_id)
+
+    ic.set_timer(0, step)
+
+
+def continue_sweep_lookup(session_id: str):
+    """One bounded step of the lookup of an interrupted sweep (the replay got `TooOld`).
+    Found: the session completes with that block. Absent: the funds never left the
+    subaccount, so the sweep is forgotten and the next completion starts afresh."""
+    lock = session_locks_map.get(session_id)
+    lookup = intent_lookups_map.get(session_id)
+    if lock is None or lookup is None or lookup["problem"] is not None or lock["operation"] != COMPLETION:
+        return
+    restamp(session_locks_map, session_id, lock)
+    session = sessions_map.get(session_id)
+    option = options_of(session)[counter(SWEEP_OPTION + session_id)]
+    balance = counter(SWEEP_INTENT + session_id)
+    sweep = sweeps_map.get(session_id)
+    expected = {"from": {"owner": ic.id(), "subaccount": session["payment_subaccount"]}, "to": main_account(),
+                "amount": balance - sweep["fee"], "memo": memo_for(session_id)}
+    outcome, value = yield lookup_step(session_id, option["ledger_canister_id"], expected, lookup)
+    if unsettled(session_id, outcome, value, lambda: schedule_sweep_lookup(session_id)) or intent_lookups_map.get(session_id) is None:
+        return  # not settled yet, or an overlapping step settled it
+    intent_lookups_map.remove(session_id)
+    if outcome == "found":
+        record_sweep(session_id, option, balance, sweep, value)
+    end_sweep(session_id)
 
 
 def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":

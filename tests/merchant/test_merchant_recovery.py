@@ -15,7 +15,15 @@ import json
 from ic_results import err as err_of
 from kybra import Principal
 from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, status, trap_once
-from test_merchant_adversarial import CHARGES_MODULE, LOCK_STALE_SECONDS, reconcile_row, rejected, reply_of, submit_to
+from test_merchant_adversarial import (
+    CHARGES_MODULE,
+    LOCK_STALE_SECONDS,
+    SESSION_MODULE,
+    reconcile_row,
+    rejected,
+    reply_of,
+    submit_to,
+)
 from test_merchant_failures import controlled_shop
 
 INTENTS_MODULE = "src.user_payment_canister.transfer_intents"
@@ -250,6 +258,47 @@ def test_refused_charge_past_the_window_releases_the_session(shop):
     analytics = ok(shop.owner.merchant.get_checkout_session_analytics())
     assert analytics["open_sessions"] == 0 and analytics["expired_sessions"] == 1
     assert reconcile_row(shop)["matches"]
+
+
+# -- ICRC-1 completions whose sweep's callback trapped -----------------------------------------
+def trapped_sweep(shop) -> tuple:
+    """Alice pays a session by ICRC-1 transfer; the completion's sweep goes through but its
+    callback traps. Returns (session, the sweep's block)."""
+    s = shop.create_session()
+    block = shop.send_to_session(shop.alice, s, PRICE)
+    trap_once(shop, SESSION_MODULE, "record_session_payment")
+    assert rejected(lambda: shop.complete(shop.alice, s, block))
+    assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
+    return s, log_length(shop) - 1
+
+
+def assert_swept_once(shop, s: dict, sweep_block: int) -> None:
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete" and done["amount_received"] == PRICE
+    assert done["payer"][0].to_str() == shop.alice.principal
+    payment = ok(shop.owner.merchant.get_payment(done["payment_intent_id"][0]))
+    assert payment["sweep_block"] == [sweep_block]
+    assert shop.merchant_balance() == PRICE - FEE
+    row = reconcile_row(shop)
+    assert row["matches"] and row["book_balance"] == PRICE - FEE
+
+
+def test_trapped_sweep_nobody_retries_is_recorded_by_the_timer(shop):
+    s, sweep_block = trapped_sweep(shop)
+    shop.advance(CHARGE_TIMER_STALE_SECONDS + REPLAY_SECONDS)
+    assert_swept_once(shop, s, sweep_block)
+    assert log_length(shop) == sweep_block + 1  # the replayed sweep was a Duplicate
+
+
+def test_trapped_sweep_past_the_window_is_found_with_its_payer(shop):
+    """25 h without a replay: the sweep's replay gets TooOld and the lookup finds it. The
+    payer found before the sweep is kept, though its block is now far behind the blocks a
+    completion searches."""
+    s, sweep_block = trapped_sweep(shop)
+    filler_blocks(shop, 120)
+    shop.advance(PAST_THE_WINDOW)
+    assert_swept_once(shop, s, sweep_block)
+    assert log_length(shop) == sweep_block + 1 + 120
 
 
 def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):

@@ -146,7 +146,7 @@ def continue_lookup(session_id: str):
         return  # not settled yet, or an overlapping step settled it
     intent_lookups_map.remove(session_id)
     release(session_id)
-    if outcome == "found":
+    if outcome == "found" and status_of(sessions_map.get(session_id)) != "complete":  # (a call in flight may have)
         record_charge(session_id, option, payer, value)
     else:
         on_payment_failed(option["token"])  # part 2 hook

@@ -61,7 +61,13 @@ def release(intent: dict) -> None:
     if intent["kind"] == "refund":
         adjust_payment(intent["subject"], -intent["amount"], 0)
     change_book(intent["token_symbol"], "pending", -(intent["amount"] + intent["fee"]))
+    forget(intent)
+
+
+def forget(intent: dict) -> None:
+    """The intent is settled: drop it and any lookup of it."""
     transfer_intents_map.remove(intent["record_id"])
+    intent_lookups_map.remove(intent["record_id"])
 
 
 def record_refund(intent: dict, block: int) -> dict:
@@ -90,7 +96,7 @@ def record_refund(intent: dict, block: int) -> dict:
     }
     refunds_map.insert(refund["refund_id"], refund)
     refund_index_map.insert(intent["seq"], refund["refund_id"])
-    transfer_intents_map.remove(intent["record_id"])
+    forget(intent)
     bump("refunds_count")
     on_payment_refunded(symbol, amount)
     emit("payment.refunded", refund["refund_id"], {"refund_id": refund["refund_id"], "payment_id": payment_id, "amount": amount,
@@ -119,7 +125,7 @@ def record_payout(intent: dict, block: int) -> dict:
     }
     payouts_map.insert(payout["payout_id"], payout)
     payout_index_map.insert(intent["seq"], payout["payout_id"])
-    transfer_intents_map.remove(intent["record_id"])
+    forget(intent)
     return payout
 
 
@@ -135,6 +141,8 @@ def execute(intent: dict):
         current["ledger_canister_id"], None, current["to"], current["amount"], current["fee"],
         memo_for(current["record_id"]), current["created_at_time"],
     )
+    if transfer_intents_map.get(current["record_id"]) is None:
+        return settled_elsewhere(current)
     if err is not None:
         if err == TOO_OLD:
             intent_lookups_map.insert(current["record_id"], new_lookup(current["created_at_time"]))
@@ -147,6 +155,16 @@ def execute(intent: dict):
     if current["kind"] == "refund":
         return (record_refund(current, block), None)
     return (record_payout(current, block), None)
+
+
+def settled_elsewhere(intent: dict):
+    """A call in flight past INTENT_STALE_SECONDS may be replayed by a retry or the timer;
+    the first answer settles the intent, so the later one only reports what happened."""
+    store = refunds_map if intent["kind"] == "refund" else payouts_map
+    record = store.get(intent["record_id"])
+    if record is not None:
+        return (record, None)
+    return (None, "conflict: " + intent["record_id"] + " was settled by another call: the ledger did not take it")
 
 
 def is_stale(intent: dict, now: int) -> bool:

@@ -22,7 +22,9 @@ from test_merchant_adversarial import (
     reconcile_row,
     rejected,
     reply_of,
+    step_until,
     submit_to,
+    waiting_on,
 )
 from test_merchant_failures import controlled_shop
 
@@ -75,6 +77,33 @@ def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
     again = ok(shop.owner.merchant.refund_payment(payment_id, [], []))  # the rest, a new refund
     assert again["amount"] == PRICE - PRICE // 2 and again["refund_id"] != refund["refund_id"]
     assert shop.alice.ledger.balance() == before + PRICE
+
+
+def test_refund_answered_after_its_replay_is_recorded_once(shop):
+    """The refund's ledger call is still in flight after the stale period, so a retry
+    replays it and records the refund; when the first call's answer (Duplicate) arrives,
+    it must not book the refund a second time."""
+    payment_id = paid_payment(shop)
+    before = shop.alice.ledger.balance()
+    net = shop.server.network
+    with shop.server.lock:
+        first = submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, PRICE // 2, None)
+        step_until(shop, waiting_on("icrc1_transfer"))  # the transfer is sent, not yet executed
+        net.set_time(net.time_ns + (INTENT_STALE_SECONDS + 1) * 10**9)
+        retry = submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, PRICE // 2, None)
+        while net.status(retry).state not in ("replied", "rejected"):
+            net.step(len(net.pending()) - 1)  # the retry's steps, never the first call's transfer
+        replayed = reply_of(shop, shop.merchant_id, "refund_payment", retry)["Ok"]
+        net.run_until_idle()
+        late = reply_of(shop, shop.merchant_id, "refund_payment", first)["Ok"]
+    assert late["refund_id"] == replayed["refund_id"] and late["ledger_block"] == replayed["ledger_block"]
+    assert shop.alice.ledger.balance() == before + PRICE // 2
+    assert [r["refund_id"] for r in ok(shop.owner.merchant.list_refunds([], []))["refunds"]] == [replayed["refund_id"]]
+    payment = ok(shop.owner.merchant.get_payment(payment_id))
+    assert payment["refund_pending"] == 0 and payment["refunded"] == PRICE // 2
+    row = reconcile_row(shop)
+    assert row["matches"] and row["pending_outgoing"] == 0
+    assert len(ok(shop.owner.merchant.list_events([], [], ["payment.refunded"]))["events"]) == 1
 
 
 def test_refund_in_flight_is_not_replayed_before_it_is_stale(shop):

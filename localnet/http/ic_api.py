@@ -205,11 +205,16 @@ class IcApi:
 
     def _prune(self):
         """Forget requests whose expiry passed more than a retention period ago (the IC
-        prunes them after expiry too), so the index does not grow without bound."""
+        prunes them after expiry too), here and in the runtime, so neither the index nor the
+        network's statuses (nor its saved state) grow without bound."""
         if len(self.ingress) < self._prune_at:
             return
         cutoff = self._now() - RETENTION_NS
         for rid in [r for r, e in self.ingress.items() if e.expiry < cutoff]:
+            entry = self.ingress[rid]
+            if entry.message_id is not None and entry.local is None:
+                if not self.network.forget_ingress(entry.message_id):
+                    continue  # still running: its status is needed when it finishes
             del self.ingress[rid]
         self._prune_at = max(PRUNE_AT, 2 * len(self.ingress))
 

@@ -282,6 +282,15 @@ class Network(Engine):
     def status(self, message_id: bytes) -> Optional[IngressStatus]:
         return self.ingress.get(message_id)
 
+    def forget_ingress(self, message_id: bytes) -> bool:
+        """Prune a finished message's status (the HTTP layer does, once its ingress_expiry
+        has passed: the spec's `pruned`). A message still running is kept; True if pruned."""
+        st = self.ingress.get(message_id)
+        if st is None or st.state not in ("replied", "rejected", "done"):
+            return False
+        del self.ingress[message_id]
+        return True
+
     def await_ingress(self, message_id: bytes, max_rounds: int = 100_000) -> IngressStatus:
         """Run rounds until the message is replied or rejected."""
         st = self.ingress.get(message_id)

@@ -57,7 +57,14 @@ class FakeNetwork:
         return message_id
 
     def status(self, message_id):
-        return self.statuses[message_id]
+        return self.statuses.get(message_id)
+
+    def forget_ingress(self, message_id):
+        st = self.statuses.get(message_id)
+        if st is None or st.state not in ("replied", "rejected", "done"):
+            return False
+        del self.statuses[message_id]
+        return True
 
     def tick(self):
         queue, self.queue = self.queue, []

@@ -56,6 +56,27 @@ def test_icpy_update_and_query(srv, kind):
     assert a.query_raw(CID, "get", encode([]))[0]["value"] == 2
 
 
+def test_expired_requests_are_pruned_here_and_in_the_network(srv):
+    """Past ingress_expiry plus the retention period a finished request is forgotten by the
+    HTTP layer and by the network (the spec's `pruned`), so neither grows without bound."""
+    a = agent(srv)
+    assert a.update_raw(CID, "inc", encode([]))[0]["value"] == 1
+    a.ingress_expiry = 200
+    assert a.update_raw(CID, "inc", encode([]))[0]["value"] == 2
+    ids = [entry.message_id for entry in srv.api.ingress.values()]
+    assert len(ids) == 2 and all(srv.api.network.status(mid).state == "replied" for mid in ids)
+    real_clock = srv.api.wall_clock
+    srv.api.wall_clock = lambda: real_clock() + 11 * 60 * 10**9  # past expiry and retention
+    srv.api._prune_at = 0  # sweep now, not at 10,000 entries
+    with srv.lock:
+        srv.api._prune()
+    srv.api.wall_clock = real_clock
+    assert srv.api.ingress == {}
+    assert all(srv.api.network.status(mid) is None for mid in ids)
+    a.ingress_expiry = 100
+    assert a.update_raw(CID, "inc", encode([]))[0]["value"] == 3
+
+
 def test_icpy_reject_and_polling_never_hangs(srv):
     a = agent(srv)
     with pytest.raises(Exception, match="Rejected: boom"):

@@ -69,6 +69,21 @@ def test_reentrancy_other_messages_run_while_a_caller_waits(network):
     assert binary.decode(network.status(m1).reply, [T.NAT64]) == [1]
 
 
+def test_forget_ingress_prunes_only_finished_messages(network):
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    waiting = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
+    network.step()  # waits for b
+    assert not network.forget_ingress(waiting)  # still running: its status is kept
+    done = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 0]))
+    network.step(1)
+    assert network.status(done).state == "replied"
+    assert network.forget_ingress(done) and network.status(done) is None
+    assert not network.forget_ingress(done)
+    assert network.await_ingress(waiting).state == "replied"
+    assert network.forget_ingress(waiting)
+
+
 def _bank(network, variant):
     ledger = deploy(network, "payout_ledger")
     bank = deploy(network, variant, f'(principal "{ledger.to_str()}")')

@@ -98,6 +98,7 @@ def charge(session_id: str, session: dict, option: dict):
 
 
 def record_charge(session_id: str, option: dict, payer: dict, block: int) -> dict:
+    intent_lookups_map.remove(session_id)  # a lookup of this charge, if any, is answered
     session = priced_in(sessions_map.get(session_id), option)
     updated = record_session_payment(session_id, session, "icrc2", session["amount"], 0, payer, block, None)
     used_blocks_map.insert(block_key(session["ledger_canister_id"], block), session_id)
@@ -135,7 +136,7 @@ def continue_lookup(session_id: str):
     refreshed first, so neither a retry nor the timer replays the charge meanwhile."""
     lock = session_locks_map.get(session_id)
     lookup = intent_lookups_map.get(session_id)
-    if lock is None or lookup is None or lookup["problem"] is not None:
+    if lock is None or lookup is None or lookup["problem"] is not None or not lock["operation"].startswith(CHARGE_OPERATION):
         return
     restamp(session_locks_map, session_id, lock)
     session, option = charged_option(session_id, lock["operation"])
@@ -146,7 +147,7 @@ def continue_lookup(session_id: str):
         return  # not settled yet, or an overlapping step settled it
     intent_lookups_map.remove(session_id)
     release(session_id)
-    if outcome == "found" and status_of(sessions_map.get(session_id)) != "complete":  # (a call in flight may have)
-        record_charge(session_id, option, payer, value)
-    else:
+    if outcome == "absent":
         on_payment_failed(option["token"])  # part 2 hook
+    elif status_of(sessions_map.get(session_id)) != "complete":  # (a call in flight may have recorded it)
+        record_charge(session_id, option, payer, value)

@@ -185,6 +185,7 @@ def end_sweep(session_id: str) -> None:
     clear_counter(SWEEP_INTENT + session_id)
     clear_counter(SWEEP_OPTION + session_id)
     sweeps_map.remove(session_id)
+    intent_lookups_map.remove(session_id)
     release(session_id)
 
 

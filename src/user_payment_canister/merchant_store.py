@@ -145,3 +145,11 @@ def restamp(store, key: str, record: dict) -> dict:
     stamped["started_at"] = ic.time()
     store.insert(key, stamped)
     return stamped
+
+
+def still_stamped(store, key: str, started_at: int) -> bool:
+    """After a `yield`: is the lock or intent still the one stamped at `started_at`? A call
+    in flight past its stale period may have been taken over by a retry or a timer; then
+    only the message that took it over settles it."""
+    record = store.get(key)
+    return record is not None and record["started_at"] == started_at

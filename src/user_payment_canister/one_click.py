@@ -37,7 +37,7 @@ from src.user_payment_canister.merchant_ext_types import (
     PreAuthorizationResult,
     SpendingLimitEntry,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, intent_lookups_map, payment_index_map, payments_map, tokens_map
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, intent_lookups_map, payment_index_map, payments_map, still_stamped, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.payments_store import change_book
 from src.user_payment_canister.rate_limits import take
@@ -351,8 +351,7 @@ def lock_charge(auth_id: str, lock: dict) -> None:
 def owns_lock(auth_id: str, started_at: int) -> bool:
     """After the ledger call: is the lock still the one this message wrote? (A message
     stuck past CHARGE_STALE_SECONDS may have been taken over; only one may record.)"""
-    lock = charge_locks_map.get(auth_id)
-    return lock is not None and lock["started_at"] == started_at
+    return still_stamped(charge_locks_map, auth_id, started_at)
 
 
 def resume_charge(auth_id: str, lock: dict):

@@ -9,7 +9,7 @@ it would drop the lock, and with it the only way to learn that outcome."""
 
 from kybra import Principal, ic
 
-from src.user_payment_canister.merchant_store import session_locks_map
+from src.user_payment_canister.merchant_store import session_locks_map, still_stamped
 
 NS = 1_000_000_000
 LOCK_STALE_SECONDS = 300
@@ -39,11 +39,8 @@ def holder(session_id: str) -> "Principal | None":
 
 
 def owns(session_id: str, started_at: int) -> bool:
-    """After a `yield`: is the lock still the one this message took at `started_at`? A call
-    in flight past LOCK_STALE_SECONDS may have been taken over by a retry; then only the
-    message that takes over releases the lock."""
-    lock = session_locks_map.get(session_id)
-    return lock is not None and lock["started_at"] == started_at
+    """After a `yield`: is the lock still the one this message took at `started_at`?"""
+    return still_stamped(session_locks_map, session_id, started_at)
 
 
 def release(session_id: str) -> None:

@@ -127,7 +127,8 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     if balance == 0:
         option, balance, err = yield paid_option(session, candidates)
         if err is not None:
-            release(session_id)
+            if owns(session_id, started_at):  # not a lock a retry took over meanwhile
+                release(session_id)
             return {"Err": err}
     session = priced_in(session, option)
     ledger = session["ledger_canister_id"]

@@ -397,8 +397,7 @@ class ManagementCanister:
 
         old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
                dict(c.timers), c.certified_data, c.next_timer_id)
-        old_maps = {mid: (m.key_type, m.value_type, m.max_key_size, m.max_value_size, m.env,
-                          list(m._sort)) for mid, m in c.stable.maps.items()}
+        old_maps = {mid: m.snapshot() for mid, m in c.stable.maps.items()}
         time_ns = self.net.time_ns
 
         def restore():
@@ -408,11 +407,8 @@ class ManagementCanister:
             for mid in list(c.stable.maps):
                 if mid not in old_maps:
                     del c.stable.maps[mid]
-            for mid, (kt, vt, mk, mv, env, srt) in old_maps.items():
-                m = c.stable.maps[mid]
-                m.key_type, m.value_type, m.max_key_size, m.max_value_size, m.env = \
-                    kt, vt, mk, mv, env
-                m._sort = srt
+            for mid, snap in old_maps.items():
+                c.stable.maps[mid].restore(snap)
 
         msg = CallMessage(sender, c.id, "canister_" + ("post_upgrade" if mode == "upgrade"
                                                          else "init"), bytes(arg), 0,
@@ -493,11 +489,11 @@ class ManagementCanister:
         interface = analyze(bundle)
         store = StableStore()
         store.configure(interface.stable_maps, interface.env)
-        for mid_text, (mk, mv, entries) in maps.items():
+        for mid_text, (mk, mv, entries, *nodes) in maps.items():
             m = store.maps.get(int(mid_text))
             if m is None:
                 continue
-            m.max_key_size, m.max_value_size = mk, mv
+            m.restore_layout((mk, mv), nodes[0] if nodes else (mk, mv))
             m.load_entries(entries)
         store.raw = bytearray(raw_stable)
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()

@@ -10,6 +10,20 @@ entries, so `len` is O(1).
 
 Every change is journaled; `rollback()` undoes the changes since the last `commit()`, which
 the runtime calls at commit points (a trap rolls stable memory back with the heap).
+
+Layouts across upgrades follow ic-stable-structures 0.5.6 (the version Kybra 0.7.1's lock
+file resolves; src/btreemap.rs, src/btreemap/node.rs). Kybra opens each map lazily
+(a `thread_local!` holding `StableBTreeMap::init`), so nothing happens at the upgrade itself;
+at the first access of a map after it (see `StableMap.reload`):
+- `BTreeMap::load` asserts the declared max sizes are <= the ones in the map's header: a
+  raised size traps on every access, `len()` included;
+- a lowered size passes, and `Node::load` then walks the stored nodes with the *new* slot
+  sizes: every entry after the first is read from other entries' bytes and its key fails to
+  Candid-decode (trap). localnet traps on every node access of such a map (only `len()`
+  and `is_empty()`, which read the header, still work); an empty map is not affected;
+- a changed key or value type decodes the stored Candid bytes with the new type: a key
+  that does not decode traps on every node access, a value traps when it is read, keys that
+  decode but sort differently under the new type leave the B-tree out of order (trap).
 """
 from __future__ import annotations
 
@@ -83,6 +97,13 @@ class StableMap:
         self.entries: Dict[bytes, bytes] = {}  # encoded key -> encoded value
         self._sort: List[Tuple[Any, bytes]] = []  # sorted (sort key, encoded key)
         self.nbytes = 0  # total encoded size of the entries (kept for memory accounting)
+        # The layout in stable memory: the sizes in the map's header (rewritten by every
+        # insert/remove that changes the length: BTreeMap::save) and the slot sizes the
+        # existing nodes were written with.
+        self.header_sizes = (max_key_size, max_value_size)
+        self.node_sizes = (max_key_size, max_value_size)
+        self.load_fault: Optional[str] = None  # BTreeMap::load panics: every access traps
+        self.node_fault: Optional[str] = None  # nodes cannot be read: every node access traps
 
     # -- encoding (keys are handled in their Candid form, see pyvalues) -------------
     def candid_key(self, key):
@@ -112,8 +133,23 @@ class StableMap:
         return to_python([t], [value], self.env)[0]
 
     def _dec_value(self, data: bytes):
-        return self._py(self.value_type,
-                        _binary().decode(data, [self.value_type], self.env)[0])
+        try:
+            value = _binary().decode(data, [self.value_type], self.env)[0]
+        except Exception as e:  # Kybra's Storable::from_bytes: Decode!(..).unwrap_or_trap()
+            raise Trap(f"CandidError: {e}") from None
+        return self._py(self.value_type, value)
+
+    # -- the layout checks of ic-stable-structures 0.5.6 -------------------------------
+    def check_open(self) -> None:
+        """`StableBTreeMap::init` on first access (`len()` and `is_empty()` need no more)."""
+        if self.load_fault is not None:
+            raise Trap(self.load_fault)
+
+    def check_nodes(self) -> None:
+        """An operation that loads the root node (every operation but len/is_empty)."""
+        self.check_open()
+        if self.node_fault is not None and self.entries:
+            raise Trap(self.node_fault)
 
     def _locate(self, key, enc: bytes) -> Tuple[int, bool]:
         sk = (sort_key(self.key_type, key, self.env), enc)
@@ -143,14 +179,17 @@ class StableMap:
 
     # -- the Kybra API ----------------------------------------------------------------
     def contains_key(self, key) -> bool:
+        self.check_nodes()
         return self._enc_key(self.candid_key(key)) in self.entries
 
     def get(self, key):
+        self.check_nodes()
         enc = self.entries.get(self._enc_key(self.candid_key(key)))
         return None if enc is None else self._dec_value(enc)
 
     def insert_encoded(self, key, value) -> Tuple[bytes, bytes, Optional[bytes]]:
         """`key` in its Candid form (candid_key)."""
+        self.check_nodes()
         enc_key = self._enc_key(key)
         enc_value = self._enc_value(value)
         if len(enc_key) > self.max_key_size:
@@ -163,33 +202,93 @@ class StableMap:
         return enc_key, enc_value, old
 
     def keys(self) -> list:
+        self.check_nodes()
         return [self._py(self.key_type, self._dec_key(k)) for _, k in self._sort]
 
     def values(self) -> list:
+        self.check_nodes()
         return [self._dec_value(self.entries[k]) for _, k in self._sort]
 
     def items(self) -> list:
+        self.check_nodes()
         return [(self._py(self.key_type, self._dec_key(k)), self._dec_value(self.entries[k]))
                 for _, k in self._sort]
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def retype(self, key_type, value_type, max_key_size, max_value_size, env) -> None:
-        """Adopt the signature of an upgraded canister (keys re-sorted for the new type)."""
-        if max_key_size > self.max_key_size:
-            raise Trap(f"Panicked at 'max_key_size of StableBTreeMap {self.memory_id} "
-                       f"must be <= {self.max_key_size}'")
-        if max_value_size > self.max_value_size:
-            raise Trap(f"Panicked at 'max_value_size of StableBTreeMap {self.memory_id} "
-                       f"must be <= {self.max_value_size}'")
+    def length(self) -> int:
+        """Kybra's `len()`: BTreeMap::len reads the header, so only a failed load traps."""
+        self.check_open()
+        return len(self.entries)
+
+    def reload(self, key_type, value_type, max_key_size, max_value_size, env) -> None:
+        """Adopt the declarations of an upgraded canister, as `BTreeMap::load` would see
+        them at the first access after the upgrade (see the module docstring)."""
         self.key_type, self.value_type, self.env = key_type, value_type, env
         self.max_key_size, self.max_value_size = max_key_size, max_value_size
-        resorted = []
-        for enc in self.entries:
-            resorted.append((sort_key(key_type, self._dec_key(enc), env), enc))
-        resorted.sort()
-        self._sort = resorted
+        self.load_fault = self.node_fault = None
+        hk, hv = self.header_sizes
+        if max_key_size > hk:
+            self.load_fault = f"Panicked at 'max_key_size must be <= {hk}'"
+            return
+        if max_value_size > hv:
+            self.load_fault = f"Panicked at 'max_value_size must be <= {hv}'"
+            return
+        if not self.entries:  # no root node: new nodes are written with the new sizes
+            self.node_sizes = (max_key_size, max_value_size)
+            self._sort = []
+            return
+        if self.node_sizes != (max_key_size, max_value_size):
+            nk, nv = self.node_sizes
+            self.node_fault = (
+                f"CandidError: StableBTreeMap {self.memory_id}: its nodes were written with "
+                f"max_key_size={nk}, max_value_size={nv} and are read with "
+                f"{max_key_size}, {max_value_size}: entries are read at the wrong offsets "
+                "(ic-stable-structures 0.5.6 Node::load) and do not decode")
+            return
+        self._rekey()
+
+    def _rekey(self) -> None:
+        """Decode the stored keys with the (new) key type, as Node::load does, and index
+        them by their encoding under that type. A key that does not decode, or keys whose
+        order differs under the new type (a B-tree searched in the wrong order), fault."""
+        stored = [enc for _, enc in self._sort] if len(self._sort) == len(self.entries) \
+            else list(self.entries)
+        rekeyed: List[Tuple[Any, bytes, bytes]] = []
+        for enc in stored:
+            try:
+                key = self._dec_key(enc)
+                new_enc = self._enc_key(key)
+            except Exception as e:
+                self.node_fault = f"CandidError: {e}"
+                return
+            rekeyed.append((sort_key(self.key_type, key, self.env), new_enc, enc))
+        if any(a[0] > b[0] for a, b in zip(rekeyed, rekeyed[1:])):
+            self.node_fault = (f"StableBTreeMap {self.memory_id}: the stored keys are out of "
+                               "order under the new key type; the B-tree cannot be searched")
+            return
+        if all(new == old for _, new, old in rekeyed):
+            self._sort = [(sk, new) for sk, new, _ in rekeyed]
+            return
+        self.entries = {new: self.entries[old] for _, new, old in rekeyed}
+        self.nbytes = sum(len(k) + len(v) for k, v in self.entries.items())
+        self._sort = [(sk, new) for sk, new, _ in rekeyed]
+
+    def restore_layout(self, header_sizes, node_sizes) -> None:
+        """The layout recorded in a saved state or image (before `load_entries`)."""
+        self.header_sizes, self.node_sizes = tuple(header_sizes), tuple(node_sizes)
+
+    def snapshot(self) -> tuple:
+        """Everything an upgrade can change, for `restore` when the upgrade fails."""
+        return (self.key_type, self.value_type, self.max_key_size, self.max_value_size,
+                self.env, dict(self.entries), list(self._sort), self.nbytes,
+                self.header_sizes, self.node_sizes, self.load_fault, self.node_fault)
+
+    def restore(self, snap: tuple) -> None:
+        (self.key_type, self.value_type, self.max_key_size, self.max_value_size, self.env,
+         self.entries, self._sort, self.nbytes, self.header_sizes, self.node_sizes,
+         self.load_fault, self.node_fault) = snap
 
     def load_entries(self, entries) -> None:
         """Adds encoded (key, value) pairs read from a saved image or snapshot, sorting once
@@ -197,12 +296,13 @@ class StableMap:
         for k, v in entries:
             self.entries[k] = v
             self.nbytes += len(k) + len(v)
-            self._sort.append((sort_key(self.key_type, self._dec_key(k), self.env), k))
-        self._sort.sort()
+        self.reload(self.key_type, self.value_type, self.max_key_size, self.max_value_size,
+                    self.env)
 
     def to_state(self) -> dict:
         return {"memory_id": self.memory_id, "max_key_size": self.max_key_size,
-                "max_value_size": self.max_value_size,
+                "max_value_size": self.max_value_size, "header_sizes": self.header_sizes,
+                "node_sizes": self.node_sizes,
                 "entries": [(k, self.entries[k]) for _, k in self._sort]}
 
 
@@ -234,6 +334,9 @@ class StableStore:
             elif kind == "del":
                 _, m, key, enc_key, old = entry
                 m._put(key, enc_key, old)
+            elif kind == "header":
+                _, m, sizes = entry
+                m.header_sizes = sizes
         self._journal.clear()
         if self._raw_saved is not None:
             self.raw = bytearray(self._raw_saved)
@@ -248,7 +351,7 @@ class StableStore:
                 self.maps[memory_id] = StableMap(memory_id, sig.key, sig.value,
                                                  sig.max_key_size, sig.max_value_size, env)
             else:
-                existing.retype(sig.key, sig.value, sig.max_key_size, sig.max_value_size,
+                existing.reload(sig.key, sig.value, sig.max_key_size, sig.max_value_size,
                                 env)
 
     def map(self, memory_id) -> StableMap:
@@ -258,21 +361,32 @@ class StableStore:
                 f"memory_id {memory_id} does not have an associated StableBTreeMap")
         return m
 
+    def _saved(self, m: StableMap) -> None:
+        """BTreeMap::save after a change of length writes the current sizes to the header."""
+        sizes = (m.max_key_size, m.max_value_size)
+        if m.header_sizes != sizes:
+            self._journal.append(("header", m, m.header_sizes))
+            m.header_sizes = sizes
+
     def insert(self, memory_id, key, value):
         m = self.map(memory_id)
         key = m.candid_key(key)
         enc_key, _, old = m.insert_encoded(key, value)
         self._journal.append(("put", m, key, enc_key, old))
+        if old is None:
+            self._saved(m)
         return None if old is None else m._dec_value(old)
 
     def remove(self, memory_id, key):
         m = self.map(memory_id)
+        m.check_nodes()
         key = m.candid_key(key)
         enc_key = m._enc_key(key)
         old = m._delete(key, enc_key)
         if old is None:
             return None
         self._journal.append(("del", m, key, enc_key, old))
+        self._saved(m)
         return m._dec_value(old)
 
     # -- raw stable memory ----------------------------------------------------------------

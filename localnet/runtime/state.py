@@ -119,10 +119,15 @@ def _canister_doc(c) -> Dict[str, Any]:
         "reserved_cycles_limit": c.reserved_cycles_limit, "log_visibility": c.log_visibility,
         "wasm_memory_limit": c.wasm_memory_limit, "install_count": c.install_count,
         "raw_stable": bytes(c.stable.raw),
-        "maps": {str(mid): [m.max_key_size, m.max_value_size,
-                            [[k, m.entries[k]] for _, k in m._sort]]
-                 for mid, m in c.stable.maps.items()},
+        "maps": {str(mid): _map_doc(m) for mid, m in c.stable.maps.items()},
     }
+
+
+def _map_doc(m) -> list:
+    """[header key size, header value size, entries in stored order, node slot sizes]."""
+    entries = [[k, m.entries[k]] for _, k in m._sort] if len(m._sort) == len(m.entries) \
+        else [[k, v] for k, v in m.entries.items()]
+    return [*m.header_sizes, entries, list(m.node_sizes)]
 
 
 def save(net, directory: str) -> None:
@@ -178,9 +183,7 @@ def stable_image(canister) -> bytes:
     if all(not m.entries for m in st.maps.values()):
         return bytes(st.raw)
     doc = {"raw": bytes(st.raw),
-           "maps": {str(mid): [m.max_key_size, m.max_value_size,
-                               [[k, m.entries[k]] for _, k in m._sort]]
-                    for mid, m in st.maps.items()}}
+           "maps": {str(mid): _map_doc(m) for mid, m in st.maps.items()}}
     return IMAGE_MAGIC + cbor2.dumps(doc)
 
 
@@ -197,11 +200,12 @@ def load_stable_image(canister, data: bytes) -> None:
             raise LocalnetError(f"corrupt stable memory image: {e}") from None
         if canister.interface is not None:
             store.configure(canister.interface.stable_maps, canister.interface.env)
-        for mid_text, (mk, mv, entries) in maps.items():
+        for mid_text, (mk, mv, entries, *nodes) in maps.items():
             m = store.maps.get(int(mid_text))
             if m is None:
                 raise LocalnetError(f"the image has StableBTreeMap {mid_text}, which canister "
                                     f"code does not declare")
+            m.restore_layout((mk, mv), nodes[0] if nodes else (mk, mv))
             m.load_entries(entries)
         store.raw = bytearray(raw)
     else:

@@ -265,34 +265,33 @@ class KybraIc:
         return self._canister.stable.map(_int(memory_id, 8, "memory_id"))
 
     def stable_b_tree_map_contains_key(self, memory_id, key) -> bool:
-        return self._map(memory_id).contains_key(key)
+        return self._stable_io(lambda: self._map(memory_id).contains_key(key))
 
     def stable_b_tree_map_get(self, memory_id, key):
-        return self._map(memory_id).get(key)
+        return self._stable_io(lambda: self._map(memory_id).get(key))
 
     def stable_b_tree_map_insert(self, memory_id, key, value):
-        try:
-            return self._canister.stable.insert(_int(memory_id, 8, "memory_id"), key, value)
-        except Trap as t:
-            raise self._ex.mark_trap(t)
+        return self._stable_io(lambda: self._canister.stable.insert(
+            _int(memory_id, 8, "memory_id"), key, value))
 
     def stable_b_tree_map_remove(self, memory_id, key):
-        return self._canister.stable.remove(_int(memory_id, 8, "memory_id"), key)
+        return self._stable_io(lambda: self._canister.stable.remove(
+            _int(memory_id, 8, "memory_id"), key))
 
     def stable_b_tree_map_is_empty(self, memory_id) -> bool:
-        return len(self._map(memory_id)) == 0
+        return self._stable_io(lambda: self._map(memory_id).length() == 0)
 
     def stable_b_tree_map_len(self, memory_id) -> int:
-        return len(self._map(memory_id))
+        return self._stable_io(lambda: self._map(memory_id).length())
 
     def stable_b_tree_map_items(self, memory_id) -> list:
-        return self._map(memory_id).items()
+        return self._stable_io(lambda: self._map(memory_id).items())
 
     def stable_b_tree_map_keys(self, memory_id) -> list:
-        return self._map(memory_id).keys()
+        return self._stable_io(lambda: self._map(memory_id).keys())
 
     def stable_b_tree_map_values(self, memory_id) -> list:
-        return self._map(memory_id).values()
+        return self._stable_io(lambda: self._map(memory_id).values())
 
     # -- one-way calls --------------------------------------------------------------------
     def notify_raw(self, canister_id, method, args_raw, payment) -> dict:

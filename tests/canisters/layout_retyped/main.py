@@ -1,0 +1,41 @@
+"""layout_v1 with changed types at the same sizes: `notes` keys nat64, `counts` values text."""
+from kybra import Opt, StableBTreeMap, nat64, query, update, void
+
+notes = StableBTreeMap[nat64, str](memory_id=0, max_key_size=40, max_value_size=100)
+counts = StableBTreeMap[nat64, str](memory_id=1, max_key_size=20, max_value_size=20)
+spare = StableBTreeMap[str, str](memory_id=2, max_key_size=40, max_value_size=100)
+
+
+@update
+def put_note(key: nat64, value: str) -> void:
+    notes.insert(key, value)
+
+
+@query
+def get_note(key: nat64) -> Opt[str]:
+    return notes.get(key)
+
+
+@query
+def note_count() -> nat64:
+    return notes.len()
+
+
+@update
+def put_count(key: nat64, value: str) -> void:
+    counts.insert(key, value)
+
+
+@query
+def get_count(key: nat64) -> Opt[str]:
+    return counts.get(key)
+
+
+@update
+def put_spare(key: str, value: str) -> void:
+    spare.insert(key, value)
+
+
+@query
+def get_spare(key: str) -> Opt[str]:
+    return spare.get(key)

@@ -3,6 +3,7 @@
   localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR [--autosave S]]
   localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
   localnet lint PATH...                       localnet logs CANISTER
+  localnet layout PATH...                     (records stable-map layouts: candid/layouts/)
   localnet deploy [CANISTER] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
   localnet call CANISTER METHOD ['(...)'] [--query] [--identity NAME]
   localnet identity new|use|list
@@ -140,6 +141,11 @@ def cmd_did(a) -> int:
 def cmd_lint(a) -> int:
     from localnet.kybra_source.lint import main as lint_main
     return lint_main(a.paths)
+
+
+def cmd_layout(a) -> int:
+    from localnet.kybra_source.layouts import main as layout_main
+    return layout_main(a.paths)
 
 
 # ---- network clients ---------------------------------------------------------------------
@@ -390,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("lint", help="check canister source against Kybra's rules")
     s.add_argument("paths", nargs="*")
     s.set_defaults(func=cmd_lint)
+
+    s = sub.add_parser("layout", help="record the stable-map layouts of canister entries "
+                       "in candid/layouts/ (new memory ids only)")
+    s.add_argument("paths", nargs="*")
+    s.set_defaults(func=cmd_layout)
 
     def net(s):
         s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")

@@ -47,6 +47,9 @@ Accepted by kybra_generate but broken under Kybra (checked here):
 | broken-stdlib-import | pathlib, asyncio, sqlite3, zoneinfo, socket, threading, subprocess, email.*, http.* |
 | dict-unpacking | `{**d}` in a dict display (RustPython bug #4932) |
 | print-call | plain `print(...)`: use `ic.print` |
+
+Checked by `lint_paths` only (they need the project's files): the committed stable-map layouts
+(`localnet.kybra_source.layouts`: stable-layout-changed/-removed/-unrecorded).
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ from localnet.kybra_source.analyze import (METHOD_KINDS, analyze_with_findings, 
                                            name_of, parsed_modules)
 from localnet.kybra_source.bundle import BundleError, SourceBundle, find_project_root
 from localnet.kybra_source.findings import Finding
+from localnet.kybra_source.layouts import layout_findings
 
 BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading",
                  "subprocess"}
@@ -232,6 +236,9 @@ def _entries(path: str) -> List[str]:
     return mains or others
 
 
+canister_entries_under = _entries
+
+
 def _display(root: Optional[str], path: str) -> str:
     full = os.path.join(root, path) if root and not os.path.isabs(path) else path
     rel = os.path.relpath(full)
@@ -254,7 +261,7 @@ def lint_paths(paths: Iterable[str]) -> List[Finding]:
             except BundleError as e:
                 out.add(Finding(_bundle_error_path(entry, e), e.line, "syntax", e.message))
                 continue
-            for f in lint_bundle(bundle):
+            for f in [*lint_bundle(bundle), *layout_findings(bundle)]:
                 out.add(Finding(_display(bundle.root, f.path), f.line, f.rule, f.message))
     return sorted(out)
 

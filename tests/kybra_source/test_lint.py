@@ -7,6 +7,8 @@ import textwrap
 import pytest
 
 from localnet.kybra_source import lint
+from localnet.kybra_source.bundle import BundleError, SourceBundle
+from localnet.kybra_source.layouts import write_layout
 from localnet.kybra_source.lint import lint_paths
 
 H = "from kybra import *\n"
@@ -183,8 +185,13 @@ def _marked(files):
 
 
 def _lint(write_project, monkeypatch, files):
+    """Findings for src/c/main.py, its stable maps recorded first (layout rules: test_layouts)."""
     root = write_project(files)
     monkeypatch.chdir(root)
+    try:
+        write_layout(SourceBundle.from_entry(M))
+    except BundleError:
+        pass
     return lint_paths([M])
 
 

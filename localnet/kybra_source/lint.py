@@ -48,8 +48,13 @@ Accepted by kybra_generate but broken under Kybra (checked here):
 | dict-unpacking | `{**d}` in a dict display (RustPython bug #4932) |
 | print-call | plain `print(...)`: use `ic.print` |
 
+More rules, each documented in its own module: the 2022 parser's missing syntax
+(`syntax.py`: match-statement, parenthesized-with, starred-subscript, walrus-position,
+fstring-syntax), in project and third-party modules alike (`third_party.py`); what Kybra's
+`from main import *` exports (`exports.py`: method-not-exported, guard-not-exported,
+dynamic-all); type names the generated Rust cannot take (`rust_names.py`: rust-name-clash).
 Checked by `lint_paths` only (they need the project's files): the committed stable-map layouts
-(`localnet.kybra_source.layouts`: stable-layout-changed/-removed/-unrecorded).
+(`layouts.py`: stable-layout-changed/-removed/-unrecorded).
 """
 from __future__ import annotations
 
@@ -61,8 +66,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set
 from localnet.kybra_source.analyze import (METHOD_KINDS, analyze_with_findings, method_kinds,
                                            name_of, parsed_modules)
 from localnet.kybra_source.bundle import BundleError, SourceBundle, find_project_root
+from localnet.kybra_source.exports import export_findings
 from localnet.kybra_source.findings import Finding
 from localnet.kybra_source.layouts import layout_findings
+from localnet.kybra_source.rust_names import rust_name_findings
+from localnet.kybra_source.syntax import syntax_findings
+from localnet.kybra_source.third_party import third_party_findings
 
 BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading",
                  "subprocess"}
@@ -178,27 +187,9 @@ def _bundle_rules(bundle: SourceBundle, out: List[Finding]) -> None:
             by_base[base] = name
 
 
-def _exported_names(bundle: SourceBundle, trees: Dict[str, ast.Module]) -> Set[str]:
-    """Names the entry module binds at top level (Kybra runs `from <entry> import *`)."""
-    names: Set[str] = set()
-    for st in trees[bundle.entry].body:
-        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(st.name)
-        elif isinstance(st, ast.ImportFrom):
-            for a in st.names:
-                if a.name == "*":
-                    src = trees.get(st.module or "")
-                    if src is not None:
-                        names.update(s.name for s in src.body
-                                     if isinstance(s, (ast.FunctionDef, ast.ClassDef)))
-                else:
-                    names.add(a.asname or a.name)
-    return names
-
-
 def lint_bundle(bundle: SourceBundle) -> List[Finding]:
     """Every finding for one canister (its entry and the project modules it imports)."""
-    _, out = analyze_with_findings(bundle)
+    iface, out = analyze_with_findings(bundle)
     out = list(out)
     trees: Dict[str, ast.Module] = {}
     for mod in parsed_modules(bundle, []):
@@ -208,18 +199,11 @@ def lint_bundle(bundle: SourceBundle) -> List[Finding]:
         v = _ModuleLint(mod.path, out)
         v.top_level(mod.tree)
         v.visit(mod.tree)
+        out.extend(syntax_findings(mod.path, bundle.modules[mod.name], mod.tree))
     _bundle_rules(bundle, out)
-    if bundle.entry in trees:
-        exported = _exported_names(bundle, trees)
-        for name, tree in trees.items():
-            if name == bundle.entry:
-                continue
-            for st in tree.body:
-                if method_kinds(st) and st.name not in exported:
-                    out.append(Finding(bundle.path_of(name), st.lineno, "method-not-exported",
-                                       f"canister method `{st.name}` must be imported into the "
-                                       f"entry module `{bundle.entry}` (`from {name} import "
-                                       f"{st.name}`)"))
+    out.extend(export_findings(bundle, trees, iface.methods.values(), iface.guards))
+    out.extend(rust_name_findings((bundle.path_of(n), t) for n, t in trees.items()))
+    out.extend(third_party_findings(bundle, trees))
     return sorted(set(out))
 
 

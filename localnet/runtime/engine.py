@@ -169,10 +169,11 @@ class Engine:
                 random.seed(self._raw_rand_bytes())
                 return None
             return timer.func()
-        module = canister.namespace.entry_module
-        fn = getattr(module, ex.method_name, None)
+        fn = canister.namespace.scope.get(ex.method_name)  # Kybra: scope.globals.get_item
         if fn is None:
-            raise E.Trap(f"SystemError: canister method {ex.method_name} is not defined")
+            raise E.Trap(f"KeyError: '{ex.method_name}' (not bound by `from "
+                         f"{canister.namespace.entry} import *`, where Kybra looks canister "
+                         "methods and guards up)")
         if ex.mode == "guard":
             return fn()
         sig = ex.sig

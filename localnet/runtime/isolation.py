@@ -118,6 +118,8 @@ class CanisterNamespace:
         rng = random.Random(seed)
         self.random_state = rng.getstate()
         self.kybra_ic = None
+        # What Kybra's `from <entry> import *` bound: methods and guards are looked up here
+        self.scope: Dict[str, object] = {}
 
     def owns(self, name: str) -> bool:
         return name in self.sources or name in self.packages
@@ -172,9 +174,18 @@ class CanisterNamespace:
                     sys.modules[name] = old
 
     def import_entry(self) -> types.ModuleType:
-        """Import the entry module (and what it imports); must run inside activate()."""
+        """Import the entry module (and what it imports), as Kybra's init and post_upgrade
+        run `from <entry> import *` in a fresh scope (kybra_generate init_method/rust.rs
+        `generate_code_init`); `scope` then holds what that binds (the entry's `__all__`, or
+        its names not starting with `_`), which is where Kybra looks methods and guards up
+        (body/call_global_python_function.rs). Must run inside activate()."""
         import importlib
-        return importlib.import_module(self.entry)
+        module = importlib.import_module(self.entry)
+        scope: Dict[str, object] = {}
+        exec(f"from {self.entry} import *", scope)  # noqa: S102 - Python's own star import
+        scope.pop("__builtins__", None)
+        self.scope = scope
+        return module
 
     @property
     def entry_module(self) -> Optional[types.ModuleType]:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from localnet.candid import types as T
 from localnet.candid.did import format_type
-from localnet.kybra_source.analyze import CanisterInterface, analyze_with_findings
+from localnet.kybra_source.analyze import (CanisterInterface, _collect_vars, _inline_aliases,
+                                           analyze_with_findings)
 from localnet.kybra_source.bundle import BundleError, SourceBundle
 from localnet.kybra_source.findings import Finding
 
@@ -45,30 +46,16 @@ def layout_path(bundle: SourceBundle) -> str:
     return os.path.join(bundle.root, LAYOUT_DIR, f"{name}.json")
 
 
-def _written_out(t: T.Type, env: T.TypeEnv, stack: Tuple[str, ...], rec: Dict[str, str]):
-    """`t` with named types replaced by their definitions; a recursive reference stays a
-    name and its definition goes to `rec`."""
-    if isinstance(t, T.Var):
-        if t.name in stack:
-            if t.name not in rec:
-                rec[t.name] = ""  # placeholder against endless recursion
-                rec[t.name] = _text(_written_out(env.types[t.name], env, (t.name,), rec))
-            return t
-        if t.name not in env.types:
-            return t
-        return _written_out(env.types[t.name], env, stack + (t.name,), rec)
-    again = lambda x: _written_out(x, env, stack, rec)  # noqa: E731
-    if isinstance(t, T.Opt):
-        return T.Opt(again(t.inner))
-    if isinstance(t, T.Vec):
-        return T.Vec(again(t.inner))
-    if isinstance(t, (T.Record, T.Variant)):
-        return type(t)(tuple(T.Field(f.id, again(f.type), f.name) for f in t.fields))
-    if isinstance(t, T.Func):
-        return T.Func(tuple(map(again, t.args)), tuple(map(again, t.rets)), t.modes)
-    if isinstance(t, T.Service):
-        return T.Service(tuple((n, again(m)) for n, m in t.methods))
-    return t
+def _written_out(t: T.Type, env: T.TypeEnv, rec: Dict[str, str]) -> T.Type:
+    """`t` with named types replaced by their definitions (analyze's alias inlining applied
+    to every name); a recursive reference stays a name and its definition goes to `rec`."""
+    everything = set(env.types)
+    out = _inline_aliases(t, env, everything)
+    names: Set[str] = set()
+    _collect_vars(out, env, names)
+    for n in sorted(names - set(rec)):
+        rec[n] = _text(_inline_aliases(env.types[n], env, everything, (n,)))
+    return out
 
 
 def _text(t: T.Type) -> str:
@@ -81,8 +68,8 @@ def layout_of(iface: CanisterInterface) -> Dict[str, dict]:
     out: Dict[str, dict] = {}
     for mid, m in sorted(iface.stable_maps.items()):
         rec: Dict[str, str] = {}
-        key = _text(_written_out(m.key, iface.env, (), rec))
-        value = _text(_written_out(m.value, iface.env, (), rec))
+        key = _text(_written_out(m.key, iface.env, rec))
+        value = _text(_written_out(m.value, iface.env, rec))
         out[str(mid)] = {"name": m.name, "key": key, "value": value,
                          "max_key_size": m.max_key_size, "max_value_size": m.max_value_size,
                          "types": dict(sorted(rec.items()))}

@@ -13,6 +13,8 @@ every map of `src/<canister>/main.py`:
 `key`/`value` are the Candid types localnet's analyzer derives, with named types written out
 (`types` holds only the definitions of recursive ones). Regenerate with
 `localnet layout PATH...`: it records new memory ids and refuses to rewrite an existing one.
+Only deployable canisters (`src/<canister>/main.py`, as for `candid/<canister>.did`) have a
+layout file; other entries (test fixtures) are not checked.
 
 | rule | what |
 | --- | --- |
@@ -38,12 +40,15 @@ LAYOUT_DIR = os.path.join("candid", "layouts")
 COMPARED = ("key", "value", "max_key_size", "max_value_size", "types")
 
 
-def layout_path(bundle: SourceBundle) -> str:
-    """candid/layouts/<canister>.json: the canister is named by its entry's directory."""
+def layout_path(bundle: SourceBundle) -> Optional[str]:
+    """candid/layouts/<canister>.json for a deployable canister `src/<canister>/main.py`
+    (as candid/<canister>.did); None for any other entry (test fixtures)."""
     entry = bundle.path_of(bundle.entry)
-    full = entry if os.path.isabs(entry) else os.path.join(bundle.root, entry)
-    name = os.path.basename(os.path.dirname(os.path.abspath(full)))
-    return os.path.join(bundle.root, LAYOUT_DIR, f"{name}.json")
+    full = os.path.abspath(entry if os.path.isabs(entry) else os.path.join(bundle.root, entry))
+    rel = os.path.relpath(full, os.path.abspath(bundle.root)).split(os.sep)
+    if len(rel) != 3 or rel[0] != "src" or rel[2] != "main.py":
+        return None
+    return os.path.join(bundle.root, LAYOUT_DIR, f"{rel[1]}.json")
 
 
 def _written_out(t: T.Type, env: T.TypeEnv, rec: Dict[str, str]) -> T.Type:
@@ -118,9 +123,11 @@ def layout_findings(bundle: SourceBundle, iface: Optional[CanisterInterface] = N
                     ) -> List[Finding]:
     """Findings for the maps of one canister against its committed layout file. Paths are
     relative to the bundle root (source) or absolute (the layout file)."""
+    path = layout_path(bundle)
+    if path is None:
+        return []
     if iface is None:
         iface, _ = analyze_with_findings(bundle)
-    path = layout_path(bundle)
     current = layout_of(iface)
     try:
         recorded = read_layout(path)
@@ -155,10 +162,12 @@ def layout_findings(bundle: SourceBundle, iface: Optional[CanisterInterface] = N
 def write_layout(bundle: SourceBundle) -> Tuple[str, List[Finding], bool]:
     """Record new memory ids in the layout file. Returns (path, findings that block the write,
     whether the file changed); a changed or removed entry is never rewritten."""
+    path = layout_path(bundle)
+    if path is None:
+        return "", [], False
     iface, _ = analyze_with_findings(bundle)  # maps the analyzer rejects are left out
     blocking = [f for f in layout_findings(bundle, iface)
                 if f.rule != "stable-layout-unrecorded"]
-    path = layout_path(bundle)
     if blocking:
         return path, blocking, False
     recorded = read_layout(path) or {}
@@ -174,8 +183,9 @@ def write_layout(bundle: SourceBundle) -> Tuple[str, List[Finding], bool]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`localnet layout PATH...`: record the stable maps of each canister entry (directories
-    are searched for main.py, as by `localnet lint`). Exit 1 if an existing entry changed."""
+    """`localnet layout PATH...`: record the stable maps of each `src/<canister>/main.py`
+    (directories are searched for main.py, as by `localnet lint`; other entries are skipped).
+    Exit 1 if an existing entry changed."""
     from localnet.kybra_source.lint import canister_entries_under
     args = list(sys.argv[1:] if argv is None else argv) or ["src"]
     status = 0

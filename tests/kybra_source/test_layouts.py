@@ -125,3 +125,13 @@ def test_committed_layouts_match_the_source():
     for name, entry in canister_entries(root).items():
         bundle = SourceBundle.from_entry(entry, root)
         assert layouts.layout_findings(bundle) == [], name
+
+
+def test_only_src_canisters_have_layouts(write_project, monkeypatch):
+    """Test fixtures (any entry but src/<canister>/main.py) are not deployed: no layout."""
+    fixture = "tests/canisters/f/main.py"
+    root = write_project({fixture: BASE})
+    monkeypatch.chdir(root)
+    assert lint_paths([fixture]) == []
+    assert cli_main(["layout", fixture]) == 0
+    assert not (root / "candid").exists()

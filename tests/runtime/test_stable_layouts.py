@@ -87,3 +87,17 @@ def test_a_failed_upgrade_restores_the_layout(network):
     assert "CandidError" in _traps(network, cid, "get_note", "a")  # still the lowered code
     _upgrade(network, cid, "layout_v1")
     assert network.call(ALICE, cid, "get_note", "b") == "second"
+
+
+def test_the_stored_layout_survives_save_and_load(tmp_path):
+    from localnet.runtime import Network
+    net = Network(seed=3)
+    cid = _filled(net)
+    _upgrade(net, cid, "layout_lowered")
+    net.call(ALICE, cid, "put_spare", "k", "v")  # header of `spare` now says 20
+    net.save(str(tmp_path))
+    loaded = Network.load(str(tmp_path))
+    assert "CandidError" in _traps(loaded, cid, "get_note", "a")
+    _upgrade(loaded, cid, "layout_v1")
+    assert loaded.call(ALICE, cid, "get_note", "a") == "first"
+    assert "max_key_size must be <= 20" in _traps(loaded, cid, "get_spare", "k")

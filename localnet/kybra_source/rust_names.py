@@ -19,7 +19,7 @@ not compile:
   (header/traits.rs), `KybraTryIntoVec`, `KybraTryFromVec` (vm_value_conversion/*/vec.rs),
   `Decode`, `Encode`, `CdkActTryIntoVmValue`, `CdkActTryFromVmValue`
   (header/use_statements.rs), and each map's `StableBTreeMap<N>KeyType`/`ValueType`
-  (stable_b_tree_map_nodes/rust/wrapper_type.rs l.34);
+  (stable_b_tree_map_nodes/rust/wrapper_type.rs l.19);
 - crates the generated code names in paths (`candid::`, `ic_cdk::`, `rustpython_vm::`, ...).
 
 | rule | what |

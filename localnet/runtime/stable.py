@@ -4,7 +4,8 @@ A map stores Candid-encoded keys and values (exactly what ic-stable-structures 0
 under Kybra 0.7.1: `candid::Encode!` of the key/value), enforces the declared
 `max_key_size`/`max_value_size` with a trap, and keeps keys in the order of the Rust type
 that Kybra derives `Ord` for: integers numerically, text by UTF-8 bytes, Principal by
-(length, bytes), blobs/vecs/tuples lexicographically, opt None first, bools False first.
+(length, bytes), blobs/vecs/tuples lexicographically, opt None first, bools False first,
+records field by field and variants by tag, both in declaration order.
 Keys live in a sorted list of sort keys (bisect: O(log n) search) next to a dict of encoded
 entries, so `len` is O(1).
 
@@ -65,13 +66,15 @@ def sort_key(t: T.Type, value: Any, env: Optional[T.TypeEnv]):
         if isinstance(value, (bytes, bytearray)):
             return bytes(value)
         return tuple(sort_key(t.inner, v, env) for v in value)
+    # Kybra derives Rust `Ord`: a struct's fields, an enum's variants in declaration order
+    # (cdk_framework record.rs/variant.rs emit the members in source order)
     if isinstance(t, T.Record):
         if isinstance(value, tuple):
             return tuple(sort_key(f.type, v, env) for f, v in zip(t.fields, value))
-        return tuple(sort_key(f.type, value[f.label], env) for f in t.fields)
+        return tuple(sort_key(f.type, value[f.label], env) for f in t.declared_fields)
     if isinstance(t, T.Variant):
         (tag, inner), = value.items()
-        for i, f in enumerate(t.fields):
+        for i, f in enumerate(t.declared_fields):
             if f.label == tag:
                 return (i, sort_key(f.type, inner, env))
         raise ValueError(f"unknown variant tag {tag}")

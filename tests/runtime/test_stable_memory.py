@@ -78,3 +78,13 @@ def test_raw_stable_memory(network):
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, cid, "raw_read", 2 * 65536 - 2, 4)
     assert "stable memory out of bounds" in e.value.message
+
+
+def test_record_and_variant_keys_sort_in_declaration_order(network):
+    """Kybra's derived Ord (cdk_framework record.rs/variant.rs: members in source order)."""
+    cid = deploy(network, "ordering_records")
+    network.call(ALICE, cid, "put_pairs", [{"zeta": 2, "alpha": "a"}, {"zeta": 1, "alpha": "b"}])
+    assert network.call(ALICE, cid, "pair_keys") == [{"zeta": 1, "alpha": "b"},
+                                                     {"zeta": 2, "alpha": "a"}]
+    network.call(ALICE, cid, "put_levels", [{"Low": None}, {"High": None}])
+    assert network.call(ALICE, cid, "level_keys") == [{"High": None}, {"Low": None}]

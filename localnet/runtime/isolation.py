@@ -25,9 +25,10 @@ import random
 import sys
 import threading
 import types
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 _MISSING = object()
+CANISTER_FILE_PREFIX = "<canister "  # co_filename of canister code: "<canister LABEL>/a/b.py"
 _ACTIVE: List["CanisterNamespace"] = []
 _HOST_URANDOM = os.urandom  # captured before any patching: the host's real randomness
 
@@ -59,13 +60,23 @@ class DeterministicBytes:
 
 
 class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds modules of the active canister's bundle; other imports fall through."""
+    """Frozen-style imports for the active canister, as Kybra's RustPython has them: a module
+    of the bundle's frozen tree loads from its source; a bundle package has an empty
+    `__path__`, so nothing beneath it comes from the filesystem; any other top-level name
+    that canister code imports must be the stdlib or kybra (the RustPython VM has no
+    filesystem and no site-packages to fall back on). Imports by the host (localnet itself,
+    running inside a canister call) fall through."""
 
     def find_spec(self, fullname, path=None, target=None):
         if not _ACTIVE:
             return None
         ns = _ACTIVE[-1]
         if not ns.owns(fullname):
+            if "." not in fullname and not _runtime_provided(fullname) and _canister_import():
+                raise ModuleNotFoundError(
+                    f"No module named {fullname!r} (a Kybra canister imports only the modules "
+                    "Kybra froze from its source, the standard library and kybra)",
+                    name=fullname)
             return None
         is_pkg = fullname in ns.packages
         spec = importlib.util.spec_from_loader(fullname, self, origin=ns.filename(fullname),
@@ -80,13 +91,28 @@ class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         name = module.__name__
         ns.modules[name] = module
         module.__file__ = ns.filename(name)
-        source = ns.sources.get(name)
-        if source is None:  # a package directory without its own __init__ source
-            return
+        source = ns.sources[name]
         filename = module.__file__
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, module.__dict__)
+
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+_IMPORT_MACHINERY = ("<frozen importlib", os.path.dirname(importlib.util.__file__))
+
+
+def _runtime_provided(name: str) -> bool:
+    return name in _STDLIB or name == "kybra" or name == "_kybra_ic"
+
+
+def _canister_import() -> bool:
+    """Whether the import being resolved was started by canister code (the first frame
+    outside the import machinery runs a canister module's code)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_IMPORT_MACHINERY):
+        f = f.f_back
+    return f is not None and f.f_code.co_filename.startswith(CANISTER_FILE_PREFIX)
 
 
 _FINDER = _BundleFinder()
@@ -101,17 +127,16 @@ class CanisterNamespace:
     """The modules of one installed canister (rebuilt from scratch on every install,
     reinstall and upgrade, as Kybra's fresh interpreter is)."""
 
-    def __init__(self, sources: Dict[str, str], entry: str, label: str, seed: bytes):
+    def __init__(self, sources: Dict[str, str], packages: Iterable[str], entry: str,
+                 label: str, seed: bytes):
+        """`sources`: every importable module of the canister (SourceBundle.frozen_sources())
+        and `packages` the names among them that are packages (frozen from __init__.py)."""
         if entry not in sources:
             raise ValueError(f"entry module {entry!r} is not in the bundle")
         self.sources = {n: s for n, s in sources.items() if not _is_kybra(n)}
         self.entry = entry
         self.label = label
-        self.packages = set()
-        for name in self.sources:
-            parts = name.split(".")
-            for i in range(1, len(parts)):
-                self.packages.add(".".join(parts[:i]))
+        self.packages = set(packages) & set(self.sources)
         self.modules: Dict[str, types.ModuleType] = {}
         self.heap_scans: dict = {}  # heap.py's per-module scan cache (lives as long as the modules)
         self.urandom = DeterministicBytes(seed)
@@ -120,15 +145,15 @@ class CanisterNamespace:
         self.kybra_ic = None
 
     def owns(self, name: str) -> bool:
-        return name in self.sources or name in self.packages
+        return name in self.sources
 
     def filename(self, name: str) -> str:
         suffix = "/__init__.py" if name in self.packages else ".py"
-        return f"<canister {self.label}>/{name.replace('.', '/')}{suffix}"
+        return f"{CANISTER_FILE_PREFIX}{self.label}>/{name.replace('.', '/')}{suffix}"
 
     @property
     def names(self):
-        return set(self.sources) | self.packages
+        return set(self.sources)
 
     @contextlib.contextmanager
     def activate(self, kybra_ic):

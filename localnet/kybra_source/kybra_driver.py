@@ -4,13 +4,12 @@ Runs under the Python 3.10 of a venv holding `kybra==0.7.1` (and the modulegraph
 with the project root as the working directory, as dfx runs `python -m kybra NAME ENTRY`.
 It must not import localnet (it runs under another interpreter):
 
-    python kybra_driver.py CANISTER_NAME ENTRY_PATH OUT_DIR
+    python kybra_driver.py OUT_DIR CANISTER_NAME ENTRY_PATH [CANISTER_NAME ENTRY_PATH ...]
 
 It executes kybra/__main__.py without its final `main()` call, so `create_paths` and
-`bundle_python_code` are the wheel's own functions, then calls `bundle_python_code` with the
-output paths redirected to OUT_DIR: OUT_DIR/python_source is the tree py_freeze compiles and
-OUT_DIR/py_file_names.csv the files kybra_generate parses. OUT_DIR/graph.json lists the
-nodes of modulegraph's flattened graph in order ([type, identifier, filename, packagepath]),
+`bundle_python_code` are the wheel's own functions, then calls `bundle_python_code` for each canister with
+the output paths redirected to OUT_DIR/CANISTER_NAME: python_source is the tree py_freeze
+compiles and py_file_names.csv the files kybra_generate parses; graph.json lists the nodes of modulegraph's flattened graph in order ([type, identifier, filename, packagepath]),
 so the caller can tell where each copied file came from.
 """
 import ast
@@ -49,17 +48,12 @@ def kybra_main_namespace() -> dict:
     return ns
 
 
-def main(argv) -> int:
-    name, entry, out = argv
-    out = os.path.abspath(out)
+def bundle(ns: dict, name: str, entry: str, out: str) -> None:
     os.makedirs(out, exist_ok=True)
-    os.environ.setdefault("CANISTER_CANDID_PATH", os.path.join(out, "unused.did"))
-    ns = kybra_main_namespace()
     paths = ns["create_paths"]({"empty": False, "flags": {"verbose": False},
                                 "canister_name": name, "entry_point": entry})
     paths["python_source"] = os.path.join(out, "python_source")
     paths["py_file_names_file"] = os.path.join(out, "py_file_names.csv")
-    mg.ModuleGraph.__init__ = _recording_init
     ns["bundle_python_code"](paths)
     graph = GRAPHS[-1]
     entry_node = graph.findNode(entry) or graph.findNode(os.path.abspath(entry))
@@ -69,6 +63,18 @@ def main(argv) -> int:
     with open(os.path.join(out, "graph.json"), "w", encoding="utf-8") as f:
         json.dump({"kybra": kybra.__version__, "python": list(sys.version_info[:3]),
                    "path": graph.path, "nodes": nodes}, f)
+
+
+def main(argv) -> int:
+    out, pairs = os.path.abspath(argv[0]), argv[1:]
+    if not pairs or len(pairs) % 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    os.environ.setdefault("CANISTER_CANDID_PATH", os.path.join(out, "unused.did"))
+    ns = kybra_main_namespace()
+    mg.ModuleGraph.__init__ = _recording_init
+    for i in range(0, len(pairs), 2):
+        bundle(ns, pairs[i], pairs[i + 1], os.path.join(out, pairs[i]))
     return 0
 
 

@@ -3,7 +3,10 @@
 Each canister instance executes its bundle's modules as its own module objects. While a
 canister runs, `activate()` swaps those objects into `sys.modules` (so `from src.common.x
 import y` and lazy imports inside methods resolve to this canister's copies), installs a
-meta-path finder that loads not-yet-imported bundle modules into the same private dict,
+meta-path finder that loads not-yet-imported bundle modules into the same private dict
+(imports are frozen-style, as in Kybra's RustPython: canister code imports only modules of
+its bundle's frozen tree, the stdlib and kybra; nothing comes from the filesystem, and
+`__import__`/`importlib.import_module` refuse host modules too),
 puts `_kybra_ic` into builtins, and makes `os.urandom`, `random`, `secrets` and
 `uuid.uuid4` deterministic per canister (seeded from the network seed and canister id), as
 they are inside a Kybra Wasm. (As in Kybra, init/post_upgrade also arm a zero-delay timer
@@ -72,11 +75,8 @@ class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         ns = _ACTIVE[-1]
         if not ns.owns(fullname):
-            if "." not in fullname and not _runtime_provided(fullname) and _canister_import():
-                raise ModuleNotFoundError(
-                    f"No module named {fullname!r} (a Kybra canister imports only the modules "
-                    "Kybra froze from its source, the standard library and kybra)",
-                    name=fullname)
+            if "." not in fullname and _canister_import():
+                _refuse_outside_bundle(fullname)
             return None
         is_pkg = fullname in ns.packages
         spec = importlib.util.spec_from_loader(fullname, self, origin=ns.filename(fullname),
@@ -100,6 +100,8 @@ class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 _IMPORT_MACHINERY = ("<frozen importlib", os.path.dirname(importlib.util.__file__))
+_HOST_IMPORT = builtins.__import__
+_HOST_IMPORT_MODULE = importlib.import_module
 
 
 def _runtime_provided(name: str) -> bool:
@@ -113,6 +115,36 @@ def _canister_import() -> bool:
     while f is not None and f.f_code.co_filename.startswith(_IMPORT_MACHINERY):
         f = f.f_back
     return f is not None and f.f_code.co_filename.startswith(CANISTER_FILE_PREFIX)
+
+
+def _refuse_outside_bundle(name: str) -> None:
+    """Canister code importing a top-level name that is neither frozen in its bundle nor
+    provided by the runtime gets the error a frozen-only import gives, even when the host
+    process has such a module loaded (localnet itself, pytest, site-packages)."""
+    top = name.partition(".")[0]
+    if _ACTIVE and not _runtime_provided(top) and not _ACTIVE[-1].owns(top):
+        raise ModuleNotFoundError(f"No module named {top!r} (a Kybra canister imports only "
+                                  "the modules Kybra froze from its source, the standard "
+                                  "library and kybra)", name=top)
+
+
+def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+    """builtins.__import__ while a canister runs: `import x` statements of canister code
+    cannot reach modules the host has loaded (sys.modules is consulted before finders)."""
+    if level == 0:
+        importer = (globals.get("__file__") if globals is not None
+                    else sys._getframe(1).f_code.co_filename)  # a direct __import__() call
+        if isinstance(importer, str) and importer.startswith(CANISTER_FILE_PREFIX):
+            _refuse_outside_bundle(name)
+    return _HOST_IMPORT(name, globals, locals, fromlist, level)
+
+
+def _guarded_import_module(name, package=None):
+    """importlib.import_module while a canister runs, with the same rule for canister code."""
+    if not name.startswith(".") and sys._getframe(1).f_code.co_filename.startswith(
+            CANISTER_FILE_PREFIX):
+        _refuse_outside_bundle(name)
+    return _HOST_IMPORT_MODULE(name, package)
 
 
 _FINDER = _BundleFinder()
@@ -167,6 +199,8 @@ class CanisterNamespace:
             else:
                 sys.modules.pop(name, None)
         saved_ic = getattr(builtins, "_kybra_ic", _MISSING)
+        saved_import, saved_import_module = builtins.__import__, importlib.import_module
+        builtins.__import__, importlib.import_module = _guarded_import, _guarded_import_module
         saved_urandom = os.urandom
         saved_random_urandom = getattr(random, "_urandom", _MISSING)
         host_random_state = random.getstate()
@@ -180,6 +214,7 @@ class CanisterNamespace:
             yield self
         finally:
             _ACTIVE.pop()
+            builtins.__import__, importlib.import_module = saved_import, saved_import_module
             self.random_state = random.getstate()
             random.setstate(host_random_state)
             os.urandom = saved_urandom

@@ -65,8 +65,10 @@ from localnet.kybra_source.findings import Finding
 BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading",
                  "subprocess"}
 BROKEN_STDLIB_PACKAGES = {"email", "http"}  # their submodules are broken
-# Names Kybra copies into the frozen module root (compiler/custom_modules) or its own package.
-KYBRA_MODULE_NAMES = {"kybra", "principal"}
+# Names Kybra copies into the frozen module root: its package, compiler/custom_modules, and
+# (bundle_python_code copies every reached module by file name) kybra.canisters.management's
+# modules (`http` is a stdlib name already).
+KYBRA_MODULE_NAMES = {"kybra", "principal", "basic", "bitcoin", "tecdsa"}
 # Names kybra_generate matches by spelling, so importing them under another name breaks them.
 KYBRA_MATCHED_NAMES = {"Record", "Variant", "Service", "Alias", "Tuple", "Vec", "Opt", "Func",
                        "Query", "Update", "Oneway", "Async", "Manual", "StableBTreeMap",

@@ -159,3 +159,17 @@ def test_without_python_310_the_reason_is_clear(tmp_path, monkeypatch):
     monkeypatch.setattr(kb, "find_python310", lambda: None)
     with pytest.raises(KybraUnavailable, match="needs Python 3.10 and none was found"):
         kb.venv_python(str(tmp_path))
+
+
+def test_kybras_own_flat_copies_are_reserved_names(kybra_trees_of_canisters, write_project,
+                                                   monkeypatch):
+    """bundle_python_code copies kybra.canisters.management's modules by file name too, so a
+    project module named like one of them collides in python_source (lint: reserved)."""
+    tree = kybra_trees_of_canisters[os.path.join(ROOT, "src/user_payment_canister/main.py")]
+    kybra_flat = {name for name, f in tree.frozen.items()
+                  if "/" not in f and "site-packages" in tree.origins.get(f, "")}
+    assert {"basic", "bitcoin", "tecdsa", "principal"} <= kybra_flat
+    root = write_project({"src/c/main.py": "from kybra import query\nimport src.common.tecdsa\n",
+                          "src/common/tecdsa.py": "X = 1\n"})
+    monkeypatch.chdir(root)
+    assert [f.rule for f in lint_paths(["src/c/main.py"])] == ["reserved-module-name"]

@@ -34,7 +34,8 @@ DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kybra_driver.
 
 
 class KybraUnavailable(Exception):
-    """No Python 3.10 to run Kybra's bundler with (the reason says what was looked for)."""
+    """Kybra's bundler cannot run here: no Python 3.10, or its venv could not be set up (the
+    message says what was looked for or what failed)."""
 
 
 def _is_python310(path: str) -> bool:
@@ -75,11 +76,15 @@ def venv_python(root: str) -> str:
         raise KybraUnavailable(
             "Kybra 0.7.1's bundler needs Python 3.10 and none was found (looked at "
             "$KYBRA_PYTHON310, ~/.pyenv/versions/3.10*/bin/python and python3.10 on PATH)")
-    if not os.path.isfile(python) or not _is_python310(python):
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([base, "-m", "venv", venv], check=True)
-    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    *REQUIREMENTS], check=True)
+    try:
+        if not os.path.isfile(python) or not _is_python310(python):
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([base, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        *REQUIREMENTS], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise KybraUnavailable(f"could not set up {VENV_DIR} with {base} and "
+                               f"{' '.join(REQUIREMENTS)} from PyPI: {e}") from None
     with open(marker, "w", encoding="utf-8") as f:
         f.write(" ".join(REQUIREMENTS) + "\n")
     return python

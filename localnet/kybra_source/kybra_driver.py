@@ -7,10 +7,11 @@ It must not import localnet (it runs under another interpreter):
     python kybra_driver.py OUT_DIR CANISTER_NAME ENTRY_PATH [CANISTER_NAME ENTRY_PATH ...]
 
 It executes kybra/__main__.py without its final `main()` call, so `create_paths` and
-`bundle_python_code` are the wheel's own functions, then calls `bundle_python_code` for each canister with
-the output paths redirected to OUT_DIR/CANISTER_NAME: python_source is the tree py_freeze
-compiles and py_file_names.csv the files kybra_generate parses; graph.json lists the nodes of modulegraph's flattened graph in order ([type, identifier, filename, packagepath]),
-so the caller can tell where each copied file came from.
+`bundle_python_code` are the wheel's own functions, then calls `bundle_python_code` for
+each canister with the output paths redirected to OUT_DIR/CANISTER_NAME: python_source is
+the tree py_freeze compiles and py_file_names.csv the files kybra_generate parses;
+graph.json lists the nodes of modulegraph's flattened graph in order ([type, identifier,
+filename, packagepath]), so the caller can tell where each copied file came from.
 """
 import ast
 import json

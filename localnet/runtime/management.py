@@ -429,7 +429,8 @@ class ManagementCanister:
         c.install_count += 1
         label = cid
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        ns = CanisterNamespace(bundle.modules, bundle.entry, label, seed)
+        ns = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages, bundle.entry,
+                               label, seed)
         c.namespace, c.interface, c.bundle, c.module = ns, interface, bundle, bytes(module)
         c.candid = candid
         kind_name = "post_upgrade" if mode == "upgrade" else "init"
@@ -497,7 +498,8 @@ class ManagementCanister:
             m.load_entries(entries)
         store.raw = bytearray(raw_stable)
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        c.namespace = CanisterNamespace(bundle.modules, bundle.entry, text_id(c.id), seed)
+        c.namespace = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages,
+                                        bundle.entry, text_id(c.id), seed)
         c.interface, c.bundle, c.module, c.candid, c.stable = \
             interface, bundle, bytes(module), candid, store
         msg = CallMessage(b"", c.id, "canister_post_upgrade", b"", 0, kind="system")

@@ -74,9 +74,11 @@ class Engine:
 
     # -- candid helpers --------------------------------------------------------------------
     def _encode(self, canister: Canister, types, values) -> bytes:
+        """Values from canister code (a reply, call or notify arguments), converted as
+        Kybra converts them: a value Kybra refuses is a TypeError (docs/kybra.md)."""
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), to_candid(types, values, env), env)
+            return binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
         except Exception as e:
             raise TypeError(str(e)) from None
 

@@ -17,14 +17,14 @@ from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.candid.principals import principal_bytes, principal_to_text
 from localnet.runtime import errors as E
-from localnet.runtime import metering
+from localnet.runtime import limits, metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
     drive, is_generator
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
-MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+MAX_MESSAGE_BYTES = limits.MAX_INGRESS_BYTES_PER_MESSAGE
 LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
               "query": "query", "composite": "query", "inspect": "query",
               "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}
@@ -201,6 +201,7 @@ class Engine:
             raise E.Trap("ic0.msg_reply: the call is already replied",
                          E.CANISTER_CONTRACT_VIOLATION)
         data = self._encode(ex.canister, sig.rets, [value][:len(sig.rets)])
+        limits.check_reply(len(data), ex.non_replicated)
         ex.result = Reply(data)
 
     # -- inter-canister calls ------------------------------------------------------------
@@ -260,16 +261,17 @@ class Engine:
         if ex.mode == "composite":
             payment = 0
         out = Outgoing(callee, method, arg, payment, rets)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            out.fail = Reject(E.SYS_TRANSIENT, "Couldn't send message")
-            return out
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
+        too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
         if ex.mode != "composite":
             fee = self.policy.call_fee(method, arg)
             if canister.cycles - fee - payment < self._freezing_limit(canister):
                 raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
                              f"attach {payment} cycles and pay the {fee} cycles call fee",
                              E.CANISTER_OUT_OF_CYCLES)
-            canister.cycles -= fee + payment
+            canister.cycles -= fee + (0 if too_large else payment)
+        if too_large:  # sent, then rejected by the stream builder (its cycles come back)
+            out.fail = Reject(*too_large)
         return out
 
     def _call_result(self, ex: Execution, out: Outgoing, result) -> Any:
@@ -298,11 +300,13 @@ class Engine:
             raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
                          E.CANISTER_CONTRACT_VIOLATION)
         callee = principal_bytes(target)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            return {"Err": {"SysTransient": None}}
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
         fee = self.policy.call_fee(method, arg)
         if canister.cycles - fee - payment < self._freezing_limit(canister):
             return {"Err": {"SysTransient": None}}
+        if limits.remote_request_too_large(text_id(canister.id), method, len(arg)):
+            canister.cycles -= fee  # sent; the stream builder's reject is ignored (one-way)
+            return {"Ok": None}
         canister.cycles -= fee + payment
         ex.outbox.append(CallMessage(canister.id, callee, method, arg, payment, kind="call"))
         return {"Ok": None}

@@ -362,6 +362,7 @@ class Network(Engine):
             return found
         sig, mode = found
         ex = Execution(c, msg, mode, msg.method, sig)
+        ex.non_replicated = True
         if sig.guard is not None:
             kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
             if kind == "reject":

@@ -12,12 +12,12 @@ MAX_LIMIT = 100
 MAX_PROBES = 1000
 
 
-def check_limit(limit: "int | None") -> "tuple":
-    """(limit, None) with the default for None/0, or (0, error) above MAX_LIMIT."""
+def check_limit(limit: "int | None", max_limit: int = MAX_LIMIT) -> "tuple":
+    """(limit, None) with the default for None/0, or (0, error) above max_limit."""
     if limit is None or limit == 0:
-        return (DEFAULT_LIMIT, None)
-    if limit > MAX_LIMIT:
-        return (0, "invalid_argument: limit must be at most " + str(MAX_LIMIT))
+        return (min(DEFAULT_LIMIT, max_limit), None)
+    if limit > max_limit:
+        return (0, "invalid_argument: limit must be at most " + str(max_limit))
     return (limit, None)
 
 
@@ -53,3 +53,30 @@ def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None") -> "t
         probes += 1
     next_cursor = str(seq) if seq >= 1 else None
     return (items, next_cursor, None)
+
+
+def page_by_key(keys: list, lookup, cursor: "str | None", limit: "int | None", max_limit: int,
+                max_cursor: int) -> "tuple":
+    """(items, next_cursor, None) or ([], None, error) over a map's sorted text keys.
+
+    For maps without a seq index whose entries are large: max_limit bounds the page so that
+    max_limit x the map's max_value_size stays under the IC's 2 MiB reply limit. The cursor
+    is the last key returned; the next page starts after it.
+    """
+    size, err = check_limit(limit, max_limit)
+    if err is not None:
+        return ([], None, err)
+    if cursor is not None and (len(cursor) == 0 or len(cursor) > max_cursor):
+        return ([], None, "invalid_argument: cursor is not one this canister returned")
+    items = []
+    last = None
+    for key in keys:
+        if cursor is not None and key <= cursor:
+            continue
+        if len(items) == size:
+            return (items, last, None)
+        item = lookup(key)
+        if item is not None:
+            items.append(item)
+            last = key
+    return (items, None, None)

@@ -347,6 +347,8 @@ class Engine:
             text = f"Canister {cid} trapped: {trap.message}"
         elif trap.error_code == E.CANISTER_OUT_OF_CYCLES:
             text = trap.message
+        elif trap.error_code == E.CANISTER_CONTRACT_VIOLATION:  # HypervisorError's Display
+            text = f"Canister {cid} violated contract: {trap.message}"
         else:
             text = f"Canister {cid} trapped explicitly: {trap.message}"
         return Reject(E.CANISTER_ERROR, text, trap.error_code)

@@ -10,6 +10,9 @@ continue. The cursor is the decimal seq to continue below (opaque to clients).
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_PROBES = 1000
+# Room a page's items may take when a caller passes `size_of`: under the IC's 2 MiB reply
+# limit with space for the page record and cursor (docs/kybra.md "Message limits").
+MAX_PAGE_BYTES = 1_800_000
 
 
 def check_limit(limit: "int | None", max_limit: int = MAX_LIMIT) -> "tuple":
@@ -30,11 +33,14 @@ def parse_cursor(cursor: "str | None", top: int) -> "tuple":
     return (min(int(cursor), top), None)
 
 
-def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None") -> "tuple":
+def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None",
+              size_of=None) -> "tuple":
     """(items, next_cursor, None) or ([], None, error).
 
     lookup(seq) returns the item stored under seq or None for a gap; top is the highest seq
-    ever assigned. next_cursor is None when the list is exhausted.
+    ever assigned. next_cursor is None when the list is exhausted. With size_of (an upper
+    bound of an item's encoded size) the page also stops before MAX_PAGE_BYTES, for lists
+    whose limit x largest item could exceed the reply limit.
     """
     size, err = check_limit(limit)
     if err is not None:
@@ -45,9 +51,14 @@ def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None") -> "t
     items = []
     seq = start
     probes = 0
+    used = 0
     while seq >= 1 and len(items) < size and probes < MAX_PROBES + size:
         item = lookup(seq)
         if item is not None:
+            if size_of is not None:
+                used += size_of(item)
+                if used > MAX_PAGE_BYTES and items:
+                    break  # this item starts the next page
             items.append(item)
         seq -= 1
         probes += 1

@@ -3,7 +3,9 @@
 // code, and read each modal's analytics. Talks to the merchant canister with the merchant's
 // identity (a dev identity locally).
 import type { Identity } from '@icp-sdk/core/agent';
-import type { ModalConfig, ModalTheme, BrandingConfig, ElementConfiguration } from '../generated/user_payment_canister.idl';
+import type {
+  ModalConfig, ModalTheme, BrandingConfig, ElementConfiguration, ElementPage, ModalPage,
+} from '../generated/user_payment_canister.idl';
 import type { GlobalModalTemplate } from '../generated/payment_backend.idl';
 import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
@@ -118,7 +120,7 @@ async function allModals(): Promise<ModalConfig[]> {
   const out: ModalConfig[] = [];
   let cursor: [] | [string] = [];
   do {
-    const page = unwrap(await merchant!.list_my_modals(cursor, []));
+    const page: ModalPage = unwrap(await merchant!.list_my_modals(cursor, []));
     out.push(...page.modals);
     cursor = page.next_cursor;
   } while (cursor.length);
@@ -129,7 +131,7 @@ async function allElements(): Promise<ElementConfiguration[]> {
   const out: ElementConfiguration[] = [];
   let cursor: [] | [string] = [];
   do {
-    const page = unwrap(await merchant!.list_merchant_elements(cursor, []));
+    const page: ElementPage = unwrap(await merchant!.list_merchant_elements(cursor, []));
     out.push(...page.elements);
     cursor = page.next_cursor;
   } while (cursor.length);

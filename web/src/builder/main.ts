@@ -4,7 +4,7 @@
 // identity (a dev identity locally).
 import type { Identity } from '@icp-sdk/core/agent';
 import type {
-  ModalConfig, ModalTheme, BrandingConfig, ElementConfiguration, ElementPage, ModalPage,
+  ModalConfig, ModalTheme, BrandingConfig, ElementPage, ModalPage,
 } from '../generated/user_payment_canister.idl';
 import type { GlobalModalTemplate } from '../generated/payment_backend.idl';
 import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } from '../lib/ic';
@@ -116,36 +116,29 @@ function renderPreview(): void {
 // ---- data ----
 // Modals and elements come in pages of at most 20 (each page stays under the IC's 2 MiB
 // reply limit); a merchant has at most 100 of each, so the builder reads every page.
-async function allModals(): Promise<ModalConfig[]> {
-  const out: ModalConfig[] = [];
+async function allPages<P extends { next_cursor: [] | [string] }, T>(
+  fetch: (cursor: [] | [string]) => Promise<{ Ok: P } | { Err: string }>,
+  items: (page: P) => T[],
+): Promise<T[]> {
+  const out: T[] = [];
   let cursor: [] | [string] = [];
   do {
-    const page: ModalPage = unwrap(await merchant!.list_my_modals(cursor, []));
-    out.push(...page.modals);
-    cursor = page.next_cursor;
-  } while (cursor.length);
-  return out;
-}
-
-async function allElements(): Promise<ElementConfiguration[]> {
-  const out: ElementConfiguration[] = [];
-  let cursor: [] | [string] = [];
-  do {
-    const page: ElementPage = unwrap(await merchant!.list_merchant_elements(cursor, []));
-    out.push(...page.elements);
+    const page: P = unwrap(await fetch(cursor));
+    out.push(...items(page));
     cursor = page.next_cursor;
   } while (cursor.length);
   return out;
 }
 
 async function loadLists(): Promise<void> {
-  const modals = await allModals();
+  const modals = await allPages((c) => merchant!.list_my_modals(c, []), (p: ModalPage) => p.modals);
   $('#modals').innerHTML = modals.map((m) =>
     `<li><button data-modal="${escapeHtml(m.modal_id)}" class="${editing?.modal_id === m.modal_id ? 'active' : ''}">
       ${escapeHtml(m.name)}${m.is_active ? '' : ' (inactive)'}</button></li>`).join('') || '<li>No modals yet</li>';
   $('#modals').querySelectorAll<HTMLButtonElement>('button[data-modal]').forEach((b) =>
     b.addEventListener('click', () => select(modals.find((m) => m.modal_id === b.dataset.modal)!)));
-  const elements = await allElements();
+  const elements = await allPages((c) => merchant!.list_merchant_elements(c, []),
+    (p: ElementPage) => p.elements);
   $('#elements').innerHTML = elements.map((e) =>
     `<li><button data-element="${escapeHtml(e.element_id)}">${escapeHtml(e.component_type)} · ${escapeHtml(e.element_id.slice(0, 14))}</button></li>`).join('') || '<li>No elements yet</li>';
   $('#elements').querySelectorAll<HTMLButtonElement>('button[data-element]').forEach((b) =>

@@ -63,9 +63,10 @@ def test_a_stable_map_refuses_what_kybra_refuses(network, values, method, text):
 def test_call_arguments_are_converted_as_kybra_does(network, values):
     other = deploy(network, "values")
     assert network.call(ALICE, values, "ok_call_arg", other) == 7
-    with pytest.raises(CallRejected) as e:
-        network.call(ALICE, values, "bad_call_arg", other)
-    assert "Expected type 'float' but 'int' found" in e.value.message
+    for method in ("bad_call_arg", "bad_notify_arg"):
+        with pytest.raises(CallRejected) as e:
+            network.call(ALICE, values, method, other)
+        assert "Expected type 'float' but 'int' found" in e.value.message
 
 
 def test_update_reply_over_2_mib_traps(network, values):

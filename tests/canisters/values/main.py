@@ -159,6 +159,12 @@ def ok_call_arg(other: Principal) -> Async[nat64]:
 
 
 @update
+def bad_notify_arg(other: Principal) -> str:
+    Values(other).take_price({"amount": 3, "note": None}).notify()
+    return "sent"
+
+
+@update
 def big_update_reply(size: nat64) -> blob:
     return bytes(size)
 

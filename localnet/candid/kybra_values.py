@@ -29,7 +29,6 @@ from .types import NAT8, Func, Prim, Record, Service, Variant, Vec
 # Kybra's `try_from_vm_value_generic_array`, which requires a `list`.
 ITERABLE_ELEMENTS = frozenset(("bool", "text", "nat8", "nat16", "nat32", "nat64", "int8",
                                "int16", "int32", "int64"))
-_F32_MAX = 3.4028234663852886e38
 
 
 def downcast_error(expected: str, v) -> CandidError:
@@ -37,15 +36,16 @@ def downcast_error(expected: str, v) -> CandidError:
     return CandidError(f"Expected type '{expected}' but '{type(v).__name__}' found")
 
 
-def _float_writer(st: struct.Struct, is32: bool):
+def _float_writer(st: struct.Struct):
     pack = st.pack
 
     def write(v, out):
         if not isinstance(v, float):  # PyRef::<PyFloat>::try_from_object (float.rs)
             raise downcast_error("float", v)
-        if is32 and abs(v) > _F32_MAX and v == v:
-            v = float("inf") if v > 0 else float("-inf")  # Rust `f64 as f32` saturates
-        out += pack(v)
+        try:
+            out += pack(v)
+        except OverflowError:  # float32 only: Rust's `f64 as f32` saturates to infinity
+            out += pack(float("inf") if v > 0 else float("-inf"))
     return write
 
 
@@ -99,9 +99,9 @@ class KybraEncoderCompiler(_EncoderCompiler):
     def build(self, t):
         if isinstance(t, Prim):
             if t.name == "float64":
-                return _float_writer(struct.Struct("<d"), False)
+                return _float_writer(struct.Struct("<d"))
             if t.name == "float32":
-                return _float_writer(struct.Struct("<f"), True)
+                return _float_writer(struct.Struct("<f"))
             if t.name == "principal":
                 return _w_principal
             if t.name == "nat":

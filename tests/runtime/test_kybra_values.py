@@ -26,6 +26,7 @@ REFUSED = {
 }
 ACCEPTED = {
     "ok_float": 1.0,
+    "ok_float32_saturates": float("inf"),  # Rust's `f64 as f32`
     "ok_record_extra_key": {"amount": 1.0, "note": None},
     "ok_vec_nat64_tuple": [1, 2],
     "ok_tuple": (1, "a"),

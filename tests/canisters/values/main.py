@@ -13,6 +13,7 @@ from kybra import (
     Variant,
     Vec,
     blob,
+    float32,
     float64,
     ic,
     nat,
@@ -51,6 +52,11 @@ def bad_float_int() -> float64:
 @update
 def ok_float() -> float64:
     return 1.0
+
+
+@update
+def ok_float32_saturates() -> float32:
+    return 1e300
 
 
 @update

@@ -87,3 +87,17 @@ def test_query_reply_limit_is_3_mib_as_a_query_and_2_mib_as_an_update(network, v
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, values, "big_query_reply", 3 * MIB)
     assert e.value.error_code == "IC0504" and "cannot be larger than 3145728." in e.value.message
+
+
+def test_manual_replies_and_rejects_obey_the_same_limit(network, values):
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, values, "big_reject", 100)
+    assert e.value.code == 4 and e.value.message == "x" * 100
+    # a blob reply of n bytes is DIDL, an empty type table, one arg type and a LEB128 length
+    for method, what, size in (("big_reject", "ic0.msg_reject", 2 * MIB + 1),
+                               ("big_manual_reply", "ic0.msg_reply_data_append", 2 * MIB + 14)):
+        with pytest.raises(CallRejected) as e:
+            network.call(ALICE, values, method, 2 * MIB + 1)
+        assert e.value.code == 5 and e.value.error_code == "IC0504"
+        assert e.value.message.endswith(f"violated contract: {what}: application payload size "
+                                        f"({size}) cannot be larger than 2097152.")

@@ -4,6 +4,7 @@ sends a value that a real Kybra canister cannot convert; each `ok_*` one a value
 from kybra import (
     Async,
     CallResult,
+    Manual,
     Opt,
     Principal,
     Record,
@@ -178,3 +179,13 @@ def big_update_reply(size: nat64) -> blob:
 @query
 def big_query_reply(size: nat64) -> blob:
     return bytes(size)
+
+
+@update
+def big_reject(size: nat64) -> Manual[str]:
+    ic.reject("x" * size)
+
+
+@update
+def big_manual_reply(size: nat64) -> Manual[blob]:
+    ic.reply(bytes(size))

@@ -93,7 +93,7 @@ def test_manual_replies_and_rejects_obey_the_same_limit(network, values):
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, values, "big_reject", 100)
     assert e.value.code == 4 and e.value.message == "x" * 100
-    # a blob reply of n bytes is DIDL, an empty type table, one arg type and a LEB128 length
+    # a blob reply of n bytes adds 13: DIDL, the type table (vec nat8), the arg type, the length
     for method, what, size in (("big_reject", "ic0.msg_reject", 2 * MIB + 1),
                                ("big_manual_reply", "ic0.msg_reply_data_append", 2 * MIB + 14)):
         with pytest.raises(CallRejected) as e:

@@ -24,7 +24,6 @@ from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject,
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
-MAX_MESSAGE_BYTES = limits.MAX_INGRESS_BYTES_PER_MESSAGE
 LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
               "query": "query", "composite": "query", "inspect": "query",
               "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}

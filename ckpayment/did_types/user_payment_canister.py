@@ -165,9 +165,13 @@ class ElementConfigurationResult(TypedDict, total=False):
     Ok: ElementConfiguration
     Err: str
 
+class ElementPage(TypedDict):
+    elements: list[ElementConfiguration]
+    next_cursor: Optional[str]
+
 # a variant: a dict with exactly one of these keys
-class ElementListResult(TypedDict, total=False):
-    Ok: list[ElementConfiguration]
+class ElementPageResult(TypedDict, total=False):
+    Ok: ElementPage
     Err: str
 
 class ElementUsageMetrics(TypedDict):
@@ -405,9 +409,13 @@ class ModalConfigResult(TypedDict, total=False):
     Ok: ModalConfig
     Err: str
 
+class ModalPage(TypedDict):
+    next_cursor: Optional[str]
+    modals: list[ModalConfig]
+
 # a variant: a dict with exactly one of these keys
-class ModalListResult(TypedDict, total=False):
-    Ok: list[ModalConfig]
+class ModalPageResult(TypedDict, total=False):
+    Ok: ModalPage
     Err: str
 
 class ModalTheme(TypedDict):

@@ -17,14 +17,13 @@ from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.candid.principals import principal_bytes, principal_to_text
 from localnet.runtime import errors as E
-from localnet.runtime import metering
+from localnet.runtime import limits, metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
     drive, is_generator
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
-MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
               "query": "query", "composite": "query", "inspect": "query",
               "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}
@@ -74,9 +73,11 @@ class Engine:
 
     # -- candid helpers --------------------------------------------------------------------
     def _encode(self, canister: Canister, types, values) -> bytes:
+        """Values from canister code (a reply, call or notify arguments), converted as
+        Kybra converts them: a value Kybra refuses is a TypeError (docs/kybra.md)."""
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), to_candid(types, values, env), env)
+            return binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
         except Exception as e:
             raise TypeError(str(e)) from None
 
@@ -200,6 +201,7 @@ class Engine:
             raise E.Trap("ic0.msg_reply: the call is already replied",
                          E.CANISTER_CONTRACT_VIOLATION)
         data = self._encode(ex.canister, sig.rets, [value][:len(sig.rets)])
+        limits.check_reply(len(data), ex.non_replicated)
         ex.result = Reply(data)
 
     # -- inter-canister calls ------------------------------------------------------------
@@ -259,16 +261,17 @@ class Engine:
         if ex.mode == "composite":
             payment = 0
         out = Outgoing(callee, method, arg, payment, rets)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            out.fail = Reject(E.SYS_TRANSIENT, "Couldn't send message")
-            return out
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
+        too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
         if ex.mode != "composite":
             fee = self.policy.call_fee(method, arg)
             if canister.cycles - fee - payment < self._freezing_limit(canister):
                 raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
                              f"attach {payment} cycles and pay the {fee} cycles call fee",
                              E.CANISTER_OUT_OF_CYCLES)
-            canister.cycles -= fee + payment
+            canister.cycles -= fee + (0 if too_large else payment)
+        if too_large:  # sent, then rejected by the stream builder (its cycles come back)
+            out.fail = Reject(*too_large)
         return out
 
     def _call_result(self, ex: Execution, out: Outgoing, result) -> Any:
@@ -297,11 +300,13 @@ class Engine:
             raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
                          E.CANISTER_CONTRACT_VIOLATION)
         callee = principal_bytes(target)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            return {"Err": {"SysTransient": None}}
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
         fee = self.policy.call_fee(method, arg)
         if canister.cycles - fee - payment < self._freezing_limit(canister):
             return {"Err": {"SysTransient": None}}
+        if limits.remote_request_too_large(text_id(canister.id), method, len(arg)):
+            canister.cycles -= fee  # sent; the stream builder's reject is ignored (one-way)
+            return {"Ok": None}
         canister.cycles -= fee + payment
         ex.outbox.append(CallMessage(canister.id, callee, method, arg, payment, kind="call"))
         return {"Ok": None}
@@ -342,6 +347,8 @@ class Engine:
             text = f"Canister {cid} trapped: {trap.message}"
         elif trap.error_code == E.CANISTER_OUT_OF_CYCLES:
             text = trap.message
+        elif trap.error_code == E.CANISTER_CONTRACT_VIOLATION:  # HypervisorError's Display
+            text = f"Canister {cid} violated contract: {trap.message}"
         else:
             text = f"Canister {cid} trapped explicitly: {trap.message}"
         return Reject(E.CANISTER_ERROR, text, trap.error_code)

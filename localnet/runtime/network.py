@@ -24,9 +24,10 @@ from localnet.runtime import errors as E
 from localnet.runtime import module as wasm_module
 from localnet.runtime.canister import MANAGEMENT_ID, Canister, canister_id_bytes
 from localnet.runtime.cycles import CyclesPolicy
-from localnet.runtime.engine import MAX_MESSAGE_BYTES, Engine, Step, text_id
+from localnet.runtime.engine import Engine, Step, text_id
 from localnet.runtime.errors import CallRejected, LocalnetError
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
+from localnet.runtime.limits import MAX_INGRESS_BYTES_PER_MESSAGE
 
 ANONYMOUS = b"\x04"
 
@@ -217,9 +218,11 @@ class Network(Engine):
         if not isinstance(arg, (bytes, bytearray)):
             raise LocalnetError("arg must be bytes (a Candid message)")
         arg = bytes(arg)
-        if len(arg) + len(method.encode()) > MAX_MESSAGE_BYTES:
+        if len(arg) + len(method.encode()) > MAX_INGRESS_BYTES_PER_MESSAGE:
+            # over HTTP the whole signed request is checked first (413, envelope.decode)
             raise CallRejected(E.CANISTER_REJECT, f"the ingress message is larger than the "
-                               f"{MAX_MESSAGE_BYTES} bytes limit", E.CANISTER_CONTRACT_VIOLATION)
+                               f"{MAX_INGRESS_BYTES_PER_MESSAGE} bytes limit",
+                               E.CANISTER_CONTRACT_VIOLATION)
         if message_id is None:
             self._ingress_nonce += 1
             message_id = hashlib.sha256(b"localnet-ingress" + self._ingress_nonce.to_bytes(
@@ -362,6 +365,7 @@ class Network(Engine):
             return found
         sig, mode = found
         ex = Execution(c, msg, mode, msg.method, sig)
+        ex.non_replicated = True
         if sig.guard is not None:
             kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
             if kind == "reject":

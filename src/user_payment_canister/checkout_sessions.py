@@ -27,6 +27,7 @@ from src.user_payment_canister.merchant_store import (
     merchant_state,
     modal_counters_map,
     modals_map,
+    session_bytes,
     session_index_map,
     session_locks_map,
     sessions_map,
@@ -345,7 +346,8 @@ def list_checkout_sessions(cursor: Opt[text], limit: Opt[nat32]) -> CheckoutSess
     err = require_staff("list checkout sessions")
     if err is not None:
         return {"Err": err}
-    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit)
+    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit,
+                                        session_bytes)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"sessions": items, "next_cursor": next_cursor}}

@@ -14,7 +14,7 @@ from kybra import Opt, ic, nat32, query, text
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import event_index_map, event_type_index_map, events_map
+from src.user_payment_canister.ext_store import event_bytes, event_index_map, event_type_index_map, events_map
 from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
@@ -119,7 +119,7 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup(seq: int) -> "dict | None":
             event_id = event_index_map.get(seq)
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit)
+        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit, event_bytes)
     else:
         if event_type not in EVENT_TYPES:
             return {"Err": "invalid_argument: event_type must be one of " + ", ".join(EVENT_TYPES)}
@@ -127,7 +127,8 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup_typed(seq: int) -> "dict | None":
             event_id = event_type_index_map.get(event_type + "|" + str(seq))
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit)
+        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit,
+                                            event_bytes)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"events": items, "next_cursor": next_cursor}}

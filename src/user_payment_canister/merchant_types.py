@@ -321,8 +321,13 @@ class ModalConfigResult(Variant, total=False):
     Err: text
 
 
-class ModalListResult(Variant, total=False):
-    Ok: Vec[ModalConfig]
+class ModalPage(Record):
+    modals: Vec[ModalConfig]
+    next_cursor: Opt[text]
+
+
+class ModalPageResult(Variant, total=False):
+    Ok: ModalPage
     Err: text
 
 
@@ -363,8 +368,13 @@ class ElementConfigurationResult(Variant, total=False):
     Err: text
 
 
-class ElementListResult(Variant, total=False):
-    Ok: Vec[ElementConfiguration]
+class ElementPage(Record):
+    elements: Vec[ElementConfiguration]
+    next_cursor: Opt[text]
+
+
+class ElementPageResult(Variant, total=False):
+    Ok: ElementPage
     Err: text
 
 

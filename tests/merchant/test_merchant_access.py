@@ -46,9 +46,9 @@ def calls(shop) -> dict:
         "get_payment": lambda m: m.get_payment("pay_x"),
         "list_refunds": lambda m: m.list_refunds([], []),
         "list_payouts": lambda m: m.list_payouts([], []),
-        "list_my_modals": lambda m: m.list_my_modals(),
+        "list_my_modals": lambda m: m.list_my_modals([], []),
         "get_modal_analytics": lambda m: m.get_modal_analytics(shop.extra["modal"]),
-        "list_merchant_elements": lambda m: m.list_merchant_elements(),
+        "list_merchant_elements": lambda m: m.list_merchant_elements([], []),
         "get_element_metrics": lambda m: m.get_element_metrics(shop.extra["element"]),
         "get_access_overview": lambda m: m.get_access_overview(),
         "get_merchant_metrics": lambda m: m.get_merchant_metrics(),
@@ -80,8 +80,8 @@ def test_strangers_and_anonymous_are_refused(prepared, who):
         refused[name] = code(res)
     assert set(refused.values()) == {"unauthorized"}, refused
     assert plain(ok(shop.owner.merchant.get_access_overview())) == overview
-    assert len(ok(shop.owner.merchant.list_my_modals())) == 1
-    assert len(ok(shop.owner.merchant.list_merchant_elements())) == 1
+    assert len(ok(shop.owner.merchant.list_my_modals([], []))["modals"]) == 1
+    assert len(ok(shop.owner.merchant.list_merchant_elements([], []))["elements"]) == 1
     (token,) = one(shop.owner.merchant.get_accepted_tokens())
     assert token["symbol"] == SYMBOL and token["enabled"]
 

@@ -219,8 +219,16 @@ def test_message_size_limits(network):
     with pytest.raises(CallRejected) as e:  # ingress over 2 MiB is refused at submission
         network.submit(ALICE, a, "hits", b"DIDL\x00\x00" + bytes(2 * 1024 * 1024))
     assert "limit" in e.value.message
+    # over 2 MiB (method name + argument) the stream builder rejects it with CANISTER_ERROR
     err = network.call(ALICE, a, "big_call", b, 2 * 1024 * 1024)
-    assert err == "Rejection code 2, Couldn't send message"
+    size = len("hits") + 6 + 2 * 1024 * 1024
+    assert err == (f"Rejection code 5, Canister {a.to_str()} violated contract: attempted to "
+                   f"send a message of size {size} exceeding the limit 2097152")
+    # over 10 MiB (the same-subnet bound) ic0.call_data_append traps
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, a, "big_call", b, 10 * 1024 * 1024)
+    assert e.value.error_code == "IC0504" and "exceeds the allowed limit of 10485760" in \
+        e.value.message
     # under the limit the call goes out (and the callee rejects the trailing bytes)
     err = network.call(ALICE, a, "big_call", b, 1024)
     assert err.startswith("Rejection code 5,") and "decode" in err

@@ -121,7 +121,7 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     assert out["redirectedTo"].startswith(f"{shop.site_url}/thanks?session=cs_")
     assert out["analytics"]["Payments"] == "1" and out["analytics"]["Views"] == "1"
     from webshop import ok
-    modals = ok(shop.merchant("owner").list_my_modals())
+    modals = ok(shop.merchant("owner").list_my_modals([], []))["modals"]
     saved = [m for m in modals if m["name"] == "Coffee checkout"]
     assert len(saved) == 1 and saved[0]["template_id"] and saved[0]["theme"]["dark_mode"] is True
     assert out["pageErrors"] == []

@@ -204,6 +204,7 @@ class FiatEquivalent(TypedDict):
     currency: str
 
 class HostedCheckoutSession(TypedDict):
+    url: Optional[str]
     status: CheckoutStatus
     session_id: str
     currency_token: str
@@ -551,6 +552,12 @@ class PreAuthorizedPayment(TypedDict):
     expires_at: int
     merchant_specific_data: list[MetadataPair]
     max_amount: int
+
+class PublicMerchantProfile(TypedDict):
+    support_email: Optional[str]
+    name: str
+    website: Optional[str]
+    hosted_page_base_url: str
 
 class RateLimitConfig(TypedDict):
     max_payments_per_hour: int

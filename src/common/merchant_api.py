@@ -88,6 +88,7 @@ class HostedCheckoutSession(Record):
     payment_method: Opt[text]
     completed_at: Opt[nat64]
     price_options: Opt[Vec[SessionPriceOption]]
+    url: Opt[text]  # the hosted page (Stripe's session.url); null on sessions stored before it
 
 
 class CheckoutSessionResult(Variant, total=False):

@@ -38,6 +38,7 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
+from src.user_payment_canister.hosted_page import session_url
 from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
@@ -271,6 +272,7 @@ def create_session(args: dict):
         "payment_method": None,
         "completed_at": None,
         "price_options": options,
+        "url": session_url(session_id, args["custom_domain"]),
     }
     if not sessions_map.fits(session):
         return {"Err": invalid("session", "is too large to store: shorten its metadata or URLs "

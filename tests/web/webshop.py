@@ -172,6 +172,8 @@ def start_shop() -> Shop:
     _feed_rates(shop, admin, text["admin"])
     merchant = shop.merchant("owner")
     ok(merchant.refresh_token(SYMBOL))
+    # new sessions' `url` is the hosted page on the local checkout canister
+    ok(merchant.set_hosted_page_base_url(f"http://{checkout_id}.localhost:{server.port}"))
     ok(merchant.authorize_server_principal(text["api"], "shop backend"))
     _start_site(shop)
     return shop

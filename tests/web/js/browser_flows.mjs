@@ -2,14 +2,17 @@
 // Chromium through the front ends served by localnet, pays on the local ledger like a
 // customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
 // line with what it saw.
-// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired CONFIG_JSON
+// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired|wallet|partial CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { HttpAgent, Actor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
 
 const [flow, configText] = process.argv.slice(2);
 const cfg = JSON.parse(configText);
@@ -45,6 +48,25 @@ function baseUnits(amountText, decimals = 8) {
   const [number] = amountText.trim().split(/\s+/);
   const [whole, frac = ''] = number.split('.');
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt((frac + '0'.repeat(decimals)).slice(0, decimals));
+}
+
+/** Decode the page's QR code image with jsQR (run in the page, on the pixels drawn). */
+async function readQr(page, previous = null) {
+  await page.addScriptTag({ path: require.resolve('jsqr/dist/jsQR.js') });
+  await page.waitForFunction((prev) => {
+    const img = document.querySelector('[data-ckpay-qr]');
+    return img?.complete && img.src.startsWith('data:image/png') && img.dataset.ckpayQrPayload !== prev;
+  }, previous, { timeout: TIMEOUT });
+  await page.waitForFunction(() => { const i = document.querySelector('[data-ckpay-qr]'); return i.complete && i.naturalWidth > 0; });
+  return page.evaluate(() => {
+    const img = document.querySelector('[data-ckpay-qr]');
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return window.jsQR(pixels.data, canvas.width, canvas.height)?.data ?? null;
+  });
 }
 
 async function pay(accountText, amount, ledgerId = cfg.ledgerId) {
@@ -256,6 +278,64 @@ async function tokens(page, context) {
   return out;
 }
 
+/** The hosted page (opened at the session's own `url`) paid by ICRC-2 after signing in:
+ * the wallet bar is there, the QR is an ICRC-22 request, an unfunded wallet gets a sentence,
+ * a funded one pays. */
+async function wallet(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  out.qr = await readQr(page);
+  const signin = page.locator('[data-wallet-signin]');
+  out.walletVisible = await page.locator('#wallet').isVisible();
+  out.signinText = (await signin.textContent()).trim();
+  await shot(page, '27-hosted-wallet-bar');
+  await signin.click();
+  const principal = page.locator('[data-wallet-principal]');
+  await principal.waitFor({ timeout: TIMEOUT });
+  out.principal = (await principal.textContent()).trim();
+  const payButton = page.locator('[data-ckpay-pay-icrc2]');
+  await payButton.waitFor({ timeout: TIMEOUT });
+  await shot(page, '28-hosted-signed-in');
+  await payButton.click();
+  const error = page.locator('[data-ckpay-error]:not([hidden])');
+  await error.waitFor({ timeout: TIMEOUT });
+  out.unfundedError = (await error.textContent()).trim();
+  await shot(page, '29-hosted-unfunded-wallet-error');
+  // the customer tops up the new wallet, then pays
+  await pay(`${out.principal}`, 100_000_000n);
+  await payButton.click();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidTitle = await title(page);
+  await shot(page, '30-hosted-icrc2-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  return out;
+}
+
+/** A partial ICRC-1 payment: the page shows what is still owed and the QR asks for it. */
+async function partial(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  out.firstQr = await readQr(page);
+  await pay(out.account, BigInt(cfg.partUnits));
+  await page.locator('[data-ckpay-amount-label]', { hasText: 'Still owed' }).waitFor({ timeout: TIMEOUT });
+  out.label = (await page.locator('[data-ckpay-amount-label]').textContent()).trim();
+  out.owed = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.receivedLine = (await page.locator('[data-ckpay-received]').textContent()).trim();
+  out.fiat = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  out.qr = await readQr(page, out.firstQr);
+  await shot(page, '31-hosted-partly-paid');
+  await pay(out.account, baseUnits(out.owed));
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidAmount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '32-hosted-partial-then-paid');
+  return out;
+}
+
 /** A session the merchant expired: the page shows the expired state and links back. */
 async function expired(page) {
   const out = {};
@@ -280,7 +360,8 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
-    elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page) };
+    elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
+    wallet: () => wallet(page), partial: () => partial(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

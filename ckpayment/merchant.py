@@ -71,7 +71,8 @@ class MerchantClient(Canister):
                        expires_in_seconds: int | None = None,
                        idempotency_key: str | None = None,
                        modal_config_id: str | None = None,
-                       custom_domain: str | None = None) -> t.HostedCheckoutSession:
+                       custom_domain: str | None = None,
+                       line_items: list[t.SessionLineItem] | None = None) -> t.HostedCheckoutSession:
         """A hosted checkout session for `amount` base units of `token` (staff); send the
         customer to its `url` (the hosted page, like Stripe's `session.url`)."""
         return self.result("create_checkout_session_with_options", {
@@ -79,7 +80,8 @@ class MerchantClient(Canister):
             "success_url": success_url, "cancel_url": cancel_url,
             "customer_email": customer_email, "client_reference_id": client_reference_id,
             "expires_in_seconds": expires_in_seconds, "idempotency_key": idempotency_key,
-            "modal_config_id": modal_config_id, "custom_domain": custom_domain})
+            "modal_config_id": modal_config_id, "custom_domain": custom_domain,
+            "line_items": line_items})
 
     def get_session(self, session_id: str) -> t.HostedCheckoutSession:
         return self.result("get_checkout_session", session_id)

@@ -102,6 +102,7 @@ class CreateCheckoutSessionArgs(TypedDict):
     client_reference_id: Optional[str]
     metadata: list[MetadataPair]
     success_url: Optional[str]
+    line_items: Optional[list[SessionLineItem]]
     custom_domain: Optional[str]
     modal_config_id: Optional[str]
     expires_in_seconds: Optional[int]
@@ -214,6 +215,7 @@ class HostedCheckoutSession(TypedDict):
     success_url: str
     price_options: Optional[list[SessionPriceOption]]
     ledger_block: Optional[int]
+    line_items: Optional[list[SessionLineItem]]
     created_at: int
     payment_method: Optional[str]
     custom_domain: Optional[str]
@@ -693,6 +695,11 @@ class SecurityAlert(TypedDict):
 class SecurityAlertListResult(TypedDict, total=False):
     Ok: list[SecurityAlert]
     Err: str
+
+class SessionLineItem(TypedDict):
+    unit_amount: int
+    name: str
+    quantity: int
 
 class SessionPriceOption(TypedDict):
     decimals: int

@@ -74,6 +74,8 @@ def session_bytes(session: HostedCheckoutSession) -> int:
         size += text_bytes(pair["key"]) + text_bytes(pair["value"])
     for option in session.get("price_options") or []:
         size += 80 + text_bytes(option["token"])
+    for item in session.get("line_items") or []:
+        size += 40 + text_bytes(item["name"])
     return size
 
 

@@ -87,7 +87,7 @@ class Shop:
     def asset_url(self, canister_id: str, path: str = "/") -> str:
         return f"http://{canister_id}.localhost:{self.server.port}{path}"
 
-    def create_session(self, amount: int = PRICE, modal_id: str | None = None) -> dict:
+    def create_session(self, amount: int = PRICE, modal_id: str | None = None, line_items: list | None = None) -> dict:
         """What the merchant's server does: create a session with its server identity."""
         args = {
             "modal_config_id": [] if not modal_id else [modal_id], "amount": amount,
@@ -95,7 +95,7 @@ class Shop:
             "customer_email": [], "client_reference_id": [],
             "success_url": [f"{self.site_url}/thanks?session={{CHECKOUT_SESSION_ID}}"],
             "cancel_url": [f"{self.site_url}/cart"], "expires_in_seconds": [],
-            "idempotency_key": [], "custom_domain": [],
+            "idempotency_key": [], "custom_domain": [], "line_items": [] if line_items is None else [line_items],
         }
         return ok(self.merchant("api").create_checkout_session_with_options(args))
 

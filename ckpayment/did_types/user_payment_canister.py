@@ -887,3 +887,78 @@ class WebhookTestResult(TypedDict):
 class WebhookTestResultResult(TypedDict, total=False):
     Ok: WebhookTestResult
     Err: str
+
+class icrc10_standard(TypedDict):
+    url: str
+    name: str
+
+class icrc21_consent_info(TypedDict):
+    metadata: icrc21_consent_message_metadata
+    consent_message: icrc21_consent_message
+
+# a variant: a dict with exactly one of these keys
+class icrc21_consent_message(TypedDict, total=False):
+    FieldsDisplayMessage: icrc21_fields_display
+    GenericDisplayMessage: str
+
+class icrc21_consent_message_metadata(TypedDict):
+    utc_offset_minutes: Optional[int]
+    language: str
+
+class icrc21_consent_message_request(TypedDict):
+    arg: bytes
+    method: str
+    user_preferences: icrc21_consent_message_spec
+
+# a variant: a dict with exactly one of these keys
+class icrc21_consent_message_response(TypedDict, total=False):
+    Ok: icrc21_consent_info
+    Err: icrc21_error
+
+class icrc21_consent_message_spec(TypedDict):
+    metadata: icrc21_consent_message_metadata
+    device_spec: Optional[icrc21_device_spec]
+
+# a variant: a dict with exactly one of these keys
+class icrc21_device_spec(TypedDict, total=False):
+    GenericDisplay: None
+    FieldsDisplay: None
+
+class icrc21_duration_seconds(TypedDict):
+    amount: int
+
+# a variant: a dict with exactly one of these keys
+class icrc21_error(TypedDict, total=False):
+    GenericError: icrc21_generic_error
+    InsufficientPayment: icrc21_error_info
+    UnsupportedCanisterCall: icrc21_error_info
+    ConsentMessageUnavailable: icrc21_error_info
+
+class icrc21_error_info(TypedDict):
+    description: str
+
+class icrc21_fields_display(TypedDict):
+    fields: list[tuple[str, icrc21_value]]
+    intent: str
+
+class icrc21_generic_error(TypedDict):
+    description: str
+    error_code: int
+
+class icrc21_text_value(TypedDict):
+    content: str
+
+class icrc21_timestamp_seconds(TypedDict):
+    amount: int
+
+class icrc21_token_amount(TypedDict):
+    decimals: int
+    amount: int
+    symbol: str
+
+# a variant: a dict with exactly one of these keys
+class icrc21_value(TypedDict, total=False):
+    Text: icrc21_text_value
+    TokenAmount: icrc21_token_amount
+    TimestampSeconds: icrc21_timestamp_seconds
+    DurationSeconds: icrc21_duration_seconds

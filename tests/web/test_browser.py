@@ -180,13 +180,16 @@ def icrc22_request(shop, session: dict, amount: int) -> str:
 
 
 def test_hosted_page_paid_by_icrc2_after_signing_in(shop, chromium):
-    session = shop.create_session()
+    items = [{"name": "Single-origin beans, 250 g", "quantity": 2, "unit_amount": 10_000_000},
+             {"name": "Paper filters", "quantity": 1, "unit_amount": 5_000_000}]
+    session = shop.create_session(line_items=items)
     sid = session["session_id"]
     # the session carries its hosted page's URL (Stripe's session.url); the customer opens it
     assert session["url"] == [shop.asset_url(shop.checkout_id, f"/pay/{sid}")]
     url = session["url"][0] + f"?factory={shop.factory_id}"
     out = run_flow("wallet", dict(base_config(shop, chromium), hostedUrl=url, payerSeed=SEEDS["alice"]))
     assert out["company"] == "Satoshi's Coffee"
+    assert out["lineItems"] == ["2 × Single-origin beans, 250 g 0.2 LTT", "Paper filters 0.05 LTT"]
     # the wallet bar stays while the session can be paid
     assert out["walletVisible"] is True and out["signinText"] == "Sign in to pay with ICRC-2"
     # the QR code (decoded from its pixels) is an ICRC-22 payment request for the session

@@ -286,6 +286,7 @@ async function wallet(page) {
   await page.goto(cfg.hostedUrl);
   await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
   out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  out.lineItems = (await page.locator('[data-ckpay-line-item]').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
   out.qr = await readQr(page);
   const signin = page.locator('[data-wallet-signin]');
   out.walletVisible = await page.locator('#wallet').isVisible();

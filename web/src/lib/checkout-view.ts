@@ -220,6 +220,17 @@ export class CheckoutView {
       `The ledger fee (${escapeHtml(formatUnits(d.fee, d.decimals))} ${escapeHtml(d.token)}) is paid by the sender on top.`;
   }
 
+  /** The session's line items (what the customer buys), priced in the session's token. */
+  private lineItems(): string {
+    const s = this.session!;
+    const items = opt(s.line_items) ?? [];
+    if (items.length === 0) return '';
+    const decimals = this.token?.decimals ?? 8;
+    const rows = items.map((i) => `<li data-ckpay-line-item><span>${i.quantity > 1 ? `${i.quantity} × ` : ''}${escapeHtml(i.name)}</span>
+      <span>${escapeHtml(formatUnits(BigInt(i.quantity) * BigInt(i.unit_amount), decimals))} ${escapeHtml(s.currency_token)}</span></li>`).join('');
+    return `<ul class="ckpay-items" data-ckpay-line-items>${rows}</ul>`;
+  }
+
   private tokenSelector(): string {
     const options = this.priceOptions();
     if (options.length === 0) return '';
@@ -278,6 +289,7 @@ export class CheckoutView {
            ${escapeHtml(shortPrincipal(this.o.identity.getPrincipal()))}</button>`
       : '';
     this.frame(`
+      ${this.lineItems()}
       ${this.tokenSelector()}
       <div class="ckpay-label" data-ckpay-amount-label>${this.amountLabel()}</div>
       <div class="ckpay-amount" data-ckpay-amount>${this.amountText()}</div>

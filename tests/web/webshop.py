@@ -60,6 +60,7 @@ class Shop:
     merchant_id: str
     checkout_id: str
     builder_id: str
+    dashboard_id: str = ""
     site_url: str = ""
     identities: dict = field(default_factory=dict)
     pages: dict = field(default_factory=dict)  # path -> html of the merchant site
@@ -145,6 +146,8 @@ def start_shop() -> Shop:
     shop = Shop(server, ledger_id, factory_id, "", checkout_id, builder_id, identities=ids)
     _upload(server, checkout_id, text["admin"], os.path.join(WEB, "dist", "checkout"))
     _upload(server, builder_id, text["admin"], os.path.join(WEB, "dist", "builder"))
+    shop.dashboard_id = _deploy(server, ASSET_CANISTER_ENTRY, controllers=[text["admin"]])
+    _upload(server, shop.dashboard_id, text["admin"], os.path.join(WEB, "dist", "dashboard"))
 
     admin = shop.factory("admin")
     module = build_module(server, MERCHANT_ENTRY)

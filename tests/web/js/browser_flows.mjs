@@ -2,7 +2,7 @@
 // Chromium through the front ends served by localnet, pays on the local ledger like a
 // customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
 // line with what it saw.
-// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired|wallet|partial CONFIG_JSON
+// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired|wallet|partial|dashboard CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { HttpAgent, Actor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
@@ -337,6 +337,140 @@ async function partial(page) {
   return out;
 }
 
+/** Wait until the dashboard's page `name` has rendered (after navigation or an action). */
+async function dashPage(page, name, after = 0) {
+  await page.waitForFunction(([n, t]) => {
+    const el = document.querySelector('#page');
+    return el?.dataset.page === n && !el.dataset.loading && Number(el.dataset.ready ?? 0) > t;
+  }, [name, after], { timeout: TIMEOUT });
+  return page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+}
+
+async function dashGo(page, route) {
+  const before = await page.evaluate(() => Number(document.querySelector('#page')?.dataset.ready ?? 0));
+  await page.evaluate((r) => { location.hash = r; }, route);
+  return dashPage(page, route.split('/')[1], before);
+}
+
+/** Click an action button; wait for its error flash or for the page's re-render after it. */
+async function dashAct(page, selector, name) {
+  const t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await page.click(selector);
+  await page.waitForFunction(([n, t0]) => {
+    const el = document.querySelector('#page');
+    return document.querySelector('[data-flash="error"]') || (el.dataset.page === n && !el.dataset.loading && Number(el.dataset.ready) > t0);
+  }, [name, t], { timeout: TIMEOUT });
+  const error = await page.locator('[data-flash="error"]').count();
+  const text = (await page.locator('[data-flash]').first().textContent()).trim();
+  if (error) throw new Error(`${selector} failed: ${text}`);
+  return text;
+}
+
+const flashText = async (page) => (await page.locator('[data-flash]').first().textContent()).trim();
+const metric = async (page, key) => (await page.locator(`[data-metric="${key}"]`).textContent()).trim();
+
+async function dashSignIn(page, pem) {
+  await page.goto(cfg.dashboardUrl);
+  await page.locator('#import textarea').waitFor({ timeout: TIMEOUT });
+  await page.fill('#import textarea', pem);
+  await page.click('#import button');
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(page, 'overview');
+  return (await page.locator('[data-principal]').textContent()).trim();
+}
+
+/** The merchant dashboard against a merchant with real payments and webhook deliveries. */
+async function dashboard(page, context, browser) {
+  const out = {};
+  await page.goto(cfg.dashboardUrl);
+  await page.locator('#import textarea').waitFor({ timeout: TIMEOUT });
+  await shot(page, '40-dashboard-sign-in');
+  out.signedInAs = await dashSignIn(page, cfg.ownerPem);
+  out.merchantName = (await page.locator('#merchant-name').textContent()).trim();
+  out.overview = {};
+  for (const k of ['payments', 'volume', 'volume_usd', 'refunds', 'conversion', 'sessions_created', 'sessions_completed']) out.overview[k] = (await metric(page, k)).replace(/\s+/g, ' ');
+  out.buckets = await page.evaluate(() => Number(document.querySelector('#page').dataset.buckets));
+  out.charts = await page.locator('canvas').count();
+  await shot(page, '41-dashboard-overview');
+
+  await dashGo(page, '#/payments');
+  out.paymentRows = await page.locator('#list tr[data-id]').count();
+  await page.selectOption('#filters select[name=method]', 'icrc2');
+  out.icrc2Rows = await page.locator('#list tr[data-id]').count();
+  await shot(page, '42-dashboard-payments-filtered');
+  const row = page.locator('#list tr[data-id]').first();
+  out.paymentId = await row.getAttribute('data-id');
+  let t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await row.click();
+  t = await dashPage(page, 'payments', t);
+  out.paymentBlock = (await page.locator('[data-payment-block]').textContent()).trim();
+  await page.fill('#refund input[name=amount]', cfg.refundAmount);
+  await page.fill('#refund input[name=reason]', cfg.refundReason);
+  out.refundFlash = await dashAct(page, '#refund button', 'payments');
+  out.refundBlocks = await page.locator('[data-refund-block]').allTextContents();
+  out.refundedText = (await page.locator('[data-refunded]').textContent()).trim();
+  await shot(page, '43-dashboard-payment-refunded');
+
+  await dashGo(page, '#/sessions');
+  out.sessionRows = await page.locator('#list tbody tr').count();
+  await page.fill('#create input[name=amount]', '0.1');
+  await page.click('#create button');
+  await page.locator('[data-session-url]').waitFor({ timeout: TIMEOUT });
+  out.newSessionUrl = (await page.locator('[data-session-url]').textContent()).trim();
+  await page.click('[data-copy-new]');
+  out.copiedUrl = await page.evaluate(() => navigator.clipboard.readText());
+  await shot(page, '44-dashboard-sessions');
+
+  await dashGo(page, '#/balances');
+  out.balance = (await page.locator('[data-balance]').first().textContent()).trim();
+  await page.fill('#payout input[name=amount]', cfg.payoutAmount);
+  out.payoutFlash = await dashAct(page, '#payout button', 'balances');
+  out.balanceAfter = (await page.locator('[data-balance]').first().textContent()).trim();
+  await shot(page, '45-dashboard-balances-payout');
+
+  await dashGo(page, '#/webhooks');
+  out.webhookRows = await page.locator('tr[data-id]').count();
+  t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await page.locator('tr[data-id]').first().click();
+  await dashPage(page, 'webhooks', t);
+  out.attemptRows = await page.locator('[data-attempts] tbody tr').count();
+  out.secretBefore = (await page.locator('[data-secret]').textContent()).trim();
+  out.testFlash = await dashAct(page, '#test', 'webhooks');
+  out.attemptRowsAfter = await page.locator('[data-attempts] tbody tr').count();
+  out.rotateFlash = await dashAct(page, '#rotate', 'webhooks');
+  out.secretAfter = (await page.locator('[data-secret]').textContent()).trim();
+  await shot(page, '46-dashboard-webhook-endpoint');
+
+  for (const [route, name] of [['#/one-click', '47-dashboard-one-click'], ['#/security', '48-dashboard-security'],
+    ['#/team', '49-dashboard-team'], ['#/settings', '50-dashboard-settings']]) {
+    await dashGo(page, route);
+    await shot(page, name);
+  }
+  await dashGo(page, '#/team');
+  out.owners = await page.locator('[data-owner]').allTextContents();
+  out.servers = await page.locator('[data-server]').allTextContents();
+
+  // a phone, signed in as the co-owner with a secp256k1 identity.pem (dfx's format)
+  const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+  await phone.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const mobile = await phone.newPage();
+  mobile.on('pageerror', (e) => out.mobileErrors = [...(out.mobileErrors ?? []), String(e)]);
+  out.coOwner = await dashSignIn(mobile, cfg.coOwnerPem);
+  out.mobileWidths = {};
+  for (const [route, name] of [['#/overview', '51-dashboard-mobile-overview'], ['#/payments', '52-dashboard-mobile-payments'],
+    ['#/sessions', null], ['#/balances', null], ['#/webhooks', '53-dashboard-mobile-webhooks'], ['#/one-click', null],
+    ['#/security', null], ['#/team', null], ['#/settings', null]]) {
+    if (route !== '#/overview') await dashGo(mobile, route);
+    out.mobileWidths[route] = await mobile.evaluate(() => document.documentElement.scrollWidth);
+    if (name) await shot(mobile, name);
+  }
+  await mobile.click('#menu');
+  out.menuVisible = await mobile.locator('#nav').isVisible();
+  await shot(mobile, '54-dashboard-mobile-menu');
+  await phone.close();
+  return out;
+}
+
 /** A session the merchant expired: the page shows the expired state and links back. */
 async function expired(page) {
   const out = {};
@@ -362,7 +496,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page) };
+    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -7,30 +7,11 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(__file__))
 
-from webshop import (PRICE, SEEDS, WEB, build_front_ends, chromium_or_skip, run_flow,  # noqa: E402
-                     shop_page, start_shop)
+from webshop import PRICE, SEEDS, WEB, run_flow, shop_page  # noqa: E402
 
 SCREENSHOTS = os.path.join(WEB, "screenshots")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    return chromium_or_skip(pytest)
-
-
-@pytest.fixture(scope="module")
-def shop(chromium):
-    import shutil
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node/npm are not on PATH: cannot build the front ends")
-    build_front_ends()
-    s = start_shop()
-    yield s
-    s.stop()
 
 
 def base_config(shop, chromium) -> dict:

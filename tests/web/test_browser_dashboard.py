@@ -13,15 +13,13 @@ import os
 import sys
 import time
 
-import pytest
 from ic.identity import Identity
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ledger"))
 
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
-from webshop import (PRICE, SEEDS, build_front_ends, chromium_or_skip, ok, run_flow,  # noqa: E402
-                     start_shop)
+from webshop import PRICE, SEEDS, ok, run_flow  # noqa: E402
 from icrc3_verify import map_get  # noqa: E402
 
 FEE = 10_000
@@ -32,22 +30,6 @@ def ed25519_pem(seed_hex: str) -> str:
     """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
     der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
     return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    return chromium_or_skip(pytest)
-
-
-@pytest.fixture(scope="module")
-def shop(chromium):
-    import shutil
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node/npm are not on PATH: cannot build the front ends")
-    build_front_ends()
-    s = start_shop()
-    yield s
-    s.stop()
 
 
 def pay_by_icrc2(shop, who: str) -> dict:

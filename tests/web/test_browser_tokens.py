@@ -6,6 +6,7 @@ expired page. Screenshots go to web/screenshots/ (21-26)."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 import pytest
@@ -14,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
 from webshop import (FUNDS, PRICE, SEEDS, XRC_DID, XRC_ENTRY, _deploy, asset, build_front_ends,  # noqa: E402
-                     chromium_or_skip, default_settings, ledger_init_arg, ok, run_flow, start_shop, CRYPTO, FIAT)
+                     default_settings, ledger_init_arg, ok, run_flow, start_shop, CRYPTO, FIAT)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY  # noqa: E402
 
 SECOND = "LT2"
@@ -22,13 +23,8 @@ LT2_PRICE = 833_334  # 0.25 LTT at $10 = $2.50 = 0.8333.. LT2 at $3, rounded up 
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    return chromium_or_skip(pytest)
-
-
-@pytest.fixture(scope="module")
 def shop(chromium):
-    import shutil
+    """The shop of conftest.py with a second token."""
     if shutil.which("npm") is None or shutil.which("node") is None:
         pytest.skip("node/npm are not on PATH: cannot build the front ends")
     build_front_ends()

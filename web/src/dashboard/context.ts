@@ -5,6 +5,7 @@ import type { Identity } from '@icp-sdk/core/agent';
 import type { TokenConfig } from '../generated/user_payment_canister.idl';
 import { CanisterError, type Merchant } from '../lib/ic';
 import { escapeHtml, formatUnits } from '../lib/format';
+export { copyText } from '../lib/format';
 
 export interface Ctx {
   merchant: Merchant;
@@ -85,19 +86,6 @@ export async function act(el: HTMLElement, button: HTMLButtonElement | null, wor
     return null;
   } finally {
     if (button) button.disabled = false;
-  }
-}
-
-export async function copyText(text: string): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    const area = document.createElement('textarea');
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand('copy');
-    area.remove();
   }
 }
 

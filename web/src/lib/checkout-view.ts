@@ -12,7 +12,7 @@ import type {
   BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, SessionPriceOption, TokenConfig,
 } from '../generated/user_payment_canister.idl';
 import { CanisterError, factoryActor, ledgerActor, merchantActor, opt, unwrap, type Merchant } from './ic';
-import { countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
+import { copyText, countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
 import { qrDataUrl } from './qr';
 import { networkId, paymentRequestUri } from './icrc22';
 import { ledgerErrorSentence, paymentErrorSentence } from './ledger-errors';
@@ -339,16 +339,7 @@ export class CheckoutView {
   }
 
   private async copy(text: string, button: HTMLButtonElement): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      const area = document.createElement('textarea');
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand('copy');
-      area.remove();
-    }
+    await copyText(text);
     button.textContent = 'Copied';
     setTimeout(() => { button.textContent = 'Copy'; }, 1500);
   }

@@ -249,4 +249,5 @@ from src.user_payment_canister.webhook_configs import (  # noqa: E402
     update_webhook,
 )
 from src.user_payment_canister.webhook_delivery import webhook_transform  # noqa: E402
+from src.user_payment_canister.webhook_resend import resend_webhook_event  # noqa: E402
 # ---- end of part 2 ----

@@ -73,11 +73,18 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
         attempts_before = len(ok(owner.list_webhook_attempts(webhook, [50])))
         alice_before = shop.balance(shop.principal("alice"))
         owner_before = shop.balance(shop.principal("owner"))
+        before_resend = len(receiver.deliveries)
         out = run_flow("dashboard", dict(
             base_config(shop, chromium), ownerPem=ed25519_pem(SEEDS["owner"]), coOwnerPem=co_pem,
             refundAmount="0.05", refundReason="damaged beans", payoutAmount="0.01",
             dashboardUrl=shop.asset_url(shop.dashboard_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}")),
             timeout=400)
+        # the event resent from the dashboard arrives again, signed
+        deadline = time.time() + 30
+        while time.time() < deadline and not [d for d in receiver.deliveries[before_resend:]
+                                              if d["event"] and d["event"]["id"] == out["resentEvent"]]:
+            time.sleep(0.5)
+        resent = [d for d in receiver.deliveries if d["event"] and d["event"]["id"] == out["resentEvent"]]
 
     assert out["signedInAs"] == shop.principal("owner")
     assert out["merchantName"] == "Satoshi's Coffee"
@@ -119,6 +126,8 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert out["webhookRows"] == 1 and out["attemptRows"] >= attempts_before >= 2
     assert out["testFlash"].startswith("Test event ") and out["attemptRowsAfter"] >= out["attemptRows"]
     assert len(ok(owner.list_webhook_attempts(webhook, [50]))) >= out["attemptRowsAfter"]
+    assert out["resendFlash"].startswith(f"Resent {out['resentEvent']} (delivery dlv_")
+    assert len(resent) >= 2 and all(d["verified"] for d in resent)
     assert out["secretAfter"] != out["secretBefore"] == receiver.secrets[0]
     assert out["secretAfter"] == ok(owner.get_webhook(webhook))["secret"]
     # team: both owners and the shop's server key

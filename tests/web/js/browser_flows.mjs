@@ -437,6 +437,8 @@ async function dashboard(page, context, browser) {
   out.secretBefore = (await page.locator('[data-secret]').textContent()).trim();
   out.testFlash = await dashAct(page, '#test', 'webhooks');
   out.attemptRowsAfter = await page.locator('[data-attempts] tbody tr').count();
+  out.resentEvent = await page.locator('[data-resend]').last().getAttribute('data-resend');
+  out.resendFlash = await dashAct(page, `[data-resend="${out.resentEvent}"] >> nth=-1`, 'webhooks');
   out.rotateFlash = await dashAct(page, '#rotate', 'webhooks');
   out.secretAfter = (await page.locator('[data-secret]').textContent()).trim();
   await shot(page, '46-dashboard-webhook-endpoint');

@@ -1,6 +1,7 @@
 // Webhooks: endpoints (list_webhooks), a new endpoint (configure_webhook), each endpoint's
 // delivery attempts (list_webhook_attempts) and stats, a test event (test_webhook), secret
-// rotation (rotate_webhook_secret), and the event log (list_events).
+// rotation (rotate_webhook_secret), resending an event (resend_webhook_event), and the event
+// log (list_events).
 import type { MerchantEventPage, WebhookConfig } from '../../generated/user_payment_canister.idl';
 import { opt } from '../../lib/ic';
 import { type Ctx, act, badge, h, ok, table, when } from '../context';
@@ -59,10 +60,18 @@ async function endpoint(ctx: Ctx, el: HTMLElement, id: string): Promise<void> {
       <dt>Deliveries</dt><dd data-deliveries>${s.successful_deliveries} delivered · ${s.failed_deliveries} failed · ${s.pending_deliveries} pending</dd>
       <dt>Attempts</dt><dd>${s.total_attempts} (${s.failed_attempts} failed)</dd></dl></div>
     <h2>Delivery attempts</h2>
-    <div data-attempts>${table(['Event', 'Attempt', 'Result', 'HTTP status', 'Error', 'Date'], attempts.map((a) => [
+    <div data-attempts>${table(['Event', 'Attempt', 'Result', 'HTTP status', 'Error', 'Date', ''], attempts.map((a) => [
       `<code>${h(a.event_id)}</code>`, String(a.attempt), badge(a.success ? 'success' : 'failed'),
-      opt(a.status_code)?.toString() ?? '—', h(opt(a.error) ?? ''), h(when(a.attempted_at))]))}</div>
-    <p class="muted">Failed deliveries are retried by the canister with backoff; the event log keeps every event.</p>`;
+      opt(a.status_code)?.toString() ?? '—', h(opt(a.error) ?? ''), h(when(a.attempted_at)),
+      a.event_id.startsWith('evt_') ? `<button data-resend="${h(a.event_id)}">Resend</button>` : '']))}</div>
+    <p class="muted">Failed deliveries are retried by the canister with backoff for 3 days; <em>Resend</em> sends an event again now.</p>`;
+  el.querySelectorAll<HTMLButtonElement>('[data-resend]').forEach((b) => b.addEventListener('click', async () => {
+    const done = await act(el, b, async () => {
+      const delivery = ok(await ctx.merchant.resend_webhook_event(id, b.dataset.resend!));
+      return `Resent ${b.dataset.resend} (delivery ${delivery}).`;
+    });
+    if (done) await ctx.refresh(done);
+  }));
   el.querySelector<HTMLButtonElement>('#test')!.addEventListener('click', async (ev) => {
     const done = await act(el, ev.target as HTMLButtonElement, async () => {
       const r = ok(await ctx.merchant.test_webhook(id));

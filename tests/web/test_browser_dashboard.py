@@ -94,7 +94,9 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert out["overview"]["payments"] == str(analytics["transaction_count"]) == "2"
     assert out["overview"]["volume"] == "0.75 LTT"  # 0.25 by ICRC-2, 0.5 by ICRC-1
     assert out["overview"]["volume_usd"] == "$7.50"  # at the factory's $10 per LTT
-    assert out["overview"]["sessions_completed"] == str(analytics["conversion_funnel"]["sessions_completed"])
+    funnel = analytics["conversion_funnel"]
+    assert out["overview"]["sessions_completed"] == str(funnel["sessions_completed"])
+    assert out["overview"]["conversion"] == f"{funnel['session_to_payment_rate'] * 100:.1f} %" == "100.0 %"
     assert out["charts"] == 2 and out["buckets"] == 30
 
     # payments: both listed, the filter keeps the ICRC-2 one; its detail shows its ledger block

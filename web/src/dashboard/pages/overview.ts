@@ -61,7 +61,7 @@ export async function overview(ctx: Ctx, el: HTMLElement, param = '30d'): Promis
       ${card('Volume (USD)', usd === null ? 'rate unavailable' : formatUsd(usd), 'volume_usd')}
       ${card('Volume', volumes.length ? volumes.map((v) => h(money(ctx, v.value, v.key))).join('<br>') : '0', 'volume')}
       ${card('Payments', analytics.transaction_count.toString(), 'payments')}
-      ${card('Conversion', pct(funnel.overall_conversion_rate), 'conversion')}
+      ${card('Conversion (sessions paid)', pct(funnel.session_to_payment_rate), 'conversion')}
       ${card('Refunds', `${analytics.refund_count}${refundedUsd ? ` · ${formatUsd(refundedUsd)}` : ''}`, 'refunds')}
       ${card('Customers', analytics.customer_analytics.total_customers.toString(), 'customers')}
     </div>

@@ -1,6 +1,7 @@
 """ic-wasm (dfinity/ic-wasm, pinned in tools/ic-wasm/package.json and installed from npm with
-`npm ci --prefix tools/ic-wasm`) reads the modules localnet builds, and
-scripts/check_wasm_limits.py counts what ic-wasm counts, plus the code section size."""
+`npm ci --prefix tools/ic-wasm`) reads the modules localnet builds, and `localnet
+wasm-limits` (localnet/runtime/wasm_limits.py) counts what ic-wasm counts, plus the code
+section size."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from localnet.candid.binary import leb128 as leb
+from localnet.runtime import wasm_limits
 
-import check_wasm_limits  # noqa: E402
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 NPM_BINARY = os.path.join(ROOT, "tools", "ic-wasm", "node_modules", "@icp-sdk", "ic-wasm-linux-x64", "bin", "ic-wasm")
 
@@ -31,16 +32,6 @@ def run(ic_wasm: str, *args: str) -> str:
     proc = subprocess.run([ic_wasm, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
-
-
-def leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def vec(items: list) -> bytes:
@@ -79,7 +70,7 @@ def test_ic_wasm_reads_the_merchant_module_localnet_builds(ic_wasm, tmp_path):
         assert run(ic_wasm, str(path), "metadata", "candid:service").strip() == f.read().strip()
     shrunk = tmp_path / "shrunk.wasm"
     run(ic_wasm, str(path), "-o", str(shrunk), "shrink")
-    assert check_wasm_limits.measure(shrunk.read_bytes())["icp: custom sections"] == 2
+    assert wasm_limits.measure(shrunk.read_bytes())["icp: custom sections"] == 2
 
 
 def test_the_limit_checker_counts_what_ic_wasm_counts(ic_wasm, tmp_path):
@@ -87,7 +78,7 @@ def test_the_limit_checker_counts_what_ic_wasm_counts(ic_wasm, tmp_path):
     path = tmp_path / "small.wasm"
     path.write_bytes(small_module(methods))
     info = run(ic_wasm, str(path), "info")
-    measured = check_wasm_limits.measure(path.read_bytes())
+    measured = wasm_limits.measure(path.read_bytes())
     assert f"Number of functions: {measured['functions']}" in info
     assert "hello" in info and "set_greeting" in info
     assert measured["exported methods"] == 2  # canister_init is a system method, not counted
@@ -98,11 +89,13 @@ def test_the_limit_checker_counts_what_ic_wasm_counts(ic_wasm, tmp_path):
 def test_the_limit_checker_fails_a_module_over_a_limit(tmp_path):
     path = tmp_path / "many.wasm"
     path.write_bytes(small_module([f"canister_update m{i}" for i in range(1001)]))
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_wasm_limits.py"), str(path)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1
+    localnet = os.path.join(os.path.dirname(sys.executable), "localnet")
+    proc = subprocess.run([localnet, "wasm-limits", str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
     line = [x for x in proc.stdout.splitlines() if "exported methods" in x and "name" not in x][0]
     assert "1,001" in line and "OVER" in line
     ok = tmp_path / "ok.wasm"
     ok.write_bytes(small_module(["canister_query hello"]))
-    assert check_wasm_limits.main([str(ok)]) == 0
+    assert wasm_limits.report(str(ok)) is True
+    proc = subprocess.run([localnet, "wasm-limits", str(tmp_path / "missing.wasm")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: ")

@@ -65,6 +65,16 @@ class InFlight:
         assert any(self.held(p) for p in self.net.pending()) and self.net.status(mid).state == "processing"
         return mid
 
+    def upgrade_while_paying(self) -> tuple:
+        """Under server.lock: the payment waits on the ledger, the factory's upgrade to v2
+        waits for the merchant to stop; (payment message id, upgrade message id)."""
+        pay = self.pay()
+        up = self.submit(self.owner, self.factory.id, "upgrade_user_canister", Principal.from_str(self.cid), "v2")
+        self.net.run_except(self.held)
+        assert self.merchant()["status"] == "stopping" and self.net.status(up).state == "processing"
+        assert self.merchant()["module_hash"] == hashlib.sha256(self.v1).digest()
+        return pay, up
+
     def merchant(self) -> dict:
         return self.net.canister(Principal.from_str(self.cid))
 
@@ -79,12 +89,7 @@ class InFlight:
 def test_upgrade_waits_for_the_ledger_call_then_upgrades_and_starts(factory, server, deploy, actor, new_identity):
     s = InFlight(factory, server, deploy, actor, new_identity)
     with server.lock:
-        pay = s.pay()
-        up = s.submit(s.owner, factory.id, "upgrade_user_canister", Principal.from_str(s.cid), "v2")
-        s.net.run_except(s.held)
-        # the factory asked for the stop; it is answered only when the payment is done
-        assert s.merchant()["status"] == "stopping" and s.net.status(up).state == "processing"
-        assert s.merchant()["module_hash"] == hashlib.sha256(s.v1).digest()
+        pay, up = s.upgrade_while_paying()  # the stop is answered only when the payment is done
         s.net.run_until_idle()
         paid = s.outcome(s.cid, "pay_checkout_session", pay)
         upgraded = s.outcome(factory.id, "upgrade_user_canister", up)
@@ -99,10 +104,7 @@ def test_upgrade_waits_for_the_ledger_call_then_upgrades_and_starts(factory, ser
 def test_a_stop_that_times_out_fails_the_upgrade_and_restarts_the_merchant(factory, server, deploy, actor, new_identity):
     s = InFlight(factory, server, deploy, actor, new_identity)
     with server.lock:
-        pay = s.pay()
-        up = s.submit(s.owner, factory.id, "upgrade_user_canister", Principal.from_str(s.cid), "v2")
-        s.net.run_except(s.held)
-        assert s.merchant()["status"] == "stopping"
+        pay, up = s.upgrade_while_paying()
         s.net.set_time(s.net.time_ns + 301 * 10**9)  # the IC rejects a stop after 5 minutes
         s.net.run_except(s.held)
         failed = s.outcome(factory.id, "upgrade_user_canister", up)

@@ -1,20 +1,19 @@
-#!/usr/bin/env python3
-"""Checks a canister Wasm (raw or gzipped) against the limits the IC enforces at install.
+"""The limits the IC enforces when it installs a Wasm module, and a check of a module
+against them (`localnet wasm-limits WASM...`, docs/deploy.md).
 
-Usage: python3 scripts/check_wasm_limits.py WASM [WASM...]   (exit 1 when a limit is exceeded)
-
-Limits (dfinity/ic rs/config/src/embedders.rs and rs/embedders/src/wasm_utils/validation.rs,
-docs/deploy.md): uncompressed module <= 100 MiB, code section <= 10 MiB (the replica value
-we design for; newer replicas allow 11-12 MiB), <= 50,000 functions, <= 1,000 globals,
-<= 1,000 exported `canister_update`/`canister_query`/`canister_composite_query` methods whose
-names sum to <= 20,000 bytes, <= 16 `icp:` custom sections of <= 1 MiB together. ic-wasm
+From dfinity/ic rs/config/src/embedders.rs and rs/embedders/src/wasm_utils/validation.rs:
+uncompressed module <= 100 MiB, code section <= 10 MiB (the replica value we design for;
+newer replicas allow 11-12 MiB), <= 50,000 functions, <= 1,000 globals, <= 1,000 exported
+`canister_update`/`canister_query`/`canister_composite_query` methods whose names sum to
+<= 20,000 bytes, <= 16 `icp:` custom sections of <= 1 MiB together. ic-wasm
 (`ic-wasm WASM info`) reports the same counts except the code section size, which is read
-here from the section headers. Only the standard library is used, so any Python runs it.
+here from the section headers.
 """
 from __future__ import annotations
 
 import gzip
-import sys
+
+from localnet.runtime.module import MAGIC, ModuleError, read_leb
 
 MIB = 1024 * 1024
 LIMITS = {
@@ -30,33 +29,22 @@ LIMITS = {
 METHOD_PREFIXES = ("canister_update ", "canister_query ", "canister_composite_query ")
 
 
-def _leb(data: bytes, pos: int) -> tuple:
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return result, pos
-
-
 def _name(data: bytes, pos: int) -> tuple:
-    n, pos = _leb(data, pos)
+    n, pos = read_leb(data, pos)
     return data[pos:pos + n].decode("utf-8", "replace"), pos + n
 
 
 def _skip_limits(data: bytes, pos: int) -> int:
-    flags, pos = _leb(data, pos)
-    _, pos = _leb(data, pos)
+    flags, pos = read_leb(data, pos)
+    _, pos = read_leb(data, pos)
     if flags & 1:
-        _, pos = _leb(data, pos)
+        _, pos = read_leb(data, pos)
     return pos
 
 
 def _imports(body: bytes) -> tuple:
     """(imported functions, imported globals) of an import section."""
-    count, pos = _leb(body, 0)
+    count, pos = read_leb(body, 0)
     funcs = globals_ = 0
     for _ in range(count):
         _, pos = _name(body, pos)
@@ -65,7 +53,7 @@ def _imports(body: bytes) -> tuple:
         pos += 1
         if kind == 0:  # function: type index
             funcs += 1
-            _, pos = _leb(body, pos)
+            _, pos = read_leb(body, pos)
         elif kind == 1:  # table: reftype + limits
             pos = _skip_limits(body, pos + 1)
         elif kind == 2:  # memory: limits
@@ -75,7 +63,7 @@ def _imports(body: bytes) -> tuple:
             pos += 2
         else:  # tag
             pos += 1
-            _, pos = _leb(body, pos)
+            _, pos = read_leb(body, pos)
     return funcs, globals_
 
 
@@ -83,14 +71,14 @@ def measure(module: bytes) -> dict:
     """The measured value of every entry of LIMITS for one module."""
     if module[:2] == b"\x1f\x8b":
         module = gzip.decompress(module)
-    if module[:4] != b"\x00asm":
-        raise ValueError("not a Wasm module")
+    if module[:4] != MAGIC:
+        raise ModuleError("not a Wasm module (bad magic bytes)")
     out = dict.fromkeys(LIMITS, 0)
     out["module bytes (uncompressed)"] = len(module)
     pos = 8
     while pos < len(module):
         sid = module[pos]
-        size, pos = _leb(module, pos + 1)
+        size, pos = read_leb(module, pos + 1)
         body = module[pos:pos + size]
         pos += size
         if sid == 0:
@@ -103,15 +91,15 @@ def measure(module: bytes) -> dict:
             out["functions"] += funcs
             out["globals"] += globals_
         elif sid == 3:
-            out["functions"] += _leb(body, 0)[0]
+            out["functions"] += read_leb(body, 0)[0]
         elif sid == 6:
-            out["globals"] += _leb(body, 0)[0]
+            out["globals"] += read_leb(body, 0)[0]
         elif sid == 7:
-            count, p = _leb(body, 0)
+            count, p = read_leb(body, 0)
             for _ in range(count):
                 name, p = _name(body, p)
                 p += 1  # kind
-                _, p = _leb(body, p)
+                _, p = read_leb(body, p)
                 prefix = next((x for x in METHOD_PREFIXES if name.startswith(x)), None)
                 if prefix is not None:
                     out["exported methods"] += 1
@@ -121,28 +109,16 @@ def measure(module: bytes) -> dict:
     return out
 
 
-def report(path: str) -> bool:
+def report(path: str, out=None) -> bool:
+    """Prints one line per limit for the Wasm at path; False when one is exceeded."""
     with open(path, "rb") as f:
         values = measure(f.read())
     fine = True
-    print(path)
+    print(path, file=out)
     for key, limit in LIMITS.items():
         value = values[key]
         flag = "ok" if value <= limit else "OVER"
         fine = fine and value <= limit
-        print(f"  {key:<30} {value:>12,} / {limit:>12,}  {value * 100 // limit:>3}%  {flag}")
+        print(f"  {key:<30} {value:>12,} / {limit:>12,}  {value * 100 // limit:>3}%  {flag}",
+              file=out)
     return fine
-
-
-def main(argv: list) -> int:
-    if not argv:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        return 2
-    ok = True
-    for path in argv:
-        ok = report(path) and ok
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -402,14 +402,14 @@ class ManagementCanister:
         c.cycles -= fee
 
         old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
-               dict(c.timers), c.certified_data, c.next_timer_id)
+               dict(c.timers), c.certified_data, c.next_timer_id, c.install_count)
         old_maps = {mid: (m.key_type, m.value_type, m.max_key_size, m.max_value_size, m.env,
                           list(m._sort)) for mid, m in c.stable.maps.items()}
         time_ns = self.net.time_ns
 
         def restore():
             (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable, c.timers,
-             c.certified_data, c.next_timer_id) = old
+             c.certified_data, c.next_timer_id, c.install_count) = old  # the old module runs on
             c.stable.rollback()
             for mid in list(c.stable.maps):
                 if mid not in old_maps:

@@ -115,3 +115,22 @@ def test_uninstall_deletes_the_call_context_without_running_code(network):
     assert network.canister(a)["status"] == "stopping"
     network.run_until_idle()
     assert network.status(second).state == "replied" and network.status(stop).state == "replied"
+
+
+def test_a_failed_upgrade_leaves_the_waiting_generator_alive(network, tmp_path):
+    """install_code is atomic: when post_upgrade (here the module top level) traps, the old
+    module and its heap stay, so the reply still reaches the generator that waits for it."""
+    from localnet.runtime import CallRejected
+    a, b, mid, held = ping_in_flight(network)
+    (tmp_path / "main.py").write_text("from kybra import query\n\nraise RuntimeError('broken release')\n\n\n"
+                                      "@query\ndef hits() -> int:\n    return 0\n")
+    broken = network.build_module(str(tmp_path / "main.py"), str(tmp_path))
+    try:
+        network.install_code(a, broken, mode="upgrade", sender=ALICE)
+        raise AssertionError("the broken upgrade was installed")
+    except CallRejected as e:
+        assert "broken release" in e.message
+    network.run_until_idle()
+    assert network.status(mid).state == "replied"
+    assert binary.decode(network.status(mid).reply, [T.NAT64]) == [1]
+    assert network.canister(a)["stale_responses"] == 0

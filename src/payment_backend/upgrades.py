@@ -5,7 +5,7 @@ same merchant init record it was installed with. `busy` on the registry record i
 held across the yields, so an upgrade, a rollout step and a cleanup never overlap.
 
 A merchant is stopped before it is upgraded and started again afterwards, whatever the
-install did: its timers and methods may have calls in flight, and on the IC a reply to a
+install did (unless its owner had stopped it: that stays): its timers and methods may have calls in flight, and on the IC a reply to a
 call made before an upgrade reaches the new module, where Kybra's waiting generator no
 longer exists (docs/kybra.md "Upgrades with calls in flight"). `stop_canister` is answered
 once the merchant's open calls are done; a stop the IC gives up on (after five minutes)
@@ -13,7 +13,7 @@ leaves the merchant `stopping`, so it is started again and the upgrade reported 
 """
 
 from kybra import Async, CallResult, Principal, ic, text, update, void
-from kybra.canisters.management import management_canister
+from kybra.canisters.management import CanisterStatusResult, management_canister
 
 from src.payment_backend.admins import require_authenticated
 from src.payment_backend.chunk_store import install_version, stage_version
@@ -45,22 +45,36 @@ def start_step(canister_id: Principal) -> Async[text]:
     return "" if result.Err is None else START_FAILED + result.Err
 
 
-def stop_step(canister_id: Principal) -> Async[text]:
-    """stop_canister, waiting until the merchant's calls in flight are done; '' once it is
-    stopped, else the error (the merchant is then started again: a rejected stop can leave
-    it `stopping`, refusing every call)."""
+def status_step(canister_id: Principal) -> Async[text]:
+    """The canister's status: 'running', 'stopping', 'stopped' or 'status_failed: ...'."""
+    result: CallResult[CanisterStatusResult] = yield management_canister.canister_status(
+        {"canister_id": canister_id}
+    )
+    if result.Err is not None:
+        return "status_failed: " + result.Err
+    for name in result.Ok["status"]:
+        return name
+    return "status_failed: no status"
+
+
+def stop_step(canister_id: Principal, restart: bool) -> Async[text]:
+    """stop_canister, waiting until the canister's calls in flight are done; '' once it is
+    stopped, else the error (a rejected stop can leave it `stopping`, refusing every call:
+    it is started again when `restart`)."""
     result: CallResult[void] = yield management_canister.stop_canister({"canister_id": canister_id})
     if result.Err is None:
         return ""
-    started = yield start_step(canister_id)
+    started = ""
+    if restart:
+        started = yield start_step(canister_id)
     return "stop_failed: " + result.Err + ("" if started == "" else "; " + started)
 
 
 def upgrade_step(dep_id: str, version: str) -> Async[text]:
-    """Stops the locked canister, upgrades it to version, starts it and unlocks it; '' on
-    success, else the error (a failed install leaves the previous module: install is
-    atomic). The chunks are staged before the stop, so the merchant is down only for the
-    install itself."""
+    """Stops the locked canister, upgrades it to version, starts it again (if it was
+    running: an owner's stop is kept) and unlocks it; '' on success, else the error (a
+    failed install leaves the previous module: install is atomic). The chunks are staged
+    before the stop, so the merchant is down only for the install itself."""
     rec = deployments_map.get(dep_id)
     canister_id = rec["canister_id"]
     arg, err = encode_merchant_init([rec["owner"].to_str()], rec["routing_key"], rec["merchant"])
@@ -68,13 +82,20 @@ def upgrade_step(dep_id: str, version: str) -> Async[text]:
         add_count("installs_in_flight", 1)  # as install_version counts its own staging
         err = yield stage_version(version)
         add_count("installs_in_flight", -1)
+    was_running = False
     if err == "":
-        err = yield stop_step(canister_id)
+        status = yield status_step(canister_id)
+        was_running = status == "running"
+        err = status if status.startswith("status_failed") else ""
+    if err == "":
+        err = yield stop_step(canister_id, was_running)
     installed = False
     if err == "":
         err = yield install_version(canister_id, version, {"upgrade": None}, arg)
         installed = err == ""
-        started = yield start_step(canister_id)
+        started = ""
+        if was_running:
+            started = yield start_step(canister_id)
         if started != "":
             err = started if installed else err + "; " + started
     rec = deployments_map.get(dep_id)

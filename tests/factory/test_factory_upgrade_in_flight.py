@@ -13,7 +13,8 @@ import hashlib
 
 from kybra import Principal
 
-from factory_client import build_module, code, deploy_config, merchant_config, ok, padded, ptext, set_controllers
+from factory_client import (build_module, code, deploy_config, management_call, merchant_config, ok, padded, ptext,
+                            set_controllers)
 from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, acct, ledger_init_arg
 from localnet.runtime.typed import decode_reply, encode_call
 from merchant_client import PRICE, session_args
@@ -159,3 +160,13 @@ def test_a_start_that_fails_after_the_install_is_retried_by_upgrading_again(fact
     with server.lock:
         assert s.merchant()["status"] == "running"
     assert code(factory.as_(s.owner).upgrade_user_canister(s.cid, "v2")) == "failed_precondition"
+
+
+def test_a_merchant_its_owner_stopped_is_upgraded_and_stays_stopped(factory, server, deploy, actor, new_identity):
+    s = InFlight(factory, server, deploy, actor, new_identity)
+    management_call(server, s.owner, "stop_canister", {"canister_id": Principal.from_str(s.cid)}, s.cid)
+    up = ok(factory.as_(s.owner).upgrade_user_canister(s.cid, "v2"))
+    assert up["version"] == ["v2"] and up["error"] == []
+    with server.lock:
+        assert s.merchant()["status"] == "stopped"
+        assert s.merchant()["module_hash"] == hashlib.sha256(s.v2).digest()

@@ -291,8 +291,7 @@ class ManagementCanister:
         c.timers.clear()
         c.certified_data = b""
         c.install_count += 1
-        c.open_calls = 0  # the spec: its call contexts are rejected and marked as deleted
-        c.deleted_below = c.install_count
+        self.net.delete_call_contexts(c)  # the spec: rejected and marked as deleted
         self.net.settle_stopping(c)
 
     def m_raw_rand(self, msg: CallMessage):

@@ -9,4 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'
+# ic-wasm from npm (pinned in tools/ic-wasm) for tests/deploy/test_ic_wasm.py; skipped without npm
+if command -v npm >/dev/null && [ ! -x tools/ic-wasm/node_modules/@icp-sdk/ic-wasm-linux-x64/bin/ic-wasm ]; then
+  npm ci --prefix tools/ic-wasm --no-audit --no-fund >/dev/null 2>&1 || echo "note: npm ci --prefix tools/ic-wasm failed; the ic-wasm tests will be skipped" >&2
+fi
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

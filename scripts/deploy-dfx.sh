@@ -113,10 +113,11 @@ if ! dfx identity list 2>/dev/null | grep -qx ckpay-demo-customer; then
   dfx identity new ckpay-demo-customer --storage-mode plaintext >/dev/null
 fi
 CUSTOMER=$(dfx identity get-principal --identity ckpay-demo-customer)
+OLD_UMASK=$(umask)
 umask 077
 dfx identity export "$OPERATOR_NAME" >"$KEYS/operator.pem"
 dfx identity export ckpay-demo-customer >"$KEYS/customer.pem"
-umask 022
+umask "$OLD_UMASK"
 chmod 600 "$KEYS"/operator.pem "$KEYS"/customer.pem
 echo "operator ($OPERATOR_NAME) $OPERATOR, customer $CUSTOMER; keys in $KEYS"
 if [ "$SETUP_ONLY" = 1 ]; then
@@ -152,7 +153,10 @@ deploy() {
   local name=$1; shift
   if dfx canister status "$name" 2>/dev/null | grep -q 'Module hash: 0x'; then
     say "Upgrading $name: stop, deploy, start"
-    dfx canister stop "$name"
+    if ! dfx canister stop "$name"; then   # e.g. a call in flight for 5 minutes (IC0206)
+      dfx canister start "$name"
+      die "stopping $name failed; it was started again: retry later"
+    fi
     if ! dfx deploy "$name" "$@"; then
       dfx canister start "$name"
       die "upgrading $name failed; it runs its previous module again"
@@ -163,7 +167,7 @@ deploy() {
   fi
 }
 
-# -- 3. ledger, XRC, factory -----------------------------------------------------------------
+# -- 4. ledger, XRC, factory -----------------------------------------------------------------
 SYMBOL=LTT
 say "Deploying the ICRC ledger (Kybra build)"
 deploy icrc_ledger --argument "(record {
@@ -189,7 +193,7 @@ deploy payment_backend --argument "(record {
 FACTORY=$(dfx canister id payment_backend)
 dfx ledger fabricate-cycles --canister payment_backend --t 100   # local replica only
 
-# -- 4. merchant Wasm -> factory (chunks) -> merchant canister -------------------------------
+# -- 5. merchant Wasm -> factory (chunks) -> merchant canister -------------------------------
 say "Building the merchant canister Wasm"
 dfx build --check user_payment_canister
 WASM=$ROOT/.dfx/local/canisters/user_payment_canister/user_payment_canister.wasm.gz
@@ -211,7 +215,7 @@ say "Deploying a merchant canister through the factory"
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
 MERCHANT=$("$SDKPY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["canister_id"])' "$WORK/merchant.json")
 
-# -- 5. the paid checkout --------------------------------------------------------------------
+# -- 6. the paid checkout --------------------------------------------------------------------
 say "Paying checkout sessions through the ledger"
 # dfx's HTTPS-outcall adapter may refuse plain-http 127.0.0.1 receivers: deliveries are
 # reported, not required, here (localnet's run.sh requires them).

@@ -486,6 +486,7 @@ class Engine:
         if kind == "call":
             out: Outgoing = value
             ex.pending_call = out
+            canister.awaiting[id(ex)] = ex
             if out.fail is not None:
                 self._enqueue(Step("response", canister.id, execution=ex, result=out.fail,
                                    refund=out.payment))
@@ -508,6 +509,19 @@ class Engine:
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
         self.settle_stopping(ex.canister)
+
+    def delete_call_contexts(self, canister: Canister) -> None:
+        """uninstall_code: every call context of the canister is deleted; a caller not yet
+        answered gets the IC's reject (CANISTER_REJECT, IC0406, "Canister has been
+        uninstalled."), a reply already given is delivered; later responses run nothing."""
+        waiting, canister.awaiting = list(canister.awaiting.values()), {}
+        for ex in waiting:
+            ex.finished = True
+            result = ex.result if ex.replied else Reject(
+                E.CANISTER_REJECT, "Canister has been uninstalled.", E.CANISTER_REJECTED_MESSAGE)
+            self._complete(ex.message, result, canister, refund=ex.cycles_available)
+        canister.open_calls = 0
+        canister.deleted_below = canister.install_count
 
     def settle_stopping(self, canister: Canister) -> None:
         """A `stopping` canister without open call contexts becomes `stopped`, and the
@@ -542,17 +556,10 @@ class Engine:
         canister = ex.canister
         out: Outgoing = ex.pending_call
         ex.pending_call = None
+        canister.awaiting.pop(id(ex), None)
         gone = self.canisters.get(canister.id) is not canister
         if gone or getattr(ex, "generation", canister.install_count) != canister.install_count:
-            # the caller was deleted, uninstalled or upgraded meanwhile: its callback is lost
-            # (Kybra's new interpreter has no such generator); the call is answered
-            # with a reject unless it already replied
-            if not ex.replied:
-                what = "deleted" if gone else "uninstalled or upgraded"
-                ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} was "
-                                   f"{what} while this call awaited a response; its callback "
-                                   f"is gone", E.CANISTER_TRAPPED)
-            self._finish(ex)
+            self._stale_response(ex, out, step.refund, gone)
             return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
@@ -560,6 +567,39 @@ class Engine:
             E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
         call_result = self._call_result(ex, out, result)
         self._after_segment(ex, self._segment(ex, False, call_result))
+
+    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int,
+                        gone: bool) -> None:
+        """A response to a call made by an earlier module of the caller.
+
+        Uninstalled since (spec, callback invocation): the call context was deleted and its
+        caller answered then (`delete_call_contexts`); only the refund is credited, no code
+        runs. Upgraded or reinstalled since: the IC runs the
+        closure recorded at `call_new`, `(table index, env)`, in the *new* module. For a
+        Kybra 0.7.1 canister that is ic-cdk 0.13.5's `callback::<T>`, whose env is a raw
+        pointer (`Weak::into_raw`) into the old Wasm heap, which the upgrade replaced: the
+        RustPython generator that waited is gone and the callback reads and writes
+        whatever the new heap holds there (undefined behaviour: in practice a trap). localnet
+        runs it as that trap: the code after the `yield` never runs, what the caller
+        committed before it stays (locks included), and the call context, still open
+        until now (stop_canister waited for it), closes with a reject to its caller."""
+        canister = ex.canister
+        if not gone:
+            canister.cycles += refund
+        if gone or getattr(ex, "generation", 0) < canister.deleted_below:
+            return  # its caller was answered when the context was deleted (uninstall)
+        canister.stale_responses += 1
+        canister.cycles -= min(canister.cycles, self.policy.execution_fee(0))
+        method = out.method if out is not None else "a call"
+        text = (f"a response to {method} made before the canister was "
+                f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
+                f"pointer into the old Wasm heap (undefined behaviour); the Kybra generator "
+                f"of {ex.method_name} that awaited it no longer exists")
+        canister.log(self.time_ns, f"[TRAP]: {text}")
+        if not ex.replied:
+            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} trapped: "
+                               f"{text}", E.CANISTER_TRAPPED)
+        self._finish(ex)
 
     # -- timers and heartbeats --------------------------------------------------------------
     def _run_timer(self, step: Step) -> None:

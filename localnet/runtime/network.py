@@ -43,11 +43,7 @@ class IngressStatus:
     sender: bytes = b""
     time_ns: int = 0
     bytecodes: int = 0  # metered bytecodes of the whole call on its canister (metering on)
-
-    @property
-    def instructions(self) -> int:
-        from localnet.runtime.metering import instructions
-        return instructions(self.bytecodes)
+    instructions: int = 0  # metered instructions of the whole call (bytecodes + native work)
 
 
 @dataclass
@@ -66,6 +62,7 @@ class MessageStat:
     method: str
     mode: str
     bytecodes: int
+    instructions: int = 0  # bytecodes * INSTRUCTIONS_PER_BYTECODE + native charges
 
 
 def _raw(p) -> bytes:
@@ -201,8 +198,9 @@ class Network(Engine):
         if self.print_logs:
             print(f"[{text_id(canister.id)}] {text}")
 
-    def _record_bytecodes(self, ex: Execution, bytecodes: int) -> None:
-        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode, bytecodes))
+    def _record_bytecodes(self, ex: Execution, meter) -> None:
+        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode,
+                                      meter.bytecodes, meter.instructions))
 
     def _raw_rand_bytes(self) -> bytes:
         from localnet.runtime.isolation import host_urandom

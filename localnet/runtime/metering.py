@@ -109,6 +109,18 @@ _HOST_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # local
 _MONITORING = sys.version_info >= (3, 12)
 
 
+def cost_constants() -> dict:
+    """The metering constants in force (for benchmarks and reports)."""
+    return {
+        "instructions_per_bytecode": INSTRUCTIONS_PER_BYTECODE,
+        "message_entry": MESSAGE_ENTRY, "ic_call": IC_CALL, "candid_decode": CANDID_DECODE,
+        "candid_per_value": CANDID_PER_VALUE, "candid_per_byte": CANDID_PER_BYTE,
+        "py_value": PY_VALUE, "btree_fill": BTREE_FILL, "stable_map_raw": dict(STABLE_MAP_RAW),
+        "stable_map_raw_depth": STABLE_MAP_RAW_DEPTH, "node_load_raw": NODE_LOAD_RAW,
+        "json": "pure Python (C accelerators off while metering)",
+    }
+
+
 def btree_depth(entries: int) -> int:
     """Nodes an operation visits in a map of `entries` (0 for an empty map: no root)."""
     if entries <= 0:

@@ -10,46 +10,48 @@ native work Kybra's Rust runtime does around them. The message's instructions ar
 and the IC's limits apply to that sum: updates/timers 40B, queries 5B, install/upgrade 300B
 instructions; exceeding one traps with IC0522, as on the IC.
 
-Sources of the constants (each one is checked or recomputed by tests/runtime/test_metering*.py):
+Sources of the constants (tests/runtime/test_metering_calibration.py recomputes or checks
+each one; docs/kybra.md "Metering" has the table):
 
 * INSTRUCTIONS_PER_BYTECODE. PocketIC instruction counts of RustPython canisters published by
-  the basilisk project (a Kybra fork on the demergent-labs RustPython fork), README of
-  github.com/smart-social-contracts/basilisk at commit dcd58eef (2026-03-03), benchmark source
-  `benchmarks/counter/src/main.py` at that commit, divided by the CPython 3.11 bytecodes this
-  meter counts for the same function bodies (see `PUBLISHED_COUNTS`): recursive fib 1,190,
-  list work 1,040, strings 2,020, dicts 1,910 instructions per bytecode. Canister code here is
-  dict- and string-heavy (records are dicts, keys are strings), so the factor is the strings
-  figure, the largest of the four: localnet must be at least as strict as the IC.
-* MESSAGE_ENTRY: the same README, `method_overhead` (performance_counter(1) as the first
-  statement of a no-argument query): 42,102 instructions before any canister bytecode runs.
+  the basilisk project (a Kybra fork on the demergent-labs RustPython fork): README of
+  github.com/smart-social-contracts/basilisk at commit dcd58eef (2026-03-03), benchmark
+  source `benchmarks/counter/src/main.py` at that commit (`PUBLISHED_COUNTS`). Divided by
+  the bytecodes this meter counts in the same bodies (tests/canisters/calibration) they give,
+  per CPython 3.11 bytecode: recursive fib 1,188, list work 1,055, strings 2,106, dicts 1,921
+  (3.12/3.13 run about 10% fewer bytecodes: 1,287 / 1,161 / 2,341 / 2,096-2,305). Canister
+  code here is dict- and string-heavy (records are dicts, keys are strings), so the factor is
+  the strings figure, the largest: localnet must be at least as strict as the IC.
+* MESSAGE_ENTRY + CANDID_DECODE: the same README, `method_overhead` (performance_counter(1)
+  as the first statement of a no-argument query): 42,102 instructions, which the meter
+  reproduces as entry + the empty argument's decoding + the bytecodes before the counter.
 * IC_CALL: the same README, `noop`: 88,918 instructions between two consecutive
   `ic.performance_counter(0)` calls, minus the bytecodes of the Python side of one call
   (Kybra's `ic` wrapper, counted by the meter itself): the Rust half of one `ic.*` call
-  (argument conversion, ic0 call, result conversion). Charged per `_kybra_ic` call.
+  (argument conversion, ic0 call, result conversion). Charged after each `_kybra_ic` call.
 * Stable maps (ic-stable-structures 0.5.6, B = 6: up to 11 keys per node). `Node::load` reads
   every key of the node and calls `K::from_bytes` on it (src/btreemap/node.rs at v0.5.6),
   and Kybra's `Storable::from_bytes` is `candid::Decode!` (kybra_generate
-  stable_b_tree_map_nodes/rust/storable_impl.rs). An operation walks `depth(len)` nodes.
-  Raw costs per operation of the 0.5.6 node layout ("v1") on a 10,000-entry map, u64 keys
-  and values, from dfinity/stable-structures benchmarks/results.yml at ab9a9dd (2023-09-05,
-  the first committed results; the V1 node code is 0.5.6's): get 41,148, insert 77,075,
-  remove 110,882 instructions (`btreemap_{get,insert,remove}_u64_u64` / 10,000), of which
-  node loads (5 levels) 29,092 per get. STABLE_MAP_RAW scales them by depth/5; on top, every
-  key of every visited node costs one CANDID_DECODE (Kybra keys are Candid, not u64).
+  stable_b_tree_map_nodes/rust/storable_impl.rs). An operation walks `btree_depth(len)`
+  nodes. Raw costs per operation of the 0.5.6 node layout ("v1") on a 10,000-entry map, u64
+  keys and values, from dfinity/stable-structures benchmarks/results.yml at ab9a9dd
+  (2023-09-05, the first committed results; the V1 node code is 0.5.6's): get 41,148,
+  insert 77,075, remove 110,882 instructions (`btreemap_{get,insert,remove}_u64_u64` /
+  10,000), of which node loads 29,092 per get (5 levels). STABLE_MAP_RAW scales them by
+  depth / 5; on top, every key of every visited node costs one CANDID_DECODE.
 * Candid (candid 0.10, the crate Kybra 0.7.1 locks to 0.10.10): dfinity/candid
   rust/bench/canbench_results.yml at b5ce3619 (2024-02-20): `extra_args` (a Decode! of a
-  header and a 3-entry type table, no value) 65,236 instructions = CANDID_DECODE;
-  `option_list`/`variant_list` decode 31.8M/23.8M for 2,048 two-value records, about 3,900
-  per value (CANDID_PER_VALUE); `text` decode 17.8M + encode 28.8M for 2 MiB, about 22 per
-  byte both ways (CANDID_PER_BYTE). Charged for arguments, replies, call arguments and
-  replies of inter-canister calls, stable-map keys and values. The Python side of the
-  conversion (RustPython objects built or read per value, kybra_generate's vm_value_conversion)
-  is PY_VALUE per value: one bytecode's worth, an estimate with no published measurement.
+  header and a 3-entry type table, no value) 65,236 instructions, so one Decode! of a small
+  key is taken as 15,000 (bounded by method_overhead above); `option_list`/`variant_list`
+  decode 31.8M/23.8M for 2,048 two-value records, about 3,900 per value
+  (CANDID_PER_VALUE); `text` decode 17.8M + encode 28.8M for 2 MiB, about 22 per byte
+  (CANDID_PER_BYTE). Charged for arguments, replies, call arguments and replies of
+  inter-canister calls, stable-map keys and values. The Python side of a conversion
+  (RustPython objects built or read per value) is PY_VALUE per value: one bytecode's worth,
+  an estimate with no published measurement.
 * json. RustPython's stdlib has no C JSON encoder, so `json.dumps`/`json.loads` run as pure
   Python there: while a meter is active, localnet switches CPython's json to its pure-Python
   implementation (`json_pure_python`), so the meter counts their bytecodes like any other.
-  RustPython's Rust `_json` scanner would make `loads` somewhat cheaper; charging pure Python
-  is the strict side.
 
 On CPython 3.11 the meter uses `sys.settrace` opcode events; on 3.12+ (where settrace is built
 on sys.monitoring and opcode events set from a 'call' event never fire) it uses

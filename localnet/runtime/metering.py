@@ -293,9 +293,11 @@ class Meter:
             mon, tool = sys.monitoring, _tool_id()
             mon.register_callback(tool, mon.events.INSTRUCTION, self._instruction)
             mon.register_callback(tool, mon.events.PY_START, self._start)
+            mon.register_callback(tool, mon.events.PY_RESUME, self._start)
             for code in list(_CANISTER_CODES):  # classified in an earlier message
                 mon.set_local_events(tool, code, mon.events.INSTRUCTION)
-            mon.set_events(tool, mon.events.PY_START)
+            # PY_RESUME too: a generator started while metering was off is resumed here
+            mon.set_events(tool, mon.events.PY_START | mon.events.PY_RESUME)
         else:
             self._previous = sys.gettrace()
             sys.settrace(self._global)  # a resumed generator frame gets a 'call' event too
@@ -310,6 +312,7 @@ class Meter:
                     mon.set_local_events(tool, code, 0)
                 mon.register_callback(tool, mon.events.INSTRUCTION, None)
                 mon.register_callback(tool, mon.events.PY_START, None)
+                mon.register_callback(tool, mon.events.PY_RESUME, None)
             else:
                 sys.settrace(self._previous)
         finally:

@@ -83,3 +83,15 @@ def test_native_work_alone_reaches_the_limit(monkeypatch):
     with pytest.raises(CallRejected) as e:
         net.call(ALICE, cid, "read_time", 100)
     assert e.value.error_code == "IC0522"
+
+
+def test_a_generator_started_unmetered_is_metered_when_resumed():
+    """Benchmarks switch metering on for one call: a generator begun before must count."""
+    namespace = {}
+    exec(compile("def gen():\n    yield 1\n    t = 0\n    for i in range(500):\n        t += i\n"
+                 "    yield t\n", "<canister>", "exec"), namespace)
+    g = namespace["gen"]()
+    next(g)  # started with no meter
+    with metering.Meter(metering.LIMITS["update"]) as meter:
+        assert next(g) == 124_750
+    assert meter.bytecodes >= 1_500

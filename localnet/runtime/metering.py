@@ -65,7 +65,6 @@ import json
 import json.decoder
 import json.encoder
 import json.scanner
-import math
 import os
 import sys
 import weakref
@@ -117,7 +116,7 @@ def cost_constants() -> dict:
         "instructions_per_bytecode": INSTRUCTIONS_PER_BYTECODE,
         "message_entry": MESSAGE_ENTRY, "ic_call": IC_CALL, "candid_decode": CANDID_DECODE,
         "candid_per_value": CANDID_PER_VALUE, "candid_per_byte": CANDID_PER_BYTE,
-        "py_value": PY_VALUE, "btree_fill": BTREE_FILL, "stable_map_raw": dict(STABLE_MAP_RAW),
+        "py_value": PY_VALUE, "btree_keys_per_node": BTREE_KEYS_PER_NODE, "btree_fill": BTREE_FILL, "stable_map_raw": dict(STABLE_MAP_RAW),
         "stable_map_raw_depth": STABLE_MAP_RAW_DEPTH, "node_load_raw": NODE_LOAD_RAW,
         "json": "pure Python (C accelerators off while metering)",
     }
@@ -125,9 +124,11 @@ def cost_constants() -> dict:
 
 def btree_depth(entries: int) -> int:
     """Nodes an operation visits in a map of `entries` (0 for an empty map: no root)."""
-    if entries <= 0:
-        return 0
-    return max(1, math.ceil(math.log(entries + 1, BTREE_FILL + 1)))
+    depth, capacity = 0, 0
+    while capacity < entries:  # a tree of depth d holds up to (fill + 1)^d - 1 entries
+        depth += 1
+        capacity = (BTREE_FILL + 1) ** depth - 1
+    return depth
 
 
 def stable_map_cost(op: str, entries: int) -> int:

@@ -385,14 +385,28 @@ class Engine:
             return sig, "composite"
         return sig, "query"
 
-    def _guard_segment(self, guard: Execution):
+    def _guard_segment(self, guard: Execution, method: Optional[Execution] = None):
+        """Run a method's guard. It is part of the method's message on the IC: metered
+        (against the method's limit), its instructions are charged to `method`."""
         canister = guard.canister
         heap = canister.namespace.heap_snapshot()
         vol = canister.volatile_state()
         ic = KybraIc(self, canister, guard)
+        meter = None
         try:
             with canister.namespace.activate(ic):
-                result = self._invoke(guard)
+                if self.metering and method is not None:
+                    meter = metering.Meter(metering.LIMITS[LIMIT_KIND.get(method.mode, "update")],
+                                           guard.mark_trap)
+                    self._meter = meter
+                    try:
+                        with meter:
+                            result = self._invoke(guard)
+                    finally:
+                        self._meter = None
+                        method.pending_native += meter.instructions
+                else:
+                    result = self._invoke(guard)
             if guard.trap is not None:
                 raise guard.trap
         except E.Trap as t:
@@ -452,7 +466,7 @@ class Engine:
         ex.generation = canister.install_count
         canister.open_calls += 1
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 ex.result = value
                 self._finish(ex)

@@ -361,7 +361,7 @@ class Network(Engine):
         sig, mode = found
         ex = Execution(c, msg, mode, msg.method, sig)
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 return value
             if kind == "trap":

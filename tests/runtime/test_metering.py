@@ -95,3 +95,12 @@ def test_a_generator_started_unmetered_is_metered_when_resumed():
     with metering.Meter(metering.LIMITS["update"]) as meter:
         assert next(g) == 124_750
     assert meter.bytecodes >= 1_500
+
+
+def test_a_guard_is_metered_as_part_of_its_message():
+    """Kybra runs the guard inside the method's message: its work counts toward the limit."""
+    net = Network(metering=True)
+    cid = deploy(net, "calibration")
+    guarded = net.call(ALICE, cid, "after_guard")  # performance_counter(0) after the guard
+    assert guarded >= 20_000 * 3 * metering.INSTRUCTIONS_PER_BYTECODE
+    assert net.call(ALICE, cid, "method_overhead") < guarded / 50

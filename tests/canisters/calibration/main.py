@@ -2,7 +2,7 @@
 (smart-social-contracts/basilisk, benchmarks/counter/src/main.py at dcd58eef), measured
 the same way: ic.performance_counter(0) before and after the body. The published PocketIC
 counts of these bodies calibrate localnet's meter (tests/runtime/test_metering_calibration.py)."""
-from kybra import StableBTreeMap, Vec, ic, nat64, query, update
+from kybra import GuardResult, StableBTreeMap, Vec, ic, nat64, query, update
 
 entries = StableBTreeMap[str, str](memory_id=0, max_key_size=32, max_value_size=64)
 
@@ -99,3 +99,15 @@ def read_time(n: nat64) -> nat64:
     for _ in range(n):
         last = ic.time()
     return last
+
+
+def heavy_guard() -> GuardResult:
+    total = 0
+    for i in range(20_000):
+        total += i
+    return {"Ok": None}
+
+
+@query(guard=heavy_guard)
+def after_guard() -> nat64:
+    return ic.performance_counter(0)

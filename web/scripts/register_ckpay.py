@@ -50,7 +50,7 @@ def main(argv=None) -> int:
 
     from localnet.candid.binary import decode, encode
     from localnet.candid.did import parse_type
-    from localnet.http import identities
+    from ckpayment.identity import resolve_identity
     from localnet.http.agent import Agent
     from localnet.http.principal import from_text
     from localnet.http.project import load_ids
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     version = ckpay_version()
     port = None if a.mainnet else (urlsplit(a.network).port or 80)
     url = script_url(ids["checkout"], version, port)
-    agent = Agent(a.network, identities.load(a.identity))
+    agent = Agent(a.network, resolve_identity(a.identity))
     result_type = parse_type("variant { Ok; Err : text }")
     for comp in components(url, version):
         reply = agent.call(from_text(ids["payment_backend"]), "deploy_component_version",

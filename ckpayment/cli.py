@@ -393,7 +393,7 @@ def cmd_listen(ctx: Context, a) -> None:
     from .listen import listen
     listen(ctx.merchant(), a.forward_to, events=a.events, since=a.since, secret=a.secret,
            retries=a.retries, interval=a.interval, count=a.count, timeout=a.timeout,
-           output=a.output)
+           output=a.output or "text")
 
 
 def cmd_trigger(ctx: Context, a) -> None:
@@ -428,8 +428,8 @@ def _global_options(p, top: bool) -> None:
     p.add_argument("--merchant", default=d(None), help="merchant canister id")
     p.add_argument("--project", default=d(None), help="dfx project directory for "
                    "canister_ids.json (default: the nearest dfx.json upwards)")
-    p.add_argument("--output", choices=("json", "text"), default=d("json"),
-                   help="output format (default json)")
+    p.add_argument("--output", choices=("json", "text"), default=d(None),
+                   help="output format (default json; `listen`: text)")
 
 
 def version_text() -> str:

@@ -100,7 +100,18 @@ def cmd_start(a) -> int:
             print(f"localnet state saved to {a.state_dir}", flush=True)
     finally:
         running.forget(server.port, os.getpid())
+        _restore_own_ids()
     return 0
+
+
+def _restore_own_ids() -> None:
+    """At exit: put back the project ids this process's network held aside (run.sh)."""
+    from localnet.http.id_backup import owner_pid, restore
+    root = _project_root()
+    if root and owner_pid(root) == os.getpid():
+        note = restore(root)
+        if note:
+            print(f"localnet: {note}", flush=True)
 
 
 def _project_root() -> str | None:

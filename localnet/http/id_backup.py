@@ -32,29 +32,33 @@ def alive(pid: int) -> bool:
         return True
 
 
-def put_aside(root: str, owner_pid: int) -> str | None:
-    """Move the project's ids aside for the network of process `owner_pid`; returns the
+def put_aside(root: str, pid: int) -> str | None:
+    """Move the project's ids aside for the network of process `pid`; returns the
     backup's path (None if the project had no ids)."""
     ids, saved, owner = _paths(root)
     restore_if_orphaned(root)
+    running = owner_pid(root)
+    if os.path.exists(owner) and running is not None:
+        raise SystemExit(f"Error: the localnet of an earlier run (pid {running}) still holds "
+                         f"{IDS}; stop it first (`localnet stop`, or kill {running})")
     os.makedirs(os.path.dirname(ids), exist_ok=True)
     had = os.path.exists(ids)
     if had:
         shutil.copy2(ids, saved)
     with open(owner + ".tmp", "w", encoding="utf-8") as f:
-        json.dump({"pid": owner_pid, "had_ids": had}, f)
+        json.dump({"pid": pid, "had_ids": had}, f)
     os.replace(owner + ".tmp", owner)
     if had:
         os.remove(ids)
     return saved if had else None
 
 
-def set_owner(root: str, owner_pid: int) -> None:
+def set_owner(root: str, pid: int) -> None:
     """Hand the temporary ids to another process (the network left running)."""
     _, _, owner = _paths(root)
     with open(owner, encoding="utf-8") as f:
         record = json.load(f)
-    record["pid"] = owner_pid
+    record["pid"] = pid
     with open(owner + ".tmp", "w", encoding="utf-8") as f:
         json.dump(record, f)
     os.replace(owner + ".tmp", owner)

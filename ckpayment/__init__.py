@@ -5,7 +5,7 @@ from .agent import DEFAULT_URL, IcAgent
 from .errors import (CallRejectedError, CkPaymentError, IdentityError, TransportError,
                      WebhookSignatureError)
 from .factory import FactoryClient, merchant_config
-from .identity import identity_from_pem, load_identity
+from .identity import identity_from_pem, load_identity, resolve_identity
 from .interface import Canister, Interface
 from .ledger import LedgerClient, LedgerError
 from .merchant import MerchantClient, account
@@ -14,7 +14,7 @@ from .webhooks import sign_webhook, verify_webhook
 __all__ = [
     "DEFAULT_URL", "IcAgent", "CallRejectedError", "CkPaymentError", "IdentityError",
     "TransportError", "WebhookSignatureError", "FactoryClient", "merchant_config",
-    "identity_from_pem", "load_identity", "Canister", "Interface", "LedgerClient",
+    "identity_from_pem", "load_identity", "resolve_identity", "Canister", "Interface", "LedgerClient",
     "LedgerError", "MerchantClient", "account", "sign_webhook", "verify_webhook", "connect",
 ]
 

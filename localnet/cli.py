@@ -231,6 +231,9 @@ def cmd_build(a) -> int:
     _check_entry(a.entry)
     with _console().status(f"building {a.entry}"):
         module = Network().build_module(a.entry)
+    if a.output.endswith(".gz"):  # as `dfx build` writes Kybra canisters: gzipped
+        import gzip
+        module = gzip.compress(module, mtime=0)
     with open(a.output, "wb") as f:
         f.write(module)
     print(f"wrote {a.output} ({len(module)} bytes)")
@@ -551,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "(its state is saved)", output=())
     s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
 
-    s = command("build", cmd_build, "build a localnet module from a Kybra entry", output=())
+    s = command("build", cmd_build, "build a localnet module from a Kybra entry (gzipped "
+                "when OUTPUT ends in .gz)", output=())
     s.add_argument("entry")
     s.add_argument("-o", "--output", required=True)
 

@@ -9,4 +9,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# -q unless the caller chose the verbosity (a second -q would hide pytest's summary line)
+QUIET=-q
+for arg in "$@"; do
+  case "$arg" in -q|-qq|--quiet|-v|-vv|-vvv|--verbose) QUIET="" ;; esac
+done
+exec .venv/bin/python -m pytest $QUIET -p no:cacheprovider "$@"

@@ -27,8 +27,9 @@ def _in_venv() -> None:
         import ic  # noqa: F401
         import kybra  # noqa: F401
     except ImportError:
-        if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.executable) != \
-                os.path.realpath(VENV_PYTHON):
+        venv = os.path.dirname(os.path.dirname(VENV_PYTHON))
+        if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != \
+                os.path.realpath(venv):
             os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
         raise SystemExit("Error: the project's packages are missing: run ./scripts/run.sh or "
                          "`python3 -m venv .venv && .venv/bin/pip install -e .` first")

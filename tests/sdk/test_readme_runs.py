@@ -63,3 +63,6 @@ def test_every_readme_block_runs_against_a_fresh_localnet():
             os.remove(made)
         if os.path.exists(IDS):
             os.remove(IDS)
+        for folder in (os.path.dirname(IDS), os.path.dirname(os.path.dirname(IDS))):
+            if os.path.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)

@@ -83,7 +83,7 @@ def cmd_start(a) -> int:
         write_port_file(a.port_file, server.port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    print(f"localnet listening on {url}", flush=True)
+    print(f"localnet listening on {url} (Candid UI: {url}/_/candid/)", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

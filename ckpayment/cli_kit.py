@@ -60,6 +60,10 @@ def _scalar(value) -> str:
 def as_text(value) -> str:
     """A human view: `key: value` lines for a record, one line per item for a list."""
     value = plain(value)
+    lists = [k for k, v in value.items() if isinstance(v, list)] if isinstance(value, dict) else []
+    if len(lists) == 1 and set(value) == {lists[0], "next_cursor"}:  # a page: its items
+        cursor = value["next_cursor"]
+        return as_text(value[lists[0]]) + (f"\nnext_cursor: {cursor}" if cursor else "")
     if isinstance(value, list):
         return "\n".join(as_text(v) if not isinstance(v, dict) else
                          "  ".join(f"{k}={_scalar(x)}" for k, x in v.items()

@@ -56,6 +56,12 @@ def test_every_readme_block_runs_against_a_fresh_localnet():
         assert "invalid_argument" in joined  # its refund of more than was paid
         assert "<-- [" in joined  # `ckpay listen` forwarded the triggered event
         assert "ckpay.js URL: " in joined  # register_ckpay.py after the front ends' deploy
+        # registrations that fail (not a factory admin) fail the script, under plain python3
+        refused = subprocess.run(["python3", "web/scripts/register_ckpay.py", "--identity",
+                                  "customer"], cwd=ROOT, env=environ, capture_output=True,
+                                 text=True, timeout=300)
+        assert refused.returncode == 1 and "registrations failed" in refused.stderr, refused
+        assert "unauthorized" in refused.stdout
     finally:
         subprocess.run([os.path.join(ROOT, ".venv", "bin", "localnet"), "stop"], cwd=ROOT,
                        env=environ, capture_output=True, timeout=120)

@@ -197,8 +197,11 @@ def cmd_stop(a) -> int:
         time.sleep(0.1)
     running.forget(port)
     _restore_ids()
-    print(f"Stopped localnet at {url} (pid {rec['pid']})"
-          + (f"; state saved in {rec['state_dir']}" if rec["state_dir"] else ""))
+    if a.output == "json":
+        emit({"stopped": True, "url": url, "pid": rec["pid"], "state_dir": rec["state_dir"]})
+    else:
+        print(f"Stopped localnet at {url} (pid {rec['pid']})"
+              + (f"; state saved in {rec['state_dir']}" if rec["state_dir"] else ""))
     return 0
 
 
@@ -350,9 +353,13 @@ def cmd_logs(a) -> int:
     agent = _agent(a)
     result = _management(agent, "fetch_canister_logs", LOGS_ARG,
                          {"canister_id": Principal(cid)}, cid, LOGS_RET, query=True)
-    for rec in result["canister_log_records"]:
-        print(f"[{rec['idx']}. {_rfc3339(rec['timestamp_nanos'])}]: "
-              f"{bytes(rec['content']).decode('utf-8', 'replace')}")
+    records = [{"idx": rec["idx"], "timestamp": _rfc3339(rec["timestamp_nanos"]),
+                "content": bytes(rec["content"]).decode("utf-8", "replace")}
+               for rec in result["canister_log_records"]]
+    if a.output == "json":
+        emit(records)
+    for rec in records if a.output != "json" else ():
+        print(f"[{rec['idx']}. {rec['timestamp']}]: {rec['content']}")
     return 0
 
 
@@ -551,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = command("status", cmd_status, "is a localnet running at --network (exit 0) or not (1)")
     s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
     s = command("stop", cmd_stop, "stop the localnet `localnet start` runs at --network "
-                "(its state is saved)", output=())
+                "(its state is saved)")
     s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
 
     s = command("build", cmd_build, "build a localnet module from a Kybra entry (gzipped "
@@ -578,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--query", action="store_true", help="send as a query call")
     net(s)
 
-    s = command("logs", cmd_logs, "print a canister's log", output=())
+    s = command("logs", cmd_logs, "print a canister's log")
     s.add_argument("canister")
     net(s)
 

@@ -80,3 +80,12 @@ def test_run_sh_rejects_bad_options():
         done = subprocess.run([SCRIPT, *argv], cwd=ROOT, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 2 and done.stderr.startswith("Error: "), done.stderr
+
+
+def test_test_sh_keeps_pytests_summary_line_with_q():
+    """`./scripts/test.sh tests/sdk/... -q`: a second -q would hide the summary line."""
+    done = subprocess.run([os.path.join(ROOT, "scripts", "test.sh"),
+                           "tests/sdk/test_webhook_signature.py", "-q"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1].split()[1] == "passed", done.stdout[-500:]

@@ -243,7 +243,8 @@ def cmd_refunds_create(ctx: Context, a) -> None:
 
 
 def cmd_refunds_list(ctx: Context, a) -> None:
-    emit(ctx.merchant().list_refunds(a.cursor, a.limit), a)
+    m = ctx.merchant()
+    emit(_page(a, m.list_refunds, m.iter_refunds), a)
 
 
 def cmd_payouts_create(ctx: Context, a) -> None:
@@ -253,11 +254,16 @@ def cmd_payouts_create(ctx: Context, a) -> None:
 
 
 def cmd_payouts_list(ctx: Context, a) -> None:
-    emit(ctx.merchant().list_payouts(a.cursor, a.limit), a)
+    m = ctx.merchant()
+    emit(_page(a, m.list_payouts, m.iter_payouts), a)
 
 
 def cmd_events_list(ctx: Context, a) -> None:
-    emit(ctx.merchant().list_events(a.cursor, a.limit, a.type), a)
+    m = ctx.merchant()
+    if a.all:
+        emit(list(m.iter_events(a.limit, a.type)), a)
+    else:
+        emit(m.list_events(a.cursor, a.limit, a.type), a)
 
 
 def cmd_events_get(ctx: Context, a) -> None:
@@ -460,11 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
         s.set_defaults(func=func)
         return s
 
-    def page_args(s, all_pages=True):
+    def page_args(s):
         s.add_argument("--limit", type=_positive, help="page size (at most 100)")
         s.add_argument("--cursor", help="next_cursor of the previous page")
-        if all_pages:
-            s.add_argument("--all", action="store_true", help="follow every page")
+        s.add_argument("--all", action="store_true", help="follow every page")
 
     g = group("merchants", "merchant canisters (through the factory)", ["merchant"])
     s = leaf(g, "deploy", cmd_merchant_deploy, "deploy a merchant canister through the factory")
@@ -528,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--amount", type=_positive, help="default: everything not yet refunded")
     s.add_argument("--reason")
     s = leaf(g, "list", cmd_refunds_list, "list refunds")
-    page_args(s, all_pages=False)
+    page_args(s)
 
     g = group("payouts", "payouts to the owners' accounts")
     s = leaf(g, "create", cmd_payouts_create, "send funds to an owner's account (owner)")
@@ -537,11 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", help="owner principal (default: the caller)")
     s.add_argument("--memo")
     s = leaf(g, "list", cmd_payouts_list, "list payouts")
-    page_args(s, all_pages=False)
+    page_args(s)
 
     g = group("events", "the merchant's events")
     s = leaf(g, "list", cmd_events_list, "list events, newest first")
-    page_args(s, all_pages=False)
+    page_args(s)
     s.add_argument("--type", help="only this event type")
     s = leaf(g, "get", cmd_events_get, "show an event")
     s.add_argument("event_id")

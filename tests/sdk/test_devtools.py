@@ -157,6 +157,13 @@ def test_every_merchant_area_from_the_cli(env, home):
                            "50000", "--memo", "cli", *own))
     payouts = as_json(ckpay(env, home, "payouts", "list", *own))["payouts"]
     assert payout["payout_id"] in [p["payout_id"] for p in payouts]
+    # --all follows every page (auto-paging iterators), here one item per page
+    for group, key, made in (("refunds", "refund_id", refund), ("payouts", "payout_id", payout)):
+        every = as_json(ckpay(env, home, group, "list", "--all", "--limit", "1", *own))
+        assert made[key] in [item[key] for item in every]
+    events = as_json(ckpay(env, home, "events", "list", "--all", "--limit", "1", *own))
+    seqs = [e["seq"] for e in events]
+    assert len(seqs) >= 2 and seqs == sorted(seqs, reverse=True) and len(set(seqs)) == len(seqs)
     # expire one session by id
     other = as_json(ckpay(env, home, "sessions", "create", "--amount", "30000", "--token",
                           SYMBOL, *URLS, *own))

@@ -146,6 +146,10 @@ say "Paying checkout sessions through the local ledger"
   --merchant-identity "$LOCALNET_HOME/identity/merchant/identity.pem" \
   --customer-identity "$LOCALNET_HOME/identity/customer/identity.pem" --token "$SYMBOL"
 
+# the demo's webhook points at its receiver, gone now: print how to remove it
+HOOK=$("$CK" --identity merchant --merchant "$MERCHANT" webhooks list | "$VPY" -c \
+  'import json, sys; hooks = json.load(sys.stdin); print(hooks[0]["webhook_id"] if hooks else "")')
+
 # -- 6. what next ----------------------------------------------------------------------------
 cat <<EOF2
 
@@ -163,6 +167,7 @@ Next, with localnet still running (./scripts/run.sh --keep):
   .venv/bin/ckpay --identity merchant sessions create --amount 2500000 --token $SYMBOL \\
       --success-url https://shop.example.com/ok --cancel-url https://shop.example.com/cancel
   .venv/bin/ckpay --identity merchant payments list --limit 5
+  .venv/bin/ckpay --identity merchant webhooks delete $HOOK   # the demo receiver has stopped
   .venv/bin/ckpay --identity merchant listen --forward-to http://127.0.0.1:8000/webhooks
   .venv/bin/ckpay --identity merchant trigger checkout.session.completed --customer customer
   .venv/bin/localnet status

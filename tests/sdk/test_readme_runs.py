@@ -34,6 +34,37 @@ def _run(kind: str, code: str, environ: dict, timeout: int = 1500):
     return done
 
 
+def next_commands(out: str) -> list[str]:
+    """The commands run.sh prints under "Next, ..." (continuation lines joined)."""
+    block = out.split("Next, with localnet still running", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in block.splitlines()[1:]]
+    joined, commands = "", []
+    for line in lines:
+        joined += line[:-1] + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            commands.append(joined)
+            joined = ""
+    return commands
+
+
+def run_next_commands(out: str, environ: dict) -> None:
+    """Each "Next" command works (`listen` runs until stopped: it must be ready and
+    still running after a few seconds); the final `localnet stop` is left to the caller."""
+    commands = next_commands(out)
+    assert commands[0].startswith("export ") and commands[-1].endswith("localnet stop")
+    for command in commands[1:-1]:
+        if " listen " in command:
+            proc = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=environ,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                assert proc.stdout.readline().startswith("Ready! "), proc.stderr.read()
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            continue
+        _run("bash", command, environ, timeout=300)
+
+
 @localnet_only
 def test_every_readme_block_runs_against_a_fresh_localnet():
     if os.path.exists(IDS):
@@ -50,6 +81,7 @@ def test_every_readme_block_runs_against_a_fresh_localnet():
     environ = dict(base, **dict(pair.split("=", 1) for pair in exports.groups()))
     made = os.path.join(ROOT, "user_payment_canister.wasm.gz")
     try:
+        run_next_commands(kept, environ)
         outputs = [_run(kind, code, environ).stdout for kind, code in found[1:]]
         joined = "\n".join(outputs)
         assert "icrc2" in joined  # the SDK example's payment

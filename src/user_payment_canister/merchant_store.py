@@ -38,6 +38,8 @@ sessions_large_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=5, ma
 session_locks_map = StableBTreeMap[text, SessionLock](memory_id=6, max_key_size=100, max_value_size=300)
 session_index_map = StableBTreeMap[nat64, text](memory_id=7, max_key_size=20, max_value_size=100)
 idempotency_map = StableBTreeMap[text, text](memory_id=8, max_key_size=300, max_value_size=100)
+# caller|key -> SHA-256 hex of the parameters the key was first used with (idempotency_error)
+idempotency_fingerprints_map = StableBTreeMap[text, text](memory_id=39, max_key_size=300, max_value_size=100)
 expiry_slots_map = StableBTreeMap[text, text](memory_id=9, max_key_size=60, max_value_size=100)
 payments_map = StableBTreeMap[text, PaymentRecord](memory_id=10, max_key_size=100, max_value_size=2_000)
 payment_index_map = StableBTreeMap[nat64, text](memory_id=11, max_key_size=20, max_value_size=100)

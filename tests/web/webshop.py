@@ -278,16 +278,19 @@ def chromium_or_skip(pytest) -> str:
     return "/usr/bin/chromium"
 
 
-def run_flow(flow: str, config: dict, timeout: int = 240) -> dict:
-    """Run one flow of tests/web/js/browser_flows.mjs (Playwright driving Chromium) and return
-    its JSON result. The script is copied next to web/node_modules so Node resolves the
-    project's playwright-core and @icp-sdk/core."""
-    src = os.path.join(os.path.dirname(__file__), "js", "browser_flows.mjs")
+def run_flow(flow: str | None, config: dict, timeout: int = 240,
+             script_name: str = "browser_flows.mjs") -> dict:
+    """Run one flow of tests/web/js/browser_flows.mjs (or of another script there; `flow`
+    None for one without flows), Playwright driving Chromium, and return its JSON result.
+    The script is copied next to web/node_modules so Node resolves the project's
+    playwright-core and @icp-sdk/core."""
+    src = os.path.join(os.path.dirname(__file__), "js", script_name)
     run_dir = os.path.join(WEB, "node_modules", ".ckpay-tests")
     os.makedirs(run_dir, exist_ok=True)
-    script = os.path.join(run_dir, "browser_flows.mjs")
+    script = os.path.join(run_dir, script_name)
     shutil.copyfile(src, script)
-    proc = subprocess.run(["node", script, flow, json.dumps(config)], cwd=WEB,
+    argv = [] if flow is None else [flow]
+    proc = subprocess.run(["node", script, *argv, json.dumps(config)], cwd=WEB,
                           capture_output=True, text=True, timeout=timeout)
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and lines, (

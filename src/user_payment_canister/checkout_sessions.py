@@ -11,6 +11,7 @@ from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
 from kybra.canisters.management import management_canister
 
 from src.common.ids import check_id, make_session_id, subaccount_for
+from src.common.message_budget import budget_left
 from src.common.icrc_account import account_to_text
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
@@ -102,15 +103,25 @@ def load_session(session_id: str) -> "tuple":
 
 def expire_due(now: int, budget: int) -> int:
     """Expire open sessions from the expiry slots of every minute that has fully passed,
-    resuming where the last run stopped; at most `budget` sessions per run."""
+    resuming where the last run stopped; at most `budget` sessions per run, and fewer when
+    the message's instruction budget runs low (message_budget)."""
+    return expire_batch(now, budget)[0]
+
+
+def expire_batch(now: int, budget: int) -> "tuple":
+    """(sessions expired, True when it stopped for the instruction budget)."""
     cursor = counter("expiry_cursor")
     position = counter("expiry_position")
     last_full_minute = now // MINUTE_NS - 1
     expired = 0
     probes = 0
-    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES:
+    stopped = False
+    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES and not stopped:
         total = counter("expiry_slot:" + str(cursor))
         while position < total and expired < budget:
+            if not budget_left():
+                stopped = True
+                break
             position += 1
             key = slot_key(cursor, position)
             session_id = expiry_slots_map.remove(key)
@@ -130,12 +141,14 @@ def expire_due(now: int, budget: int) -> int:
         probes += 1
     set_counter("expiry_cursor", cursor)
     set_counter("expiry_position", position)
-    return expired
+    return (expired, stopped)
 
 
 def expiry_timer() -> None:
-    """Timer callback: the periodic expiry sweep."""
-    expire_due(ic.time(), EXPIRE_BATCH)
+    """Timer callback: the periodic expiry sweep; a sweep cut short by the instruction
+    budget continues at once in a zero-delay timer (a new message)."""
+    if expire_batch(ic.time(), EXPIRE_BATCH)[1]:
+        ic.set_timer(0, expiry_timer)
 
 
 def validate_create(args: dict) -> "tuple":

@@ -5,6 +5,7 @@ never by walking a map (see src/common/pagination.py)."""
 
 from kybra import Principal, StableBTreeMap, Vec, ic, nat, nat8, nat64, text
 
+from src.common.message_budget import budget_left
 from src.common.merchant_api import HostedCheckoutSession, SessionLineItem
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.hosted_page_origin import session_url
@@ -186,7 +187,7 @@ def prune_sequence(index_map, seq_name: str, cursor_name: str, budget: int, drop
     cursor = counter(cursor_name) + 1
     top = counter(seq_name)
     walked = 0
-    while cursor <= top and walked < budget:
+    while cursor <= top and walked < budget and budget_left():
         value = index_map.get(cursor)
         if value is not None:
             if not drop(value):

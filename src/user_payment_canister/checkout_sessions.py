@@ -44,8 +44,8 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
-from src.user_payment_canister.hosted_page import session_url
-from src.user_payment_canister.line_items import check_line_items, line_items_bytes
+from src.user_payment_canister.hosted_page_origin import session_url
+from src.user_payment_canister.line_items import check_line_items
 from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
@@ -208,9 +208,10 @@ def validate_create(args: dict) -> "tuple":
 
 
 def caller_text_bytes(args: dict, success_url: str, cancel_url: str) -> int:
-    """UTF-8 bytes of the caller-supplied text a session stores: character limits alone
-    allow multi-byte text beyond the stable map's value size, which would trap on insert."""
-    total = len(success_url.encode()) + len(cancel_url.encode()) + line_items_bytes(args["line_items"])
+    """UTF-8 bytes of the caller-supplied text the session maps store: character limits alone
+    allow multi-byte text beyond the stable map's value size, which would trap on insert.
+    (Line items are stored apart, in a map sized for the most line_items.py allows.)"""
+    total = len(success_url.encode()) + len(cancel_url.encode())
     for entry in args["metadata"]:
         total += len(entry["key"].encode()) + len(entry["value"].encode()) + 8
     for name in ("customer_email", "client_reference_id", "custom_domain"):

@@ -1,7 +1,10 @@
 """One-click payments (seed feature 4): payment profiles with spending limits per token and
 period, and pre-authorizations backed by the customer's ICRC-2 allowance to this canister.
 
-Creating a pre-authorization reads the allowance and its expiry on the ledger: it must
+A pre-authorization is the customer's consent: only the customer's own call creates one
+(the merchant's staff cannot, even when a leftover ICRC-2 allowance would cover it), and the
+merchant may only lower a customer's spending limits (docs/trust.md). Creating a
+pre-authorization reads the allowance and its expiry on the ledger: it must
 cover max_amount plus the ledger fee and outlive the authorization. A charge
 (`execute_one_click_payment`, by the merchant's staff) pulls the amount with
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
@@ -64,6 +67,27 @@ RESUME_PER_TICK = 3
 def may_act_for(customer: Principal) -> bool:
     who = caller_text()
     return who == customer.to_str() or is_staff(who)
+
+
+def is_customer(customer: Principal) -> bool:
+    """Consent is the customer's own call: staff may read and lower, never grant."""
+    return caller_text() == customer.to_str()
+
+
+def raises_limits(old: list, new: list) -> "str | None":
+    """Why `new` gives the merchant more room than `old` (a symbol dropped, a bound raised,
+    a period shortened), else None: staff may only tighten a customer's limits."""
+    given = dict((entry["key"], entry["value"]) for entry in new)
+    for entry in old:
+        symbol = entry["key"]
+        limit = entry["value"]
+        now = given.get(symbol)
+        if now is None:
+            return "unauthorized: only the customer may remove their " + symbol + " spending limit"
+        if (now["max_per_transaction"] > limit["max_per_transaction"] or now["max_per_period"] > limit["max_per_period"]
+                or now["period_seconds"] < limit["period_seconds"]):
+            return "unauthorized: only the customer may raise their " + symbol + " spending limit; the merchant may only lower it"
+    return None
 
 
 def pairs_bytes(pairs: list) -> int:
@@ -156,6 +180,10 @@ def update_merchant_spending_limits(principal: Principal, limits: Vec[SpendingLi
     profile = profiles_map.get(principal.to_str())
     if profile is None:
         return {"Err": "not_found: " + principal.to_str() + " has no payment profile"}
+    if not is_customer(principal):
+        err = raises_limits(profile["spending_limits"], limits)
+        if err is not None:
+            return {"Err": err}
     updated = copy_record(profile)
     updated["spending_limits"] = limits
     profiles_map.insert(principal.to_str(), updated)
@@ -184,8 +212,8 @@ def create_authorization(args: dict):
     """The shared body of both create methods (a generator: it reads the allowance)."""
     err = require_signed_in("create pre-authorizations")
     customer = args["customer"]
-    if err is None and not may_act_for(customer):
-        err = "unauthorized: only the customer or the merchant may create this pre-authorization"
+    if err is None and not is_customer(customer):
+        err = "unauthorized: only the customer may create their pre-authorization (the caller must be " + customer.to_str() + ")"
     err = err or customer_rate_limit("create_pre_authorization")
     if err is not None:
         return {"Err": err}

@@ -1,6 +1,7 @@
 """`ckpay`: the ckPayment command line (merchants and operators).
 
   ckpay merchant deploy --name NAME [--token SYMBOL:LEDGER]...   (through the factory)
+  ckpay merchant grant-credits --owner P [--count N]             (admins: paid deployments)
   ckpay module upload WASM --version V [--default]               (chunked, progress bar)
   ckpay sessions create --amount N --token SYM --success-url U --cancel-url U
   ckpay sessions get ID | sessions list [--limit N] [--all]
@@ -148,6 +149,12 @@ def cmd_merchant_deploy(ctx: Context, a) -> None:
     if cid is not None and root is not None and not a.no_save:
         save_id(root, "merchant", cid.to_str())
     emit(record)
+
+
+def cmd_merchant_grant_credits(ctx: Context, a) -> None:
+    factory = ctx.factory()
+    factory.grant_deployment_credits(a.owner, a.count)
+    emit({"owner": a.owner, "deployment_credits": factory.deployment_credits(a.owner)})
 
 
 def cmd_module_upload(ctx: Context, a) -> None:
@@ -308,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-save", action="store_true",
                    help="do not record the id as `merchant` in canister_ids.json")
     s.set_defaults(func=cmd_merchant_deploy)
+    s = g.add_parser("grant-credits", help="let an owner deploy merchant canisters (admins)")
+    s.add_argument("--owner", required=True, help="owner principal")
+    s.add_argument("--count", type=_positive, default=1, help="how many deployments (default 1)")
+    s.set_defaults(func=cmd_merchant_grant_credits)
 
     g = group("module", "the factory's merchant module store (admins)")
     s = g.add_parser("upload", help="upload a merchant Wasm (or .wasm.gz) in 1 MiB chunks")

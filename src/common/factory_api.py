@@ -240,6 +240,18 @@ class PaymentFactory(Service):
     ) -> FactoryUnitResult:
         ...
 
+    @service_update
+    def reserve_cross_merchant_spend(self, principal: Principal, amount: nat64) -> FactoryTextResult:
+        ...
+
+    @service_update
+    def confirm_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def release_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult:
+        ...
+
     @service_query
     def check_principal_reputation(self, principal: Principal) -> ReputationScore:
         ...

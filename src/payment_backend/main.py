@@ -44,6 +44,13 @@ from src.payment_backend.deployments import (  # noqa: F401
     cleanup_failed_deployment,
 )
 
+from src.payment_backend.billing import (  # noqa: F401
+    grant_deployment_credits,
+    grant_topup_budget,
+    get_deployment_credits,
+    get_topup_budget,
+)
+
 from src.payment_backend.upgrades import (  # noqa: F401
     upgrade_user_canister,
     rollback_user_canister,
@@ -69,6 +76,7 @@ from src.payment_backend.registry import (  # noqa: F401
     refresh_canister_cycles,
     top_up_user_canister,
     run_cycles_monitor,
+    prepay_canister_topups,
 )
 
 from src.payment_backend.templates import (  # noqa: F401
@@ -124,6 +132,9 @@ from src.payment_backend.payment_network import (  # noqa: F401
     register_merchant_for_one_click,
     validate_cross_merchant_limits,
     record_cross_merchant_payment,
+    reserve_cross_merchant_spend,
+    confirm_cross_merchant_spend,
+    release_cross_merchant_spend,
     get_global_payment_metrics,
 )
 

@@ -296,6 +296,12 @@ def usd_cents(symbol: str, amount: int) -> int:
     return int(amount * token["rate_usd"] * 100 / (10 ** token["decimals"]))
 
 
+def token_supply(symbol: str) -> int:
+    """The tracked token's total supply as last read from its ledger (0 when unknown)."""
+    token = market_tokens_map.get(symbol)
+    return 0 if token is None else token["total_supply"]
+
+
 @query
 def get_real_time_rates() -> Vec[GlobalRateEntry]:
     return [{"key": t["symbol"], "value": t["rate_usd"]} for t in tracked_tokens() if t["rate_timestamp"] > 0]

@@ -3,13 +3,15 @@ cumulative totals since install: the factory keeps the last report per merchant 
 the difference, so a failed or repeated push loses and doubles nothing. A factory that is
 unset or down never affects a payment: the push only reads counters and logs failures.
 The same timer pulls the factory's global blocklist changes (risk_engine.py).
-`hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
+Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
+its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
+skew its totals. `hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
 
 from kybra import ic, query
 
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff
 from src.user_payment_canister.ext_store import report_status_map
-from src.user_payment_canister.factory_link import factory, usd_rates
+from src.user_payment_canister.factory_link import factory
 from src.user_payment_canister.merchant_ext_types import FactoryReportStatusResult
 from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.risk_engine import sync_global_blocklist
@@ -49,16 +51,11 @@ def template_conversions() -> list:
     return rows
 
 
-def build_report(rates: dict) -> dict:
+def build_report() -> dict:
     volume = []
-    cents = 0
     for token in tokens_map.values():
         symbol = token["symbol"]
-        amount = counter("volume:" + symbol)
-        volume.append({"token": symbol, "amount": amount})
-        rate = rates.get(symbol)
-        if rate is not None and rate > 0:
-            cents += int(amount * rate * 100 // (10 ** token["decimals"]))
+        volume.append({"token": symbol, "amount": counter("volume:" + symbol)})
     return {
         "transaction_count": counter("payments_count") + counter("an:failed"),
         "successful_payments": counter("payments_count"),
@@ -68,7 +65,7 @@ def build_report(rates: dict) -> dict:
         "sessions_completed": counter("sessions_completed"),
         "modal_views": counter("modal_views"),
         "hosted_page_views": 0,
-        "volume_usd_cents": cents,
+        "volume_usd_cents": 0,  # valued by the factory
         "volume_by_token": volume,
         "template_conversions": template_conversions(),
         "region": None,
@@ -83,8 +80,7 @@ def push_report():
         return False
     now = ic.time()
     save_status({"last_attempt_at": now})
-    rates = yield usd_rates()
-    result = yield svc.report_merchant_metrics(build_report(rates))
+    result = yield svc.report_merchant_metrics(build_report())
     error = None
     if getattr(result, "Err", None) is not None:
         error = "factory unreachable: " + str(result.Err)[:300]

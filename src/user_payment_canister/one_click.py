@@ -9,7 +9,8 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 (`execute_one_click_payment`, by the merchant's staff) pulls the amount with
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
 spending limits, the risk decision (review needs a recent verification) and the factory's
-cross-merchant limit. The use and the spend are reserved before the first `yield` and
+cross-merchant limit, reserved at the factory before the ledger call and confirmed or
+released after it (fail closed: no price or no answer declines the charge). The use and the spend are reserved before the first `yield` and
 given back if anything fails, so concurrent charges cannot overspend. A charge lock
 (payment id, amount, created_at_time) is committed with the reservation; if the message
 traps after the ledger call, the charge is replayed with the same memo and created_at_time
@@ -581,21 +582,11 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     lock_charge(auth_id, {"payment_id": payment_id, "amount": amount, "created_at_time": now, "started_at": now,
                           "spend_key": "" if spend_key is None else spend_key,
                           "ledger_canister_id": token["ledger_canister_id"]})
-    svc = factory()
-    if svc is not None:
-        rates = yield usd_rates()
-        cents = usd_cents(rates, token, amount)
-        # without a USD rate the network is still asked with 0 cents: that covers its
-        # blocklist and a customer already over the daily cross-merchant limit
-        verdict = yield svc.validate_cross_merchant_limits(customer, 0 if cents is None else cents)
-        if getattr(verdict, "Err", None) is not None:
-            ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
-        elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
-            charge_locks_map.remove(auth_id)
-            release(auth_id, spend_key, amount, False)
-            return decline(auth, "limit_exceeded: the payment network's cross-merchant limit (or its blocklist) refuses this charge")
-        elif "Err" in verdict.Ok:
-            ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
+    reservation, err = yield reserve_network_spend(customer, token, amount)
+    if err is not None:
+        charge_locks_map.remove(auth_id)
+        release(auth_id, spend_key, amount, False)
+        return decline(auth, err)
     block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
                                      {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id), now)
     if not owns_lock(auth_id, now):
@@ -603,15 +594,43 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     charge_locks_map.remove(auth_id)
     if err is not None:
         release(auth_id, spend_key, amount, False)
+        yield settle_network_spend(reservation, False)
         return decline(auth, err)
     release(auth_id, spend_key, amount, True)
     record_charge(auth, payment_id, amount, block, token, ic.time())
     emit_charged(auth, payment_id, amount, token["symbol"], block, dict((m["key"], m["value"]) for m in metadata))
-    if svc is not None and cents is not None and cents > 0:
-        outcome = yield svc.record_cross_merchant_payment(customer, cents)
-        if getattr(outcome, "Err", None) is not None:
-            ic.print("cross-merchant payment report failed: " + str(outcome.Err))
+    yield settle_network_spend(reservation, True)
     return {"Ok": payment_id}
+
+
+def reserve_network_spend(customer: Principal, token: dict, amount: int):
+    """(reservation id | None, error): hold the charge's USD value on the factory's
+    cross-merchant limit before the ledger call. Fails closed: no price, no factory answer
+    or a refusal declines the charge. A canister without a factory has no network limit."""
+    svc = factory()
+    if svc is None:
+        return (None, None)
+    rates = yield usd_rates()
+    cents = usd_cents(rates, token, amount)
+    if cents is None:
+        return (None, "price_unavailable: no fresh USD rate for " + token["symbol"] + ", so the cross-merchant limit cannot be checked")
+    result = yield svc.reserve_cross_merchant_spend(customer, max(1, cents))
+    if getattr(result, "Err", None) is not None:
+        return (None, "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")")
+    if "Err" in result.Ok:
+        return (None, result.Ok["Err"])
+    return (result.Ok["Ok"], None)
+
+
+def settle_network_spend(reservation: "str | None", charged: bool):
+    """Confirm (charged) or release the reservation; if the factory does not answer, the
+    hold stays counted for the day (fail closed)."""
+    if reservation is None:
+        return
+    svc = factory()
+    result = yield (svc.confirm_cross_merchant_spend(reservation) if charged else svc.release_cross_merchant_spend(reservation))
+    if getattr(result, "Err", None) is not None:
+        ic.print("cross-merchant reservation " + reservation + " not settled: " + str(result.Err))
 
 
 @update

@@ -10,11 +10,11 @@ from factory_client import (
     build_module,
     code,
     deploy_config,
+    inject_controllers,
     ok,
     one,
     padded,
     ptext,
-    set_controllers,
     tag,
 )
 
@@ -23,7 +23,7 @@ def deploy_merchants(factory, new_identity, n: int) -> list:
     out = []
     for i in range(n):
         owner = new_identity()
-        rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config()))
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(deploy_config()))
         out.append((owner, ptext(rec["canister_id"][0])))
     return out
 
@@ -63,9 +63,10 @@ def test_rollout_with_failure_then_rollback(small, server, new_identity):
     factory.upload("v2", v2_module, "second release")
     v2 = hashlib.sha256(v2_module).digest()
 
-    # The owner of the third merchant takes the factory out of its controllers.
+    # The third merchant cannot be upgraded: its controllers changed behind the factory's
+    # back (the factory alone controls it, so the fault is injected at the IC level).
     bad_owner, bad = merchants[2]
-    set_controllers(server, bad_owner, bad, [bad_owner.sender().to_str()])
+    inject_controllers(server, factory.id, bad, [bad_owner.sender().to_str()])
 
     ro = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 2, "canary_size": 1,
                                         "max_failures": 0, "interval_seconds": 10}))

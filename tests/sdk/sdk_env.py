@@ -139,6 +139,8 @@ def build_env(tmp_path_factory, target: str = "localnet"):
         factory = FactoryClient(agents["admin"], factory_id)
         factory.upload_module("v1", module, "sdk tests",
                               progress=lambda sent, total: progress.append((sent, total)))
+        factory.grant_deployment_credits(agents["owner"].identity.sender().to_str(), 1)
+        factory.grant_deployment_credits(agents["stranger"].identity.sender().to_str(), 1)  # the CLI test deploys
         owner_factory = FactoryClient(agents["owner"], factory_id)
         record = owner_factory.deploy_merchant(
             merchant_config("SDK Shop", [(SYMBOL, ledger_id)], "https://shop.example.com"))

@@ -53,6 +53,14 @@ class GlobalRateEntry(Record):
     value: float64
 
 
+class TimedRate(Record):
+    # A USD rate with the time it was true (the XRC's timestamp, seconds since the epoch):
+    # a merchant prices only with rates younger than its bound.
+    symbol: text
+    rate_usd: float64
+    timestamp_seconds: nat64
+
+
 class GlobalNat64Entry(Record):
     key: text
     value: nat64
@@ -208,6 +216,10 @@ class PaymentFactory(Service):
 
     @service_query
     def get_real_time_rates(self) -> Vec[GlobalRateEntry]:
+        ...
+
+    @service_query
+    def get_timed_rates(self) -> Vec[TimedRate]:
         ...
 
     @service_query

@@ -56,6 +56,11 @@ from src.payment_backend.upgrades import (  # noqa: F401
     rollback_user_canister,
 )
 
+from src.payment_backend.upgrade_consent import (  # noqa: F401
+    set_managed_upgrades,
+    get_managed_upgrades,
+)
+
 from src.payment_backend.rollouts import (  # noqa: F401
     start_rollout,
     pause_rollout,
@@ -119,6 +124,7 @@ from src.payment_backend.token_market import (  # noqa: F401
     remove_market_token,
     update_global_token_rates,
     get_real_time_rates,
+    get_timed_rates,
     get_token_rate_history,
     get_global_fee_estimates,
     get_market_conditions,

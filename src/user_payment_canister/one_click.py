@@ -29,7 +29,7 @@ from src.common.validation import check_email, check_metadata, check_symbol, fir
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
-from src.user_payment_canister.factory_link import factory, usd_rates
+from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
@@ -613,7 +613,7 @@ def reserve_network_spend(customer: Principal, token: dict, amount: int):
     rates = yield usd_rates()
     cents = usd_cents(rates, token, amount)
     if cents is None:
-        return (None, "price_unavailable: no fresh USD rate for " + token["symbol"] + ", so the cross-merchant limit cannot be checked")
+        return (None, rate_problem(token["symbol"]) + " (the cross-merchant limit cannot be checked)")
     result = yield svc.reserve_cross_merchant_spend(customer, max(1, cents))
     if getattr(result, "Err", None) is not None:
         return (None, "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")")

@@ -168,11 +168,6 @@ def settings_update(canister_id: str, controllers: list) -> dict:
     return {"canister_id": Principal.from_str(canister_id), "settings": settings, "sender_canister_version": None}
 
 
-def set_controllers(server, identity, canister_id: str, controllers: list) -> None:
-    """The canister's controller `identity` replaces its controller list."""
-    management_call(server, identity, "update_settings", settings_update(canister_id, controllers), canister_id)
-
-
 def inject_controllers(server, controller: str, canister_id: str, controllers: list) -> None:
     """The canister's controller `controller` (a canister, e.g. the factory) sets its
     controllers: a fault injected at the IC level, where no test identity can act."""

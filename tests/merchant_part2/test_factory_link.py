@@ -171,3 +171,17 @@ def test_a_charge_fails_closed_when_the_factory_does_not_answer(server, deploy, 
     set_running(server, factory, True)
     ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))
     assert alice_ledger.balance() == before - 1_000_000 - FEE
+
+
+def test_a_stale_rate_refuses_pricing(server, deploy, actor, new_identity):
+    """Issue 16 #8: rates carry their time; one older than the merchant's bound (900 s)
+    prices nothing: the charge that needs a USD value is refused with `stale_rate`."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    (timed,) = factory.admin.get_timed_rates()[0]
+    assert timed["symbol"] == SYMBOL and timed["rate_usd"] == 10.0 and timed["timestamp_seconds"] > 0
+    ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))  # a fresh rate prices the charge
+    factory.advance(1000)  # the XRC has nothing newer: the factory keeps the old rate and its time
+    before = alice_ledger.balance()
+    err = shop.execute_one_click_payment(auth_id, 1_000_000, [])[0]["Err"]
+    assert err.startswith("stale_rate") and SYMBOL in err and "900 s" in err
+    assert alice_ledger.balance() == before

@@ -2,7 +2,8 @@
 cumulative totals since install: the factory keeps the last report per merchant and applies
 the difference, so a failed or repeated push loses and doubles nothing. A factory that is
 unset or down never affects a payment: the push only reads counters and logs failures.
-The same timer pulls the factory's global blocklist changes (risk_engine.py).
+The same timer pulls the factory's global blocklist changes (risk_engine.py) and sends
+blocked-payment alerts up (security_alerts.py).
 Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
 its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
 skew its totals. `hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
@@ -15,6 +16,7 @@ from src.user_payment_canister.factory_link import factory
 from src.user_payment_canister.merchant_ext_types import FactoryReportStatusResult
 from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.risk_engine import sync_global_blocklist
+from src.user_payment_canister.security_alerts import send_alerts_up
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300
@@ -106,6 +108,7 @@ def factory_tick():
     synced = yield sync_global_blocklist(factory())
     if synced:
         save_status({"blocklist_seq": counter("sec:global_seq")})
+    yield send_alerts_up(factory())
 
 
 @query

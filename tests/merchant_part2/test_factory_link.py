@@ -185,3 +185,29 @@ def test_a_stale_rate_refuses_pricing(server, deploy, actor, new_identity):
     err = shop.execute_one_click_payment(auth_id, 1_000_000, [])[0]["Err"]
     assert err.startswith("stale_rate") and SYMBOL in err and "900 s" in err
     assert alice_ledger.balance() == before
+
+
+def test_security_alerts_go_up_and_the_blocklist_comes_down(server, deploy, actor, new_identity):
+    """Issue 16 #4, the seed's two security patterns: a merchant canister sends its alerts
+    of blocked payments up to the factory (User Canister -> Factory), and the factory's
+    global blocklist reaches every merchant by version and blocks payments there
+    (Factory -> User Canister); tests/merchant_part2/test_security.py shows the ICRC-1 path."""
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
+    (cid, shop, _, _), (cid2, shop2, _, _) = shops
+    mallory = new_identity()
+    mallory_text = mallory.sender().to_str()
+    ok(shop.block_address_for_merchant(mallory_text, "chargeback fraud"))
+    session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    mallory_merchant = factory.merchant_actor(cid, mallory)
+    assert code(mallory_merchant.pay_checkout_session(session["session_id"])) == "blocked"
+    assert factory.admin.check_principal_reputation(mallory_text)[0]["reports"] == 0
+    factory.advance(301)  # the reporting timer sends the alert up
+    rep = factory.admin.check_principal_reputation(mallory_text)[0]
+    assert rep["reports"] == 1 and rep["blocked"] is False
+    # the operator blocks her network-wide: the other merchant learns it by version
+    # (the change log's sequence number) and refuses her
+    ok(factory.admin.add_to_global_blocklist(mallory_text, "card testing ring"))
+    factory.advance(301)
+    other = ok(shop2.create_checkout_session_with_options(session_args(5_000_000)))
+    assert code(factory.merchant_actor(cid2, mallory).pay_checkout_session(other["session_id"])) == "blocked"
+    assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] >= 1

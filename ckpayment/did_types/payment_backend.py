@@ -540,6 +540,11 @@ class ThreatModelEntry(TypedDict):
     key: str
     value: ThreatModel
 
+class TimedRate(TypedDict):
+    rate_usd: float
+    symbol: str
+    timestamp_seconds: int
+
 class TokenRecommendationEngine(TypedDict):
     global_preferences: list[GlobalRateEntry]
     market_conditions: MarketConditions

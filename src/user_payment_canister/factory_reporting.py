@@ -6,14 +6,17 @@ The same timer pulls the factory's global blocklist changes (risk_engine.py) and
 blocked-payment alerts up (security_alerts.py).
 Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
 its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
-skew its totals. `hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
+skew its totals. `region` and `industry` come from the owner's `set_business_profile`.
+`hosted_page_views` is 0 here: hosted-page views are not counted yet (docs/trust.md)."""
 
-from kybra import ic, query
+from kybra import ic, query, update
 
-from src.user_payment_canister.access_control import caller_text, is_factory, is_staff
-from src.user_payment_canister.ext_store import report_status_map
+from src.common.validation import check_text
+from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
+from src.user_payment_canister.ext_store import business_profile_map, report_status_map
 from src.user_payment_canister.factory_link import factory
-from src.user_payment_canister.merchant_ext_types import FactoryReportStatusResult
+from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
+from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.risk_engine import sync_global_blocklist
 from src.user_payment_canister.security_alerts import send_alerts_up
@@ -70,9 +73,35 @@ def build_report() -> dict:
         "volume_usd_cents": 0,  # valued by the factory
         "volume_by_token": volume,
         "template_conversions": template_conversions(),
-        "region": None,
-        "industry": None,
+        "region": business_profile()["region"],
+        "industry": business_profile()["industry"],
     }
+
+
+def business_profile() -> dict:
+    profile = business_profile_map.get(0)
+    return {"region": None, "industry": None} if profile is None else profile
+
+
+@update
+def set_business_profile(profile: BusinessProfile) -> MerchantUnitResult:
+    """Owners: the region and industry the factory groups this merchant's reports under."""
+    err = require_owner("set the business profile")
+    for field in ("region", "industry"):
+        if err is None and profile[field] is not None:
+            err = check_text(field, profile[field], 40, 1)
+    if err is not None:
+        return {"Err": err}
+    business_profile_map.insert(0, {"region": profile["region"], "industry": profile["industry"]})
+    return {"Ok": None}
+
+
+@query
+def get_business_profile() -> BusinessProfileResult:
+    err = require_staff("read the business profile")
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": business_profile()}
 
 
 def push_report():

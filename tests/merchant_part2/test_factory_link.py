@@ -47,7 +47,9 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     assert code(shop.execute_one_click_payment(auth_id, 100_000, [])) == "price_unavailable"
     assert alice_ledger.balance() == before
 
-    # metrics reach the factory by the timer
+    # metrics reach the factory by the timer, grouped by the merchant's own profile
+    assert code(customer.set_business_profile({"region": ["EU"], "industry": ["coffee"]})) == "unauthorized"
+    ok(shop.set_business_profile({"region": ["EU"], "industry": ["coffee"]}))
     session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), 5_000_000)
@@ -58,6 +60,9 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     analytics = factory.admin.get_system_analytics()[0]
     assert analytics["system_wide_conversion_rates"] == 0.5  # 1 of 2 sessions completed
     assert analytics["active_merchants"] == 1 and SYMBOL in analytics["popular_payment_methods"]
+    assert [e["key"] for e in analytics["geographic_distribution"]] == ["EU"]
+    rates = {e["key"]: e["value"] for e in factory.admin.calculate_system_conversion_rates()[0]}
+    assert rates["industry:coffee"] == 0.5
 
     # a stopped factory fails no payment and loses no counts
     set_running(server, factory, False)

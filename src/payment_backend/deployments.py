@@ -142,6 +142,14 @@ def find_merchant(canister_id: Principal) -> "tuple":
     return (rec, None)
 
 
+def find_merchant_signed_in(canister_id: Principal) -> "tuple":
+    """find_merchant for a signed-in caller: (record, None) or (None, error)."""
+    err = require_authenticated()
+    if err is not None:
+        return (None, err)
+    return find_merchant(canister_id)
+
+
 def is_active_merchant(canister_text: str) -> bool:
     """True for an active canister this factory deployed and alone controls: only then does
     it run a module the factory installed (docs/trust.md). A canister created while owners

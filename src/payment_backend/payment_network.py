@@ -13,10 +13,10 @@ global_security.py (`analyze_payment_pattern`, `update_global_fraud_patterns`).
 from kybra import Principal, Record, Vec, float64, ic, nat64, query, text, update
 
 from src.common.factory_api import FactoryBoolResult, FactoryTextResult, FactoryUnitResult, GlobalNat64Entry
-from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text, require_authenticated
+from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text
 from src.payment_backend.blocklist import is_blocked
 from src.payment_backend.customer_spend import add_spend, held_today, reservations_map, reserve, settle
-from src.payment_backend.deployments import find_merchant, record_by_canister, save
+from src.payment_backend.deployments import find_merchant_signed_in, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
 from src.payment_backend.global_security import FraudPattern, security_config
 from src.payment_backend.merchant_callers import require_merchant_canister
@@ -50,10 +50,7 @@ class GlobalPaymentNetwork(Record):
 
 @update
 def register_merchant_for_one_click(canister_id: Principal) -> FactoryUnitResult:
-    err = require_authenticated()
-    if err is not None:
-        return {"Err": err}
-    rec, err = find_merchant(canister_id)
+    rec, err = find_merchant_signed_in(canister_id)
     if err is not None:
         return {"Err": err}
     caller = caller_text()
@@ -121,32 +118,26 @@ def reserve_cross_merchant_spend(principal: Principal, amount: nat64) -> Factory
     return {"Ok": reserve(principal.to_str(), caller_text(), amount)}
 
 
-def load_reservation(reservation_id: str) -> "str | None":
+def end_reservation(reservation_id: str, confirmed: bool) -> dict:
+    """Only the canister that made an open reservation confirms or releases it."""
     err = require_merchant_canister()
     if err is not None:
-        return err
+        return {"Err": err}
     entry = reservations_map.get(reservation_id) if len(reservation_id) <= 40 else None
     if entry is None or entry["merchant"] != caller_text():
-        return "not_found: reservation " + reservation_id[:40] + " is not an open reservation of this canister"
-    return None
+        return {"Err": "not_found: reservation " + reservation_id[:40] + " is not an open reservation of this canister"}
+    settle(reservation_id, confirmed)
+    return {"Ok": None}
 
 
 @update
 def confirm_cross_merchant_spend(reservation_id: text) -> FactoryUnitResult:
-    err = load_reservation(reservation_id)
-    if err is not None:
-        return {"Err": err}
-    settle(reservation_id, True)
-    return {"Ok": None}
+    return end_reservation(reservation_id, True)
 
 
 @update
 def release_cross_merchant_spend(reservation_id: text) -> FactoryUnitResult:
-    err = load_reservation(reservation_id)
-    if err is not None:
-        return {"Err": err}
-    settle(reservation_id, False)
-    return {"Ok": None}
+    return end_reservation(reservation_id, False)
 
 
 @query

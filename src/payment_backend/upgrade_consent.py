@@ -10,8 +10,8 @@ and with it take the merchant's funds, without the owner's consent."""
 from kybra import Principal, ic, query, update
 
 from src.common.factory_api import FactoryBoolResult, FactoryUnitResult
-from src.payment_backend.admins import is_admin_text, require_authenticated
-from src.payment_backend.deployments import find_merchant
+from src.payment_backend.admins import is_admin_text
+from src.payment_backend.deployments import find_merchant, find_merchant_signed_in
 from src.payment_backend.factory_counters import get_count, set_count
 
 MANAGED = "managed_upgrades:"  # counter: 1 while the owner lets admins upgrade the canister
@@ -30,10 +30,7 @@ def may_change_code(rec: dict) -> bool:
 @update
 def set_managed_upgrades(canister_id: Principal, enabled: bool) -> FactoryUnitResult:
     """The owner lets factory admins upgrade and roll back this canister (or stops it)."""
-    err = require_authenticated()
-    if err is not None:
-        return {"Err": err}
-    rec, err = find_merchant(canister_id)
+    rec, err = find_merchant_signed_in(canister_id)
     if err is not None:
         return {"Err": err}
     if ic.caller().to_str() != rec["owner"].to_str():

@@ -143,6 +143,19 @@ class GlobalBlocklistPage(Record):
     next_seq: nat64
 
 
+class KnownBadAddressEntry(Record):
+    seq: nat64
+    address: text
+    reason: text
+
+
+class KnownBadAddressPage(Record):
+    # Additions to the factory's known-bad addresses after `since_seq`, oldest first:
+    # merchants pull them by version and refuse payers whose principal is listed.
+    addresses: Vec[KnownBadAddressEntry]
+    next_seq: nat64
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -278,6 +291,10 @@ class PaymentFactory(Service):
     def get_global_blocklist_changes(
         self, since_seq: nat64, limit: nat32
     ) -> GlobalBlocklistPage:
+        ...
+
+    @service_query
+    def get_known_bad_address_changes(self, since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
         ...
 
     @service_query

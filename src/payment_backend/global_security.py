@@ -34,6 +34,7 @@ from src.common.factory_api import (
     GlobalBlocklistPage,
     GlobalNat64Entry,
     GlobalRateEntry,
+    KnownBadAddressPage,
     PaymentPattern,
     ReputationScore,
     RiskScore,
@@ -292,6 +293,22 @@ def remove_from_global_blocklist(principal: Principal, reason: text) -> FactoryU
 @query
 def get_global_blocklist_changes(since_seq: nat64, limit: nat32) -> GlobalBlocklistPage:
     return changes_since(since_seq, limit)
+
+
+@query
+def get_known_bad_address_changes(since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
+    """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
+    size = 100 if limit == 0 or limit > 100 else limit
+    top = top_seq("known_bad")
+    out = []
+    seq = since_seq + 1
+    while seq <= top and len(out) < size:
+        address = known_bad_seq_map.get(seq)
+        bad = None if address is None else known_bad_map.get(address)
+        if bad is not None:
+            out.append({"seq": seq, "address": address, "reason": bad["reason"]})
+        seq += 1
+    return {"addresses": out, "next_seq": seq - 1 if seq - 1 > since_seq else since_seq}
 
 
 def reporters(principal_text: str) -> int:

@@ -151,6 +151,7 @@ from src.payment_backend.global_security import (  # noqa: F401
     add_to_global_blocklist,
     remove_from_global_blocklist,
     get_global_blocklist_changes,
+    get_known_bad_address_changes,
     check_principal_reputation,
     report_suspicious_principal,
     update_threat_intelligence,

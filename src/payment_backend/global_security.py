@@ -46,6 +46,7 @@ from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings
 from src.payment_backend.blocklist import block, block_reason, changes_since, is_blocked, recent_blocked, unblock
 from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
+from src.payment_backend.index_pages import since
 from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
 
@@ -298,17 +299,13 @@ def get_global_blocklist_changes(since_seq: nat64, limit: nat32) -> GlobalBlockl
 @query
 def get_known_bad_address_changes(since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
     """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
-    size = 100 if limit == 0 or limit > 100 else limit
-    top = top_seq("known_bad")
-    out = []
-    seq = since_seq + 1
-    while seq <= top and len(out) < size:
+    def lookup(seq: int):
         address = known_bad_seq_map.get(seq)
         bad = None if address is None else known_bad_map.get(address)
-        if bad is not None:
-            out.append({"seq": seq, "address": address, "reason": bad["reason"]})
-        seq += 1
-    return {"addresses": out, "next_seq": seq - 1 if seq - 1 > since_seq else since_seq}
+        return None if bad is None else {"seq": seq, "address": address, "reason": bad["reason"]}
+
+    addresses, next_seq = since(lookup, top_seq("known_bad"), since_seq, limit)
+    return {"addresses": addresses, "next_seq": next_seq}
 
 
 def reporters(principal_text: str) -> int:

@@ -56,6 +56,8 @@ from src.payment_backend.upgrades import (  # noqa: F401
     rollback_user_canister,
 )
 
+from src.payment_backend.sole_control import secure_user_canister  # noqa: F401
+
 from src.payment_backend.upgrade_consent import (  # noqa: F401
     set_managed_upgrades,
     get_managed_upgrades,

@@ -75,6 +75,7 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "set_default_wasm_version": ["v1"],
         "set_geographic_risk_score": ["EU", 0.5],
         "set_managed_upgrades": [cid, True],
+        "secure_user_canister": [cid],
         "start_rollout": [{"version": "v1", "batch_size": 1, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}],
         "top_up_user_canister": [cid, 10**9],
         "track_component_usage": ["btn", cid],

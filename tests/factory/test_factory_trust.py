@@ -132,3 +132,38 @@ def test_one_owner_is_one_witness_for_auto_blocks(small, server, actor, new_iden
     ok(f.admin.update_threat_intelligence())
     rep = one(f.anon.check_principal_reputation(victim))
     assert rep["reports"] == 3 and rep["blocked"] is True
+
+
+def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(small, server, actor, new_identity,
+                                                                               probe_did):
+    """A canister whose owner is (still) a co-controller, as before issue 16: the owner
+    swaps in the probe. `secure_user_canister` removes the owner as controller, then reads
+    the module hash: the probe is not the version the registry records, so the factory stops
+    believing the canister; once the owner upgrades it to an approved version and secures it
+    again, its reports count again."""
+    from factory_client import inject_controllers
+    f = small
+    f.upload("probe", build_module(server, PROBE_ENTRY_PATH), "probe merchant")
+    owner = new_identity()
+    rec = ok(f.paying(owner).deploy_user_payment_canister(deploy_config(version="probe")))
+    cid = ptext(rec["canister_id"][0])
+    probe = actor(server, cid, owner, probe_did)
+    victim = new_identity().sender().to_str()
+    inject_controllers(server, f.id, cid, [f.id, owner.sender().to_str()])  # the old layout
+    from localnet.runtime.module import custom_section
+    rogue = build_module(server, PROBE_ENTRY_PATH) + custom_section("rogue", b"swapped by the owner")
+    management_call(server, owner, "install_code", {
+        "mode": {"reinstall": None}, "canister_id": Principal.from_str(cid), "wasm_module": rogue,
+        "arg": probe_init_bytes(probe_did, f.id, owner.sender().to_str()), "sender_canister_version": None}, cid)
+    assert f.module_hash(cid) == hashlib.sha256(rogue).digest()
+    assert code(f.as_(new_identity()).secure_user_canister(cid)) == "unauthorized"
+    assert code(f.as_(owner).secure_user_canister(cid)) == "module_mismatch"
+    with server.lock:
+        controllers = {p.to_str() for p in server.network.canister(Principal.from_str(cid))["controllers"]}
+    assert controllers == {f.id}
+    assert code(probe.probe_suspicious(victim, "fraud: swapped code")) == "unauthorized"
+    f.upload("probe2", build_module(server, PROBE_ENTRY_PATH) + custom_section("v", b"2"), "probe, approved again")
+    ok(f.as_(owner).upgrade_user_canister(cid, "probe2"))
+    ok(f.as_(owner).secure_user_canister(cid))
+    ok(probe.probe_suspicious(victim, "fraud: approved code"))
+    assert one(f.anon.check_principal_reputation(victim))["reports"] == 1

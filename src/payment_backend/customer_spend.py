@@ -9,7 +9,7 @@ released stays counted for its day: the limit fails closed.
 
 from kybra import Record, StableBTreeMap, ic, nat64, text
 
-from src.payment_backend.factory_counters import add_count, get_count, next_seq
+from src.payment_backend.factory_counters import add_count, counters_map, get_count, next_seq
 
 DAY_NS = 86_400_000_000_000
 
@@ -85,6 +85,8 @@ def settle(reservation_id: str, confirmed: bool) -> None:
     entry = reservations_map.remove(reservation_id)
     add_count("open_reservations:" + entry["merchant"], -1)
     if entry["day"] == today():
-        add_count(reserved_key(entry["principal"]), -entry["amount"])
+        key = reserved_key(entry["principal"])
+        if add_count(key, -entry["amount"]) == 0:
+            counters_map.remove(key)  # one counter per customer with holds today, not per day ever
     if confirmed:
         add_spend(entry["principal"], entry["amount"])

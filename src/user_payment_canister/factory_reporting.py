@@ -6,10 +6,11 @@ The same timer pulls the factory's global blocklist changes (risk_engine.py) and
 blocked-payment alerts up (security_alerts.py).
 Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
 its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
-skew its totals. `region` and `industry` come from the owner's `set_business_profile`.
-`hosted_page_views` is 0 here: hosted-page views are not counted yet (docs/trust.md)."""
+skew its totals. `region` and `industry` come from the owner's `set_business_profile`;
+`hosted_page_views` are counted where the page is served: the hosted checkout page calls
+`track_hosted_page_view` once per load."""
 
-from kybra import ic, query, update
+from kybra import ic, query, text, update
 
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
@@ -17,7 +18,9 @@ from src.user_payment_canister.ext_store import business_profile_map, report_sta
 from src.user_payment_canister.factory_link import factory
 from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
 from src.user_payment_canister.merchant_types import MerchantUnitResult
-from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
+from src.user_payment_canister.checkout_sessions import load_session
+from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.risk_engine import sync_global_blocklist
 from src.user_payment_canister.security_alerts import send_alerts_up
 
@@ -69,7 +72,7 @@ def build_report() -> dict:
         "sessions_created": counter("sessions_total"),
         "sessions_completed": counter("sessions_completed"),
         "modal_views": counter("modal_views"),
-        "hosted_page_views": 0,
+        "hosted_page_views": counter("hosted_page_views"),
         "volume_usd_cents": 0,  # valued by the factory
         "volume_by_token": volume,
         "template_conversions": template_conversions(),
@@ -81,6 +84,18 @@ def build_report() -> dict:
 def business_profile() -> dict:
     profile = business_profile_map.get(0)
     return {"region": None, "industry": None} if profile is None else profile
+
+
+@update
+def track_hosted_page_view(session_id: text) -> MerchantUnitResult:
+    """The hosted checkout page, once per load of an existing session (20 a minute per
+    caller and session): the views the factory's hosted-page metrics count."""
+    _, err = load_session(session_id)
+    err = err or take("hosted_view", session_id, 20, 60)
+    if err is not None:
+        return {"Err": err}
+    bump("hosted_page_views")
+    return {"Ok": None}
 
 
 @update

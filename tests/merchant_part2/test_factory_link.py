@@ -54,6 +54,9 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), 5_000_000)
     ok(customer.complete_checkout_session(session["session_id"], str(paid["Ok"])))
+    for _ in range(2):  # the hosted checkout page counts its loads where it is served
+        ok(customer.track_hosted_page_view(session["session_id"]))
+    assert code(customer.track_hosted_page_view("cs_nope")) in ("invalid_argument", "not_found")
     factory.advance(61)
     status = ok(shop.get_factory_reporting_status())
     assert status["reports_sent"] == 1 and status["failures"] == 0 and status["registered_for_one_click"]
@@ -61,6 +64,7 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     assert analytics["system_wide_conversion_rates"] == 0.5  # 1 of 2 sessions completed
     assert analytics["active_merchants"] == 1 and SYMBOL in analytics["popular_payment_methods"]
     assert [e["key"] for e in analytics["geographic_distribution"]] == ["EU"]
+    assert factory.admin.get_system_hosted_metrics()[0]["hosted_page_views"] == 2
     rates = {e["key"]: e["value"] for e in factory.admin.calculate_system_conversion_rates()[0]}
     assert rates["industry:coffee"] == 0.5
 

@@ -44,15 +44,9 @@ def take_deploy_payment(owner_text: str) -> "tuple":
             "(through a cycles wallet) or ask a factory admin for a deployment credit")
 
 
-def refund_deploy_payment(owner_text: str, how: str) -> None:
-    """The canister was never created: a cycles or credit payment becomes a credit for a retry."""
-    if how in ("cycles", "credit"):
-        add_count(credit_key(owner_text), 1)
-
-
-def take_retry_payment(owner_text: str) -> "tuple":
-    """A retry that must create the canister again is paid like a new deployment."""
-    return take_deploy_payment(owner_text)
+def refund_deploy_payment(owner_text: str) -> None:
+    """The canister was never created: the (cycles or credit) payment becomes a credit for a retry."""
+    add_count(credit_key(owner_text), 1)
 
 
 def take_topup(canister_text: str, amount: int) -> bool:

@@ -229,9 +229,6 @@ def create_step(dep_id: str) -> Async[text]:
     }).with_cycles128(cycles)
     add_count("cycles_reserved", -cycles)
     if result.Err is not None:
-        if get_count(PAID + dep_id) == 1:  # the payment was not spent: a credit for the retry
-            set_count(PAID + dep_id, 0)
-            refund_deploy_payment(deployments_map.get(dep_id)["owner"].to_str(), "credit")
         return "create_failed: " + result.Err
     canister_id = result.Ok["canister_id"]
     set_count(PAID + dep_id, 0)
@@ -252,6 +249,9 @@ def run_deployment(dep_id: str) -> Async[UserCanisterResult]:
     if rec["canister_id"] is None:
         err = yield create_step(dep_id)
         if err != "":
+            if get_count(PAID + dep_id) == 1:  # the payment was not spent: a credit for the retry
+                set_count(PAID + dep_id, 0)
+                refund_deploy_payment(rec["owner"].to_str())
             return fail(dep_id, err)
     rec = deployments_map.get(dep_id)
     if "installing" not in rec["status"]:

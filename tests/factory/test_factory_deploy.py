@@ -204,6 +204,9 @@ def test_cycles_policy_holds_under_concurrent_deploys(server, deploy, actor, new
     errs = [r["Err"] for r in results if "Err" in r]
     assert 1 <= len(oks) <= 2, results
     assert errs and all(e.startswith("insufficient_cycles") for e in errs), errs
+    # a deployment that never got its canister gives its payment back (as a credit)
+    credits = [one(factory.admin.get_deployment_credits(o)) for o in owners]
+    assert credits == [0 if "Ok" in r else 1 for r in results], (credits, results)
     stats = one(factory.admin.get_factory_stats())
     assert stats["factory_cycles"] >= settings["min_factory_cycles"]
     assert stats["cycles_reserved"] == 0 and stats["active"] == len(oks)

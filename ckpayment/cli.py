@@ -1,6 +1,6 @@
 """`ckpay`: the ckPayment command line (merchants and operators), as Stripe's CLI.
 
-  ckpay merchants deploy|list|get      ckpay module upload|list
+  ckpay merchants deploy|list|get|grant-credits      ckpay module upload|list
   ckpay sessions create|get|list|pay|expire     ckpay payments get|list
   ckpay refunds create|list            ckpay payouts create|list
   ckpay events list|get|tail           ckpay webhooks add|list|get|delete|rotate|test|attempts|resend|verify
@@ -145,6 +145,12 @@ def cmd_merchants_get(ctx: Context, a) -> None:
     record = dict(ctx.factory().get_merchant(cid))
     record["accepted_tokens"] = ctx.merchant().accepted_tokens()
     emit(record, a)
+
+
+def cmd_merchant_grant_credits(ctx: Context, a) -> None:
+    factory = ctx.factory()
+    factory.grant_deployment_credits(a.owner, a.count)
+    emit({"owner": a.owner, "deployment_credits": factory.deployment_credits(a.owner)})
 
 
 def cmd_module_upload(ctx: Context, a) -> None:
@@ -481,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--owner", help="owner principal (admins only; default: the caller)")
     s.add_argument("--no-save", action="store_true",
                    help="do not record the id as `merchant` in canister_ids.json")
+    s = leaf(g, "grant-credits", cmd_merchant_grant_credits,
+             "let an owner deploy merchant canisters (admins)")
+    s.add_argument("--owner", required=True, help="owner principal")
+    s.add_argument("--count", type=_positive, default=1, help="how many deployments (default 1)")
     s = leaf(g, "list", cmd_merchants_list, "merchant canisters of an owner (default: you)")
     s.add_argument("--owner", help="owner principal (default: the caller)")
     s = leaf(g, "get", cmd_merchants_get, "a merchant canister's factory record and tokens")

@@ -265,7 +265,8 @@ class MerchantClient(Canister):
     def create_pre_authorization(self, customer, max_amount: int, token: str,
                                  duration_seconds: int, uses: int = 10,
                                  metadata=None) -> str:
-        """A spending cap the customer approved on the ledger; returns the auth id."""
+        """A spending cap the customer approved on the ledger; returns the auth id. Only the
+        customer's own identity may call it (their consent); staff get `unauthorized`."""
         return self.result("create_pre_authorization_with_options", {
             "customer": customer, "max_amount": max_amount, "token": token,
             "duration": duration_seconds, "uses": uses,

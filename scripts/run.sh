@@ -135,6 +135,9 @@ say "Building the merchant module and uploading it to the factory in chunks"
 echo "stored version v1 ($(wc -c <"$WORK/user_payment_canister.wasm") bytes)"
 
 say "Deploying a merchant canister through the factory (owner: merchant)"
+# a deployment is paid for: the operator grants the merchant one deployment credit
+"$CK" --identity operator --factory "$FACTORY" merchant grant-credits \
+  --owner "$MERCHANT_OWNER" --count 1 >/dev/null
 "$CK" --identity merchant --factory "$FACTORY" merchant deploy --name "Demo Shop" \
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
 MERCHANT=$(id_of merchant)

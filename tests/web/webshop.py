@@ -157,6 +157,7 @@ def start_shop() -> Shop:
     for i in range(0, len(module), chunk):
         ok(admin.upload_wasm_chunk("v1", i // chunk, module[i:i + chunk]))
     ok(admin.commit_wasm_upload("v1"))
+    ok(admin.grant_deployment_credits(text["owner"], 1))  # deployments are paid for
     rec = ok(shop.factory("owner").deploy_user_payment_canister(
         deploy_config(merchant_config(name="Satoshi's Coffee", tokens=[(SYMBOL, ledger_id)]))))
     owner_of = rec["canister_id"][0]

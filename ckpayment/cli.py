@@ -330,18 +330,32 @@ def cmd_webhook_test(ctx: Context, a) -> None:
 
 
 def cmd_webhook_resend(ctx: Context, a) -> None:
-    """Re-sends a recorded event to a webhook's URL now, signed with its live secrets, as
-    the canister signs it (the owner may read the secrets)."""
-    from .listen import deliver
+    """Asks the canister to deliver a recorded event again (`resend_webhook_event`): its
+    own HTTPS outcall, signed, logged in `webhooks attempts` and retried as any delivery.
+    With --wait, follows the attempt log until the first attempt of that delivery."""
+    import time
     merchant = ctx.merchant()
-    webhook = merchant.get_webhook(a.webhook_id)
-    secrets = [webhook["secret"]] + ([webhook["previous_secret"]]
-                                     if webhook.get("previous_secret") else [])
-    result = deliver(a.url or webhook["url"], merchant.get_event(a.event_id), secrets,
-                     retries=a.retries)
+    delivery_id = merchant.resend_event(a.webhook_id, a.event_id)
+    result = {"webhook_id": a.webhook_id, "event_id": a.event_id, "delivery_id": delivery_id}
+    if not a.wait:
+        emit(result, a)
+        return
+    deadline = time.monotonic() + a.wait
+    while True:
+        attempt = next((x for x in merchant.webhook_attempts(a.webhook_id)
+                        if x["delivery_id"] == delivery_id), None)
+        if attempt is not None or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    result["attempt"] = attempt
     emit(result, a)
-    if not result["ok"]:
-        raise CliError(f"resending {a.event_id} failed: {result['error']}")
+    if attempt is None:
+        raise CliError(f"{delivery_id} was not attempted within {a.wait} s (it stays queued; "
+                       f"see `ckpay webhooks attempts {a.webhook_id}`)")
+    if not attempt["success"]:
+        raise CliError(f"resending {a.event_id} failed: "
+                       f"{attempt['error'] or 'status ' + str(attempt['status_code'])} "
+                       f"(the canister retries it with backoff)")
 
 
 def cmd_webhook_verify(ctx: Context, a) -> None:
@@ -587,12 +601,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = leaf(g, "attempts", cmd_webhook_attempts, "recent delivery attempts, newest first")
     s.add_argument("webhook_id")
     s.add_argument("--limit", type=_positive)
-    s = leaf(g, "resend", cmd_webhook_resend, "send a recorded event to the webhook again, "
-             "signed with its secret")
+    s = leaf(g, "resend", cmd_webhook_resend, "the canister delivers a recorded event to "
+             "the webhook again (logged in attempts; to send events to another URL, use "
+             "`ckpay listen --forward-to URL --since SEQ`)")
     s.add_argument("webhook_id")
     s.add_argument("event_id")
-    s.add_argument("--url", help="send to this URL instead of the webhook's")
-    s.add_argument("--retries", type=int, default=2)
+    s.add_argument("--wait", type=_positive, metavar="SECONDS", help="wait for the first "
+                   "attempt and exit 1 if it failed")
     s = leaf(g, "verify", cmd_webhook_verify, "check a received delivery's signature")
     s.add_argument("--payload", required=True, help="file with the raw body, or - for stdin")
     s.add_argument("--header", required=True, help="the ckpay-signature header value")

@@ -1,7 +1,7 @@
 """`ckpay listen`: forwards a merchant's events to a local URL as the canister would deliver
 them (same body, headers and `ckpay-signature` scheme, with a secret of the listener's own),
-so a webhook handler is developed without a public URL; `deliver` is also
-`ckpay webhooks resend`."""
+so a webhook handler is developed without a public URL (`--since SEQ` also re-sends past
+events to it; `ckpay webhooks resend` has the canister itself deliver again)."""
 from __future__ import annotations
 
 import json

@@ -218,6 +218,12 @@ class MerchantClient(Canister):
         """Sends a signed `webhook.test` event now; returns the delivery outcome."""
         return self.result("test_webhook", webhook_id)
 
+    def resend_event(self, webhook_id: str, event_id: str) -> str:
+        """Queues a stored event for the webhook again (Stripe's *Resend*); the canister
+        delivers it through its HTTPS outcall, signed, logged in `webhook_attempts`, with
+        its usual retries. Returns the new delivery id."""
+        return self.result("resend_webhook_event", webhook_id, event_id)
+
     def webhook_attempts(self, webhook_id: str, limit: int | None = None) -> list[t.WebhookAttempt]:
         return self.result("list_webhook_attempts", webhook_id, limit)
 

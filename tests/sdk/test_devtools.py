@@ -207,23 +207,41 @@ def test_webhooks_delete_rotate_attempts_resend(env, home):
     own = ("--identity", "shop-owner")
     with WebhookReceiver() as receiver:
         hook = as_json(ckpay(env, home, "webhooks", "add", receiver.url, "--events",
-                             "payment.refunded", *own))
+                             "checkout.session.completed", *own))
         receiver.secrets.append(hook["secret"])
         wid = hook["webhook_id"]
         rotated = as_json(ckpay(env, home, "webhooks", "rotate", wid, "--overlap", "600", *own))
         assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
         receiver.secrets[:] = [rotated["secret"]]
         assert as_json(ckpay(env, home, "webhooks", "test", wid, *own))["success"]
+        # a real event: the canister delivers it (its outcall, logged in attempts)
+        completed = as_json(ckpay(env, home, "trigger", "checkout.session.completed",
+                                  "--customer", "shop-customer", *own))
+        event = completed["event"]
+        first = receiver.wait_for("checkout.session.completed", 30)
+        assert first is not None and first["event"]["id"] == event["event_id"]
+        # resend: the canister queues a new delivery of the stored event and makes it
+        resent = as_json(ckpay(env, home, "webhooks", "resend", wid, event["event_id"],
+                               "--wait", "30", *own))
+        assert resent["delivery_id"].startswith("dlv_")
+        assert resent["attempt"]["success"] and resent["attempt"]["status_code"] == 200
+        again = [d for d in receiver.deliveries
+                 if d["verified"] and d["event"]["id"] == event["event_id"]]
+        assert len(again) == 2 and again[1]["event"] == again[0]["event"]
+        assert again[1]["headers"]["idempotency-key"] == event["event_id"]
         attempts = as_json(ckpay(env, home, "webhooks", "attempts", wid, *own))
-        assert isinstance(attempts, list)  # the canister's log of real deliveries
-        # resend a recorded event: the same body the canister sends, signed with the secret
-        events = as_json(ckpay(env, home, "events", "list", "--limit", "5", *own))["events"]
-        event = events[0]
-        resent = as_json(ckpay(env, home, "webhooks", "resend", wid, event["event_id"], *own))
-        assert resent["ok"] and resent["status"] == 200
-        got = receiver.wait_for(event["event_type"], 10)
-        assert got is not None and got["event"]["id"] == event["event_id"]
-        assert got["headers"]["idempotency-key"] == event["event_id"]
+        mine = [x for x in attempts if x["event_id"] == event["event_id"]]
+        assert len(mine) == 2 and mine[0]["delivery_id"] == resent["delivery_id"]
+        assert mine[1]["delivery_id"] != resent["delivery_id"] and all(x["success"] for x in mine)
+        # bad inputs are the canister's clear errors
+        other = as_json(ckpay(env, home, "trigger", "checkout.session.expired", *own))["event"]
+        refused = ckpay(env, home, "webhooks", "resend", wid, other["event_id"], *own, expect=1)
+        assert refused.stderr.startswith("Error: invalid_argument: webhook ")
+        missing = ckpay(env, home, "webhooks", "resend", wid, "evt_" + "0" * 24, *own, expect=1)
+        assert missing.stderr.startswith("Error: not_found: event ")
+        stranger = ckpay(env, home, "webhooks", "resend", wid, event["event_id"],
+                         "--identity", "shop-stranger", expect=1)
+        assert stranger.stderr.startswith("Error: unauthorized")
         ckpay(env, home, "webhooks", "delete", wid, *own)
         listed = as_json(ckpay(env, home, "webhooks", "list", *own))
         assert wid not in [w["webhook_id"] for w in listed]

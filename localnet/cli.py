@@ -2,8 +2,8 @@
 
   localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR [--autosave S]]
   localnet status | stop [--network URL]
-  localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
-  localnet lint PATH...                       localnet logs CANISTER
+  localnet build ENTRY.py -o OUT.wasm [--format json]   localnet did ENTRY.py [--output json]
+  localnet lint PATH... [--output json]       localnet logs CANISTER
   localnet layout PATH...                     (records stable-map layouts: candid/layouts/)
   localnet wasm-limits WASM...                (the IC's install limits, docs/deploy.md)
   localnet deploy [CANISTER...] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
@@ -241,14 +241,24 @@ def cmd_build(a) -> int:
         module = gzip.compress(module, mtime=0)
     with open(a.output, "wb") as f:
         f.write(module)
-    print(f"wrote {a.output} ({len(module)} bytes)")
+    if a.format == "json":
+        import hashlib
+        emit({"entry": a.entry, "path": os.path.abspath(a.output), "size": len(module),
+              "sha256": hashlib.sha256(module).hexdigest(),
+              "gzipped": a.output.endswith(".gz")})
+    else:
+        print(f"wrote {a.output} ({len(module)} bytes)")
     return 0
 
 
 def cmd_did(a) -> int:
     from localnet.kybra_source.did import generate_did
     _check_entry(a.entry)
-    sys.stdout.write(generate_did(a.entry))
+    did = generate_did(a.entry)
+    if a.output == "json":
+        emit({"did": did})
+    else:
+        sys.stdout.write(did)
     return 0
 
 
@@ -266,7 +276,7 @@ def cmd_wasm_limits(a) -> int:
 
 def cmd_lint(a) -> int:
     from localnet.kybra_source.lint import main as lint_main
-    return lint_main(a.paths)
+    return lint_main(a.paths, a.output)
 
 
 def cmd_layout(a) -> int:
@@ -581,18 +591,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
 
     s = command("build", cmd_build, "build a localnet module from a Kybra entry (gzipped "
-                "when OUTPUT ends in .gz)", output=())
+                "when FILE ends in .gz)", output=())
     s.add_argument("entry")
-    s.add_argument("-o", "--output", required=True)
+    s.add_argument("-o", "--output", required=True, metavar="FILE", help="the module file "
+                   "to write")
+    s.add_argument("--format", choices=("text", "json"), default="text", help="report "
+                   "format (default text; json: path, size, sha256; --output is the file)")
 
-    s = command("did", cmd_did, "print the Candid interface of a Kybra entry", output=())
+    s = command("did", cmd_did, "print the Candid interface of a Kybra entry")
     s.add_argument("entry")
 
     s = command("wasm-limits", cmd_wasm_limits, "check Wasm modules against the IC's install limits",
                 output=())
     s.add_argument("wasm", nargs="+")
 
-    s = command("lint", cmd_lint, "check canister source against Kybra's rules", output=())
+    s = command("lint", cmd_lint, "check canister source against Kybra's rules (json: a "
+                "list of {path, line, rule, message})")
     s.add_argument("paths", nargs="*")
 
     s = command("layout", cmd_layout, "record the stable-map layouts of canister entries in "

@@ -59,7 +59,16 @@ def expired(ctx, token, customer, amount):
 
 def refunded(ctx, token, customer, amount):
     session, payment = _paid(ctx, token, customer, amount)
-    refund = ctx.merchant().refund_payment(payment["payment_id"], None, "ckpay trigger")
+    try:
+        refund = ctx.merchant().refund_payment(payment["payment_id"], None, "ckpay trigger")
+    except CkPaymentError as exc:
+        # the merchant pays the refund's ledger fee: a fresh merchant holding only this
+        # payment refunds it less that fee (a partial refund, still `payment.refunded`)
+        fee = ctx.ledger_of(token, _customer(ctx, customer)).fee()
+        if exc.code != "insufficient_funds" or payment["amount"] <= fee:
+            raise
+        refund = ctx.merchant().refund_payment(payment["payment_id"], payment["amount"] - fee,
+                                               "ckpay trigger")
     return {"session": session, "payment": payment, "refund": refund}
 
 

@@ -346,3 +346,23 @@ def test_localnet_status_and_stop(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_trigger_refund_on_a_merchant_holding_only_that_payment(env, home):
+    """The merchant pays a refund's ledger fee: with nothing but the triggered payment on its
+    books, `trigger payment.refunded` refunds it less that fee instead of failing."""
+    own = ("--identity", "shop-owner")
+    from ckpayment import IcAgent, MerchantClient, load_identity
+    shop = MerchantClient(IcAgent(env.url, load_identity(env.pems["owner"])), env.merchant_id)
+    row = next(r for r in shop.reconcile_balances() if r["symbol"] == SYMBOL)
+    fee = 10_000
+    if row["book_balance"] > fee:  # pay out everything the merchant holds
+        as_json(ckpay(env, home, "payouts", "create", "--token", SYMBOL, "--amount",
+                      str(row["book_balance"] - fee), *own))
+    assert next(r for r in shop.reconcile_balances()
+                if r["symbol"] == SYMBOL)["book_balance"] <= fee
+    done = as_json(ckpay(env, home, "trigger", "payment.refunded", "--customer",
+                         "shop-customer", "--amount", "50000", *own))
+    assert done["event"]["event_type"] == "payment.refunded"
+    assert done["refund"]["payment_id"] == done["payment"]["payment_id"]
+    assert done["refund"]["amount"] == done["payment"]["amount"] - fee

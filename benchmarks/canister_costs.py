@@ -54,16 +54,22 @@ def show(path: str) -> int:
     return 0
 
 
-def add_worst_cases(path: str, customers: int) -> int:
+def load(path: str, what: str = "a benchmark result"):
+    """The JSON document at `path`, or None (the error printed)."""
     import json
-
-    from benchmarks.costs.world import build_world
-    from benchmarks.costs.worst_case import run_worst_cases
     try:
         with open(path) as f:
-            doc = json.load(f)
+            return json.load(f)
     except (OSError, ValueError) as e:
-        print(f"Error: {path} is not a benchmark result: {e}", file=sys.stderr)
+        print(f"Error: {path} is not {what}: {e}", file=sys.stderr)
+        return None
+
+
+def add_worst_cases(path: str, customers: int) -> int:
+    from benchmarks.costs.world import build_world
+    from benchmarks.costs.worst_case import run_worst_cases
+    doc = load(path)
+    if doc is None:
         return 2
     doc["worst_cases"] = run_worst_cases(build_world(customers))
     write_json(doc, path)
@@ -73,18 +79,13 @@ def add_worst_cases(path: str, customers: int) -> int:
 
 def costs(path: str, run_it: bool, quick: bool, xdr_usd: float, write_docs: bool) -> int:
     """The cost table (issue 20) of a recorded operations run; `run_it` records a new one."""
-    import json
-
     from benchmarks.costs.cost_report import markdown, with_table
     if run_it:
         from benchmarks.costs.operations import measure_operations
         doc = measure_operations(quick=quick, log=lambda s: print(s, file=sys.stderr, flush=True))
         write_json(doc, path)
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        print(f"Error: {path} is not a recorded costs run: {e} (record one with --costs --run)", file=sys.stderr)
+    doc = load(path, "a recorded costs run (record one with --costs --run)")
+    if doc is None:
         return 2
     table = markdown(doc, xdr_usd)
     print(table)

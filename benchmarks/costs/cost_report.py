@@ -199,13 +199,17 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         "Ledger fees per transfer: " + "; ".join(
             f"{s} {fee.fee:,} ({fee.tokens():g} {s.removeprefix('ck')})" for s, fee in LEDGER_FEES.items()) + ".",
         "",
-        "| Order | Token | Our cycles | Ledger fees (2 transfers) | Ours, all-in | Stripe card (2.9% + 30¢) |",
-        "|---|---|---:|---:|---:|---:|",
+        "An order with us: the merchant canister's cycles for the session, the ICRC-2 payment and one "
+        "webhook delivery, plus the customer's two ledger fees (approve, transfer_from).",
+        "",
+        "| Order | Token (USD price assumed) | Our cycles | Ledger fees | Ours, all-in | % of order | Stripe card (2.9% + 30¢) | % of order |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in f["orders"]:
-        lines.append(f"| ${row['amount_usd']:.0f} | {row['token']} (at ${TOKEN_USD[row['token']]:,.0f}) | "
+        amount = row["amount_usd"]
+        lines.append(f"| ${amount:.0f} | {row['token']} (${TOKEN_USD[row['token']]:,.0f}) | "
                      f"{_usd(row['cycles_usd'])} | {_usd(row['ledger_usd'])} | {_usd(row['ours_usd'])} | "
-                     f"{_usd(row['stripe_usd'])} |")
+                     f"{row['ours_usd'] / amount:.2%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |")
     tp, fc = f["throughput"], f["factory"]
     lines += [
         "",

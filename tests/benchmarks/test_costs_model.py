@@ -101,4 +101,4 @@ def test_every_money_path_is_measured_through_localnet():
     assert ops["expiry"]["per_session"]["merchant"]["instructions"] > 0
     assert doc["storage_per_paid_session"]["reserved_bytes_per_item"] > 0
     table = cost_report.markdown(doc, XDR_USD_DEFAULT)
-    assert "Factory ceiling" in table and "| $100 | ckUSDC" in table
+    assert "Factory ceiling" in table and "| $100 | ckUSDC ($1)" in table

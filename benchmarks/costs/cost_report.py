@@ -209,7 +209,7 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         amount = row["amount_usd"]
         lines.append(f"| ${amount:.0f} | {row['token']} (${TOKEN_USD[row['token']]:,.0f}) | "
                      f"{_usd(row['cycles_usd'])} | {_usd(row['ledger_usd'])} | {_usd(row['ours_usd'])} | "
-                     f"{row['ours_usd'] / amount:.2%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |")
+                     f"{row['ours_usd'] / amount:.3%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |")
     tp, fc = f["throughput"], f["factory"]
     lines += [
         "",
@@ -225,7 +225,51 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         f"the factory saturates at **{fc['merchants_at_saturation']:,.0f} merchants** "
         f"(see docs/scaling.md).",
     ]
+    lines += ["", headline(f, doc, fees, xdr_usd)]
     return "\n".join(lines) + "\n"
+
+
+def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
+    """What dominates our cost and the one change that would cut it most, from the figures."""
+    ops = f["ops"]
+    usdc = next(r for r in f["orders"] if r["token"] == "ckUSDC" and r["amount_usd"] == 10)
+    big = next(r for r in f["orders"] if r["token"] == "ckUSDC" and r["amount_usd"] == 100)
+    order_cycles = sum(ops[k].cycles("merchant", fees) for k in ("create_session", "icrc2", "webhook"))
+    hook = ops["webhook"].by_payer["merchant"]
+    hook_cycles = ops["webhook"].cycles("merchant", fees)
+    per_attempt = max(1, hook.outcalls)
+    reserved = hook.outcall_max_response_bytes // per_attempt
+    reserved_cycles = fees.http_response_per_byte_fee * reserved * fees.subnet_size * per_attempt
+    smaller = fees.http_response_per_byte_fee * (reserved - 1024) * fees.subnet_size * per_attempt
+    dead = ops["webhook_failing"].cycles("merchant", fees)
+    tp, fc = f["throughput"], f["factory"]
+    return (
+        f"**Headline.** What dominates our cost is the **ledger fees**, not cycles: an order pays two ledger "
+        f"transfers (ICRC-2: the customer's approve and the `transfer_from`; ICRC-1: the customer's transfer and "
+        f"the merchant's sweep), {_usd(usdc['ledger_usd'])} in ckUSDC, while the merchant canister's cycles for "
+        f"the whole order ({order_cycles / 1e6:,.0f}M cycles) are {_usd(usdc['cycles_usd'])}, "
+        f"{usdc['cycles_usd'] / usdc['ours_usd']:.0%} of it. All-in, a $10 order costs "
+        f"{usdc['ours_usd'] / 10:.2%} with us against Stripe's {usdc['stripe_usd'] / 10:.1%} "
+        f"({_usd(usdc['stripe_usd'])}), a $100 order {big['ours_usd'] / 100:.3%} against "
+        f"{big['stripe_usd'] / 100:.1%} ({_usd(big['stripe_usd'])}). The one change that would cut our cost most "
+        f"is **one ledger transfer per payment instead of two**: an ICRC-2 customer who keeps a standing "
+        f"allowance (one approve for many payments, as the one-click pre-authorization already does) pays only "
+        f"the `transfer_from` fee, and an ICRC-1 payment made to the merchant's main account with the session "
+        f"id in the memo needs no sweep; either halves the ledger fees and so the all-in cost. Within the cycles, "
+        f"the webhook delivery's HTTPS outcall is "
+        f"{'the largest item' if hook_cycles >= max(ops[k].cycles('merchant', fees) for k in ('create_session', 'icrc2')) else 'one item'}"
+        f" ({hook_cycles / order_cycles:.0%} of the "
+        f"merchant canister's cycles per order); {reserved_cycles / hook_cycles:.0%} of a delivery's cycles pay "
+        f"for the {reserved:,} response bytes its outcall reserves (`MAX_RESPONSE_BYTES` in "
+        f"`webhook_delivery.py`; the transform keeps only the status code), so reserving 1,024 would cut a "
+        f"delivery by {smaller / hook_cycles:.0%}. A delivery to a dead endpoint is retried over 3 days and "
+        f"costs {_usd(usd(dead, xdr_usd))}. Throughput: {tp['merchant_payments_per_second']:,.0f} payments/s per "
+        f"merchant canister; Stripe's peak ({tp['stripe_peak_per_second']:,.0f}/s over all its merchants) is "
+        f"{tp['stripe_peak_per_second'] / tp['merchant_payments_per_second']:,.0f} merchant canisters at full "
+        f"load. The single factory saturates at {fc['merchants_at_saturation']:,.0f} merchants"
+        + (f", below the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md: the design that "
+           f"removes the ceiling)." if fc["below_target"] else ".")
+    )
 
 
 BEGIN, END = "<!-- COSTS:BEGIN (./scripts/bench.sh --costs --write-docs) -->", "<!-- COSTS:END -->"

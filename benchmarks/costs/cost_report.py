@@ -93,8 +93,8 @@ def operations(doc: dict) -> List[Op]:
         Op("refund", "Refund (full)", u["refund"], ledger_fees=1),
         Op("payout", "Payout to the owner", u["payout"], ledger_fees=1),
         Op("webhook", "Webhook delivery, one attempt (HTTPS outcall)", u["webhook_delivery"]),
-        Op("webhook_failing", f"Webhook delivery to a dead endpoint ({attempts} attempts, the backoff over 3 days)",
-           combine(u["webhook_delivery"], times=attempts)),
+        Op("webhook_failing", f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, "
+           f"the backoff over 3 days)", combine(u["webhook_failed_attempt"], times=attempts)),
         Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
         Op("factory_tick", f"Factory report + blocklist pull (per merchant, every {REPORT_INTERVAL_SECONDS} s)",
            u["factory_tick"]),
@@ -241,7 +241,7 @@ def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
     reserved = hook.outcall_max_response_bytes // per_attempt
     reserved_cycles = fees.http_response_per_byte_fee * reserved * fees.subnet_size * per_attempt
     smaller = fees.http_response_per_byte_fee * (reserved - 1024) * fees.subnet_size * per_attempt
-    dead = ops["webhook_failing"].cycles("merchant", fees)
+    failing = ops["webhook_failing"].cycles("merchant", fees)
     tp, fc = f["throughput"], f["factory"]
     return (
         f"**Headline.** What dominates our cost is the **ledger fees**, not cycles: an order pays two ledger "
@@ -262,8 +262,8 @@ def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
         f"merchant canister's cycles per order); {reserved_cycles / hook_cycles:.0%} of a delivery's cycles pay "
         f"for the {reserved:,} response bytes its outcall reserves (`MAX_RESPONSE_BYTES` in "
         f"`webhook_delivery.py`; the transform keeps only the status code), so reserving 1,024 would cut a "
-        f"delivery by {smaller / hook_cycles:.0%}. A delivery to a dead endpoint is retried over 3 days and "
-        f"costs {_usd(usd(dead, xdr_usd))}. Throughput: {tp['merchant_payments_per_second']:,.0f} payments/s per "
+        f"delivery by {smaller / hook_cycles:.0%}. A delivery to a failing endpoint is retried over 3 days and "
+        f"costs {_usd(usd(failing, xdr_usd))}. Throughput: {tp['merchant_payments_per_second']:,.0f} payments/s per "
         f"merchant canister; Stripe's peak ({tp['stripe_peak_per_second']:,.0f}/s over all its merchants) is "
         f"{tp['stripe_peak_per_second'] / tp['merchant_payments_per_second']:,.0f} merchant canisters at full "
         f"load. The single factory saturates at {fc['merchants_at_saturation']:,.0f} merchants"

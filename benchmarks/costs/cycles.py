@@ -10,8 +10,9 @@ Fee sources (each constant below names one):
             2026-03-13, PR #8; USD column at 1 XDR ~ $1.35, the rate of 2025-05-22): the
             same figures as [SUBNET], plus the HTTPS outcall formula and "1 trillion
             cycles = 1 XDR".
-localnet charges its own (older) copy of these fees (localnet/runtime/cycles.py); this
-model prices what the benchmark measured and never reads localnet's balances.
+localnet charges its own, older copy of these fees (localnet/runtime/cycles.py:
+590,000 per message, 4 per 10 instructions, 100B per canister creation: the 2021 table);
+this model prices what the benchmark measured and never reads localnet's balances.
 """
 from __future__ import annotations
 
@@ -51,27 +52,28 @@ class FeeTable:
         """A 13-node fee on this subnet size (the IC rounds each scaled fee down)."""
         return cycles * self.subnet_size // self.reference_subnet_size
 
-    def execution(self, instructions: int) -> int:
-        """One executed update message (or response callback, or timer)."""
-        return self.scale(self.update_message_execution_fee) + \
+    def execution(self, instructions: int, count: int = 1) -> int:
+        """`count` executed update messages (or response callbacks, or timers) that ran
+        `instructions` in all."""
+        return self.scale(self.update_message_execution_fee) * count + \
             self.scale(self.ten_update_instructions_execution_fee * (instructions // 10))
 
-    def ingress(self, size_bytes: int) -> int:
-        """An ingress message of `size_bytes` (method name + argument)."""
-        return self.scale(self.ingress_message_reception_fee) + \
+    def ingress(self, size_bytes: int, count: int = 1) -> int:
+        """`count` ingress messages of `size_bytes` in all (method names + arguments)."""
+        return self.scale(self.ingress_message_reception_fee) * count + \
             self.scale(self.ingress_byte_reception_fee * size_bytes)
 
-    def xnet_call(self, request_bytes: int, response_bytes: int) -> int:
-        """An inter-canister call: the call fee and every byte of request and response."""
-        return self.scale(self.xnet_call_fee) + \
-            self.scale(self.xnet_byte_transmission_fee * (request_bytes + response_bytes))
+    def xnet_call(self, size_bytes: int, count: int = 1) -> int:
+        """`count` inter-canister calls moving `size_bytes` in all (requests and responses)."""
+        return self.scale(self.xnet_call_fee) * count + self.scale(self.xnet_byte_transmission_fee * size_bytes)
 
-    def http_outcall(self, request_bytes: int, max_response_bytes: int) -> int:
-        """[DOCS] (3M + 60K n) n + (400 request_bytes + 800 max_response_bytes) n."""
+    def http_outcall(self, request_bytes: int, max_response_bytes: int, count: int = 1) -> int:
+        """[DOCS] per outcall (3M + 60K n) n + (400 request_bytes + 800 max_response_bytes) n;
+        for `count` outcalls the bytes are their sums."""
         n = self.subnet_size
         base = (self.http_request_linear_baseline_fee + self.http_request_quadratic_baseline_fee * n) * n
-        return base + (self.http_request_per_byte_fee * request_bytes
-                       + self.http_response_per_byte_fee * max_response_bytes) * n
+        return base * count + (self.http_request_per_byte_fee * request_bytes
+                               + self.http_response_per_byte_fee * max_response_bytes) * n
 
     def storage_per_month(self, size_bytes: float) -> float:
         return self.scale(self.gib_storage_per_second_fee) * size_bytes / GIB * SECONDS_PER_MONTH
@@ -98,8 +100,8 @@ class Usage:
     outcall_request_bytes: int = 0
     outcall_max_response_bytes: int = 0
 
-    COUNTS: ClassVar[tuple] = ("executions", "instructions", "ingress_messages", "ingress_bytes", "calls", "call_bytes",
-              "outcalls", "outcall_request_bytes", "outcall_max_response_bytes")
+    COUNTS: ClassVar[tuple] = ("executions", "instructions", "ingress_messages", "ingress_bytes", "calls",
+                               "call_bytes", "outcalls", "outcall_request_bytes", "outcall_max_response_bytes")
 
     def plus(self, other: "Usage", times: float = 1) -> "Usage":
         """self + times x other (the parts of a flow, or retries of one attempt)."""
@@ -111,23 +113,16 @@ class Usage:
 
 
 def cost(u: Usage, fees: FeeTable = APPLICATION_SUBNET) -> Dict[str, int]:
-    """Cycles of each part of an operation, and the total. Each execution pays the base
-    fee; its instructions are charged by the 10-instruction unit on the sum, as the IC
-    charges the total over the message's executions within one rounding per execution
-    (a difference of < 10 cycles per execution, ignored here)."""
+    """Cycles of each part of an operation, and the total. The instructions of all its
+    executions are charged together by the 10-instruction unit (the IC rounds per
+    execution: under 10 cycles apart per execution)."""
     parts = {
-        "execution": fees.scale(fees.update_message_execution_fee) * u.executions,
-        "instructions": fees.scale(fees.ten_update_instructions_execution_fee * (u.instructions // 10)),
-        "ingress": fees.scale(fees.ingress_message_reception_fee) * u.ingress_messages
-        + fees.scale(fees.ingress_byte_reception_fee * u.ingress_bytes),
-        "xnet": fees.scale(fees.xnet_call_fee) * u.calls + fees.scale(fees.xnet_byte_transmission_fee * u.call_bytes),
-        "outcalls": 0,
+        "execution": fees.execution(0, u.executions),
+        "instructions": fees.execution(u.instructions, 0),
+        "ingress": fees.ingress(u.ingress_bytes, u.ingress_messages),
+        "xnet": fees.xnet_call(u.call_bytes, u.calls),
+        "outcalls": fees.http_outcall(u.outcall_request_bytes, u.outcall_max_response_bytes, u.outcalls),
     }
-    if u.outcalls:
-        n = fees.subnet_size
-        base = (fees.http_request_linear_baseline_fee + fees.http_request_quadratic_baseline_fee * n) * n
-        parts["outcalls"] = base * u.outcalls + (fees.http_request_per_byte_fee * u.outcall_request_bytes
-                                                 + fees.http_response_per_byte_fee * u.outcall_max_response_bytes) * n
     parts["total"] = sum(parts.values())
     return parts
 

@@ -109,12 +109,13 @@ class Flows:
                                                   account(w.owner), "bench"), self._ok("create_payout"))
 
     # -- timers ---------------------------------------------------------------------------
-    def webhook_delivery(self) -> dict:
-        """One delivery to a real receiver on 127.0.0.1: a payment's event is queued, then the
-        delivery timer (a zero-delay timer armed by the event) sends it."""
+    def webhook_delivery(self, status: int = 200) -> dict:
+        """One delivery attempt to a real receiver on 127.0.0.1 answering `status`: a
+        payment's event is queued, then the delivery timer (a zero-delay timer armed by the
+        event) sends it; a non-2xx answer files a retry."""
         from tests.merchant_part2.webhook_receiver import WebhookReceiver
         w = self.w
-        receiver = WebhookReceiver()
+        receiver = WebhookReceiver(status=status)
         try:
             hook = ok(w.call(w.owner, w.merchant, "configure_webhook",
                              dict(configs.webhook_config(receiver.url), events=["checkout.session.completed"])),
@@ -181,7 +182,8 @@ def measure_operations(quick: bool = True, log=print) -> dict:
     for name, run in (("create_session", flows.create_session), ("approve", flows.approve),
                       ("pay_icrc2", flows.pay_icrc2), ("one_click", flows.one_click),
                       ("refund", flows.refund), ("payout", flows.payout),
-                      ("webhook_delivery", flows.webhook_delivery)):
+                      ("webhook_delivery", flows.webhook_delivery),
+                      ("webhook_failed_attempt", lambda: flows.webhook_delivery(status=500))):
         log(f"measuring {name}")
         ops[name] = run()
     log("measuring transfer + complete")

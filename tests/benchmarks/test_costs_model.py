@@ -37,7 +37,7 @@ def test_hand_worked_operation():
     # the per-item methods agree with the summed model
     fees = APPLICATION_SUBNET
     assert fees.http_outcall(700, 4096) == 95_378_400
-    assert fees.ingress(100) == 1_400_000 and fees.xnet_call(100, 200) == 560_000
+    assert fees.ingress(100) == 1_400_000 and fees.xnet_call(300) == 560_000
     assert fees.execution(1_234_567) == 5_000_000 + 1_234_560
 
 
@@ -95,6 +95,7 @@ def test_every_money_path_is_measured_through_localnet():
         assert ops[name]["merchant"]["calls"] >= 1 and ops[name]["ledger"]["executions"] >= 1, name
     assert ops["webhook_delivery"]["merchant"]["outcalls"] == 1
     assert ops["webhook_delivery"]["merchant"]["outcall_max_response_bytes"] == 4096
+    assert ops["webhook_failed_attempt"]["merchant"]["outcalls"] == 1  # answered 500: a retry is filed
     assert ops["factory_tick"]["factory"]["executions"] >= 2
     assert "factory.report_merchant_metrics" in doc["factory_tick_methods"]
     assert ops["one_click"]["factory"]["executions"] >= 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List
 
-from benchmarks.costs.cycles import APPLICATION_SUBNET, LEDGER_FEES, FeeTable, Usage, cost, usd
+from benchmarks.costs.cycles import APPLICATION_SUBNET, LEDGER_FEES, SECONDS_PER_MONTH, FeeTable, Usage, cost, usd
 
 # -- the IC's per-round budget (dfinity/ic rs/config/src/subnet_config.rs @ 002d5530aeb1,
 #    SchedulerConfig::application_subnet) -------------------------------------------------
@@ -96,8 +96,8 @@ def operations(doc: dict) -> List[Op]:
         Op("webhook_failing", f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, "
            f"the backoff over 3 days)", combine(u["webhook_failed_attempt"], times=attempts)),
         Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
-        Op("factory_tick", f"Factory report + blocklist pull (per merchant, every {REPORT_INTERVAL_SECONDS} s)",
-           u["factory_tick"]),
+        Op("factory_tick", f"Factory report + blocklist pull, per merchant every {REPORT_INTERVAL_SECONDS} s "
+           f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)", u["factory_tick"]),
     ]
 
 
@@ -190,7 +190,14 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         lines.append(f"| {op.label} | {op.total().instructions:,} | {m:,} | {lg:,} | {fa:,} | "
                      f"{_usd(usd(m, xdr_usd))} | {op.ledger_fees} |")
     st = f["storage"]
+    ticks_per_month = SECONDS_PER_MONTH // REPORT_INTERVAL_SECONDS
+    tick = f["ops"]["factory_tick"]
+    idle, factory = (tick.cycles(p, fees) * ticks_per_month for p in ("merchant", "factory"))
     lines += [
+        "",
+        f"Standing costs: an idle merchant canister's timers burn {tick.cycles('merchant', fees):,} cycles per "
+        f"{REPORT_INTERVAL_SECONDS} s, {_usd(usd(idle, xdr_usd))} per month before storage; the factory pays "
+        f"{_usd(usd(factory, xdr_usd))} per merchant per month for its reports and blocklist pulls.",
         "",
         f"Storage: a paid session stores {st['encoded']['bytes_per_payment']:,.0f} bytes and reserves "
         f"{st['reserved']['bytes_per_payment']:,.0f} (Kybra 0.7.1's fixed-size slots); 100,000 payments kept cost "

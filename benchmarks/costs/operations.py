@@ -29,6 +29,7 @@ class Flows:
     def __init__(self, w: World):
         self.w = w
         self.fx = ObjectFixtures(w)
+        self.last_methods: Dict[str, dict] = {}  # executions per "canister.method" of the last measurement
         self.names = {w.merchant.bytes: "merchant", w.ledger.bytes: "ledger", w.factory.bytes: "factory",
                       w.xrc.bytes: "exchange_rate"}
 

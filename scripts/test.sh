@@ -13,4 +13,8 @@ fi
 # bundles in tests/kybra_source/test_kybra_bundle.py; with CI=true a missing 3.10 fails there.
 .venv/bin/python -m localnet.kybra_source.kybra_bundler --setup >/dev/null \
   || echo "test.sh: Kybra's bundler could not be set up (see above): its comparison test will skip (fail with CI=true)" >&2
+# ic-wasm from npm (pinned in tools/ic-wasm) for tests/deploy/test_ic_wasm.py; skipped without npm
+if command -v npm >/dev/null && [ ! -x tools/ic-wasm/node_modules/@icp-sdk/ic-wasm-linux-x64/bin/ic-wasm ]; then
+  npm ci --prefix tools/ic-wasm --no-audit --no-fund >/dev/null 2>&1 || echo "note: npm ci --prefix tools/ic-wasm failed; the ic-wasm tests will be skipped" >&2
+fi
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -77,14 +77,17 @@ class Engine:
         Kybra converts them: a value Kybra refuses is a TypeError (docs/kybra.md)."""
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
+            data = binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
         except Exception as e:
             raise TypeError(str(e)) from None
+        metering.charge_candid_args(data, list(values))
+        return data
 
     # -- metering ----------------------------------------------------------------------------
-    def _live_bytecodes(self) -> int:
+    def _live_instructions(self) -> int:
+        """Instructions the message being executed has used so far (0 when unmetered)."""
         meter = getattr(self, "_meter", None)
-        return 0 if meter is None else meter.bytecodes
+        return 0 if meter is None else meter.instructions
 
     # -- segments ------------------------------------------------------------------------------
     def _segment(self, ex: Execution, first: bool, send_value=None, snapshot: bool = True):
@@ -108,6 +111,8 @@ class Engine:
                     meter = metering.Meter(limit, ex.mark_trap)
                     self._meter = meter
                     with meter:
+                        pending, ex.pending_native = ex.pending_native, 0
+                        meter.charge(metering.MESSAGE_ENTRY + pending)
                         outcome = self._segment_body(ex, first, send_value)
                 else:
                     outcome = self._segment_body(ex, first, send_value)
@@ -128,8 +133,10 @@ class Engine:
             self._meter = None
             if meter is not None:
                 ex.bytecodes = meter.bytecodes
+                ex.instructions = meter.instructions
                 ex.call_bytecodes += meter.bytecodes
-                self._record_bytecodes(ex, meter.bytecodes)
+                ex.call_instructions += meter.instructions
+                self._record_bytecodes(ex, meter)
         if outcome[0] == "trap":
             ex.result = result_before
             ex.stack.clear()
@@ -189,6 +196,7 @@ class Engine:
                                  canister.interface.env)
             except Exception as e:
                 raise E.Trap(f"failed to decode call arguments: {e}") from None
+            metering.charge_candid_args(ex.message.arg, args)
         return fn(*args)
 
     def _make_reply(self, ex: Execution, value) -> None:
@@ -289,6 +297,9 @@ class Engine:
             ex.last_reject = (E.CANISTER_ERROR, str(e))
             return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to "
                                           f"decode canister response: {e}")
+        # decoded before the callback's meter starts: charged when it does
+        ex.pending_native += metering.candid_cost(
+            result.data, sum(metering.count_values(v) for v in values))
         return kybra.CallResult(values[0] if values else None, None)
 
     # -- one-way calls -------------------------------------------------------------------
@@ -382,14 +393,28 @@ class Engine:
             return sig, "composite"
         return sig, "query"
 
-    def _guard_segment(self, guard: Execution):
+    def _guard_segment(self, guard: Execution, method: Optional[Execution] = None):
+        """Run a method's guard. It is part of the method's message on the IC: metered
+        (against the method's limit), its instructions are charged to `method`."""
         canister = guard.canister
         heap = canister.namespace.heap_snapshot()
         vol = canister.volatile_state()
         ic = KybraIc(self, canister, guard)
+        meter = None
         try:
             with canister.namespace.activate(ic):
-                result = self._invoke(guard)
+                if self.metering and method is not None:
+                    meter = metering.Meter(metering.LIMITS[LIMIT_KIND.get(method.mode, "update")],
+                                           guard.mark_trap)
+                    self._meter = meter
+                    try:
+                        with meter:
+                            result = self._invoke(guard)
+                    finally:
+                        self._meter = None
+                        method.pending_native += meter.instructions
+                else:
+                    result = self._invoke(guard)
             if guard.trap is not None:
                 raise guard.trap
         except E.Trap as t:
@@ -449,7 +474,7 @@ class Engine:
         ex.generation = canister.install_count
         canister.open_calls += 1
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 ex.result = value
                 self._finish(ex)
@@ -472,7 +497,7 @@ class Engine:
         kind, value = outcome
         if ex.mode in UPDATE_MODES:  # the per-instruction part of the execution fee
             per_ten = self.policy.ten_update_instructions_execution_fee
-            fee = per_ten * (metering.instructions(ex.bytecodes) // 10)
+            fee = per_ten * (ex.instructions // 10)
             canister.cycles -= min(canister.cycles, fee)
         if kind == "trap":
             if not ex.replied:
@@ -486,6 +511,7 @@ class Engine:
         if kind == "call":
             out: Outgoing = value
             ex.pending_call = out
+            canister.awaiting[id(ex)] = ex
             if out.fail is not None:
                 self._enqueue(Step("response", canister.id, execution=ex, result=out.fail,
                                    refund=out.payment))
@@ -505,9 +531,23 @@ class Engine:
             st = self.ingress.get(ex.message.ingress_id)
             if st is not None:
                 st.bytecodes = ex.call_bytecodes
+                st.instructions = ex.call_instructions
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
         self.settle_stopping(ex.canister)
+
+    def delete_call_contexts(self, canister: Canister) -> None:
+        """uninstall_code: every call context of the canister is deleted; a caller not yet
+        answered gets the IC's reject (CANISTER_REJECT, IC0406, "Canister has been
+        uninstalled."), a reply already given is delivered; later responses run nothing."""
+        waiting, canister.awaiting = list(canister.awaiting.values()), {}
+        for ex in waiting:
+            ex.finished = True
+            result = ex.result if ex.replied else Reject(
+                E.CANISTER_REJECT, "Canister has been uninstalled.", E.CANISTER_REJECTED_MESSAGE)
+            self._complete(ex.message, result, canister, refund=ex.cycles_available)
+        canister.open_calls = 0
+        canister.deleted_below = canister.install_count
 
     def settle_stopping(self, canister: Canister) -> None:
         """A `stopping` canister without open call contexts becomes `stopped`, and the
@@ -542,17 +582,10 @@ class Engine:
         canister = ex.canister
         out: Outgoing = ex.pending_call
         ex.pending_call = None
+        canister.awaiting.pop(id(ex), None)
         gone = self.canisters.get(canister.id) is not canister
         if gone or getattr(ex, "generation", canister.install_count) != canister.install_count:
-            # the caller was deleted, uninstalled or upgraded meanwhile: its callback is lost
-            # (Kybra's new interpreter has no such generator); the call is answered
-            # with a reject unless it already replied
-            if not ex.replied:
-                what = "deleted" if gone else "uninstalled or upgraded"
-                ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} was "
-                                   f"{what} while this call awaited a response; its callback "
-                                   f"is gone", E.CANISTER_TRAPPED)
-            self._finish(ex)
+            self._stale_response(ex, out, step.refund, gone)
             return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
@@ -560,6 +593,39 @@ class Engine:
             E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
         call_result = self._call_result(ex, out, result)
         self._after_segment(ex, self._segment(ex, False, call_result))
+
+    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int,
+                        gone: bool) -> None:
+        """A response to a call made by an earlier module of the caller.
+
+        Uninstalled since (spec, callback invocation): the call context was deleted and its
+        caller answered then (`delete_call_contexts`); only the refund is credited, no code
+        runs. Upgraded or reinstalled since: the IC runs the
+        closure recorded at `call_new`, `(table index, env)`, in the *new* module. For a
+        Kybra 0.7.1 canister that is ic-cdk 0.13.5's `callback::<T>`, whose env is a raw
+        pointer (`Weak::into_raw`) into the old Wasm heap, which the upgrade replaced: the
+        RustPython generator that waited is gone and the callback reads and writes
+        whatever the new heap holds there (undefined behaviour: in practice a trap). localnet
+        runs it as that trap: the code after the `yield` never runs, what the caller
+        committed before it stays (locks included), and the call context, still open
+        until now (stop_canister waited for it), closes with a reject to its caller."""
+        canister = ex.canister
+        if not gone:
+            canister.cycles += refund
+        if gone or getattr(ex, "generation", 0) < canister.deleted_below:
+            return  # its caller was answered when the context was deleted (uninstall)
+        canister.stale_responses += 1
+        canister.cycles -= min(canister.cycles, self.policy.execution_fee(0))
+        method = out.method if out is not None else "a call"
+        text = (f"a response to {method} made before the canister was "
+                f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
+                f"pointer into the old Wasm heap (undefined behaviour); the Kybra generator "
+                f"of {ex.method_name} that awaited it no longer exists")
+        canister.log(self.time_ns, f"[TRAP]: {text}")
+        if not ex.replied:
+            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} trapped: "
+                               f"{text}", E.CANISTER_TRAPPED)
+        self._finish(ex)
 
     # -- timers and heartbeats --------------------------------------------------------------
     def _run_timer(self, step: Step) -> None:

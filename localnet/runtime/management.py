@@ -9,6 +9,7 @@ the target's module top level and init/post_upgrade there (a 300B-instruction me
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 from typing import Optional
 
@@ -29,6 +30,7 @@ from localnet.runtime.system_api import KybraIc
 CHUNK_MAX = 1024 * 1024
 CHUNK_STORE_MAX = 100  # chunks per canister (100 MiB), as the IC's wasm chunk store
 MAX_CONTROLLERS = 10
+STOP_CANISTER_TIMEOUT_NS = 5 * 60 * 10**9  # dfinity/ic STOP_CANISTER_TIMEOUT_DURATION
 INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cycles",
                      "ecdsa_public_key", "sign_with_ecdsa", "schnorr_public_key",
                      "sign_with_schnorr"}
@@ -265,6 +267,9 @@ class ManagementCanister:
         # only then does the management canister respond (Engine.settle_stopping)
         c.status = "stopping"
         c.stop_requests = c.stop_requests + [msg]  # a new list: snapshots share the old one
+        self._stop_seq = getattr(self, "_stop_seq", 0) + 1
+        heapq.heappush(self.net.stop_deadlines, (self.net.time_ns + STOP_CANISTER_TIMEOUT_NS,
+                                                 self._stop_seq, c.id, msg))
         return DEFERRED
 
     def m_delete_canister(self, msg: CallMessage, args: dict):
@@ -286,7 +291,7 @@ class ManagementCanister:
         c.timers.clear()
         c.certified_data = b""
         c.install_count += 1
-        c.open_calls = 0
+        self.net.delete_call_contexts(c)  # the spec: rejected and marked as deleted
         self.net.settle_stopping(c)
 
     def m_raw_rand(self, msg: CallMessage):
@@ -396,13 +401,13 @@ class ManagementCanister:
         c.cycles -= fee
 
         old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
-               dict(c.timers), c.certified_data, c.next_timer_id)
+               dict(c.timers), c.certified_data, c.next_timer_id, c.install_count)
         old_maps = {mid: m.snapshot() for mid, m in c.stable.maps.items()}
         time_ns = self.net.time_ns
 
         def restore():
             (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable, c.timers,
-             c.certified_data, c.next_timer_id) = old
+             c.certified_data, c.next_timer_id, c.install_count) = old  # the old module runs on
             c.stable.rollback()
             for mid in list(c.stable.maps):
                 if mid not in old_maps:
@@ -461,6 +466,7 @@ class ManagementCanister:
                     meter = metering.Meter(metering.LIMITS["install"], ex.mark_trap)
                     net._meter = meter
                     with meter:
+                        meter.charge(metering.MESSAGE_ENTRY)
                         self._init_body(c, ex, sig)
                 else:
                     self._init_body(c, ex, sig)
@@ -476,7 +482,8 @@ class ManagementCanister:
             net._meter = None
             if meter is not None:
                 ex.bytecodes = meter.bytecodes
-                net._record_bytecodes(ex, meter.bytecodes)
+                ex.instructions = meter.instructions
+                net._record_bytecodes(ex, meter)
         return None
 
     def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes,

@@ -44,11 +44,7 @@ class IngressStatus:
     sender: bytes = b""
     time_ns: int = 0
     bytecodes: int = 0  # metered bytecodes of the whole call on its canister (metering on)
-
-    @property
-    def instructions(self) -> int:
-        from localnet.runtime.metering import instructions
-        return instructions(self.bytecodes)
+    instructions: int = 0  # metered instructions of the whole call (bytecodes + native work)
 
 
 @dataclass
@@ -67,6 +63,7 @@ class MessageStat:
     method: str
     mode: str
     bytecodes: int
+    instructions: int = 0  # bytecodes * INSTRUCTIONS_PER_BYTECODE + native charges
 
 
 def _raw(p) -> bytes:
@@ -98,6 +95,7 @@ class Network(Engine):
         self.queue: List[Step] = []
         self.wakeups: list = []  # heap of (due_ns, canister id): when to look at whose timers
         self._parked: set = set()  # canisters with due timers that were not running
+        self.stop_deadlines: list = []  # heap of (deadline_ns, seq, canister id, stop call)
         self.ingress: Dict[bytes, IngressStatus] = {}
         self.stats: collections.deque = collections.deque(maxlen=10_000)
         self._ingress_nonce = 0
@@ -171,6 +169,7 @@ class Network(Engine):
             "certified_data": c.certified_data, "candid": c.candid,
             "logs": list(c.logs), "memory_size": c.memory_size(),
             "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
+            "open_calls": c.open_calls, "stale_responses": c.stale_responses,
         }
 
     def get_stable_memory(self, canister_id) -> bytes:
@@ -202,8 +201,9 @@ class Network(Engine):
         if self.print_logs:
             print(f"[{text_id(canister.id)}] {text}")
 
-    def _record_bytecodes(self, ex: Execution, bytecodes: int) -> None:
-        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode, bytecodes))
+    def _record_bytecodes(self, ex: Execution, meter) -> None:
+        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode,
+                                      meter.bytecodes, meter.instructions))
 
     def _raw_rand_bytes(self) -> bytes:
         from localnet.runtime.isolation import host_urandom
@@ -367,7 +367,7 @@ class Network(Engine):
         ex = Execution(c, msg, mode, msg.method, sig)
         ex.non_replicated = True
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 return value
             if kind == "trap":
@@ -416,6 +416,7 @@ class Network(Engine):
         """Queue every due timer, canisters in creation order, each one's timers by (due,
         seq). Runs every round, so it looks only at canisters with a wake-up hint due now
         (pushed when a timer is set or rescheduled) or parked (not running when due)."""
+        self._expire_stop_requests()
         now = self.time_ns
         heap = self.wakeups
         touched = self._parked
@@ -440,6 +441,22 @@ class Network(Engine):
                 else:
                     del c.timers[timer.id]
                 self._enqueue(Step("timer", c.id, timer=timer))
+
+    def _expire_stop_requests(self) -> None:
+        """A stop_canister call still waiting after STOP_CANISTER_TIMEOUT_NS is rejected
+        (SYS_TRANSIENT, IC0206); the canister stays `stopping` (spec: pending stop calls
+        "can be rejected by the system at any time"; dfinity/ic rs/config
+        execution_environment.rs STOP_CANISTER_TIMEOUT_DURATION = 5 minutes)."""
+        heap = self.stop_deadlines
+        while heap and heap[0][0] <= self.time_ns:
+            _, _, cid, msg = heapq.heappop(heap)
+            c = self.canisters.get(cid)
+            if c is None or not any(m is msg for m in c.stop_requests):
+                continue  # answered meanwhile (stopped, or cancelled by start_canister)
+            c.stop_requests = [m for m in c.stop_requests if m is not msg]
+            self._complete(msg, Reject(E.SYS_TRANSIENT, "Stop canister request timed out",
+                                       E.STOP_CANISTER_REQUEST_TIMEOUT), None,
+                           refund=msg.cycles)
 
     def rebuild_wakeups(self) -> None:
         """Hints for every timer (after timers were replaced wholesale: load, revert)."""
@@ -503,6 +520,21 @@ class Network(Engine):
             if not self.queue:
                 return n
             self.step(rng.randrange(len(self.queue)))
+            n += 1
+            if n > max_steps:
+                raise LocalnetError("too many steps")
+
+    def run_except(self, hold, max_steps: int = 1_000_000) -> int:
+        """Run every ready step (and what they produce) in queue order, except the steps
+        `hold(PendingStep)` keeps back, e.g. a ledger call held in flight; returns the
+        number of steps run once only held steps are left."""
+        n = 0
+        while True:
+            self._enqueue_timers()
+            ready = [p for p in self.pending() if not hold(p)]
+            if not ready:
+                return n
+            self.step(ready[0].index)
             n += 1
             if n > max_steps:
                 raise LocalnetError("too many steps")

@@ -28,6 +28,7 @@ from kybra import (
     update,
 )
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import (
     FactoryUnitResult,
     FraudScore,
@@ -376,7 +377,7 @@ def apply_block_candidates() -> int:
     done = get_count("block_candidates_done")
     top = top_seq("block_candidates")
     blocked = 0
-    while done < top and done - get_count("block_candidates_done") < 200:
+    while done < top and done - get_count("block_candidates_done") < 200 and budget_left():
         done += 1
         candidate = block_candidates_map.remove(done)
         if candidate is not None:

@@ -24,6 +24,7 @@ from kybra import (
 )
 from kybra.canisters.management import CanisterStatusResult, management_canister
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import FactoryUnitResult
 from src.payment_backend.admins import get_settings, is_admin_text, require_admin, require_authenticated
 from src.payment_backend.deployments import (
@@ -229,7 +230,7 @@ def monitor_cycles() -> Async[void]:
     seq = get_count("monitor_cursor")
     checked = 0
     probes = 0
-    while checked < MONITOR_BATCH and probes < min(top, MAX_PROBES):
+    while checked < MONITOR_BATCH and probes < min(top, MAX_PROBES) and budget_left():
         seq = seq + 1 if seq < top else 1
         probes += 1
         dep_id = deployment_seq_map.get(seq)

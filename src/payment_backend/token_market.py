@@ -30,6 +30,7 @@ from kybra import (
     void,
 )
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation
 from src.common.icrc_types import IcrcLedger
 from src.common.validation import check_symbol, check_text, first_error
@@ -259,6 +260,8 @@ def refresh_all() -> Async[text]:
         return "busy: a rate refresh is already running"
     set_count("rates_refresh_started", ic.time())
     for token in tracked_tokens():
+        if not budget_left():
+            break  # the next refresh covers every token again
         yield refresh_rate(token["symbol"], settings["xrc_canister"], settings["xrc_cycles"])
         yield refresh_ledger(token["symbol"])
     set_count("rates_refresh_started", 0)

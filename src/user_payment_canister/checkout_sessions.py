@@ -11,6 +11,7 @@ from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
 from kybra.canisters.management import management_canister
 
 from src.common.ids import check_id, make_session_id, subaccount_for
+from src.common.message_budget import budget_left
 from src.common.icrc_account import account_to_text
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
@@ -39,6 +40,8 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
+from src.user_payment_canister.hosted_page import session_url
+from src.user_payment_canister.line_items import check_line_items, line_items_bytes
 from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
@@ -100,15 +103,25 @@ def load_session(session_id: str) -> "tuple":
 
 def expire_due(now: int, budget: int) -> int:
     """Expire open sessions from the expiry slots of every minute that has fully passed,
-    resuming where the last run stopped; at most `budget` sessions per run."""
+    resuming where the last run stopped; at most `budget` sessions per run, and fewer when
+    the message's instruction budget runs low (message_budget)."""
+    return expire_batch(now, budget)[0]
+
+
+def expire_batch(now: int, budget: int) -> "tuple":
+    """(sessions expired, True when it stopped for the instruction budget)."""
     cursor = counter("expiry_cursor")
     position = counter("expiry_position")
     last_full_minute = now // MINUTE_NS - 1
     expired = 0
     probes = 0
-    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES:
+    stopped = False
+    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES and not stopped:
         total = counter("expiry_slot:" + str(cursor))
         while position < total and expired < budget:
+            if not budget_left():
+                stopped = True
+                break
             position += 1
             key = slot_key(cursor, position)
             session_id = expiry_slots_map.remove(key)
@@ -128,12 +141,14 @@ def expire_due(now: int, budget: int) -> int:
         probes += 1
     set_counter("expiry_cursor", cursor)
     set_counter("expiry_position", position)
-    return expired
+    return (expired, stopped)
 
 
 def expiry_timer() -> None:
-    """Timer callback: the periodic expiry sweep."""
-    expire_due(ic.time(), EXPIRE_BATCH)
+    """Timer callback: the periodic expiry sweep; a sweep cut short by the instruction
+    budget continues at once in a zero-delay timer (a new message)."""
+    if expire_batch(ic.time(), EXPIRE_BATCH)[1]:
+        ic.set_timer(0, expiry_timer)
 
 
 def validate_create(args: dict) -> "tuple":
@@ -176,6 +191,7 @@ def validate_create(args: dict) -> "tuple":
         None if expires_in is None or MIN_EXPIRY_SECONDS <= expires_in <= MAX_EXPIRY_SECONDS else
         "invalid_argument: expires_in_seconds must be between 1800 (30 min) and 86400 (24 h)",
         check_custom_domain(args["custom_domain"]),
+        check_line_items(args["line_items"], args["amount"]),
     ]
     err = first_error(errors)
     if err is not None:
@@ -190,7 +206,7 @@ def validate_create(args: dict) -> "tuple":
 def caller_text_bytes(args: dict, success_url: str, cancel_url: str) -> int:
     """UTF-8 bytes of the caller-supplied text a session stores: character limits alone
     allow multi-byte text beyond the stable map's value size, which would trap on insert."""
-    total = len(success_url.encode()) + len(cancel_url.encode())
+    total = len(success_url.encode()) + len(cancel_url.encode()) + line_items_bytes(args["line_items"])
     for entry in args["metadata"]:
         total += len(entry["key"].encode()) + len(entry["value"].encode()) + 8
     for name in ("customer_email", "client_reference_id", "custom_domain"):
@@ -272,6 +288,8 @@ def create_session(args: dict):
         "payment_method": None,
         "completed_at": None,
         "price_options": options,
+        "line_items": args["line_items"],
+        "url": session_url(session_id, args["custom_domain"]),
     }
     if not sessions_map.fits(session):
         return {"Err": invalid("session", "is too large to store: shorten its metadata or URLs "
@@ -310,6 +328,7 @@ def create_checkout_session(
         "expires_in_seconds": None,
         "idempotency_key": None,
         "custom_domain": None,
+        "line_items": None,
     }
     result = yield create_session(args)
     return result

@@ -5,6 +5,7 @@ never by walking a map (see src/common/pagination.py)."""
 
 from kybra import Principal, StableBTreeMap, ic, nat, nat8, nat64, text
 
+from src.common.message_budget import budget_left
 from src.common.merchant_api import HostedCheckoutSession
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_types import (
@@ -62,7 +63,7 @@ sweeps_map = StableBTreeMap[text, SweepRecord](memory_id=29, max_key_size=100, m
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",
                        "payment_intent_id", "custom_domain", "client_reference_id", "success_url",
-                       "cancel_url", "payment_account", "payment_method")
+                       "cancel_url", "payment_account", "payment_method", "url")
 
 
 def session_bytes(session: HostedCheckoutSession) -> int:
@@ -74,6 +75,8 @@ def session_bytes(session: HostedCheckoutSession) -> int:
         size += text_bytes(pair["key"]) + text_bytes(pair["value"])
     for option in session.get("price_options") or []:
         size += 80 + text_bytes(option["token"])
+    for item in session.get("line_items") or []:
+        size += 40 + text_bytes(item["name"])
     return size
 
 
@@ -113,7 +116,7 @@ def prune_sequence(index_map, seq_name: str, cursor_name: str, budget: int, drop
     cursor = counter(cursor_name) + 1
     top = counter(seq_name)
     walked = 0
-    while cursor <= top and walked < budget:
+    while cursor <= top and walked < budget and budget_left():
         value = index_map.get(cursor)
         if value is not None:
             if not drop(value):

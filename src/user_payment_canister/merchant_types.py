@@ -19,7 +19,7 @@ from kybra import (
 
 from src.common.factory_api import ModalTheme
 from src.common.icrc_types import Account
-from src.common.merchant_api import HostedCheckoutSession, MetadataPair
+from src.common.merchant_api import HostedCheckoutSession, MetadataPair, SessionLineItem
 
 
 class MerchantUnitResult(Variant, total=False):
@@ -99,6 +99,7 @@ class CreateCheckoutSessionArgs(Record):
     expires_in_seconds: Opt[nat64]
     idempotency_key: Opt[text]
     custom_domain: Opt[text]
+    line_items: Opt[Vec[SessionLineItem]]
 
 
 class CheckoutSessionPage(Record):

@@ -52,11 +52,13 @@ def calls(shop) -> dict:
         "get_element_metrics": lambda m: m.get_element_metrics(shop.extra["element"]),
         "get_access_overview": lambda m: m.get_access_overview(),
         "get_merchant_metrics": lambda m: m.get_merchant_metrics(),
+        "set_hosted_page_base_url": lambda m: m.set_hosted_page_base_url("https://pay.example.com"),
+        "resend_webhook_event": lambda m: m.resend_webhook_event("wh_1", "evt_1"),
     }
 
 
 OWNER_ONLY = {
-    "add_owner", "remove_owner", "authorize_server_principal", "revoke_server_principal", "add_token",
+    "set_hosted_page_base_url", "resend_webhook_event", "add_owner", "remove_owner", "authorize_server_principal", "revoke_server_principal", "add_token",
     "set_token_enabled", "refund_payment", "create_payout", "update_merchant_token_preferences",
 }
 

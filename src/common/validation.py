@@ -7,6 +7,8 @@ Checks never raise: canister methods must answer bad input with `Err`, never tra
 
 import re
 
+from kybra import Principal
+
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LEN = 40
 METADATA_MAX_VALUE_LEN = 500
@@ -172,3 +174,11 @@ def first_error(errors: list) -> "str | None":
         if err is not None:
             return err
     return None
+
+
+def is_principal_text(value: str) -> bool:
+    """True for the canonical textual form of a principal."""
+    try:
+        return Principal.from_str(value).to_str() == value
+    except Exception:
+        return False

@@ -28,6 +28,7 @@ from kybra import (
 
 from src.common.message_budget import budget_left
 from src.common.validation import first_error
+from src.payment_backend.upgrade_consent import managed
 from src.payment_backend.admins import require_admin
 from src.payment_backend.deployments import deployment_seq_map, deployments_map
 from src.payment_backend.factory_counters import next_seq, top_seq
@@ -196,6 +197,9 @@ def upgrade_batch(rid: str) -> Async[void]:
             continue
         if rec["busy"]:
             add_result(ro, rec, "skipped", "busy: another operation was in progress")
+            continue
+        if not managed(rec):
+            add_result(ro, rec, "skipped", "not_opted_in: the owner has not opted in to managed upgrades")
             continue
         picked += 1
         save_rollout(ro)

@@ -31,7 +31,7 @@ from kybra import (
 )
 
 from src.common.message_budget import budget_left
-from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation
+from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation, TimedRate
 from src.common.icrc_types import IcrcLedger
 from src.common.validation import check_symbol, check_text, first_error
 from src.common.xrc_types import ExchangeRateCanister, GetExchangeRateResult
@@ -297,6 +297,19 @@ def usd_cents(symbol: str, amount: int) -> int:
     if token is None or token["rate_usd"] <= 0:
         return 0
     return int(amount * token["rate_usd"] * 100 / (10 ** token["decimals"]))
+
+
+def token_supply(symbol: str) -> int:
+    """The tracked token's total supply as last read from its ledger (0 when unknown)."""
+    token = market_tokens_map.get(symbol)
+    return 0 if token is None else token["total_supply"]
+
+
+@query
+def get_timed_rates() -> Vec[TimedRate]:
+    """The rates with the XRC time they were true at (get_real_time_rates has no time)."""
+    return [{"symbol": t["symbol"], "rate_usd": t["rate_usd"], "timestamp_seconds": t["rate_timestamp"]}
+            for t in tracked_tokens() if t["rate_timestamp"] > 0]
 
 
 @query

@@ -12,6 +12,8 @@
   on its own ledger (the subaccount is the same on every ledger); the `_with_token`
   methods name the option, the others take the session's own token (ICRC-2) or check every
   option (ICRC-1). The session completes once, in the token actually paid.
+- Every path is screened by the risk rules (risk_engine.py): an ICRC-1 deposit whose payer is
+  blocked is returned to them minus the ledger fee (`screen_deposit`), the session stays open.
 - Funds that reach a session that is no longer open (a late payment after expiry, a second
   payment after completion) go back to their sender with `refund_session_funds`.
 """
@@ -42,6 +44,8 @@ from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundR
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
+from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.risk_engine import screen_payment
 
 
 COMPLETION = "icrc1_completion"  # the session lock's operation
@@ -126,6 +130,8 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
     if balance == 0:
         option, balance, err = yield paid_option(session, candidates)
+        if err is None:
+            err = yield screen_deposit(session_id, priced_in(session, option), balance, hint, created_at)
         if err is not None:
             if owns(session_id, started_at):  # not a lock a retry took over meanwhile
                 release(session_id)
@@ -150,6 +156,65 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     if err is not None:
         return {"Err": err}
     return {"Ok": None}
+
+
+def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | None", created_at: int):
+    """The risk rules for an ICRC-1 deposit, as for every other payment path: the payer is
+    the largest sender in the ledger's blocks. None to go ahead; for a blocked payer, their
+    transfers are returned to them (minus the ledger fee each), the session stays open, a
+    security alert (screen_payment) and `payment.failed` are raised, and the error is
+    returned. Runs under the completion lock; a block being returned is marked first."""
+    ledger = session["ledger_canister_id"]
+    found, err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
+    if err is not None:
+        return None  # the payer cannot be named: prepare_sweep records the payment without one
+    prefix, _ = balance_prefix(live_transfers(ledger, found[0]), balance)
+    payer, _ = payer_of(prefix)
+    if payer is None:
+        return None
+    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id)
+    if blocked is None:
+        return None
+    fee = token_fee(session["currency_token"])
+    returned = 0
+    for index, info in prefix:
+        key = block_key(ledger, index)
+        if sender_key(info["from"]) != sender_key(payer) or used_blocks_map.get(key) is not None or info["amount"] <= fee:
+            continue
+        used_blocks_map.insert(key, "returning:" + session_id)  # kept if the callback traps: no second return
+        block, err = yield transfer(ledger, session["payment_subaccount"], payer, info["amount"] - fee, fee, memo_for("return:" + key), created_at)
+        if err is not None:
+            used_blocks_map.remove(key)
+            ic.print("return of blocked deposit " + key + " failed: " + err)
+            continue
+        used_blocks_map.insert(key, "returned:" + session_id)
+        record_return(session_id, session["currency_token"], key, info["amount"] - fee, fee, payer, block,
+                      "deposit of a blocked payer returned")
+        returned += info["amount"] - fee
+    emit("payment.failed", session_id, {"session_id": session_id, "payer": payer["owner"].to_str(), "token": session["currency_token"],
+                                        "returned": returned, "reason": blocked[:300]})
+    return blocked + " (" + str(returned) + " returned to the payer, minus the ledger fee; the session stays open)"
+
+
+def record_return(session_id: str, symbol: str, key: str, amount: int, fee: int, to: dict, block: int, reason: str) -> dict:
+    """The refund record of funds sent back from a session's subaccount."""
+    refund = {
+        "refund_id": "re_" + random_hex(key.encode(), "return"),
+        "payment_id": None,
+        "session_id": session_id,
+        "token_symbol": symbol,
+        "amount": amount,
+        "fee": fee,
+        "to": to,
+        "ledger_block": block,
+        "reason": reason,
+        "created_by": ic.caller(),
+        "created_at": ic.time(),
+    }
+    refunds_map.insert(refund["refund_id"], refund)
+    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
+    bump("session_fund_returns")
+    return refund
 
 
 def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None"):
@@ -230,23 +295,49 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
     sweep takes; later ones (landed after the balance was read) stay returnable. The payer
     is the sender who contributed the most, so a dust transfer (or a hint naming one) cannot
     make its sender the payer that refunds go to."""
+    prefix, first_uncredited = balance_prefix(live_transfers(ledger, transfers), balance)
+    for index, info in prefix:
+        used_blocks_map.insert(block_key(ledger, index), session_id)
+    payer, block = payer_of(prefix)
+    return (payer, block, first_uncredited)
+
+
+def live_transfers(ledger: Principal, transfers: list) -> list:
+    """The transfers still in the subaccount: a returned (or returning) block is not."""
+    out = []
+    for index, info in transfers:
+        mark = used_blocks_map.get(block_key(ledger, index))
+        if mark is None or not mark.startswith("return"):
+            out.append((index, info))
+    return out
+
+
+def balance_prefix(transfers: list, balance: int) -> "tuple":
+    """(the oldest transfers that make up `balance`, index of the first one left out)."""
     total = 0
-    by_sender = {}
-    first_block = {}
-    first_uncredited = None
+    prefix = []
     for index, info in transfers:
         if total + info["amount"] > balance:
-            first_uncredited = index
-            break
+            return (prefix, index)
         total += info["amount"]
-        used_blocks_map.insert(block_key(ledger, index), session_id)
-        sender = info["from"]
-        key = sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
+        prefix.append((index, info))
+    return (prefix, None)
+
+
+def sender_key(sender: dict) -> str:
+    return sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
+
+
+def payer_of(prefix: list) -> "tuple":
+    """(payer account, its first block) of a balance prefix: the largest contributor."""
+    by_sender = {}
+    first_block = {}
+    for index, info in prefix:
+        key = sender_key(info["from"])
         by_sender[key] = by_sender.get(key, 0) + info["amount"]
         if key not in first_block:
-            first_block[key] = (sender, index)
-    payer, block = best_sender(by_sender, first_block)
-    return (payer, block, first_uncredited)
+            first_block[key] = (info["from"], index)
+    return best_sender(by_sender, first_block)
 
 
 def best_sender(by_sender: dict, first_block: dict) -> "tuple":
@@ -335,21 +426,7 @@ def return_session_funds(session_id: str, token: str, transaction_id: str):
         release(session_id)
         return {"Err": err}
     used_blocks_map.insert(key, "returned:" + session_id)
-    refund = {
-        "refund_id": "re_" + random_hex(key.encode(), "return"),
-        "payment_id": None,
-        "session_id": session_id,
-        "token_symbol": option["token"],
-        "amount": amount,
-        "fee": fee,
-        "to": sender,
-        "ledger_block": block,
-        "reason": "funds received after the session stopped being open",
-        "created_by": ic.caller(),
-        "created_at": ic.time(),
-    }
-    refunds_map.insert(refund["refund_id"], refund)
-    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
-    bump("session_fund_returns")
+    refund = record_return(session_id, option["token"], key, amount, fee, sender, block,
+                           "funds received after the session stopped being open")
     release(session_id)
     return {"Ok": refund}

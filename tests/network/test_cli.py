@@ -167,7 +167,7 @@ def test_identity_commands(tmp_path):
     assert "invalid identity name" in one_line_error(cli(env, "identity", "new", "../x"))
     assert cli(env, "identity", "use", "k1").returncode == 0
     listing = cli(env, "identity", "list").stdout.split()
-    assert listing == ["k1", "*"]
+    assert listing == ["anonymous", "k1", "*"]  # dfx lists its built-in anonymous too
     pem = tmp_path / "home" / "identity" / "k1" / "identity.pem"
     assert pem.read_text().startswith("-----BEGIN")
 

@@ -229,8 +229,10 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         "",
         f"Factory ceiling: one merchant's report tick costs the factory {fc['factory_round_cost_per_tick']:,} "
         f"round instructions ({fc['factory_executions_per_tick']} executions) every {REPORT_INTERVAL_SECONDS} s: "
-        f"the factory saturates at **{fc['merchants_at_saturation']:,.0f} merchants** "
-        f"(see docs/scaling.md).",
+        f"the factory saturates at **{fc['merchants_at_saturation']:,.0f} merchants**; a one-click charge "
+        f"costs it {fc['one_click_factory_round_cost']:,}, so "
+        f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
+        f"merchants saturate it on their own (see docs/scaling.md).",
     ]
     lines += ["", headline(f, doc, fees, xdr_usd)]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from benchmarks.costs import configs, fill, memory
 from benchmarks.costs.fill import PRICE, new_session, pay_session, session_args
 from benchmarks.costs.fixtures import ObjectFixtures
 from benchmarks.costs.usage import record
-from benchmarks.costs.world import FEE, SYMBOL, BenchError, World, build_world, ok
+from benchmarks.costs.world import FEE, SYMBOL, BenchError, World, build_world, ok, price_token
 
 NS = 1_000_000_000
 EXPIRY_DUE = 50  # sessions due at once when the expiry cost per session is measured
@@ -93,8 +93,11 @@ class Flows:
                                                   session_id, block), self._ok("complete_checkout_session"))
 
     def one_click(self) -> dict:
+        """A charge on a pre-authorization, the token priced (the cross-merchant limit fails
+        closed without a USD rate)."""
         w = self.w
         auth_id = self.fx.auth_id
+        price_token(w)
         return self.measured(lambda: self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []),
                              self._ok("execute_one_click_payment"))
 

@@ -150,8 +150,9 @@ class Flows:
                 "per_session": {"merchant": {"instructions": round(extra / EXPIRY_DUE)}}}
 
     def factory_tick(self) -> dict:
-        """The merchant's report timer when its interval has passed: the metrics push and
-        the blocklist pull, and what they cost the factory (the accepted path)."""
+        """The merchant's timers when the report interval has passed: the metrics push (the
+        accepted path) and the blocklist and known-bad address pulls, and what they cost
+        the factory."""
         w = self.w
         w.net.run_until_idle()
         before = w.call(w.owner, w.merchant, "get_factory_reporting_status")
@@ -204,8 +205,7 @@ def measure_operations(quick: bool = True, log=print) -> dict:
         "paid_sessions_before": payments,
         "python": platform.python_version(),
         "meter": {"instructions_per_bytecode": metering.INSTRUCTIONS_PER_BYTECODE,
-                  "native_charges": hasattr(metering, "cost_constants"),
-                  "constants": metering.cost_constants() if hasattr(metering, "cost_constants") else None},
+                  "native_charges": True, "constants": metering.cost_constants()},
         "operations": ops,
         "factory_tick_methods": factory_methods,
         "storage_per_paid_session": storage,

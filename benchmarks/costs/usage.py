@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 from typing import Callable, Dict
 
-from localnet.runtime import metering
 from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.execution import Reply
 
@@ -19,13 +18,6 @@ from benchmarks.costs.cycles import Usage
 
 CHARGED_MODES = ("update", "timer", "heartbeat", "query")  # a query here ran replicated
 TRANSFORMS = ("webhook_transform",)  # outcall transforms run on each replica, not charged
-
-
-def instructions_of(stat) -> int:
-    """A MessageStat's instructions: the meter's figure when it reports one (native work
-    included), else its bytecode conversion."""
-    measured = getattr(stat, "instructions", None)
-    return measured if measured is not None else metering.instructions(stat.bytecodes)
 
 
 class Recorder:
@@ -110,7 +102,7 @@ def recording(net, names: Dict[bytes, str]):
             if stat.mode not in CHARGED_MODES or stat.method in TRANSFORMS:
                 continue
             u = rec.of(stat.canister_id)
-            n = instructions_of(stat)
+            n = stat.instructions  # bytecodes at the calibrated factor + Kybra's native work
             u.executions += 1
             u.instructions += n
             key = rec.names.get(stat.canister_id, "other") + "." + stat.method

@@ -23,6 +23,8 @@ from benchmarks.costs.runner import Stage, run  # noqa: E402
 FULL = [Stage(2_000, 1_000, 100), Stage(20_000, 10_000, 1_000), Stage(200_000, 100_000, 2_000)]
 QUICK = [Stage(15, 8, 3), Stage(30, 16, 6)]
 DEFAULT_OUT = os.path.join(ROOT, "benchmarks", "results", "latest.json")
+COSTS_OUT = os.path.join(ROOT, "benchmarks", "results", "costs.json")
+DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
 
 
 def parse_stage(text: str) -> Stage:
@@ -52,20 +54,47 @@ def show(path: str) -> int:
     return 0
 
 
-def add_worst_cases(path: str, customers: int) -> int:
+def load(path: str, what: str = "a benchmark result"):
+    """The JSON document at `path`, or None (the error printed)."""
     import json
-
-    from benchmarks.costs.world import build_world
-    from benchmarks.costs.worst_case import run_worst_cases
     try:
         with open(path) as f:
-            doc = json.load(f)
+            return json.load(f)
     except (OSError, ValueError) as e:
-        print(f"Error: {path} is not a benchmark result: {e}", file=sys.stderr)
+        print(f"Error: {path} is not {what}: {e}", file=sys.stderr)
+        return None
+
+
+def add_worst_cases(path: str, customers: int) -> int:
+    from benchmarks.costs.world import build_world
+    from benchmarks.costs.worst_case import run_worst_cases
+    doc = load(path)
+    if doc is None:
         return 2
     doc["worst_cases"] = run_worst_cases(build_world(customers))
     write_json(doc, path)
     print_report(doc)
+    return 0
+
+
+def costs(path: str, run_it: bool, quick: bool, xdr_usd: float, write_docs: bool) -> int:
+    """The cost table (issue 20) of a recorded operations run; `run_it` records a new one."""
+    from benchmarks.costs.cost_report import markdown, with_table
+    if run_it:
+        from benchmarks.costs.operations import measure_operations
+        doc = measure_operations(quick=quick, log=lambda s: print(s, file=sys.stderr, flush=True))
+        write_json(doc, path)
+    doc = load(path, "a recorded costs run (record one with --costs --run)")
+    if doc is None:
+        return 2
+    table = markdown(doc, xdr_usd)
+    print(table)
+    if write_docs:
+        with open(DOCS) as f:
+            text = f.read()
+        with open(DOCS, "w") as f:
+            f.write(with_table(text, table))
+        print(f"table written to {os.path.relpath(DOCS)}")
     return 0
 
 
@@ -85,7 +114,19 @@ def main(argv=None) -> int:
                         "cases (on a fresh, small system) and add them to a saved run")
     parser.add_argument("--show", metavar="FILE", help="print the report of a saved run (its flags "
                         "and notes recomputed, the file updated) and exit")
+    parser.add_argument("--costs", nargs="?", const=COSTS_OUT, metavar="FILE",
+                        help="print the cost table of a recorded operations run (default "
+                             "benchmarks/results/costs.json); with --run, record it first "
+                             "(--quick: a fresh system; otherwise after 10,000 paid sessions)")
+    parser.add_argument("--run", action="store_true", help="with --costs: measure the money paths now")
+    parser.add_argument("--xdr-usd", type=float, default=None, help="USD per XDR (default: the fee "
+                        "table's source rate, 1.35)")
+    parser.add_argument("--write-docs", action="store_true", help="with --costs: rewrite the table "
+                        "in docs/benchmarks.md")
     args = parser.parse_args(argv)
+    if args.costs:
+        from benchmarks.costs.cycles import XDR_USD_DEFAULT
+        return costs(args.costs, args.run, args.quick, args.xdr_usd or XDR_USD_DEFAULT, args.write_docs)
     if args.show:
         return show(args.show)
     if args.add_worst_cases:

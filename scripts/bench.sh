@@ -16,10 +16,18 @@
 #                  45 min: paying 100,000 sessions through the ledger is most of it)
 #   --out FILE     JSON output (default benchmarks/results/latest.json)
 #   --show FILE    reprint a saved run (flags and notes recomputed)
+#
+# Costs (issue 20): what each money path costs in cycles and USD, throughput, the factory's
+# ceiling and the comparison with Stripe (docs/benchmarks.md "What a payment costs"):
+#   --costs [FILE]           print the table of a recorded run (benchmarks/results/costs.json)
+#   --costs --run [--quick]  measure the money paths first (quick: a fresh system, ~15 s;
+#                            full: after 10,000 paid sessions, a few minutes) and record them
+#   --write-docs             also rewrite the table in docs/benchmarks.md
+#   --xdr-usd R              USD per XDR (default 1.35, the fee table's source rate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

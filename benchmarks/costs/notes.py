@@ -47,6 +47,9 @@ NOTES = {
     "factory.list_public_modal_templates_page": PAGE,
     "factory.get_available_components_page": PAGE,
     "factory.get_global_blocklist_changes": "at most 100 changes per call (blocklist.py changes_since)",
+    "factory.report_merchant_metrics": "only merchant canisters may call it, so here it is refused; the "
+                                       "accepted path (a merchant's report timer) is measured by "
+                                       "`bench.sh --costs --run` (docs/scaling.md)",
     "factory.get_global_security_config": "lists the newest 100 blocked principals, walking at most "
                                           "1000 log entries (blocklist.py recent_blocked)",
     "factory.list_admins": "at most 20 admins (admins.py MAX_ADMINS)",

@@ -138,3 +138,21 @@ def lift_rate_limits(w: World) -> None:
     limits["max_verification_requests_per_hour"] = 1_000
     config["custom_rate_limits"] = limits
     ok(w.call(w.owner, w.merchant, "update_security_config", config), "update_security_config")
+
+
+def price_token(w: World, usd: int = 10) -> None:
+    """The exchange-rate canister prices the token at `usd` now and the factory tracks it:
+    one-click charges need a fresh USD rate for the cross-merchant limit (they fail closed
+    without one). Call it just before the calls that need the rate (rates go stale)."""
+    ok(w.call(w.admin, w.xrc, "set_rates", [{
+        "base_asset": {"symbol": SYMBOL, "class": {"Cryptocurrency": None}},
+        "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
+        "rate": usd * 10**9, "timestamp": w.net.time_ns // 10**9}]), "set_rates")
+    settings = w.call(w.admin, w.factory, "get_factory_settings")
+    if settings["xrc_canister"] != w.xrc:
+        ok(w.call(w.admin, w.factory, "update_factory_settings", dict(settings, xrc_canister=w.xrc)),
+           "update_factory_settings")
+    tracked = w.call(w.admin, w.factory, "add_market_token", SYMBOL, w.ledger, SYMBOL)
+    if "Err" in tracked and not tracked["Err"].startswith("already_exists"):
+        raise BenchError(f"add_market_token: {tracked['Err']}")
+    ok(w.call(w.admin, w.factory, "update_global_token_rates"), "update_global_token_rates")

@@ -1,0 +1,294 @@
+"""From a recorded operations run (benchmarks/results/costs.json, made by
+`./scripts/bench.sh --costs --run`) to the figures a merchant decides on: the cycles and USD
+of every money path per paying canister, the all-in cost of an order next to Stripe's card
+price, one merchant canister's sustained payments per second, and the number of merchants
+at which the single factory saturates. `markdown()` is the table committed in
+docs/benchmarks.md between the COSTS markers (tests/benchmarks/test_costs_table.py checks it
+is what this module makes of the committed result file)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List
+
+from benchmarks.costs.cycles import APPLICATION_SUBNET, LEDGER_FEES, SECONDS_PER_MONTH, FeeTable, Usage, cost, usd
+
+# -- the IC's per-round budget (dfinity/ic rs/config/src/subnet_config.rs @ 002d5530aeb1,
+#    SchedulerConfig::application_subnet) -------------------------------------------------
+MAX_INSTRUCTIONS_PER_ROUND = 4_000_000_000  # MAX_INSTRUCTIONS_PER_ROUND
+MAX_INSTRUCTIONS_PER_SLICE = 2_000_000_000  # MAX_INSTRUCTIONS_PER_SLICE
+# A canister's messages run on one thread per round until the round's instructions reach
+# max_instructions_per_round - max_instructions_per_slice ("if messages are short ... we
+# expect about 2B instructions to run in a round in about 1 second"): 2B per canister per round.
+CANISTER_ROUND_BUDGET = MAX_INSTRUCTIONS_PER_ROUND - MAX_INSTRUCTIONS_PER_SLICE
+OVERHEAD_PER_EXECUTION = 2_000_000  # INSTRUCTION_OVERHEAD_PER_EXECUTION (counts toward the round)
+OVERHEAD_PER_CANISTER = 8_000_000  # INSTRUCTION_OVERHEAD_PER_CANISTER (once per round)
+ROUNDS_PER_SECOND = 1.0  # same file: "a finalization rate of around 1 block per second"
+REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
+TARGET_MERCHANTS = 100_000  # issue 20: the ceiling must not be below this
+
+STRIPE_PERCENT, STRIPE_FIXED_USD = 0.029, 0.30  # stripe.com/pricing: "2.9% + 30¢ per successful
+# transaction for domestic cards" (transcribed 2026-09-20, api-evangelist/stripe plans-pricing.yml)
+STRIPE_PEAK_PER_MINUTE = 137_000  # stripe.com/newsroom/news/bfcm2024: "137,000 transactions
+# per minute" at the Black Friday-Cyber Monday 2024 peak
+
+# Illustrative token prices (USD) to show ledger fees in dollars; pass the day's prices.
+TOKEN_USD = {"ckUSDC": 1.0, "ICP": 5.0, "ckBTC": 100_000.0, "ckETH": 3_000.0}
+
+
+def webhook_attempts_until_failed() -> int:
+    """Attempts of a delivery to an endpoint that never answers 2xx: the canister's own
+    backoff (src/user_payment_canister/webhook_delivery.py), replayed."""
+    from src.user_payment_canister.webhook_delivery import RETRY_WINDOW_SECONDS, retry_delay
+    t, attempts = 0, 1
+    while True:
+        t += retry_delay(attempts)
+        if t > RETRY_WINDOW_SECONDS:
+            return attempts
+        attempts += 1
+
+
+@dataclass
+class Op:
+    key: str
+    label: str
+    by_payer: Dict[str, Usage]
+    ledger_fees: int = 0  # ledger fees (in transfers) the customer or merchant pays
+
+    def cycles(self, payer: str, fees: FeeTable) -> int:
+        u = self.by_payer.get(payer)
+        return 0 if u is None else cost(u, fees)["total"]
+
+    def total(self) -> Usage:
+        out = Usage()
+        for u in self.by_payer.values():
+            out = out.plus(u)
+        return out
+
+
+def usages(counts: Dict[str, dict]) -> Dict[str, Usage]:
+    return {payer: Usage.of(c) for payer, c in counts.items()}
+
+
+def combine(*parts: Dict[str, Usage], times: float = 1) -> Dict[str, Usage]:
+    out: Dict[str, Usage] = {}
+    for part in parts:
+        for payer, u in part.items():
+            out[payer] = out.get(payer, Usage()).plus(u, times)
+    return out
+
+
+def operations(doc: dict) -> List[Op]:
+    """The money paths of a run, each as what every paying canister used."""
+    ops = doc["operations"]
+    u = {k: usages(v) for k, v in ops.items() if k != "expiry"}
+    expiry = {"merchant": Usage(instructions=ops["expiry"]["per_session"]["merchant"]["instructions"])}
+    attempts = webhook_attempts_until_failed()
+    return [
+        Op("create_session", "Session creation (server)", u["create_session"]),
+        Op("icrc2", "ICRC-2 payment: customer's approve + pay_checkout_session",
+           combine(u["approve"], u["pay_icrc2"]), ledger_fees=2),
+        Op("icrc1", "ICRC-1 payment: customer's transfer + complete_checkout_session (sweep)",
+           combine(u["icrc1_transfer"], u["complete"]), ledger_fees=2),
+        Op("one_click", "One-click charge (pre-authorized)", u["one_click"], ledger_fees=1),
+        Op("refund", "Refund (full)", u["refund"], ledger_fees=1),
+        Op("payout", "Payout to the owner", u["payout"], ledger_fees=1),
+        Op("webhook", "Webhook delivery, one attempt (HTTPS outcall)", u["webhook_delivery"]),
+        Op("webhook_failing", f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, "
+           f"the backoff over 3 days)", combine(u["webhook_failed_attempt"], times=attempts)),
+        Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
+        Op("factory_tick", f"Factory report + blocklist pull, per merchant every {REPORT_INTERVAL_SECONDS} s "
+           f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)", u["factory_tick"]),
+    ]
+
+
+def storage(doc: dict, fees: FeeTable, xdr_usd: float, payments: int = 100_000) -> dict:
+    s = doc["storage_per_paid_session"]
+    out = {"payments": payments}
+    for kind in ("encoded", "reserved"):
+        per = s[f"{kind}_bytes_per_item"]
+        monthly = fees.storage_per_month(per * payments)
+        out[kind] = {"bytes_per_payment": per, "cycles_per_month": round(monthly),
+                     "usd_per_month": usd(monthly, xdr_usd)}
+    return out
+
+
+def round_cost(u: Usage) -> int:
+    """Instructions one canister's message executions take out of its round budget."""
+    return u.instructions + OVERHEAD_PER_EXECUTION * u.executions
+
+
+def per_second(per_item: int) -> float:
+    return (CANISTER_ROUND_BUDGET - OVERHEAD_PER_CANISTER) * ROUNDS_PER_SECOND / per_item if per_item else float("inf")
+
+
+def throughput(ops: Dict[str, Op]) -> dict:
+    """Sustained payments per second of one merchant canister (and of the ledger it calls),
+    for a payment = session creation + ICRC-2 pay + one webhook delivery."""
+    payment = combine(ops["create_session"].by_payer, ops["icrc2"].by_payer, ops["webhook"].by_payer)
+    merchant = round_cost(payment.get("merchant", Usage()))
+    ledger = round_cost(payment.get("ledger", Usage()))
+    return {"merchant_round_cost_per_payment": merchant, "ledger_round_cost_per_payment": ledger,
+            "merchant_payments_per_second": per_second(merchant),
+            "ledger_payments_per_second": per_second(ledger),
+            "stripe_peak_per_second": STRIPE_PEAK_PER_MINUTE / 60}
+
+
+def factory_ceiling(ops: Dict[str, Op]) -> dict:
+    tick = ops["factory_tick"].by_payer.get("factory", Usage())
+    per_merchant = round_cost(tick)
+    merchants = per_second(per_merchant) * REPORT_INTERVAL_SECONDS
+    one_click = round_cost(ops["one_click"].by_payer.get("factory", Usage()))
+    return {"factory_round_cost_per_tick": per_merchant, "factory_executions_per_tick": tick.executions,
+            "merchants_at_saturation": merchants, "one_click_factory_round_cost": one_click,
+            "one_click_charges_per_second_at_saturation": per_second(one_click),
+            "below_target": merchants < TARGET_MERCHANTS}
+
+
+def order_costs(ops: Dict[str, Op], fees: FeeTable, xdr_usd: float, amount_usd: float) -> List[dict]:
+    """All-in cost of one order per token: the merchant canister's cycles (session, ICRC-2
+    payment, one webhook delivery) plus the two ledger fees, against Stripe's card price."""
+    merchant_cycles = sum(ops[k].cycles("merchant", fees) for k in ("create_session", "icrc2", "webhook"))
+    rows = []
+    for symbol, fee in LEDGER_FEES.items():
+        ledger_usd = fee.tokens(ops["icrc2"].ledger_fees) * TOKEN_USD[symbol]
+        ours = usd(merchant_cycles, xdr_usd) + ledger_usd
+        stripe = amount_usd * STRIPE_PERCENT + STRIPE_FIXED_USD
+        rows.append({"token": symbol, "amount_usd": amount_usd, "cycles_usd": usd(merchant_cycles, xdr_usd),
+                     "ledger_usd": ledger_usd, "ours_usd": ours, "stripe_usd": stripe})
+    return rows
+
+
+def figures(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> dict:
+    ops = {op.key: op for op in operations(doc)}
+    return {"ops": ops, "storage": storage(doc, fees, xdr_usd), "throughput": throughput(ops),
+            "factory": factory_ceiling(ops),
+            "orders": order_costs(ops, fees, xdr_usd, 10) + order_costs(ops, fees, xdr_usd, 100)}
+
+
+def _usd(x: float) -> str:
+    if x == 0:
+        return "$0"
+    if x < 0.0001:
+        return f"${x:.7f}"
+    return f"${x:.4f}" if x < 1 else f"${x:,.2f}"
+
+
+def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> str:
+    f = figures(doc, xdr_usd, fees)
+    meter = doc["meter"]
+    lines = [
+        f"Recorded run: `benchmarks/results/costs.json` ({doc['mode']} mode, {doc['generated_at']}, "
+        f"Python {doc['python']}; meter: {meter['instructions_per_bytecode']:,} instructions per bytecode"
+        + (" + Kybra's native charges" if meter["native_charges"] else ", no native charges (main's meter)")
+        + f"). Fees: 13-node application subnet; 1 T cycles = 1 XDR = ${xdr_usd}.",
+        "",
+        "| Operation | Instructions (all canisters) | Merchant canister pays | Ledger pays | Factory pays | Merchant USD | Ledger fees (transfers) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op in f["ops"].values():
+        m, lg, fa = (op.cycles(p, fees) for p in ("merchant", "ledger", "factory"))
+        lines.append(f"| {op.label} | {op.total().instructions:,} | {m:,} | {lg:,} | {fa:,} | "
+                     f"{_usd(usd(m, xdr_usd))} | {op.ledger_fees} |")
+    st = f["storage"]
+    ticks_per_month = SECONDS_PER_MONTH // REPORT_INTERVAL_SECONDS
+    tick = f["ops"]["factory_tick"]
+    idle, factory = (tick.cycles(p, fees) * ticks_per_month for p in ("merchant", "factory"))
+    lines += [
+        "",
+        f"Standing costs: an idle merchant canister's timers burn {tick.cycles('merchant', fees):,} cycles per "
+        f"{REPORT_INTERVAL_SECONDS} s, {_usd(usd(idle, xdr_usd))} per month before storage; the factory pays "
+        f"{_usd(usd(factory, xdr_usd))} per merchant per month for its reports and blocklist pulls.",
+        "",
+        f"Storage: a paid session stores {st['encoded']['bytes_per_payment']:,.0f} bytes and reserves "
+        f"{st['reserved']['bytes_per_payment']:,.0f} (Kybra 0.7.1's fixed-size slots); 100,000 payments kept cost "
+        f"{_usd(st['encoded']['usd_per_month'])} to {_usd(st['reserved']['usd_per_month'])} per month.",
+        "",
+        "Ledger fees per transfer: " + "; ".join(
+            f"{s} {fee.fee:,} ({fee.tokens():g} {s.removeprefix('ck')})" for s, fee in LEDGER_FEES.items()) + ".",
+        "",
+        "An order with us: the merchant canister's cycles for the session, the ICRC-2 payment and one "
+        "webhook delivery, plus the customer's two ledger fees (approve, transfer_from).",
+        "",
+        "| Order | Token (USD price assumed) | Our cycles | Ledger fees | Ours, all-in | % of order | Stripe card (2.9% + 30¢) | % of order |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in f["orders"]:
+        amount = row["amount_usd"]
+        lines.append(f"| ${amount:.0f} | {row['token']} (${TOKEN_USD[row['token']]:,.0f}) | "
+                     f"{_usd(row['cycles_usd'])} | {_usd(row['ledger_usd'])} | {_usd(row['ours_usd'])} | "
+                     f"{row['ours_usd'] / amount:.3%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |")
+    tp, fc = f["throughput"], f["factory"]
+    lines += [
+        "",
+        f"Throughput: a payment (session + ICRC-2 pay + one webhook delivery) takes "
+        f"{tp['merchant_round_cost_per_payment']:,} instructions of the merchant canister's round budget "
+        f"(instructions + 2M per execution): **{tp['merchant_payments_per_second']:,.0f} payments/s** per merchant "
+        f"canister at 2B instructions per canister per round and ~1 round/s; the ledger side allows "
+        f"{tp['ledger_payments_per_second']:,.0f}/s per ledger. Stripe's published peak: "
+        f"{STRIPE_PEAK_PER_MINUTE:,} transactions/minute ({tp['stripe_peak_per_second']:,.0f}/s) over all its merchants.",
+        "",
+        f"Factory ceiling: one merchant's report tick costs the factory {fc['factory_round_cost_per_tick']:,} "
+        f"round instructions ({fc['factory_executions_per_tick']} executions) every {REPORT_INTERVAL_SECONDS} s: "
+        f"the factory saturates at **{fc['merchants_at_saturation']:,.0f} merchants**; a one-click charge "
+        f"costs it {fc['one_click_factory_round_cost']:,}, so "
+        f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
+        f"merchants saturate it on their own (see docs/scaling.md).",
+    ]
+    lines += ["", headline(f, doc, fees, xdr_usd)]
+    return "\n".join(lines) + "\n"
+
+
+def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
+    """What dominates our cost and the one change that would cut it most, from the figures."""
+    ops = f["ops"]
+    usdc = next(r for r in f["orders"] if r["token"] == "ckUSDC" and r["amount_usd"] == 10)
+    big = next(r for r in f["orders"] if r["token"] == "ckUSDC" and r["amount_usd"] == 100)
+    order_cycles = sum(ops[k].cycles("merchant", fees) for k in ("create_session", "icrc2", "webhook"))
+    hook = ops["webhook"].by_payer["merchant"]
+    hook_cycles = ops["webhook"].cycles("merchant", fees)
+    per_attempt = max(1, hook.outcalls)
+    reserved = hook.outcall_max_response_bytes // per_attempt
+    reserved_cycles = fees.http_response_per_byte_fee * reserved * fees.subnet_size * per_attempt
+    smaller = fees.http_response_per_byte_fee * (reserved - 1024) * fees.subnet_size * per_attempt
+    failing = ops["webhook_failing"].cycles("merchant", fees)
+    tp, fc = f["throughput"], f["factory"]
+    return (
+        f"**Headline.** What dominates our cost is the **ledger fees**, not cycles: an order pays two ledger "
+        f"transfers (ICRC-2: the customer's approve and the `transfer_from`; ICRC-1: the customer's transfer and "
+        f"the merchant's sweep), {_usd(usdc['ledger_usd'])} in ckUSDC, while the merchant canister's cycles for "
+        f"the whole order ({order_cycles / 1e6:,.0f}M cycles) are {_usd(usdc['cycles_usd'])}, "
+        f"{usdc['cycles_usd'] / usdc['ours_usd']:.0%} of it. All-in, a $10 order costs "
+        f"{usdc['ours_usd'] / 10:.2%} with us against Stripe's {usdc['stripe_usd'] / 10:.1%} "
+        f"({_usd(usdc['stripe_usd'])}), a $100 order {big['ours_usd'] / 100:.3%} against "
+        f"{big['stripe_usd'] / 100:.1%} ({_usd(big['stripe_usd'])}). The one change that would cut our cost most "
+        f"is **one ledger transfer per payment instead of two**: an ICRC-2 customer who keeps a standing "
+        f"allowance (one approve for many payments, as the one-click pre-authorization already does) pays only "
+        f"the `transfer_from` fee, and an ICRC-1 payment made to the merchant's main account with the session "
+        f"id in the memo needs no sweep; either halves the ledger fees and so the all-in cost. Within the cycles, "
+        f"the webhook delivery's HTTPS outcall is "
+        f"{'the largest item' if hook_cycles >= max(ops[k].cycles('merchant', fees) for k in ('create_session', 'icrc2')) else 'one item'}"
+        f" ({hook_cycles / order_cycles:.0%} of the "
+        f"merchant canister's cycles per order); {reserved_cycles / hook_cycles:.0%} of a delivery's cycles pay "
+        f"for the {reserved:,} response bytes its outcall reserves (`MAX_RESPONSE_BYTES` in "
+        f"`webhook_delivery.py`; the transform keeps only the status code), so reserving 1,024 would cut a "
+        f"delivery by {smaller / hook_cycles:.0%}. A delivery to a failing endpoint is retried over 3 days and "
+        f"costs {_usd(usd(failing, xdr_usd))}. Throughput: {tp['merchant_payments_per_second']:,.0f} payments/s per "
+        f"merchant canister; Stripe's peak ({tp['stripe_peak_per_second']:,.0f}/s over all its merchants) is "
+        f"{tp['stripe_peak_per_second'] / tp['merchant_payments_per_second']:,.0f} merchant canisters at full "
+        f"load. The single factory saturates at {fc['merchants_at_saturation']:,.0f} merchants"
+        + (f", below the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md: the design that "
+           f"removes the ceiling)." if fc["below_target"] else ".")
+    )
+
+
+BEGIN, END = "<!-- COSTS:BEGIN (./scripts/bench.sh --costs --write-docs) -->", "<!-- COSTS:END -->"
+
+
+def with_table(text: str, table: str) -> str:
+    """`text` (docs/benchmarks.md) with the generated table between the markers."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n" + table + text[end:]
+
+
+def committed_table(text: str) -> str:
+    return text[text.index(BEGIN) + len(BEGIN):text.index(END)].lstrip("\n")

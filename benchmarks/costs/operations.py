@@ -1,0 +1,212 @@
+"""The money paths measured end to end (issue 20): every message, instruction, byte and
+outcall each one causes on the merchant canister, the ledger and the factory, recorded
+with `usage.recording` on a system deployed by `world.build_world`. `--costs --run` of
+benchmarks/canister_costs.py calls `measure_operations`; `cost_report` prices the result."""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from localnet.runtime.typed import decode_reply, encode_call
+
+from benchmarks.costs import configs, fill, memory
+from benchmarks.costs.fill import PRICE, new_session, pay_session, session_args
+from benchmarks.costs.fixtures import ObjectFixtures
+from benchmarks.costs.usage import record
+from benchmarks.costs.world import FEE, SYMBOL, BenchError, World, build_world, ok, price_token
+
+NS = 1_000_000_000
+EXPIRY_DUE = 50  # sessions due at once when the expiry cost per session is measured
+REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
+
+
+def account(owner, sub=None) -> dict:
+    return {"owner": owner, "subaccount": sub}
+
+
+class Flows:
+    """Each method runs one operation metered and returns its Usage as a dict."""
+
+    def __init__(self, w: World):
+        self.w = w
+        self.fx = ObjectFixtures(w)
+        self.last_methods: Dict[str, dict] = {}  # executions per "canister.method" of the last measurement
+        self.names = {w.merchant.bytes: "merchant", w.ledger.bytes: "ledger", w.factory.bytes: "factory",
+                      w.xrc.bytes: "exchange_rate"}
+
+    def ingress(self, sender, canister, method: str, *args):
+        """One update call through ingress, run to completion (downstream calls included)."""
+        net = self.w.net
+        st = net.await_ingress(net.submit(sender, canister, method, encode_call(net, canister, method, list(args))))
+        if st.state != "replied":
+            raise BenchError(f"{method}: {st.state} {st.reject_code} {st.error_code}")
+        return decode_reply(net, canister, method, st.reply)
+
+    def measured(self, action: Callable[[], object], check: Callable[[object], None] = None) -> dict:
+        """{payer canister: its usage counts} of running `action` metered (the executions per
+        method of the last one are kept in `last_methods`)."""
+        rec, result = record(self.w.net, self.names, action)
+        if check is not None:
+            check(result)
+        self.last_methods = dict(sorted(rec.by_method.items()))
+        return {name: vars(u) for name, u in sorted(rec.by_payer.items())}
+
+    def _ok(self, what: str):
+        def check(value):
+            ok(value, what)
+        return check
+
+    # -- checkout -------------------------------------------------------------------------
+    def create_session(self) -> dict:
+        w = self.w
+        return self.measured(lambda: self.ingress(w.server, w.merchant, "create_checkout_session_with_options",
+                                                  session_args("order")), self._ok("create session"))
+
+    def approve(self) -> dict:
+        """The customer's ICRC-2 approve of the merchant canister (one per payment at worst)."""
+        w = self.w
+        return self.measured(lambda: self.ingress(w.customers[0], w.ledger, "icrc2_approve", {
+            "from_subaccount": None, "spender": account(w.merchant), "amount": 10**15,
+            "expected_allowance": None, "expires_at": None, "fee": None, "memo": None,
+            "created_at_time": None}), self._ok("icrc2_approve"))
+
+    def pay_icrc2(self) -> dict:
+        w = self.w
+        session_id = new_session(w)["session_id"]
+        return self.measured(lambda: self.ingress(w.customers[0], w.merchant, "pay_checkout_session", session_id),
+                             self._ok("pay_checkout_session"))
+
+    def transfer(self) -> tuple:
+        """(usage of the customer's icrc1_transfer to the session's subaccount, session, block)."""
+        w = self.w
+        session = new_session(w)
+        holder = {}
+
+        def send():
+            holder["block"] = ok(self.ingress(w.customers[0], w.ledger, "icrc1_transfer", {
+                "from_subaccount": None, "to": account(w.merchant, session["payment_subaccount"]),
+                "amount": session["amount"], "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+        return self.measured(send), session["session_id"], str(holder["block"])
+
+    def complete(self, session_id: str, block: str) -> dict:
+        w = self.w
+        return self.measured(lambda: self.ingress(w.customers[0], w.merchant, "complete_checkout_session",
+                                                  session_id, block), self._ok("complete_checkout_session"))
+
+    def one_click(self) -> dict:
+        """A charge on a pre-authorization, the token priced (the cross-merchant limit fails
+        closed without a USD rate)."""
+        w = self.w
+        auth_id = self.fx.auth_id
+        price_token(w)
+        return self.measured(lambda: self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []),
+                             self._ok("execute_one_click_payment"))
+
+    def refund(self) -> dict:
+        w = self.w
+        payment_id = self.fx.fresh_payment_id()
+        return self.measured(lambda: self.ingress(w.owner, w.merchant, "refund_payment", payment_id, None, "bench"),
+                             self._ok("refund_payment"))
+
+    def payout(self) -> dict:
+        w = self.w
+        return self.measured(lambda: self.ingress(w.owner, w.merchant, "create_payout", SYMBOL, 10 * FEE,
+                                                  account(w.owner), "bench"), self._ok("create_payout"))
+
+    # -- timers ---------------------------------------------------------------------------
+    def webhook_delivery(self, status: int = 200) -> dict:
+        """One delivery attempt to a real receiver on 127.0.0.1 answering `status`: a
+        payment's event is queued, then the delivery timer (a zero-delay timer armed by the
+        event) sends it; a non-2xx answer files a retry."""
+        from tests.merchant_part2.webhook_receiver import WebhookReceiver
+        w = self.w
+        receiver = WebhookReceiver(status=status)
+        try:
+            hook = ok(w.call(w.owner, w.merchant, "configure_webhook",
+                             dict(configs.webhook_config(receiver.url), events=["checkout.session.completed"])),
+                      "configure_webhook")
+            pay_session(w, w.customers[0], new_session(w)["session_id"])  # unmetered: queues one delivery
+            usage = self.measured(lambda: w.net.advance_time(1))
+            outcalls = sum(u["outcalls"] for u in usage.values())
+            if len(receiver.requests) != 1 or outcalls != 1:
+                raise BenchError(f"webhook delivery: {len(receiver.requests)} requests received, "
+                                 f"{outcalls} outcalls made (one of each expected)")
+            ok(w.call(w.owner, w.merchant, "delete_webhook", hook), "delete_webhook")
+        finally:
+            receiver.stop()
+        return usage
+
+    def expiry_per_session(self) -> dict:
+        """expire_old_sessions (the expiry timer's code) with EXPIRY_DUE sessions due, minus the
+        same call with none due, per session."""
+        w = self.w
+        args = dict(session_args(), expires_in_seconds=30 * 60)
+        for _ in range(EXPIRY_DUE):
+            ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", args), "create session")
+        w.net.set_time(w.net.time_ns + 31 * 60 * NS)  # past expiry; timers do not run
+        due = self.measured(lambda: self.ingress(w.owner, w.merchant, "expire_old_sessions"))
+        idle = self.measured(lambda: self.ingress(w.owner, w.merchant, "expire_old_sessions"))
+        extra = due["merchant"]["instructions"] - idle["merchant"]["instructions"]
+        return {"due": due, "idle": idle, "sessions": EXPIRY_DUE,
+                "per_session": {"merchant": {"instructions": round(extra / EXPIRY_DUE)}}}
+
+    def factory_tick(self) -> dict:
+        """The merchant's timers when the report interval has passed: the metrics push (the
+        accepted path) and the blocklist and known-bad address pulls, and what they cost
+        the factory."""
+        w = self.w
+        w.net.run_until_idle()
+        before = w.call(w.owner, w.merchant, "get_factory_reporting_status")
+        usage = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))
+        after = ok(w.call(w.owner, w.merchant, "get_factory_reporting_status"), "get_factory_reporting_status")
+        sent = after["reports_sent"] - ok(before, "get_factory_reporting_status")["reports_sent"]
+        if sent < 1:
+            raise BenchError(f"factory tick: no report accepted ({after['last_error']})")
+        return usage
+
+
+def storage_per_payment(w: World, payments: int) -> dict:
+    before = memory.usage(w.net, w.merchant)
+    fill.fill_payments(w, payments)
+    return memory.per_item(before, memory.usage(w.net, w.merchant), payments)
+
+
+def measure_operations(quick: bool = True, log=print) -> dict:
+    """Measure every money path once on a fresh system (quick) or on one holding 10,000
+    paid sessions (full); returns the JSON document of the run."""
+    import datetime
+    import platform
+
+    from localnet.runtime import metering
+    w = build_world(4)
+    flows = Flows(w)
+    ok(w.call(w.owner, w.merchant, "register_for_one_click"), "register_for_one_click")
+    payments = 20 if quick else 10_000
+    log(f"paying {payments} sessions (stable memory per paid session)")
+    storage = storage_per_payment(w, payments)
+    ops: Dict[str, dict] = {}
+    for name, run in (("create_session", flows.create_session), ("approve", flows.approve),
+                      ("pay_icrc2", flows.pay_icrc2), ("one_click", flows.one_click),
+                      ("refund", flows.refund), ("payout", flows.payout),
+                      ("webhook_delivery", flows.webhook_delivery),
+                      ("webhook_failed_attempt", lambda: flows.webhook_delivery(status=500))):
+        log(f"measuring {name}")
+        ops[name] = run()
+    log("measuring transfer + complete")
+    ops["icrc1_transfer"], session_id, block = flows.transfer()
+    ops["complete"] = flows.complete(session_id, block)
+    log("measuring the factory tick")
+    ops["factory_tick"] = flows.factory_tick()
+    factory_methods = flows.last_methods
+    log("measuring expiry")
+    ops["expiry"] = flows.expiry_per_session()
+    return {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "paid_sessions_before": payments,
+        "python": platform.python_version(),
+        "meter": {"instructions_per_bytecode": metering.INSTRUCTIONS_PER_BYTECODE,
+                  "native_charges": True, "constants": metering.cost_constants()},
+        "operations": ops,
+        "factory_tick_methods": factory_methods,
+        "storage_per_paid_session": storage,
+    }

@@ -5,11 +5,12 @@ same merchant init record it was installed with. `busy` on the registry record i
 held across the yields, so an upgrade, a rollout step and a cleanup never overlap.
 
 A merchant is stopped before it is upgraded and started again afterwards, whatever the
-install did (unless its owner had stopped it: that stays). Its timers and methods may have
-calls in flight, and on the IC a reply to a call made before an upgrade reaches the new
-module, where Kybra's waiting generator no longer exists (docs/kybra.md "Upgrades with
-calls in flight"). `stop_canister` is answered
-once the merchant's open calls are done; a stop the IC gives up on (after five minutes)
+install did (unless its owner had stopped it: that stays; only an owner who still
+co-controls a merchant deployed before the factory became its sole controller can). Its
+timers and methods may have calls in flight, and on the IC a reply to a call made before an
+upgrade reaches the new module, where Kybra's waiting generator no longer exists
+(docs/kybra.md "Upgrades with calls in flight"). `stop_canister` is answered once the
+merchant's open calls are done; a stop the IC gives up on (after five minutes)
 leaves the merchant `stopping`, so it is started again and the upgrade reported failed.
 """
 

@@ -43,7 +43,8 @@ class Outgoing:
     arg: bytes
     payment: int
     rets: Optional[Tuple[T.Type, ...]]  # None: a raw call (the reply is returned as bytes)
-    fail: Optional[Reject] = None  # the call could not be sent (reported as CallResult Err)
+    fail: Optional[Reject] = None  # sent, then rejected by the system (a CallResult Err later)
+    unsent: Optional[Reject] = None  # ic0.call_perform failed: Err at once, no commit point
 
 
 @dataclass
@@ -162,8 +163,13 @@ class Engine:
                 kind, value = "done", fn_result
         else:
             kind, value = drive(ex, send_value)
-        if kind == "call":
-            return "call", self._prepare_call(ex, value)
+        while kind == "call":
+            out = self._prepare_call(ex, value)
+            if out.unsent is None:
+                return "call", out
+            # ic-cdk 0.13.5 `call_raw`: a non-zero ic0.call_perform is an Err the future
+            # returns at once, so the generator resumes in this same execution
+            kind, value = drive(ex, self._call_result(ex, out, out.unsent))
         self._make_reply(ex, value)
         return "done", None
 
@@ -273,10 +279,14 @@ class Engine:
         too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
         if ex.mode != "composite":
             fee = self.policy.call_fee(method, arg)
-            if canister.cycles - fee - payment < self._freezing_limit(canister):
+            liquid = canister.cycles - self._freezing_limit(canister)
+            if payment > liquid:  # ic0.call_cycles_add traps (interface spec)
                 raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
-                             f"attach {payment} cycles and pay the {fee} cycles call fee",
+                             f"attach {payment} cycles above its freezing limit",
                              E.CANISTER_OUT_OF_CYCLES)
+            if fee + payment > liquid:  # ic0.call_perform returns non-zero: nothing is sent
+                out.unsent = Reject(E.SYS_TRANSIENT, "Couldn't send message")
+                return out
             canister.cycles -= fee + (0 if too_large else payment)
         if too_large:  # sent, then rejected by the stream builder (its cycles come back)
             out.fail = Reject(*too_large)

@@ -174,3 +174,24 @@ def test_reject_code_and_message_after_a_failed_call(network):
     b = deploy(network, "counter", f'(principal "{ALICE.to_str()}")')
     text = network.call(ALICE, a, "reject_code_after", b)
     assert text.startswith("{'DestinationInvalid': None} Canister ")
+
+
+def test_a_call_it_cannot_pay_for_is_an_err_at_once(network):
+    """ic0.call_perform fails when the call fee would take the balance below the freezing
+    limit: ic-cdk answers Err("Couldn't send message") without a commit point, so the trap
+    that follows rolls back what ran before the `yield` (interface spec, ic0.call_perform)."""
+    a = deploy(network, "pingpong")
+    b = deploy(network, "pingpong")
+    c = network.canisters[a.bytes]
+    p = network.policy  # enough for the ingress message and its execution, not the call fee
+    fee = p.update_message_execution_fee + p.ingress_message_reception_fee + \
+        p.ingress_byte_reception_fee * 100
+    c.cycles = fee + network._freezing_limit(c) + 100_000
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, a, "ping", b, 1)
+    assert "Rejection code 2, Couldn't send message" in e.value.message
+    assert network.call(ALICE, b, "hits") == 0  # nothing was sent
+    c.cycles = 10 ** 12
+    assert network.call(ALICE, a, "hits") == 0  # bump() before the yield was rolled back
+    assert network.call(ALICE, a, "ping", b, 1) == 1
+

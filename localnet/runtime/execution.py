@@ -76,6 +76,7 @@ class Execution:
         self.call_bytecodes = 0  # the whole call context, for performance_counter(1)
         self.trap: Optional[Trap] = None
         self.pending_call = None  # the outgoing call while suspended
+        self.answered = None  # the call whose response the current segment handles
         self.finished = False
         self.swallow_errors = False  # Kybra's timers ignore errors of generator timers
         self.segments = 0

@@ -27,6 +27,7 @@ from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.engine import MAX_MESSAGE_BYTES, Engine, Step, text_id
 from localnet.runtime.errors import CallRejected, LocalnetError
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
+from localnet.runtime.faults import Faults
 
 ANONYMOUS = b"\x04"
 
@@ -105,6 +106,7 @@ class Network(Engine):
         self.certificate_hook = None  # fn(canister_id: bytes) -> bytes, set by localnet/http
         self.on_message = None  # fn(canister, CallMessage, result) observer (tests, HTTP)
         self.management = ManagementCanister(self)
+        self.faults = Faults()  # injected traps at call boundaries (tests; faults.py)
 
     # -- canisters ----------------------------------------------------------------------
     def _new_canister(self, controllers: List[bytes], cycles: int,

@@ -4,7 +4,7 @@ prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), 
 Value sizes are bytes: each map's largest record is bounded by the input checks, with text
 counted at 4 bytes per character where it may be any Unicode."""
 
-from kybra import StableBTreeMap, nat, nat8, nat64, text
+from kybra import StableBTreeMap, blob, nat, nat8, nat64, text
 
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_ext_types import (
@@ -52,6 +52,8 @@ report_status_map = StableBTreeMap[nat8, FactoryReportStatus](memory_id=61, max_
 charge_locks_map = StableBTreeMap[text, OneClickChargeLock](memory_id=62, max_key_size=100, max_value_size=600)
 expiry_index_map = StableBTreeMap[text, text](memory_id=63, max_key_size=150, max_value_size=150)
 events_small_map = StableBTreeMap[text, MerchantEvent](memory_id=64, max_key_size=100, max_value_size=2_000)
+# key 0: 32 bytes of raw_rand drawn once per install (reinstall: fresh), mixed into event ids
+event_salt_map = StableBTreeMap[nat8, blob](memory_id=79, max_key_size=16, max_value_size=100)
 
 EVENT_FIXED_BYTES = 256  # type table, seq numbers and counters, with room to spare
 

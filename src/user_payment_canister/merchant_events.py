@@ -10,13 +10,14 @@ MAX_WEBHOOKS webhooks, never a scan of events."""
 import hashlib
 import json
 
-from kybra import Opt, ic, nat32, query, text
+from kybra import Async, Opt, ic, nat32, query, text, void
+from kybra.canisters.management import management_canister
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import event_index_map, event_type_index_map, events_map
+from src.user_payment_canister.ext_store import event_index_map, event_salt_map, event_type_index_map, events_map
 from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, prune_sequence
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, merchant_state, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 
 NS = 1_000_000_000
@@ -42,9 +43,33 @@ EVENT_TYPES = (
 )
 
 
+SALT_RETRY_SECONDS = 60
+
+
 def event_id_for(seq: int) -> str:
-    """Unique per canister and sequence number (event ids grant no access)."""
-    return "evt_" + hashlib.sha256((ic.id().to_str() + ":event:" + str(seq)).encode()).hexdigest()[:24]
+    """Unique forever (receivers deduplicate on it as `Idempotency-Key`): the sequence number
+    is unique within one install, and the install's time and random salt differ on every
+    install, reinstall and fresh network. Events emitted before the salt arrives (the first
+    moments after install) are told apart by the install time. Event ids grant no access."""
+    salt = event_salt_map.get(0)
+    mix = ic.id().to_str() + ":" + str(merchant_state()["installed_at"]) + ":" + ("" if salt is None else salt.hex())
+    return "evt_" + hashlib.sha256((mix + ":event:" + str(seq)).encode()).hexdigest()[:24]
+
+
+def arm_event_salt() -> None:
+    """From init and post_upgrade: draw the install's salt unless it has one (a canister
+    upgraded from a release without it gets one; an upgrade keeps it)."""
+    if event_salt_map.get(0) is None:
+        ic.set_timer(0, draw_event_salt)
+
+
+def draw_event_salt() -> Async[void]:
+    rand = yield management_canister.raw_rand()
+    if getattr(rand, "Err", None) is not None:
+        ic.set_timer(SALT_RETRY_SECONDS, draw_event_salt)
+        return
+    if event_salt_map.get(0) is None:
+        event_salt_map.insert(0, rand.Ok)
 
 
 def prune_old_events(now: int, budget: int) -> int:

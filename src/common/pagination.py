@@ -30,11 +30,14 @@ def parse_cursor(cursor: "str | None", top: int) -> "tuple":
     return (min(int(cursor), top), None)
 
 
-def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None") -> "tuple":
+def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None", size_of=None,
+              max_bytes: int = 0) -> "tuple":
     """(items, next_cursor, None) or ([], None, error).
 
     lookup(seq) returns the item stored under seq or None for a gap; top is the highest seq
-    ever assigned. next_cursor is None when the list is exhausted.
+    ever assigned. next_cursor is None when the list is exhausted. With `size_of(item)` the
+    page also stops before its items' sizes pass `max_bytes` (it always holds one), so a
+    page of large records stays within the IC's reply size.
     """
     size, err = check_limit(limit)
     if err is not None:
@@ -45,9 +48,14 @@ def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None") -> "t
     items = []
     seq = start
     probes = 0
+    used = 0
     while seq >= 1 and len(items) < size and probes < MAX_PROBES + size:
         item = lookup(seq)
         if item is not None:
+            if size_of is not None:
+                used += size_of(item)
+                if used > max_bytes and len(items) > 0:
+                    break
             items.append(item)
         seq -= 1
         probes += 1

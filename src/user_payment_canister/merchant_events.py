@@ -15,7 +15,7 @@ from kybra.canisters.management import management_canister
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import event_index_map, event_salt_map, event_type_index_map, events_map
+from src.user_payment_canister.ext_store import event_bytes, event_index_map, event_salt_map, event_type_index_map, events_map
 from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, merchant_state, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
@@ -23,7 +23,10 @@ from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 NS = 1_000_000_000
 RETENTION_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_EMIT = 5
-MAX_DATA_JSON = 12_000  # bytes; events_map holds 20_000 per event
+# bytes of an event's JSON object: the largest one, 50 metadata pairs at their limits (40 +
+# 500 characters, each at most 4 bytes in UTF-8 JSON), plus its other fields, fits; the
+# events_map slots are sized for it (ext_store.EVENT_XL_LIMIT)
+MAX_DATA_JSON = 120_000
 EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.expired",
@@ -44,6 +47,7 @@ EVENT_TYPES = (
 
 
 SALT_RETRY_SECONDS = 60
+PAGE_BYTES = 1_000_000  # a page of events stays well under the IC's 2 MiB reply
 
 
 def event_id_for(seq: int) -> str:
@@ -91,16 +95,18 @@ def prune_old_events(now: int, budget: int) -> int:
 def emit_event(event_type: str, object_id: str, data_json: str) -> str:
     """Record an event and queue its webhook deliveries; returns the event id.
     `data_json` must be a JSON object; a malformed one is recorded as `{"raw": text}`
-    rather than lost (callers are canister code, not users)."""
+    rather than lost (callers are canister code, not users). The object is kept whole:
+    callers' inputs are bounded so it fits MAX_DATA_JSON (UTF-8 JSON, no \\u escapes)."""
     try:
         parsed = json.loads(data_json)
         if not isinstance(parsed, dict):
             parsed = {"value": parsed}
     except ValueError:
         parsed = {"raw": data_json[:1000]}
-    data = json.dumps(parsed, separators=(",", ":"), sort_keys=True)
-    if len(data.encode()) > MAX_DATA_JSON:
-        data = json.dumps({"truncated": True, "object_id": object_id[:100]})
+    data = compact_json(parsed)
+    if len(data.encode()) > MAX_DATA_JSON:  # a caller broke the bound: say so, never trap
+        ic.print("event " + event_type + " for " + object_id[:100] + " is over " + str(MAX_DATA_JSON) + " bytes")
+        data = compact_json({"oversized": True, "object_id": object_id[:100], "bytes": len(data.encode())})
     now = ic.time()
     seq = bump("evt_seq")
     type_seq = bump("evt_seq:" + event_type)
@@ -123,9 +129,14 @@ def emit_event(event_type: str, object_id: str, data_json: str) -> str:
     return event_id
 
 
+def compact_json(value) -> str:
+    """UTF-8 JSON without spaces or \\u escapes: at most 4 bytes per character of text."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def emit(event_type: str, object_id: str, data: dict) -> str:
     """emit_event with a dict payload."""
-    return emit_event(event_type, object_id, json.dumps(data, separators=(",", ":"), sort_keys=True))
+    return emit_event(event_type, object_id, compact_json(data))
 
 
 def visible(event: "dict | None") -> "dict | None":
@@ -144,7 +155,7 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup(seq: int) -> "dict | None":
             event_id = event_index_map.get(seq)
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit)
+        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit, event_bytes, PAGE_BYTES)
     else:
         if event_type not in EVENT_TYPES:
             return {"Err": "invalid_argument: event_type must be one of " + ", ".join(EVENT_TYPES)}
@@ -152,7 +163,7 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup_typed(seq: int) -> "dict | None":
             event_id = event_type_index_map.get(event_type + "|" + str(seq))
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit)
+        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit, event_bytes, PAGE_BYTES)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"events": items, "next_cursor": next_cursor}}

@@ -135,6 +135,7 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     sweep = sweeps_map.get(session_id) if replaying else None  # an interrupted sweep keeps the payer it found
     if sweep is None:
         sweep = yield prepare_sweep(session_id, session, option, balance, hint)
+        balance = counter(SWEEP_INTENT + session_id)  # what the sweep takes: the payer's transfers
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],
                                       memo_for(session_id), created_at)
     mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
@@ -158,13 +159,14 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
     ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
-    payer, paying_block, first_uncredited = credit_blocks(ledger, session_id, transfers, balance)
+    payer, paying_block, first_uncredited, swept = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
     if find_err is not None:
         ic.print("payer lookup for " + session_id + " failed: " + find_err)
         first_uncredited = CREDITED_ALL
+        swept = balance
     elif first_uncredited is None:
         first_uncredited = log_length
-    set_counter(SWEEP_INTENT + session_id, balance)
+    set_counter(SWEEP_INTENT + session_id, swept)
     set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
              "fee": token_fee(session["currency_token"])}
@@ -221,15 +223,49 @@ def continue_sweep_lookup(session_id: str):
     end_sweep(session_id)
 
 
-def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":
-    """Mark as credited to the session the transfers that make up `balance` and name the
-    payer: (payer account, its first block, index of the first transfer not credited).
+def sender_key(sender: dict) -> str:
+    return sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
 
-    Nothing leaves a session's subaccount while it is open, so its balance is the sum of
-    its oldest incoming transfers: the ascending prefix that fits in `balance` is what the
-    sweep takes; later ones (landed after the balance was read) stay returnable. The payer
-    is the sender who contributed the most, so a dust transfer (or a hint naming one) cannot
-    make its sender the payer that refunds go to."""
+
+def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int, price: int) -> "tuple":
+    """Mark as credited to the session the transfers that pay it and name the payer:
+    (payer account, its first block, index of the first transfer not credited, amount the
+    sweep takes).
+
+    The payer is the sender whose transfers pay the price: the first, in block order, whose
+    own transfers add up to it. Only those transfers are credited and swept, so a refund of
+    the payment can never send the payer more than it sent; every other transfer (someone
+    else's, or the payer's after its price was covered) stays in the subaccount, returnable
+    to its sender with refund_session_funds."""
+    totals = {}
+    covering = None
+    for index, info in transfers:
+        key = sender_key(info["from"])
+        totals[key] = totals.get(key, 0) + info["amount"]
+        if totals[key] >= price:
+            covering = (key, index)
+            break
+    if covering is None or totals[covering[0]] > balance:
+        return credit_prefix(ledger, session_id, transfers, balance)
+    payer = None
+    first_uncredited = None
+    for index, info in transfers:
+        if index <= covering[1] and sender_key(info["from"]) == covering[0]:
+            used_blocks_map.insert(block_key(ledger, index), session_id)
+            if payer is None:
+                payer = (info["from"], index)
+        elif first_uncredited is None:
+            first_uncredited = index
+    return (payer[0], payer[1], first_uncredited, totals[covering[0]])
+
+
+def credit_prefix(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":
+    """No single sender paid the price (several shares, or transfers older than the blocks
+    read): the ascending prefix of transfers that fits in `balance` is credited, the whole
+    balance is swept, and the payer is the sender who contributed the most, so a dust
+    transfer (or a hint naming one) cannot make its sender the payer that refunds go to.
+    Nothing leaves a session's subaccount while it is open, so its balance is the sum of its
+    oldest incoming transfers."""
     total = 0
     by_sender = {}
     first_block = {}
@@ -240,13 +276,12 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
             break
         total += info["amount"]
         used_blocks_map.insert(block_key(ledger, index), session_id)
-        sender = info["from"]
-        key = sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
+        key = sender_key(info["from"])
         by_sender[key] = by_sender.get(key, 0) + info["amount"]
         if key not in first_block:
-            first_block[key] = (sender, index)
+            first_block[key] = (info["from"], index)
     payer, block = best_sender(by_sender, first_block)
-    return (payer, block, first_uncredited)
+    return (payer, block, first_uncredited, balance)
 
 
 def best_sender(by_sender: dict, first_block: dict) -> "tuple":

@@ -81,6 +81,20 @@ def open_session(session_id: str) -> "tuple":
     return (session, None)
 
 
+def completable_session(session_id: str) -> "tuple":
+    """(session, deadline, None) for an ICRC-1 completion, else (None, None, error). A
+    session past its expiry (or expired) can still complete with transfers whose ledger
+    blocks are older than `expires_at` (a payment made in time counts): `deadline` is
+    then that time, else None."""
+    session, err = load_session(session_id)
+    if err is not None:
+        return (None, None, err)
+    if status_of(session) == "complete":
+        return (None, None, "conflict: session " + session_id + " is already complete")
+    late = status_of(session) == "expired" or ic.time() >= session["expires_at"]
+    return (session, session["expires_at"] if late else None, None)
+
+
 def token_fee(symbol: str) -> int:
     token = tokens_map.get(symbol)
     return 0 if token is None else token["fee"]
@@ -104,7 +118,7 @@ def complete_checkout_session_with_token(session_id: text, token: text, transact
 def complete_session(session_id: str, token: str, transaction_id: str):
     """ICRC-1 completion: the first price option (of `token`, or of every option when it is
     "") whose ledger shows the session subaccount holding its amount completes the session."""
-    session, err = open_session(session_id)
+    session, deadline, err = completable_session(session_id)
     if err is not None:
         return {"Err": err}
     hint, err = parse_hint(transaction_id)
@@ -134,7 +148,11 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     ledger = session["ledger_canister_id"]
     sweep = sweeps_map.get(session_id) if replaying else None  # an interrupted sweep keeps the payer it found
     if sweep is None:
-        sweep = yield prepare_sweep(session_id, session, option, balance, hint)
+        sweep = yield prepare_sweep(session_id, session, option, balance, hint, deadline)
+        if sweep is None:
+            if owns(session_id, started_at):
+                release(session_id)
+            return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
         balance = counter(SWEEP_INTENT + session_id)  # what the sweep takes: the payer's transfers
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],
                                       memo_for(session_id), created_at)
@@ -153,12 +171,20 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     return {"Ok": None}
 
 
-def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None"):
+def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"):
     """Find the payer in the ledger's blocks, credit them to the session and remember the
-    sweep (stored before the transfer's `yield`)."""
+    sweep (stored before the transfer's `yield`). Past the session's expiry (`deadline`)
+    only transfers in blocks older than it count, and one sender must have paid the price
+    with them; else None (nothing is credited)."""
     ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
+    if deadline is not None:
+        transfers = [(index, info) for index, info in transfers if info["time"] is not None
+                     and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
+        covering = covering_sender(transfers, session["amount"])
+        if find_err is not None or covering is None or covering[2] > balance:
+            return None
     payer, paying_block, first_uncredited, swept = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
     if find_err is not None:
         ic.print("payer lookup for " + session_id + " failed: " + find_err)
@@ -177,9 +203,13 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
 def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep_block: int) -> None:
     """The sweep is in `sweep_block`: complete the session, unless a message that took over
     the lock meanwhile already did."""
-    if status_of(sessions_map.get(session_id)) == "complete":
+    current = sessions_map.get(session_id)
+    if status_of(current) == "complete":
         return
-    session = priced_in(sessions_map.get(session_id), option)
+    if status_of(current) == "expired":  # paid in time, completed after the expiry marked it
+        bump("sessions_expired", -1)
+        bump("sessions_open")
+    session = priced_in(current, option)
     record_session_payment(session_id, session, "icrc1", balance, sweep["fee"], sweep["payer"], sweep["paying_block"], sweep_block)
     set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), sweep["first_uncredited"])
 
@@ -237,15 +267,8 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
     the payment can never send the payer more than it sent; every other transfer (someone
     else's, or the payer's after its price was covered) stays in the subaccount, returnable
     to its sender with refund_session_funds."""
-    totals = {}
-    covering = None
-    for index, info in transfers:
-        key = sender_key(info["from"])
-        totals[key] = totals.get(key, 0) + info["amount"]
-        if totals[key] >= price:
-            covering = (key, index)
-            break
-    if covering is None or totals[covering[0]] > balance:
+    covering = covering_sender(transfers, price)
+    if covering is None or covering[2] > balance:
         return credit_prefix(ledger, session_id, transfers, balance)
     payer = None
     first_uncredited = None
@@ -256,7 +279,19 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
                 payer = (info["from"], index)
         elif first_uncredited is None:
             first_uncredited = index
-    return (payer[0], payer[1], first_uncredited, totals[covering[0]])
+    return (payer[0], payer[1], first_uncredited, covering[2])
+
+
+def covering_sender(transfers: list, price: int) -> "tuple | None":
+    """(sender key, block index, its total) of the first sender, in block order, whose own
+    transfers add up to `price`; None if nobody's do."""
+    totals = {}
+    for index, info in transfers:
+        key = sender_key(info["from"])
+        totals[key] = totals.get(key, 0) + info["amount"]
+        if totals[key] >= price:
+            return (key, index, totals[key])
+    return None
 
 
 def credit_prefix(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":

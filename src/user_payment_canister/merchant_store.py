@@ -58,6 +58,9 @@ sessions_small_map = StableBTreeMap[text, HostedCheckoutSession](memory_id=26, m
 rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=20, max_value_size=350)
 intent_lookups_map = StableBTreeMap[text, IntentLookup](memory_id=28, max_key_size=100, max_value_size=1_000)
 sweeps_map = StableBTreeMap[text, SweepRecord](memory_id=29, max_key_size=100, max_value_size=500)
+# payment id -> what its payer itself sent, for an ICRC-1 payment paid in shares by several
+# senders (a refund of it is capped there); absent: the whole payment is the payer's
+payer_shares_map = StableBTreeMap[text, nat](memory_id=36, max_key_size=100, max_value_size=60)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",

@@ -31,6 +31,7 @@ from src.user_payment_canister.merchant_store import (
     restamp,
     session_locks_map,
     set_counter,
+    payer_shares_map,
     refund_index_map,
     refunds_map,
     sessions_map,
@@ -39,7 +40,7 @@ from src.user_payment_canister.merchant_store import (
     used_blocks_map,
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
-from src.user_payment_canister.payments_store import record_session_payment
+from src.user_payment_canister.payments_store import payment_id_for, record_session_payment
 from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 
@@ -185,7 +186,11 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
         covering = covering_sender(transfers, session["amount"])
         if find_err is not None or covering is None or covering[2] > balance:
             return None
-    payer, paying_block, first_uncredited, swept = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
+    payer, paying_block, first_uncredited, swept, share = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
+    if share is None or find_err is not None:
+        payer_shares_map.remove(payment_id_for(session_id))
+    else:
+        payer_shares_map.insert(payment_id_for(session_id), share)
     if find_err is not None:
         ic.print("payer lookup for " + session_id + " failed: " + find_err)
         first_uncredited = CREDITED_ALL
@@ -260,7 +265,7 @@ def sender_key(sender: dict) -> str:
 def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int, price: int) -> "tuple":
     """Mark as credited to the session the transfers that pay it and name the payer:
     (payer account, its first block, index of the first transfer not credited, amount the
-    sweep takes).
+    sweep takes, the payer's own share of it when several senders' shares pay it, else None).
 
     The payer is the sender whose transfers pay the price: the first, in block order, whose
     own transfers add up to it. Only those transfers are credited and swept, so a refund of
@@ -279,7 +284,7 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
                 payer = (info["from"], index)
         elif first_uncredited is None:
             first_uncredited = index
-    return (payer[0], payer[1], first_uncredited, covering[2])
+    return (payer[0], payer[1], first_uncredited, covering[2], None)
 
 
 def covering_sender(transfers: list, price: int) -> "tuple | None":
@@ -298,8 +303,8 @@ def credit_prefix(ledger: Principal, session_id: str, transfers: list, balance: 
     """No single sender paid the price (several shares, or transfers older than the blocks
     read): the ascending prefix of transfers that fits in `balance` is credited, the whole
     balance is swept, and the payer is the sender who contributed the most, so a dust
-    transfer (or a hint naming one) cannot make its sender the payer that refunds go to.
-    Nothing leaves a session's subaccount while it is open, so its balance is the sum of its
+    transfer (or a hint naming one) cannot make its sender the payer that refunds go to; a
+    refund is capped at that payer's share (payer_shares_map). Nothing leaves a session's subaccount while it is open, so its balance is the sum of its
     oldest incoming transfers."""
     total = 0
     by_sender = {}
@@ -316,7 +321,8 @@ def credit_prefix(ledger: Principal, session_id: str, transfers: list, balance: 
         if key not in first_block:
             first_block[key] = (info["from"], index)
     payer, block = best_sender(by_sender, first_block)
-    return (payer, block, first_uncredited, balance)
+    share = None if payer is None else by_sender[sender_key(payer)]
+    return (payer, block, first_uncredited, balance, share)
 
 
 def best_sender(by_sender: dict, first_block: dict) -> "tuple":

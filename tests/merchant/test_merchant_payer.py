@@ -67,8 +67,9 @@ def test_the_first_sender_to_cover_the_price_is_the_payer(shop):
 
 
 def test_shares_of_several_senders_still_pay_a_session(shop):
-    """Nobody alone paid the price: the shares together complete the session (the largest
-    contributor is the payer), as before."""
+    """Nobody alone paid the price: the shares together complete the session; the largest
+    contributor is the payer, and a refund gives it back at most its own share."""
+    fee_payment(shop)
     s = shop.create_session()
     shop.send_to_session(shop.alice, s, PRICE // 4)
     shop.send_to_session(shop.bob, s, PRICE - PRICE // 4)
@@ -76,3 +77,10 @@ def test_shares_of_several_senders_still_pay_a_session(shop):
     done = shop.session(s["session_id"])
     assert status(done) == "complete" and done["amount_received"] == PRICE
     assert done["payer"][0].to_str() == shop.bob.principal
+    payment_id = done["payment_intent_id"][0]
+    bob_before = shop.bob.ledger.balance()
+    assert code(shop.owner.merchant.refund_payment(payment_id, [PRICE], [])) == "invalid_argument"
+    refund = ok(shop.owner.merchant.refund_payment(payment_id, [], []))
+    assert refund["amount"] == PRICE - PRICE // 4 and refund["to"]["owner"].to_str() == shop.bob.principal
+    assert shop.bob.ledger.balance() == bob_before + PRICE - PRICE // 4
+    assert code(shop.owner.merchant.refund_payment(payment_id, [1], [])) == "invalid_argument"

@@ -71,17 +71,28 @@ class MerchantClient(Canister):
                        expires_in_seconds: int | None = None,
                        idempotency_key: str | None = None,
                        modal_config_id: str | None = None,
-                       custom_domain: str | None = None) -> t.HostedCheckoutSession:
-        """A hosted checkout session for `amount` base units of `token` (staff)."""
+                       custom_domain: str | None = None,
+                       line_items: list[t.SessionLineItem] | None = None) -> t.HostedCheckoutSession:
+        """A hosted checkout session for `amount` base units of `token` (staff); send the
+        customer to its `url` (the hosted page, like Stripe's `session.url`)."""
         return self.result("create_checkout_session_with_options", {
             "amount": amount, "currency_token": token, "metadata": metadata_pairs(metadata),
             "success_url": success_url, "cancel_url": cancel_url,
             "customer_email": customer_email, "client_reference_id": client_reference_id,
             "expires_in_seconds": expires_in_seconds, "idempotency_key": idempotency_key,
-            "modal_config_id": modal_config_id, "custom_domain": custom_domain})
+            "modal_config_id": modal_config_id, "custom_domain": custom_domain,
+            "line_items": line_items})
 
     def get_session(self, session_id: str) -> t.HostedCheckoutSession:
         return self.result("get_checkout_session", session_id)
+
+    def set_hosted_page_base_url(self, url: str) -> None:
+        """Owners: the origin of the hosted checkout page; new sessions' `url` is under it."""
+        return self.result("set_hosted_page_base_url", url)
+
+    def public_profile(self) -> t.PublicMerchantProfile:
+        """What customers see: name, web site, support address, hosted page origin."""
+        return self.call("get_public_merchant_profile")
 
     def list_sessions(self, cursor: str | None = None, limit: int | None = None) -> t.CheckoutSessionPage:
         """One page `{sessions, next_cursor}`, newest first."""

@@ -4,6 +4,7 @@
   localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
   localnet lint PATH...                       localnet logs CANISTER
   localnet layout PATH...                     (records stable-map layouts: candid/layouts/)
+  localnet wasm-limits WASM...                (the IC's install limits, docs/deploy.md)
   localnet deploy [CANISTER] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
   localnet call CANISTER METHOD ['(...)'] [--query] [--identity NAME]
   localnet identity new|use|list
@@ -136,6 +137,18 @@ def cmd_did(a) -> int:
     _check_entry(a.entry)
     sys.stdout.write(generate_did(a.entry))
     return 0
+
+
+def cmd_wasm_limits(a) -> int:
+    from localnet.runtime.module import ModuleError
+    from localnet.runtime.wasm_limits import report
+    fine = True
+    for path in a.wasm:
+        try:
+            fine = report(path) and fine
+        except (OSError, ModuleError, IndexError) as e:
+            raise CliError(f"{path}: {e}") from None
+    return 0 if fine else 1
 
 
 def cmd_lint(a) -> int:
@@ -392,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("did", help="print the Candid interface of a Kybra entry")
     s.add_argument("entry")
     s.set_defaults(func=cmd_did)
+
+    s = sub.add_parser("wasm-limits", help="check Wasm modules against the IC's install limits")
+    s.add_argument("wasm", nargs="+")
+    s.set_defaults(func=cmd_wasm_limits)
 
     s = sub.add_parser("lint", help="check canister source against Kybra's rules")
     s.add_argument("paths", nargs="*")

@@ -18,7 +18,7 @@ def session_args(client_reference_id=None) -> dict:
             "customer_email": None, "client_reference_id": client_reference_id,
             "success_url": "https://shop.example.com/ok?s={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://shop.example.com/cancel", "expires_in_seconds": None,
-            "idempotency_key": None, "custom_domain": None}
+            "idempotency_key": None, "custom_domain": None, "line_items": None}
 
 
 def new_session(w: World) -> dict:

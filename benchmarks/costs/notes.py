@@ -7,15 +7,16 @@ PAGE = ("paginated: at most 100 items per call (src/common/pagination.py MAX_LIM
 
 NOTES = {
     # merchant canister
-    "merchant.list_checkout_sessions": PAGE,
+    "merchant.list_checkout_sessions": PAGE + "; a page also stops at 1.8 MB of sessions",
     "merchant.list_payments": PAGE,
     "merchant.list_refunds": PAGE,
     "merchant.list_payouts": PAGE,
     "merchant.list_events": PAGE + " (events are kept 30 days)",
     "merchant.list_webhook_attempts": "at most 50 attempts are kept per webhook (a ring)",
-    "merchant.list_my_modals": "at most 100 modals (modals.py MAX_MODALS); each up to 48 kB, so "
-                               "a merchant with 100 large modals gets a large reply",
-    "merchant.list_merchant_elements": "at most 100 elements (elements.py MAX_ELEMENTS)",
+    "merchant.list_my_modals": "pages of at most 20 modals by id (modals.py MAX_MODAL_PAGE), "
+                               "under 1 MB even with 48 kB modals",
+    "merchant.list_merchant_elements": "pages of at most 20 elements by id "
+                                       "(elements.py MAX_ELEMENT_PAGE), under 1.4 MB",
     "merchant.list_webhooks": "at most 10 webhooks (webhook_configs.py MAX_WEBHOOKS)",
     "merchant.list_report_schedules": "at most 20 schedules (custom_reports.py MAX_SCHEDULES)",
     "merchant.get_accepted_tokens": "at most 20 tokens (token_registry.py MAX_TOKENS)",

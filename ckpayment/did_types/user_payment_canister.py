@@ -102,6 +102,7 @@ class CreateCheckoutSessionArgs(TypedDict):
     client_reference_id: Optional[str]
     metadata: list[MetadataPair]
     success_url: Optional[str]
+    line_items: Optional[list[SessionLineItem]]
     custom_domain: Optional[str]
     modal_config_id: Optional[str]
     expires_in_seconds: Optional[int]
@@ -165,9 +166,13 @@ class ElementConfigurationResult(TypedDict, total=False):
     Ok: ElementConfiguration
     Err: str
 
+class ElementPage(TypedDict):
+    elements: list[ElementConfiguration]
+    next_cursor: Optional[str]
+
 # a variant: a dict with exactly one of these keys
-class ElementListResult(TypedDict, total=False):
-    Ok: list[ElementConfiguration]
+class ElementPageResult(TypedDict, total=False):
+    Ok: ElementPage
     Err: str
 
 class ElementUsageMetrics(TypedDict):
@@ -204,6 +209,7 @@ class FiatEquivalent(TypedDict):
     currency: str
 
 class HostedCheckoutSession(TypedDict):
+    url: Optional[str]
     status: CheckoutStatus
     session_id: str
     currency_token: str
@@ -213,6 +219,7 @@ class HostedCheckoutSession(TypedDict):
     success_url: str
     price_options: Optional[list[SessionPriceOption]]
     ledger_block: Optional[int]
+    line_items: Optional[list[SessionLineItem]]
     created_at: int
     payment_method: Optional[str]
     custom_domain: Optional[str]
@@ -405,9 +412,13 @@ class ModalConfigResult(TypedDict, total=False):
     Ok: ModalConfig
     Err: str
 
+class ModalPage(TypedDict):
+    next_cursor: Optional[str]
+    modals: list[ModalConfig]
+
 # a variant: a dict with exactly one of these keys
-class ModalListResult(TypedDict, total=False):
-    Ok: list[ModalConfig]
+class ModalPageResult(TypedDict, total=False):
+    Ok: ModalPage
     Err: str
 
 class ModalTheme(TypedDict):
@@ -552,6 +563,12 @@ class PreAuthorizedPayment(TypedDict):
     merchant_specific_data: list[MetadataPair]
     max_amount: int
 
+class PublicMerchantProfile(TypedDict):
+    support_email: Optional[str]
+    name: str
+    website: Optional[str]
+    hosted_page_base_url: str
+
 class RateLimitConfig(TypedDict):
     max_payments_per_hour: int
     max_verification_requests_per_hour: int
@@ -686,6 +703,11 @@ class SecurityAlert(TypedDict):
 class SecurityAlertListResult(TypedDict, total=False):
     Ok: list[SecurityAlert]
     Err: str
+
+class SessionLineItem(TypedDict):
+    unit_amount: int
+    name: str
+    quantity: int
 
 class SessionPriceOption(TypedDict):
     decimals: int
@@ -873,3 +895,78 @@ class WebhookTestResult(TypedDict):
 class WebhookTestResultResult(TypedDict, total=False):
     Ok: WebhookTestResult
     Err: str
+
+class icrc10_standard(TypedDict):
+    url: str
+    name: str
+
+class icrc21_consent_info(TypedDict):
+    metadata: icrc21_consent_message_metadata
+    consent_message: icrc21_consent_message
+
+# a variant: a dict with exactly one of these keys
+class icrc21_consent_message(TypedDict, total=False):
+    FieldsDisplayMessage: icrc21_fields_display
+    GenericDisplayMessage: str
+
+class icrc21_consent_message_metadata(TypedDict):
+    utc_offset_minutes: Optional[int]
+    language: str
+
+class icrc21_consent_message_request(TypedDict):
+    arg: bytes
+    method: str
+    user_preferences: icrc21_consent_message_spec
+
+# a variant: a dict with exactly one of these keys
+class icrc21_consent_message_response(TypedDict, total=False):
+    Ok: icrc21_consent_info
+    Err: icrc21_error
+
+class icrc21_consent_message_spec(TypedDict):
+    metadata: icrc21_consent_message_metadata
+    device_spec: Optional[icrc21_device_spec]
+
+# a variant: a dict with exactly one of these keys
+class icrc21_device_spec(TypedDict, total=False):
+    GenericDisplay: None
+    FieldsDisplay: None
+
+class icrc21_duration_seconds(TypedDict):
+    amount: int
+
+# a variant: a dict with exactly one of these keys
+class icrc21_error(TypedDict, total=False):
+    GenericError: icrc21_generic_error
+    InsufficientPayment: icrc21_error_info
+    UnsupportedCanisterCall: icrc21_error_info
+    ConsentMessageUnavailable: icrc21_error_info
+
+class icrc21_error_info(TypedDict):
+    description: str
+
+class icrc21_fields_display(TypedDict):
+    fields: list[tuple[str, icrc21_value]]
+    intent: str
+
+class icrc21_generic_error(TypedDict):
+    description: str
+    error_code: int
+
+class icrc21_text_value(TypedDict):
+    content: str
+
+class icrc21_timestamp_seconds(TypedDict):
+    amount: int
+
+class icrc21_token_amount(TypedDict):
+    decimals: int
+    amount: int
+    symbol: str
+
+# a variant: a dict with exactly one of these keys
+class icrc21_value(TypedDict, total=False):
+    Text: icrc21_text_value
+    TokenAmount: icrc21_token_amount
+    TimestampSeconds: icrc21_timestamp_seconds
+    DurationSeconds: icrc21_duration_seconds

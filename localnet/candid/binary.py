@@ -1065,27 +1065,34 @@ _encoder_cache: Dict[tuple, tuple] = {}
 _encoder_by_identity: Dict[tuple, tuple] = {}
 
 
-def _compile_encoder(types: Tuple[Type, ...], env: TypeEnv):
+def _compile_encoder(types: Tuple[Type, ...], env: TypeEnv, kybra: bool):
     builder = _TableBuilder(env)
     arg_refs = b"".join(builder.ref(t) for t in types)
     header = MAGIC + builder.table() + leb128(len(types)) + arg_refs
-    comp = _EncoderCompiler(env)
+    if kybra:
+        from .kybra_values import KybraEncoderCompiler
+        comp = KybraEncoderCompiler(env)
+    else:
+        comp = _EncoderCompiler(env)
     return header, [comp.encoder(t) for t in types]
 
 
-def encode(types: Sequence[Type], values: Sequence, env: Optional[TypeEnv] = None) -> bytes:
-    """Encode `values` (host values, see module doc) at `types` as one Candid message."""
+def encode(types: Sequence[Type], values: Sequence, env: Optional[TypeEnv] = None,
+           kybra: bool = False) -> bytes:
+    """Encode `values` (host values, see module doc) at `types` as one Candid message.
+    `kybra=True`: values from canister code, accepted only as Kybra 0.7.1 converts them
+    (`kybra_values.py`)."""
     if not isinstance(values, (list, tuple)):
         raise CandidError("encode expects a list of values, one per type")
     env = env if env is not None else _EMPTY_ENV
-    cached = _encoder_by_identity.get((id(types), id(env)))
+    cached = _encoder_by_identity.get((id(types), id(env), kybra))
     if cached is None or cached[3] is not types or cached[0] is not env:
         as_tuple = tuple(types)
-        key = (as_tuple, id(env))
+        key = (as_tuple, id(env), kybra)
         cached = _encoder_cache.get(key)
         if cached is None or cached[0] is not env:
             try:
-                cached = (env, *_compile_encoder(as_tuple, env), as_tuple)
+                cached = (env, *_compile_encoder(as_tuple, env, kybra), as_tuple)
             except (KeyError, ValueError) as e:
                 raise CandidError(f"invalid type: {e}") from None
             if len(_encoder_cache) >= _CACHE_LIMIT:
@@ -1094,7 +1101,7 @@ def encode(types: Sequence[Type], values: Sequence, env: Optional[TypeEnv] = Non
         if len(_encoder_by_identity) >= _CACHE_LIMIT:
             _encoder_by_identity.clear()
         cached = cached[:3] + (types,)  # keeps `types` alive so its id stays unique
-        _encoder_by_identity[(id(types), id(env))] = cached
+        _encoder_by_identity[(id(types), id(env), kybra)] = cached
     if len(values) != len(cached[2]):
         raise CandidError(f"{len(cached[2])} types but {len(values)} values")
     out = bytearray(cached[1])

@@ -51,11 +51,14 @@ def _expect(content: dict, key: str, kind, what: str, optional=False):
     return value
 
 
-def decode(body: bytes, expected_type: str, now_ns: int, target_hint: bytes | None = None) -> Request:
+def decode(body: bytes, expected_type: str, now_ns: int, target_hint: bytes | None = None,
+           max_bytes: int | None = None) -> Request:
     """Decode, type-check and authenticate one request body.
 
     `expected_type` is the endpoint's request type (`call`, `query`, `read_state`);
-    `target_hint` is the effective canister id for read_state delegation targets.
+    `target_hint` is the effective canister id for read_state delegation targets;
+    `max_bytes`: a larger body is refused with 413 before its signature is checked, as the
+    replica refuses an ingress message over `max_ingress_bytes_per_message`.
     """
     what = f"{expected_type} request"
     try:
@@ -90,6 +93,9 @@ def decode(body: bytes, expected_type: str, now_ns: int, target_hint: bytes | No
                 raise HttpError(400, f"Could not parse body as {what}: a path must be a list "
                                      f"of at most {MAX_PATH_LABELS} blobs")
         req.paths = paths
+    if max_bytes is not None and len(body) > max_bytes:
+        raise HttpError(413, f"Request 0x{req.request_id.hex()} is too large. Message byte "
+                             f"size {len(body)} is larger than the max allowed {max_bytes}.")
     anonymous_read = sender == ANONYMOUS and rtype in ("query", "read_state")
     if not anonymous_read:
         check_expiry(expiry, now_ns)

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from localnet.runtime import limits
 
 from . import envelope
 from .certify import Certifier, tagged
@@ -170,9 +171,11 @@ class IcApi:
 
     def _decode_for(self, effective_text: str, body: bytes, kind: str):
         """(request, effective canister id) for a call or query envelope; the request must
-        target the canister in the URL (or the management canister), as on the IC."""
+        target the canister in the URL (or the management canister), as on the IC. A call
+        over the ingress size limit is refused with 413 (docs/kybra.md "Message limits")."""
         effective = from_text(effective_text)
-        req = envelope.decode(body, kind, self._now())
+        req = envelope.decode(body, kind, self._now(), max_bytes=(
+            limits.MAX_INGRESS_BYTES_PER_MESSAGE if kind == "call" else None))
         if req.canister_id != MANAGEMENT and req.canister_id != effective:
             raise HttpError(400, f"Specified CanisterId {to_text(req.canister_id)} does not "
                                  f"match effective canister id in URL {effective_text}")

@@ -1,13 +1,18 @@
 """Gather a canister's Python source the way `python -m kybra` does, as one portable bundle.
 
-Kybra's bundler (kybra/__main__.py) runs modulegraph over the entry file with the search path
-[project root (the cwd dfx builds from), the entry file's directory, site-packages] and freezes
-every project module it reaches. So an entry `src/shop/main.py` can import `helpers` (next to
-it) and `src.common.validation` (from the root). Modules outside the project (stdlib, `kybra`,
-site-packages) are not part of the bundle: the runtime provides them.
+Kybra 0.7.1's build (`bundle_python_code` in kybra/__main__.py) runs modulegraph over the
+entry file with the search path [the sys.path entries under the project root (the cwd dfx
+builds from), the entry file's directory, site-packages], copies the graph's nodes into
+`.kybra/<name>/python_source` (the entry and every module by file name, every package as its
+whole directory) and RustPython's `py_freeze!` compiles that tree into the Wasm. The canister
+has no filesystem: it imports only frozen modules, so a directory without `__init__.py` (a
+namespace package to modulegraph) cannot be imported, and this bundler refuses it. The
+stdlib and `kybra` are not part of the bundle: the runtime provides them.
+`localnet/kybra_source/kybra_bundler.py` runs Kybra's own bundler so tests can check that
+this one produces the same modules.
 
-A bundle maps module names (as imported) to source text. `to_bytes()` is deterministic
-(sorted JSON, gzip with mtime 0), so the same source always gives the same module hash.
+`to_bytes()` is deterministic (sorted JSON, gzip with mtime 0, paths relative to the project
+root), so the same source always gives the same module hash.
 """
 from __future__ import annotations
 
@@ -15,12 +20,14 @@ import ast
 import gzip
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-FORMAT = "localnet-kybra-bundle/1"
+FORMAT = "localnet-kybra-bundle/2"
 ROOT_MARKERS = ("dfx.json", "pyproject.toml")
 EXCLUDED_TOP_LEVEL = frozenset({"kybra"})
+STDLIB_NAMES = frozenset(sys.stdlib_module_names)
 # Kybra parses with a Python 3.10 grammar (RustPython 0.2); CPython should not accept more.
 PARSE_VERSION = (3, 10)
 
@@ -28,10 +35,12 @@ PARSE_VERSION = (3, 10)
 class BundleError(Exception):
     """The source cannot be bundled (missing entry, unreadable file, syntax error, bad bytes)."""
 
-    def __init__(self, message: str, path: Optional[str] = None, line: int = 0):
+    def __init__(self, message: str, path: Optional[str] = None, line: int = 0,
+                 rule: str = "syntax"):
         self.path = path
         self.line = line
         self.message = message
+        self.rule = rule  # the lint rule id a finding about this error carries
         super().__init__(f"{path}:{line}: {message}" if path else message)
 
 
@@ -79,49 +88,100 @@ def _read(path: str) -> str:
 @dataclass(frozen=True)
 class _Located:
     name: str
-    path: Optional[str]  # None for a namespace package (a directory without __init__.py)
+    path: str
     is_package: bool
 
 
+class _NamespacePackage(Exception):
+    """An import resolved to a directory without `__init__.py`."""
+
+    def __init__(self, name: str, directory: str):
+        super().__init__(name)
+        self.name, self.directory = name, directory
+
+
+class _ThirdParty(Exception):
+    """An import resolved to a package installed in site-packages."""
+
+
 class _Resolver:
-    """Finds project modules under the search bases, as modulegraph does for Kybra."""
+    """Finds project modules as modulegraph does for Kybra: for each name, the first search
+    base holding `name/__init__.py` (a package) or `name.py` (a module); a directory without
+    `__init__.py` on the way is a namespace package (PEP 420), which modulegraph accepts but
+    Kybra's frozen import cannot load, so it is refused here. Submodules are looked up only in
+    their package's directory. Names found nowhere in the project are left to the runtime:
+    the stdlib and `kybra` (RustPython and Kybra provide them), or missing, as in Kybra's
+    graph; a package installed in site-packages is refused (Kybra would freeze its source,
+    localnet runs only the canister's bundle, the stdlib and kybra)."""
 
     def __init__(self, bases: List[str]):
         self.bases = bases
+        self.found: Dict[str, Optional[_Located]] = {}
 
     def find(self, name: str) -> Optional[_Located]:
-        if not name or name.split(".")[0] in EXCLUDED_TOP_LEVEL:
+        if name not in self.found:
+            self.found[name] = self._find(name)
+        return self.found[name]
+
+    def _find(self, name: str) -> Optional[_Located]:
+        parts = name.split(".")
+        if not name or parts[0] in EXCLUDED_TOP_LEVEL:
             return None
-        for base in self.bases:
-            found = self._find_in(base, name.split("."))
-            if found is not None:
-                return _Located(name, *found)
-        return None
-
-    @staticmethod
-    def _find_in(base: str, parts: List[str]) -> Optional[Tuple[Optional[str], bool]]:
-        d = base
-        for part in parts[:-1]:
-            d = os.path.join(d, part)
-            if not os.path.isdir(d):
+        if len(parts) == 1:
+            dirs = self.bases
+        else:
+            parent = self.find(".".join(parts[:-1]))
+            if parent is None or not parent.is_package:
                 return None
-        last = os.path.join(d, parts[-1])
-        if os.path.isfile(os.path.join(last, "__init__.py")):
-            return os.path.join(last, "__init__.py"), True
-        if os.path.isfile(last + ".py"):
-            return last + ".py", False
-        if os.path.isdir(last) and (len(parts) > 1 or _holds_python(last)):
-            return None, True  # a namespace package (PEP 420), as modulegraph accepts
+            dirs = [os.path.dirname(parent.path)]
+        portion = None
+        for d in dirs:
+            last = os.path.join(d, parts[-1])
+            if os.path.isdir(last) and os.path.isfile(os.path.join(last, "__init__.py")):
+                return _Located(name, os.path.join(last, "__init__.py"), True)
+            if os.path.isfile(last + ".py"):
+                return _Located(name, last + ".py", False)
+            if os.path.isdir(last) and portion is None:
+                portion = last
+        if portion is not None:
+            raise _NamespacePackage(name, portion)
+        if len(parts) == 1 and name not in STDLIB_NAMES and _installed_package(name):
+            raise _ThirdParty(name)
         return None
 
 
-def _holds_python(d: str) -> bool:
-    """A top-level directory counts as a namespace package only if it holds Python code
-    (so a stray `docs/` or `json/` folder in the root does not shadow anything)."""
-    for _, _, files in os.walk(d):
-        if any(f.endswith(".py") for f in files):
-            return True
-    return False
+def _installed_package(name: str) -> bool:
+    """Whether a top-level name is importable from the host's site-packages."""
+    import importlib.machinery
+    import site
+    dirs = [d for d in [*site.getsitepackages(), site.getusersitepackages()] if os.path.isdir(d)]
+    return importlib.machinery.PathFinder.find_spec(name, dirs) is not None
+
+
+def _tree_names(package: str, directory: str) -> Iterable[Tuple[str, str]]:
+    """(module name, file) of every .py file under a package directory, named as RustPython's
+    py_freeze names them (derive-impl/src/compile_bytecode.rs `compile_dir`: every directory
+    recursively, `__init__.py` named after its directory), whether or not it is importable."""
+    for d, dirs, files in os.walk(directory):
+        dirs.sort()
+        rel = os.path.relpath(d, directory)
+        parent = package if rel == "." else package + "." + rel.replace(os.sep, ".")
+        for f in sorted(files):
+            if f.endswith(".py"):
+                stem = f[:-3]
+                yield (parent if stem == "__init__" else f"{parent}.{stem}"), os.path.join(d, f)
+
+
+def importable(frozen: Dict[str, str]) -> Dict[str, str]:
+    """The frozen modules an import can load: a dotted name needs every enclosing package to
+    be frozen from an `__init__.py` (no filesystem, so no namespace packages)."""
+    packages = {n for n, p in frozen.items() if p.endswith("__init__.py")}
+
+    def reachable(name: str) -> bool:
+        parts = name.split(".")
+        return all(".".join(parts[:i]) in packages for i in range(1, len(parts)))
+
+    return {n: p for n, p in frozen.items() if n and reachable(n)}
 
 
 def imported_names(tree: ast.Module, module: str, is_package: bool) -> List[Tuple[str, int]]:
@@ -155,13 +215,27 @@ def imported_names(tree: ast.Module, module: str, is_package: bool) -> List[Tupl
 
 @dataclass(frozen=True)
 class SourceBundle:
-    """The entry module plus every project module it imports, as {module name: source}."""
+    """What Kybra's build makes of a canister's source, as two views of one set of files.
+
+    `modules` ({module name: source}) are the project modules of modulegraph's graph: the
+    entry and every project module and package it reaches, i.e. the files kybra_generate
+    parses (`py_file_names`); `packages` are those that are packages, `paths` their files.
+    `frozen` ({module name: file}) is what the canister can import at run time: the project
+    part of the `python_source` tree `bundle_python_code` writes (kybra/__main__.py) as
+    RustPython's py_freeze names it, keeping only names whose enclosing packages are frozen
+    too. That tree holds the entry as `<stem>.py`, every reached module again under its file
+    name (`src/common/ids.py` is also the top-level `ids`), and every reached package's whole
+    directory (so `src` brings all of `src/`, reached or not). `files` maps each file (relative
+    to the project root) to its source.
+    """
 
     entry: str
     modules: Dict[str, str]
     packages: FrozenSet[str] = frozenset()
     paths: Dict[str, str] = field(default_factory=dict)  # module -> path relative to root
     root: Optional[str] = field(default=None, compare=False)
+    frozen: Dict[str, str] = field(default_factory=dict)  # importable module -> path
+    files: Dict[str, str] = field(default_factory=dict)  # path -> source
 
     @classmethod
     def from_entry(cls, entry_path: str, project_root: Optional[str] = None) -> "SourceBundle":
@@ -172,40 +246,70 @@ class SourceBundle:
         root = os.path.abspath(project_root) if project_root else find_project_root(entry_dir)
         resolver = _Resolver(list(dict.fromkeys([root, entry_dir])))
         entry = os.path.splitext(os.path.basename(entry_path))[0]
-        modules: Dict[str, str] = {}
-        packages = set()
-        paths: Dict[str, str] = {}
+
+        def rel(path: str) -> str:
+            return os.path.relpath(path, root).replace(os.sep, "/")
+
+        reached: List[_Located] = []
         queue: List[_Located] = [_Located(entry, entry_path, False)]
         seen = {entry}
         while queue:
             loc = queue.pop(0)
-            rel = os.path.relpath(loc.path, root) if loc.path else None
-            source = _read(loc.path) if loc.path else ""
-            modules[loc.name] = source
-            if loc.is_package:
-                packages.add(loc.name)
-            if rel:
-                paths[loc.name] = rel.replace(os.sep, "/")
-            if not loc.path:
-                continue
-            tree = parse_module(source, rel or loc.path)
-            for name, _line in imported_names(tree, loc.name, loc.is_package):
+            reached.append(loc)
+            tree = parse_module(_read(loc.path), rel(loc.path))
+            is_entry = loc.path == entry_path and loc.name == entry
+            for name, line in imported_names(tree, loc.name, loc.is_package and not is_entry):
                 if name in seen:
                     continue
-                found = resolver.find(name)
+                try:
+                    found = resolver.find(name)
+                except _NamespacePackage as e:
+                    raise BundleError(
+                        f"`{e.name}` is the directory {rel(e.directory)}/ without __init__.py: "
+                        "Kybra's bundler takes it as a namespace package, py_freeze freezes no "
+                        f"module `{e.name}`, and the import fails in the canister; add "
+                        f"{rel(e.directory)}/__init__.py", rel(loc.path), line,
+                        rule="namespace-package") from None
+                except _ThirdParty:
+                    raise BundleError(
+                        f"`{name}` is an installed third-party package: Kybra would freeze "
+                        "its source from site-packages; localnet runs only the canister's "
+                        "own modules, the standard library and kybra", rel(loc.path), line,
+                        rule="third-party-import") from None
                 if found is not None:
                     seen.add(name)
                     queue.append(found)
-        return cls(entry=entry, modules=dict(sorted(modules.items())),
-                   packages=frozenset(packages), paths=dict(sorted(paths.items())), root=root)
+        frozen: Dict[str, str] = {}
+        for loc in reached:  # as bundle_python_code copies graph nodes into python_source
+            if loc.is_package:
+                for name, path in _tree_names(loc.name, os.path.dirname(loc.path)):
+                    frozen.setdefault(name, path)
+            else:  # the Script and every SourceModule, copied by file name
+                frozen.setdefault(os.path.splitext(os.path.basename(loc.path))[0], loc.path)
+        frozen = importable({n: rel(p) for n, p in frozen.items()})
+        files = {p: _read(os.path.join(root, p)) for p in sorted(set(frozen.values()))}
+        paths = {loc.name: rel(loc.path) for loc in reached}
+        return cls(entry=entry, modules={n: files[p] for n, p in sorted(paths.items())},
+                   packages=frozenset(loc.name for loc in reached if loc.is_package),
+                   paths=dict(sorted(paths.items())), root=root,
+                   frozen=dict(sorted(frozen.items())), files=files)
 
     def path_of(self, module: str) -> str:
         """The file a module came from (relative to the project root), for messages."""
-        return self.paths.get(module, module.replace(".", "/") + ".py")
+        return self.paths.get(module) or self.frozen.get(module) or (
+            module.replace(".", "/") + ".py")
+
+    @property
+    def frozen_packages(self) -> FrozenSet[str]:
+        return frozenset(n for n, p in self.frozen.items() if p.endswith("__init__.py"))
+
+    def frozen_sources(self) -> Dict[str, str]:
+        """{module name: source} of every module the canister can import."""
+        return {n: self.files[p] for n, p in self.frozen.items()}
 
     def to_bytes(self) -> bytes:
-        doc = {"format": FORMAT, "entry": self.entry, "modules": self.modules,
-               "packages": sorted(self.packages), "paths": self.paths}
+        doc = {"format": FORMAT, "entry": self.entry, "files": self.files,
+               "modules": self.paths, "frozen": self.frozen}
         data = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return gzip.compress(data.encode("utf-8"), mtime=0)
 
@@ -216,23 +320,30 @@ class SourceBundle:
         except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
             raise BundleError(f"not a source bundle: {e}") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise BundleError(f"not a source bundle: format is not {FORMAT}")
-        modules, entry = doc.get("modules"), doc.get("entry")
-        packages, paths = doc.get("packages", []), doc.get("paths", {})
-        if not (isinstance(modules, dict) and all(
-                isinstance(k, str) and isinstance(v, str) for k, v in modules.items())):
-            raise BundleError("bad source bundle: modules must map names to source text")
-        if not isinstance(entry, str) or entry not in modules:
+            raise BundleError(f"not a source bundle: format is not {FORMAT} (a module built "
+                              "by another localnet version: rebuild it)")
+        entry, files = doc.get("entry"), doc.get("files")
+        paths, frozen = doc.get("modules"), doc.get("frozen")
+        if not (isinstance(files, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+            raise BundleError("bad source bundle: files must map paths to source text")
+        for what, names in (("modules", paths), ("frozen", frozen)):
+            if not (isinstance(names, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) and v in files
+                    for k, v in names.items())):
+                raise BundleError(f"bad source bundle: {what} must map names to bundled files")
+        if not isinstance(entry, str) or entry not in paths or frozen.get(entry) != paths[entry]:
             raise BundleError("bad source bundle: entry module missing")
-        if not (isinstance(packages, list) and all(isinstance(p, str) for p in packages)):
-            raise BundleError("bad source bundle: packages must be a list of names")
-        if not (isinstance(paths, dict) and all(isinstance(v, str) for v in paths.values())):
-            raise BundleError("bad source bundle: paths must map names to paths")
-        return cls(entry=entry, modules=modules, packages=frozenset(packages), paths=paths)
+        if importable(frozen) != frozen:
+            raise BundleError("bad source bundle: a frozen module outside a frozen package "
+                              "(namespace packages cannot be imported)")
+        packages = frozenset(n for n, p in paths.items()
+                             if n != entry and p.endswith("__init__.py"))
+        return cls(entry=entry, modules={n: files[p] for n, p in paths.items()},
+                   packages=packages, paths=paths, frozen=frozen, files=files)
 
     def parsed(self) -> Iterable[Tuple[str, ast.Module]]:
-        """(module name, AST) for every module with source, entry first."""
+        """(module name, AST) for every reached module, entry first."""
         order = [self.entry] + [m for m in self.modules if m != self.entry]
         for name in order:
-            if self.modules[name] or name not in self.packages:
-                yield name, parse_module(self.modules[name], self.path_of(name))
+            yield name, parse_module(self.modules[name], self.path_of(name))

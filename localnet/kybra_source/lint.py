@@ -42,6 +42,8 @@ Accepted by kybra_generate but broken under Kybra (checked here):
 | variant-total | a Variant class without `total=False` |
 | qualified-type-base | `class X(kybra.Record)` (type classes are matched by bare base name) |
 | aliased-kybra-import | `from kybra import Record as R` (Kybra matches the original names) |
+| namespace-package | an import reaches a directory without `__init__.py` (frozen imports cannot load it; bundle.py) |
+| third-party-import | an import of a package installed in site-packages (localnet runs only the bundle, stdlib and kybra; bundle.py) |
 | module-basename-clash | two bundled modules with the same file name (Kybra flattens by basename) |
 | reserved-module-name | a module named like a stdlib or kybra module (`types.py`, `principal.py`) |
 | broken-stdlib-import | pathlib, asyncio, sqlite3, zoneinfo, socket, threading, subprocess, email.*, http.* |
@@ -76,8 +78,10 @@ from localnet.kybra_source.third_party import third_party_findings
 BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading",
                  "subprocess"}
 BROKEN_STDLIB_PACKAGES = {"email", "http"}  # their submodules are broken
-# Names Kybra copies into the frozen module root (compiler/custom_modules) or its own package.
-KYBRA_MODULE_NAMES = {"kybra", "principal"}
+# Names Kybra copies into the frozen module root: its package, compiler/custom_modules, and
+# (bundle_python_code copies every reached module by file name) kybra.canisters.management's
+# modules (`http` is a stdlib name already).
+KYBRA_MODULE_NAMES = {"kybra", "principal", "basic", "bitcoin", "tecdsa"}
 # Names kybra_generate matches by spelling, so importing them under another name breaks them.
 KYBRA_MATCHED_NAMES = {"Record", "Variant", "Service", "Alias", "Tuple", "Vec", "Opt", "Func",
                        "Query", "Update", "Oneway", "Async", "Manual", "StableBTreeMap",
@@ -243,7 +247,7 @@ def lint_paths(paths: Iterable[str]) -> List[Finding]:
             try:
                 bundle = SourceBundle.from_entry(entry)
             except BundleError as e:
-                out.add(Finding(_bundle_error_path(entry, e), e.line, "syntax", e.message))
+                out.add(Finding(_bundle_error_path(entry, e), e.line, e.rule, e.message))
                 continue
             for f in [*lint_bundle(bundle), *layout_findings(bundle)]:
                 out.add(Finding(_display(bundle.root, f.path), f.line, f.rule, f.message))

@@ -65,6 +65,9 @@ class Canister:
     wasm_memory_limit: int = 0
     install_count: int = 0
     open_calls: int = 0  # call contexts still waiting for responses
+    deleted_below: int = 0  # contexts of an install_count below this were deleted (uninstall)
+    awaiting: Dict[int, Any] = field(default_factory=dict)  # id -> Execution awaiting a response
+    stale_responses: int = 0  # responses to pre-upgrade calls that reached a newer module
     stop_requests: List[Any] = field(default_factory=list)  # stop_canister calls awaiting `stopped`
 
     @property

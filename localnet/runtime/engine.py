@@ -17,14 +17,13 @@ from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.candid.principals import principal_bytes, principal_to_text
 from localnet.runtime import errors as E
-from localnet.runtime import metering
+from localnet.runtime import limits, metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
     drive, is_generator
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
-MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
               "query": "query", "composite": "query", "inspect": "query",
               "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}
@@ -74,9 +73,11 @@ class Engine:
 
     # -- candid helpers --------------------------------------------------------------------
     def _encode(self, canister: Canister, types, values) -> bytes:
+        """Values from canister code (a reply, call or notify arguments), converted as
+        Kybra converts them: a value Kybra refuses is a TypeError (docs/kybra.md)."""
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), to_candid(types, values, env), env)
+            return binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
         except Exception as e:
             raise TypeError(str(e)) from None
 
@@ -202,6 +203,7 @@ class Engine:
             raise E.Trap("ic0.msg_reply: the call is already replied",
                          E.CANISTER_CONTRACT_VIOLATION)
         data = self._encode(ex.canister, sig.rets, [value][:len(sig.rets)])
+        limits.check_reply(len(data), ex.non_replicated)
         ex.result = Reply(data)
 
     # -- inter-canister calls ------------------------------------------------------------
@@ -261,16 +263,17 @@ class Engine:
         if ex.mode == "composite":
             payment = 0
         out = Outgoing(callee, method, arg, payment, rets)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            out.fail = Reject(E.SYS_TRANSIENT, "Couldn't send message")
-            return out
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
+        too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
         if ex.mode != "composite":
             fee = self.policy.call_fee(method, arg)
             if canister.cycles - fee - payment < self._freezing_limit(canister):
                 raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
                              f"attach {payment} cycles and pay the {fee} cycles call fee",
                              E.CANISTER_OUT_OF_CYCLES)
-            canister.cycles -= fee + payment
+            canister.cycles -= fee + (0 if too_large else payment)
+        if too_large:  # sent, then rejected by the stream builder (its cycles come back)
+            out.fail = Reject(*too_large)
         return out
 
     def _call_result(self, ex: Execution, out: Outgoing, result) -> Any:
@@ -299,11 +302,13 @@ class Engine:
             raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
                          E.CANISTER_CONTRACT_VIOLATION)
         callee = principal_bytes(target)
-        if len(arg) > MAX_MESSAGE_BYTES:
-            return {"Err": {"SysTransient": None}}
+        limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
         fee = self.policy.call_fee(method, arg)
         if canister.cycles - fee - payment < self._freezing_limit(canister):
             return {"Err": {"SysTransient": None}}
+        if limits.remote_request_too_large(text_id(canister.id), method, len(arg)):
+            canister.cycles -= fee  # sent; the stream builder's reject is ignored (one-way)
+            return {"Ok": None}
         canister.cycles -= fee + payment
         ex.outbox.append(CallMessage(canister.id, callee, method, arg, payment, kind="call"))
         return {"Ok": None}
@@ -344,6 +349,8 @@ class Engine:
             text = f"Canister {cid} trapped: {trap.message}"
         elif trap.error_code == E.CANISTER_OUT_OF_CYCLES:
             text = trap.message
+        elif trap.error_code == E.CANISTER_CONTRACT_VIOLATION:  # HypervisorError's Display
+            text = f"Canister {cid} violated contract: {trap.message}"
         else:
             text = f"Canister {cid} trapped explicitly: {trap.message}"
         return Reject(E.CANISTER_ERROR, text, trap.error_code)
@@ -481,6 +488,7 @@ class Engine:
         if kind == "call":
             out: Outgoing = value
             ex.pending_call = out
+            canister.awaiting[id(ex)] = ex
             if out.fail is not None:
                 self._enqueue(Step("response", canister.id, execution=ex, result=out.fail,
                                    refund=out.payment))
@@ -503,6 +511,19 @@ class Engine:
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
         self.settle_stopping(ex.canister)
+
+    def delete_call_contexts(self, canister: Canister) -> None:
+        """uninstall_code: every call context of the canister is deleted; a caller not yet
+        answered gets the IC's reject (CANISTER_REJECT, IC0406, "Canister has been
+        uninstalled."), a reply already given is delivered; later responses run nothing."""
+        waiting, canister.awaiting = list(canister.awaiting.values()), {}
+        for ex in waiting:
+            ex.finished = True
+            result = ex.result if ex.replied else Reject(
+                E.CANISTER_REJECT, "Canister has been uninstalled.", E.CANISTER_REJECTED_MESSAGE)
+            self._complete(ex.message, result, canister, refund=ex.cycles_available)
+        canister.open_calls = 0
+        canister.deleted_below = canister.install_count
 
     def settle_stopping(self, canister: Canister) -> None:
         """A `stopping` canister without open call contexts becomes `stopped`, and the
@@ -537,17 +558,10 @@ class Engine:
         canister = ex.canister
         out: Outgoing = ex.pending_call
         ex.pending_call = None
+        canister.awaiting.pop(id(ex), None)
         gone = self.canisters.get(canister.id) is not canister
         if gone or getattr(ex, "generation", canister.install_count) != canister.install_count:
-            # the caller was deleted, uninstalled or upgraded meanwhile: its callback is lost
-            # (Kybra's new interpreter has no such generator); the call is answered
-            # with a reject unless it already replied
-            if not ex.replied:
-                what = "deleted" if gone else "uninstalled or upgraded"
-                ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} was "
-                                   f"{what} while this call awaited a response; its callback "
-                                   f"is gone", E.CANISTER_TRAPPED)
-            self._finish(ex)
+            self._stale_response(ex, out, step.refund, gone)
             return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
@@ -556,6 +570,39 @@ class Engine:
         call_result = self._call_result(ex, out, result)
         ex.answered = out  # the call whose callback this segment is (faults.py)
         self._after_segment(ex, self._segment(ex, False, call_result))
+
+    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int,
+                        gone: bool) -> None:
+        """A response to a call made by an earlier module of the caller.
+
+        Uninstalled since (spec, callback invocation): the call context was deleted and its
+        caller answered then (`delete_call_contexts`); only the refund is credited, no code
+        runs. Upgraded or reinstalled since: the IC runs the
+        closure recorded at `call_new`, `(table index, env)`, in the *new* module. For a
+        Kybra 0.7.1 canister that is ic-cdk 0.13.5's `callback::<T>`, whose env is a raw
+        pointer (`Weak::into_raw`) into the old Wasm heap, which the upgrade replaced: the
+        RustPython generator that waited is gone and the callback reads and writes
+        whatever the new heap holds there (undefined behaviour: in practice a trap). localnet
+        runs it as that trap: the code after the `yield` never runs, what the caller
+        committed before it stays (locks included), and the call context, still open
+        until now (stop_canister waited for it), closes with a reject to its caller."""
+        canister = ex.canister
+        if not gone:
+            canister.cycles += refund
+        if gone or getattr(ex, "generation", 0) < canister.deleted_below:
+            return  # its caller was answered when the context was deleted (uninstall)
+        canister.stale_responses += 1
+        canister.cycles -= min(canister.cycles, self.policy.execution_fee(0))
+        method = out.method if out is not None else "a call"
+        text = (f"a response to {method} made before the canister was "
+                f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
+                f"pointer into the old Wasm heap (undefined behaviour); the Kybra generator "
+                f"of {ex.method_name} that awaited it no longer exists")
+        canister.log(self.time_ns, f"[TRAP]: {text}")
+        if not ex.replied:
+            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} trapped: "
+                               f"{text}", E.CANISTER_TRAPPED)
+        self._finish(ex)
 
     # -- timers and heartbeats --------------------------------------------------------------
     def _run_timer(self, step: Step) -> None:

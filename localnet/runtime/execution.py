@@ -81,6 +81,7 @@ class Execution:
         self.swallow_errors = False  # Kybra's timers ignore errors of generator timers
         self.segments = 0
         self.outbox: List[Any] = []  # one-way calls (notify) sent if the segment commits
+        self.non_replicated = False  # a query call's execution: its reply may be 3 MiB
 
     @property
     def replied(self) -> bool:

@@ -3,7 +3,10 @@
 Each canister instance executes its bundle's modules as its own module objects. While a
 canister runs, `activate()` swaps those objects into `sys.modules` (so `from src.common.x
 import y` and lazy imports inside methods resolve to this canister's copies), installs a
-meta-path finder that loads not-yet-imported bundle modules into the same private dict,
+meta-path finder that loads not-yet-imported bundle modules into the same private dict
+(imports are frozen-style, as in Kybra's RustPython: canister code imports only modules of
+its bundle's frozen tree, the stdlib and kybra; nothing comes from the filesystem, and
+`__import__`/`importlib.import_module` refuse host modules too),
 puts `_kybra_ic` into builtins, and makes `os.urandom`, `random`, `secrets` and
 `uuid.uuid4` deterministic per canister (seeded from the network seed and canister id), as
 they are inside a Kybra Wasm. (As in Kybra, init/post_upgrade also arm a zero-delay timer
@@ -25,9 +28,10 @@ import random
 import sys
 import threading
 import types
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 _MISSING = object()
+CANISTER_FILE_PREFIX = "<canister "  # co_filename of canister code: "<canister LABEL>/a/b.py"
 _ACTIVE: List["CanisterNamespace"] = []
 _HOST_URANDOM = os.urandom  # captured before any patching: the host's real randomness
 
@@ -59,13 +63,20 @@ class DeterministicBytes:
 
 
 class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds modules of the active canister's bundle; other imports fall through."""
+    """Frozen-style imports for the active canister, as Kybra's RustPython has them: a module
+    of the bundle's frozen tree loads from its source; a bundle package has an empty
+    `__path__`, so nothing beneath it comes from the filesystem; any other top-level name
+    that canister code imports must be the stdlib or kybra (the RustPython VM has no
+    filesystem and no site-packages to fall back on). Imports by the host (localnet itself,
+    running inside a canister call) fall through."""
 
     def find_spec(self, fullname, path=None, target=None):
         if not _ACTIVE:
             return None
         ns = _ACTIVE[-1]
         if not ns.owns(fullname):
+            if "." not in fullname and _canister_import():
+                _refuse_outside_bundle(fullname)
             return None
         is_pkg = fullname in ns.packages
         spec = importlib.util.spec_from_loader(fullname, self, origin=ns.filename(fullname),
@@ -80,13 +91,60 @@ class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         name = module.__name__
         ns.modules[name] = module
         module.__file__ = ns.filename(name)
-        source = ns.sources.get(name)
-        if source is None:  # a package directory without its own __init__ source
-            return
+        source = ns.sources[name]
         filename = module.__file__
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, module.__dict__)
+
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+_IMPORT_MACHINERY = ("<frozen importlib", os.path.dirname(importlib.util.__file__))
+_HOST_IMPORT = builtins.__import__
+_HOST_IMPORT_MODULE = importlib.import_module
+
+
+def _runtime_provided(name: str) -> bool:
+    return name in _STDLIB or name == "kybra" or name == "_kybra_ic"
+
+
+def _canister_import() -> bool:
+    """Whether the import being resolved was started by canister code (the first frame
+    outside the import machinery runs a canister module's code)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_IMPORT_MACHINERY):
+        f = f.f_back
+    return f is not None and f.f_code.co_filename.startswith(CANISTER_FILE_PREFIX)
+
+
+def _refuse_outside_bundle(name: str) -> None:
+    """Canister code importing a top-level name that is neither frozen in its bundle nor
+    provided by the runtime gets the error a frozen-only import gives, even when the host
+    process has such a module loaded (localnet itself, pytest, site-packages)."""
+    top = name.partition(".")[0]
+    if _ACTIVE and not _runtime_provided(top) and not _ACTIVE[-1].owns(top):
+        raise ModuleNotFoundError(f"No module named {top!r} (a Kybra canister imports only "
+                                  "the modules Kybra froze from its source, the standard "
+                                  "library and kybra)", name=top)
+
+
+def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+    """builtins.__import__ while a canister runs: `import x` statements of canister code
+    cannot reach modules the host has loaded (sys.modules is consulted before finders)."""
+    if level == 0:
+        importer = (globals.get("__file__") if globals is not None
+                    else sys._getframe(1).f_code.co_filename)  # a direct __import__() call
+        if isinstance(importer, str) and importer.startswith(CANISTER_FILE_PREFIX):
+            _refuse_outside_bundle(name)
+    return _HOST_IMPORT(name, globals, locals, fromlist, level)
+
+
+def _guarded_import_module(name, package=None):
+    """importlib.import_module while a canister runs, with the same rule for canister code."""
+    if not name.startswith(".") and sys._getframe(1).f_code.co_filename.startswith(
+            CANISTER_FILE_PREFIX):
+        _refuse_outside_bundle(name)
+    return _HOST_IMPORT_MODULE(name, package)
 
 
 _FINDER = _BundleFinder()
@@ -101,17 +159,16 @@ class CanisterNamespace:
     """The modules of one installed canister (rebuilt from scratch on every install,
     reinstall and upgrade, as Kybra's fresh interpreter is)."""
 
-    def __init__(self, sources: Dict[str, str], entry: str, label: str, seed: bytes):
+    def __init__(self, sources: Dict[str, str], packages: Iterable[str], entry: str,
+                 label: str, seed: bytes):
+        """`sources`: every importable module of the canister (SourceBundle.frozen_sources())
+        and `packages` the names among them that are packages (frozen from __init__.py)."""
         if entry not in sources:
             raise ValueError(f"entry module {entry!r} is not in the bundle")
         self.sources = {n: s for n, s in sources.items() if not _is_kybra(n)}
         self.entry = entry
         self.label = label
-        self.packages = set()
-        for name in self.sources:
-            parts = name.split(".")
-            for i in range(1, len(parts)):
-                self.packages.add(".".join(parts[:i]))
+        self.packages = set(packages) & set(self.sources)
         self.modules: Dict[str, types.ModuleType] = {}
         self.heap_scans: dict = {}  # heap.py's per-module scan cache (lives as long as the modules)
         self.urandom = DeterministicBytes(seed)
@@ -122,15 +179,15 @@ class CanisterNamespace:
         self.scope: Dict[str, object] = {}
 
     def owns(self, name: str) -> bool:
-        return name in self.sources or name in self.packages
+        return name in self.sources
 
     def filename(self, name: str) -> str:
         suffix = "/__init__.py" if name in self.packages else ".py"
-        return f"<canister {self.label}>/{name.replace('.', '/')}{suffix}"
+        return f"{CANISTER_FILE_PREFIX}{self.label}>/{name.replace('.', '/')}{suffix}"
 
     @property
     def names(self):
-        return set(self.sources) | self.packages
+        return set(self.sources)
 
     @contextlib.contextmanager
     def activate(self, kybra_ic):
@@ -144,6 +201,8 @@ class CanisterNamespace:
             else:
                 sys.modules.pop(name, None)
         saved_ic = getattr(builtins, "_kybra_ic", _MISSING)
+        saved_import, saved_import_module = builtins.__import__, importlib.import_module
+        builtins.__import__, importlib.import_module = _guarded_import, _guarded_import_module
         saved_urandom = os.urandom
         saved_random_urandom = getattr(random, "_urandom", _MISSING)
         host_random_state = random.getstate()
@@ -157,6 +216,7 @@ class CanisterNamespace:
             yield self
         finally:
             _ACTIVE.pop()
+            builtins.__import__, importlib.import_module = saved_import, saved_import_module
             self.random_state = random.getstate()
             random.setstate(host_random_state)
             os.urandom = saved_urandom

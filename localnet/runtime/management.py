@@ -9,6 +9,7 @@ the target's module top level and init/post_upgrade there (a 300B-instruction me
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 from typing import Optional
 
@@ -29,6 +30,7 @@ from localnet.runtime.system_api import KybraIc
 CHUNK_MAX = 1024 * 1024
 CHUNK_STORE_MAX = 100  # chunks per canister (100 MiB), as the IC's wasm chunk store
 MAX_CONTROLLERS = 10
+STOP_CANISTER_TIMEOUT_NS = 5 * 60 * 10**9  # dfinity/ic STOP_CANISTER_TIMEOUT_DURATION
 INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cycles",
                      "ecdsa_public_key", "sign_with_ecdsa", "schnorr_public_key",
                      "sign_with_schnorr"}
@@ -265,6 +267,9 @@ class ManagementCanister:
         # only then does the management canister respond (Engine.settle_stopping)
         c.status = "stopping"
         c.stop_requests = c.stop_requests + [msg]  # a new list: snapshots share the old one
+        self._stop_seq = getattr(self, "_stop_seq", 0) + 1
+        heapq.heappush(self.net.stop_deadlines, (self.net.time_ns + STOP_CANISTER_TIMEOUT_NS,
+                                                 self._stop_seq, c.id, msg))
         return DEFERRED
 
     def m_delete_canister(self, msg: CallMessage, args: dict):
@@ -286,7 +291,7 @@ class ManagementCanister:
         c.timers.clear()
         c.certified_data = b""
         c.install_count += 1
-        c.open_calls = 0
+        self.net.delete_call_contexts(c)  # the spec: rejected and marked as deleted
         self.net.settle_stopping(c)
 
     def m_raw_rand(self, msg: CallMessage):
@@ -396,13 +401,13 @@ class ManagementCanister:
         c.cycles -= fee
 
         old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
-               dict(c.timers), c.certified_data, c.next_timer_id)
+               dict(c.timers), c.certified_data, c.next_timer_id, c.install_count)
         old_maps = {mid: m.snapshot() for mid, m in c.stable.maps.items()}
         time_ns = self.net.time_ns
 
         def restore():
             (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable, c.timers,
-             c.certified_data, c.next_timer_id) = old
+             c.certified_data, c.next_timer_id, c.install_count) = old  # the old module runs on
             c.stable.rollback()
             for mid in list(c.stable.maps):
                 if mid not in old_maps:
@@ -429,7 +434,8 @@ class ManagementCanister:
         c.install_count += 1
         label = cid
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        ns = CanisterNamespace(bundle.modules, bundle.entry, label, seed)
+        ns = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages, bundle.entry,
+                               label, seed)
         c.namespace, c.interface, c.bundle, c.module = ns, interface, bundle, bytes(module)
         c.candid = candid
         kind_name = "post_upgrade" if mode == "upgrade" else "init"
@@ -497,7 +503,8 @@ class ManagementCanister:
             m.load_entries(entries)
         store.raw = bytearray(raw_stable)
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        c.namespace = CanisterNamespace(bundle.modules, bundle.entry, text_id(c.id), seed)
+        c.namespace = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages,
+                                        bundle.entry, text_id(c.id), seed)
         c.interface, c.bundle, c.module, c.candid, c.stable = \
             interface, bundle, bytes(module), candid, store
         msg = CallMessage(b"", c.id, "canister_post_upgrade", b"", 0, kind="system")

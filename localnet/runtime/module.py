@@ -27,7 +27,7 @@ class ModuleError(ValueError):
     """The bytes are not a localnet canister module."""
 
 
-def _read_leb(data: bytes, pos: int) -> Tuple[int, int]:
+def read_leb(data: bytes, pos: int) -> Tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data) or shift > 35:
@@ -71,12 +71,12 @@ def custom_sections(module: bytes) -> Dict[str, bytes]:
     pos, sections = 8, {}
     while pos < len(data):
         sid = data[pos]
-        size, pos = _read_leb(data, pos + 1)
+        size, pos = read_leb(data, pos + 1)
         end = pos + size
         if end > len(data):
             raise ModuleError("truncated Wasm section")
         if sid == 0:
-            nlen, npos = _read_leb(data, pos)
+            nlen, npos = read_leb(data, pos)
             if npos + nlen > end:
                 raise ModuleError("bad custom section name")
             try:

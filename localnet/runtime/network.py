@@ -24,10 +24,11 @@ from localnet.runtime import errors as E
 from localnet.runtime import module as wasm_module
 from localnet.runtime.canister import MANAGEMENT_ID, Canister, canister_id_bytes
 from localnet.runtime.cycles import CyclesPolicy
-from localnet.runtime.engine import MAX_MESSAGE_BYTES, Engine, Step, text_id
+from localnet.runtime.engine import Engine, Step, text_id
 from localnet.runtime.errors import CallRejected, LocalnetError
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
 from localnet.runtime.faults import Faults
+from localnet.runtime.limits import MAX_INGRESS_BYTES_PER_MESSAGE
 
 ANONYMOUS = b"\x04"
 
@@ -98,6 +99,7 @@ class Network(Engine):
         self.queue: List[Step] = []
         self.wakeups: list = []  # heap of (due_ns, canister id): when to look at whose timers
         self._parked: set = set()  # canisters with due timers that were not running
+        self.stop_deadlines: list = []  # heap of (deadline_ns, seq, canister id, stop call)
         self.ingress: Dict[bytes, IngressStatus] = {}
         self.stats: collections.deque = collections.deque(maxlen=10_000)
         self._ingress_nonce = 0
@@ -172,6 +174,7 @@ class Network(Engine):
             "certified_data": c.certified_data, "candid": c.candid,
             "logs": list(c.logs), "memory_size": c.memory_size(),
             "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
+            "open_calls": c.open_calls, "stale_responses": c.stale_responses,
         }
 
     def get_stable_memory(self, canister_id) -> bytes:
@@ -219,9 +222,11 @@ class Network(Engine):
         if not isinstance(arg, (bytes, bytearray)):
             raise LocalnetError("arg must be bytes (a Candid message)")
         arg = bytes(arg)
-        if len(arg) + len(method.encode()) > MAX_MESSAGE_BYTES:
+        if len(arg) + len(method.encode()) > MAX_INGRESS_BYTES_PER_MESSAGE:
+            # over HTTP the whole signed request is checked first (413, envelope.decode)
             raise CallRejected(E.CANISTER_REJECT, f"the ingress message is larger than the "
-                               f"{MAX_MESSAGE_BYTES} bytes limit", E.CANISTER_CONTRACT_VIOLATION)
+                               f"{MAX_INGRESS_BYTES_PER_MESSAGE} bytes limit",
+                               E.CANISTER_CONTRACT_VIOLATION)
         if message_id is None:
             self._ingress_nonce += 1
             message_id = hashlib.sha256(b"localnet-ingress" + self._ingress_nonce.to_bytes(
@@ -364,6 +369,7 @@ class Network(Engine):
             return found
         sig, mode = found
         ex = Execution(c, msg, mode, msg.method, sig)
+        ex.non_replicated = True
         if sig.guard is not None:
             kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
             if kind == "reject":
@@ -414,6 +420,7 @@ class Network(Engine):
         """Queue every due timer, canisters in creation order, each one's timers by (due,
         seq). Runs every round, so it looks only at canisters with a wake-up hint due now
         (pushed when a timer is set or rescheduled) or parked (not running when due)."""
+        self._expire_stop_requests()
         now = self.time_ns
         heap = self.wakeups
         touched = self._parked
@@ -438,6 +445,22 @@ class Network(Engine):
                 else:
                     del c.timers[timer.id]
                 self._enqueue(Step("timer", c.id, timer=timer))
+
+    def _expire_stop_requests(self) -> None:
+        """A stop_canister call still waiting after STOP_CANISTER_TIMEOUT_NS is rejected
+        (SYS_TRANSIENT, IC0206); the canister stays `stopping` (spec: pending stop calls
+        "can be rejected by the system at any time"; dfinity/ic rs/config
+        execution_environment.rs STOP_CANISTER_TIMEOUT_DURATION = 5 minutes)."""
+        heap = self.stop_deadlines
+        while heap and heap[0][0] <= self.time_ns:
+            _, _, cid, msg = heapq.heappop(heap)
+            c = self.canisters.get(cid)
+            if c is None or not any(m is msg for m in c.stop_requests):
+                continue  # answered meanwhile (stopped, or cancelled by start_canister)
+            c.stop_requests = [m for m in c.stop_requests if m is not msg]
+            self._complete(msg, Reject(E.SYS_TRANSIENT, "Stop canister request timed out",
+                                       E.STOP_CANISTER_REQUEST_TIMEOUT), None,
+                           refund=msg.cycles)
 
     def rebuild_wakeups(self) -> None:
         """Hints for every timer (after timers were replaced wholesale: load, revert)."""
@@ -501,6 +524,21 @@ class Network(Engine):
             if not self.queue:
                 return n
             self.step(rng.randrange(len(self.queue)))
+            n += 1
+            if n > max_steps:
+                raise LocalnetError("too many steps")
+
+    def run_except(self, hold, max_steps: int = 1_000_000) -> int:
+        """Run every ready step (and what they produce) in queue order, except the steps
+        `hold(PendingStep)` keeps back, e.g. a ledger call held in flight; returns the
+        number of steps run once only held steps are left."""
+        n = 0
+        while True:
+            self._enqueue_timers()
+            ready = [p for p in self.pending() if not hold(p)]
+            if not ready:
+                return n
+            self.step(ready[0].index)
             n += 1
             if n > max_steps:
                 raise LocalnetError("too many steps")

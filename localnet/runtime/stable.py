@@ -115,7 +115,7 @@ class StableMap:
 
     def _enc_key(self, key) -> bytes:
         try:
-            return _binary().encode([self.key_type], [key], self.env)
+            return _binary().encode([self.key_type], [key], self.env, kybra=True)
         except Exception as e:
             raise TypeError(f"StableBTreeMap {self.memory_id} key: {e}") from None
 
@@ -123,7 +123,7 @@ class StableMap:
         from localnet.runtime.pyvalues import to_candid
         try:
             value = to_candid([self.value_type], [value], self.env)[0]
-            return _binary().encode([self.value_type], [value], self.env)
+            return _binary().encode([self.value_type], [value], self.env, kybra=True)
         except Exception as e:
             raise TypeError(f"StableBTreeMap {self.memory_id} value: {e}") from None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from kybra import Principal
 
-from localnet.runtime import metering
+from localnet.runtime import limits, metering
 from localnet.runtime.errors import CANISTER_CONTRACT_VIOLATION, Trap
 from localnet.runtime.execution import Reject, Reply
 from localnet.runtime.stable import MAX_STABLE32_PAGES
@@ -102,6 +102,15 @@ class KybraIc:
                        CANISTER_CONTRACT_VIOLATION)
         if self._ex.replied:
             self._trap("ic0.msg_reply: the call is already replied", CANISTER_CONTRACT_VIOLATION)
+        if isinstance(result, Reply):
+            size, what = len(result.data), "ic0.msg_reply_data_append"
+        else:
+            size, what = len(result.message.encode("utf-8")), "ic0.msg_reject"
+        if size > limits.max_reply_size(self._ex.non_replicated):
+            try:
+                limits.check_reply(size, self._ex.non_replicated, what)
+            except Trap as t:
+                self._trap(t.message, t.error_code)
         self._ex.result = result
 
     def reply(self, first_called_function_name, value):

@@ -17,6 +17,7 @@ from kybra import (
     float64,
     nat,
     nat8,
+    nat32,
     nat64,
     null,
     service_query,
@@ -63,6 +64,12 @@ class SessionPriceOption(Record):
     amount_received: nat
 
 
+class SessionLineItem(Record):
+    name: text
+    quantity: nat32
+    unit_amount: nat64  # base units of the session's own token
+
+
 class HostedCheckoutSession(Record):
     session_id: text
     modal_config_id: text
@@ -88,6 +95,8 @@ class HostedCheckoutSession(Record):
     payment_method: Opt[text]
     completed_at: Opt[nat64]
     price_options: Opt[Vec[SessionPriceOption]]
+    line_items: Opt[Vec[SessionLineItem]]
+    url: Opt[text]  # the hosted page (Stripe's session.url); null on sessions stored before it
 
 
 class CheckoutSessionResult(Variant, total=False):

@@ -10,14 +10,17 @@ continue. The cursor is the decimal seq to continue below (opaque to clients).
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_PROBES = 1000
+# Room a page's items may take when a caller passes `size_of`: under the IC's 2 MiB reply
+# limit with space for the page record and cursor (docs/kybra.md "Message limits").
+MAX_PAGE_BYTES = 1_800_000
 
 
-def check_limit(limit: "int | None") -> "tuple":
-    """(limit, None) with the default for None/0, or (0, error) above MAX_LIMIT."""
+def check_limit(limit: "int | None", max_limit: int = MAX_LIMIT) -> "tuple":
+    """(limit, None) with the default for None/0, or (0, error) above max_limit."""
     if limit is None or limit == 0:
-        return (DEFAULT_LIMIT, None)
-    if limit > MAX_LIMIT:
-        return (0, "invalid_argument: limit must be at most " + str(MAX_LIMIT))
+        return (min(DEFAULT_LIMIT, max_limit), None)
+    if limit > max_limit:
+        return (0, "invalid_argument: limit must be at most " + str(max_limit))
     return (limit, None)
 
 
@@ -30,14 +33,14 @@ def parse_cursor(cursor: "str | None", top: int) -> "tuple":
     return (min(int(cursor), top), None)
 
 
-def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None", size_of=None,
-              max_bytes: int = 0) -> "tuple":
+def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None",
+              size_of=None) -> "tuple":
     """(items, next_cursor, None) or ([], None, error).
 
     lookup(seq) returns the item stored under seq or None for a gap; top is the highest seq
-    ever assigned. next_cursor is None when the list is exhausted. With `size_of(item)` the
-    page also stops before its items' sizes pass `max_bytes` (it always holds one), so a
-    page of large records stays within the IC's reply size.
+    ever assigned. next_cursor is None when the list is exhausted. With size_of (an upper
+    bound of an item's encoded size) the page also stops before MAX_PAGE_BYTES, for lists
+    whose limit x largest item could exceed the reply limit.
     """
     size, err = check_limit(limit)
     if err is not None:
@@ -54,10 +57,37 @@ def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None", size_
         if item is not None:
             if size_of is not None:
                 used += size_of(item)
-                if used > max_bytes and len(items) > 0:
-                    break
+                if used > MAX_PAGE_BYTES and items:
+                    break  # this item starts the next page
             items.append(item)
         seq -= 1
         probes += 1
     next_cursor = str(seq) if seq >= 1 else None
     return (items, next_cursor, None)
+
+
+def page_by_key(keys: list, lookup, cursor: "str | None", limit: "int | None", max_limit: int,
+                max_cursor: int) -> "tuple":
+    """(items, next_cursor, None) or ([], None, error) over a map's sorted text keys.
+
+    For maps without a seq index whose entries are large: max_limit bounds the page so that
+    max_limit x the map's max_value_size stays under the IC's 2 MiB reply limit. The cursor
+    is the last key returned; the next page starts after it.
+    """
+    size, err = check_limit(limit, max_limit)
+    if err is not None:
+        return ([], None, err)
+    if cursor is not None and (len(cursor) == 0 or len(cursor) > max_cursor):
+        return ([], None, "invalid_argument: cursor is not one this canister returned")
+    items = []
+    last = None
+    for key in keys:
+        if cursor is not None and key <= cursor:
+            continue
+        if len(items) == size:
+            return (items, last, None)
+        item = lookup(key)
+        if item is not None:
+            items.append(item)
+            last = key
+    return (items, None, None)

@@ -27,6 +27,7 @@ from src.user_payment_canister.merchant_store import (
     merchant_state,
     modal_counters_map,
     modals_map,
+    session_bytes,
     session_index_map,
     session_locks_map,
     sessions_map,
@@ -38,6 +39,8 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
+from src.user_payment_canister.hosted_page import session_url
+from src.user_payment_canister.line_items import check_line_items, line_items_bytes
 from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
@@ -175,6 +178,7 @@ def validate_create(args: dict) -> "tuple":
         None if expires_in is None or MIN_EXPIRY_SECONDS <= expires_in <= MAX_EXPIRY_SECONDS else
         "invalid_argument: expires_in_seconds must be between 1800 (30 min) and 86400 (24 h)",
         check_custom_domain(args["custom_domain"]),
+        check_line_items(args["line_items"], args["amount"]),
     ]
     err = first_error(errors)
     if err is not None:
@@ -189,7 +193,7 @@ def validate_create(args: dict) -> "tuple":
 def caller_text_bytes(args: dict, success_url: str, cancel_url: str) -> int:
     """UTF-8 bytes of the caller-supplied text a session stores: character limits alone
     allow multi-byte text beyond the stable map's value size, which would trap on insert."""
-    total = len(success_url.encode()) + len(cancel_url.encode())
+    total = len(success_url.encode()) + len(cancel_url.encode()) + line_items_bytes(args["line_items"])
     for entry in args["metadata"]:
         total += len(entry["key"].encode()) + len(entry["value"].encode()) + 8
     for name in ("customer_email", "client_reference_id", "custom_domain"):
@@ -271,6 +275,8 @@ def create_session(args: dict):
         "payment_method": None,
         "completed_at": None,
         "price_options": options,
+        "line_items": args["line_items"],
+        "url": session_url(session_id, args["custom_domain"]),
     }
     if not sessions_map.fits(session):
         return {"Err": invalid("session", "is too large to store: shorten its metadata or URLs "
@@ -309,6 +315,7 @@ def create_checkout_session(
         "expires_in_seconds": None,
         "idempotency_key": None,
         "custom_domain": None,
+        "line_items": None,
     }
     result = yield create_session(args)
     return result
@@ -345,7 +352,8 @@ def list_checkout_sessions(cursor: Opt[text], limit: Opt[nat32]) -> CheckoutSess
     err = require_staff("list checkout sessions")
     if err is not None:
         return {"Err": err}
-    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit)
+    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit,
+                                        session_bytes)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"sessions": items, "next_cursor": next_cursor}}

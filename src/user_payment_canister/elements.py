@@ -1,9 +1,10 @@
 """Crypto Elements (seed feature 3): the merchant's embeddable component configurations,
 their usage metrics (rate limited per caller) and their embed snippets."""
 
-from kybra import Async, ic, query, text, update
+from kybra import Async, Opt, ic, nat32, query, text, update
 
 from src.common.ids import check_id, random_hex
+from src.common.pagination import page_by_key
 from src.common.validation import check_choice, check_color, check_font, check_pairs, check_size, first_error, invalid
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.embed_snippets import element_snippet
@@ -12,7 +13,7 @@ from src.user_payment_canister.merchant_store import bump, copy_record, element_
 from src.user_payment_canister.merchant_types import (
     ElementConfiguration,
     ElementConfigurationResult,
-    ElementListResult,
+    ElementPageResult,
     ElementUsageMetricsResult,
     MerchantTextResult,
     MerchantUnitResult,
@@ -21,6 +22,9 @@ from src.user_payment_canister.modals import check_branding
 from src.user_payment_canister.rate_limits import take
 
 MAX_ELEMENTS = 100
+# A page is at most 20 x elements_map's max_value_size (70,000 B) = 1.4 MB, under the IC's
+# 2 MiB reply limit (docs/kybra.md "Message limits"); all 100 at once could be 7 MB.
+MAX_ELEMENT_PAGE = 20
 MAX_PAIRS = 30
 COMPONENT_TYPES = ("PaymentButton", "TokenSelector", "PriceDisplay", "CheckoutForm", "WalletConnect")
 COMPONENT_IDS = {
@@ -113,11 +117,16 @@ def get_element_configuration(element_id: text) -> ElementConfigurationResult:
 
 
 @query
-def list_merchant_elements() -> ElementListResult:
+def list_merchant_elements(cursor: Opt[text], limit: Opt[nat32]) -> ElementPageResult:
+    """Elements by id, at most MAX_ELEMENT_PAGE a page; next_cursor continues the list."""
     err = require_staff("list elements")
     if err is not None:
         return {"Err": err}
-    return {"Ok": elements_map.values()}
+    elements, next_cursor, err = page_by_key(elements_map.keys(), elements_map.get, cursor,
+                                             limit, MAX_ELEMENT_PAGE, 100)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": {"elements": elements, "next_cursor": next_cursor}}
 
 
 @update

@@ -61,6 +61,8 @@ from src.user_payment_canister.modals import (
     track_modal_view,
     update_modal_config,
 )
+from src.user_payment_canister.consent_messages import icrc10_supported_standards, icrc21_canister_call_consent_message
+from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
 from src.user_payment_canister.payments_store import get_payment, list_payments
 from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
 from src.user_payment_canister.refunds import list_refunds, refund_payment
@@ -248,4 +250,5 @@ from src.user_payment_canister.webhook_configs import (  # noqa: E402
     update_webhook,
 )
 from src.user_payment_canister.webhook_delivery import webhook_transform  # noqa: E402
+from src.user_payment_canister.webhook_resend import resend_webhook_event  # noqa: E402
 # ---- end of part 2 ----

@@ -47,7 +47,6 @@ EVENT_TYPES = (
 
 
 SALT_RETRY_SECONDS = 60
-PAGE_BYTES = 1_000_000  # a page of events stays well under the IC's 2 MiB reply
 
 
 def event_id_for(seq: int) -> str:
@@ -155,7 +154,7 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup(seq: int) -> "dict | None":
             event_id = event_index_map.get(seq)
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit, event_bytes, PAGE_BYTES)
+        items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit, event_bytes)
     else:
         if event_type not in EVENT_TYPES:
             return {"Err": "invalid_argument: event_type must be one of " + ", ".join(EVENT_TYPES)}
@@ -163,7 +162,8 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup_typed(seq: int) -> "dict | None":
             event_id = event_type_index_map.get(event_type + "|" + str(seq))
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit, event_bytes, PAGE_BYTES)
+        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit,
+                                            event_bytes)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"events": items, "next_cursor": next_cursor}}

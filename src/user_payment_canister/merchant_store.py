@@ -65,7 +65,7 @@ payer_shares_map = StableBTreeMap[text, nat](memory_id=36, max_key_size=100, max
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",
                        "payment_intent_id", "custom_domain", "client_reference_id", "success_url",
-                       "cancel_url", "payment_account", "payment_method")
+                       "cancel_url", "payment_account", "payment_method", "url")
 
 
 def session_bytes(session: HostedCheckoutSession) -> int:
@@ -77,6 +77,8 @@ def session_bytes(session: HostedCheckoutSession) -> int:
         size += text_bytes(pair["key"]) + text_bytes(pair["value"])
     for option in session.get("price_options") or []:
         size += 80 + text_bytes(option["token"])
+    for item in session.get("line_items") or []:
+        size += 40 + text_bytes(item["name"])
     return size
 
 

@@ -19,7 +19,7 @@ from kybra import (
 
 from src.common.factory_api import ModalTheme
 from src.common.icrc_types import Account
-from src.common.merchant_api import HostedCheckoutSession, MetadataPair
+from src.common.merchant_api import HostedCheckoutSession, MetadataPair, SessionLineItem
 
 
 class MerchantUnitResult(Variant, total=False):
@@ -99,6 +99,7 @@ class CreateCheckoutSessionArgs(Record):
     expires_in_seconds: Opt[nat64]
     idempotency_key: Opt[text]
     custom_domain: Opt[text]
+    line_items: Opt[Vec[SessionLineItem]]
 
 
 class CheckoutSessionPage(Record):
@@ -326,8 +327,13 @@ class ModalConfigResult(Variant, total=False):
     Err: text
 
 
-class ModalListResult(Variant, total=False):
-    Ok: Vec[ModalConfig]
+class ModalPage(Record):
+    modals: Vec[ModalConfig]
+    next_cursor: Opt[text]
+
+
+class ModalPageResult(Variant, total=False):
+    Ok: ModalPage
     Err: text
 
 
@@ -368,8 +374,13 @@ class ElementConfigurationResult(Variant, total=False):
     Err: text
 
 
-class ElementListResult(Variant, total=False):
-    Ok: Vec[ElementConfiguration]
+class ElementPage(Record):
+    elements: Vec[ElementConfiguration]
+    next_cursor: Opt[text]
+
+
+class ElementPageResult(Variant, total=False):
+    Ok: ElementPage
     Err: text
 
 

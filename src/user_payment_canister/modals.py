@@ -2,9 +2,10 @@
 funnel counters (views -> sessions -> payments, updated incrementally) and the embed code.
 A modal may name a factory template; its use is reported to the factory best effort."""
 
-from kybra import Async, ic, query, text, update
+from kybra import Async, Opt, ic, nat32, query, text, update
 
 from src.common.ids import check_id, random_hex
+from src.common.pagination import page_by_key
 from src.common.validation import (
     check_color,
     check_font,
@@ -25,7 +26,7 @@ from src.user_payment_canister.merchant_types import (
     ModalAnalyticsResult,
     ModalConfig,
     ModalConfigResult,
-    ModalListResult,
+    ModalPageResult,
     MerchantTextResult,
     MerchantUnitResult,
     RedirectUrls,
@@ -33,6 +34,9 @@ from src.user_payment_canister.merchant_types import (
 from src.user_payment_canister.rate_limits import take
 
 MAX_MODALS = 100
+# A page of modals is at most 20 x modals_map's max_value_size (48,000 B) = 960 kB, under the
+# IC's 2 MiB reply limit (docs/kybra.md "Message limits"); all 100 at once could be 4.8 MB.
+MAX_MODAL_PAGE = 20
 MAX_ACCEPTED_TOKENS = 20
 MODAL_COMPONENT = "ckpay-modal"
 NAT64_MAX = 2**64 - 1
@@ -177,11 +181,16 @@ def get_modal_config(modal_id: text) -> ModalConfigResult:
 
 
 @query
-def list_my_modals() -> ModalListResult:
+def list_my_modals(cursor: Opt[text], limit: Opt[nat32]) -> ModalPageResult:
+    """Modals by id, at most MAX_MODAL_PAGE a page; next_cursor continues the list."""
     err = require_staff("list modals")
     if err is not None:
         return {"Err": err}
-    return {"Ok": modals_map.values()}
+    modals, next_cursor, err = page_by_key(modals_map.keys(), modals_map.get, cursor, limit,
+                                           MAX_MODAL_PAGE, 100)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": {"modals": modals, "next_cursor": next_cursor}}
 
 
 @update

@@ -84,6 +84,26 @@ def arm_soon() -> None:
         ic.set_timer(0, deliver_tick)
 
 
+def queue_delivery(webhook_id: str, event_id: str, now: int) -> str:
+    """One new delivery of an event to a webhook, filed to go out at once."""
+    delivery_id = "dlv_" + str(bump("dlv_seq"))
+    deliveries_map.insert(delivery_id, {
+        "delivery_id": delivery_id,
+        "webhook_id": webhook_id,
+        "event_id": event_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "completed_at": None,
+        "last_status_code": None,
+        "last_error": None,
+    })
+    file_now(delivery_id, now)
+    change_stats(webhook_id, {"total_deliveries": 1, "pending_deliveries": 1})
+    return delivery_id
+
+
 def queue_event_deliveries(event: dict) -> int:
     """Create a delivery for every active webhook subscribed to the event's type."""
     if event["event_type"] in NOT_DELIVERED:
@@ -93,21 +113,7 @@ def queue_event_deliveries(event: dict) -> int:
     for webhook in webhooks_map.values():
         if not subscribed(webhook, event["event_type"]):
             continue
-        delivery_id = "dlv_" + str(bump("dlv_seq"))
-        deliveries_map.insert(delivery_id, {
-            "delivery_id": delivery_id,
-            "webhook_id": webhook["webhook_id"],
-            "event_id": event["event_id"],
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "completed_at": None,
-            "last_status_code": None,
-            "last_error": None,
-        })
-        file_now(delivery_id, now)
-        change_stats(webhook["webhook_id"], {"total_deliveries": 1, "pending_deliveries": 1})
+        queue_delivery(webhook["webhook_id"], event["event_id"], now)
         queued += 1
     if queued > 0:
         arm_soon()

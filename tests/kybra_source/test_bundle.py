@@ -59,13 +59,22 @@ def test_bytes_are_deterministic_and_location_independent(write_project, tmp_pat
     assert SourceBundle.from_entry(str(copy / "src/c/main.py")).to_bytes() != a.to_bytes()
 
 
+def _doc(**fields):
+    doc = {"format": "localnet-kybra-bundle/2", "entry": "main", "files": {"m.py": ""},
+           "modules": {"main": "m.py"}, "frozen": {"main": "m.py"}, **fields}
+    return gzip.compress(json.dumps(doc).encode(), mtime=0)
+
+
 @pytest.mark.parametrize("data, message", [
     (b"not gzip", "not a source bundle"),
     (gzip.compress(b"[1]", mtime=0), "format"),
-    (gzip.compress(json.dumps({"format": "localnet-kybra-bundle/1", "entry": "x",
-                               "modules": {"main": ""}}).encode(), mtime=0), "entry"),
-    (gzip.compress(json.dumps({"format": "localnet-kybra-bundle/1", "entry": "main",
-                               "modules": {"main": 3}}).encode(), mtime=0), "modules"),
+    (_doc(format="localnet-kybra-bundle/1"), "another localnet version: rebuild"),
+    (_doc(entry="x"), "entry"),
+    (_doc(files={"m.py": 3}), "files"),
+    (_doc(frozen={"main": "other.py"}), "frozen"),
+    # a module of a directory without __init__.py: frozen imports cannot reach it
+    (_doc(files={"m.py": "", "p/a.py": ""}, frozen={"main": "m.py", "p.a": "p/a.py"}),
+     "namespace packages"),
 ])
 def test_from_bytes_rejects_bad_data(data, message):
     with pytest.raises(BundleError, match=message):

@@ -153,9 +153,18 @@ CASES = {
     ),
     "module-basename-clash": (
         {M: H + "import src.a.util\nimport src.b.util\n", "src/a/util.py": "A = 1\n",
-         "src/b/util.py": "B = 2  # <-\n"},
+         "src/b/util.py": "B = 2  # <-\n", "src/a/__init__.py": "", "src/b/__init__.py": ""},
         {M: H + "import src.a.util_a\nimport src.b.util_b\n", "src/a/util_a.py": "A = 1\n",
-         "src/b/util_b.py": "B = 2\n"},
+         "src/b/util_b.py": "B = 2\n", "src/a/__init__.py": "", "src/b/__init__.py": ""},
+    ),
+    "namespace-package": (
+        {M: H + "from src.a.util import A  # <-\n", "src/a/util.py": "A = 1\n"},
+        {M: H + "from src.a.util import A\n", "src/a/util.py": "A = 1\n",
+         "src/a/__init__.py": ""},
+    ),
+    "third-party-import": (
+        {M: H + "import json\nimport cbor2  # <-\n"},
+        {M: H + "import json\n"},
     ),
     "reserved-module-name": (
         {M: H + "import src.common.principal\n", "src/common/principal.py": "X = 1  # <-\n"},

@@ -60,6 +60,7 @@ def session_args(amount: int = PRICE, token: str = SYMBOL, **over) -> dict:
         "expires_in_seconds": [],
         "idempotency_key": [],
         "custom_domain": [],
+        "line_items": [],
     }
     for key, value in over.items():
         args[key] = value

@@ -136,3 +136,36 @@ def test_pagination_newest_first_with_gaps():
     assert pagination.page_desc(store.get, 250, None, 101)[2].startswith("invalid_argument: limit")
     assert pagination.page_desc(store.get, 250, "abc", 10)[2].startswith("invalid_argument: cursor")
     assert pagination.page_desc(store.get, 0, None, 10) == ([], None, None)
+
+
+def test_pagination_stops_at_the_page_byte_budget():
+    """With size_of a page ends before MAX_PAGE_BYTES (the reply limit), always with at
+    least one item, and the cursor resumes at the first item left out."""
+    big = pagination.MAX_PAGE_BYTES // 3 + 1
+    store = {i: i for i in range(1, 11)}
+    seen, cursor = [], None
+    while True:
+        items, cursor, err = pagination.page_desc(store.get, 10, cursor, 100, lambda _: big)
+        assert err is None and len(items) == (2 if cursor is not None else len(items))
+        seen.extend(items)
+        if cursor is None:
+            break
+    assert seen == list(range(10, 0, -1))
+    huge = pagination.MAX_PAGE_BYTES + 1
+    assert pagination.page_desc(store.get, 10, None, 100, lambda _: huge)[0] == [10]
+
+
+def test_pagination_by_key_after_the_cursor():
+    store = {f"k{i:03d}": i for i in range(45)}
+    keys = sorted(store)
+    seen, cursor = [], None
+    while True:
+        items, cursor, err = pagination.page_by_key(keys, store.get, cursor, None, 20, 10)
+        assert err is None and len(items) <= 20
+        seen.extend(items)
+        if cursor is None:
+            break
+    assert seen == list(range(45))
+    assert pagination.page_by_key(keys, store.get, None, 21, 20, 10)[2].startswith("invalid_argument: limit")
+    assert pagination.page_by_key(keys, store.get, "x" * 11, 5, 20, 10)[2].startswith("invalid_argument: cursor")
+    assert pagination.page_by_key(keys, store.get, "k044", 5, 20, 10) == ([], None, None)

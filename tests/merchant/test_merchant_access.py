@@ -46,17 +46,19 @@ def calls(shop) -> dict:
         "get_payment": lambda m: m.get_payment("pay_x"),
         "list_refunds": lambda m: m.list_refunds([], []),
         "list_payouts": lambda m: m.list_payouts([], []),
-        "list_my_modals": lambda m: m.list_my_modals(),
+        "list_my_modals": lambda m: m.list_my_modals([], []),
         "get_modal_analytics": lambda m: m.get_modal_analytics(shop.extra["modal"]),
-        "list_merchant_elements": lambda m: m.list_merchant_elements(),
+        "list_merchant_elements": lambda m: m.list_merchant_elements([], []),
         "get_element_metrics": lambda m: m.get_element_metrics(shop.extra["element"]),
         "get_access_overview": lambda m: m.get_access_overview(),
         "get_merchant_metrics": lambda m: m.get_merchant_metrics(),
+        "set_hosted_page_base_url": lambda m: m.set_hosted_page_base_url("https://pay.example.com"),
+        "resend_webhook_event": lambda m: m.resend_webhook_event("wh_1", "evt_1"),
     }
 
 
 OWNER_ONLY = {
-    "add_owner", "remove_owner", "authorize_server_principal", "revoke_server_principal", "add_token",
+    "set_hosted_page_base_url", "resend_webhook_event", "add_owner", "remove_owner", "authorize_server_principal", "revoke_server_principal", "add_token",
     "set_token_enabled", "refund_payment", "create_payout", "update_merchant_token_preferences",
 }
 
@@ -80,8 +82,8 @@ def test_strangers_and_anonymous_are_refused(prepared, who):
         refused[name] = code(res)
     assert set(refused.values()) == {"unauthorized"}, refused
     assert plain(ok(shop.owner.merchant.get_access_overview())) == overview
-    assert len(ok(shop.owner.merchant.list_my_modals())) == 1
-    assert len(ok(shop.owner.merchant.list_merchant_elements())) == 1
+    assert len(ok(shop.owner.merchant.list_my_modals([], []))["modals"]) == 1
+    assert len(ok(shop.owner.merchant.list_merchant_elements([], []))["elements"]) == 1
     (token,) = one(shop.owner.merchant.get_accepted_tokens())
     assert token["symbol"] == SYMBOL and token["enabled"]
 

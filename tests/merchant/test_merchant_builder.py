@@ -38,7 +38,7 @@ def test_modal_crud_and_validation(shop):
     assert ok(api.update_modal_config(modal_id, changed)) is None
     after = ok(api.get_modal_config(modal_id))
     assert after["name"] == "Renamed" and after["created_at"] == stored["created_at"]
-    assert [m["modal_id"] for m in ok(api.list_my_modals())] == [modal_id]
+    assert [m["modal_id"] for m in ok(api.list_my_modals([], []))["modals"]] == [modal_id]
     theme = dict(modal_config()["theme"])
     bad = [
         modal_config(name=""),
@@ -91,7 +91,7 @@ def test_element_crud_metrics_and_limits(shop):
     replaced = element_config(element_id, component_type="TokenSelector")
     assert ok(api.configure_payment_element(replaced)) == element_id
     assert ok(api.get_element_configuration(element_id))["component_type"] == "TokenSelector"
-    assert [e["element_id"] for e in ok(api.list_merchant_elements())] == [element_id]
+    assert [e["element_id"] for e in ok(api.list_merchant_elements([], []))["elements"]] == [element_id]
     bad = [
         element_config(component_type="Iframe"),
         element_config(theme_overrides=[{"key": "button_color", "value": "red"}]),
@@ -192,3 +192,37 @@ def test_modal_from_a_factory_template(shop, deploy, actor):
     assert modal["redirect_urls"] == redirects
     assert code(merchant.create_modal_from_template("tpl_999", "Missing", redirects)) == "not_found"
     assert code(shop.stranger.merchant.create_modal_from_template(template_id, "x", redirects)) == "unauthorized"
+
+
+def test_modals_and_elements_come_in_pages_under_the_reply_limit(shop):
+    """list_my_modals / list_merchant_elements page by id (Stripe-style cursor): 100 stored
+    modals of up to 48 kB (elements: 70 kB) would be far over the IC's 2 MiB reply limit."""
+    api = shop.api.merchant
+    modal_ids = sorted(ok(api.create_modal_config(modal_config(name=f"Modal {i}"))) for i in range(23))
+    first = ok(api.list_my_modals([], []))
+    assert [m["modal_id"] for m in first["modals"]] == modal_ids[:20]
+    assert first["next_cursor"] == [modal_ids[19]]
+    rest = ok(api.list_my_modals(first["next_cursor"], [2]))
+    assert [m["modal_id"] for m in rest["modals"]] == modal_ids[20:22]
+    last = ok(api.list_my_modals(rest["next_cursor"], []))
+    assert [m["modal_id"] for m in last["modals"]] == modal_ids[22:] and last["next_cursor"] == []
+    assert code(api.list_my_modals([], [21])) == "invalid_argument"
+    assert code(api.list_my_modals(["x" * 101], [])) == "invalid_argument"
+    element_ids = sorted(ok(api.configure_payment_element(element_config())) for _ in range(21))
+    page = ok(api.list_merchant_elements([], [20]))
+    assert [e["element_id"] for e in page["elements"]] == element_ids[:20]
+    tail = ok(api.list_merchant_elements(page["next_cursor"], []))
+    assert [e["element_id"] for e in tail["elements"]] == element_ids[20:] and tail["next_cursor"] == []
+
+
+def test_a_full_page_fits_the_reply_limit_by_construction():
+    """The page bound times the map's max_value_size (every stored value encodes within it)
+    stays under 2 MiB, with room for the page record and the cursor."""
+    from localnet.kybra_source.analyze import analyze
+    from localnet.kybra_source.bundle import SourceBundle
+    from localnet.runtime.limits import MAX_INTER_CANISTER_PAYLOAD_IN_BYTES
+    from src.user_payment_canister.elements import MAX_ELEMENT_PAGE
+    from src.user_payment_canister.modals import MAX_MODAL_PAGE
+    maps = {m.name: m for m in analyze(SourceBundle.from_entry(MERCHANT_ENTRY, ROOT)).stable_maps.values()}
+    for page, name in ((MAX_MODAL_PAGE, "modals_map"), (MAX_ELEMENT_PAGE, "elements_map")):
+        assert page * maps[name].max_value_size + 4096 <= MAX_INTER_CANISTER_PAYLOAD_IN_BYTES

@@ -218,3 +218,18 @@ def test_merchant_expires_a_session_by_hand(shop):
     paid = shop.create_session()
     ok(shop.pay_icrc2(shop.alice, paid))
     assert code(shop.api.merchant.expire_checkout_session(paid["session_id"])) == "conflict"
+
+
+def test_a_page_of_big_sessions_stays_under_the_reply_limit(shop):
+    """100 sessions of up to 46 kB would be ~4.6 MB, over the IC's reply limits (3 MiB for a
+    query call, 2 MiB for a call from a canister): a page also stops at MAX_PAGE_BYTES of
+    (estimated) encoded sessions and the cursor goes on."""
+    metadata = [{"key": f"k{i:02d}", "value": "é" * 380} for i in range(50)]
+    url = "https://shop.example.com/ok?" + "q" * 1900
+    ids = [shop.create_session(metadata=metadata, success_url=[url], cancel_url=[url])["session_id"]
+           for _ in range(80)]
+    first = ok(shop.api.merchant.list_checkout_sessions([], [100]))
+    assert 0 < len(first["sessions"]) < 80 and first["next_cursor"]
+    rest = ok(shop.api.merchant.list_checkout_sessions(first["next_cursor"], [100]))
+    listed = [s["session_id"] for s in first["sessions"] + rest["sessions"]]
+    assert listed == ids[::-1] and rest["next_cursor"] == []

@@ -134,6 +134,10 @@ def _session(rng: random.Random) -> dict:
         "payment_subaccount": bytes(32), "amount_received": 10**30, "amount_overpaid": 10**30,
         "payer": None if rng.random() < 0.5 else ledger, "ledger_block": 10**20,
         "payment_method": opt_text(20), "completed_at": 2**64 - 1, "price_options": options,
+        "line_items": None if rng.random() < 0.5 else [
+            {"name": text(rng.randint(1, 100)), "quantity": 2**32 - 1, "unit_amount": 2**64 - 1}
+            for _ in range(rng.randint(0, 20))],
+        "url": opt_text(260),
     }
 
 

@@ -238,3 +238,21 @@ def test_execution_error_rejects_calls_in_flight():
         a = agent(srv)
         with pytest.raises(Exception, match="localnet execution error: round limit exceeded"):
             a.update_raw(CID, "inc", encode([]), timeout=20)
+
+
+def test_ingress_over_2_mib_is_refused_with_413(srv):
+    """The replica refuses a signed call over max_ingress_bytes_per_message (2 MiB on an
+    application subnet) with 413 before it runs (docs/kybra.md "Message limits")."""
+    ident = Identity()
+    from ic.agent import sign_request
+    big = b"DIDL\x00\x00" + bytes(2 * 1024 * 1024)
+    rid, body = sign_request(call_content(ident.sender().bytes, COUNTER_ID, "inc", big), ident)
+    r = httpx.post(f"{srv.url}/api/v3/canister/{CID}/call", content=body, timeout=30)
+    assert r.status_code == 413
+    assert r.text == (f"Request 0x{rid.hex()} is too large. Message byte size {len(body)} "
+                      f"is larger than the max allowed 2097152.")
+    small = b"DIDL\x00\x00" + bytes(2 * 1024 * 1024 - 4096)
+    rid, body = sign_request(call_content(ident.sender().bytes, COUNTER_ID, "inc", small), ident)
+    assert len(body) <= 2 * 1024 * 1024
+    r = httpx.post(f"{srv.url}/api/v3/canister/{CID}/call", content=body, timeout=30)
+    assert r.status_code == 200

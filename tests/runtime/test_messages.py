@@ -209,8 +209,11 @@ def test_uninstalling_a_waiting_caller_rejects_its_call(network):
     mid = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
     network.step()  # a is now waiting for b
     network.management.uninstall(network.canisters[a.bytes])
-    st = network.await_ingress(mid)
-    assert st.state == "rejected" and "callback is gone" in st.reject_message
+    st = network.status(mid)  # answered at once, as the IC does (before b's reply arrives)
+    assert st.state == "rejected" and st.reject_code == 4 and st.error_code == "IC0406"
+    assert st.reject_message == "Canister has been uninstalled."
+    network.run_until_idle()  # b's late reply runs nothing on a
+    assert network.status(mid).state == "rejected"
 
 
 def test_message_size_limits(network):
@@ -219,8 +222,16 @@ def test_message_size_limits(network):
     with pytest.raises(CallRejected) as e:  # ingress over 2 MiB is refused at submission
         network.submit(ALICE, a, "hits", b"DIDL\x00\x00" + bytes(2 * 1024 * 1024))
     assert "limit" in e.value.message
+    # over 2 MiB (method name + argument) the stream builder rejects it with CANISTER_ERROR
     err = network.call(ALICE, a, "big_call", b, 2 * 1024 * 1024)
-    assert err == "Rejection code 2, Couldn't send message"
+    size = len("hits") + 6 + 2 * 1024 * 1024
+    assert err == (f"Rejection code 5, Canister {a.to_str()} violated contract: attempted to "
+                   f"send a message of size {size} exceeding the limit 2097152")
+    # over 10 MiB (the same-subnet bound) ic0.call_data_append traps
+    with pytest.raises(CallRejected) as e:
+        network.call(ALICE, a, "big_call", b, 10 * 1024 * 1024)
+    assert e.value.error_code == "IC0504" and "exceeds the allowed limit of 10485760" in \
+        e.value.message
     # under the limit the call goes out (and the callee rejects the trailing bytes)
     err = network.call(ALICE, a, "big_call", b, 1024)
     assert err.startswith("Rejection code 5,") and "decode" in err

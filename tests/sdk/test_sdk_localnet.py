@@ -71,6 +71,8 @@ def test_icrc2_checkout_refund_and_signed_webhooks(env):
                                       client_reference_id="order-42", **URLS)
         assert session["session_id"].startswith("cs_") and status(session) == "open"
         assert session["metadata"] == [{"key": "order", "value": "42"}]
+        # the hosted page's URL, under the merchant's hosted page origin (default until set)
+        assert session["url"] == "https://checkout.ckpayment.io/pay/" + session["session_id"]
         customer_ledger.approve(env.merchant_id, 5_000_000 + FEE)
         paid = customer_shop.pay_session(session["session_id"])
         assert status(paid) == "complete" and paid["payer"].to_str() == env.principal("customer")
@@ -118,7 +120,14 @@ def test_icrc1_payment_payout_and_analytics(env):
     shop, owner_ledger = clients(env, "owner")
     customer_shop, customer_ledger = clients(env, "customer")
     shop.refresh_token(SYMBOL)
+    shop.set_hosted_page_base_url("http://checkout.localhost:4943")
+    assert shop.public_profile()["hosted_page_base_url"] == "http://checkout.localhost:4943"
     session = shop.create_session(3_000_000, SYMBOL, **URLS)
+    assert session["url"] == "http://checkout.localhost:4943/pay/" + session["session_id"]
+    with pytest.raises(CkPaymentError, match="^invalid_argument"):
+        shop.set_hosted_page_base_url("https://checkout.example.com/path")
+    with pytest.raises(CkPaymentError, match="^unauthorized"):
+        customer_shop.set_hosted_page_base_url("https://evil.example.com")
     block = customer_ledger.transfer(env.merchant_id, 3_000_000,
                                      to_subaccount=bytes(session["payment_subaccount"]))
     customer_shop.complete_session(session["session_id"], block)

@@ -7,30 +7,11 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(__file__))
 
-from webshop import (PRICE, SEEDS, WEB, build_front_ends, chromium_or_skip, run_flow,  # noqa: E402
-                     shop_page, start_shop)
+from webshop import PRICE, SEEDS, WEB, run_flow, shop_page  # noqa: E402
 
 SCREENSHOTS = os.path.join(WEB, "screenshots")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    return chromium_or_skip(pytest)
-
-
-@pytest.fixture(scope="module")
-def shop(chromium):
-    import shutil
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node/npm are not on PATH: cannot build the front ends")
-    build_front_ends()
-    s = start_shop()
-    yield s
-    s.stop()
 
 
 def base_config(shop, chromium) -> dict:
@@ -53,7 +34,7 @@ def test_hosted_checkout_paid_end_to_end(shop, chromium):
     assert out["amountText"] == "0.25 LTT" and int(out["paidUnits"]) == PRICE
     assert out["fiatText"] == "≈ $2.50"  # 0.25 LTT at the factory's $10 rate
     assert ":" in out["countdown"]
-    assert out["company"] == "ckPayment checkout"  # the session names no modal
+    assert out["company"] == "Satoshi's Coffee"  # no modal: the merchant's own name
     # it asked the canister to verify, showed success and redirected to the success URL
     assert out["paidTitle"] == "Payment received"
     assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
@@ -121,7 +102,7 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     assert out["redirectedTo"].startswith(f"{shop.site_url}/thanks?session=cs_")
     assert out["analytics"]["Payments"] == "1" and out["analytics"]["Views"] == "1"
     from webshop import ok
-    modals = ok(shop.merchant("owner").list_my_modals())
+    modals = ok(shop.merchant("owner").list_my_modals([], []))["modals"]
     saved = [m for m in modals if m["name"] == "Coffee checkout"]
     assert len(saved) == 1 and saved[0]["template_id"] and saved[0]["theme"]["dark_mode"] is True
     assert out["pageErrors"] == []
@@ -160,4 +141,65 @@ def test_elements_render_report_and_pay(shop, chromium):
     metrics = ok(merchant.get_element_metrics(button))
     assert (metrics["total_renders"], metrics["clicks"], metrics["successful_interactions"]) == (1, 1, 1)
     assert ok(merchant.get_element_metrics(selector))["total_renders"] == 1
+    assert out["pageErrors"] == []
+
+
+def icrc22_account(text: str) -> str:
+    """ICRC-22's size-reduced ICRC-1 account text: no dashes but the one before the checksum."""
+    head, _, sub = text.partition(".")
+    if not sub:
+        return head.replace("-", "")
+    principal, _, checksum = head.rpartition("-")
+    return principal.replace("-", "") + "-" + checksum + "." + sub
+
+
+def icrc22_request(shop, session: dict, amount: int) -> str:
+    import hashlib
+    network = hashlib.sha256(shop.server.root_key).hexdigest()[:32]  # of the DER root key
+    return (f"icp:{network}:icrc22:{shop.ledger_id}/icrc1_transfer"
+            f"?to={icrc22_account(session['payment_account'])}&amount={amount}")
+
+
+def test_hosted_page_paid_by_icrc2_after_signing_in(shop, chromium):
+    items = [{"name": "Single-origin beans, 250 g", "quantity": 2, "unit_amount": 10_000_000},
+             {"name": "Paper filters", "quantity": 1, "unit_amount": 5_000_000}]
+    session = shop.create_session(line_items=items)
+    sid = session["session_id"]
+    # the session carries its hosted page's URL (Stripe's session.url); the customer opens it
+    assert session["url"] == [shop.asset_url(shop.checkout_id, f"/pay/{sid}")]
+    url = session["url"][0] + f"?factory={shop.factory_id}"
+    out = run_flow("wallet", dict(base_config(shop, chromium), hostedUrl=url, payerSeed=SEEDS["alice"]))
+    assert out["company"] == "Satoshi's Coffee"
+    assert out["lineItems"] == ["2 × Single-origin beans, 250 g 0.2 LTT", "Paper filters 0.05 LTT"]
+    # the wallet bar stays while the session can be paid
+    assert out["walletVisible"] is True and out["signinText"] == "Sign in to pay with ICRC-2"
+    # the QR code (decoded from its pixels) is an ICRC-22 payment request for the session
+    assert out["qr"] == icrc22_request(shop, session, PRICE)
+    # a new wallet without funds: a sentence, not the ledger's JSON
+    assert out["unfundedError"] == ("Your wallet holds 0 LTT, but this payment needs 0.2502 LTT "
+                                    "including the ledger fee.")
+    assert out["paidTitle"] == "Payment received"
+    assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
+    assert paid["payer"][0].to_str() == out["principal"]
+    # the new wallet got 1 LTT and paid the price, the approval's fee and transfer_from's fee
+    assert shop.balance(out["principal"]) == 10**8 - PRICE - 2 * 10_000
+    assert out["pageErrors"] == []
+
+
+def test_hosted_page_shows_what_a_partial_payment_still_owes(shop, chromium):
+    session = shop.create_session()
+    sid = session["session_id"]
+    part = 10_000_000  # 0.1 of 0.25 LTT
+    out = run_flow("partial", dict(base_config(shop, chromium), hostedUrl=session["url"][0] + f"?factory={shop.factory_id}",
+                                   payerSeed=SEEDS["alice"], partUnits=part))
+    assert out["firstQr"] == icrc22_request(shop, session, PRICE)
+    assert out["label"] == "Still owed" and out["owed"] == "0.15 LTT"
+    assert out["receivedLine"] == "Received 0.1 of 0.25 LTT so far."
+    assert out["fiat"] == "≈ $1.50"  # of what is still owed
+    assert out["qr"] == icrc22_request(shop, session, PRICE - part)  # the QR asks for the rest
+    assert out["paidAmount"] == "0.25 LTT"
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["amount_received"] == PRICE
     assert out["pageErrors"] == []

@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
-from webshop import (FUNDS, PRICE, SEEDS, XRC_DID, XRC_ENTRY, _deploy, asset, build_front_ends,  # noqa: E402
-                     chromium_or_skip, default_settings, ledger_init_arg, ok, run_flow, start_shop, CRYPTO, FIAT)
+from webshop import (FUNDS, PRICE, SEEDS, XRC_DID, XRC_ENTRY, _deploy, asset,  # noqa: E402
+                     default_settings, ledger_init_arg, ok, run_flow, CRYPTO, FIAT)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY  # noqa: E402
 
 SECOND = "LT2"
@@ -22,20 +22,10 @@ LT2_PRICE = 833_334  # 0.25 LTT at $10 = $2.50 = 0.8333.. LT2 at $3, rounded up 
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    return chromium_or_skip(pytest)
-
-
-@pytest.fixture(scope="module")
-def shop(chromium):
-    import shutil
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node/npm are not on PATH: cannot build the front ends")
-    build_front_ends()
-    s = start_shop()
-    add_second_token(s)
-    yield s
-    s.stop()
+def shop(shop):
+    """The shop of conftest.py with a second token."""
+    add_second_token(shop)
+    return shop
 
 
 def add_second_token(shop) -> None:

@@ -60,6 +60,7 @@ class Shop:
     merchant_id: str
     checkout_id: str
     builder_id: str
+    dashboard_id: str = ""
     site_url: str = ""
     identities: dict = field(default_factory=dict)
     pages: dict = field(default_factory=dict)  # path -> html of the merchant site
@@ -87,7 +88,7 @@ class Shop:
     def asset_url(self, canister_id: str, path: str = "/") -> str:
         return f"http://{canister_id}.localhost:{self.server.port}{path}"
 
-    def create_session(self, amount: int = PRICE, modal_id: str | None = None) -> dict:
+    def create_session(self, amount: int = PRICE, modal_id: str | None = None, line_items: list | None = None) -> dict:
         """What the merchant's server does: create a session with its server identity."""
         args = {
             "modal_config_id": [] if not modal_id else [modal_id], "amount": amount,
@@ -95,7 +96,7 @@ class Shop:
             "customer_email": [], "client_reference_id": [],
             "success_url": [f"{self.site_url}/thanks?session={{CHECKOUT_SESSION_ID}}"],
             "cancel_url": [f"{self.site_url}/cart"], "expires_in_seconds": [],
-            "idempotency_key": [], "custom_domain": [],
+            "idempotency_key": [], "custom_domain": [], "line_items": [] if line_items is None else [line_items],
         }
         return ok(self.merchant("api").create_checkout_session_with_options(args))
 
@@ -145,6 +146,8 @@ def start_shop() -> Shop:
     shop = Shop(server, ledger_id, factory_id, "", checkout_id, builder_id, identities=ids)
     _upload(server, checkout_id, text["admin"], os.path.join(WEB, "dist", "checkout"))
     _upload(server, builder_id, text["admin"], os.path.join(WEB, "dist", "builder"))
+    shop.dashboard_id = _deploy(server, ASSET_CANISTER_ENTRY, controllers=[text["admin"]])
+    _upload(server, shop.dashboard_id, text["admin"], os.path.join(WEB, "dist", "dashboard"))
 
     admin = shop.factory("admin")
     module = build_module(server, MERCHANT_ENTRY)
@@ -172,6 +175,8 @@ def start_shop() -> Shop:
     _feed_rates(shop, admin, text["admin"])
     merchant = shop.merchant("owner")
     ok(merchant.refresh_token(SYMBOL))
+    # new sessions' `url` is the hosted page on the local checkout canister
+    ok(merchant.set_hosted_page_base_url(f"http://{checkout_id}.localhost:{server.port}"))
     ok(merchant.authorize_server_principal(text["api"], "shop backend"))
     _start_site(shop)
     return shop

@@ -2,14 +2,17 @@
 // Chromium through the front ends served by localnet, pays on the local ledger like a
 // customer's wallet would (with @icp-sdk/core), screenshots every step, and prints one JSON
 // line with what it saw.
-// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired CONFIG_JSON
+// usage: node browser_flows.mjs hosted|modal|builder|elements|tokens|expired|wallet|partial|dashboard CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { HttpAgent, Actor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
 
 const [flow, configText] = process.argv.slice(2);
 const cfg = JSON.parse(configText);
@@ -45,6 +48,25 @@ function baseUnits(amountText, decimals = 8) {
   const [number] = amountText.trim().split(/\s+/);
   const [whole, frac = ''] = number.split('.');
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt((frac + '0'.repeat(decimals)).slice(0, decimals));
+}
+
+/** Decode the page's QR code image with jsQR (run in the page, on the pixels drawn). */
+async function readQr(page, previous = null) {
+  await page.addScriptTag({ path: require.resolve('jsqr/dist/jsQR.js') });
+  await page.waitForFunction((prev) => {
+    const img = document.querySelector('[data-ckpay-qr]');
+    return img?.complete && img.src.startsWith('data:image/png') && img.dataset.ckpayQrPayload !== prev;
+  }, previous, { timeout: TIMEOUT });
+  await page.waitForFunction(() => { const i = document.querySelector('[data-ckpay-qr]'); return i.complete && i.naturalWidth > 0; });
+  return page.evaluate(() => {
+    const img = document.querySelector('[data-ckpay-qr]');
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return window.jsQR(pixels.data, canvas.width, canvas.height)?.data ?? null;
+  });
 }
 
 async function pay(accountText, amount, ledgerId = cfg.ledgerId) {
@@ -256,6 +278,201 @@ async function tokens(page, context) {
   return out;
 }
 
+/** The hosted page (opened at the session's own `url`) paid by ICRC-2 after signing in:
+ * the wallet bar is there, the QR is an ICRC-22 request, an unfunded wallet gets a sentence,
+ * a funded one pays. */
+async function wallet(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  out.lineItems = (await page.locator('[data-ckpay-line-item]').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+  out.qr = await readQr(page);
+  const signin = page.locator('[data-wallet-signin]');
+  out.walletVisible = await page.locator('#wallet').isVisible();
+  out.signinText = (await signin.textContent()).trim();
+  await shot(page, '27-hosted-wallet-bar');
+  await signin.click();
+  const principal = page.locator('[data-wallet-principal]');
+  await principal.waitFor({ timeout: TIMEOUT });
+  out.principal = (await principal.textContent()).trim();
+  const payButton = page.locator('[data-ckpay-pay-icrc2]');
+  await payButton.waitFor({ timeout: TIMEOUT });
+  await shot(page, '28-hosted-signed-in');
+  await payButton.click();
+  const error = page.locator('[data-ckpay-error]:not([hidden])');
+  await error.waitFor({ timeout: TIMEOUT });
+  out.unfundedError = (await error.textContent()).trim();
+  await shot(page, '29-hosted-unfunded-wallet-error');
+  // the customer tops up the new wallet, then pays
+  await pay(`${out.principal}`, 100_000_000n);
+  await payButton.click();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidTitle = await title(page);
+  await shot(page, '30-hosted-icrc2-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  return out;
+}
+
+/** A partial ICRC-1 payment: the page shows what is still owed and the QR asks for it. */
+async function partial(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
+  out.firstQr = await readQr(page);
+  await pay(out.account, BigInt(cfg.partUnits));
+  await page.locator('[data-ckpay-amount-label]', { hasText: 'Still owed' }).waitFor({ timeout: TIMEOUT });
+  out.label = (await page.locator('[data-ckpay-amount-label]').textContent()).trim();
+  out.owed = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.receivedLine = (await page.locator('[data-ckpay-received]').textContent()).trim();
+  out.fiat = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  out.qr = await readQr(page, out.firstQr);
+  await shot(page, '31-hosted-partly-paid');
+  await pay(out.account, baseUnits(out.owed));
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidAmount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  await shot(page, '32-hosted-partial-then-paid');
+  return out;
+}
+
+/** Wait until the dashboard's page `name` has rendered (after navigation or an action). */
+async function dashPage(page, name, after = 0) {
+  await page.waitForFunction(([n, t]) => {
+    const el = document.querySelector('#page');
+    return el?.dataset.page === n && !el.dataset.loading && Number(el.dataset.ready ?? 0) > t;
+  }, [name, after], { timeout: TIMEOUT });
+  return page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+}
+
+async function dashGo(page, route) {
+  const before = await page.evaluate(() => Number(document.querySelector('#page')?.dataset.ready ?? 0));
+  await page.evaluate((r) => { location.hash = r; }, route);
+  return dashPage(page, route.split('/')[1], before);
+}
+
+/** Click an action button; wait for its error flash or for the page's re-render after it. */
+async function dashAct(page, selector, name) {
+  const t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await page.click(selector);
+  await page.waitForFunction(([n, t0]) => {
+    const el = document.querySelector('#page');
+    return document.querySelector('[data-flash="error"]') || (el.dataset.page === n && !el.dataset.loading && Number(el.dataset.ready) > t0);
+  }, [name, t], { timeout: TIMEOUT });
+  const error = await page.locator('[data-flash="error"]').count();
+  const text = (await page.locator('[data-flash]').first().textContent()).trim();
+  if (error) throw new Error(`${selector} failed: ${text}`);
+  return text;
+}
+
+const flashText = async (page) => (await page.locator('[data-flash]').first().textContent()).trim();
+const metric = async (page, key) => (await page.locator(`[data-metric="${key}"]`).textContent()).trim();
+
+async function dashSignIn(page, pem) {
+  await page.goto(cfg.dashboardUrl);
+  await page.locator('#import textarea').waitFor({ timeout: TIMEOUT });
+  await page.fill('#import textarea', pem);
+  await page.click('#import button');
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(page, 'overview');
+  return (await page.locator('[data-principal]').textContent()).trim();
+}
+
+/** The merchant dashboard against a merchant with real payments and webhook deliveries. */
+async function dashboard(page, context, browser) {
+  const out = {};
+  await page.goto(cfg.dashboardUrl);
+  await page.locator('#import textarea').waitFor({ timeout: TIMEOUT });
+  await shot(page, '40-dashboard-sign-in');
+  out.signedInAs = await dashSignIn(page, cfg.ownerPem);
+  out.merchantName = (await page.locator('#merchant-name').textContent()).trim();
+  out.overview = {};
+  for (const k of ['payments', 'volume', 'volume_usd', 'refunds', 'conversion', 'sessions_created', 'sessions_completed']) out.overview[k] = (await metric(page, k)).replace(/\s+/g, ' ');
+  out.buckets = await page.evaluate(() => Number(document.querySelector('#page').dataset.buckets));
+  out.charts = await page.locator('canvas').count();
+  await shot(page, '41-dashboard-overview');
+
+  await dashGo(page, '#/payments');
+  out.paymentRows = await page.locator('#list tr[data-id]').count();
+  await page.selectOption('#filters select[name=method]', 'icrc2');
+  out.icrc2Rows = await page.locator('#list tr[data-id]').count();
+  await shot(page, '42-dashboard-payments-filtered');
+  const row = page.locator('#list tr[data-id]').first();
+  out.paymentId = await row.getAttribute('data-id');
+  let t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await row.click();
+  t = await dashPage(page, 'payments', t);
+  out.paymentBlock = (await page.locator('[data-payment-block]').textContent()).trim();
+  await page.fill('#refund input[name=amount]', cfg.refundAmount);
+  await page.fill('#refund input[name=reason]', cfg.refundReason);
+  out.refundFlash = await dashAct(page, '#refund button', 'payments');
+  out.refundBlocks = await page.locator('[data-refund-block]').allTextContents();
+  out.refundedText = (await page.locator('[data-refunded]').textContent()).trim();
+  await shot(page, '43-dashboard-payment-refunded');
+
+  await dashGo(page, '#/sessions');
+  out.sessionRows = await page.locator('#list tbody tr').count();
+  await page.fill('#create input[name=amount]', '0.1');
+  await page.click('#create button');
+  await page.locator('[data-session-url]').waitFor({ timeout: TIMEOUT });
+  out.newSessionUrl = (await page.locator('[data-session-url]').textContent()).trim();
+  await page.click('[data-copy-new]');
+  out.copiedUrl = await page.evaluate(() => navigator.clipboard.readText());
+  await shot(page, '44-dashboard-sessions');
+
+  await dashGo(page, '#/balances');
+  out.balance = (await page.locator('[data-balance]').first().textContent()).trim();
+  await page.fill('#payout input[name=amount]', cfg.payoutAmount);
+  out.payoutFlash = await dashAct(page, '#payout button', 'balances');
+  out.balanceAfter = (await page.locator('[data-balance]').first().textContent()).trim();
+  await shot(page, '45-dashboard-balances-payout');
+
+  await dashGo(page, '#/webhooks');
+  out.webhookRows = await page.locator('tr[data-id]').count();
+  t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await page.locator('tr[data-id]').first().click();
+  await dashPage(page, 'webhooks', t);
+  out.attemptRows = await page.locator('[data-attempts] tbody tr').count();
+  out.secretBefore = (await page.locator('[data-secret]').textContent()).trim();
+  out.testFlash = await dashAct(page, '#test', 'webhooks');
+  out.attemptRowsAfter = await page.locator('[data-attempts] tbody tr').count();
+  out.resentEvent = await page.locator('[data-resend]').last().getAttribute('data-resend');
+  out.resendFlash = await dashAct(page, `[data-resend="${out.resentEvent}"] >> nth=-1`, 'webhooks');
+  out.rotateFlash = await dashAct(page, '#rotate', 'webhooks');
+  out.secretAfter = (await page.locator('[data-secret]').textContent()).trim();
+  await shot(page, '46-dashboard-webhook-endpoint');
+
+  for (const [route, name] of [['#/one-click', '47-dashboard-one-click'], ['#/security', '48-dashboard-security'],
+    ['#/team', '49-dashboard-team'], ['#/settings', '50-dashboard-settings']]) {
+    await dashGo(page, route);
+    await shot(page, name);
+  }
+  await dashGo(page, '#/team');
+  out.owners = await page.locator('[data-owner]').allTextContents();
+  out.servers = await page.locator('[data-server]').allTextContents();
+
+  // a phone, signed in as the co-owner with a secp256k1 identity.pem (dfx's format)
+  const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+  await phone.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const mobile = await phone.newPage();
+  mobile.on('pageerror', (e) => out.mobileErrors = [...(out.mobileErrors ?? []), String(e)]);
+  out.coOwner = await dashSignIn(mobile, cfg.coOwnerPem);
+  out.mobileWidths = {};
+  for (const [route, name] of [['#/overview', '51-dashboard-mobile-overview'], ['#/payments', '52-dashboard-mobile-payments'],
+    ['#/sessions', null], ['#/balances', null], ['#/webhooks', '53-dashboard-mobile-webhooks'], ['#/one-click', null],
+    ['#/security', null], ['#/team', null], ['#/settings', null]]) {
+    if (route !== '#/overview') await dashGo(mobile, route);
+    out.mobileWidths[route] = await mobile.evaluate(() => document.documentElement.scrollWidth);
+    if (name) await shot(mobile, name);
+  }
+  await mobile.click('#menu');
+  out.menuVisible = await mobile.locator('#nav').isVisible();
+  await shot(mobile, '54-dashboard-mobile-menu');
+  await phone.close();
+  return out;
+}
+
 /** A session the merchant expired: the page shows the expired state and links back. */
 async function expired(page) {
   const out = {};
@@ -280,7 +497,8 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
-    elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page) };
+    elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
+    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -3,7 +3,9 @@
 // code, and read each modal's analytics. Talks to the merchant canister with the merchant's
 // identity (a dev identity locally).
 import type { Identity } from '@icp-sdk/core/agent';
-import type { ModalConfig, ModalTheme, BrandingConfig } from '../generated/user_payment_canister.idl';
+import type {
+  ModalConfig, ModalTheme, BrandingConfig, ElementPage, ModalPage,
+} from '../generated/user_payment_canister.idl';
 import type { GlobalModalTemplate } from '../generated/payment_backend.idl';
 import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
@@ -112,14 +114,31 @@ function renderPreview(): void {
 }
 
 // ---- data ----
+// Modals and elements come in pages of at most 20 (each page stays under the IC's 2 MiB
+// reply limit); a merchant has at most 100 of each, so the builder reads every page.
+async function allPages<P extends { next_cursor: [] | [string] }, T>(
+  fetch: (cursor: [] | [string]) => Promise<{ Ok: P } | { Err: string }>,
+  items: (page: P) => T[],
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: [] | [string] = [];
+  do {
+    const page: P = unwrap(await fetch(cursor));
+    out.push(...items(page));
+    cursor = page.next_cursor;
+  } while (cursor.length);
+  return out;
+}
+
 async function loadLists(): Promise<void> {
-  const modals = unwrap(await merchant!.list_my_modals());
+  const modals = await allPages((c) => merchant!.list_my_modals(c, []), (p: ModalPage) => p.modals);
   $('#modals').innerHTML = modals.map((m) =>
     `<li><button data-modal="${escapeHtml(m.modal_id)}" class="${editing?.modal_id === m.modal_id ? 'active' : ''}">
       ${escapeHtml(m.name)}${m.is_active ? '' : ' (inactive)'}</button></li>`).join('') || '<li>No modals yet</li>';
   $('#modals').querySelectorAll<HTMLButtonElement>('button[data-modal]').forEach((b) =>
     b.addEventListener('click', () => select(modals.find((m) => m.modal_id === b.dataset.modal)!)));
-  const elements = unwrap(await merchant!.list_merchant_elements());
+  const elements = await allPages((c) => merchant!.list_merchant_elements(c, []),
+    (p: ElementPage) => p.elements);
   $('#elements').innerHTML = elements.map((e) =>
     `<li><button data-element="${escapeHtml(e.element_id)}">${escapeHtml(e.component_type)} · ${escapeHtml(e.element_id.slice(0, 14))}</button></li>`).join('') || '<li>No elements yet</li>';
   $('#elements').querySelectorAll<HTMLButtonElement>('button[data-element]').forEach((b) =>

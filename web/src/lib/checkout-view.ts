@@ -12,8 +12,10 @@ import type {
   BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, SessionPriceOption, TokenConfig,
 } from '../generated/user_payment_canister.idl';
 import { CanisterError, factoryActor, ledgerActor, merchantActor, opt, unwrap, type Merchant } from './ic';
-import { countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
+import { copyText, countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
 import { qrDataUrl } from './qr';
+import { networkId, paymentRequestUri } from './icrc22';
+import { ledgerErrorSentence, paymentErrorSentence } from './ledger-errors';
 import { DEFAULT_BRANDING, DEFAULT_THEME, cssBlock, themeVariables } from './theme';
 
 export interface CheckoutOptions {
@@ -47,6 +49,7 @@ export const ICONS = {
 };
 
 type State = 'loading' | 'open' | 'paid' | 'expired' | 'unknown' | 'error';
+const FINAL_STATES: State[] = ['paid', 'expired', 'unknown', 'error'];
 
 const statusOf = (s: HostedCheckoutSession) => Object.keys(s.status)[0] as 'open' | 'complete' | 'expired';
 
@@ -63,6 +66,9 @@ export class CheckoutView {
   private branding: BrandingConfig = DEFAULT_BRANDING;
   private timers: number[] = [];
   private verifying = false;
+  /** Base units the session's account already holds, per token (partial payments). */
+  private received: Record<string, bigint> = {};
+  private network?: string;
   state: State = 'loading';
 
   constructor(private readonly o: CheckoutOptions) {}
@@ -100,7 +106,15 @@ export class CheckoutView {
     if (modal) {
       this.theme = modal.theme;
       this.branding = modal.branding;
+    } else {
+      try { // the merchant's own name, not ckPayment's, on an unbranded session
+        const profile = await this.merchant.get_public_merchant_profile();
+        this.branding = { ...this.branding, company_name: profile.name };
+      } catch { /* an older merchant canister: neutral branding */ }
     }
+    this.received[s.currency_token] = BigInt(s.amount_received);
+    for (const o of opt(s.price_options) ?? []) this.received[o.token] = BigInt(o.amount_received);
+    try { this.network = await networkId(this.o.host); } catch { this.network = undefined; }
     const tokens = await this.merchant.get_accepted_tokens();
     this.tokens = tokens;
     this.token = tokens.find((t) => t.symbol === s.currency_token);
@@ -152,28 +166,51 @@ export class CheckoutView {
 
   /** What is due now: the chosen option while open, else the session's own token and
    * amount (after payment, the token actually paid). */
-  private due(): { token: string; amount: bigint; decimals: number; fee?: bigint; usd?: number } {
+  private due(): { token: string; amount: bigint; received: bigint; owed: bigint; ledger: string; decimals: number; fee?: bigint; usd?: number } {
     const s = this.session!;
     const c = this.state === 'open' ? this.choice : undefined;
     const symbol = c ? c.token : s.currency_token;
     const config = this.tokens.find((t) => t.symbol === symbol);
+    const amount = BigInt(c ? c.amount : s.amount);
+    const received = this.state === 'open' ? this.received[symbol] ?? 0n : 0n;
     return {
       token: symbol,
-      amount: BigInt(c ? c.amount : s.amount),
+      amount,
+      received,
+      owed: received >= amount ? 0n : amount - received,
+      ledger: (c ? c.ledger_canister_id : s.ledger_canister_id).toText(),
       decimals: c ? c.decimals : config?.decimals ?? this.token?.decimals ?? 8,
       fee: config ? BigInt(config.fee) : undefined,
       usd: symbol === s.currency_token && this.usd !== undefined ? this.usd : this.rates[symbol],
     };
   }
 
+  /** What is still owed while open (the whole amount until something arrived). */
   private amountText(): string {
     const d = this.due();
-    return `${formatUnits(d.amount, d.decimals)} ${escapeHtml(d.token)}`;
+    return `${formatUnits(d.owed, d.decimals)} ${escapeHtml(d.token)}`;
+  }
+
+  private amountLabel(): string {
+    return this.due().received > 0n ? 'Still owed' : 'Amount due';
+  }
+
+  private receivedText(): string {
+    const d = this.due();
+    return d.received > 0n
+      ? `Received ${formatUnits(d.received, d.decimals)} of ${formatUnits(d.amount, d.decimals)} ${escapeHtml(d.token)} so far.`
+      : '';
+  }
+
+  /** The ICRC-22 payment request of what is still owed (what the QR code holds). */
+  paymentRequest(): string {
+    const d = this.due();
+    return paymentRequestUri({ network: this.network ?? 'unknown', ledger: d.ledger, to: this.session!.payment_account, amount: d.owed });
   }
 
   private fiatText(): string {
     const d = this.due();
-    const cents = fiatCents(d.amount, d.decimals, d.usd);
+    const cents = fiatCents(d.owed, d.decimals, d.usd);
     return cents === null ? 'USD rate unavailable' : `≈ ${formatUsd(cents)}`;
   }
 
@@ -181,6 +218,17 @@ export class CheckoutView {
     const d = this.due();
     return d.fee === undefined ? '' :
       `The ledger fee (${escapeHtml(formatUnits(d.fee, d.decimals))} ${escapeHtml(d.token)}) is paid by the sender on top.`;
+  }
+
+  /** The session's line items (what the customer buys), priced in the session's token. */
+  private lineItems(): string {
+    const s = this.session!;
+    const items = opt(s.line_items) ?? [];
+    if (items.length === 0) return '';
+    const decimals = this.token?.decimals ?? 8;
+    const rows = items.map((i) => `<li data-ckpay-line-item><span>${i.quantity > 1 ? `${i.quantity} × ` : ''}${escapeHtml(i.name)}</span>
+      <span>${escapeHtml(formatUnits(BigInt(i.quantity) * BigInt(i.unit_amount), decimals))} ${escapeHtml(s.currency_token)}</span></li>`).join('');
+    return `<ul class="ckpay-items" data-ckpay-line-items>${rows}</ul>`;
   }
 
   private tokenSelector(): string {
@@ -199,13 +247,36 @@ export class CheckoutView {
     set('[data-ckpay-fiat]', this.fiatText());
     set('[data-ckpay-fee]', this.feeNote());
     this.setStatus('Waiting for payment…');
+    this.refreshOwed();
+  }
+
+  /** Amount, label, received line and QR code after the owed amount or token changed. */
+  private refreshOwed(): void {
+    const set = (sel: string, html: string) => { const el = this.o.root.querySelector(sel); if (el) el.innerHTML = html; };
+    set('[data-ckpay-amount]', this.amountText());
+    set('[data-ckpay-amount-label]', this.amountLabel());
+    set('[data-ckpay-fiat]', this.fiatText());
+    const line = this.o.root.querySelector<HTMLElement>('[data-ckpay-received]');
+    if (line) { line.textContent = this.receivedText(); line.hidden = line.textContent === ''; }
+    this.drawQr();
+  }
+
+  private drawQr(): void {
+    const uri = this.paymentRequest();
+    const img = this.o.root.querySelector<HTMLImageElement>('[data-ckpay-qr]');
+    if (!img) return;
+    img.dataset.ckpayQrPayload = uri;
+    qrDataUrl(uri).then((url) => { if (img.dataset.ckpayQrPayload === uri) img.src = url; });
   }
 
   private renderNotice(icon: string, title: string, body: string): void {
     this.frame(`<div class="ckpay-notice"><div class="ckpay-icon">${icon}</div>
       <h2 data-ckpay-title>${escapeHtml(title)}</h2><div>${body}</div></div>`);
     // A final state (paid, expired, unknown, error): hosts hide what only helps to pay.
-    this.o.root.dispatchEvent(new CustomEvent('ckpay:final', { detail: this.state, bubbles: true }));
+    // Not while loading: that notice comes before every session, payable ones included.
+    if (FINAL_STATES.includes(this.state)) {
+      this.o.root.dispatchEvent(new CustomEvent('ckpay:final', { detail: this.state, bubbles: true }));
+    }
   }
 
   private async showOpen(): Promise<void> {
@@ -218,14 +289,16 @@ export class CheckoutView {
            ${escapeHtml(shortPrincipal(this.o.identity.getPrincipal()))}</button>`
       : '';
     this.frame(`
+      ${this.lineItems()}
       ${this.tokenSelector()}
-      <div class="ckpay-label">Amount due</div>
+      <div class="ckpay-label" data-ckpay-amount-label>${this.amountLabel()}</div>
       <div class="ckpay-amount" data-ckpay-amount>${this.amountText()}</div>
       <div class="ckpay-fiat" data-ckpay-fiat>${this.fiatText()}</div>
+      <div class="ckpay-fiat" data-ckpay-received${this.receivedText() ? '' : ' hidden'}>${this.receivedText()}</div>
       <div class="ckpay-label">Send exactly this amount to</div>
       <div class="ckpay-account"><code data-ckpay-account>${escapeHtml(account)}</code>
         <button class="ckpay-btn ckpay-secondary" data-ckpay-copy>Copy</button></div>
-      <img class="ckpay-qr" data-ckpay-qr alt="QR code of the deposit account">
+      <img class="ckpay-qr" data-ckpay-qr alt="QR code: ICRC-22 payment request for a wallet to scan">
       <div class="ckpay-fiat" data-ckpay-fee>${this.feeNote()}</div>
       ${wallet}
       <div class="ckpay-row">
@@ -236,7 +309,7 @@ export class CheckoutView {
       <div class="ckpay-error" data-ckpay-error hidden></div>
       ${safeUrl(s.cancel_url) ? `<a class="ckpay-btn ckpay-secondary ckpay-block" style="display:block;text-align:center;text-decoration:none" href="${escapeHtml(safeUrl(s.cancel_url)!)}" data-ckpay-cancel>Cancel</a>` : ''}`);
     const q = <T extends Element>(sel: string) => this.o.root.querySelector<T>(sel)!;
-    qrDataUrl(account).then((url) => { const img = q<HTMLImageElement>('[data-ckpay-qr]'); if (img) img.src = url; });
+    this.drawQr();
     q<HTMLButtonElement>('[data-ckpay-copy]').addEventListener('click', (ev) => this.copy(account, ev.target as HTMLButtonElement));
     const pay = this.o.root.querySelector<HTMLButtonElement>('[data-ckpay-pay-icrc2]');
     pay?.addEventListener('click', () => this.payIcrc2(pay));
@@ -266,16 +339,7 @@ export class CheckoutView {
   }
 
   private async copy(text: string, button: HTMLButtonElement): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      const area = document.createElement('textarea');
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand('copy');
-      area.remove();
-    }
+    await copyText(text);
     button.textContent = 'Copied';
     setTimeout(() => { button.textContent = 'Copy'; }, 1500);
   }
@@ -292,11 +356,16 @@ export class CheckoutView {
         // "received N of M" (one token) or "received N of M LTT, K of L LT2" (several)
         const d = this.due();
         const m = this.choice ? new RegExp(`(\\d+) of \\d+ ${d.token}(,|$)`).exec(res.Err) : /received (\d+) of/.exec(res.Err);
-        if (m && m[1] !== '0') this.setStatus(`Received ${formatUnits(BigInt(m[1]), d.decimals)} ${d.token} so far…`);
+        if (m && m[1] !== '0') {
+          const before = this.received[d.token];
+          this.received[d.token] = BigInt(m[1]);
+          if (before !== this.received[d.token]) this.refreshOwed();
+          this.setStatus('Partly paid: waiting for the rest…');
+        }
       } else if (err.code === 'failed_precondition' || err.code === 'conflict' || err.code === 'expired') {
         await this.refreshAndRoute();
       } else if (err.code !== 'busy' && err.code !== 'rate_limited') {
-        this.showErrorLine(res.Err);
+        this.showErrorLine(paymentErrorSentence(res.Err, this.units()));
       }
     } catch (e) {
       this.showErrorLine(`Could not reach the merchant canister: ${(e as Error).message}`);
@@ -327,18 +396,24 @@ export class CheckoutView {
         amount: d.amount + fee, fee: [], memo: [], from_subaccount: [],
         created_at_time: [], expected_allowance: [], expires_at: [BigInt(Date.now() + 10 * 60_000) * 1_000_000n],
       });
-      if ('Err' in approved) throw new Error(`the ledger refused the approval: ${JSON.stringify(approved.Err, bigintJson)}`);
+      if ('Err' in approved) throw new Error(ledgerErrorSentence(approved.Err as Record<string, unknown>, this.units(), d.amount + 2n * fee));
       this.setStatus('Paying…');
       const paid = c
         ? await this.merchant.pay_checkout_session_with_token(this.o.sessionId, c.token)
         : await this.merchant.pay_checkout_session(this.o.sessionId);
-      this.session = unwrap(paid);
+      if ('Err' in paid) throw new Error(paymentErrorSentence(paid.Err, this.units(), d.amount + fee));
+      this.session = paid.Ok;
       this.showPaid(true);
     } catch (e) {
       button.disabled = false;
       this.setStatus('Payment not completed', 'error');
       this.showErrorLine((e as Error).message);
     }
+  }
+
+  private units(): { decimals: number; symbol: string } {
+    const d = this.due();
+    return { decimals: d.decimals, symbol: d.token };
   }
 
   private showPaid(justNow: boolean): void {
@@ -383,5 +458,3 @@ function shortPrincipal(p: Principal): string {
   const t = p.toText();
   return t.length > 20 ? `${t.slice(0, 11)}…${t.slice(-5)}` : t;
 }
-
-export const bigintJson = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);

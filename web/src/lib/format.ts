@@ -48,3 +48,17 @@ export function safeUrl(url: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** Copy text to the clipboard (execCommand fallback where the Clipboard API is refused). */
+export async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+}

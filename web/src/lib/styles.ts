@@ -54,5 +54,7 @@ label.ckpay-label { display: block; }
 .ckpay-overlay .ckpay-card { position: relative; width: 100%; }
 .ckpay-close { position: absolute; top: 10px; right: 12px; background: none; border: 0;
   font-size: 22px; cursor: pointer; color: var(--ckpay-muted, #6b7280); }
+.ckpay-items { list-style: none; margin: 0 0 8px; padding: 0 0 10px; border-bottom: 1px solid var(--ckpay-surface, #e5e7eb); }
+.ckpay-items li { display: flex; justify-content: space-between; gap: 12px; padding: 4px 0; font-size: 14px; }
 .ckpay-footer { margin-top: 18px; font-size: 12px; color: var(--ckpay-muted, #6b7280); text-align: center; }
 `;

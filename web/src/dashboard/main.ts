@@ -1,0 +1,112 @@
+// Merchant dashboard: sign in as an owner or co-owner of a merchant canister (locally a dev
+// identity imported from a dfx identity.pem or a hex seed; Internet Identity is not wired yet:
+// @icp-sdk/auth 7.1.0 requires @icp-sdk/core ^5, the project uses 6.1.0),
+// then pages over hash routes (#/overview, #/payments/<id>, ...). Every figure comes from
+// the merchant canister (and the factory's USD rates); nothing is cached between pages.
+import type { Identity } from '@icp-sdk/core/agent';
+import { apiHostFor, isLocalHost, merchantActor } from '../lib/ic';
+import { escapeHtml } from '../lib/format';
+import { signIn, signOut, storedIdentity } from '../lib/identity';
+import { type Ctx, type Page, flash, ok } from './context';
+import { overview } from './pages/overview';
+import { payments } from './pages/payments';
+import { sessions } from './pages/sessions';
+import { balances } from './pages/balances';
+import { webhooks } from './pages/webhooks';
+import { oneClick } from './pages/oneclick';
+import { security } from './pages/security';
+import { team } from './pages/team';
+import { settings } from './pages/settings';
+
+const KEY = 'ckpay.dashboardIdentity'; // the merchant's, apart from a customer's checkout identity
+const MERCHANT_KEY = 'ckpay.dashboardMerchant';
+const PAGES: Record<string, Page> = {
+  overview, payments, sessions, balances, webhooks, 'one-click': oneClick, security, team, settings,
+};
+
+const params = new URLSearchParams(location.search);
+const host = apiHostFor(location.origin);
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+const merchantId = params.get('merchant') ?? localStorage.getItem(MERCHANT_KEY) ?? '';
+const factoryId = params.get('factory') ?? import.meta.env.CANISTER_ID_PAYMENT_BACKEND;
+let ctx: Ctx | undefined;
+
+function showSignIn(error?: string): void {
+  $('#app').hidden = true;
+  $('#signin').hidden = false;
+  ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
+  $('#ii').hidden = isLocalHost(location.hostname);
+  const box = $('#signin-error');
+  box.hidden = !error;
+  box.textContent = error ?? '';
+}
+
+async function start(identity: Identity): Promise<void> {
+  const id = ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value.trim() || merchantId;
+  if (!id) return showSignIn('Enter the merchant canister id.');
+  const principal = identity.getPrincipal().toText();
+  try {
+    const merchant = await merchantActor(id, host, identity);
+    const access = ok(await merchant.get_access_overview());
+    if (!access.owners.some((o) => o.toText() === principal)) {
+      return showSignIn(`${principal} is not an owner of ${id}; ask an owner to add you as a co-owner (Team page).`);
+    }
+    localStorage.setItem(MERCHANT_KEY, id);
+    ctx = { merchant, merchantId: id, factoryId, host, identity, principal, tokens: await merchant.get_accepted_tokens(),
+      refresh: (message?: string) => route(message) };
+    $('#merchant-name').textContent = access.name;
+    $('#who').innerHTML = `<code data-principal>${escapeHtml(principal)}</code><button id="signout">Sign out</button>`;
+    $('#signout').addEventListener('click', () => { signOut(KEY); location.reload(); });
+    $('#signin').hidden = true;
+    $('#app').hidden = false;
+    document.body.classList.add('signed-in');
+    if (!location.hash) location.hash = '#/overview';
+    await route();
+  } catch (e) {
+    showSignIn((e as Error).message);
+  }
+}
+
+async function route(message?: string): Promise<void> {
+  if (!ctx) return;
+  const [, name = 'overview', param] = location.hash.split('/');
+  const page = PAGES[name] ?? overview;
+  document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${name}`));
+  $('#nav').classList.remove('open');
+  const el = $('#page');
+  el.dataset.page = name;
+  el.dataset.loading = 'true';
+  el.innerHTML = '<p class="muted">Loading…</p>';
+  try {
+    await page(ctx, el, param);
+    if (message) flash(el, message);
+  } catch (e) {
+    el.innerHTML = '';
+    flash(el, (e as Error).message, true);
+  } finally {
+    delete el.dataset.loading;
+    el.dataset.ready = String(Date.now());
+  }
+}
+
+window.addEventListener('hashchange', () => route());
+$('#menu').addEventListener('click', () => $('#nav').classList.toggle('open'));
+$('#import').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  const file = (form.elements.namedItem('pem') as HTMLInputElement).files?.[0];
+  const text = file ? await file.text() : (form.elements.namedItem('secret') as HTMLTextAreaElement).value;
+  try {
+    await start(signIn(text, KEY));
+  } catch (e) {
+    showSignIn((e as Error).message);
+  }
+});
+
+const known = storedIdentity(KEY);
+if (known && merchantId) {
+  ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
+  start(known);
+} else {
+  showSignIn();
+}

@@ -220,6 +220,8 @@ def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep
 
 
 def end_sweep(session_id: str) -> None:
+    if status_of(sessions_map.get(session_id)) != "complete":  # the sweep did not happen
+        payer_shares_map.remove(payment_id_for(session_id))
     clear_counter(SWEEP_INTENT + session_id)
     clear_counter(SWEEP_OPTION + session_id)
     sweeps_map.remove(session_id)

@@ -102,13 +102,15 @@ def reconcile_row(shop) -> dict:
 @pytest.mark.parametrize("hint", ["dust_block", ""])
 def test_dust_sender_cannot_become_the_payer(shop, hint):
     """Bob sends dust to Alice's session before she pays, then completes naming his block
-    (or no block). The payer must still be Alice, so a refund goes to her, not to Bob."""
+    (or no block). The payer must still be Alice, so a refund goes to her, not to Bob; Bob's
+    dust is not part of her payment and stays returnable to him."""
     s = shop.create_session()
     dust = shop.send_to_session(shop.bob, s, 3 * FEE)
     shop.send_to_session(shop.alice, s, PRICE)
     ok(shop.complete(shop.bob, s, dust if hint else ""))
     done = shop.session(s["session_id"])
-    assert status(done) == "complete" and done["amount_received"] == PRICE + 3 * FEE
+    assert status(done) == "complete" and done["amount_received"] == PRICE
+    assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(dust)))["amount"] == 2 * FEE
     assert done["payer"][0].to_str() == shop.alice.principal
     payment = ok(shop.owner.merchant.get_payment(done["payment_intent_id"][0]))
     assert payment["payer"][0]["owner"].to_str() == shop.alice.principal

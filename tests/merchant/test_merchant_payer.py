@@ -29,7 +29,7 @@ def test_second_sender_before_completion_does_not_become_the_payer(shop):
     assert payment["amount"] == PRICE and payment["payer"][0]["owner"].to_str() == shop.alice.principal
     (event,) = ok(shop.owner.merchant.list_events([], [], ["checkout.session.completed"]))["events"][:1]
     data = json.loads(event["data_json"])
-    assert data["payer"] == shop.alice.principal and data["amount"] == PRICE  # who paid what
+    assert data["payer"] == shop.alice.principal and data["amount"] == data["payer_amount"] == PRICE  # who paid what
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 2 * PRICE  # Bob's money stays
 
     # a full refund returns the customer's price to the customer, nothing more to anybody
@@ -78,6 +78,9 @@ def test_shares_of_several_senders_still_pay_a_session(shop):
     assert status(done) == "complete" and done["amount_received"] == PRICE
     assert done["payer"][0].to_str() == shop.bob.principal
     payment_id = done["payment_intent_id"][0]
+    (event,) = ok(shop.owner.merchant.list_events([], [], ["checkout.session.completed"]))["events"][:1]
+    data = json.loads(event["data_json"])
+    assert data["payer"] == shop.bob.principal and data["amount"] == PRICE and data["payer_amount"] == PRICE - PRICE // 4
     bob_before = shop.bob.ledger.balance()
     assert code(shop.owner.merchant.refund_payment(payment_id, [PRICE], [])) == "invalid_argument"
     refund = ok(shop.owner.merchant.refund_payment(payment_id, [], []))

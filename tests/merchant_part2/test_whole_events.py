@@ -35,10 +35,10 @@ def test_session_metadata_at_its_limits_reaches_the_webhook_whole(shop, receiver
     assert ok(shop.owner.merchant.get_event(event["event_id"]))["data_json"] == event["data_json"]
 
 
-def one_click_auth(shop, uses: int = 5) -> str:
+def one_click_auth(shop, uses: int = 5, duration: int = 7200) -> str:
     alice = shop.alice.principal
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=uses, duration=7200)))
+    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=uses, duration=duration)))
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 5_000_000, 7200)))
     return auth_id
 
@@ -62,19 +62,20 @@ def test_one_click_metadata_at_its_limits_is_kept_and_delivered(shop, receiver):
 
 
 def test_large_events_are_paged_within_the_reply_limit(shop):
-    auth_id = one_click_auth(shop, uses=12)
-    for i in range(12):
-        if i == 6:
+    count = 21  # about 2.3 MB of events: more than one reply holds
+    auth_id = one_click_auth(shop, uses=count, duration=6 * 3600)
+    for i in range(count):
+        if i > 0 and i % 7 == 0:
             shop.advance(3601)  # the risk engine allows 10 payments per customer and hour
         ok(shop.api.merchant.execute_one_click_payment(auth_id, 1_000, metadata("😀")))
     first = ok(shop.api.merchant.list_events([], [100], ["one_click.charged"]))
-    assert 0 < len(first["events"]) < 12 and first["next_cursor"]
+    assert 0 < len(first["events"]) < count and first["next_cursor"]
     rest = ok(shop.api.merchant.list_events(first["next_cursor"], [100], ["one_click.charged"]))
     listed = [e["event_id"] for e in first["events"] + rest["events"]]
     while rest["next_cursor"]:
         rest = ok(shop.api.merchant.list_events(rest["next_cursor"], [100], ["one_click.charged"]))
         listed += [e["event_id"] for e in rest["events"]]
-    assert len(listed) == len(set(listed)) == 12
+    assert len(listed) == len(set(listed)) == count
 
 
 def test_an_interrupted_one_click_charge_keeps_its_metadata(shop):

@@ -43,3 +43,12 @@ def test_webhook_update_refuses_a_trailing_newline(shop):
     webhook_id = ok(merchant.configure_webhook(webhook(SITE + "hooks")))
     assert code(merchant.update_webhook(webhook_id, webhook(SITE + "hooks\n"))) == "invalid_argument"
     assert ok(merchant.get_webhook(webhook_id))["url"] == SITE + "hooks"
+
+
+def test_install_refuses_a_website_ending_in_a_newline(shop, server, deploy):
+    """init can only trap: the install is rejected with the invalid_argument text."""
+    from merchant_client import MERCHANT_ENTRY, merchant_init_arg
+    arg = merchant_init_arg(shop.owner.principal, shop.ledger_id).replace('"https://shop.example.com"', '"https://shop.example.com\\n"')
+    assert "\\n" in arg
+    with pytest.raises(Exception, match="invalid_argument: config.website"):
+        deploy(server, MERCHANT_ENTRY, arg)

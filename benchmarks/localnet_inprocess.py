@@ -17,7 +17,7 @@ sys.path.insert(0, ROOT)
 
 from kybra import Principal  # noqa: E402
 
-from localnet.runtime import Network, metering  # noqa: E402
+from localnet.runtime import Network  # noqa: E402
 from localnet.runtime.typed import encode_call  # noqa: E402
 
 CANISTERS = os.path.join(ROOT, "tests", "canisters")
@@ -104,13 +104,15 @@ def metered() -> None:
             net.query(USER, cid, method, arg)
             stats = list(net.stats)[before:]
             bytecodes = sum(s.bytecodes for s in stats if s.canister_id == cid.bytes)
+            instructions = sum(s.instructions for s in stats if s.canister_id == cid.bytes)
         else:
-            bytecodes = net.await_ingress(net.submit(USER, cid, method, arg)).bytecodes
-        print(f"{label:12} {method:16} {bytecodes:10d} {metering.instructions(bytecodes):18,d}")
+            st = net.await_ingress(net.submit(USER, cid, method, arg))
+            bytecodes, instructions = st.bytecodes, st.instructions
+        print(f"{label:12} {method:16} {bytecodes:10d} {instructions:18,d}")
     net.advance_time(1)
     timer_stats = [s for s in net.stats if s.mode == "timer" and s.canister_id == timers.bytes]
     print(f"{'timers':12} {'<timer fired>':16} {timer_stats[-1].bytecodes:10d} "
-          f"{metering.instructions(timer_stats[-1].bytecodes):18,d}")
+          f"{timer_stats[-1].instructions:18,d}")
 
 
 def main() -> None:

@@ -73,9 +73,22 @@ class FactoryClient(Canister):
     def deploy_merchant(self, config: dict, version: str | None = None,
                         owner=None) -> t.UserCanister:
         """Creates and installs a merchant canister (owner: the caller unless an admin
-        names another); returns the `UserCanister` record (`canister_id`, `status`...)."""
+        names another); returns the `UserCanister` record (`canister_id`, `status`...).
+        A caller who is not an admin needs a deployment credit (`payment_required`)."""
         return self.result("deploy_user_payment_canister",
                            {"owner": owner, "version": version, "merchant": config})
+
+    def grant_deployment_credits(self, owner, count: int = 1) -> None:
+        """Admins: let `owner` deploy `count` merchant canisters on the factory's cycles
+        (a deployment is paid for: with credits, or cycles attached by a canister caller)."""
+        return self.result("grant_deployment_credits", owner, count)
+
+    def deployment_credits(self, owner) -> int:
+        return self.call("get_deployment_credits", owner)
+
+    def grant_topup_budget(self, canister_id, cycles: int) -> None:
+        """Admins: cycles the monitor may spend topping up this merchant canister."""
+        return self.result("grant_topup_budget", canister_id, cycles)
 
     def get_deployment(self, deployment_id: str) -> t.UserCanister:
         return self.result("get_deployment", deployment_id)

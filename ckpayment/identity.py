@@ -1,9 +1,16 @@
 """Identities from PEM files in the formats dfx writes (`~/.config/dfx/identity/<name>/
 identity.pem`): Ed25519 PKCS#8 (v1, and v2 with the public key, as older dfx wrote) and
 secp256k1 as SEC1 `EC PRIVATE KEY` (optionally after an `EC PARAMETERS` block, as
-`openssl ecparam -genkey` writes) or PKCS#8. Returns ic-py `Identity` objects."""
+`openssl ecparam -genkey` writes) or PKCS#8. Returns ic-py `Identity` objects.
+
+Also the one identity store of `ckpay` and `localnet`, in dfx's layout:
+`<home>/identity/<name>/identity.pem`, the selected name in `<home>/identity.json`
+(`{"default": NAME}`). `<home>` is `$LOCALNET_HOME` when set (a demo's own keys),
+else `$DFX_CONFIG_ROOT/.config/dfx`, else `~/.config/dfx`, so dfx's identities work as
+they are. Commands take a name or a PEM path (`resolve_identity`)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -134,3 +141,108 @@ def new_identity_pem(key_type: str = "ed25519") -> bytes:
 
 def principal_of(identity) -> str:
     return identity.sender().to_str()
+
+
+# ---- the identity store (dfx's layout) ----------------------------------------------------
+DEFAULT_NAME = "default"
+ANONYMOUS = "anonymous"
+_NAME = re.compile(r"^[A-Za-z0-9@._-]{1,64}$")
+
+
+def store_home() -> str:
+    """The directory holding `identity/` and `identity.json` (see the module docstring)."""
+    if os.environ.get("LOCALNET_HOME"):
+        return os.environ["LOCALNET_HOME"]
+    root = os.environ.get("DFX_CONFIG_ROOT") or os.path.expanduser("~")
+    return os.path.join(root, ".config", "dfx")
+
+
+def identity_pem_path(name: str) -> str:
+    return os.path.join(store_home(), "identity", name, "identity.pem")
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name) or name in (".", ".."):
+        raise IdentityError(f"invalid identity name {name!r}: use letters, digits, @ . _ -")
+
+
+def identity_names() -> list[str]:
+    """Stored identities (with a plain PEM file), sorted; `anonymous` is always there."""
+    root = os.path.join(store_home(), "identity")
+    found = set()
+    if os.path.isdir(root):
+        found = {n for n in os.listdir(root) if os.path.exists(identity_pem_path(n))}
+    return sorted(found | {ANONYMOUS})
+
+
+def selected_identity() -> str:
+    """The name `identity use` selected (dfx's `identity.json`), `default` if none."""
+    try:
+        with open(os.path.join(store_home(), "identity.json"), encoding="utf-8") as f:
+            name = json.load(f).get("default")
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT_NAME
+    return name if isinstance(name, str) and name else DEFAULT_NAME
+
+
+def create_identity(name: str, key_type: str = "ed25519") -> Identity:
+    """A new key stored as `name` (PEM as dfx writes it, mode 0600)."""
+    _check_name(name)
+    if name == ANONYMOUS:
+        raise IdentityError("`anonymous` is built in and cannot be created")
+    pem = new_identity_pem(key_type)
+    path = identity_pem_path(name)
+    if os.path.exists(path):
+        raise IdentityError(f"identity {name!r} already exists ({path})")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return identity_from_pem(pem, path)
+
+
+def use_identity(name: str) -> None:
+    """Select `name` for commands without `--identity` (dfx's `identity.json`)."""
+    _check_name(name)
+    if name != ANONYMOUS and not os.path.exists(identity_pem_path(name)):
+        raise IdentityError(_missing(name))
+    os.makedirs(store_home(), exist_ok=True)
+    path = os.path.join(store_home(), "identity.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump({"default": name}, f)
+    os.replace(path + ".tmp", path)
+
+
+def _missing(name: str) -> str:
+    folder = os.path.join(store_home(), "identity", name)
+    if os.path.exists(os.path.join(folder, "identity.pem.encrypted")):
+        return (f"identity {name!r} is encrypted by dfx; export it (`dfx identity export "
+                f"{name} > {name}.pem`) and pass the PEM path")
+    if os.path.isdir(folder):
+        return (f"identity {name!r} has no identity.pem (dfx keeps it in the system keyring); "
+                f"export it (`dfx identity export {name} > {name}.pem`) and pass the PEM path")
+    return (f"no identity named {name!r} in {store_home()}/identity (see `localnet identity "
+            "list`, or pass a PEM path)")
+
+
+def _is_path(spec: str) -> bool:
+    return os.sep in spec or spec.startswith("~") or spec.endswith(".pem") or \
+        os.path.isfile(spec)
+
+
+def resolve_identity(spec: str | None = None) -> Identity:
+    """The identity a command's `--identity` names: a PEM path (has a `/`, ends in `.pem`
+    or is a file), a stored name, `anonymous`, or None for the selected one. `default` is
+    created on first use, as dfx does."""
+    if spec is not None and _is_path(spec):
+        return load_identity(spec)
+    name = spec or selected_identity()
+    if name == ANONYMOUS:
+        return Identity(anonymous=True)
+    _check_name(name)
+    path = identity_pem_path(name)
+    if not os.path.exists(path):
+        if name == DEFAULT_NAME:
+            return create_identity(DEFAULT_NAME)
+        raise IdentityError(_missing(name))
+    return load_identity(path)

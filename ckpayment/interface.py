@@ -23,10 +23,9 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def candid_dir() -> str:
-    """Where the committed .did files are: `$CKPAY_CANDID_DIR`, else the repository's
-    `candid/` next to this package (the package is installed editable from the repo)."""
-    return os.environ.get("CKPAY_CANDID_DIR") or os.path.join(os.path.dirname(PACKAGE_DIR),
-                                                              "candid")
+    """Where the committed .did files are: `$CKPAY_CANDID_DIR`, else the package's own
+    `candid/` (package data in a wheel; in the repository a link to its `candid/`)."""
+    return os.environ.get("CKPAY_CANDID_DIR") or os.path.join(PACKAGE_DIR, "candid")
 
 
 class Interface:

@@ -151,6 +151,9 @@ class MerchantClient(Canister):
     def list_refunds(self, cursor: str | None = None, limit: int | None = None) -> t.RefundPage:
         return self.result("list_refunds", cursor, limit)
 
+    def iter_refunds(self, page_size: int | None = None) -> Iterator[t.RefundRecord]:
+        return _pages(self.list_refunds, "refunds", page_size)
+
     def create_payout(self, token: str, amount: int, to: t.Account | None = None,
                       memo: str | None = None) -> t.PayoutRecord:
         """Send `amount` of `token` to an owner's account (default: the caller's)."""
@@ -158,6 +161,9 @@ class MerchantClient(Canister):
 
     def list_payouts(self, cursor: str | None = None, limit: int | None = None) -> t.PayoutPage:
         return self.result("list_payouts", cursor, limit)
+
+    def iter_payouts(self, page_size: int | None = None) -> Iterator[t.PayoutRecord]:
+        return _pages(self.list_payouts, "payouts", page_size)
 
     def reconcile_balances(self) -> list[t.BalanceReconciliation]:
         return self.result("reconcile_balances")
@@ -216,6 +222,12 @@ class MerchantClient(Canister):
         """Sends a signed `webhook.test` event now; returns the delivery outcome."""
         return self.result("test_webhook", webhook_id)
 
+    def resend_event(self, webhook_id: str, event_id: str) -> str:
+        """Queues a stored event for the webhook again (Stripe's *Resend*); the canister
+        delivers it through its HTTPS outcall, signed, logged in `webhook_attempts`, with
+        its usual retries. Returns the new delivery id."""
+        return self.result("resend_webhook_event", webhook_id, event_id)
+
     def webhook_attempts(self, webhook_id: str, limit: int | None = None) -> list[t.WebhookAttempt]:
         return self.result("list_webhook_attempts", webhook_id, limit)
 
@@ -229,6 +241,12 @@ class MerchantClient(Canister):
                     event_type: str | None = None) -> t.MerchantEventPage:
         """One page `{events, next_cursor}`, newest first (events are kept 30 days)."""
         return self.result("list_events", cursor, limit, event_type)
+
+    def iter_events(self, page_size: int | None = None,
+                    event_type: str | None = None) -> Iterator[t.MerchantEvent]:
+        """Every kept event, newest first, page after page."""
+        return _pages(lambda cursor, limit: self.list_events(cursor, limit, event_type),
+                      "events", page_size)
 
     def tail_events(self, event_type: str | None = None, interval: float = 2.0,
                     since_seq: int | None = None, stop=None) -> Iterator[t.MerchantEvent]:
@@ -257,7 +275,8 @@ class MerchantClient(Canister):
     def create_pre_authorization(self, customer, max_amount: int, token: str,
                                  duration_seconds: int, uses: int = 10,
                                  metadata=None) -> str:
-        """A spending cap the customer approved on the ledger; returns the auth id."""
+        """A spending cap the customer approved on the ledger; returns the auth id. Only the
+        customer's own identity may call it (their consent); staff get `unauthorized`."""
         return self.result("create_pre_authorization_with_options", {
             "customer": customer, "max_amount": max_amount, "token": token,
             "duration": duration_seconds, "uses": uses,

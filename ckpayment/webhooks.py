@@ -18,6 +18,25 @@ HEADER = "ckpay-signature"
 MAX_HEADER = 4096
 
 
+def event_body(event: dict) -> bytes:
+    """The body the canister sends for a `MerchantEvent` (compact JSON, keys sorted: the
+    same bytes as src/user_payment_canister/webhook_delivery.py `event_body`)."""
+    return json.dumps({
+        "id": event["event_id"],
+        "object": "event",
+        "type": event["event_type"],
+        "created": event["created_at"] // 10**9,
+        "data": {"object_id": event["object_id"], "object": json.loads(event["data_json"])},
+    }, separators=(",", ":"), sort_keys=True).encode()
+
+
+def delivery_headers(event: dict, body: bytes, secrets: list[str] | str) -> dict:
+    """The headers of a delivery as the canister sends them, signed now."""
+    return {"Content-Type": "application/json", "User-Agent": "ckPayment-Webhooks/1",
+            HEADER: sign_webhook(body, secrets), "Idempotency-Key": event["event_id"],
+            "ckpay-event-type": event["event_type"]}
+
+
 def _expected(secret: str, timestamp: str, payload: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + payload,
                     hashlib.sha256).hexdigest()

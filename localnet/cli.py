@@ -1,24 +1,31 @@
 """`localnet`: run a local IC and work with Kybra canisters, like dfx where it fits.
 
   localnet start [--host H] [--port N|0] [--port-file PATH] [--state-dir DIR [--autosave S]]
-  localnet build ENTRY.py -o OUT.wasm        localnet did ENTRY.py
-  localnet lint PATH...                       localnet logs CANISTER
+  localnet status | stop [--network URL]
+  localnet build ENTRY.py -o OUT.wasm [--format json]   localnet did ENTRY.py [--output json]
+  localnet lint PATH... [--output json]       localnet logs CANISTER
   localnet layout PATH...                     (records stable-map layouts: candid/layouts/)
   localnet wasm-limits WASM...                (the IC's install limits, docs/deploy.md)
-  localnet deploy [CANISTER] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
-  localnet call CANISTER METHOD ['(...)'] [--query] [--identity NAME]
-  localnet identity new|use|list
+  localnet deploy [CANISTER...] [--network URL] [--argument '(...)'] [--mode install|reinstall|upgrade]
+  localnet call CANISTER METHOD ['(...)'] [--query] [--identity NAME|PEM] [--output idl|json|raw]
+  localnet identity new|use|list|whoami|get-principal|export
+  localnet completion bash|zsh               localnet --version
 
-Every failure prints one `Error: ...` line on stderr and exits non-zero.
+Identities are dfx's (`~/.config/dfx/identity/<name>/identity.pem`, or `$LOCALNET_HOME`'s),
+shared with `ckpay` (ckpayment/identity.py). Flags go anywhere on the line, as with dfx.
+Every failure prints one `Error: ...` line on stderr and exits non-zero (2 for usage).
 """
 from __future__ import annotations
 
 import argparse
 import errno
+import json
 import os
 import signal
 import sys
 import threading
+
+from ckpayment.cli_kit import Parser, completion_script, emit
 
 DEFAULT_PORT = 4943
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -39,12 +46,6 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        print(f"Error: {message} (see `{self.prog} --help`)", file=sys.stderr)
-        sys.exit(2)
-
-
 def _console():
     from rich.console import Console
     return Console(stderr=True)
@@ -52,6 +53,7 @@ def _console():
 
 # ---- start -------------------------------------------------------------------------------
 def cmd_start(a) -> int:
+    _restore_ids()
     from localnet.http.ic_api import IcApi
     from localnet.http.keys import ReplicaKeys
     from localnet.http.gateway import make_dispatch
@@ -75,25 +77,133 @@ def cmd_start(a) -> int:
         if exc.errno == errno.EADDRINUSE:
             raise CliError(f"port {a.port} on {a.host} is already in use") from None
         raise CliError(f"cannot listen on {a.host}:{a.port}: {exc.strerror}") from None
+    from localnet.http import running
     api.start_driver()
+    url = f"http://{a.host}:{server.port}"
+    running.record(server.port, url, a.state_dir, _project_root())
     if a.port_file:
         write_port_file(a.port_file, server.port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    print(f"localnet listening on http://{a.host}:{server.port}", flush=True)
+    print(f"localnet listening on {url} (Candid UI: {url}/_/candid/)", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     if network_dir and a.autosave > 0:
         threading.Thread(target=_autosave, args=(api, network, network_dir, a.autosave, stop),
                          daemon=True).start()
-    stop.wait()
-    server.shutdown()
-    api.stop()
-    if network_dir:
-        with api.lock:
-            network.save(network_dir)
-        print(f"localnet state saved to {a.state_dir}", flush=True)
+    try:
+        stop.wait()
+        server.shutdown()
+        api.stop()
+        if network_dir:
+            with api.lock:
+                network.save(network_dir)
+            print(f"localnet state saved to {a.state_dir}", flush=True)
+    finally:
+        running.forget(server.port, os.getpid())
+        _restore_own_ids()
+    return 0
+
+
+def _restore_own_ids() -> None:
+    """At exit: put back the project ids this process's network held aside (run.sh)."""
+    from localnet.http.id_backup import owner_pid, restore
+    root = _project_root()
+    if root and owner_pid(root) == os.getpid():
+        note = restore(root)
+        if note:
+            print(f"localnet: {note}", flush=True)
+
+
+def _project_root() -> str | None:
+    from localnet.http.project import ProjectError, find_root
+    try:
+        return find_root()
+    except ProjectError:
+        return None
+
+
+def _restore_ids() -> None:
+    """Put back a project's own canister ids a killed demo network left aside."""
+    from localnet.http.id_backup import restore_if_orphaned
+    root = _project_root()
+    note = restore_if_orphaned(root) if root else None
+    if note:
+        print(f"localnet: {note}", file=sys.stderr)
+
+
+def _port_of(a) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+    url = a.network or os.environ.get("LOCALNET_URL") or DEFAULT_URL
+    try:
+        port = urlsplit(url).port or 80
+    except ValueError:
+        raise CliError(f"invalid network URL {url!r}") from None
+    return url.rstrip("/"), port
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url + "/api/v2/status", timeout=5) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def cmd_status(a) -> int:
+    import time
+    from localnet.http import running
+    from localnet.http.id_backup import alive
+    _restore_ids()
+    url, port = _port_of(a)
+    rec = running.load(port)
+    if rec is not None and not alive(rec["pid"]):
+        running.forget(port)
+        rec = None
+    up = _answers(url)
+    info = {"running": up, "url": url, "pid": rec["pid"] if rec else None,
+            "uptime_seconds": int(time.time() - rec["started_at"]) if rec else None,
+            "state_dir": rec["state_dir"] if rec else None}
+    if a.output == "json":
+        emit(info)
+    elif up:
+        extra = f" (pid {info['pid']}, up {info['uptime_seconds']} s" + (
+            f", state in {info['state_dir']})" if info["state_dir"] else ")") if rec else \
+            " (not started by `localnet start` on this machine's records)"
+        print(f"localnet is running at {url}{extra}")
+    else:
+        print(f"localnet is not running at {url}")
+    return 0 if up else 1
+
+
+def cmd_stop(a) -> int:
+    import time
+    from localnet.http import running
+    from localnet.http.id_backup import alive
+    url, port = _port_of(a)
+    rec = running.load(port)
+    if rec is None or not alive(rec["pid"]):
+        running.forget(port)
+        _restore_ids()
+        if _answers(url):
+            raise CliError(f"the replica at {url} was not started by `localnet start` here "
+                           "(no record of its process); stop it where it runs")
+        raise CliError(f"localnet is not running at {url}")
+    os.kill(rec["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while alive(rec["pid"]):
+        if time.monotonic() > deadline:
+            raise CliError(f"localnet (pid {rec['pid']}) did not stop within 60 s")
+        time.sleep(0.1)
+    running.forget(port)
+    _restore_ids()
+    if a.output == "json":
+        emit({"stopped": True, "url": url, "pid": rec["pid"], "state_dir": rec["state_dir"]})
+    else:
+        print(f"Stopped localnet at {url} (pid {rec['pid']})"
+              + (f"; state saved in {rec['state_dir']}" if rec["state_dir"] else ""))
     return 0
 
 
@@ -126,16 +236,29 @@ def cmd_build(a) -> int:
     _check_entry(a.entry)
     with _console().status(f"building {a.entry}"):
         module = Network().build_module(a.entry)
+    if a.output.endswith(".gz"):  # as `dfx build` writes Kybra canisters: gzipped
+        import gzip
+        module = gzip.compress(module, mtime=0)
     with open(a.output, "wb") as f:
         f.write(module)
-    print(f"wrote {a.output} ({len(module)} bytes)")
+    if a.format == "json":
+        import hashlib
+        emit({"entry": a.entry, "path": os.path.abspath(a.output), "size": len(module),
+              "sha256": hashlib.sha256(module).hexdigest(),
+              "gzipped": a.output.endswith(".gz")})
+    else:
+        print(f"wrote {a.output} ({len(module)} bytes)")
     return 0
 
 
 def cmd_did(a) -> int:
     from localnet.kybra_source.did import generate_did
     _check_entry(a.entry)
-    sys.stdout.write(generate_did(a.entry))
+    did = generate_did(a.entry)
+    if a.output == "json":
+        emit({"did": did})
+    else:
+        sys.stdout.write(did)
     return 0
 
 
@@ -153,7 +276,7 @@ def cmd_wasm_limits(a) -> int:
 
 def cmd_lint(a) -> int:
     from localnet.kybra_source.lint import main as lint_main
-    return lint_main(a.paths)
+    return lint_main(a.paths, a.output)
 
 
 def cmd_layout(a) -> int:
@@ -163,10 +286,10 @@ def cmd_layout(a) -> int:
 
 # ---- network clients ---------------------------------------------------------------------
 def _agent(a):
-    from localnet.http import identities
+    from ckpayment.identity import resolve_identity
     from localnet.http.agent import Agent
     url = a.network or os.environ.get("LOCALNET_URL") or DEFAULT_URL
-    return Agent(url, identities.load(getattr(a, "identity", None)))
+    return Agent(url, resolve_identity(getattr(a, "identity", None)))
 
 
 def _resolve(name: str) -> bytes:
@@ -235,7 +358,13 @@ def cmd_call(a) -> int:
         reply = agent.query(cid, a.method, arg)
     else:
         reply = agent.call(cid, a.method, arg)
-    print(format_args(decode(reply, func.rets, desc.env), func.rets, desc.env))
+    if a.output == "raw":
+        print(reply.hex())
+    elif a.output == "json":
+        values = decode(reply, func.rets, desc.env)
+        emit(values[0] if len(values) == 1 else values)
+    else:
+        print(format_args(decode(reply, func.rets, desc.env), func.rets, desc.env))
     return 0
 
 
@@ -253,9 +382,13 @@ def cmd_logs(a) -> int:
     agent = _agent(a)
     result = _management(agent, "fetch_canister_logs", LOGS_ARG,
                          {"canister_id": Principal(cid)}, cid, LOGS_RET, query=True)
-    for rec in result["canister_log_records"]:
-        print(f"[{rec['idx']}. {_rfc3339(rec['timestamp_nanos'])}]: "
-              f"{bytes(rec['content']).decode('utf-8', 'replace')}")
+    records = [{"idx": rec["idx"], "timestamp": _rfc3339(rec["timestamp_nanos"]),
+                "content": bytes(rec["content"]).decode("utf-8", "replace")}
+               for rec in result["canister_log_records"]]
+    if a.output == "json":
+        emit(records)
+    for rec in records if a.output != "json" else ():
+        print(f"[{rec['idx']}. {rec['timestamp']}]: {rec['content']}")
     return 0
 
 
@@ -276,16 +409,18 @@ def cmd_deploy(a) -> int:
     if not specs:
         raise CliError("dfx.json declares no Kybra or assets canisters")
     if a.canister:
-        if a.canister not in specs:
-            raise CliError(f"dfx.json has no Kybra canister named {a.canister!r} (nor an "
-                           "assets canister)")
-        specs = {a.canister: specs[a.canister]}
-    elif a.argument is not None and len(specs) > 1:
+        for name in a.canister:
+            if name not in specs:
+                raise CliError(f"dfx.json has no Kybra canister named {name!r} (nor an "
+                               "assets canister)")
+        specs = {name: specs[name] for name in a.canister}
+    if a.argument is not None and len(specs) > 1:
         raise CliError("--argument needs a single CANISTER to deploy")
     agent = _agent(a)
     me = agent.identity.sender().bytes
     console = _console()
     builder = Network()
+    deployed = {}
     for name, spec in specs.items():
         _check_entry(spec.entry)
         if spec.build:
@@ -331,7 +466,11 @@ def cmd_deploy(a) -> int:
                          "wasm_module": module, "arg": arg}, cid)
         if spec.source is not None:
             _upload_assets(agent, name, spec, cid, console)
-        print(f"Deployed {name}: {to_text(cid)} ({mode})")
+        deployed[name] = {"canister_id": to_text(cid), "mode": mode}
+        if a.output != "json":
+            print(f"Deployed {name}: {to_text(cid)} ({mode})")
+    if a.output == "json":
+        emit(deployed)
     return 0
 
 
@@ -367,92 +506,152 @@ def _upload_assets(agent, name, spec, cid: bytes, console) -> None:
 
 # ---- identity ----------------------------------------------------------------------------
 def cmd_identity(a) -> int:
-    from localnet.http import identities
+    from ckpayment import identity as store
     if a.action == "new":
-        ident = identities.create(a.name, a.type)
-        print(f"Created identity {a.name}: {ident.sender().to_str()}")
+        ident = store.create_identity(a.name, a.type)
+        data = {"name": a.name, "principal": ident.sender().to_str(),
+                "pem": store.identity_pem_path(a.name)}
+        text = f"Created identity {a.name}: {data['principal']}"
     elif a.action == "use":
-        identities.use(a.name)
-        print(f"Using identity {a.name}")
+        store.use_identity(a.name)
+        data, text = {"selected": a.name}, f"Using identity {a.name}"
     elif a.action == "list":
-        current = identities.selected()
-        for name in identities.names():
-            print(f"{name} *" if name == current else name)
-    else:  # whoami
-        print(identities.load(a.identity).sender().to_str())
+        current = store.selected_identity()
+        data = [{"name": n, "selected": n == current} for n in store.identity_names()]
+        text = "\n".join(f"{d['name']} *" if d["selected"] else d["name"] for d in data)
+    elif a.action == "export":
+        path = store.identity_pem_path(a.name)
+        store.resolve_identity(a.name)  # a clear error for a missing or unusable one
+        with open(path, encoding="utf-8") as f:
+            pem = f.read()
+        data, text = {"name": a.name, "pem": pem}, pem.rstrip("\n")
+    else:  # whoami, get-principal: the principal, as scripts use it
+        principal = store.resolve_identity(a.identity).sender().to_str()
+        data = {"name": a.identity or store.selected_identity(), "principal": principal}
+        text = principal
+    if a.output == "json":
+        emit(data)
+    else:
+        print(text)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="localnet", description="A local Internet Computer for Kybra canisters")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def cmd_completion(a) -> int:
+    sys.stdout.write(completion_script(build_parser(), a.shell))
+    return 0
 
-    s = sub.add_parser("start", help="run the IC HTTP interface in the foreground")
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0 picks a free one)")
+    return port
+
+
+def _version() -> str:
+    from ckpayment.cli import version_text
+    return f"localnet {version_text()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="localnet", description="A local Internet Computer for Kybra canisters")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser,
+                           metavar="COMMAND")
+
+    def command(name, func, help_text, output=("text", "json")):
+        s = sub.add_parser(name, help=help_text, description=help_text)
+        s.set_defaults(func=func)
+        if output:
+            s.add_argument("--output", choices=output, default=output[0],
+                           help=f"output format (default {output[0]})")
+        return s
+
+    def net(s):
+        s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
+        s.add_argument("--identity", help="identity name or PEM file (default: the selected "
+                       "one, as dfx)")
+
+    s = command("start", cmd_start, "run the IC HTTP interface in the foreground", output=())
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    s.add_argument("--port", type=_port, default=DEFAULT_PORT, help="0 picks a free port")
     s.add_argument("--port-file", help="write the bound port here")
     s.add_argument("--state-dir", help="keep canisters, memory, cycles and time here")
     s.add_argument("--autosave", type=float, default=30, metavar="SECONDS",
                    help="with --state-dir: also save this often after calls (0: only on exit)")
     s.add_argument("--verbose", action="store_true", help="log every HTTP request")
-    s.set_defaults(func=cmd_start)
 
-    s = sub.add_parser("build", help="build a localnet module from a Kybra entry")
+    s = command("status", cmd_status, "is a localnet running at --network (exit 0) or not (1)")
+    s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
+    s = command("stop", cmd_stop, "stop the localnet `localnet start` runs at --network "
+                "(its state is saved)")
+    s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
+
+    s = command("build", cmd_build, "build a localnet module from a Kybra entry (gzipped "
+                "when FILE ends in .gz)", output=())
     s.add_argument("entry")
-    s.add_argument("-o", "--output", required=True)
-    s.set_defaults(func=cmd_build)
+    s.add_argument("-o", "--output", required=True, metavar="FILE", help="the module file "
+                   "to write")
+    s.add_argument("--format", choices=("text", "json"), default="text", help="report "
+                   "format (default text; json: path, size, sha256; --output is the file)")
 
-    s = sub.add_parser("did", help="print the Candid interface of a Kybra entry")
+    s = command("did", cmd_did, "print the Candid interface of a Kybra entry")
     s.add_argument("entry")
-    s.set_defaults(func=cmd_did)
 
-    s = sub.add_parser("wasm-limits", help="check Wasm modules against the IC's install limits")
+    s = command("wasm-limits", cmd_wasm_limits, "check Wasm modules against the IC's install limits",
+                output=())
     s.add_argument("wasm", nargs="+")
-    s.set_defaults(func=cmd_wasm_limits)
 
-    s = sub.add_parser("lint", help="check canister source against Kybra's rules")
+    s = command("lint", cmd_lint, "check canister source against Kybra's rules (json: a "
+                "list of {path, line, rule, message})")
     s.add_argument("paths", nargs="*")
-    s.set_defaults(func=cmd_lint)
 
-    s = sub.add_parser("layout", help="record the stable-map layouts of canister entries "
-                       "in candid/layouts/ (new memory ids only)")
+    s = command("layout", cmd_layout, "record the stable-map layouts of canister entries in "
+                "candid/layouts/ (new memory ids only)", output=())
     s.add_argument("paths", nargs="*")
-    s.set_defaults(func=cmd_layout)
 
-    def net(s):
-        s.add_argument("--network", help=f"replica URL (default $LOCALNET_URL or {DEFAULT_URL})")
-        s.add_argument("--identity", help="identity name (default: the selected one)")
-
-    s = sub.add_parser("deploy", help="build, create and install the dfx.json canisters")
-    s.add_argument("canister", nargs="?")
+    s = command("deploy", cmd_deploy, "build, create and install the dfx.json canisters")
+    s.add_argument("canister", nargs="*", help="default: every canister of dfx.json")
     s.add_argument("--argument", help="init/upgrade argument in Candid text, e.g. '(42)'")
     s.add_argument("--mode", choices=["install", "reinstall", "upgrade"])
     net(s)
-    s.set_defaults(func=cmd_deploy)
 
-    s = sub.add_parser("call", help="call a canister method")
+    s = command("call", cmd_call, "call a canister method", output=("idl", "json", "raw"))
     s.add_argument("canister")
     s.add_argument("method")
-    s.add_argument("args", nargs="?", default="()")
+    s.add_argument("args", nargs="?", default="()", help="Candid text, e.g. '(42, \"x\")'")
     s.add_argument("--query", action="store_true", help="send as a query call")
     net(s)
-    s.set_defaults(func=cmd_call)
 
-    s = sub.add_parser("logs", help="print a canister's log")
+    s = command("logs", cmd_logs, "print a canister's log")
     s.add_argument("canister")
     net(s)
-    s.set_defaults(func=cmd_logs)
 
-    s = sub.add_parser("identity", help="manage identities (PEM files)")
-    isub = s.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    n = isub.add_parser("new")
+    s = sub.add_parser("identity", help="manage identities (dfx's PEM files)",
+                       description="manage identities (dfx's PEM files)")
+    isub = s.add_subparsers(dest="action", required=True, parser_class=Parser,
+                            metavar="ACTION")
+
+    def action(name, help_text):
+        n = isub.add_parser(name, help=help_text, description=help_text)
+        n.add_argument("--output", choices=("text", "json"), default="text")
+        n.set_defaults(func=cmd_identity)
+        return n
+    n = action("new", "create an identity")
     n.add_argument("name")
     n.add_argument("--type", default="ed25519", choices=["ed25519", "secp256k1"])
-    isub.add_parser("use").add_argument("name")
-    isub.add_parser("list")
-    w = isub.add_parser("whoami")
-    w.add_argument("--identity")
-    s.set_defaults(func=cmd_identity)
+    action("use", "select the identity for commands without --identity").add_argument("name")
+    action("list", "stored identities, the selected one marked *")
+    action("export", "print an identity's PEM").add_argument("name")
+    for name in ("whoami", "get-principal"):
+        action(name, "print the principal of the selected identity (or --identity)") \
+            .add_argument("--identity", help="identity name or PEM file")
+
+    s = command("completion", cmd_completion, "print a shell completion script", output=())
+    s.add_argument("shell", choices=("bash", "zsh"))
     return p
 
 

@@ -10,7 +10,9 @@
 #   --keep    leave localnet running afterwards (default: stop it)
 #   --port N  port for localnet (default 0: a free port)
 # Canister ids are in .dfx/local/canister_ids.json while this localnet runs (as `dfx deploy`
-# writes them); a dfx project's own file is put back when it stops.
+# writes them); a dfx project's own file waits in .dfx/local/canister_ids.json.saved and is
+# put back when this localnet stops (`localnet stop`, or the next `localnet start|stop|status`
+# here if it was killed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +30,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$PORT" in ''|*[!0-9]*) echo "Error: --port must be a number" >&2; exit 2 ;; esac
+if [ "${#PORT}" -gt 5 ] || [ "$PORT" -gt 65535 ]; then
+  echo "Error: --port $PORT is not a port (0-65535; 0 picks a free one)" >&2; exit 2
+fi
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -51,21 +56,18 @@ CK=$ROOT/.venv/bin/ckpay
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ckpay-demo.XXXXXX")
 export LOCALNET_HOME="$WORK/identities"  # demo identities, not your own
 IDS=.dfx/local/canister_ids.json
-# the ids of a dfx project are put back when the demo network stops
-if [ -f "$IDS" ]; then cp "$IDS" "$WORK/canister_ids.json.saved"; rm -f "$IDS"; fi
 LN_PID=""
+ASIDE=0
+ids() { "$VPY" -c 'import sys; from localnet.http import id_backup as b; r = getattr(b, sys.argv[1])(*sys.argv[2:3], *map(int, sys.argv[3:])); print(r or "")' "$@"; }
 cleanup() {
-  if [ "$KEEP" = 0 ]; then
+  status=$?
+  if [ "$KEEP" = 0 ] || [ "$status" != 0 ]; then
     if [ -n "$LN_PID" ]; then
       kill "$LN_PID" 2>/dev/null || true
       wait "$LN_PID" 2>/dev/null || true
     fi
-    if [ -f "$WORK/canister_ids.json.saved" ]; then
-      cp "$WORK/canister_ids.json.saved" "$IDS"
-    else
-      rm -f "$IDS"
-      rmdir .dfx/local .dfx 2>/dev/null || true
-    fi
+    # the project's own ids come back (localnet does it at exit too; this is idempotent)
+    if [ "$ASIDE" = 1 ]; then ids restore "$ROOT" >/dev/null || true; fi
     rm -rf "$WORK"
   fi
 }
@@ -76,18 +78,21 @@ say "Starting localnet (log: $WORK/localnet.log)"
 LN_PID=$!
 for _ in $(seq 1 600); do
   [ -s "$WORK/port" ] && break
-  kill -0 "$LN_PID" 2>/dev/null || { cat "$WORK/localnet.log" >&2; echo "Error: localnet did not start" >&2; exit 1; }
+  kill -0 "$LN_PID" 2>/dev/null || { cat "$WORK/localnet.log" >&2; LN_PID=""; echo "Error: localnet did not start" >&2; exit 1; }
   sleep 0.1
 done
 [ -s "$WORK/port" ] || { echo "Error: localnet did not report its port within 60 s" >&2; exit 1; }
 URL="http://127.0.0.1:$(head -n1 "$WORK/port")"
 export LOCALNET_URL="$URL" CKPAY_NETWORK="$URL"
 echo "localnet: $URL (pid $LN_PID)"
+# a dfx project's own ids wait aside while this localnet's are in $IDS
+SAVED=$(ids put_aside "$ROOT" "$LN_PID")
+ASIDE=1
+[ -z "$SAVED" ] || echo "your $IDS is kept in $SAVED until this localnet stops"
 
 "$LN" identity new operator >/dev/null
 "$LN" identity new merchant >/dev/null
 "$LN" identity new customer --type secp256k1 >/dev/null
-pem() { echo "$LOCALNET_HOME/identity/$1/identity.pem"; }
 OPERATOR=$("$LN" identity whoami --identity operator)
 MERCHANT_OWNER=$("$LN" identity whoami --identity merchant)
 CUSTOMER=$("$LN" identity whoami --identity customer)
@@ -124,13 +129,16 @@ FACTORY=$(id_of payment_backend)
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"
 "$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"
-"$CK" --identity "$(pem operator)" --factory "$FACTORY" module upload \
+"$CK" --identity operator --factory "$FACTORY" module upload \
   "$WORK/user_payment_canister.wasm" --version v1 --default \
   --notes "run.sh demo" >"$WORK/module.json"
 echo "stored version v1 ($(wc -c <"$WORK/user_payment_canister.wasm") bytes)"
 
 say "Deploying a merchant canister through the factory (owner: merchant)"
-"$CK" --identity "$(pem merchant)" --factory "$FACTORY" merchant deploy --name "Demo Shop" \
+# a deployment is paid for: the operator grants the merchant one deployment credit
+"$CK" --identity operator --factory "$FACTORY" merchant grant-credits \
+  --owner "$MERCHANT_OWNER" --count 1 >/dev/null
+"$CK" --identity merchant --factory "$FACTORY" merchant deploy --name "Demo Shop" \
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
 MERCHANT=$(id_of merchant)
 echo "merchant canister: $MERCHANT"
@@ -138,7 +146,12 @@ echo "merchant canister: $MERCHANT"
 # -- 5. the paid checkout --------------------------------------------------------------------
 say "Paying checkout sessions through the local ledger"
 "$VPY" -m ckpayment.demo --network "$URL" --merchant "$MERCHANT" --ledger "$LEDGER" \
-  --merchant-identity "$(pem merchant)" --customer-identity "$(pem customer)" --token "$SYMBOL"
+  --merchant-identity "$LOCALNET_HOME/identity/merchant/identity.pem" \
+  --customer-identity "$LOCALNET_HOME/identity/customer/identity.pem" --token "$SYMBOL"
+
+# the demo's webhook points at its receiver, gone now: print how to remove it
+HOOK=$("$CK" --identity merchant --merchant "$MERCHANT" webhooks list | "$VPY" -c \
+  'import json, sys; hooks = json.load(sys.stdin); print(hooks[0]["webhook_id"] if hooks else "")')
 
 # -- 6. what next ----------------------------------------------------------------------------
 cat <<EOF2
@@ -153,19 +166,23 @@ Identities (PEM): $LOCALNET_HOME/identity/{operator,merchant,customer}/identity.
 Next, with localnet still running (./scripts/run.sh --keep):
   export LOCALNET_URL=$URL LOCALNET_HOME=$LOCALNET_HOME
   .venv/bin/localnet call icrc_ledger icrc1_balance_of '(record { owner = principal "$MERCHANT"; subaccount = null })'
-  .venv/bin/localnet call merchant get_accepted_tokens
-  .venv/bin/ckpay --network $URL --identity $(pem merchant) sessions create --amount 2500000 --token $SYMBOL \\
+  .venv/bin/localnet call merchant list_payments --identity merchant '(null, opt 5)'
+  .venv/bin/ckpay --identity merchant sessions create --amount 2500000 --token $SYMBOL \\
       --success-url https://shop.example.com/ok --cancel-url https://shop.example.com/cancel
-  .venv/bin/ckpay --network $URL --identity $(pem merchant) payments list --limit 5
-  .venv/bin/ckpay --network $URL --identity $(pem merchant) refunds create PAYMENT_ID --reason demo
-  .venv/bin/ckpay --network $URL --identity $(pem merchant) events tail
+  .venv/bin/ckpay --identity merchant payments list --limit 5
+  .venv/bin/ckpay --identity merchant webhooks delete $HOOK   # the demo receiver has stopped
+  .venv/bin/ckpay --identity merchant listen --forward-to http://127.0.0.1:8000/webhooks
+  .venv/bin/ckpay --identity merchant trigger checkout.session.completed --customer customer
+  .venv/bin/localnet status
+  .venv/bin/localnet stop
 EOF2
 
 if [ "$KEEP" = 1 ]; then
   echo
-  echo "localnet keeps running (pid $LN_PID): stop it with  kill $LN_PID"
-  if [ -f "$WORK/canister_ids.json.saved" ]; then
-    echo "your previous $IDS is saved as $WORK/canister_ids.json.saved"
+  echo "localnet keeps running (pid $LN_PID): stop it with"
+  echo "  LOCALNET_HOME=$LOCALNET_HOME .venv/bin/localnet stop --network $URL"
+  if [ -n "$SAVED" ]; then
+    echo "your previous $IDS is kept in $SAVED and put back when it stops"
   fi
   trap - EXIT
   disown "$LN_PID" 2>/dev/null || true

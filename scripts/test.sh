@@ -17,4 +17,9 @@ fi
 if command -v npm >/dev/null && [ ! -x tools/ic-wasm/node_modules/@icp-sdk/ic-wasm-linux-x64/bin/ic-wasm ]; then
   npm ci --prefix tools/ic-wasm --no-audit --no-fund >/dev/null 2>&1 || echo "note: npm ci --prefix tools/ic-wasm failed; the ic-wasm tests will be skipped" >&2
 fi
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# -q unless the caller chose the verbosity (a second -q would hide pytest's summary line)
+QUIET=-q
+for arg in "$@"; do
+  case "$arg" in -q|-qq|--quiet|-v|-vv|-vvv|--verbose) QUIET="" ;; esac
+done
+exec .venv/bin/python -m pytest $QUIET -p no:cacheprovider "$@"

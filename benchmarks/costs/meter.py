@@ -1,10 +1,12 @@
-"""One metered call: bytecodes, estimated IC instructions, share of the message limit,
-request and reply sizes, and how the call ended.
+"""One metered call: bytecodes, IC instructions as metered (bytecodes at the calibrated
+factor plus Kybra's native work, `localnet/runtime/metering.py`), share of the message
+limit, request and reply sizes, and how the call ended.
 
 Metering is switched on for the measured call only (`Network.metering` is read at each
 message execution), so filling data stays fast. The IC's instruction limit applies to each
 message execution (the code between two `yield`s), so the share of the limit is taken from
-the most expensive execution of the call; `bytecodes` is the whole call on the callee."""
+the most expensive execution of the call; `bytecodes` and `instructions` are the whole
+call on the callee."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -23,6 +25,7 @@ class Measurement:
     bytecodes: int
     max_execution_bytecodes: int
     instructions: int
+    max_execution_instructions: int
     limit: int
     limit_share: float  # of the costliest execution, 0..1
     request_bytes: int
@@ -47,8 +50,10 @@ def outcome_of(value) -> str:
 
 
 def _executions(net, canister_bytes: bytes) -> list:
-    """Bytecodes of each execution on the callee since `net.stats` was cleared."""
-    return [s.bytecodes for s in list(net.stats) if s.canister_id == canister_bytes]
+    """(bytecodes, instructions) of each execution on the callee since `net.stats` was
+    cleared."""
+    return [(s.bytecodes, s.instructions) for s in list(net.stats)
+            if s.canister_id == canister_bytes]
 
 
 def measure(net, canister_name: str, canister_id, sender, method: str, args: list,
@@ -72,13 +77,14 @@ def measure(net, canister_name: str, canister_id, sender, method: str, args: lis
             st = net.await_ingress(net.submit(sender, canister_id, method, arg))
             reply = st.reply if st.state == "replied" else None
             reject = None if reply is not None else st.error_code or str(st.reject_code)
-            total = st.bytecodes
+            total = (st.bytecodes, st.instructions)
     finally:
         net.metering = False
     per_execution = _executions(net, canister_id.bytes)
     if total is None:
-        total = sum(per_execution)
-    peak = max(per_execution) if per_execution else total
+        total = (sum(b for b, _ in per_execution), sum(i for _, i in per_execution))
+    peak_bytecodes = max((b for b, _ in per_execution), default=total[0])
+    peak = max((i for _, i in per_execution), default=total[1])
     limit = metering.LIMITS[kind]
     value = None
     if reply is not None:
@@ -87,8 +93,8 @@ def measure(net, canister_name: str, canister_id, sender, method: str, args: lis
     else:
         outcome = "reject: " + str(reject)
     return Measurement(
-        canister=canister_name, method=method, kind=kind, bytecodes=total,
-        max_execution_bytecodes=peak, instructions=metering.instructions(total),
-        limit=limit, limit_share=metering.instructions(peak) / limit,
+        canister=canister_name, method=method, kind=kind, bytecodes=total[0],
+        max_execution_bytecodes=peak_bytecodes, instructions=total[1],
+        max_execution_instructions=peak, limit=limit, limit_share=peak / limit,
         request_bytes=len(arg), reply_bytes=0 if reply is None else len(reply),
         outcome=outcome, note=note, value=value)

@@ -1,6 +1,6 @@
 """Flags, the printed table (rich) and the JSON document of a benchmark run.
 
-A method is flagged when its metered cost grows by more than 20% from the first stage to
+A method is flagged when its metered instructions grow by more than 20% from the first stage to
 the last (N = 1,000 to N = 100,000 in the full run), or when its costliest execution uses
 more than 10% of its message limit at the last stage."""
 from __future__ import annotations
@@ -15,13 +15,13 @@ SHARE_LIMIT = 0.10
 
 def flags(rows: List[dict]) -> List[str]:
     """Flags of one method from its per-stage measurements (ordered by stage)."""
-    measured = [r for r in rows if r.get("bytecodes") is not None]
+    measured = [r for r in rows if r.get("instructions") is not None]
     if not measured:
         return ["not measured"]
     out = []
     first, last = measured[0], measured[-1]
-    if len(measured) > 1 and first["bytecodes"] > 0:
-        growth = last["bytecodes"] / first["bytecodes"] - 1
+    if len(measured) > 1 and first["instructions"] > 0:
+        growth = last["instructions"] / first["instructions"] - 1
         if growth > GROWTH_LIMIT:
             out.append(f"grows {growth:+.0%}")
     if last["limit_share"] > SHARE_LIMIT:
@@ -57,25 +57,25 @@ def print_report(doc: dict, console=None) -> None:
     from rich.table import Table
     console = console or Console(width=200)
     stages = doc["stages"]
-    table = Table(title="ckPayment canister methods: metered cost by data size "
-                        "(bytecodes; ~IC instructions = bytecodes x %d)" % doc["instructions_per_bytecode"])
+    table = Table(title="ckPayment canister methods: metered IC instructions by data size "
+                        "(bytecodes x %d + Kybra's native work)" % doc["instructions_per_bytecode"])
     table.add_column("method", no_wrap=True)
     table.add_column("kind")
     for st in stages:
-        table.add_column(f"N={st['sizes']['sessions']:,}\nbytecodes", justify="right")
-    table.add_column("~IC instr.\n(last)", justify="right")
+        table.add_column(f"N={st['sizes']['sessions']:,}\ninstructions", justify="right")
+    table.add_column("bytecodes\n(last)", justify="right")
     table.add_column("% limit\n(last)", justify="right")
     table.add_column("req/reply\nbytes", justify="right")
     table.add_column("outcome (last)")
     table.add_column("flags")
     for key, rows in by_method(stages).items():
         last = rows[-1]
-        cells = [f"{r['bytecodes']:,}" if r.get("bytecodes") is not None else "-" for r in rows]
+        cells = [f"{r['instructions']:,}" if r.get("instructions") is not None else "-" for r in rows]
         cells += [""] * (len(stages) - len(cells))
         flagged = doc["summary"][key]["flags"]
         table.add_row(
             key, last.get("kind", ""), *cells,
-            f"{last['instructions']:,}" if last.get("instructions") is not None else "-",
+            f"{last['bytecodes']:,}" if last.get("bytecodes") is not None else "-",
             f"{last['limit_share'] * 100:.3f}" if last.get("limit_share") is not None else "-",
             f"{last.get('request_bytes', 0)}/{last.get('reply_bytes', 0)}",
             last.get("outcome", "")[:40],
@@ -84,7 +84,7 @@ def print_report(doc: dict, console=None) -> None:
     for st in stages:
         console.print(f"stage {st['sizes']}: fill {st['fill_seconds']:.0f}s, measure {st['measure_seconds']:.0f}s")
     for row in doc.get("worst_cases", []):
-        console.print(f"worst case {row['canister']}.{row['method']}: {row['bytecodes']:,} bytecodes, "
+        console.print(f"worst case {row['canister']}.{row['method']}: {row['instructions']:,} instructions, "
                       f"{row['limit_share'] * 100:.3f}% of its limit ({row['note']}; {row['outcome']})")
     mem = doc.get("stable_memory", {})
     for what, value in mem.items():

@@ -4,6 +4,7 @@ merchant canister and the ledger (metering on)."""
 from __future__ import annotations
 
 import datetime
+import platform
 import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional
@@ -65,7 +66,7 @@ def measure_canister(w: World, name: str, canister_id: Principal, fx: Fixtures,
             if plan.after is not None:
                 plan.after(w, m.value)
         except Exception as e:  # a plan that cannot run at this stage is reported, not hidden
-            rows.append({"canister": name, "method": method, "bytecodes": None,
+            rows.append({"canister": name, "method": method, "bytecodes": None, "instructions": None,
                          "outcome": f"benchmark error: {type(e).__name__}: {e}"[:300]})
     return rows
 
@@ -146,6 +147,8 @@ def document(results: List[dict], mem: dict, t0: float) -> dict:
     return {
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "instructions_per_bytecode": metering.INSTRUCTIONS_PER_BYTECODE,
+        "python": platform.python_version(),
+        "cost_constants": metering.cost_constants(),
         "limits": metering.LIMITS,
         "thresholds": {"growth": GROWTH_LIMIT, "limit_share": SHARE_LIMIT},
         "stages": results,

@@ -91,7 +91,9 @@ def merchant_config(name: str, ledger: Principal) -> dict:
 
 
 def deploy_merchant(w: World, owner: Principal, name: str) -> Principal:
-    """A merchant canister deployed through the factory for `owner`."""
+    """A merchant canister deployed through the factory for `owner` (an admin grants the
+    deployment credit it pays with)."""
+    ok(w.call(w.admin, w.factory, "grant_deployment_credits", owner, 1), "grant_deployment_credits")
     rec = ok(w.call(owner, w.factory, "deploy_user_payment_canister",
                     {"owner": None, "version": None, "merchant": merchant_config(name, w.ledger)}),
              "deploy_user_payment_canister")

@@ -265,6 +265,15 @@ class HostedPageMetrics(TypedDict):
     sessions_created: int
     completion_rate: float
 
+class KnownBadAddressEntry(TypedDict):
+    seq: int
+    address: str
+    reason: str
+
+class KnownBadAddressPage(TypedDict):
+    next_seq: int
+    addresses: list[KnownBadAddressEntry]
+
 class LiquidityEntry(TypedDict):
     key: str
     value: LiquidityInfo
@@ -539,6 +548,11 @@ class ThreatModel(TypedDict):
 class ThreatModelEntry(TypedDict):
     key: str
     value: ThreatModel
+
+class TimedRate(TypedDict):
+    rate_usd: float
+    symbol: str
+    timestamp_seconds: int
 
 class TokenRecommendationEngine(TypedDict):
     global_preferences: list[GlobalRateEntry]

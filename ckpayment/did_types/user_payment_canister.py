@@ -48,6 +48,15 @@ class BrandingConfig(TypedDict):
     button_text: str
     support_url: Optional[str]
 
+class BusinessProfile(TypedDict):
+    region: Optional[str]
+    industry: Optional[str]
+
+# a variant: a dict with exactly one of these keys
+class BusinessProfileResult(TypedDict, total=False):
+    Ok: BusinessProfile
+    Err: str
+
 class CheckoutSessionAnalytics(TypedDict):
     total_sessions: int
     abandonment_rate: float

@@ -249,13 +249,15 @@ def landing_page(api) -> bytes:
     return ("<!doctype html><meta charset=utf-8><title>localnet</title>"
             "<h1>localnet</h1><p>Open a canister's web page at "
             "<code>http://&lt;canister-id&gt;.localhost:PORT/</code> or "
-            "<code>http://localhost:PORT/?canisterId=&lt;canister-id&gt;</code>.</p>"
+            "<code>http://localhost:PORT/?canisterId=&lt;canister-id&gt;</code>; call them "
+            "from the <a href=\"/_/candid/\">Candid UI</a>.</p>"
             f"<ul>{rows}</ul>").encode()
 
 
 def make_dispatch(api, verbose: bool = False):
     """`dispatch(method, path, body, headers)` for `server.Server`: `/api/...` goes to the
     IC HTTP interface, everything else to the gateway."""
+    from . import candid_ui
     from .server import route
     gateway = Gateway(api)
 
@@ -263,6 +265,9 @@ def make_dispatch(api, verbose: bool = False):
         if path.startswith("/api/"):
             return route(api, method, path, body)
         try:
+            if path == candid_ui.PREFIX or path.startswith(candid_ui.PREFIX + "/") or \
+                    path.startswith(candid_ui.PREFIX + "?"):
+                return candid_ui.handle(api, method, path)
             cid = resolve_canister(path, headers) if headers is not None else None
             if cid is None:
                 if urllib.parse.urlsplit(path).path == "/" and method in ("GET", "HEAD"):

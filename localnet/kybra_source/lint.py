@@ -262,8 +262,9 @@ def _bundle_error_path(entry: str, e: BundleError) -> str:
     return _display(find_project_root(os.path.dirname(os.path.abspath(entry))), e.path)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`localnet lint PATH...`: print findings; exit 1 if any, 0 if clean, 2 on usage error."""
+def main(argv: Optional[Sequence[str]] = None, output: str = "text") -> int:
+    """`localnet lint PATH...`: print findings (one a line, or with `output` "json" one JSON
+    list of {path, line, rule, message}); exit 1 if any, 0 if clean, 2 on usage error."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
         print("usage: localnet lint PATH...  (files are canister entries; directories are "
@@ -280,8 +281,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except FileNotFoundError as e:
         print(f"localnet lint: {e}", file=sys.stderr)
         return 2
-    for f in findings:
-        print(f)
+    if output == "json":
+        import dataclasses
+        import json
+        print(json.dumps([dataclasses.asdict(f) for f in findings], indent=2))
+    else:
+        for f in findings:
+            print(f)
     print(f"{len(findings)} finding(s)", file=sys.stderr)
     return 1 if findings else 0
 

@@ -77,14 +77,17 @@ class Engine:
         Kybra converts them: a value Kybra refuses is a TypeError (docs/kybra.md)."""
         env = canister.interface.env if canister.interface is not None else None
         try:
-            return binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
+            data = binary.encode(list(types), to_candid(types, values, env), env, kybra=True)
         except Exception as e:
             raise TypeError(str(e)) from None
+        metering.charge_candid_args(data, list(values))
+        return data
 
     # -- metering ----------------------------------------------------------------------------
-    def _live_bytecodes(self) -> int:
+    def _live_instructions(self) -> int:
+        """Instructions the message being executed has used so far (0 when unmetered)."""
         meter = getattr(self, "_meter", None)
-        return 0 if meter is None else meter.bytecodes
+        return 0 if meter is None else meter.instructions
 
     # -- segments ------------------------------------------------------------------------------
     def _segment(self, ex: Execution, first: bool, send_value=None, snapshot: bool = True):
@@ -108,6 +111,8 @@ class Engine:
                     meter = metering.Meter(limit, ex.mark_trap)
                     self._meter = meter
                     with meter:
+                        pending, ex.pending_native = ex.pending_native, 0
+                        meter.charge(metering.MESSAGE_ENTRY + pending)
                         outcome = self._segment_body(ex, first, send_value)
                 else:
                     outcome = self._segment_body(ex, first, send_value)
@@ -130,8 +135,10 @@ class Engine:
             self._meter = None
             if meter is not None:
                 ex.bytecodes = meter.bytecodes
+                ex.instructions = meter.instructions
                 ex.call_bytecodes += meter.bytecodes
-                self._record_bytecodes(ex, meter.bytecodes)
+                ex.call_instructions += meter.instructions
+                self._record_bytecodes(ex, meter)
         if outcome[0] == "trap":
             ex.result = result_before
             ex.stack.clear()
@@ -191,6 +198,7 @@ class Engine:
                                  canister.interface.env)
             except Exception as e:
                 raise E.Trap(f"failed to decode call arguments: {e}") from None
+            metering.charge_candid_args(ex.message.arg, args)
         return fn(*args)
 
     def _make_reply(self, ex: Execution, value) -> None:
@@ -291,6 +299,9 @@ class Engine:
             ex.last_reject = (E.CANISTER_ERROR, str(e))
             return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to "
                                           f"decode canister response: {e}")
+        # decoded before the callback's meter starts: charged when it does
+        ex.pending_native += metering.candid_cost(
+            result.data, sum(metering.count_values(v) for v in values))
         return kybra.CallResult(values[0] if values else None, None)
 
     # -- one-way calls -------------------------------------------------------------------
@@ -384,14 +395,28 @@ class Engine:
             return sig, "composite"
         return sig, "query"
 
-    def _guard_segment(self, guard: Execution):
+    def _guard_segment(self, guard: Execution, method: Optional[Execution] = None):
+        """Run a method's guard. It is part of the method's message on the IC: metered
+        (against the method's limit), its instructions are charged to `method`."""
         canister = guard.canister
         heap = canister.namespace.heap_snapshot()
         vol = canister.volatile_state()
         ic = KybraIc(self, canister, guard)
+        meter = None
         try:
             with canister.namespace.activate(ic):
-                result = self._invoke(guard)
+                if self.metering and method is not None:
+                    meter = metering.Meter(metering.LIMITS[LIMIT_KIND.get(method.mode, "update")],
+                                           guard.mark_trap)
+                    self._meter = meter
+                    try:
+                        with meter:
+                            result = self._invoke(guard)
+                    finally:
+                        self._meter = None
+                        method.pending_native += meter.instructions
+                else:
+                    result = self._invoke(guard)
             if guard.trap is not None:
                 raise guard.trap
         except E.Trap as t:
@@ -451,7 +476,7 @@ class Engine:
         ex.generation = canister.install_count
         canister.open_calls += 1
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 ex.result = value
                 self._finish(ex)
@@ -474,7 +499,7 @@ class Engine:
         kind, value = outcome
         if ex.mode in UPDATE_MODES:  # the per-instruction part of the execution fee
             per_ten = self.policy.ten_update_instructions_execution_fee
-            fee = per_ten * (metering.instructions(ex.bytecodes) // 10)
+            fee = per_ten * (ex.instructions // 10)
             canister.cycles -= min(canister.cycles, fee)
         if kind == "trap":
             if not ex.replied:
@@ -508,6 +533,7 @@ class Engine:
             st = self.ingress.get(ex.message.ingress_id)
             if st is not None:
                 st.bytecodes = ex.call_bytecodes
+                st.instructions = ex.call_instructions
         ex.canister.open_calls = max(0, ex.canister.open_calls - 1)
         self._complete(ex.message, ex.result, ex.canister, refund=ex.cycles_available)
         self.settle_stopping(ex.canister)

@@ -74,6 +74,9 @@ class Execution:
         self.accepted_message = False
         self.bytecodes = 0  # this message execution (segment), for performance_counter(0)
         self.call_bytecodes = 0  # the whole call context, for performance_counter(1)
+        self.instructions = 0  # metered instructions (bytecodes and native work) likewise
+        self.call_instructions = 0
+        self.pending_native = 0  # native work done before the next segment's meter starts
         self.trap: Optional[Trap] = None
         self.pending_call = None  # the outgoing call while suspended
         self.answered = None  # the call whose response the current segment handles

@@ -466,6 +466,7 @@ class ManagementCanister:
                     meter = metering.Meter(metering.LIMITS["install"], ex.mark_trap)
                     net._meter = meter
                     with meter:
+                        meter.charge(metering.MESSAGE_ENTRY)
                         self._init_body(c, ex, sig)
                 else:
                     self._init_body(c, ex, sig)
@@ -481,7 +482,8 @@ class ManagementCanister:
             net._meter = None
             if meter is not None:
                 ex.bytecodes = meter.bytecodes
-                net._record_bytecodes(ex, meter.bytecodes)
+                ex.instructions = meter.instructions
+                net._record_bytecodes(ex, meter)
         return None
 
     def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes,

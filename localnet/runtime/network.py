@@ -45,11 +45,7 @@ class IngressStatus:
     sender: bytes = b""
     time_ns: int = 0
     bytecodes: int = 0  # metered bytecodes of the whole call on its canister (metering on)
-
-    @property
-    def instructions(self) -> int:
-        from localnet.runtime.metering import instructions
-        return instructions(self.bytecodes)
+    instructions: int = 0  # metered instructions of the whole call (bytecodes + native work)
 
 
 @dataclass
@@ -68,6 +64,7 @@ class MessageStat:
     method: str
     mode: str
     bytecodes: int
+    instructions: int = 0  # bytecodes * INSTRUCTIONS_PER_BYTECODE + native charges
 
 
 def _raw(p) -> bytes:
@@ -206,8 +203,9 @@ class Network(Engine):
         if self.print_logs:
             print(f"[{text_id(canister.id)}] {text}")
 
-    def _record_bytecodes(self, ex: Execution, bytecodes: int) -> None:
-        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode, bytecodes))
+    def _record_bytecodes(self, ex: Execution, meter) -> None:
+        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode,
+                                      meter.bytecodes, meter.instructions))
 
     def _raw_rand_bytes(self) -> bytes:
         from localnet.runtime.isolation import host_urandom
@@ -371,7 +369,7 @@ class Network(Engine):
         ex = Execution(c, msg, mode, msg.method, sig)
         ex.non_replicated = True
         if sig.guard is not None:
-            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard))
+            kind, value = self._guard_segment(Execution(c, msg, "guard", sig.guard), ex)
             if kind == "reject":
                 return value
             if kind == "trap":

@@ -32,6 +32,7 @@ import bisect
 from typing import Any, Dict, List, Optional, Tuple
 
 from localnet.candid import types as T
+from localnet.runtime import metering
 from localnet.runtime.errors import Trap
 
 WASM_PAGE = 65536
@@ -140,7 +141,9 @@ class StableMap:
             value = _binary().decode(data, [self.value_type], self.env)[0]
         except Exception as e:  # Kybra's Storable::from_bytes: Decode!(..).unwrap_or_trap()
             raise Trap(f"CandidError: {e}") from None
-        return self._py(self.value_type, value)
+        value = self._py(self.value_type, value)
+        metering.charge_candid(data, value)
+        return value
 
     # -- the layout checks of ic-stable-structures 0.5.6 -------------------------------
     def check_open(self) -> None:
@@ -183,11 +186,15 @@ class StableMap:
     # -- the Kybra API ----------------------------------------------------------------
     def contains_key(self, key) -> bool:
         self.check_nodes()
-        return self._enc_key(self.candid_key(key)) in self.entries
+        enc_key = self._enc_key(self.candid_key(key))
+        metering.charge_stable_map("get", len(self.entries), enc_key, key)
+        return enc_key in self.entries
 
     def get(self, key):
         self.check_nodes()
-        enc = self.entries.get(self._enc_key(self.candid_key(key)))
+        enc_key = self._enc_key(self.candid_key(key))
+        metering.charge_stable_map("get", len(self.entries), enc_key, key)
+        enc = self.entries.get(enc_key)
         return None if enc is None else self._dec_value(enc)
 
     def insert_encoded(self, key, value) -> Tuple[bytes, bytes, Optional[bytes]]:
@@ -201,19 +208,24 @@ class StableMap:
         if len(enc_value) > self.max_value_size:
             raise Trap(f"Panicked at 'Value is too large. Expected <= "
                        f"{self.max_value_size} bytes, found {len(enc_value)} bytes'")
+        metering.charge_stable_map("insert", len(self.entries), enc_key, key)
+        metering.charge_candid(enc_value, value)
         old = self._put(key, enc_key, enc_value)
         return enc_key, enc_value, old
 
     def keys(self) -> list:
         self.check_nodes()
+        metering.charge_stable_scan(len(self.entries))
         return [self._py(self.key_type, self._dec_key(k)) for _, k in self._sort]
 
     def values(self) -> list:
         self.check_nodes()
+        metering.charge_stable_scan(len(self.entries))
         return [self._dec_value(self.entries[k]) for _, k in self._sort]
 
     def items(self) -> list:
         self.check_nodes()
+        metering.charge_stable_scan(len(self.entries))
         return [(self._py(self.key_type, self._dec_key(k)), self._dec_value(self.entries[k]))
                 for _, k in self._sort]
 
@@ -385,6 +397,7 @@ class StableStore:
         m.check_nodes()
         key = m.candid_key(key)
         enc_key = m._enc_key(key)
+        metering.charge_stable_map("remove", len(m.entries), enc_key, key)
         old = m._delete(key, enc_key)
         if old is None:
             return None

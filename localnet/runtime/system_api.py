@@ -52,6 +52,17 @@ class KybraIc:
         self._canister = canister
         self._ex = execution
 
+    def __getattribute__(self, name: str) -> Any:
+        attr = object.__getattribute__(self, name)
+        if name[0] == "_" or not callable(attr):
+            return attr
+
+        def native_call(*args):  # one `ic.*` call into Kybra's Rust runtime
+            result = attr(*args)
+            metering.charge(metering.IC_CALL)  # after: performance_counter excludes itself
+            return result
+        return native_call
+
     # -- helpers ------------------------------------------------------------------------
     def _trap(self, message: str, code: str = "IC0503"):
         raise self._ex.mark_trap(Trap(message, code))
@@ -209,10 +220,10 @@ class KybraIc:
 
     def performance_counter(self, counter_type) -> int:
         counter_type = _int(counter_type, 32, "performance_counter")
-        if counter_type == 0:
-            return metering.instructions(self._net._live_bytecodes())
-        if counter_type == 1:
-            return metering.instructions(self._ex.call_bytecodes + self._net._live_bytecodes())
+        if counter_type == 0:  # this message execution, as metered so far
+            return self._net._live_instructions()
+        if counter_type == 1:  # the call context: earlier executions of this call too
+            return self._ex.call_instructions + self._net._live_instructions()
         self._trap(f"performance_counter: unknown counter type {counter_type}",
                    CANISTER_CONTRACT_VIOLATION)
 

@@ -53,6 +53,14 @@ class GlobalRateEntry(Record):
     value: float64
 
 
+class TimedRate(Record):
+    # A USD rate with the time it was true (the XRC's timestamp, seconds since the epoch):
+    # a merchant prices only with rates younger than its bound.
+    symbol: text
+    rate_usd: float64
+    timestamp_seconds: nat64
+
+
 class GlobalNat64Entry(Record):
     key: text
     value: nat64
@@ -135,6 +143,19 @@ class GlobalBlocklistPage(Record):
     next_seq: nat64
 
 
+class KnownBadAddressEntry(Record):
+    seq: nat64
+    address: text
+    reason: text
+
+
+class KnownBadAddressPage(Record):
+    # Additions to the factory's known-bad addresses after `since_seq`, oldest first:
+    # merchants pull them by version and refuse payers whose principal is listed.
+    addresses: Vec[KnownBadAddressEntry]
+    next_seq: nat64
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -211,6 +232,10 @@ class PaymentFactory(Service):
         ...
 
     @service_query
+    def get_timed_rates(self) -> Vec[TimedRate]:
+        ...
+
+    @service_query
     def get_global_fee_estimates(self) -> Vec[GlobalNat64Entry]:
         ...
 
@@ -240,6 +265,18 @@ class PaymentFactory(Service):
     ) -> FactoryUnitResult:
         ...
 
+    @service_update
+    def reserve_cross_merchant_spend(self, principal: Principal, amount: nat64) -> FactoryTextResult:
+        ...
+
+    @service_update
+    def confirm_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def release_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult:
+        ...
+
     @service_query
     def check_principal_reputation(self, principal: Principal) -> ReputationScore:
         ...
@@ -254,6 +291,10 @@ class PaymentFactory(Service):
     def get_global_blocklist_changes(
         self, since_seq: nat64, limit: nat32
     ) -> GlobalBlocklistPage:
+        ...
+
+    @service_query
+    def get_known_bad_address_changes(self, since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
         ...
 
     @service_query

@@ -96,7 +96,7 @@ class HostedCheckoutSession(Record):
     completed_at: Opt[nat64]
     price_options: Opt[Vec[SessionPriceOption]]
     line_items: Opt[Vec[SessionLineItem]]
-    url: Opt[text]  # the hosted page (Stripe's session.url); null on sessions stored before it
+    url: Opt[text]  # the hosted page (Stripe's session.url), derived from the id and the origin when read
 
 
 class CheckoutSessionResult(Variant, total=False):

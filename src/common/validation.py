@@ -7,6 +7,8 @@ Checks never raise: canister methods must answer bad input with `Err`, never tra
 
 import re
 
+from kybra import Principal
+
 # Patterns end in \Z, not $: `$` also matches before a final newline, and check_text lets
 # newlines through, so "https://shop.example\n" would pass a `$`-anchored pattern.
 
@@ -175,3 +177,11 @@ def first_error(errors: list) -> "str | None":
         if err is not None:
             return err
     return None
+
+
+def is_principal_text(value: str) -> bool:
+    """True for the canonical textual form of a principal."""
+    try:
+        return Principal.from_str(value).to_str() == value
+    except Exception:
+        return False

@@ -8,6 +8,7 @@ last seq and fetches only what changed, in O(limit).
 from kybra import Principal, Record, StableBTreeMap, ic, nat64, text
 
 from src.common.factory_api import GlobalBlocklistChange
+from src.payment_backend.index_pages import since
 from src.payment_backend.factory_counters import add_count, next_seq, top_seq
 
 
@@ -65,16 +66,8 @@ def unblock(principal: Principal, reason: str) -> bool:
 
 def changes_since(since_seq: int, limit: int) -> dict:
     """Changes with seq > since_seq, oldest first, at most limit (1-100)."""
-    size = 100 if limit == 0 or limit > 100 else limit
-    top = top_seq("block_changes")
-    changes = []
-    seq = since_seq + 1
-    while seq <= top and len(changes) < size:
-        entry = block_changes_map.get(seq)
-        if entry is not None:
-            changes.append(entry)
-        seq += 1
-    return {"changes": changes, "next_seq": seq - 1 if seq - 1 > since_seq else since_seq}
+    changes, next_seq = since(block_changes_map.get, top_seq("block_changes"), since_seq, limit)
+    return {"changes": changes, "next_seq": next_seq}
 
 
 def recent_blocked(limit: int) -> list:

@@ -9,6 +9,7 @@ per run from a rotating cursor.
 
 from kybra import Principal, Record, StableBTreeMap, Variant, Vec, ic, nat32, nat64, query, text, update
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import GlobalNat64Entry
 from src.common.validation import check_email, check_url
 from src.payment_backend.admins import caller_text, is_admin_text, require_authenticated
@@ -142,7 +143,7 @@ def recheck_batch() -> None:
     seq = get_count("compliance_cursor")
     checked = 0
     probes = 0
-    while checked < RECHECK_BATCH and probes < min(top, MAX_PROBES):
+    while checked < RECHECK_BATCH and probes < min(top, MAX_PROBES) and budget_left():
         probes += 1
         seq = seq + 1 if seq < top else 1
         dep_id = deployment_seq_map.get(seq)

@@ -5,7 +5,8 @@ active | failed), so a failure never leaves an untracked canister: a failed depl
 keeps its canister id and quota slot until it is retried (`retry_deployment`) or cleaned
 up (`cleanup_failed_deployment`). The per-owner quota slot and the cycles for the new
 canister are reserved before the first `yield`, so concurrent deploys cannot overrun
-either. `busy` is the lock any operation on one canister holds across its yields.
+either. Every deployment is paid for (billing.py), and the factory is the only controller of
+the canister it creates, so the module it installed is the module that runs. `busy` is the lock any operation on one canister holds across its yields.
 """
 
 from kybra import (
@@ -36,9 +37,10 @@ from src.payment_backend.admins import (
     is_admin_text,
     require_authenticated,
 )
+from src.payment_backend.billing import refund_deploy_payment, take_deploy_payment
 from src.payment_backend.blocklist import is_blocked
 from src.payment_backend.chunk_store import install_version
-from src.payment_backend.factory_counters import add_count, get_count, next_seq
+from src.payment_backend.factory_counters import add_count, get_count, next_seq, set_count
 from src.payment_backend.merchant_init import encode_merchant_init
 from src.payment_backend.wasm_store import default_version, get_ready_version, note_version_use
 
@@ -140,10 +142,24 @@ def find_merchant(canister_id: Principal) -> "tuple":
     return (rec, None)
 
 
+def find_merchant_signed_in(canister_id: Principal) -> "tuple":
+    """find_merchant for a signed-in caller: (record, None) or (None, error)."""
+    err = require_authenticated()
+    if err is not None:
+        return (None, err)
+    return find_merchant(canister_id)
+
+
 def is_active_merchant(canister_text: str) -> bool:
-    """True for a canister this factory deployed and that is active."""
+    """True for an active canister this factory deployed and alone controls: only then does
+    it run a module the factory installed (docs/trust.md). A canister created while owners
+    were co-controllers is not believed until `secure_user_canister` checked its module."""
     rec = record_by_canister(canister_text)
-    return rec is not None and "active" in rec["status"]
+    return rec is not None and "active" in rec["status"] and get_count(SOLE_CONTROL + canister_text) == 1
+
+
+SOLE_CONTROL = "sole_control:"  # counter: 1 while the factory is the canister's only controller
+PAID = "deploy_paid:"  # counter: 1 while a deployment's payment (cycles or credit) is unspent
 
 
 def can_manage(rec: dict) -> bool:
@@ -205,7 +221,7 @@ def create_step(dep_id: str) -> Async[text]:
     rec = deployments_map.get(dep_id)
     result: CallResult[CreateCanisterResult] = yield management_canister.create_canister({
         "settings": {
-            "controllers": [ic.id(), rec["owner"]],
+            "controllers": [ic.id()],  # the factory alone: owners act through its methods
             "compute_allocation": None,
             "memory_allocation": None,
             "freezing_threshold": None,
@@ -215,6 +231,8 @@ def create_step(dep_id: str) -> Async[text]:
     if result.Err is not None:
         return "create_failed: " + result.Err
     canister_id = result.Ok["canister_id"]
+    set_count(PAID + dep_id, 0)
+    set_count(SOLE_CONTROL + canister_id.to_str(), 1)
     rec = deployments_map.get(dep_id)
     rec["canister_id"] = canister_id
     set_status(rec, "installing")
@@ -231,6 +249,9 @@ def run_deployment(dep_id: str) -> Async[UserCanisterResult]:
     if rec["canister_id"] is None:
         err = yield create_step(dep_id)
         if err != "":
+            if get_count(PAID + dep_id) == 1:  # the payment was not spent: a credit for the retry
+                set_count(PAID + dep_id, 0)
+                refund_deploy_payment(rec["owner"].to_str())
             return fail(dep_id, err)
     rec = deployments_map.get(dep_id)
     if "installing" not in rec["status"]:
@@ -281,9 +302,12 @@ def deploy_user_payment_canister(config: UserCanisterConfig) -> Async[UserCanist
     settings = get_settings()
     if get_count("owner_slots:" + owner_text) >= settings["max_canisters_per_owner"]:
         return {"Err": "quota_exceeded: " + owner_text + " already has " + str(settings["max_canisters_per_owner"]) + " merchant canisters"}
-    if cycles_available(settings) < settings["deploy_cycles"]:
+    if cycles_available(settings) < settings["deploy_cycles"] and ic.msg_cycles_available128() < settings["deploy_cycles"]:
         return {"Err": "insufficient_cycles: the factory cannot fund a new canister now"}
-    # Everything below up to the first yield runs atomically: reserve the slot now.
+    # Everything below up to the first yield runs atomically: take the payment, reserve the slot.
+    paid_by, err = take_deploy_payment(owner_text)
+    if err is not None:
+        return {"Err": err}
     add_count("owner_slots:" + owner_text, 1)
     seq = next_seq("deployments")
     owner_seq = next_seq("owner:" + owner_text)
@@ -311,6 +335,7 @@ def deploy_user_payment_canister(config: UserCanisterConfig) -> Async[UserCanist
         "owner_seq": owner_seq,
     }
     add_count("status:creating", 1)
+    set_count(PAID + dep_id, 0 if paid_by == "admin" else 1)
     deployments_map.insert(dep_id, rec)
     deployment_seq_map.insert(seq, dep_id)
     owner_index_map.insert(owner_key(owner_text, owner_seq), dep_id)
@@ -351,8 +376,13 @@ def retry_deployment(deployment_id: text, version: Opt[text]) -> Async[UserCanis
     if err is not None:
         return {"Err": err}
     rec["target_version"] = target
-    if rec["canister_id"] is None and cycles_available(get_settings()) < get_settings()["deploy_cycles"]:
-        return {"Err": "insufficient_cycles: the factory cannot fund a new canister now"}
+    if rec["canister_id"] is None:  # the canister is created again: paid again (a failed create left a credit)
+        if cycles_available(get_settings()) < get_settings()["deploy_cycles"]:
+            return {"Err": "insufficient_cycles: the factory cannot fund a new canister now"}
+        paid_by, err = take_deploy_payment(rec["owner"].to_str())
+        if err is not None:
+            return {"Err": err}
+        set_count(PAID + deployment_id, 0 if paid_by == "admin" else 1)
     rec["busy"] = True
     rec["attempts"] = rec["attempts"] + 1
     rec["error"] = None

@@ -28,12 +28,14 @@ from kybra import (
     update,
 )
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import (
     FactoryUnitResult,
     FraudScore,
     GlobalBlocklistPage,
     GlobalNat64Entry,
     GlobalRateEntry,
+    KnownBadAddressPage,
     PaymentPattern,
     ReputationScore,
     RiskScore,
@@ -43,9 +45,10 @@ from src.common.factory_api import (
 from src.common.validation import check_slug, check_symbol, check_text, first_error
 from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, require_admin
 from src.payment_backend.blocklist import block, block_reason, changes_since, is_blocked, recent_blocked, unblock
-from src.payment_backend.customer_spend import spent_today
+from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
-from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.index_pages import since
+from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
 
 MAX_ITEMS = 20
@@ -293,6 +296,18 @@ def get_global_blocklist_changes(since_seq: nat64, limit: nat32) -> GlobalBlockl
     return changes_since(since_seq, limit)
 
 
+@query
+def get_known_bad_address_changes(since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
+    """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
+    def lookup(seq: int):
+        address = known_bad_seq_map.get(seq)
+        bad = None if address is None else known_bad_map.get(address)
+        return None if bad is None else {"seq": seq, "address": address, "reason": bad["reason"]}
+
+    addresses, next_seq = since(lookup, top_seq("known_bad"), since_seq, limit)
+    return {"addresses": addresses, "next_seq": next_seq}
+
+
 def reporters(principal_text: str) -> int:
     return get_count("reporters:" + principal_text)
 
@@ -349,7 +364,7 @@ def report_suspicious_principal(principal: Principal, reason: text) -> FactoryUn
         err = rate_limited("report_suspicious_principal", caller_text())
     if err is not None:
         return {"Err": err}
-    key = principal.to_str() + "|" + caller_text()
+    key = principal.to_str() + "|owner:" + caller_owner_text()  # one voice per independent owner
     category = reason.split(":")[0].strip().lower()[:40]
     if check_slug("category", category) is None:
         add_pattern(category)
@@ -375,11 +390,11 @@ def apply_block_candidates() -> int:
     done = get_count("block_candidates_done")
     top = top_seq("block_candidates")
     blocked = 0
-    while done < top and done - get_count("block_candidates_done") < 200:
+    while done < top and done - get_count("block_candidates_done") < 200 and budget_left():
         done += 1
         candidate = block_candidates_map.remove(done)
         if candidate is not None:
-            if block(Principal.from_str(candidate), "reported by " + str(reporters(candidate)) + " merchant canisters", "threat_intelligence"):
+            if block(Principal.from_str(candidate), "reported by " + str(reporters(candidate)) + " independent owners' merchant canisters", "threat_intelligence"):
                 blocked += 1
     add_count("block_candidates_done", done - get_count("block_candidates_done"))
     return blocked
@@ -506,7 +521,7 @@ def validate_transaction_against_global_rules(transaction: TransactionData) -> S
             score += 20.0
             reasons.append("large transaction: " + str(cents) + " USD cents")
         limit = get_settings()["daily_cross_merchant_limit"]
-        if cents > 0 and spent_today(customer) + cents > limit:
+        if cents > 0 and held_today(customer) + cents > limit:
             score += 30.0
             reasons.append("over the daily cross-merchant limit")
     score = min(100.0, score)

@@ -14,8 +14,8 @@ from src.common.factory_api import FactoryUnitResult, ModalTheme
 from src.common.ids import session_routing_key
 from src.common.pagination import page_desc
 from src.common.validation import HOST_RE, check_slug, check_text, first_error
-from src.payment_backend.admins import get_settings, require_admin, require_authenticated
-from src.payment_backend.deployments import can_manage, find_merchant, routing_map
+from src.payment_backend.admins import get_settings, require_admin
+from src.payment_backend.deployments import can_manage, find_merchant_signed_in, routing_map
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.templates import check_theme
 
@@ -186,10 +186,7 @@ def update_routing_rules(rules: Vec[RoutingRule]) -> FactoryUnitResult:
 
 @update
 def add_custom_domain(canister_id: Principal, domain: text) -> FactoryUnitResult:
-    err = require_authenticated()
-    if err is not None:
-        return {"Err": err}
-    rec, err = find_merchant(canister_id)
+    rec, err = find_merchant_signed_in(canister_id)
     if err is not None:
         return {"Err": err}
     if not can_manage(rec):

@@ -44,9 +44,23 @@ from src.payment_backend.deployments import (  # noqa: F401
     cleanup_failed_deployment,
 )
 
+from src.payment_backend.billing import (  # noqa: F401
+    grant_deployment_credits,
+    grant_topup_budget,
+    get_deployment_credits,
+    get_topup_budget,
+)
+
 from src.payment_backend.upgrades import (  # noqa: F401
     upgrade_user_canister,
     rollback_user_canister,
+)
+
+from src.payment_backend.sole_control import secure_user_canister  # noqa: F401
+
+from src.payment_backend.upgrade_consent import (  # noqa: F401
+    set_managed_upgrades,
+    get_managed_upgrades,
 )
 
 from src.payment_backend.rollouts import (  # noqa: F401
@@ -69,6 +83,7 @@ from src.payment_backend.registry import (  # noqa: F401
     refresh_canister_cycles,
     top_up_user_canister,
     run_cycles_monitor,
+    prepay_canister_topups,
 )
 
 from src.payment_backend.templates import (  # noqa: F401
@@ -111,6 +126,7 @@ from src.payment_backend.token_market import (  # noqa: F401
     remove_market_token,
     update_global_token_rates,
     get_real_time_rates,
+    get_timed_rates,
     get_token_rate_history,
     get_global_fee_estimates,
     get_market_conditions,
@@ -124,6 +140,9 @@ from src.payment_backend.payment_network import (  # noqa: F401
     register_merchant_for_one_click,
     validate_cross_merchant_limits,
     record_cross_merchant_payment,
+    reserve_cross_merchant_spend,
+    confirm_cross_merchant_spend,
+    release_cross_merchant_spend,
     get_global_payment_metrics,
 )
 
@@ -134,6 +153,7 @@ from src.payment_backend.global_security import (  # noqa: F401
     add_to_global_blocklist,
     remove_from_global_blocklist,
     get_global_blocklist_changes,
+    get_known_bad_address_changes,
     check_principal_reputation,
     report_suspicious_principal,
     update_threat_intelligence,

@@ -1,9 +1,10 @@
-"""Who a merchant-side call comes from: only canisters this factory deployed (and that are
-active) may report usage or metrics, so counts cannot be inflated by strangers."""
+"""Who a merchant-side call comes from: only canisters this factory deployed, alone
+controls (so they run the module it installed) and that are active may report usage or
+metrics, so counts cannot be inflated by strangers or by an owner's own code."""
 
 from kybra import ic
 
-from src.payment_backend.deployments import is_active_merchant
+from src.payment_backend.deployments import is_active_merchant, record_by_canister
 
 
 def require_merchant_canister() -> "str | None":
@@ -11,3 +12,10 @@ def require_merchant_canister() -> "str | None":
     if not is_active_merchant(ic.caller().to_str()):
         return "unauthorized: only merchant canisters deployed by this factory may call this method"
     return None
+
+
+def caller_owner_text() -> str:
+    """The owner the calling merchant canister was deployed for: reports that need
+    independent witnesses count owners, not canisters (one owner may run several)."""
+    rec = record_by_canister(ic.caller().to_str())
+    return "" if rec is None else rec["owner"].to_str()

@@ -1,25 +1,29 @@
 """The one-click payment network (seed feature 4): merchants that accept one-click
 payments, cross-merchant spend limits per customer, and network metrics.
 
-A merchant canister (or its owner) registers it for one-click; registered merchants record
-each one-click charge (USD cents) so `validate_cross_merchant_limits` can hold a customer
-to the daily limit across all merchants. Fraud scoring of payments lives in
+A merchant canister (or its owner) registers it for one-click; before a charge, a registered
+merchant reserves its USD cents (`reserve_cross_merchant_spend`: checked against the
+blocklist and the daily limit and held in the same message, so charges at several merchants
+cannot race past the limit), then confirms or releases the reservation after the ledger
+answered (customer_spend.py). `record_cross_merchant_payment` (the seed's one-step report)
+records a spend only within the limit. Fraud scoring of payments lives in
 global_security.py (`analyze_payment_pattern`, `update_global_fraud_patterns`).
 """
 
 from kybra import Principal, Record, Vec, float64, ic, nat64, query, text, update
 
-from src.common.factory_api import FactoryBoolResult, FactoryUnitResult, GlobalNat64Entry
-from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text, require_authenticated
+from src.common.factory_api import FactoryBoolResult, FactoryTextResult, FactoryUnitResult, GlobalNat64Entry
+from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text
 from src.payment_backend.blocklist import is_blocked
-from src.payment_backend.customer_spend import add_spend, spent_today
-from src.payment_backend.deployments import find_merchant, record_by_canister, save
+from src.payment_backend.customer_spend import add_spend, held_today, reservations_map, reserve, settle
+from src.payment_backend.deployments import find_merchant_signed_in, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
 from src.payment_backend.global_security import FraudPattern, security_config
 from src.payment_backend.merchant_callers import require_merchant_canister
 from src.payment_backend.system_analytics import popular_tokens, regions_map, system_average_cents
 
 MAX_PAYMENT_CENTS = 1_000_000_000_000
+MAX_OPEN_RESERVATIONS = 100  # per merchant canister: a merchant cannot stockpile holds
 
 
 class CrossMerchantMetrics(Record):
@@ -46,10 +50,7 @@ class GlobalPaymentNetwork(Record):
 
 @update
 def register_merchant_for_one_click(canister_id: Principal) -> FactoryUnitResult:
-    err = require_authenticated()
-    if err is not None:
-        return {"Err": err}
-    rec, err = find_merchant(canister_id)
+    rec, err = find_merchant_signed_in(canister_id)
     if err is not None:
         return {"Err": err}
     caller = caller_text()
@@ -73,23 +74,70 @@ def validate_cross_merchant_limits(principal: Principal, amount: nat64) -> Facto
         return {"Err": "invalid_argument: amount is out of range"}
     if is_blocked(principal.to_str()):
         return {"Ok": False}
-    return {"Ok": spent_today(principal.to_str()) + amount <= get_settings()["daily_cross_merchant_limit"]}
+    return {"Ok": held_today(principal.to_str()) + amount <= get_settings()["daily_cross_merchant_limit"]}
+
+
+def spend_error(principal: Principal, amount: int) -> "str | None":
+    """Why a registered merchant canister may not put `amount` on the customer's day."""
+    err = require_merchant_canister()
+    if err is not None:
+        return err
+    if not record_by_canister(caller_text())["one_click"]:
+        return "failed_precondition: register_merchant_for_one_click first"
+    if principal.to_str() == ANONYMOUS_TEXT:
+        return "invalid_argument: the anonymous principal cannot pay one-click"
+    if amount == 0 or amount > MAX_PAYMENT_CENTS:
+        return "invalid_argument: amount is out of range"
+    if is_blocked(principal.to_str()):
+        return "blocked: " + principal.to_str() + " is on the global blocklist"
+    limit = get_settings()["daily_cross_merchant_limit"]
+    if held_today(principal.to_str()) + amount > limit:
+        return "limit_exceeded: the charge would bring the customer's cross-merchant spend today over " + str(limit) + " USD cents"
+    return None
 
 
 @update
 def record_cross_merchant_payment(principal: Principal, amount: nat64) -> FactoryUnitResult:
+    """The seed's one-step report of a charge: recorded only within the daily limit."""
+    err = spend_error(principal, amount)
+    if err is not None:
+        return {"Err": err}
+    add_spend(principal.to_str(), amount)
+    return {"Ok": None}
+
+
+@update
+def reserve_cross_merchant_spend(principal: Principal, amount: nat64) -> FactoryTextResult:
+    """Check and hold `amount` USD cents of the customer's day in one message; the id is
+    confirmed or released by the same merchant canister after its ledger call."""
+    err = spend_error(principal, amount)
+    if err is None and get_count("open_reservations:" + caller_text()) >= MAX_OPEN_RESERVATIONS:
+        err = "limit_exceeded: at most " + str(MAX_OPEN_RESERVATIONS) + " open reservations per merchant canister"
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": reserve(principal.to_str(), caller_text(), amount)}
+
+
+def end_reservation(reservation_id: str, confirmed: bool) -> dict:
+    """Only the canister that made an open reservation confirms or releases it."""
     err = require_merchant_canister()
     if err is not None:
         return {"Err": err}
-    rec = record_by_canister(caller_text())
-    if not rec["one_click"]:
-        return {"Err": "failed_precondition: register_merchant_for_one_click first"}
-    if principal.to_str() == ANONYMOUS_TEXT:
-        return {"Err": "invalid_argument: the anonymous principal cannot pay one-click"}
-    if amount == 0 or amount > MAX_PAYMENT_CENTS:
-        return {"Err": "invalid_argument: amount is out of range"}
-    add_spend(principal.to_str(), amount)
+    entry = reservations_map.get(reservation_id) if len(reservation_id) <= 40 else None
+    if entry is None or entry["merchant"] != caller_text():
+        return {"Err": "not_found: reservation " + reservation_id[:40] + " is not an open reservation of this canister"}
+    settle(reservation_id, confirmed)
     return {"Ok": None}
+
+
+@update
+def confirm_cross_merchant_spend(reservation_id: text) -> FactoryUnitResult:
+    return end_reservation(reservation_id, True)
+
+
+@update
+def release_cross_merchant_spend(reservation_id: text) -> FactoryUnitResult:
+    return end_reservation(reservation_id, False)
 
 
 @query

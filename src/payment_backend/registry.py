@@ -2,7 +2,8 @@
 
 Lists walk the sequence indexes written at deploy time (O(limit)). Cycles are watched by a
 timer that checks a few canisters per run from a rotating cursor and tops up those below
-the threshold, so no run touches the whole registry.
+the threshold from their paid top-up budget (billing.py), so no run touches the whole
+registry and no top-up is on the factory's own cycles.
 """
 
 from kybra import (
@@ -24,6 +25,7 @@ from kybra import (
 )
 from kybra.canisters.management import CanisterStatusResult, management_canister
 
+from src.common.message_budget import budget_left
 from src.common.factory_api import FactoryUnitResult
 from src.payment_backend.admins import get_settings, is_admin_text, require_admin, require_authenticated
 from src.payment_backend.deployments import (
@@ -37,6 +39,7 @@ from src.payment_backend.deployments import (
     owner_key,
     save,
 )
+from src.payment_backend.billing import add_budget, budget_room, give_back_topup, take_topup
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.index_pages import page_result, via_index
 from src.payment_backend.wasm_store import default_version, ready_version_count
@@ -220,6 +223,36 @@ def top_up_user_canister(canister_id: Principal, amount: nat64) -> Async[CyclesR
     return {"Ok": amount}
 
 
+def paid_topup(dep_id: str, amount: int) -> Async[void]:
+    """A monitor top-up, only out of the canister's paid budget (reserved across the yield)."""
+    canister_text = deployments_map.get(dep_id)["canister_id"].to_str()
+    if not take_topup(canister_text, amount):
+        add_count("topups_refused_unpaid", 1)
+        ic.print("cycles monitor: " + dep_id + " is low but its top-up budget is short: payment_required")
+        return
+    err = yield deposit(dep_id, amount)
+    if err != "":
+        give_back_topup(canister_text, amount)
+        ic.print("cycles monitor: top-up of " + dep_id + " failed: " + err)
+
+
+@update
+def prepay_canister_topups(canister_id: Principal) -> FactoryUnitResult:
+    """Anyone: the cycles attached to this call (through a cycles wallet) become the
+    canister's top-up budget, which the cycles monitor spends when it runs low."""
+    err = require_authenticated()
+    if err is not None:
+        return {"Err": err}
+    _, err = find_merchant(canister_id)
+    if err is not None:
+        return {"Err": err}
+    amount = min(ic.msg_cycles_available128(), budget_room(canister_id.to_str()))
+    if amount <= 0:
+        return {"Err": "payment_required: attach the cycles to prepay (through a cycles wallet)"}
+    ic.msg_cycles_accept128(amount)
+    return add_budget(canister_id.to_str(), amount)
+
+
 def monitor_cycles() -> Async[void]:
     """Timer: checks the next MONITOR_BATCH active canisters and tops up low ones."""
     top = top_seq("deployments")
@@ -229,7 +262,7 @@ def monitor_cycles() -> Async[void]:
     seq = get_count("monitor_cursor")
     checked = 0
     probes = 0
-    while checked < MONITOR_BATCH and probes < min(top, MAX_PROBES):
+    while checked < MONITOR_BATCH and probes < min(top, MAX_PROBES) and budget_left():
         seq = seq + 1 if seq < top else 1
         probes += 1
         dep_id = deployment_seq_map.get(seq)
@@ -244,9 +277,7 @@ def monitor_cycles() -> Async[void]:
             continue
         rec = deployments_map.get(dep_id)
         if rec["cycles"] < settings["topup_threshold"]:
-            err = yield deposit(dep_id, settings["topup_amount"])
-            if err != "":
-                ic.print("cycles monitor: top-up of " + dep_id + " failed: " + err)
+            yield paid_topup(dep_id, settings["topup_amount"])
     set_count("monitor_cursor", seq)
 
 

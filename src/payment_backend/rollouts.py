@@ -26,7 +26,9 @@ from kybra import (
     void,
 )
 
+from src.common.message_budget import budget_left
 from src.common.validation import first_error
+from src.payment_backend.upgrade_consent import managed
 from src.payment_backend.admins import require_admin
 from src.payment_backend.deployments import deployment_seq_map, deployments_map
 from src.payment_backend.factory_counters import next_seq, top_seq
@@ -185,7 +187,7 @@ def upgrade_batch(rid: str) -> Async[void]:
     failed_before = ro["failed"]
     picked = 0
     probes = 0
-    while picked < size and ro["next_seq"] <= ro["end_seq"] and probes < MAX_PROBES:
+    while picked < size and ro["next_seq"] <= ro["end_seq"] and probes < MAX_PROBES and budget_left():
         probes += 1
         seq = ro["next_seq"]
         ro["next_seq"] = seq + 1
@@ -195,6 +197,9 @@ def upgrade_batch(rid: str) -> Async[void]:
             continue
         if rec["busy"]:
             add_result(ro, rec, "skipped", "busy: another operation was in progress")
+            continue
+        if not managed(rec):
+            add_result(ro, rec, "skipped", "not_opted_in: the owner has not opted in to managed upgrades")
             continue
         picked += 1
         save_rollout(ro)
@@ -227,7 +232,7 @@ def rollback_batch(rid: str) -> Async[void]:
     ro = rollouts_map.get(rid)
     picked = 0
     probes = 0
-    while picked < ro["batch_size"] and ro["rollback_cursor"] < ro["result_count"] and probes < MAX_PROBES:
+    while picked < ro["batch_size"] and ro["rollback_cursor"] < ro["result_count"] and probes < MAX_PROBES and budget_left():
         probes += 1
         ro["rollback_cursor"] = ro["rollback_cursor"] + 1
         key = result_key(rid, ro["rollback_cursor"])

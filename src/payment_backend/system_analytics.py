@@ -3,6 +3,11 @@
 Merchant canisters send cumulative totals (`report_merchant_metrics`); the factory keeps
 each merchant's last report and applies only the difference to system, token, region and
 industry totals, so a resent report changes nothing and no query walks the merchants.
+Each difference is plausibility-checked (base-unit volumes never shrink, never exceed the
+token's supply, come with payments; counts grow by at most MAX_STEP per report), and
+volume is valued in USD by the factory at its own rates when the base units arrive: the
+merchant's own `volume_usd_cents` is ignored, so a price drop or a failed rate fetch on
+the merchant's side never freezes the totals and no merchant sets its own USD volume.
 Merchant percentiles come from a 100-bucket histogram of conversion rates.
 Regions and industries are capped at 50 each (further ones count as "other").
 """
@@ -17,7 +22,7 @@ from src.payment_backend.factory_counters import add_count, get_count, set_count
 from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
 from src.payment_backend.templates import note_template_conversions
-from src.payment_backend.token_market import usd_cents
+from src.payment_backend.token_market import token_supply, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
 
 MAX_GROUPS = 50
@@ -152,11 +157,57 @@ def check_report(report: dict, old: dict) -> "str | None":
             if err is not None:
                 return err
     for field in TOTAL_FIELDS:
-        if report[field] < old[field]:
+        if field != "volume_usd_cents" and report[field] < old[field]:
             return "invalid_argument: " + field + " is cumulative and cannot decrease"
     if report["sessions_completed"] > report["sessions_created"]:
         return "invalid_argument: sessions_completed exceeds sessions_created"
+    return check_plausible(report, old)
+
+
+MAX_STEP = 1_000_000  # most a count may grow by in one report (reports are rate limited)
+
+
+def token_amounts(report: dict) -> dict:
+    amounts = {}
+    for entry in report["volume_by_token"]:
+        amounts[entry["token"]] = entry["amount"]
+    return amounts
+
+
+def check_plausible(report: dict, old: dict) -> "str | None":
+    """Why the difference to the last report cannot be true, else None."""
+    for field in TOTAL_FIELDS:
+        if field != "volume_usd_cents" and report[field] - old[field] > MAX_STEP:
+            return "implausible_report: " + field + " grew by more than " + str(MAX_STEP) + " since the last report"
+    if report["successful_payments"] + report["failed_payments"] > report["transaction_count"]:
+        return "implausible_report: successful and failed payments exceed transaction_count"
+    old_amounts = token_amounts(old)
+    grew = False
+    for token, amount in token_amounts(report).items():
+        delta = amount - old_amounts.get(token, 0)
+        if delta < 0:
+            return "invalid_argument: the volume of " + token + " is cumulative (base units) and cannot decrease"
+        supply = token_supply(token)
+        if supply > 0 and delta > supply:
+            return "implausible_report: the volume of " + token + " grew by more than its total supply"
+        grew = grew or delta > 0
+    if grew and report["successful_payments"] == old["successful_payments"]:
+        return "implausible_report: token volume grew without a successful payment"
     return None
+
+
+def valued_at_factory(report: dict, old: dict) -> dict:
+    """The report with `volume_usd_cents` = the last value plus the new base units at the
+    factory's current rates (the merchant's own figure is not believed)."""
+    old_amounts = token_amounts(old)
+    cents = old["volume_usd_cents"]
+    for token, amount in token_amounts(report).items():
+        cents += usd_cents(token, amount - old_amounts.get(token, 0))
+    valued = {}
+    for name in report:
+        valued[name] = report[name]
+    valued["volume_usd_cents"] = cents
+    return valued
 
 
 REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
@@ -243,6 +294,7 @@ def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
     err = check_report(report, old)
     if err is not None:
         return {"Err": err}
+    report = valued_at_factory(report, old)
     for field in TOTAL_FIELDS:
         add_count("metric:" + field, report[field] - old[field])
     if old["successful_payments"] == 0 and report["successful_payments"] > 0:

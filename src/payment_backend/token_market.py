@@ -30,7 +30,8 @@ from kybra import (
     void,
 )
 
-from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation
+from src.common.message_budget import budget_left
+from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation, TimedRate
 from src.common.icrc_types import IcrcLedger
 from src.common.validation import check_symbol, check_text, first_error
 from src.common.xrc_types import ExchangeRateCanister, GetExchangeRateResult
@@ -259,6 +260,8 @@ def refresh_all() -> Async[text]:
         return "busy: a rate refresh is already running"
     set_count("rates_refresh_started", ic.time())
     for token in tracked_tokens():
+        if not budget_left():
+            break  # the next refresh covers every token again
         yield refresh_rate(token["symbol"], settings["xrc_canister"], settings["xrc_cycles"])
         yield refresh_ledger(token["symbol"])
     set_count("rates_refresh_started", 0)
@@ -294,6 +297,19 @@ def usd_cents(symbol: str, amount: int) -> int:
     if token is None or token["rate_usd"] <= 0:
         return 0
     return int(amount * token["rate_usd"] * 100 / (10 ** token["decimals"]))
+
+
+def token_supply(symbol: str) -> int:
+    """The tracked token's total supply as last read from its ledger (0 when unknown)."""
+    token = market_tokens_map.get(symbol)
+    return 0 if token is None else token["total_supply"]
+
+
+@query
+def get_timed_rates() -> Vec[TimedRate]:
+    """The rates with the XRC time they were true at (get_real_time_rates has no time)."""
+    return [{"symbol": t["symbol"], "rate_usd": t["rate_usd"], "timestamp_seconds": t["rate_timestamp"]}
+            for t in tracked_tokens() if t["rate_timestamp"] > 0]
 
 
 @query

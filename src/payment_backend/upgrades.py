@@ -18,9 +18,9 @@ from kybra.canisters.management import CanisterStatusResult, management_canister
 
 from src.payment_backend.admins import require_authenticated
 from src.payment_backend.chunk_store import install_version, stage_version
+from src.payment_backend.upgrade_consent import may_change_code
 from src.payment_backend.deployments import (
     UserCanisterResult,
-    can_manage,
     clip,
     deployments_map,
     find_merchant,
@@ -139,8 +139,8 @@ def check_upgradable(canister_id: Principal) -> "tuple":
     rec, err = find_merchant(canister_id)
     if err is not None:
         return (None, err)
-    if not can_manage(rec):
-        return (None, "unauthorized: only the owner or an admin may upgrade this canister")
+    if not may_change_code(rec):
+        return (None, "unauthorized: only the owner (or an admin, once the owner opted in to managed upgrades) may upgrade this canister")
     if "active" not in rec["status"]:
         return (None, "failed_precondition: only active canisters can be upgraded")
     if rec["busy"]:

@@ -7,10 +7,14 @@ plain transfers. Expiry: every session is filed in a per-minute expiry slot; a t
 call that meets an open session past its `expires_at` expires it on the spot.
 """
 
+import hashlib
+import json
+
 from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
 from kybra.canisters.management import management_canister
 
 from src.common.ids import check_id, make_session_id, subaccount_for
+from src.common.message_budget import budget_left
 from src.common.icrc_account import account_to_text
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
@@ -23,6 +27,7 @@ from src.user_payment_canister.merchant_store import (
     counter,
     set_counter,
     expiry_slots_map,
+    idempotency_fingerprints_map,
     idempotency_map,
     merchant_state,
     modal_counters_map,
@@ -39,8 +44,8 @@ from src.user_payment_canister.merchant_types import (
     MerchantCountResult,
 )
 from src.user_payment_canister.token_registry import token_for_payment
-from src.user_payment_canister.hosted_page import session_url
-from src.user_payment_canister.line_items import check_line_items, line_items_bytes
+from src.user_payment_canister.hosted_page_origin import session_url
+from src.user_payment_canister.line_items import check_line_items
 from src.user_payment_canister.session_prices import options_for_new_session
 from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
 from src.user_payment_canister.merchant_events import emit  # part 2 hook
@@ -102,15 +107,25 @@ def load_session(session_id: str) -> "tuple":
 
 def expire_due(now: int, budget: int) -> int:
     """Expire open sessions from the expiry slots of every minute that has fully passed,
-    resuming where the last run stopped; at most `budget` sessions per run."""
+    resuming where the last run stopped; at most `budget` sessions per run, and fewer when
+    the message's instruction budget runs low (message_budget)."""
+    return expire_batch(now, budget)[0]
+
+
+def expire_batch(now: int, budget: int) -> "tuple":
+    """(sessions expired, True when it stopped for the instruction budget)."""
     cursor = counter("expiry_cursor")
     position = counter("expiry_position")
     last_full_minute = now // MINUTE_NS - 1
     expired = 0
     probes = 0
-    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES:
+    stopped = False
+    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES and not stopped:
         total = counter("expiry_slot:" + str(cursor))
         while position < total and expired < budget:
+            if not budget_left():
+                stopped = True
+                break
             position += 1
             key = slot_key(cursor, position)
             session_id = expiry_slots_map.remove(key)
@@ -130,12 +145,14 @@ def expire_due(now: int, budget: int) -> int:
         probes += 1
     set_counter("expiry_cursor", cursor)
     set_counter("expiry_position", position)
-    return expired
+    return (expired, stopped)
 
 
 def expiry_timer() -> None:
-    """Timer callback: the periodic expiry sweep."""
-    expire_due(ic.time(), EXPIRE_BATCH)
+    """Timer callback: the periodic expiry sweep; a sweep cut short by the instruction
+    budget continues at once in a zero-delay timer (a new message)."""
+    if expire_batch(ic.time(), EXPIRE_BATCH)[1]:
+        ic.set_timer(0, expiry_timer)
 
 
 def validate_create(args: dict) -> "tuple":
@@ -191,9 +208,10 @@ def validate_create(args: dict) -> "tuple":
 
 
 def caller_text_bytes(args: dict, success_url: str, cancel_url: str) -> int:
-    """UTF-8 bytes of the caller-supplied text a session stores: character limits alone
-    allow multi-byte text beyond the stable map's value size, which would trap on insert."""
-    total = len(success_url.encode()) + len(cancel_url.encode()) + line_items_bytes(args["line_items"])
+    """UTF-8 bytes of the caller-supplied text the session maps store: character limits alone
+    allow multi-byte text beyond the stable map's value size, which would trap on insert.
+    (Line items are stored apart, in a map sized for the most line_items.py allows.)"""
+    total = len(success_url.encode()) + len(cancel_url.encode())
     for entry in args["metadata"]:
         total += len(entry["key"].encode()) + len(entry["value"].encode()) + 8
     for name in ("customer_email", "client_reference_id", "custom_domain"):
@@ -220,6 +238,28 @@ def idempotent_session(idem: "str | None") -> "dict | None":
     return None if session_id is None else sessions_map.get(session_id)
 
 
+def parameters_fingerprint(args: dict) -> str:
+    """SHA-256 of the parameters a session is created from, stored with its idempotency key:
+    the same key with other parameters is refused, as Stripe does."""
+    fields = [args["amount"], args["currency_token"],
+              [[entry["key"], entry["value"]] for entry in args["metadata"]],
+              args["success_url"], args["cancel_url"], args["customer_email"],
+              args["client_reference_id"], args["expires_in_seconds"],
+              args["modal_config_id"], args["custom_domain"]]
+    return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+
+
+def replay(idem: str, fingerprint: str, earlier: dict) -> dict:
+    """The earlier session for a repeated key, unless its parameters differ (keys stored
+    before fingerprints were kept are taken as matching)."""
+    stored = idempotency_fingerprints_map.get(idem)
+    if stored is not None and stored != fingerprint:
+        return {"Err": "idempotency_error: idempotency key " + idem.split("|", 1)[1]
+                + " was already used with different parameters (session "
+                + earlier["session_id"] + "); use a new key"}
+    return {"Ok": earlier}
+
+
 def create_session(args: dict):
     """The shared body of both create methods (a generator: it awaits raw_rand)."""
     err = require_staff("create checkout sessions")
@@ -229,9 +269,10 @@ def create_session(args: dict):
     if err is not None:
         return {"Err": err}
     idem = None if args["idempotency_key"] is None else caller_text() + "|" + args["idempotency_key"]
+    fingerprint = parameters_fingerprint(args)
     earlier = idempotent_session(idem)
     if earlier is not None:
-        return {"Ok": earlier}
+        return replay(idem, fingerprint, earlier)
     rand = yield management_canister.raw_rand()
     if getattr(rand, "Err", None) is not None:
         return {"Err": "unavailable: randomness unavailable, retry: " + str(rand.Err)}
@@ -241,7 +282,7 @@ def create_session(args: dict):
     # same key that finished while this one waited wins
     earlier = idempotent_session(idem)
     if earlier is not None:
-        return {"Ok": earlier}
+        return replay(idem, fingerprint, earlier)
     seq = counter("session_seq") + 1  # bumped once the session is known to fit
     session_id = make_session_id(merchant_state()["routing_key"], rand.Ok, str(seq))
     subaccount = subaccount_for(session_id)
@@ -287,6 +328,7 @@ def create_session(args: dict):
     file_for_expiry(session_id, session["expires_at"])
     if idem is not None:
         idempotency_map.insert(idem, session_id)
+        idempotency_fingerprints_map.insert(idem, fingerprint)
     bump("sessions_total")
     bump("sessions_open")
     on_session_created(token["symbol"], args["amount"], session["modal_config_id"])

@@ -6,6 +6,7 @@ import json
 
 from kybra import ic, query, text, update
 
+from src.common.message_budget import budget_left
 from src.common.validation import check_symbol, check_text
 from src.user_payment_canister.access_control import require_owner, require_staff
 from src.user_payment_canister.ext_store import schedules_map
@@ -173,6 +174,8 @@ def run_due_reports() -> int:
     now = ic.time()
     ran = 0
     for item in schedules_map.values():
+        if not budget_left():
+            break  # the rest stay due: the next tick runs them
         if item["next_run_at"] > now:
             continue
         schedule = item["schedule"]

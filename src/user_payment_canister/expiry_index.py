@@ -11,6 +11,7 @@ before the cursor, so it is only taken once it is due. Takers re-check the item 
 
 from kybra import ic
 
+from src.common.message_budget import budget_left
 from src.user_payment_canister.ext_store import expiry_index_map
 from src.user_payment_canister.merchant_store import bump, clear_counter, counter, set_counter
 
@@ -41,9 +42,9 @@ def take_due_items(kind: str, now: int, budget: int, max_probes: int = MAX_MINUT
     position = counter("xq:" + kind + ":pos")
     now_minute = now // MINUTE_NS
     probes = 0
-    while cursor <= now_minute and len(items) < budget and probes < max_probes:
+    while cursor <= now_minute and len(items) < budget and probes < max_probes and budget_left():
         total = counter("xq:" + kind + ":" + str(cursor))
-        while position < total and len(items) < budget:
+        while position < total and len(items) < budget and budget_left():
             position += 1
             item = expiry_index_map.remove(kind + ":" + str(cursor) + ":" + str(position))
             if item is not None:

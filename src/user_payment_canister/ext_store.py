@@ -9,6 +9,7 @@ from kybra import StableBTreeMap, Vec, blob, nat, nat8, nat64, text
 from src.common.merchant_api import MetadataPair
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_ext_types import (
+    BusinessProfile,
     CustomerRiskStats,
     CustomerStats,
     CustomerVerificationState,
@@ -50,6 +51,7 @@ day_buckets_map = StableBTreeMap[text, nat](memory_id=58, max_key_size=100, max_
 customer_stats_map = StableBTreeMap[text, CustomerStats](memory_id=59, max_key_size=100, max_value_size=200)
 schedules_map = StableBTreeMap[text, ScheduledReport](memory_id=60, max_key_size=100, max_value_size=4_000)
 report_status_map = StableBTreeMap[nat8, FactoryReportStatus](memory_id=61, max_key_size=16, max_value_size=2_000)
+business_profile_map = StableBTreeMap[nat8, BusinessProfile](memory_id=75, max_key_size=16, max_value_size=400)
 charge_locks_map = StableBTreeMap[text, OneClickChargeLock](memory_id=62, max_key_size=100, max_value_size=600)
 expiry_index_map = StableBTreeMap[text, text](memory_id=63, max_key_size=150, max_value_size=150)
 events_small_map = StableBTreeMap[text, MerchantEvent](memory_id=64, max_key_size=100, max_value_size=2_000)

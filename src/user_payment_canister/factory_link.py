@@ -9,7 +9,9 @@ from src.common.factory_api import PaymentFactory
 from src.user_payment_canister.merchant_store import merchant_state
 
 COMPONENT_VERSION = "latest"
+MAX_RATE_AGE_SECONDS = 900  # a USD rate older than this never prices anything here
 script_url_cache = {}
+stale_rates = {}  # symbol -> age in seconds of a rate the last usd_rates() refused (this message)
 
 
 def factory():
@@ -63,15 +65,31 @@ def script_url(component_id: str):
 
 
 def usd_rates():
-    """{symbol: USD price} from the factory, or {} when it cannot be reached."""
+    """{symbol: USD price} of the factory's rates younger than MAX_RATE_AGE_SECONDS, or {}
+    when it cannot be reached; the refused ones are in `stale_rates` (see rate_problem)."""
+    stale_rates.clear()
     svc = factory()
     if svc is None:
         return {}
-    result = yield svc.get_real_time_rates()
+    result = yield svc.get_timed_rates()
     if getattr(result, "Err", None) is not None:
         ic.print("factory rates unavailable: " + str(result.Err))
         return {}
+    now_seconds = ic.time() // 1_000_000_000
     rates = {}
     for entry in result.Ok:
-        rates[entry["key"]] = entry["value"]
+        age = max(0, now_seconds - entry["timestamp_seconds"])
+        if age > MAX_RATE_AGE_SECONDS:
+            stale_rates[entry["symbol"]] = age
+        else:
+            rates[entry["symbol"]] = entry["rate_usd"]
     return rates
+
+
+def rate_problem(symbol: str) -> str:
+    """The error text for a token the last usd_rates() gave no rate for."""
+    age = stale_rates.get(symbol)
+    if age is not None:
+        return ("stale_rate: the factory's USD rate for " + symbol + " is " + str(age) + " s old, over the "
+                + str(MAX_RATE_AGE_SECONDS) + " s bound: prices are refused until it is refreshed")
+    return "price_unavailable: the factory has no USD rate for " + symbol

@@ -2,17 +2,27 @@
 cumulative totals since install: the factory keeps the last report per merchant and applies
 the difference, so a failed or repeated push loses and doubles nothing. A factory that is
 unset or down never affects a payment: the push only reads counters and logs failures.
-The same timer pulls the factory's global blocklist changes (risk_engine.py).
-`hosted_page_views` is 0 here: hosted pages are served and counted by the factory."""
+The same timer pulls the factory's global blocklist changes (risk_engine.py) and sends
+blocked-payment alerts up (security_alerts.py).
+Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
+its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
+skew its totals. `region` and `industry` come from the owner's `set_business_profile`;
+`hosted_page_views` are counted where the page is served: the hosted checkout page calls
+`track_hosted_page_view` once per load."""
 
-from kybra import ic, query
+from kybra import ic, query, text, update
 
-from src.user_payment_canister.access_control import caller_text, is_factory, is_staff
-from src.user_payment_canister.ext_store import report_status_map
-from src.user_payment_canister.factory_link import factory, usd_rates
-from src.user_payment_canister.merchant_ext_types import FactoryReportStatusResult
-from src.user_payment_canister.merchant_store import counter, modal_counters_map, modals_map, tokens_map
+from src.common.validation import check_text
+from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
+from src.user_payment_canister.ext_store import business_profile_map, report_status_map
+from src.user_payment_canister.factory_link import factory
+from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
+from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.checkout_sessions import load_session
+from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.risk_engine import sync_global_blocklist
+from src.user_payment_canister.security_alerts import send_alerts_up
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300
@@ -49,16 +59,11 @@ def template_conversions() -> list:
     return rows
 
 
-def build_report(rates: dict) -> dict:
+def build_report() -> dict:
     volume = []
-    cents = 0
     for token in tokens_map.values():
         symbol = token["symbol"]
-        amount = counter("volume:" + symbol)
-        volume.append({"token": symbol, "amount": amount})
-        rate = rates.get(symbol)
-        if rate is not None and rate > 0:
-            cents += int(amount * rate * 100 // (10 ** token["decimals"]))
+        volume.append({"token": symbol, "amount": counter("volume:" + symbol)})
     return {
         "transaction_count": counter("payments_count") + counter("an:failed"),
         "successful_payments": counter("payments_count"),
@@ -67,13 +72,51 @@ def build_report(rates: dict) -> dict:
         "sessions_created": counter("sessions_total"),
         "sessions_completed": counter("sessions_completed"),
         "modal_views": counter("modal_views"),
-        "hosted_page_views": 0,
-        "volume_usd_cents": cents,
+        "hosted_page_views": counter("hosted_page_views"),
+        "volume_usd_cents": 0,  # valued by the factory
         "volume_by_token": volume,
         "template_conversions": template_conversions(),
-        "region": None,
-        "industry": None,
+        "region": business_profile()["region"],
+        "industry": business_profile()["industry"],
     }
+
+
+def business_profile() -> dict:
+    profile = business_profile_map.get(0)
+    return {"region": None, "industry": None} if profile is None else profile
+
+
+@update
+def track_hosted_page_view(session_id: text) -> MerchantUnitResult:
+    """The hosted checkout page, once per load of an existing session (20 a minute per
+    caller and session): the views the factory's hosted-page metrics count."""
+    _, err = load_session(session_id)
+    err = err or take("hosted_view", session_id, 20, 60)
+    if err is not None:
+        return {"Err": err}
+    bump("hosted_page_views")
+    return {"Ok": None}
+
+
+@update
+def set_business_profile(profile: BusinessProfile) -> MerchantUnitResult:
+    """Owners: the region and industry the factory groups this merchant's reports under."""
+    err = require_owner("set the business profile")
+    for field in ("region", "industry"):
+        if err is None and profile[field] is not None:
+            err = check_text(field, profile[field], 40, 1)
+    if err is not None:
+        return {"Err": err}
+    business_profile_map.insert(0, {"region": profile["region"], "industry": profile["industry"]})
+    return {"Ok": None}
+
+
+@query
+def get_business_profile() -> BusinessProfileResult:
+    err = require_staff("read the business profile")
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": business_profile()}
 
 
 def push_report():
@@ -83,8 +126,7 @@ def push_report():
         return False
     now = ic.time()
     save_status({"last_attempt_at": now})
-    rates = yield usd_rates()
-    result = yield svc.report_merchant_metrics(build_report(rates))
+    result = yield svc.report_merchant_metrics(build_report())
     error = None
     if getattr(result, "Err", None) is not None:
         error = "factory unreachable: " + str(result.Err)[:300]
@@ -110,6 +152,7 @@ def factory_tick():
     synced = yield sync_global_blocklist(factory())
     if synced:
         save_status({"blocklist_seq": counter("sec:global_seq")})
+    yield send_alerts_up(factory())
 
 
 @query

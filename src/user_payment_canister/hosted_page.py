@@ -1,25 +1,19 @@
-"""The hosted checkout page as the merchant canister knows it: where it is served (so every
-new session carries its `url`, like Stripe's `session.url`) and the public facts the page
-shows about the merchant (its name, web site and support address: the page is seen by
+"""The hosted checkout page as the merchant canister knows it: the owner-set origin it is
+served under (every session's `url`, like Stripe's `session.url`, points there) and the
+public facts the page shows about the merchant (its name, web site and support address: the page is seen by
 customers who hold only a session id).
 
-The base URL is the checkout asset canister the merchant's customers use, e.g.
-`https://checkout.ckpayment.io` (the default) or `http://<checkout-id>.localhost:4943`
-locally; an owner sets it with `set_hosted_page_base_url`. A session created with a
-`custom_domain` is served there instead (`https://<custom_domain>/pay/<session id>`)."""
+Where the page is served (the origin and each session's `url`) is in hosted_page_origin.py."""
 
-from kybra import Opt, Record, StableBTreeMap, query, text, update
+from kybra import Opt, Record, query, text, update
 
 from src.common.validation import check_url, invalid
 from src.user_payment_canister.access_control import require_owner
+from src.user_payment_canister.hosted_page_origin import base_url, set_base_url
 from src.user_payment_canister.merchant_store import merchant_state
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 
-DEFAULT_BASE_URL = "https://checkout.ckpayment.io"
 BASE_URL_MAX = 200
-BASE_URL_KEY = "hosted_page_base_url"
-
-hosted_page_map = StableBTreeMap[text, text](memory_id=90, max_key_size=60, max_value_size=300)
 
 
 class PublicMerchantProfile(Record):
@@ -27,18 +21,6 @@ class PublicMerchantProfile(Record):
     website: Opt[text]
     support_email: Opt[text]
     hosted_page_base_url: text
-
-
-def base_url() -> str:
-    stored = hosted_page_map.get(BASE_URL_KEY)
-    return DEFAULT_BASE_URL if stored is None else stored
-
-
-def session_url(session_id: str, custom_domain: "str | None") -> str:
-    """The hosted page of one session (`/pay/<id>` is a route of the checkout page)."""
-    if custom_domain is not None:
-        return "https://" + custom_domain + "/pay/" + session_id
-    return base_url() + "/pay/" + session_id
 
 
 def check_base_url(url: str) -> "str | None":
@@ -55,12 +37,12 @@ def check_base_url(url: str) -> "str | None":
 
 @update
 def set_hosted_page_base_url(url: text) -> MerchantUnitResult:
-    """Owners: the origin of the hosted checkout page; sessions created afterwards get
-    their `url` under it (earlier sessions keep theirs)."""
+    """Owners: the origin of the hosted checkout page; every session's `url` (derived when
+    it is read) points under it from now on, except sessions with a custom_domain."""
     err = require_owner("set the hosted page URL") or check_base_url(url)
     if err is not None:
         return {"Err": err}
-    hosted_page_map.insert(BASE_URL_KEY, url)
+    set_base_url(url)
     return {"Ok": None}
 
 

@@ -13,6 +13,7 @@ either way; the lookup is filed under the intent's or the session's id."""
 
 from kybra import ic
 
+from src.common.message_budget import budget_left
 from src.common.icrc_account import same_subaccount
 from src.user_payment_canister.ledger_calls import block_time, get_blocks, parse_transfer
 from src.user_payment_canister.merchant_store import copy_record, intent_lookups_map
@@ -47,6 +48,8 @@ def lookup_step(key: str, ledger, expected: dict, lookup: dict):
         lookup["next_block"] = first
         intent_lookups_map.insert(key, lookup)
     for _ in range(LOOKUP_PAGES):
+        if not budget_left():
+            return ("more", None)  # the cursor is stored: the next step reads on
         page, err = yield get_blocks(ledger, lookup["next_block"], LOOKUP_PAGE)
         if err is not None:
             return ("paused", err)

@@ -203,7 +203,12 @@ from src.user_payment_canister.custom_reports import (  # noqa: E402
     schedule_automated_report,
 )
 from src.user_payment_canister.ext_timers import arm_ext_timers  # noqa: E402
-from src.user_payment_canister.factory_reporting import get_factory_reporting_status  # noqa: E402
+from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
+    get_business_profile,
+    get_factory_reporting_status,
+    set_business_profile,
+    track_hosted_page_view,
+)
 from src.user_payment_canister.merchant_analytics import (  # noqa: E402
     get_conversion_metrics,
     get_customer_behavior_analysis,

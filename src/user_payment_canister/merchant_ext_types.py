@@ -521,3 +521,15 @@ class FactoryReportStatus(Record):
 class FactoryReportStatusResult(Variant, total=False):
     Ok: FactoryReportStatus
     Err: text
+
+
+class BusinessProfile(Record):
+    # The merchant's own region and industry, sent with its metric reports so the factory's
+    # geography, benchmarks and regional recommendations group it (None: unknown).
+    region: Opt[text]
+    industry: Opt[text]
+
+
+class BusinessProfileResult(Variant, total=False):
+    Ok: BusinessProfile
+    Err: text

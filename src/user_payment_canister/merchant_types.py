@@ -8,6 +8,7 @@ from kybra import (
     Record,
     Variant,
     Vec,
+    blob,
     float64,
     nat,
     nat8,
@@ -19,7 +20,7 @@ from kybra import (
 
 from src.common.factory_api import ModalTheme
 from src.common.icrc_types import Account
-from src.common.merchant_api import HostedCheckoutSession, MetadataPair, SessionLineItem
+from src.common.merchant_api import CheckoutStatus, HostedCheckoutSession, MetadataPair, SessionLineItem, SessionPriceOption
 
 
 class MerchantUnitResult(Variant, total=False):
@@ -124,6 +125,37 @@ class CheckoutSessionAnalytics(Record):
 class CheckoutSessionAnalyticsResult(Variant, total=False):
     Ok: CheckoutSessionAnalytics
     Err: text
+
+
+# A session as sessions_small_map / sessions_large_map (memory 26 / 5) hold it: their value
+# type is frozen, so this is HostedCheckoutSession without the fields added later
+# (`line_items` live in session_line_items_map, `url` is derived when read: see
+# merchant_store.SessionStore).
+class StoredCheckoutSession(Record):
+    session_id: text
+    modal_config_id: text
+    amount: nat64
+    currency_token: text
+    customer_email: Opt[text]
+    metadata: Vec[MetadataPair]
+    status: CheckoutStatus
+    payment_intent_id: Opt[text]
+    expires_at: nat64
+    created_at: nat64
+    custom_domain: Opt[text]
+    client_reference_id: Opt[text]
+    success_url: text
+    cancel_url: text
+    ledger_canister_id: Principal
+    payment_account: text
+    payment_subaccount: blob
+    amount_received: nat
+    amount_overpaid: nat
+    payer: Opt[Principal]
+    ledger_block: Opt[nat]
+    payment_method: Opt[text]
+    completed_at: Opt[nat64]
+    price_options: Opt[Vec[SessionPriceOption]]
 
 
 class SessionLock(Record):

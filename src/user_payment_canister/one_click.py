@@ -1,12 +1,16 @@
 """One-click payments (seed feature 4): payment profiles with spending limits per token and
 period, and pre-authorizations backed by the customer's ICRC-2 allowance to this canister.
 
-Creating a pre-authorization reads the allowance and its expiry on the ledger: it must
+A pre-authorization is the customer's consent: only the customer's own call creates one
+(the merchant's staff cannot, even when a leftover ICRC-2 allowance would cover it), and the
+merchant may only lower a customer's spending limits (docs/trust.md). Creating a
+pre-authorization reads the allowance and its expiry on the ledger: it must
 cover max_amount plus the ledger fee and outlive the authorization. A charge
 (`execute_one_click_payment`, by the merchant's staff) pulls the amount with
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
 spending limits, the risk decision (review needs a recent verification) and the factory's
-cross-merchant limit. The use and the spend are reserved before the first `yield` and
+cross-merchant limit, reserved at the factory before the ledger call and confirmed or
+released after it (fail closed: no price or no answer declines the charge). The use and the spend are reserved before the first `yield` and
 given back if anything fails, so concurrent charges cannot overspend. A charge lock
 (payment id, amount, created_at_time) is committed with the reservation; if the message
 traps after the ledger call, the charge is replayed with the same memo and created_at_time
@@ -25,7 +29,7 @@ from src.common.validation import check_email, check_metadata, check_symbol, fir
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
-from src.user_payment_canister.factory_link import factory, usd_rates
+from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
@@ -65,6 +69,27 @@ RESUME_PER_TICK = 3
 def may_act_for(customer: Principal) -> bool:
     who = caller_text()
     return who == customer.to_str() or is_staff(who)
+
+
+def is_customer(customer: Principal) -> bool:
+    """Consent is the customer's own call: staff may read and lower, never grant."""
+    return caller_text() == customer.to_str()
+
+
+def raises_limits(old: list, new: list) -> "str | None":
+    """Why `new` gives the merchant more room than `old` (a symbol dropped, a bound raised,
+    a period shortened), else None: staff may only tighten a customer's limits."""
+    given = dict((entry["key"], entry["value"]) for entry in new)
+    for entry in old:
+        symbol = entry["key"]
+        limit = entry["value"]
+        now = given.get(symbol)
+        if now is None:
+            return "unauthorized: only the customer may remove their " + symbol + " spending limit"
+        if (now["max_per_transaction"] > limit["max_per_transaction"] or now["max_per_period"] > limit["max_per_period"]
+                or now["period_seconds"] < limit["period_seconds"]):
+            return "unauthorized: only the customer may raise their " + symbol + " spending limit; the merchant may only lower it"
+    return None
 
 
 def pairs_bytes(pairs: list) -> int:
@@ -157,6 +182,10 @@ def update_merchant_spending_limits(principal: Principal, limits: Vec[SpendingLi
     profile = profiles_map.get(principal.to_str())
     if profile is None:
         return {"Err": "not_found: " + principal.to_str() + " has no payment profile"}
+    if not is_customer(principal):
+        err = raises_limits(profile["spending_limits"], limits)
+        if err is not None:
+            return {"Err": err}
     updated = copy_record(profile)
     updated["spending_limits"] = limits
     profiles_map.insert(principal.to_str(), updated)
@@ -185,8 +214,8 @@ def create_authorization(args: dict):
     """The shared body of both create methods (a generator: it reads the allowance)."""
     err = require_signed_in("create pre-authorizations")
     customer = args["customer"]
-    if err is None and not may_act_for(customer):
-        err = "unauthorized: only the customer or the merchant may create this pre-authorization"
+    if err is None and not is_customer(customer):
+        err = "unauthorized: only the customer may create their pre-authorization (the caller must be " + customer.to_str() + ")"
     err = err or customer_rate_limit("create_pre_authorization")
     if err is not None:
         return {"Err": err}
@@ -559,22 +588,12 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
                           "spend_key": "" if spend_key is None else spend_key,
                           "ledger_canister_id": token["ledger_canister_id"]})
     keep_payment_metadata(payment_id, metadata)  # with the lock: a resumed charge keeps it
-    svc = factory()
-    if svc is not None:
-        rates = yield usd_rates()
-        cents = usd_cents(rates, token, amount)
-        # without a USD rate the network is still asked with 0 cents: that covers its
-        # blocklist and a customer already over the daily cross-merchant limit
-        verdict = yield svc.validate_cross_merchant_limits(customer, 0 if cents is None else cents)
-        if getattr(verdict, "Err", None) is not None:
-            ic.print("cross-merchant limit check unavailable: " + str(verdict.Err))
-        elif "Ok" in verdict.Ok and not verdict.Ok["Ok"]:
-            charge_locks_map.remove(auth_id)
-            forget_payment_metadata(payment_id)
-            release(auth_id, spend_key, amount, False)
-            return decline(auth, "limit_exceeded: the payment network's cross-merchant limit (or its blocklist) refuses this charge")
-        elif "Err" in verdict.Ok:
-            ic.print("cross-merchant limit check refused: " + verdict.Ok["Err"])
+    reservation, err = yield reserve_network_spend(customer, token, amount)
+    if err is not None:
+        charge_locks_map.remove(auth_id)
+        forget_payment_metadata(payment_id)
+        release(auth_id, spend_key, amount, False)
+        return decline(auth, err)
     block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
                                      {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id), now)
     if not owns_lock(auth_id, now):
@@ -583,15 +602,43 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     if err is not None:
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
+        yield settle_network_spend(reservation, False)
         return decline(auth, err)
     release(auth_id, spend_key, amount, True)
     record_charge(auth, payment_id, amount, block, token, ic.time())
     emit_charged(auth, payment_id, amount, token["symbol"], block, dict((m["key"], m["value"]) for m in metadata))
-    if svc is not None and cents is not None and cents > 0:
-        outcome = yield svc.record_cross_merchant_payment(customer, cents)
-        if getattr(outcome, "Err", None) is not None:
-            ic.print("cross-merchant payment report failed: " + str(outcome.Err))
+    yield settle_network_spend(reservation, True)
     return {"Ok": payment_id}
+
+
+def reserve_network_spend(customer: Principal, token: dict, amount: int):
+    """(reservation id | None, error): hold the charge's USD value on the factory's
+    cross-merchant limit before the ledger call. Fails closed: no price, no factory answer
+    or a refusal declines the charge. A canister without a factory has no network limit."""
+    svc = factory()
+    if svc is None:
+        return (None, None)
+    rates = yield usd_rates()
+    cents = usd_cents(rates, token, amount)
+    if cents is None:
+        return (None, rate_problem(token["symbol"]) + " (the cross-merchant limit cannot be checked)")
+    result = yield svc.reserve_cross_merchant_spend(customer, max(1, cents))
+    if getattr(result, "Err", None) is not None:
+        return (None, "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")")
+    if "Err" in result.Ok:
+        return (None, result.Ok["Err"])
+    return (result.Ok["Ok"], None)
+
+
+def settle_network_spend(reservation: "str | None", charged: bool):
+    """Confirm (charged) or release the reservation; if the factory does not answer, the
+    hold stays counted for the day (fail closed)."""
+    if reservation is None:
+        return
+    svc = factory()
+    result = yield (svc.confirm_cross_merchant_spend(reservation) if charged else svc.release_cross_merchant_spend(reservation))
+    if getattr(result, "Err", None) is not None:
+        ic.print("cross-merchant reservation " + reservation + " not settled: " + str(result.Err))
 
 
 @update

@@ -15,7 +15,7 @@ without side effects. Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 
-from src.common.validation import check_text
+from src.common.validation import check_text, is_principal_text
 from src.common.factory_api import TransactionData
 from src.user_payment_canister.access_control import require_owner, require_staff
 from src.user_payment_canister.ext_store import (
@@ -340,7 +340,8 @@ def apply_global_changes(changes: list, next_seq: int) -> None:
 
 
 def sync_global_blocklist(factory_service):
-    """Pull blocklist changes from the factory since the last seen seq (timer)."""
+    """Pull blocklist changes, then known-bad address additions, from the factory since the
+    last seen seq of each (timer): global intelligence reaches every payment by version."""
     if factory_service is None:
         return False
     result = yield factory_service.get_global_blocklist_changes(counter("sec:global_seq"), 100)
@@ -349,4 +350,20 @@ def sync_global_blocklist(factory_service):
         return False
     page = result.Ok
     apply_global_changes(page["changes"], page["next_seq"])
+    result = yield factory_service.get_known_bad_address_changes(counter("sec:bad_seq"), 100)
+    if getattr(result, "Err", None) is not None:
+        ic.print("known-bad address sync failed: " + str(result.Err))
+        return False
+    apply_known_bad(result.Ok["addresses"], result.Ok["next_seq"])
     return True
+
+
+def apply_known_bad(entries: list, next_seq: int) -> None:
+    """A known-bad address that is a principal joins the global blocklist here (payments
+    check principals); other addresses (and any over the map's key size) are skipped."""
+    for entry in entries:
+        address = entry["address"]
+        if len(address.encode()) <= 180 and is_principal_text(address):
+            global_blocked_map.insert(address, ("known bad address: " + entry["reason"])[:500])
+    set_counter("sec:bad_seq", next_seq)
+

@@ -1,6 +1,9 @@
 """Security alerts of the merchant (seed feature 7): blocked payments, payments held for
 review, verification lockouts, blocklist changes. Each alert is also a `security.alert`
-event, so the merchant's server hears about it by webhook."""
+event, so the merchant's server hears about it by webhook. Alerts of blocked payments are
+also sent up to the factory (`send_alerts_up`, by the reporting timer) as suspicious-
+principal reports, where reports from several independent owners block a principal
+network-wide (docs/trust.md)."""
 
 from kybra import Principal, ic, query
 
@@ -8,11 +11,13 @@ from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.ext_store import alerts_map
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import SecurityAlertListResult
-from src.user_payment_canister.merchant_store import bump, counter
+from src.user_payment_canister.merchant_store import bump, counter, set_counter
 
 MAX_LISTED = 100
 KEPT = 1000
 SEVERITIES = ("low", "medium", "high", "critical")
+UP_PER_TICK = 10
+SENT_UP = "sec:alerts_up"  # counter: alerts up to this seq were considered for the factory
 
 
 def raise_alert(alert_type: str, severity: str, message: str, customer: "Principal | None") -> str:
@@ -54,3 +59,24 @@ def get_security_alerts() -> SecurityAlertListResult:
             items.append(alert)
         seq -= 1
     return {"Ok": items}
+
+
+def send_alerts_up(factory_service):
+    """Report the customers of up to UP_PER_TICK new `payment_blocked` alerts to the factory
+    (a generator). A report the factory does not answer is retried next time."""
+    if factory_service is None:
+        return 0
+    sent = 0
+    seq = counter(SENT_UP)
+    top = counter("sec:alert_seq")
+    while seq < top and sent < UP_PER_TICK:
+        alert = alerts_map.get(seq + 1)
+        if alert is not None and alert["alert_type"] == "payment_blocked" and alert["customer"] is not None:
+            result = yield factory_service.report_suspicious_principal(alert["customer"], "payment_blocked: " + alert["message"][:180])
+            if getattr(result, "Err", None) is not None:
+                ic.print("security alert " + alert["alert_id"] + " not sent up: " + str(result.Err))
+                break
+            sent += 1
+        seq += 1
+        set_counter(SENT_UP, seq)
+    return sent

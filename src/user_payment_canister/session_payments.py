@@ -12,6 +12,8 @@
   on its own ledger (the subaccount is the same on every ledger); the `_with_token`
   methods name the option, the others take the session's own token (ICRC-2) or check every
   option (ICRC-1). The session completes once, in the token actually paid.
+- Every path is screened by the risk rules (risk_engine.py): an ICRC-1 deposit whose payer is
+  blocked is returned to them minus the ledger fee (`screen_deposit`), the session stays open.
 - Funds that reach a session that is no longer open (a late payment after expiry, a second
   payment after completion) go back to their sender with `refund_session_funds`.
 """
@@ -43,6 +45,8 @@ from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundR
 from src.user_payment_canister.payments_store import payment_id_for, record_session_payment
 from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
+from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.risk_engine import screen_payment
 
 
 COMPLETION = "icrc1_completion"  # the session lock's operation
@@ -141,6 +145,8 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
     if balance == 0:
         option, balance, err = yield paid_option(session, candidates)
+        if err is None:
+            err = yield screen_deposit(session_id, priced_in(session, option), balance, hint, created_at)
         if err is not None:
             if owns(session_id, started_at):  # not a lock a retry took over meanwhile
                 release(session_id)
@@ -170,6 +176,66 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     if err is not None:
         return {"Err": err}
     return {"Ok": None}
+
+
+def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | None", created_at: int):
+    """The risk rules for an ICRC-1 deposit, as for every other payment path: the payer is
+    the one prepare_sweep would name (payer_for). None to go ahead; for a blocked payer, their
+    transfers are returned to them (minus the ledger fee each), the session stays open, a
+    security alert (screen_payment) and `payment.failed` are raised, and the error is
+    returned. Runs under the completion lock; a block being returned is marked first."""
+    ledger = session["ledger_canister_id"]
+    found, err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
+    if err is not None:
+        return None  # the payer cannot be named: prepare_sweep records the payment without one
+    live = live_transfers(ledger, found[0])
+    prefix, _ = balance_prefix(live, balance)
+    payer, _ = payer_for(live, prefix, balance, session["amount"])
+    if payer is None:
+        return None
+    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id)
+    if blocked is None:
+        return None
+    fee = token_fee(session["currency_token"])
+    returned = 0
+    for index, info in prefix:
+        key = block_key(ledger, index)
+        if sender_key(info["from"]) != sender_key(payer) or used_blocks_map.get(key) is not None or info["amount"] <= fee:
+            continue
+        used_blocks_map.insert(key, "returning:" + session_id)  # kept if the callback traps: no second return
+        block, err = yield transfer(ledger, session["payment_subaccount"], payer, info["amount"] - fee, fee, memo_for("return:" + key), created_at)
+        if err is not None:
+            used_blocks_map.remove(key)
+            ic.print("return of blocked deposit " + key + " failed: " + err)
+            continue
+        used_blocks_map.insert(key, "returned:" + session_id)
+        record_return(session_id, session["currency_token"], key, info["amount"] - fee, fee, payer, block,
+                      "deposit of a blocked payer returned")
+        returned += info["amount"] - fee
+    emit("payment.failed", session_id, {"session_id": session_id, "payer": payer["owner"].to_str(), "token": session["currency_token"],
+                                        "returned": returned, "reason": blocked[:300]})
+    return blocked + " (" + str(returned) + " returned to the payer, minus the ledger fee; the session stays open)"
+
+
+def record_return(session_id: str, symbol: str, key: str, amount: int, fee: int, to: dict, block: int, reason: str) -> dict:
+    """The refund record of funds sent back from a session's subaccount."""
+    refund = {
+        "refund_id": "re_" + random_hex(key.encode(), "return"),
+        "payment_id": None,
+        "session_id": session_id,
+        "token_symbol": symbol,
+        "amount": amount,
+        "fee": fee,
+        "to": to,
+        "ledger_block": block,
+        "reason": reason,
+        "created_by": ic.caller(),
+        "created_at": ic.time(),
+    }
+    refunds_map.insert(refund["refund_id"], refund)
+    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
+    bump("session_fund_returns")
+    return refund
 
 
 def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"):
@@ -260,10 +326,6 @@ def continue_sweep_lookup(session_id: str):
     end_sweep(session_id)
 
 
-def sender_key(sender: dict) -> str:
-    return sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
-
-
 def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int, price: int) -> "tuple":
     """Mark as credited to the session the transfers that pay it and name the payer:
     (payer account, its first block, index of the first transfer not credited, amount the
@@ -273,20 +335,33 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
     own transfers add up to it. Only those transfers are credited and swept, so a refund of
     the payment can never send the payer more than it sent; every other transfer (someone
     else's, or the payer's after its price was covered) stays in the subaccount, returnable
-    to its sender with refund_session_funds."""
-    covering = covering_sender(transfers, price)
-    if covering is None or covering[2] > balance:
-        return credit_prefix(ledger, session_id, transfers, balance)
-    payer = None
-    first_uncredited = None
-    for index, info in transfers:
-        if index <= covering[1] and sender_key(info["from"]) == covering[0]:
-            used_blocks_map.insert(block_key(ledger, index), session_id)
-            if payer is None:
-                payer = (info["from"], index)
-        elif first_uncredited is None:
-            first_uncredited = index
-    return (payer[0], payer[1], first_uncredited, covering[2], None)
+    to its sender with refund_session_funds.
+
+    When nobody's transfers alone pay it (shares of several senders, or transfers older than
+    the blocks read), the balance does: nothing leaves a session's subaccount while it is
+    open, so its balance is the sum of its oldest incoming transfers, and that ascending
+    prefix is credited and swept (later ones stay returnable). The payer is then the largest
+    contributor (a dust transfer or a hint naming one cannot make its sender the payer that
+    refunds go to), and a refund is capped at its share (payer_shares_map)."""
+    live = live_transfers(ledger, transfers)
+    covering = covering_sender(live, price)
+    if covering is not None and covering[2] <= balance:
+        payer = None
+        first_uncredited = None
+        for index, info in live:
+            if index <= covering[1] and sender_key(info["from"]) == covering[0]:
+                used_blocks_map.insert(block_key(ledger, index), session_id)
+                if payer is None:
+                    payer = (info["from"], index)
+            elif first_uncredited is None:
+                first_uncredited = index
+        return (payer[0], payer[1], first_uncredited, covering[2], None)
+    prefix, first_uncredited = balance_prefix(live, balance)
+    for index, info in prefix:
+        used_blocks_map.insert(block_key(ledger, index), session_id)
+    payer, block = payer_of(prefix)
+    share = None if payer is None else sum(info["amount"] for _, info in prefix if sender_key(info["from"]) == sender_key(payer))
+    return (payer, block, first_uncredited, balance, share)
 
 
 def covering_sender(transfers: list, price: int) -> "tuple | None":
@@ -301,30 +376,52 @@ def covering_sender(transfers: list, price: int) -> "tuple | None":
     return None
 
 
-def credit_prefix(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":
-    """No single sender paid the price (several shares, or transfers older than the blocks
-    read): the ascending prefix of transfers that fits in `balance` is credited, the whole
-    balance is swept, and the payer is the sender who contributed the most, so a dust
-    transfer (or a hint naming one) cannot make its sender the payer that refunds go to; a
-    refund is capped at that payer's share (payer_shares_map). Nothing leaves a session's subaccount while it is open, so its balance is the sum of its
-    oldest incoming transfers."""
+def payer_for(live: list, prefix: list, balance: int, price: int) -> "tuple":
+    """(payer account, its first block) as credit_blocks names it, without crediting."""
+    covering = covering_sender(live, price)
+    if covering is not None and covering[2] <= balance:
+        for index, info in live:
+            if sender_key(info["from"]) == covering[0]:
+                return (info["from"], index)
+    return payer_of(prefix)
+
+
+def live_transfers(ledger: Principal, transfers: list) -> list:
+    """The transfers still in the subaccount: a returned (or returning) block is not."""
+    out = []
+    for index, info in transfers:
+        mark = used_blocks_map.get(block_key(ledger, index))
+        if mark is None or not mark.startswith("return"):
+            out.append((index, info))
+    return out
+
+
+def balance_prefix(transfers: list, balance: int) -> "tuple":
+    """(the oldest transfers that make up `balance`, index of the first one left out)."""
     total = 0
-    by_sender = {}
-    first_block = {}
-    first_uncredited = None
+    prefix = []
     for index, info in transfers:
         if total + info["amount"] > balance:
-            first_uncredited = index
-            break
+            return (prefix, index)
         total += info["amount"]
-        used_blocks_map.insert(block_key(ledger, index), session_id)
+        prefix.append((index, info))
+    return (prefix, None)
+
+
+def sender_key(sender: dict) -> str:
+    return sender["owner"].to_str() + ":" + ("" if sender["subaccount"] is None else sender["subaccount"].hex())
+
+
+def payer_of(prefix: list) -> "tuple":
+    """(payer account, its first block) of a balance prefix: the largest contributor."""
+    by_sender = {}
+    first_block = {}
+    for index, info in prefix:
         key = sender_key(info["from"])
         by_sender[key] = by_sender.get(key, 0) + info["amount"]
         if key not in first_block:
             first_block[key] = (info["from"], index)
-    payer, block = best_sender(by_sender, first_block)
-    share = None if payer is None else by_sender[sender_key(payer)]
-    return (payer, block, first_uncredited, balance, share)
+    return best_sender(by_sender, first_block)
 
 
 def best_sender(by_sender: dict, first_block: dict) -> "tuple":
@@ -413,21 +510,7 @@ def return_session_funds(session_id: str, token: str, transaction_id: str):
         release(session_id)
         return {"Err": err}
     used_blocks_map.insert(key, "returned:" + session_id)
-    refund = {
-        "refund_id": "re_" + random_hex(key.encode(), "return"),
-        "payment_id": None,
-        "session_id": session_id,
-        "token_symbol": option["token"],
-        "amount": amount,
-        "fee": fee,
-        "to": sender,
-        "ledger_block": block,
-        "reason": "funds received after the session stopped being open",
-        "created_by": ic.caller(),
-        "created_at": ic.time(),
-    }
-    refunds_map.insert(refund["refund_id"], refund)
-    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
-    bump("session_fund_returns")
+    refund = record_return(session_id, option["token"], key, amount, fee, sender, block,
+                           "funds received after the session stopped being open")
     release(session_id)
     return {"Ok": refund}

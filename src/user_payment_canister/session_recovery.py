@@ -10,6 +10,7 @@ An interrupted return of session funds waits for its caller, who names the block
 
 from kybra import ic
 
+from src.common.message_budget import budget_left
 from src.user_payment_canister.merchant_store import intent_lookups_map, session_locks_map
 from src.user_payment_canister.session_charges import CHARGE_OPERATION, resume_charge
 from src.user_payment_canister.session_locks import LOCK_STALE_SECONDS
@@ -33,6 +34,8 @@ def resume_stale_sessions():
     now = ic.time()
     due = [session_id for session_id, lock in session_locks_map.items() if is_resumable(lock, now)]
     for session_id in due[:RESUMES_PER_TICK]:
+        if not budget_left():
+            break  # the rest stay resumable: the next tick takes them
         lock = session_locks_map.get(session_id)
         if lock is None or not is_resumable(lock, ic.time()):
             continue  # settled or retried meanwhile

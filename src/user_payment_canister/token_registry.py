@@ -5,6 +5,7 @@ verifies them right after install."""
 
 from kybra import Async, Principal, Vec, ic, query, text, update
 
+from src.common.message_budget import budget_left
 from src.common.validation import check_symbol
 from src.user_payment_canister.access_control import require_owner, require_staff
 from src.user_payment_canister.ledger_calls import token_metadata
@@ -71,6 +72,8 @@ def refresh_from_ledger(symbol: str):
 def verify_pending_tokens():
     """Timer callback after install: verify the init tokens with their ledgers."""
     for token in tokens_map.values():
+        if not budget_left():
+            break  # refresh_token_metadata verifies the rest
         if not token["verified"]:
             _, err = yield refresh_from_ledger(token["symbol"])
             if err is not None:

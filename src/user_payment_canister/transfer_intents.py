@@ -15,6 +15,7 @@ one that is not there is released with a `refund.failed` / `payout.failed` event
 
 from kybra import ic
 
+from src.common.message_budget import budget_left
 from src.common.ids import memo_for
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, outcome_unknown, transfer
@@ -243,6 +244,8 @@ def replay_stale_intents():
     now = ic.time()
     due = [intent for intent in transfer_intents_map.values() if is_replayable(intent, now)]
     for listed in due[:REPLAYS_PER_TICK]:
+        if not budget_left():
+            break  # the rest stay replayable: the next tick takes them
         intent = transfer_intents_map.get(listed["record_id"])  # a retry may have settled it meanwhile
         if intent is None or not is_replayable(intent, ic.time()):
             continue

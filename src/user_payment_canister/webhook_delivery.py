@@ -19,6 +19,7 @@ import json
 from kybra import ic, query
 from kybra.canisters.management import HttpResponse, HttpTransformArgs, management_canister
 
+from src.common.message_budget import budget_left
 from src.user_payment_canister.ext_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
 from src.user_payment_canister.merchant_store import bump, clear_counter, copy_record, counter, set_counter
 
@@ -126,7 +127,7 @@ def prune_deliveries(now: int, budget: int) -> None:
     `dlv_<seq>`), at most `budget` per call, so the map does not grow without end."""
     cursor = counter("dlv_prune_seq") + 1
     top = counter("dlv_seq")
-    while cursor <= top and budget > 0:
+    while cursor <= top and budget > 0 and budget_left():
         delivery_id = "dlv_" + str(cursor)
         delivery = deliveries_map.get(delivery_id)
         if delivery is not None:
@@ -161,7 +162,7 @@ def take_due(now: int, budget: int) -> list:
     items = []
     head = counter("dlvq_head")
     tail = counter("dlvq_tail")
-    while head < tail and len(items) < budget:
+    while head < tail and len(items) < budget and budget_left():
         head += 1
         lease(delivery_queue_map.remove("now:" + str(head)), now, items)
     set_counter("dlvq_head", head)
@@ -171,9 +172,9 @@ def take_due(now: int, budget: int) -> list:
     position = counter("dlvs_pos")
     now_minute = now // MINUTE_NS
     probes = 0
-    while cursor <= now_minute and len(items) < budget and probes < MAX_MINUTE_PROBES:
+    while cursor <= now_minute and len(items) < budget and probes < MAX_MINUTE_PROBES and budget_left():
         total = counter("dlvs:" + str(cursor))
-        while position < total and len(items) < budget:
+        while position < total and len(items) < budget and budget_left():
             position += 1
             lease(delivery_queue_map.remove("m" + str(cursor).zfill(14) + ":" + str(position)), now, items)
         if position >= total:

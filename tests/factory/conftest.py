@@ -24,7 +24,7 @@ def small(factory, server):
     return factory
 
 
-PROBE_ENTRY = os.path.join(os.path.dirname(__file__), "probe", "main.py")
+from factory_client import PROBE_ENTRY_PATH as PROBE_ENTRY  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ class Probes:
         for i in range(3):
             owner = new_identity()
             email = None if i == 2 else "support@shop%d.example.com" % i
-            rec = ok(factory.as_(owner).deploy_user_payment_canister(
+            rec = ok(factory.paying(owner).deploy_user_payment_canister(
                 deploy_config(merchant_config("Shop %d" % i, email=email), version="probe")))
             cid = ptext(rec["canister_id"][0])
             self.items.append((owner, cid, actor(server, cid, owner, probe_did), rec))

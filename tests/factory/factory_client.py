@@ -23,6 +23,7 @@ FACTORY_DID = os.path.join(ROOT, "candid", "payment_backend.did")
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
 MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
 BROKEN_ENTRY = os.path.join(ROOT, "tests", "canisters", "counter", "main.py")
+PROBE_ENTRY_PATH = os.path.join(ROOT, "tests", "factory", "probe", "main.py")
 CHUNK = 1024 * 1024
 FACTORY_CYCLES = 10**18
 
@@ -72,6 +73,12 @@ class Factory:
 
     def as_(self, identity):
         return self.actor_factory(self.server, self.id, identity, FACTORY_DID)
+
+    def paying(self, identity, credits: int = 5):
+        """An actor for `identity` after an admin granted it deployment credits: deployments
+        are paid for (billing.py), and a test owner pays with credits."""
+        ok(self.admin.grant_deployment_credits(identity.sender().to_str(), credits))
+        return self.as_(identity)
 
     def upload(self, version: str, module: bytes, notes: str = "") -> None:
         ok(self.admin.begin_wasm_upload(version, len(module), hashlib.sha256(module).digest(), notes))
@@ -133,30 +140,38 @@ def build_module(server, entry: str = MERCHANT_ENTRY) -> bytes:
         return server.network.build_module(entry, ROOT)
 
 
-def management_call(server, identity, method: str, value: dict, effective: str):
-    """An ingress call to the management canister (aaaaa-aa) as `identity`, over HTTP,
-    with the argument typed by the IC's ic.did."""
+def management_arg(method: str, value: dict) -> bytes:
+    """The argument of a management canister method, typed by the IC's ic.did."""
     from localnet.candid import binary
     from localnet.candid.did import parse_did
-    from localnet.http.testing import icpy_agent
 
     with open(os.path.join(ROOT, "localnet", "runtime", "ic.did"), encoding="utf-8") as f:
         desc = parse_did(f.read())
     func = desc.env.resolve(dict(desc.service.methods)[method])
-    arg = binary.encode(list(func.args), [value], desc.env)
+    return binary.encode(list(func.args), [value], desc.env)
+
+
+def management_call(server, identity, method: str, value: dict, effective: str):
+    """An ingress call to the management canister (aaaaa-aa) as `identity`, over HTTP."""
+    from localnet.http.testing import icpy_agent
+
     agent = icpy_agent(server.url, identity, server.root_key)
-    return agent.update_raw("aaaaa-aa", method, arg, effective_canister_id=effective)
+    return agent.update_raw("aaaaa-aa", method, management_arg(method, value), effective_canister_id=effective)
 
 
-def set_controllers(server, identity, canister_id: str, controllers: list) -> None:
-    """The canister's controller `identity` replaces its controller list."""
+def settings_update(canister_id: str, controllers: list) -> dict:
     from kybra import Principal
     settings = {"controllers": [Principal.from_str(c) for c in controllers]}
     for name in ("compute_allocation", "memory_allocation", "freezing_threshold",
                  "reserved_cycles_limit", "log_visibility", "wasm_memory_limit"):
         settings[name] = None
-    management_call(server, identity, "update_settings", {
-        "canister_id": Principal.from_str(canister_id),
-        "settings": settings,
-        "sender_canister_version": None,
-    }, canister_id)
+    return {"canister_id": Principal.from_str(canister_id), "settings": settings, "sender_canister_version": None}
+
+
+def inject_controllers(server, controller: str, canister_id: str, controllers: list) -> None:
+    """The canister's controller `controller` (a canister, e.g. the factory) sets its
+    controllers: a fault injected at the IC level, where no test identity can act."""
+    from kybra import Principal
+    with server.lock:
+        server.network.update_call(Principal.from_str(controller), Principal.from_str("aaaaa-aa"), "update_settings",
+                                   management_arg("update_settings", settings_update(canister_id, controllers)))

@@ -50,7 +50,13 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
                                       "documentation_url": "https://docs.example.com", "compatibility": []}],
         "deploy_user_payment_canister": [{"owner": [victim], "version": [],
                                           "merchant": {"name": "x", "website": [], "support_email": [], "tokens": []}}],
+        "grant_deployment_credits": [victim, 5],
+        "grant_topup_budget": [cid, 10**12],
+        "prepay_canister_topups": [cid],
         "pause_rollout": ["ro_1"],
+        "confirm_cross_merchant_spend": ["rsv_1"],
+        "release_cross_merchant_spend": ["rsv_1"],
+        "reserve_cross_merchant_spend": [victim, 100],
         "publish_global_modal_template": ["tpl_1", True],
         "record_cross_merchant_payment": [victim, 100],
         "refresh_canister_cycles": [cid],
@@ -68,6 +74,8 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "set_custom_domain_status": ["pay.victim.example.com", "active"],
         "set_default_wasm_version": ["v1"],
         "set_geographic_risk_score": ["EU", 0.5],
+        "set_managed_upgrades": [cid, True],
+        "secure_user_canister": [cid],
         "start_rollout": [{"version": "v1", "batch_size": 1, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}],
         "top_up_user_canister": [cid, 10**9],
         "track_component_usage": ["btn", cid],
@@ -82,6 +90,10 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "upgrade_user_canister": [cid, "v1"],
         "upload_wasm_chunk": ["v1", 0, b"x"],
     }
+
+
+# open to anyone who pays: a stranger without cycles attached is refused for that
+PAY_TO_CALL = {"prepay_canister_topups": "payment_required"}
 
 
 def update_methods() -> set:
@@ -111,7 +123,8 @@ def test_every_update_method_refuses_strangers(probes, new_identity, who):
     admins = [p.to_str() for p in one(factory.admin.list_admins())]
     for method, args in calls(cid, rec["deployment_id"], victim).items():
         result = getattr(caller, method)(*args)
-        assert code(result) == "unauthorized", (method, result)
+        expected = PAY_TO_CALL.get(method, "unauthorized") if who == "stranger" else "unauthorized"
+        assert code(result) == expected, (method, result)
     assert [p.to_str() for p in one(factory.admin.list_admins())] == admins
     after = one(factory.admin.get_factory_stats())
     for key in ("total_deployments", "active", "failed", "wasm_versions", "cycles_topped_up"):
@@ -132,9 +145,12 @@ def test_protected_queries_refuse_strangers(probes, new_identity):
     assert len(ok(factory.as_(owner).list_canisters_by_owner(owner.sender().to_str(), [], 10))["items"]) == 1
 
 
-def test_stranger_may_deploy_for_itself_but_anonymous_may_not(small, new_identity):
+def test_stranger_may_deploy_for_itself_only_paid_and_anonymous_may_not(small, new_identity):
     config = {"owner": [], "version": [], "merchant": {"name": "Mine", "website": [], "support_email": [], "tokens": []}}
     assert code(small.anon.deploy_user_payment_canister(config)) == "unauthorized"
-    rec = ok(small.as_(new_identity()).deploy_user_payment_canister(config))
+    stranger = new_identity()
+    assert code(small.as_(stranger).deploy_user_payment_canister(config)) == "payment_required"
+    rec = ok(small.paying(stranger, 1).deploy_user_payment_canister(config))
     assert "active" in rec["status"]
+    assert one(small.admin.get_deployment_credits(stranger.sender().to_str())) == 0
     assert err(small.anon.add_admin(new_identity().sender().to_str())).startswith("unauthorized: anonymous")

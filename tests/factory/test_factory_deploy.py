@@ -44,14 +44,14 @@ def test_chunked_kybra_size_deploy_pay_upgrade_and_rollback(server, deploy, acto
     assert bytes(info["sha256"]) == hashlib.sha256(v1).digest()
     assert one(factory.admin.get_default_wasm_version()) == ["v1"]
 
-    me = factory.as_(owner)
+    me = factory.paying(owner)
     rec = ok(me.deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
     assert tag(rec["status"]) == "active" and rec["version"] == ["v1"]
     cid = ptext(rec["canister_id"][0])
     assert factory.module_hash(cid) == hashlib.sha256(v1).digest()
     with server.lock:
         controllers = {p.to_str() for p in server.network.canister(Principal.from_str(cid))["controllers"]}
-    assert controllers == {factory.id, owner.sender().to_str()}
+    assert controllers == {factory.id}  # the factory alone: the owner cannot swap the module (docs/trust.md)
 
     # The deployed canister is a working merchant canister: a customer pays a checkout.
     shop = factory.merchant_actor(cid, owner)
@@ -117,7 +117,7 @@ def test_failed_install_is_tracked_retryable_and_cleanable(small, server, new_id
     factory = small
     factory.upload("broken", build_module(server, BROKEN_ENTRY), "init takes another argument")
     owner, stranger = new_identity(), new_identity()
-    me = factory.as_(owner)
+    me = factory.paying(owner)
     message = err(me.deploy_user_payment_canister(deploy_config(version="broken")))
     assert message.startswith("install_failed")
     page = ok(me.list_canisters_by_owner(owner.sender().to_str(), [], 10))
@@ -181,6 +181,7 @@ def test_quota_holds_under_concurrent_deploys(server, deploy, actor, new_identit
     factory = Factory(server, deploy, actor, new_identity, default_settings(max_canisters_per_owner=2))
     factory.upload("v1", build_module(server))
     owner = new_identity().sender().to_str()
+    ok(factory.admin.grant_deployment_credits(owner, 5))
     results = submit_deploys(server, factory.id, [owner] * 5, py_config())
     oks = [r for r in results if "Ok" in r]
     errs = [r["Err"] for r in results if "Err" in r]
@@ -196,11 +197,16 @@ def test_cycles_policy_holds_under_concurrent_deploys(server, deploy, actor, new
     factory = Factory(server, deploy, actor, new_identity, settings, cycles=4_500_000_000_000)
     factory.upload("v1", build_module(server))
     owners = [new_identity().sender().to_str() for _ in range(4)]
+    for owner in owners:
+        ok(factory.admin.grant_deployment_credits(owner, 1))
     results = submit_deploys(server, factory.id, owners, py_config())
     oks = [r for r in results if "Ok" in r]
     errs = [r["Err"] for r in results if "Err" in r]
     assert 1 <= len(oks) <= 2, results
     assert errs and all(e.startswith("insufficient_cycles") for e in errs), errs
+    # a deployment that never got its canister gives its payment back (as a credit)
+    credits = [one(factory.admin.get_deployment_credits(o)) for o in owners]
+    assert credits == [0 if "Ok" in r else 1 for r in results], (credits, results)
     stats = one(factory.admin.get_factory_stats())
     assert stats["factory_cycles"] >= settings["min_factory_cycles"]
     assert stats["cycles_reserved"] == 0 and stats["active"] == len(oks)

@@ -87,7 +87,7 @@ def test_real_merchant_reports_template_usage(small, new_identity):
     f = small
     t1 = ok(f.admin.create_global_modal_template(template("Minimal")))
     owner = new_identity()
-    rec = ok(f.as_(owner).deploy_user_payment_canister(deploy_config()))
+    rec = ok(f.paying(owner).deploy_user_payment_canister(deploy_config()))
     shop = f.merchant_actor(ptext(rec["canister_id"][0]), owner)
     ok(shop.create_modal_config(modal_config(t1)))
     assert ok(f.anon.get_global_modal_template(t1))["usage_count"] == 1
@@ -276,7 +276,7 @@ def test_security(probes, new_identity):
     assert [(ptext(c["principal_id"]), c["blocked"]) for c in page["changes"]] == [(bad, True)]
     assert one(f.anon.get_global_blocklist_changes(page["next_seq"], 10))["changes"] == []
     assert code(f.as_(new_identity()).deploy_user_payment_canister(deploy_config(owner=bad))) == "unauthorized"
-    assert code(f.as_(bad_identity).deploy_user_payment_canister(deploy_config())) == "blocked"
+    assert code(f.paying(bad_identity).deploy_user_payment_canister(deploy_config())) == "blocked"
     assert code(f.admin.deploy_user_payment_canister(deploy_config(owner=bad))) == "blocked"
 
     # merchants report a suspect; three distinct merchants make it a block candidate
@@ -348,18 +348,25 @@ def test_security(probes, new_identity):
     assert fails["support_email"] == 1
 
 
-def test_system_analytics(probes, new_identity):
+def ltt(amount: int) -> list:
+    return [{"token": SYMBOL, "amount": amount}]
+
+
+def test_system_analytics(probes, market, new_identity):
     f = probes.factory
+    _, _, set_rate = market
+    set_rate(10.0)  # LTT (8 decimals) at $10: the factory values reported base units itself
+    ok(f.admin.update_global_token_rates())
     (o1, c1, p1, _), (o2, c2, p2, _), (o3, c3, p3, _) = probes.items
     r1 = report(transaction_count=6, successful_payments=5, sessions_created=10, sessions_completed=5,
-                volume_usd_cents=5_000, volume_by_token=[{"token": "LTT", "amount": 500_000_000}],
+                volume_usd_cents=999_999, volume_by_token=ltt(500_000_000),  # its own USD figure is not believed
                 region=["EU"], industry=["retail"])
     ok(p1.probe_report(r1))
     ok(p1.probe_report(r1))  # a resent report changes nothing
     ok(p2.probe_report(report(transaction_count=10, successful_payments=6, sessions_created=10, sessions_completed=2,
-                              volume_usd_cents=1_000, region=["US"], industry=["retail"])))
+                              volume_by_token=ltt(100_000_000), region=["US"], industry=["retail"])))
     ok(p3.probe_report(report(transaction_count=2, successful_payments=1, sessions_created=4, sessions_completed=1,
-                              volume_usd_cents=500, region=["EU"], industry=["games"])))
+                              volume_by_token=ltt(50_000_000), region=["EU"], industry=["games"])))
     assert code(p1.probe_report(dict(r1, transaction_count=1))) == "invalid_argument"
     assert code(p1.probe_report(dict(r1, sessions_completed=11))) == "invalid_argument"
     assert code(f.as_(new_identity()).report_merchant_metrics(r1)) == "unauthorized"
@@ -389,12 +396,53 @@ def test_system_analytics(probes, new_identity):
 
     # moving region updates the distribution; fraud thresholds learn from reported payments
     ok(p3.probe_report(dict(report(transaction_count=2, successful_payments=1, sessions_created=4,
-                                   sessions_completed=1, volume_usd_cents=500, industry=["games"]), region=["US"])))
+                                   sessions_completed=1, volume_by_token=ltt(50_000_000), industry=["games"]), region=["US"])))
     geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
     assert geo["EU"]["merchants"] == 1 and geo["US"]["merchants"] == 2
     ok(f.admin.update_global_fraud_patterns())
     patterns = {p["pattern_id"]: p for p in one(f.admin.get_global_security_config())["global_fraud_patterns"]}
     assert patterns["new_customer_large"]["new_customer_max_amount"] == (6_500 // 12) * 10
+
+
+def test_a_price_drop_keeps_factory_metrics_moving(probes, market):
+    """Merchants report base units; the factory values each new unit at its rate of the
+    moment, so a lower price (which made the merchant's own cumulative USD figure shrink)
+    neither freezes the totals nor revalues what was already counted."""
+    f = probes.factory
+    _, _, set_rate = market
+    set_rate(10.0)
+    ok(f.admin.update_global_token_rates())
+    p1 = probes.items[0][2]
+    ok(p1.probe_report(report(transaction_count=5, successful_payments=5, sessions_created=5, sessions_completed=5,
+                              volume_usd_cents=5_000, volume_by_token=ltt(500_000_000))))
+    assert one(f.anon.get_system_analytics())["total_system_volume"] == 5_000
+    f.advance(61)
+    set_rate(5.0)
+    ok(f.admin.update_global_token_rates())
+    # 2 more LTT; the merchant's revalued cumulative figure (7 LTT at $5) is lower than before
+    ok(p1.probe_report(report(transaction_count=7, successful_payments=7, sessions_created=7, sessions_completed=7,
+                              volume_usd_cents=3_500, volume_by_token=ltt(700_000_000))))
+    assert one(f.anon.get_system_analytics())["total_system_volume"] == 6_000
+    assert one(f.anon.get_system_analytics())["system_health_metrics"]["reports_received"] == 2
+
+
+def test_metric_reports_are_plausibility_checked(probes, market):
+    """A merchant canister moves the system totals only by plausible steps."""
+    f = probes.factory
+    _, _, set_rate = market
+    set_rate(10.0)
+    ok(f.admin.update_global_token_rates())
+    p1 = probes.items[0][2]
+    base = dict(transaction_count=5, successful_payments=5, sessions_created=5, sessions_completed=5,
+                volume_by_token=ltt(500_000_000))
+    ok(p1.probe_report(report(**base)))
+    assert code(p1.probe_report(report(**dict(base, volume_by_token=ltt(900_000_000))))) == "implausible_report"  # no payment
+    assert code(p1.probe_report(report(**dict(base, volume_by_token=ltt(400_000_000))))) == "invalid_argument"  # shrank
+    assert code(p1.probe_report(report(**dict(base, successful_payments=6, transaction_count=6,
+                                             volume_by_token=ltt(10**13))))) == "implausible_report"  # over the supply
+    assert code(p1.probe_report(report(**dict(base, modal_views=2_000_000)))) == "implausible_report"
+    assert code(p1.probe_report(report(**dict(base, failed_payments=1)))) == "implausible_report"  # 5 + 1 > 5
+    assert one(f.anon.get_system_analytics())["total_system_volume"] == 5_000
 
 
 def test_urls_emails_and_versions_ending_in_a_newline_are_refused(small, new_identity):

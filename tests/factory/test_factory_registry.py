@@ -23,7 +23,7 @@ from factory_client import (
 def test_listings_and_pagination(small, new_identity):
     f = small
     alice, bob = new_identity(), new_identity()
-    mine = [ok(f.as_(alice).deploy_user_payment_canister(deploy_config(merchant_config("A%d" % i))))
+    mine = [ok(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config("A%d" % i))))
             for i in range(3)]
     for_bob = ok(f.admin.deploy_user_payment_canister(deploy_config(merchant_config("B"), owner=bob.sender().to_str())))
     assert ptext(for_bob["owner"]) == bob.sender().to_str()
@@ -44,9 +44,9 @@ def test_listings_and_pagination(small, new_identity):
     # the per-owner quota counts live canisters
     big = default_settings(max_canisters_per_owner=3, xrc_canister=[])
     ok(f.admin.update_factory_settings(big))
-    assert code(f.as_(alice).deploy_user_payment_canister(deploy_config())) == "quota_exceeded"
+    assert code(f.paying(alice).deploy_user_payment_canister(deploy_config())) == "quota_exceeded"
     assert code(f.admin.update_factory_settings(dict(big, max_canisters_per_owner=0))) == "invalid_argument"
-    assert code(f.as_(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope")))) == "invalid_argument"
+    assert code(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope")))) == "invalid_argument"
 
 
 def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
@@ -55,7 +55,7 @@ def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
     f = Factory(server, deploy, actor, new_identity, settings)
     f.upload("v1", build_module(server))
     owner = new_identity()
-    rec = ok(f.as_(owner).deploy_user_payment_canister(deploy_config()))
+    rec = ok(f.paying(owner).deploy_user_payment_canister(deploy_config()))
     cid = ptext(rec["canister_id"][0])
     with server.lock:
         start = server.network.canister(Principal.from_str(cid))["cycles"]
@@ -67,21 +67,32 @@ def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
         after = server.network.canister(Principal.from_str(cid))["cycles"]
     assert after >= start + 10**11 - 10**9
     assert code(f.admin.top_up_user_canister(cid, 10**18)) == "invalid_argument"
-    # below the 1T threshold: the monitor timer tops the canister up by itself
+    # below the 1T threshold but with no paid top-up budget: the monitor refuses to spend
+    # the factory's cycles on it (issue 16 #2: no cycle drain)
     assert one(f.anon.get_factory_stats())["low_cycles_canisters"] == 1
     f.advance(120)
     with server.lock:
+        unpaid = server.network.canister(Principal.from_str(cid))["cycles"]
+    assert unpaid <= after
+    assert one(f.anon.get_factory_stats())["cycles_topped_up"] == 10**11
+    # a budget (granted by an admin here; cycles attached to prepay_canister_topups alike)
+    # is what the monitor spends, one top-up at a time
+    assert code(f.as_(owner).grant_topup_budget(cid, 10**12)) == "unauthorized"
+    ok(f.admin.grant_topup_budget(cid, 4 * 10**11))
+    f.advance(120)
+    with server.lock:
         later = server.network.canister(Principal.from_str(cid))["cycles"]
-    assert later >= after + 3 * 10**11 - 10**9
+    assert later >= unpaid + 3 * 10**11 - 10**9
     stats = one(f.anon.get_factory_stats())
     assert stats["cycles_topped_up"] >= 4 * 10**11
+    assert one(f.anon.get_topup_budget(cid)) == 10**11
     assert ok(f.anon.get_user_canister(cid))["cycles_checked_at"]
 
 
 def test_factory_upgrade_keeps_registry_and_routing(small, server, new_identity):
     f = small
     owner = new_identity()
-    rec = ok(f.as_(owner).deploy_user_payment_canister(deploy_config()))
+    rec = ok(f.paying(owner).deploy_user_payment_canister(deploy_config()))
     cid = ptext(rec["canister_id"][0])
     with server.lock:
         net = server.network
@@ -93,5 +104,5 @@ def test_factory_upgrade_keeps_registry_and_routing(small, server, new_identity)
     assert one(f.anon.get_default_wasm_version()) == ["v1"]
     assert tag(ok(f.admin.get_wasm_version("v1"))["state"]) == "ready"
     # the stored module is still deployable after the factory's upgrade
-    again = ok(f.as_(owner).deploy_user_payment_canister(deploy_config()))
+    again = ok(f.paying(owner).deploy_user_payment_canister(deploy_config()))
     assert tag(again["status"]) == "active" and again["routing_key"] != rec["routing_key"]

@@ -10,22 +10,51 @@ from factory_client import (
     build_module,
     code,
     deploy_config,
+    inject_controllers,
     ok,
     one,
     padded,
     ptext,
-    set_controllers,
     tag,
 )
 
 
-def deploy_merchants(factory, new_identity, n: int) -> list:
+def deploy_merchants(factory, new_identity, n: int, opted_in: bool = True) -> list:
+    """n merchant canisters of n owners, who let the admins roll out upgrades to them."""
     out = []
     for i in range(n):
         owner = new_identity()
-        rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config()))
-        out.append((owner, ptext(rec["canister_id"][0])))
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(deploy_config()))
+        cid = ptext(rec["canister_id"][0])
+        if opted_in:
+            ok(factory.as_(owner).set_managed_upgrades(cid, True))
+        out.append((owner, cid))
     return out
+
+
+def test_admins_upgrade_only_canisters_whose_owner_opted_in(small, server, new_identity):
+    """Issue 16 #7: the operator cannot change a merchant's code without the owner's consent."""
+    factory = small
+    (mine, cid), = deploy_merchants(factory, new_identity, 1, opted_in=False)
+    (_, managed_cid), = deploy_merchants(factory, new_identity, 1)
+    v1 = factory.module_hash(cid)
+    factory.upload("v2", padded(build_module(server), 200_000, b"v2-consent"), "second release")
+    assert one(factory.anon.get_managed_upgrades(cid)) == {"Ok": False}
+    assert code(factory.admin.upgrade_user_canister(cid, "v2")) == "unauthorized"
+    assert code(factory.as_(new_identity()).set_managed_upgrades(cid, True)) == "unauthorized"
+    assert code(factory.admin.set_managed_upgrades(cid, True)) == "unauthorized"
+    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 5, "canary_size": 0,
+                                          "max_failures": 0, "interval_seconds": 1}))["rollout_id"]
+    ro = wait_rollout(factory, rid, {"completed"})
+    rows = results(factory, rid)
+    assert tag(rows[cid]["outcome"]) == "skipped" and rows[cid]["error"][0].startswith("not_opted_in")
+    assert tag(rows[managed_cid]["outcome"]) == "upgraded" and ro["upgraded"] == 1
+    assert factory.module_hash(cid) == v1
+    ok(factory.as_(mine).upgrade_user_canister(cid, "v2"))  # the owner upgrades when they choose
+    assert factory.module_hash(cid) != v1
+    ok(factory.as_(mine).set_managed_upgrades(cid, True))
+    ok(factory.admin.rollback_user_canister(cid))
+    assert factory.module_hash(cid) == v1
 
 
 def wait_rollout(factory, rollout_id: str, states: set, step: float = 10, limit: int = 20) -> dict:
@@ -63,9 +92,10 @@ def test_rollout_with_failure_then_rollback(small, server, new_identity):
     factory.upload("v2", v2_module, "second release")
     v2 = hashlib.sha256(v2_module).digest()
 
-    # The owner of the third merchant takes the factory out of its controllers.
+    # The third merchant cannot be upgraded: its controllers changed behind the factory's
+    # back (the factory alone controls it, so the fault is injected at the IC level).
     bad_owner, bad = merchants[2]
-    set_controllers(server, bad_owner, bad, [bad_owner.sender().to_str()])
+    inject_controllers(server, factory.id, bad, [bad_owner.sender().to_str()])
 
     ro = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 2, "canary_size": 1,
                                         "max_failures": 0, "interval_seconds": 10}))

@@ -5,7 +5,7 @@ returned, and double completion attempts. ic-py over HTTP on localnet throughout
 
 from __future__ import annotations
 
-from merchant_client import FEE, PRICE, ROUTING_KEY, SYMBOL, acct, code, ok, session_args, status
+from merchant_client import FEE, PRICE, ROUTING_KEY, SYMBOL, acct, code, ok, one, session_args, status
 
 from ledger_client import LEDGER_ENTRY, LEDGER_DID, LedgerClient, ledger_init_arg
 
@@ -59,6 +59,19 @@ def test_idempotency_key_returns_the_same_session(shop):
     other = shop.create_session(idempotency_key=["order-78"])
     assert again["session_id"] == first["session_id"]
     assert other["session_id"] != first["session_id"]
+
+
+def test_idempotency_key_reused_with_other_parameters_is_refused(shop):
+    """As Stripe: the key stands for one request; other parameters under it are an error."""
+    first = shop.create_session(idempotency_key=["order-79"])
+    create = shop.api.merchant.create_checkout_session_with_options
+    for change in ({"amount": PRICE * 2}, {"metadata": [{"key": "order", "value": "1002"}]},
+                   {"cancel_url": ["https://shop.example.com/other"]},
+                   {"expires_in_seconds": [3600]}):
+        res = one(create(session_args(**{"idempotency_key": ["order-79"], **change})))
+        assert code(res) == "idempotency_error", res
+        assert first["session_id"] in res["Err"]
+    assert shop.create_session(idempotency_key=["order-79"])["session_id"] == first["session_id"]
 
 
 def test_icrc2_paid_checkout(shop):

@@ -14,6 +14,7 @@ from localnet.candid import binary
 from src.user_payment_canister import ext_store, merchant_store
 
 SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
+SESSION_LINE_ITEMS = 30
 RATE_WINDOWS, RATE_WINDOW_INDEX = 22, 27
 EVENTS_SMALL, EVENTS_LARGE = 64, 40
 DELIVERIES_LARGE = 44
@@ -74,6 +75,28 @@ def test_common_session_takes_the_small_slot(shop):
     assert stored_in(shop, SESSIONS_LARGE, s["session_id"]) is None
     again = ok(shop.owner.merchant.get_checkout_session(s["session_id"]))
     assert (again["session_id"], again["metadata"], again["amount"]) == (s["session_id"], s["metadata"], s["amount"])
+
+
+def test_line_items_are_stored_apart_from_the_session(shop):
+    """Maps 26 / 5 keep their frozen value type: line items live in map 30 and the url is
+    derived when read, so a session with 20 items of 100 four-byte characters (the most
+    line_items.py allows) still takes the small slot, and one without items leaves map 30 empty."""
+    wide = "\U0001F600"
+    items = [{"name": wide * 100, "quantity": 1, "unit_amount": PRICE // 20}] * 20
+    s = shop.create_session(line_items=[items])
+    assert s["line_items"] == [items] and s["url"] == ["https://checkout.ckpayment.io/pay/" + s["session_id"]]
+    assert stored_in(shop, SESSIONS_SMALL, s["session_id"]) < 1_000
+    assert 8_000 < stored_in(shop, SESSION_LINE_ITEMS, s["session_id"]) <= 9_000
+    again = shop.session(s["session_id"])
+    assert again["line_items"] == [items] and again["url"] == s["url"]
+    assert "Ok" in shop.pay_icrc2(shop.alice, s)  # a payment rewrites the session, the items stay
+    paid = shop.session(s["session_id"])
+    assert list(paid["status"]) == ["complete"] and paid["line_items"] == [items]
+    plain = shop.create_session()
+    assert plain["line_items"] == [] and stored_in(shop, SESSION_LINE_ITEMS, plain["session_id"]) is None
+    assert entries(shop, SESSION_LINE_ITEMS) == 1
+    listed = ok(shop.owner.merchant.list_checkout_sessions([], []))["sessions"]
+    assert [x["line_items"] for x in listed] == [[], [items]]
 
 
 def test_big_session_takes_the_large_slot_and_pays(shop):
@@ -154,7 +177,11 @@ def test_size_estimates_never_underestimate(shop):
         rng = random.Random(7)
         for _ in range(300):
             session = _session(rng)
-            assert merchant_store.session_bytes(session) >= _encoded_size(SESSIONS_SMALL, session, maps)
+            stored = merchant_store.stored_session(session)
+            assert merchant_store.stored_session_bytes(session) >= _encoded_size(SESSIONS_SMALL, stored, maps)
+            items = 0 if session["line_items"] is None else _encoded_size(SESSION_LINE_ITEMS, session["line_items"], maps)
+            url = 0 if session["url"] is None else len(session["url"].encode()) + 5
+            assert merchant_store.session_bytes(session) >= _encoded_size(SESSIONS_SMALL, stored, maps) + items + url
         for _ in range(300):
             event = {"event_id": rng.choice(["evt_", "é"]) * rng.randint(1, 40),
                      "event_type": "checkout.session.completed", "object_id": "\U0001F600" * rng.randint(0, 200),

@@ -16,7 +16,7 @@ from factory_client import (Factory, build_module, default_settings, deploy_conf
                             management_call, merchant_config, ptext)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
-from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
+from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
 
 
 def set_running(server, factory, running: bool) -> None:
@@ -29,7 +29,7 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     factory.upload("v1", build_module(server), "merchant")
     owner, alice = new_identity(), new_identity()
     ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**9)]))
-    rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
+    rec = ok(factory.paying(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
     cid = ptext(rec["canister_id"][0])
     shop = factory.merchant_actor(cid, owner)
     customer = factory.merchant_actor(cid, alice)
@@ -41,26 +41,39 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     # the first pre-authorization registers the merchant with the payment network
     auth_id = ok(customer.create_pre_authorization(alice_text, 1_000_000, SYMBOL, 3600))
     assert ok(shop.get_merchant_one_click_analytics())["registered_with_network"]
-    ok(shop.execute_one_click_payment(auth_id, 100_000, []))
+    # the factory has no USD price for the token: the cross-merchant limit cannot be
+    # checked, so the charge fails closed and no money moves
+    before = alice_ledger.balance()
+    assert code(shop.execute_one_click_payment(auth_id, 100_000, [])) == "price_unavailable"
+    assert alice_ledger.balance() == before
 
-    # metrics reach the factory by the timer
+    # metrics reach the factory by the timer, grouped by the merchant's own profile
+    assert code(customer.set_business_profile({"region": ["EU"], "industry": ["coffee"]})) == "unauthorized"
+    ok(shop.set_business_profile({"region": ["EU"], "industry": ["coffee"]}))
     session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), 5_000_000)
     ok(customer.complete_checkout_session(session["session_id"], str(paid["Ok"])))
+    for _ in range(2):  # the hosted checkout page counts its loads where it is served
+        ok(customer.track_hosted_page_view(session["session_id"]))
+    assert code(customer.track_hosted_page_view("cs_nope")) in ("invalid_argument", "not_found")
     factory.advance(61)
     status = ok(shop.get_factory_reporting_status())
     assert status["reports_sent"] == 1 and status["failures"] == 0 and status["registered_for_one_click"]
     analytics = factory.admin.get_system_analytics()[0]
     assert analytics["system_wide_conversion_rates"] == 0.5  # 1 of 2 sessions completed
     assert analytics["active_merchants"] == 1 and SYMBOL in analytics["popular_payment_methods"]
+    assert [e["key"] for e in analytics["geographic_distribution"]] == ["EU"]
+    assert factory.admin.get_system_hosted_metrics()[0]["hosted_page_views"] == 2
+    rates = {e["key"]: e["value"] for e in factory.admin.calculate_system_conversion_rates()[0]}
+    assert rates["industry:coffee"] == 0.5
 
     # a stopped factory fails no payment and loses no counts
     set_running(server, factory, False)
     third = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
     paid = alice_ledger.transfer(acct(cid, bytes(third["payment_subaccount"])), 5_000_000)
     ok(customer.complete_checkout_session(third["session_id"], str(paid["Ok"])))
-    ok(shop.execute_one_click_payment(auth_id, 100_000, []))  # the limit check is unavailable: not fatal
+    assert code(shop.execute_one_click_payment(auth_id, 100_000, [])) in ("price_unavailable", "factory_unavailable")
     factory.advance(301)
     status = ok(shop.get_factory_reporting_status())
     assert status["failures"] == 1 and status["reports_sent"] == 1 and status["last_error"]
@@ -73,8 +86,6 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
 
     # the network's blocklist: consulted before a charge, and pulled into the risk rules
     ok(factory.admin.add_to_global_blocklist(alice_text, "card testing ring"))
-    res = shop.execute_one_click_payment(auth_id, 100_000, [])[0]
-    assert res["Err"].startswith("limit_exceeded") and "cross-merchant" in res["Err"]
     factory.advance(301)
     risk = ok(shop.analyze_transaction_risk(transaction(alice_text, 1_000, merchant=cid)))
     assert "global_blocklist" in risk["rules"] and risk["decision"] == "block"
@@ -83,9 +94,11 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     assert code(customer.pay_checkout_session(fourth["session_id"])) == "blocked"
 
 
-def test_cross_merchant_limit_in_usd_cents(server, deploy, actor, new_identity):
-    """LTT at 10 USD (decimals 8: 100_000 base units = 1 cent) and a daily network limit of
-    50 cents: 30 cents pass and are recorded with the network, the next 30 do not."""
+def priced_network(server, deploy, actor, new_identity, merchants: int = 1):
+    """A factory pricing LTT at 10 USD (decimals 8: 100_000 base units = 1 cent) with a
+    daily network limit of 50 cents, `merchants` merchant canisters, and alice, who
+    approved each of them and pre-authorized a charge of up to 5_000_000 at each.
+    Returns (factory, alice_text, alice_ledger, [(cid, shop, auth_id, owner_text)])."""
     xrc_admin = new_identity()
     xrc_id = deploy(server, XRC_ENTRY, f'(opt vec {{ principal "{xrc_admin.sender().to_str()}" }})')
     with server.lock:
@@ -97,22 +110,122 @@ def test_cross_merchant_limit_in_usd_cents(server, deploy, actor, new_identity):
     factory = Factory(server, deploy, actor, new_identity,
                       settings=default_settings(xrc_canister=xrc_id, daily_cross_merchant_limit=50))
     factory.upload("v1", build_module(server), "merchant")
-    owner, alice = new_identity(), new_identity()
+    alice = new_identity()
     ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**9)]))
     ok(factory.admin.add_market_token(SYMBOL, ledger_id, SYMBOL))
     ok(factory.admin.update_global_token_rates())
     assert factory.admin.get_real_time_rates()[0] == [{"key": SYMBOL, "value": 10.0}]
-    rec = ok(factory.as_(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
-    cid = ptext(rec["canister_id"][0])
-    shop = factory.merchant_actor(cid, owner)
-    ok(shop.refresh_token(SYMBOL))
     alice_ledger = LedgerClient(actor(server, ledger_id, alice, LEDGER_DID), alice)
-    assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
     alice_text = alice.sender().to_str()
-    auth_id = ok(factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, 3600))
+    shops = []
+    for i in range(merchants):
+        owner = new_identity()
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(
+            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
+        cid = ptext(rec["canister_id"][0])
+        shop = factory.merchant_actor(cid, owner)
+        ok(shop.refresh_token(SYMBOL))
+        assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
+        auth_id = ok(factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, 3600))
+        shops.append((cid, shop, auth_id, owner.sender().to_str()))
+    return factory, alice_text, alice_ledger, shops
+
+
+def test_cross_merchant_limit_in_usd_cents(server, deploy, actor, new_identity):
+    """30 cents pass and are recorded with the network, the next 30 do not."""
+    factory, alice_text, _, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
     ok(shop.execute_one_click_payment(auth_id, 3_000_000, []))  # 30 cents
     assert factory.admin.validate_cross_merchant_limits(alice_text, 20)[0] == {"Ok": True}
     assert factory.admin.validate_cross_merchant_limits(alice_text, 21)[0] == {"Ok": False}
     res = shop.execute_one_click_payment(auth_id, 3_000_000, [])[0]
     assert res["Err"].startswith("limit_exceeded") and "cross-merchant" in res["Err"]
     ok(shop.execute_one_click_payment(auth_id, 2_000_000, []))  # exactly at the limit
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 1)[0] == {"Ok": False}
+
+
+def test_concurrent_charges_at_two_merchants_cannot_pass_the_limit(server, deploy, actor, new_identity):
+    """Issue 16 #5: two merchants charge 30 cents each at once (50 cents a day): the
+    factory reserves each charge in one message, so exactly one passes."""
+    from localnet.runtime.typed import decode_reply, encode_call
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
+    before = alice_ledger.balance()
+    net = server.network
+    outcomes = []
+    with server.lock:
+        submitted = []
+        for cid, _, auth_id, owner in shops:
+            merchant = Principal.from_str(cid)
+            arg = encode_call(net, merchant, "execute_one_click_payment", [auth_id, 3_000_000, []])
+            submitted.append((merchant, net.submit(Principal.from_str(owner), merchant, "execute_one_click_payment", arg)))
+        net.run_interleaved(seed=11)
+        for merchant, mid in submitted:
+            st = net.status(mid)
+            assert st.state == "replied", (st.state, st.reject_message)
+            outcomes.append(decode_reply(net, merchant, "execute_one_click_payment", st.reply))
+    passed = [o for o in outcomes if "Ok" in o]
+    refused = [o["Err"] for o in outcomes if "Err" in o]
+    assert len(passed) == 1 and len(refused) == 1 and refused[0].startswith("limit_exceeded"), outcomes
+    assert alice_ledger.balance() == before - 3_000_000 - FEE
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 20)[0] == {"Ok": True}
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 21)[0] == {"Ok": False}
+
+
+def test_a_charge_fails_closed_when_the_factory_does_not_answer(server, deploy, actor, new_identity):
+    """Issue 16 #5: with the factory stopped the limit cannot be reserved: no charge."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    before = alice_ledger.balance()
+    set_running(server, factory, False)
+    assert code(shop.execute_one_click_payment(auth_id, 1_000_000, [])) in ("price_unavailable", "factory_unavailable")
+    assert alice_ledger.balance() == before
+    set_running(server, factory, True)
+    ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))
+    assert alice_ledger.balance() == before - 1_000_000 - FEE
+
+
+def test_a_stale_rate_refuses_pricing(server, deploy, actor, new_identity):
+    """Issue 16 #8: rates carry their time; one older than the merchant's bound (900 s)
+    prices nothing: the charge that needs a USD value is refused with `stale_rate`."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    (timed,) = factory.admin.get_timed_rates()[0]
+    assert timed["symbol"] == SYMBOL and timed["rate_usd"] == 10.0 and timed["timestamp_seconds"] > 0
+    ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))  # a fresh rate prices the charge
+    factory.advance(1000)  # the XRC has nothing newer: the factory keeps the old rate and its time
+    before = alice_ledger.balance()
+    err = shop.execute_one_click_payment(auth_id, 1_000_000, [])[0]["Err"]
+    assert err.startswith("stale_rate") and SYMBOL in err and "900 s" in err
+    assert alice_ledger.balance() == before
+
+
+def test_security_alerts_go_up_and_the_blocklist_comes_down(server, deploy, actor, new_identity):
+    """Issue 16 #4, the seed's two security patterns: a merchant canister sends its alerts
+    of blocked payments up to the factory (User Canister -> Factory), and the factory's
+    global blocklist reaches every merchant by version and blocks payments there
+    (Factory -> User Canister); tests/merchant_part2/test_security.py shows the ICRC-1 path."""
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
+    (cid, shop, _, _), (cid2, shop2, _, _) = shops
+    mallory = new_identity()
+    mallory_text = mallory.sender().to_str()
+    ok(shop.block_address_for_merchant(mallory_text, "chargeback fraud"))
+    session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    mallory_merchant = factory.merchant_actor(cid, mallory)
+    assert code(mallory_merchant.pay_checkout_session(session["session_id"])) == "blocked"
+    assert factory.admin.check_principal_reputation(mallory_text)[0]["reports"] == 0
+    factory.advance(301)  # the reporting timer sends the alert up
+    rep = factory.admin.check_principal_reputation(mallory_text)[0]
+    assert rep["reports"] == 1 and rep["blocked"] is False
+    # the operator blocks her network-wide: the other merchant learns it by version
+    # (the change log's sequence number) and refuses her
+    ok(factory.admin.add_to_global_blocklist(mallory_text, "card testing ring"))
+    factory.advance(301)
+    other = ok(shop2.create_checkout_session_with_options(session_args(5_000_000)))
+    assert code(factory.merchant_actor(cid2, mallory).pay_checkout_session(other["session_id"])) == "blocked"
+    assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] >= 1
+    # a known-bad address (here a principal) reaches the merchants the same way
+    carol = new_identity()
+    ok(factory.admin.add_known_bad_address(carol.sender().to_str(), "stolen keys"))
+    third = ok(shop2.create_checkout_session_with_options(session_args(5_000_000)))
+    carol_merchant = factory.merchant_actor(cid2, carol)
+    assert not code(carol_merchant.pay_checkout_session(third["session_id"])).startswith("blocked")  # not known here yet
+    factory.advance(301)
+    res = carol_merchant.pay_checkout_session(third["session_id"])[0]
+    assert res["Err"].startswith("blocked") and "stolen keys" in res["Err"], res

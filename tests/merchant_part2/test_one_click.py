@@ -118,7 +118,7 @@ def test_who_may_create_and_charge(shop):
     approve_merchant(shop, shop.alice)
     assert code(shop.stranger.merchant.create_pre_authorization(alice, 1_000, "LTT", 3600)) == "unauthorized"
     assert code(shop.anon.merchant.create_pre_authorization(alice, 1_000, "LTT", 3600)) == "unauthorized"
-    auth_id = ok(shop.api.merchant.create_pre_authorization(alice, 1_000_000, "LTT", 3600))  # the merchant's server
+    auth_id = ok(shop.alice.merchant.create_pre_authorization(alice, 1_000_000, "LTT", 3600))  # the customer's consent
     for party in (shop.alice, shop.stranger, shop.anon):
         assert code(charge(shop, auth_id, 1_000, party)) == "unauthorized"
     assert code(shop.stranger.merchant.get_pre_authorization(auth_id)) == "unauthorized"
@@ -129,3 +129,22 @@ def test_who_may_create_and_charge(shop):
     assert profile["email"] == ["bob@example.com"] and profile["profile_id"].startswith("prof_")
     assert code(shop.bob.merchant.create_payment_profile_for_merchant(bob, [])) == "already_exists"
     assert code(shop.api.merchant.create_payment_profile_for_merchant(shop.stranger.principal, ["nope"])) == "invalid_argument"
+
+
+def test_the_merchant_cannot_consent_for_the_customer(shop):
+    """A leftover allowance is not consent: staff cannot create a pre-authorization for the
+    customer, nor raise or remove the customer's limits (only lower them)."""
+    alice = shop.alice.principal
+    approve_merchant(shop, shop.alice)  # e.g. left over from a checkout
+    for staff in (shop.api, shop.owner):
+        assert code(staff.merchant.create_pre_authorization(alice, 1_000_000, "LTT", 3600)) == "unauthorized"
+        assert code(staff.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000))) == "unauthorized"
+    assert ok(shop.owner.merchant.get_merchant_one_click_analytics())["total_authorizations"] == 0
+    ok(shop.alice.merchant.create_payment_profile_for_merchant(alice, []))
+    ok(shop.api.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 2_000_000, 3600)))  # from none: lower
+    for raised in (limits(1_000_001, 2_000_000, 3600), limits(1_000_000, 2_000_001, 3600), limits(1_000_000, 2_000_000, 60), []):
+        assert code(shop.api.merchant.update_merchant_spending_limits(alice, raised)) == "unauthorized"
+    ok(shop.api.merchant.update_merchant_spending_limits(alice, limits(500_000, 1_000_000, 7200)))  # lower: fine
+    ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(5_000_000, 9_000_000, 3600)))  # the customer may raise
+    profile = ok(shop.api.merchant.get_payment_profile(alice))
+    assert profile["spending_limits"][0]["value"]["max_per_transaction"] == 5_000_000

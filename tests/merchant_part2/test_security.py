@@ -131,3 +131,33 @@ def test_security_config_validation_and_access(shop):
         assert code(party.merchant.analyze_transaction_risk(transaction(shop.alice.principal, 1))) == "unauthorized"
         assert code(party.merchant.get_security_alerts()) == "unauthorized"
         assert code(party.merchant.get_security_config()) == "unauthorized"
+
+
+def test_blocked_payers_icrc1_deposit_is_returned(shop, receiver):
+    """Issue 16 #3: the plain ICRC-1 transfer the hosted page's QR code asks for is screened
+    like every other path: a blocked payer's deposit goes back to them minus the ledger fee,
+    the session is not completed, and an alert and a `payment.failed` event are raised.
+    Another payer can still pay the session afterwards."""
+    from part2_helpers import FEE
+    add_webhook(shop, receiver, ["security.alert", "payment.failed"])
+    ok(shop.owner.merchant.block_address_for_merchant(shop.bob.principal, "chargeback fraud"))
+    s = shop.create_session()
+    bob_before = shop.bob.ledger.balance()
+    block = shop.send_to_session(shop.bob, s, PRICE)
+    res = shop.complete(shop.bob, s, block)
+    assert "Err" in res and res["Err"].startswith("blocked:") and "returned" in res["Err"], res
+    assert shop.session(s["session_id"])["status"] == {"open": None}
+    assert shop.bob.ledger.balance() == bob_before - 2 * FEE  # the transfer's fee and the return's
+    assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
+    alerts = ok(shop.api.merchant.get_security_alerts())
+    assert alerts[0]["alert_type"] == "payment_blocked" and "ICRC-1 deposit" in alerts[0]["message"]
+    (failed,) = ok(shop.api.merchant.list_events([], [], ["payment.failed"]))["events"]
+    assert '"returned":' + str(PRICE - FEE) in failed["data_json"]
+    # a second completion attempt returns nothing twice; a payer who is not blocked pays it
+    assert "Err" in shop.complete(shop.bob, s, block)
+    assert shop.bob.ledger.balance() == bob_before - 2 * FEE
+    paid = shop.send_to_session(shop.alice, s, PRICE)
+    ok(shop.complete(shop.alice, s, paid))
+    done = shop.session(s["session_id"])
+    assert done["status"] == {"complete": None}
+    assert done["payer"][0].to_str() == shop.alice.principal

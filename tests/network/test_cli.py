@@ -167,7 +167,7 @@ def test_identity_commands(tmp_path):
     assert "invalid identity name" in one_line_error(cli(env, "identity", "new", "../x"))
     assert cli(env, "identity", "use", "k1").returncode == 0
     listing = cli(env, "identity", "list").stdout.split()
-    assert listing == ["k1", "*"]
+    assert listing == ["anonymous", "k1", "*"]  # dfx lists its built-in anonymous too
     pem = tmp_path / "home" / "identity" / "k1" / "identity.pem"
     assert pem.read_text().startswith("-----BEGIN")
 
@@ -189,3 +189,33 @@ def test_build_did_and_lint(tmp_path):
                    "    return 'x'\n")
     lint = cli(env, "lint", str(bad), cwd=tmp_path)
     assert lint.returncode != 0 and "main.py:5" in lint.stdout + lint.stderr
+
+
+def test_build_did_and_lint_as_json(tmp_path):
+    import gzip
+    import hashlib
+    import json
+    env = env_for(tmp_path)
+    entry = os.path.join(CANISTERS, "counter", "main.py")
+    out = tmp_path / "counter.wasm.gz"
+    proc = cli(env, "build", entry, "-o", str(out), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    built = json.loads(proc.stdout)
+    data = out.read_bytes()
+    assert built == {"entry": entry, "path": str(out), "size": len(data),
+                     "sha256": hashlib.sha256(data).hexdigest(), "gzipped": True}
+    assert gzip.decompress(data)[:4] == b"\x00asm"
+    did = cli(env, "did", entry, "--output", "json")
+    assert did.returncode == 0, did.stderr
+    assert json.loads(did.stdout)["did"] == cli(env, "did", entry).stdout
+    clean = cli(env, "lint", entry, "--output", "json")
+    assert clean.returncode == 0 and json.loads(clean.stdout) == []
+    bad = tmp_path / "bad" / "main.py"
+    bad.parent.mkdir()
+    bad.write_text("from kybra import query\n\n\n@query\ndef f(x: float) -> str:\n"
+                   "    return 'x'\n")
+    lint = cli(env, "lint", str(bad), "--output", "json", cwd=tmp_path)
+    assert lint.returncode == 1, lint.stderr
+    findings = json.loads(lint.stdout)
+    assert findings and all(set(f) == {"path", "line", "rule", "message"} for f in findings)
+    assert any(f["path"].endswith("main.py") and f["line"] == 5 for f in findings)

@@ -23,7 +23,7 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
-from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, ledger_init_arg  # noqa: E402
+from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_ENTRY, ledger_init_arg  # noqa: E402
 
 FACTORY_ENTRY = os.path.join(ROOT, "src", "payment_backend", "main.py")
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
@@ -110,6 +110,30 @@ def _installer(server, target: str):
         return install, server.network.build_module(MERCHANT_ENTRY, ROOT)
 
 
+def price_token(server, admin_agent, install, factory, ledger_id: str) -> None:
+    """The local XRC prices LTT at 10 USD and the factory tracks it: one-click charges need
+    a fresh USD rate for the cross-merchant limit (they fail closed without one)."""
+    import time
+    from kybra import Principal
+    from ckpayment.interface import Canister
+    admin = admin_agent.identity.sender().to_str()
+    xrc_id = install(XRC_ENTRY, f'(opt vec {{ principal "{admin}" }})', [admin], None)
+    if hasattr(server, "network"):
+        with server.lock:
+            now_s = server.network.time_ns // 10**9
+    else:
+        now_s = time.time_ns() // 10**9
+    Canister(admin_agent, xrc_id, "exchange_rate").result("set_rates", [{
+        "base_asset": {"symbol": SYMBOL, "class": {"Cryptocurrency": None}},
+        "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
+        "rate": 10 * 10**9, "timestamp": now_s}])
+    settings = factory.settings()
+    settings["xrc_canister"] = Principal.from_str(xrc_id)
+    factory.result("update_factory_settings", settings)
+    factory.result("add_market_token", SYMBOL, ledger_id, SYMBOL)
+    factory.result("update_global_token_rates")
+
+
 def build_env(tmp_path_factory, target: str = "localnet"):
     """Generator behind the `env` fixture (see the module docstring)."""
     if target == "replica" and os.environ.get("CKPAY_TEST_ADMIN_PEM"):
@@ -139,6 +163,9 @@ def build_env(tmp_path_factory, target: str = "localnet"):
         factory = FactoryClient(agents["admin"], factory_id)
         factory.upload_module("v1", module, "sdk tests",
                               progress=lambda sent, total: progress.append((sent, total)))
+        price_token(server, agents["admin"], install, factory, ledger_id)
+        factory.grant_deployment_credits(agents["owner"].identity.sender().to_str(), 1)
+        factory.grant_deployment_credits(agents["stranger"].identity.sender().to_str(), 1)  # the CLI test deploys
         owner_factory = FactoryClient(agents["owner"], factory_id)
         record = owner_factory.deploy_merchant(
             merchant_config("SDK Shop", [(SYMBOL, ledger_id)], "https://shop.example.com"))

@@ -160,8 +160,9 @@ def test_bad_input_gives_one_line_errors(env, ckpay, tmp_path, capsys):
     one_line(err)
 
 
-def test_console_script_runs(env):
+def test_console_script_runs(env, tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "ckpay")
+    isolated = dict(os.environ, LOCALNET_HOME=str(tmp_path / "home"))  # not the user's keys
     assert os.path.exists(exe), "the ckpay console script is installed by pip install -e ."
     done = subprocess.run([exe, "--network", env.url, "--merchant", env.merchant_id,
                            "--identity", env.pems["owner"], "sessions", "get", "cs_nope"],
@@ -170,5 +171,5 @@ def test_console_script_runs(env):
         and done.stdout == ""
     done = subprocess.run([exe, "--network", "http://127.0.0.1:9", "--merchant",
                            env.merchant_id, "sessions", "list"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=isolated)
     assert done.returncode == 1 and "cannot reach http://127.0.0.1:9" in done.stderr

@@ -157,6 +157,7 @@ def start_shop() -> Shop:
     for i in range(0, len(module), chunk):
         ok(admin.upload_wasm_chunk("v1", i // chunk, module[i:i + chunk]))
     ok(admin.commit_wasm_upload("v1"))
+    ok(admin.grant_deployment_credits(text["owner"], 1))  # deployments are paid for
     rec = ok(shop.factory("owner").deploy_user_payment_canister(
         deploy_config(merchant_config(name="Satoshi's Coffee", tokens=[(SYMBOL, ledger_id)]))))
     owner_of = rec["canister_id"][0]
@@ -278,16 +279,19 @@ def chromium_or_skip(pytest) -> str:
     return "/usr/bin/chromium"
 
 
-def run_flow(flow: str, config: dict, timeout: int = 240) -> dict:
-    """Run one flow of tests/web/js/browser_flows.mjs (Playwright driving Chromium) and return
-    its JSON result. The script is copied next to web/node_modules so Node resolves the
-    project's playwright-core and @icp-sdk/core."""
-    src = os.path.join(os.path.dirname(__file__), "js", "browser_flows.mjs")
+def run_flow(flow: str | None, config: dict, timeout: int = 240,
+             script_name: str = "browser_flows.mjs") -> dict:
+    """Run one flow of tests/web/js/browser_flows.mjs (or of another script there; `flow`
+    None for one without flows), Playwright driving Chromium, and return its JSON result.
+    The script is copied next to web/node_modules so Node resolves the project's
+    playwright-core and @icp-sdk/core."""
+    src = os.path.join(os.path.dirname(__file__), "js", script_name)
     run_dir = os.path.join(WEB, "node_modules", ".ckpay-tests")
     os.makedirs(run_dir, exist_ok=True)
-    script = os.path.join(run_dir, "browser_flows.mjs")
+    script = os.path.join(run_dir, script_name)
     shutil.copyfile(src, script)
-    proc = subprocess.run(["node", script, flow, json.dumps(config)], cwd=WEB,
+    argv = [] if flow is None else [flow]
+    proc = subprocess.run(["node", script, *argv, json.dumps(config)], cwd=WEB,
                           capture_output=True, text=True, timeout=timeout)
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and lines, (

@@ -17,6 +17,22 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+
+
+def _in_venv() -> None:
+    """Run under the project's .venv python when this one lacks its packages (a plain
+    `python3 web/scripts/register_ckpay.py`)."""
+    try:
+        import ic  # noqa: F401
+        import kybra  # noqa: F401
+    except ImportError:
+        venv = os.path.dirname(os.path.dirname(VENV_PYTHON))
+        if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != \
+                os.path.realpath(venv):
+            os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
+        raise SystemExit("Error: the project's packages are missing: run ./scripts/run.sh or "
+                         "`python3 -m venv .venv && .venv/bin/pip install -e .` first")
 
 # the merchant canister's component ids (src/user_payment_canister/modals.py, elements.py)
 COMPONENT_IDS = ("ckpay-modal", "payment-button", "token-selector", "price-display",
@@ -50,7 +66,7 @@ def main(argv=None) -> int:
 
     from localnet.candid.binary import decode, encode
     from localnet.candid.did import parse_type
-    from localnet.http import identities
+    from ckpayment.identity import resolve_identity
     from localnet.http.agent import Agent
     from localnet.http.principal import from_text
     from localnet.http.project import load_ids
@@ -69,17 +85,25 @@ def main(argv=None) -> int:
     version = ckpay_version()
     port = None if a.mainnet else (urlsplit(a.network).port or 80)
     url = script_url(ids["checkout"], version, port)
-    agent = Agent(a.network, identities.load(a.identity))
+    agent = Agent(a.network, resolve_identity(a.identity))
     result_type = parse_type("variant { Ok; Err : text }")
+    failed = 0
     for comp in components(url, version):
         reply = agent.call(from_text(ids["payment_backend"]), "deploy_component_version",
                            encode([parse_type(COMPONENT_ARG)], [comp]))
         result = decode(reply, [result_type])[0]
-        status = "registered" if "Ok" in result else result["Err"]
+        if "Ok" in result or result["Err"].startswith("already_exists"):
+            status = "registered" if "Ok" in result else "already registered"
+        else:
+            status, failed = result["Err"], failed + 1
         print(f"{comp['component_id']} {version}: {status}")
     print(f"ckpay.js URL: {url}")
+    if failed:
+        print(f"Error: {failed} of {len(COMPONENT_IDS)} registrations failed", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
+    _in_venv()
     sys.exit(main())

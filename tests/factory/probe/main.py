@@ -1,13 +1,18 @@
 """Test canister deployed BY the factory as a merchant version: it is installed with the
 merchant init record and forwards the merchant-only factory calls, so tests can check
-what a registered merchant canister may do and what a stranger may not."""
+what a registered merchant canister may do and what a stranger may not. Installed by an
+owner on a canister the owner controls, it is the rogue canister of the trust tests
+(tests/factory/test_factory_trust.py): `probe_call` makes any factory call, with cycles."""
 
 from kybra import (
     Async,
     CallResult,
     Principal,
     StableBTreeMap,
+    blob,
+    ic,
     init,
+    nat,
     nat64,
     text,
     update,
@@ -69,3 +74,13 @@ def probe_one_click_payment(customer: Principal, amount: nat64) -> Async[Factory
 def probe_suspicious(principal: Principal, reason: text) -> Async[FactoryUnitResult]:
     result: CallResult[FactoryUnitResult] = yield factory().report_suspicious_principal(principal, reason)
     return unwrap(result)
+
+
+@update
+def probe_call(method: text, arg: text, cycles: nat) -> Async[text]:
+    """Calls the factory's `method` with the Candid text `arg` and `cycles` attached;
+    the reply as Candid text, or `reject: <message>`."""
+    result: CallResult[blob] = yield ic.call_raw128(probe_state.get("factory"), method, ic.candid_encode(arg), cycles)
+    if result.Err is not None:
+        return "reject: " + result.Err
+    return ic.candid_decode(result.Ok)

@@ -3,7 +3,7 @@
 // checkout view, and redirects to the session's success URL once paid.
 import { CHECKOUT_CSS } from '../lib/styles';
 import { CheckoutView, ICONS } from '../lib/checkout-view';
-import { apiHostFor, factoryActor } from '../lib/ic';
+import { apiHostFor, factoryActor, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
 import { signIn, signOut, storedIdentity } from '../lib/identity';
 
@@ -55,6 +55,9 @@ async function run(): Promise<void> {
   } catch (e) {
     return fail('The payment network is unreachable', (e as Error).message);
   }
+  // the hosted page is where its views are counted (the factory's hosted-page metrics);
+  // analytics never blocks paying
+  merchantActor(merchantId, host).then((m) => m.track_hosted_page_view(sessionId)).catch(() => undefined);
   document.title = `Checkout ${sessionId.slice(0, 16)}… · ckPayment`;
   const view = new CheckoutView({
     root: main, host, merchantId, sessionId, factoryId, identity: storedIdentity(),

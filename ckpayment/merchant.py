@@ -126,6 +126,10 @@ class MerchantClient(Canister):
     def get_payment(self, payment_id: str) -> t.PaymentRecord:
         return self.result("get_payment", payment_id)
 
+    def get_payment_metadata(self, payment_id: str) -> dict[str, str]:
+        """The metadata a one-click charge was given (a session's payment: see the session)."""
+        return dict((m["key"], m["value"]) for m in self.result("get_payment_metadata", payment_id))
+
     def list_payments(self, cursor: str | None = None, limit: int | None = None) -> t.PaymentPage:
         return self.result("list_payments", cursor, limit)
 

@@ -454,6 +454,11 @@ class OneClickAnalyticsResult(TypedDict, total=False):
     Ok: OneClickAnalytics
     Err: str
 
+# a variant: a dict with exactly one of these keys
+class PaymentMetadataResult(TypedDict, total=False):
+    Ok: list[MetadataPair]
+    Err: str
+
 class PaymentOptions(TypedDict):
     allow_token_selection: bool
     show_fiat_equivalent: bool

@@ -206,6 +206,8 @@ class PocketIcService:
                 return inst.topology()
             if op == "read/get_time" and method == "GET":
                 return {"nanos_since_epoch": network_time(net)}
+            if op == "read/localnet/faults" and method == "GET":
+                return [rule.describe() for rule in net.faults.rules]
             if method != "POST":
                 raise HttpError(405, f"use POST for /instances/<n>/{op}")
             if op == "update/set_time":
@@ -214,6 +216,12 @@ class PocketIcService:
                     raise HttpError(400, "`nanos_since_epoch` must be a natural number")
                 net.set_time(ns)
                 return None
+            if op == "update/localnet/inject_fault":
+                return self._inject_fault(net, body)
+            if op == "update/localnet/clear_faults":
+                cid = body.get("canister_id") if isinstance(body, dict) else None
+                target = None if cid is None else principal_obj(_unb64(cid, "canister_id"))
+                return {"removed": net.faults.clear(target)}
             if op == "update/tick":
                 net.tick()
                 return None
@@ -293,6 +301,21 @@ class PocketIcService:
                 inst.api.stop()
                 return None
         raise HttpError(404, f"Not found: {method} /instances/<n>/{op}")
+
+    @staticmethod
+    def _inject_fault(net, body) -> dict:
+        """A localnet extension (not in PocketIC): a trap at a call boundary, as
+        `Network.faults.add` (localnet/runtime/faults.py); answers the rule."""
+        from localnet.runtime.errors import LocalnetError
+        cid = _unb64(_field(body, "canister_id"), "canister_id")
+        callee = body.get("callee")
+        try:
+            rule = net.faults.add(_field(body, "boundary"), principal_obj(cid), _field(body, "method"),
+                                  callee=None if callee is None else principal_obj(_unb64(callee, "callee")),
+                                  origin=body.get("origin"), times=body.get("times", 1))
+        except LocalnetError as e:
+            raise HttpError(400, str(e)) from None
+        return rule.describe()
 
     @staticmethod
     def _stable(net, name: str):

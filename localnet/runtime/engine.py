@@ -70,7 +70,7 @@ class Step:
 
 class Engine:
     """Mixin of Network: executing steps. Expects `time_ns`, `canisters`, `policy`,
-    `metering`, `_enqueue`, `_complete_ingress`, `management` on self."""
+    `metering`, `faults`, `_enqueue`, `_complete_ingress`, `management` on self."""
 
     # -- candid helpers --------------------------------------------------------------------
     def _encode(self, canister: Canister, types, values) -> bytes:
@@ -119,6 +119,8 @@ class Engine:
                     outcome = self._segment_body(ex, first, send_value)
             if ex.trap is not None:  # trapped, but canister code caught the exception
                 raise ex.trap
+            if self.faults:  # a test's injected trap at this boundary (faults.py)
+                self.faults.check(ex, first, outcome)
         except E.Trap as t:
             outcome = ("trap", ex.trap or t)
         except KeyboardInterrupt:
@@ -602,6 +604,7 @@ class Engine:
         result = step.result if step.result is not None else Reject(
             E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
         call_result = self._call_result(ex, out, result)
+        ex.answered = out  # the call whose callback this segment is (faults.py)
         self._after_segment(ex, self._segment(ex, False, call_result))
 
     def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int,

@@ -79,6 +79,7 @@ class Execution:
         self.pending_native = 0  # native work done before the next segment's meter starts
         self.trap: Optional[Trap] = None
         self.pending_call = None  # the outgoing call while suspended
+        self.answered = None  # the call whose response the current segment handles
         self.finished = False
         self.swallow_errors = False  # Kybra's timers ignore errors of generator timers
         self.segments = 0

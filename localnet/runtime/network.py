@@ -27,6 +27,7 @@ from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.engine import Engine, Step, text_id
 from localnet.runtime.errors import CallRejected, LocalnetError
 from localnet.runtime.execution import CallMessage, Execution, Reject, Reply
+from localnet.runtime.faults import Faults
 from localnet.runtime.limits import MAX_INGRESS_BYTES_PER_MESSAGE
 
 ANONYMOUS = b"\x04"
@@ -104,6 +105,7 @@ class Network(Engine):
         self.certificate_hook = None  # fn(canister_id: bytes) -> bytes, set by localnet/http
         self.on_message = None  # fn(canister, CallMessage, result) observer (tests, HTTP)
         self.management = ManagementCanister(self)
+        self.faults = Faults()  # injected traps at call boundaries (tests; faults.py)
 
     # -- canisters ----------------------------------------------------------------------
     def _new_canister(self, controllers: List[bytes], cycles: int,

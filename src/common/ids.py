@@ -9,7 +9,7 @@ with one map lookup instead of asking every canister.
 import hashlib
 import re
 
-ROUTING_KEY_RE = re.compile(r"^[a-z0-9]{1,24}$")
+ROUTING_KEY_RE = re.compile(r"^[a-z0-9]{1,24}\Z")  # \Z: `$` matches before a final newline
 RANDOM_HEX_LEN = 32
 SESSION_PREFIX = "cs_"
 ID_MAX_LEN = 80
@@ -48,7 +48,7 @@ def session_routing_key(session_id: str) -> "str | None":
     if len(parts) != 2 or ROUTING_KEY_RE.match(parts[0]) is None:
         return None
     tail = parts[1]
-    if len(tail) != RANDOM_HEX_LEN or re.match(r"^[0-9a-f]+$", tail) is None:
+    if len(tail) != RANDOM_HEX_LEN or re.match(r"^[0-9a-f]+\Z", tail) is None:
         return None
     return parts[0]
 
@@ -57,7 +57,7 @@ def check_id(field: str, value: str, prefix: str) -> "str | None":
     """None if value looks like `<prefix>_...` (bounded, safe characters), else an error."""
     if not isinstance(value, str) or len(value) > ID_MAX_LEN or not value.startswith(prefix + "_"):
         return "invalid_argument: " + field + " must be an id starting with " + prefix + "_"
-    if re.match(r"^[A-Za-z0-9_]+$", value) is None:
+    if re.match(r"^[A-Za-z0-9_]+\Z", value) is None:
         return "invalid_argument: " + field + " contains characters not allowed in an id"
     return None
 

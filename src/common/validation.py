@@ -9,6 +9,9 @@ import re
 
 from kybra import Principal
 
+# Patterns end in \Z, not $: `$` also matches before a final newline, and check_text lets
+# newlines through, so "https://shop.example\n" would pass a `$`-anchored pattern.
+
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LEN = 40
 METADATA_MAX_VALUE_LEN = 500
@@ -17,14 +20,14 @@ EMAIL_MAX_LEN = 254
 SHORT_TEXT_MAX = 100
 LONG_TEXT_MAX = 1000
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-URL_RE = re.compile(r"^(https?)://([^/?#:@\s]+)(?::([0-9]{1,5}))?([/?#][^\s]*)?$")
-COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-SIZE_RE = re.compile(r"^(?:0|[0-9]{1,4}(?:\.[0-9]{1,3})?(?:px|rem|em|%|vh|vw))$")
-FONT_RE = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,100}$")
-SYMBOL_RE = re.compile(r"^[A-Za-z0-9.\-]{1,16}$")
-SLUG_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
+HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+URL_RE = re.compile(r"^(https?)://([^/?#:@\s]+)(?::([0-9]{1,5}))?([/?#][^\s]*)?\Z")
+COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\Z")
+SIZE_RE = re.compile(r"^(?:0|[0-9]{1,4}(?:\.[0-9]{1,3})?(?:px|rem|em|%|vh|vw))\Z")
+FONT_RE = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,100}\Z")
+SYMBOL_RE = re.compile(r"^[A-Za-z0-9.\-]{1,16}\Z")
+SLUG_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 

@@ -20,7 +20,7 @@ from src.payment_backend.admins import is_admin_text, require_admin
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.merchant_callers import require_merchant_canister
 
-SEMVER_RE = re.compile(r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[A-Za-z0-9.]{1,20})?$")
+SEMVER_RE = re.compile(r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[A-Za-z0-9.]{1,20})?\Z")  # \Z: `$` matches before a final newline
 MAX_FRAMEWORKS = 10
 
 

@@ -38,7 +38,7 @@ CHUNK_SIZE = 1024 * 1024
 MAX_CHUNKS = 120
 MAX_MODULE_SIZE = CHUNK_SIZE * MAX_CHUNKS
 MAX_VERSIONS = 100
-VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")  # \Z: `$` matches before a final newline
 
 
 class WasmVersionState(Variant, total=False):

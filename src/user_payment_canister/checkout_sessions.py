@@ -422,7 +422,9 @@ def expire_checkout_session(session_id: text) -> CheckoutSessionResult:
         return {"Err": "conflict: session " + session_id + " is " + status_of(session) + ", not open"}
     if session_locks_map.contains_key(session_id):
         return {"Err": "conflict: a payment for session " + session_id + " is in progress"}
-    return {"Ok": mark_expired(session_id, session)}
+    closing = copy_record(session)  # transfers after this moment no longer pay it
+    closing["expires_at"] = min(session["expires_at"], ic.time())
+    return {"Ok": mark_expired(session_id, closing)}
 
 
 @query

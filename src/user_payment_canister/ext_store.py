@@ -4,8 +4,9 @@ prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), 
 Value sizes are bytes: each map's largest record is bounded by the input checks, with text
 counted at 4 bytes per character where it may be any Unicode."""
 
-from kybra import StableBTreeMap, nat, nat8, nat64, text
+from kybra import StableBTreeMap, Vec, blob, nat, nat8, nat64, text
 
+from src.common.merchant_api import MetadataPair
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.merchant_ext_types import (
     BusinessProfile,
@@ -54,6 +55,10 @@ business_profile_map = StableBTreeMap[nat8, BusinessProfile](memory_id=75, max_k
 charge_locks_map = StableBTreeMap[text, OneClickChargeLock](memory_id=62, max_key_size=100, max_value_size=600)
 expiry_index_map = StableBTreeMap[text, text](memory_id=63, max_key_size=150, max_value_size=150)
 events_small_map = StableBTreeMap[text, MerchantEvent](memory_id=64, max_key_size=100, max_value_size=2_000)
+# events whose payload is over the 20 KB slot (metadata near its limits, non-ASCII)
+events_xl_map = StableBTreeMap[text, MerchantEvent](memory_id=78, max_key_size=100, max_value_size=124_000)
+# key 0: 32 bytes of raw_rand drawn once per install (reinstall: fresh), mixed into event ids
+event_salt_map = StableBTreeMap[nat8, blob](memory_id=79, max_key_size=16, max_value_size=100)
 
 EVENT_FIXED_BYTES = 256  # type table, seq numbers and counters, with room to spare
 
@@ -64,9 +69,13 @@ def event_bytes(event: MerchantEvent) -> int:
                                    ("event_id", "event_type", "object_id", "data_json"))
 
 
-# Events: most payloads are a few hundred bytes (2 KB slot); payloads up to
-# merchant_events.MAX_DATA_JSON take the 20 KB slot of memory 40, as before the split.
-events_map = TieredMap(events_small_map, events_large_map, 2_000, 20_000, event_bytes)
+# Events: most payloads are a few hundred bytes (2 KB slot); bigger ones take the 20 KB slot
+# of memory 40 (as before the split), and the few over it (up to merchant_events.MAX_DATA_JSON:
+# an object with 50 metadata pairs at their limits) the 124 KB slot of memory 78.
+EVENT_XL_LIMIT = 124_000
+events_map = TieredMap(events_small_map,
+                       TieredMap(events_large_map, events_xl_map, 20_000, EVENT_XL_LIMIT, event_bytes),
+                       2_000, EVENT_XL_LIMIT, event_bytes)
 
 deliveries_small_map = StableBTreeMap[text, WebhookDelivery](memory_id=65, max_key_size=100, max_value_size=800)
 
@@ -111,3 +120,17 @@ def auth_bytes(auth: PreAuthorizedPayment) -> int:
 # One per one-click customer and per pre-authorization: usually a few hundred bytes.
 profiles_map = TieredMap(profiles_small_map, profiles_large_map, 1_500, 20_000, profile_bytes)
 auths_map = TieredMap(auths_small_map, auths_large_map, 1_000, 12_000, auth_bytes)
+
+# The metadata a merchant gave a one-click charge, by payment id (the payment record's layout
+# is frozen). Usually small (2 KB slot); 50 pairs at their limits take the 110 KB slot.
+payment_metadata_small_map = StableBTreeMap[text, Vec[MetadataPair]](memory_id=76, max_key_size=100, max_value_size=2_000)
+payment_metadata_large_map = StableBTreeMap[text, Vec[MetadataPair]](memory_id=77, max_key_size=100, max_value_size=110_000)
+METADATA_FIXED_BYTES = 100  # type table and vector length, with room to spare
+
+
+def metadata_bytes(pairs: list) -> int:
+    """An upper bound of the pairs' encoded size (TieredMap never underestimates)."""
+    return METADATA_FIXED_BYTES + pairs_bytes(pairs)
+
+
+payment_metadata_map = TieredMap(payment_metadata_small_map, payment_metadata_large_map, 2_000, 110_000, metadata_bytes)

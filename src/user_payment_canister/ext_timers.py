@@ -7,6 +7,7 @@ from kybra import ic
 
 from src.user_payment_canister.custom_reports import run_due_reports
 from src.user_payment_canister.factory_reporting import factory_tick
+from src.user_payment_canister.merchant_events import arm_event_salt
 from src.user_payment_canister.one_click import one_click_tick
 from src.user_payment_canister.verification_codes import PRUNE_PER_TICK, prune_verifications
 from src.user_payment_canister.webhook_delivery import arm_soon, deliver_tick
@@ -26,3 +27,4 @@ def maintenance_tick():
 def arm_ext_timers() -> None:
     ic.set_timer_interval(TICK_SECONDS, maintenance_tick)
     arm_soon()
+    arm_event_salt()

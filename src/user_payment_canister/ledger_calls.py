@@ -192,7 +192,8 @@ def get_blocks(ledger: Principal, start: int, length: int):
 
 def find_transfers_to(ledger: Principal, subaccount: bytes, hint: "int | None"):
     """((transfers, log_length), None): the transfers into this canister's `subaccount` as
-    (block index, transfer) in ascending block order, and the ledger's log length.
+    (block index, transfer with its block's `time`) in ascending block order, and the
+    ledger's log length.
 
     The hint (a client-supplied block index) only adds that block if it really is such a
     transfer (so older payments can be found); the last RECENT_BLOCK_WINDOW blocks are
@@ -206,6 +207,7 @@ def find_transfers_to(ledger: Principal, subaccount: bytes, hint: "int | None"):
         for item in page["blocks"]:
             info = parse_transfer(item["block"])
             if item["id"] == hint and info is not None and is_to_subaccount(info, subaccount):
+                info["time"] = block_time(item["block"])
                 found[item["id"]] = info
     else:
         page, err = yield get_blocks(ledger, 0, 0)
@@ -218,5 +220,6 @@ def find_transfers_to(ledger: Principal, subaccount: bytes, hint: "int | None"):
         for item in page["blocks"]:
             info = parse_transfer(item["block"])
             if info is not None and is_to_subaccount(info, subaccount):
+                info["time"] = block_time(item["block"])
                 found[item["id"]] = info
     return (([(index, found[index]) for index in sorted(found.keys())], log_length), err)

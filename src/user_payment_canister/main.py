@@ -228,6 +228,7 @@ from src.user_payment_canister.one_click import (  # noqa: E402
     revoke_authorization,
     update_merchant_spending_limits,
 )
+from src.user_payment_canister.payment_metadata import get_payment_metadata  # noqa: E402,F401
 from src.user_payment_canister.risk_engine import (  # noqa: E402
     analyze_transaction_risk,
     block_address_for_merchant,

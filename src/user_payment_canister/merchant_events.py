@@ -10,19 +10,23 @@ MAX_WEBHOOKS webhooks, never a scan of events."""
 import hashlib
 import json
 
-from kybra import Opt, ic, nat32, query, text
+from kybra import Async, Opt, ic, nat32, query, text, void
+from kybra.canisters.management import management_canister
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import event_bytes, event_index_map, event_type_index_map, events_map
+from src.user_payment_canister.ext_store import event_bytes, event_index_map, event_salt_map, event_type_index_map, events_map
 from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, prune_sequence
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, merchant_state, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 
 NS = 1_000_000_000
 RETENTION_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_EMIT = 5
-MAX_DATA_JSON = 12_000  # bytes; events_map holds 20_000 per event
+# bytes of an event's JSON object: the largest one, 50 metadata pairs at their limits (40 +
+# 500 characters, each at most 4 bytes in UTF-8 JSON), plus its other fields, fits; the
+# events_map slots are sized for it (ext_store.EVENT_XL_LIMIT)
+MAX_DATA_JSON = 120_000
 EVENT_TYPES = (
     "checkout.session.completed",
     "checkout.session.expired",
@@ -42,9 +46,33 @@ EVENT_TYPES = (
 )
 
 
+SALT_RETRY_SECONDS = 60
+
+
 def event_id_for(seq: int) -> str:
-    """Unique per canister and sequence number (event ids grant no access)."""
-    return "evt_" + hashlib.sha256((ic.id().to_str() + ":event:" + str(seq)).encode()).hexdigest()[:24]
+    """Unique forever (receivers deduplicate on it as `Idempotency-Key`): the sequence number
+    is unique within one install, and the install's time and random salt differ on every
+    install, reinstall and fresh network. Events emitted before the salt arrives (the first
+    moments after install) are told apart by the install time. Event ids grant no access."""
+    salt = event_salt_map.get(0)
+    mix = ic.id().to_str() + ":" + str(merchant_state()["installed_at"]) + ":" + ("" if salt is None else salt.hex())
+    return "evt_" + hashlib.sha256((mix + ":event:" + str(seq)).encode()).hexdigest()[:24]
+
+
+def arm_event_salt() -> None:
+    """From init and post_upgrade: draw the install's salt unless it has one (a canister
+    upgraded from a release without it gets one; an upgrade keeps it)."""
+    if event_salt_map.get(0) is None:
+        ic.set_timer(0, draw_event_salt)
+
+
+def draw_event_salt() -> Async[void]:
+    rand = yield management_canister.raw_rand()
+    if getattr(rand, "Err", None) is not None:
+        ic.set_timer(SALT_RETRY_SECONDS, draw_event_salt)
+        return
+    if event_salt_map.get(0) is None:
+        event_salt_map.insert(0, rand.Ok)
 
 
 def prune_old_events(now: int, budget: int) -> int:
@@ -66,16 +94,18 @@ def prune_old_events(now: int, budget: int) -> int:
 def emit_event(event_type: str, object_id: str, data_json: str) -> str:
     """Record an event and queue its webhook deliveries; returns the event id.
     `data_json` must be a JSON object; a malformed one is recorded as `{"raw": text}`
-    rather than lost (callers are canister code, not users)."""
+    rather than lost (callers are canister code, not users). The object is kept whole:
+    callers' inputs are bounded so it fits MAX_DATA_JSON (UTF-8 JSON, no \\u escapes)."""
     try:
         parsed = json.loads(data_json)
         if not isinstance(parsed, dict):
             parsed = {"value": parsed}
     except ValueError:
         parsed = {"raw": data_json[:1000]}
-    data = json.dumps(parsed, separators=(",", ":"), sort_keys=True)
-    if len(data.encode()) > MAX_DATA_JSON:
-        data = json.dumps({"truncated": True, "object_id": object_id[:100]})
+    data = compact_json(parsed)
+    if len(data.encode()) > MAX_DATA_JSON:  # a caller broke the bound: say so, never trap
+        ic.print("event " + event_type + " for " + object_id[:100] + " is over " + str(MAX_DATA_JSON) + " bytes")
+        data = compact_json({"oversized": True, "object_id": object_id[:100], "bytes": len(data.encode())})
     now = ic.time()
     seq = bump("evt_seq")
     type_seq = bump("evt_seq:" + event_type)
@@ -98,9 +128,14 @@ def emit_event(event_type: str, object_id: str, data_json: str) -> str:
     return event_id
 
 
+def compact_json(value) -> str:
+    """UTF-8 JSON without spaces or \\u escapes: at most 4 bytes per character of text."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def emit(event_type: str, object_id: str, data: dict) -> str:
     """emit_event with a dict payload."""
-    return emit_event(event_type, object_id, json.dumps(data, separators=(",", ":"), sort_keys=True))
+    return emit_event(event_type, object_id, compact_json(data))
 
 
 def visible(event: "dict | None") -> "dict | None":

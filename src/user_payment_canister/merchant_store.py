@@ -65,6 +65,9 @@ rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=2
 intent_lookups_map = StableBTreeMap[text, IntentLookup](memory_id=28, max_key_size=100, max_value_size=1_000)
 sweeps_map = StableBTreeMap[text, SweepRecord](memory_id=29, max_key_size=100, max_value_size=500)
 session_line_items_map = StableBTreeMap[text, Vec[SessionLineItem]](memory_id=30, max_key_size=100, max_value_size=9_000)  # line_items.py bounds
+# payment id -> what its payer itself sent, for an ICRC-1 payment paid in shares by several
+# senders (a refund of it is capped there); absent: the whole payment is the payer's
+payer_shares_map = StableBTreeMap[text, nat](memory_id=36, max_key_size=100, max_value_size=60)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_API_EXTRA_BYTES = 64  # the type table of `url` and `line_items`, their opt tags and vec length

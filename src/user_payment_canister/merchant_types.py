@@ -221,6 +221,11 @@ class PaymentRecordResult(Variant, total=False):
     Err: text
 
 
+class PaymentMetadataResult(Variant, total=False):
+    Ok: Vec[MetadataPair]
+    Err: text
+
+
 class PaymentPage(Record):
     payments: Vec[PaymentRecord]
     next_cursor: Opt[text]

@@ -43,6 +43,7 @@ from src.user_payment_canister.merchant_ext_types import (
 )
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, intent_lookups_map, payment_index_map, payments_map, still_stamped, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
+from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
 from src.user_payment_canister.payments_store import change_book
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
@@ -364,10 +365,12 @@ def decline(auth: dict, reason: str) -> dict:
     return {"Err": reason}
 
 
-def emit_charged(auth: dict, payment_id: str, amount: int, symbol: str, block: int, metadata: dict) -> None:
+def emit_charged(auth: dict, payment_id: str, amount: int, symbol: str, block: int, metadata: dict,
+                 resumed: bool = False) -> None:
     emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"],
                                            "customer": auth["customer_principal"].to_str(), "amount": amount,
-                                           "token": symbol, "ledger_block": block, "metadata": metadata})
+                                           "token": symbol, "ledger_block": block, "metadata": metadata,
+                                           "resumed": resumed})
 
 
 def lock_charge(auth_id: str, lock: dict) -> None:
@@ -414,6 +417,7 @@ def resume_charge(auth_id: str, lock: dict):
         return (None, err + " (the interrupted charge " + payment_id + " is retried later)")
     charge_locks_map.remove(auth_id)
     if err is not None:
+        forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         return (None, err)
     record_resumed_charge(auth_id, lock, block)
@@ -428,7 +432,7 @@ def record_resumed_charge(auth_id: str, lock: dict, block: int) -> None:
     if token is None:  # removed since: record against the ledger that was charged
         token = {"symbol": auth["token_symbol"], "ledger_canister_id": lock["ledger_canister_id"]}
     record_charge(auth, lock["payment_id"], lock["amount"], block, token, ic.time())
-    emit_charged(auth, lock["payment_id"], lock["amount"], token["symbol"], block, {"resumed": "true"})
+    emit_charged(auth, lock["payment_id"], lock["amount"], token["symbol"], block, metadata_object(lock["payment_id"]), True)
 
 
 def schedule_charge_lookup(auth_id: str) -> None:
@@ -461,6 +465,7 @@ def continue_charge_lookup(auth_id: str):
         record_resumed_charge(auth_id, lock, value)
         return
     release(auth_id, None if lock["spend_key"] == "" else lock["spend_key"], lock["amount"], False)
+    forget_payment_metadata(payment_id)
     decline(auth, "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window")
 
 
@@ -582,9 +587,11 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     lock_charge(auth_id, {"payment_id": payment_id, "amount": amount, "created_at_time": now, "started_at": now,
                           "spend_key": "" if spend_key is None else spend_key,
                           "ledger_canister_id": token["ledger_canister_id"]})
+    keep_payment_metadata(payment_id, metadata)  # with the lock: a resumed charge keeps it
     reservation, err = yield reserve_network_spend(customer, token, amount)
     if err is not None:
         charge_locks_map.remove(auth_id)
+        forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         return decline(auth, err)
     block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
@@ -593,6 +600,7 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
     charge_locks_map.remove(auth_id)
     if err is not None:
+        forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         yield settle_network_spend(reservation, False)
         return decline(auth, err)

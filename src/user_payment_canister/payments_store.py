@@ -14,6 +14,7 @@ from src.user_payment_canister.merchant_store import (
     copy_record,
     counter,
     modal_counters_map,
+    payer_shares_map,
     payment_index_map,
     payments_map,
     sessions_map,
@@ -104,9 +105,11 @@ def record_session_payment(session_id: str, session: dict, method: str, received
         record_customer_usage(payer["owner"], session["currency_token"], received)
     payer_text = None if payer is None else payer["owner"].to_str()
     on_session_completed(session["currency_token"], received, payer_text, session["created_at"])
+    share = payer_shares_map.get(payment_id)  # paid in shares by several senders
     emit("checkout.session.completed", session_id, {
         "session_id": session_id, "payment_id": payment_id, "amount": received, "currency_token": session["currency_token"],
-        "payer": payer_text, "method": method, "client_reference_id": session["client_reference_id"],
+        "payer": payer_text, "payer_amount": received if share is None else share,
+        "method": method, "client_reference_id": session["client_reference_id"],
         "metadata": dict((m["key"], m["value"]) for m in session["metadata"]),
     })
     return updated

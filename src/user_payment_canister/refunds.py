@@ -14,6 +14,7 @@ from src.user_payment_canister.access_control import require_owner, require_staf
 from src.user_payment_canister.merchant_store import (
     bump,
     counter,
+    payer_shares_map,
     payments_map,
     refund_index_map,
     refunds_map,
@@ -39,7 +40,9 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
         return {"Err": err} if err is not None else {"Ok": refund}
     if payment["payer"] is None:
         return {"Err": "payer_unknown: the payer of " + payment_id + " could not be read from the ledger, so it cannot be refunded automatically"}
-    refundable = payment["amount"] - payment["refunded"] - payment["refund_pending"]
+    share = payer_shares_map.get(payment_id)  # paid in shares: the payer gets back at most its own
+    paid_by_payer = payment["amount"] if share is None else min(share, payment["amount"])
+    refundable = max(0, paid_by_payer - payment["refunded"] - payment["refund_pending"])
     if amount is None:
         amount = refundable
     if refundable == 0:
@@ -47,7 +50,7 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
     if amount == 0:
         return {"Err": "invalid_argument: amount must be positive"}
     if amount > refundable:
-        return {"Err": "invalid_argument: amount exceeds the refundable " + str(refundable) + " of " + payment_id}
+        return {"Err": "invalid_argument: amount exceeds the refundable " + str(refundable) + " of " + payment_id + " (its payer sent " + str(paid_by_payer) + ")"}
     symbol = payment["token_symbol"]
     token = tokens_map.get(symbol)
     fee = token["fee"]

@@ -33,6 +33,7 @@ from src.user_payment_canister.merchant_store import (
     restamp,
     session_locks_map,
     set_counter,
+    payer_shares_map,
     refund_index_map,
     refunds_map,
     sessions_map,
@@ -41,7 +42,7 @@ from src.user_payment_canister.merchant_store import (
     used_blocks_map,
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
-from src.user_payment_canister.payments_store import record_session_payment
+from src.user_payment_canister.payments_store import payment_id_for, record_session_payment
 from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_events import emit
@@ -85,6 +86,20 @@ def open_session(session_id: str) -> "tuple":
     return (session, None)
 
 
+def completable_session(session_id: str) -> "tuple":
+    """(session, deadline, None) for an ICRC-1 completion, else (None, None, error). A
+    session past its expiry (or expired) can still complete with transfers whose ledger
+    blocks are older than `expires_at` (a payment made in time counts): `deadline` is
+    then that time, else None."""
+    session, err = load_session(session_id)
+    if err is not None:
+        return (None, None, err)
+    if status_of(session) == "complete":
+        return (None, None, "conflict: session " + session_id + " is already complete")
+    late = status_of(session) == "expired" or ic.time() >= session["expires_at"]
+    return (session, session["expires_at"] if late else None, None)
+
+
 def token_fee(symbol: str) -> int:
     token = tokens_map.get(symbol)
     return 0 if token is None else token["fee"]
@@ -108,7 +123,7 @@ def complete_checkout_session_with_token(session_id: text, token: text, transact
 def complete_session(session_id: str, token: str, transaction_id: str):
     """ICRC-1 completion: the first price option (of `token`, or of every option when it is
     "") whose ledger shows the session subaccount holding its amount completes the session."""
-    session, err = open_session(session_id)
+    session, deadline, err = completable_session(session_id)
     if err is not None:
         return {"Err": err}
     hint, err = parse_hint(transaction_id)
@@ -140,7 +155,12 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     ledger = session["ledger_canister_id"]
     sweep = sweeps_map.get(session_id) if replaying else None  # an interrupted sweep keeps the payer it found
     if sweep is None:
-        sweep = yield prepare_sweep(session_id, session, option, balance, hint)
+        sweep = yield prepare_sweep(session_id, session, option, balance, hint, deadline)
+        if sweep is None:
+            if owns(session_id, started_at):
+                release(session_id)
+            return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
+        balance = counter(SWEEP_INTENT + session_id)  # what the sweep takes: the payer's transfers
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],
                                       memo_for(session_id), created_at)
     mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
@@ -160,7 +180,7 @@ def complete_session(session_id: str, token: str, transaction_id: str):
 
 def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | None", created_at: int):
     """The risk rules for an ICRC-1 deposit, as for every other payment path: the payer is
-    the largest sender in the ledger's blocks. None to go ahead; for a blocked payer, their
+    the one prepare_sweep would name (payer_for). None to go ahead; for a blocked payer, their
     transfers are returned to them (minus the ledger fee each), the session stays open, a
     security alert (screen_payment) and `payment.failed` are raised, and the error is
     returned. Runs under the completion lock; a block being returned is marked first."""
@@ -168,8 +188,9 @@ def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | No
     found, err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     if err is not None:
         return None  # the payer cannot be named: prepare_sweep records the payment without one
-    prefix, _ = balance_prefix(live_transfers(ledger, found[0]), balance)
-    payer, _ = payer_of(prefix)
+    live = live_transfers(ledger, found[0])
+    prefix, _ = balance_prefix(live, balance)
+    payer, _ = payer_for(live, prefix, balance, session["amount"])
     if payer is None:
         return None
     _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id)
@@ -217,19 +238,32 @@ def record_return(session_id: str, symbol: str, key: str, amount: int, fee: int,
     return refund
 
 
-def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None"):
+def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"):
     """Find the payer in the ledger's blocks, credit them to the session and remember the
-    sweep (stored before the transfer's `yield`)."""
+    sweep (stored before the transfer's `yield`). Past the session's expiry (`deadline`)
+    only transfers in blocks older than it count, and one sender must have paid the price
+    with them; else None (nothing is credited)."""
     ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
-    payer, paying_block, first_uncredited = credit_blocks(ledger, session_id, transfers, balance)
+    if deadline is not None:
+        transfers = [(index, info) for index, info in transfers if info["time"] is not None
+                     and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
+        covering = covering_sender(transfers, session["amount"])
+        if find_err is not None or covering is None or covering[2] > balance:
+            return None
+    payer, paying_block, first_uncredited, swept, share = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
+    if share is None or find_err is not None:
+        payer_shares_map.remove(payment_id_for(session_id))
+    else:
+        payer_shares_map.insert(payment_id_for(session_id), share)
     if find_err is not None:
         ic.print("payer lookup for " + session_id + " failed: " + find_err)
         first_uncredited = CREDITED_ALL
+        swept = balance
     elif first_uncredited is None:
         first_uncredited = log_length
-    set_counter(SWEEP_INTENT + session_id, balance)
+    set_counter(SWEEP_INTENT + session_id, swept)
     set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
              "fee": token_fee(session["currency_token"])}
@@ -240,14 +274,20 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
 def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep_block: int) -> None:
     """The sweep is in `sweep_block`: complete the session, unless a message that took over
     the lock meanwhile already did."""
-    if status_of(sessions_map.get(session_id)) == "complete":
+    current = sessions_map.get(session_id)
+    if status_of(current) == "complete":
         return
-    session = priced_in(sessions_map.get(session_id), option)
+    if status_of(current) == "expired":  # paid in time, completed after the expiry marked it
+        bump("sessions_expired", -1)
+        bump("sessions_open")
+    session = priced_in(current, option)
     record_session_payment(session_id, session, "icrc1", balance, sweep["fee"], sweep["payer"], sweep["paying_block"], sweep_block)
     set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), sweep["first_uncredited"])
 
 
 def end_sweep(session_id: str) -> None:
+    if status_of(sessions_map.get(session_id)) != "complete":  # the sweep did not happen
+        payer_shares_map.remove(payment_id_for(session_id))
     clear_counter(SWEEP_INTENT + session_id)
     clear_counter(SWEEP_OPTION + session_id)
     sweeps_map.remove(session_id)
@@ -286,20 +326,64 @@ def continue_sweep_lookup(session_id: str):
     end_sweep(session_id)
 
 
-def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int) -> "tuple":
-    """Mark as credited to the session the transfers that make up `balance` and name the
-    payer: (payer account, its first block, index of the first transfer not credited).
+def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int, price: int) -> "tuple":
+    """Mark as credited to the session the transfers that pay it and name the payer:
+    (payer account, its first block, index of the first transfer not credited, amount the
+    sweep takes, the payer's own share of it when several senders' shares pay it, else None).
 
-    Nothing leaves a session's subaccount while it is open, so its balance is the sum of
-    its oldest incoming transfers: the ascending prefix that fits in `balance` is what the
-    sweep takes; later ones (landed after the balance was read) stay returnable. The payer
-    is the sender who contributed the most, so a dust transfer (or a hint naming one) cannot
-    make its sender the payer that refunds go to."""
-    prefix, first_uncredited = balance_prefix(live_transfers(ledger, transfers), balance)
+    The payer is the sender whose transfers pay the price: the first, in block order, whose
+    own transfers add up to it. Only those transfers are credited and swept, so a refund of
+    the payment can never send the payer more than it sent; every other transfer (someone
+    else's, or the payer's after its price was covered) stays in the subaccount, returnable
+    to its sender with refund_session_funds.
+
+    When nobody's transfers alone pay it (shares of several senders, or transfers older than
+    the blocks read), the balance does: nothing leaves a session's subaccount while it is
+    open, so its balance is the sum of its oldest incoming transfers, and that ascending
+    prefix is credited and swept (later ones stay returnable). The payer is then the largest
+    contributor (a dust transfer or a hint naming one cannot make its sender the payer that
+    refunds go to), and a refund is capped at its share (payer_shares_map)."""
+    live = live_transfers(ledger, transfers)
+    covering = covering_sender(live, price)
+    if covering is not None and covering[2] <= balance:
+        payer = None
+        first_uncredited = None
+        for index, info in live:
+            if index <= covering[1] and sender_key(info["from"]) == covering[0]:
+                used_blocks_map.insert(block_key(ledger, index), session_id)
+                if payer is None:
+                    payer = (info["from"], index)
+            elif first_uncredited is None:
+                first_uncredited = index
+        return (payer[0], payer[1], first_uncredited, covering[2], None)
+    prefix, first_uncredited = balance_prefix(live, balance)
     for index, info in prefix:
         used_blocks_map.insert(block_key(ledger, index), session_id)
     payer, block = payer_of(prefix)
-    return (payer, block, first_uncredited)
+    share = None if payer is None else sum(info["amount"] for _, info in prefix if sender_key(info["from"]) == sender_key(payer))
+    return (payer, block, first_uncredited, balance, share)
+
+
+def covering_sender(transfers: list, price: int) -> "tuple | None":
+    """(sender key, block index, its total) of the first sender, in block order, whose own
+    transfers add up to `price`; None if nobody's do."""
+    totals = {}
+    for index, info in transfers:
+        key = sender_key(info["from"])
+        totals[key] = totals.get(key, 0) + info["amount"]
+        if totals[key] >= price:
+            return (key, index, totals[key])
+    return None
+
+
+def payer_for(live: list, prefix: list, balance: int, price: int) -> "tuple":
+    """(payer account, its first block) as credit_blocks names it, without crediting."""
+    covering = covering_sender(live, price)
+    if covering is not None and covering[2] <= balance:
+        for index, info in live:
+            if sender_key(info["from"]) == covering[0]:
+                return (info["from"], index)
+    return payer_of(prefix)
 
 
 def live_transfers(ledger: Principal, transfers: list) -> list:

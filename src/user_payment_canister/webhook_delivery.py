@@ -34,7 +34,8 @@ MAX_MINUTE_PROBES = 2000
 ATTEMPT_LOG_SIZE = 50
 KEEP_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_QUEUE = 5
-OUTCALL_CYCLES = 400_000_000
+OUTCALL_CYCLES = 400_000_000  # the outcall's base and response price (the rest is refunded)
+REQUEST_BYTE_CYCLES = 400 * 34  # per request byte: 400 per node, on subnets of up to 34 nodes
 MAX_RESPONSE_BYTES = 4096
 NOT_DELIVERED = ("webhook.test",)
 timer_flags = {"soon": False}
@@ -194,7 +195,7 @@ def event_body(event: dict) -> str:
         "type": event["event_type"],
         "created": event["created_at"] // NS,
         "data": {"object_id": event["object_id"], "object": json.loads(event["data_json"])},
-    }, separators=(",", ":"), sort_keys=True)
+    }, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def sign(secret: str, timestamp: int, body: str) -> str:
@@ -214,6 +215,7 @@ def signature_header(webhook: dict, timestamp: int, body: str) -> str:
 def send(webhook: dict, event: dict):
     """One signed POST; returns (status code or None, error text or None, elapsed ns)."""
     body = event_body(event)
+    payload = body.encode()
     timestamp = ic.time() // NS
     started = ic.time()
     result = yield management_canister.http_request({
@@ -227,9 +229,9 @@ def send(webhook: dict, event: dict):
             {"name": "Idempotency-Key", "value": event["event_id"]},
             {"name": "ckpay-event-type", "value": event["event_type"]},
         ],
-        "body": body.encode(),
+        "body": payload,
         "transform": {"function": (ic.id(), "webhook_transform"), "context": bytes()},
-    }).with_cycles(OUTCALL_CYCLES)
+    }).with_cycles(OUTCALL_CYCLES + REQUEST_BYTE_CYCLES * (len(payload) + len(webhook["url"]) + 1_000))
     elapsed = ic.time() - started
     err = getattr(result, "Err", None)
     if err is not None:

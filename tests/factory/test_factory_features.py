@@ -443,3 +443,30 @@ def test_metric_reports_are_plausibility_checked(probes, market):
     assert code(p1.probe_report(report(**dict(base, modal_views=2_000_000)))) == "implausible_report"
     assert code(p1.probe_report(report(**dict(base, failed_payments=1)))) == "implausible_report"  # 5 + 1 > 5
     assert one(f.anon.get_system_analytics())["total_system_volume"] == 5_000
+
+
+def test_urls_emails_and_versions_ending_in_a_newline_are_refused(small, new_identity):
+    """common/validation.py anchors with \\Z: `$` would also match before a final newline."""
+    f = small
+    assert code(f.admin.create_global_modal_template(template("T", preview_url="https://cdn.example.com/p.png\n"))) == "invalid_argument"
+    bad_cdn = dict(component("1.0.0"), cdn_url=component("1.0.0")["cdn_url"] + "\n")
+    assert code(f.admin.deploy_component_version(bad_cdn)) == "invalid_argument"
+    assert code(f.admin.deploy_component_version(dict(component("1.0.0"), documentation_url="https://docs.ckpayment.io/\n"))) == "invalid_argument"
+    assert code(f.admin.deploy_component_version(component("1.0.0\n"))) == "invalid_argument"
+    merchant = f.as_(new_identity())
+    for cfg in (merchant_config(email="support@shop.example.com\n"), merchant_config(website="https://shop.example.com\n")):
+        assert code(merchant.deploy_user_payment_canister(deploy_config(cfg))) == "invalid_argument"
+    ok(f.admin.create_global_modal_template(template("T")))
+    ok(f.admin.deploy_component_version(component("1.0.0")))
+
+
+def test_security_config_takes_at_most_20_blocked_principals(factory, new_identity):
+    """docs/factory.md: 20 entries per security config list, blocked_principals included."""
+    f = factory
+    cfg = one(f.admin.get_global_security_config())
+    principals = [new_identity().sender().to_str() for _ in range(21)]
+    result = f.admin.update_global_security_config(dict(cfg, blocked_principals=principals))
+    assert err(result).startswith("invalid_argument: blocked_principals has more than 20")
+    assert not one(f.anon.check_principal_reputation(principals[0]))["blocked"]  # nothing applied
+    ok(f.admin.update_global_security_config(dict(cfg, blocked_principals=principals[:20])))
+    assert all(one(f.anon.check_principal_reputation(p))["blocked"] for p in principals[:20])

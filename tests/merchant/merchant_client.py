@@ -127,24 +127,15 @@ class Shop:
         return ok(self.owner.merchant.get_checkout_session(session_id))
 
 
-def trap_once(shop, module_name: str, function_name: str) -> list:
-    """Make the merchant's `<module_name>.<function_name>` raise on its next call (a trap,
-    so that message's changes after its last commit point are rolled back). The wrapper
-    stays installed and calls through afterwards: a trap rolls back module globals too, as
-    on the IC, so it could not uninstall itself; it remembers that it fired in `calls`,
-    which lives outside the canister's heap. Returns the arguments of the trapped call."""
-    module = shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[module_name]
-    original = getattr(module, function_name)
-    calls: list = []
-
-    def failing(*args, **kwargs):
-        if calls:
-            return original(*args, **kwargs)
-        calls.append(args)
-        raise RuntimeError("injected trap after the ledger call")
-
-    setattr(module, function_name, failing)
-    return calls
+def trap_at(shop, boundary: str, method: str, **options):
+    """Make the merchant canister trap at a call boundary, as on the IC a trap of its code
+    there would (localnet/runtime/faults.py; `options`: callee, origin, times):
+    'after_call' (the callback of its next call to `method`, e.g. the ledger's icrc1_transfer,
+    traps: the ledger's effects stay, the callback's changes are rolled back), 'before_call'
+    (the segment that would make that call traps, so it is not sent) or 'message' (the next
+    execution of its method `method` traps). Returns the rule; `.fired` counts its traps."""
+    with shop.server.lock:
+        return shop.server.network.faults.add(boundary, Principal.from_str(shop.merchant_id), method, **options)
 
 
 def distinct(canister):

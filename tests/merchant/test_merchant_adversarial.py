@@ -3,9 +3,9 @@ a failure (interleaved messages, a trap after a ledger transfer, hostile inputs)
 the behaviour that keeps every payment, return and refund correct.
 
 Interleavings are driven with the localnet scheduler (`pending()`/`step(i)`) while the HTTP
-server's lock is held; traps after a ledger transfer are produced by making the canister's
-own `record_session_payment` raise once (what a failing part-2 hook or an exhausted
-instruction budget does), inside that canister's module namespace."""
+server's lock is held; traps after a ledger transfer are injected at that call boundary
+(`trap_at`, localnet's fault seam): the callback of the merchant's ledger call traps, as a
+failing part-2 hook or an exhausted instruction budget would make it."""
 
 from __future__ import annotations
 
@@ -32,11 +32,9 @@ from merchant_client import (
     plain,
     session_args,
     status,
-    trap_once,
+    trap_at,
 )
 
-SESSION_MODULE = "src.user_payment_canister.session_payments"
-CHARGES_MODULE = "src.user_payment_canister.session_charges"
 LOCK_STALE_SECONDS = 300
 
 
@@ -104,13 +102,15 @@ def reconcile_row(shop) -> dict:
 @pytest.mark.parametrize("hint", ["dust_block", ""])
 def test_dust_sender_cannot_become_the_payer(shop, hint):
     """Bob sends dust to Alice's session before she pays, then completes naming his block
-    (or no block). The payer must still be Alice, so a refund goes to her, not to Bob."""
+    (or no block). The payer must still be Alice, so a refund goes to her, not to Bob; Bob's
+    dust is not part of her payment and stays returnable to him."""
     s = shop.create_session()
     dust = shop.send_to_session(shop.bob, s, 3 * FEE)
     shop.send_to_session(shop.alice, s, PRICE)
     ok(shop.complete(shop.bob, s, dust if hint else ""))
     done = shop.session(s["session_id"])
-    assert status(done) == "complete" and done["amount_received"] == PRICE + 3 * FEE
+    assert status(done) == "complete" and done["amount_received"] == PRICE
+    assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(dust)))["amount"] == 2 * FEE
     assert done["payer"][0].to_str() == shop.alice.principal
     payment = ok(shop.owner.merchant.get_payment(done["payment_intent_id"][0]))
     assert payment["payer"][0]["owner"].to_str() == shop.alice.principal
@@ -206,7 +206,7 @@ def test_trap_after_icrc2_charge_then_retry_charges_once(shop):
     s = shop.create_session()
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     before = shop.alice.ledger.balance()
-    trap_once(shop, CHARGES_MODULE, "record_session_payment")
+    trap_at(shop, "after_call", "icrc2_transfer_from")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     assert shop.alice.ledger.balance() == before - PRICE - FEE
     assert status(shop.session(s["session_id"])) == "open"
@@ -225,7 +225,7 @@ def test_trap_after_icrc2_charge_is_not_charged_to_someone_else(shop):
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     assert "Ok" in shop.bob.ledger.approve(acct(shop.merchant_id), 3 * (PRICE + FEE))
     alice_before, bob_before = shop.alice.ledger.balance(), shop.bob.ledger.balance()
-    trap_once(shop, CHARGES_MODULE, "record_session_payment")
+    trap_at(shop, "after_call", "icrc2_transfer_from")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     shop.advance(LOCK_STALE_SECONDS + 1)
     result = one(shop.bob.merchant.pay_checkout_session(s["session_id"]))
@@ -243,7 +243,7 @@ def test_trap_after_sweep_then_retry_records_the_payment(shop, retry_by):
     payment (the ledger dedups the replayed sweep), not report an empty subaccount."""
     s = shop.create_session()
     block = shop.send_to_session(shop.alice, s, PRICE)
-    trap_once(shop, SESSION_MODULE, "record_session_payment")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.complete(shop.alice, s, block))
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
     assert shop.merchant_balance() == PRICE - FEE
@@ -265,7 +265,7 @@ def test_trap_after_a_return_cannot_return_twice(shop):
     mine = shop.send_to_session(shop.alice, s, 3_000_000)
     his = shop.send_to_session(shop.bob, s, 1_000_000)
     before = shop.alice.ledger.balance()
-    trap_once(shop, SESSION_MODULE, "random_hex")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.alice.merchant.refund_session_funds(s["session_id"], str(mine)))
     assert shop.alice.ledger.balance() == before + 3_000_000 - FEE
     shop.advance(LOCK_STALE_SECONDS + 1)

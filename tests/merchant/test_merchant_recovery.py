@@ -5,8 +5,8 @@ recorded exactly once; past the ledger's 24 h deduplication window (`TooOld`) th
 looked up in the ledger's blocks instead; a create_session that trapped leaves its
 idempotency key free.
 
-Traps are injected as in test_merchant_adversarial.py: a function of the merchant's own
-module raises once inside the canister, so that message rolls back to its last commit point."""
+Traps are injected at call boundaries (`trap_at`, localnet's fault seam): the callback of the
+merchant's ledger call traps, so that message rolls back to its last commit point."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ import json
 
 from ic_results import err as err_of
 from kybra import Principal
-from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, status, trap_once
+from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, status, trap_at
 from test_merchant_adversarial import (
-    CHARGES_MODULE,
     LOCK_STALE_SECONDS,
-    SESSION_MODULE,
     reconcile_row,
     rejected,
     reply_of,
@@ -28,8 +26,6 @@ from test_merchant_adversarial import (
 )
 from test_merchant_failures import controlled_shop
 
-INTENTS_MODULE = "src.user_payment_canister.transfer_intents"
-SESSIONS_MODULE = "src.user_payment_canister.checkout_sessions"
 INTENT_STALE_SECONDS = 300
 REPLAY_SECONDS = 120
 PAST_THE_WINDOW = 25 * 60 * 60  # the ledger deduplicates for 24 h (plus 60 s of drift)
@@ -51,9 +47,9 @@ def paid_payment(shop) -> str:
 def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()
-    calls = trap_once(shop, INTENTS_MODULE, "record_refund")
+    trap = trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [PRICE // 2], ["late delivery"]))
-    assert len(calls) == 1
+    assert trap.fired == 1
     assert shop.alice.ledger.balance() == before + PRICE // 2  # the money moved ...
     assert ok(shop.owner.merchant.list_refunds([], []))["refunds"] == []  # ... unrecorded
     payment = ok(shop.owner.merchant.get_payment(payment_id))
@@ -109,7 +105,7 @@ def test_refund_answered_after_its_replay_is_recorded_once(shop):
 def test_refund_in_flight_is_not_replayed_before_it_is_stale(shop):
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()
-    trap_once(shop, INTENTS_MODULE, "record_refund")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [], []))
     assert code(shop.owner.merchant.refund_payment(payment_id, [], [])) == "invalid_argument"  # still reserved
     assert shop.alice.ledger.balance() == before + PRICE
@@ -123,7 +119,7 @@ def test_refund_in_flight_is_not_replayed_before_it_is_stale(shop):
 def test_trapped_payout_is_replayed_by_the_timer_and_recorded_once(shop):
     paid_payment(shop)
     before = shop.owner.ledger.balance()
-    trap_once(shop, INTENTS_MODULE, "record_payout")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE, [], ["weekly"]))
     assert shop.owner.ledger.balance() == before + PRICE
     assert ok(shop.owner.merchant.list_payouts([], []))["payouts"] == []
@@ -143,7 +139,7 @@ def test_trapped_payout_is_replayed_by_the_timer_and_recorded_once(shop):
 def test_trapped_payout_retry_returns_the_interrupted_payout(shop):
     paid_payment(shop)
     before = shop.owner.ledger.balance()
-    trap_once(shop, INTENTS_MODULE, "record_payout")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE, [], []))
     net = shop.server.network
     with shop.server.lock:
@@ -169,7 +165,7 @@ def test_refund_past_the_dedup_window_is_found_in_the_ledger_blocks(shop):
     payment_id = paid_payment(shop)
     filler_blocks(shop, LOOKUP_BLOCKS_PER_MESSAGE + 50)  # within the 10 minutes before the refund
     before = shop.alice.ledger.balance()
-    trap_once(shop, INTENTS_MODULE, "record_refund")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.refund_payment(payment_id, [PRICE // 2], ["late"]))
     transfer_block = log_length(shop) - 1
     shop.advance(PAST_THE_WINDOW)
@@ -232,10 +228,11 @@ CHARGE_TIMER_STALE_SECONDS = 2 * LOCK_STALE_SECONDS
 
 
 def trapped_charge(shop, allowance: int) -> dict:
-    """Alice pays a session; the callback traps right after the ledger's answer."""
+    """Alice pays a session; the callback traps right after the ledger's answer (the charge,
+    or its refusal when the allowance is too small)."""
     s = shop.create_session()
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), allowance)
-    trap_once(shop, CHARGES_MODULE, "record_session_payment" if allowance >= PRICE + FEE else "on_payment_failed")
+    trap_at(shop, "after_call", "icrc2_transfer_from")
     assert rejected(lambda: shop.alice.merchant.pay_checkout_session(s["session_id"]))
     return s
 
@@ -295,7 +292,7 @@ def trapped_sweep(shop) -> tuple:
     callback traps. Returns (session, the sweep's block)."""
     s = shop.create_session()
     block = shop.send_to_session(shop.alice, s, PRICE)
-    trap_once(shop, SESSION_MODULE, "record_session_payment")
+    trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.complete(shop.alice, s, block))
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
     return s, log_length(shop) - 1
@@ -331,10 +328,10 @@ def test_trapped_sweep_past_the_window_is_found_with_its_payer(shop):
 
 
 def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):
-    calls = trap_once(shop, SESSIONS_MODULE, "file_for_expiry")
+    trap = trap_at(shop, "after_call", "raw_rand")  # the segment that stores the session
     args = session_args(idempotency_key=["order-99"])
     assert rejected(lambda: shop.api.merchant.create_checkout_session_with_options(args))
-    assert len(calls) == 1
+    assert trap.fired == 1
     created = ok(shop.api.merchant.create_checkout_session_with_options(args))
     again = ok(shop.api.merchant.create_checkout_session_with_options(args))
     assert again["session_id"] == created["session_id"]

@@ -19,6 +19,7 @@ RATE_WINDOWS, RATE_WINDOW_INDEX = 22, 27
 EVENTS_SMALL, EVENTS_LARGE = 64, 40
 DELIVERIES_LARGE = 44
 PROFILES_LARGE, AUTHS_LARGE = 55, 56
+EVENTS_XL, PAYMENT_METADATA_LARGE = 78, 77
 
 
 def stored_in(shop, memory_id: int, key: str) -> "int | None":
@@ -214,6 +215,31 @@ def test_size_estimates_never_underestimate(shop):
                     "uses_remaining": 2**32 - 1, "merchant_specific_data": pairs(), "status": "revoked€",
                     "created_at": 2**64 - 1, "total_charged": 2**64 - 1, "charges": 2**32 - 1, "in_flight": True}
             assert ext_store.auth_bytes(auth) >= _encoded_size(AUTHS_LARGE, auth, maps)
+            metadata = pairs()
+            assert ext_store.metadata_bytes(metadata) >= _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps)
+
+
+def test_the_largest_metadata_and_its_event_fit_their_slots(shop):
+    """50 pairs at the limits, every character 4 bytes in UTF-8 (JSON escapes take 2): the
+    one-click payment's metadata and the event that carries it fit their largest slots."""
+    import json
+    from src.user_payment_canister import merchant_events
+    shop.create_session()
+    with shop.server.lock:
+        maps = shop.server.network.canisters[Principal.from_str(shop.merchant_id).bytes].stable.maps
+        for char in ("\U0001F600", '"'):
+            metadata = [{"key": char * 40, "value": char * 500} for _ in range(50)]
+            metadata = [{"key": str(i).zfill(2) + m["key"][2:], "value": m["value"]} for i, m in enumerate(metadata)]
+            assert _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps) <= ext_store.metadata_bytes(metadata) <= 110_000
+            data = merchant_events.compact_json({
+                "payment_id": "pay_" + "0" * 32, "auth_id": "pa_" + "0" * 24, "customer": "x" * 63, "amount": 2**64 - 1,
+                "token": "\U0001F600" * 16, "ledger_block": 2**64 - 1, "resumed": True,
+                "metadata": dict((m["key"], m["value"]) for m in metadata)})
+            assert len(data.encode()) <= merchant_events.MAX_DATA_JSON
+            event = {"event_id": "evt_" + "0" * 24, "event_type": "one_click.charged", "object_id": "pay_" + "0" * 32,
+                     "data_json": data, "created_at": 2**64 - 1, "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
+            assert _encoded_size(EVENTS_XL, event, maps) <= ext_store.event_bytes(event) <= ext_store.EVENT_XL_LIMIT
+            assert json.loads(data)["metadata"] == dict((m["key"], m["value"]) for m in metadata)
 
 
 def test_events_older_than_30_days_are_pruned_by_later_events(shop):

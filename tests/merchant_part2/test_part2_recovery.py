@@ -2,32 +2,23 @@
 the ledger call is resumed (by the merchant's retry or by the maintenance timer) with the
 same created_at_time and memo, so the ledger answers Duplicate and the customer is charged
 once; expired pre-authorizations leave the active count; expired verification records are
-pruned. Traps are injected by making a function of the canister's own module raise once,
-inside that canister's namespace (as tests/merchant/test_merchant_adversarial.py does)."""
+pruned. Traps are injected at call boundaries (`trap_at`, localnet's fault seam): the
+callback of the merchant's icrc2_transfer_from traps, or its timers do."""
 
 from __future__ import annotations
 
-from kybra import Principal
-from merchant_client import acct, trap_once
+from localnet.runtime.faults import TIMER
+from merchant_client import acct, trap_at
 from part2_helpers import FEE, approve_merchant, charge, code, limits, ok, pre_auth_args
 
-ONE_CLICK = "src.user_payment_canister.one_click"
-TIMERS = "src.user_payment_canister.ext_timers"
 CHARGE_STALE_SECONDS = 300
 EMAIL = {"Email": None}
 
 
-def canister_module(shop, name: str):
-    return shop.server.network._canister(Principal.from_str(shop.merchant_id)).namespace.modules[name]
-
-
 def without_one_click_timer(shop) -> None:
-    """Keep the maintenance timer from resuming charges, to test the retry path alone."""
-    def idle():
-        return None
-        yield  # noqa: unreachable - makes this a generator like the real tick
-
-    setattr(canister_module(shop, TIMERS), "one_click_tick", idle)
+    """Keep the timers from resuming charges, to test the retry path alone: a timer's
+    charge traps before it is sent."""
+    trap_at(shop, "before_call", "icrc2_transfer_from", origin="timer", times=None)
 
 
 def rejected(call) -> bool:
@@ -46,7 +37,7 @@ def trapped_charge(shop, amount: int) -> tuple:
     auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=3, duration=7200)))
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
     before = shop.alice.ledger.balance()
-    trap_once(shop, ONE_CLICK, "record_charge")
+    trap_at(shop, "after_call", "icrc2_transfer_from")
     assert rejected(lambda: charge(shop, auth_id, amount))
     assert shop.alice.ledger.balance() == before - amount - FEE  # the ledger did take it
     auth = ok(shop.api.merchant.get_pre_authorization(auth_id))
@@ -113,7 +104,7 @@ def test_refused_charge_past_the_window_gives_the_use_back(shop):
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 0)
     before = shop.alice.ledger.balance()
-    trap_once(shop, ONE_CLICK, "decline")
+    trap_at(shop, "after_call", "icrc2_transfer_from")  # the refusal's callback
     assert rejected(lambda: charge(shop, auth_id, 400_000))
     assert ok(shop.api.merchant.get_pre_authorization(auth_id))["in_flight"]
     shop.advance(25 * 60 * 60)
@@ -159,7 +150,7 @@ def test_expired_verifications_are_pruned(shop):
     shop.advance(3600 + 120)  # kept an hour after expiry, then pruned by the timer
     assert code(shop.alice.merchant.verify_transaction(first, "000000")) == "not_found"
     # a later request prunes too (a few per message), without the timer
-    setattr(canister_module(shop, TIMERS), "prune_verifications", lambda now, budget: 0)
+    trap_at(shop, "message", TIMER, times=None)  # no timer runs from now on
     second = ok(shop.alice.merchant.request_transaction_verification(5, alice, EMAIL))["verification_id"]
     shop.advance(601 + 3600 + 120)
     ok(shop.alice.merchant.request_transaction_verification(5, alice, EMAIL))

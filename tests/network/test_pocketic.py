@@ -191,3 +191,28 @@ def test_stable_memory_set_and_get(pic, module):
     assert got[:len(data)] == data
     assert len(got) % 65536 == 0 and len(got) >= len(data)
     assert set(got[len(data):]) <= {0}
+
+
+def test_localnet_fault_injection_endpoints(pic, module):
+    """localnet's own extension: a trap at a call boundary through the instance's REST API."""
+    canister = pic.create_and_install_canister_with_candid(did_of(module), module)
+    cid = base64.b64encode(canister.canister_id.bytes).decode()
+    url = f"{pic.server.url}/instances/{pic.instance_id}"
+    rule = requests.post(f"{url}/update/localnet/inject_fault",
+                         json={"canister_id": cid, "boundary": "message", "method": "inc", "times": 2}).json()
+    assert rule["boundary"] == "message" and rule["times"] == 2 and rule["fired"] == 0
+    from ic.candid import encode
+    for _ in range(2):
+        with pytest.raises(ValueError, match="localnet fault injection"):
+            pic.update_call(canister.canister_id, "inc", encode([]))
+    assert requests.get(f"{url}/read/localnet/faults").json() == []  # used up
+    assert canister.inc() == [1]  # the trapped calls changed nothing
+    requests.post(f"{url}/update/localnet/inject_fault",
+                  json={"canister_id": cid, "boundary": "message", "method": "inc", "times": None})
+    (listed,) = requests.get(f"{url}/read/localnet/faults").json()
+    assert listed["times"] is None and listed["method"] == "inc"
+    assert requests.post(f"{url}/update/localnet/clear_faults", json={}).json() == {"removed": 1}
+    assert canister.inc() == [2]
+    bad = requests.post(f"{url}/update/localnet/inject_fault",
+                        json={"canister_id": cid, "boundary": "later", "method": "inc"})
+    assert bad.status_code == 400 and "unknown fault boundary" in bad.text

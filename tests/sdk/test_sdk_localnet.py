@@ -165,6 +165,7 @@ def test_one_click_charge(env):
     assert shop.get_pre_authorization(auth_id)["uses_remaining"] == 2
     payment_id = shop.charge_one_click(auth_id, 1_500_000, {"order": "oc-1"})
     assert shop.get_payment(payment_id)["method"] == "one_click"
+    assert shop.get_payment_metadata(payment_id) == {"order": "oc-1"}
     with pytest.raises(CkPaymentError) as exc:
         shop.charge_one_click(auth_id, 2_000_001)  # over the pre-authorized maximum
     assert exc.value.code == "limit_exceeded"

@@ -1,0 +1,59 @@
+"""A payment made in time counts: an ICRC-1 deposit whose ledger block is older than the
+session's `expires_at` completes the session even when the completion runs after the
+expiry (the expiry timer may have marked it expired meanwhile); deposits after it do not."""
+
+from __future__ import annotations
+
+from merchant_client import FEE, PRICE, code, ok, status
+
+
+def analytics(shop) -> dict:
+    return ok(shop.owner.merchant.get_checkout_session_analytics())
+
+
+def test_deposit_before_expiry_completes_after_it(shop):
+    s = shop.create_session(expires_in_seconds=[1800])
+    start = shop.alice.ledger.balance()
+    block = shop.send_to_session(shop.alice, s, PRICE)
+    shop.advance(1800 + 120)  # past the expiry, through the expiry timer
+    assert status(shop.session(s["session_id"])) == "expired"
+    ok(shop.complete(shop.alice, s, block))
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete" and done["payer"][0].to_str() == shop.alice.principal
+    assert done["amount_received"] == PRICE
+    assert shop.alice.ledger.balance() == start - PRICE - FEE  # nothing returned, no return fee
+    assert shop.merchant_balance() == PRICE - FEE
+    counts = analytics(shop)
+    assert counts["completed_sessions"] == 1 and counts["expired_sessions"] == 0 and counts["open_sessions"] == 0
+    assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(block))) == "conflict"
+    (row,) = ok(shop.owner.merchant.reconcile_balances())
+    assert row["matches"]
+
+
+def test_only_deposits_before_the_expiry_count(shop):
+    s = shop.create_session(expires_in_seconds=[1800])
+    early = shop.send_to_session(shop.alice, s, PRICE // 2)
+    shop.advance(1801)
+    late = shop.send_to_session(shop.alice, s, PRICE - PRICE // 2)
+    assert code(shop.complete(shop.alice, s, early)) == "expired"
+    assert status(shop.session(s["session_id"])) == "expired"
+    for block, amount in ((early, PRICE // 2), (late, PRICE - PRICE // 2)):
+        assert ok(shop.alice.merchant.refund_session_funds(s["session_id"], str(block)))["amount"] == amount - FEE
+    assert analytics(shop)["expired_sessions"] == 1
+
+
+def test_a_session_the_merchant_closed_is_not_paid_by_later_deposits(shop):
+    s = shop.create_session()
+    ok(shop.owner.merchant.expire_checkout_session(s["session_id"]))
+    block = shop.send_to_session(shop.alice, s, PRICE)  # before expires_at, after the close
+    assert code(shop.complete(shop.alice, s, block)) == "expired"
+    assert ok(shop.alice.merchant.refund_session_funds(s["session_id"], str(block)))["amount"] == PRICE - FEE
+
+
+def test_a_returned_deposit_cannot_complete_the_session_later(shop):
+    s = shop.create_session(expires_in_seconds=[1800])
+    block = shop.send_to_session(shop.alice, s, PRICE)
+    shop.advance(1801)
+    ok(shop.alice.merchant.refund_session_funds(s["session_id"], str(block)))
+    assert code(shop.complete(shop.alice, s, block)) in ("insufficient_payment", "expired")
+    assert status(shop.session(s["session_id"])) == "expired"

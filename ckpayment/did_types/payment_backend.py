@@ -504,6 +504,22 @@ class SSLCertificate(TypedDict):
     canister_id: Principal
     requested_at: int
 
+class SecurityPushStatus(TypedDict):
+    blocklist_seq: int
+    known_bad_seq: int
+    end_seq: int
+    cursor: int
+    runs: int
+    pushed: int
+    alerts_seq: int
+    failed: int
+    running: bool
+
+# a variant: a dict with exactly one of these keys
+class SecurityPushStatusResult(TypedDict, total=False):
+    Ok: SecurityPushStatus
+    Err: str
+
 class SecurityResult(TypedDict):
     reasons: list[str]
     allowed: bool
@@ -514,6 +530,22 @@ class SubdomainConfig(TypedDict):
     base_domain: str
     custom_domains: list[CustomDomainEntry]
     routing_rules: list[RoutingRule]
+
+class SystemAlert(TypedDict):
+    title: str
+    alert_seq: int
+    issued_at: int
+    message: str
+    severity: str
+
+class SystemAlertPage(TypedDict):
+    next_seq: int
+    alerts: list[SystemAlert]
+
+# a variant: a dict with exactly one of these keys
+class SystemAlertResult(TypedDict, total=False):
+    Ok: int
+    Err: str
 
 class SystemAnalytics(TypedDict):
     active_merchants: int

@@ -217,6 +217,17 @@ class FiatEquivalent(TypedDict):
     available: bool
     currency: str
 
+class GlobalBlocklistChange(TypedDict):
+    seq: int
+    changed_at: int
+    blocked: bool
+    principal_id: Principal
+    reason: str
+
+class GlobalBlocklistPage(TypedDict):
+    next_seq: int
+    changes: list[GlobalBlocklistChange]
+
 class HostedCheckoutSession(TypedDict):
     url: Optional[str]
     status: CheckoutStatus
@@ -257,6 +268,15 @@ class HttpResponse(TypedDict):
 class HttpTransformArgs(TypedDict):
     context: bytes
     response: HttpResponse
+
+class KnownBadAddressEntry(TypedDict):
+    seq: int
+    address: str
+    reason: str
+
+class KnownBadAddressPage(TypedDict):
+    next_seq: int
+    addresses: list[KnownBadAddressEntry]
 
 class MerchantAnalytics(TypedDict):
     revenue_by_period: list[RevenuePeriodEntry]
@@ -713,6 +733,14 @@ class SecurityAlertListResult(TypedDict, total=False):
     Ok: list[SecurityAlert]
     Err: str
 
+class SecurityBulletin(TypedDict):
+    blocklist_from_seq: int
+    alerts_from_seq: int
+    known_bad_from_seq: int
+    alerts: SystemAlertPage
+    blocklist: GlobalBlocklistPage
+    known_bad: KnownBadAddressPage
+
 class SessionLineItem(TypedDict):
     unit_amount: int
     name: str
@@ -734,6 +762,26 @@ class SpendingLimit(TypedDict):
 class SpendingLimitEntry(TypedDict):
     key: str
     value: SpendingLimit
+
+class SystemAlert(TypedDict):
+    title: str
+    alert_seq: int
+    issued_at: int
+    message: str
+    severity: str
+
+class SystemAlertList(TypedDict):
+    next_cursor: Optional[str]
+    items: list[SystemAlert]
+
+class SystemAlertPage(TypedDict):
+    next_seq: int
+    alerts: list[SystemAlert]
+
+# a variant: a dict with exactly one of these keys
+class SystemAlertPageResult(TypedDict, total=False):
+    Ok: SystemAlertList
+    Err: str
 
 # a variant: a dict with exactly one of these keys
 class TimePeriod(TypedDict, total=False):

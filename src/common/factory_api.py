@@ -156,6 +156,33 @@ class KnownBadAddressPage(Record):
     next_seq: nat64
 
 
+class SystemAlert(Record):
+    # A system-wide alert from the factory's operator: pushed to every merchant canister
+    # (and pulled by version as the fallback); `alert_seq` is its version.
+    alert_seq: nat64
+    severity: text
+    title: text
+    message: text
+    issued_at: nat64
+
+
+class SystemAlertPage(Record):
+    alerts: Vec[SystemAlert]
+    next_seq: nat64
+
+
+class SecurityBulletin(Record):
+    # One push of global security updates (security_push.py): each part holds the changes
+    # after its `*_from_seq`; a merchant applies a part only when it already has every
+    # change up to that seq, and by seq, so a repeated or late push changes nothing.
+    blocklist_from_seq: nat64
+    blocklist: GlobalBlocklistPage
+    known_bad_from_seq: nat64
+    known_bad: KnownBadAddressPage
+    alerts_from_seq: nat64
+    alerts: SystemAlertPage
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -295,6 +322,10 @@ class PaymentFactory(Service):
 
     @service_query
     def get_known_bad_address_changes(self, since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
+        ...
+
+    @service_query
+    def get_system_alerts_since(self, since_seq: nat64, limit: nat32) -> SystemAlertPage:
         ...
 
     @service_query

@@ -48,6 +48,8 @@ from src.payment_backend.blocklist import block, block_reason, changes_since, is
 from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.index_pages import since
+from src.payment_backend.known_bad import known_bad_changes, known_bad_map, known_bad_seq_map
+from src.payment_backend.security_push import schedule_push
 from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
 
@@ -116,12 +118,6 @@ class GlobalThreatIntelligence(Record):
     geographic_risk_scores: Vec[GlobalRateEntry]
 
 
-class KnownBadAddress(Record):
-    reason: text
-    added_at: nat64
-    seq: nat64
-
-
 class RateWindow(Record):
     window_start: nat64
     count: nat32
@@ -133,8 +129,6 @@ class SuspicionReport(Record):
 
 
 security_config_map = StableBTreeMap[nat8, SystemSecurityConfig](memory_id=62, max_key_size=8, max_value_size=32768)
-known_bad_map = StableBTreeMap[text, KnownBadAddress](memory_id=63, max_key_size=220, max_value_size=1024)
-known_bad_seq_map = StableBTreeMap[nat64, text](memory_id=64, max_key_size=24, max_value_size=220)
 geo_risk_map = StableBTreeMap[text, float64](memory_id=65, max_key_size=60, max_value_size=24)
 rate_window_map = StableBTreeMap[text, RateWindow](memory_id=66, max_key_size=200, max_value_size=64)
 suspicion_map = StableBTreeMap[text, SuspicionReport](memory_id=67, max_key_size=220, max_value_size=1024)
@@ -254,6 +248,7 @@ def update_global_security_config(config: SystemSecurityConfig) -> FactoryUnitRe
             block(principal, "security_config", caller_text())
     config["blocked_principals"] = []
     security_config_map.insert(0, config)
+    schedule_push()
     add_count("security_config_version", 1)
     return {"Ok": None}
 
@@ -279,6 +274,7 @@ def add_to_global_blocklist(principal: Principal, reason: text) -> FactoryUnitRe
         return {"Err": "invalid_argument: the anonymous principal cannot be blocked"}
     if not block(principal, reason, caller_text()):
         return {"Err": "already_exists: " + principal.to_str() + " is already blocked"}
+    schedule_push()
     return {"Ok": None}
 
 
@@ -289,6 +285,7 @@ def remove_from_global_blocklist(principal: Principal, reason: text) -> FactoryU
         return {"Err": err}
     if not unblock(principal, reason):
         return {"Err": "not_found: " + principal.to_str() + " is not blocked"}
+    schedule_push()
     return {"Ok": None}
 
 
@@ -300,13 +297,7 @@ def get_global_blocklist_changes(since_seq: nat64, limit: nat32) -> GlobalBlockl
 @query
 def get_known_bad_address_changes(since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
     """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
-    def lookup(seq: int):
-        address = known_bad_seq_map.get(seq)
-        bad = None if address is None else known_bad_map.get(address)
-        return None if bad is None else {"seq": seq, "address": address, "reason": bad["reason"]}
-
-    addresses, next_seq = since(lookup, top_seq("known_bad"), since_seq, limit)
-    return {"addresses": addresses, "next_seq": next_seq}
+    return known_bad_changes(since_seq, limit)
 
 
 def reporters(principal_text: str) -> int:
@@ -398,6 +389,8 @@ def apply_block_candidates() -> int:
             if block(Principal.from_str(candidate), "reported by " + str(reporters(candidate)) + " independent owners' merchant canisters", "threat_intelligence"):
                 blocked += 1
     add_count("block_candidates_done", done - get_count("block_candidates_done"))
+    if blocked > 0:
+        schedule_push()
     return blocked
 
 
@@ -420,6 +413,7 @@ def add_known_bad_address(address: text, reason: text) -> FactoryUnitResult:
     seq = next_seq("known_bad")
     known_bad_map.insert(address, {"reason": reason, "added_at": ic.time(), "seq": seq})
     known_bad_seq_map.insert(seq, address)
+    schedule_push()
     return {"Ok": None}
 
 

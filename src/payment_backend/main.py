@@ -146,6 +146,13 @@ from src.payment_backend.payment_network import (  # noqa: F401
     get_global_payment_metrics,
 )
 
+from src.payment_backend.security_push import (  # noqa: F401
+    issue_system_alert,
+    get_system_alerts_since,
+    get_security_push_status,
+    rearm_push,
+)
+
 from src.payment_backend.global_security import (  # noqa: F401
     update_global_security_config,
     get_global_security_config,
@@ -207,6 +214,7 @@ def arm_timers() -> None:
     ic.set_timer(settings["rate_refresh_seconds"], rates_timer)
     ic.set_timer(SECURITY_INTERVAL_SECONDS, security_timer)
     rearm_after_upgrade()
+    rearm_push()
 
 
 @init

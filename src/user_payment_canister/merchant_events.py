@@ -37,6 +37,7 @@ EVENT_TYPES = (
     "verification.succeeded",
     "verification.locked",
     "security.alert",
+    "security.system_alert",
     "report.ready",
     "webhook.test",
 )

@@ -329,41 +329,55 @@ def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResu
                          transaction["from_address"], transaction["country"])}
 
 
-def apply_global_changes(changes: list, next_seq: int) -> None:
-    for change in changes:
+def apply_blocklist_part(from_seq: int, page: dict) -> bool:
+    """Blocklist changes after from_seq, applied by version: only when this canister has
+    every change up to from_seq (else False: a gap, left to the next pull), and only the
+    changes it has not applied yet, so a repeated or late push changes nothing."""
+    have = counter("sec:global_seq")
+    if from_seq > have:
+        return False
+    for change in page["changes"]:
+        if change["seq"] <= have:
+            continue
         key = change["principal_id"].to_str()
         if change["blocked"]:
             global_blocked_map.insert(key, change["reason"][:500])
         else:
             global_blocked_map.remove(key)
-    set_counter("sec:global_seq", next_seq)
+    set_counter("sec:global_seq", max(have, page["next_seq"]))
+    return True
+
+
+def apply_known_bad_part(from_seq: int, page: dict) -> bool:
+    """Known-bad additions after from_seq, by version like apply_blocklist_part. One that
+    is a principal joins the global blocklist here (payments check principals); other
+    addresses (and any over the map's key size) are skipped."""
+    have = counter("sec:bad_seq")
+    if from_seq > have:
+        return False
+    for entry in page["addresses"]:
+        address = entry["address"]
+        if entry["seq"] > have and len(address.encode()) <= 180 and is_principal_text(address):
+            global_blocked_map.insert(address, ("known bad address: " + entry["reason"])[:500])
+    set_counter("sec:bad_seq", max(have, page["next_seq"]))
+    return True
 
 
 def sync_global_blocklist(factory_service):
     """Pull blocklist changes, then known-bad address additions, from the factory since the
-    last seen seq of each (timer): global intelligence reaches every payment by version."""
+    last seen seq of each (timer): the fallback of the factory's push (security_updates.py)."""
     if factory_service is None:
         return False
-    result = yield factory_service.get_global_blocklist_changes(counter("sec:global_seq"), 100)
+    asked = counter("sec:global_seq")
+    result = yield factory_service.get_global_blocklist_changes(asked, 100)
     if getattr(result, "Err", None) is not None:
         ic.print("global blocklist sync failed: " + str(result.Err))
         return False
-    page = result.Ok
-    apply_global_changes(page["changes"], page["next_seq"])
-    result = yield factory_service.get_known_bad_address_changes(counter("sec:bad_seq"), 100)
+    apply_blocklist_part(asked, result.Ok)
+    asked = counter("sec:bad_seq")
+    result = yield factory_service.get_known_bad_address_changes(asked, 100)
     if getattr(result, "Err", None) is not None:
         ic.print("known-bad address sync failed: " + str(result.Err))
         return False
-    apply_known_bad(result.Ok["addresses"], result.Ok["next_seq"])
+    apply_known_bad_part(asked, result.Ok)
     return True
-
-
-def apply_known_bad(entries: list, next_seq: int) -> None:
-    """A known-bad address that is a principal joins the global blocklist here (payments
-    check principals); other addresses (and any over the map's key size) are skipped."""
-    for entry in entries:
-        address = entry["address"]
-        if len(address.encode()) <= 180 and is_principal_text(address):
-            global_blocked_map.insert(address, ("known bad address: " + entry["reason"])[:500])
-    set_counter("sec:bad_seq", next_seq)
-

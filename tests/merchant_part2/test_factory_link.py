@@ -16,7 +16,7 @@ from factory_client import (Factory, build_module, default_settings, deploy_conf
                             management_call, merchant_config, ptext)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
-from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
+from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
 
 
 def set_running(server, factory, running: bool) -> None:
@@ -229,3 +229,57 @@ def test_security_alerts_go_up_and_the_blocklist_comes_down(server, deploy, acto
     factory.advance(301)
     res = carol_merchant.pay_checkout_session(third["session_id"])[0]
     assert res["Err"].startswith("blocked") and "stolen keys" in res["Err"], res
+
+
+def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, actor, new_identity, receiver):
+    """Issue 16 #4, the seed's "Factory -> User Canister: push global security updates, send
+    system-wide alerts": an admin's alert and blocklist change reach two merchants by the
+    factory's push (no merchant has pulled yet), are applied once (by version), and the
+    alert is raised to the merchant's webhook; nobody but the factory can push."""
+    factory, _, _, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
+    (cid, shop, _, _), (cid2, shop2, _, _) = shops
+    webhook_id = ok(shop.configure_webhook(webhook_config(receiver.url, ["security.system_alert"])))
+    receiver.secrets.append(ok(shop.get_webhook(webhook_id))["secret"])
+    mallory, stranger = new_identity(), new_identity()
+    mallory_text = mallory.sender().to_str()
+    assert code(factory.as_(stranger).issue_system_alert("high", "Fake", "fake news")) == "unauthorized"
+    assert code(factory.admin.issue_system_alert("urgent", "Card testing", "x")) == "invalid_argument"
+    seq = ok(factory.admin.issue_system_alert("high", "Card testing wave", "Refuse bursts of small payments"))
+    ok(factory.admin.add_to_global_blocklist(mallory_text, "card testing ring"))
+    factory.advance(1)  # the push run's batches (zero-delay timers)
+    push = ok(factory.admin.get_security_push_status())
+    assert push["running"] is False and push["pushed"] >= 2 and push["failed"] == 0
+    assert push["blocklist_seq"] == 1 and push["alerts_seq"] == seq
+    for merchant_id, merchant in ((cid, shop), (cid2, shop2)):
+        status = ok(merchant.get_factory_reporting_status())
+        assert status["last_attempt_at"] == 0  # its timer has not run: nothing was pulled
+        assert status["blocklist_seq"] == 1
+        alerts = ok(merchant.list_system_alerts([], []))
+        assert [(a["alert_seq"], a["severity"], a["title"]) for a in alerts["items"]] == [(seq, "high", "Card testing wave")]
+        session = ok(merchant.create_checkout_session_with_options(session_args(5_000_000)))
+        res = factory.merchant_actor(merchant_id, mallory).pay_checkout_session(session["session_id"])[0]
+        assert res["Err"].startswith("blocked") and "card testing ring" in res["Err"]
+    factory.advance(0)  # webhook deliveries
+    delivered = receiver.events("security.system_alert")
+    assert [r["json"]["data"]["object"]["title"] for r in delivered] == ["Card testing wave"]
+    assert all(r["valid_with"] for r in delivered)
+    # the pull fallback later reads the same versions: nothing is applied or raised twice
+    factory.advance(301)
+    assert len(ok(shop.list_system_alerts([], []))["items"]) == 1
+    factory.advance(0)
+    assert len(receiver.events("security.system_alert")) == 1
+    # an unblock is pushed the same way
+    ok(factory.admin.remove_from_global_blocklist(mallory_text, "cleared"))
+    factory.advance(1)
+    assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] == 2
+    # only the factory may push: not a stranger, not the merchant's own owner
+    bulletin = {
+        "blocklist_from_seq": 0,
+        "blocklist": {"changes": [{"seq": 9, "principal_id": stranger.sender().to_str(), "blocked": True,
+                                   "reason": "forged", "changed_at": 0}], "next_seq": 9},
+        "known_bad_from_seq": 0, "known_bad": {"addresses": [], "next_seq": 0},
+        "alerts_from_seq": 0, "alerts": {"alerts": [], "next_seq": 0},
+    }
+    assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
+    assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
+    assert ok(shop.get_factory_reporting_status())["blocklist_seq"] == 2

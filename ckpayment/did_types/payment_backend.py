@@ -396,6 +396,16 @@ class RatePoint(TypedDict):
     rate: float
     timestamp: int
 
+class ReputationChange(TypedDict):
+    seq: int
+    score: float
+    reports: int
+    principal_id: Principal
+
+class ReputationChangePage(TypedDict):
+    next_seq: int
+    changes: list[ReputationChange]
+
 class ReputationScore(TypedDict):
     reasons: list[str]
     blocked: bool

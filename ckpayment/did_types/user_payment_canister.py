@@ -663,6 +663,16 @@ class ReportSchedule(TypedDict):
     tokens: list[str]
     frequency: str
 
+class ReputationChange(TypedDict):
+    seq: int
+    score: float
+    reports: int
+    principal_id: Principal
+
+class ReputationChangePage(TypedDict):
+    next_seq: int
+    changes: list[ReputationChange]
+
 class RevenueBreakdown(TypedDict):
     end: int
     granularity: str
@@ -736,9 +746,11 @@ class SecurityAlertListResult(TypedDict, total=False):
 class SecurityBulletin(TypedDict):
     blocklist_from_seq: int
     alerts_from_seq: int
+    reputation_from_seq: int
     known_bad_from_seq: int
     alerts: SystemAlertPage
     blocklist: GlobalBlocklistPage
+    reputation: ReputationChangePage
     known_bad: KnownBadAddressPage
 
 class SessionLineItem(TypedDict):

@@ -156,6 +156,20 @@ class KnownBadAddressPage(Record):
     next_seq: nat64
 
 
+class ReputationChange(Record):
+    # A principal's global reputation after a change (a report by another independent
+    # owner): merchants keep the score and add risk points for it on every payment.
+    seq: nat64
+    principal_id: Principal
+    score: float64
+    reports: nat64
+
+
+class ReputationChangePage(Record):
+    changes: Vec[ReputationChange]
+    next_seq: nat64
+
+
 class SystemAlert(Record):
     # A system-wide alert from the factory's operator: pushed to every merchant canister
     # (and pulled by version as the fallback); `alert_seq` is its version.
@@ -181,6 +195,8 @@ class SecurityBulletin(Record):
     known_bad: KnownBadAddressPage
     alerts_from_seq: nat64
     alerts: SystemAlertPage
+    reputation_from_seq: nat64
+    reputation: ReputationChangePage
 
 
 class RiskScore(Record):
@@ -326,6 +342,10 @@ class PaymentFactory(Service):
 
     @service_query
     def get_system_alerts_since(self, since_seq: nat64, limit: nat32) -> SystemAlertPage:
+        ...
+
+    @service_query
+    def get_reputation_changes(self, since_seq: nat64, limit: nat32) -> ReputationChangePage:
         ...
 
     @service_query

@@ -49,6 +49,7 @@ from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes, known_bad_map, known_bad_seq_map
+from src.payment_backend.reputation_changes import log_reputation
 from src.payment_backend.security_push import schedule_push
 from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
@@ -367,6 +368,8 @@ def report_suspicious_principal(principal: Principal, reason: text) -> FactoryUn
     count = add_count("reporters:" + principal.to_str(), 1)
     if count == threshold("auto_block_reports", 3) and not is_blocked(principal.to_str()):
         block_candidates_map.insert(next_seq("block_candidates"), principal.to_str())
+    log_reputation(principal, reputation(principal)["score"], count)
+    schedule_push()
     return {"Ok": None}
 
 

@@ -146,6 +146,7 @@ from src.payment_backend.payment_network import (  # noqa: F401
     get_global_payment_metrics,
 )
 
+from src.payment_backend.reputation_changes import get_reputation_changes  # noqa: F401
 from src.payment_backend.security_push import (  # noqa: F401
     issue_system_alert,
     get_system_alerts_since,

@@ -6,7 +6,7 @@ run: one SecurityBulletin (the changes after the last run's end, at most 100 of 
 one-way (`notify`, no reply awaited, so nothing is held open per merchant) to every active
 merchant canister, walking the registry's deployment seq with a cursor, at most PUSH_BATCH
 per message and under the instruction budget, the next batch chained by a zero-delay timer.
-Changes made during a run start another run after it. Merchants accept a bulletin only
+Changes made during a run go out in the next run, PAUSE_SECONDS after it. Merchants accept a bulletin only
 from their recorded factory and apply it by version, so a late, lost or repeated push is
 harmless: a merchant that missed one sees a gap, skips that part and gets it from its own
 pull by version (`get_global_blocklist_changes`, `get_known_bad_address_changes`,
@@ -25,8 +25,10 @@ from src.payment_backend.deployments import deployment_seq_map, deployments_map
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, set_count, top_seq
 from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes
+from src.payment_backend.reputation_changes import reputation_changes_since
 
 PUSH_BATCH = 200
+PAUSE_SECONDS = 30  # between a run and the next one that changes during it started
 MAX_PROBES = 1000
 PART_LIMIT = 100
 ALERT_SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -71,6 +73,7 @@ def capped(page: dict, field: str, to_seq: int, seq_field: str = "seq") -> dict:
 def bulletin() -> dict:
     """The bulletin of the current run: the same for every merchant it reaches."""
     block_from, bad_from, alert_from = get_count(P + "block_from"), get_count(P + "bad_from"), get_count(P + "alert_from")
+    rep_from = get_count(P + "rep_from")
     return {
         "blocklist_from_seq": block_from,
         "blocklist": capped(changes_since(block_from, PART_LIMIT), "changes", get_count(P + "block_to")),
@@ -78,37 +81,51 @@ def bulletin() -> dict:
         "known_bad": capped(known_bad_changes(bad_from, PART_LIMIT), "addresses", get_count(P + "bad_to")),
         "alerts_from_seq": alert_from,
         "alerts": capped(alerts_since(alert_from, PART_LIMIT), "alerts", get_count(P + "alert_to"), "alert_seq"),
+        "reputation_from_seq": rep_from,
+        "reputation": capped(reputation_changes_since(rep_from, PART_LIMIT), "changes", get_count(P + "rep_to")),
     }
 
 
+PARTS = (("block", "block_changes"), ("bad", "known_bad"), ("alert", "system_alerts"), ("rep", "reputation_changes"))
+
+
 def pending() -> bool:
-    return (top_seq("block_changes") > get_count(P + "block_from") or top_seq("known_bad") > get_count(P + "bad_from")
-            or top_seq("system_alerts") > get_count(P + "alert_from"))
+    for part, log in PARTS:
+        if top_seq(log) > get_count(P + part + "_from"):
+            return True
+    return False
 
 
 def begin_run() -> None:
     """Fix the run's window (at most PART_LIMIT of each part) and registry range."""
-    for part, log in (("block", "block_changes"), ("bad", "known_bad"), ("alert", "system_alerts")):
+    for part, log in PARTS:
         set_count(P + part + "_to", min(top_seq(log), get_count(P + part + "_from") + PART_LIMIT))
     set_count(P + "cursor", 1)
     set_count(P + "end", top_seq("deployments"))
     set_count(P + "running", 1)
-    set_count(P + "dirty", 0)
     add_count(P + "runs", 1)
     ic.set_timer(0, push_tick)
 
 
 def schedule_push() -> None:
-    """After a security change: start a run, or mark the running one to be followed."""
-    if get_count(P + "running") == 1:
-        set_count(P + "dirty", 1)
-    elif pending():
+    """After a security change: start a run unless one is running or pausing (its end
+    sees the change as pending and starts the next)."""
+    if get_count(P + "running") == 0 and pending():
         begin_run()
 
 
 def finish_run() -> None:
-    for part in ("block", "bad", "alert"):
+    """The run's window is every merchant's now; what changed meanwhile goes out after a
+    pause, so a stream of changes costs at most one run per run time + PAUSE_SECONDS."""
+    for part, _ in PARTS:
         set_count(P + part + "_from", get_count(P + part + "_to"))
+    set_count(P + "running", 0)
+    if pending():
+        set_count(P + "running", 2)  # waiting out the pause
+        ic.set_timer(PAUSE_SECONDS, next_run)
+
+
+def next_run() -> void:
     set_count(P + "running", 0)
     if pending():
         begin_run()
@@ -146,6 +163,8 @@ def rearm_push() -> None:
     """post_upgrade: timers are gone; a run in progress resumes at its cursor."""
     if get_count(P + "running") == 1:
         ic.set_timer(1, push_tick)
+    elif get_count(P + "running") == 2:
+        ic.set_timer(PAUSE_SECONDS, next_run)
 
 
 @update

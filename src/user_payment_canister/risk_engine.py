@@ -2,7 +2,8 @@
 adds points and a readable reason; the total (capped at 100) maps to allow / review / block
 by the merchant's risk tolerance, and blocklist hits always block.
 
-Rules: merchant blocklist, global blocklist (pulled from the factory by a timer), velocity
+Rules: merchant blocklist, global blocklist and global reputation (pushed by the factory,
+pulled by a timer as the fallback: security_updates.py), velocity
 per customer (payments this hour / today against custom_rate_limits), amount far above the
 customer's history in that token, new customer, country outside allowed_countries (when
 known), amount over require_2fa_over without a recent verification, a verification the
@@ -22,6 +23,7 @@ from src.user_payment_canister.ext_store import (
     blocked_map,
     customer_verification_map,
     global_blocked_map,
+    global_reputation_map,
     risk_customers_map,
     security_config_map,
 )
@@ -47,6 +49,7 @@ THRESHOLDS = {"Low": (25, 60), "Medium": (40, 80), "High": (60, 95)}
 POINTS = {
     "merchant_blocklist": 100,
     "global_blocklist": 100,
+    "global_reputation": 0,  # 100 - the factory's score, at most MAX_REPUTATION_POINTS
     "velocity_hour": 40,
     "velocity_day": 30,
     "amount_vs_history": 25,
@@ -57,6 +60,7 @@ POINTS = {
     "verification_locked": 50,
 }
 HARD_BLOCK = ("merchant_blocklist", "global_blocklist")
+MAX_REPUTATION_POINTS = 60
 
 
 def default_config() -> dict:
@@ -198,6 +202,12 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     if reason is not None:
         hits.append("global_blocklist")
         reasons.append("customer is on the global blocklist: " + reason)
+    extra_points = 0
+    global_score = global_reputation_map.get(customer_text)
+    if global_score is not None and global_score < 100.0:
+        hits.append("global_reputation")
+        extra_points = min(MAX_REPUTATION_POINTS, int(100.0 - global_score))
+        reasons.append("global reputation " + str(int(global_score)) + "/100: reported by other merchants of the network")
     stats = risk_customers_map.get("v|" + customer_text)
     hour, day = window_counts(stats, now)
     limits = config["custom_rate_limits"]
@@ -235,7 +245,7 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         hits.append("verification_required")
         reasons.append("the merchant requires additional verification: " + state["required_reason"])
         requires_verification = True
-    score = 0
+    score = extra_points
     for rule in hits:
         score += POINTS[rule]
     score = min(score, 100)
@@ -363,6 +373,24 @@ def apply_known_bad_part(from_seq: int, page: dict) -> bool:
     return True
 
 
+def apply_reputation_part(from_seq: int, page: dict) -> bool:
+    """Global reputation changes after from_seq, by version like apply_blocklist_part: the
+    latest score of each principal (a clean 100 is not kept)."""
+    have = counter("sec:rep_seq")
+    if from_seq > have:
+        return False
+    for change in page["changes"]:
+        if change["seq"] <= have:
+            continue
+        key = change["principal_id"].to_str()
+        if change["score"] >= 100.0:
+            global_reputation_map.remove(key)
+        else:
+            global_reputation_map.insert(key, change["score"])
+    set_counter("sec:rep_seq", max(have, page["next_seq"]))
+    return True
+
+
 def sync_global_blocklist(factory_service):
     """Pull blocklist changes, then known-bad address additions, from the factory since the
     last seen seq of each (timer): the fallback of the factory's push (security_updates.py)."""
@@ -380,4 +408,10 @@ def sync_global_blocklist(factory_service):
         ic.print("known-bad address sync failed: " + str(result.Err))
         return False
     apply_known_bad_part(asked, result.Ok)
+    asked = counter("sec:rep_seq")
+    result = yield factory_service.get_reputation_changes(asked, 100)
+    if getattr(result, "Err", None) is not None:
+        ic.print("reputation sync failed: " + str(result.Err))
+        return False
+    apply_reputation_part(asked, result.Ok)
     return True

@@ -19,6 +19,9 @@ from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
 
 
+PUSH_PAUSE = 31  # security_push.PAUSE_SECONDS + 1
+
+
 def set_running(server, factory, running: bool) -> None:
     method = "start_canister" if running else "stop_canister"
     management_call(server, factory.admin_identity, method, {"canister_id": Principal.from_str(factory.id)}, factory.id)
@@ -245,7 +248,8 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
     assert code(factory.admin.issue_system_alert("urgent", "Card testing", "x")) == "invalid_argument"
     seq = ok(factory.admin.issue_system_alert("high", "Card testing wave", "Refuse bursts of small payments"))
     ok(factory.admin.add_to_global_blocklist(mallory_text, "card testing ring"))
-    factory.advance(1)  # the push run's batches (zero-delay timers)
+    factory.advance(1)  # the push run's batches (zero-delay timers): the alert
+    factory.advance(PUSH_PAUSE)  # the blocklist change, made during that run, goes out in the next
     push = ok(factory.admin.get_security_push_status())
     assert push["running"] is False and push["pushed"] >= 2 and push["failed"] == 0
     assert push["blocklist_seq"] == 1 and push["alerts_seq"] == seq
@@ -269,7 +273,7 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
     assert len(receiver.events("security.system_alert")) == 1
     # an unblock is pushed the same way
     ok(factory.admin.remove_from_global_blocklist(mallory_text, "cleared"))
-    factory.advance(1)
+    factory.advance(PUSH_PAUSE)
     assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] == 2
     # only the factory may push: not a stranger, not the merchant's own owner
     bulletin = {
@@ -278,7 +282,42 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
                                    "reason": "forged", "changed_at": 0}], "next_seq": 9},
         "known_bad_from_seq": 0, "known_bad": {"addresses": [], "next_seq": 0},
         "alerts_from_seq": 0, "alerts": {"alerts": [], "next_seq": 0},
+        "reputation_from_seq": 0, "reputation": {"changes": [], "next_seq": 0},
     }
     assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
     assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
     assert ok(shop.get_factory_reporting_status())["blocklist_seq"] == 2
+
+
+def test_bad_global_reputation_puts_a_payment_under_review(server, deploy, actor, new_identity):
+    """Issue 16 #4: the factory's reputation score reaches merchants by version (no call per
+    payment) and adds risk points in the risk engine: alice, blocked and reported by two
+    independent owners' merchants, is a new customer at a third, whose Medium tolerance now
+    holds her ICRC-2 payment for review (it goes through, with a `payment_review` alert);
+    the same score is allowed under a High tolerance."""
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=3)
+    alice = alice_ledger.identity
+    for merchant_id, merchant, _, _ in shops[:2]:
+        ok(merchant.block_address_for_merchant(alice_text, "chargeback fraud"))
+        session = ok(merchant.create_checkout_session_with_options(session_args(5_000_000)))
+        assert code(factory.merchant_actor(merchant_id, alice).pay_checkout_session(session["session_id"])) == "blocked"
+    cid3, shop3, _, _ = shops[2]
+    before = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert before["rules"] == ["new_customer"] and before["decision"] == "allow"
+    factory.advance(301)  # the two merchants' timers send their alerts up
+    factory.advance(PUSH_PAUSE)  # the factory pushes the changed reputation
+    rep = factory.admin.check_principal_reputation(alice_text)[0]
+    assert rep["reports"] == 2 and rep["score"] == 70.0 and rep["blocked"] is False
+    after = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert after["rules"] == ["global_reputation", "new_customer"] and after["risk_score"] == before["risk_score"] + 30
+    assert after["decision"] == "review" and any("global reputation 70/100" in r for r in after["reasons"])
+    session = ok(shop3.create_checkout_session_with_options(session_args(5_000_000)))
+    paid = ok(factory.merchant_actor(cid3, alice).pay_checkout_session(session["session_id"]))
+    assert "complete" in paid["status"]
+    alert = ok(shop3.get_security_alerts())[0]
+    assert alert["alert_type"] == "payment_review" and "global reputation" in alert["message"]
+    config = ok(shop3.get_security_config())
+    config["risk_tolerance"] = {"High": None}
+    ok(shop3.update_security_config(config))
+    relaxed = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert "global_reputation" in relaxed["rules"] and relaxed["decision"] == "allow"

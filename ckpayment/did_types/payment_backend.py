@@ -151,6 +151,10 @@ class FraudPattern(TypedDict):
     new_customer_max_amount: int
     max_payments_per_day: int
 
+class FraudPatternSet(TypedDict):
+    patterns: list[FraudPattern]
+    version: int
+
 class FraudScore(TypedDict):
     score: float
     matched_patterns: list[str]

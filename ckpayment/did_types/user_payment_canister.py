@@ -217,6 +217,20 @@ class FiatEquivalent(TypedDict):
     available: bool
     currency: str
 
+class FraudPattern(TypedDict):
+    max_payments_per_hour: int
+    pattern_id: str
+    risk_weight: float
+    description: str
+    max_amount_multiple: float
+    enabled: bool
+    new_customer_max_amount: int
+    max_payments_per_day: int
+
+class FraudPatternSet(TypedDict):
+    patterns: list[FraudPattern]
+    version: int
+
 class GlobalBlocklistChange(TypedDict):
     seq: int
     changed_at: int
@@ -745,6 +759,7 @@ class SecurityAlertListResult(TypedDict, total=False):
 
 class SecurityBulletin(TypedDict):
     blocklist_from_seq: int
+    fraud_patterns: Optional[FraudPatternSet]
     alerts_from_seq: int
     reputation_from_seq: int
     known_bad_from_seq: int

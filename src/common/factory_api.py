@@ -156,6 +156,24 @@ class KnownBadAddressPage(Record):
     next_seq: nat64
 
 
+class FraudPattern(Record):
+    pattern_id: text
+    description: text
+    max_payments_per_hour: nat32
+    max_payments_per_day: nat32
+    max_amount_multiple: float64
+    new_customer_max_amount: nat64  # USD cents: checked by the factory only (merchants price in base units)
+    risk_weight: float64
+    enabled: bool
+
+
+class FraudPatternSet(Record):
+    # The factory's global fraud patterns at a version (its security config version):
+    # merchants keep the newest and add each matching pattern's risk_weight to a payment.
+    version: nat64
+    patterns: Vec[FraudPattern]
+
+
 class ReputationChange(Record):
     # A principal's global reputation after a change (a report by another independent
     # owner): merchants keep the score and add risk points for it on every payment.
@@ -197,6 +215,7 @@ class SecurityBulletin(Record):
     alerts: SystemAlertPage
     reputation_from_seq: nat64
     reputation: ReputationChangePage
+    fraud_patterns: Opt[FraudPatternSet]  # only when they changed since the last push
 
 
 class RiskScore(Record):
@@ -346,6 +365,10 @@ class PaymentFactory(Service):
 
     @service_query
     def get_reputation_changes(self, since_seq: nat64, limit: nat32) -> ReputationChangePage:
+        ...
+
+    @service_query
+    def get_fraud_patterns_since(self, version: nat64) -> Opt[FraudPatternSet]:
         ...
 
     @service_query

@@ -162,6 +162,7 @@ from src.payment_backend.global_security import (  # noqa: F401
     remove_from_global_blocklist,
     get_global_blocklist_changes,
     get_known_bad_address_changes,
+    get_fraud_patterns_since,
     check_principal_reputation,
     report_suspicious_principal,
     update_threat_intelligence,

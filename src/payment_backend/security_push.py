@@ -1,8 +1,8 @@
 """Factory -> merchant canisters: push global security updates and system-wide alerts (the
 seed's "Factory → User Canister" pattern).
 
-A change (a blocklist entry, a known-bad address, an alert an admin issues) starts a push
-run: one SecurityBulletin (the changes after the last run's end, at most 100 of each) sent
+A change (a blocklist entry, a known-bad address, a principal's reputation, the fraud
+patterns, an alert an admin issues) starts a push run: one SecurityBulletin (the changes after the last run's end, at most 100 of each) sent
 one-way (`notify`, no reply awaited, so nothing is held open per merchant) to every active
 merchant canister, walking the registry's deployment seq with a cursor, at most PUSH_BATCH
 per message and under the instruction budget, the next batch chained by a zero-delay timer.
@@ -26,6 +26,7 @@ from src.payment_backend.factory_counters import add_count, get_count, next_seq,
 from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes
 from src.payment_backend.reputation_changes import reputation_changes_since
+from src.payment_backend.security_settings import fraud_pattern_set
 
 PUSH_BATCH = 200
 PAUSE_SECONDS = 30  # between a run and the next one that changes during it started
@@ -83,23 +84,29 @@ def bulletin() -> dict:
         "alerts": capped(alerts_since(alert_from, PART_LIMIT), "alerts", get_count(P + "alert_to"), "alert_seq"),
         "reputation_from_seq": rep_from,
         "reputation": capped(reputation_changes_since(rep_from, PART_LIMIT), "changes", get_count(P + "rep_to")),
+        "fraud_patterns": fraud_pattern_set() if get_count(P + "pat_to") > get_count(P + "pat_from") else None,
     }
 
 
 PARTS = (("block", "block_changes"), ("bad", "known_bad"), ("alert", "system_alerts"), ("rep", "reputation_changes"))
 
 
+def pattern_version() -> int:
+    return get_count("security_config_version")
+
+
 def pending() -> bool:
     for part, log in PARTS:
         if top_seq(log) > get_count(P + part + "_from"):
             return True
-    return False
+    return pattern_version() > get_count(P + "pat_from")
 
 
 def begin_run() -> None:
     """Fix the run's window (at most PART_LIMIT of each part) and registry range."""
     for part, log in PARTS:
         set_count(P + part + "_to", min(top_seq(log), get_count(P + part + "_from") + PART_LIMIT))
+    set_count(P + "pat_to", pattern_version())
     set_count(P + "cursor", 1)
     set_count(P + "end", top_seq("deployments"))
     set_count(P + "running", 1)
@@ -117,7 +124,7 @@ def schedule_push() -> None:
 def finish_run() -> None:
     """The run's window is every merchant's now; what changed meanwhile goes out after a
     pause, so a stream of changes costs at most one run per run time + PAUSE_SECONDS."""
-    for part, _ in PARTS:
+    for part in [p[0] for p in PARTS] + ["pat"]:
         set_count(P + part + "_from", get_count(P + part + "_to"))
     set_count(P + "running", 0)
     if pending():

@@ -2,8 +2,8 @@
 adds points and a readable reason; the total (capped at 100) maps to allow / review / block
 by the merchant's risk tolerance, and blocklist hits always block.
 
-Rules: merchant blocklist, global blocklist and global reputation (pushed by the factory,
-pulled by a timer as the fallback: security_updates.py), velocity
+Rules: merchant blocklist, global blocklist, global reputation and the global fraud
+patterns (pushed by the factory, pulled by a timer as the fallback: security_updates.py), velocity
 per customer (payments this hour / today against custom_rate_limits), amount far above the
 customer's history in that token, new customer, country outside allowed_countries (when
 known), amount over require_2fa_over without a recent verification, a verification the
@@ -24,6 +24,7 @@ from src.user_payment_canister.ext_store import (
     customer_verification_map,
     global_blocked_map,
     global_reputation_map,
+    fraud_patterns_map,
     risk_customers_map,
     security_config_map,
 )
@@ -50,6 +51,7 @@ POINTS = {
     "merchant_blocklist": 100,
     "global_blocklist": 100,
     "global_reputation": 0,  # 100 - the factory's score, at most MAX_REPUTATION_POINTS
+    "global_fraud_pattern": 0,  # each matching pattern's risk_weight
     "velocity_hour": 40,
     "velocity_day": 30,
     "amount_vs_history": 25,
@@ -185,6 +187,54 @@ def window_counts(stats: "dict | None", now: int) -> "tuple":
     return (hour, day)
 
 
+def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int) -> "tuple":
+    """(points, reasons) of the factory's enabled fraud patterns this payment matches, on
+    this merchant's view of the customer (payments this hour / today, amount vs. their
+    average here). `new_customer_max_amount` is in USD cents and is left to the factory."""
+    stored = fraud_patterns_map.get(0)
+    if stored is None:
+        return (0, [])
+    points = 0
+    reasons = []
+    for pattern in stored["patterns"]:
+        if not pattern["enabled"]:
+            continue
+        why = None
+        if pattern["max_payments_per_hour"] > 0 and hour >= pattern["max_payments_per_hour"]:
+            why = str(hour) + " payments in the last hour (pattern limit " + str(pattern["max_payments_per_hour"]) + ")"
+        elif pattern["max_payments_per_day"] > 0 and day >= pattern["max_payments_per_day"]:
+            why = str(day) + " payments today (pattern limit " + str(pattern["max_payments_per_day"]) + ")"
+        elif (pattern["max_amount_multiple"] > 0 and history is not None and history["payments"] >= HISTORY_MIN_PAYMENTS
+              and amount > pattern["max_amount_multiple"] * (history["total_amount"] // history["payments"])):
+            why = "amount over " + str(pattern["max_amount_multiple"]) + "x the customer's average"
+        if why is not None:
+            points += int(pattern["risk_weight"])
+            reasons.append("global fraud pattern " + pattern["pattern_id"] + ": " + why)
+    return (points, reasons)
+
+
+def apply_fraud_patterns(pattern_set: "dict | None") -> bool:
+    """Keep the factory's fraud patterns when their version is newer than the kept one."""
+    if pattern_set is None:
+        return False
+    stored = fraud_patterns_map.get(0)
+    if stored is not None and pattern_set["version"] <= stored["version"]:
+        return False
+    patterns = []
+    for pattern in pattern_set["patterns"][:20]:
+        kept = copy_record(pattern)
+        kept["pattern_id"] = pattern["pattern_id"][:64]
+        kept["description"] = pattern["description"][:300]
+        patterns.append(kept)
+    fraud_patterns_map.insert(0, {"version": pattern_set["version"], "patterns": patterns})
+    return True
+
+
+def fraud_patterns_version() -> int:
+    stored = fraud_patterns_map.get(0)
+    return 0 if stored is None else stored["version"]
+
+
 def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None") -> dict:
     """Score one prospective payment (no side effects)."""
     now = ic.time()
@@ -223,6 +273,11 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         if amount > HISTORY_FACTOR * average:
             hits.append("amount_vs_history")
             reasons.append("amount " + str(amount) + " is more than " + str(HISTORY_FACTOR) + "x the customer's average " + str(average) + " " + token)
+    pattern_points, pattern_reasons = fraud_pattern_hits(hour, day, history, amount)
+    if pattern_points > 0:
+        hits.append("global_fraud_pattern")
+        extra_points += pattern_points
+        reasons.extend(pattern_reasons)
     if stats is None or stats["payments"] == 0:
         hits.append("new_customer")
         reasons.append("new customer: no earlier payment to this merchant")
@@ -414,4 +469,9 @@ def sync_global_blocklist(factory_service):
         ic.print("reputation sync failed: " + str(result.Err))
         return False
     apply_reputation_part(asked, result.Ok)
+    result = yield factory_service.get_fraud_patterns_since(fraud_patterns_version())
+    if getattr(result, "Err", None) is not None:
+        ic.print("fraud pattern sync failed: " + str(result.Err))
+        return False
+    apply_fraud_patterns(result.Ok)
     return True

@@ -17,7 +17,7 @@ from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import SystemAlertPageResult
 from src.user_payment_canister.merchant_store import bump, counter, set_counter
 from src.user_payment_canister.merchant_types import MerchantUnitResult
-from src.user_payment_canister.risk_engine import apply_blocklist_part, apply_known_bad_part, apply_reputation_part
+from src.user_payment_canister.risk_engine import apply_blocklist_part, apply_fraud_patterns, apply_known_bad_part, apply_reputation_part
 
 NS = 1_000_000_000
 KEPT = 200
@@ -73,6 +73,7 @@ def receive_security_bulletin(bulletin: SecurityBulletin) -> MerchantUnitResult:
     apply_known_bad_part(bulletin["known_bad_from_seq"], bulletin["known_bad"])
     apply_alerts_part(bulletin["alerts_from_seq"], bulletin["alerts"])
     apply_reputation_part(bulletin["reputation_from_seq"], bulletin["reputation"])
+    apply_fraud_patterns(bulletin["fraud_patterns"])
     bump("sec:bulletins_received")
     return {"Ok": None}
 

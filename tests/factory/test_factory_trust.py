@@ -175,7 +175,8 @@ def forged_bulletin(victim: str) -> str:
             'next_seq = 1 : nat64 }; known_bad_from_seq = 0 : nat64; known_bad = record { addresses = vec {}; '
             'next_seq = 0 : nat64 }; alerts_from_seq = 0 : nat64; alerts = record { alerts = vec { record { '
             'alert_seq = 1 : nat64; severity = "critical"; title = "Send your funds"; message = "forged"; '
-            'issued_at = 0 : nat64 } }; next_seq = 1 : nat64 } })')
+            'issued_at = 0 : nat64 } }; next_seq = 1 : nat64 }; reputation_from_seq = 0 : nat64; '
+            'reputation = record { changes = vec {}; next_seq = 0 : nat64 }; fraud_patterns = null })')
 
 
 def test_only_the_factory_may_push_security_updates_to_a_merchant(small, server, actor, new_identity, probe_did):

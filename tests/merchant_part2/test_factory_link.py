@@ -282,7 +282,7 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
                                    "reason": "forged", "changed_at": 0}], "next_seq": 9},
         "known_bad_from_seq": 0, "known_bad": {"addresses": [], "next_seq": 0},
         "alerts_from_seq": 0, "alerts": {"alerts": [], "next_seq": 0},
-        "reputation_from_seq": 0, "reputation": {"changes": [], "next_seq": 0},
+        "reputation_from_seq": 0, "reputation": {"changes": [], "next_seq": 0}, "fraud_patterns": [],
     }
     assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
     assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
@@ -321,3 +321,26 @@ def test_bad_global_reputation_puts_a_payment_under_review(server, deploy, actor
     ok(shop3.update_security_config(config))
     relaxed = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
     assert "global_reputation" in relaxed["rules"] and relaxed["decision"] == "allow"
+
+
+def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server, deploy, actor, new_identity):
+    """Issue 16 #4: the factory's fraud patterns reach merchants by version (pushed when an
+    admin changes them) and the risk engine adds a matching pattern's weight: a network
+    rule of one payment an hour puts alice's second payment at a merchant under review."""
+    factory, alice_text, alice_ledger, [(cid, shop, _, _)] = priced_network(server, deploy, actor, new_identity)
+    alice = factory.merchant_actor(cid, alice_ledger.identity)
+    session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    ok(alice.pay_checkout_session(session["session_id"]))
+    before = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
+    assert before["rules"] == [] and before["decision"] == "allow"
+    config = factory.admin.get_global_security_config()[0]
+    config["global_fraud_patterns"] = [{
+        "pattern_id": "burst", "description": "more than one payment an hour", "max_payments_per_hour": 1,
+        "max_payments_per_day": 0, "max_amount_multiple": 0.0, "new_customer_max_amount": 0, "risk_weight": 50.0,
+        "enabled": True}]
+    ok(factory.admin.update_global_security_config(config))
+    factory.advance(1)  # pushed at once; the merchant's own timer has not pulled
+    assert ok(shop.get_factory_reporting_status())["last_attempt_at"] == 0
+    after = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
+    assert after["rules"] == ["global_fraud_pattern"] and after["risk_score"] == 50 and after["decision"] == "review"
+    assert any("global fraud pattern burst" in r for r in after["reasons"])

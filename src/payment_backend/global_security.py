@@ -20,7 +20,6 @@ from kybra import (
     Vec,
     float64,
     ic,
-    nat8,
     nat32,
     nat64,
     query,
@@ -35,7 +34,6 @@ from src.common.factory_api import (
     FraudPatternSet,
     FraudScore,
     GlobalBlocklistPage,
-    GlobalNat64Entry,
     GlobalRateEntry,
     KnownBadAddressPage,
     PaymentPattern,
@@ -53,10 +51,7 @@ from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes, known_bad_map, known_bad_seq_map
 from src.payment_backend.reputation_changes import log_reputation
 from src.payment_backend.security_push import schedule_push
-from src.payment_backend.security_settings import (  # noqa: F401
-    ComplianceRule,
-    RateLimit,
-    RateLimitEntry,
+from src.payment_backend.security_settings import (
     SystemSecurityConfig,
     fraud_pattern_set,
     security_config,

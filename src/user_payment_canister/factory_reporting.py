@@ -21,9 +21,8 @@ from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
-from src.user_payment_canister.risk_engine import sync_global_blocklist
 from src.user_payment_canister.security_alerts import send_alerts_up
-from src.user_payment_canister.security_updates import sync_system_alerts
+from src.user_payment_canister.security_updates import sync_global_blocklist, sync_system_alerts
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300

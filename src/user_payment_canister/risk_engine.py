@@ -16,7 +16,7 @@ without side effects. Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 
-from src.common.validation import check_text, is_principal_text
+from src.common.validation import check_text
 from src.common.factory_api import TransactionData
 from src.user_payment_canister.access_control import require_owner, require_staff
 from src.user_payment_canister.ext_store import (
@@ -33,7 +33,7 @@ from src.user_payment_canister.merchant_ext_types import (
     MerchantSecurityConfigResult,
     RiskAssessmentResult,
 )
-from src.user_payment_canister.merchant_store import copy_record, counter, set_counter
+from src.user_payment_canister.merchant_store import copy_record
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.security_alerts import raise_alert
 
@@ -213,28 +213,6 @@ def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int)
     return (points, reasons)
 
 
-def apply_fraud_patterns(pattern_set: "dict | None") -> bool:
-    """Keep the factory's fraud patterns when their version is newer than the kept one."""
-    if pattern_set is None:
-        return False
-    stored = fraud_patterns_map.get(0)
-    if stored is not None and pattern_set["version"] <= stored["version"]:
-        return False
-    patterns = []
-    for pattern in pattern_set["patterns"][:20]:
-        kept = copy_record(pattern)
-        kept["pattern_id"] = pattern["pattern_id"][:64]
-        kept["description"] = pattern["description"][:300]
-        patterns.append(kept)
-    fraud_patterns_map.insert(0, {"version": pattern_set["version"], "patterns": patterns})
-    return True
-
-
-def fraud_patterns_version() -> int:
-    stored = fraud_patterns_map.get(0)
-    return 0 if stored is None else stored["version"]
-
-
 def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None") -> dict:
     """Score one prospective payment (no side effects)."""
     now = ic.time()
@@ -392,86 +370,3 @@ def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResu
         return {"Err": err}
     return {"Ok": assess(transaction["customer"].to_str(), transaction["token_symbol"], transaction["amount"],
                          transaction["from_address"], transaction["country"])}
-
-
-def apply_blocklist_part(from_seq: int, page: dict) -> bool:
-    """Blocklist changes after from_seq, applied by version: only when this canister has
-    every change up to from_seq (else False: a gap, left to the next pull), and only the
-    changes it has not applied yet, so a repeated or late push changes nothing."""
-    have = counter("sec:global_seq")
-    if from_seq > have:
-        return False
-    for change in page["changes"]:
-        if change["seq"] <= have:
-            continue
-        key = change["principal_id"].to_str()
-        if change["blocked"]:
-            global_blocked_map.insert(key, change["reason"][:500])
-        else:
-            global_blocked_map.remove(key)
-    set_counter("sec:global_seq", max(have, page["next_seq"]))
-    return True
-
-
-def apply_known_bad_part(from_seq: int, page: dict) -> bool:
-    """Known-bad additions after from_seq, by version like apply_blocklist_part. One that
-    is a principal joins the global blocklist here (payments check principals); other
-    addresses (and any over the map's key size) are skipped."""
-    have = counter("sec:bad_seq")
-    if from_seq > have:
-        return False
-    for entry in page["addresses"]:
-        address = entry["address"]
-        if entry["seq"] > have and len(address.encode()) <= 180 and is_principal_text(address):
-            global_blocked_map.insert(address, ("known bad address: " + entry["reason"])[:500])
-    set_counter("sec:bad_seq", max(have, page["next_seq"]))
-    return True
-
-
-def apply_reputation_part(from_seq: int, page: dict) -> bool:
-    """Global reputation changes after from_seq, by version like apply_blocklist_part: the
-    latest score of each principal (a clean 100 is not kept)."""
-    have = counter("sec:rep_seq")
-    if from_seq > have:
-        return False
-    for change in page["changes"]:
-        if change["seq"] <= have:
-            continue
-        key = change["principal_id"].to_str()
-        if change["score"] >= 100.0:
-            global_reputation_map.remove(key)
-        else:
-            global_reputation_map.insert(key, change["score"])
-    set_counter("sec:rep_seq", max(have, page["next_seq"]))
-    return True
-
-
-def sync_global_blocklist(factory_service):
-    """Pull blocklist changes, then known-bad address additions, from the factory since the
-    last seen seq of each (timer): the fallback of the factory's push (security_updates.py)."""
-    if factory_service is None:
-        return False
-    asked = counter("sec:global_seq")
-    result = yield factory_service.get_global_blocklist_changes(asked, 100)
-    if getattr(result, "Err", None) is not None:
-        ic.print("global blocklist sync failed: " + str(result.Err))
-        return False
-    apply_blocklist_part(asked, result.Ok)
-    asked = counter("sec:bad_seq")
-    result = yield factory_service.get_known_bad_address_changes(asked, 100)
-    if getattr(result, "Err", None) is not None:
-        ic.print("known-bad address sync failed: " + str(result.Err))
-        return False
-    apply_known_bad_part(asked, result.Ok)
-    asked = counter("sec:rep_seq")
-    result = yield factory_service.get_reputation_changes(asked, 100)
-    if getattr(result, "Err", None) is not None:
-        ic.print("reputation sync failed: " + str(result.Err))
-        return False
-    apply_reputation_part(asked, result.Ok)
-    result = yield factory_service.get_fraud_patterns_since(fraud_patterns_version())
-    if getattr(result, "Err", None) is not None:
-        ic.print("fraud pattern sync failed: " + str(result.Err))
-        return False
-    apply_fraud_patterns(result.Ok)
-    return True

@@ -286,6 +286,7 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
     }
     assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
     assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
+    assert code(factory.merchant_actor(cid, stranger).list_system_alerts([], [])) == "unauthorized"
     assert ok(shop.get_factory_reporting_status())["blocklist_seq"] == 2
 
 

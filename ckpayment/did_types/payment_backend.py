@@ -151,6 +151,10 @@ class FraudPattern(TypedDict):
     new_customer_max_amount: int
     max_payments_per_day: int
 
+class FraudPatternSet(TypedDict):
+    patterns: list[FraudPattern]
+    version: int
+
 class FraudScore(TypedDict):
     score: float
     matched_patterns: list[str]
@@ -396,6 +400,16 @@ class RatePoint(TypedDict):
     rate: float
     timestamp: int
 
+class ReputationChange(TypedDict):
+    seq: int
+    score: float
+    reports: int
+    principal_id: Principal
+
+class ReputationChangePage(TypedDict):
+    next_seq: int
+    changes: list[ReputationChange]
+
 class ReputationScore(TypedDict):
     reasons: list[str]
     blocked: bool
@@ -504,6 +518,22 @@ class SSLCertificate(TypedDict):
     canister_id: Principal
     requested_at: int
 
+class SecurityPushStatus(TypedDict):
+    blocklist_seq: int
+    known_bad_seq: int
+    end_seq: int
+    cursor: int
+    runs: int
+    pushed: int
+    alerts_seq: int
+    failed: int
+    running: bool
+
+# a variant: a dict with exactly one of these keys
+class SecurityPushStatusResult(TypedDict, total=False):
+    Ok: SecurityPushStatus
+    Err: str
+
 class SecurityResult(TypedDict):
     reasons: list[str]
     allowed: bool
@@ -514,6 +544,22 @@ class SubdomainConfig(TypedDict):
     base_domain: str
     custom_domains: list[CustomDomainEntry]
     routing_rules: list[RoutingRule]
+
+class SystemAlert(TypedDict):
+    title: str
+    alert_seq: int
+    issued_at: int
+    message: str
+    severity: str
+
+class SystemAlertPage(TypedDict):
+    next_seq: int
+    alerts: list[SystemAlert]
+
+# a variant: a dict with exactly one of these keys
+class SystemAlertResult(TypedDict, total=False):
+    Ok: int
+    Err: str
 
 class SystemAnalytics(TypedDict):
     active_merchants: int

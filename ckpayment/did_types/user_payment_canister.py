@@ -217,6 +217,31 @@ class FiatEquivalent(TypedDict):
     available: bool
     currency: str
 
+class FraudPattern(TypedDict):
+    max_payments_per_hour: int
+    pattern_id: str
+    risk_weight: float
+    description: str
+    max_amount_multiple: float
+    enabled: bool
+    new_customer_max_amount: int
+    max_payments_per_day: int
+
+class FraudPatternSet(TypedDict):
+    patterns: list[FraudPattern]
+    version: int
+
+class GlobalBlocklistChange(TypedDict):
+    seq: int
+    changed_at: int
+    blocked: bool
+    principal_id: Principal
+    reason: str
+
+class GlobalBlocklistPage(TypedDict):
+    next_seq: int
+    changes: list[GlobalBlocklistChange]
+
 class HostedCheckoutSession(TypedDict):
     url: Optional[str]
     status: CheckoutStatus
@@ -257,6 +282,15 @@ class HttpResponse(TypedDict):
 class HttpTransformArgs(TypedDict):
     context: bytes
     response: HttpResponse
+
+class KnownBadAddressEntry(TypedDict):
+    seq: int
+    address: str
+    reason: str
+
+class KnownBadAddressPage(TypedDict):
+    next_seq: int
+    addresses: list[KnownBadAddressEntry]
 
 class MerchantAnalytics(TypedDict):
     revenue_by_period: list[RevenuePeriodEntry]
@@ -648,6 +682,16 @@ class ReportSchedule(TypedDict):
     tokens: list[str]
     frequency: str
 
+class ReputationChange(TypedDict):
+    seq: int
+    score: float
+    reports: int
+    principal_id: Principal
+
+class ReputationChangePage(TypedDict):
+    next_seq: int
+    changes: list[ReputationChange]
+
 class RevenueBreakdown(TypedDict):
     end: int
     granularity: str
@@ -718,6 +762,17 @@ class SecurityAlertListResult(TypedDict, total=False):
     Ok: list[SecurityAlert]
     Err: str
 
+class SecurityBulletin(TypedDict):
+    blocklist_from_seq: int
+    fraud_patterns: Optional[FraudPatternSet]
+    alerts_from_seq: int
+    reputation_from_seq: int
+    known_bad_from_seq: int
+    alerts: SystemAlertPage
+    blocklist: GlobalBlocklistPage
+    reputation: ReputationChangePage
+    known_bad: KnownBadAddressPage
+
 class SessionLineItem(TypedDict):
     unit_amount: int
     name: str
@@ -739,6 +794,26 @@ class SpendingLimit(TypedDict):
 class SpendingLimitEntry(TypedDict):
     key: str
     value: SpendingLimit
+
+class SystemAlert(TypedDict):
+    title: str
+    alert_seq: int
+    issued_at: int
+    message: str
+    severity: str
+
+class SystemAlertList(TypedDict):
+    next_cursor: Optional[str]
+    items: list[SystemAlert]
+
+class SystemAlertPage(TypedDict):
+    next_seq: int
+    alerts: list[SystemAlert]
+
+# a variant: a dict with exactly one of these keys
+class SystemAlertPageResult(TypedDict, total=False):
+    Ok: SystemAlertList
+    Err: str
 
 # a variant: a dict with exactly one of these keys
 class TimePeriod(TypedDict, total=False):

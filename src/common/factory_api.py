@@ -156,6 +156,68 @@ class KnownBadAddressPage(Record):
     next_seq: nat64
 
 
+class FraudPattern(Record):
+    pattern_id: text
+    description: text
+    max_payments_per_hour: nat32
+    max_payments_per_day: nat32
+    max_amount_multiple: float64
+    new_customer_max_amount: nat64  # USD cents: checked by the factory only (merchants price in base units)
+    risk_weight: float64
+    enabled: bool
+
+
+class FraudPatternSet(Record):
+    # The factory's global fraud patterns at a version (its security config version):
+    # merchants keep the newest and add each matching pattern's risk_weight to a payment.
+    version: nat64
+    patterns: Vec[FraudPattern]
+
+
+class ReputationChange(Record):
+    # A principal's global reputation after a change (a report by another independent
+    # owner): merchants keep the score and add risk points for it on every payment.
+    seq: nat64
+    principal_id: Principal
+    score: float64
+    reports: nat64
+
+
+class ReputationChangePage(Record):
+    changes: Vec[ReputationChange]
+    next_seq: nat64
+
+
+class SystemAlert(Record):
+    # A system-wide alert from the factory's operator: pushed to every merchant canister
+    # (and pulled by version as the fallback); `alert_seq` is its version.
+    alert_seq: nat64
+    severity: text
+    title: text
+    message: text
+    issued_at: nat64
+
+
+class SystemAlertPage(Record):
+    alerts: Vec[SystemAlert]
+    next_seq: nat64
+
+
+class SecurityBulletin(Record):
+    # One push of global security updates (security_push.py): each part holds the changes
+    # after its `*_from_seq`; a merchant applies a part only when it already has every
+    # change up to that seq, and by seq, so a repeated or late push changes nothing.
+    blocklist_from_seq: nat64
+    blocklist: GlobalBlocklistPage
+    known_bad_from_seq: nat64
+    known_bad: KnownBadAddressPage
+    alerts_from_seq: nat64
+    alerts: SystemAlertPage
+    reputation_from_seq: nat64
+    reputation: ReputationChangePage
+    fraud_patterns: Opt[FraudPatternSet]  # only when they changed since the last push
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -295,6 +357,18 @@ class PaymentFactory(Service):
 
     @service_query
     def get_known_bad_address_changes(self, since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
+        ...
+
+    @service_query
+    def get_system_alerts_since(self, since_seq: nat64, limit: nat32) -> SystemAlertPage:
+        ...
+
+    @service_query
+    def get_reputation_changes(self, since_seq: nat64, limit: nat32) -> ReputationChangePage:
+        ...
+
+    @service_query
+    def get_fraud_patterns_since(self, version: nat64) -> Opt[FraudPatternSet]:
         ...
 
     @service_query

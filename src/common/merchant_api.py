@@ -21,8 +21,11 @@ from kybra import (
     nat64,
     null,
     service_query,
+    service_update,
     text,
 )
+
+from src.common.factory_api import FactoryUnitResult, SecurityBulletin
 
 
 class MetadataPair(Record):
@@ -140,4 +143,8 @@ class MerchantCanister(Service):
 
     @service_query
     def get_merchant_metrics(self) -> MerchantMetricsResult:
+        ...
+
+    @service_update
+    def receive_security_bulletin(self, bulletin: SecurityBulletin) -> FactoryUnitResult:
         ...

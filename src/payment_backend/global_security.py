@@ -20,7 +20,6 @@ from kybra import (
     Vec,
     float64,
     ic,
-    nat8,
     nat32,
     nat64,
     query,
@@ -31,9 +30,10 @@ from kybra import (
 from src.common.message_budget import budget_left
 from src.common.factory_api import (
     FactoryUnitResult,
+    FraudPattern,
+    FraudPatternSet,
     FraudScore,
     GlobalBlocklistPage,
-    GlobalNat64Entry,
     GlobalRateEntry,
     KnownBadAddressPage,
     PaymentPattern,
@@ -48,48 +48,20 @@ from src.payment_backend.blocklist import block, block_reason, changes_since, is
 from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.index_pages import since
+from src.payment_backend.known_bad import known_bad_changes, known_bad_map, known_bad_seq_map
+from src.payment_backend.reputation_changes import log_reputation
+from src.payment_backend.security_push import schedule_push
+from src.payment_backend.security_settings import (
+    SystemSecurityConfig,
+    fraud_pattern_set,
+    security_config,
+    security_config_map,
+)
 from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
 
 MAX_ITEMS = 20
 COMPLIANCE_KINDS = ("support_email", "website", "https_website", "min_cycles", "owner_not_blocked", "default_version")
-
-
-class FraudPattern(Record):
-    pattern_id: text
-    description: text
-    max_payments_per_hour: nat32
-    max_payments_per_day: nat32
-    max_amount_multiple: float64
-    new_customer_max_amount: nat64
-    risk_weight: float64
-    enabled: bool
-
-
-class RateLimit(Record):
-    max_requests: nat32
-    window_seconds: nat64
-
-
-class RateLimitEntry(Record):
-    key: text
-    value: RateLimit
-
-
-class ComplianceRule(Record):
-    rule_id: text
-    description: text
-    kind: text
-    param: nat64
-    mandatory: bool
-
-
-class SystemSecurityConfig(Record):
-    global_fraud_patterns: Vec[FraudPattern]
-    system_rate_limits: Vec[RateLimitEntry]
-    blocked_principals: Vec[Principal]
-    security_alert_thresholds: Vec[GlobalNat64Entry]
-    compliance_requirements: Vec[ComplianceRule]
 
 
 class Pattern(Record):
@@ -116,12 +88,6 @@ class GlobalThreatIntelligence(Record):
     geographic_risk_scores: Vec[GlobalRateEntry]
 
 
-class KnownBadAddress(Record):
-    reason: text
-    added_at: nat64
-    seq: nat64
-
-
 class RateWindow(Record):
     window_start: nat64
     count: nat32
@@ -132,56 +98,11 @@ class SuspicionReport(Record):
     at: nat64
 
 
-security_config_map = StableBTreeMap[nat8, SystemSecurityConfig](memory_id=62, max_key_size=8, max_value_size=32768)
-known_bad_map = StableBTreeMap[text, KnownBadAddress](memory_id=63, max_key_size=220, max_value_size=1024)
-known_bad_seq_map = StableBTreeMap[nat64, text](memory_id=64, max_key_size=24, max_value_size=220)
 geo_risk_map = StableBTreeMap[text, float64](memory_id=65, max_key_size=60, max_value_size=24)
 rate_window_map = StableBTreeMap[text, RateWindow](memory_id=66, max_key_size=200, max_value_size=64)
 suspicion_map = StableBTreeMap[text, SuspicionReport](memory_id=67, max_key_size=220, max_value_size=1024)
 block_candidates_map = StableBTreeMap[nat64, text](memory_id=68, max_key_size=24, max_value_size=100)
 pattern_counts_map = StableBTreeMap[text, nat64](memory_id=69, max_key_size=60, max_value_size=24)
-
-
-def default_config() -> dict:
-    return {
-        "global_fraud_patterns": [
-            {"pattern_id": "velocity", "description": "many payments by one customer in a short time",
-             "max_payments_per_hour": 10, "max_payments_per_day": 50, "max_amount_multiple": 0.0,
-             "new_customer_max_amount": 0, "risk_weight": 40.0, "enabled": True},
-            {"pattern_id": "amount_spike", "description": "amount far above the customer's average",
-             "max_payments_per_hour": 0, "max_payments_per_day": 0, "max_amount_multiple": 10.0,
-             "new_customer_max_amount": 0, "risk_weight": 30.0, "enabled": True},
-            {"pattern_id": "new_customer_large", "description": "large first payment",
-             "max_payments_per_hour": 0, "max_payments_per_day": 0, "max_amount_multiple": 0.0,
-             "new_customer_max_amount": 100_000, "risk_weight": 30.0, "enabled": True},
-        ],
-        "system_rate_limits": [
-            {"key": "report_merchant_metrics", "value": {"max_requests": 60, "window_seconds": 3600}},
-            {"key": "report_suspicious_principal", "value": {"max_requests": 100, "window_seconds": 3600}},
-        ],
-        "blocked_principals": [],
-        "security_alert_thresholds": [
-            {"key": "large_transaction_usd_cents", "value": 1_000_000},
-            {"key": "auto_block_reports", "value": 3},
-            {"key": "review_score", "value": 40},
-            {"key": "block_score", "value": 80},
-        ],
-        "compliance_requirements": [
-            {"rule_id": "owner_not_blocked", "description": "the owner is not on the global blocklist",
-             "kind": "owner_not_blocked", "param": 0, "mandatory": True},
-            {"rule_id": "support_email", "description": "a support email is published",
-             "kind": "support_email", "param": 0, "mandatory": True},
-            {"rule_id": "https_website", "description": "the website uses https",
-             "kind": "https_website", "param": 0, "mandatory": False},
-            {"rule_id": "min_cycles", "description": "at least 100B cycles at the last check",
-             "kind": "min_cycles", "param": 100_000_000_000, "mandatory": False},
-        ],
-    }
-
-
-def security_config() -> dict:
-    stored = security_config_map.get(0)
-    return default_config() if stored is None else stored
 
 
 def threshold(name: str, fallback: int) -> int:
@@ -254,6 +175,7 @@ def update_global_security_config(config: SystemSecurityConfig) -> FactoryUnitRe
     config["blocked_principals"] = []
     security_config_map.insert(0, config)
     add_count("security_config_version", 1)
+    schedule_push()
     return {"Ok": None}
 
 
@@ -278,6 +200,7 @@ def add_to_global_blocklist(principal: Principal, reason: text) -> FactoryUnitRe
         return {"Err": "invalid_argument: the anonymous principal cannot be blocked"}
     if not block(principal, reason, caller_text()):
         return {"Err": "already_exists: " + principal.to_str() + " is already blocked"}
+    schedule_push()
     return {"Ok": None}
 
 
@@ -288,6 +211,7 @@ def remove_from_global_blocklist(principal: Principal, reason: text) -> FactoryU
         return {"Err": err}
     if not unblock(principal, reason):
         return {"Err": "not_found: " + principal.to_str() + " is not blocked"}
+    schedule_push()
     return {"Ok": None}
 
 
@@ -299,13 +223,7 @@ def get_global_blocklist_changes(since_seq: nat64, limit: nat32) -> GlobalBlockl
 @query
 def get_known_bad_address_changes(since_seq: nat64, limit: nat32) -> KnownBadAddressPage:
     """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
-    def lookup(seq: int):
-        address = known_bad_seq_map.get(seq)
-        bad = None if address is None else known_bad_map.get(address)
-        return None if bad is None else {"seq": seq, "address": address, "reason": bad["reason"]}
-
-    addresses, next_seq = since(lookup, top_seq("known_bad"), since_seq, limit)
-    return {"addresses": addresses, "next_seq": next_seq}
+    return known_bad_changes(since_seq, limit)
 
 
 def reporters(principal_text: str) -> int:
@@ -375,6 +293,8 @@ def report_suspicious_principal(principal: Principal, reason: text) -> FactoryUn
     count = add_count("reporters:" + principal.to_str(), 1)
     if count == threshold("auto_block_reports", 3) and not is_blocked(principal.to_str()):
         block_candidates_map.insert(next_seq("block_candidates"), principal.to_str())
+    log_reputation(principal, reputation(principal)["score"], count)
+    schedule_push()
     return {"Ok": None}
 
 
@@ -397,6 +317,8 @@ def apply_block_candidates() -> int:
             if block(Principal.from_str(candidate), "reported by " + str(reporters(candidate)) + " independent owners' merchant canisters", "threat_intelligence"):
                 blocked += 1
     add_count("block_candidates_done", done - get_count("block_candidates_done"))
+    if blocked > 0:
+        schedule_push()
     return blocked
 
 
@@ -419,6 +341,7 @@ def add_known_bad_address(address: text, reason: text) -> FactoryUnitResult:
     seq = next_seq("known_bad")
     known_bad_map.insert(address, {"reason": reason, "added_at": ic.time(), "seq": seq})
     known_bad_seq_map.insert(seq, address)
+    schedule_push()
     return {"Ok": None}
 
 
@@ -588,4 +511,13 @@ def update_global_fraud_patterns() -> FactoryUnitResult:
             p["new_customer_max_amount"] = max(1, average * 10)
     security_config_map.insert(0, cfg)
     add_count("security_config_version", 1)
+    schedule_push()
     return {"Ok": None}
+
+
+@query
+def get_fraud_patterns_since(version: nat64) -> Opt[FraudPatternSet]:
+    """The global fraud patterns when their version is newer than `version` (merchants'
+    pull fallback), else None."""
+    current = fraud_pattern_set()
+    return current if current["version"] > version else None

@@ -146,6 +146,14 @@ from src.payment_backend.payment_network import (  # noqa: F401
     get_global_payment_metrics,
 )
 
+from src.payment_backend.reputation_changes import get_reputation_changes  # noqa: F401
+from src.payment_backend.security_push import (  # noqa: F401
+    issue_system_alert,
+    get_system_alerts_since,
+    get_security_push_status,
+    rearm_push,
+)
+
 from src.payment_backend.global_security import (  # noqa: F401
     update_global_security_config,
     get_global_security_config,
@@ -154,6 +162,7 @@ from src.payment_backend.global_security import (  # noqa: F401
     remove_from_global_blocklist,
     get_global_blocklist_changes,
     get_known_bad_address_changes,
+    get_fraud_patterns_since,
     check_principal_reputation,
     report_suspicious_principal,
     update_threat_intelligence,
@@ -207,6 +216,7 @@ def arm_timers() -> None:
     ic.set_timer(settings["rate_refresh_seconds"], rates_timer)
     ic.set_timer(SECURITY_INTERVAL_SECONDS, security_timer)
     rearm_after_upgrade()
+    rearm_push()
 
 
 @init

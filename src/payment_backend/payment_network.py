@@ -18,7 +18,8 @@ from src.payment_backend.blocklist import is_blocked
 from src.payment_backend.customer_spend import add_spend, held_today, reservations_map, reserve, settle
 from src.payment_backend.deployments import find_merchant_signed_in, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
-from src.payment_backend.global_security import FraudPattern, security_config
+from src.common.factory_api import FraudPattern
+from src.payment_backend.global_security import security_config
 from src.payment_backend.merchant_callers import require_merchant_canister
 from src.payment_backend.system_analytics import popular_tokens, regions_map, system_average_cents
 

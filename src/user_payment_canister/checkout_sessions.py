@@ -276,7 +276,9 @@ def create_session(args: dict):
     rand = yield management_canister.raw_rand()
     if getattr(rand, "Err", None) is not None:
         return {"Err": "unavailable: randomness unavailable, retry: " + str(rand.Err)}
-    options = yield options_for_new_session(token, args["amount"], modal)  # multi-token prices
+    options, err = yield options_for_new_session(token, args["amount"], modal)  # multi-token prices
+    if err is not None:
+        return {"Err": err}
     # the key is taken only here, after the last commit point, together with the session: a
     # trap below rolls both back (the key is never left reserved), and a request with the
     # same key that finished while this one waited wins

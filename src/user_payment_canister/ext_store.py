@@ -4,7 +4,9 @@ prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), 
 Value sizes are bytes: each map's largest record is bounded by the input checks, with text
 counted at 4 bytes per character where it may be any Unicode."""
 
-from kybra import StableBTreeMap, Vec, blob, nat, nat8, nat64, text
+from kybra import StableBTreeMap, Vec, blob, float64, nat, nat8, nat64, text
+
+from src.common.factory_api import FraudPatternSet
 
 from src.common.merchant_api import MetadataPair
 from src.common.tiered_map import TieredMap, text_bytes
@@ -39,6 +41,8 @@ attempts_map = StableBTreeMap[text, WebhookAttempt](memory_id=46, max_key_size=1
 security_config_map = StableBTreeMap[nat8, MerchantSecurityConfig](memory_id=47, max_key_size=16, max_value_size=60_000)
 blocked_map = StableBTreeMap[text, text](memory_id=48, max_key_size=200, max_value_size=1_500)
 global_blocked_map = StableBTreeMap[text, text](memory_id=49, max_key_size=200, max_value_size=2_500)
+global_reputation_map = StableBTreeMap[text, float64](memory_id=69, max_key_size=200, max_value_size=24)
+fraud_patterns_map = StableBTreeMap[nat8, FraudPatternSet](memory_id=70, max_key_size=16, max_value_size=16_000)
 risk_customers_map = StableBTreeMap[text, CustomerRiskStats](memory_id=50, max_key_size=100, max_value_size=500)
 verifications_map = StableBTreeMap[text, StoredVerification](memory_id=51, max_key_size=100, max_value_size=1_000)
 customer_verification_map = StableBTreeMap[text, CustomerVerificationState](memory_id=52, max_key_size=100, max_value_size=2_000)

@@ -21,8 +21,8 @@ from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
-from src.user_payment_canister.risk_engine import sync_global_blocklist
 from src.user_payment_canister.security_alerts import send_alerts_up
+from src.user_payment_canister.security_updates import sync_global_blocklist, sync_system_alerts
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300
@@ -152,6 +152,7 @@ def factory_tick():
     synced = yield sync_global_blocklist(factory())
     if synced:
         save_status({"blocklist_seq": counter("sec:global_seq")})
+    yield sync_system_alerts(factory())
     yield send_alerts_up(factory())
 
 
@@ -165,4 +166,5 @@ def get_factory_reporting_status() -> FactoryReportStatusResult:
     for name in status:
         shown[name] = status[name]
     shown["registered_for_one_click"] = counter("oc:registered") > 0
+    shown["blocklist_seq"] = counter("sec:global_seq")
     return {"Ok": shown}

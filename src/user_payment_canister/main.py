@@ -236,6 +236,7 @@ from src.user_payment_canister.risk_engine import (  # noqa: E402
     update_security_config,
 )
 from src.user_payment_canister.security_alerts import get_security_alerts  # noqa: E402
+from src.user_payment_canister.security_updates import list_system_alerts, receive_security_bulletin  # noqa: E402,F401
 from src.user_payment_canister.totp_codes import register_totp_secret, remove_totp_secret  # noqa: E402
 from src.user_payment_canister.verification_codes import (  # noqa: E402
     get_customer_verification_status,

@@ -41,6 +41,7 @@ EVENT_TYPES = (
     "verification.succeeded",
     "verification.locked",
     "security.alert",
+    "security.system_alert",
     "report.ready",
     "webhook.test",
 )

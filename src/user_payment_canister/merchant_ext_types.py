@@ -5,6 +5,7 @@ Seed `HashMap<String, X>` fields are vectors of `{key; value}` records; results 
 
 from kybra import Opt, Principal, Record, Variant, Vec, blob, float64, nat, nat8, nat32, nat64, null, text
 
+from src.common.factory_api import SystemAlert
 from src.common.merchant_api import MetadataPair
 
 
@@ -532,4 +533,14 @@ class BusinessProfile(Record):
 
 class BusinessProfileResult(Variant, total=False):
     Ok: BusinessProfile
+    Err: text
+
+
+class SystemAlertList(Record):
+    items: Vec[SystemAlert]
+    next_cursor: Opt[text]
+
+
+class SystemAlertPageResult(Variant, total=False):
+    Ok: SystemAlertList
     Err: text

@@ -2,7 +2,8 @@
 adds points and a readable reason; the total (capped at 100) maps to allow / review / block
 by the merchant's risk tolerance, and blocklist hits always block.
 
-Rules: merchant blocklist, global blocklist (pulled from the factory by a timer), velocity
+Rules: merchant blocklist, global blocklist, global reputation and the global fraud
+patterns (pushed by the factory, pulled by a timer as the fallback: security_updates.py), velocity
 per customer (payments this hour / today against custom_rate_limits), amount far above the
 customer's history in that token, new customer, country outside allowed_countries (when
 known), amount over require_2fa_over without a recent verification, a verification the
@@ -15,13 +16,15 @@ without side effects. Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 
-from src.common.validation import check_text, is_principal_text
+from src.common.validation import check_text
 from src.common.factory_api import TransactionData
 from src.user_payment_canister.access_control import require_owner, require_staff
 from src.user_payment_canister.ext_store import (
     blocked_map,
     customer_verification_map,
     global_blocked_map,
+    global_reputation_map,
+    fraud_patterns_map,
     risk_customers_map,
     security_config_map,
 )
@@ -30,7 +33,7 @@ from src.user_payment_canister.merchant_ext_types import (
     MerchantSecurityConfigResult,
     RiskAssessmentResult,
 )
-from src.user_payment_canister.merchant_store import copy_record, counter, set_counter
+from src.user_payment_canister.merchant_store import copy_record
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.security_alerts import raise_alert
 
@@ -47,6 +50,8 @@ THRESHOLDS = {"Low": (25, 60), "Medium": (40, 80), "High": (60, 95)}
 POINTS = {
     "merchant_blocklist": 100,
     "global_blocklist": 100,
+    "global_reputation": 0,  # 100 - the factory's score, at most MAX_REPUTATION_POINTS
+    "global_fraud_pattern": 0,  # each matching pattern's risk_weight
     "velocity_hour": 40,
     "velocity_day": 30,
     "amount_vs_history": 25,
@@ -57,6 +62,7 @@ POINTS = {
     "verification_locked": 50,
 }
 HARD_BLOCK = ("merchant_blocklist", "global_blocklist")
+MAX_REPUTATION_POINTS = 60
 
 
 def default_config() -> dict:
@@ -181,6 +187,32 @@ def window_counts(stats: "dict | None", now: int) -> "tuple":
     return (hour, day)
 
 
+def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int) -> "tuple":
+    """(points, reasons) of the factory's enabled fraud patterns this payment matches, on
+    this merchant's view of the customer (payments this hour / today, amount vs. their
+    average here). `new_customer_max_amount` is in USD cents and is left to the factory."""
+    stored = fraud_patterns_map.get(0)
+    if stored is None:
+        return (0, [])
+    points = 0
+    reasons = []
+    for pattern in stored["patterns"]:
+        if not pattern["enabled"]:
+            continue
+        why = None
+        if pattern["max_payments_per_hour"] > 0 and hour >= pattern["max_payments_per_hour"]:
+            why = str(hour) + " payments in the last hour (pattern limit " + str(pattern["max_payments_per_hour"]) + ")"
+        elif pattern["max_payments_per_day"] > 0 and day >= pattern["max_payments_per_day"]:
+            why = str(day) + " payments today (pattern limit " + str(pattern["max_payments_per_day"]) + ")"
+        elif (pattern["max_amount_multiple"] > 0 and history is not None and history["payments"] >= HISTORY_MIN_PAYMENTS
+              and amount > pattern["max_amount_multiple"] * (history["total_amount"] // history["payments"])):
+            why = "amount over " + str(pattern["max_amount_multiple"]) + "x the customer's average"
+        if why is not None:
+            points += int(pattern["risk_weight"])
+            reasons.append("global fraud pattern " + pattern["pattern_id"] + ": " + why)
+    return (points, reasons)
+
+
 def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None") -> dict:
     """Score one prospective payment (no side effects)."""
     now = ic.time()
@@ -198,6 +230,12 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     if reason is not None:
         hits.append("global_blocklist")
         reasons.append("customer is on the global blocklist: " + reason)
+    extra_points = 0
+    global_score = global_reputation_map.get(customer_text)
+    if global_score is not None and global_score < 100.0:
+        hits.append("global_reputation")
+        extra_points = min(MAX_REPUTATION_POINTS, int(100.0 - global_score))
+        reasons.append("global reputation " + str(int(global_score)) + "/100: reported by other merchants of the network")
     stats = risk_customers_map.get("v|" + customer_text)
     hour, day = window_counts(stats, now)
     limits = config["custom_rate_limits"]
@@ -213,6 +251,11 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         if amount > HISTORY_FACTOR * average:
             hits.append("amount_vs_history")
             reasons.append("amount " + str(amount) + " is more than " + str(HISTORY_FACTOR) + "x the customer's average " + str(average) + " " + token)
+    pattern_points, pattern_reasons = fraud_pattern_hits(hour, day, history, amount)
+    if pattern_points > 0:
+        hits.append("global_fraud_pattern")
+        extra_points += pattern_points
+        reasons.extend(pattern_reasons)
     if stats is None or stats["payments"] == 0:
         hits.append("new_customer")
         reasons.append("new customer: no earlier payment to this merchant")
@@ -235,7 +278,7 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         hits.append("verification_required")
         reasons.append("the merchant requires additional verification: " + state["required_reason"])
         requires_verification = True
-    score = 0
+    score = extra_points
     for rule in hits:
         score += POINTS[rule]
     score = min(score, 100)
@@ -327,43 +370,3 @@ def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResu
         return {"Err": err}
     return {"Ok": assess(transaction["customer"].to_str(), transaction["token_symbol"], transaction["amount"],
                          transaction["from_address"], transaction["country"])}
-
-
-def apply_global_changes(changes: list, next_seq: int) -> None:
-    for change in changes:
-        key = change["principal_id"].to_str()
-        if change["blocked"]:
-            global_blocked_map.insert(key, change["reason"][:500])
-        else:
-            global_blocked_map.remove(key)
-    set_counter("sec:global_seq", next_seq)
-
-
-def sync_global_blocklist(factory_service):
-    """Pull blocklist changes, then known-bad address additions, from the factory since the
-    last seen seq of each (timer): global intelligence reaches every payment by version."""
-    if factory_service is None:
-        return False
-    result = yield factory_service.get_global_blocklist_changes(counter("sec:global_seq"), 100)
-    if getattr(result, "Err", None) is not None:
-        ic.print("global blocklist sync failed: " + str(result.Err))
-        return False
-    page = result.Ok
-    apply_global_changes(page["changes"], page["next_seq"])
-    result = yield factory_service.get_known_bad_address_changes(counter("sec:bad_seq"), 100)
-    if getattr(result, "Err", None) is not None:
-        ic.print("known-bad address sync failed: " + str(result.Err))
-        return False
-    apply_known_bad(result.Ok["addresses"], result.Ok["next_seq"])
-    return True
-
-
-def apply_known_bad(entries: list, next_seq: int) -> None:
-    """A known-bad address that is a principal joins the global blocklist here (payments
-    check principals); other addresses (and any over the map's key size) are skipped."""
-    for entry in entries:
-        address = entry["address"]
-        if len(address.encode()) <= 180 and is_principal_text(address):
-            global_blocked_map.insert(address, ("known bad address: " + entry["reason"])[:500])
-    set_counter("sec:bad_seq", next_seq)
-

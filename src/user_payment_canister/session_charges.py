@@ -23,7 +23,7 @@ from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
 from src.user_payment_canister.session_locks import acquire, holder, owns, release
 from src.user_payment_canister.session_payments import block_key, main_account, open_session
-from src.user_payment_canister.session_prices import is_primary, option_for, priced_in
+from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
 from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
 
@@ -52,6 +52,7 @@ def pay_session(session_id: str, token: str):
     if err is not None:
         return {"Err": err}
     option, err = option_for(session, token)
+    err = err or quote_error(session, option)
     if err is not None:
         return {"Err": err}
     session = priced_in(session, option)

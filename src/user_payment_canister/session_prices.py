@@ -2,8 +2,10 @@
 accepts several tokens, a session gets one price per accepted token, computed once at
 creation from the factory's USD rates and stored in the session (`price_options`, the
 session's own token first). The customer pays any one of them; the session completes once,
-in the token actually paid. Without rates (or with one accepted token) the field stays null
-and the session is priced in its own token only, as before.
+in the token actually paid. Without rates (no factory, or it has none for the tokens) or with
+one accepted token the field stays null and the session is priced in its own token only, as
+before. A rate the factory has but older than MAX_RATE_AGE_SECONDS refuses the session
+(`stale_rate`), and a price option is paid by ICRC-2 only while its quote is that young.
 
 Amounts are integers in each token's base units: the rates (floats from the factory) become
 exact fractions, and the conversion rounds up, so the merchant never receives less than the
@@ -11,7 +13,7 @@ price in its own token is worth."""
 
 from kybra import ic
 
-from src.user_payment_canister.factory_link import usd_rates
+from src.user_payment_canister.factory_link import MAX_RATE_AGE_SECONDS, rate_problem, stale_rates, usd_rates
 from src.user_payment_canister.ledger_calls import balance_of
 from src.user_payment_canister.merchant_store import copy_record, sessions_map, tokens_map
 from src.user_payment_canister.token_prefs import pairs_to_dict, preferences, rate_for
@@ -47,24 +49,42 @@ def rank(prefs: dict, symbol: str) -> tuple:
     return (-priority, preferred, symbol)
 
 
+def other_tokens(token: dict, modal: "dict | None") -> list:
+    """The other tokens a new session in `token` would be priced in (none when the
+    merchant's modal turned token choice off)."""
+    if modal is not None and not modal["payment_options"]["allow_token_selection"]:
+        return []
+    accepted = [] if modal is None else modal["payment_options"]["accepted_tokens"]
+    out = []
+    for other in tokens_map.values():
+        symbol = other["symbol"]
+        if symbol == token["symbol"] or not other["enabled"] or not other["verified"]:
+            continue
+        if len(accepted) == 0 or symbol in accepted:
+            out.append(other)
+    return out
+
+
+def stale_rate_error(symbols: list) -> "str | None":
+    """`stale_rate: ...` for the first symbol whose factory rate the last usd_rates() refused."""
+    for symbol in symbols:
+        for key in (symbol, symbol.upper(), symbol + "/USD", symbol.upper() + "/USD"):
+            if key in stale_rates:
+                return rate_problem(key)
+    return None
+
+
 def price_options(token: dict, amount: int, modal: "dict | None", rates: dict) -> "list | None":
     """The options of a new session priced at `amount` of `token`, or None when only its own
     token can be offered (no rate for it, or no other accepted token with a rate)."""
     own_rate = rate_for(rates, token["symbol"])
     if own_rate is None:
         return None
-    if modal is not None and not modal["payment_options"]["allow_token_selection"]:
-        return None  # the merchant's modal turned token choice off
-    accepted = [] if modal is None else modal["payment_options"]["accepted_tokens"]
     prefs = preferences()
     minimums = pairs_to_dict(prefs["minimum_amounts"])
     others = []
-    for other in tokens_map.values():
+    for other in other_tokens(token, modal):
         symbol = other["symbol"]
-        if symbol == token["symbol"] or not other["enabled"] or not other["verified"]:
-            continue
-        if len(accepted) > 0 and symbol not in accepted:
-            continue
         rate = rate_for(rates, symbol)
         if rate is None:
             continue
@@ -79,12 +99,31 @@ def price_options(token: dict, amount: int, modal: "dict | None", rates: dict) -
 
 
 def options_for_new_session(token: dict, amount: int, modal: "dict | None"):
-    """Generator: the price options of a new session; asks the factory for its rates only
-    when another token could be offered. A factory that is unset or down means no options."""
-    if tokens_map.len() < 2:
-        return None
+    """Generator: (price options or None, None), or (None, `stale_rate` error) when the
+    factory's rate of the session's token or of a token it would be offered in is older than
+    the bound. Asks the factory for its rates only when another token could be offered; a
+    factory that is unset or down means no options."""
+    others = other_tokens(token, modal)
+    if len(others) == 0:
+        return (None, None)
     rates = yield usd_rates()
-    return price_options(token, amount, modal, rates)
+    err = stale_rate_error([token["symbol"]] + [o["symbol"] for o in others])
+    if err is not None:
+        return (None, err)
+    return (price_options(token, amount, modal, rates), None)
+
+
+def quote_error(session: dict, option: dict) -> "str | None":
+    """`stale_rate` when `option` (another token than the session's own) was priced from
+    rates read more than MAX_RATE_AGE_SECONDS ago (at the session's creation)."""
+    if is_primary(session, option):
+        return None
+    age = (ic.time() - session["created_at"]) // 1_000_000_000
+    if age <= MAX_RATE_AGE_SECONDS:
+        return None
+    return ("stale_rate: the " + option["token"] + " price of session " + session["session_id"] + " was set from USD rates "
+            + str(age) + " s ago, over the " + str(MAX_RATE_AGE_SECONDS) + " s bound: pay in "
+            + options_of(session)[0]["token"] + " or create a new session")
 
 
 def options_of(session: dict) -> list:

@@ -33,6 +33,7 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "add_custom_domain": [cid, "pay.victim.example.com"],
         "add_hosted_page_template": ["x", "y", "single", THEME],
         "add_known_bad_address": ["addr", "reason"],
+        "issue_system_alert": ["high", "title", "message"],
         "add_market_token": ["LTT", cid, "ICP"],
         "add_to_global_blocklist": [victim, "reason"],
         "begin_wasm_upload": ["evil", 100, hashlib.sha256(b"x").digest(), ""],

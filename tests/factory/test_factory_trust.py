@@ -167,3 +167,31 @@ def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(s
     ok(f.as_(owner).secure_user_canister(cid))
     ok(probe.probe_suspicious(victim, "fraud: approved code"))
     assert one(f.anon.check_principal_reputation(victim))["reports"] == 1
+
+
+def forged_bulletin(victim: str) -> str:
+    return ('(record { blocklist_from_seq = 0 : nat64; blocklist = record { changes = vec { record { seq = 1 : nat64; '
+            f'principal_id = principal "{victim}"; blocked = true; reason = "forged"; changed_at = 0 : nat64 }} }}; '
+            'next_seq = 1 : nat64 }; known_bad_from_seq = 0 : nat64; known_bad = record { addresses = vec {}; '
+            'next_seq = 0 : nat64 }; alerts_from_seq = 0 : nat64; alerts = record { alerts = vec { record { '
+            'alert_seq = 1 : nat64; severity = "critical"; title = "Send your funds"; message = "forged"; '
+            'issued_at = 0 : nat64 } }; next_seq = 1 : nat64 }; reputation_from_seq = 0 : nat64; '
+            'reputation = record { changes = vec {}; next_seq = 0 : nat64 }; fraud_patterns = null })')
+
+
+def test_only_the_factory_may_push_security_updates_to_a_merchant(small, server, actor, new_identity, probe_did):
+    """Issue 16 #4: a merchant canister takes pushed security updates and system alerts
+    only from its own factory: another canister of the same factory (the probe, a
+    registered merchant) cannot block a principal there or plant an alert."""
+    f = small
+    f.upload("probe", build_module(server, PROBE_ENTRY_PATH), "probe merchant")
+    owner, victim = new_identity(), new_identity().sender().to_str()
+    mine = f.paying(owner, 2)
+    cid = ptext(ok(mine.deploy_user_payment_canister(deploy_config(merchant_config("Real"))))["canister_id"][0])
+    rec = ok(mine.deploy_user_payment_canister(deploy_config(merchant_config("Probe"), version="probe")))
+    probe = actor(server, ptext(rec["canister_id"][0]), owner, probe_did)
+    reply = one(probe.probe_call_canister(cid, "receive_security_bulletin", forged_bulletin(victim)))
+    assert "unauthorized: only this canister's factory" in reply, reply
+    merchant = f.merchant_actor(cid, owner)
+    assert ok(merchant.get_factory_reporting_status())["blocklist_seq"] == 0
+    assert ok(merchant.list_system_alerts([], []))["items"] == []

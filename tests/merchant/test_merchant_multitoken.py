@@ -16,7 +16,7 @@ from factory_client import Factory, default_settings  # noqa: E402
 from ledger_client import LEDGER_DID, XRC_DID, XRC_ENTRY  # noqa: E402
 from merchant_client import (FEE, LEDGER_ENTRY, MERCHANT_DID, MERCHANT_ENTRY, PRICE, SYMBOL, LedgerClient,  # noqa: E402
                              Party, Shop, acct, code, distinct, err, ledger_init_arg, merchant_init_arg, ok,
-                             modal_config, one, status)
+                             modal_config, one, session_args, status)
 
 SECOND = "LT2"
 LT2_PRICE = 166_667  # 0.05 LTT at $10 = $0.50 = 0.1666.. LT2 at $3, rounded up (6 decimals)
@@ -235,3 +235,24 @@ def test_modal_settings_limit_the_options(server, new_identity, deploy, actor):
     s = shop.create_session(amount=LT2_PRICE + 1, token=SECOND)
     assert list(options(s)) == [SECOND, SYMBOL]
     assert options(s)[SYMBOL]["amount"] == -(-(LT2_PRICE + 1) * 3 * 100 // 10)  # ceil(units × $3 / $10 × 10^2)
+
+
+def test_stale_rates_refuse_multi_token_pricing(server, new_identity, deploy, actor):
+    """Issue 16 #8: a multi-token session needs fresh rates. Once the factory's rates are
+    older than the merchant's bound (900 s) a new session is refused with `stale_rate`
+    instead of being silently offered in its own token only, and an older session's LT2
+    price is no longer charged by ICRC-2 (its own token still is)."""
+    shop = two_token_shop(server, new_identity, deploy, actor)
+    s = shop.create_session()
+    assert set(options(s)) == {SYMBOL, SECOND}
+    shop.advance(1000)  # the XRC has nothing newer: the factory keeps the old rates and their time
+    res = one(shop.api.merchant.create_checkout_session_with_options(session_args()))
+    assert res["Err"].startswith("stale_rate: ") and "900 s" in res["Err"], res
+    sid = s["session_id"]
+    assert "Ok" in shop.extra["bob2"].approve(acct(shop.merchant_id), LT2_PRICE + FEE)
+    before = shop.extra["bob2"].balance()
+    res = one(shop.bob.merchant.pay_checkout_session_with_token(sid, SECOND))
+    assert res["Err"].startswith("stale_rate: ") and SECOND in res["Err"] and SYMBOL in res["Err"], res
+    assert shop.extra["bob2"].balance() == before and status(shop.session(sid)) == "open"
+    paid = ok(shop.pay_icrc2(shop.bob, s))  # its own token needs no rate
+    assert status(paid) == "complete" and paid["currency_token"] == SYMBOL

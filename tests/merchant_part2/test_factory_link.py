@@ -16,7 +16,10 @@ from factory_client import (Factory, build_module, default_settings, deploy_conf
                             management_call, merchant_config, ptext)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
-from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
+from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
+
+
+PUSH_PAUSE = 31  # security_push.PAUSE_SECONDS + 1
 
 
 def set_running(server, factory, running: bool) -> None:
@@ -220,12 +223,125 @@ def test_security_alerts_go_up_and_the_blocklist_comes_down(server, deploy, acto
     other = ok(shop2.create_checkout_session_with_options(session_args(5_000_000)))
     assert code(factory.merchant_actor(cid2, mallory).pay_checkout_session(other["session_id"])) == "blocked"
     assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] >= 1
-    # a known-bad address (here a principal) reaches the merchants the same way
+    # a known-bad address (here a principal) reaches the merchants the same way, pushed by
+    # the factory at once (test_the_factory_pushes_security_updates_and_system_alerts)
     carol = new_identity()
     ok(factory.admin.add_known_bad_address(carol.sender().to_str(), "stolen keys"))
     third = ok(shop2.create_checkout_session_with_options(session_args(5_000_000)))
     carol_merchant = factory.merchant_actor(cid2, carol)
-    assert not code(carol_merchant.pay_checkout_session(third["session_id"])).startswith("blocked")  # not known here yet
-    factory.advance(301)
     res = carol_merchant.pay_checkout_session(third["session_id"])[0]
     assert res["Err"].startswith("blocked") and "stolen keys" in res["Err"], res
+
+
+def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, actor, new_identity, receiver):
+    """Issue 16 #4, the seed's "Factory -> User Canister: push global security updates, send
+    system-wide alerts": an admin's alert and blocklist change reach two merchants by the
+    factory's push (no merchant has pulled yet), are applied once (by version), and the
+    alert is raised to the merchant's webhook; nobody but the factory can push."""
+    factory, _, _, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
+    (cid, shop, _, _), (cid2, shop2, _, _) = shops
+    webhook_id = ok(shop.configure_webhook(webhook_config(receiver.url, ["security.system_alert"])))
+    receiver.secrets.append(ok(shop.get_webhook(webhook_id))["secret"])
+    mallory, stranger = new_identity(), new_identity()
+    mallory_text = mallory.sender().to_str()
+    assert code(factory.as_(stranger).issue_system_alert("high", "Fake", "fake news")) == "unauthorized"
+    assert code(factory.admin.issue_system_alert("urgent", "Card testing", "x")) == "invalid_argument"
+    seq = ok(factory.admin.issue_system_alert("high", "Card testing wave", "Refuse bursts of small payments"))
+    ok(factory.admin.add_to_global_blocklist(mallory_text, "card testing ring"))
+    factory.advance(1)  # the push run's batches (zero-delay timers): the alert
+    factory.advance(PUSH_PAUSE)  # the blocklist change, made during that run, goes out in the next
+    push = ok(factory.admin.get_security_push_status())
+    assert push["running"] is False and push["pushed"] >= 2 and push["failed"] == 0
+    assert push["blocklist_seq"] == 1 and push["alerts_seq"] == seq
+    for merchant_id, merchant in ((cid, shop), (cid2, shop2)):
+        status = ok(merchant.get_factory_reporting_status())
+        assert status["last_attempt_at"] == 0  # its timer has not run: nothing was pulled
+        assert status["blocklist_seq"] == 1
+        alerts = ok(merchant.list_system_alerts([], []))
+        assert [(a["alert_seq"], a["severity"], a["title"]) for a in alerts["items"]] == [(seq, "high", "Card testing wave")]
+        session = ok(merchant.create_checkout_session_with_options(session_args(5_000_000)))
+        res = factory.merchant_actor(merchant_id, mallory).pay_checkout_session(session["session_id"])[0]
+        assert res["Err"].startswith("blocked") and "card testing ring" in res["Err"]
+    factory.advance(0)  # webhook deliveries
+    delivered = receiver.events("security.system_alert")
+    assert [r["json"]["data"]["object"]["title"] for r in delivered] == ["Card testing wave"]
+    assert all(r["valid_with"] for r in delivered)
+    # the pull fallback later reads the same versions: nothing is applied or raised twice
+    factory.advance(301)
+    assert len(ok(shop.list_system_alerts([], []))["items"]) == 1
+    factory.advance(0)
+    assert len(receiver.events("security.system_alert")) == 1
+    # an unblock is pushed the same way
+    ok(factory.admin.remove_from_global_blocklist(mallory_text, "cleared"))
+    factory.advance(PUSH_PAUSE)
+    assert ok(shop2.get_factory_reporting_status())["blocklist_seq"] == 2
+    # only the factory may push: not a stranger, not the merchant's own owner
+    bulletin = {
+        "blocklist_from_seq": 0,
+        "blocklist": {"changes": [{"seq": 9, "principal_id": stranger.sender().to_str(), "blocked": True,
+                                   "reason": "forged", "changed_at": 0}], "next_seq": 9},
+        "known_bad_from_seq": 0, "known_bad": {"addresses": [], "next_seq": 0},
+        "alerts_from_seq": 0, "alerts": {"alerts": [], "next_seq": 0},
+        "reputation_from_seq": 0, "reputation": {"changes": [], "next_seq": 0}, "fraud_patterns": [],
+    }
+    assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
+    assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
+    assert code(factory.merchant_actor(cid, stranger).list_system_alerts([], [])) == "unauthorized"
+    assert ok(shop.get_factory_reporting_status())["blocklist_seq"] == 2
+
+
+def test_bad_global_reputation_puts_a_payment_under_review(server, deploy, actor, new_identity):
+    """Issue 16 #4: the factory's reputation score reaches merchants by version (no call per
+    payment) and adds risk points in the risk engine: alice, blocked and reported by two
+    independent owners' merchants, is a new customer at a third, whose Medium tolerance now
+    holds her ICRC-2 payment for review (it goes through, with a `payment_review` alert);
+    the same score is allowed under a High tolerance."""
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=3)
+    alice = alice_ledger.identity
+    for merchant_id, merchant, _, _ in shops[:2]:
+        ok(merchant.block_address_for_merchant(alice_text, "chargeback fraud"))
+        session = ok(merchant.create_checkout_session_with_options(session_args(5_000_000)))
+        assert code(factory.merchant_actor(merchant_id, alice).pay_checkout_session(session["session_id"])) == "blocked"
+    cid3, shop3, _, _ = shops[2]
+    before = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert before["rules"] == ["new_customer"] and before["decision"] == "allow"
+    factory.advance(301)  # the two merchants' timers send their alerts up
+    factory.advance(PUSH_PAUSE)  # the factory pushes the changed reputation
+    rep = factory.admin.check_principal_reputation(alice_text)[0]
+    assert rep["reports"] == 2 and rep["score"] == 70.0 and rep["blocked"] is False
+    after = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert after["rules"] == ["global_reputation", "new_customer"] and after["risk_score"] == before["risk_score"] + 30
+    assert after["decision"] == "review" and any("global reputation 70/100" in r for r in after["reasons"])
+    session = ok(shop3.create_checkout_session_with_options(session_args(5_000_000)))
+    paid = ok(factory.merchant_actor(cid3, alice).pay_checkout_session(session["session_id"]))
+    assert "complete" in paid["status"]
+    alert = ok(shop3.get_security_alerts())[0]
+    assert alert["alert_type"] == "payment_review" and "global reputation" in alert["message"]
+    config = ok(shop3.get_security_config())
+    config["risk_tolerance"] = {"High": None}
+    ok(shop3.update_security_config(config))
+    relaxed = ok(shop3.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid3)))
+    assert "global_reputation" in relaxed["rules"] and relaxed["decision"] == "allow"
+
+
+def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server, deploy, actor, new_identity):
+    """Issue 16 #4: the factory's fraud patterns reach merchants by version (pushed when an
+    admin changes them) and the risk engine adds a matching pattern's weight: a network
+    rule of one payment an hour puts alice's second payment at a merchant under review."""
+    factory, alice_text, alice_ledger, [(cid, shop, _, _)] = priced_network(server, deploy, actor, new_identity)
+    alice = factory.merchant_actor(cid, alice_ledger.identity)
+    session = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))
+    ok(alice.pay_checkout_session(session["session_id"]))
+    before = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
+    assert before["rules"] == [] and before["decision"] == "allow"
+    config = factory.admin.get_global_security_config()[0]
+    config["global_fraud_patterns"] = [{
+        "pattern_id": "burst", "description": "more than one payment an hour", "max_payments_per_hour": 1,
+        "max_payments_per_day": 0, "max_amount_multiple": 0.0, "new_customer_max_amount": 0, "risk_weight": 50.0,
+        "enabled": True}]
+    ok(factory.admin.update_global_security_config(config))
+    factory.advance(1)  # pushed at once; the merchant's own timer has not pulled
+    assert ok(shop.get_factory_reporting_status())["last_attempt_at"] == 0
+    after = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
+    assert after["rules"] == ["global_fraud_pattern"] and after["risk_score"] == 50 and after["decision"] == "review"
+    assert any("global fraud pattern burst" in r for r in after["reasons"])

@@ -84,3 +84,13 @@ def probe_call(method: text, arg: text, cycles: nat) -> Async[text]:
     if result.Err is not None:
         return "reject: " + result.Err
     return ic.candid_decode(result.Ok)
+
+
+@update
+def probe_call_canister(canister: Principal, method: text, arg: text) -> Async[text]:
+    """Calls `method` of any canister with the Candid text `arg` (a canister that is not
+    the factory trying a factory-only merchant method); the reply as Candid text."""
+    result: CallResult[blob] = yield ic.call_raw128(canister, method, ic.candid_encode(arg), 0)
+    if result.Err is not None:
+        return "reject: " + result.Err
+    return ic.candid_decode(result.Ok)

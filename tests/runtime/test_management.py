@@ -102,7 +102,8 @@ def test_install_rejects_bad_modules_and_bad_source(network, tmp_path):
 
 def test_canister_creates_installs_and_inspects_a_child(network):
     factory = deploy(network, "factory")
-    child = network.call(ALICE, factory, "create_child", 2 * 10 ** 11)
+    fee = network.policy.canister_creation_fee
+    child = network.call(ALICE, factory, "create_child", fee + 10 ** 11)
     info = network.canister(child)
     assert [p.to_str() for p in info["controllers"]] == [factory.to_str()]
     assert info["cycles"] == 10 ** 11  # attached minus the creation fee
@@ -123,7 +124,7 @@ def test_canister_creates_installs_and_inspects_a_child(network):
 
 def test_chunked_install_checks_hashes(network):
     factory = deploy(network, "factory")
-    child = network.call(ALICE, factory, "create_child", 2 * 10 ** 11)
+    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10 ** 11)
     module = network.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [BOB])
     parts = [module[i:i + 1000] for i in range(0, len(module), 1000)]

@@ -146,6 +146,24 @@ def fetch(url: str, transform: bool) -> Async[str]:
     return str(result.Ok["status"]) + " " + result.Ok["body"].decode()
 
 
+@update
+def fetch_paying(url: str, cycles: nat64) -> Async[str]:
+    """A transformed GET carrying exactly `cycles`: the fee counts the transform's bytes."""
+    result: CallResult[HttpResponse] = yield management_canister.http_request(
+        {
+            "url": url,
+            "max_response_bytes": 10000,
+            "method": {"get": None},
+            "headers": [{"name": "Accept", "value": "text/plain"}],
+            "body": None,
+            "transform": {"function": (ic.id(), "strip"), "context": b"ctx"},
+        }
+    ).with_cycles(cycles)
+    if result.Err is not None:
+        return "Err: " + result.Err
+    return str(result.Ok["status"]) + " " + result.Ok["body"].decode()
+
+
 @query
 def strip(args: HttpTransformArgs) -> HttpResponse:
     response = args["response"]

@@ -46,6 +46,11 @@ def test_listings_and_pagination(small, new_identity):
     ok(f.admin.update_factory_settings(big))
     assert code(f.paying(alice).deploy_user_payment_canister(deploy_config())) == "quota_exceeded"
     assert code(f.admin.update_factory_settings(dict(big, max_canisters_per_owner=0))) == "invalid_argument"
+    # create_canister burns 500B of what the factory attaches: a deploy_cycles at or below it
+    # would leave a merchant nothing (or fail every creation on the IC)
+    assert code(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_000))) == "invalid_argument"
+    ok(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_001)))
+    ok(f.admin.update_factory_settings(big))
     assert code(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope")))) == "invalid_argument"
 
 

@@ -150,18 +150,6 @@ def test_raw_rand_only_from_canisters(network):
         mgmt(network, ALICE, "raw_rand", None)
 
 
-
-    def do_GET(self):
-        body = b"x" * 20_000 if self.path == "/big" else b"hello from " + self.path.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = b"x" * 20_000 if self.path == "/big" else b"hello from " + self.path.encode()

@@ -26,6 +26,9 @@ What localnet charges (`CyclesPolicy`, configurable per Network):
   burns idle (`gib_storage_per_second_fee` per GiB of memory) over its
   `freezing_threshold` seconds. Frozen canisters reject ingress (IC0207) and calls.
 Queries are free, as on the IC.
+Not modeled yet (the IC is stricter there): the prepayment the IC withdraws before an
+update executes (the fee of the full 40 B instruction limit, refunded after) and before a
+call is sent (the response's execution and 2 MB transmission), and `reserved_cycles`.
 """
 from __future__ import annotations
 

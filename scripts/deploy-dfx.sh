@@ -184,7 +184,7 @@ XRC=$(dfx canister id exchange_rate)
 say "Deploying the factory"
 deploy payment_backend --argument "(record {
   admins = vec { principal \"$OPERATOR\" };
-  settings = opt record { base_domain = \"checkout.localhost\"; deploy_cycles = 1_000_000_000_000 : nat64;
+  settings = opt record { base_domain = \"checkout.localhost\"; deploy_cycles = 2_000_000_000_000 : nat64;
     min_factory_cycles = 2_000_000_000_000 : nat64; max_canisters_per_owner = 5 : nat32;
     topup_threshold = 500_000_000_000 : nat64; topup_amount = 500_000_000_000 : nat64;
     monitor_interval_seconds = 3600 : nat64; xrc_canister = opt principal \"$XRC\";

@@ -118,7 +118,7 @@ XRC=$(id_of exchange_rate)
 say "Deploying the factory (admin: operator)"
 "$LN" deploy payment_backend --identity operator --argument "(record {
   admins = vec { principal \"$OPERATOR\" };
-  settings = opt record { base_domain = \"checkout.localhost\"; deploy_cycles = 1_000_000_000_000 : nat64;
+  settings = opt record { base_domain = \"checkout.localhost\"; deploy_cycles = 2_000_000_000_000 : nat64;
     min_factory_cycles = 2_000_000_000_000 : nat64; max_canisters_per_owner = 5 : nat32;
     topup_threshold = 500_000_000_000 : nat64; topup_amount = 500_000_000_000 : nat64;
     monitor_interval_seconds = 3600 : nat64; xrc_canister = opt principal \"$XRC\";

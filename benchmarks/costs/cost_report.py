@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List
 
-from benchmarks.costs.cycles import APPLICATION_SUBNET, LEDGER_FEES, SECONDS_PER_MONTH, FeeTable, Usage, cost, usd
+from benchmarks.costs.cycles import LEDGER_FEES, Usage, cost, usd
+from localnet.runtime.cycles import APPLICATION_SUBNET, SECONDS_PER_MONTH, FeeTable
 
 # -- the IC's per-round budget (dfinity/ic rs/config/src/subnet_config.rs @ 002d5530aeb1,
 #    SchedulerConfig::application_subnet) -------------------------------------------------

@@ -508,8 +508,7 @@ class Engine:
         canister = ex.canister
         kind, value = outcome
         if ex.mode in UPDATE_MODES:  # the per-instruction part of the execution fee
-            per_ten = self.policy.ten_update_instructions_execution_fee
-            fee = per_ten * (ex.instructions // 10)
+            fee = self.policy.execution(ex.instructions, count=0)
             canister.cycles -= min(canister.cycles, fee)
         if kind == "trap":
             if not ex.replied:

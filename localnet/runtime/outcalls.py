@@ -72,7 +72,10 @@ def http_request(mgmt, msg: CallMessage, args: dict):
               E.CANISTER_REJECT)
     body = args.get("body") or b""
     headers = [(h["name"], h["value"]) for h in args["headers"]]
-    request_bytes = len(url) + len(body) + sum(len(k) + len(v) for k, v in headers)
+    transform = args.get("transform")
+    request_bytes = len(url.encode()) + len(body) + \
+        sum(len(k.encode()) + len(v.encode()) for k, v in headers) + \
+        (len(transform["function"][1].encode()) + len(transform["context"]) if transform else 0)
     fee = net.policy.http_request_fee(request_bytes, max_bytes)
     if msg.cycles < fee:
         _fail(f"http_request request sent with {msg.cycles} cycles, but {fee} cycles are "
@@ -95,7 +98,6 @@ def http_request(mgmt, msg: CallMessage, args: dict):
         _fail(f"Connecting to {urllib.parse.urlsplit(url).hostname} failed: {e}",
               E.SYS_TRANSIENT)
     response = {"status": status, "headers": resp_headers, "body": bytes(data)}
-    transform = args.get("transform")
     if transform is not None:
         principal, method_name = transform["function"]
         if principal.bytes != msg.caller:

@@ -27,6 +27,9 @@ from src.common.validation import check_text, first_error, invalid, HOST_RE
 ANONYMOUS_TEXT = "2vxsx-fae"
 MAX_ADMINS = 20
 MAX_CYCLES_SETTING = 1_000_000_000_000_000
+# create_canister burns this from the attached cycles on a 13-node application subnet
+# (dfinity/ic rs/config/src/subnet_config.rs application_subnet() @ 002d5530)
+CANISTER_CREATION_FEE = 500_000_000_000
 
 
 class FactorySettings(Record):
@@ -58,9 +61,10 @@ admins_map = StableBTreeMap[text, nat64](memory_id=1, max_key_size=100, max_valu
 
 
 def default_settings() -> dict:
-    """Policy used when init gives none: 1T cycles per new merchant canister, 5 per owner."""
+    """Policy used when init gives none: 2T cycles per new merchant canister (1.5T after the
+    creation fee, above the top-up threshold), 5 per owner."""
     return {
-        "deploy_cycles": 1_000_000_000_000,
+        "deploy_cycles": 2_000_000_000_000,
         "min_factory_cycles": 2_000_000_000_000,
         "max_canisters_per_owner": 5,
         "topup_threshold": 500_000_000_000,
@@ -76,8 +80,8 @@ def default_settings() -> dict:
 
 def check_settings(s: dict) -> "str | None":
     """Bounds that keep the policy meaningful (and the timers from firing absurdly often)."""
-    if s["deploy_cycles"] < 100_000_000 or s["deploy_cycles"] > MAX_CYCLES_SETTING:
-        return invalid("deploy_cycles", "must be between 1e8 and 1e15")
+    if s["deploy_cycles"] <= CANISTER_CREATION_FEE or s["deploy_cycles"] > MAX_CYCLES_SETTING:
+        return invalid("deploy_cycles", "must be above the 5e11 canister creation fee and at most 1e15")
     if s["min_factory_cycles"] > MAX_CYCLES_SETTING:
         return invalid("min_factory_cycles", "must be at most 1e15")
     if s["max_canisters_per_owner"] < 1 or s["max_canisters_per_owner"] > 1000:

@@ -20,6 +20,7 @@ from kybra import ic, query
 from kybra.canisters.management import HttpResponse, HttpTransformArgs, management_canister
 
 from src.common.message_budget import budget_left
+from src.common.outcall_cost import outcall_cycles, request_bytes
 from src.user_payment_canister.ext_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
 from src.user_payment_canister.merchant_store import bump, clear_counter, copy_record, counter, set_counter
 
@@ -34,8 +35,7 @@ MAX_MINUTE_PROBES = 2000
 ATTEMPT_LOG_SIZE = 50
 KEEP_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_QUEUE = 5
-OUTCALL_CYCLES = 400_000_000  # the outcall's base and response price (the rest is refunded)
-REQUEST_BYTE_CYCLES = 400 * 34  # per request byte: 400 per node, on subnets of up to 34 nodes
+TRANSFORM_METHOD = "webhook_transform"
 MAX_RESPONSE_BYTES = 4096
 NOT_DELIVERED = ("webhook.test",)
 timer_flags = {"soon": False}
@@ -218,20 +218,22 @@ def send(webhook: dict, event: dict):
     payload = body.encode()
     timestamp = ic.time() // NS
     started = ic.time()
+    headers = [
+        {"name": "Content-Type", "value": "application/json"},
+        {"name": "User-Agent", "value": "ckPayment-Webhooks/1"},
+        {"name": "ckpay-signature", "value": signature_header(webhook, timestamp, body)},
+        {"name": "Idempotency-Key", "value": event["event_id"]},
+        {"name": "ckpay-event-type", "value": event["event_type"]},
+    ]
+    size = request_bytes(webhook["url"], headers, payload, TRANSFORM_METHOD, bytes())
     result = yield management_canister.http_request({
         "url": webhook["url"],
         "max_response_bytes": MAX_RESPONSE_BYTES,
         "method": {"post": None},
-        "headers": [
-            {"name": "Content-Type", "value": "application/json"},
-            {"name": "User-Agent", "value": "ckPayment-Webhooks/1"},
-            {"name": "ckpay-signature", "value": signature_header(webhook, timestamp, body)},
-            {"name": "Idempotency-Key", "value": event["event_id"]},
-            {"name": "ckpay-event-type", "value": event["event_type"]},
-        ],
+        "headers": headers,
         "body": payload,
-        "transform": {"function": (ic.id(), "webhook_transform"), "context": bytes()},
-    }).with_cycles(OUTCALL_CYCLES + REQUEST_BYTE_CYCLES * (len(payload) + len(webhook["url"]) + 1_000))
+        "transform": {"function": (ic.id(), TRANSFORM_METHOD), "context": bytes()},
+    }).with_cycles(outcall_cycles(size, MAX_RESPONSE_BYTES))
     elapsed = ic.time() - started
     err = getattr(result, "Err", None)
     if err is not None:

@@ -13,8 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from benchmarks.costs import cost_report  # noqa: E402
-from benchmarks.costs.cycles import (APPLICATION_SUBNET, XDR_USD_DEFAULT, FeeTable, LEDGER_FEES,  # noqa: E402
-                                     Usage, cost, usd)
+from benchmarks.costs.cycles import XDR_USD_DEFAULT, LEDGER_FEES, Usage, cost, usd  # noqa: E402
+from localnet.runtime.cycles import APPLICATION_SUBNET, FeeTable  # noqa: E402
 
 
 def test_hand_worked_operation():

@@ -119,7 +119,7 @@ def settings_candid(s: dict) -> str:
 
 def default_settings(**over) -> dict:
     s = {
-        "deploy_cycles": 1_000_000_000_000,
+        "deploy_cycles": 2_000_000_000_000,
         "min_factory_cycles": 2_000_000_000_000,
         "max_canisters_per_owner": 5,
         "topup_threshold": 500_000_000_000,

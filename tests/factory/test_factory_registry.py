@@ -46,12 +46,18 @@ def test_listings_and_pagination(small, new_identity):
     ok(f.admin.update_factory_settings(big))
     assert code(f.paying(alice).deploy_user_payment_canister(deploy_config())) == "quota_exceeded"
     assert code(f.admin.update_factory_settings(dict(big, max_canisters_per_owner=0))) == "invalid_argument"
+    # create_canister burns 500B of what the factory attaches: a deploy_cycles at or below it
+    # would leave a merchant nothing (or fail every creation on the IC)
+    assert code(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_000))) == "invalid_argument"
+    ok(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_001)))
+    ok(f.admin.update_factory_settings(big))
     assert code(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope")))) == "invalid_argument"
 
 
 def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
     from factory_client import Factory, build_module
-    settings = default_settings(topup_threshold=10**12, topup_amount=3 * 10**11, monitor_interval_seconds=120)
+    # a new merchant holds deploy_cycles (2T) less the 500B creation fee: below 3T
+    settings = default_settings(topup_threshold=3 * 10**12, topup_amount=3 * 10**11, monitor_interval_seconds=120)
     f = Factory(server, deploy, actor, new_identity, settings)
     f.upload("v1", build_module(server))
     owner = new_identity()
@@ -67,7 +73,7 @@ def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
         after = server.network.canister(Principal.from_str(cid))["cycles"]
     assert after >= start + 10**11 - 10**9
     assert code(f.admin.top_up_user_canister(cid, 10**18)) == "invalid_argument"
-    # below the 1T threshold but with no paid top-up budget: the monitor refuses to spend
+    # below the 3T threshold but with no paid top-up budget: the monitor refuses to spend
     # the factory's cycles on it (issue 16 #2: no cycle drain)
     assert one(f.anon.get_factory_stats())["low_cycles_canisters"] == 1
     f.advance(120)

@@ -102,7 +102,8 @@ def test_install_rejects_bad_modules_and_bad_source(network, tmp_path):
 
 def test_canister_creates_installs_and_inspects_a_child(network):
     factory = deploy(network, "factory")
-    child = network.call(ALICE, factory, "create_child", 2 * 10 ** 11)
+    fee = network.policy.canister_creation_fee
+    child = network.call(ALICE, factory, "create_child", fee + 10 ** 11)
     info = network.canister(child)
     assert [p.to_str() for p in info["controllers"]] == [factory.to_str()]
     assert info["cycles"] == 10 ** 11  # attached minus the creation fee
@@ -123,7 +124,7 @@ def test_canister_creates_installs_and_inspects_a_child(network):
 
 def test_chunked_install_checks_hashes(network):
     factory = deploy(network, "factory")
-    child = network.call(ALICE, factory, "create_child", 2 * 10 ** 11)
+    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10 ** 11)
     module = network.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [BOB])
     parts = [module[i:i + 1000] for i in range(0, len(module), 1000)]
@@ -159,6 +160,35 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def test_http_outcall_fee_is_the_ics_for_the_whole_request(network):
+    """The IC prices an outcall by url + headers + body + transform method name and context
+    (rs/types canister_http `variable_parts_size`) at the current fee table; one cycle less
+    than that is rejected before anything is sent."""
+    srv = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        factory = deploy(network, "factory")
+        url = f"http://127.0.0.1:{srv.server_port}/price"
+        size = len(url) + len("Accept") + len("text/plain") + len("strip") + len("ctx")
+        fee = (3_000_000 + 60_000 * 13 + 400 * size + 800 * 10000) * 13
+        assert network.policy.http_request_fee(size, 10000) == fee
+        short = network.call(ALICE, factory, "fetch_paying", url, fee - 1)
+        assert short.startswith("Err: ") and f"but {fee} cycles are required" in short
+        assert network.call(ALICE, factory, "fetch_paying", url, fee) == "200 hello from /price transformed ctx"
+    finally:
+        srv.shutdown()
+
+
+def test_fees_are_the_ics_application_subnet_table(network):
+    """dfinity/ic rs/config/src/subnet_config.rs application_subnet() @ 002d5530."""
+    p = network.policy
+    assert p.canister_creation_fee == 500_000_000_000
+    assert p.execution_fee(0) == 5_000_000 and p.execution_fee(1_000) == 5_001_000
+    assert p.ingress_fee("ab", b"xyz") == 1_200_000 + 2_000 * 5
+    assert p.call_fee("ab", b"xyz") == 260_000 + 1_000 * 5
+    assert p.freezing_limit(1024 ** 3, 2_592_000) == 127_000 * 2_592_000
 
 
 def test_http_outcall_is_real_loopback_only_and_transformed(network):

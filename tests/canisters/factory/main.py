@@ -129,21 +129,36 @@ def install_chunked(
     return result.Err or "ok"
 
 
-@update
-def fetch(url: str, transform: bool) -> Async[str]:
-    result: CallResult[HttpResponse] = yield management_canister.http_request(
+def _get(url: str, transform: bool, cycles: nat64):
+    return management_canister.http_request(
         {
             "url": url,
             "max_response_bytes": 10000,
             "method": {"get": None},
-            "headers": [],
+            "headers": [{"name": "Accept", "value": "text/plain"}],
             "body": None,
             "transform": {"function": (ic.id(), "strip"), "context": b"ctx"} if transform else None,
         }
-    ).with_cycles(1_000_000_000)
+    ).with_cycles(cycles)
+
+
+def _shown(result: CallResult[HttpResponse]) -> str:
     if result.Err is not None:
         return "Err: " + result.Err
     return str(result.Ok["status"]) + " " + result.Ok["body"].decode()
+
+
+@update
+def fetch(url: str, transform: bool) -> Async[str]:
+    result: CallResult[HttpResponse] = yield _get(url, transform, 1_000_000_000)
+    return _shown(result)
+
+
+@update
+def fetch_paying(url: str, cycles: nat64) -> Async[str]:
+    """A transformed GET carrying exactly `cycles`: the fee counts the transform's bytes."""
+    result: CallResult[HttpResponse] = yield _get(url, True, cycles)
+    return _shown(result)
 
 
 @query

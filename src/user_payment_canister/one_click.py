@@ -590,6 +590,8 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     keep_payment_metadata(payment_id, metadata)  # with the lock: a resumed charge keeps it
     reservation, err = yield reserve_network_spend(customer, token, amount)
     if err is not None:
+        if not owns_lock(auth_id, now):  # a retry took the charge over: it settles it
+            return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
         charge_locks_map.remove(auth_id)
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)

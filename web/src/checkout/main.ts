@@ -5,7 +5,9 @@ import { CHECKOUT_CSS } from '../lib/styles';
 import { CheckoutView, ICONS } from '../lib/checkout-view';
 import { apiHostFor, factoryActor, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
-import { signIn, signOut, storedIdentity } from '../lib/identity';
+import { WalletChooser } from '../lib/wallets/chooser';
+import { walletUrls } from '../lib/wallets/config';
+import type { Payer } from '../lib/wallets/payer';
 
 const params = new URLSearchParams(window.location.search);
 const pathSession = /^\/pay\/([^/]+)$/.exec(window.location.pathname)?.[1];
@@ -25,15 +27,13 @@ function fail(title: string, detail: string): void {
     <p>${escapeHtml(detail)}</p></div></div></div>`;
 }
 
-function renderWallet(): void {
-  const identity = storedIdentity();
-  wallet.innerHTML = identity
-    ? `Wallet: <code data-wallet-principal>${identity.getPrincipal().toText()}</code>
-       <button data-wallet-signout>Sign out</button>`
-    : `Have an identity? <button data-wallet-signin>Sign in to pay with ICRC-2</button>`;
-  wallet.querySelector('[data-wallet-signin]')?.addEventListener('click', () => { signIn(); location.reload(); });
-  wallet.querySelector('[data-wallet-signout]')?.addEventListener('click', () => { signOut(); location.reload(); });
-}
+// The wallet bar: Internet Identity, a signer wallet (OISY), a dev identity on localhost.
+let payer: Payer | undefined;
+let view: CheckoutView | undefined;
+const chooser = new WalletChooser({
+  container: wallet, host, urls: walletUrls(params),
+  onPayer: (p) => { payer = p; view?.setPayer(p); },
+});
 
 // The wallet bar only helps to pay: gone once the session is paid, expired or unknown.
 main.addEventListener('ckpay:final', () => { wallet.hidden = true; });
@@ -41,7 +41,7 @@ main.addEventListener('ckpay:final', () => { wallet.hidden = true; });
 async function run(): Promise<void> {
   if (!sessionId) return fail('No checkout session', 'This page needs a session: /?session=cs_...');
   if (!factoryId) return fail('Not configured', 'No payment factory canister id (?factory=... or CANISTER_ID_PAYMENT_BACKEND at build time).');
-  renderWallet();
+  const walletReady = chooser.start();
   let merchantId: string;
   try {
     const factory = await factoryActor(factoryId, host);
@@ -59,8 +59,9 @@ async function run(): Promise<void> {
   // analytics never blocks paying
   merchantActor(merchantId, host).then((m) => m.track_hosted_page_view(sessionId)).catch(() => undefined);
   document.title = `Checkout ${sessionId.slice(0, 16)}… · ckPayment`;
-  const view = new CheckoutView({
-    root: main, host, merchantId, sessionId, factoryId, identity: storedIdentity(),
+  await walletReady;
+  view = new CheckoutView({
+    root: main, host, merchantId, sessionId, factoryId, payer,
     redirectDelayMs: Number(params.get('redirect_ms') ?? 2500),
   });
   (window as unknown as { ckpayCheckout: CheckoutView }).ckpayCheckout = view;

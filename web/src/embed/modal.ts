@@ -2,7 +2,9 @@
 import type { ModalConfig } from '../generated/user_payment_canister.idl';
 import { CheckoutView } from '../lib/checkout-view';
 import { merchantActor, unwrap } from '../lib/ic';
-import { storedIdentity } from '../lib/identity';
+import { WalletChooser } from '../lib/wallets/chooser';
+import { walletUrls } from '../lib/wallets/config';
+import type { Payer } from '../lib/wallets/payer';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, themeVariables } from '../lib/theme';
 import { escapeHtml } from '../lib/format';
@@ -88,8 +90,16 @@ export async function openCheckout(parent: ShadowRoot | HTMLElement, ctx: EmbedC
     style.textContent = CHECKOUT_CSS;
     overlay.appendChild(style);
   }
+  const stack = document.createElement('div');
+  stack.className = 'ckpay-stack';
   const body = document.createElement('div');
-  overlay.appendChild(body);
+  body.style.width = '100%';
+  // how the visitor pays by ICRC-2: Internet Identity, a signer wallet, a local dev identity
+  const wallets = document.createElement('div');
+  wallets.className = 'ckpay-wallets';
+  wallets.dataset.ckpayWallets = '';
+  stack.append(body, wallets);
+  overlay.appendChild(stack);
   const close = document.createElement('button');
   close.className = 'ckpay-close';
   close.setAttribute('aria-label', 'Close');
@@ -97,10 +107,19 @@ export async function openCheckout(parent: ShadowRoot | HTMLElement, ctx: EmbedC
   parent.appendChild(overlay);
   const source = ctx.source ?? (parent instanceof ShadowRoot ? parent.host as HTMLElement : undefined);
   const redirect = source?.dataset.redirect !== 'false';
-  const view = new CheckoutView({
+  let payer: Payer | undefined;
+  let view: CheckoutView | undefined;
+  const chooser = new WalletChooser({
+    container: wallets, host: ctx.host,
+    urls: walletUrls(new URLSearchParams(), source),
+    onPayer: (p) => { payer = p; view?.setPayer(p); },
+  });
+  body.addEventListener('ckpay:final', () => { wallets.hidden = true; });
+  await chooser.start();
+  view = new CheckoutView({
     root: body, host: ctx.host, merchantId: canisterId, sessionId, modal,
     themeOnHost: parent instanceof ShadowRoot,
-    factoryId: source?.dataset.factoryId, identity: storedIdentity(),
+    factoryId: source?.dataset.factoryId, payer,
     redirectDelayMs: redirect ? Number(source?.dataset.redirectMs ?? 2500) : undefined,
     onPaid: (session) => {
       onPaid?.();
@@ -110,7 +129,7 @@ export async function openCheckout(parent: ShadowRoot | HTMLElement, ctx: EmbedC
       }));
     },
   });
-  const shut = () => { view.stop(); overlay.remove(); source?.dispatchEvent(new CustomEvent('ckpay:closed', { bubbles: true, composed: true })); };
+  const shut = () => { view!.stop(); overlay.remove(); source?.dispatchEvent(new CustomEvent('ckpay:closed', { bubbles: true, composed: true })); };
   overlay.addEventListener('click', (ev) => { if (ev.target === overlay) shut(); });
   close.addEventListener('click', shut);
   await view.start();

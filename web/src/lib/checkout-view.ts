@@ -2,7 +2,7 @@
 // branding and theme, amount in the token and in USD, the session's ICRC-1 deposit account
 // (textual encoding) with QR code and copy button, a countdown to expiry, live status (it
 // asks the merchant canister to verify the payment), the ICRC-2 approve-and-pay path when
-// the customer has an identity, and clear states for unknown, expired and paid sessions.
+// the customer has a payer (an identity or a signer wallet, ./wallets/payer.ts), and clear states for unknown, expired and paid sessions.
 // A session priced in several tokens (`price_options`) gets a token selector: amount, fiat
 // and fee follow the choice, the deposit account stays the same (one subaccount on every
 // ledger), and ICRC-2 pays in the chosen token.
@@ -11,11 +11,12 @@ import { Principal } from '@icp-sdk/core/principal';
 import type {
   BrandingConfig, HostedCheckoutSession, ModalConfig, ModalTheme, SessionPriceOption, TokenConfig,
 } from '../generated/user_payment_canister.idl';
-import { CanisterError, factoryActor, ledgerActor, merchantActor, opt, unwrap, type Merchant } from './ic';
+import { CanisterError, factoryActor, merchantActor, opt, unwrap, type Merchant } from './ic';
 import { copyText, countdown, escapeHtml, fiatCents, formatUnits, formatUsd, safeUrl, successUrl } from './format';
 import { qrDataUrl } from './qr';
 import { networkId, paymentRequestUri } from './icrc22';
 import { ledgerErrorSentence, paymentErrorSentence } from './ledger-errors';
+import { identityPayer, type Payer } from './wallets/payer';
 import { DEFAULT_BRANDING, DEFAULT_THEME, cssBlock, themeVariables } from './theme';
 
 export interface CheckoutOptions {
@@ -25,6 +26,8 @@ export interface CheckoutOptions {
   sessionId: string;
   factoryId?: string;
   identity?: Identity;
+  /** Who pays by ICRC-2 (Internet Identity, a signer wallet); else `identity`, if given. */
+  payer?: Payer;
   /** Called once the session is paid (the hosted page redirects, the modal reports). */
   onPaid?: (session: HostedCheckoutSession) => void;
   /** Seconds between payment verifications (the canister checks the ledger each time). */
@@ -89,6 +92,19 @@ export class CheckoutView {
     } catch (e) {
       this.showError(e);
     }
+  }
+
+  /** The payer chosen after the view opened (a wallet connected): the pay button follows. */
+  setPayer(payer: Payer | undefined): void {
+    this.o.payer = payer;
+    if (this.state === 'open') {
+      this.stop();
+      this.showOpen();
+    }
+  }
+
+  private payer(): Payer | undefined {
+    return this.o.payer ?? (this.o.identity ? identityPayer(this.o.identity) : undefined);
   }
 
   stop(): void {
@@ -284,9 +300,10 @@ export class CheckoutView {
     const s = this.session!;
     const account = s.payment_account;
     this.choice = this.choice ?? this.priceOptions()[0];
-    const wallet = this.o.identity
+    const payer = this.payer();
+    const wallet = payer
       ? `<button class="ckpay-btn ckpay-block" data-ckpay-pay-icrc2>Approve and pay from
-           ${escapeHtml(shortPrincipal(this.o.identity.getPrincipal()))}</button>`
+           ${escapeHtml(shortPrincipal(payer.principal))}${this.o.payer ? ` (${escapeHtml(payer.label)})` : ''}</button>`
       : '';
     this.frame(`
       ${this.lineItems()}
@@ -385,11 +402,12 @@ export class CheckoutView {
     const s = this.session!;
     const c = this.choice;
     const d = this.due();
+    const payer = this.payer()!;
     button.disabled = true;
     this.setStatus('Approving the payment in your wallet…');
     try {
       const ledgerId = c ? c.ledger_canister_id : s.ledger_canister_id;
-      const ledger = await ledgerActor(ledgerId.toText(), this.o.host, this.o.identity);
+      const ledger = await payer.ledger(ledgerId.toText(), this.o.host);
       const fee = d.fee ?? await ledger.icrc1_fee();
       const approved = await ledger.icrc2_approve({
         spender: { owner: Principal.fromText(this.o.merchantId), subaccount: [] },
@@ -398,9 +416,10 @@ export class CheckoutView {
       });
       if ('Err' in approved) throw new Error(ledgerErrorSentence(approved.Err as Record<string, unknown>, this.units(), d.amount + 2n * fee));
       this.setStatus('Paying…');
+      const merchant = await payer.merchant(this.o.merchantId, this.o.host);
       const paid = c
-        ? await this.merchant.pay_checkout_session_with_token(this.o.sessionId, c.token)
-        : await this.merchant.pay_checkout_session(this.o.sessionId);
+        ? await merchant.pay_checkout_session_with_token(this.o.sessionId, c.token)
+        : await merchant.pay_checkout_session(this.o.sessionId);
       if ('Err' in paid) throw new Error(paymentErrorSentence(paid.Err, this.units(), d.amount + fee));
       this.session = paid.Ok;
       this.showPaid(true);

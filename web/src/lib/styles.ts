@@ -56,5 +56,13 @@ label.ckpay-label { display: block; }
   font-size: 22px; cursor: pointer; color: var(--ckpay-muted, #6b7280); }
 .ckpay-items { list-style: none; margin: 0 0 8px; padding: 0 0 10px; border-bottom: 1px solid var(--ckpay-surface, #e5e7eb); }
 .ckpay-items li { display: flex; justify-content: space-between; gap: 12px; padding: 4px 0; font-size: 14px; }
+.ckpay-stack { display: flex; flex-direction: column; align-items: center; gap: 10px; width: 100%; max-width: 440px; margin: auto; }
+.ckpay-wallets { font-family: var(--ckpay-font, Inter, system-ui, sans-serif); font-size: 13px;
+  background: var(--ckpay-background, #fff); color: var(--ckpay-text, #111827);
+  border-radius: calc(var(--ckpay-radius, 12px) / 2); padding: 8px 10px; text-align: center; width: 100%;
+  box-sizing: border-box; overflow-wrap: anywhere; }
+.ckpay-wallets button { font: inherit; border: 1px solid var(--ckpay-muted, #cbd5e1); background: transparent;
+  color: inherit; border-radius: 8px; padding: 5px 10px; margin: 3px; cursor: pointer; }
+.ckpay-wallet-error { color: #b91c1c; margin-top: 6px; }
 .ckpay-footer { margin-top: 18px; font-size: 12px; color: var(--ckpay-muted, #6b7280); text-align: center; }
 `;

@@ -1,0 +1,133 @@
+"""Paying with a real IC signer wallet in a real browser, without any network: the hosted
+checkout page and the ckpay.js modal connect the local test wallet (web/test-wallet, built
+with the wallet side of @dfinity/oisy-wallet-signer and served from 127.0.0.1 like a wallet's
+own origin) as they would OISY; the customer approves the ICRC-25 permissions, shares the
+account (ICRC-27), and confirms the ICRC-21 consent messages of `icrc2_approve` (ledger) and
+`pay_checkout_session` (the merchant canister's own message); the wallet signs and sends the
+calls (ICRC-49) and the page verifies their certified replies. Screenshots 60-75."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from ic.identity import Identity
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from webshop import PRICE, SEEDS, WEB, ok, run_flow, shop_page  # noqa: E402
+
+SCREENSHOTS = os.path.join(WEB, "screenshots")
+FEE = 10_000
+
+
+@pytest.fixture(scope="module")
+def wallet_site(shop):
+    """The test wallet, built and served from its own origin (127.0.0.1:<port>)."""
+    proc = subprocess.run(["npm", "run", "test-wallet"], cwd=WEB, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    handler = functools.partial(_QuietHandler, directory=os.path.join(WEB, "dist", "test-wallet"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def funded_wallet(shop, name: str, seed: str) -> str:
+    """A customer's wallet key, funded with 1 LTT from alice on the local ledger."""
+    shop.identities[name] = Identity(privkey=seed, type="ed25519")
+    who = shop.principal(name)
+    res = shop.ledger("alice").icrc1_transfer({
+        "to": {"owner": who, "subaccount": []}, "amount": 10**8, "fee": [], "memo": [],
+        "from_subaccount": [], "created_at_time": []})
+    assert "Ok" in (res[0] if isinstance(res, list) else res)
+    return who
+
+
+def wallet_url(shop, site: str, seed: str) -> str:
+    return f"{site}/index.html?seed={seed}&host={shop.server.url}"
+
+
+WALLET_NAME = "Test wallet"  # the button names the signer (OISY unless configured)
+
+
+def check_paid(shop, out: dict, sid: str, who: str, before: int) -> None:
+    # the page connected the wallet's own account and paid from it
+    assert out["principal"] == who and out["walletKind"] == "signer"
+    assert out["signerButton"] == f"{WALLET_NAME} wallet (ICRC signer)" and out["iiButton"] == "Internet Identity"
+    assert "icrc27_accounts" in out["permissions"] and "icrc49_call_canister" in out["permissions"]
+    assert out["payButton"].startswith("Approve and pay from " + who[:11]) and out["payButton"].endswith(f"({WALLET_NAME})")
+    # the ledger approval: the local ledger has no ICRC-21, the library words it from metadata
+    assert out["approveConsent"]["source"] == "library"
+    # the merchant canister's own ICRC-21 message for pay_checkout_session
+    assert out["payConsent"]["source"] == "canister"
+    assert "Satoshi's Coffee" in out["payConsent"]["text"] and "0.25 LTT" in out["payConsent"]["text"]
+    assert sid in out["payConsent"]["text"]
+    assert out["paidTitle"] == "Payment received"
+    assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
+    assert paid["payer"][0].to_str() == who
+    # the wallet paid the price, the approval's fee and transfer_from's fee on the ledger
+    assert shop.balance(who) == before - PRICE - 2 * FEE
+    payments = ok(shop.merchant("owner").list_payments([], [50]))["payments"]
+    mine = [p for p in payments if p["session_id"] == sid]
+    assert len(mine) == 1 and mine[0]["amount"] == PRICE and mine[0]["method"] == "icrc2"
+    assert mine[0]["payer"][0]["owner"].to_str() == who
+    assert out["pageErrors"] == []
+
+
+def test_hosted_page_paid_from_a_signer_wallet(shop, chromium, wallet_site):
+    seed = "0a" * 32
+    who = funded_wallet(shop, "carol", seed)
+    before = shop.balance(who)
+    session = shop.create_session()
+    sid = session["session_id"]
+    url = session["url"][0] + f"?factory={shop.factory_id}&signer=" + _quote(wallet_url(shop, wallet_site, seed))
+    url += "&signer_name=" + _quote(WALLET_NAME)
+    out = run_flow("hosted", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url},
+                   script_name="wallet_flows.mjs")
+    assert out["walletOrigin"] == wallet_site
+    check_paid(shop, out, sid, who, before)
+
+
+def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
+    seed = "0b" * 32
+    who = funded_wallet(shop, "dave", seed)
+    before = shop.balance(who)
+    merchant = shop.merchant("owner")
+    modal_id = ok(merchant.create_modal_config({
+        "modal_id": "", "name": "Wallet modal", "description": [],
+        "theme": {"primary_color": "#4f46e5", "background_color": "#ffffff", "text_color": "#0f172a",
+                  "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
+        "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
+                            "show_fiat_equivalent": True, "collect_email": False},
+        "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#4f46e5",
+                     "button_text": "Pay with a wallet", "support_url": []},
+        "redirect_urls": {"success_url": f"{shop.site_url}/thanks", "cancel_url": f"{shop.site_url}/cart"},
+        "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}))
+    snippet = ok(merchant.generate_modal_embed_code(modal_id))
+    # the merchant names the signer on the mount element (mainnet: OISY, the default)
+    attr = (f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
+            f'data-signer-name="{WALLET_NAME}" ')
+    shop.pages["/wallet-shop.html"] = shop_page(snippet.replace("<div ", "<div " + attr, 1))
+    out = run_flow("modal", {"chromium": chromium, "screenshots": SCREENSHOTS,
+                             "shopUrl": f"{shop.site_url}/wallet-shop.html"}, script_name="wallet_flows.mjs")
+    sid = out["redirectedTo"].split("session=")[1]
+    check_paid(shop, out, sid, who, before)
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+    return quote(text, safe="")

@@ -4,7 +4,9 @@ with the wallet side of @dfinity/oisy-wallet-signer and served from 127.0.0.1 li
 own origin) as they would OISY; the customer approves the ICRC-25 permissions, shares the
 account (ICRC-27), and confirms the ICRC-21 consent messages of `icrc2_approve` (ledger) and
 `pay_checkout_session` (the merchant canister's own message); the wallet signs and sends the
-calls (ICRC-49) and the page verifies their certified replies. Screenshots 60-75."""
+calls (ICRC-49) and the page verifies their certified replies. And Internet Identity's
+protocol as @icp-sdk/auth speaks it (ICRC-29 + ICRC-34 delegation), against a local identity
+provider page that signs a real delegation chain. Screenshots 60-82."""
 from __future__ import annotations
 
 import functools
@@ -131,3 +133,28 @@ def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
 def _quote(text: str) -> str:
     from urllib.parse import quote
     return quote(text, safe="")
+
+
+def test_hosted_page_paid_after_signing_in_with_internet_identity(shop, chromium, wallet_site):
+    seed = "0c" * 32
+    who = funded_wallet(shop, "erin", seed)  # the provider's key: the delegation's principal
+    before = shop.balance(who)
+    session = shop.create_session()
+    sid = session["session_id"]
+    provider = f"{wallet_site}/ii.html?seed={seed}"
+    url = session["url"][0] + f"?factory={shop.factory_id}&ii=" + _quote(provider)
+    out = run_flow("ii", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url},
+                   script_name="wallet_flows.mjs")
+    assert out["providerOrigin"] == wallet_site and out["providerPrincipal"] == who
+    assert out["signInPrompt"].startswith("Sign in to http://")
+    # the page holds a session key delegated by the provider: it signs as the provider's principal
+    assert out["walletKind"] == "ii" and out["principal"] == who
+    assert out["payButton"].startswith("Approve and pay from " + who[:11])
+    assert out["payButton"].endswith("(Internet Identity)")
+    assert out["paidTitle"] == "Payment received"
+    assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
+    paid = shop.session(sid)
+    assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
+    assert paid["payer"][0].to_str() == who
+    assert shop.balance(who) == before - PRICE - 2 * FEE
+    assert out["pageErrors"] == []

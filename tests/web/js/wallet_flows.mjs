@@ -1,9 +1,9 @@
 // The browser side of tests/web/test_browser_wallets.py: a customer pays a checkout from a
-// signer wallet (ICRC-25/27/29/49). The hosted page (or the ckpay.js modal) opens the local
+// signer wallet (ICRC-25/27/29/49), or signs in with Internet Identity's protocol (ii). The hosted page (or the ckpay.js modal) opens the local
 // test wallet (web/test-wallet, the wallet side of @dfinity/oisy-wallet-signer) in a popup;
 // this script approves the permission, account and consent prompts by clicking in that
 // window, screenshots every step and prints one JSON line with what it saw.
-// usage: node wallet_flows.mjs hosted|modal CONFIG_JSON
+// usage: node wallet_flows.mjs hosted|modal|ii CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +82,38 @@ async function hosted(page) {
   return out;
 }
 
+/** Internet Identity's protocol: the page's AuthClient opens the local identity provider,
+ * the user signs in there, and the page pays by ICRC-2 with the delegated identity. */
+async function ii(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  const button = page.locator('[data-wallet-ii]');
+  await button.waitFor({ timeout: TIMEOUT });
+  out.iiButton = await text(button);
+  const popup = page.waitForEvent('popup', { timeout: TIMEOUT });
+  await button.click();
+  const provider = await popup;
+  out.providerOrigin = new URL(provider.url()).origin;
+  out.providerPrincipal = await text(provider.locator('[data-ii-principal]'));
+  out.signInPrompt = await approve(provider, 'delegation', '80-ii-provider-sign-in');
+  const principal = page.locator('[data-wallet-principal]');
+  await principal.waitFor({ timeout: TIMEOUT });
+  out.principal = await text(principal);
+  out.walletKind = await page.locator('[data-wallet-kind]').getAttribute('data-wallet-kind');
+  const payButton = page.locator('[data-ckpay-pay-icrc2]');
+  await payButton.waitFor({ timeout: TIMEOUT });
+  out.payButton = await text(payButton);
+  await shot(page, '81-ii-signed-in');
+  await payButton.click();
+  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
+  out.paidTitle = await text(page.locator('[data-ckpay-title]'));
+  await shot(page, '82-ii-paid');
+  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
+  out.redirectedTo = page.url();
+  return out;
+}
+
 async function modal(page) {
   const out = {};
   await page.goto(cfg.shopUrl);
@@ -106,7 +138,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page) };
+  const flows = { hosted: () => hosted(page), modal: () => modal(page), ii: () => ii(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   try {
     result = await flows[flow]();

@@ -7,7 +7,6 @@ import { apiHostFor, factoryActor, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
 import { WalletChooser } from '../lib/wallets/chooser';
 import { walletUrls } from '../lib/wallets/config';
-import type { Payer } from '../lib/wallets/payer';
 
 const params = new URLSearchParams(window.location.search);
 const pathSession = /^\/pay\/([^/]+)$/.exec(window.location.pathname)?.[1];
@@ -28,12 +27,7 @@ function fail(title: string, detail: string): void {
 }
 
 // The wallet bar: Internet Identity, a signer wallet (OISY), a dev identity on localhost.
-let payer: Payer | undefined;
-let view: CheckoutView | undefined;
-const chooser = new WalletChooser({
-  container: wallet, host, urls: walletUrls(params),
-  onPayer: (p) => { payer = p; view?.setPayer(p); },
-});
+const chooser = new WalletChooser({ container: wallet, host, urls: walletUrls(params) });
 
 // The wallet bar only helps to pay: gone once the session is paid, expired or unknown.
 main.addEventListener('ckpay:final', () => { wallet.hidden = true; });
@@ -60,10 +54,11 @@ async function run(): Promise<void> {
   merchantActor(merchantId, host).then((m) => m.track_hosted_page_view(sessionId)).catch(() => undefined);
   document.title = `Checkout ${sessionId.slice(0, 16)}… · ckPayment`;
   await walletReady;
-  view = new CheckoutView({
-    root: main, host, merchantId, sessionId, factoryId, payer,
+  const view = new CheckoutView({
+    root: main, host, merchantId, sessionId, factoryId, payer: chooser.current,
     redirectDelayMs: Number(params.get('redirect_ms') ?? 2500),
   });
+  chooser.attach(view);
   (window as unknown as { ckpayCheckout: CheckoutView }).ckpayCheckout = view;
   await view.start();
 }

@@ -6,6 +6,8 @@ import { CheckoutView } from '../lib/checkout-view';
 import { escapeHtml, formatUnits } from '../lib/format';
 import { merchantActor, unwrap, type Merchant } from '../lib/ic';
 import { signIn, signOut, storedIdentity } from '../lib/identity';
+import { WalletChooser } from '../lib/wallets/chooser';
+import { walletUrls } from '../lib/wallets/config';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, overrideVariables } from '../lib/theme';
 import { openCheckout, required, sessionFor, type EmbedContext } from './modal';
@@ -121,11 +123,21 @@ async function checkoutForm(el: HTMLElement, body: HTMLElement, ctx: EmbedContex
                             track: (k: Interaction) => void, showError: (e: unknown) => void): Promise<void> {
   try {
     const sessionId = await sessionFor(el);
+    // the checkout inline, with the same wallet choice as the modal under it
+    const root = document.createElement('div');
+    const wallets = document.createElement('div');
+    wallets.className = 'ckpay-wallets';
+    wallets.dataset.ckpayWallets = '';
+    body.replaceChildren(root, wallets);
+    const chooser = new WalletChooser({ container: wallets, host: ctx.host, urls: walletUrls(new URLSearchParams(), el) });
+    root.addEventListener('ckpay:final', () => { wallets.hidden = true; });
+    await chooser.start();
     const view = new CheckoutView({
-      root: body, host: ctx.host, merchantId: canisterId, sessionId, identity: storedIdentity(), themeOnHost: true,
+      root, host: ctx.host, merchantId: canisterId, sessionId, payer: chooser.current, themeOnHost: true,
       factoryId: el.dataset.factoryId, onPaid: () => track('success'),
       redirectDelayMs: el.dataset.redirect === 'false' ? undefined : 2500,
     });
+    chooser.attach(view);
     await view.start();
   } catch (e) {
     showError(e);

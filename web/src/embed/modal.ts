@@ -4,7 +4,6 @@ import { CheckoutView } from '../lib/checkout-view';
 import { merchantActor, unwrap } from '../lib/ic';
 import { WalletChooser } from '../lib/wallets/chooser';
 import { walletUrls } from '../lib/wallets/config';
-import type { Payer } from '../lib/wallets/payer';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, themeVariables } from '../lib/theme';
 import { escapeHtml } from '../lib/format';
@@ -107,19 +106,13 @@ export async function openCheckout(parent: ShadowRoot | HTMLElement, ctx: EmbedC
   parent.appendChild(overlay);
   const source = ctx.source ?? (parent instanceof ShadowRoot ? parent.host as HTMLElement : undefined);
   const redirect = source?.dataset.redirect !== 'false';
-  let payer: Payer | undefined;
-  let view: CheckoutView | undefined;
-  const chooser = new WalletChooser({
-    container: wallets, host: ctx.host,
-    urls: walletUrls(new URLSearchParams(), source),
-    onPayer: (p) => { payer = p; view?.setPayer(p); },
-  });
+  const chooser = new WalletChooser({ container: wallets, host: ctx.host, urls: walletUrls(new URLSearchParams(), source) });
   body.addEventListener('ckpay:final', () => { wallets.hidden = true; });
   await chooser.start();
-  view = new CheckoutView({
+  const view = new CheckoutView({
     root: body, host: ctx.host, merchantId: canisterId, sessionId, modal,
     themeOnHost: parent instanceof ShadowRoot,
-    factoryId: source?.dataset.factoryId, payer,
+    factoryId: source?.dataset.factoryId, payer: chooser.current,
     redirectDelayMs: redirect ? Number(source?.dataset.redirectMs ?? 2500) : undefined,
     onPaid: (session) => {
       onPaid?.();
@@ -129,7 +122,8 @@ export async function openCheckout(parent: ShadowRoot | HTMLElement, ctx: EmbedC
       }));
     },
   });
-  const shut = () => { view!.stop(); overlay.remove(); source?.dispatchEvent(new CustomEvent('ckpay:closed', { bubbles: true, composed: true })); };
+  chooser.attach(view);
+  const shut = () => { view.stop(); overlay.remove(); source?.dispatchEvent(new CustomEvent('ckpay:closed', { bubbles: true, composed: true })); };
   overlay.addEventListener('click', (ev) => { if (ev.target === overlay) shut(); });
   close.addEventListener('click', shut);
   await view.start();

@@ -15,7 +15,11 @@ export interface ChooserOptions {
   /** The IC API host of the page (agentFor / apiHostFor). */
   host: string;
   urls: WalletUrls;
-  onPayer: (payer: Payer | undefined) => void;
+}
+
+/** What follows the choice: the checkout view (its pay button). */
+export interface PayerSink {
+  setPayer(payer: Payer | undefined): void;
 }
 
 type Kind = 'ii' | 'signer' | 'dev';
@@ -40,6 +44,7 @@ export class WalletChooser {
   private payer?: Payer;
   private kind?: Kind;
   private error = '';
+  private sink?: PayerSink;
 
   constructor(private readonly o: ChooserOptions) {}
 
@@ -54,6 +59,16 @@ export class WalletChooser {
     this.render();
   }
 
+  /** The payer chosen so far (to open a view with). */
+  get current(): Payer | undefined {
+    return this.payer;
+  }
+
+  /** From now on the view's pay button follows the choice. */
+  attach(sink: PayerSink): void {
+    this.sink = sink;
+  }
+
   private devAllowed(): boolean {
     return isLocalHost(new URL(this.o.host).hostname);
   }
@@ -61,7 +76,7 @@ export class WalletChooser {
   private set(kind: Kind | undefined, payer: Payer | undefined): void {
     this.kind = kind;
     this.payer = payer;
-    this.o.onPayer(payer);
+    this.sink?.setPayer(payer);
   }
 
   private render(): void {

@@ -2,7 +2,10 @@
 wallet (OISY, NFID, Plug: ICRC-25/27/29/49) can show the customer what a call does before
 signing it: paying a checkout session (`pay_checkout_session`, `..._with_token`), creating a
 pre-authorization (`create_pre_authorization`, `..._with_options`) and revoking one
-(`revoke_authorization`). Messages come in the caller's language when we have it (the
+(`revoke_authorization`), setting one's spending limits for pre-authorized charges
+(`update_merchant_spending_limits`), registering or removing an authenticator app
+(`register_totp_secret`, `remove_totp_secret`; the secret is never echoed) and confirming a
+transaction verification (`verify_transaction`; the code is never echoed). Messages come in the caller's language when we have it (the
 primary subtag of the BCP-47 tag: en, de, fr, es), else English; as Markdown for a generic
 display or as fields for a small one. Other methods get the standard's errors. The message
 states only what cannot change before the call runs: a session's price is fixed at creation.
@@ -39,6 +42,21 @@ TEXTS = {
                        "your account with it.",
         "merchant": "Merchant", "amount": "Amount", "fee": "Ledger fee", "session": "Checkout session",
         "max": "Maximum per payment", "uses": "Payments", "duration": "Valid for", "auth": "Pre-authorization",
+        "limits_intent": "Set your spending limits at {merchant}",
+        "limits_body": "The spending limits of account `{account}` for charges by **{merchant}** become:\n\n{lines}",
+        "limits_none": "All spending limits of account `{account}` for charges by **{merchant}** are removed.",
+        "limits_line": "- **{token}**: at most {max_tx} per payment and {max_period} per {period}",
+        "totp_intent": "Register an authenticator app",
+        "totp_body": "An authenticator app is registered for your account at **{merchant}**, replacing any "
+                     "earlier one. Its codes then confirm your payments there.",
+        "untotp_intent": "Remove your authenticator app",
+        "untotp_body": "The authenticator app of your account at **{merchant}** is removed: its codes no "
+                       "longer confirm payments there.",
+        "verify_intent": "Confirm a payment verification",
+        "verify_body": "You confirm verification `{verification}` at **{merchant}** with the code you received.",
+        "account": "Account", "per_payment": "{token} per payment", "per_period": "{token} per period",
+        "period": "{token} period", "verification": "Verification", "limits": "Spending limits",
+        "none": "none",
         "days": "{n} days", "hours": "{n} hours", "minutes": "{n} minutes",
     },
     "de": {
@@ -55,6 +73,21 @@ TEXTS = {
                        "von Ihrem Konto abbuchen.",
         "merchant": "Händler", "amount": "Betrag", "fee": "Ledger-Gebühr", "session": "Checkout",
         "max": "Höchstens pro Zahlung", "uses": "Zahlungen", "duration": "Gültig für", "auth": "Vorautorisierung",
+        "limits_intent": "Ausgabelimits bei {merchant} festlegen",
+        "limits_body": "Die Ausgabelimits des Kontos `{account}` für Abbuchungen durch **{merchant}** werden:\n\n{lines}",
+        "limits_none": "Alle Ausgabelimits des Kontos `{account}` für Abbuchungen durch **{merchant}** werden entfernt.",
+        "limits_line": "- **{token}**: höchstens {max_tx} pro Zahlung und {max_period} pro {period}",
+        "totp_intent": "Authenticator-App registrieren",
+        "totp_body": "Für Ihr Konto bei **{merchant}** wird eine Authenticator-App registriert; eine frühere "
+                     "wird ersetzt. Ihre Codes bestätigen dann Ihre Zahlungen dort.",
+        "untotp_intent": "Authenticator-App entfernen",
+        "untotp_body": "Die Authenticator-App Ihres Kontos bei **{merchant}** wird entfernt: Ihre Codes "
+                       "bestätigen dort keine Zahlungen mehr.",
+        "verify_intent": "Zahlungsprüfung bestätigen",
+        "verify_body": "Sie bestätigen die Prüfung `{verification}` bei **{merchant}** mit dem erhaltenen Code.",
+        "account": "Konto", "per_payment": "{token} pro Zahlung", "per_period": "{token} pro Zeitraum",
+        "period": "{token} Zeitraum", "verification": "Prüfung", "limits": "Ausgabelimits",
+        "none": "keine",
         "days": "{n} Tage", "hours": "{n} Stunden", "minutes": "{n} Minuten",
     },
     "fr": {
@@ -72,6 +105,21 @@ TEXTS = {
                        "votre compte avec elle.",
         "merchant": "Marchand", "amount": "Montant", "fee": "Frais du registre", "session": "Session de paiement",
         "max": "Maximum par paiement", "uses": "Paiements", "duration": "Valable", "auth": "Pré-autorisation",
+        "limits_intent": "Définir vos plafonds de dépense chez {merchant}",
+        "limits_body": "Les plafonds du compte `{account}` pour les débits de **{merchant}** deviennent :\n\n{lines}",
+        "limits_none": "Tous les plafonds du compte `{account}` pour les débits de **{merchant}** sont supprimés.",
+        "limits_line": "- **{token}** : au plus {max_tx} par paiement et {max_period} par {period}",
+        "totp_intent": "Enregistrer une application d'authentification",
+        "totp_body": "Une application d'authentification est enregistrée pour votre compte chez **{merchant}**, "
+                     "à la place de toute précédente. Ses codes confirment ensuite vos paiements.",
+        "untotp_intent": "Supprimer votre application d'authentification",
+        "untotp_body": "L'application d'authentification de votre compte chez **{merchant}** est supprimée : "
+                       "ses codes ne confirment plus de paiements.",
+        "verify_intent": "Confirmer une vérification de paiement",
+        "verify_body": "Vous confirmez la vérification `{verification}` chez **{merchant}** avec le code reçu.",
+        "account": "Compte", "per_payment": "{token} par paiement", "per_period": "{token} par période",
+        "period": "Période {token}", "verification": "Vérification", "limits": "Plafonds de dépense",
+        "none": "aucun",
         "days": "{n} jours", "hours": "{n} heures", "minutes": "{n} minutes",
     },
     "es": {
@@ -89,13 +137,31 @@ TEXTS = {
                        "tu cuenta con ella.",
         "merchant": "Comercio", "amount": "Importe", "fee": "Comisión del ledger", "session": "Sesión de pago",
         "max": "Máximo por pago", "uses": "Pagos", "duration": "Válido durante", "auth": "Preautorización",
+        "limits_intent": "Fijar tus límites de gasto en {merchant}",
+        "limits_body": "Los límites de la cuenta `{account}` para los cobros de **{merchant}** pasan a ser:\n\n{lines}",
+        "limits_none": "Se eliminan todos los límites de la cuenta `{account}` para los cobros de **{merchant}**.",
+        "limits_line": "- **{token}**: como máximo {max_tx} por pago y {max_period} cada {period}",
+        "totp_intent": "Registrar una app de autenticación",
+        "totp_body": "Se registra una app de autenticación para tu cuenta en **{merchant}**, en lugar de "
+                     "cualquier anterior. Sus códigos confirman después tus pagos allí.",
+        "untotp_intent": "Eliminar tu app de autenticación",
+        "untotp_body": "Se elimina la app de autenticación de tu cuenta en **{merchant}**: sus códigos ya no "
+                       "confirman pagos allí.",
+        "verify_intent": "Confirmar una verificación de pago",
+        "verify_body": "Confirmas la verificación `{verification}` en **{merchant}** con el código recibido.",
+        "account": "Cuenta", "per_payment": "{token} por pago", "per_period": "{token} por periodo",
+        "period": "Periodo {token}", "verification": "Verificación", "limits": "Límites de gasto",
+        "none": "ninguno",
         "days": "{n} días", "hours": "{n} horas", "minutes": "{n} minutos",
     },
 }
 
 PAY_METHODS = ("pay_checkout_session", "pay_checkout_session_with_token")
 AUTH_METHODS = ("create_pre_authorization", "create_pre_authorization_with_options")
+OTHER_METHODS = ("update_merchant_spending_limits", "register_totp_secret", "remove_totp_secret",
+                 "verify_transaction", "revoke_authorization")
 MAX_METHOD_LEN = 100
+MAX_LIMIT_LINES = 20
 
 
 def language_of(tag: str) -> str:
@@ -223,13 +289,67 @@ def revoke_message(lang: str, merchant: str, args: list) -> "tuple":
     return ("## " + intent + "\n\n" + say(lang, "revoke_body", values), intent, fields, None)
 
 
+def limits_message(lang: str, merchant: str, args: list) -> "tuple":
+    """The spending limits a customer sets for this merchant's pre-authorized charges."""
+    if len(args) != 2 or not isinstance(args[0], tuple) or args[0][0] != "principal" or not isinstance(args[1], list):
+        return (None, None, None, "the argument must be (principal, vec SpendingLimitEntry)")
+    if len(args[1]) > MAX_LIMIT_LINES:
+        return (None, None, None, "too many spending limits")
+    account = args[0][1]
+    lines = []
+    fields = [(say(lang, "merchant", {}), text_value(merchant)), (say(lang, "account", {}), text_value(account))]
+    for entry in args[1]:
+        symbol, limit = record_field(entry, "key"), record_field(entry, "value")
+        max_tx, period = record_field(limit, "max_per_transaction"), record_field(limit, "period_seconds")
+        max_period = record_field(limit, "max_per_period")
+        if not (is_text(symbol) and is_nat(max_tx) and is_nat(period) and is_nat(max_period)):
+            return (None, None, None, "the spending limits cannot be read")
+        token = tokens_map.get(symbol)
+        if token is None:
+            return (None, None, None, "the merchant does not accept " + symbol)
+        values = {"token": symbol, "max_tx": units(max_tx, token["decimals"]) + " " + symbol,
+                  "max_period": units(max_period, token["decimals"]) + " " + symbol,
+                  "period": duration_text(lang, period)}
+        lines.append(say(lang, "limits_line", values))
+        fields.append((say(lang, "per_payment", values), token_amount(max_tx, token)))
+        fields.append((say(lang, "per_period", values), token_amount(max_period, token)))
+        fields.append((say(lang, "period", values), {"DurationSeconds": {"amount": period}}))
+    if not lines:
+        fields.append((say(lang, "limits", {}), text_value(say(lang, "none", {}))))
+    values = {"merchant": merchant, "account": account, "lines": "\n".join(lines)}
+    body = say(lang, "limits_body", values) if lines else say(lang, "limits_none", values)
+    intent = say(lang, "limits_intent", values)
+    return ("## " + intent + "\n\n" + body, intent, fields, None)
+
+
+def totp_message(lang: str, merchant: str, args: list, register: bool) -> "tuple":
+    """Registering (one text: the secret, never shown) or removing an authenticator app."""
+    if (register and (len(args) != 1 or not is_text(args[0]))) or (not register and len(args) != 0):
+        return (None, None, None, "the argument must be " + ("(text)" if register else "()"))
+    key = "totp" if register else "untotp"
+    values = {"merchant": merchant}
+    intent = say(lang, key + "_intent", values)
+    return ("## " + intent + "\n\n" + say(lang, key + "_body", values), intent,
+            [(say(lang, "merchant", {}), text_value(merchant))], None)
+
+
+def verify_message(lang: str, merchant: str, args: list) -> "tuple":
+    """Confirming a verification with its code (the code is never shown)."""
+    if len(args) != 2 or not is_text(args[0]) or not is_text(args[1]) or len(args[0]) > MAX_METHOD_LEN:
+        return (None, None, None, "the argument must be (text, text)")
+    values = {"merchant": merchant, "verification": args[0]}
+    fields = [(say(lang, "merchant", {}), text_value(merchant)), (say(lang, "verification", {}), text_value(args[0]))]
+    intent = say(lang, "verify_intent", values)
+    return ("## " + intent + "\n\n" + say(lang, "verify_body", values), intent, fields, None)
+
+
 @update
 def icrc21_canister_call_consent_message(request: icrc21_consent_message_request) -> icrc21_consent_message_response:
     """Public (ICRC-21 forbids requiring authentication); changes no state."""
     method = request["method"]
     if len(method) > MAX_METHOD_LEN:
         return unsupported("the method name is too long")
-    if method not in PAY_METHODS and method not in AUTH_METHODS and method != "revoke_authorization":
+    if method not in PAY_METHODS and method not in AUTH_METHODS and method not in OTHER_METHODS:
         if is_staff(caller_text()):
             return {"Err": {"ConsentMessageUnavailable": {"description": method + " is a merchant method; no consent message is provided for it"}}}
         return unsupported(method + " is not a customer-facing method of this canister")
@@ -243,6 +363,12 @@ def icrc21_canister_call_consent_message(request: icrc21_consent_message_request
         markdown, intent, fields, err = pay_message(lang, merchant, args, method == PAY_METHODS[1])
     elif method in AUTH_METHODS:
         markdown, intent, fields, err = auth_message(lang, merchant, args, method == AUTH_METHODS[1])
+    elif method == "update_merchant_spending_limits":
+        markdown, intent, fields, err = limits_message(lang, merchant, args)
+    elif method == "register_totp_secret" or method == "remove_totp_secret":
+        markdown, intent, fields, err = totp_message(lang, merchant, args, method == "register_totp_secret")
+    elif method == "verify_transaction":
+        markdown, intent, fields, err = verify_message(lang, merchant, args)
     else:
         markdown, intent, fields, err = revoke_message(lang, merchant, args)
     if err is not None:

@@ -125,3 +125,47 @@ def test_the_consent_call_changes_nothing(shop):
     before = shop.session(session["session_id"])
     consent(shop.alice, "pay_checkout_session", text_arg(session["session_id"]))
     assert plain(shop.session(session["session_id"])) == plain(before)
+
+
+LIMIT = Types.Record({"max_per_transaction": Types.Nat64, "period_seconds": Types.Nat64, "max_per_period": Types.Nat64})
+LIMIT_ENTRY = Types.Record({"key": Types.Text, "value": LIMIT})
+
+
+def limits_arg(who: str, limits: list) -> bytes:
+    return encode([{"type": Types.Principal, "value": who}, {"type": Types.Vec(LIMIT_ENTRY), "value": limits}])
+
+
+def test_spending_limits_message(shop):
+    alice = shop.alice.identity.sender().to_str()
+    limits = [{"key": SYMBOL, "value": {"max_per_transaction": 5_000_000, "period_seconds": 7 * 86_400,
+                                         "max_per_period": 20_000_000}}]
+    msg = consent(shop.alice, "update_merchant_spending_limits", limits_arg(alice, limits))
+    assert msg["Ok"]["consent_message"]["GenericDisplayMessage"] == (
+        "## Set your spending limits at Test Shop\n\nThe spending limits of account `" + alice
+        + "` for charges by **Test Shop** become:\n\n- **LTT**: at most 0.05 LTT per payment and 0.2 LTT per 7 days")
+    shown = consent(shop.alice, "update_merchant_spending_limits", limits_arg(alice, limits), "de",
+                    "FieldsDisplay")["Ok"]["consent_message"]["FieldsDisplayMessage"]
+    assert shown["intent"] == "Ausgabelimits bei Test Shop festlegen"
+    assert [f[0] for f in shown["fields"]] == ["Händler", "Konto", "LTT pro Zahlung", "LTT pro Zeitraum", "LTT Zeitraum"]
+    assert shown["fields"][3][1] == {"TokenAmount": {"decimals": 8, "amount": 20_000_000, "symbol": SYMBOL}}
+    assert shown["fields"][4][1] == {"DurationSeconds": {"amount": 7 * 86_400}}
+    cleared = consent(shop.alice, "update_merchant_spending_limits", limits_arg(alice, []), "fr")["Ok"]
+    assert "Tous les plafonds du compte `" + alice + "`" in cleared["consent_message"]["GenericDisplayMessage"]
+    # unknown tokens and wrong shapes: the standard's error, never a guessed message
+    unknown = [{"key": "NOPE", "value": limits[0]["value"]}]
+    assert "UnsupportedCanisterCall" in consent(shop.alice, "update_merchant_spending_limits", limits_arg(alice, unknown))["Err"]
+    assert "UnsupportedCanisterCall" in consent(shop.alice, "update_merchant_spending_limits", text_arg(alice))["Err"]
+
+
+def test_authenticator_and_verification_messages_never_echo_secrets(shop):
+    secret = "JBSWY3DPEHPK3PXP"
+    reg = consent(shop.alice, "register_totp_secret", text_arg(secret), "es")["Ok"]["consent_message"]["GenericDisplayMessage"]
+    assert reg.startswith("## Registrar una app de autenticación\n\n") and secret not in reg
+    removed = consent(shop.alice, "remove_totp_secret", encode([]))["Ok"]["consent_message"]["GenericDisplayMessage"]
+    assert removed == ("## Remove your authenticator app\n\nThe authenticator app of your account at **Test Shop** "
+                       "is removed: its codes no longer confirm payments there.")
+    verify = consent(shop.alice, "verify_transaction", text_arg("tv_0123456789abcdef01234567", "482913"))["Ok"]
+    text = verify["consent_message"]["GenericDisplayMessage"]
+    assert "`tv_0123456789abcdef01234567`" in text and "482913" not in text
+    assert "UnsupportedCanisterCall" in consent(shop.alice, "remove_totp_secret", text_arg("x"))["Err"]
+    assert "UnsupportedCanisterCall" in consent(shop.alice, "verify_transaction", text_arg("only one"))["Err"]

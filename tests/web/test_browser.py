@@ -49,16 +49,7 @@ def test_hosted_checkout_paid_end_to_end(shop, chromium):
 def test_embedded_modal_opens_and_pays_with_icrc2(shop, chromium):
     merchant = shop.merchant("owner")
     from webshop import ok
-    modal_id = ok(merchant.create_modal_config({
-        "modal_id": "", "name": "Shop modal", "description": [],
-        "theme": {"primary_color": "#0f766e", "background_color": "#ffffff", "text_color": "#0f172a",
-                  "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
-        "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
-                            "show_fiat_equivalent": True, "collect_email": False},
-        "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#0f766e",
-                     "button_text": "Checkout with LTT", "support_url": []},
-        "redirect_urls": {"success_url": f"{shop.site_url}/thanks", "cancel_url": f"{shop.site_url}/cart"},
-        "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}))
+    modal_id = ok(merchant.create_modal_config(shop.modal_config("Shop modal", "Checkout with LTT", "#0f766e")))
     snippet = ok(merchant.generate_modal_embed_code(modal_id))
     assert f"/ckpay/1.0.0/ckpay.js" in snippet
     # the page overrides one appearance variable in its own CSS; the canister's theme the rest

@@ -64,30 +64,36 @@ def wallet_url(shop, site: str, seed: str) -> str:
 WALLET_NAME = "Test wallet"  # the button names the signer (OISY unless configured)
 
 
-def check_paid(shop, out: dict, sid: str, who: str, before: int) -> None:
-    # the page connected the wallet's own account and paid from it
-    assert out["principal"] == who and out["walletKind"] == "signer"
-    assert out["signerButton"] == f"{WALLET_NAME} wallet (ICRC signer)" and out["iiButton"] == "Internet Identity"
-    assert "icrc27_accounts" in out["permissions"] and "icrc49_call_canister" in out["permissions"]
-    assert out["payButton"].startswith("Approve and pay from " + who[:11]) and out["payButton"].endswith(f"({WALLET_NAME})")
-    # the ledger approval: the local ledger has no ICRC-21, the library words it from metadata
-    assert out["approveConsent"]["source"] == "library"
-    # the merchant canister's own ICRC-21 message for pay_checkout_session
-    assert out["payConsent"]["source"] == "canister"
-    assert "Satoshi's Coffee" in out["payConsent"]["text"] and "0.25 LTT" in out["payConsent"]["text"]
-    assert sid in out["payConsent"]["text"]
+def check_paid(shop, out: dict, sid: str, who: str, before: int, kind: str, label: str) -> None:
+    """The page signed in as `who` (`kind`, named `label` on the pay button) and the session
+    was paid from that account by ICRC-2, as the canister and the ledger say."""
+    assert out["principal"] == who and out["walletKind"] == kind
+    assert out["payButton"].startswith("Approve and pay from " + who[:11]) and out["payButton"].endswith(f"({label})")
     assert out["paidTitle"] == "Payment received"
     assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
     paid = shop.session(sid)
     assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
     assert paid["payer"][0].to_str() == who
-    # the wallet paid the price, the approval's fee and transfer_from's fee on the ledger
+    # the payer paid the price, the approval's fee and transfer_from's fee on the ledger
     assert shop.balance(who) == before - PRICE - 2 * FEE
     payments = ok(shop.merchant("owner").list_payments([], [50]))["payments"]
     mine = [p for p in payments if p["session_id"] == sid]
     assert len(mine) == 1 and mine[0]["amount"] == PRICE and mine[0]["method"] == "icrc2"
     assert mine[0]["payer"][0]["owner"].to_str() == who
     assert out["pageErrors"] == []
+
+
+def check_signer_paid(shop, out: dict, sid: str, who: str, before: int) -> None:
+    """What the customer saw in the wallet: the permissions and both consent messages."""
+    assert out["signerButton"] == f"{WALLET_NAME} wallet (ICRC signer)" and out["iiButton"] == "Internet Identity"
+    assert "icrc27_accounts" in out["permissions"] and "icrc49_call_canister" in out["permissions"]
+    # the ledger approval: the local ledger has no ICRC-21, the library words it from metadata
+    assert out["approveConsent"]["source"] == "library"
+    # the merchant canister's own ICRC-21 message for pay_checkout_session
+    assert out["payConsent"]["source"] == "canister"
+    assert "Satoshi's Coffee" in out["payConsent"]["text"] and "0.25 LTT" in out["payConsent"]["text"]
+    assert sid in out["payConsent"]["text"]
+    check_paid(shop, out, sid, who, before, "signer", WALLET_NAME)
 
 
 def test_hosted_page_paid_from_a_signer_wallet(shop, chromium, wallet_site):
@@ -101,7 +107,7 @@ def test_hosted_page_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     out = run_flow("hosted", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url},
                    script_name="wallet_flows.mjs")
     assert out["walletOrigin"] == wallet_site
-    check_paid(shop, out, sid, who, before)
+    check_signer_paid(shop, out, sid, who, before)
 
 
 def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
@@ -109,16 +115,7 @@ def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     who = funded_wallet(shop, "dave", seed)
     before = shop.balance(who)
     merchant = shop.merchant("owner")
-    modal_id = ok(merchant.create_modal_config({
-        "modal_id": "", "name": "Wallet modal", "description": [],
-        "theme": {"primary_color": "#4f46e5", "background_color": "#ffffff", "text_color": "#0f172a",
-                  "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
-        "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
-                            "show_fiat_equivalent": True, "collect_email": False},
-        "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#4f46e5",
-                     "button_text": "Pay with a wallet", "support_url": []},
-        "redirect_urls": {"success_url": f"{shop.site_url}/thanks", "cancel_url": f"{shop.site_url}/cart"},
-        "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}))
+    modal_id = ok(merchant.create_modal_config(shop.modal_config("Wallet modal", "Pay with a wallet", "#4f46e5")))
     snippet = ok(merchant.generate_modal_embed_code(modal_id))
     # the merchant names the signer on the mount element (mainnet: OISY, the default)
     attr = (f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
@@ -127,7 +124,7 @@ def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     out = run_flow("modal", {"chromium": chromium, "screenshots": SCREENSHOTS,
                              "shopUrl": f"{shop.site_url}/wallet-shop.html"}, script_name="wallet_flows.mjs")
     sid = out["redirectedTo"].split("session=")[1]
-    check_paid(shop, out, sid, who, before)
+    check_signer_paid(shop, out, sid, who, before)
 
 
 def _quote(text: str) -> str:
@@ -148,13 +145,4 @@ def test_hosted_page_paid_after_signing_in_with_internet_identity(shop, chromium
     assert out["providerOrigin"] == wallet_site and out["providerPrincipal"] == who
     assert out["signInPrompt"].startswith("Sign in to http://")
     # the page holds a session key delegated by the provider: it signs as the provider's principal
-    assert out["walletKind"] == "ii" and out["principal"] == who
-    assert out["payButton"].startswith("Approve and pay from " + who[:11])
-    assert out["payButton"].endswith("(Internet Identity)")
-    assert out["paidTitle"] == "Payment received"
-    assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
-    paid = shop.session(sid)
-    assert "complete" in paid["status"] and paid["payment_method"] == ["icrc2"]
-    assert paid["payer"][0].to_str() == who
-    assert shop.balance(who) == before - PRICE - 2 * FEE
-    assert out["pageErrors"] == []
+    check_paid(shop, out, sid, who, before, "ii", "Internet Identity")

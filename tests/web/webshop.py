@@ -100,6 +100,19 @@ class Shop:
         }
         return ok(self.merchant("api").create_checkout_session_with_options(args))
 
+    def modal_config(self, name: str, button_text: str, color: str) -> dict:
+        """A ModalConfig for `create_modal_config`: LTT only, the shop's name and pages."""
+        return {
+            "modal_id": "", "name": name, "description": [],
+            "theme": {"primary_color": color, "background_color": "#ffffff", "text_color": "#0f172a",
+                      "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
+            "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
+                                "show_fiat_equivalent": True, "collect_email": False},
+            "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": color,
+                         "button_text": button_text, "support_url": []},
+            "redirect_urls": {"success_url": f"{self.site_url}/thanks", "cancel_url": f"{self.site_url}/cart"},
+            "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}
+
     def session(self, session_id: str) -> dict:
         return ok(self.merchant("owner").get_checkout_session(session_id))
 

@@ -34,52 +34,74 @@ async function approve(wallet, kind, name) {
   return consent ?? seen;
 }
 
-/** `prefix`: [screenshot decade, page name]. Connect the signer from the page's wallet choice, approve permissions and the account. */
-async function connect(page, root, prefix, out) {
-  const button = root.locator('[data-wallet-signer]');
-  await button.waitFor({ timeout: TIMEOUT });
-  out.signerButton = await text(button);
-  out.iiButton = await text(root.locator('[data-wallet-ii]'));
-  await shot(page, `${prefix[0]}0-${prefix[1]}-wallet-choice`);
+/** Click a wallet button of the page (`root`: the page or the modal's overlay); the popup
+ * it opens. */
+async function openWallet(page, root, selector) {
   const popup = page.waitForEvent('popup', { timeout: TIMEOUT });
-  await button.click();
-  const wallet = await popup;
-  await wallet.locator('[data-wallet-owner]').waitFor({ timeout: TIMEOUT });
-  out.walletOrigin = new URL(wallet.url()).origin;
-  out.permissions = await approve(wallet, 'permissions', `${prefix[0]}1-${prefix[1]}-wallet-permissions`);
-  out.accounts = await approve(wallet, 'accounts', `${prefix[0]}2-${prefix[1]}-wallet-account`);
+  await root.locator(selector).click();
+  return popup;
+}
+
+/** The page shows the chosen payer: its principal and kind. */
+async function signedIn(root, out) {
   const principal = root.locator('[data-wallet-principal]');
   await principal.waitFor({ timeout: TIMEOUT });
   out.principal = await text(principal);
   out.walletKind = await root.locator('[data-wallet-kind]').getAttribute('data-wallet-kind');
-  return wallet;
 }
 
-/** Pay: the approval on the ledger and the merchant's pay_checkout_session, each confirmed
- * in the wallet after its consent message. */
-async function payFromWallet(page, root, wallet, prefix, out) {
+/** Approve and pay (`confirm` does what the wallet asks in between), then the paid state and
+ * the redirect. `shots`: [signed in, paid] screenshot names. */
+async function payAndFinish(page, root, out, shots, confirm = async () => undefined) {
   const payButton = root.locator('[data-ckpay-pay-icrc2]');
   await payButton.waitFor({ timeout: TIMEOUT });
   out.payButton = await text(payButton);
-  await shot(page, `${prefix[0]}3-${prefix[1]}-signer-connected`);
+  await shot(page, shots[0]);
   await payButton.click();
-  out.approveConsent = await approve(wallet, 'consent', `${prefix[0]}4-${prefix[1]}-wallet-consent-approve`);
-  out.payConsent = await approve(wallet, 'consent', `${prefix[0]}5-${prefix[1]}-wallet-consent-pay`);
+  await confirm();
   await root.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
   out.paidTitle = await text(root.locator('[data-ckpay-title]'));
-  await shot(page, `${prefix[0]}6-${prefix[1]}-signer-paid`);
-  out.walletLog = await wallet.locator('[data-log]').allTextContents();
-}
-
-async function hosted(page) {
-  const out = {};
-  await page.goto(cfg.hostedUrl);
-  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
-  const wallet = await connect(page, page, ['6', 'hosted'], out);
-  await payFromWallet(page, page, wallet, ['6', 'hosted'], out);
+  await shot(page, shots[1]);
   await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
   out.redirectedTo = page.url();
   return out;
+}
+
+/** A signer wallet: connect it (permissions, account), pay, confirming the approval's and
+ * the payment's consent messages in the wallet. `n`: the screenshots' decade. */
+async function payWithSigner(page, root, n, name, out) {
+  const button = root.locator('[data-wallet-signer]');
+  await button.waitFor({ timeout: TIMEOUT });
+  out.signerButton = await text(button);
+  out.iiButton = await text(root.locator('[data-wallet-ii]'));
+  await shot(page, `${n}0-${name}-wallet-choice`);
+  const wallet = await openWallet(page, root, '[data-wallet-signer]');
+  await wallet.locator('[data-wallet-owner]').waitFor({ timeout: TIMEOUT });
+  out.walletOrigin = new URL(wallet.url()).origin;
+  out.permissions = await approve(wallet, 'permissions', `${n}1-${name}-wallet-permissions`);
+  out.accounts = await approve(wallet, 'accounts', `${n}2-${name}-wallet-account`);
+  await signedIn(root, out);
+  await payAndFinish(page, root, out, [`${n}3-${name}-signer-connected`, `${n}6-${name}-signer-paid`], async () => {
+    out.approveConsent = await approve(wallet, 'consent', `${n}4-${name}-wallet-consent-approve`);
+    out.payConsent = await approve(wallet, 'consent', `${n}5-${name}-wallet-consent-pay`);
+  });
+  return out;
+}
+
+async function hosted(page) {
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  return payWithSigner(page, page, 6, 'hosted', {});
+}
+
+async function modal(page) {
+  await page.goto(cfg.shopUrl);
+  const open = page.locator('[data-ckpay-open]');
+  await open.waitFor({ timeout: TIMEOUT });
+  await open.click();
+  const overlay = page.locator('[data-ckpay-overlay]');
+  await overlay.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  return payWithSigner(page, overlay, 7, 'modal', {});
 }
 
 /** Internet Identity's protocol: the page's AuthClient opens the local identity provider,
@@ -88,45 +110,13 @@ async function ii(page) {
   const out = {};
   await page.goto(cfg.hostedUrl);
   await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
-  const button = page.locator('[data-wallet-ii]');
-  await button.waitFor({ timeout: TIMEOUT });
-  out.iiButton = await text(button);
-  const popup = page.waitForEvent('popup', { timeout: TIMEOUT });
-  await button.click();
-  const provider = await popup;
+  out.iiButton = await text(page.locator('[data-wallet-ii]'));
+  const provider = await openWallet(page, page, '[data-wallet-ii]');
   out.providerOrigin = new URL(provider.url()).origin;
   out.providerPrincipal = await text(provider.locator('[data-ii-principal]'));
   out.signInPrompt = await approve(provider, 'delegation', '80-ii-provider-sign-in');
-  const principal = page.locator('[data-wallet-principal]');
-  await principal.waitFor({ timeout: TIMEOUT });
-  out.principal = await text(principal);
-  out.walletKind = await page.locator('[data-wallet-kind]').getAttribute('data-wallet-kind');
-  const payButton = page.locator('[data-ckpay-pay-icrc2]');
-  await payButton.waitFor({ timeout: TIMEOUT });
-  out.payButton = await text(payButton);
-  await shot(page, '81-ii-signed-in');
-  await payButton.click();
-  await page.locator('[data-ckpay-title]', { hasText: 'Payment received' }).waitFor({ timeout: TIMEOUT });
-  out.paidTitle = await text(page.locator('[data-ckpay-title]'));
-  await shot(page, '82-ii-paid');
-  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
-  out.redirectedTo = page.url();
-  return out;
-}
-
-async function modal(page) {
-  const out = {};
-  await page.goto(cfg.shopUrl);
-  const open = page.locator('[data-ckpay-open]');
-  await open.waitFor({ timeout: TIMEOUT });
-  await open.click();
-  const overlay = page.locator('[data-ckpay-overlay]');
-  await overlay.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
-  const wallet = await connect(page, overlay, ['7', 'modal'], out);
-  await payFromWallet(page, overlay, wallet, ['7', 'modal'], out);
-  await page.waitForURL(/\/thanks\?session=/, { timeout: TIMEOUT });
-  out.redirectedTo = page.url();
-  return out;
+  await signedIn(page, out);
+  return payAndFinish(page, page, out, ['81-ii-signed-in', '82-ii-paid']);
 }
 
 const browser = await chromium.launch({ executablePath: cfg.chromium, args: FLAGS });

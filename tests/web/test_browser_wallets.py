@@ -110,6 +110,29 @@ def test_hosted_page_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     check_signer_paid(shop, out, sid, who, before)
 
 
+@pytest.mark.parametrize("tamper, error", [
+    # the relying-party library compares the content map with the request first
+    ("arg", "The response does not contain the request arguments."),
+    ("certificate", "The wallet's answer carries no valid certificate of the Internet Computer"),
+])
+def test_hosted_page_refuses_a_wallet_answer_it_cannot_verify(shop, chromium, wallet_site, tamper, error):
+    """ICRC-49's response verification: a wallet that answers with another call's content or
+    an uncertified reply gets no payment recorded from the page's side."""
+    seed = {"arg": "0d", "certificate": "0e"}[tamper] * 32
+    funded_wallet(shop, "mallory-" + tamper, seed)
+    session = shop.create_session()
+    url = (session["url"][0] + f"?factory={shop.factory_id}&signer="
+           + _quote(wallet_url(shop, wallet_site, seed) + "&tamper=" + tamper))
+    out = run_flow("tampered", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url,
+                                "tamper": tamper}, script_name="wallet_flows.mjs")
+    assert any(line.startswith("tampered:") for line in out["walletLog"])
+    assert error in out["error"], out["error"]
+    assert out["status"] == "Payment not completed"
+    # the page stopped at the approval: the merchant was never asked to take the payment
+    assert "open" in shop.session(session["session_id"])["status"]
+    assert out["pageErrors"] == []
+
+
 def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     seed = "0b" * 32
     who = funded_wallet(shop, "dave", seed)

@@ -4,7 +4,9 @@
 // target canister (or the library, for ledgers without ICRC-21) gives, and on approval signs
 // and sends the call (ICRC-49), returning the certificate and content map to the page. Its
 // key is the Ed25519 seed in `?seed=` (a test identity funded on the local ledger); `?host=`
-// is the replica. Not part of any deployed front end: tests/web/test_browser_wallets.py
+// is the replica. `?tamper=arg|certificate` makes it a dishonest wallet for the negative
+// tests: every ICRC-49 answer it sends has another argument in its content map, or a broken
+// certificate, and the page must refuse it. Not part of any deployed front end: tests/web/test_browser_wallets.py
 // builds it (vite.test-wallet.config.ts) and serves it from 127.0.0.1.
 import { Signer } from '@dfinity/oisy-wallet-signer/signer';
 import {
@@ -12,6 +14,7 @@ import {
   type AccountsPromptPayload, type CallCanisterPromptPayload, type ConsentMessagePromptPayload,
   type PermissionsPromptPayload,
 } from '@dfinity/oisy-wallet-signer';
+import { Cbor } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 
 const params = new URLSearchParams(location.search);
@@ -32,6 +35,35 @@ function ask(kind: string, html: string, approve: () => void, reject: () => void
     <div><button class="approve" data-approve>Approve</button><button class="reject" data-reject>Reject</button></div></section>`;
   promptBox.querySelector('[data-approve]')!.addEventListener('click', () => { promptBox.innerHTML = ''; approve(); });
   promptBox.querySelector('[data-reject]')!.addEventListener('click', () => { promptBox.innerHTML = ''; reject(); });
+}
+
+const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/** An ICRC-49 answer altered as `?tamper=` says (other messages pass unchanged). */
+function tampered(msg: { result?: { contentMap?: string; certificate?: string } }, how: string): unknown {
+  const result = msg?.result;
+  if (!result?.contentMap || !result.certificate) return msg;
+  if (how === 'arg') {
+    const content = Cbor.decode<Record<string, unknown>>(fromBase64(result.contentMap));
+    content.arg = new Uint8Array([...(content.arg as Uint8Array), 0]);
+    note('tampered: another argument in the content map');
+    return { ...msg, result: { ...result, contentMap: toBase64(new Uint8Array(Cbor.encode(content))) } };
+  }
+  const cert = fromBase64(result.certificate);
+  cert[cert.length - 1] ^= 0xff; // the BLS signature's last byte
+  note('tampered: a broken certificate');
+  return { ...msg, result: { ...result, certificate: toBase64(cert) } };
+}
+
+// The library answers through `window.opener.postMessage`: a dishonest wallet sits there.
+const tamper = params.get('tamper');
+if (tamper && window.opener) {
+  const page = window.opener as Window;
+  Object.defineProperty(window, 'opener', {
+    configurable: true,
+    value: { postMessage: (msg: never, origin: string) => page.postMessage(tampered(msg, tamper), origin) },
+  });
 }
 
 const signer = Signer.init({ owner, host: params.get('host') ?? undefined });

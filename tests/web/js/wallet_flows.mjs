@@ -3,7 +3,7 @@
 // test wallet (web/test-wallet, the wallet side of @dfinity/oisy-wallet-signer) in a popup;
 // this script approves the permission, account and consent prompts by clicking in that
 // window, screenshots every step and prints one JSON line with what it saw.
-// usage: node wallet_flows.mjs hosted|modal|ii CONFIG_JSON
+// usage: node wallet_flows.mjs hosted|modal|ii|tampered CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +104,27 @@ async function modal(page) {
   return payWithSigner(page, overlay, 7, 'modal', {});
 }
 
+/** A dishonest wallet (`?tamper=`): the page must refuse its answer to the approval. */
+async function tampered(page) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+  const wallet = await openWallet(page, page, '[data-wallet-signer]');
+  await approve(wallet, 'permissions', '67-tampered-wallet-permissions');
+  await approve(wallet, 'accounts', '67-tampered-wallet-account');
+  await signedIn(page, out);
+  await page.locator('[data-ckpay-pay-icrc2]').click();
+  await approve(wallet, 'consent', '67-tampered-wallet-consent');
+  const error = page.locator('[data-ckpay-error]:not([hidden])');
+  await error.waitFor({ timeout: TIMEOUT });
+  out.error = await text(error);
+  out.status = await text(page.locator('[data-ckpay-status-text]'));
+  out.title = await text(page.locator('[data-ckpay-amount-label]'));
+  await shot(page, `68-hosted-${cfg.tamper}-reply-refused`);
+  out.walletLog = await wallet.locator('[data-log]').allTextContents();
+  return out;
+}
+
 /** Internet Identity's protocol: the page's AuthClient opens the local identity provider,
  * the user signs in there, and the page pays by ICRC-2 with the delegated identity. */
 async function ii(page) {
@@ -128,7 +149,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page), ii: () => ii(page) };
+  const flows = { hosted: () => hosted(page), modal: () => modal(page), ii: () => ii(page), tampered: () => tampered(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   try {
     result = await flows[flow]();

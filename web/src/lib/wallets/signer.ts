@@ -54,6 +54,9 @@ export class SignerWallet extends RelyingParty {
 }
 
 /** Checks an ICRC-49 result against the request and the IC's certificate; the reply bytes. */
+// (RelyingParty.call already compares the content map's canister, method, argument and
+// sender with the request; this repeats it, with the request type, as the reply is decoded
+// from exactly these bytes.)
 export async function verifiedReply(host: string, params: IcrcCallCanisterRequestParams,
                                     result: IcrcCallCanisterResult): Promise<Uint8Array> {
   const content = Cbor.decode<CallContent>(fromBase64(result.contentMap));
@@ -68,9 +71,14 @@ export async function verifiedReply(host: string, params: IcrcCallCanisterReques
   const agent = await agentFor(host);
   const rootKey = agent.rootKey;
   if (!rootKey) throw new Error('No root key to verify the wallet\'s answer.');
-  const certificate = await Certificate.create({
-    certificate: fromBase64(result.certificate), rootKey, principal: { canisterId },
-  });
+  let certificate: Certificate;
+  try {
+    certificate = await Certificate.create({
+      certificate: fromBase64(result.certificate), rootKey, principal: { canisterId },
+    });
+  } catch (e) {
+    throw new Error(`The wallet's answer carries no valid certificate of the Internet Computer (${(e as Error).message}).`);
+  }
   const requestId = requestIdOf(content as unknown as Record<string, unknown>);
   const path = (leaf: string) => [new TextEncoder().encode('request_status'), requestId, new TextEncoder().encode(leaf)];
   const status = lookupResultToBuffer(certificate.lookup_path(path('status')));

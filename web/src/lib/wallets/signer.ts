@@ -77,7 +77,8 @@ export async function verifiedReply(host: string, params: IcrcCallCanisterReques
       certificate: fromBase64(result.certificate), rootKey, principal: { canisterId },
     });
   } catch (e) {
-    throw new Error(`The wallet's answer carries no valid certificate of the Internet Computer (${(e as Error).message}).`);
+    console.warn('ICRC-49 certificate rejected', e); // the details are a stack, not a sentence
+    throw new Error('The wallet\'s answer carries no valid certificate of the Internet Computer, so this page does not trust it.');
   }
   const requestId = requestIdOf(content as unknown as Record<string, unknown>);
   const path = (leaf: string) => [new TextEncoder().encode('request_status'), requestId, new TextEncoder().encode(leaf)];

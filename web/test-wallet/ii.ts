@@ -9,18 +9,17 @@ import { HeartbeatServer } from '@icp-sdk/signer/web';
 import type { DerEncodedPublicKey, PublicKey } from '@icp-sdk/core/agent';
 import { DelegationChain, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
+import { base64ToUint8Array, uint8ArrayToBase64 } from '@dfinity/utils';
+import { parseSecret } from '../src/lib/identity';
 
 const params = new URLSearchParams(location.search);
-const seed = params.get('seed') ?? '';
-if (!/^[0-9a-f]{64}$/.test(seed)) throw new Error('the identity provider needs ?seed=<64 hex>');
-const user = Ed25519KeyIdentity.generate(Uint8Array.from(seed.match(/../g)!.map((b) => parseInt(b, 16))));
+// the key in `?seed=` (64 hex), read like the checkout reads a dev identity's seed
+const user = Ed25519KeyIdentity.generate(parseSecret(params.get('seed') ?? '').secret);
 document.querySelector('[data-ii-principal]')!.textContent = user.getPrincipal().toText();
 const promptBox = document.getElementById('prompt')!;
 const log = document.getElementById('log')!;
 const note = (text: string) => log.insertAdjacentHTML('beforeend', `<div data-log>${text.replace(/</g, '&lt;')}</div>`);
 
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const MAX_TTL_NS = 8n * 3600n * 1_000_000_000n;
 
 interface DelegationRequest { publicKey: string; targets?: string[]; maxTimeToLive?: string }
@@ -53,7 +52,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   promptBox.querySelector('[data-approve]')!.addEventListener('click', async () => {
     promptBox.innerHTML = '';
     // the client's session key (ECDSA P-256 by default), as the DER it sent
-    const der = fromBase64(request.publicKey) as DerEncodedPublicKey;
+    const der = base64ToUint8Array(request.publicKey) as DerEncodedPublicKey;
     const session: PublicKey = { toDer: () => der };
     const expiration = new Date(Date.now() + Number((ttl < MAX_TTL_NS ? ttl : MAX_TTL_NS) / 1_000_000n));
     const chain = await DelegationChain.create(user, session, expiration, {
@@ -62,14 +61,14 @@ window.addEventListener('message', (event: MessageEvent) => {
     note('delegation sent');
     reply({
       result: {
-        publicKey: toBase64(new Uint8Array(chain.publicKey)),
+        publicKey: uint8ArrayToBase64(new Uint8Array(chain.publicKey)),
         signerDelegation: chain.delegations.map((d) => ({
           delegation: {
-            pubkey: toBase64(new Uint8Array(d.delegation.pubkey)),
+            pubkey: uint8ArrayToBase64(new Uint8Array(d.delegation.pubkey)),
             expiration: d.delegation.expiration.toString(),
             ...(d.delegation.targets ? { targets: d.delegation.targets.map((t) => t.toText()) } : {}),
           },
-          signature: toBase64(new Uint8Array(d.signature)),
+          signature: uint8ArrayToBase64(new Uint8Array(d.signature)),
         })),
       },
     });

@@ -16,11 +16,12 @@ import {
 } from '@dfinity/oisy-wallet-signer';
 import { Cbor } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { base64ToUint8Array, uint8ArrayToBase64 } from '@dfinity/utils';
+import { parseSecret } from '../src/lib/identity';
 
 const params = new URLSearchParams(location.search);
-const seed = params.get('seed') ?? '';
-if (!/^[0-9a-f]{64}$/.test(seed)) throw new Error('the test wallet needs ?seed=<64 hex>');
-const owner = Ed25519KeyIdentity.generate(Uint8Array.from(seed.match(/../g)!.map((b) => parseInt(b, 16))));
+// the key in `?seed=` (64 hex), read like the checkout reads a dev identity's seed
+const owner = Ed25519KeyIdentity.generate(parseSecret(params.get('seed') ?? '').secret);
 const principal = owner.getPrincipal().toText();
 document.querySelector('[data-wallet-owner]')!.textContent = principal;
 const promptBox = document.getElementById('prompt')!;
@@ -37,23 +38,21 @@ function ask(kind: string, html: string, approve: () => void, reject: () => void
   promptBox.querySelector('[data-reject]')!.addEventListener('click', () => { promptBox.innerHTML = ''; reject(); });
 }
 
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** An ICRC-49 answer altered as `?tamper=` says (other messages pass unchanged). */
 function tampered(msg: { result?: { contentMap?: string; certificate?: string } }, how: string): unknown {
   const result = msg?.result;
   if (!result?.contentMap || !result.certificate) return msg;
   if (how === 'arg') {
-    const content = Cbor.decode<Record<string, unknown>>(fromBase64(result.contentMap));
+    const content = Cbor.decode<Record<string, unknown>>(base64ToUint8Array(result.contentMap));
     content.arg = new Uint8Array([...(content.arg as Uint8Array), 0]);
     note('tampered: another argument in the content map');
-    return { ...msg, result: { ...result, contentMap: toBase64(new Uint8Array(Cbor.encode(content))) } };
+    return { ...msg, result: { ...result, contentMap: uint8ArrayToBase64(new Uint8Array(Cbor.encode(content))) } };
   }
-  const cert = fromBase64(result.certificate);
+  const cert = base64ToUint8Array(result.certificate);
   cert[cert.length - 1] ^= 0xff; // the BLS signature's last byte
   note('tampered: a broken certificate');
-  return { ...msg, result: { ...result, certificate: toBase64(cert) } };
+  return { ...msg, result: { ...result, certificate: uint8ArrayToBase64(cert) } };
 }
 
 // The library answers through `window.opener.postMessage`: a dishonest wallet sits there.

@@ -11,9 +11,8 @@ import { Actor, Certificate, Cbor, lookupResultToBuffer, requestIdOf, type Actor
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { agentFor } from '../ic';
+import { base64ToUint8Array, uint8ArrayToBase64 } from '@dfinity/utils';
 
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The signed call the wallet sent, as ICRC-49's `contentMap` holds it (CBOR). */
@@ -30,7 +29,7 @@ interface CallContent {
 /** A connected signer window. `call` is ICRC-49 with the reply verified and returned as
  * Candid bytes. */
 export class SignerWallet extends RelyingParty {
-  /** The account the wallet shares (ICRC-27), set by `signerWallet`. */
+  /** The account the wallet shares (ICRC-27), set by `connectSigner` (chooser.ts). */
   owner!: Principal;
 
   /** Opens the signer's window at `url` and waits for its ICRC-29 ready answer. (No `host`
@@ -46,25 +45,25 @@ export class SignerWallet extends RelyingParty {
   /** ICRC-49 for `method` of `canisterId` with the Candid-encoded `arg`, from `owner`. */
   async callRaw(host: string, canisterId: Principal, method: string, arg: Uint8Array): Promise<Uint8Array> {
     const params: IcrcCallCanisterRequestParams = {
-      canisterId: canisterId.toText(), sender: this.owner.toText(), method, arg: toBase64(arg),
+      canisterId: canisterId.toText(), sender: this.owner.toText(), method, arg: uint8ArrayToBase64(arg),
     };
     const result = await this.call({ params, options: { timeoutInMilliseconds: 10 * 60_000 } });
     return verifiedReply(host, params, result);
   }
 }
 
-/** Checks an ICRC-49 result against the request and the IC's certificate; the reply bytes. */
-// (RelyingParty.call already compares the content map's canister, method, argument and
-// sender with the request; this repeats it, with the request type, as the reply is decoded
-// from exactly these bytes.)
+/** Checks an ICRC-49 result against the request and the IC's certificate; the reply bytes.
+ * (RelyingParty.call already compares the content map's canister, method, argument and
+ * sender with the request; this repeats it, with the request type, since the reply is
+ * looked up under exactly this content's request id.) */
 export async function verifiedReply(host: string, params: IcrcCallCanisterRequestParams,
                                     result: IcrcCallCanisterResult): Promise<Uint8Array> {
-  const content = Cbor.decode<CallContent>(fromBase64(result.contentMap));
+  const content = Cbor.decode<CallContent>(base64ToUint8Array(result.contentMap));
   const canisterId = Principal.fromText(params.canisterId);
   if (content.request_type !== 'call'
       || Principal.fromUint8Array(content.canister_id).toText() !== params.canisterId
       || content.method_name !== params.method
-      || !sameBytes(content.arg, fromBase64(params.arg))
+      || !sameBytes(content.arg, base64ToUint8Array(params.arg))
       || Principal.fromUint8Array(content.sender).toText() !== params.sender) {
     throw new Error('The wallet signed another call than the one requested.');
   }
@@ -74,7 +73,7 @@ export async function verifiedReply(host: string, params: IcrcCallCanisterReques
   let certificate: Certificate;
   try {
     certificate = await Certificate.create({
-      certificate: fromBase64(result.certificate), rootKey, principal: { canisterId },
+      certificate: base64ToUint8Array(result.certificate), rootKey, principal: { canisterId },
     });
   } catch (e) {
     console.warn('ICRC-49 certificate rejected', e); // the details are a stack, not a sentence

@@ -8,7 +8,6 @@ signs in with a secp256k1 PEM on a 375 px wide phone and no page is wider than t
 (screenshots 40-54)."""
 from __future__ import annotations
 
-import base64
 import os
 import sys
 import time
@@ -19,17 +18,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ledger"))
 
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
-from webshop import PRICE, SEEDS, ok, run_flow  # noqa: E402
+from webshop import PRICE, SEEDS, ed25519_pem, ok, run_flow  # noqa: E402
 from icrc3_verify import map_get  # noqa: E402
 
 FEE = 10_000
 DAY_NS = 86_400 * 10**9
-
-
-def ed25519_pem(seed_hex: str) -> str:
-    """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
-    der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
-    return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
 
 
 def pay_by_icrc2(shop, who: str) -> dict:

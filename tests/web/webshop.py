@@ -44,6 +44,13 @@ SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" *
          "admin": "05" * 32}
 
 
+def ed25519_pem(seed_hex: str) -> str:
+    """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
+    import base64
+    der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
+    return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
+
+
 def build_front_ends() -> None:
     """`npm install` (cached node_modules) and `npm run build` in web/, as `localnet deploy`
     runs them."""

@@ -149,12 +149,57 @@ async function modal(page, context) {
   return out;
 }
 
-async function builder(page) {
+/** Whether the builder's editor can be seen, focused or clicked (it must not be, unless an
+ * owner of the opened merchant is signed in). */
+async function editorState(page) {
+  return page.evaluate(() => {
+    const app = document.querySelector('#app');
+    const save = document.querySelector('#save');
+    save.focus();
+    const r = save.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return { visible: app.checkVisibility(), inert: app.inert, focused: document.activeElement === save,
+      clickable: Boolean(hit && app.contains(hit)), height: app.getBoundingClientRect().height };
+  });
+}
+
+async function builderSignIn(page, { text, file }) {
+  if (file) await page.setInputFiles('#import input[name=pem]', { name: 'identity.pem', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  else await page.fill('#import textarea', text);
+  await page.click('#import button');
+}
+
+async function builder(page, browser) {
   const out = {};
+  // no merchant opened: only the "open a merchant" hint, no editor
+  await page.goto(cfg.builderBase);
+  await page.locator('#start').waitFor({ timeout: TIMEOUT });
+  out.noMerchant = await editorState(page);
+  await shot(page, '09a-builder-no-merchant');
+  // a merchant, signed out: the sign-in form, no editor
   await page.goto(cfg.builderUrl);
   await page.locator('#signin').waitFor({ timeout: TIMEOUT });
-  await page.fill('input[name=secret]', cfg.ownerSeed);
-  await page.click('#import button');
+  out.signedOut = await editorState(page);
+  await shot(page, '09b-builder-signed-out');
+  // a raw seed of someone who is no owner: told so, still no editor
+  await builderSignIn(page, { text: cfg.payerSeed });
+  await page.locator('#signin-note', { hasText: 'cannot manage' }).waitFor({ timeout: TIMEOUT });
+  out.notOwnerNote = (await page.locator('#signin-note').textContent()).trim();
+  out.notOwner = await editorState(page);
+  await shot(page, '09c-builder-not-an-owner');
+  // a secp256k1 identity.pem (as run.sh's customer; with an EC PARAMETERS block), from a file
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.locator('#signin').waitFor({ timeout: TIMEOUT });
+  await builderSignIn(page, { file: cfg.secpPem });
+  await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  out.secpSignedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  out.secpEditor = await editorState(page);
+  await shot(page, '09d-builder-secp256k1-co-owner');
+  await page.click('#signout');
+  await page.locator('#signin').waitFor({ timeout: TIMEOUT });
+  // the owner's Ed25519 identity.pem, pasted
+  await builderSignIn(page, { text: cfg.ownerPem });
   await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
   out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
   await page.locator('select[name=template] option', { hasText: 'Midnight' }).waitFor({ state: 'attached', timeout: TIMEOUT });
@@ -204,6 +249,24 @@ async function builder(page) {
   out.analytics = Object.fromEntries(await page.locator('#analytics dd').evaluateAll((dds) =>
     dds.map((dd) => [dd.dataset.metric, dd.textContent.trim()])));
   await shot(page, '15-builder-analytics');
+
+  // a 375 px phone: signed out, then signed in with the owner's raw seed; never wider
+  const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+  const mobile = await phone.newPage();
+  mobile.on('pageerror', (e) => out.mobileErrors = [...(out.mobileErrors ?? []), String(e)]);
+  const width = () => mobile.evaluate(() => document.documentElement.scrollWidth);
+  await mobile.goto(cfg.builderUrl);
+  await mobile.locator('#signin').waitFor({ timeout: TIMEOUT });
+  out.mobileSignedOutWidth = await width();
+  await shot(mobile, '15a-builder-mobile-signed-out');
+  await builderSignIn(mobile, { text: cfg.ownerSeed });
+  await mobile.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await mobile.locator('#modals button', { hasText: 'Coffee checkout' }).click();
+  await mobile.locator('[data-metric="Payments"]', { hasText: '1' }).waitFor({ timeout: TIMEOUT });
+  out.mobileSignedInAs = (await mobile.locator('[data-principal]').textContent()).trim();
+  out.mobileWidth = await width();
+  await shot(mobile, '15b-builder-mobile-editor');
+  await phone.close();
   return out;
 }
 
@@ -496,7 +559,7 @@ try {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
+  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
     wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);

@@ -126,6 +126,24 @@ say "Deploying the factory (admin: operator)"
     daily_cross_merchant_limit = 1_000_000 : nat64 } })"
 FACTORY=$(id_of payment_backend)
 
+say "Publishing the default modal templates (factory admin API)"
+"$VPY" -m ckpayment.modal_templates --network "$URL" --factory "$FACTORY" \
+  --identity "$LOCALNET_HOME/identity/operator/identity.pem"
+
+# -- 3b. front ends: hosted checkout (+ ckpay.js), modal builder, dashboard ------------------
+WEB=0
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  say "Building and deploying the checkout, builder and dashboard asset canisters (npm)"
+  "$LN" deploy checkout builder dashboard --identity operator >"$WORK/web-deploy.log" 2>&1 \
+    || { tail -n 40 "$WORK/web-deploy.log" >&2; echo "Error: deploying the front ends failed" >&2; exit 1; }
+  grep '^Deployed ' "$WORK/web-deploy.log" || true
+  "$VPY" web/scripts/register_ckpay.py --network "$URL" --identity operator | tail -n 1
+  CHECKOUT=$(id_of checkout); BUILDER=$(id_of builder); DASHBOARD=$(id_of dashboard)
+  WEB=1
+else
+  echo "node/npm not found: skipping the front ends (install Node.js 20+ to get them)"
+fi
+
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"
 "$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"
@@ -142,6 +160,13 @@ say "Deploying a merchant canister through the factory (owner: merchant)"
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
 MERCHANT=$(id_of merchant)
 echo "merchant canister: $MERCHANT"
+PORTNUM=${URL##*:}
+asset_url() { echo "http://$1.localhost:$PORTNUM$2"; }
+if [ "$WEB" = 1 ]; then
+  # new sessions' `url` is their hosted page on this localnet's checkout canister
+  "$LN" call merchant set_hosted_page_base_url --identity merchant \
+    "(\"$(asset_url "$CHECKOUT" "")\")" >/dev/null
+fi
 
 # -- 5. the paid checkout --------------------------------------------------------------------
 say "Paying checkout sessions through the local ledger"
@@ -152,6 +177,28 @@ say "Paying checkout sessions through the local ledger"
 # the demo's webhook points at its receiver, gone now: print how to remove it
 HOOK=$("$CK" --identity merchant --merchant "$MERCHANT" webhooks list | "$VPY" -c \
   'import json, sys; hooks = json.load(sys.stdin); print(hooks[0]["webhook_id"] if hooks else "")')
+
+# -- 5b. an open session to pay on the hosted page; the dashboard signed in ------------------
+if [ "$WEB" = 1 ]; then
+  OPEN_URL=$("$CK" --identity merchant --merchant "$MERCHANT" sessions create --amount 2500000 \
+    --token "$SYMBOL" --success-url https://shop.example.com/ok --cancel-url https://shop.example.com/cancel \
+    | "$VPY" -c 'import json, sys; print(json.load(sys.stdin)["url"])')
+  # dev only: the demo merchant's key rides in the URL fragment, which the browser never
+  # sends to a server; the dashboard takes it only on a local host, then drops it from the URL
+  DEV_KEY=$("$VPY" -c 'import base64, sys; print(base64.urlsafe_b64encode(open(sys.argv[1], "rb").read()).decode())' \
+    "$LOCALNET_HOME/identity/merchant/identity.pem")
+  cat <<EOF3
+
+Front ends on $URL (asset canisters; run.sh --keep leaves them up):
+  checkout         $CHECKOUT   $(asset_url "$CHECKOUT" /)
+  builder          $BUILDER   $(asset_url "$BUILDER" "/?merchant=$MERCHANT&factory=$FACTORY")
+  dashboard        $DASHBOARD   $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")
+Open in a browser (with --keep):
+  pay an open session (0.025 $SYMBOL):  $OPEN_URL
+  dashboard as the demo merchant (dev only: the link holds the merchant's key, in the # fragment):
+    $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")#dev-identity=$DEV_KEY
+EOF3
+fi
 
 # -- 6. what next ----------------------------------------------------------------------------
 cat <<EOF2

@@ -109,6 +109,10 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     assert out["secpEditor"]["visible"] is True and out["secpEditor"]["inert"] is False
     assert out["secpEditor"]["focused"] is True and out["secpEditor"]["clickable"] is True
     assert out["signedInAs"] == shop.principal("owner")
+    # the factory's default templates (seeded through the admin API, once) are offered
+    from ckpayment.modal_templates import DEFAULT_TEMPLATES, seed_default_templates
+    assert out["templates"] == ["No template"] + [f"{n} ({c})" for n, c, _ in reversed(DEFAULT_TEMPLATES)]
+    assert seed_default_templates(shop.factory_client("admin")) == []
     assert out["mobileSignedInAs"] == shop.principal("owner")
     assert out["mobileSignedOutWidth"] <= 375 and out["mobileWidth"] <= 375, out
     assert out.get("mobileErrors") is None

@@ -8,6 +8,7 @@ signs in with a secp256k1 PEM on a 375 px wide phone and no page is wider than t
 (screenshots 40-54)."""
 from __future__ import annotations
 
+import base64
 import os
 import sys
 import time
@@ -136,3 +137,24 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert out["pageErrors"] == [] and "mobileErrors" not in out
     for n in (40, 41, 43, 46, 51, 54):
         assert any(f.startswith(f"{n}-") for f in os.listdir(SCREENSHOTS)), n
+
+
+def dev_link(url: str, pem: str) -> str:
+    """run.sh's dashboard link: the PEM rides in the URL fragment (never sent to a server)."""
+    return url + "#dev-identity=" + base64.urlsafe_b64encode(pem.encode()).decode()
+
+
+def test_dashboard_dev_link_signs_in_on_localnet(shop, chromium):
+    from ckpayment.identity import identity_from_pem, new_identity_pem
+    url = shop.asset_url(shop.dashboard_id, f"/?merchant={shop.merchant_id}")
+    stranger = new_identity_pem("secp256k1").decode()
+    out = run_flow("devlink", dict(base_config(shop, chromium),
+                                   linkUrl=dev_link(url, ed25519_pem(SEEDS["owner"])),
+                                   strangerUrl=dev_link(url, stranger)))
+    assert out["signedInAs"] == shop.principal("owner")
+    # the key left the address bar (and the entry it was in): only the route is there
+    assert "dev-identity" not in out["href"] and out["href"].startswith(url)
+    assert "dev-identity" not in out["strangerHref"]
+    who = identity_from_pem(stranger.encode()).sender().to_str()
+    assert out["strangerError"].startswith("unauthorized: ") and who in out["strangerError"]
+    assert out["pageErrors"] == []

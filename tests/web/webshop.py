@@ -34,6 +34,7 @@ from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
 
 sys.path.insert(0, os.path.join(WEB, "scripts"))
 import register_ckpay  # noqa: E402
+from ckpayment.modal_templates import seed_default_templates  # noqa: E402
 from ic_results import ok  # noqa: F401  (re-exported to the tests)
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
@@ -85,6 +86,11 @@ class Shop:
 
     def factory(self, who: str):
         return self.actor(self.factory_id, who, FACTORY_DID)
+
+    def factory_client(self, who: str):
+        """The SDK's FactoryClient (what operators' tools use) as `who`."""
+        from ckpayment import FactoryClient, IcAgent
+        return FactoryClient(IcAgent(self.server.url, self.identities[who]), self.factory_id)
 
     def ledger(self, who: str):
         return self.actor(self.ledger_id, who, LEDGER_DID)
@@ -172,14 +178,7 @@ def start_shop() -> Shop:
     url = register_ckpay.script_url(checkout_id, CKPAY_VERSION, server.port)
     for component in register_ckpay.components(url, CKPAY_VERSION):
         ok(admin.deploy_component_version(component))
-    template = ok(admin.create_global_modal_template({
-        "template_id": "", "template_name": "Midnight", "category": "dark",
-        "preview_url": "https://ckpayment.io/templates/midnight.png", "usage_count": 0,
-        "is_public": False, "created_by": text["admin"],
-        "base_theme": {"primary_color": "#f59e0b", "background_color": "#111827",
-                       "text_color": "#f9fafb", "font_family": "Georgia, serif",
-                       "border_radius": 20, "dark_mode": True}}))
-    ok(admin.publish_global_modal_template(template, True))
+    seed_default_templates(shop.factory_client("admin"))  # as run.sh seeds a new factory
     _feed_rates(shop, admin, text["admin"])
     merchant = shop.merchant("owner")
     ok(merchant.refresh_token(SYMBOL))

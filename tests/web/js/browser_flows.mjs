@@ -203,6 +203,7 @@ async function builder(page, browser) {
   await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
   out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
   await page.locator('select[name=template] option', { hasText: 'Midnight' }).waitFor({ state: 'attached', timeout: TIMEOUT });
+  out.templates = (await page.locator('select[name=template] option').allTextContents()).map((t) => t.trim());
   await shot(page, '09-builder-start');
   await page.selectOption('select[name=template]', { label: 'Midnight (dark)' });
   await page.fill('input[name=name]', 'Coffee checkout');
@@ -536,6 +537,27 @@ async function dashboard(page, context, browser) {
   return out;
 }
 
+/** run.sh's dev link: the dashboard opened with the owner's PEM in the URL fragment is
+ * signed in, and the key is gone from the address bar and history. */
+async function devLink(page) {
+  const out = {};
+  await page.goto(cfg.linkUrl);
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(page, 'overview');
+  out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  out.href = page.url();
+  out.historyLength = await page.evaluate(() => history.length);
+  await shot(page, '40a-dashboard-dev-link');
+  // the same link with a key that is not an owner's: the sign-in form says so
+  await page.evaluate(() => localStorage.clear());
+  await page.goto('about:blank'); // (a URL that differs only in its fragment would not reload)
+  await page.goto(cfg.strangerUrl);
+  await page.locator('#signin-error:not([hidden])').waitFor({ timeout: TIMEOUT });
+  out.strangerError = (await page.locator('#signin-error').textContent()).trim();
+  out.strangerHref = page.url();
+  return out;
+}
+
 /** A session the merchant expired: the page shows the expired state and links back. */
 async function expired(page) {
   const out = {};
@@ -561,7 +583,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser) };
+    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -9,7 +9,7 @@ import type {
 import type { GlobalModalTemplate } from '../generated/payment_backend.idl';
 import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
-import { secretFromForm, signIn, signOut, storedIdentity } from '../lib/identity';
+import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, themeVariables } from '../lib/theme';
 
@@ -313,6 +313,12 @@ function start(): void {
   $('#copy-embed').addEventListener('click', () => navigator.clipboard.writeText($('#embed-code').textContent ?? ''));
   $<HTMLFormElement>('#element-form').addEventListener('submit', createElement);
   renderPreview();
+  try {
+    signInFromFragment(KEY); // run.sh's dev link (local hosts only)
+  } catch (e) {
+    show('signin', `The sign-in link holds no usable identity: ${(e as Error).message}`);
+    return;
+  }
   go();
 }
 

@@ -6,7 +6,7 @@
 import type { Identity } from '@icp-sdk/core/agent';
 import { apiHostFor, isLocalHost, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
-import { secretFromForm, signIn, signOut, storedIdentity } from '../lib/identity';
+import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
 import { type Ctx, type Page, flash, ok } from './context';
 import { overview } from './pages/overview';
 import { payments } from './pages/payments';
@@ -100,7 +100,13 @@ $('#import').addEventListener('submit', async (ev) => {
   }
 });
 
-const known = storedIdentity(KEY);
+let linked: Identity | undefined;
+try {
+  linked = signInFromFragment(KEY); // run.sh's dev link (local hosts only)
+} catch (e) {
+  showSignIn(`The sign-in link holds no usable identity: ${(e as Error).message}`);
+}
+const known = linked ?? storedIdentity(KEY);
 if (known && merchantId) {
   ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
   start(known);

@@ -6,6 +6,7 @@
 import type { Identity } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
+import { isLocalHost } from './ic';
 
 const STORE_KEY = 'ckpay.devIdentity';
 
@@ -103,4 +104,20 @@ export async function secretFromForm(form: HTMLFormElement): Promise<string> {
   const text = file ? await file.text() : (form.elements.namedItem('secret') as HTMLTextAreaElement | null)?.value ?? '';
   if (!text.trim()) throw new Error('paste a dfx identity.pem (or a 64-hex Ed25519 seed), or choose the file');
   return text.trim();
+}
+
+const DEV_FRAGMENT = '#dev-identity=';
+
+/** Local development only: a link ending in `#dev-identity=<base64url of an identity.pem>`
+ * (what `scripts/run.sh` prints for the demo merchant) signs in with that key. A fragment
+ * stays in the browser (it is in no request and no Referer); it is read once, stored like
+ * an imported PEM and removed from the address bar and history. Ignored unless the page is
+ * served from a local host, so no production page ever takes a key from its URL. */
+export function signInFromFragment(key: string = STORE_KEY): Identity | undefined {
+  if (!location.hash.startsWith(DEV_FRAGMENT)) return undefined;
+  const encoded = location.hash.slice(DEV_FRAGMENT.length);
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!isLocalHost(location.hostname)) return undefined;
+  const pem = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+  return signIn(pem, key);
 }

@@ -220,6 +220,11 @@ def test_hosted_page_shows_what_a_partial_payment_still_owes(shop, chromium):
     out = run_flow("partial", dict(base_config(shop, chromium), hostedUrl=session["url"][0] + f"?factory={shop.factory_id}",
                                    payerSeed=SEEDS["alice"], partUnits=part))
     assert out["firstQr"] == icrc22_request(shop, session, PRICE)
+    # ICRC-2 is offered while nothing arrived; after a partial transfer the rest is sent the
+    # same way (the canister would refuse a full-price charge on top: the price, once)
+    assert out["icrc2Before"] is True and out["icrc2After"] is False
+    assert out["icrc2Note"] == ("Part of the price arrived by transfer: send the remaining 0.15 LTT to the "
+                                "account above to finish (a wallet payment now would charge the full price again).")
     assert out["label"] == "Still owed" and out["owed"] == "0.15 LTT"
     assert out["receivedLine"] == "Received 0.1 of 0.25 LTT so far."
     assert out["fiat"] == "≈ $1.50"  # of what is still owed

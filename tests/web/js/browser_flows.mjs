@@ -380,14 +380,19 @@ async function wallet(page) {
 }
 
 /** A partial ICRC-1 payment: the page shows what is still owed and the QR asks for it. */
-async function partial(page) {
+async function partial(page, context) {
   const out = {};
+  // a customer signed in with a wallet identity: ICRC-2 is offered until part arrives
+  await context.addInitScript((seed) => localStorage.setItem('ckpay.devIdentity', seed), cfg.payerSeed);
   await page.goto(cfg.hostedUrl);
   await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
   out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
   out.firstQr = await readQr(page);
+  out.icrc2Before = await page.locator('[data-ckpay-pay-icrc2]').isVisible();
   await pay(out.account, BigInt(cfg.partUnits));
   await page.locator('[data-ckpay-amount-label]', { hasText: 'Still owed' }).waitFor({ timeout: TIMEOUT });
+  out.icrc2After = await page.locator('[data-ckpay-pay-icrc2]').isVisible();
+  out.icrc2Note = (await page.locator('[data-ckpay-icrc2-note]').textContent()).trim();
   out.label = (await page.locator('[data-ckpay-amount-label]').textContent()).trim();
   out.owed = (await page.locator('[data-ckpay-amount]').textContent()).trim();
   out.receivedLine = (await page.locator('[data-ckpay-received]').textContent()).trim();
@@ -583,7 +588,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page) };
+    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -2,9 +2,12 @@
 # ckPayment in one command: installs what is needed (.venv), starts localnet in the
 # background, deploys the ICRC ledger, the exchange-rate canister and the factory, uploads
 # the merchant module to the factory in chunks, deploys a merchant canister through the
-# factory, then runs the paid demo checkout (ckpayment.demo): a local webhook receiver,
-# a checkout session paid by ICRC-2 and one by an ICRC-1 transfer, and the signed
-# webhooks verified. Prints what happened and how to call the canisters next.
+# factory (with the default modal templates), builds and deploys the front ends (checkout
+# page + ckpay.js, modal builder, dashboard; needs node/npm, skipped without), then runs the
+# paid demo checkout (ckpayment.demo): a local webhook receiver, a checkout session paid by
+# ICRC-2 and one by an ICRC-1 transfer, and the signed webhooks verified. Prints what
+# happened, the front ends' URLs (an open session's hosted page, the dashboard signed in as
+# the demo merchant) and how to call the canisters next.
 #
 # Usage: ./scripts/run.sh [--keep] [--port N]
 #   --keep    leave localnet running afterwards (default: stop it)
@@ -130,20 +133,6 @@ say "Publishing the default modal templates (factory admin API)"
 "$VPY" -m ckpayment.modal_templates --network "$URL" --factory "$FACTORY" \
   --identity "$LOCALNET_HOME/identity/operator/identity.pem"
 
-# -- 3b. front ends: hosted checkout (+ ckpay.js), modal builder, dashboard ------------------
-WEB=0
-if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
-  say "Building and deploying the checkout, builder and dashboard asset canisters (npm)"
-  "$LN" deploy checkout builder dashboard --identity operator >"$WORK/web-deploy.log" 2>&1 \
-    || { tail -n 40 "$WORK/web-deploy.log" >&2; echo "Error: deploying the front ends failed" >&2; exit 1; }
-  grep '^Deployed ' "$WORK/web-deploy.log" || true
-  "$VPY" web/scripts/register_ckpay.py --network "$URL" --identity operator | tail -n 1
-  CHECKOUT=$(id_of checkout); BUILDER=$(id_of builder); DASHBOARD=$(id_of dashboard)
-  WEB=1
-else
-  echo "node/npm not found: skipping the front ends (install Node.js 20+ to get them)"
-fi
-
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"
 "$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"
@@ -160,6 +149,20 @@ say "Deploying a merchant canister through the factory (owner: merchant)"
   --token "$SYMBOL:$LEDGER" --website https://shop.example.com >"$WORK/merchant.json"
 MERCHANT=$(id_of merchant)
 echo "merchant canister: $MERCHANT"
+
+# -- 4b. front ends: hosted checkout (+ ckpay.js), modal builder, dashboard ------------------
+WEB=0
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  say "Building and deploying the checkout, builder and dashboard asset canisters (npm)"
+  "$LN" deploy checkout builder dashboard --identity operator >"$WORK/web-deploy.log" 2>&1 \
+    || { tail -n 40 "$WORK/web-deploy.log" >&2; echo "Error: deploying the front ends failed" >&2; exit 1; }
+  grep '^Deployed ' "$WORK/web-deploy.log" || true
+  "$VPY" web/scripts/register_ckpay.py --network "$URL" --identity operator | tail -n 1
+  CHECKOUT=$(id_of checkout); BUILDER=$(id_of builder); DASHBOARD=$(id_of dashboard)
+  WEB=1
+else
+  echo "node/npm not found: skipping the front ends (install Node.js 20+ to get them)"
+fi
 PORTNUM=${URL##*:}
 asset_url() { echo "http://$1.localhost:$PORTNUM$2"; }
 if [ "$WEB" = 1 ]; then
@@ -195,8 +198,9 @@ Front ends on $URL (asset canisters; run.sh --keep leaves them up):
   dashboard        $DASHBOARD   $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")
 Open in a browser (with --keep):
   pay an open session (0.025 $SYMBOL):  $OPEN_URL
-  dashboard as the demo merchant (dev only: the link holds the merchant's key, in the # fragment):
-    $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")#dev-identity=$DEV_KEY
+  signed in as the demo merchant (dev only: these links hold the merchant's key, in the # fragment):
+    dashboard  $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")#dev-identity=$DEV_KEY
+    builder    $(asset_url "$BUILDER" "/?merchant=$MERCHANT&factory=$FACTORY")#dev-identity=$DEV_KEY
 EOF3
 fi
 

@@ -65,6 +65,11 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
         while time.time() < deadline and len(ok(owner.list_webhook_attempts(webhook, [50]))) < 2:
             time.sleep(0.5)
         attempts_before = len(ok(owner.list_webhook_attempts(webhook, [50])))
+        # bob pre-authorizes one-click payments (approval first), for the dashboard to revoke
+        ok(shop.ledger("bob").icrc2_approve({
+            "spender": {"owner": shop.merchant_id, "subaccount": []}, "amount": PRICE + FEE, "fee": [], "memo": [],
+            "from_subaccount": [], "created_at_time": [], "expected_allowance": [], "expires_at": []}))
+        auth_id = ok(shop.merchant("bob").create_pre_authorization(shop.principal("bob"), PRICE, "LTT", 3600))
         alice_before = shop.balance(shop.principal("alice"))
         owner_before = shop.balance(shop.principal("owner"))
         before_resend = len(receiver.deliveries)
@@ -127,6 +132,9 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert len(resent) >= 2 and all(d["verified"] for d in resent)
     assert out["secretAfter"] != out["secretBefore"] == receiver.secrets[0]
     assert out["secretAfter"] == ok(owner.get_webhook(webhook))["secret"]
+    # one-click: bob's pre-authorization, revoked from the dashboard
+    assert out["revokable"] == [auth_id] and out["revokeFlash"] == f"Revoked {auth_id}."
+    assert out["revokableAfter"] == 0 and ok(owner.get_pre_authorization(auth_id))["status"] == "revoked"
     # team: both owners and the shop's server key
     assert sorted(out["owners"]) == sorted([shop.principal("owner"), co_owner.sender().to_str()])
     assert out["servers"] == [shop.principal("api")]

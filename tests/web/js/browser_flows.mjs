@@ -517,6 +517,13 @@ async function dashboard(page, context, browser) {
     await dashGo(page, route);
     await shot(page, name);
   }
+  // one-click: the customer's pre-authorization is listed; revoking it from here
+  await dashGo(page, '#/one-click');
+  out.revokable = await page.locator('[data-revoke]').evaluateAll((bs) => bs.map((b) => b.dataset.revoke));
+  out.revokeFlash = await dashAct(page, '[data-revoke]', 'one-click');
+  out.revokableAfter = await page.locator('[data-revoke]').count();
+  await shot(page, '47a-dashboard-one-click-revoked');
+
   await dashGo(page, '#/team');
   out.owners = await page.locator('[data-owner]').allTextContents();
   out.servers = await page.locator('[data-server]').allTextContents();
@@ -563,6 +570,36 @@ async function devLink(page) {
   return out;
 }
 
+/** The links `scripts/run.sh` prints: the open session's hosted page, and the dashboard and
+ * builder signed in as the demo merchant by the dev link's fragment. */
+async function runLinks(page, context) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-amount]').waitFor({ timeout: TIMEOUT });
+  await readQr(page);
+  out.amount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  await shot(page, '71-runsh-hosted-open-session');
+  const dash = await context.newPage();
+  dash.on('pageerror', (e) => out.dashErrors = [...(out.dashErrors ?? []), String(e)]);
+  await dash.goto(cfg.dashboardUrl);
+  await dash.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(dash, 'overview');
+  out.dashboardAs = (await dash.locator('[data-principal]').textContent()).trim();
+  out.merchantName = (await dash.locator('#merchant-name').textContent()).trim();
+  out.dashboardHref = dash.url();
+  await shot(dash, '72-runsh-dashboard-dev-link');
+  const builder = await context.newPage();
+  await builder.goto(cfg.builderUrl);
+  await builder.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await builder.locator('select[name=template] option', { hasText: 'Classic' }).waitFor({ state: 'attached', timeout: TIMEOUT });
+  out.builderAs = (await builder.locator('[data-principal]').textContent()).trim();
+  out.builderHref = builder.url();
+  out.templates = (await builder.locator('select[name=template] option').allTextContents()).map((t) => t.trim());
+  await shot(builder, '73-runsh-builder-dev-link');
+  return out;
+}
+
 /** A session the merchant expired: the page shows the expired state and links back. */
 async function expired(page) {
   const out = {};
@@ -588,7 +625,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page) };
+    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page), runlinks: () => runLinks(page, context) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -5,16 +5,11 @@ publishes them (`create_global_modal_template`), so they can be changed or withd
 without an upgrade. A new deployment seeds this curated set once (`scripts/run.sh` does);
 seeding again adds only the names the factory does not list yet.
 
-    python -m ckpayment.modal_templates --network URL --factory ID --identity admin.pem
+    ckpay --identity ADMIN --factory ID templates seed
 """
 from __future__ import annotations
 
-import argparse
-import sys
-
-from .agent import IcAgent
 from .factory import FactoryClient
-from .identity import load_identity
 
 PREVIEWS = "https://ckpayment.io/templates/"  # the builder draws its own live preview
 
@@ -44,25 +39,3 @@ def seed_default_templates(factory: FactoryClient) -> list[str]:
             "preview_url": PREVIEWS + category + ".png", "is_public": True, "created_by": admin,
             "usage_count": 0, "base_theme": theme}))
     return created
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ckpayment.modal_templates", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--network", required=True)
-    p.add_argument("--factory", required=True, help="factory canister id")
-    p.add_argument("--identity", required=True, help="PEM of a factory admin")
-    a = p.parse_args(argv)
-    try:
-        factory = FactoryClient(IcAgent(a.network, load_identity(a.identity)), a.factory)
-        created = seed_default_templates(factory)
-    except Exception as exc:
-        print(f"Error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
-        return 1
-    names = [name for name, _, _ in DEFAULT_TEMPLATES]
-    print(f"modal templates: {len(created)} published ({', '.join(names)} listed)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -130,8 +130,7 @@ say "Deploying the factory (admin: operator)"
 FACTORY=$(id_of payment_backend)
 
 say "Publishing the default modal templates (factory admin API)"
-"$VPY" -m ckpayment.modal_templates --network "$URL" --factory "$FACTORY" \
-  --identity "$LOCALNET_HOME/identity/operator/identity.pem"
+"$CK" --identity operator --factory "$FACTORY" templates seed --output text
 
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"

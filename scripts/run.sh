@@ -132,6 +132,16 @@ FACTORY=$(id_of payment_backend)
 say "Publishing the default modal templates (factory admin API)"
 "$CK" --identity operator --factory "$FACTORY" templates seed --output text
 
+say "Pricing $SYMBOL in USD (the local XRC quotes ICP at \$10; the factory tracks $SYMBOL as ICP)"
+NOW=$(date +%s)
+"$LN" call exchange_rate set_rates --identity operator "(vec { record {
+  base_asset = record { symbol = \"ICP\"; class = variant { Cryptocurrency } };
+  quote_asset = record { symbol = \"USD\"; class = variant { FiatCurrency } };
+  rate = 10_000_000_000 : nat64; timestamp = $((NOW - NOW % 60)) : nat64 } })" >/dev/null
+"$LN" call payment_backend add_market_token --identity operator \
+  "(\"$SYMBOL\", principal \"$LEDGER\", \"ICP\")" >/dev/null
+"$LN" call payment_backend update_global_token_rates --identity operator
+
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"
 "$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"

@@ -1,6 +1,7 @@
 """ICRC-2 payment of a checkout session: the customer approved this canister, which pulls
 exactly the session amount with `icrc2_transfer_from` into its main account (the ledger
-fee is the payer's).
+fee is the payer's). Not while the session's deposit account holds funds (a partial ICRC-1
+payment): those count towards the price, so the rest is sent there too (`deposit_conflict`).
 
 The charge runs under the session lock (session_locks.py). If its callback trapped, the
 lock outlives the message: the payer's retry after LOCK_STALE_SECONDS replays the same

@@ -52,6 +52,8 @@ def test_run_sh_links_open_the_hosted_page_dashboard_and_builder(chromium):
                            cwd=ROOT, env=dict(os.environ, LOCALNET_HOME=home.group(1)),
                            capture_output=True, timeout=120)
     assert seen["amount"] == "0.025 LTT" and seen["company"] == "Demo Shop"
+    assert seen["fiat"] == "≈ $0.25"  # LTT priced as ICP at the local XRC's $10
+    assert seen["volumeUsd"] == "$1.50"  # the demo's 0.05 + 0.1 LTT
     assert seen["dashboardAs"] == owner and seen["merchantName"] == "Demo Shop"
     assert "dev-identity" not in seen["dashboardHref"] and f"merchant={merchant}" in seen["dashboardHref"]
     assert seen["builderAs"] == owner and "dev-identity" not in seen["builderHref"]

@@ -579,6 +579,7 @@ async function runLinks(page, context) {
   await readQr(page);
   out.amount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
   out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  out.fiat = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
   await shot(page, '71-runsh-hosted-open-session');
   const dash = await context.newPage();
   dash.on('pageerror', (e) => out.dashErrors = [...(out.dashErrors ?? []), String(e)]);
@@ -588,6 +589,7 @@ async function runLinks(page, context) {
   out.dashboardAs = (await dash.locator('[data-principal]').textContent()).trim();
   out.merchantName = (await dash.locator('#merchant-name').textContent()).trim();
   out.dashboardHref = dash.url();
+  out.volumeUsd = (await dash.locator('[data-metric="volume_usd"]').textContent()).trim();
   await shot(dash, '72-runsh-dashboard-dev-link');
   const builder = await context.newPage();
   await builder.goto(cfg.builderUrl);

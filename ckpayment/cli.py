@@ -1,6 +1,7 @@
 """`ckpay`: the ckPayment command line (merchants and operators), as Stripe's CLI.
 
   ckpay merchants deploy|list|get|grant-credits      ckpay module upload|list
+  ckpay templates seed|list
   ckpay sessions create|get|list|pay|expire     ckpay payments get|list
   ckpay refunds create|list            ckpay payouts create|list
   ckpay events list|get|tail           ckpay webhooks add|list|get|delete|rotate|test|attempts|resend|verify
@@ -175,6 +176,17 @@ def cmd_module_upload(ctx: Context, a) -> None:
 
 def cmd_module_list(ctx: Context, a) -> None:
     emit(ctx.factory().list_versions(a.cursor, a.limit), a)
+
+
+def cmd_templates_seed(ctx: Context, a) -> None:
+    from .modal_templates import seed_default_templates
+    factory = ctx.factory()
+    created = seed_default_templates(factory)
+    emit({"created": created, "templates": [t["template_name"] for t in factory.call("list_public_modal_templates")]}, a)
+
+
+def cmd_templates_list(ctx: Context, a) -> None:
+    emit(ctx.factory().call("list_public_modal_templates"), a)
 
 
 def _metadata(pairs) -> list[tuple[str, str]]:
@@ -520,6 +532,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = leaf(g, "list", cmd_module_list, "list stored versions")
     s.add_argument("--limit", type=_positive, default=50)
     s.add_argument("--cursor")
+
+    g = group("templates", "the factory's public modal templates")
+    leaf(g, "seed", cmd_templates_seed, "publish the default templates the factory does not "
+         "list yet (admins)")
+    leaf(g, "list", cmd_templates_list, "list the public templates, newest first")
 
     g = group("sessions", "checkout sessions")
     s = leaf(g, "create", cmd_sessions_create, "create a checkout session")

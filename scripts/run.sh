@@ -2,9 +2,12 @@
 # ckPayment in one command: installs what is needed (.venv), starts localnet in the
 # background, deploys the ICRC ledger, the exchange-rate canister and the factory, uploads
 # the merchant module to the factory in chunks, deploys a merchant canister through the
-# factory, then runs the paid demo checkout (ckpayment.demo): a local webhook receiver,
-# a checkout session paid by ICRC-2 and one by an ICRC-1 transfer, and the signed
-# webhooks verified. Prints what happened and how to call the canisters next.
+# factory (with the default modal templates), builds and deploys the front ends (checkout
+# page + ckpay.js, modal builder, dashboard; needs node/npm, skipped without), then runs the
+# paid demo checkout (ckpayment.demo): a local webhook receiver, a checkout session paid by
+# ICRC-2 and one by an ICRC-1 transfer, and the signed webhooks verified. Prints what
+# happened, the front ends' URLs (an open session's hosted page, the dashboard signed in as
+# the demo merchant) and how to call the canisters next.
 #
 # Usage: ./scripts/run.sh [--keep] [--port N]
 #   --keep    leave localnet running afterwards (default: stop it)
@@ -126,6 +129,19 @@ say "Deploying the factory (admin: operator)"
     daily_cross_merchant_limit = 1_000_000 : nat64 } })"
 FACTORY=$(id_of payment_backend)
 
+say "Publishing the default modal templates (factory admin API)"
+"$CK" --identity operator --factory "$FACTORY" templates seed --output text
+
+say "Pricing $SYMBOL in USD (the local XRC quotes ICP at \$10; the factory tracks $SYMBOL as ICP)"
+NOW=$(date +%s)
+"$LN" call exchange_rate set_rates --identity operator "(vec { record {
+  base_asset = record { symbol = \"ICP\"; class = variant { Cryptocurrency } };
+  quote_asset = record { symbol = \"USD\"; class = variant { FiatCurrency } };
+  rate = 10_000_000_000 : nat64; timestamp = $((NOW - NOW % 60)) : nat64 } })" >/dev/null
+"$LN" call payment_backend add_market_token --identity operator \
+  "(\"$SYMBOL\", principal \"$LEDGER\", \"ICP\")" >/dev/null
+"$LN" call payment_backend update_global_token_rates --identity operator
+
 # -- 4. merchant module -> factory -> merchant canister --------------------------------------
 say "Building the merchant module and uploading it to the factory in chunks"
 "$LN" build src/user_payment_canister/main.py -o "$WORK/user_payment_canister.wasm"
@@ -143,6 +159,27 @@ say "Deploying a merchant canister through the factory (owner: merchant)"
 MERCHANT=$(id_of merchant)
 echo "merchant canister: $MERCHANT"
 
+# -- 4b. front ends: hosted checkout (+ ckpay.js), modal builder, dashboard ------------------
+WEB=0
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  say "Building and deploying the checkout, builder and dashboard asset canisters (npm)"
+  "$LN" deploy checkout builder dashboard --identity operator >"$WORK/web-deploy.log" 2>&1 \
+    || { tail -n 40 "$WORK/web-deploy.log" >&2; echo "Error: deploying the front ends failed" >&2; exit 1; }
+  grep '^Deployed ' "$WORK/web-deploy.log" || true
+  "$VPY" web/scripts/register_ckpay.py --network "$URL" --identity operator | tail -n 1
+  CHECKOUT=$(id_of checkout); BUILDER=$(id_of builder); DASHBOARD=$(id_of dashboard)
+  WEB=1
+else
+  echo "node/npm not found: skipping the front ends (install Node.js 20+ to get them)"
+fi
+PORTNUM=${URL##*:}
+asset_url() { echo "http://$1.localhost:$PORTNUM$2"; }
+if [ "$WEB" = 1 ]; then
+  # new sessions' `url` is their hosted page on this localnet's checkout canister
+  "$LN" call merchant set_hosted_page_base_url --identity merchant \
+    "(\"$(asset_url "$CHECKOUT" "")\")" >/dev/null
+fi
+
 # -- 5. the paid checkout --------------------------------------------------------------------
 say "Paying checkout sessions through the local ledger"
 "$VPY" -m ckpayment.demo --network "$URL" --merchant "$MERCHANT" --ledger "$LEDGER" \
@@ -152,6 +189,29 @@ say "Paying checkout sessions through the local ledger"
 # the demo's webhook points at its receiver, gone now: print how to remove it
 HOOK=$("$CK" --identity merchant --merchant "$MERCHANT" webhooks list | "$VPY" -c \
   'import json, sys; hooks = json.load(sys.stdin); print(hooks[0]["webhook_id"] if hooks else "")')
+
+# -- 5b. an open session to pay on the hosted page; the dashboard signed in ------------------
+if [ "$WEB" = 1 ]; then
+  OPEN_URL=$("$CK" --identity merchant --merchant "$MERCHANT" sessions create --amount 2500000 \
+    --token "$SYMBOL" --success-url https://shop.example.com/ok --cancel-url https://shop.example.com/cancel \
+    | "$VPY" -c 'import json, sys; print(json.load(sys.stdin)["url"])')
+  # dev only: the demo merchant's key rides in the URL fragment, which the browser never
+  # sends to a server; the dashboard takes it only on a local host, then drops it from the URL
+  DEV_KEY=$("$VPY" -c 'import base64, sys; print(base64.urlsafe_b64encode(open(sys.argv[1], "rb").read()).decode())' \
+    "$LOCALNET_HOME/identity/merchant/identity.pem")
+  cat <<EOF3
+
+Front ends on $URL (asset canisters; run.sh --keep leaves them up):
+  checkout         $CHECKOUT   $(asset_url "$CHECKOUT" /)
+  builder          $BUILDER   $(asset_url "$BUILDER" "/?merchant=$MERCHANT&factory=$FACTORY")
+  dashboard        $DASHBOARD   $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")
+Open in a browser (with --keep):
+  pay an open session (0.025 $SYMBOL):  $OPEN_URL
+  signed in as the demo merchant (dev only: these links hold the merchant's key, in the # fragment):
+    dashboard  $(asset_url "$DASHBOARD" "/?merchant=$MERCHANT")#dev-identity=$DEV_KEY
+    builder    $(asset_url "$BUILDER" "/?merchant=$MERCHANT&factory=$FACTORY")#dev-identity=$DEV_KEY
+EOF3
+fi
 
 # -- 6. what next ----------------------------------------------------------------------------
 cat <<EOF2

@@ -1,6 +1,7 @@
 """ICRC-2 payment of a checkout session: the customer approved this canister, which pulls
 exactly the session amount with `icrc2_transfer_from` into its main account (the ledger
-fee is the payer's).
+fee is the payer's). Not while the session's deposit account holds funds (a partial ICRC-1
+payment): those count towards the price, so the rest is sent there too (`deposit_conflict`).
 
 The charge runs under the session lock (session_locks.py). If its callback trapped, the
 lock outlives the message: the payer's retry after LOCK_STALE_SECONDS replays the same
@@ -17,7 +18,7 @@ from src.common.ids import memo_for
 from src.common.merchant_api import CheckoutSessionResult
 from src.user_payment_canister.access_control import require_signed_in
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
-from src.user_payment_canister.ledger_calls import TOO_OLD, transfer_from
+from src.user_payment_canister.ledger_calls import TOO_OLD, balance_of, transfer_from
 from src.user_payment_canister.merchant_store import intent_lookups_map, restamp, session_locks_map, sessions_map, used_blocks_map
 from src.user_payment_canister.payments_store import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
@@ -56,11 +57,34 @@ def pay_session(session_id: str, token: str):
     if err is not None:
         return {"Err": err}
     session = priced_in(session, option)
+    err = yield deposit_conflict(session_id, session)
+    if err is not None:
+        return {"Err": err}
     assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
     if err is not None:
         return {"Err": err}
     result = yield charge(session_id, session, option)
     return result
+
+
+def deposit_conflict(session_id: str, session: dict):
+    """None if the session's deposit account is empty on the charged token's ledger. Funds
+    sent there by ICRC-1 count towards the price, so an ICRC-2 charge of the full price on
+    top would make the customer pay more than the price: such a session is finished by
+    sending the rest there (complete_checkout_session). A balance that cannot be read
+    refuses the charge too (unchecked, it could be a second payment)."""
+    held, err = yield balance_of(session["ledger_canister_id"], ic.id(), session["payment_subaccount"])
+    if err is not None:
+        return err
+    if held == 0:
+        return None
+    price = session["amount"]
+    if held >= price:
+        return ("conflict: session " + session_id + " already holds its price (" + str(held) + " of " + str(price)
+                + ") in its deposit account; complete it with complete_checkout_session instead of paying again")
+    return ("conflict: session " + session_id + " already holds " + str(held) + " of " + str(price)
+            + " in its deposit account (sent by ICRC-1 transfer); send the remaining " + str(price - held)
+            + " there and call complete_checkout_session (an ICRC-2 payment would charge the full price again)")
 
 
 def operation_of(session: dict, option: dict) -> str:

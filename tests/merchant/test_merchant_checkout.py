@@ -146,6 +146,39 @@ def test_underpayment_then_top_up(shop):
     assert shop.merchant_balance() == PRICE - FEE
 
 
+def test_icrc2_after_a_partial_icrc1_deposit_never_charges_more_than_the_price(shop):
+    """Part of the price sent by ICRC-1 to the deposit account counts: an ICRC-2 charge of
+    the full price on top is refused (nothing moves, the allowance stays), and the customer
+    finishes by sending the rest; in total they paid the price (plus the transfer fees)."""
+    s = shop.create_session()
+    before = shop.alice.ledger.balance()
+    part = PRICE // 5
+    shop.send_to_session(shop.alice, s, part)
+    res = shop.pay_icrc2(shop.alice, s)
+    assert code(res) == "conflict"
+    assert f"already holds {part} of {PRICE} in its deposit account" in res["Err"]
+    assert f"send the remaining {PRICE - part} there" in res["Err"]
+    assert status(shop.session(s["session_id"])) == "open"
+    assert shop.merchant_balance() == 0  # nothing was pulled
+    shop.send_to_session(shop.alice, s, PRICE - part)
+    assert ok(shop.complete(shop.alice, s)) is None
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete" and done["amount_received"] == PRICE and done["amount_overpaid"] == 0
+    # two transfers (fee each) and the refused attempt's approval (fee): the price, once
+    assert shop.alice.ledger.balance() == before - PRICE - 3 * FEE
+    assert shop.merchant_balance() == PRICE - FEE  # the sweep's fee is the merchant's
+
+
+def test_icrc2_refused_when_the_deposit_already_holds_the_price(shop):
+    s = shop.create_session()
+    shop.send_to_session(shop.alice, s, PRICE)
+    res = shop.pay_icrc2(shop.bob, s)
+    assert code(res) == "conflict" and "already holds its price" in res["Err"]
+    assert ok(shop.complete(shop.bob, s)) is None
+    assert shop.session(s["session_id"])["payer"][0].to_str() == shop.alice.principal
+    assert shop.merchant_balance() == PRICE - FEE
+
+
 def test_overpayment_is_recorded(shop):
     s = shop.create_session()
     block = shop.send_to_session(shop.alice, s, PRICE + 12_345)

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from webshop import PRICE, SEEDS, WEB, run_flow, shop_page  # noqa: E402
+from webshop import PRICE, SEEDS, WEB, ed25519_pem, run_flow, shop_page  # noqa: E402
 
 SCREENSHOTS = os.path.join(WEB, "screenshots")
 
@@ -76,12 +76,37 @@ def test_embedded_modal_opens_and_pays_with_icrc2(shop, chromium):
 
 
 def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
+    """Signed out, with no merchant or as no owner, the editor is neither shown nor
+    focusable nor clickable; a dfx identity.pem signs in (Ed25519 pasted, secp256k1 from a
+    file, as run.sh's customer), as does a raw seed; at 375 px no page is wider."""
+    from ckpayment.identity import identity_from_pem, new_identity_pem
+    secp_pem = new_identity_pem("secp256k1").decode()  # what `localnet identity new --type secp256k1` writes
+    assert "BEGIN EC PRIVATE KEY" in secp_pem
+    co_owner = identity_from_pem(secp_pem.encode()).sender().to_str()
+    from webshop import ok
+    ok(shop.merchant("owner").add_owner(co_owner))
     template = shop.pages.setdefault("__template__", shop_page("{{SNIPPET}}", "Builder test shop"))
     out = run_flow("builder", dict(
         base_config(shop, chromium), payerSeed=SEEDS["alice"], ownerSeed=SEEDS["owner"],
-        pageTemplate=template,
+        ownerPem=ed25519_pem(SEEDS["owner"]), pageTemplate=template,
+        # older dfx and `openssl ecparam -genkey` put an EC PARAMETERS block first
+        secpPem="-----BEGIN EC PARAMETERS-----\nBgUrgQQACg==\n-----END EC PARAMETERS-----\n" + secp_pem,
+        builderBase=shop.asset_url(shop.builder_id, "/"),
         builderUrl=shop.asset_url(shop.builder_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}")))
+    hidden = {"visible": False, "inert": True, "focused": False, "clickable": False, "height": 0}
+    assert out["noMerchant"] == hidden and out["signedOut"] == hidden and out["notOwner"] == hidden
+    assert out["notOwnerNote"].startswith(f"This identity cannot manage {shop.merchant_id}")
+    assert out["secpSignedInAs"] == co_owner
+    assert out["secpEditor"]["visible"] is True and out["secpEditor"]["inert"] is False
+    assert out["secpEditor"]["focused"] is True and out["secpEditor"]["clickable"] is True
     assert out["signedInAs"] == shop.principal("owner")
+    # the factory's default templates (seeded through the admin API, once) are offered
+    from ckpayment.modal_templates import DEFAULT_TEMPLATES, seed_default_templates
+    assert out["templates"] == ["No template"] + [f"{n} ({c})" for n, c, _ in reversed(DEFAULT_TEMPLATES)]
+    assert seed_default_templates(shop.factory_client("admin")) == []
+    assert out["mobileSignedInAs"] == shop.principal("owner")
+    assert out["mobileSignedOutWidth"] <= 375 and out["mobileWidth"] <= 375, out
+    assert out.get("mobileErrors") is None
     assert out["previewButton"] == "Buy beans"
     assert out["previewPrimary"] == "rgb(245, 158, 11)"  # the Midnight template's primary colour
     # the embed code is the merchant canister's snippet for the saved modal
@@ -186,6 +211,11 @@ def test_hosted_page_shows_what_a_partial_payment_still_owes(shop, chromium):
     out = run_flow("partial", dict(base_config(shop, chromium), hostedUrl=session["url"][0] + f"?factory={shop.factory_id}",
                                    payerSeed=SEEDS["alice"], partUnits=part))
     assert out["firstQr"] == icrc22_request(shop, session, PRICE)
+    # ICRC-2 is offered while nothing arrived; after a partial transfer the rest is sent the
+    # same way (the canister would refuse a full-price charge on top: the price, once)
+    assert out["icrc2Before"] is True and out["icrc2After"] is False
+    assert out["icrc2Note"] == ("Part of the price arrived by transfer: send the remaining 0.15 LTT to the "
+                                "account above to finish (a wallet payment now would charge the full price again).")
     assert out["label"] == "Still owed" and out["owed"] == "0.15 LTT"
     assert out["receivedLine"] == "Received 0.1 of 0.25 LTT so far."
     assert out["fiat"] == "≈ $1.50"  # of what is still owed

@@ -19,17 +19,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ledger"))
 
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
-from webshop import PRICE, SEEDS, ok, run_flow  # noqa: E402
+from webshop import PRICE, SEEDS, ed25519_pem, ok, run_flow  # noqa: E402
 from icrc3_verify import map_get  # noqa: E402
 
 FEE = 10_000
 DAY_NS = 86_400 * 10**9
-
-
-def ed25519_pem(seed_hex: str) -> str:
-    """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
-    der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
-    return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
 
 
 def pay_by_icrc2(shop, who: str) -> dict:
@@ -71,6 +65,11 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
         while time.time() < deadline and len(ok(owner.list_webhook_attempts(webhook, [50]))) < 2:
             time.sleep(0.5)
         attempts_before = len(ok(owner.list_webhook_attempts(webhook, [50])))
+        # bob pre-authorizes one-click payments (approval first), for the dashboard to revoke
+        ok(shop.ledger("bob").icrc2_approve({
+            "spender": {"owner": shop.merchant_id, "subaccount": []}, "amount": PRICE + FEE, "fee": [], "memo": [],
+            "from_subaccount": [], "created_at_time": [], "expected_allowance": [], "expires_at": []}))
+        auth_id = ok(shop.merchant("bob").create_pre_authorization(shop.principal("bob"), PRICE, "LTT", 3600))
         alice_before = shop.balance(shop.principal("alice"))
         owner_before = shop.balance(shop.principal("owner"))
         before_resend = len(receiver.deliveries)
@@ -133,6 +132,9 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert len(resent) >= 2 and all(d["verified"] for d in resent)
     assert out["secretAfter"] != out["secretBefore"] == receiver.secrets[0]
     assert out["secretAfter"] == ok(owner.get_webhook(webhook))["secret"]
+    # one-click: bob's pre-authorization, revoked from the dashboard
+    assert out["revokable"] == [auth_id] and out["revokeFlash"] == f"Revoked {auth_id}."
+    assert out["revokableAfter"] == 0 and ok(owner.get_pre_authorization(auth_id))["status"] == "revoked"
     # team: both owners and the shop's server key
     assert sorted(out["owners"]) == sorted([shop.principal("owner"), co_owner.sender().to_str()])
     assert out["servers"] == [shop.principal("api")]
@@ -143,3 +145,24 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     assert out["pageErrors"] == [] and "mobileErrors" not in out
     for n in (40, 41, 43, 46, 51, 54):
         assert any(f.startswith(f"{n}-") for f in os.listdir(SCREENSHOTS)), n
+
+
+def dev_link(url: str, pem: str) -> str:
+    """run.sh's dashboard link: the PEM rides in the URL fragment (never sent to a server)."""
+    return url + "#dev-identity=" + base64.urlsafe_b64encode(pem.encode()).decode()
+
+
+def test_dashboard_dev_link_signs_in_on_localnet(shop, chromium):
+    from ckpayment.identity import identity_from_pem, new_identity_pem
+    url = shop.asset_url(shop.dashboard_id, f"/?merchant={shop.merchant_id}")
+    stranger = new_identity_pem("secp256k1").decode()
+    out = run_flow("devlink", dict(base_config(shop, chromium),
+                                   linkUrl=dev_link(url, ed25519_pem(SEEDS["owner"])),
+                                   strangerUrl=dev_link(url, stranger)))
+    assert out["signedInAs"] == shop.principal("owner")
+    # the key left the address bar (and the entry it was in): only the route is there
+    assert "dev-identity" not in out["href"] and out["href"].startswith(url)
+    assert "dev-identity" not in out["strangerHref"]
+    who = identity_from_pem(stranger.encode()).sender().to_str()
+    assert out["strangerError"].startswith("unauthorized: ") and who in out["strangerError"]
+    assert out["pageErrors"] == []

@@ -34,6 +34,7 @@ from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
 
 sys.path.insert(0, os.path.join(WEB, "scripts"))
 import register_ckpay  # noqa: E402
+from ckpayment.modal_templates import seed_default_templates  # noqa: E402
 from ic_results import ok  # noqa: F401  (re-exported to the tests)
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
@@ -42,6 +43,13 @@ LTT_USD = 10.0  # the local XRC prices LTT as ICP at $10: 0.25 LTT = $2.50
 FUNDS = 10 * 10**8
 SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" * 32,
          "admin": "05" * 32}
+
+
+def ed25519_pem(seed_hex: str) -> str:
+    """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
+    import base64
+    der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
+    return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
 
 
 def build_front_ends() -> None:
@@ -78,6 +86,11 @@ class Shop:
 
     def factory(self, who: str):
         return self.actor(self.factory_id, who, FACTORY_DID)
+
+    def factory_client(self, who: str):
+        """The SDK's FactoryClient (what operators' tools use) as `who`."""
+        from ckpayment import FactoryClient, IcAgent
+        return FactoryClient(IcAgent(self.server.url, self.identities[who]), self.factory_id)
 
     def ledger(self, who: str):
         return self.actor(self.ledger_id, who, LEDGER_DID)
@@ -178,14 +191,7 @@ def start_shop() -> Shop:
     url = register_ckpay.script_url(checkout_id, CKPAY_VERSION, server.port)
     for component in register_ckpay.components(url, CKPAY_VERSION):
         ok(admin.deploy_component_version(component))
-    template = ok(admin.create_global_modal_template({
-        "template_id": "", "template_name": "Midnight", "category": "dark",
-        "preview_url": "https://ckpayment.io/templates/midnight.png", "usage_count": 0,
-        "is_public": False, "created_by": text["admin"],
-        "base_theme": {"primary_color": "#f59e0b", "background_color": "#111827",
-                       "text_color": "#f9fafb", "font_family": "Georgia, serif",
-                       "border_radius": 20, "dark_mode": True}}))
-    ok(admin.publish_global_modal_template(template, True))
+    seed_default_templates(shop.factory_client("admin"))  # as run.sh seeds a new factory
     _feed_rates(shop, admin, text["admin"])
     merchant = shop.merchant("owner")
     ok(merchant.refresh_token(SYMBOL))

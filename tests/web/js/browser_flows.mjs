@@ -149,15 +149,61 @@ async function modal(page, context) {
   return out;
 }
 
-async function builder(page) {
+/** Whether the builder's editor can be seen, focused or clicked (it must not be, unless an
+ * owner of the opened merchant is signed in). */
+async function editorState(page) {
+  return page.evaluate(() => {
+    const app = document.querySelector('#app');
+    const save = document.querySelector('#save');
+    save.focus();
+    const r = save.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return { visible: app.checkVisibility(), inert: app.inert, focused: document.activeElement === save,
+      clickable: Boolean(hit && app.contains(hit)), height: app.getBoundingClientRect().height };
+  });
+}
+
+async function builderSignIn(page, { text, file }) {
+  if (file) await page.setInputFiles('#import input[name=pem]', { name: 'identity.pem', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  else await page.fill('#import textarea', text);
+  await page.click('#import button');
+}
+
+async function builder(page, browser) {
   const out = {};
+  // no merchant opened: only the "open a merchant" hint, no editor
+  await page.goto(cfg.builderBase);
+  await page.locator('#start').waitFor({ timeout: TIMEOUT });
+  out.noMerchant = await editorState(page);
+  await shot(page, '09a-builder-no-merchant');
+  // a merchant, signed out: the sign-in form, no editor
   await page.goto(cfg.builderUrl);
   await page.locator('#signin').waitFor({ timeout: TIMEOUT });
-  await page.fill('input[name=secret]', cfg.ownerSeed);
-  await page.click('#import button');
+  out.signedOut = await editorState(page);
+  await shot(page, '09b-builder-signed-out');
+  // a raw seed of someone who is no owner: told so, still no editor
+  await builderSignIn(page, { text: cfg.payerSeed });
+  await page.locator('#signin-note', { hasText: 'cannot manage' }).waitFor({ timeout: TIMEOUT });
+  out.notOwnerNote = (await page.locator('#signin-note').textContent()).trim();
+  out.notOwner = await editorState(page);
+  await shot(page, '09c-builder-not-an-owner');
+  // a secp256k1 identity.pem (as run.sh's customer; with an EC PARAMETERS block), from a file
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.locator('#signin').waitFor({ timeout: TIMEOUT });
+  await builderSignIn(page, { file: cfg.secpPem });
+  await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  out.secpSignedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  out.secpEditor = await editorState(page);
+  await shot(page, '09d-builder-secp256k1-co-owner');
+  await page.click('#signout');
+  await page.locator('#signin').waitFor({ timeout: TIMEOUT });
+  // the owner's Ed25519 identity.pem, pasted
+  await builderSignIn(page, { text: cfg.ownerPem });
   await page.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
   out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
   await page.locator('select[name=template] option', { hasText: 'Midnight' }).waitFor({ state: 'attached', timeout: TIMEOUT });
+  out.templates = (await page.locator('select[name=template] option').allTextContents()).map((t) => t.trim());
   await shot(page, '09-builder-start');
   await page.selectOption('select[name=template]', { label: 'Midnight (dark)' });
   await page.fill('input[name=name]', 'Coffee checkout');
@@ -204,6 +250,24 @@ async function builder(page) {
   out.analytics = Object.fromEntries(await page.locator('#analytics dd').evaluateAll((dds) =>
     dds.map((dd) => [dd.dataset.metric, dd.textContent.trim()])));
   await shot(page, '15-builder-analytics');
+
+  // a 375 px phone: signed out, then signed in with the owner's raw seed; never wider
+  const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 1 });
+  const mobile = await phone.newPage();
+  mobile.on('pageerror', (e) => out.mobileErrors = [...(out.mobileErrors ?? []), String(e)]);
+  const width = () => mobile.evaluate(() => document.documentElement.scrollWidth);
+  await mobile.goto(cfg.builderUrl);
+  await mobile.locator('#signin').waitFor({ timeout: TIMEOUT });
+  out.mobileSignedOutWidth = await width();
+  await shot(mobile, '15a-builder-mobile-signed-out');
+  await builderSignIn(mobile, { text: cfg.ownerSeed });
+  await mobile.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await mobile.locator('#modals button', { hasText: 'Coffee checkout' }).click();
+  await mobile.locator('[data-metric="Payments"]', { hasText: '1' }).waitFor({ timeout: TIMEOUT });
+  out.mobileSignedInAs = (await mobile.locator('[data-principal]').textContent()).trim();
+  out.mobileWidth = await width();
+  await shot(mobile, '15b-builder-mobile-editor');
+  await phone.close();
   return out;
 }
 
@@ -316,14 +380,19 @@ async function wallet(page) {
 }
 
 /** A partial ICRC-1 payment: the page shows what is still owed and the QR asks for it. */
-async function partial(page) {
+async function partial(page, context) {
   const out = {};
+  // a customer signed in with a wallet identity: ICRC-2 is offered until part arrives
+  await context.addInitScript((seed) => localStorage.setItem('ckpay.devIdentity', seed), cfg.payerSeed);
   await page.goto(cfg.hostedUrl);
   await page.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
   out.account = (await page.locator('[data-ckpay-account]').textContent()).trim();
   out.firstQr = await readQr(page);
+  out.icrc2Before = await page.locator('[data-ckpay-pay-icrc2]').isVisible();
   await pay(out.account, BigInt(cfg.partUnits));
   await page.locator('[data-ckpay-amount-label]', { hasText: 'Still owed' }).waitFor({ timeout: TIMEOUT });
+  out.icrc2After = await page.locator('[data-ckpay-pay-icrc2]').isVisible();
+  out.icrc2Note = (await page.locator('[data-ckpay-icrc2-note]').textContent()).trim();
   out.label = (await page.locator('[data-ckpay-amount-label]').textContent()).trim();
   out.owed = (await page.locator('[data-ckpay-amount]').textContent()).trim();
   out.receivedLine = (await page.locator('[data-ckpay-received]').textContent()).trim();
@@ -448,6 +517,13 @@ async function dashboard(page, context, browser) {
     await dashGo(page, route);
     await shot(page, name);
   }
+  // one-click: the customer's pre-authorization is listed; revoking it from here
+  await dashGo(page, '#/one-click');
+  out.revokable = await page.locator('[data-revoke]').evaluateAll((bs) => bs.map((b) => b.dataset.revoke));
+  out.revokeFlash = await dashAct(page, '[data-revoke]', 'one-click');
+  out.revokableAfter = await page.locator('[data-revoke]').count();
+  await shot(page, '47a-dashboard-one-click-revoked');
+
   await dashGo(page, '#/team');
   out.owners = await page.locator('[data-owner]').allTextContents();
   out.servers = await page.locator('[data-server]').allTextContents();
@@ -470,6 +546,59 @@ async function dashboard(page, context, browser) {
   out.menuVisible = await mobile.locator('#nav').isVisible();
   await shot(mobile, '54-dashboard-mobile-menu');
   await phone.close();
+  return out;
+}
+
+/** run.sh's dev link: the dashboard opened with the owner's PEM in the URL fragment is
+ * signed in, and the key is gone from the address bar and history. */
+async function devLink(page) {
+  const out = {};
+  await page.goto(cfg.linkUrl);
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(page, 'overview');
+  out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  out.href = page.url();
+  out.historyLength = await page.evaluate(() => history.length);
+  await shot(page, '40a-dashboard-dev-link');
+  // the same link with a key that is not an owner's: the sign-in form says so
+  await page.evaluate(() => localStorage.clear());
+  await page.goto('about:blank'); // (a URL that differs only in its fragment would not reload)
+  await page.goto(cfg.strangerUrl);
+  await page.locator('#signin-error:not([hidden])').waitFor({ timeout: TIMEOUT });
+  out.strangerError = (await page.locator('#signin-error').textContent()).trim();
+  out.strangerHref = page.url();
+  return out;
+}
+
+/** The links `scripts/run.sh` prints: the open session's hosted page, and the dashboard and
+ * builder signed in as the demo merchant by the dev link's fragment. */
+async function runLinks(page, context) {
+  const out = {};
+  await page.goto(cfg.hostedUrl);
+  await page.locator('[data-ckpay-amount]').waitFor({ timeout: TIMEOUT });
+  await readQr(page);
+  out.amount = (await page.locator('[data-ckpay-amount]').textContent()).trim();
+  out.company = (await page.locator('.ckpay-brand h1').textContent()).trim();
+  out.fiat = (await page.locator('[data-ckpay-fiat]').first().textContent()).trim();
+  await shot(page, '71-runsh-hosted-open-session');
+  const dash = await context.newPage();
+  dash.on('pageerror', (e) => out.dashErrors = [...(out.dashErrors ?? []), String(e)]);
+  await dash.goto(cfg.dashboardUrl);
+  await dash.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(dash, 'overview');
+  out.dashboardAs = (await dash.locator('[data-principal]').textContent()).trim();
+  out.merchantName = (await dash.locator('#merchant-name').textContent()).trim();
+  out.dashboardHref = dash.url();
+  out.volumeUsd = (await dash.locator('[data-metric="volume_usd"]').textContent()).trim();
+  await shot(dash, '72-runsh-dashboard-dev-link');
+  const builder = await context.newPage();
+  await builder.goto(cfg.builderUrl);
+  await builder.locator('#app').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await builder.locator('select[name=template] option', { hasText: 'Classic' }).waitFor({ state: 'attached', timeout: TIMEOUT });
+  out.builderAs = (await builder.locator('[data-principal]').textContent()).trim();
+  out.builderHref = builder.url();
+  out.templates = (await builder.locator('select[name=template] option').allTextContents()).map((t) => t.trim());
+  await shot(builder, '73-runsh-builder-dev-link');
   return out;
 }
 
@@ -496,9 +625,9 @@ try {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page),
+  const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page), dashboard: () => dashboard(page, context, browser) };
+    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page), runlinks: () => runLinks(page, context) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

@@ -9,13 +9,14 @@ import type {
 import type { GlobalModalTemplate } from '../generated/payment_backend.idl';
 import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
-import { signIn, signOut, storedIdentity } from '../lib/identity';
+import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, themeVariables } from '../lib/theme';
 
 const host = apiHostFor(window.location.origin);
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const params = new URLSearchParams(window.location.search);
+const KEY = 'ckpay.builderIdentity'; // the merchant's, apart from a customer's checkout identity
 
 let merchant: Merchant | undefined;
 let identity: Identity | undefined;
@@ -243,23 +244,31 @@ function showWho(): void {
   $('#who').innerHTML = identity
     ? `Signed in as <code data-principal>${identity.getPrincipal().toText()}</code> <button id="signout">Sign out</button>`
     : 'Not signed in';
-  document.getElementById('signout')?.addEventListener('click', () => { signOut(); location.reload(); });
+  document.getElementById('signout')?.addEventListener('click', () => { signOut(KEY); location.reload(); });
+}
+
+/** Which part of the page is on: the editor only for an owner of an opened merchant; it
+ * is hidden and inert otherwise, so nothing in it can be seen, focused or clicked. */
+function show(part: 'start' | 'signin' | 'app', note?: string): void {
+  $('#start').hidden = part !== 'start';
+  $('#signin').hidden = part !== 'signin';
+  const app = $('#app');
+  app.hidden = part !== 'app';
+  app.inert = part !== 'app';
+  $('#signin-note').textContent = note ?? 'Sign in as an owner of the merchant canister.';
 }
 
 async function open(merchantId: string, factoryId: string): Promise<void> {
-  identity = storedIdentity();
+  identity = storedIdentity(KEY);
   showWho();
-  if (!identity) { $('#signin').hidden = false; $('#app').hidden = true; return; }
-  merchant = await merchantActor(merchantId, host, identity);
-  const access = await merchant.get_access_overview();
-  if ('Err' in access) {
-    $('#signin').hidden = false;
-    $('#app').hidden = true;
-    $('#signin').querySelector('p')!.textContent = `This identity cannot manage ${merchantId}: ${access.Err}`;
-    return;
-  }
-  $('#signin').hidden = true;
-  $('#app').hidden = false;
+  merchant = undefined;
+  if (!merchantId) return show('start');
+  if (!identity) return show('signin');
+  const actor = await merchantActor(merchantId, host, identity);
+  const access = await actor.get_access_overview();
+  if ('Err' in access) return show('signin', `This identity cannot manage ${merchantId}: ${access.Err}`);
+  merchant = actor;
+  show('app');
   if (!field('accepted_tokens').value) {
     const tokens = await merchant.get_accepted_tokens();
     field('accepted_tokens').value = tokens.filter((t) => t.enabled).map((t) => t.symbol).join(', ');
@@ -274,7 +283,7 @@ function start(): void {
   input('merchant').value = params.get('merchant') ?? '';
   input('factory').value = params.get('factory') ?? import.meta.env.CANISTER_ID_PAYMENT_BACKEND ?? '';
   const go = () => open(input('merchant').value.trim(), input('factory').value.trim()).catch((e) => {
-    $('#who').textContent = `Error: ${(e as Error).message}`;
+    show('signin', `Error: ${(e as Error).message}`);
   });
   connect.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -284,16 +293,16 @@ function start(): void {
     history.replaceState(null, '', url);
     go();
   });
-  $<HTMLFormElement>('#import').addEventListener('submit', (ev) => {
+  $<HTMLFormElement>('#import').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      signIn(((ev.target as HTMLFormElement).elements.namedItem('secret') as HTMLInputElement).value);
-      go();
+      signIn(await secretFromForm(ev.target as HTMLFormElement), KEY);
+      await go();
     } catch (e) {
-      $('#who').textContent = (e as Error).message;
+      show('signin', (e as Error).message);
     }
   });
-  $('#new-identity').addEventListener('click', () => { signIn(); go(); });
+  $('#new-identity').addEventListener('click', () => { signIn(undefined, KEY); go(); });
   editor.addEventListener('input', renderPreview);
   editor.addEventListener('submit', save);
   (editor.elements.namedItem('template') as HTMLSelectElement).addEventListener('change', (ev) => {
@@ -304,7 +313,13 @@ function start(): void {
   $('#copy-embed').addEventListener('click', () => navigator.clipboard.writeText($('#embed-code').textContent ?? ''));
   $<HTMLFormElement>('#element-form').addEventListener('submit', createElement);
   renderPreview();
-  if (input('merchant').value) go();
+  try {
+    signInFromFragment(KEY); // run.sh's dev link (local hosts only)
+  } catch (e) {
+    show('signin', `The sign-in link holds no usable identity: ${(e as Error).message}`);
+    return;
+  }
+  go();
 }
 
 start();

@@ -6,7 +6,7 @@
 import type { Identity } from '@icp-sdk/core/agent';
 import { apiHostFor, isLocalHost, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
-import { signIn, signOut, storedIdentity } from '../lib/identity';
+import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
 import { type Ctx, type Page, flash, ok } from './context';
 import { overview } from './pages/overview';
 import { payments } from './pages/payments';
@@ -93,17 +93,20 @@ window.addEventListener('hashchange', () => route());
 $('#menu').addEventListener('click', () => $('#nav').classList.toggle('open'));
 $('#import').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const form = ev.target as HTMLFormElement;
-  const file = (form.elements.namedItem('pem') as HTMLInputElement).files?.[0];
-  const text = file ? await file.text() : (form.elements.namedItem('secret') as HTMLTextAreaElement).value;
   try {
-    await start(signIn(text, KEY));
+    await start(signIn(await secretFromForm(ev.target as HTMLFormElement), KEY));
   } catch (e) {
     showSignIn((e as Error).message);
   }
 });
 
-const known = storedIdentity(KEY);
+let linked: Identity | undefined;
+try {
+  linked = signInFromFragment(KEY); // run.sh's dev link (local hosts only)
+} catch (e) {
+  showSignIn(`The sign-in link holds no usable identity: ${(e as Error).message}`);
+}
+const known = linked ?? storedIdentity(KEY);
 if (known && merchantId) {
   ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
   start(known);

@@ -274,7 +274,21 @@ export class CheckoutView {
     set('[data-ckpay-fiat]', this.fiatText());
     const line = this.o.root.querySelector<HTMLElement>('[data-ckpay-received]');
     if (line) { line.textContent = this.receivedText(); line.hidden = line.textContent === ''; }
+    this.syncIcrc2();
     this.drawQr();
+  }
+
+  /** Once part of the price arrived by transfer, the rest is paid the same way: the canister
+   * refuses an ICRC-2 charge of the full price on top (the customer never pays more). */
+  private syncIcrc2(): void {
+    const d = this.due();
+    const pay = this.o.root.querySelector<HTMLElement>('[data-ckpay-pay-icrc2]');
+    const note = this.o.root.querySelector<HTMLElement>('[data-ckpay-icrc2-note]');
+    if (pay) pay.hidden = d.received > 0n;
+    if (note) {
+      note.hidden = !pay || d.received === 0n;
+      note.textContent = note.hidden ? '' : `Part of the price arrived by transfer: send the remaining ${formatUnits(d.owed, d.decimals)} ${d.token} to the account above to finish (a wallet payment now would charge the full price again).`;
+    }
   }
 
   private drawQr(): void {
@@ -318,6 +332,7 @@ export class CheckoutView {
       <img class="ckpay-qr" data-ckpay-qr alt="QR code: ICRC-22 payment request for a wallet to scan">
       <div class="ckpay-fiat" data-ckpay-fee>${this.feeNote()}</div>
       ${wallet}
+      <div class="ckpay-fiat" data-ckpay-icrc2-note hidden></div>
       <div class="ckpay-row">
         <div class="ckpay-status" data-ckpay-status data-state="waiting"><span class="ckpay-dot"></span>
           <span data-ckpay-status-text>Waiting for payment…</span></div>
@@ -326,6 +341,7 @@ export class CheckoutView {
       <div class="ckpay-error" data-ckpay-error hidden></div>
       ${safeUrl(s.cancel_url) ? `<a class="ckpay-btn ckpay-secondary ckpay-block" style="display:block;text-align:center;text-decoration:none" href="${escapeHtml(safeUrl(s.cancel_url)!)}" data-ckpay-cancel>Cancel</a>` : ''}`);
     const q = <T extends Element>(sel: string) => this.o.root.querySelector<T>(sel)!;
+    this.syncIcrc2();
     this.drawQr();
     q<HTMLButtonElement>('[data-ckpay-copy]').addEventListener('click', (ev) => this.copy(account, ev.target as HTMLButtonElement));
     const pay = this.o.root.querySelector<HTMLButtonElement>('[data-ckpay-pay-icrc2]');

@@ -6,6 +6,7 @@
 import type { Identity } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
+import { isLocalHost } from './ic';
 
 const STORE_KEY = 'ckpay.devIdentity';
 
@@ -37,7 +38,10 @@ const SECP256K1_OID = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a]; // 1.3.132.0.1
 /** The 32-byte secret of a dfx PEM: Ed25519 PKCS#8 (`OCTET STRING { OCTET STRING seed }`)
  * or a secp256k1 ECPrivateKey (`INTEGER 1, OCTET STRING secret, [0] secp256k1`). */
 export function secretFromPem(pem: string): { kind: KeyKind; secret: Uint8Array } {
-  const body = pem.replace(/-----(BEGIN|END)[^-]+-----/g, '').replace(/\s+/g, '');
+  // only the key's own block: a file may also hold an "EC PARAMETERS" block before it
+  // (`openssl ecparam -genkey`, older dfx), whose base64 cannot be joined to the key's
+  const block = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
+  const body = (block ? block[2] : pem.replace(/-----(BEGIN|END)[^-]+-----/g, '')).replace(/\s+/g, '');
   let der: Uint8Array;
   try {
     der = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
@@ -91,4 +95,29 @@ export function signIn(secretText?: string, key: string = STORE_KEY): Identity {
 
 export function signOut(key: string = STORE_KEY): void {
   localStorage.removeItem(key);
+}
+
+/** The secret a sign-in form holds: the chosen `pem` file's text, else the pasted `secret`
+ * (the dashboard's and the builder's import forms). */
+export async function secretFromForm(form: HTMLFormElement): Promise<string> {
+  const file = (form.elements.namedItem('pem') as HTMLInputElement | null)?.files?.[0];
+  const text = file ? await file.text() : (form.elements.namedItem('secret') as HTMLTextAreaElement | null)?.value ?? '';
+  if (!text.trim()) throw new Error('paste a dfx identity.pem (or a 64-hex Ed25519 seed), or choose the file');
+  return text.trim();
+}
+
+const DEV_FRAGMENT = '#dev-identity=';
+
+/** Local development only: a link ending in `#dev-identity=<base64url of an identity.pem>`
+ * (what `scripts/run.sh` prints for the demo merchant) signs in with that key. A fragment
+ * stays in the browser (it is in no request and no Referer); it is read once, stored like
+ * an imported PEM and removed from the address bar and history. Ignored unless the page is
+ * served from a local host, so no production page ever takes a key from its URL. */
+export function signInFromFragment(key: string = STORE_KEY): Identity | undefined {
+  if (!location.hash.startsWith(DEV_FRAGMENT)) return undefined;
+  const encoded = location.hash.slice(DEV_FRAGMENT.length);
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!isLocalHost(location.hostname)) return undefined;
+  const pem = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+  return signIn(pem, key);
 }

@@ -47,6 +47,11 @@ export function paymentErrorSentence(text: string, u: Units, needed?: bigint): s
   if (allowance) return ledgerErrorSentence({ InsufficientAllowance: { allowance: BigInt(allowance[1]) } }, u);
   const fee = /^ledger_error: bad fee, the ledger expects (\d+)/.exec(text);
   if (fee) return ledgerErrorSentence({ BadFee: { expected_fee: BigInt(fee[1]) } }, u);
+  const held = /^conflict: session \S+ already holds (\d+) of (\d+) in its deposit account/.exec(text);
+  if (held) {
+    return `${amount(held[1], u)} of the price already arrived by transfer, so nothing was charged: send the remaining ` +
+      `${amount(BigInt(held[2]) - BigInt(held[1]), u)} to the account above to finish.`;
+  }
   if (text.startsWith('expired')) return 'This checkout session has expired.';
   if (text.startsWith('rate_limited')) return 'Too many attempts; wait a minute and try again.';
   return text;

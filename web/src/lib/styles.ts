@@ -2,6 +2,7 @@
 // embed script can put it in its shadow roots. Only `--ckpay-*` variables carry the theme;
 // every use has a default, so unset variables fall back and set ones inherit from the page.
 export const CHECKOUT_CSS = `
+.ckpay-card [hidden] { display: none !important; }
 .ckpay-card { font-family: var(--ckpay-font, Inter, system-ui, sans-serif); color: var(--ckpay-text, #111827);
   background: var(--ckpay-background, #fff); border-radius: var(--ckpay-radius, 12px);
   box-shadow: 0 10px 40px rgba(15,23,42,.18); padding: 28px; max-width: 440px;

@@ -47,8 +47,8 @@ from src.user_payment_canister.token_registry import token_for_payment
 from src.user_payment_canister.hosted_page_origin import session_url
 from src.user_payment_canister.line_items import check_line_items
 from src.user_payment_canister.session_prices import options_for_new_session
-from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
-from src.user_payment_canister.merchant_events import emit  # part 2 hook
+from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # services hook
+from src.user_payment_canister.merchant_events import emit  # services hook
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS

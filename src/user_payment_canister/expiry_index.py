@@ -12,7 +12,7 @@ before the cursor, so it is only taken once it is due. Takers re-check the item 
 from kybra import ic
 
 from src.common.message_budget import budget_left
-from src.user_payment_canister.ext_store import expiry_index_map
+from src.user_payment_canister.service_store import expiry_index_map
 from src.user_payment_canister.merchant_store import bump, clear_counter, counter, set_counter
 
 MINUTE_NS = 60 * 1_000_000_000

@@ -14,9 +14,9 @@ from kybra import ic, query, text, update
 
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
-from src.user_payment_canister.ext_store import business_profile_map, report_status_map
+from src.user_payment_canister.service_store import business_profile_map, report_status_map
 from src.user_payment_canister.factory_link import factory
-from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
+from src.user_payment_canister.service_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take

@@ -130,7 +130,7 @@ def arm_timers() -> None:
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
     ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
     ic.set_timer_interval(RESUME_SECONDS, resume_stale_sessions)  # interrupted session payments nobody retried
-    arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
+    arm_maintenance_timer()  # webhooks, reports, factory reporting (maintenance_timer.py)
 
 
 @init
@@ -194,7 +194,7 @@ def get_merchant_metrics() -> MerchantMetricsResult:
     }}
 
 
-# ---- merchant canister part 2 (one-click, security, analytics, webhooks, reports) ----
+# ---- merchant services (one-click, security, analytics, webhooks, reports) ----
 # Re-exported so Kybra's `from main import *` sees them; the code lives in the modules.
 from src.user_payment_canister.custom_reports import (  # noqa: E402
     cancel_report_schedule,
@@ -202,7 +202,7 @@ from src.user_payment_canister.custom_reports import (  # noqa: E402
     list_report_schedules,
     schedule_automated_report,
 )
-from src.user_payment_canister.ext_timers import arm_ext_timers  # noqa: E402
+from src.user_payment_canister.maintenance_timer import arm_maintenance_timer  # noqa: E402
 from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     get_business_profile,
     get_factory_reporting_status,
@@ -257,4 +257,4 @@ from src.user_payment_canister.webhook_configs import (  # noqa: E402
 )
 from src.user_payment_canister.webhook_delivery import webhook_transform  # noqa: E402
 from src.user_payment_canister.webhook_resend import resend_webhook_event  # noqa: E402
-# ---- end of part 2 ----
+# ---- end of merchant services ----

@@ -1,21 +1,21 @@
 """Merchant analytics (seed feature 6) kept incrementally: every event bumps an all-time
-counter (`an:<metric>` in part 1's counters map) and a per-UTC-day bucket
+counter (`an:<metric>` in merchant_store's counters map) and a per-UTC-day bucket
 (`d<day>|<metric>`), so a query reads at most (days in range) x (metrics + tokens) map
 entries and costs the same with 100 or 100,000 payments. Date ranges are whole UTC days.
 
-Hooks for part 1 (localnet/ARCHITECTURE.md "Merchant canister hooks"), each O(1):
+Hooks for checkout (localnet/ARCHITECTURE.md "Merchant canister hooks"), each O(1):
 `on_session_created(token, amount, modal_id)`, `on_session_completed(token, amount,
 payer_text_or_None, session_created_at)`, `on_session_expired()`,
 `on_payment_refunded(token, amount)`, `on_modal_view(modal_id)`, `on_payment_failed(token)`.
-One-click charges call `on_one_click_charged(token, amount, payer_text)` (part 2)."""
+One-click charges call `on_one_click_charged(token, amount, payer_text)`."""
 
 import datetime
 
 from kybra import ic, query
 
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import customer_stats_map, day_buckets_map
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_store import customer_stats_map, day_buckets_map
+from src.user_payment_canister.service_types import (
     ConversionMetricsResult,
     CustomerBehaviorMetricsResult,
     DateRange,
@@ -118,7 +118,7 @@ def rate(part: int, whole: int) -> float:
 
 
 def token_symbols() -> list:
-    """Tokens of the merchant (bounded by part 1's MAX_TOKENS)."""
+    """Tokens of the merchant (bounded by MAX_TOKENS)."""
     return tokens_map.keys()
 
 

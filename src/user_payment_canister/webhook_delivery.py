@@ -21,7 +21,7 @@ from kybra.canisters.management import HttpResponse, HttpTransformArgs, manageme
 
 from src.common.message_budget import budget_left
 from src.common.outcall_cost import outcall_cycles, request_bytes
-from src.user_payment_canister.ext_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
+from src.user_payment_canister.service_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
 from src.user_payment_canister.merchant_store import bump, clear_counter, copy_record, counter, set_counter
 
 NS = 1_000_000_000

@@ -21,7 +21,6 @@ from src.user_payment_canister.access_control import (
     revoke_server_principal,
 )
 from src.user_payment_canister.checkout_sessions import (
-    MINUTE_NS,
     create_checkout_session,
     create_checkout_session_with_options,
     expire_checkout_session,
@@ -30,6 +29,7 @@ from src.user_payment_canister.checkout_sessions import (
     get_checkout_session,
     get_checkout_session_analytics,
     list_checkout_sessions,
+    session_expiry,
 )
 from src.user_payment_canister.transfer_intents import REPLAY_SECONDS, replay_stale_intents
 from src.user_payment_canister.elements import (
@@ -46,7 +46,6 @@ from src.user_payment_canister.merchant_store import (
     merchant_state,
     modals_map,
     owners_map,
-    set_counter,
     state_map,
     tokens_map,
 )
@@ -151,7 +150,7 @@ def init(args: MerchantInitArgs) -> void:
         owners_map.insert(owner.to_str(), owner)
     for token in config["tokens"]:
         register_unverified(token["symbol"], token["ledger"])
-    set_counter("expiry_cursor", ic.time() // MINUTE_NS)
+    session_expiry.start(ic.time())
     arm_timers()
 
 

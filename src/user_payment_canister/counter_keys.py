@@ -54,7 +54,10 @@ FAMILIES = (
     ("xq:<kind>:pos", "expiry_index", "due queue of a kind: entries of that minute taken"),
     ("xq:<kind>:<minute>", "expiry_index", "due queue of a kind: entries filed in a minute"),
     # analytics, one-click, security, reports
-    ("an:<metric>", "merchant_analytics", "all-time analytics counter (merchant_analytics metrics)"),
+    ("an:<metric>", "merchant_analytics", "all-time analytics counter (payments, sessions, customers...)"),
+    ("an:vol:<symbol>", "merchant_analytics", "all-time base units paid per token"),
+    ("an:pay:<symbol>", "merchant_analytics", "all-time payments per token"),
+    ("an:rvol:<symbol>", "merchant_analytics", "all-time base units refunded per token"),
     ("oc:profiles", "one_click", "payment profiles created"),
     ("oc:auths", "one_click", "pre-authorizations created"),
     ("oc:active", "one_click", "pre-authorizations now active"),

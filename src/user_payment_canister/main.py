@@ -40,6 +40,7 @@ from src.user_payment_canister.elements import (
     list_merchant_elements,
     track_element_usage,
 )
+from src.user_payment_canister.counter_keys import payments_key, volume_key
 from src.user_payment_canister.merchant_store import (
     counter,
     elements_map,
@@ -163,7 +164,7 @@ def token_volumes() -> list:
     rows = []
     for token in tokens_map.values():
         symbol = token["symbol"]
-        rows.append({"symbol": symbol, "volume": counter("volume:" + symbol), "payments": counter("payments:" + symbol)})
+        rows.append({"symbol": symbol, "volume": counter(volume_key(symbol)), "payments": counter(payments_key(symbol))})
     return rows
 
 

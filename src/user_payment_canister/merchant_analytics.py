@@ -23,6 +23,7 @@ from src.user_payment_canister.service_types import (
     RevenueBreakdownResult,
     TimePeriod,
 )
+from src.user_payment_canister.counter_keys import analytics_key
 from src.user_payment_canister.merchant_store import bump, counter, tokens_map
 from src.user_payment_canister.risk_engine import record_payment
 
@@ -39,7 +40,7 @@ def day_of(ns: int) -> int:
 
 def bump_metric(metric: str, delta: int = 1) -> None:
     """All-time counter and today's bucket."""
-    bump("an:" + metric, delta)
+    bump(analytics_key(metric), delta)
     key = "d" + str(day_of(ic.time())) + "|" + metric
     value = day_buckets_map.get(key)
     day_buckets_map.insert(key, (0 if value is None else value) + delta)
@@ -51,7 +52,7 @@ def day_value(day: int, metric: str) -> int:
 
 
 def total(metric: str) -> int:
-    return counter("an:" + metric)
+    return counter(analytics_key(metric))
 
 
 def count_customer(payer_text: "str | None", now: int) -> None:

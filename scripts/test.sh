@@ -17,6 +17,12 @@ fi
 if command -v npm >/dev/null && [ ! -x tools/ic-wasm/node_modules/@icp-sdk/ic-wasm-linux-x64/bin/ic-wasm ]; then
   npm ci --prefix tools/ic-wasm --no-audit --no-fund >/dev/null 2>&1 || echo "note: npm ci --prefix tools/ic-wasm failed; the ic-wasm tests will be skipped" >&2
 fi
+# The whole-suite run (no arguments: .ci/run, the README) first checks lint and format with
+# ruff (config in pyproject.toml); ./scripts/format.sh fixes what it can.
+if [ $# -eq 0 ]; then
+  .venv/bin/ruff check .
+  .venv/bin/ruff format --check . || { echo "test.sh: run ./scripts/format.sh" >&2; exit 1; }
+fi
 # -q unless the caller chose the verbosity (a second -q would hide pytest's summary line)
 QUIET=-q
 for arg in "$@"; do

@@ -14,7 +14,6 @@ from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
 from kybra.canisters.management import management_canister
 
 from src.common.ids import check_id, make_session_id, subaccount_for
-from src.common.message_budget import budget_left
 from src.common.icrc_account import account_to_text
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
@@ -22,10 +21,8 @@ from src.common.validation import check_email, check_metadata, check_opt_text, c
 from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
 from src.user_payment_canister.merchant_store import (
     bump,
-    clear_counter,
     copy_record,
     counter,
-    set_counter,
     expiry_slots_map,
     idempotency_fingerprints_map,
     idempotency_map,
@@ -47,8 +44,10 @@ from src.user_payment_canister.token_registry import token_for_payment
 from src.user_payment_canister.hosted_page_origin import session_url
 from src.user_payment_canister.line_items import check_line_items
 from src.user_payment_canister.session_prices import options_for_new_session
-from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # part 2 hooks
-from src.user_payment_canister.merchant_events import emit  # part 2 hook
+from src.user_payment_canister.counter_keys import session_expiry_slot_key
+from src.user_payment_canister.minute_slots import MinuteSlots
+from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # services hook
+from src.user_payment_canister.merchant_events import emit  # services hook
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -73,10 +72,13 @@ def slot_key(minute: int, n: int) -> str:
     return str(minute).zfill(14) + ":" + str(n)
 
 
+# Minutes are numbered by the expiry minute itself (minute_shift 1), as stored since the start.
+session_expiry = MinuteSlots(expiry_slots_map, slot_key, session_expiry_slot_key, "expiry_cursor",
+                             "expiry_position", 1)
+
+
 def file_for_expiry(session_id: str, expires_at: int) -> None:
-    minute = expires_at // MINUTE_NS
-    n = bump("expiry_slot:" + str(minute))
-    expiry_slots_map.insert(slot_key(minute, n), session_id)
+    session_expiry.file(expires_at, session_id, ic.time())
 
 
 def mark_expired(session_id: str, session: dict) -> dict:
@@ -114,38 +116,18 @@ def expire_due(now: int, budget: int) -> int:
 
 def expire_batch(now: int, budget: int) -> "tuple":
     """(sessions expired, True when it stopped for the instruction budget)."""
-    cursor = counter("expiry_cursor")
-    position = counter("expiry_position")
-    last_full_minute = now // MINUTE_NS - 1
-    expired = 0
-    probes = 0
-    stopped = False
-    while cursor <= last_full_minute and expired < budget and probes < EXPIRE_MINUTE_PROBES and not stopped:
-        total = counter("expiry_slot:" + str(cursor))
-        while position < total and expired < budget:
-            if not budget_left():
-                stopped = True
-                break
-            position += 1
-            key = slot_key(cursor, position)
-            session_id = expiry_slots_map.remove(key)
-            if session_id is None:
-                continue
-            session = sessions_map.get(session_id)
-            if session is not None and is_past_expiry(session, now):
-                if session_locks_map.contains_key(session_id):
-                    file_for_expiry(session_id, now + MINUTE_NS)  # a payment is in flight: look again later
-                else:
-                    mark_expired(session_id, session)
-                    expired += 1
-        if position >= total:
-            clear_counter("expiry_slot:" + str(cursor))
-            cursor += 1
-            position = 0
-        probes += 1
-    set_counter("expiry_cursor", cursor)
-    set_counter("expiry_position", position)
-    return (expired, stopped)
+
+    def expire(session_id: str) -> bool:
+        session = sessions_map.get(session_id)
+        if session is None or not is_past_expiry(session, now):
+            return False
+        if session_locks_map.contains_key(session_id):
+            file_for_expiry(session_id, now + MINUTE_NS)  # a payment is in flight: look again later
+            return False
+        mark_expired(session_id, session)
+        return True
+
+    return session_expiry.take(now, budget, EXPIRE_MINUTE_PROBES, expire)
 
 
 def expiry_timer() -> None:

@@ -1,5 +1,5 @@
 """Custom reports (seed feature 6) from the per-day analytics buckets, and scheduled reports
-delivered as `report.ready` webhook events by the maintenance timer (ext_timers.py).
+delivered as `report.ready` webhook events by the maintenance timer (maintenance_timer.py).
 A report reads (days in range) x (metrics) buckets, never the payments themselves."""
 
 import json
@@ -9,10 +9,10 @@ from kybra import ic, query, text, update
 from src.common.message_budget import budget_left
 from src.common.validation import check_symbol, check_text
 from src.user_payment_canister.access_control import require_owner, require_staff
-from src.user_payment_canister.ext_store import schedules_map
+from src.user_payment_canister.service_store import schedules_map
 from src.user_payment_canister.merchant_analytics import DAY_NS, bucket_label, breakdown, day_range, token_symbols
 from src.user_payment_canister.merchant_events import emit_event
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     CustomReportResult,
     ReportCriteria,
     ReportSchedule,

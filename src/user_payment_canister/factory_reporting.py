@@ -14,12 +14,13 @@ from kybra import ic, query, text, update
 
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
-from src.user_payment_canister.ext_store import business_profile_map, report_status_map
+from src.user_payment_canister.service_store import business_profile_map, report_status_map
 from src.user_payment_canister.factory_link import factory
-from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
+from src.user_payment_canister.service_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.counter_keys import volume_key
 from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
 from src.user_payment_canister.security_alerts import send_alerts_up
 from src.user_payment_canister.security_updates import sync_global_blocklist, sync_system_alerts
@@ -63,7 +64,7 @@ def build_report() -> dict:
     volume = []
     for token in tokens_map.values():
         symbol = token["symbol"]
-        volume.append({"token": symbol, "amount": counter("volume:" + symbol)})
+        volume.append({"token": symbol, "amount": counter(volume_key(symbol))})
     return {
         "transaction_count": counter("payments_count") + counter("an:failed"),
         "successful_payments": counter("payments_count"),

@@ -21,7 +21,6 @@ from src.user_payment_canister.access_control import (
     revoke_server_principal,
 )
 from src.user_payment_canister.checkout_sessions import (
-    MINUTE_NS,
     create_checkout_session,
     create_checkout_session_with_options,
     expire_checkout_session,
@@ -30,6 +29,7 @@ from src.user_payment_canister.checkout_sessions import (
     get_checkout_session,
     get_checkout_session_analytics,
     list_checkout_sessions,
+    session_expiry,
 )
 from src.user_payment_canister.transfer_intents import REPLAY_SECONDS, replay_stale_intents
 from src.user_payment_canister.elements import (
@@ -40,13 +40,13 @@ from src.user_payment_canister.elements import (
     list_merchant_elements,
     track_element_usage,
 )
+from src.user_payment_canister.counter_keys import payments_key, volume_key
 from src.user_payment_canister.merchant_store import (
     counter,
     elements_map,
     merchant_state,
     modals_map,
     owners_map,
-    set_counter,
     state_map,
     tokens_map,
 )
@@ -130,7 +130,7 @@ def arm_timers() -> None:
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
     ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
     ic.set_timer_interval(RESUME_SECONDS, resume_stale_sessions)  # interrupted session payments nobody retried
-    arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
+    arm_maintenance_timer()  # webhooks, reports, factory reporting (maintenance_timer.py)
 
 
 @init
@@ -151,7 +151,7 @@ def init(args: MerchantInitArgs) -> void:
         owners_map.insert(owner.to_str(), owner)
     for token in config["tokens"]:
         register_unverified(token["symbol"], token["ledger"])
-    set_counter("expiry_cursor", ic.time() // MINUTE_NS)
+    session_expiry.start(ic.time())
     arm_timers()
 
 
@@ -164,7 +164,7 @@ def token_volumes() -> list:
     rows = []
     for token in tokens_map.values():
         symbol = token["symbol"]
-        rows.append({"symbol": symbol, "volume": counter("volume:" + symbol), "payments": counter("payments:" + symbol)})
+        rows.append({"symbol": symbol, "volume": counter(volume_key(symbol)), "payments": counter(payments_key(symbol))})
     return rows
 
 
@@ -194,7 +194,7 @@ def get_merchant_metrics() -> MerchantMetricsResult:
     }}
 
 
-# ---- merchant canister part 2 (one-click, security, analytics, webhooks, reports) ----
+# ---- merchant services (one-click, security, analytics, webhooks, reports) ----
 # Re-exported so Kybra's `from main import *` sees them; the code lives in the modules.
 from src.user_payment_canister.custom_reports import (  # noqa: E402
     cancel_report_schedule,
@@ -202,7 +202,7 @@ from src.user_payment_canister.custom_reports import (  # noqa: E402
     list_report_schedules,
     schedule_automated_report,
 )
-from src.user_payment_canister.ext_timers import arm_ext_timers  # noqa: E402
+from src.user_payment_canister.maintenance_timer import arm_maintenance_timer  # noqa: E402
 from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     get_business_profile,
     get_factory_reporting_status,
@@ -257,4 +257,4 @@ from src.user_payment_canister.webhook_configs import (  # noqa: E402
 )
 from src.user_payment_canister.webhook_delivery import webhook_transform  # noqa: E402
 from src.user_payment_canister.webhook_resend import resend_webhook_event  # noqa: E402
-# ---- end of part 2 ----
+# ---- end of merchant services ----

@@ -1,21 +1,21 @@
 """Merchant analytics (seed feature 6) kept incrementally: every event bumps an all-time
-counter (`an:<metric>` in part 1's counters map) and a per-UTC-day bucket
+counter (`an:<metric>` in merchant_store's counters map) and a per-UTC-day bucket
 (`d<day>|<metric>`), so a query reads at most (days in range) x (metrics + tokens) map
 entries and costs the same with 100 or 100,000 payments. Date ranges are whole UTC days.
 
-Hooks for part 1 (localnet/ARCHITECTURE.md "Merchant canister hooks"), each O(1):
+Hooks for checkout (localnet/ARCHITECTURE.md "Merchant canister hooks"), each O(1):
 `on_session_created(token, amount, modal_id)`, `on_session_completed(token, amount,
 payer_text_or_None, session_created_at)`, `on_session_expired()`,
 `on_payment_refunded(token, amount)`, `on_modal_view(modal_id)`, `on_payment_failed(token)`.
-One-click charges call `on_one_click_charged(token, amount, payer_text)` (part 2)."""
+One-click charges call `on_one_click_charged(token, amount, payer_text)`."""
 
 import datetime
 
 from kybra import ic, query
 
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import customer_stats_map, day_buckets_map
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_store import customer_stats_map, day_buckets_map
+from src.user_payment_canister.service_types import (
     ConversionMetricsResult,
     CustomerBehaviorMetricsResult,
     DateRange,
@@ -23,6 +23,7 @@ from src.user_payment_canister.merchant_ext_types import (
     RevenueBreakdownResult,
     TimePeriod,
 )
+from src.user_payment_canister.counter_keys import analytics_key
 from src.user_payment_canister.merchant_store import bump, counter, tokens_map
 from src.user_payment_canister.risk_engine import record_payment
 
@@ -39,7 +40,7 @@ def day_of(ns: int) -> int:
 
 def bump_metric(metric: str, delta: int = 1) -> None:
     """All-time counter and today's bucket."""
-    bump("an:" + metric, delta)
+    bump(analytics_key(metric), delta)
     key = "d" + str(day_of(ic.time())) + "|" + metric
     value = day_buckets_map.get(key)
     day_buckets_map.insert(key, (0 if value is None else value) + delta)
@@ -51,7 +52,7 @@ def day_value(day: int, metric: str) -> int:
 
 
 def total(metric: str) -> int:
-    return counter("an:" + metric)
+    return counter(analytics_key(metric))
 
 
 def count_customer(payer_text: "str | None", now: int) -> None:
@@ -118,7 +119,7 @@ def rate(part: int, whole: int) -> float:
 
 
 def token_symbols() -> list:
-    """Tokens of the merchant (bounded by part 1's MAX_TOKENS)."""
+    """Tokens of the merchant (bounded by MAX_TOKENS)."""
     return tokens_map.keys()
 
 

@@ -3,7 +3,7 @@
 `report.ready`, ...), kept 30 days, listed newest first, and queued for delivery to every
 webhook subscribed to its type (docs/webhooks.md).
 
-Hook for part 1 (localnet/ARCHITECTURE.md "Merchant canister hooks"):
+Hook for checkout (localnet/ARCHITECTURE.md "Merchant canister hooks"):
 `emit_event(event_type, object_id, data_json) -> event id`, O(webhooks) with at most
 MAX_WEBHOOKS webhooks, never a scan of events."""
 
@@ -15,8 +15,9 @@ from kybra.canisters.management import management_canister
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import event_bytes, event_index_map, event_salt_map, event_type_index_map, events_map
-from src.user_payment_canister.merchant_ext_types import MerchantEventPageResult, MerchantEventResult
+from src.user_payment_canister.service_store import event_bytes, event_index_map, event_salt_map, event_type_index_map, events_map
+from src.user_payment_canister.service_types import MerchantEventPageResult, MerchantEventResult
+from src.user_payment_canister.counter_keys import event_type_seq_key
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, merchant_state, prune_sequence
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 
@@ -25,7 +26,7 @@ RETENTION_SECONDS = 30 * 24 * 60 * 60
 PRUNE_PER_EMIT = 5
 # bytes of an event's JSON object: the largest one, 50 metadata pairs at their limits (40 +
 # 500 characters, each at most 4 bytes in UTF-8 JSON), plus its other fields, fits; the
-# events_map slots are sized for it (ext_store.EVENT_XL_LIMIT)
+# events_map slots are sized for it (service_store.EVENT_XL_LIMIT)
 MAX_DATA_JSON = 120_000
 EVENT_TYPES = (
     "checkout.session.completed",
@@ -109,7 +110,7 @@ def emit_event(event_type: str, object_id: str, data_json: str) -> str:
         data = compact_json({"oversized": True, "object_id": object_id[:100], "bytes": len(data.encode())})
     now = ic.time()
     seq = bump("evt_seq")
-    type_seq = bump("evt_seq:" + event_type)
+    type_seq = bump(event_type_seq_key(event_type))
     event_id = event_id_for(seq)
     event = {
         "event_id": event_id,
@@ -163,7 +164,7 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup_typed(seq: int) -> "dict | None":
             event_id = event_type_index_map.get(event_type + "|" + str(seq))
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup_typed, counter("evt_seq:" + event_type), cursor, limit,
+        items, next_cursor, err = page_desc(lookup_typed, counter(event_type_seq_key(event_type)), cursor, limit,
                                             event_bytes)
     if err is not None:
         return {"Err": err}

@@ -1,6 +1,6 @@
 """All state of the merchant canister, in stable maps (the only state that survives an
-upgrade). Memory ids 0-39 belong to part 1 (sessions, payments, modals, elements, tokens);
-40+ are free for later parts. Lists are read through `seq -> id` index maps and counters,
+upgrade). Memory ids 0-39 hold checkout (sessions, payments, modals, elements, tokens);
+40-79 the services built on it (service_store.py). Lists are read through `seq -> id` index maps and counters,
 never by walking a map (see src/common/pagination.py)."""
 
 from kybra import Principal, StableBTreeMap, Vec, ic, nat, nat8, nat64, text

@@ -17,7 +17,7 @@ from src.common.validation import (
     check_url,
     first_error,
 )
-from src.user_payment_canister.merchant_analytics import on_modal_view  # part 2 hook
+from src.user_payment_canister.merchant_analytics import on_modal_view  # services hook
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.embed_snippets import modal_snippet
 from src.user_payment_canister.factory_link import fetch_template, report_template_usage, script_url
@@ -222,7 +222,7 @@ def track_modal_view(modal_id: text) -> MerchantUnitResult:
     updated["views"] = counters["views"] + 1
     modal_counters_map.insert(modal_id, updated)
     bump("modal_views")
-    on_modal_view(modal_id)  # part 2 hook
+    on_modal_view(modal_id)  # services hook
     return {"Ok": None}
 
 

@@ -28,13 +28,13 @@ from src.common.merchant_api import MetadataPair
 from src.common.validation import check_email, check_metadata, check_symbol, first_error
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
+from src.user_payment_canister.service_store import auths_map, charge_locks_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     OneClickAnalyticsResult,
     PaymentProfileResult,
     PreAuthorizationArgs,
@@ -47,7 +47,7 @@ from src.user_payment_canister.payment_metadata import forget_payment_metadata, 
 from src.user_payment_canister.payments_store import change_book
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
-from src.user_payment_canister.ext_store import customer_verification_map
+from src.user_payment_canister.service_store import customer_verification_map
 from src.user_payment_canister.token_prefs import record_customer_usage
 from src.user_payment_canister.token_registry import token_for_payment
 

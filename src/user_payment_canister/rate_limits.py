@@ -20,7 +20,7 @@ PRUNE_PER_CALL = 4  # more than the one window a call can open: the backlog shri
 
 
 def take(kind: str, target: str, allowance: "int | None" = None, window_seconds: "int | None" = None) -> "str | None":
-    """Count one event; None if allowed, else the `rate_limited:` error text. Part 2
+    """Count one event; None if allowed, else the `rate_limited:` error text. Callers
     passes its own `allowance` per window of `window_seconds` (defaults: the above)."""
     who = ic.caller().to_str()
     if allowance is None:

@@ -9,7 +9,7 @@ customer's history in that token, new customer, country outside allowed_countrie
 known), amount over require_2fa_over without a recent verification, a verification the
 merchant required, a customer locked out by failed verifications.
 
-Hook for part 1 (localnet/ARCHITECTURE.md): `screen_payment(customer, token, amount,
+Hook for checkout (localnet/ARCHITECTURE.md): `screen_payment(customer, token, amount,
 country, context) -> (assessment, error)`: error `blocked: ...` means refuse the payment;
 a `review` decision lets it proceed and records a security alert. `assess_payment` scores
 without side effects. Every check is O(1) map lookups."""
@@ -19,7 +19,7 @@ from kybra import Principal, ic, query, text, update
 from src.common.validation import check_text
 from src.common.factory_api import TransactionData
 from src.user_payment_canister.access_control import require_owner, require_staff
-from src.user_payment_canister.ext_store import (
+from src.user_payment_canister.service_store import (
     blocked_map,
     customer_verification_map,
     global_blocked_map,
@@ -28,7 +28,7 @@ from src.user_payment_canister.ext_store import (
     risk_customers_map,
     security_config_map,
 )
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     MerchantSecurityConfig,
     MerchantSecurityConfigResult,
     RiskAssessmentResult,

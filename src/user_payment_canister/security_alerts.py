@@ -8,9 +8,9 @@ network-wide (docs/trust.md)."""
 from kybra import Principal, ic, query
 
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.ext_store import alerts_map
+from src.user_payment_canister.service_store import alerts_map
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.merchant_ext_types import SecurityAlertListResult
+from src.user_payment_canister.service_types import SecurityAlertListResult
 from src.user_payment_canister.merchant_store import bump, counter, set_counter
 
 MAX_LISTED = 100

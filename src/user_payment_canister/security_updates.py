@@ -15,9 +15,9 @@ from src.common.factory_api import SecurityBulletin, SystemAlert
 from src.common.pagination import page_desc
 from src.common.validation import is_principal_text
 from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
-from src.user_payment_canister.ext_store import fraud_patterns_map, global_blocked_map, global_reputation_map
+from src.user_payment_canister.service_store import fraud_patterns_map, global_blocked_map, global_reputation_map
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.merchant_ext_types import SystemAlertPageResult
+from src.user_payment_canister.service_types import SystemAlertPageResult
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, set_counter
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 

@@ -6,7 +6,7 @@ holds); a code is accepted for the current step or one step either side, and nev
 from kybra import ic, text, update
 
 from src.user_payment_canister.access_control import caller_text, require_signed_in
-from src.user_payment_canister.ext_store import totp_secrets_map
+from src.user_payment_canister.service_store import totp_secrets_map
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.totp_math import decode_secret, match_step

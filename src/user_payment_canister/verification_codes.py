@@ -24,9 +24,9 @@ from src.common.ids import random_hex
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.ext_store import customer_verification_map, profiles_map, verifications_map
+from src.user_payment_canister.service_store import customer_verification_map, profiles_map, verifications_map
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     TransactionVerificationResult,
     VerificationMethod,
     VerificationStatusResult,

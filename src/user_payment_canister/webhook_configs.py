@@ -10,9 +10,9 @@ from kybra.canisters.management import management_canister
 
 from src.common.validation import check_url
 from src.user_payment_canister.access_control import require_owner, require_staff
-from src.user_payment_canister.ext_store import events_map, webhooks_map
+from src.user_payment_canister.service_store import events_map, webhooks_map
 from src.user_payment_canister.merchant_events import EVENT_TYPES, emit_event
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     WebhookAttemptListResult,
     WebhookConfig,
     WebhookConfigResult,

@@ -21,11 +21,12 @@ from kybra.canisters.management import HttpResponse, HttpTransformArgs, manageme
 
 from src.common.message_budget import budget_left
 from src.common.outcall_cost import outcall_cycles, request_bytes
-from src.user_payment_canister.ext_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
+from src.user_payment_canister.counter_keys import attempts_key, retry_slot_key
 from src.user_payment_canister.merchant_store import bump, clear_counter, copy_record, counter, set_counter
+from src.user_payment_canister.minute_slots import MinuteSlots
+from src.user_payment_canister.service_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
 
 NS = 1_000_000_000
-MINUTE_NS = 60 * NS
 RETRY_WINDOW_SECONDS = 3 * 24 * 60 * 60
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 12 * 60 * 60
@@ -69,13 +70,17 @@ def file_now(delivery_id: str, due: int) -> None:
     delivery_queue_map.insert("now:" + str(tail), delivery_id + "|" + str(due))
 
 
+def retry_entry_key(minute: int, n: int) -> str:
+    return "m" + str(minute).zfill(14) + ":" + str(n)
+
+
+# Retries share delivery_queue_map with the `now:<n>` FIFO of new deliveries.
+retry_slots = MinuteSlots(delivery_queue_map, retry_entry_key, retry_slot_key, "dlvs_cursor", "dlvs_pos")
+
+
 def file_at(delivery_id: str, due: int) -> None:
     """File into the first minute slot that starts after `due`."""
-    minute = due // MINUTE_NS + 1
-    if counter("dlvs_cursor") == 0:
-        set_counter("dlvs_cursor", ic.time() // MINUTE_NS)
-    n = bump("dlvs:" + str(minute))
-    delivery_queue_map.insert("m" + str(minute).zfill(14) + ":" + str(n), delivery_id + "|" + str(due))
+    retry_slots.file(due, delivery_id + "|" + str(due), ic.time())
 
 
 def arm_soon() -> None:
@@ -139,22 +144,23 @@ def prune_deliveries(now: int, budget: int) -> None:
         budget -= 1
 
 
-def lease(value: "str | None", now: int, items: list) -> None:
+def lease(value: "str | None", now: int, items: list) -> bool:
     """Take a queue entry if it still names a pending delivery that is due."""
     if value is None:
-        return
+        return False
     parts = value.split("|")
     delivery = deliveries_map.get(parts[0])
     if delivery is None or delivery["status"] != "pending" or str(delivery["next_attempt_at"]) != parts[1]:
-        return
+        return False
     if delivery["next_attempt_at"] > now:
         file_at(parts[0], delivery["next_attempt_at"])
-        return
+        return False
     updated = copy_record(delivery)
     updated["next_attempt_at"] = now + LEASE_SECONDS * NS
     deliveries_map.insert(parts[0], updated)
     file_at(parts[0], updated["next_attempt_at"])
     items.append(parts[0])
+    return True
 
 
 def take_due(now: int, budget: int) -> list:
@@ -166,24 +172,13 @@ def take_due(now: int, budget: int) -> list:
         head += 1
         lease(delivery_queue_map.remove("now:" + str(head)), now, items)
     set_counter("dlvq_head", head)
-    cursor = counter("dlvs_cursor")
-    if cursor == 0:
+    if len(items) >= budget or not budget_left():
         return items
-    position = counter("dlvs_pos")
-    now_minute = now // MINUTE_NS
-    probes = 0
-    while cursor <= now_minute and len(items) < budget and probes < MAX_MINUTE_PROBES and budget_left():
-        total = counter("dlvs:" + str(cursor))
-        while position < total and len(items) < budget and budget_left():
-            position += 1
-            lease(delivery_queue_map.remove("m" + str(cursor).zfill(14) + ":" + str(position)), now, items)
-        if position >= total:
-            clear_counter("dlvs:" + str(cursor))
-            cursor += 1
-            position = 0
-        probes += 1
-    set_counter("dlvs_cursor", cursor)
-    set_counter("dlvs_pos", position)
+
+    def take(value: str) -> bool:
+        return lease(value, now, items)
+
+    retry_slots.take(now, budget - len(items), MAX_MINUTE_PROBES, take)
     return items
 
 
@@ -246,12 +241,12 @@ def send(webhook: dict, event: dict):
 
 def log_attempt(webhook_id: str, attempt: dict) -> None:
     """Keep the last ATTEMPT_LOG_SIZE attempts per webhook (a ring buffer)."""
-    n = bump("dlv_attempts:" + webhook_id)
+    n = bump(attempts_key(webhook_id))
     attempts_map.insert(webhook_id + "|" + str(n % ATTEMPT_LOG_SIZE), attempt)
 
 
 def recent_attempts(webhook_id: str, limit: int) -> list:
-    n = counter("dlv_attempts:" + webhook_id)
+    n = counter(attempts_key(webhook_id))
     items = []
     while n >= 1 and len(items) < limit and len(items) < ATTEMPT_LOG_SIZE:
         attempt = attempts_map.get(webhook_id + "|" + str(n % ATTEMPT_LOG_SIZE))
@@ -264,7 +259,7 @@ def recent_attempts(webhook_id: str, limit: int) -> list:
 def forget_attempts(webhook_id: str) -> None:
     for slot in range(ATTEMPT_LOG_SIZE):
         attempts_map.remove(webhook_id + "|" + str(slot))
-    clear_counter("dlv_attempts:" + webhook_id)
+    clear_counter(attempts_key(webhook_id))
 
 
 def retry_delay(attempts: int) -> int:

@@ -7,7 +7,7 @@ from kybra import ic, text, update
 
 from src.common.ids import check_id
 from src.user_payment_canister.access_control import require_owner
-from src.user_payment_canister.ext_store import events_map, webhooks_map
+from src.user_payment_canister.service_store import events_map, webhooks_map
 from src.user_payment_canister.merchant_events import visible
 from src.user_payment_canister.merchant_types import MerchantTextResult
 from src.user_payment_canister.webhook_delivery import NOT_DELIVERED, PRUNE_PER_QUEUE, arm_soon, prune_deliveries, queue_delivery, subscribed

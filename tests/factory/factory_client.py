@@ -47,7 +47,7 @@ def merchant_config(name: str = "Test Shop", email: str | None = "support@shop.e
         "name": name,
         "website": opt(website),
         "support_email": opt(email),
-        "tokens": [{"symbol": s, "ledger": l} for s, l in tokens],
+        "tokens": [{"symbol": s, "ledger": ledger} for s, ledger in tokens],
     }
 
 

@@ -37,7 +37,7 @@ def project(write_project, monkeypatch):
 
 
 def _line(source, needle):
-    return next(i for i, l in enumerate(source.splitlines(), 1) if needle in l)
+    return next(i for i, text in enumerate(source.splitlines(), 1) if needle in text)
 
 
 def _rules(root, source):
@@ -83,8 +83,8 @@ def test_a_removed_entry_fails_and_points_at_the_layout_file(project):
         'names = StableBTreeMap[str, str](memory_id=1, max_key_size=40, max_value_size=100)\n',
         "")
     got = _rules(project, src)
-    line = next(i for i, l in enumerate((project / LAYOUT).read_text().splitlines(), 1)
-                if l.strip().startswith('"1"'))
+    line = next(i for i, text in enumerate((project / LAYOUT).read_text().splitlines(), 1)
+                if text.strip().startswith('"1"'))
     assert got == [(LAYOUT, line, "stable-layout-removed")]
 
 

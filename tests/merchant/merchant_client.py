@@ -16,7 +16,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
 from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, ledger_init_arg  # noqa: E402
-from ic_results import one, ok, err, code, opt  # noqa: F401  (re-exported to the tests)
+from ic_results import one, ok, err, code, opt  # noqa: E402,F401  (re-exported to the tests)
 
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
 MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")

@@ -412,8 +412,8 @@ def test_session_id_inputs_never_trap(shop, text):
         lambda: shop.owner.merchant.refund_payment(text, [1], []),
         lambda: shop.owner.merchant.get_payment(text),
     ]
-    for call in calls:
-        result = one(call())
+    for make_call in calls:
+        result = one(make_call())
         assert "Err" in result and result["Err"].split(":")[0] in ("invalid_argument", "not_found"), (text, result)
 
 

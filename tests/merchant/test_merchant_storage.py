@@ -11,7 +11,7 @@ from kybra import Principal
 from merchant_client import MERCHANT_DID, PRICE, distinct, modal_config, ok, session_args
 
 from localnet.candid import binary
-from src.user_payment_canister import ext_store, merchant_store
+from src.user_payment_canister import service_store, merchant_store
 
 SESSIONS_SMALL, SESSIONS_LARGE = 26, 5
 SESSION_LINE_ITEMS = 30
@@ -187,14 +187,14 @@ def test_size_estimates_never_underestimate(shop):
                      "event_type": "checkout.session.completed", "object_id": "\U0001F600" * rng.randint(0, 200),
                      "data_json": "€" * rng.randint(0, 4000), "created_at": 2**64 - 1,
                      "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
-            assert ext_store.event_bytes(event) >= _encoded_size(EVENTS_LARGE, event, maps)
+            assert service_store.event_bytes(event) >= _encoded_size(EVENTS_LARGE, event, maps)
         for _ in range(300):
             delivery = {"delivery_id": "dlv_" + "é" * rng.randint(0, 40), "webhook_id": "wh_" * rng.randint(1, 20),
                         "event_id": "evt_" + "\U0001F600" * rng.randint(0, 20), "status": rng.choice(["pending", "failed"]),
                         "attempts": 2**32 - 1, "next_attempt_at": 2**64 - 1, "created_at": 2**64 - 1,
                         "completed_at": rng.choice([None, 2**64 - 1]), "last_status_code": rng.choice([None, 2**32 - 1]),
                         "last_error": rng.choice([None, "€" * rng.randint(0, 500)])}
-            assert ext_store.delivery_bytes(delivery) >= _encoded_size(DELIVERIES_LARGE, delivery, maps)
+            assert service_store.delivery_bytes(delivery) >= _encoded_size(DELIVERIES_LARGE, delivery, maps)
         ledger = Principal.from_str("ryjl3-tyaaa-aaaaa-aaaba-cai")
 
         def pairs():
@@ -209,14 +209,14 @@ def test_size_estimates_never_underestimate(shop):
                            "period_seconds": 2**64 - 1}} for _ in range(rng.randint(0, 20))],
                        "auto_approve_under": 2**64 - 1, "merchant_specific_settings": pairs(),
                        "created_at": 2**64 - 1, "last_used": 2**64 - 1}
-            assert ext_store.profile_bytes(profile) >= _encoded_size(PROFILES_LARGE, profile, maps)
+            assert service_store.profile_bytes(profile) >= _encoded_size(PROFILES_LARGE, profile, maps)
             auth = {"auth_id": "auth_" + "é" * rng.randint(0, 40), "customer_principal": ledger,
                     "max_amount": 2**64 - 1, "token_symbol": "€" * rng.randint(1, 20), "expires_at": 2**64 - 1,
                     "uses_remaining": 2**32 - 1, "merchant_specific_data": pairs(), "status": "revoked€",
                     "created_at": 2**64 - 1, "total_charged": 2**64 - 1, "charges": 2**32 - 1, "in_flight": True}
-            assert ext_store.auth_bytes(auth) >= _encoded_size(AUTHS_LARGE, auth, maps)
+            assert service_store.auth_bytes(auth) >= _encoded_size(AUTHS_LARGE, auth, maps)
             metadata = pairs()
-            assert ext_store.metadata_bytes(metadata) >= _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps)
+            assert service_store.metadata_bytes(metadata) >= _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps)
 
 
 def test_the_largest_metadata_and_its_event_fit_their_slots(shop):
@@ -230,7 +230,7 @@ def test_the_largest_metadata_and_its_event_fit_their_slots(shop):
         for char in ("\U0001F600", '"'):
             metadata = [{"key": char * 40, "value": char * 500} for _ in range(50)]
             metadata = [{"key": str(i).zfill(2) + m["key"][2:], "value": m["value"]} for i, m in enumerate(metadata)]
-            assert _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps) <= ext_store.metadata_bytes(metadata) <= 110_000
+            assert _encoded_size(PAYMENT_METADATA_LARGE, metadata, maps) <= service_store.metadata_bytes(metadata) <= 110_000
             data = merchant_events.compact_json({
                 "payment_id": "pay_" + "0" * 32, "auth_id": "pa_" + "0" * 24, "customer": "x" * 63, "amount": 2**64 - 1,
                 "token": "\U0001F600" * 16, "ledger_block": 2**64 - 1, "resumed": True,
@@ -238,7 +238,7 @@ def test_the_largest_metadata_and_its_event_fit_their_slots(shop):
             assert len(data.encode()) <= merchant_events.MAX_DATA_JSON
             event = {"event_id": "evt_" + "0" * 24, "event_type": "one_click.charged", "object_id": "pay_" + "0" * 32,
                      "data_json": data, "created_at": 2**64 - 1, "seq": 2**64 - 1, "type_seq": 2**64 - 1, "deliveries": 2**32 - 1}
-            assert _encoded_size(EVENTS_XL, event, maps) <= ext_store.event_bytes(event) <= ext_store.EVENT_XL_LIMIT
+            assert _encoded_size(EVENTS_XL, event, maps) <= service_store.event_bytes(event) <= service_store.EVENT_XL_LIMIT
             assert json.loads(data)["metadata"] == dict((m["key"], m["value"]) for m in metadata)
 
 

@@ -23,7 +23,7 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
-from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_ENTRY, ledger_init_arg  # noqa: E402
+from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_ENTRY, ledger_init_arg  # noqa: E402,F401  (FEE: re-exported)
 
 FACTORY_ENTRY = os.path.join(ROOT, "src", "payment_backend", "main.py")
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")

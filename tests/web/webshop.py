@@ -35,7 +35,7 @@ from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
 sys.path.insert(0, os.path.join(WEB, "scripts"))
 import register_ckpay  # noqa: E402
 from ckpayment.modal_templates import seed_default_templates  # noqa: E402
-from ic_results import ok  # noqa: F401  (re-exported to the tests)
+from ic_results import ok  # noqa: E402,F401  (re-exported to the tests)
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
 PRICE = 25_000_000  # 0.25 LTT

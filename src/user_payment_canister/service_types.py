@@ -1,5 +1,5 @@
-"""Candid types of the merchant canister's part 2: one-click pre-authorizations, security and
-verification, analytics, webhooks, events and reports (seed features 4, 6 and 7).
+"""Candid types of the merchant services built on checkout: one-click pre-authorizations,
+security and verification, analytics, webhooks, events and reports (seed features 4, 6 and 7).
 Seed `HashMap<String, X>` fields are vectors of `{key; value}` records; results are
 `variant { Ok; Err : text }`; times are nanoseconds, amounts token base units."""
 

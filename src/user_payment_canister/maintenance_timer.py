@@ -1,4 +1,4 @@
-"""The part-2 maintenance timer (every TICK_SECONDS, re-armed by `main.arm_timers` in init
+"""The merchant services' maintenance timer (every TICK_SECONDS, re-armed by `main.arm_timers` in init
 and post_upgrade): webhook deliveries that are due, scheduled reports, and the factory
 push/pull, pre-authorization expiry, interrupted one-click charges and verification
 pruning. Each piece is bounded, so a tick costs the same however much history exists."""
@@ -24,7 +24,7 @@ def maintenance_tick():
     yield one_click_tick()
 
 
-def arm_ext_timers() -> None:
+def arm_maintenance_timer() -> None:
     ic.set_timer_interval(TICK_SECONDS, maintenance_tick)
     arm_soon()
     arm_event_salt()

@@ -1,6 +1,7 @@
-"""Stable state of the merchant canister's part 2 (memory ids 40-79; part 1 owns 0-39).
-Named counters live in part 1's `counters_map` (merchant_store.bump/counter) under the
-prefixes `an:` (analytics), `evt`, `dlv`, `oc:` (one-click), `sec:` (security), `rep:`.
+"""Stable state of the merchant services built on checkout (memory ids 40-79; checkout's
+own maps, 0-39, are in merchant_store.py): events and webhook deliveries, security, risk and
+verification, one-click profiles and pre-authorizations, analytics buckets and reports.
+Named counters live in merchant_store's `counters_map` (families in counter_keys.py).
 Value sizes are bytes: each map's largest record is bounded by the input checks, with text
 counted at 4 bytes per character where it may be any Unicode."""
 
@@ -10,7 +11,7 @@ from src.common.factory_api import FraudPatternSet
 
 from src.common.merchant_api import MetadataPair
 from src.common.tiered_map import TieredMap, text_bytes
-from src.user_payment_canister.merchant_ext_types import (
+from src.user_payment_canister.service_types import (
     BusinessProfile,
     CustomerRiskStats,
     CustomerStats,

@@ -31,7 +31,6 @@ from src.user_payment_canister.checkout_sessions import (
     get_checkout_session_analytics,
     list_checkout_sessions,
 )
-from src.user_payment_canister.transfer_intents import REPLAY_SECONDS, replay_stale_intents
 from src.user_payment_canister.elements import (
     configure_payment_element,
     generate_element_embed_code,
@@ -73,7 +72,7 @@ from src.user_payment_canister.session_payments import (
     refund_session_funds,
     refund_session_funds_with_token,
 )
-from src.user_payment_canister.session_recovery import RESUME_SECONDS, resume_stale_sessions
+from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,
     get_customer_token_history,
@@ -128,8 +127,7 @@ def init_args_error(args: dict) -> "str | None":
 def arm_timers() -> None:
     ic.set_timer(0, verify_pending_tokens)
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
-    ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
-    ic.set_timer_interval(RESUME_SECONDS, resume_stale_sessions)  # interrupted session payments nobody retried
+    ic.set_timer_interval(RECOVERY_SECONDS, recover_operations)  # interrupted ledger operations (ledger_journal.py)
     arm_ext_timers()  # part 2: webhooks, reports, factory reporting (ext_timers.py)
 
 

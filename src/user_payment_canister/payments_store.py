@@ -17,6 +17,8 @@ from src.user_payment_canister.merchant_store import (
     payer_shares_map,
     payment_index_map,
     payments_map,
+    refund_index_map,
+    refunds_map,
     sessions_map,
 )
 from src.user_payment_canister.merchant_types import PaymentPageResult, PaymentRecordResult
@@ -47,6 +49,28 @@ def spendable(symbol: str) -> int:
     if book is None:
         return 0
     return book["received"] - book["refunded"] - book["paid_out"] - book["fees"] - book["pending"]
+
+
+def store_refund(refund_id: str, seq: int, payment_id: "str | None", session_id: str, symbol: str, amount: int, fee: int,
+                 to: dict, block: int, reason: "str | None", created_by) -> dict:
+    """The one place a refund record is written (a refund of a payment, or funds returned
+    from a session's subaccount), listed at `seq` of refund_seq."""
+    refund = {
+        "refund_id": refund_id,
+        "payment_id": payment_id,
+        "session_id": session_id,
+        "token_symbol": symbol,
+        "amount": amount,
+        "fee": fee,
+        "to": to,
+        "ledger_block": block,
+        "reason": reason,
+        "created_by": created_by,
+        "created_at": ic.time(),
+    }
+    refunds_map.insert(refund_id, refund)
+    refund_index_map.insert(seq, refund_id)
+    return refund
 
 
 def record_session_payment(session_id: str, session: dict, method: str, received: int, fee: int, payer: "dict | None", ledger_block: "int | None", sweep_block: "int | None") -> dict:

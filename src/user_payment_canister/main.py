@@ -72,7 +72,9 @@ from src.user_payment_canister.session_payments import (
     refund_session_funds,
     refund_session_funds_with_token,
 )
+from src.user_payment_canister.journal_migration import migrate_to_journal
 from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
+from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, set_schema_version
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,
     get_customer_token_history,
@@ -150,11 +152,13 @@ def init(args: MerchantInitArgs) -> void:
     for token in config["tokens"]:
         register_unverified(token["symbol"], token["ledger"])
     set_counter("expiry_cursor", ic.time() // MINUTE_NS)
+    set_schema_version(SCHEMA_VERSION)  # a fresh canister starts with the journal
     arm_timers()
 
 
 @post_upgrade
 def post_upgrade() -> void:
+    migrate_to_journal()  # operations in flight of a release before the journal
     arm_timers()
 
 

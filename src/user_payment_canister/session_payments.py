@@ -45,7 +45,7 @@ from src.user_payment_canister.risk_engine import screen_payment
 
 COMPLETION = "icrc1_completion"  # the label of a sweep's operation (the session's lock)
 SWEEP_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
-RETURN_TIMER_SECONDS = journal.LEASE_SECONDS
+RETURN_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the sender's own retry comes first
 SWEEP_INTENT = "sweep_intent:"  # counter (before the journal, read by its migration): the balance an in-flight sweep takes
 CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
 CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned

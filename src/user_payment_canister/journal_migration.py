@@ -29,8 +29,8 @@ from src.user_payment_canister.merchant_store import (
     sweeps_map,
     transfer_intents_map,
 )
-from src.user_payment_canister.session_charges import CHARGE_OPERATION
-from src.user_payment_canister.session_payments import COMPLETION, SWEEP_INTENT, SWEEP_OPTION
+from src.user_payment_canister.session_icrc2_charges import CHARGE_OPERATION
+from src.user_payment_canister.session_deposits import COMPLETION, SWEEP_INTENT, SWEEP_OPTION
 from src.user_payment_canister.session_prices import option_for, options_of
 
 

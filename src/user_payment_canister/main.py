@@ -62,11 +62,11 @@ from src.user_payment_canister.modals import (
 )
 from src.user_payment_canister.consent_messages import icrc10_supported_standards, icrc21_canister_call_consent_message
 from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
-from src.user_payment_canister.payments_store import get_payment, list_payments
+from src.user_payment_canister.payment_records import get_payment, list_payments
 from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
 from src.user_payment_canister.refunds import list_refunds, refund_payment
-from src.user_payment_canister.session_charges import pay_checkout_session, pay_checkout_session_with_token
-from src.user_payment_canister.session_payments import (
+from src.user_payment_canister.session_icrc2_charges import pay_checkout_session, pay_checkout_session_with_token
+from src.user_payment_canister.session_deposits import (
     complete_checkout_session,
     complete_checkout_session_with_token,
     refund_session_funds,

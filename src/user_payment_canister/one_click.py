@@ -44,7 +44,7 @@ from src.user_payment_canister.merchant_ext_types import (
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, payment_index_map, payments_map, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
-from src.user_payment_canister.payments_store import change_book
+from src.user_payment_canister.payment_records import change_book
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
 from src.user_payment_canister.ext_store import customer_verification_map

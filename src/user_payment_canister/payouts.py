@@ -23,7 +23,7 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import PayoutPageResult, PayoutRecordResult, ReconciliationResult
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.payments_store import change_book, spendable
+from src.user_payment_canister.payment_records import change_book, spendable
 
 PAYOUT_TIMER_SECONDS = 300
 

@@ -23,7 +23,7 @@ from src.user_payment_canister.merchant_store import (
     tokens_map,
 )
 from src.user_payment_canister.merchant_types import RefundPageResult, RefundRecordResult
-from src.user_payment_canister.payments_store import change_book, spendable, store_refund
+from src.user_payment_canister.payment_records import change_book, spendable, store_refund
 from src.user_payment_canister.merchant_analytics import on_payment_refunded
 from src.user_payment_canister.merchant_events import emit
 

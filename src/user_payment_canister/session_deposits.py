@@ -1,6 +1,6 @@
 """Paying a checkout session, always verified on the ledger by this canister.
 
-- ICRC-2 (`pay_checkout_session`, session_charges.py): the customer approved this canister;
+- ICRC-2 (`pay_checkout_session`, session_icrc2_charges.py): the customer approved this canister;
   it pulls exactly the session amount with `icrc2_transfer_from` into its main account (the
   ledger fee is the payer's).
 - ICRC-1 (`complete_checkout_session`): the customer transferred to the session's own
@@ -37,7 +37,7 @@ from src.user_payment_canister.merchant_store import (
     used_blocks_map,
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
-from src.user_payment_canister.payments_store import payment_id_for, record_session_payment, store_refund
+from src.user_payment_canister.payment_records import payment_id_for, record_session_payment, store_refund
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.risk_engine import screen_payment

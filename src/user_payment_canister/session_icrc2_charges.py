@@ -19,9 +19,9 @@ from src.common.merchant_api import CheckoutSessionResult
 from src.user_payment_canister.access_control import require_signed_in
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.merchant_store import sessions_map, used_blocks_map
-from src.user_payment_canister.payments_store import record_session_payment
+from src.user_payment_canister.payment_records import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
-from src.user_payment_canister.session_payments import block_key, main_account, open_session
+from src.user_payment_canister.session_deposits import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
 from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook

@@ -32,7 +32,7 @@ from src.user_payment_canister.ext_store import auths_map, profiles_map, spend_m
 from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_calls import call_error
-from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
+from src.user_payment_canister.merchant_analytics import on_payment_failed
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_ext_types import (
     OneClickAnalyticsResult,
@@ -41,14 +41,13 @@ from src.user_payment_canister.merchant_ext_types import (
     PreAuthorizationResult,
     SpendingLimitEntry,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, payment_index_map, payments_map, tokens_map
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, payments_map, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
-from src.user_payment_canister.payment_records import change_book
+from src.user_payment_canister.payment_records import record_payment
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
 from src.user_payment_canister.ext_store import customer_verification_map
-from src.user_payment_canister.token_prefs import record_customer_usage
 from src.user_payment_canister.token_registry import token_for_payment
 
 NS = 1_000_000_000
@@ -364,14 +363,6 @@ def decline(auth: dict, reason: str) -> dict:
     return {"Err": reason}
 
 
-def emit_charged(auth: dict, payment_id: str, amount: int, symbol: str, block: int, metadata: dict,
-                 resumed: bool = False) -> None:
-    emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"],
-                                           "customer": auth["customer_principal"].to_str(), "amount": amount,
-                                           "token": symbol, "ledger_block": block, "metadata": metadata,
-                                           "resumed": resumed})
-
-
 def charge_context(op: dict) -> "tuple":
     """(payment id, spend key or None) of a one-click charge operation."""
     context = journal.context_of(op)
@@ -387,8 +378,7 @@ def settle_one_click(op: dict, block: int) -> str:
     token = tokens_map.get(auth["token_symbol"])
     if token is None:  # removed since: record against the ledger that was charged
         token = {"symbol": auth["token_symbol"], "ledger_canister_id": op["ledger"]}
-    record_charge(auth, payment_id, op["amount"], block, token, ic.time())
-    emit_charged(auth, payment_id, op["amount"], token["symbol"], block, metadata_object(payment_id), op["attempts"] > 1)
+    record_charge(auth, payment_id, op["amount"], block, token, metadata_object(payment_id), op["attempts"] > 1)
     return payment_id
 
 
@@ -433,10 +423,12 @@ def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
     return int(amount * rate * 100 // (10 ** token["decimals"]))
 
 
-def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, now: int) -> None:
-    """A payment record in part 1's ledger plus the book, counters and history."""
+def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool) -> None:
+    """The charge's payment (record_payment, with its `one_click.charged` event), plus the
+    one-click counters and the profile's last use."""
     customer = auth["customer_principal"]
-    payments_map.insert(payment_id, {
+    now = ic.time()
+    record_payment({
         "payment_id": payment_id,
         "session_id": "",
         "token_symbol": token["symbol"],
@@ -454,16 +446,11 @@ def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: d
         "refund_pending": 0,
         "client_reference_id": auth["auth_id"],
         "created_at": now,
-    })
-    payment_index_map.insert(bump("payment_seq"), payment_id)
-    bump("payments_count")
-    bump("volume:" + token["symbol"], amount)
-    bump("payments:" + token["symbol"])
-    change_book(token["symbol"], "received", amount)
+    }, "one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"], "customer": customer.to_str(),
+                                         "amount": amount, "token": token["symbol"], "ledger_block": block, "metadata": metadata,
+                                         "resumed": resumed})
     bump("oc:charges")
     bump("oc:vol:" + token["symbol"], amount)
-    on_one_click_charged(token["symbol"], amount, customer.to_str())
-    record_customer_usage(customer, token["symbol"], amount)
     profile = profiles_map.get(customer.to_str())
     if profile is not None:
         updated = copy_record(profile)

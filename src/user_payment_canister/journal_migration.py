@@ -40,7 +40,7 @@ def operation(op_id: str, kind: str, label: str, subject: str, ledger, started_a
         "op_id": op_id, "seq": bump("ledger_op_seq"), "kind": kind, "label": label, "subject": subject, "ledger": ledger,
         "method": "", "from_subaccount": None, "payer": None, "to": main_account(), "amount": 0, "fee": None,
         "memo": bytes(), "created_at_time": created_at, "started_at": started_at, "attempts": 1,
-        "state": "held", "caller": caller, "context": json.dumps(context),
+        "state": "held", "caller": caller, "context": json.dumps(context, ensure_ascii=False),
     }
 
 

@@ -81,7 +81,7 @@ def new_operation(op_id: str, kind: str, label: str, subject: str, ledger, conte
         "op_id": op_id, "seq": bump("ledger_op_seq"), "kind": kind, "label": label, "subject": subject,
         "ledger": ledger, "method": "", "from_subaccount": None, "payer": None, "to": main_account(),
         "amount": 0, "fee": None, "memo": bytes(), "created_at_time": now, "started_at": now, "attempts": 0,
-        "state": "held", "caller": ic.caller(), "context": json.dumps(context),
+        "state": "held", "caller": ic.caller(), "context": json.dumps(context, ensure_ascii=False),
     }
 
 
@@ -98,7 +98,7 @@ def prepare(op: dict, ledger, method: str, from_subaccount, payer, to: dict, amo
     op["fee"] = fee
     op["memo"] = memo
     if context is not None:
-        op["context"] = json.dumps(context)
+        op["context"] = json.dumps(context, ensure_ascii=False)
     ledger_ops_map.insert(op["op_id"], op)
     return op
 

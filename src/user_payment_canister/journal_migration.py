@@ -11,16 +11,14 @@ ledger's blocks carry over. A return of session funds that release interrupted n
 its call, so only its lock is taken over (released after the lease: the old code could not
 resume it either). The maps hold only calls in flight, so this stays small."""
 
-import json
-
 from kybra import ic
 
 from src.common.ids import memo_for
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map
+from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_journal import main_account
 from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, ledger_ops_map, schema_version, set_schema_version
 from src.user_payment_canister.merchant_store import (
-    bump,
     clear_counter,
     counter,
     intent_lookups_map,
@@ -36,23 +34,15 @@ from src.user_payment_canister.session_prices import option_for, options_of
 
 def operation(op_id: str, kind: str, label: str, subject: str, ledger, started_at: int, created_at: int, caller,
               context: dict) -> dict:
-    return {
-        "op_id": op_id, "seq": bump("ledger_op_seq"), "kind": kind, "label": label, "subject": subject, "ledger": ledger,
-        "method": "", "from_subaccount": None, "payer": None, "to": main_account(), "amount": 0, "fee": None,
-        "memo": bytes(), "created_at_time": created_at, "started_at": started_at, "attempts": 1,
-        "state": "held", "caller": caller, "context": json.dumps(context, ensure_ascii=False),
-    }
+    op = journal.new_operation(op_id, kind, label, subject, ledger, context, created_at, caller)
+    op["started_at"] = started_at  # its lease carries over
+    op["attempts"] = 1
+    return op
 
 
 def with_call(op: dict, method: str, from_subaccount, payer, to: dict, amount: int, fee, memo: bytes, lookup_key: str) -> dict:
     """The old call, in flight (or its look-up, moved under the operation's key)."""
-    op["method"] = method
-    op["from_subaccount"] = from_subaccount
-    op["payer"] = payer
-    op["to"] = to
-    op["amount"] = amount
-    op["fee"] = fee
-    op["memo"] = memo
+    op = journal.prepare(op, op["ledger"], method, from_subaccount, payer, to, amount, fee, memo)
     op["state"] = "calling"
     lookup = intent_lookups_map.get(lookup_key)
     if lookup is not None:

@@ -75,13 +75,17 @@ def is_locked(op_id: str) -> bool:
     return ledger_ops_map.contains_key(op_id)
 
 
-def new_operation(op_id: str, kind: str, label: str, subject: str, ledger, context: dict) -> dict:
-    now = ic.time()
+def new_operation(op_id: str, kind: str, label: str, subject: str, ledger, context: dict,
+                  created_at: "int | None" = None, caller=None) -> dict:
+    """A held operation (stored by acquire or prepare); `created_at` and `caller` are given
+    only for an operation taken over from before the journal (journal_migration.py)."""
+    now = ic.time() if created_at is None else created_at
     return {
         "op_id": op_id, "seq": bump("ledger_op_seq"), "kind": kind, "label": label, "subject": subject,
         "ledger": ledger, "method": "", "from_subaccount": None, "payer": None, "to": main_account(),
         "amount": 0, "fee": None, "memo": bytes(), "created_at_time": now, "started_at": now, "attempts": 0,
-        "state": "held", "caller": ic.caller(), "context": json.dumps(context, ensure_ascii=False),
+        "state": "held", "caller": ic.caller() if caller is None else caller,
+        "context": json.dumps(context, ensure_ascii=False),
     }
 
 

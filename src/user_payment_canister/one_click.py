@@ -11,10 +11,11 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 spending limits, the risk decision (review needs a recent verification) and the factory's
 cross-merchant limit, reserved at the factory before the ledger call and confirmed or
 released after it (fail closed: no price or no answer declines the charge). The use and the spend are reserved before the first `yield` and
-given back if anything fails, so concurrent charges cannot overspend. A charge lock
-(payment id, amount, created_at_time) is committed with the reservation; if the message
-traps after the ledger call, the charge is replayed with the same memo and created_at_time
-once the lock is stale (by the merchant's retry or the timer), so the ledger deduplicates it. A charge is recorded
+given back if anything fails, so concurrent charges cannot overspend. The charge is a
+`one_click` operation of the journal (ledger_journal.py; payment id, amount, memo and
+created_at_time), committed with the reservation; if the message traps after the ledger
+call, it is replayed as it was once its lease ran out (by the merchant's retry or the
+journal's recovery timer), so the ledger deduplicates it. A charge is recorded
 as a payment (method `one_click`) in part 1's payments ledger, so it can be refunded and
 reconciles with the ledger."""
 

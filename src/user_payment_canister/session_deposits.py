@@ -16,6 +16,10 @@
   blocked is returned to them minus the ledger fee (`screen_deposit`), the session stays open.
 - Funds that reach a session that is no longer open (a late payment after expiry, a second
   payment after completion) go back to their sender with `refund_session_funds`.
+- Every transfer here is an operation of the journal (ledger_journal.py): the sweep (kind
+  `sweep`, keyed by the session: the completion's lock, held while it reads the ledger) and
+  each return (kind `return`, keyed by the session for `refund_session_funds`, by the block
+  for a blocked payer's deposit). This module registers how they settle and are released.
 """
 
 from kybra import Async, Principal, ic, text, update

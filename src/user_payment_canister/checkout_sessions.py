@@ -31,9 +31,9 @@ from src.user_payment_canister.merchant_store import (
     modals_map,
     session_bytes,
     session_index_map,
-    session_locks_map,
     sessions_map,
 )
+from src.user_payment_canister.ledger_ops_store import ledger_ops_map  # a session with an operation in flight is locked
 from src.user_payment_canister.merchant_types import (
     CheckoutSessionAnalyticsResult,
     CheckoutSessionPageResult,
@@ -102,7 +102,7 @@ def load_session(session_id: str) -> "tuple":
     session = sessions_map.get(session_id)
     if session is None:
         return (None, "not_found: session " + session_id + " does not exist")
-    if is_past_expiry(session, ic.time()) and not session_locks_map.contains_key(session_id):
+    if is_past_expiry(session, ic.time()) and not ledger_ops_map.contains_key(session_id):
         session = mark_expired(session_id, session)
     return (session, None)
 
@@ -121,7 +121,7 @@ def expire_batch(now: int, budget: int) -> "tuple":
         session = sessions_map.get(session_id)
         if session is None or not is_past_expiry(session, now):
             return False
-        if session_locks_map.contains_key(session_id):
+        if ledger_ops_map.contains_key(session_id):
             file_for_expiry(session_id, now + MINUTE_NS)  # a payment is in flight: look again later
             return False
         mark_expired(session_id, session)
@@ -361,7 +361,7 @@ def get_checkout_session(session_id: text) -> CheckoutSessionResult:
     session = sessions_map.get(session_id)
     if session is None:
         return {"Err": "not_found: session " + session_id + " does not exist"}
-    if is_past_expiry(session, ic.time()) and not session_locks_map.contains_key(session_id):
+    if is_past_expiry(session, ic.time()) and not ledger_ops_map.contains_key(session_id):
         shown = copy_record(session)
         shown["status"] = {"expired": None}
         return {"Ok": shown}
@@ -404,7 +404,7 @@ def expire_checkout_session(session_id: text) -> CheckoutSessionResult:
         return {"Err": err}
     if status_of(session) != "open":
         return {"Err": "conflict: session " + session_id + " is " + status_of(session) + ", not open"}
-    if session_locks_map.contains_key(session_id):
+    if ledger_ops_map.contains_key(session_id):
         return {"Err": "conflict: a payment for session " + session_id + " is in progress"}
     closing = copy_record(session)  # transfers after this moment no longer pay it
     closing["expires_at"] = min(session["expires_at"], ic.time())

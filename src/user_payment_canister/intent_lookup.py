@@ -8,7 +8,7 @@ ledger stamps each block with its time and accepts a transfer only near its
 created_at_time, so a binary search finds the first block that could hold it, and a scan,
 LOOKUP_PAGES pages per message with the cursor in stable
 memory, either finds the block or reaches blocks stamped after the `TooOld` answer, so
-there was no transfer. The caller (transfer_intents.py, session_charges.py) settles it
+there was no transfer. The journal (ledger_journal.py) settles it
 either way; the lookup is filed under the intent's or the session's id."""
 
 from kybra import ic

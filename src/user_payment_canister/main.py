@@ -31,7 +31,6 @@ from src.user_payment_canister.checkout_sessions import (
     list_checkout_sessions,
     session_expiry,
 )
-from src.user_payment_canister.transfer_intents import REPLAY_SECONDS, replay_stale_intents
 from src.user_payment_canister.elements import (
     configure_payment_element,
     generate_element_embed_code,
@@ -63,17 +62,19 @@ from src.user_payment_canister.modals import (
 )
 from src.user_payment_canister.consent_messages import icrc10_supported_standards, icrc21_canister_call_consent_message
 from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
-from src.user_payment_canister.payments_store import get_payment, list_payments
+from src.user_payment_canister.payment_records import get_payment, list_payments
 from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
 from src.user_payment_canister.refunds import list_refunds, refund_payment
-from src.user_payment_canister.session_charges import pay_checkout_session, pay_checkout_session_with_token
-from src.user_payment_canister.session_payments import (
+from src.user_payment_canister.session_icrc2_charges import pay_checkout_session, pay_checkout_session_with_token
+from src.user_payment_canister.session_deposits import (
     complete_checkout_session,
     complete_checkout_session_with_token,
     refund_session_funds,
     refund_session_funds_with_token,
 )
-from src.user_payment_canister.session_recovery import RESUME_SECONDS, resume_stale_sessions
+from src.user_payment_canister.journal_migration import migrate_to_journal
+from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
+from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, set_schema_version
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,
     get_customer_token_history,
@@ -128,8 +129,7 @@ def init_args_error(args: dict) -> "str | None":
 def arm_timers() -> None:
     ic.set_timer(0, verify_pending_tokens)
     ic.set_timer_interval(EXPIRY_INTERVAL_SECONDS, expiry_timer)
-    ic.set_timer_interval(REPLAY_SECONDS, replay_stale_intents)  # interrupted refunds/payouts
-    ic.set_timer_interval(RESUME_SECONDS, resume_stale_sessions)  # interrupted session payments nobody retried
+    ic.set_timer_interval(RECOVERY_SECONDS, recover_operations)  # interrupted ledger operations (ledger_journal.py)
     arm_maintenance_timer()  # webhooks, reports, factory reporting (maintenance_timer.py)
 
 
@@ -152,11 +152,13 @@ def init(args: MerchantInitArgs) -> void:
     for token in config["tokens"]:
         register_unverified(token["symbol"], token["ledger"])
     session_expiry.start(ic.time())
+    set_schema_version(SCHEMA_VERSION)  # a fresh canister starts with the journal
     arm_timers()
 
 
 @post_upgrade
 def post_upgrade() -> void:
+    migrate_to_journal()  # operations in flight of a release before the journal
     arm_timers()
 
 

@@ -4,10 +4,10 @@ counter (`an:<metric>` in merchant_store's counters map) and a per-UTC-day bucke
 entries and costs the same with 100 or 100,000 payments. Date ranges are whole UTC days.
 
 Hooks for checkout (localnet/ARCHITECTURE.md "Merchant canister hooks"), each O(1):
-`on_session_created(token, amount, modal_id)`, `on_session_completed(token, amount,
-payer_text_or_None, session_created_at)`, `on_session_expired()`,
-`on_payment_refunded(token, amount)`, `on_modal_view(modal_id)`, `on_payment_failed(token)`.
-One-click charges call `on_one_click_charged(token, amount, payer_text)`."""
+`on_session_created(token, amount, modal_id)`, `on_payment_recorded(method, token, amount,
+payer_text_or_None)` (from payment_records.record_payment, for every payment: ICRC-1,
+ICRC-2 and one-click), `on_session_expired()`, `on_payment_refunded(token, amount)`,
+`on_modal_view(modal_id)`, `on_payment_failed(token)`."""
 
 import datetime
 
@@ -25,7 +25,6 @@ from src.user_payment_canister.service_types import (
 )
 from src.user_payment_canister.counter_keys import analytics_key
 from src.user_payment_canister.merchant_store import bump, counter, tokens_map
-from src.user_payment_canister.risk_engine import record_payment
 
 NS = 1_000_000_000
 DAY_NS = 24 * 60 * 60 * NS
@@ -79,16 +78,15 @@ def count_payment(token: str, amount: int, payer_text: "str | None") -> None:
     bump_metric("vol:" + token, amount)
     bump_metric("pay:" + token)
     count_customer(payer_text, now)
-    if payer_text is not None:
-        record_payment(payer_text, token, amount, now)
 
 
 def on_session_created(token: str, amount: int, modal_id: str) -> None:
     bump_metric("sessions")
 
 
-def on_session_completed(token: str, amount: int, payer_text: "str | None", session_created_at: int) -> None:
-    bump_metric("completed")
+def on_payment_recorded(method: str, token: str, amount: int, payer_text: "str | None") -> None:
+    """A session completed (ICRC-1 or ICRC-2) or a one-click charge went through."""
+    bump_metric("oneclick" if method == "one_click" else "completed")
     count_payment(token, amount, payer_text)
 
 
@@ -107,11 +105,6 @@ def on_modal_view(modal_id: str) -> None:
 
 def on_payment_failed(token: str) -> None:
     bump_metric("failed")
-
-
-def on_one_click_charged(token: str, amount: int, payer_text: str) -> None:
-    bump_metric("oneclick")
-    count_payment(token, amount, payer_text)
 
 
 def rate(part: int, whole: int) -> float:

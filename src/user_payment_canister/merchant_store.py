@@ -217,18 +217,3 @@ def copy_record(record: dict) -> dict:
     return result
 
 
-def restamp(store, key: str, record: dict) -> dict:
-    """Store a copy of the lock or intent `record` with started_at = now: whoever reads it
-    during the next `yield` sees the call in flight and leaves it alone."""
-    stamped = copy_record(record)
-    stamped["started_at"] = ic.time()
-    store.insert(key, stamped)
-    return stamped
-
-
-def still_stamped(store, key: str, started_at: int) -> bool:
-    """After a `yield`: is the lock or intent still the one stamped at `started_at`? A call
-    in flight past its stale period may have been taken over by a retry or a timer; then
-    only the message that took it over settles it."""
-    record = store.get(key)
-    return record is not None and record["started_at"] == started_at

@@ -11,10 +11,11 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 spending limits, the risk decision (review needs a recent verification) and the factory's
 cross-merchant limit, reserved at the factory before the ledger call and confirmed or
 released after it (fail closed: no price or no answer declines the charge). The use and the spend are reserved before the first `yield` and
-given back if anything fails, so concurrent charges cannot overspend. A charge lock
-(payment id, amount, created_at_time) is committed with the reservation; if the message
-traps after the ledger call, the charge is replayed with the same memo and created_at_time
-once the lock is stale (by the merchant's retry or the timer), so the ledger deduplicates it. A charge is recorded
+given back if anything fails, so concurrent charges cannot overspend. The charge is a
+`one_click` operation of the journal (ledger_journal.py; payment id, amount, memo and
+created_at_time), committed with the reservation; if the message traps after the ledger
+call, it is replayed as it was once its lease ran out (by the merchant's retry or the
+journal's recovery timer), so the ledger deduplicates it. A charge is recorded
 as a payment (method `one_click`) in part 1's payments ledger, so it can be refunded and
 reconciles with the ledger."""
 
@@ -28,11 +29,11 @@ from src.common.merchant_api import MetadataPair
 from src.common.validation import check_email, check_metadata, check_symbol, first_error
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.service_store import auths_map, charge_locks_map, profiles_map, spend_map
+from src.user_payment_canister.service_store import auths_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
-from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
-from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
-from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
+from src.user_payment_canister import ledger_journal as journal
+from src.user_payment_canister.ledger_calls import call_error
+from src.user_payment_canister.merchant_analytics import on_payment_failed
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.service_types import (
     OneClickAnalyticsResult,
@@ -41,14 +42,13 @@ from src.user_payment_canister.service_types import (
     PreAuthorizationResult,
     SpendingLimitEntry,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, intent_lookups_map, payment_index_map, payments_map, still_stamped, tokens_map
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, payments_map, tokens_map
 from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
-from src.user_payment_canister.payments_store import change_book
+from src.user_payment_canister.payment_records import record_payment
 from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
 from src.user_payment_canister.service_store import customer_verification_map
-from src.user_payment_canister.token_prefs import record_customer_usage
 from src.user_payment_canister.token_registry import token_for_payment
 
 NS = 1_000_000_000
@@ -63,7 +63,6 @@ MAX_METADATA_BYTES = 8_000
 CHARGE_STALE_SECONDS = 300
 EXPIRE_PER_MESSAGE = 5
 EXPIRE_PER_TICK = 100
-RESUME_PER_TICK = 3
 
 
 def may_act_for(customer: Principal) -> bool:
@@ -365,108 +364,43 @@ def decline(auth: dict, reason: str) -> dict:
     return {"Err": reason}
 
 
-def emit_charged(auth: dict, payment_id: str, amount: int, symbol: str, block: int, metadata: dict,
-                 resumed: bool = False) -> None:
-    emit("one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"],
-                                           "customer": auth["customer_principal"].to_str(), "amount": amount,
-                                           "token": symbol, "ledger_block": block, "metadata": metadata,
-                                           "resumed": resumed})
+def charge_context(op: dict) -> "tuple":
+    """(payment id, spend key or None) of a one-click charge operation."""
+    context = journal.context_of(op)
+    return (context["payment_id"], None if context["spend_key"] == "" else context["spend_key"])
 
 
-def lock_charge(auth_id: str, lock: dict) -> None:
-    """Record the charge about to be sent (committed by the next `yield`); the timer looks
-    at it again once it could be stale."""
-    charge_locks_map.insert(auth_id, lock)
-    file_due("charge", lock["started_at"] + CHARGE_STALE_SECONDS * NS, auth_id)
-
-
-def owns_lock(auth_id: str, started_at: int) -> bool:
-    """After the ledger call: is the lock still the one this message wrote? (A message
-    stuck past CHARGE_STALE_SECONDS may have been taken over; only one may record.)"""
-    return still_stamped(charge_locks_map, auth_id, started_at)
-
-
-def resume_charge(auth_id: str, lock: dict):
-    """Replay a charge whose message trapped after the ledger call: the same payer, amount,
-    memo and created_at_time, so the ledger answers `Duplicate` if the first call went
-    through (the charge is then recorded with that block) or executes it now. A definite
-    ledger refusal gives the use and the spend back; an undecided outcome keeps the lock
-    for the next attempt. Past the ledger's deduplication window (`TooOld`) the charge is
-    looked up in the ledger's blocks instead (intent_lookup.py), under its payment id.
-    Returns (payment_id, error)."""
+def settle_one_click(op: dict, block: int) -> str:
+    """The charge is in ledger `block`: keep the use and the spend, record the payment."""
+    auth_id = op["subject"]
+    payment_id, spend_key = charge_context(op)
     auth = auths_map.get(auth_id)
-    payment_id = lock["payment_id"]
-    if intent_lookups_map.get(payment_id) is not None:
-        yield continue_charge_lookup(auth_id)
-        return (None, lookup_status(payment_id, "the interrupted charge " + payment_id))
-    retry = copy_record(lock)
-    retry["started_at"] = ic.time()
-    lock_charge(auth_id, retry)
-    amount = lock["amount"]
-    spend_key = None if lock["spend_key"] == "" else lock["spend_key"]
-    block, err = yield transfer_from(lock["ledger_canister_id"], {"owner": auth["customer_principal"], "subaccount": None},
-                                     {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id),
-                                     lock["created_at_time"])
-    if not owns_lock(auth_id, retry["started_at"]):
-        return (None, "conflict: charge " + payment_id + " was taken over by another retry")
-    if err == TOO_OLD:
-        intent_lookups_map.insert(payment_id, new_lookup(lock["created_at_time"]))
-        schedule_charge_lookup(auth_id)
-        return (None, lookup_status(payment_id, "the interrupted charge " + payment_id))
-    if err is not None and outcome_unknown(err):
-        return (None, err + " (the interrupted charge " + payment_id + " is retried later)")
-    charge_locks_map.remove(auth_id)
-    if err is not None:
-        forget_payment_metadata(payment_id)
-        release(auth_id, spend_key, amount, False)
-        return (None, err)
-    record_resumed_charge(auth_id, lock, block)
-    return (payment_id, None)
-
-
-def record_resumed_charge(auth_id: str, lock: dict, block: int) -> None:
-    """The interrupted charge is in ledger `block`: keep the use and the spend, record it."""
-    auth = auths_map.get(auth_id)
-    release(auth_id, None if lock["spend_key"] == "" else lock["spend_key"], lock["amount"], True)
+    release(auth_id, spend_key, op["amount"], True)
     token = tokens_map.get(auth["token_symbol"])
     if token is None:  # removed since: record against the ledger that was charged
-        token = {"symbol": auth["token_symbol"], "ledger_canister_id": lock["ledger_canister_id"]}
-    record_charge(auth, lock["payment_id"], lock["amount"], block, token, ic.time())
-    emit_charged(auth, lock["payment_id"], lock["amount"], token["symbol"], block, metadata_object(lock["payment_id"]), True)
+        token = {"symbol": auth["token_symbol"], "ledger_canister_id": op["ledger"]}
+    record_charge(auth, payment_id, op["amount"], block, token, metadata_object(payment_id), op["attempts"] > 1)
+    return payment_id
 
 
-def schedule_charge_lookup(auth_id: str) -> None:
-    def step():
-        yield continue_charge_lookup(auth_id)
-
-    ic.set_timer(0, step)
-
-
-def continue_charge_lookup(auth_id: str):
-    """One bounded step of the lookup of an interrupted charge. The lock is refreshed (and
-    filed for the timer) first, so it is resumed only if this chain breaks."""
-    lock = charge_locks_map.get(auth_id)
-    lookup = None if lock is None else intent_lookups_map.get(lock["payment_id"])
-    if lookup is None or lookup["problem"] is not None:
-        return
-    payment_id = lock["payment_id"]
-    refreshed = copy_record(lock)
-    refreshed["started_at"] = ic.time()
-    lock_charge(auth_id, refreshed)
-    auth = auths_map.get(auth_id)
-    expected = {"from": {"owner": auth["customer_principal"], "subaccount": None},
-                "to": {"owner": ic.id(), "subaccount": None}, "amount": lock["amount"], "memo": memo_for(payment_id)}
-    outcome, value = yield lookup_step(payment_id, lock["ledger_canister_id"], expected, lookup)
-    if unsettled(payment_id, outcome, value, lambda: schedule_charge_lookup(auth_id)) or not owns_lock(auth_id, refreshed["started_at"]):
-        return  # not settled yet, or taken over meanwhile
-    intent_lookups_map.remove(payment_id)
-    charge_locks_map.remove(auth_id)
-    if outcome == "found":
-        record_resumed_charge(auth_id, lock, value)
-        return
-    release(auth_id, None if lock["spend_key"] == "" else lock["spend_key"], lock["amount"], False)
+def release_one_click(op: dict, reason: str) -> None:
+    """The ledger refused the charge (or it never reached the ledger): give the use and
+    the spend back, and tell the merchant (`payment.failed`)."""
+    auth_id = op["subject"]
+    payment_id, spend_key = charge_context(op)
     forget_payment_metadata(payment_id)
-    decline(auth, "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window")
+    release(auth_id, spend_key, op["amount"], False)
+    if reason == journal.NEVER_REACHED:
+        reason = "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window"
+    decline(auths_map.get(auth_id), reason)
+
+
+def settled_one_click(op: dict) -> "str | None":
+    payment_id, spend_key = charge_context(op)
+    return payment_id if payments_map.get(payment_id) is not None else None
+
+
+journal.register("one_click", settle_one_click, release_one_click, settled_one_click, CHARGE_STALE_SECONDS)
 
 
 def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PROBES) -> None:
@@ -479,19 +413,8 @@ def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PR
 
 
 def one_click_tick():
-    """Timer work: expire pre-authorizations, then resume charges interrupted by a trap."""
-    now = ic.time()
-    expire_authorizations(now, EXPIRE_PER_TICK)
-    for auth_id in take_due_items("charge", now, RESUME_PER_TICK):
-        lock = charge_locks_map.get(auth_id)
-        if lock is None:
-            continue
-        if now - lock["started_at"] < CHARGE_STALE_SECONDS * NS:
-            file_due("charge", lock["started_at"] + CHARGE_STALE_SECONDS * NS, auth_id)
-            continue
-        payment_id, err = yield resume_charge(auth_id, lock)
-        if err is not None:
-            ic.print("interrupted one-click charge on " + auth_id + " not resolved: " + err)
+    """Timer work: expire pre-authorizations (interrupted charges are the journal's)."""
+    expire_authorizations(ic.time(), EXPIRE_PER_TICK)
 
 
 def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
@@ -501,10 +424,12 @@ def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
     return int(amount * rate * 100 // (10 ** token["decimals"]))
 
 
-def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, now: int) -> None:
-    """A payment record in part 1's ledger plus the book, counters and history."""
+def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool) -> None:
+    """The charge's payment (record_payment, with its `one_click.charged` event), plus the
+    one-click counters and the profile's last use."""
     customer = auth["customer_principal"]
-    payments_map.insert(payment_id, {
+    now = ic.time()
+    record_payment({
         "payment_id": payment_id,
         "session_id": "",
         "token_symbol": token["symbol"],
@@ -522,16 +447,11 @@ def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: d
         "refund_pending": 0,
         "client_reference_id": auth["auth_id"],
         "created_at": now,
-    })
-    payment_index_map.insert(bump("payment_seq"), payment_id)
-    bump("payments_count")
-    bump("volume:" + token["symbol"], amount)
-    bump("payments:" + token["symbol"])
-    change_book(token["symbol"], "received", amount)
+    }, "one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"], "customer": customer.to_str(),
+                                         "amount": amount, "token": token["symbol"], "ledger_block": block, "metadata": metadata,
+                                         "resumed": resumed})
     bump("oc:charges")
     bump("oc:vol:" + token["symbol"], amount)
-    on_one_click_charged(token["symbol"], amount, customer.to_str())
-    record_customer_usage(customer, token["symbol"], amount)
     profile = profiles_map.get(customer.to_str())
     if profile is not None:
         updated = copy_record(profile)
@@ -549,11 +469,11 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     if err is not None:
         return {"Err": err}
     now = ic.time()
-    lock = charge_locks_map.get(auth_id) if auth["in_flight"] else None
-    if lock is not None and now - lock["started_at"] >= CHARGE_STALE_SECONDS * NS:
-        if lock["amount"] != amount:
-            return {"Err": "conflict: an interrupted charge of " + str(lock["amount"]) + " on " + auth_id + " must be retried first (with that amount)"}
-        payment_id, err = yield resume_charge(auth_id, lock)
+    op = journal.get(auth_id) if auth["in_flight"] else None
+    if op is not None and journal.is_replayable(op, now):
+        if op["amount"] != amount:
+            return {"Err": "conflict: an interrupted charge of " + str(op["amount"]) + " on " + auth_id + " must be retried first (with that amount)"}
+        payment_id, err = yield journal.run(op)  # replayed as it was: the ledger deduplicates it
         return {"Err": err} if err is not None else {"Ok": payment_id}
     err = charge_error(auth, amount, now)
     if err is None:
@@ -584,33 +504,26 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         spend_map.insert(spend_key, window)
     seq = bump("oc:charge_seq")
     payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
-    lock_charge(auth_id, {"payment_id": payment_id, "amount": amount, "created_at_time": now, "started_at": now,
-                          "spend_key": "" if spend_key is None else spend_key,
-                          "ledger_canister_id": token["ledger_canister_id"]})
-    keep_payment_metadata(payment_id, metadata)  # with the lock: a resumed charge keeps it
+    context = {"payment_id": payment_id, "spend_key": "" if spend_key is None else spend_key}
+    op = journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context)
+    op = journal.prepare(op, token["ledger_canister_id"], "icrc2_transfer_from", None, {"owner": customer, "subaccount": None},
+                         {"owner": ic.id(), "subaccount": None}, amount, None, memo_for(payment_id))
+    keep_payment_metadata(payment_id, metadata)  # with the operation: a resumed charge keeps it
     reservation, err = yield reserve_network_spend(customer, token, amount)
-    if err is not None:
-        if not owns_lock(auth_id, now):  # a retry took the charge over: it settles it
-            return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
-        charge_locks_map.remove(auth_id)
-        forget_payment_metadata(payment_id)
-        release(auth_id, spend_key, amount, False)
-        return decline(auth, err)
-    block, err = yield transfer_from(token["ledger_canister_id"], {"owner": customer, "subaccount": None},
-                                     {"owner": ic.id(), "subaccount": None}, amount, memo_for(payment_id), now)
-    if not owns_lock(auth_id, now):
+    if not journal.owns(op):  # a retry took the charge over: it settles it
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
-    charge_locks_map.remove(auth_id)
     if err is not None:
+        journal.forget(auth_id)  # nothing was sent
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
-        yield settle_network_spend(reservation, False)
         return decline(auth, err)
-    release(auth_id, spend_key, amount, True)
-    record_charge(auth, payment_id, amount, block, token, ic.time())
-    emit_charged(auth, payment_id, amount, token["symbol"], block, dict((m["key"], m["value"]) for m in metadata))
-    yield settle_network_spend(reservation, True)
-    return {"Ok": payment_id}
+    payment_id_charged, err = yield journal.run(op)
+    if err is None:
+        yield settle_network_spend(reservation, True)
+        return {"Ok": payment_id_charged}
+    if not journal.is_locked(auth_id):  # refused and released: the hold is given back too
+        yield settle_network_spend(reservation, False)
+    return {"Err": err}
 
 
 def reserve_network_spend(customer: Principal, token: dict, amount: int):

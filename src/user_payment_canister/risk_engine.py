@@ -326,7 +326,7 @@ def screen_payment(customer: Principal, token: str, amount: int, country: "str |
     return (assessment, None)
 
 
-def record_payment(customer_text: str, token: str, amount: int, now: int) -> None:
+def record_payment_history(customer_text: str, token: str, amount: int, now: int) -> None:
     """Velocity windows and amount history, updated on every completed payment."""
     key = "v|" + customer_text
     stats = risk_customers_map.get(key)

@@ -259,7 +259,8 @@ def test_trap_after_sweep_then_retry_records_the_payment(shop, retry_by):
 
 def test_trap_after_a_return_cannot_return_twice(shop):
     """Two late transfers (Alice 3M, Bob 1M) to an expired session. Alice's return went
-    through but its callback trapped; her retry must not send Bob's funds to her."""
+    through but its callback trapped; her retry replays that return (the ledger answers
+    Duplicate) and gets its record; it must not send Bob's funds to her."""
     s = shop.create_session()
     ok(shop.owner.merchant.expire_checkout_session(s["session_id"]))
     mine = shop.send_to_session(shop.alice, s, 3_000_000)
@@ -269,7 +270,8 @@ def test_trap_after_a_return_cannot_return_twice(shop):
     assert rejected(lambda: shop.alice.merchant.refund_session_funds(s["session_id"], str(mine)))
     assert shop.alice.ledger.balance() == before + 3_000_000 - FEE
     shop.advance(LOCK_STALE_SECONDS + 1)
-    assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(mine))) == "conflict"
+    assert ok(shop.alice.merchant.refund_session_funds(s["session_id"], str(mine)))["amount"] == 3_000_000 - FEE
+    assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(mine))) == "conflict"  # returned
     assert shop.alice.ledger.balance() == before + 3_000_000 - FEE
     assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(his)))["amount"] == 1_000_000 - FEE
     assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0

@@ -337,3 +337,49 @@ def test_trap_in_create_session_leaves_the_idempotency_key_free(shop):
     assert again["session_id"] == created["session_id"]
     listed = ok(shop.owner.merchant.list_checkout_sessions([], []))["sessions"]
     assert [s["session_id"] for s in listed] == [created["session_id"]]
+
+
+# -- returns of late funds whose callback trapped -----------------------------------------------
+def trapped_return(shop) -> tuple:
+    """Bob sent funds to an expired session; its return to him went through, but the
+    callback trapped. Returns (session, Bob's block, the return's block, Bob's balance before)."""
+    s = shop.create_session()
+    ok(shop.owner.merchant.expire_checkout_session(s["session_id"]))
+    late = shop.send_to_session(shop.bob, s, 2_000_000)
+    before = shop.bob.ledger.balance()
+    trap = trap_at(shop, "after_call", "icrc1_transfer")
+    assert rejected(lambda: shop.bob.merchant.refund_session_funds(s["session_id"], str(late)))
+    assert trap.fired == 1
+    assert shop.bob.ledger.balance() == before + 2_000_000 - FEE  # the money moved ...
+    assert ok(shop.owner.merchant.list_refunds([], []))["refunds"] == []  # ... unrecorded
+    return s, late, log_length(shop) - 1, before
+
+
+def assert_returned_once(shop, s: dict, return_block: int, before: int) -> dict:
+    (refund,) = ok(shop.owner.merchant.list_refunds([], []))["refunds"]
+    assert refund["session_id"] == s["session_id"] and refund["amount"] == 2_000_000 - FEE
+    assert refund["ledger_block"] == return_block and refund["to"]["owner"].to_str() == shop.bob.principal
+    assert log_length(shop) == return_block + 1  # the replay was a Duplicate
+    assert shop.bob.ledger.balance() == before + 2_000_000 - FEE
+    assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
+    return refund
+
+
+def test_trapped_return_is_replayed_by_its_retry_and_recorded_once(shop):
+    s, late, return_block, before = trapped_return(shop)
+    assert code(shop.bob.merchant.refund_session_funds(s["session_id"], str(late))) == "conflict"  # in flight
+    shop.advance(LOCK_STALE_SECONDS + 1)
+    refund = ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(late)))
+    assert assert_returned_once(shop, s, return_block, before)["refund_id"] == refund["refund_id"]
+    assert code(shop.bob.merchant.refund_session_funds(s["session_id"], str(late))) == "conflict"  # returned
+    shop.advance(CHARGE_TIMER_STALE_SECONDS + REPLAY_SECONDS)  # the recovery timer finds nothing left
+    assert_returned_once(shop, s, return_block, before)
+
+
+def test_trapped_return_nobody_retries_is_recorded_by_the_timer(shop):
+    s, late, return_block, before = trapped_return(shop)
+    shop.advance(CHARGE_TIMER_STALE_SECONDS + REPLAY_SECONDS)
+    assert_returned_once(shop, s, return_block, before)
+    assert code(shop.bob.merchant.refund_session_funds(s["session_id"], str(late))) == "conflict"  # returned, not locked
+    later = shop.send_to_session(shop.bob, s, 1_000_000)  # the session is not stuck: new funds come back
+    assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(later)))["amount"] == 1_000_000 - FEE

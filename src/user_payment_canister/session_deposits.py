@@ -1,6 +1,6 @@
 """Paying a checkout session, always verified on the ledger by this canister.
 
-- ICRC-2 (`pay_checkout_session`, session_charges.py): the customer approved this canister;
+- ICRC-2 (`pay_checkout_session`, session_icrc2_charges.py): the customer approved this canister;
   it pulls exactly the session amount with `icrc2_transfer_from` into its main account (the
   ledger fee is the payer's).
 - ICRC-1 (`complete_checkout_session`): the customer transferred to the session's own
@@ -16,6 +16,10 @@
   blocked is returned to them minus the ledger fee (`screen_deposit`), the session stays open.
 - Funds that reach a session that is no longer open (a late payment after expiry, a second
   payment after completion) go back to their sender with `refund_session_funds`.
+- Every transfer here is an operation of the journal (ledger_journal.py): the sweep (kind
+  `sweep`, keyed by the session: the completion's lock, held while it reads the ledger) and
+  each return (kind `return`, keyed by the session for `refund_session_funds`, by the block
+  for a blocked payer's deposit). This module registers how they settle and are released.
 """
 
 from kybra import Async, Principal, ic, text, update
@@ -23,18 +27,13 @@ from kybra import Async, Principal, ic, text, update
 from src.common.ids import memo_for, random_hex
 from src.user_payment_canister.access_control import caller_text, is_staff
 from src.user_payment_canister.checkout_sessions import load_session, status_of
-from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
-from src.user_payment_canister.ledger_calls import TOO_OLD, balance_of, find_transfers_to, transfer
+from src.user_payment_canister import ledger_journal as journal
+from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to
 from src.user_payment_canister.merchant_store import (
     bump,
-    clear_counter,
     counter,
-    intent_lookups_map,
-    restamp,
-    session_locks_map,
     set_counter,
     payer_shares_map,
-    refund_index_map,
     refunds_map,
     sessions_map,
     sweeps_map,
@@ -42,18 +41,19 @@ from src.user_payment_canister.merchant_store import (
     used_blocks_map,
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
-from src.user_payment_canister.payments_store import payment_id_for, record_session_payment
-from src.user_payment_canister.session_locks import acquire, owns, release
+from src.user_payment_canister.payment_records import payment_id_for, record_session_payment, store_refund
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.risk_engine import screen_payment
 
 
-COMPLETION = "icrc1_completion"  # the session lock's operation
-SWEEP_INTENT = "sweep_intent:"  # counter: the balance an in-flight sweep takes
+COMPLETION = "icrc1_completion"  # the label of a sweep's operation (the session's lock)
+SWEEP_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
+RETURN_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the sender's own retry comes first
+SWEEP_INTENT = "sweep_intent:"  # counter (before the journal, read by its migration): the balance an in-flight sweep takes
 CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
 CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned
-SWEEP_OPTION = "sweep_option:"  # counter: index of the price option that sweep is in
+SWEEP_OPTION = "sweep_option:"  # counter (before the journal): index of the price option that sweep is in
 
 
 def main_account() -> dict:
@@ -135,50 +135,56 @@ def complete_session(session_id: str, token: str, transaction_id: str):
         if err is not None:
             return {"Err": err}
         candidates = [chosen]
-    created_at, err = acquire(session_id, COMPLETION)
+    op, err = journal.acquire(session_id, "sweep", COMPLETION, session_id, session["ledger_canister_id"], {})
     if err is not None:
         return {"Err": err}
-    started_at = ic.time()
+    if op["method"] != "":  # an interrupted sweep: replayed as it was, on its own ledger
+        done, err = yield journal.run(op)
+        return {"Err": err} if err is not None else {"Ok": None}
     subaccount = session["payment_subaccount"]
-    balance = counter(SWEEP_INTENT + session_id)  # > 0: an interrupted sweep, replayed as it was
-    replaying = balance > 0
-    option = options_of(session)[counter(SWEEP_OPTION + session_id)]  # ... on its own ledger
-    if balance == 0:
-        option, balance, err = yield paid_option(session, candidates)
-        if err is None:
-            err = yield screen_deposit(session_id, priced_in(session, option), balance, hint, created_at)
-        if err is not None:
-            if owns(session_id, started_at):  # not a lock a retry took over meanwhile
-                release(session_id)
-            return {"Err": err}
-    session = priced_in(session, option)
-    ledger = session["ledger_canister_id"]
-    sweep = sweeps_map.get(session_id) if replaying else None  # an interrupted sweep keeps the payer it found
-    if sweep is None:
-        sweep = yield prepare_sweep(session_id, session, option, balance, hint, deadline)
-        if sweep is None:
-            if owns(session_id, started_at):
-                release(session_id)
-            return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
-        balance = counter(SWEEP_INTENT + session_id)  # what the sweep takes: the payer's transfers
-    sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],
-                                      memo_for(session_id), created_at)
-    mine = owns(session_id, started_at)  # else a retry took over while this call was in flight
-    if err == TOO_OLD and mine:
-        if intent_lookups_map.get(session_id) is None:
-            intent_lookups_map.insert(session_id, new_lookup(created_at))
-        schedule_sweep_lookup(session_id)
-        return {"Err": lookup_status(session_id, "the interrupted sweep of session " + session_id)}
+    option, balance, err = yield paid_option(session, candidates)
     if err is None:
-        record_sweep(session_id, option, balance, sweep, sweep_block)
-    if mine:
-        end_sweep(session_id)
+        err = yield screen_deposit(session_id, priced_in(session, option), balance, hint)
+    if err is not None:
+        journal.abandon(op)  # not a lock a retry took over meanwhile
+        return {"Err": err}
+    session = priced_in(session, option)
+    sweep, swept = yield prepare_sweep(session_id, session, option, balance, hint, deadline)
+    if sweep is None:
+        journal.abandon(op)
+        return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
+    if not journal.owns(op):
+        return {"Err": "conflict: the completion of session " + session_id + " was taken over by a retry"}
+    op = journal.prepare(op, session["ledger_canister_id"], "icrc1_transfer", subaccount, None, main_account(), swept - sweep["fee"],
+                         sweep["fee"], memo_for(session_id), {"option": option_index(session, option["token"]), "balance": swept})
+    done, err = yield journal.run(op)
     if err is not None:
         return {"Err": err}
     return {"Ok": None}
 
 
-def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | None", created_at: int):
+def settle_sweep(op: dict, block: int) -> bool:
+    """The sweep is in ledger `block`: complete the session (once) with the payer it found."""
+    session_id = op["subject"]
+    context = journal.context_of(op)
+    option = options_of(sessions_map.get(session_id))[context["option"]]
+    record_sweep(session_id, option, context["balance"], sweeps_map.get(session_id), block)
+    end_sweep(session_id)
+    return True
+
+
+def settled_sweep(op: dict) -> "bool | None":
+    return True if status_of(sessions_map.get(op["subject"])) == "complete" else None
+
+
+def restart_completion(op: dict):
+    """A completion interrupted before its sweep (nothing moved): run it again."""
+    result = yield complete_session(op["subject"], "", "")
+    if "Err" in result:
+        ic.print("resumed completion of " + op["subject"] + ": " + result["Err"])
+
+
+def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | None"):
     """The risk rules for an ICRC-1 deposit, as for every other payment path: the payer is
     the one prepare_sweep would name (payer_for). None to go ahead; for a blocked payer, their
     transfers are returned to them (minus the ledger fee each), the session stays open, a
@@ -202,40 +208,61 @@ def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | No
         key = block_key(ledger, index)
         if sender_key(info["from"]) != sender_key(payer) or used_blocks_map.get(key) is not None or info["amount"] <= fee:
             continue
-        used_blocks_map.insert(key, "returning:" + session_id)  # kept if the callback traps: no second return
-        block, err = yield transfer(ledger, session["payment_subaccount"], payer, info["amount"] - fee, fee, memo_for("return:" + key), created_at)
+        if journal.is_locked("return:" + key):
+            continue  # its return is in flight
+        refund, err = yield return_block(ledger, session_id, "return:" + key, key, None, session["currency_token"],
+                                         session["payment_subaccount"], payer, info["amount"] - fee, fee,
+                                         "deposit of a blocked payer returned")
         if err is not None:
-            used_blocks_map.remove(key)
             ic.print("return of blocked deposit " + key + " failed: " + err)
             continue
-        used_blocks_map.insert(key, "returned:" + session_id)
-        record_return(session_id, session["currency_token"], key, info["amount"] - fee, fee, payer, block,
-                      "deposit of a blocked payer returned")
         returned += info["amount"] - fee
     emit("payment.failed", session_id, {"session_id": session_id, "payer": payer["owner"].to_str(), "token": session["currency_token"],
                                         "returned": returned, "reason": blocked[:300]})
     return blocked + " (" + str(returned) + " returned to the payer, minus the ledger fee; the session stays open)"
 
 
-def record_return(session_id: str, symbol: str, key: str, amount: int, fee: int, to: dict, block: int, reason: str) -> dict:
-    """The refund record of funds sent back from a session's subaccount."""
-    refund = {
-        "refund_id": "re_" + random_hex(key.encode(), "return"),
-        "payment_id": None,
-        "session_id": session_id,
-        "token_symbol": symbol,
-        "amount": amount,
-        "fee": fee,
-        "to": to,
-        "ledger_block": block,
-        "reason": reason,
-        "created_by": ic.caller(),
-        "created_at": ic.time(),
-    }
-    refunds_map.insert(refund["refund_id"], refund)
-    refund_index_map.insert(bump("refund_seq"), refund["refund_id"])
+def return_block(ledger: Principal, session_id: str, op_id: str, key: str, owner: "str | None", symbol: str, subaccount: bytes,
+                 sender: dict, amount: int, fee: int, reason: str, op: "dict | None" = None):
+    """Send `amount` of the transfer in block `key` back to its sender, as a `return`
+    operation of the journal (`op`: the lock the caller holds, else a new operation): the
+    block is marked `returning:` with it, `returned:` once the transfer is in a block, and
+    gets back its mark (`owner`) if the ledger refuses. (refund record, None) or (None, error)."""
+    if op is None:
+        op = journal.new_operation(op_id, "return", "return", key, ledger, {})
+    used_blocks_map.insert(key, "returning:" + session_id)  # with the operation: no second return
+    op = journal.prepare(op, ledger, "icrc1_transfer", subaccount, None, sender, amount, fee, memo_for("return:" + key),
+                         {"session_id": session_id, "key": key, "owner": owner, "token": symbol, "reason": reason})
+    result = yield journal.run(op)
+    return result
+
+
+def return_id(key: str) -> str:
+    return "re_" + random_hex(key.encode(), "return")
+
+
+def settle_return(op: dict, block: int) -> dict:
+    """The return is in ledger `block`: mark the block returned and store the refund record."""
+    context = journal.context_of(op)
+    used_blocks_map.insert(context["key"], "returned:" + context["session_id"])
     bump("session_fund_returns")
-    return refund
+    return store_refund(return_id(context["key"]), bump("refund_seq"), None, context["session_id"], context["token"], op["amount"],
+                        op["fee"], op["to"], block, context["reason"], op["caller"])
+
+
+def release_return(op: dict, reason: str) -> None:
+    """The ledger did not take the return: the block gets its mark back."""
+    if op["method"] == "":
+        return  # interrupted before its call: the block was never marked
+    context = journal.context_of(op)
+    if context["owner"] is None:
+        used_blocks_map.remove(context["key"])
+    else:
+        used_blocks_map.insert(context["key"], context["owner"])
+
+
+def settled_return(op: dict) -> "dict | None":
+    return None if op["method"] == "" else refunds_map.get(return_id(journal.context_of(op)["key"]))
 
 
 def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"):
@@ -251,7 +278,7 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
                      and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
         covering = covering_sender(transfers, session["amount"])
         if find_err is not None or covering is None or covering[2] > balance:
-            return None
+            return (None, 0)
     payer, paying_block, first_uncredited, swept, share = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
     if share is None or find_err is not None:
         payer_shares_map.remove(payment_id_for(session_id))
@@ -263,12 +290,10 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
         swept = balance
     elif first_uncredited is None:
         first_uncredited = log_length
-    set_counter(SWEEP_INTENT + session_id, swept)
-    set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
              "fee": token_fee(session["currency_token"])}
     sweeps_map.insert(session_id, sweep)
-    return sweep
+    return (sweep, swept)
 
 
 def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep_block: int) -> None:
@@ -288,42 +313,17 @@ def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep
 def end_sweep(session_id: str) -> None:
     if status_of(sessions_map.get(session_id)) != "complete":  # the sweep did not happen
         payer_shares_map.remove(payment_id_for(session_id))
-    clear_counter(SWEEP_INTENT + session_id)
-    clear_counter(SWEEP_OPTION + session_id)
     sweeps_map.remove(session_id)
-    intent_lookups_map.remove(session_id)
-    release(session_id)
 
 
-def schedule_sweep_lookup(session_id: str) -> None:
-    def step():
-        yield continue_sweep_lookup(session_id)
+def release_sweep(op: dict, reason: str) -> None:
+    """The sweep did not happen (refused, or never reached the ledger): the funds are still
+    in the subaccount and the next completion starts afresh."""
+    end_sweep(op["subject"])
 
-    ic.set_timer(0, step)
 
-
-def continue_sweep_lookup(session_id: str):
-    """One bounded step of the lookup of an interrupted sweep (the replay got `TooOld`).
-    Found: the session completes with that block. Absent: the funds never left the
-    subaccount, so the sweep is forgotten and the next completion starts afresh."""
-    lock = session_locks_map.get(session_id)
-    lookup = intent_lookups_map.get(session_id)
-    if lock is None or lookup is None or lookup["problem"] is not None or lock["operation"] != COMPLETION:
-        return
-    restamp(session_locks_map, session_id, lock)
-    session = sessions_map.get(session_id)
-    option = options_of(session)[counter(SWEEP_OPTION + session_id)]
-    balance = counter(SWEEP_INTENT + session_id)
-    sweep = sweeps_map.get(session_id)
-    expected = {"from": {"owner": ic.id(), "subaccount": session["payment_subaccount"]}, "to": main_account(),
-                "amount": balance - sweep["fee"], "memo": memo_for(session_id)}
-    outcome, value = yield lookup_step(session_id, option["ledger_canister_id"], expected, lookup)
-    if unsettled(session_id, outcome, value, lambda: schedule_sweep_lookup(session_id)) or intent_lookups_map.get(session_id) is None:
-        return  # not settled yet, or an overlapping step settled it
-    intent_lookups_map.remove(session_id)
-    if outcome == "found":
-        record_sweep(session_id, option, balance, sweep, value)
-    end_sweep(session_id)
+journal.register("sweep", settle_sweep, release_sweep, settled_sweep, SWEEP_TIMER_SECONDS, restart_completion)
+journal.register("return", settle_return, release_return, settled_return, RETURN_TIMER_SECONDS)
 
 
 def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: int, price: int) -> "tuple":
@@ -463,54 +463,53 @@ def return_session_funds(session_id: str, token: str, transaction_id: str):
     option, err = option_for(session, session["currency_token"] if token == "" else token)
     if err is not None:
         return {"Err": err}
-    created_at, err = acquire(session_id, "session_refund")
+    ledger = option["ledger_canister_id"]
+    op, err = journal.acquire(session_id, "return", "session_refund", session_id, ledger, {})
     if err is not None:
         return {"Err": err}
+    if op["method"] != "":  # an interrupted return: finished (replayed as it was) first
+        refund, err = yield journal.run(op)
+        return {"Err": err} if err is not None else {"Ok": refund}
+    refund, err = yield checked_return(session_id, session, option, hint, transaction_id, op)
+    if err is not None:
+        journal.abandon(op)
+        return {"Err": err}
+    return {"Ok": refund}
+
+
+def checked_return(session_id: str, session: dict, option: dict, hint: int, transaction_id: str, op: dict):
+    """Check that block `hint` may be returned (a transfer to the session, not credited, the
+    caller its sender or staff) and return it under the lock `op`: (refund, None) or
+    (None, error)."""
     ledger = option["ledger_canister_id"]
     subaccount = session["payment_subaccount"]
     found_blocks, err = yield find_transfers_to(ledger, subaccount, hint)
     if err is not None:
-        release(session_id)
-        return {"Err": err}
-    transfers = found_blocks[0]
+        return (None, err)
     found = None
-    for index, info in transfers:
+    for index, info in found_blocks[0]:
         if index == hint:
             found = info
     if found is None:
-        release(session_id)
-        return {"Err": "not_found: block " + transaction_id + " is not a transfer to session " + session_id}
+        return (None, "not_found: block " + transaction_id + " is not a transfer to session " + session_id)
     key = block_key(ledger, hint)
     owner = used_blocks_map.get(key)
     # marks of a completion whose sweep failed mean nothing once the session expired
     credited = owner is not None and (owner != session_id or status_of(session) == "complete")
     if credited or hint < counter(CREDITED_BELOW + session_id + option_suffix(session, option)):
-        release(session_id)
-        return {"Err": "conflict: block " + transaction_id + " was already credited or returned"}
+        return (None, "conflict: block " + transaction_id + " was already credited or returned")
     sender = found["from"]
     if not is_staff(caller_text()) and sender["owner"].to_str() != caller_text():
-        release(session_id)
-        return {"Err": "unauthorized: only the sender of block " + transaction_id + " or the merchant may request its return"}
+        return (None, "unauthorized: only the sender of block " + transaction_id + " or the merchant may request its return")
     balance, err = yield balance_of(ledger, ic.id(), subaccount)
     if err is not None:
-        release(session_id)
-        return {"Err": err}
+        return (None, err)
     fee = token_fee(option["token"])
     amount = min(balance, found["amount"]) - fee
     if amount <= 0:
-        release(session_id)
-        return {"Err": "nothing_to_refund: session " + session_id + " holds " + str(balance) + ", not more than the fee " + str(fee)}
-    used_blocks_map.insert(key, "returning:" + session_id)  # kept if the callback traps: no second return
-    block, err = yield transfer(ledger, subaccount, sender, amount, fee, memo_for("return:" + key), created_at)
-    if err is not None:
-        if owner is None:
-            used_blocks_map.remove(key)
-        else:
-            used_blocks_map.insert(key, owner)
-        release(session_id)
-        return {"Err": err}
-    used_blocks_map.insert(key, "returned:" + session_id)
-    refund = record_return(session_id, option["token"], key, amount, fee, sender, block,
-                           "funds received after the session stopped being open")
-    release(session_id)
-    return {"Ok": refund}
+        return (None, "nothing_to_refund: session " + session_id + " holds " + str(balance) + ", not more than the fee " + str(fee))
+    if not journal.owns(op):
+        return (None, "conflict: the return from session " + session_id + " was taken over by a retry")
+    result = yield return_block(ledger, session_id, session_id, key, owner, option["token"], subaccount, sender, amount, fee,
+                                "funds received after the session stopped being open", op)
+    return result

@@ -1,7 +1,8 @@
-"""The payments ledger of the merchant: one payment record per completed session, the
-per-token book (what the canister's main account should hold), and the paginated reads.
-Completing a session goes through `record_session_payment` only, so every counter,
-book entry and history update happens exactly once per session."""
+"""The merchant's money records: payment records (one per completed session or one-click
+charge), refund records, the per-token book (what the canister's main account should hold)
+and the paginated reads. Every payment goes through `record_payment` and every refund
+record through `store_refund`, called once per settled journal operation
+(ledger_journal.py), so every counter, book entry and history update happens exactly once."""
 
 from kybra import Opt, ic, nat32, query, text
 
@@ -17,12 +18,15 @@ from src.user_payment_canister.merchant_store import (
     payer_shares_map,
     payment_index_map,
     payments_map,
+    refund_index_map,
+    refunds_map,
     sessions_map,
 )
 from src.user_payment_canister.merchant_types import PaymentPageResult, PaymentRecordResult
 from src.user_payment_canister.token_prefs import record_customer_usage
-from src.user_payment_canister.merchant_analytics import on_session_completed  # part 2 hook
-from src.user_payment_canister.merchant_events import emit  # part 2 hook
+from src.user_payment_canister.merchant_analytics import on_payment_recorded
+from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.risk_engine import record_payment_history
 
 NS = 1_000_000_000
 
@@ -49,12 +53,56 @@ def spendable(symbol: str) -> int:
     return book["received"] - book["refunded"] - book["paid_out"] - book["fees"] - book["pending"]
 
 
+def store_refund(refund_id: str, seq: int, payment_id: "str | None", session_id: str, symbol: str, amount: int, fee: int,
+                 to: dict, block: int, reason: "str | None", created_by) -> dict:
+    """The one place a refund record is written (a refund of a payment, or funds returned
+    from a session's subaccount), listed at `seq` of refund_seq."""
+    refund = {
+        "refund_id": refund_id,
+        "payment_id": payment_id,
+        "session_id": session_id,
+        "token_symbol": symbol,
+        "amount": amount,
+        "fee": fee,
+        "to": to,
+        "ledger_block": block,
+        "reason": reason,
+        "created_by": created_by,
+        "created_at": ic.time(),
+    }
+    refunds_map.insert(refund_id, refund)
+    refund_index_map.insert(seq, refund_id)
+    return refund
+
+
+def record_payment(payment: dict, event_type: str, event_id: str, event_data: dict) -> None:
+    """The one way a payment is recorded (an ICRC-1 deposit, an ICRC-2 charge, a one-click
+    charge): its record and index, the counters and the book, then the one fan-out to
+    analytics, risk (velocity and amount history), the customer's token history and the
+    merchant's event. Called once per payment, by the journal's settle callback."""
+    payment_id = payment["payment_id"]
+    symbol = payment["token_symbol"]
+    amount = payment["amount"]
+    payments_map.insert(payment_id, payment)
+    payment_index_map.insert(bump("payment_seq"), payment_id)
+    bump("payments_count")
+    bump("volume:" + symbol, amount)
+    bump("payments:" + symbol)
+    change_book(symbol, "received", payment["net_amount"])
+    payer = payment["payer"]
+    payer_text = None if payer is None else payer["owner"].to_str()
+    on_payment_recorded(payment["method"], symbol, amount, payer_text)  # analytics
+    if payer is not None:
+        record_payment_history(payer_text, symbol, amount, ic.time())  # risk
+        record_customer_usage(payer["owner"], symbol, amount)  # token history
+    emit(event_type, event_id, event_data)  # events (and webhooks)
+
+
 def record_session_payment(session_id: str, session: dict, method: str, received: int, fee: int, payer: "dict | None", ledger_block: "int | None", sweep_block: "int | None") -> dict:
-    """Complete `session` (status, counters, book, modal funnel, customer history) and
-    store its payment record. The caller holds the session lock."""
+    """Complete `session` (status, session counters, modal funnel) and record its payment
+    (record_payment). The caller settles the session's journal operation."""
     now = ic.time()
     payment_id = payment_id_for(session_id)
-    net = received - fee
     payment = {
         "payment_id": payment_id,
         "session_id": session_id,
@@ -64,7 +112,7 @@ def record_session_payment(session_id: str, session: dict, method: str, received
         "amount": received,
         "overpaid": received - session["amount"],
         "fee": fee,
-        "net_amount": net,
+        "net_amount": received - fee,
         "payer": payer,
         "ledger_block": ledger_block,
         "sweep_block": sweep_block,
@@ -74,8 +122,6 @@ def record_session_payment(session_id: str, session: dict, method: str, received
         "client_reference_id": session["client_reference_id"],
         "created_at": now,
     }
-    payments_map.insert(payment_id, payment)
-    payment_index_map.insert(bump("payment_seq"), payment_id)
     updated = copy_record(session)
     updated["status"] = {"complete": None}
     updated["payment_intent_id"] = payment_id
@@ -89,10 +135,6 @@ def record_session_payment(session_id: str, session: dict, method: str, received
     bump("sessions_open", -1)
     bump("sessions_completed")
     bump("completion_seconds_total", (now - session["created_at"]) // NS)
-    bump("payments_count")
-    bump("volume:" + session["currency_token"], received)
-    bump("payments:" + session["currency_token"])
-    change_book(session["currency_token"], "received", net)
     modal_id = session["modal_config_id"]
     if modal_id != "":
         counters = modal_counters_map.get(modal_id)
@@ -101,12 +143,9 @@ def record_session_payment(session_id: str, session: dict, method: str, received
             funnel["payments"] = counters["payments"] + 1
             funnel["revenue"] = counters["revenue"] + received
             modal_counters_map.insert(modal_id, funnel)
-    if payer is not None:
-        record_customer_usage(payer["owner"], session["currency_token"], received)
     payer_text = None if payer is None else payer["owner"].to_str()
-    on_session_completed(session["currency_token"], received, payer_text, session["created_at"])
     share = payer_shares_map.get(payment_id)  # paid in shares by several senders
-    emit("checkout.session.completed", session_id, {
+    record_payment(payment, "checkout.session.completed", session_id, {
         "session_id": session_id, "payment_id": payment_id, "amount": received, "currency_token": session["currency_token"],
         "payer": payer_text, "payer_amount": received if share is None else share,
         "method": method, "client_reference_id": session["client_reference_id"],

@@ -168,7 +168,7 @@ class Network(Engine):
         return {
             "id": c.principal, "status": c.status, "module_hash": c.module_hash,
             "controllers": [Principal(p) for p in c.controllers], "cycles": c.cycles,
-            "certified_data": c.certified_data, "candid": c.candid,
+            "reserved_cycles": c.reserved_cycles, "certified_data": c.certified_data, "candid": c.candid,
             "logs": list(c.logs), "memory_size": c.memory_size(),
             "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
             "open_calls": c.open_calls, "stale_responses": c.stale_responses,

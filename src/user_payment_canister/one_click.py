@@ -29,7 +29,7 @@ from src.common.validation import check_email, check_metadata, check_symbol, fir
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.ext_store import auths_map, charge_locks_map, profiles_map, spend_map
-from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
+from src.user_payment_canister.factory_link import factory, rate_problem, usd_cents, usd_rates
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, call_error, outcome_unknown, transfer_from
 from src.user_payment_canister.merchant_analytics import on_one_click_charged, on_payment_failed
@@ -492,13 +492,6 @@ def one_click_tick():
         payment_id, err = yield resume_charge(auth_id, lock)
         if err is not None:
             ic.print("interrupted one-click charge on " + auth_id + " not resolved: " + err)
-
-
-def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
-    rate = rates.get(token["symbol"])
-    if rate is None or rate <= 0:
-        return None
-    return int(amount * rate * 100 // (10 ** token["decimals"]))
 
 
 def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, now: int) -> None:

@@ -25,7 +25,7 @@ from src.user_payment_canister.session_locks import acquire, holder, owns, relea
 from src.user_payment_canister.session_payments import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
-from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # part 2 hook
 
 CHARGE_OPERATION = "icrc2_payment"
 
@@ -48,19 +48,30 @@ def pay_session(session_id: str, token: str):
     err = require_signed_in("pay a checkout session")
     if err is not None:
         return {"Err": err}
-    session, err = open_session(session_id)
+    session, option, err = payable(session_id, token)
     if err is not None:
         return {"Err": err}
-    option, err = option_for(session, token)
-    err = err or quote_error(session, option)
+    cents = yield new_customer_usd_cents(ic.caller(), session["currency_token"], session["amount"])
+    session, option, err = payable(session_id, token)  # again: it may have changed during the call
     if err is not None:
         return {"Err": err}
-    session = priced_in(session, option)
-    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
+    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents)  # part 2 hook
     if err is not None:
         return {"Err": err}
     result = yield charge(session_id, session, option)
     return result
+
+
+def payable(session_id: str, token: str) -> "tuple":
+    """(session priced in `token`, option, None) for an open session, else (None, None, error)."""
+    session, err = open_session(session_id)
+    if err is not None:
+        return (None, None, err)
+    option, err = option_for(session, token)
+    err = err or quote_error(session, option)
+    if err is not None:
+        return (None, None, err)
+    return (priced_in(session, option), option, None)
 
 
 def operation_of(session: dict, option: dict) -> str:

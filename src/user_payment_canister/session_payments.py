@@ -46,7 +46,7 @@ from src.user_payment_canister.payments_store import payment_id_for, record_sess
 from src.user_payment_canister.session_locks import acquire, owns, release
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.risk_engine import screen_payment
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment
 
 
 COMPLETION = "icrc1_completion"  # the session lock's operation
@@ -193,7 +193,8 @@ def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | No
     payer, _ = payer_for(live, prefix, balance, session["amount"])
     if payer is None:
         return None
-    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id)
+    cents = yield new_customer_usd_cents(payer["owner"], session["currency_token"], balance)
+    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id, cents)
     if blocked is None:
         return None
     fee = token_fee(session["currency_token"])

@@ -345,3 +345,29 @@ def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server,
     after = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
     assert after["rules"] == ["global_fraud_pattern"] and after["risk_score"] == 50 and after["decision"] == "review"
     assert any("global fraud pattern burst" in r for r in after["reasons"])
+
+
+def test_new_customer_max_amount_caps_a_new_customers_payment(server, deploy, actor, new_identity):
+    """A fraud pattern's `new_customer_max_amount` (USD cents) is applied where payments are
+    screened, priced with the factory's rate (LTT at 10 USD: 100_000 base units a cent): a
+    customer with no payment at this merchant over the cap gets the pattern's weight; under
+    it, or once they have paid here, the cap does not apply."""
+    factory, alice_text, alice_ledger, [(cid, shop, _, _)] = priced_network(server, deploy, actor, new_identity)
+    alice = factory.merchant_actor(cid, alice_ledger.identity)
+    config = factory.admin.get_global_security_config()[0]
+    config["global_fraud_patterns"] = [{
+        "pattern_id": "new_large", "description": "new customers over 40 cents", "max_payments_per_hour": 0,
+        "max_payments_per_day": 0, "max_amount_multiple": 0.0, "new_customer_max_amount": 40, "risk_weight": 70.0,
+        "enabled": True}]
+    ok(factory.admin.update_global_security_config(config))
+    factory.advance(1)  # pushed at once
+    big = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))  # 50 cents
+    before = alice_ledger.balance()
+    assert code(alice.pay_checkout_session(big["session_id"])) == "blocked"  # new_customer 15 + 70
+    assert alice_ledger.balance() == before
+    alert = ok(shop.get_security_alerts())[0]
+    assert alert["alert_type"] == "payment_blocked" and "global fraud pattern new_large" in alert["message"]
+    assert "payment of 50 USD cents (pattern limit 40)" in alert["message"]
+    small = ok(shop.create_checkout_session_with_options(session_args(3_000_000)))  # 30 cents
+    assert "complete" in ok(alice.pay_checkout_session(small["session_id"]))["status"]
+    assert "complete" in ok(alice.pay_checkout_session(big["session_id"]))["status"]  # no longer new

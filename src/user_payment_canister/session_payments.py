@@ -90,14 +90,21 @@ def completable_session(session_id: str) -> "tuple":
     """(session, deadline, None) for an ICRC-1 completion, else (None, None, error). A
     session past its expiry (or expired) can still complete with transfers whose ledger
     blocks are older than `expires_at` (a payment made in time counts): `deadline` is
-    then that time, else None."""
-    session, err = load_session(session_id)
+    then that time, else None. A session past its expiry is not expired here: a payment
+    made in time completes it without a `checkout.session.expired` first (expire_unpaid)."""
+    session, err = load_session(session_id, expire=False)
     if err is not None:
         return (None, None, err)
     if status_of(session) == "complete":
         return (None, None, "conflict: session " + session_id + " is already complete")
     late = status_of(session) == "expired" or ic.time() >= session["expires_at"]
     return (session, session["expires_at"] if late else None, None)
+
+
+def expire_unpaid(session_id: str) -> None:
+    """A completion that found no payment made in time: the lazy expiry it skipped applies
+    now (load_session), so `checkout.session.expired` follows the failed attempt."""
+    load_session(session_id)
 
 
 def token_fee(symbol: str) -> int:
@@ -150,6 +157,7 @@ def complete_session(session_id: str, token: str, transaction_id: str):
         if err is not None:
             if owns(session_id, started_at):  # not a lock a retry took over meanwhile
                 release(session_id)
+                expire_unpaid(session_id)
             return {"Err": err}
     session = priced_in(session, option)
     ledger = session["ledger_canister_id"]
@@ -159,6 +167,7 @@ def complete_session(session_id: str, token: str, transaction_id: str):
         if sweep is None:
             if owns(session_id, started_at):
                 release(session_id)
+                expire_unpaid(session_id)
             return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
         balance = counter(SWEEP_INTENT + session_id)  # what the sweep takes: the payer's transfers
     sweep_block, err = yield transfer(ledger, subaccount, main_account(), balance - sweep["fee"], sweep["fee"],

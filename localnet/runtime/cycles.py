@@ -144,12 +144,6 @@ class FeeTable:
     def prepayment_for_response_transmission(self) -> int:
         return self.scale(self.xnet_byte_transmission_fee * MAX_INTER_CANISTER_PAYLOAD_IN_BYTES)
 
-    def call_transmission_prepayment(self, request_bytes: int) -> int:
-        """`xnet_total_transmission_fee`: the request and the largest response."""
-        return self.scale(self.xnet_call_fee) + \
-            self.scale(self.xnet_byte_transmission_fee * request_bytes) + \
-            self.prepayment_for_response_transmission()
-
     def refund_for_response_transmission(self, prepaid: int, response_bytes: int) -> int:
         """`refund_for_response_transmission`: what the response did not use (saturating)."""
         return max(0, prepaid - self.scale(self.xnet_byte_transmission_fee * response_bytes))
@@ -235,8 +229,10 @@ class CyclesPolicy(FeeTable):
         return limit, self.execution_cost(limit)
 
     def call_prepayment(self, method: str, arg: bytes) -> Tuple[int, int]:
-        """(transmission, callback execution) withdrawn by `ic0.call_perform`."""
-        return (self.call_transmission_prepayment(len(method.encode()) + len(arg)),
+        """(transmission, callback execution) withdrawn by `ic0.call_perform`: the request's
+        `call_fee` (the one place a call is priced) and the largest response's, then the
+        callback's."""
+        return (self.call_fee(method, arg) + self.prepayment_for_response_transmission(),
                 self.prepayment_for_response_execution())
 
     def http_request_fee(self, request_bytes: int, max_response_bytes: int) -> int:

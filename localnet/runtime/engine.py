@@ -368,10 +368,10 @@ class Engine:
         return self._notify(canister, ex, target, method, arg, payment)
 
     # -- freezing ------------------------------------------------------------------------
-    def _freezing_limit(self, canister: Canister, memory: Optional[int] = None) -> int:
+    def _freezing_limit(self, canister: Canister) -> int:
         """`freeze_threshold_cycles`: reserved cycles count towards it (spec liquid_balance)."""
-        return self.policy.freezing_limit(canister.memory_size() if memory is None else memory,
-                                          canister.freezing_threshold, canister.reserved_cycles)
+        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold,
+                                          canister.reserved_cycles)
 
     # -- prepayments (cycles.py [PREPAY]) ---------------------------------------------------
     def _prepay_execution(self, canister: Canister, ex: Execution, mode: str) -> Optional[Reject]:

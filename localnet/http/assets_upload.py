@@ -88,12 +88,22 @@ class AssetClient:
         return out[0] if out else None
 
 
+def list_assets(client: AssetClient) -> list:
+    """Every asset, page by page (the canister's `list` is paginated, as dfx's)."""
+    found: list = []
+    while True:
+        page = client("list", {"start": len(found), "length": None})
+        if not page:
+            return found
+        found.extend(page)
+
+
 def upload_directory(call: Callable[[str, bytes, bool], bytes],
                      directory: str | list[str]) -> UploadReport:
     """Make the canister serve exactly the files of `directory` (or of several)."""
     client = AssetClient(call)
     files = scan([directory] if isinstance(directory, str) else list(directory))
-    existing = {a["key"]: a for a in client("list")}
+    existing = {a["key"]: a for a in list_assets(client)}
     report = UploadReport([], [], [])
     batch = client("create_batch")["batch_id"]
     ops, ops_size = [], 0

@@ -61,6 +61,7 @@ class Canister:
     memory_allocation: int = 0
     compute_allocation: int = 0
     reserved_cycles_limit: Optional[int] = None
+    reserved_cycles: int = 0  # set aside for storage on memory growth (cycles.py [RESERVE])
     log_visibility: str = "controllers"
     wasm_memory_limit: int = 0
     install_count: int = 0

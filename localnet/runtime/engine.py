@@ -19,6 +19,7 @@ from localnet.candid.principals import principal_bytes, principal_to_text
 from localnet.runtime import errors as E
 from localnet.runtime import limits, metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
+from localnet.runtime.cycles import REJECT_CODE_BYTES
 from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
     drive, is_generator
 from localnet.runtime.pyvalues import to_candid, to_python
@@ -45,6 +46,8 @@ class Outgoing:
     rets: Optional[Tuple[T.Type, ...]]  # None: a raw call (the reply is returned as bytes)
     fail: Optional[Reject] = None  # sent, then rejected by the system (a CallResult Err later)
     unsent: Optional[Reject] = None  # ic0.call_perform failed: Err at once, no commit point
+    prepaid_transmission: int = 0  # the largest response's transmission (cycles.py [PREPAY])
+    prepaid_execution: int = 0  # the callback at the full instruction limit
 
 
 @dataclass
@@ -105,6 +108,7 @@ class Engine:
         ic = KybraIc(self, canister, ex)
         outcome: Tuple[str, Any]
         meter = None
+        memory_before = canister.memory_size()
         try:
             with ns.activate(ic):
                 if self.metering:
@@ -121,6 +125,9 @@ class Engine:
                 raise ex.trap
             if self.faults:  # a test's injected trap at this boundary (faults.py)
                 self.faults.check(ex, first, outcome)
+            if ex.mode in UPDATE_MODES:
+                self._reserve_for_growth(canister, canister.memory_size() - memory_before,
+                                         response=not first)
         except E.Trap as t:
             outcome = ("trap", ex.trap or t)
         except KeyboardInterrupt:
@@ -280,7 +287,10 @@ class Engine:
         limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
         too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
         if ex.mode != "composite":
-            fee = self.policy.call_fee(method, arg)
+            # `withdraw_request_cycles` (cycles.py [PREPAY]): the request's transmission,
+            # a 2 MiB response's and the callback's execution at the full limit
+            transmission, execution = self.policy.call_prepayment(method, arg)
+            fee = transmission + execution
             liquid = canister.cycles - self._freezing_limit(canister)
             if payment > liquid:  # ic0.call_cycles_add traps (interface spec)
                 raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
@@ -290,6 +300,8 @@ class Engine:
                 out.unsent = Reject(E.SYS_TRANSIENT, "Couldn't send message")
                 return out
             canister.cycles -= fee + (0 if too_large else payment)
+            out.prepaid_transmission = self.policy.prepayment_for_response_transmission()
+            out.prepaid_execution = execution
         if too_large:  # sent, then rejected by the stream builder (its cycles come back)
             out.fail = Reject(*too_large)
         return out
@@ -324,14 +336,21 @@ class Engine:
                          E.CANISTER_CONTRACT_VIOLATION)
         callee = principal_bytes(target)
         limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
-        fee = self.policy.call_fee(method, arg)
-        if canister.cycles - fee - payment < self._freezing_limit(canister):
+        transmission, execution = self.policy.call_prepayment(method, arg)
+        if canister.cycles - transmission - execution - payment < self._freezing_limit(canister):
             return {"Err": {"SysTransient": None}}
-        if limits.remote_request_too_large(text_id(canister.id), method, len(arg)):
-            canister.cycles -= fee  # sent; the stream builder's reject is ignored (one-way)
+        too_large = limits.remote_request_too_large(text_id(canister.id), method, len(arg))
+        if too_large:  # sent; the stream builder's reject comes back and runs no code
+            canister.cycles -= transmission + execution
+            canister.cycles += self._unexecuted_response_refund(
+                self.policy.prepayment_for_response_transmission(), execution,
+                Reject(*too_large))
             return {"Ok": None}
-        canister.cycles -= fee + payment
-        ex.outbox.append(CallMessage(canister.id, callee, method, arg, payment, kind="call"))
+        canister.cycles -= transmission + execution + payment
+        note = CallMessage(canister.id, callee, method, arg, payment, kind="call")
+        note.prepaid_transmission = self.policy.prepayment_for_response_transmission()
+        note.prepaid_execution = execution
+        ex.outbox.append(note)
         return {"Ok": None}
 
     def _notify_service(self, canister: Canister, ex: Execution, wrapper: str, args: list,
@@ -350,7 +369,76 @@ class Engine:
 
     # -- freezing ------------------------------------------------------------------------
     def _freezing_limit(self, canister: Canister) -> int:
-        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold)
+        """`freeze_threshold_cycles`: reserved cycles count towards it (spec liquid_balance)."""
+        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold,
+                                          canister.reserved_cycles)
+
+    # -- prepayments (cycles.py [PREPAY]) ---------------------------------------------------
+    def _prepay_execution(self, canister: Canister, ex: Execution, mode: str) -> Optional[Reject]:
+        """`prepay_execution_cycles`: withdraw the fee of the message's whole instruction
+        limit before it runs, or the IC0207 reject when the liquid balance cannot cover it."""
+        limit, prepaid = self.policy.execution_prepayment(mode)
+        if not self._can_pay(canister, prepaid):
+            return self._out_of_cycles(canister, prepaid)
+        canister.cycles -= prepaid
+        ex.prepaid, ex.instruction_limit = prepaid, limit
+        return None
+
+    def _settle_execution(self, ex: Execution, used: int) -> None:
+        """`refund_unused_execution_cycles` after a message execution (segment)."""
+        prepaid, ex.prepaid = getattr(ex, "prepaid", 0), 0
+        if prepaid:
+            left = max(0, ex.instruction_limit - used)
+            ex.canister.cycles += self.policy.refund_unused_execution(left, prepaid)
+
+    def _response_bytes(self, result) -> int:
+        """[TYPES] `Payload::size_bytes`: reply data, or reject message + RejectCode."""
+        if isinstance(result, Reply):
+            return len(result.data)
+        if isinstance(result, Reject):
+            return len(result.message.encode()) + REJECT_CODE_BYTES
+        return 0
+
+    def _unexecuted_response_refund(self, transmission: int, execution: int, result) -> int:
+        """A response whose callback runs no code: the unused transmission comes back and
+        the execution prepayment minus the fixed fee
+        (`settle_prepayment_for_unexecuted_response`)."""
+        p = self.policy
+        return p.refund_for_response_transmission(transmission, self._response_bytes(result)) \
+            + max(0, execution - p.execution_cost(0))
+
+    # -- storage reservation (cycles.py [RESERVE]) ----------------------------------------
+    def _reserve_for_growth(self, canister: Canister, grown: int, response: bool) -> None:
+        """Memory growth on a subnet above its threshold moves cycles to the reserved
+        balance; beyond `reserved_cycles_limit` (IC0534) or the balance (IC0532) the
+        execution fails. A non-response must also stay above its freezing limit with the
+        new memory (spec, message execution: Min_balance)."""
+        if grown <= 0:
+            return
+        p = self.policy
+        reserve = p.storage_reservation_cycles(grown, p.subnet_memory_usage)
+        if reserve > canister.cycles:
+            raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to insufficient "
+                         f"cycles. At least {reserve - canister.cycles} additional cycles "
+                         f"are required.", E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW)
+        limit = canister.reserved_cycles_limit
+        if limit is None:
+            limit = p.default_reserved_balance_limit
+        if reserve and canister.reserved_cycles + reserve > limit:
+            raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to its reserved "
+                         f"cycles limit. The current limit ({limit}) would be exceeded by "
+                         f"{canister.reserved_cycles + reserve - limit} cycles.",
+                         E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW)
+        if not response:
+            threshold = p.freezing_limit(canister.memory_size(), canister.freezing_threshold,
+                                         canister.reserved_cycles + reserve)
+            if canister.cycles - reserve < threshold:
+                raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to "
+                             f"insufficient cycles. At least "
+                             f"{threshold - canister.cycles + reserve} additional cycles are "
+                             f"required.", E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW)
+        canister.cycles -= reserve
+        canister.reserved_cycles += reserve
 
     def _can_pay(self, canister: Canister, fee: int) -> bool:
         return canister.cycles - fee >= self._freezing_limit(canister)
@@ -368,8 +456,10 @@ class Engine:
             text = f"Canister {cid} exceeded the instruction limit for single message execution."
         elif trap.error_code == E.CANISTER_TRAPPED:
             text = f"Canister {cid} trapped: {trap.message}"
-        elif trap.error_code == E.CANISTER_OUT_OF_CYCLES:
-            text = trap.message
+        elif trap.error_code in (E.CANISTER_OUT_OF_CYCLES, E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+                                 E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW):
+            text = trap.message if trap.error_code == E.CANISTER_OUT_OF_CYCLES \
+                else f"Canister {cid}: {trap.message}"
         elif trap.error_code == E.CANISTER_CONTRACT_VIOLATION:  # HypervisorError's Display
             text = f"Canister {cid} violated contract: {trap.message}"
         else:
@@ -474,25 +564,27 @@ class Engine:
                 self._complete(msg, found, canister)
                 return
         sig, mode = found
-        fee = self.policy.execution_fee(0)
-        if msg.kind == "ingress":
-            fee += self.policy.ingress_fee(msg.method, msg.arg)
-        if mode == "update":
+        if msg.kind == "ingress":  # the induction cost, paid by the receiver
+            fee = self.policy.ingress_fee(msg.method, msg.arg)
             if not self._can_pay(canister, fee):
                 self._complete(msg, self._out_of_cycles(canister, fee), canister)
                 return
             canister.cycles -= fee
         ex = Execution(canister, msg, mode, msg.method, sig)
+        # an update, or an update call to a query method (a replicated query), is prepaid
+        # at its instruction limit (call_or_task.rs, replicated_query.rs): nothing runs
+        # when the canister cannot afford that
+        rejected = self._prepay_execution(canister, ex, mode)
+        if rejected is not None:
+            self._complete(msg, rejected, canister)
+            return
         ex.generation = canister.install_count
         canister.open_calls += 1
         if sig.guard is not None:
             kind, value = self._guard_segment(Execution(canister, msg, "guard", sig.guard), ex)
-            if kind == "reject":
-                ex.result = value
-                self._finish(ex)
-                return
-            if kind == "trap":
-                ex.result = self._trap_reject(canister, value)
+            if kind in ("reject", "trap"):
+                self._settle_execution(ex, ex.pending_native)
+                ex.result = value if kind == "reject" else self._trap_reject(canister, value)
                 self._finish(ex)
                 return
         if mode == "query":
@@ -507,9 +599,7 @@ class Engine:
     def _after_segment(self, ex: Execution, outcome) -> None:
         canister = ex.canister
         kind, value = outcome
-        if ex.mode in UPDATE_MODES:  # the per-instruction part of the execution fee
-            fee = self.policy.execution(ex.instructions, count=0)
-            canister.cycles -= min(canister.cycles, fee)
+        self._settle_execution(ex, ex.instructions)  # the unused instructions come back
         if kind == "trap":
             if not ex.replied:
                 ex.result = self._trap_reject(canister, value)
@@ -579,8 +669,9 @@ class Engine:
             self._complete_ingress(msg.ingress_id, result)
         elif msg.kind == "call" and msg.reply_to is None:  # a notify: only refunds return
             caller = self.canisters.get(msg.caller)
-            if caller is not None:
-                caller.cycles += refund
+            if caller is not None:  # ic-cdk's notify has no callback to run
+                caller.cycles += refund + self._unexecuted_response_refund(
+                    msg.prepaid_transmission, msg.prepaid_execution, result)
         elif msg.kind == "call":
             caller_ex: Execution = msg.reply_to
             self._enqueue(Step("response", msg.caller, execution=caller_ex, result=result,
@@ -602,6 +693,12 @@ class Engine:
         ex.cycles_refunded = step.refund
         result = step.result if step.result is not None else Reject(
             E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
+        # response.rs: the unused response transmission comes back before the callback runs,
+        # which executes on the cycles prepaid when the call was made
+        canister.cycles += self.policy.refund_for_response_transmission(
+            out.prepaid_transmission, self._response_bytes(result))
+        ex.prepaid, ex.instruction_limit = out.prepaid_execution, \
+            self.policy.max_instructions_per_message
         call_result = self._call_result(ex, out, result)
         ex.answered = out  # the call whose callback this segment is (faults.py)
         self._after_segment(ex, self._segment(ex, False, call_result))
@@ -624,10 +721,12 @@ class Engine:
         canister = ex.canister
         if not gone:
             canister.cycles += refund
+            if out is not None:  # no code runs: the callback's prepayment minus the fixed fee
+                canister.cycles += self._unexecuted_response_refund(
+                    out.prepaid_transmission, out.prepaid_execution, None)
         if gone or getattr(ex, "generation", 0) < canister.deleted_below:
             return  # its caller was answered when the context was deleted (uninstall)
         canister.stale_responses += 1
-        canister.cycles -= min(canister.cycles, self.policy.execution_fee(0))
         method = out.method if out is not None else "a call"
         text = (f"a response to {method} made before the canister was "
                 f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
@@ -645,13 +744,12 @@ class Engine:
         if canister is None or canister.is_empty or canister.status != "running":
             return
         timer = step.timer
-        fee = self.policy.execution_fee(0)
-        if not self._can_pay(canister, fee):
-            canister.log(self.time_ns, "[localnet] timer skipped: the canister is frozen")
-            return
-        canister.cycles -= fee
         msg = CallMessage(canister.id, canister.id, "<timer>", timer, 0, kind="timer")
         ex = Execution(canister, msg, "timer", "<timer>")
+        if self._prepay_execution(canister, ex, "update") is not None:
+            canister.log(self.time_ns, "[localnet] timer skipped: the canister cannot prepay "
+                                       "its execution (out of cycles)")
+            return
         ex.generation = canister.install_count
         canister.open_calls += 1
         self._after_segment(ex, self._segment(ex, True))
@@ -663,12 +761,10 @@ class Engine:
         sig = canister.interface.system_method("heartbeat")
         if sig is None:
             return
-        fee = self.policy.execution_fee(0)
-        if not self._can_pay(canister, fee):
-            return
-        canister.cycles -= fee
         msg = CallMessage(canister.id, canister.id, sig.name, b"", 0, kind="heartbeat")
         ex = Execution(canister, msg, "heartbeat", sig.name, sig)
+        if self._prepay_execution(canister, ex, "update") is not None:
+            return
         ex.generation = canister.install_count
         canister.open_calls += 1
         self._after_segment(ex, self._segment(ex, True))

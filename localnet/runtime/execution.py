@@ -52,6 +52,8 @@ class CallMessage:
     ingress_id: Optional[bytes] = None
     reply_to: Any = None  # the caller's Execution waiting for the response (kind == call)
     caller_types: Optional[Tuple] = None  # the Func the caller used (to decode the reply)
+    prepaid_transmission: int = 0  # a notify's prepayments, settled when it is answered
+    prepaid_execution: int = 0
 
 
 class Execution:
@@ -85,6 +87,8 @@ class Execution:
         self.segments = 0
         self.outbox: List[Any] = []  # one-way calls (notify) sent if the segment commits
         self.non_replicated = False  # a query call's execution: its reply may be 3 MiB
+        self.prepaid = 0  # execution cycles withdrawn before the current segment (cycles.py)
+        self.instruction_limit = 0  # the limit they were prepaid for
 
     @property
     def replied(self) -> bool:

@@ -243,7 +243,7 @@ class ManagementCanister:
         per_day = self.net.policy.gib_storage_per_second_fee * memory * 86400 // (1024 ** 3)
         return {"status": {c.status: None}, "settings": self._definite_settings(c),
                 "module_hash": c.module_hash, "memory_size": memory, "cycles": c.cycles,
-                "reserved_cycles": 0, "idle_cycles_burned_per_day": per_day,
+                "reserved_cycles": c.reserved_cycles, "idle_cycles_burned_per_day": per_day,
                 "query_stats": {"num_calls_total": 0, "num_instructions_total": 0,
                                 "request_payload_bytes_total": 0,
                                 "response_payload_bytes_total": 0}}
@@ -393,12 +393,19 @@ class ManagementCanister:
             _fail(f"Error from Canister {cid}: the Kybra source does not compile with "
                   f"kybra 0.7.1 (localnet lint):\n{lines}", E.CANISTER_INVALID_WASM,
                   E.CANISTER_ERROR)
+        # install_code is prepaid at its 300 B instruction limit like any execution
+        # (cycles.py [PREPAY]); the unused part comes back once it has run
         policy = self.net.policy
-        fee = policy.execution_fee(0)
-        if not self.net._can_pay(c, fee):
-            r = self.net._out_of_cycles(c, fee)
+        limit = metering.LIMITS["install"]
+        prepaid = policy.execution_cost(limit)
+        if not self.net._can_pay(c, prepaid):
+            r = self.net._out_of_cycles(c, prepaid)
             raise ManagementError(r.code, r.message, r.error_code)
-        c.cycles -= fee
+        c.cycles -= prepaid
+        used = [0]
+
+        def settle():
+            c.cycles += policy.refund_unused_execution(max(0, limit - used[0]), prepaid)
 
         old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
                dict(c.timers), c.certified_data, c.next_timer_id, c.install_count)
@@ -423,8 +430,10 @@ class ManagementCanister:
             if pre is not None:
                 ex = Execution(c, msg, "pre_upgrade", pre.name, pre)
                 kind, value = self.net._segment(ex, True)
+                used[0] += ex.instructions
                 if kind == "trap":
                     restore()
+                    settle()
                     r = self.net._trap_reject(c, value)
                     raise ManagementError(r.code, f"{r.message} (in pre_upgrade)", r.error_code)
         if mode != "upgrade":
@@ -442,6 +451,8 @@ class ManagementCanister:
         sig = interface.system_method(kind_name)
         ex = Execution(c, msg, kind_name, sig.name if sig else kind_name, sig)
         trap = self._run_install(c, ex, sig, interface)
+        used[0] += ex.instructions
+        settle()
         if trap is not None:
             restore()
             r = self.net._trap_reject(c, trap)

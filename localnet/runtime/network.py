@@ -168,7 +168,7 @@ class Network(Engine):
         return {
             "id": c.principal, "status": c.status, "module_hash": c.module_hash,
             "controllers": [Principal(p) for p in c.controllers], "cycles": c.cycles,
-            "certified_data": c.certified_data, "candid": c.candid,
+            "reserved_cycles": c.reserved_cycles, "certified_data": c.certified_data, "candid": c.candid,
             "logs": list(c.logs), "memory_size": c.memory_size(),
             "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
             "open_calls": c.open_calls, "stale_responses": c.stale_responses,
@@ -253,7 +253,11 @@ class Network(Engine):
         if c.is_empty:
             raise CallRejected(E.DESTINATION_INVALID, f"Canister {text_id(callee)} is empty",
                                E.CANISTER_WASM_MODULE_NOT_FOUND)
-        fee = self.policy.ingress_fee(method, arg) + self.policy.execution_fee(0)
+        # the ingress filter: the induction cost and the execution's prepayment at its
+        # instruction limit must be above the freezing limit (cycles.py [PREPAY])
+        target = c.interface.methods.get(method) if c.interface is not None else None
+        mode = "query" if target is not None and target.kind == "query" else "update"
+        fee = self.policy.ingress_fee(method, arg) + self.policy.execution_prepayment(mode)[1]
         if not self._can_pay(c, fee):
             r = self._out_of_cycles(c, fee)
             raise CallRejected(r.code, r.message, r.error_code)

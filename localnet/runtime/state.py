@@ -117,6 +117,7 @@ def _canister_doc(c) -> Dict[str, Any]:
         "chunks": list(c.chunks.values()), "freezing_threshold": c.freezing_threshold,
         "memory_allocation": c.memory_allocation, "compute_allocation": c.compute_allocation,
         "reserved_cycles_limit": c.reserved_cycles_limit, "log_visibility": c.log_visibility,
+        "reserved_cycles": c.reserved_cycles,
         "wasm_memory_limit": c.wasm_memory_limit, "install_count": c.install_count,
         "raw_stable": bytes(c.stable.raw),
         "maps": {str(mid): _map_doc(m) for mid, m in c.stable.maps.items()},
@@ -162,6 +163,7 @@ def load(cls, directory: str, **kwargs):
                   "compute_allocation", "reserved_cycles_limit", "log_visibility",
                   "wasm_memory_limit"):
             setattr(c, k, cd[k])
+        c.reserved_cycles = cd.get("reserved_cycles", 0)
         c.chunks = {hashlib.sha256(ch).digest(): ch for ch in cd["chunks"]}
         if cd["module"] is not None:
             net.management.restore_code(c, cd["module"], cd["maps"], cd["raw_stable"], cd)

@@ -95,6 +95,13 @@ class AssetEncodingDetails(Record):
     modified: int64
 
 
+# dfx's asset canister `list` argument (dfinity/sdk ic-asset `ListAssetsRequest`): a page
+# from index `start` (0 when null) of at most `length` assets
+class ListRequest(Record):
+    start: Opt[nat]
+    length: Opt[nat]
+
+
 class AssetDetails(Record):
     key: text
     content_type: text

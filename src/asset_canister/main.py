@@ -39,6 +39,7 @@ from src.asset_canister.asset_types import (
     GetArg,
     GetChunkArg,
     GetChunkResponse,
+    ListRequest,
     StoreArg,
     StreamingCallbackHttpResponse,
     StreamingCallbackToken,
@@ -46,6 +47,8 @@ from src.asset_canister.asset_types import (
 
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
+LIST_PAGE_MAX = 1_000
+LIST_REPLY_BUDGET = 1_000_000  # bytes of one `list` page (the IC's reply limit is 2 MiB)
 
 
 @init
@@ -151,13 +154,25 @@ def get_chunk(arg: GetChunkArg) -> GetChunkResponse:
 
 
 @query
-def list() -> Vec[AssetDetails]:  # noqa: A001 (the dfx asset canister's method name)
+def list(arg: ListRequest) -> Vec[AssetDetails]:  # noqa: A001 (the dfx asset canister's method name)
+    """A page of the assets in key order, as dfx's paginated `list` (callers ask again from
+    `start` + what they got until a page is empty): at most LIST_PAGE_MAX entries and about
+    LIST_REPLY_BUDGET bytes, so the reply stays far below the IC's 2 MiB (a stored asset is
+    at most 100 KB, so a page holds at least 10)."""
+    start = 0 if arg["start"] is None else arg["start"]
+    length = LIST_PAGE_MAX if arg["length"] is None else min(arg["length"], LIST_PAGE_MAX)
     out = []
-    for key, asset in assets_map.items():
-        out.append({"key": key, "content_type": asset["content_type"],
-                    "encodings": [{"content_encoding": e["content_encoding"], "sha256": e["sha256"],
-                                   "length": e["total_length"], "modified": e["modified"]}
-                                  for e in asset["encodings"]]})
+    size = 0
+    for key in assets_map.keys()[start:start + length]:
+        asset = assets_map.get(key)
+        details = {"key": key, "content_type": asset["content_type"],
+                   "encodings": [{"content_encoding": e["content_encoding"], "sha256": e["sha256"],
+                                  "length": e["total_length"], "modified": e["modified"]}
+                                 for e in asset["encodings"]]}
+        size += len(key) + len(asset["content_type"]) + 16 + sum(len(e["content_encoding"]) + 64 for e in asset["encodings"])
+        if size > LIST_REPLY_BUDGET and len(out) > 0:
+            break
+        out.append(details)
     return out
 
 

@@ -93,16 +93,17 @@ def mark_expired(session_id: str, session: dict) -> dict:
     return updated
 
 
-def load_session(session_id: str) -> "tuple":
-    """(session, None) with lazy expiry applied (unless a payment holds its lock),
-    or (None, error) for malformed or unknown ids."""
+def load_session(session_id: str, expire: bool = True) -> "tuple":
+    """(session, None) with lazy expiry applied (unless a payment holds its lock, or
+    `expire` is False: a completion first looks for a payment made in time), or (None,
+    error) for malformed or unknown ids."""
     err = check_id("session_id", session_id, "cs")
     if err is not None:
         return (None, err)
     session = sessions_map.get(session_id)
     if session is None:
         return (None, "not_found: session " + session_id + " does not exist")
-    if is_past_expiry(session, ic.time()) and not ledger_ops_map.contains_key(session_id):
+    if expire and is_past_expiry(session, ic.time()) and not ledger_ops_map.contains_key(session_id):
         session = mark_expired(session_id, session)
     return (session, None)
 

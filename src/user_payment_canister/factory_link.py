@@ -86,6 +86,14 @@ def usd_rates():
     return rates
 
 
+def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
+    """`amount` base units of `token` in USD cents at `rates` (usd_rates()), or None."""
+    rate = rates.get(token["symbol"])
+    if rate is None or rate <= 0:
+        return None
+    return int(amount * rate * 100 // (10 ** token["decimals"]))
+
+
 def rate_problem(symbol: str) -> str:
     """The error text for a token the last usd_rates() gave no rate for."""
     age = stale_rates.get(symbol)

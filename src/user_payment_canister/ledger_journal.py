@@ -163,10 +163,13 @@ def is_replayable(op: dict, now: int) -> bool:
     return op["state"] == "unknown" or (op["state"] != "looking_up" and not in_flight(op, now))
 
 
-def abandon(op: dict) -> None:
-    """Drop a held operation whose call was never sent (the caller undoes its reservation)."""
-    if owns(op):
-        forget(op["op_id"])
+def abandon(op: dict) -> bool:
+    """Drop a held operation whose call was never sent (the caller undoes its reservation);
+    False when a retry took it over meanwhile (then it is that retry's)."""
+    if not owns(op):
+        return False
+    forget(op["op_id"])
+    return True
 
 
 def forget(op_id: str) -> None:

@@ -30,7 +30,7 @@ from src.common.validation import check_email, check_metadata, check_symbol, fir
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
 from src.user_payment_canister.service_store import auths_map, profiles_map, spend_map
-from src.user_payment_canister.factory_link import factory, rate_problem, usd_rates
+from src.user_payment_canister.factory_link import factory, rate_problem, usd_cents, usd_rates
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_calls import call_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed
@@ -415,13 +415,6 @@ def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PR
 def one_click_tick():
     """Timer work: expire pre-authorizations (interrupted charges are the journal's)."""
     expire_authorizations(ic.time(), EXPIRE_PER_TICK)
-
-
-def usd_cents(rates: dict, token: dict, amount: int) -> "int | None":
-    rate = rates.get(token["symbol"])
-    if rate is None or rate <= 0:
-        return None
-    return int(amount * rate * 100 // (10 ** token["decimals"]))
 
 
 def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool) -> None:

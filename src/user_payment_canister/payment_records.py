@@ -150,6 +150,9 @@ def record_session_payment(session_id: str, session: dict, method: str, received
         "payer": payer_text, "payer_amount": received if share is None else share,
         "method": method, "client_reference_id": session["client_reference_id"],
         "metadata": dict((m["key"], m["value"]) for m in session["metadata"]),
+        # paid in time, completed after the expiry timer (or a read) had reported it expired:
+        # this event supersedes that checkout.session.expired (docs/webhooks.md)
+        "supersedes_expired": "expired" in session["status"],
     })
     return updated
 

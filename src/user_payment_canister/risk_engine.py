@@ -33,7 +33,8 @@ from src.user_payment_canister.service_types import (
     MerchantSecurityConfigResult,
     RiskAssessmentResult,
 )
-from src.user_payment_canister.merchant_store import copy_record
+from src.user_payment_canister.factory_link import usd_cents, usd_rates
+from src.user_payment_canister.merchant_store import copy_record, tokens_map
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.security_alerts import raise_alert
 
@@ -187,10 +188,39 @@ def window_counts(stats: "dict | None", now: int) -> "tuple":
     return (hour, day)
 
 
-def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int) -> "tuple":
+def is_new_customer(stats: "dict | None") -> bool:
+    return stats is None or stats["payments"] == 0
+
+
+def caps_new_customers() -> bool:
+    """Whether an enabled factory fraud pattern caps a new customer's payment."""
+    stored = fraud_patterns_map.get(0)
+    if stored is None:
+        return False
+    for pattern in stored["patterns"]:
+        if pattern["enabled"] and pattern["new_customer_max_amount"] > 0:
+            return True
+    return False
+
+
+def new_customer_usd_cents(customer: Principal, token: str, amount: int):
+    """Generator: the payment's value in USD cents for the patterns' `new_customer_max_amount`
+    (factory rates), or None. The factory is asked only when a pattern caps new customers and
+    this customer has not paid here before; without a fresh rate the cap cannot be priced and
+    does not match (as a Radar rule on a missing attribute)."""
+    if not caps_new_customers() or not is_new_customer(risk_customers_map.get("v|" + customer.to_str())):
+        return None
+    config = tokens_map.get(token)
+    if config is None:
+        return None
+    rates = yield usd_rates()
+    return usd_cents(rates, config, amount)
+
+
+def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int, new_customer_cents: "int | None") -> "tuple":
     """(points, reasons) of the factory's enabled fraud patterns this payment matches, on
     this merchant's view of the customer (payments this hour / today, amount vs. their
-    average here). `new_customer_max_amount` is in USD cents and is left to the factory."""
+    average here, a new customer's payment in USD cents when it is known)."""
     stored = fraud_patterns_map.get(0)
     if stored is None:
         return (0, [])
@@ -207,14 +237,20 @@ def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int)
         elif (pattern["max_amount_multiple"] > 0 and history is not None and history["payments"] >= HISTORY_MIN_PAYMENTS
               and amount > pattern["max_amount_multiple"] * (history["total_amount"] // history["payments"])):
             why = "amount over " + str(pattern["max_amount_multiple"]) + "x the customer's average"
+        elif (pattern["new_customer_max_amount"] > 0 and new_customer_cents is not None
+              and new_customer_cents > pattern["new_customer_max_amount"]):
+            why = ("a new customer's payment of " + str(new_customer_cents) + " USD cents (pattern limit "
+                   + str(pattern["new_customer_max_amount"]) + ")")
         if why is not None:
             points += int(pattern["risk_weight"])
             reasons.append("global fraud pattern " + pattern["pattern_id"] + ": " + why)
     return (points, reasons)
 
 
-def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None") -> dict:
-    """Score one prospective payment (no side effects)."""
+def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None",
+           usd_cents_if_new: "int | None" = None) -> dict:
+    """Score one prospective payment (no side effects). `usd_cents_if_new`: its USD value
+    when the customer is new (new_customer_usd_cents), for the fraud patterns' cap."""
     now = ic.time()
     config = security_config()
     hits = []
@@ -251,12 +287,13 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         if amount > HISTORY_FACTOR * average:
             hits.append("amount_vs_history")
             reasons.append("amount " + str(amount) + " is more than " + str(HISTORY_FACTOR) + "x the customer's average " + str(average) + " " + token)
-    pattern_points, pattern_reasons = fraud_pattern_hits(hour, day, history, amount)
+    new_cents = usd_cents_if_new if is_new_customer(stats) else None
+    pattern_points, pattern_reasons = fraud_pattern_hits(hour, day, history, amount, new_cents)
     if pattern_points > 0:
         hits.append("global_fraud_pattern")
         extra_points += pattern_points
         reasons.extend(pattern_reasons)
-    if stats is None or stats["payments"] == 0:
+    if is_new_customer(stats):
         hits.append("new_customer")
         reasons.append("new customer: no earlier payment to this merchant")
     allowed = config["allowed_countries"]
@@ -306,18 +343,20 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     }
 
 
-def assess_payment(customer: Principal, token: str, amount: int, country: "str | None") -> dict:
-    return assess(customer.to_str(), token, amount, None, country)
+def assess_payment(customer: Principal, token: str, amount: int, country: "str | None",
+                   usd_cents_if_new: "int | None" = None) -> dict:
+    return assess(customer.to_str(), token, amount, None, country, usd_cents_if_new)
 
 
 def blocked_error(assessment: dict) -> str:
     return "blocked: payment refused by risk rules (score " + str(assessment["risk_score"]) + "): " + "; ".join(assessment["reasons"])
 
 
-def screen_payment(customer: Principal, token: str, amount: int, country: "str | None", context: str) -> "tuple":
+def screen_payment(customer: Principal, token: str, amount: int, country: "str | None", context: str,
+                   usd_cents_if_new: "int | None" = None) -> "tuple":
     """(assessment, None) to go ahead, or (assessment, `blocked:` error). Blocks and reviews
     raise a security alert."""
-    assessment = assess_payment(customer, token, amount, country)
+    assessment = assess_payment(customer, token, amount, country, usd_cents_if_new)
     if assessment["decision"] == "block":
         raise_alert("payment_blocked", "high", context + ": " + blocked_error(assessment), customer)
         return (assessment, blocked_error(assessment))

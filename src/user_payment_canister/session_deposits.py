@@ -44,7 +44,7 @@ from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundR
 from src.user_payment_canister.payment_records import payment_id_for, record_session_payment, store_refund
 from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.risk_engine import screen_payment
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment
 
 
 COMPLETION = "icrc1_completion"  # the label of a sweep's operation (the session's lock)
@@ -90,14 +90,21 @@ def completable_session(session_id: str) -> "tuple":
     """(session, deadline, None) for an ICRC-1 completion, else (None, None, error). A
     session past its expiry (or expired) can still complete with transfers whose ledger
     blocks are older than `expires_at` (a payment made in time counts): `deadline` is
-    then that time, else None."""
-    session, err = load_session(session_id)
+    then that time, else None. A session past its expiry is not expired here: a payment
+    made in time completes it without a `checkout.session.expired` first (expire_unpaid)."""
+    session, err = load_session(session_id, expire=False)
     if err is not None:
         return (None, None, err)
     if status_of(session) == "complete":
         return (None, None, "conflict: session " + session_id + " is already complete")
     late = status_of(session) == "expired" or ic.time() >= session["expires_at"]
     return (session, session["expires_at"] if late else None, None)
+
+
+def expire_unpaid(session_id: str) -> None:
+    """A completion that found no payment made in time: the lazy expiry it skipped applies
+    now (load_session), so `checkout.session.expired` follows the failed attempt."""
+    load_session(session_id)
 
 
 def token_fee(symbol: str) -> int:
@@ -146,12 +153,14 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     if err is None:
         err = yield screen_deposit(session_id, priced_in(session, option), balance, hint)
     if err is not None:
-        journal.abandon(op)  # not a lock a retry took over meanwhile
+        if journal.abandon(op):  # not a lock a retry took over meanwhile
+            expire_unpaid(session_id)
         return {"Err": err}
     session = priced_in(session, option)
     sweep, swept = yield prepare_sweep(session_id, session, option, balance, hint, deadline)
     if sweep is None:
-        journal.abandon(op)
+        if journal.abandon(op):
+            expire_unpaid(session_id)
         return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
     if not journal.owns(op):
         return {"Err": "conflict: the completion of session " + session_id + " was taken over by a retry"}
@@ -199,7 +208,8 @@ def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | No
     payer, _ = payer_for(live, prefix, balance, session["amount"])
     if payer is None:
         return None
-    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id)
+    cents = yield new_customer_usd_cents(payer["owner"], session["currency_token"], balance)
+    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id, cents)
     if blocked is None:
         return None
     fee = token_fee(session["currency_token"])

@@ -26,7 +26,7 @@ from src.user_payment_canister.checkout_sessions import status_of
 from src.user_payment_canister.session_deposits import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
-from src.user_payment_canister.risk_engine import screen_payment  # part 2 hook
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # part 2 hook
 
 CHARGE_OPERATION = "icrc2_payment"
 CHARGE_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
@@ -56,10 +56,11 @@ def pay_session(session_id: str, token: str):
     err = yield deposit_conflict(session_id, session)
     if err is not None:
         return {"Err": err}
-    session, option, err = payable(session_id, token)  # again: it may have changed during the call
+    cents = yield new_customer_usd_cents(ic.caller(), session["currency_token"], session["amount"])
+    session, option, err = payable(session_id, token)  # again: it may have changed during the calls
     if err is not None:
         return {"Err": err}
-    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id)  # part 2 hook
+    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents)  # part 2 hook
     if err is not None:
         return {"Err": err}
     result = yield charge(session_id, session, option)

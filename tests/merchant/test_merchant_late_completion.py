@@ -4,11 +4,43 @@ expiry (the expiry timer may have marked it expired meanwhile); deposits after i
 
 from __future__ import annotations
 
+import json
+
 from merchant_client import FEE, PRICE, code, ok, status
 
 
 def analytics(shop) -> dict:
     return ok(shop.owner.merchant.get_checkout_session_analytics())
+
+
+def events(shop, event_type: str) -> list:
+    page = ok(shop.owner.merchant.list_events([], [], [event_type]))
+    return [json.loads(e["data_json"]) for e in page["events"]]
+
+
+def test_a_payment_in_time_completed_after_the_expiry_never_reports_expired(shop):
+    """The completion looks for the in-time payment before the lazy expiry would apply:
+    the session goes open -> complete, with no `checkout.session.expired` on the way."""
+    s = shop.create_session(expires_in_seconds=[1800])
+    block = shop.send_to_session(shop.alice, s, PRICE)
+    shop.advance(1805)  # past expires_at, before the expiry timer's minute has passed
+    ok(shop.complete(shop.alice, s, block))
+    assert status(shop.session(s["session_id"])) == "complete"
+    assert events(shop, "checkout.session.expired") == []
+    (done,) = events(shop, "checkout.session.completed")
+    assert done["session_id"] == s["session_id"] and done["supersedes_expired"] is False
+    counts = analytics(shop)
+    assert counts["completed_sessions"] == 1 and counts["expired_sessions"] == 0
+
+
+def test_a_completion_that_finds_no_payment_in_time_expires_the_session_then(shop):
+    s = shop.create_session(expires_in_seconds=[1800])
+    shop.advance(1805)
+    late = shop.send_to_session(shop.alice, s, PRICE)
+    assert code(shop.complete(shop.alice, s, late)) == "expired"
+    assert status(shop.session(s["session_id"])) == "expired"
+    assert [e["session_id"] for e in events(shop, "checkout.session.expired")] == [s["session_id"]]
+    assert events(shop, "checkout.session.completed") == []
 
 
 def test_deposit_before_expiry_completes_after_it(shop):
@@ -17,7 +49,10 @@ def test_deposit_before_expiry_completes_after_it(shop):
     block = shop.send_to_session(shop.alice, s, PRICE)
     shop.advance(1800 + 120)  # past the expiry, through the expiry timer
     assert status(shop.session(s["session_id"])) == "expired"
+    assert len(events(shop, "checkout.session.expired")) == 1  # the timer could not know
     ok(shop.complete(shop.alice, s, block))
+    (completed,) = events(shop, "checkout.session.completed")
+    assert completed["supersedes_expired"] is True  # the correction a webhook receiver sees
     done = shop.session(s["session_id"])
     assert status(done) == "complete" and done["payer"][0].to_str() == shop.alice.principal
     assert done["amount_received"] == PRICE

@@ -324,6 +324,17 @@ def test_bad_global_reputation_puts_a_payment_under_review(server, deploy, actor
     assert "global_reputation" in relaxed["rules"] and relaxed["decision"] == "allow"
 
 
+def ship_fraud_pattern(factory, **fields) -> None:
+    """An admin sets one global fraud pattern (unset limits 0); the factory pushes it at
+    once, before any merchant timer pulls."""
+    pattern = {"max_payments_per_hour": 0, "max_payments_per_day": 0, "max_amount_multiple": 0.0,
+               "new_customer_max_amount": 0, "enabled": True, **fields}
+    config = factory.admin.get_global_security_config()[0]
+    config["global_fraud_patterns"] = [pattern]
+    ok(factory.admin.update_global_security_config(config))
+    factory.advance(1)
+
+
 def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server, deploy, actor, new_identity):
     """Issue 16 #4: the factory's fraud patterns reach merchants by version (pushed when an
     admin changes them) and the risk engine adds a matching pattern's weight: a network
@@ -334,14 +345,30 @@ def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server,
     ok(alice.pay_checkout_session(session["session_id"]))
     before = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
     assert before["rules"] == [] and before["decision"] == "allow"
-    config = factory.admin.get_global_security_config()[0]
-    config["global_fraud_patterns"] = [{
-        "pattern_id": "burst", "description": "more than one payment an hour", "max_payments_per_hour": 1,
-        "max_payments_per_day": 0, "max_amount_multiple": 0.0, "new_customer_max_amount": 0, "risk_weight": 50.0,
-        "enabled": True}]
-    ok(factory.admin.update_global_security_config(config))
-    factory.advance(1)  # pushed at once; the merchant's own timer has not pulled
+    ship_fraud_pattern(factory, pattern_id="burst", description="more than one payment an hour",
+                       max_payments_per_hour=1, risk_weight=50.0)
     assert ok(shop.get_factory_reporting_status())["last_attempt_at"] == 0
     after = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
     assert after["rules"] == ["global_fraud_pattern"] and after["risk_score"] == 50 and after["decision"] == "review"
     assert any("global fraud pattern burst" in r for r in after["reasons"])
+
+
+def test_new_customer_max_amount_caps_a_new_customers_payment(server, deploy, actor, new_identity):
+    """A fraud pattern's `new_customer_max_amount` (USD cents) is applied where payments are
+    screened, priced with the factory's rate (LTT at 10 USD: 100_000 base units a cent): a
+    customer with no payment at this merchant over the cap gets the pattern's weight; under
+    it, or once they have paid here, the cap does not apply."""
+    factory, alice_text, alice_ledger, [(cid, shop, _, _)] = priced_network(server, deploy, actor, new_identity)
+    alice = factory.merchant_actor(cid, alice_ledger.identity)
+    ship_fraud_pattern(factory, pattern_id="new_large", description="new customers over 40 cents",
+                       new_customer_max_amount=40, risk_weight=70.0)
+    big = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))  # 50 cents
+    before = alice_ledger.balance()
+    assert code(alice.pay_checkout_session(big["session_id"])) == "blocked"  # new_customer 15 + 70
+    assert alice_ledger.balance() == before
+    alert = ok(shop.get_security_alerts())[0]
+    assert alert["alert_type"] == "payment_blocked" and "global fraud pattern new_large" in alert["message"]
+    assert "payment of 50 USD cents (pattern limit 40)" in alert["message"]
+    small = ok(shop.create_checkout_session_with_options(session_args(3_000_000)))  # 30 cents
+    assert "complete" in ok(alice.pay_checkout_session(small["session_id"]))["status"]
+    assert "complete" in ok(alice.pay_checkout_session(big["session_id"]))["status"]  # no longer new

@@ -103,10 +103,12 @@ def test_install_rejects_bad_modules_and_bad_source(network, tmp_path):
 def test_canister_creates_installs_and_inspects_a_child(network):
     factory = deploy(network, "factory")
     fee = network.policy.canister_creation_fee
-    child = network.call(ALICE, factory, "create_child", fee + 10 ** 11)
+    # 1 T: install_code is prepaid at its 300 B instruction limit (0.3 T above the freezing
+    # limit); the IC refuses to install a child of 0.1 T (test_prepayments.py)
+    child = network.call(ALICE, factory, "create_child", fee + 10 ** 12)
     info = network.canister(child)
     assert [p.to_str() for p in info["controllers"]] == [factory.to_str()]
-    assert info["cycles"] == 10 ** 11  # attached minus the creation fee
+    assert info["cycles"] == 10 ** 12  # attached minus the creation fee
     module = network.build_module(entry("counter"), ROOT, gzipped=True)
     arg = binary.encode([T.PRINCIPAL], [ALICE])
     # kybra's declaration: InstallCodeMode with `upgrade: null`
@@ -124,7 +126,8 @@ def test_canister_creates_installs_and_inspects_a_child(network):
 
 def test_chunked_install_checks_hashes(network):
     factory = deploy(network, "factory")
-    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10 ** 11)
+    # 1 T: enough for install_code's 300 B instruction prepayment (0.1 T is not)
+    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10 ** 12)
     module = network.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [BOB])
     parts = [module[i:i + 1000] for i in range(0, len(module), 1000)]

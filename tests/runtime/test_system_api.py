@@ -79,9 +79,13 @@ def test_cycles_attach_accept_refund(network):
     p = network.policy
     arg = binary.encode([T.PRINCIPAL, T.NAT64], [b, 1_000_000])
     call_arg = binary.encode([], [])
-    assert network.canister(b)["cycles"] == before_b + 500_000 - p.execution_fee(0)
-    assert network.canister(a)["cycles"] == before_a - 500_000 - p.execution_fee(0) \
-        - p.ingress_fee("pay", arg) - p.call_fee("receive", call_arg)
+    reply = binary.encode([T.NAT64], [0])  # what `receive` answers (a nat64: 15 bytes)
+    assert network.canister(b)["cycles"] == before_b + 500_000 - p.execution_cost(0)
+    # prepaid then refunded (cycles.py [PREPAY]): a pays the fixed fee for its update and
+    # for the callback, the request both ways by their actual bytes, unmetered instructions 0
+    assert network.canister(a)["cycles"] == before_a - 500_000 - 2 * p.execution_cost(0) \
+        - p.ingress_fee("pay", arg) - p.call_fee("receive", call_arg) \
+        - p.xnet_byte_transmission_fee * len(reply)
 
 
 def test_out_of_cycles(network):
@@ -183,10 +187,11 @@ def test_a_call_it_cannot_pay_for_is_an_err_at_once(network):
     a = deploy(network, "pingpong")
     b = deploy(network, "pingpong")
     c = network.canisters[a.bytes]
-    p = network.policy  # enough for the ingress message and its execution, not the call fee
-    fee = p.update_message_execution_fee + p.ingress_message_reception_fee + \
+    p = network.policy  # enough for the ingress message and its execution's prepayment,
+    # not for the call's: its 2 MiB response and its callback at 40 B instructions
+    fee = p.execution_prepayment("update")[1] + p.ingress_message_reception_fee + \
         p.ingress_byte_reception_fee * 100
-    c.cycles = fee + network._freezing_limit(c) + 100_000
+    c.cycles = fee + network._freezing_limit(c) + p.call_prepayment("ping", b"")[1] // 2
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, a, "ping", b, 1)
     assert "Rejection code 2, Couldn't send message" in e.value.message

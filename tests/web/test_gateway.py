@@ -95,6 +95,33 @@ def test_large_asset_is_streamed_in_chunks(server, assets, site):
     assert hashlib.sha256(r.content).digest() == hashlib.sha256(expected).digest()
 
 
+def test_list_is_paginated_like_dfx_and_bounded(server, deploy, actor, new_identity):
+    """`list` takes dfx's `record { start; length }` (an old client's `record {}` too) and
+    answers a bounded page: 15 assets of about 90 KB of details each do not come in one
+    reply (about 1 MB a page, the IC's reply limit is 2 MiB); paging reaches them all."""
+    from localnet.candid import binary
+    from localnet.candid import types as T
+    from localnet.http.assets_upload import AssetClient, list_assets
+    owner = new_identity()
+    cid = deploy(server, ASSET_CANISTER_ENTRY, controllers=[owner])
+    shop = actor(server, cid, owner, "candid/asset_canister.did")
+    for i in range(15):
+        shop.store({"key": "/f%02d" % i, "content_type": "text/plain;" + "x" * 90_000,
+                    "content_encoding": "identity", "content": b"%d" % i, "sha256": []})
+    first = shop.list({"start": [], "length": []})[0]
+    assert 0 < len(first) < 15 and [a["key"] for a in first] == ["/f%02d" % i for i in range(len(first))]
+    assert shop.list({"start": [2], "length": [3]})[0][0]["key"] == "/f02"
+    assert len(shop.list({"start": [2], "length": [3]})[0]) == 3
+    assert shop.list({"start": [15], "length": []})[0] == []
+    sender = Principal.from_str(owner.sender().to_str())
+    with server.lock:  # dfx before pagination sends `record {}`
+        reply = server.network.query_call(sender, Principal.from_str(cid), "list",
+                                          binary.encode([T.Record(())], [{}]))
+    assert len(reply) < 2 * 1024 * 1024
+    everything = list_assets(AssetClient(_uploader(server, cid, sender)))
+    assert [a["key"] for a in everything] == ["/f%02d" % i for i in range(15)]
+
+
 def test_reupload_skips_unchanged_and_deletes_removed(server, assets, site):
     cid, sender = assets
     (site / "checkout.html").unlink()

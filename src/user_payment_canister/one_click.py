@@ -479,10 +479,17 @@ def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PR
 
 
 def one_click_tick():
-    """Timer work: expire pre-authorizations, then resume charges interrupted by a trap."""
+    """Timer work: expire pre-authorizations, then resume charges interrupted by a trap.
+    Due charges are taken off the queue one at a time, each in the segment that resumes it:
+    a trap in one resume's callback rolls back the taking of the next, which stays queued
+    (taking them all first would drop the others from the queue for good)."""
     now = ic.time()
     expire_authorizations(now, EXPIRE_PER_TICK)
-    for auth_id in take_due_items("charge", now, RESUME_PER_TICK):
+    for _ in range(RESUME_PER_TICK):
+        taken = take_due_items("charge", now, 1)
+        if not taken:
+            break
+        auth_id = taken[0]
         lock = charge_locks_map.get(auth_id)
         if lock is None:
             continue

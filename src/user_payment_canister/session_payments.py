@@ -246,7 +246,9 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
     ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
+    late = []  # transfers at or after the expiry: no part of the payment, they stay returnable
     if deadline is not None:
+        late = [index for index, info in transfers if info["time"] is None or info["time"] >= deadline]
         transfers = [(index, info) for index, info in transfers if info["time"] is not None
                      and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
         covering = covering_sender(transfers, session["amount"])
@@ -263,6 +265,8 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
         swept = balance
     elif first_uncredited is None:
         first_uncredited = log_length
+    if late:
+        first_uncredited = min(first_uncredited, min(late))
     set_counter(SWEEP_INTENT + session_id, swept)
     set_counter(SWEEP_OPTION + session_id, option_index(session, option["token"]))
     sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,

@@ -72,7 +72,7 @@ def run(seeds: range, sessions: int, jobs: int = 1, log=print) -> dict:
             failing[v["kind"]].append(seed)
         if n % 50 == 0 or n == len(seeds):
             log(f"{n}/{len(seeds)} seeds, {sum(per_seed):.0f} s, violations {dict(totals['violations'])}, "
-                f"known {dict(totals['known'])}")
+                f"known {dict(totals['known'])}", flush=True)
     sorted_times = sorted(per_seed)
     return {
         "what": "seeded interleavings of the merchant canister's money paths with traps at every call boundary "

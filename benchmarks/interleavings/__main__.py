@@ -55,10 +55,11 @@ def results(seeds: range, sessions: int, jobs: int):
 def run(seeds: range, sessions: int, jobs: int = 1, log=print) -> dict:
     started = time.perf_counter()
     totals = defaultdict(Counter)
-    per_seed, failing, steps, ops, rejected, recoveries = [], defaultdict(list), 0, 0, 0, 0
+    per_seed, cpu, failing, steps, ops, rejected, recoveries = [], [], defaultdict(list), 0, 0, 0, 0
     for n, r in enumerate(results(seeds, sessions, jobs), 1):
         seed = r.seed
         per_seed.append(r.seconds)
+        cpu.append(r.cpu_seconds)
         ops += r.operations
         steps += r.steps
         rejected += r.rejected
@@ -100,6 +101,8 @@ def run(seeds: range, sessions: int, jobs: int = 1, log=print) -> dict:
                              "median": round(statistics.median(per_seed), 3),
                              "p95": round(sorted_times[int(0.95 * (len(sorted_times) - 1))], 3),
                              "max": round(sorted_times[-1], 3)},
+        "cpu_seconds_per_seed": {"mean": round(statistics.mean(cpu), 3), "median": round(statistics.median(cpu), 3),
+                                 "max": round(max(cpu), 3)},
         "outcomes": dict(sorted(totals["outcomes"].items())),
     }
 
@@ -125,7 +128,9 @@ def markdown(doc: dict) -> str:
         f"| recoveries (records written by timers, retries, look-ups) | {doc['recoveries']:,} |",
         f"| violations found | {sum(doc['violations'].values())}{': ' + violations if violations else ''} |",
         f"| known open bugs seen | {known} |",
-        f"| time per seed (one worker) | mean {per['mean']} s, median {per['median']} s, p95 {per['p95']} s, max {per['max']} s |",
+        f"| time per seed (one worker, wall) | mean {per['mean']} s, median {per['median']} s, p95 {per['p95']} s, max {per['max']} s |",
+        f"| CPU time per seed | mean {doc['cpu_seconds_per_seed']['mean']} s, median {doc['cpu_seconds_per_seed']['median']} s, "
+        f"max {doc['cpu_seconds_per_seed']['max']} s |",
         f"| total time | {doc['seconds_total']:,} s with {doc['jobs']} worker process(es), each preparing its world once |",
         "",
         "Traps fired per place (boundary:callee.method@origin):",

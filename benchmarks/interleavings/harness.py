@@ -110,6 +110,7 @@ class SeedResult:
     outcomes: Counter = field(default_factory=Counter)
     violations: List[dict] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time (the machine may be shared)
 
 
 class Prepared:
@@ -390,7 +391,7 @@ def record_count(w: World) -> int:
 def run_seed(prepared: Prepared, seed: int, sessions: int = SESSIONS) -> SeedResult:
     """Run one seed from the prepared snapshot; returns its figures and violations."""
     from benchmarks.interleavings.checks import check_all
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     prepared.reset(seed)
     run = SeedRun(prepared, seed, sessions)
     run.setup()
@@ -400,4 +401,5 @@ def run_seed(prepared: Prepared, seed: int, sessions: int = SESSIONS) -> SeedRes
     run.recover()
     run.result.violations = check_all(run)
     run.result.seconds = time.perf_counter() - started
+    run.result.cpu_seconds = time.process_time() - cpu
     return run.result

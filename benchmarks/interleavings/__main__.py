@@ -127,7 +127,7 @@ def markdown(doc: dict) -> str:
         f"| messages that trapped | {doc['messages_trapped']:,} |",
         f"| recoveries (records written by timers, retries, look-ups) | {doc['recoveries']:,} |",
         f"| violations found | {sum(doc['violations'].values())}{': ' + violations if violations else ''} |",
-        f"| known open bugs seen | {known} |",
+        f"| known open bugs seen (violations of each kind) | {known} |",
         f"| time per seed (one worker, wall) | mean {per['mean']} s, median {per['median']} s, p95 {per['p95']} s, max {per['max']} s |",
         f"| CPU time per seed | mean {doc['cpu_seconds_per_seed']['mean']} s, median {doc['cpu_seconds_per_seed']['median']} s, "
         f"max {doc['cpu_seconds_per_seed']['max']} s |",

@@ -24,10 +24,15 @@
 #                            full: after 10,000 paid sessions, a few minutes) and record them
 #   --write-docs             also rewrite the table in docs/benchmarks.md
 #   --xdr-usd R              USD per XDR (default 1.35, the fee table's source rate)
+#
+# Interleavings (issue 17 #8): seeded orders of the merchant's money paths with traps at every
+# call boundary, invariants checked after recovery (docs/benchmarks.md "Interleavings"):
+#   --interleavings [N] [--jobs J] [--start S]   N seeds (default 1000); writes
+#                            benchmarks/results/interleavings.json and the docs figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
@@ -35,5 +40,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c 'import kybra, ic, rich, localnet' 2>/dev/null; then
   .venv/bin/python -m pip install -q -e '.[test]'
+fi
+if [ "${1:-}" = "--interleavings" ]; then
+  shift
+  seeds=1000
+  case "${1:-}" in [0-9]*) seeds=$1; shift ;; esac
+  exec .venv/bin/python -m benchmarks.interleavings --seeds "$seeds" --write-docs "$@"
 fi
 exec .venv/bin/python benchmarks/canister_costs.py "$@"

@@ -102,9 +102,13 @@ def deploy_merchant(w: World, owner: Principal, name: str) -> Principal:
     return rec["canister_id"]
 
 
-def build_world(customers: int = 20, seed: int = 0) -> World:
-    """Deploy everything (metering off) and prepare the merchant for payments."""
-    net = Network(seed=seed)
+def build_world(customers: int = 20, seed: int = 0, time_ns: "int | None" = None,
+                rand_seed: "int | None" = None) -> World:
+    """Deploy everything (metering off) and prepare the merchant for payments (at `time_ns`,
+    default now; with `rand_seed`, `raw_rand` answers replayably: a fixed time and a seed
+    make a run replay exactly)."""
+    net = Network(seed=seed, time_ns=time_ns)
+    net.seed_raw_rand(rand_seed)
     admin, owner, server = principal("admin"), principal("owner"), principal("server")
     people = [principal(f"customer-{i}") for i in range(customers)]
     ledger = net.deploy(ENTRIES["icrc_ledger"], ledger_init(people), project_root=ROOT)

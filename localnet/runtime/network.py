@@ -101,6 +101,7 @@ class Network(Engine):
         self.stats: collections.deque = collections.deque(maxlen=10_000)
         self._ingress_nonce = 0
         self._rng = random.Random(seed)
+        self._raw_rand_rng: Optional[random.Random] = None  # seed_raw_rand()
         self._meter = None
         self.certificate_hook = None  # fn(canister_id: bytes) -> bytes, set by localnet/http
         self.on_message = None  # fn(canister, CallMessage, result) observer (tests, HTTP)
@@ -208,8 +209,16 @@ class Network(Engine):
                                       meter.bytecodes, meter.instructions))
 
     def _raw_rand_bytes(self) -> bytes:
+        if self._raw_rand_rng is not None:
+            return self._raw_rand_rng.randbytes(32)
         from localnet.runtime.isolation import host_urandom
         return host_urandom(32)
+
+    def seed_raw_rand(self, seed: Optional[int]) -> None:
+        """From now on the management canister's `raw_rand` answers from a generator seeded
+        with `seed` (None: host randomness again), so a test run replays exactly. A canister
+        cannot tell the difference: on the IC too it is 32 bytes it cannot predict."""
+        self._raw_rand_rng = None if seed is None else random.Random(seed)
 
     # -- ingress --------------------------------------------------------------------------
     def submit(self, sender, canister_id, method: str, arg: bytes = b"DIDL\x00\x00",

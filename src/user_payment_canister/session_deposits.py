@@ -283,7 +283,9 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
     ledger = session["ledger_canister_id"]
     found, find_err = yield find_transfers_to(ledger, session["payment_subaccount"], hint)
     transfers, log_length = found
+    late = []  # transfers at or after the expiry: no part of the payment, they stay returnable
     if deadline is not None:
+        late = [index for index, info in transfers if info["time"] is None or info["time"] >= deadline]
         transfers = [(index, info) for index, info in transfers if info["time"] is not None
                      and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
         covering = covering_sender(transfers, session["amount"])
@@ -300,6 +302,8 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
         swept = balance
     elif first_uncredited is None:
         first_uncredited = log_length
+    if late:
+        first_uncredited = min(first_uncredited, min(late))  # late transfers stay returnable
     sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
              "fee": token_fee(session["currency_token"])}
     sweeps_map.insert(session_id, sweep)

@@ -92,3 +92,21 @@ def test_a_returned_deposit_cannot_complete_the_session_later(shop):
     ok(shop.alice.merchant.refund_session_funds(s["session_id"], str(block)))
     assert code(shop.complete(shop.alice, s, block)) in ("insufficient_payment", "expired")
     assert status(shop.session(s["session_id"])) == "expired"
+
+
+def test_funds_after_the_expiry_stay_returnable_when_the_session_completes_late(shop):
+    """Interleaving seed 23 (benchmarks/interleavings): a deposit in time, a second one after
+    the expiry, then the completion. The deposit in time pays the session; the late one is
+    no part of it and must stay returnable to its sender (it was refused as `already
+    credited`, stuck in the deposit account for good)."""
+    s = shop.create_session(expires_in_seconds=[1800])
+    block = shop.send_to_session(shop.alice, s, PRICE)
+    shop.advance(1801)
+    late = shop.send_to_session(shop.bob, s, PRICE // 2)
+    ok(shop.complete(shop.alice, s, block))
+    done = shop.session(s["session_id"])
+    assert status(done) == "complete" and done["payer"][0].to_str() == shop.alice.principal
+    returned = ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(late)))
+    assert returned["amount"] == PRICE // 2 - FEE and returned["to"]["owner"].to_str() == shop.bob.principal
+    assert shop.merchant_balance(bytes(s["payment_subaccount"])) == 0
+    assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(block))) == "conflict"

@@ -117,6 +117,32 @@ def test_refused_charge_past_the_window_gives_the_use_back(shop):
     assert ok(shop.owner.merchant.list_payments([], []))["payments"] == []
 
 
+def test_a_trap_resuming_one_charge_leaves_the_other_due_charges_queued(shop):
+    """Interleaving seed 31 (benchmarks/interleavings): two charges at two pre-authorizations
+    were interrupted, and the timer that resumed them trapped in the callback of the first
+    replay. The second must still be resumed by a later tick: it was taken off the queue of
+    due charges with the first, so it stayed in flight for good."""
+    auths, befores = [], []
+    for party in (shop.alice, shop.bob):
+        customer = party.principal
+        approve_merchant(shop, party)
+        auths.append(ok(party.merchant.create_pre_authorization_with_options(pre_auth_args(customer, 1_000_000, uses=3, duration=7200))))
+        befores.append(party.ledger.balance())
+    trap_at(shop, "after_call", "icrc2_transfer_from", origin="ingress", times=2)
+    for auth_id in auths:
+        assert rejected(lambda: charge(shop, auth_id, 400_000))
+    timer_trap = trap_at(shop, "after_call", "icrc2_transfer_from", origin="timer")
+    shop.advance(CHARGE_STALE_SECONDS + 60)  # one tick takes both stale charges
+    assert timer_trap.fired == 1
+    shop.advance(CHARGE_STALE_SECONDS + 60)
+    shop.advance(120)
+    for auth_id, party, before in zip(auths, (shop.alice, shop.bob), befores):
+        auth = ok(shop.api.merchant.get_pre_authorization(auth_id))
+        assert not auth["in_flight"] and auth["charges"] == 1, auth
+        assert party.ledger.balance() == before - 400_000 - FEE  # charged once
+    assert len(ok(shop.owner.merchant.list_payments([], []))["payments"]) == 2
+
+
 def active(shop) -> int:
     return ok(shop.api.merchant.get_merchant_one_click_analytics())["active_authorizations"]
 

@@ -36,8 +36,7 @@ from benchmarks.costs.world import SYMBOL, ok
 # spend is never recorded and each merchant canister can charge one-click no more once 100
 # are open (found by this harness, seed 31; the journal should keep the reservation id with
 # the charge and settle it once; tests/merchant/test_interleavings.py has its xfail).
-KNOWN = {"return_unrecorded": "issue 17 #5: an interrupted return of session funds is not recoverable",
-         "factory_spend_unsettled": "a resumed one-click charge leaves its factory reservation open "
+KNOWN = {"factory_spend_unsettled": "a resumed one-click charge leaves its factory reservation open "
                                     "(found by the interleaving harness, seed 31)"}
 
 Account = Tuple[bytes, bytes]

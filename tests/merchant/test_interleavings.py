@@ -66,12 +66,10 @@ def test_the_seeds_reach_every_boundary():
     assert len(methods & set(MESSAGES)) >= 4, methods & set(MESSAGES)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["return_unrecorded"])
 def test_an_interrupted_return_of_session_funds_is_recorded(prepared):
     """Seed 21 traps in the callback of a return's ledger transfer: the money went back to
-    the sender, but no refund record was written and every retry answers `conflict`. When
-    the ledger journal (branch j17) fixes it, this passes: remove `return_unrecorded` from
-    checks.KNOWN and this xfail."""
+    the sender; the journal's return operation writes the refund record once (before the
+    journal no record was written and every retry answered `conflict`)."""
     result = run_seed(prepared, RETURN_SEED)
     assert [v for v in result.violations if v["kind"] == "return_unrecorded"] == []
 

@@ -331,6 +331,11 @@ class MerchantTokenInit(TypedDict):
     ledger: Principal
     symbol: str
 
+# a variant: a dict with exactly one of these keys
+class MetricsReceiptResult(TypedDict, total=False):
+    Ok: SecurityVersions
+    Err: str
+
 class ModalTheme(TypedDict):
     text_color: str
     dark_mode: bool
@@ -539,6 +544,13 @@ class SecurityResult(TypedDict):
     allowed: bool
     required_action: str
     risk_score: float
+
+class SecurityVersions(TypedDict):
+    blocklist_seq: int
+    fraud_patterns_version: int
+    known_bad_seq: int
+    alerts_seq: int
+    reputation_seq: int
 
 class SubdomainConfig(TypedDict):
     base_domain: str

@@ -218,6 +218,22 @@ class SecurityBulletin(Record):
     fraud_patterns: Opt[FraudPatternSet]  # only when they changed since the last push
 
 
+class SecurityVersions(Record):
+    # The factory's current version of each security log (its top seq) and of its fraud
+    # patterns, sent back with every accepted report: a merchant pulls a log only when the
+    # factory's version is past its own, so an unchanged log costs no call.
+    blocklist_seq: nat64
+    known_bad_seq: nat64
+    reputation_seq: nat64
+    alerts_seq: nat64
+    fraud_patterns_version: nat64
+
+
+class MetricsReceiptResult(Variant, total=False):
+    Ok: SecurityVersions
+    Err: text
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -309,6 +325,14 @@ class PaymentFactory(Service):
 
     @service_update
     def report_merchant_metrics(self, report: MerchantMetricsReport) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def submit_metrics_report(self, report: MerchantMetricsReport) -> MetricsReceiptResult:
+        ...
+
+    @service_query
+    def get_security_versions(self) -> SecurityVersions:
         ...
 
     @service_update

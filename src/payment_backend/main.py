@@ -151,6 +151,7 @@ from src.payment_backend.security_push import (  # noqa: F401
     issue_system_alert,
     get_system_alerts_since,
     get_security_push_status,
+    get_security_versions,
     rearm_push,
 )
 
@@ -183,6 +184,7 @@ from src.payment_backend.compliance import (  # noqa: F401
 
 from src.payment_backend.system_analytics import (  # noqa: F401
     report_merchant_metrics,
+    submit_metrics_report,
     get_system_analytics,
     calculate_system_conversion_rates,
     get_industry_benchmarks,

@@ -15,7 +15,7 @@ pull by version (`get_global_blocklist_changes`, `get_known_bad_address_changes`
 
 from kybra import Record, StableBTreeMap, Variant, ic, nat32, nat64, query, text, update, void
 
-from src.common.factory_api import SystemAlert, SystemAlertPage
+from src.common.factory_api import SecurityVersions, SystemAlert, SystemAlertPage
 from src.common.merchant_api import MerchantCanister
 from src.common.message_budget import budget_left
 from src.common.validation import check_text, first_error
@@ -100,6 +100,14 @@ def pending() -> bool:
         if top_seq(log) > get_count(P + part + "_from"):
             return True
     return pattern_version() > get_count(P + "pat_from")
+
+
+def security_versions() -> dict:
+    """The current version of every part a bulletin carries (the reply of an accepted
+    report, and the idle merchants' hourly check)."""
+    return {"blocklist_seq": top_seq("block_changes"), "known_bad_seq": top_seq("known_bad"),
+            "reputation_seq": top_seq("reputation_changes"), "alerts_seq": top_seq("system_alerts"),
+            "fraud_patterns_version": pattern_version()}
 
 
 def begin_run() -> None:
@@ -194,6 +202,12 @@ def issue_system_alert(severity: text, title: text, message: text) -> SystemAler
 def get_system_alerts_since(since_seq: nat64, limit: nat32) -> SystemAlertPage:
     """System alerts after since_seq, oldest first (1-100): merchants' pull fallback."""
     return alerts_since(since_seq, limit)
+
+
+@query
+def get_security_versions() -> SecurityVersions:
+    """The versions merchants compare with their own to pull only what moved."""
+    return security_versions()
 
 
 @query

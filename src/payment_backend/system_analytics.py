@@ -14,13 +14,14 @@ Regions and industries are capped at 50 each (further ones count as "other").
 
 from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
 
-from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport
+from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
 from src.common.validation import check_symbol, check_text
 from src.payment_backend.admins import caller_text, is_admin_text
 from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.security_push import security_versions
 from src.payment_backend.templates import note_template_conversions
 from src.payment_backend.token_market import token_supply, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
@@ -280,20 +281,16 @@ def apply_templates(old: dict, new: dict) -> None:
         note_template_conversions(entry["template_id"], views, conversions)
 
 
-@update
-def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
-    err = require_merchant_canister()
-    if err is None:
-        err = rate_limited("report_merchant_metrics", caller_text())
-    if err is not None:
-        return {"Err": err}
-    key = caller_text()
+def accept_report(key: str, report: dict) -> "str | None":
+    """Apply one merchant's cumulative report (key: its canister id): checked against its
+    last accepted one and valued here; the one implementation behind a merchant's own
+    report and a report aggregator's batch. Error text when refused (nothing applied)."""
     stored = last_report_map.get(key)
     first = stored is None
     old = empty_report() if first else stored
     err = check_report(report, old)
     if err is not None:
-        return {"Err": err}
+        return err
     report = valued_at_factory(report, old)
     for field in TOTAL_FIELDS:
         add_count("metric:" + field, report[field] - old[field])
@@ -310,7 +307,35 @@ def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
     last_report_map.insert(key, report)
     add_count("reports_received", 1)
     set_count("last_report_at", ic.time())
+    return None
+
+
+def merchant_report(report: dict) -> "str | None":
+    """A report sent by the calling merchant canister itself (rate limited per caller)."""
+    err = require_merchant_canister()
+    if err is None:
+        err = rate_limited("report_merchant_metrics", caller_text())
+    if err is None:
+        err = accept_report(caller_text(), report)
+    return err
+
+
+@update
+def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
+    err = merchant_report(report)
+    if err is not None:
+        return {"Err": err}
     return {"Ok": None}
+
+
+@update
+def submit_metrics_report(report: MerchantMetricsReport) -> MetricsReceiptResult:
+    """report_merchant_metrics whose reply carries the factory's security versions, so the
+    merchant pulls only the logs that moved (merchants send it only when a counter moved)."""
+    err = merchant_report(report)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": security_versions()}
 
 
 def system_conversion() -> float:

@@ -1,14 +1,18 @@
 """Metrics pushed to the factory by a timer (every REPORT_INTERVAL_SECONDS), as one batch of
 cumulative totals since install: the factory keeps the last report per merchant and applies
-the difference, so a failed or repeated push loses and doubles nothing. A factory that is
+the difference, so a failed or repeated push loses and doubles nothing. A report equal to
+the last accepted one is not sent (docs/scaling.md: the factory's load is per call). A factory that is
 unset or down never affects a payment: the push only reads counters and logs failures.
-The same timer pulls the factory's global blocklist changes (risk_engine.py) and sends
-blocked-payment alerts up (security_alerts.py).
+The same timer pulls the factory's security logs whose version moved (security_updates.py)
+and sends blocked-payment alerts up (security_alerts.py).
 Volumes go in token base units only (`volume_usd_cents` is 0): the factory values them at
 its own rates as they arrive, so a price drop or a failed rate fetch here cannot freeze or
 skew its totals. `region` and `industry` come from the owner's `set_business_profile`;
 `hosted_page_views` are counted where the page is served: the hosted checkout page calls
 `track_hosted_page_view` once per load."""
+
+import hashlib
+import json
 
 from kybra import ic, query, text, update
 
@@ -16,16 +20,23 @@ from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
 from src.user_payment_canister.ext_store import business_profile_map, report_status_map
 from src.user_payment_canister.factory_link import factory
-from src.user_payment_canister.merchant_ext_types import BusinessProfile, BusinessProfileResult, FactoryReportStatusResult
+from src.user_payment_canister.merchant_ext_types import (BusinessProfile, BusinessProfileResult, FactoryReportStatusResult,
+                                                          FactorySyncStatusResult)
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take
-from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, tokens_map
+from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, set_counter, tokens_map
 from src.user_payment_canister.security_alerts import send_alerts_up
-from src.user_payment_canister.security_updates import sync_global_blocklist, sync_system_alerts
+from src.user_payment_canister.security_updates import PULLS, sync_global_blocklist, sync_system_alerts
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300
+IDLE_PULL_TICKS = 12  # with nothing to report, the security versions are checked every 12th tick (1 h)
+TICK_AT = "rep:tick_at"  # when the last reporting tick ran
+DIGEST = "rep:digest"  # report_digest of the last report the factory accepted
+SKIPPED = "rep:skipped"  # ticks whose report was unchanged and not sent
+VERSION_CHECKS = "rep:version_checks"  # get_security_versions calls (idle ticks)
+SINCE_SYNC = "rep:ticks_since_sync"  # ticks since the security logs were last synced
 
 
 def report_status() -> dict:
@@ -119,14 +130,20 @@ def get_business_profile() -> BusinessProfileResult:
     return {"Ok": business_profile()}
 
 
-def push_report():
-    """One push (a generator); returns True when the factory accepted it."""
+def report_digest(report: dict) -> int:
+    """A 64-bit digest of a report: equal digests mean nothing moved since it was sent."""
+    encoded = json.dumps(report, sort_keys=True).encode()
+    return int.from_bytes(hashlib.sha256(encoded).digest()[:8], "big")
+
+
+def push_report(report: dict, digest: int):
+    """One push (a generator): the factory's SecurityVersions when it accepted the report
+    (its digest is then the last accepted one), else None (retried next tick)."""
     svc = factory()
     if svc is None:
-        return False
-    now = ic.time()
-    save_status({"last_attempt_at": now})
-    result = yield svc.report_merchant_metrics(build_report())
+        return None
+    save_status({"last_attempt_at": ic.time()})
+    result = yield svc.submit_metrics_report(report)
     error = None
     if getattr(result, "Err", None) is not None:
         error = "factory unreachable: " + str(result.Err)[:300]
@@ -134,26 +151,65 @@ def push_report():
         error = "factory refused: " + result.Ok["Err"][:300]
     status = report_status()
     if error is None:
+        set_counter(DIGEST, digest)
         save_status({"reports_sent": status["reports_sent"] + 1, "last_success_at": ic.time(), "last_error": None})
-        return True
+        return result.Ok["Ok"]
     ic.print("factory metrics report failed: " + error)
     save_status({"failures": status["failures"] + 1, "last_error": error})
-    return False
+    return None
+
+
+def fetch_versions(svc):
+    """The factory's SecurityVersions (a generator), or None when it does not answer."""
+    bump(VERSION_CHECKS)
+    result = yield svc.get_security_versions()
+    if getattr(result, "Err", None) is not None:
+        ic.print("factory security versions unavailable: " + str(result.Err)[:300])
+        return None
+    return result.Ok
 
 
 def factory_tick():
-    """Timer work: push metrics and pull the global blocklist when the interval passed."""
-    if factory() is None:
+    """Timer work every REPORT_INTERVAL_SECONDS: push the metrics only when a counter moved
+    since the last accepted report, and pull only the security logs whose version (in the
+    report's reply) moved; a merchant with nothing to report checks the versions every
+    IDLE_PULL_TICKS ticks. The factory's push (security_updates.py) brings changes at once;
+    this pull is the fallback that catches up a missed push."""
+    svc = factory()
+    if svc is None:
         return
-    status = report_status()
-    if ic.time() - status["last_attempt_at"] < REPORT_INTERVAL_SECONDS * NS:
+    now = ic.time()
+    if now - counter(TICK_AT) < REPORT_INTERVAL_SECONDS * NS:
         return
-    yield push_report()
-    synced = yield sync_global_blocklist(factory())
-    if synced:
-        save_status({"blocklist_seq": counter("sec:global_seq")})
-    yield sync_system_alerts(factory())
-    yield send_alerts_up(factory())
+    set_counter(TICK_AT, now)
+    report = build_report()
+    digest = report_digest(report)
+    versions = None
+    if digest != counter(DIGEST):
+        versions = yield push_report(report, digest)
+    else:
+        bump(SKIPPED)
+    if versions is None and counter(SINCE_SYNC) + 1 >= IDLE_PULL_TICKS:
+        versions = yield fetch_versions(svc)
+    synced = False
+    if versions is not None:
+        synced = yield sync_global_blocklist(svc, versions)
+        alerts_synced = yield sync_system_alerts(svc, versions)
+        synced = synced and alerts_synced
+    set_counter(SINCE_SYNC, 0 if synced else counter(SINCE_SYNC) + 1)
+    yield send_alerts_up(svc)
+
+
+@query
+def get_factory_sync_status() -> FactorySyncStatusResult:
+    """Staff: what the reporting timer saved the factory (unchanged reports not sent, idle
+    version checks, change-log pages pulled)."""
+    err = require_staff("read the factory sync status")
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": {"reports_skipped": counter(SKIPPED), "version_checks": counter(VERSION_CHECKS),
+                   "log_pulls": counter(PULLS), "ticks_since_sync": counter(SINCE_SYNC),
+                   "last_tick_at": counter(TICK_AT)}}
 
 
 @query

@@ -206,6 +206,7 @@ from src.user_payment_canister.ext_timers import arm_ext_timers  # noqa: E402
 from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     get_business_profile,
     get_factory_reporting_status,
+    get_factory_sync_status,
     set_business_profile,
     track_hosted_page_view,
 )

@@ -66,6 +66,7 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "remove_from_global_blocklist": [victim, "reason"],
         "remove_market_token": ["LTT"],
         "report_merchant_metrics": [REPORT],
+        "submit_metrics_report": [REPORT],
         "report_suspicious_principal": [victim, "fraud"],
         "resume_rollout": ["ro_1"],
         "retry_deployment": [dep_id, []],

@@ -215,6 +215,9 @@ class FactorySyncStatus(TypedDict):
     ticks_since_sync: int
     log_pulls: int
     version_checks: int
+    report_shard: Optional[Principal]
+    shard_fallbacks: int
+    shard_reports: int
     last_tick_at: int
     reports_skipped: int
 

@@ -227,10 +227,36 @@ class SecurityVersions(Record):
     reputation_seq: nat64
     alerts_seq: nat64
     fraud_patterns_version: nat64
+    report_shard: Opt[Principal]  # from the factory: the report aggregator the caller reports to
 
 
 class MetricsReceiptResult(Variant, total=False):
     Ok: SecurityVersions
+    Err: text
+
+
+class ShardMerchantReport(Record):
+    # One merchant's latest cumulative report, forwarded by its report aggregator shard.
+    merchant: Principal
+    report: MerchantMetricsReport
+
+
+class ShardReportRefusal(Record):
+    merchant: Principal
+    error: text
+
+
+class ReportBatchReceipt(Record):
+    # `processed`: how many of the batch's first entries the factory handled (accepted or
+    # refused); the rest stay pending at the shard for its next batch.
+    processed: nat32
+    accepted: nat32
+    refused: Vec[ShardReportRefusal]
+    versions: SecurityVersions
+
+
+class ReportBatchResult(Variant, total=False):
+    Ok: ReportBatchReceipt
     Err: text
 
 
@@ -333,6 +359,10 @@ class PaymentFactory(Service):
 
     @service_query
     def get_security_versions(self) -> SecurityVersions:
+        ...
+
+    @service_update
+    def submit_report_batch(self, reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         ...
 
     @service_update

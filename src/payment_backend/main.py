@@ -192,6 +192,14 @@ from src.payment_backend.system_analytics import (  # noqa: F401
     compare_merchant_performance,
 )
 
+from src.payment_backend.report_shards import (  # noqa: F401
+    assign_report_shards,
+    deploy_report_shard,
+    get_report_shards,
+    set_report_shard_capacity,
+)
+from src.payment_backend.report_batches import submit_report_batch  # noqa: F401
+
 
 SECURITY_INTERVAL_SECONDS = 3600
 

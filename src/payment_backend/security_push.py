@@ -27,6 +27,7 @@ from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes
 from src.payment_backend.reputation_changes import reputation_changes_since
 from src.payment_backend.security_settings import fraud_pattern_set
+from src.payment_backend.shard_registry import shard_canister_of
 
 PUSH_BATCH = 200
 PAUSE_SECONDS = 30  # between a run and the next one that changes during it started
@@ -104,10 +105,11 @@ def pending() -> bool:
 
 def security_versions() -> dict:
     """The current version of every part a bulletin carries (the reply of an accepted
-    report, and the idle merchants' hourly check)."""
+    report, and the idle merchants' hourly check), and the report aggregator shard the
+    calling merchant reports to (the pull of its assignment)."""
     return {"blocklist_seq": top_seq("block_changes"), "known_bad_seq": top_seq("known_bad"),
             "reputation_seq": top_seq("reputation_changes"), "alerts_seq": top_seq("system_alerts"),
-            "fraud_patterns_version": pattern_version()}
+            "fraud_patterns_version": pattern_version(), "report_shard": shard_canister_of(ic.caller().to_str())}
 
 
 def begin_run() -> None:

@@ -60,6 +60,8 @@ class SystemHealthMetrics(Record):
     factory_cycles: nat
     reports_received: nat64
     last_report_at: nat64
+    direct_reports: nat64  # reports merchants sent the factory themselves
+    shard_batches: nat64  # batches of reports from report aggregator shards
 
 
 class SystemAnalytics(Record):
@@ -317,6 +319,8 @@ def merchant_report(report: dict) -> "str | None":
         err = rate_limited("report_merchant_metrics", caller_text())
     if err is None:
         err = accept_report(caller_text(), report)
+    if err is None:
+        add_count("direct_reports", 1)
     return err
 
 
@@ -378,6 +382,8 @@ def get_system_analytics() -> SystemAnalytics:
             "factory_cycles": ic.canister_balance128(),
             "reports_received": get_count("reports_received"),
             "last_report_at": get_count("last_report_at"),
+            "direct_reports": get_count("direct_reports"),
+            "shard_batches": get_count("shard_batches"),
         },
     }
 

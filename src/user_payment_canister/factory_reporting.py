@@ -25,6 +25,7 @@ from src.user_payment_canister.merchant_ext_types import (BusinessProfile, Busin
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.report_shard import note_factory_versions, report_shard, shard_service
 from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, set_counter, tokens_map
 from src.user_payment_canister.security_alerts import send_alerts_up
 from src.user_payment_canister.security_updates import PULLS, sync_global_blocklist, sync_system_alerts
@@ -37,6 +38,8 @@ DIGEST = "rep:digest"  # report_digest of the last report the factory accepted
 SKIPPED = "rep:skipped"  # ticks whose report was unchanged and not sent
 VERSION_CHECKS = "rep:version_checks"  # get_security_versions calls (idle ticks)
 SINCE_SYNC = "rep:ticks_since_sync"  # ticks since the security logs were last synced
+SHARD_REPORTS = "rep:shard_reports"  # reports its report shard accepted
+SHARD_FALLBACKS = "rep:shard_fallbacks"  # shard calls that failed (the factory was asked instead)
 
 
 def report_status() -> dict:
@@ -136,37 +139,64 @@ def report_digest(report: dict) -> int:
     return int.from_bytes(hashlib.sha256(encoded).digest()[:8], "big")
 
 
-def push_report(report: dict, digest: int):
-    """One push (a generator): the factory's SecurityVersions when it accepted the report
-    (its digest is then the last accepted one), else None (retried next tick)."""
-    svc = factory()
-    if svc is None:
-        return None
-    save_status({"last_attempt_at": ic.time()})
-    result = yield svc.submit_metrics_report(report)
-    error = None
+def receipt_error(result) -> "str | None":
     if getattr(result, "Err", None) is not None:
-        error = "factory unreachable: " + str(result.Err)[:300]
-    elif "Err" in result.Ok:
-        error = "factory refused: " + result.Ok["Err"][:300]
-    status = report_status()
-    if error is None:
-        set_counter(DIGEST, digest)
-        save_status({"reports_sent": status["reports_sent"] + 1, "last_success_at": ic.time(), "last_error": None})
-        return result.Ok["Ok"]
-    ic.print("factory metrics report failed: " + error)
-    save_status({"failures": status["failures"] + 1, "last_error": error})
+        return "unreachable: " + str(result.Err)[:300]
+    if "Err" in result.Ok:
+        return "refused: " + result.Ok["Err"][:300]
     return None
 
 
-def fetch_versions(svc):
-    """The factory's SecurityVersions (a generator), or None when it does not answer."""
+def push_report(report: dict, digest: int):
+    """One push (a generator) to this canister's report shard, or to the factory when it has
+    none or the shard fails: (the answering service, its SecurityVersions) when accepted
+    (the digest is then the last accepted one), else (None, None): retried next tick."""
+    save_status({"last_attempt_at": ic.time()})
+    shard = shard_service()
+    if shard is not None:
+        result = yield shard.submit_metrics_report(report)
+        error = receipt_error(result)
+        if error is None:
+            bump(SHARD_REPORTS)
+            return accepted(digest, shard, result.Ok["Ok"])
+        ic.print("report shard " + error + "; reporting to the factory")
+        bump(SHARD_FALLBACKS)
+    svc = factory()
+    result = yield svc.submit_metrics_report(report)
+    error = receipt_error(result)
+    if error is None:
+        note_factory_versions(result.Ok["Ok"])
+        return accepted(digest, svc, result.Ok["Ok"])
+    error = "factory " + error
+    ic.print("factory metrics report failed: " + error)
+    save_status({"failures": report_status()["failures"] + 1, "last_error": error})
+    return (None, None)
+
+
+def accepted(digest: int, svc, versions: dict) -> "tuple":
+    set_counter(DIGEST, digest)
+    status = report_status()
+    save_status({"reports_sent": status["reports_sent"] + 1, "last_success_at": ic.time(), "last_error": None})
+    return (svc, versions)
+
+
+def fetch_versions():
+    """(the answering service, its SecurityVersions) from the shard, else the factory (a
+    generator), or (None, None) when neither answers."""
     bump(VERSION_CHECKS)
+    shard = shard_service()
+    if shard is not None:
+        result = yield shard.get_security_versions()
+        if getattr(result, "Err", None) is None:
+            return (shard, result.Ok)
+        bump(SHARD_FALLBACKS)
+    svc = factory()
     result = yield svc.get_security_versions()
     if getattr(result, "Err", None) is not None:
         ic.print("factory security versions unavailable: " + str(result.Err)[:300])
-        return None
-    return result.Ok
+        return (None, None)
+    note_factory_versions(result.Ok)
+    return (svc, result.Ok)
 
 
 def factory_tick():
@@ -175,8 +205,7 @@ def factory_tick():
     report's reply) moved; a merchant with nothing to report checks the versions every
     IDLE_PULL_TICKS ticks. The factory's push (security_updates.py) brings changes at once;
     this pull is the fallback that catches up a missed push."""
-    svc = factory()
-    if svc is None:
+    if factory() is None:
         return
     now = ic.time()
     if now - counter(TICK_AT) < REPORT_INTERVAL_SECONDS * NS:
@@ -184,20 +213,20 @@ def factory_tick():
     set_counter(TICK_AT, now)
     report = build_report()
     digest = report_digest(report)
-    versions = None
+    source, versions = (None, None)
     if digest != counter(DIGEST):
-        versions = yield push_report(report, digest)
+        source, versions = yield push_report(report, digest)
     else:
         bump(SKIPPED)
     if versions is None and counter(SINCE_SYNC) + 1 >= IDLE_PULL_TICKS:
-        versions = yield fetch_versions(svc)
+        source, versions = yield fetch_versions()
     synced = False
     if versions is not None:
-        synced = yield sync_global_blocklist(svc, versions)
-        alerts_synced = yield sync_system_alerts(svc, versions)
+        synced = yield sync_global_blocklist(source, versions)
+        alerts_synced = yield sync_system_alerts(source, versions)
         synced = synced and alerts_synced
     set_counter(SINCE_SYNC, 0 if synced else counter(SINCE_SYNC) + 1)
-    yield send_alerts_up(svc)
+    yield send_alerts_up(factory())
 
 
 @query
@@ -209,7 +238,8 @@ def get_factory_sync_status() -> FactorySyncStatusResult:
         return {"Err": err}
     return {"Ok": {"reports_skipped": counter(SKIPPED), "version_checks": counter(VERSION_CHECKS),
                    "log_pulls": counter(PULLS), "ticks_since_sync": counter(SINCE_SYNC),
-                   "last_tick_at": counter(TICK_AT)}}
+                   "last_tick_at": counter(TICK_AT), "report_shard": report_shard(),
+                   "shard_reports": counter(SHARD_REPORTS), "shard_fallbacks": counter(SHARD_FALLBACKS)}}
 
 
 @query

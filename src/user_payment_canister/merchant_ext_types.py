@@ -530,6 +530,9 @@ class FactorySyncStatus(Record):
     log_pulls: nat64
     ticks_since_sync: nat64
     last_tick_at: nat64
+    report_shard: Opt[Principal]
+    shard_reports: nat64
+    shard_fallbacks: nat64
 
 
 class FactorySyncStatusResult(Variant, total=False):

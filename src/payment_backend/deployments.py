@@ -159,6 +159,13 @@ def is_active_merchant(canister_text: str) -> bool:
     return rec is not None and "active" in rec["status"] and get_count(SOLE_CONTROL + canister_text) == 1
 
 
+def is_sole_controlled(canister_text: str) -> bool:
+    """is_active_merchant for a canister known to have been active (a shard's merchant is
+    assigned only once active, and nothing moves an active deployment to another status):
+    only the sole-control check can change since."""
+    return get_count(SOLE_CONTROL + canister_text) == 1
+
+
 SOLE_CONTROL = "sole_control:"  # counter: 1 while the factory is the canister's only controller
 PAID = "deploy_paid:"  # counter: 1 while a deployment's payment (cycles or credit) is unspent
 

@@ -7,11 +7,11 @@ from kybra import Vec, ic, update
 from src.common.factory_api import ReportBatchResult, ShardMerchantReport
 from src.common.message_budget import budget_left
 from src.payment_backend.admins import caller_text
-from src.payment_backend.deployments import is_active_merchant
+from src.payment_backend.deployments import is_sole_controlled
 from src.payment_backend.factory_counters import add_count
 from src.payment_backend.security_push import security_versions
 from src.payment_backend.shard_registry import merchant_shard_map, shard_of_caller, shards_map
-from src.payment_backend.system_analytics import accept_report
+from src.payment_backend.system_analytics import accept_report, apply_totals, new_totals
 
 MAX_BATCH = 1000
 
@@ -25,6 +25,7 @@ def submit_report_batch(reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         return {"Err": "unauthorized: only report aggregator shards of this factory may send report batches"}
     if len(reports) > MAX_BATCH:
         return {"Err": "invalid_argument: at most " + str(MAX_BATCH) + " reports per batch"}
+    totals = new_totals()
     processed = 0
     accepted = 0
     refused = []
@@ -34,14 +35,15 @@ def submit_report_batch(reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         processed += 1
         key = entry["merchant"].to_str()
         err = None
-        if merchant_shard_map.get(key) != shard["shard_no"] or not is_active_merchant(key):
+        if merchant_shard_map.get(key) != shard["shard_no"] or not is_sole_controlled(key):
             err = "unauthorized: " + key + " does not report through this shard"
         if err is None:
-            err = accept_report(key, entry["report"])
+            err = accept_report(key, entry["report"], totals)
         if err is None:
             accepted += 1
         else:
             refused.append({"merchant": entry["merchant"], "error": err[:300]})
+    apply_totals(totals)
     shard = shards_map.get(shard["shard_no"])
     shard["batches"] = shard["batches"] + 1
     shard["reports"] = shard["reports"] + accepted

@@ -10,23 +10,28 @@ from src.common.shard_api import ReportAggregator
 from src.payment_backend.shard_registry import capacity, merchant_shard_map, open_shard, shards_map
 
 
+def resize(shard_no: int, delta: int) -> None:
+    shard = shards_map.get(shard_no)
+    shard["merchants"] = max(0, shard["merchants"] + delta)
+    shards_map.insert(shard_no, shard)
+
+
 def assign_merchants(merchants: list):
     """Assign up to the open shard's room of `merchants` (Principals without a shard), a
     generator: the number assigned (0 when no shard has room or it did not answer)."""
     shard = open_shard()
     if shard is None or len(merchants) == 0:
         return 0
-    room = capacity() - shard["merchants"]
-    batch = merchants[:room]
+    batch = merchants[:capacity() - shard["merchants"]]
+    shard_no = shard["shard_no"]
+    resize(shard_no, len(batch))  # the room is taken before the call, so concurrent assignments cannot overfill
     result = yield ReportAggregator(shard["canister_id"]).add_report_merchants(batch)
     if getattr(result, "Err", None) is not None or "Err" in result.Ok:
-        ic.print("report shard " + str(shard["shard_no"]) + " refused merchants: " + str(result))
+        resize(shard_no, -len(batch))
+        ic.print("report shard " + str(shard_no) + " refused merchants: " + str(result))
         return 0
-    shard = shards_map.get(shard["shard_no"])
-    shard["merchants"] = shard["merchants"] + len(batch)
-    shards_map.insert(shard["shard_no"], shard)
     for merchant in batch:
-        merchant_shard_map.insert(merchant.to_str(), shard["shard_no"])
+        merchant_shard_map.insert(merchant.to_str(), shard_no)
         MerchantCanister(merchant).assign_report_shard(shard["canister_id"]).notify()
     return len(batch)
 

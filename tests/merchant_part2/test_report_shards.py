@@ -69,6 +69,11 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     factory.advance(0)
     assert ptext(ok(shop0.get_factory_sync_status())["report_shard"][0]) == shard_id
     assert ok(factory.admin.get_report_shards())[0]["merchants"] == 3
+    # a merchant takes its shard only from its factory: not from a stranger, not from its owner
+    owner0 = shop0
+    for who in (factory.merchant_actor(cid0, stranger), owner0):
+        assert code(who.assign_report_shard(stranger.sender().to_str())) == "unauthorized"
+    assert ptext(ok(shop0.get_factory_sync_status())["report_shard"][0]) == shard_id
 
     # activity at every merchant; one tick: the reports go to the shard, none to the factory
     before = health(factory)

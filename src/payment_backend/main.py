@@ -193,6 +193,7 @@ from src.payment_backend.system_analytics import (  # noqa: F401
 )
 
 from src.payment_backend.report_shards import (  # noqa: F401
+    arm_shard_upkeep,
     assign_report_shards,
     deploy_report_shard,
     get_report_shards,
@@ -227,6 +228,7 @@ def arm_timers() -> None:
     ic.set_timer(SECURITY_INTERVAL_SECONDS, security_timer)
     rearm_after_upgrade()
     rearm_push()
+    arm_shard_upkeep()
 
 
 @init

@@ -5,7 +5,7 @@ the chunk store, the factory its only controller); new merchants are assigned at
 deployment (deployments.run_deployment), existing ones by `assign_report_shards`, which
 walks the registry with a cursor."""
 
-from kybra import Async, ic, nat32, nat64, query, text, update
+from kybra import Async, ic, nat32, nat64, query, text, update, void
 
 from src.common.factory_api import FactoryUnitResult
 from src.payment_backend.admins import require_admin
@@ -20,10 +20,11 @@ from src.payment_backend.shard_registry import (
     ReportShardResult,
     ShardAssignResult,
     merchant_shard_map,
+    open_shard,
     shard_index_map,
     shards_map,
 )
-from src.payment_backend.wasm_store import get_ready_version, note_version_use
+from src.payment_backend.wasm_store import get_ready_version, note_version_use, wasm_meta_map
 
 NS = 1_000_000_000
 LOCK = "shard_deploy_at"  # counter: when the running shard deployment began (0: none)
@@ -32,6 +33,8 @@ MAX_CAPACITY = 100_000
 MAX_ASSIGN = 1000
 MAX_PROBES = 2000
 CURSOR = "shard_assign_cursor"  # deployments seq up to which every merchant was handled
+SHARD_VERSION = "shard_version"  # wasm_meta_map: the version the last shard was installed from
+UPKEEP_SECONDS = 600
 
 
 def save_shard(rec: dict, status: str, error: "str | None") -> None:
@@ -40,18 +43,9 @@ def save_shard(rec: dict, status: str, error: "str | None") -> None:
     shards_map.insert(rec["shard_no"], rec)
 
 
-@update
-def deploy_report_shard(version: text) -> Async[ReportShardResult]:
-    """Admins: deploy one report aggregator shard from a committed wasm version of
-    src/report_aggregator/ (one at a time); new merchants are assigned to it."""
-    err = require_admin()
-    if err is None:
-        _, err = get_ready_version(version)
-    if err is None and get_count(LOCK) != 0 and ic.time() - get_count(LOCK) < LOCK_SECONDS * NS:
-        err = "busy: another report shard is being deployed"
-    if err is not None:
-        return {"Err": err}
-    set_count(LOCK, ic.time())
+def deploy_shard(version: str):
+    """Create and install one shard (a generator, the lock taken by the caller):
+    {"Ok": record} or {"Err": text}."""
     shard_no = next_seq("report_shards")
     rec = {"shard_no": shard_no, "canister_id": None, "version": version, "status": "creating", "merchants": 0,
            "batches": 0, "reports": 0, "refused": 0, "last_batch_at": 0, "error": None, "created_at": ic.time()}
@@ -71,7 +65,29 @@ def deploy_report_shard(version: text) -> Async[ReportShardResult]:
         return {"Err": "install_failed: report shard " + str(shard_no) + ": " + err[:500]}
     save_shard(rec, "active", None)
     note_version_use(version, 1)
+    wasm_meta_map.insert(SHARD_VERSION, version)
     return {"Ok": rec}
+
+
+def deploying() -> bool:
+    return get_count(LOCK) != 0 and ic.time() - get_count(LOCK) < LOCK_SECONDS * NS
+
+
+@update
+def deploy_report_shard(version: text) -> Async[ReportShardResult]:
+    """Admins: deploy one report aggregator shard from a committed wasm version of
+    src/report_aggregator/ (one at a time); new merchants are assigned to it, and when it is
+    full the factory deploys the next one from the same version by itself (shard_upkeep)."""
+    err = require_admin()
+    if err is None:
+        _, err = get_ready_version(version)
+    if err is None and deploying():
+        err = "busy: another report shard is being deployed"
+    if err is not None:
+        return {"Err": err}
+    set_count(LOCK, ic.time())
+    result = yield deploy_shard(version)
+    return result
 
 
 @update
@@ -97,16 +113,19 @@ def get_report_shards() -> ReportShardListResult:
 
 def unassigned_merchants(limit: int) -> "tuple":
     """([(deployment seq, canister id)] of active merchants without a shard after the cursor,
-    the last seq probed)."""
+    the last seq handled). The walk stops before a deployment still in progress (it is
+    assigned when it finishes, or by a later walk)."""
     found = []
     seq = get_count(CURSOR)
     last = get_count("seq:deployments")
     probes = 0
     while seq < last and len(found) < limit and probes < MAX_PROBES:
-        seq += 1
         probes += 1
-        dep_id = deployment_seq_map.get(seq)
+        dep_id = deployment_seq_map.get(seq + 1)
         rec = None if dep_id is None else deployments_map.get(dep_id)
+        if rec is not None and ("creating" in rec["status"] or "installing" in rec["status"]):
+            break
+        seq += 1
         if rec is None or rec["canister_id"] is None:
             continue
         key = rec["canister_id"].to_str()
@@ -124,6 +143,13 @@ def assign_report_shards(limit: nat32) -> Async[ShardAssignResult]:
         err = "invalid_argument: limit must be 1-" + str(MAX_ASSIGN)
     if err is not None:
         return {"Err": err}
+    total = yield assign_unassigned(limit)
+    return {"Ok": total}
+
+
+def assign_unassigned(limit: int):
+    """Assign up to `limit` merchants without a shard after the cursor (a generator): the
+    number assigned; the cursor moves past every merchant handled."""
     found, probed = unassigned_merchants(limit)
     total = 0
     while total < len(found):
@@ -134,5 +160,32 @@ def assign_report_shards(limit: nat32) -> Async[ShardAssignResult]:
         total += assigned
     cursor = probed if total == len(found) else found[total][0] - 1
     set_count(CURSOR, max(get_count(CURSOR), cursor))
-    return {"Ok": total}
+    return total
 
+
+def shard_upkeep() -> Async[void]:
+    """Timer (every UPKEEP_SECONDS, once a shard was deployed): merchants without a shard
+    (deployed while every shard was full, or before the first) are assigned, and when no
+    shard has room the next one is deployed from the last shard's version."""
+    ic.set_timer(UPKEEP_SECONDS, shard_upkeep)
+    version = wasm_meta_map.get(SHARD_VERSION)
+    if version is None:
+        return
+    found, probed = unassigned_merchants(1)
+    if len(found) == 0:
+        set_count(CURSOR, max(get_count(CURSOR), probed))
+        return
+    if open_shard() is None:
+        if deploying():
+            return
+        set_count(LOCK, ic.time())
+        result = yield deploy_shard(version)
+        if "Err" in result:
+            ic.print("report shard upkeep: " + result["Err"])
+            return
+    yield assign_unassigned(MAX_ASSIGN)
+
+
+def arm_shard_upkeep() -> None:
+    """init and post_upgrade."""
+    ic.set_timer(UPKEEP_SECONDS, shard_upkeep)

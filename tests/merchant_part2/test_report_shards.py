@@ -139,3 +139,32 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     factory.advance(TICK)  # the shard's batch: nothing stale is applied twice
     analytics = factory.admin.get_system_analytics()[0]
     assert analytics["total_system_volume"] == (sum(amounts.values()) + 3_000_000) // 100_000
+
+
+def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, actor, new_identity):
+    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    assert code(factory.admin.set_report_shard_capacity(0)) == "invalid_argument"
+    assert code(factory.as_(new_identity()).set_report_shard_capacity(2)) == "unauthorized"
+    ok(factory.admin.set_report_shard_capacity(2))
+    first = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
+    ledger_id = ptext(alice_ledger.actor.canister_id)
+    shops = []
+    for i in range(3):
+        owner = new_identity()
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(
+            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
+        shops.append(factory.merchant_actor(ptext(rec["canister_id"][0]), owner))
+    factory.advance(0)
+
+    def shard_of(shop):
+        assigned = ok(shop.get_factory_sync_status())["report_shard"]
+        return ptext(assigned[0]) if assigned else None
+
+    assert [shard_of(s) for s in shops] == [first, first, None]  # the first shard is full
+    factory.advance(601)  # the factory's shard upkeep: a second shard, from the same version
+    factory.advance(0)
+    shards = ok(factory.admin.get_report_shards())
+    assert [(s["shard_no"], s["status"], s["merchants"], s["version"]) for s in shards] == [
+        (1, "active", 2, "agg-1"), (2, "active", 1, "agg-1")]
+    assert shard_of(shops[2]) == ptext(shards[1]["canister_id"][0])

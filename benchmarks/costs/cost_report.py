@@ -26,6 +26,9 @@ OVERHEAD_PER_CANISTER = 8_000_000  # INSTRUCTION_OVERHEAD_PER_CANISTER (once per
 ROUNDS_PER_SECOND = 1.0  # same file: "a finalization rate of around 1 block per second"
 REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
 TARGET_MERCHANTS = 100_000  # issue 20: the ceiling must not be below this
+IDLE_PULL_TICKS = 12  # src/user_payment_canister/factory_reporting.py: an idle merchant's version check
+SHARD_CAPACITY = 5_000  # src/payment_backend/shard_registry.py DEFAULT_CAPACITY: merchants per shard
+ACTIVE_SHARE = 0.10  # docs/scaling.md: the share of merchants whose counters move in a 300 s window
 
 STRIPE_PERCENT, STRIPE_FIXED_USD = 0.029, 0.30  # stripe.com/pricing: "2.9% + 30¢ per successful
 # transaction for domestic cards" (transcribed 2026-09-20, api-evangelist/stripe plans-pricing.yml)
@@ -97,8 +100,12 @@ def operations(doc: dict) -> List[Op]:
         Op("webhook_failing", f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, "
            f"the backoff over 3 days)", combine(u["webhook_failed_attempt"], times=attempts)),
         Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
-        Op("factory_tick", f"Factory report + blocklist pull, per merchant every {REPORT_INTERVAL_SECONDS} s "
+        Op("factory_tick", f"Metrics report to the factory after activity, and the pulls its reply asks for "
            f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)", u["factory_tick"]),
+        Op("factory_tick_idle", f"Timers of an idle merchant over {REPORT_INTERVAL_SECONDS} s (report unchanged: "
+           f"not sent)", u["factory_tick_idle"]),
+        Op("factory_version_check", f"Idle merchant's hourly security version check (the "
+           f"{IDLE_PULL_TICKS}th idle tick)", u["factory_version_check"]),
     ]
 
 
@@ -134,15 +141,65 @@ def throughput(ops: Dict[str, Op]) -> dict:
             "stripe_peak_per_second": STRIPE_PEAK_PER_MINUTE / 60}
 
 
-def factory_ceiling(ops: Dict[str, Op]) -> dict:
-    tick = ops["factory_tick"].by_payer.get("factory", Usage())
-    per_merchant = round_cost(tick)
-    merchants = per_second(per_merchant) * REPORT_INTERVAL_SECONDS
+def method_cost(methods: Dict[str, dict], prefix: str) -> int:
+    """Round cost (instructions + 2M per execution) of the recorded methods starting with
+    `prefix` ("factory.submit_report_batch", or "factory." for every method but its own timers)."""
+    total = 0
+    for name, row in methods.items():
+        if name.startswith(prefix) and not name.endswith(".<timer>"):
+            total += row["instructions"] + OVERHEAD_PER_EXECUTION * row["executions"]
+    return total
+
+
+def shard_costs(doc: dict) -> dict:
+    """From the two measured shard batches (sizes k1 < k2): the factory's round cost per
+    report in a batch and per batch, and the shard's own per report (its receipt of the
+    report and its share of the batch timer)."""
+    runs = doc["shard_batches"]
+    k1, k2 = sorted(int(k) for k in runs)
+    small, large = runs[str(k1)], runs[str(k2)]
+    c1, c2 = (method_cost(r["methods"], "factory.submit_report_batch") for r in (small, large))
+    per_report = (c2 - c1) / (k2 - k1)
+
+    def shard_timer(r: dict) -> int:
+        row = r["methods"].get("shard.<timer>", {"instructions": 0, "executions": 0})
+        return row["instructions"] + OVERHEAD_PER_EXECUTION * row["executions"]
+    receipt = method_cost(large["report_methods"], "shard.submit_metrics_report") / k2
+    shard_per_report = receipt + (shard_timer(large) - shard_timer(small)) / (k2 - k1)
+    return {"sizes": [k1, k2], "factory_per_report": round(per_report), "factory_per_batch": round(c1 - k1 * per_report),
+            "shard_per_report": round(shard_per_report)}
+
+
+def factory_ceiling(ops: Dict[str, Op], doc: dict) -> dict:
+    """Merchants one factory carries, from its round budget over REPORT_INTERVAL_SECONDS and
+    what each kind of merchant costs it per interval: reporting directly (active: a report;
+    idle: a version check every IDLE_PULL_TICKS intervals, nothing in between) or through
+    a shard of SHARD_CAPACITY (active: its report in the shard's batch; idle: nothing; plus
+    one batch per shard)."""
+    budget = per_second(1) * REPORT_INTERVAL_SECONDS  # round instructions per interval
+    methods = doc["factory_methods"]
+    active = method_cost(methods["factory_tick"], "factory.")
+    idle = method_cost(methods["factory_version_check"], "factory.") / IDLE_PULL_TICKS
+    sh = shard_costs(doc)
+    per_batch = sh["factory_per_batch"] / SHARD_CAPACITY
+
+    def carried(per_merchant: float) -> float:
+        return budget / per_merchant
+
+    share_at_target = (budget - TARGET_MERCHANTS / SHARD_CAPACITY * sh["factory_per_batch"]) / (
+        TARGET_MERCHANTS * sh["factory_per_report"])
     one_click = round_cost(ops["one_click"].by_payer.get("factory", Usage()))
-    return {"factory_round_cost_per_tick": per_merchant, "factory_executions_per_tick": tick.executions,
-            "merchants_at_saturation": merchants, "one_click_factory_round_cost": one_click,
-            "one_click_charges_per_second_at_saturation": per_second(one_click),
-            "below_target": merchants < TARGET_MERCHANTS}
+    sharded = carried(ACTIVE_SHARE * sh["factory_per_report"] + per_batch)
+    return {
+        "active_direct": active, "idle_direct": round(idle), "shard": sh,
+        "direct_all_active": carried(active), "direct_at_share": carried(ACTIVE_SHARE * active + (1 - ACTIVE_SHARE) * idle),
+        "sharded_all_active": carried(sh["factory_per_report"] + per_batch), "sharded_at_share": sharded,
+        "active_share_at_target": min(1.0, share_at_target),
+        "shard_merchants_all_active": budget / sh["shard_per_report"],
+        "one_click_factory_round_cost": one_click,
+        "one_click_charges_per_second_at_saturation": per_second(one_click),
+        "below_target": sharded < TARGET_MERCHANTS,
+    }
 
 
 def order_costs(ops: Dict[str, Op], fees: FeeTable, xdr_usd: float, amount_usd: float) -> List[dict]:
@@ -162,7 +219,7 @@ def order_costs(ops: Dict[str, Op], fees: FeeTable, xdr_usd: float, amount_usd: 
 def figures(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> dict:
     ops = {op.key: op for op in operations(doc)}
     return {"ops": ops, "storage": storage(doc, fees, xdr_usd), "throughput": throughput(ops),
-            "factory": factory_ceiling(ops),
+            "factory": factory_ceiling(ops, doc),
             "orders": order_costs(ops, fees, xdr_usd, 10) + order_costs(ops, fees, xdr_usd, 100)}
 
 
@@ -192,13 +249,17 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
                      f"{_usd(usd(m, xdr_usd))} | {op.ledger_fees} |")
     st = f["storage"]
     ticks_per_month = SECONDS_PER_MONTH // REPORT_INTERVAL_SECONDS
-    tick = f["ops"]["factory_tick"]
-    idle, factory = (tick.cycles(p, fees) * ticks_per_month for p in ("merchant", "factory"))
+    idle_tick, check = f["ops"]["factory_tick_idle"], f["ops"]["factory_version_check"]
+    idle = idle_tick.cycles("merchant", fees) * ticks_per_month
+    reports = f["ops"]["factory_tick"].cycles("factory", fees) * ticks_per_month
+    checks = check.cycles("factory", fees) * ticks_per_month / IDLE_PULL_TICKS
     lines += [
         "",
-        f"Standing costs: an idle merchant canister's timers burn {tick.cycles('merchant', fees):,} cycles per "
+        f"Standing costs: an idle merchant canister's timers burn {idle_tick.cycles('merchant', fees):,} cycles per "
         f"{REPORT_INTERVAL_SECONDS} s, {_usd(usd(idle, xdr_usd))} per month before storage; the factory pays "
-        f"{_usd(usd(factory, xdr_usd))} per merchant per month for its reports and blocklist pulls.",
+        f"{_usd(usd(checks, xdr_usd))} per idle merchant per month (its hourly version check; an unchanged report is "
+        f"not sent) and {_usd(usd(reports, xdr_usd))} per merchant active in every {REPORT_INTERVAL_SECONDS} s "
+        f"window reporting directly.",
         "",
         f"Storage: a paid session stores {st['encoded']['bytes_per_payment']:,.0f} bytes and reserves "
         f"{st['reserved']['bytes_per_payment']:,.0f} (Kybra 0.7.1's fixed-size slots); 100,000 payments kept cost "
@@ -228,12 +289,21 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         f"{tp['ledger_payments_per_second']:,.0f}/s per ledger. Stripe's published peak: "
         f"{STRIPE_PEAK_PER_MINUTE:,} transactions/minute ({tp['stripe_peak_per_second']:,.0f}/s) over all its merchants.",
         "",
-        f"Factory ceiling: one merchant's report tick costs the factory {fc['factory_round_cost_per_tick']:,} "
-        f"round instructions ({fc['factory_executions_per_tick']} executions) every {REPORT_INTERVAL_SECONDS} s: "
-        f"the factory saturates at **{fc['merchants_at_saturation']:,.0f} merchants**; a one-click charge "
-        f"costs it {fc['one_click_factory_round_cost']:,}, so "
+        f"Factory ceiling (docs/scaling.md): per {REPORT_INTERVAL_SECONDS} s the factory's round budget is "
+        f"{per_second(1) * REPORT_INTERVAL_SECONDS / 1e9:,.0f}B instructions. A merchant reporting directly costs it "
+        f"{fc['active_direct']:,} when its counters moved and {fc['idle_direct']:,} when idle (a version check every "
+        f"{IDLE_PULL_TICKS} intervals): {fc['direct_all_active']:,.0f} merchants if all are active, "
+        f"{fc['direct_at_share']:,.0f} at {ACTIVE_SHARE:.0%} active. Through report aggregator shards of "
+        f"{SHARD_CAPACITY:,} an active merchant costs it {fc['shard']['factory_per_report']:,} (its report in the "
+        f"shard's batch), an idle one nothing, and each shard {fc['shard']['factory_per_batch']:,} per batch: "
+        f"**{fc['sharded_at_share']:,.0f} merchants at {ACTIVE_SHARE:.0%} active**, {fc['sharded_all_active']:,.0f} "
+        f"if every merchant is active in every window; at {TARGET_MERCHANTS:,} merchants up to "
+        f"{fc['active_share_at_target']:.0%} of them may be active in a window. A shard spends "
+        f"{fc['shard']['shard_per_report']:,} per active merchant, so one carries "
+        f"{fc['shard_merchants_all_active']:,.0f} all-active merchants ({SHARD_CAPACITY:,} assigned). A one-click "
+        f"charge costs the factory {fc['one_click_factory_round_cost']:,}: "
         f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
-        f"merchants saturate it on their own (see docs/scaling.md).",
+        f"merchants saturate it on their own (design step 3, not built).",
     ]
     lines += ["", headline(f, doc, fees, xdr_usd)]
     return "\n".join(lines) + "\n"
@@ -276,9 +346,10 @@ def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
         f"costs {_usd(usd(failing, xdr_usd))}. Throughput: {tp['merchant_payments_per_second']:,.0f} payments/s per "
         f"merchant canister; Stripe's peak ({tp['stripe_peak_per_second']:,.0f}/s over all its merchants) is "
         f"{tp['stripe_peak_per_second'] / tp['merchant_payments_per_second']:,.0f} merchant canisters at full "
-        f"load. The single factory saturates at {fc['merchants_at_saturation']:,.0f} merchants"
-        + (f", below the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md: the design that "
-           f"removes the ceiling)." if fc["below_target"] else ".")
+        f"load. The factory carries {fc['sharded_at_share']:,.0f} merchants through report aggregator shards at "
+        f"{ACTIVE_SHARE:.0%} active ({fc['sharded_all_active']:,.0f} all active)"
+        + (f", below the {TARGET_MERCHANTS:,} the platform is meant for." if fc["below_target"] else
+           f", above the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md).")
     )
 
 

@@ -17,6 +17,9 @@ from benchmarks.costs.world import FEE, SYMBOL, BenchError, World, build_world, 
 NS = 1_000_000_000
 EXPIRY_DUE = 50  # sessions due at once when the expiry cost per session is measured
 REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
+IDLE_PULL_TICKS = 12  # same file: an idle merchant checks the security versions every 12th tick
+SHARD_VERSION = "agg-v1"
+BATCH_SIZES = {True: (1, 10), False: (1, 50)}  # reports per measured shard batch (quick, full)
 
 
 def account(owner, sub=None) -> dict:
@@ -150,8 +153,9 @@ class Flows:
                 "per_session": {"merchant": {"instructions": round(extra / EXPIRY_DUE)}}}
 
     def factory_tick(self) -> dict:
-        """The merchant's timers when the report interval has passed: the metrics push (the
-        accepted path) and the blocklist and known-bad address pulls, and what they cost
+        """The merchant's timers when the report interval has passed and its counters moved
+        (the earlier operations moved them): the metrics push to the factory (the accepted
+        path) and the pulls of the security logs whose version moved, and what they cost
         the factory."""
         w = self.w
         w.net.run_until_idle()
@@ -162,6 +166,74 @@ class Flows:
         if sent < 1:
             raise BenchError(f"factory tick: no report accepted ({after['last_error']})")
         return usage
+
+    def sync_status(self, merchant=None, owner=None) -> dict:
+        w = self.w
+        return ok(w.call(owner or w.owner, merchant or w.merchant, "get_factory_sync_status"), "get_factory_sync_status")
+
+    def factory_tick_idle(self) -> dict:
+        """The next tick with nothing changed: the report is not sent, nothing is pulled. Only
+        the merchant's usage is kept: the factory's own timers (rate refresh, cycles monitor)
+        may run in the same window and are no merchant's cost; a merchant call would be."""
+        before = self.sync_status()["reports_skipped"]
+        usage = self.measured(lambda: self.w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))
+        if self.sync_status()["reports_skipped"] != before + 1:
+            raise BenchError("idle tick: the unchanged report was not skipped")
+        called = [m for m in self.last_methods if m.startswith("factory.") and not m.endswith(".<timer>")]
+        if called:
+            raise BenchError(f"idle tick: the merchant called the factory ({called})")
+        return {"merchant": usage["merchant"]}
+
+    def factory_version_check(self) -> dict:
+        """An idle merchant's hourly tick: one check of the factory's security versions."""
+        w = self.w
+        status = self.sync_status()
+        for _ in range(IDLE_PULL_TICKS - 1 - status["ticks_since_sync"]):
+            w.net.advance_time(REPORT_INTERVAL_SECONDS + 1)
+        usage = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))
+        if self.sync_status()["version_checks"] != status["version_checks"] + 1:
+            raise BenchError("idle merchant: no hourly version check")
+        return usage
+
+    def shard_batches(self, sizes: tuple) -> dict:
+        """A report aggregator shard deployed by the factory and a fleet of merchants the
+        factory assigned to it at deployment; for each size, that many merchants' counters
+        move (a session each), their ticks send the reports to the shard (unmetered), and the
+        shard's next batch is measured: {size: the batch's usage and executions per method,
+        and those of the reports' arrival at the shard}."""
+        from benchmarks.costs.world import ENTRIES, deploy_merchant, principal, upload_version
+        w = self.w
+        upload_version(w, SHARD_VERSION, ENTRIES["report_aggregator"])
+        shard = ok(w.call(w.admin, w.factory, "deploy_report_shard", SHARD_VERSION), "deploy_report_shard")["canister_id"]
+        self.names[shard.bytes] = "shard"
+        owners = [principal(f"fleet-owner-{i}") for i in range(max(sizes))]
+        fleet = [deploy_merchant(w, owner, f"Fleet {i}") for i, owner in enumerate(owners)]
+        for merchant in fleet:
+            self.names[merchant.bytes] = "fleet"
+        w.net.run_until_idle()  # the assignment pushes
+        for owner, merchant in zip(owners, fleet):
+            assigned = self.sync_status(merchant, owner)["report_shard"]
+            if assigned is None or assigned.to_str() != shard.to_str():
+                raise BenchError("fleet merchant not assigned to the shard")
+        w.net.advance_time(REPORT_INTERVAL_SECONDS + 1)  # every first report, and their batch
+        w.net.advance_time(REPORT_INTERVAL_SECONDS + 1)
+        out = {}
+        for size in sizes:
+            for owner, merchant in zip(owners[:size], fleet[:size]):
+                ok(w.call(owner, merchant, "create_checkout_session_with_options", session_args("fleet")),
+                   "fleet session")
+            reports = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))  # ticks: to the shard
+            report_methods = self.last_methods
+            before = w.call(w.admin, shard, "get_shard_status")
+            if before["pending"] != size:
+                raise BenchError(f"shard batch: {before['pending']} reports pending, {size} expected")
+            usage = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))
+            after = w.call(w.admin, shard, "get_shard_status")
+            if after["batches_sent"] != before["batches_sent"] + 1 or after["reports_forwarded"] != before["reports_forwarded"] + size:
+                raise BenchError(f"shard batch of {size}: {after}")
+            out[str(size)] = {"usage": usage, "methods": self.last_methods,
+                              "reports": reports, "report_methods": report_methods}
+        return out
 
 
 def storage_per_payment(w: World, payments: int) -> dict:
@@ -197,6 +269,13 @@ def measure_operations(quick: bool = True, log=print) -> dict:
     log("measuring the factory tick")
     ops["factory_tick"] = flows.factory_tick()
     factory_methods = flows.last_methods
+    log("measuring an idle tick and the hourly version check")
+    ops["factory_tick_idle"] = flows.factory_tick_idle()
+    idle_methods = flows.last_methods
+    ops["factory_version_check"] = flows.factory_version_check()
+    check_methods = flows.last_methods
+    log("measuring report aggregator shard batches")
+    shard = flows.shard_batches(BATCH_SIZES[quick])
     log("measuring expiry")
     ops["expiry"] = flows.expiry_per_session()
     return {
@@ -208,5 +287,8 @@ def measure_operations(quick: bool = True, log=print) -> dict:
                   "native_charges": True, "constants": metering.cost_constants()},
         "operations": ops,
         "factory_tick_methods": factory_methods,
+        "factory_methods": {"factory_tick": factory_methods, "factory_tick_idle": idle_methods,
+                            "factory_version_check": check_methods},
+        "shard_batches": shard,
         "storage_per_paid_session": storage,
     }

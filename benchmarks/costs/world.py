@@ -16,7 +16,8 @@ from localnet.runtime.typed import call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENTRIES = {name: os.path.join(ROOT, "src", name, "main.py")
-           for name in ("icrc_ledger", "exchange_rate", "payment_backend", "user_payment_canister")}
+           for name in ("icrc_ledger", "exchange_rate", "payment_backend", "user_payment_canister",
+                        "report_aggregator")}
 SYMBOL = "LTT"
 FEE = 10_000
 CUSTOMER_FUNDS = 10**16
@@ -72,15 +73,21 @@ def ledger_init(customers: List[Principal]) -> str:
             % (SYMBOL, FEE, balances))
 
 
-def upload_module(w: World, version: str = VERSION) -> bytes:
-    """Store the merchant module in the factory in 1 MiB chunks and make it the default."""
-    module = w.net.build_module(ENTRIES["user_payment_canister"], ROOT)
+def upload_version(w: World, version: str, entry: str) -> bytes:
+    """Store a canister module in the factory in 1 MiB chunks as a committed version."""
+    module = w.net.build_module(entry, ROOT)
     ok(w.call(w.admin, w.factory, "begin_wasm_upload", version, len(module),
               hashlib.sha256(module).digest(), "benchmark"), "begin_wasm_upload")
     for i in range(0, len(module), CHUNK):
         ok(w.call(w.admin, w.factory, "upload_wasm_chunk", version, i // CHUNK,
                   module[i:i + CHUNK]), "upload_wasm_chunk")
     ok(w.call(w.admin, w.factory, "commit_wasm_upload", version), "commit_wasm_upload")
+    return module
+
+
+def upload_module(w: World, version: str = VERSION) -> bytes:
+    """Store the merchant module in the factory and make it the default."""
+    module = upload_version(w, version, ENTRIES["user_payment_canister"])
     ok(w.call(w.admin, w.factory, "set_default_wasm_version", version), "set_default_wasm_version")
     return module
 

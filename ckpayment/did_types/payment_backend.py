@@ -331,6 +331,11 @@ class MerchantTokenInit(TypedDict):
     ledger: Principal
     symbol: str
 
+# a variant: a dict with exactly one of these keys
+class MetricsReceiptResult(TypedDict, total=False):
+    Ok: SecurityVersions
+    Err: str
+
 class ModalTheme(TypedDict):
     text_color: str
     dark_mode: bool
@@ -399,6 +404,40 @@ class RateLimitEntry(TypedDict):
 class RatePoint(TypedDict):
     rate: float
     timestamp: int
+
+class ReportBatchReceipt(TypedDict):
+    accepted: int
+    processed: int
+    versions: SecurityVersions
+    refused: list[ShardReportRefusal]
+
+# a variant: a dict with exactly one of these keys
+class ReportBatchResult(TypedDict, total=False):
+    Ok: ReportBatchReceipt
+    Err: str
+
+class ReportShardInfo(TypedDict):
+    status: str
+    shard_no: int
+    canister_id: Optional[Principal]
+    created_at: int
+    error: Optional[str]
+    version: str
+    merchants: int
+    reports: int
+    batches: int
+    refused: int
+    last_batch_at: int
+
+# a variant: a dict with exactly one of these keys
+class ReportShardListResult(TypedDict, total=False):
+    Ok: list[ReportShardInfo]
+    Err: str
+
+# a variant: a dict with exactly one of these keys
+class ReportShardResult(TypedDict, total=False):
+    Ok: ReportShardInfo
+    Err: str
 
 class ReputationChange(TypedDict):
     seq: int
@@ -540,6 +579,27 @@ class SecurityResult(TypedDict):
     required_action: str
     risk_score: float
 
+class SecurityVersions(TypedDict):
+    blocklist_seq: int
+    fraud_patterns_version: int
+    known_bad_seq: int
+    report_shard: Optional[Principal]
+    alerts_seq: int
+    reputation_seq: int
+
+# a variant: a dict with exactly one of these keys
+class ShardAssignResult(TypedDict, total=False):
+    Ok: int
+    Err: str
+
+class ShardMerchantReport(TypedDict):
+    report: MerchantMetricsReport
+    merchant: Principal
+
+class ShardReportRefusal(TypedDict):
+    error: str
+    merchant: Principal
+
 class SubdomainConfig(TypedDict):
     base_domain: str
     custom_domains: list[CustomDomainEntry]
@@ -575,8 +635,10 @@ class SystemHealthMetrics(TypedDict):
     factory_cycles: int
     reports_received: int
     low_cycles_canisters: int
+    direct_reports: int
     total_canisters: int
     last_report_at: int
+    shard_batches: int
 
 class SystemSecurityConfig(TypedDict):
     compliance_requirements: list[ComplianceRule]

@@ -211,6 +211,21 @@ class FactoryReportStatusResult(TypedDict, total=False):
     Ok: FactoryReportStatus
     Err: str
 
+class FactorySyncStatus(TypedDict):
+    ticks_since_sync: int
+    log_pulls: int
+    version_checks: int
+    report_shard: Optional[Principal]
+    shard_fallbacks: int
+    shard_reports: int
+    last_tick_at: int
+    reports_skipped: int
+
+# a variant: a dict with exactly one of these keys
+class FactorySyncStatusResult(TypedDict, total=False):
+    Ok: FactorySyncStatus
+    Err: str
+
 class FiatEquivalent(TypedDict):
     amount_cents: int
     rate: float

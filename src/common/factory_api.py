@@ -218,6 +218,48 @@ class SecurityBulletin(Record):
     fraud_patterns: Opt[FraudPatternSet]  # only when they changed since the last push
 
 
+class SecurityVersions(Record):
+    # The factory's current version of each security log (its top seq) and of its fraud
+    # patterns, sent back with every accepted report: a merchant pulls a log only when the
+    # factory's version is past its own, so an unchanged log costs no call.
+    blocklist_seq: nat64
+    known_bad_seq: nat64
+    reputation_seq: nat64
+    alerts_seq: nat64
+    fraud_patterns_version: nat64
+    report_shard: Opt[Principal]  # from the factory: the report aggregator the caller reports to
+
+
+class MetricsReceiptResult(Variant, total=False):
+    Ok: SecurityVersions
+    Err: text
+
+
+class ShardMerchantReport(Record):
+    # One merchant's latest cumulative report, forwarded by its report aggregator shard.
+    merchant: Principal
+    report: MerchantMetricsReport
+
+
+class ShardReportRefusal(Record):
+    merchant: Principal
+    error: text
+
+
+class ReportBatchReceipt(Record):
+    # `processed`: how many of the batch's first entries the factory handled (accepted or
+    # refused); the rest stay pending at the shard for its next batch.
+    processed: nat32
+    accepted: nat32
+    refused: Vec[ShardReportRefusal]
+    versions: SecurityVersions
+
+
+class ReportBatchResult(Variant, total=False):
+    Ok: ReportBatchReceipt
+    Err: text
+
+
 class RiskScore(Record):
     address: text
     score: float64
@@ -309,6 +351,18 @@ class PaymentFactory(Service):
 
     @service_update
     def report_merchant_metrics(self, report: MerchantMetricsReport) -> FactoryUnitResult:
+        ...
+
+    @service_update
+    def submit_metrics_report(self, report: MerchantMetricsReport) -> MetricsReceiptResult:
+        ...
+
+    @service_query
+    def get_security_versions(self) -> SecurityVersions:
+        ...
+
+    @service_update
+    def submit_report_batch(self, reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         ...
 
     @service_update

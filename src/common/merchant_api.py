@@ -148,3 +148,7 @@ class MerchantCanister(Service):
     @service_update
     def receive_security_bulletin(self, bulletin: SecurityBulletin) -> FactoryUnitResult:
         ...
+
+    @service_update
+    def assign_report_shard(self, shard: Principal) -> FactoryUnitResult:
+        ...

@@ -91,3 +91,18 @@ def page_by_key(keys: list, lookup, cursor: "str | None", limit: "int | None", m
             items.append(item)
             last = key
     return (items, None, None)
+
+
+def since(lookup, top: int, since_seq: int, limit: int) -> "tuple":
+    """(entries with seq > since_seq, oldest first, at most limit (1-100; 0 = 100), the seq to
+    ask from next); `lookup(seq)` is the entry or None for a gap. The change logs merchants
+    pull by version page this way (the factory's and a report aggregator's mirror of them)."""
+    size = 100 if limit == 0 or limit > 100 else limit
+    out = []
+    seq = since_seq + 1
+    while seq <= top and len(out) < size:
+        entry = lookup(seq)
+        if entry is not None:
+            out.append(entry)
+        seq += 1
+    return (out, seq - 1 if seq - 1 > since_seq else since_seq)

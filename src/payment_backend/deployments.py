@@ -42,6 +42,7 @@ from src.payment_backend.blocklist import is_blocked
 from src.payment_backend.chunk_store import install_version
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, set_count
 from src.payment_backend.merchant_init import encode_merchant_init
+from src.payment_backend.shard_assignment import assign_new_merchant
 from src.payment_backend.wasm_store import default_version, get_ready_version, note_version_use
 
 MAX_TOKENS = 10
@@ -158,6 +159,13 @@ def is_active_merchant(canister_text: str) -> bool:
     return rec is not None and "active" in rec["status"] and get_count(SOLE_CONTROL + canister_text) == 1
 
 
+def is_sole_controlled(canister_text: str) -> bool:
+    """is_active_merchant for a canister known to have been active (a shard's merchant is
+    assigned only once active, and nothing moves an active deployment to another status):
+    only the sole-control check can change since."""
+    return get_count(SOLE_CONTROL + canister_text) == 1
+
+
 SOLE_CONTROL = "sole_control:"  # counter: 1 while the factory is the canister's only controller
 PAID = "deploy_paid:"  # counter: 1 while a deployment's payment (cycles or credit) is unspent
 
@@ -211,14 +219,14 @@ def fail(dep_id: str, message: str) -> dict:
     return {"Err": message + " (deployment " + dep_id + " is kept as failed: retry_deployment or cleanup_failed_deployment)"}
 
 
-def create_step(dep_id: str) -> Async[text]:
-    """Creates the canister with cycles (reserved before the yield); '' or the error."""
+def create_funded_canister():
+    """A new canister funded with `deploy_cycles` (reserved before the yield) whose only
+    controller is this factory (a generator): (canister id, '') or (None, error text)."""
     settings = get_settings()
     cycles = settings["deploy_cycles"]
     if cycles_available(settings) < cycles:
-        return "insufficient_cycles: the factory cannot fund a new canister now"
+        return (None, "insufficient_cycles: the factory cannot fund a new canister now")
     add_count("cycles_reserved", cycles)
-    rec = deployments_map.get(dep_id)
     result: CallResult[CreateCanisterResult] = yield management_canister.create_canister({
         "settings": {
             "controllers": [ic.id()],  # the factory alone: owners act through its methods
@@ -229,8 +237,16 @@ def create_step(dep_id: str) -> Async[text]:
     }).with_cycles128(cycles)
     add_count("cycles_reserved", -cycles)
     if result.Err is not None:
-        return "create_failed: " + result.Err
-    canister_id = result.Ok["canister_id"]
+        return (None, "create_failed: " + result.Err)
+    add_count("cycles_spent_on_deploys", cycles)
+    return (result.Ok["canister_id"], "")
+
+
+def create_step(dep_id: str) -> Async[text]:
+    """Creates the merchant's canister; '' or the error."""
+    canister_id, err = yield create_funded_canister()
+    if err != "":
+        return err
     set_count(PAID + dep_id, 0)
     set_count(SOLE_CONTROL + canister_id.to_str(), 1)
     rec = deployments_map.get(dep_id)
@@ -239,7 +255,6 @@ def create_step(dep_id: str) -> Async[text]:
     save(rec)
     canister_index_map.insert(canister_id.to_str(), dep_id)
     routing_map.insert(rec["routing_key"], canister_id.to_str())
-    add_count("cycles_spent_on_deploys", cycles)
     return ""
 
 
@@ -271,7 +286,8 @@ def run_deployment(dep_id: str) -> Async[UserCanisterResult]:
     set_status(rec, "active")
     save(rec)
     note_version_use(rec["version"], 1)
-    return {"Ok": rec}
+    yield assign_new_merchant(rec["canister_id"])
+    return {"Ok": deployments_map.get(dep_id)}
 
 
 @update

@@ -151,6 +151,7 @@ from src.payment_backend.security_push import (  # noqa: F401
     issue_system_alert,
     get_system_alerts_since,
     get_security_push_status,
+    get_security_versions,
     rearm_push,
 )
 
@@ -183,12 +184,22 @@ from src.payment_backend.compliance import (  # noqa: F401
 
 from src.payment_backend.system_analytics import (  # noqa: F401
     report_merchant_metrics,
+    submit_metrics_report,
     get_system_analytics,
     calculate_system_conversion_rates,
     get_industry_benchmarks,
     get_merchant_benchmarks,
     compare_merchant_performance,
 )
+
+from src.payment_backend.report_shards import (  # noqa: F401
+    arm_shard_upkeep,
+    assign_report_shards,
+    deploy_report_shard,
+    get_report_shards,
+    set_report_shard_capacity,
+)
+from src.payment_backend.report_batches import submit_report_batch  # noqa: F401
 
 
 SECURITY_INTERVAL_SECONDS = 3600
@@ -217,6 +228,7 @@ def arm_timers() -> None:
     ic.set_timer(SECURITY_INTERVAL_SECONDS, security_timer)
     rearm_after_upgrade()
     rearm_push()
+    arm_shard_upkeep()
 
 
 @init

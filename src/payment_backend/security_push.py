@@ -15,7 +15,7 @@ pull by version (`get_global_blocklist_changes`, `get_known_bad_address_changes`
 
 from kybra import Record, StableBTreeMap, Variant, ic, nat32, nat64, query, text, update, void
 
-from src.common.factory_api import SystemAlert, SystemAlertPage
+from src.common.factory_api import SecurityVersions, SystemAlert, SystemAlertPage
 from src.common.merchant_api import MerchantCanister
 from src.common.message_budget import budget_left
 from src.common.validation import check_text, first_error
@@ -27,6 +27,7 @@ from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes
 from src.payment_backend.reputation_changes import reputation_changes_since
 from src.payment_backend.security_settings import fraud_pattern_set
+from src.payment_backend.shard_registry import shard_canister_of
 
 PUSH_BATCH = 200
 PAUSE_SECONDS = 30  # between a run and the next one that changes during it started
@@ -100,6 +101,15 @@ def pending() -> bool:
         if top_seq(log) > get_count(P + part + "_from"):
             return True
     return pattern_version() > get_count(P + "pat_from")
+
+
+def security_versions() -> dict:
+    """The current version of every part a bulletin carries (the reply of an accepted
+    report, and the idle merchants' hourly check), and the report aggregator shard the
+    calling merchant reports to (the pull of its assignment)."""
+    return {"blocklist_seq": top_seq("block_changes"), "known_bad_seq": top_seq("known_bad"),
+            "reputation_seq": top_seq("reputation_changes"), "alerts_seq": top_seq("system_alerts"),
+            "fraud_patterns_version": pattern_version(), "report_shard": shard_canister_of(ic.caller().to_str())}
 
 
 def begin_run() -> None:
@@ -194,6 +204,12 @@ def issue_system_alert(severity: text, title: text, message: text) -> SystemAler
 def get_system_alerts_since(since_seq: nat64, limit: nat32) -> SystemAlertPage:
     """System alerts after since_seq, oldest first (1-100): merchants' pull fallback."""
     return alerts_since(since_seq, limit)
+
+
+@query
+def get_security_versions() -> SecurityVersions:
+    """The versions merchants compare with their own to pull only what moved."""
+    return security_versions()
 
 
 @query

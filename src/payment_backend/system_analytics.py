@@ -14,13 +14,14 @@ Regions and industries are capped at 50 each (further ones count as "other").
 
 from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
 
-from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport
+from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
 from src.common.validation import check_symbol, check_text
 from src.payment_backend.admins import caller_text, is_admin_text
 from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.security_push import security_versions
 from src.payment_backend.templates import note_template_conversions
 from src.payment_backend.token_market import token_supply, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
@@ -59,6 +60,8 @@ class SystemHealthMetrics(Record):
     factory_cycles: nat
     reports_received: nat64
     last_report_at: nat64
+    direct_reports: nat64  # reports merchants sent the factory themselves
+    shard_batches: nat64  # batches of reports from report aggregator shards
 
 
 class SystemAnalytics(Record):
@@ -122,10 +125,15 @@ def bucket_of(rate: float) -> int:
     return min(99, max(0, int(rate * 100)))
 
 
-def group_name(table, name: "str | None") -> str:
+def group_name(table, started: dict, name: "str | None") -> str:
+    """The capped group of a region or industry name; `started` holds the groups a batch
+    created but has not written yet (they count toward the cap)."""
     if name is None:
         return "unknown"
-    if table.contains_key(name) or table.len() < MAX_GROUPS:
+    if name in started or table.contains_key(name):
+        return name
+    if table.len() + len(started) < MAX_GROUPS:
+        started[name] = True
         return name
     return "other"
 
@@ -139,7 +147,7 @@ def empty_report() -> dict:
     return report
 
 
-def check_report(report: dict, old: dict) -> "str | None":
+def check_report(report: dict, old: dict, market: dict) -> "str | None":
     if len(report["volume_by_token"]) > 20:
         return "invalid_argument: volume_by_token has more than 20 entries"
     if len(report["template_conversions"]) > 50:
@@ -161,7 +169,7 @@ def check_report(report: dict, old: dict) -> "str | None":
             return "invalid_argument: " + field + " is cumulative and cannot decrease"
     if report["sessions_completed"] > report["sessions_created"]:
         return "invalid_argument: sessions_completed exceeds sessions_created"
-    return check_plausible(report, old)
+    return check_plausible(report, old, market)
 
 
 MAX_STEP = 1_000_000  # most a count may grow by in one report (reports are rate limited)
@@ -174,8 +182,9 @@ def token_amounts(report: dict) -> dict:
     return amounts
 
 
-def check_plausible(report: dict, old: dict) -> "str | None":
-    """Why the difference to the last report cannot be true, else None."""
+def check_plausible(report: dict, old: dict, market: dict) -> "str | None":
+    """Why the difference to the last report cannot be true, else None (`market`: the
+    message's cache of tracked tokens)."""
     for field in TOTAL_FIELDS:
         if field != "volume_usd_cents" and report[field] - old[field] > MAX_STEP:
             return "implausible_report: " + field + " grew by more than " + str(MAX_STEP) + " since the last report"
@@ -187,7 +196,7 @@ def check_plausible(report: dict, old: dict) -> "str | None":
         delta = amount - old_amounts.get(token, 0)
         if delta < 0:
             return "invalid_argument: the volume of " + token + " is cumulative (base units) and cannot decrease"
-        supply = token_supply(token)
+        supply = token_supply(token, market)
         if supply > 0 and delta > supply:
             return "implausible_report: the volume of " + token + " grew by more than its total supply"
         grew = grew or delta > 0
@@ -196,13 +205,13 @@ def check_plausible(report: dict, old: dict) -> "str | None":
     return None
 
 
-def valued_at_factory(report: dict, old: dict) -> dict:
+def valued_at_factory(report: dict, old: dict, market: dict) -> dict:
     """The report with `volume_usd_cents` = the last value plus the new base units at the
     factory's current rates (the merchant's own figure is not believed)."""
     old_amounts = token_amounts(old)
     cents = old["volume_usd_cents"]
     for token, amount in token_amounts(report).items():
-        cents += usd_cents(token, amount - old_amounts.get(token, 0))
+        cents += usd_cents(token, amount - old_amounts.get(token, 0), market)
     valued = {}
     for name in report:
         valued[name] = report[name]
@@ -216,101 +225,178 @@ INDUSTRY_FIELDS = (("sessions_created", "sessions_created"), ("sessions_complete
                    ("volume_usd_cents", "volume_usd_cents"))
 
 
-def move_group(table, old_group: "str | None", new_group: str, old: dict, new: dict, fields: tuple) -> None:
+def new_totals() -> dict:
+    """The changes accepted reports make to the system totals, summed in memory and written
+    once by apply_totals: a batch of reports costs one write per total it changes, not one
+    per report (docs/scaling.md)."""
+    return {"counts": {}, "regions": {}, "industries": {}, "tokens": {}, "region_tokens": {}, "templates": {},
+            "new_regions": {}, "new_industries": {}, "new_tokens": {}, "market": {}}
+
+
+def bump_total(table: dict, key: str, delta: int) -> None:
+    table[key] = table.get(key, 0) + delta
+
+
+def group_delta(pending: dict, group: str, fields: tuple) -> dict:
+    delta = pending.get(group)
+    if delta is None:
+        delta = {"merchants": 0}
+        for dst, _ in fields:
+            delta[dst] = 0
+        pending[group] = delta
+    return delta
+
+
+def move_group(pending: dict, old_group: "str | None", new_group: str, old: dict, new: dict, fields: tuple) -> None:
     """Takes one merchant's old report out of old_group's totals (None: it was in none) and
     adds its new report to new_group's; `fields` pairs each total with its report field."""
     if old_group is not None:
-        totals = table.get(old_group)
-        if totals is not None:
-            totals["merchants"] = max(0, totals["merchants"] - 1)
-            for dst, src in fields:
-                totals[dst] = max(0, totals[dst] - old[src])
-            table.insert(old_group, totals)
-    totals = table.get(new_group)
-    if totals is None:
-        totals = {"merchants": 0}
-        for dst, _ in fields:
-            totals[dst] = 0
-    totals["merchants"] = totals["merchants"] + 1
+        delta = group_delta(pending, old_group, fields)
+        delta["merchants"] -= 1
+        for dst, src in fields:
+            delta[dst] -= old[src]
+    delta = group_delta(pending, new_group, fields)
+    delta["merchants"] += 1
     for dst, src in fields:
-        totals[dst] = totals[dst] + new[src]
-    table.insert(new_group, totals)
+        delta[dst] += new[src]
 
 
-def apply_groups(old: dict, new: dict, first: bool) -> None:
+def apply_groups(totals: dict, old: dict, new: dict, first: bool) -> None:
     """Moves the merchant's contribution from its old region/industry to the new one."""
-    old_region = group_name(regions_map, old["region"]) if not first else None
-    new_region = group_name(regions_map, new["region"])
-    move_group(regions_map, old_region, new_region, old, new, REGION_FIELDS)
-    old_industry = group_name(industries_map, old["industry"]) if not first else None
-    new_industry = group_name(industries_map, new["industry"])
-    move_group(industries_map, old_industry, new_industry, old, new, INDUSTRY_FIELDS)
+    regions, industries = totals["new_regions"], totals["new_industries"]
+    old_region = group_name(regions_map, regions, old["region"]) if not first else None
+    new_region = group_name(regions_map, regions, new["region"])
+    move_group(totals["regions"], old_region, new_region, old, new, REGION_FIELDS)
+    old_industry = group_name(industries_map, industries, old["industry"]) if not first else None
+    new_industry = group_name(industries_map, industries, new["industry"])
+    move_group(totals["industries"], old_industry, new_industry, old, new, INDUSTRY_FIELDS)
 
 
-def apply_tokens(old: dict, new: dict, first: bool) -> None:
-    """Applies per-token volume changes globally and per region (after apply_groups, so
-    the regions are the capped group names)."""
-    old_amounts = {}
-    for entry in old["volume_by_token"]:
-        old_amounts[entry["token"]] = entry["amount"]
-    new_amounts = {}
-    for entry in new["volume_by_token"]:
-        new_amounts[entry["token"]] = entry["amount"]
-    old_region = None if first else group_name(regions_map, old["region"])
-    new_region = group_name(regions_map, new["region"])
+def apply_tokens(totals: dict, old: dict, new: dict, first: bool) -> None:
+    """Per-token volume changes, globally and per region (after apply_groups, so the
+    regions are the capped group names)."""
+    old_amounts = token_amounts(old)
+    new_amounts = token_amounts(new)
+    old_region = None if first else group_name(regions_map, totals["new_regions"], old["region"])
+    new_region = group_name(regions_map, totals["new_regions"], new["region"])
+    started = totals["new_tokens"]
     for token in set(old_amounts.keys()) | set(new_amounts.keys()):
-        known = token in old_amounts or token_volume_map.contains_key(token)
-        if not known and token_volume_map.len() >= MAX_GROUPS:
-            continue
-        add_volume(token, new_amounts.get(token, 0) - old_amounts.get(token, 0))
+        known = token in old_amounts or token in started or token_volume_map.contains_key(token)
+        if not known:
+            if token_volume_map.len() + len(started) >= MAX_GROUPS:
+                continue
+            started[token] = True
+        bump_total(totals["tokens"], token, new_amounts.get(token, 0) - old_amounts.get(token, 0))
         if old_region is not None and token in old_amounts:
-            add_region_volume(old_region, token, -old_amounts[token])
+            bump_total(totals["region_tokens"], old_region + "|" + token, -old_amounts[token])
         if token in new_amounts:
-            add_region_volume(new_region, token, new_amounts[token])
+            bump_total(totals["region_tokens"], new_region + "|" + token, new_amounts[token])
 
 
-def apply_templates(old: dict, new: dict) -> None:
+def apply_templates(totals: dict, old: dict, new: dict) -> None:
     old_by_id = {}
     for entry in old["template_conversions"]:
         old_by_id[entry["template_id"]] = entry
     for entry in new["template_conversions"]:
         prev = old_by_id.get(entry["template_id"])
-        views = entry["views"] - (0 if prev is None else prev["views"])
-        conversions = entry["conversions"] - (0 if prev is None else prev["conversions"])
-        note_template_conversions(entry["template_id"], views, conversions)
+        delta = totals["templates"].get(entry["template_id"])
+        if delta is None:
+            delta = [0, 0]
+            totals["templates"][entry["template_id"]] = delta
+        delta[0] += entry["views"] - (0 if prev is None else prev["views"])
+        delta[1] += entry["conversions"] - (0 if prev is None else prev["conversions"])
+
+
+def write_groups(table, pending: dict) -> None:
+    for group, delta in pending.items():
+        stored = table.get(group)
+        if stored is None:
+            stored = {}
+            for name in delta:
+                stored[name] = 0
+        for name in delta:
+            stored[name] = max(0, stored[name] + delta[name])
+        table.insert(group, stored)
+
+
+def apply_totals(totals: dict) -> None:
+    """Write what accept_report summed: one read and write per changed total."""
+    for name, delta in totals["counts"].items():
+        if delta != 0:
+            add_count(name, delta)
+    write_groups(regions_map, totals["regions"])
+    write_groups(industries_map, totals["industries"])
+    for token, delta in totals["tokens"].items():
+        add_volume(token, delta)
+    for key, delta in totals["region_tokens"].items():
+        region, token = key.split("|", 1)
+        add_region_volume(region, token, delta)
+    for template_id, delta in totals["templates"].items():
+        note_template_conversions(template_id, delta[0], delta[1])
+    if totals["counts"].get("reports_received", 0) > 0:
+        set_count("last_report_at", ic.time())
+
+
+def accept_report(key: str, report: dict, totals: dict) -> "str | None":
+    """Check one merchant's cumulative report (key: its canister id) against its last
+    accepted one, value it here, keep it as the last one and add its difference to `totals`
+    (written by apply_totals): the one implementation behind a merchant's own report and a
+    report aggregator's batch. Error text when refused (nothing kept or added)."""
+    stored = last_report_map.get(key)
+    first = stored is None
+    old = empty_report() if first else stored
+    err = check_report(report, old, totals["market"])
+    if err is not None:
+        return err
+    report = valued_at_factory(report, old, totals["market"])
+    counts = totals["counts"]
+    for field in TOTAL_FIELDS:
+        bump_total(counts, "metric:" + field, report[field] - old[field])
+    if old["successful_payments"] == 0 and report["successful_payments"] > 0:
+        bump_total(counts, "active_merchants", 1)
+    if not first:
+        bump_total(counts, "conv_bucket:" + str(bucket_of(conversion_of(old))), -1)
+    else:
+        bump_total(counts, "reporting_merchants", 1)
+    bump_total(counts, "conv_bucket:" + str(bucket_of(conversion_of(report))), 1)
+    apply_groups(totals, old, report, first)
+    apply_tokens(totals, old, report, first)
+    apply_templates(totals, old, report)
+    last_report_map.insert(key, report)
+    bump_total(counts, "reports_received", 1)
+    return None
+
+
+def merchant_report(report: dict) -> "str | None":
+    """A report sent by the calling merchant canister itself (rate limited per caller)."""
+    err = require_merchant_canister()
+    if err is None:
+        err = rate_limited("report_merchant_metrics", caller_text())
+    totals = new_totals()
+    if err is None:
+        err = accept_report(caller_text(), report, totals)
+    if err is None:
+        bump_total(totals["counts"], "direct_reports", 1)
+        apply_totals(totals)
+    return err
 
 
 @update
 def report_merchant_metrics(report: MerchantMetricsReport) -> FactoryUnitResult:
-    err = require_merchant_canister()
-    if err is None:
-        err = rate_limited("report_merchant_metrics", caller_text())
+    err = merchant_report(report)
     if err is not None:
         return {"Err": err}
-    key = caller_text()
-    stored = last_report_map.get(key)
-    first = stored is None
-    old = empty_report() if first else stored
-    err = check_report(report, old)
-    if err is not None:
-        return {"Err": err}
-    report = valued_at_factory(report, old)
-    for field in TOTAL_FIELDS:
-        add_count("metric:" + field, report[field] - old[field])
-    if old["successful_payments"] == 0 and report["successful_payments"] > 0:
-        add_count("active_merchants", 1)
-    if not first:
-        add_count("conv_bucket:" + str(bucket_of(conversion_of(old))), -1)
-    else:
-        add_count("reporting_merchants", 1)
-    add_count("conv_bucket:" + str(bucket_of(conversion_of(report))), 1)
-    apply_groups(old, report, first)
-    apply_tokens(old, report, first)
-    apply_templates(old, report)
-    last_report_map.insert(key, report)
-    add_count("reports_received", 1)
-    set_count("last_report_at", ic.time())
     return {"Ok": None}
+
+
+@update
+def submit_metrics_report(report: MerchantMetricsReport) -> MetricsReceiptResult:
+    """report_merchant_metrics whose reply carries the factory's security versions, so the
+    merchant pulls only the logs that moved (merchants send it only when a counter moved)."""
+    err = merchant_report(report)
+    if err is not None:
+        return {"Err": err}
+    return {"Ok": security_versions()}
 
 
 def system_conversion() -> float:
@@ -353,6 +439,8 @@ def get_system_analytics() -> SystemAnalytics:
             "factory_cycles": ic.canister_balance128(),
             "reports_received": get_count("reports_received"),
             "last_report_at": get_count("last_report_at"),
+            "direct_reports": get_count("direct_reports"),
+            "shard_batches": get_count("shard_batches"),
         },
     }
 
@@ -414,7 +502,7 @@ def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
     report, err = load_report(canister_id)
     if err is not None:
         return {"Err": err}
-    name = group_name(industries_map, report["industry"])
+    name = group_name(industries_map, {}, report["industry"])
     totals = industries_map.get(name)
     averages = []
     if totals is not None:
@@ -436,7 +524,7 @@ def compare_merchant_performance(canister_id: Principal) -> PerformanceCompariso
     if err is not None:
         return {"Err": err}
     conv = conversion_of(report)
-    totals = industries_map.get(group_name(industries_map, report["industry"]))
+    totals = industries_map.get(group_name(industries_map, {}, report["industry"]))
     industry_conv = 0.0 if totals is None else ratio(totals["sessions_completed"], totals["sessions_created"])
     avg = 0 if report["successful_payments"] == 0 else report["volume_usd_cents"] // report["successful_payments"]
     system_conv = system_conversion()

@@ -291,17 +291,27 @@ def rate_of(symbol: str) -> float:
     return 0.0 if token is None else token["rate_usd"]
 
 
-def usd_cents(symbol: str, amount: int) -> int:
+def market_token(symbol: str, cache: "dict | None" = None) -> "dict | None":
+    """The tracked token, read once per message when the caller passes a cache (a batch of
+    reports values many merchants' volumes of the same few tokens)."""
+    if cache is None:
+        return market_tokens_map.get(symbol)
+    if symbol not in cache:
+        cache[symbol] = market_tokens_map.get(symbol)
+    return cache[symbol]
+
+
+def usd_cents(symbol: str, amount: int, cache: "dict | None" = None) -> int:
     """Base units of a tracked token in USD cents at the cached rate (0 when unknown)."""
-    token = market_tokens_map.get(symbol)
+    token = market_token(symbol, cache)
     if token is None or token["rate_usd"] <= 0:
         return 0
     return int(amount * token["rate_usd"] * 100 / (10 ** token["decimals"]))
 
 
-def token_supply(symbol: str) -> int:
+def token_supply(symbol: str, cache: "dict | None" = None) -> int:
     """The tracked token's total supply as last read from its ledger (0 when unknown)."""
-    token = market_tokens_map.get(symbol)
+    token = market_token(symbol, cache)
     return 0 if token is None else token["total_supply"]
 
 

@@ -77,6 +77,14 @@ FAMILIES = (
     ("sec:system_alerts_received", "security_updates", "factory system alerts received"),
     ("sec:bulletins_received", "security_updates", "factory security bulletins received"),
     ("rep:schedule_seq", "custom_reports", "report schedules ever created"),
+    ("rep:tick_at", "factory_reporting", "when the last reporting tick ran"),
+    ("rep:digest", "factory_reporting", "digest of the last report the factory accepted"),
+    ("rep:skipped", "factory_reporting", "ticks whose report was unchanged and not sent"),
+    ("rep:version_checks", "factory_reporting", "get_security_versions calls on idle ticks"),
+    ("rep:ticks_since_sync", "factory_reporting", "ticks since the security logs were last synced"),
+    ("rep:shard_reports", "factory_reporting", "reports the merchant's report shard accepted"),
+    ("rep:shard_fallbacks", "factory_reporting", "report shard calls that failed (the factory was asked instead)"),
+    ("rep:shard_changes", "report_shard", "report shard assignments accepted from the factory"),
 )
 
 

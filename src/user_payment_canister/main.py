@@ -205,9 +205,11 @@ from src.user_payment_canister.custom_reports import (  # noqa: E402
     schedule_automated_report,
 )
 from src.user_payment_canister.maintenance_timer import arm_maintenance_timer  # noqa: E402
+from src.user_payment_canister.report_shard import assign_report_shard  # noqa: E402,F401
 from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     get_business_profile,
     get_factory_reporting_status,
+    get_factory_sync_status,
     set_business_profile,
     track_hosted_page_view,
 )

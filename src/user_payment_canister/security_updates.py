@@ -6,7 +6,7 @@ is payment_backend/security_push.py), and the pull by version that backs the pus
 with, and from no one else. Each part of a bulletin (blocklist, known-bad addresses,
 reputation, fraud patterns, alerts) is applied by version, so a repeated, late or reordered
 push changes nothing; a part that leaves a gap is skipped and the reporting timer's pull
-(`sync_global_blocklist`) fills it. The risk engine reads what is kept here. A new system alert is kept (the newest KEPT, listed
+(`sync_global_blocklist`, only for the logs whose version moved) fills it. The risk engine reads what is kept here. A new system alert is kept (the newest KEPT, listed
 for staff) and raised to the webhooks as a `security.system_alert` event."""
 
 from kybra import Opt, StableBTreeMap, ic, nat32, nat64, query, text, update
@@ -26,6 +26,7 @@ KEPT = 200
 MAX_AGE_SECONDS = 7 * 24 * 3600  # an older alert (a new canister catching up) is not raised
 ALERT_SEQ = "sec:system_alert_seq"  # every factory alert up to this seq was seen here
 ALERT_TOP = "sec:system_alert_top"  # the highest factory alert seq stored here
+PULLS = "rep:log_pulls"  # change-log pages pulled by the reporting timer
 
 system_alerts_map = StableBTreeMap[nat64, SystemAlert](memory_id=68, max_key_size=24, max_value_size=3_000)
 
@@ -110,27 +111,40 @@ def pull_failed(result, what: str) -> bool:
     return True
 
 
-def sync_global_blocklist(factory_service):
+def moved(versions: "dict | None", part: str, have: int) -> bool:
+    """Whether a log needs a pull: always without the factory's versions, else only when
+    the factory's version of it is past this canister's."""
+    return versions is None or versions[part] > have
+
+
+def sync_global_blocklist(factory_service, versions: "dict | None" = None):
     """Pull the blocklist, known-bad and reputation changes since the last seen seq of each,
-    then the fraud patterns if newer (timer): the fallback of the factory's push
-    (security_updates.py)."""
+    then the fraud patterns if newer (timer): the fallback of the factory's push. With the
+    factory's `versions` (SecurityVersions) only the logs that moved are pulled."""
     if factory_service is None:
         return False
     logs = (
-        ("global blocklist", "sec:global_seq", factory_service.get_global_blocklist_changes, apply_blocklist_part),
-        ("known-bad address", "sec:bad_seq", factory_service.get_known_bad_address_changes, apply_known_bad_part),
-        ("reputation", "sec:rep_seq", factory_service.get_reputation_changes, apply_reputation_part),
+        ("global blocklist", "sec:global_seq", "blocklist_seq", factory_service.get_global_blocklist_changes,
+         apply_blocklist_part),
+        ("known-bad address", "sec:bad_seq", "known_bad_seq", factory_service.get_known_bad_address_changes,
+         apply_known_bad_part),
+        ("reputation", "sec:rep_seq", "reputation_seq", factory_service.get_reputation_changes, apply_reputation_part),
     )
-    for what, seq_name, method, apply in logs:
+    for what, seq_name, part, method, apply in logs:
         asked = counter(seq_name)
+        if not moved(versions, part, asked):
+            continue
+        bump(PULLS)
         result = yield method(asked, 100)
         if pull_failed(result, what):
             return False
         apply(asked, result.Ok)
-    result = yield factory_service.get_fraud_patterns_since(fraud_patterns_version())
-    if pull_failed(result, "fraud pattern"):
-        return False
-    apply_fraud_patterns(result.Ok)
+    if moved(versions, "fraud_patterns_version", fraud_patterns_version()):
+        bump(PULLS)
+        result = yield factory_service.get_fraud_patterns_since(fraud_patterns_version())
+        if pull_failed(result, "fraud pattern"):
+            return False
+        apply_fraud_patterns(result.Ok)
     return True
 
 
@@ -184,11 +198,15 @@ def receive_security_bulletin(bulletin: SecurityBulletin) -> MerchantUnitResult:
     return {"Ok": None}
 
 
-def sync_system_alerts(factory_service):
-    """The pull fallback (reporting timer, a generator): alerts after the seen version."""
+def sync_system_alerts(factory_service, versions: "dict | None" = None):
+    """The pull fallback (reporting timer, a generator): alerts after the seen version
+    (with the factory's `versions`, only when it moved)."""
     if factory_service is None:
         return False
     asked = counter(ALERT_SEQ)
+    if not moved(versions, "alerts_seq", asked):
+        return True
+    bump(PULLS)
     result = yield factory_service.get_system_alerts_since(asked, 20)
     if pull_failed(result, "system alert"):
         return False

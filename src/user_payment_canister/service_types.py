@@ -524,6 +524,22 @@ class FactoryReportStatusResult(Variant, total=False):
     Err: text
 
 
+class FactorySyncStatus(Record):
+    reports_skipped: nat64
+    version_checks: nat64
+    log_pulls: nat64
+    ticks_since_sync: nat64
+    last_tick_at: nat64
+    report_shard: Opt[Principal]
+    shard_reports: nat64
+    shard_fallbacks: nat64
+
+
+class FactorySyncStatusResult(Variant, total=False):
+    Ok: FactorySyncStatus
+    Err: text
+
+
 class BusinessProfile(Record):
     # The merchant's own region and industry, sent with its metric reports so the factory's
     # geography, benchmarks and regional recommendations group it (None: unknown).

@@ -67,6 +67,43 @@ def test_round_budget_arithmetic():
     assert cost_report.per_second(20_056_000) * 300 == pytest.approx(29_797, abs=1)
 
 
+def test_shard_ceiling_arithmetic():
+    """Batches of 1 and 10 reports cost the factory 23M and 113M instructions (+ 2M per
+    execution): 10M per report, 15M per batch. A shard's receipts of 10 reports take 60M in
+    10 executions (8M each) and its batch timer 17M / 62M in 2 executions (5M per report):
+    13M per active merchant at the shard. Per 300 s the budget is (2B - 8M) x 300 =
+    597.6B: all active, 597.6B / (10M + 15M / 5,000) = 59,742 merchants; at 10% active,
+    597.6B / (1M + 3,000) = 595,813; at 100,000 merchants (20 shards, 300M of batches)
+    (597.6B - 0.3B) / 1T = 59.73% may be active; one shard carries 597.6B / 13M = 45,969."""
+    doc = {
+        "shard_batches": {
+            "1": {"methods": {"factory.submit_report_batch": {"executions": 1, "instructions": 23_000_000},
+                              "shard.<timer>": {"executions": 2, "instructions": 17_000_000}},
+                  "report_methods": {}},
+            "10": {"methods": {"factory.submit_report_batch": {"executions": 1, "instructions": 113_000_000},
+                               "shard.<timer>": {"executions": 2, "instructions": 62_000_000}},
+                   "report_methods": {"shard.submit_metrics_report": {"executions": 10, "instructions": 60_000_000}}},
+        },
+        "factory_methods": {
+            "factory_tick": {"factory.submit_metrics_report": {"executions": 1, "instructions": 45_000_000},
+                             "factory.<timer>": {"executions": 1, "instructions": 700_000}},
+            "factory_version_check": {"factory.get_security_versions": {"executions": 1, "instructions": 4_000_000}},
+        },
+    }
+    sh = cost_report.shard_costs(doc)
+    assert sh == {"sizes": [1, 10], "factory_per_report": 10_000_000, "factory_per_batch": 15_000_000,
+                  "shard_per_report": 13_000_000}
+    ops = {"one_click": cost_report.Op("one_click", "", {"factory": Usage(executions=3, instructions=36_000_000)})}
+    fc = cost_report.factory_ceiling(ops, doc)
+    assert fc["active_direct"] == 47_000_000 and fc["idle_direct"] == 500_000  # its own timer is not counted
+    assert fc["sharded_all_active"] == pytest.approx(597.6e9 / 10_003_000)
+    assert round(fc["sharded_all_active"]) == 59_742
+    assert round(fc["sharded_at_share"]) == 595_813
+    assert fc["active_share_at_target"] == pytest.approx(0.5973)
+    assert round(fc["shard_merchants_all_active"]) == 45_969
+    assert fc["below_target"] is False
+
+
 def test_webhook_retries_follow_the_canister_backoff():
     """1 min doubling to 12 h within 3 days: attempts at 0, 1, 3, 7, ..., 1023 min (11), then
     every 720 min: 1743, 2463, 3183, 3903 (15); the next (4623 min) is past 4320."""
@@ -96,8 +133,13 @@ def test_every_money_path_is_measured_through_localnet():
     assert ops["webhook_delivery"]["merchant"]["outcalls"] == 1
     assert ops["webhook_delivery"]["merchant"]["outcall_max_response_bytes"] == 4096
     assert ops["webhook_failed_attempt"]["merchant"]["outcalls"] == 1  # answered 500: a retry is filed
-    assert ops["factory_tick"]["factory"]["executions"] >= 2
-    assert "factory.report_merchant_metrics" in doc["factory_tick_methods"]
+    assert ops["factory_tick"]["factory"]["executions"] >= 1
+    assert "factory.submit_metrics_report" in doc["factory_tick_methods"]
+    # an idle tick calls nothing at the factory; the hourly check is one version query
+    assert not [m for m in doc["factory_methods"]["factory_tick_idle"] if m.startswith("factory.") and "<timer>" not in m]
+    assert "factory.get_security_versions" in doc["factory_methods"]["factory_version_check"]
+    for run in doc["shard_batches"].values():  # one batch message per shard, whatever its size
+        assert run["methods"]["factory.submit_report_batch"]["executions"] == 1
     assert ops["one_click"]["factory"]["executions"] >= 1
     assert ops["expiry"]["per_session"]["merchant"]["instructions"] > 0
     assert doc["storage_per_paid_session"]["reserved_bytes_per_item"] > 0

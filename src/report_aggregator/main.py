@@ -1,0 +1,35 @@
+"""Report aggregator shard (docs/scaling.md, "Report aggregators"): deployed by the factory
+(payment_backend/report_shards.py) for up to its shard capacity of merchant canisters. Its
+merchants send it their metrics reports; it forwards them to the factory in one batch every
+300 s and mirrors the factory's security logs for them, so the factory's load grows with the
+number of shards, not of merchants."""
+
+from kybra import init, post_upgrade, void
+
+from src.common.shard_api import ShardInitArgs
+from src.report_aggregator.shard_mirror import (  # noqa: F401
+    get_fraud_patterns_since,
+    get_global_blocklist_changes,
+    get_known_bad_address_changes,
+    get_reputation_changes,
+    get_security_versions,
+    get_system_alerts_since,
+)
+from src.report_aggregator.shard_reports import (  # noqa: F401
+    add_report_merchants,
+    arm_batches,
+    get_shard_status,
+    submit_metrics_report,
+)
+from src.report_aggregator.shard_store import config_map
+
+
+@init
+def init_shard(args: ShardInitArgs) -> void:
+    config_map.insert(0, {"factory": args["factory"]})
+    arm_batches()
+
+
+@post_upgrade
+def post_upgrade_shard() -> void:
+    arm_batches()

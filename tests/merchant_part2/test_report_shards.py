@@ -1,0 +1,170 @@
+"""Issue 20 (docs/scaling.md, "Report aggregators"): the factory deploys a report aggregator
+shard from an uploaded module through its own deployment path and assigns merchants to it
+(new ones at deployment, existing ones by `assign_report_shards`); the merchants report to
+the shard, which sends the factory one batch per 300 s and serves the security logs it
+mirrors; the factory's totals are the sum of the merchants' activity. A shard refuses a
+merchant it was not given, the factory refuses batches from a canister that is no shard of
+its own, and a merchant whose shard does not answer reports to the factory directly."""
+
+from __future__ import annotations
+
+import os
+
+from kybra import Principal
+
+from test_factory_link import priced_network  # first: puts tests/factory on the path
+from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
+from merchant_client import session_args  # noqa: E402
+from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHARD_ENTRY = os.path.join(ROOT, "src", "report_aggregator", "main.py")
+SHARD_DID = os.path.join(ROOT, "candid", "report_aggregator.did")
+TICK = 301  # the merchants' REPORT_INTERVAL_SECONDS and the shard's BATCH_INTERVAL_SECONDS, + 1
+
+
+def health(factory) -> dict:
+    return factory.admin.get_system_analytics()[0]["system_health_metrics"]
+
+
+def pay(factory, alice_ledger, cid: str, shop, amount: int) -> None:
+    session = ok(shop.create_checkout_session_with_options(session_args(amount)))
+    paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), amount)
+    ok(factory.merchant_actor(cid, alice_ledger.identity).complete_checkout_session(session["session_id"],
+                                                                                   str(paid["Ok"])))
+
+
+def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
+    # merchant 0 exists before any shard: it is assigned later, by the factory's push
+    factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=1)
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    stranger = new_identity()
+    assert code(factory.as_(stranger).deploy_report_shard("agg-1")) == "unauthorized"
+    shard = ok(factory.admin.deploy_report_shard("agg-1"))
+    shard_id = ptext(shard["canister_id"][0])
+    assert shard["status"] == "active" and shard["merchants"] == 0
+    with server.lock:  # the factory alone controls it, as it does its merchants
+        assert {p.to_str() for p in server.network.canister(Principal.from_str(shard_id))["controllers"]} == {factory.id}
+    shard_actor = actor(server, shard_id, stranger, SHARD_DID)
+
+    # merchants 1 and 2 are told their shard at deployment
+    ledger_id = ptext(alice_ledger.actor.canister_id)
+    for i in (1, 2):
+        owner = new_identity()
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(
+            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
+        cid = ptext(rec["canister_id"][0])
+        shop = factory.merchant_actor(cid, owner)
+        ok(shop.refresh_token(SYMBOL))
+        shops.append((cid, shop, None, owner.sender().to_str()))
+    (cid0, shop0, _, _), (cid1, shop1, _, _), (cid2, shop2, _, _) = shops
+    factory.advance(0)  # the assignment pushes
+    assert ok(shop0.get_factory_sync_status())["report_shard"] == []
+    for shop in (shop1, shop2):
+        assert ptext(ok(shop.get_factory_sync_status())["report_shard"][0]) == shard_id
+    # the existing merchant: assigned by an admin's walk of the registry
+    assert code(factory.as_(stranger).assign_report_shards(100)) == "unauthorized"
+    assert ok(factory.admin.assign_report_shards(100)) == 1
+    assert ok(factory.admin.assign_report_shards(100)) == 0
+    factory.advance(0)
+    assert ptext(ok(shop0.get_factory_sync_status())["report_shard"][0]) == shard_id
+    assert ok(factory.admin.get_report_shards())[0]["merchants"] == 3
+    # a merchant takes its shard only from its factory: not from a stranger, not from its owner
+    owner0 = shop0
+    for who in (factory.merchant_actor(cid0, stranger), owner0):
+        assert code(who.assign_report_shard(stranger.sender().to_str())) == "unauthorized"
+    assert ptext(ok(shop0.get_factory_sync_status())["report_shard"][0]) == shard_id
+
+    # activity at every merchant; one tick: the reports go to the shard, none to the factory
+    before = health(factory)
+    amounts = {cid0: 5_000_000, cid1: 7_000_000, cid2: 9_000_000}
+    for cid, shop in ((cid0, shop0), (cid1, shop1), (cid2, shop2)):
+        pay(factory, alice_ledger, cid, shop, amounts[cid])
+    factory.advance(TICK)
+    after = health(factory)
+    assert after["direct_reports"] == before["direct_reports"]  # no merchant called the factory
+    for shop in (shop0, shop1, shop2):
+        sync = ok(shop.get_factory_sync_status())
+        assert sync["shard_reports"] >= 1 and sync["shard_fallbacks"] == 0
+    status = shard_actor.get_shard_status()[0]
+    if status["batches_sent"] == 0:  # the shard's batch timer had not come round yet
+        factory.advance(TICK)
+        status = shard_actor.get_shard_status()[0]
+    after = health(factory)
+    assert status["pending"] == 0 and status["reports_forwarded"] == 3
+    shard_rec = ok(factory.admin.get_report_shards())[0]
+    assert shard_rec["batches"] == after["shard_batches"] - before["shard_batches"] == 1
+    assert shard_rec["reports"] == 3
+    assert after["reports_received"] == before["reports_received"] + 3
+    # the factory's totals are the sum of the merchants' activity, valued at its rate
+    # ($10 per token of 8 decimals: 100_000 base units = 1 cent)
+    analytics = factory.admin.get_system_analytics()[0]
+    assert analytics["total_system_volume"] == sum(amounts.values()) // 100_000
+    assert analytics["active_merchants"] == 3
+
+    # a shard takes reports only from its merchants; the factory takes batches only from its shards
+    report = {"transaction_count": 1, "successful_payments": 1, "failed_payments": 0, "refunded_payments": 0,
+              "sessions_created": 1, "sessions_completed": 1, "modal_views": 0, "hosted_page_views": 0,
+              "volume_usd_cents": 0, "volume_by_token": [], "template_conversions": [], "region": [],
+              "industry": []}
+    assert code(shard_actor.submit_metrics_report(report)) == "unauthorized"
+    assert code(shard_actor.add_report_merchants([stranger.sender().to_str()])) == "unauthorized"
+    forged = [{"merchant": cid1, "report": report}]
+    assert code(factory.as_(stranger).submit_report_batch(forged)) == "unauthorized"
+    assert ok(factory.admin.get_report_shards())[0]["reports"] == 3
+
+    # the security logs come from the shard's mirror: a blocklist change the merchant missed
+    # (its push trapped) reaches it at its next report through the shard
+    with server.lock:
+        fault = server.network.faults.trap_message(Principal.from_str(cid1), "receive_security_bulletin")
+    mallory = new_identity().sender().to_str()
+    ok(factory.admin.add_to_global_blocklist(mallory, "card testing ring"))
+    factory.advance(1)
+    assert fault.fired == 1
+    factory.advance(TICK)  # the shard's batch (or version check) brings the change into its mirror
+    assert shard_actor.get_security_versions()[0]["blocklist_seq"] >= 1
+    pay(factory, alice_ledger, cid1, shop1, 1_000_000)
+    factory.advance(TICK)
+    assert "global_blocklist" in ok(shop1.analyze_transaction_risk(transaction(mallory, 1_000, merchant=cid1)))["rules"]
+    assert health(factory)["direct_reports"] == before["direct_reports"]
+
+    # the shard does not answer: the merchant reports to the factory directly, nothing is lost
+    with server.lock:
+        server.network.faults.trap_message(Principal.from_str(shard_id), "submit_metrics_report")
+    pay(factory, alice_ledger, cid2, shop2, 2_000_000)
+    factory.advance(TICK)
+    sync = ok(shop2.get_factory_sync_status())
+    assert sync["shard_fallbacks"] == 1
+    assert health(factory)["direct_reports"] == before["direct_reports"] + 1
+    factory.advance(TICK)  # the shard's batch: nothing stale is applied twice
+    analytics = factory.admin.get_system_analytics()[0]
+    assert analytics["total_system_volume"] == (sum(amounts.values()) + 3_000_000) // 100_000
+
+
+def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, actor, new_identity):
+    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    assert code(factory.admin.set_report_shard_capacity(0)) == "invalid_argument"
+    assert code(factory.as_(new_identity()).set_report_shard_capacity(2)) == "unauthorized"
+    ok(factory.admin.set_report_shard_capacity(2))
+    first = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
+    ledger_id = ptext(alice_ledger.actor.canister_id)
+    shops = []
+    for i in range(3):
+        owner = new_identity()
+        rec = ok(factory.paying(owner).deploy_user_payment_canister(
+            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
+        shops.append(factory.merchant_actor(ptext(rec["canister_id"][0]), owner))
+    factory.advance(0)
+
+    def shard_of(shop):
+        assigned = ok(shop.get_factory_sync_status())["report_shard"]
+        return ptext(assigned[0]) if assigned else None
+
+    assert [shard_of(s) for s in shops] == [first, first, None]  # the first shard is full
+    factory.advance(601)  # the factory's shard upkeep: a second shard, from the same version
+    factory.advance(0)
+    shards = ok(factory.admin.get_report_shards())
+    assert [(s["shard_no"], s["status"], s["merchants"], s["version"]) for s in shards] == [
+        (1, "active", 2, "agg-1"), (2, "active", 1, "agg-1")]
+    assert shard_of(shops[2]) == ptext(shards[1]["canister_id"][0])

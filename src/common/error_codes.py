@@ -75,6 +75,8 @@ RECORD_NOTES = {
     "xrc_error": "token market note: the XRC answered an error",
     "velocity": "risk reason: payments per hour or day at the limit",
     "payment_blocked": "suspicious-principal report: a payment was blocked",
+    "unreachable": "report status: the report shard or factory call was rejected",
+    "refused": "report status: the report shard or factory answered Err",
 }
 
 

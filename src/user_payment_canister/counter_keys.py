@@ -53,6 +53,7 @@ FAMILIES = (
     ("xq:<kind>:cursor", "expiry_index", "due queue of a kind: next minute to drain"),
     ("xq:<kind>:pos", "expiry_index", "due queue of a kind: entries of that minute taken"),
     ("xq:<kind>:<minute>", "expiry_index", "due queue of a kind: entries filed in a minute"),
+    ("ledger_op_seq", "ledger_journal", "the last ledger operation seq (a late answer never settles a later operation)"),
     # analytics, one-click, security, reports
     ("an:<metric>", "merchant_analytics", "all-time analytics counter (payments, sessions, customers...)"),
     ("an:vol:<symbol>", "merchant_analytics", "all-time base units paid per token"),
@@ -85,6 +86,7 @@ FAMILIES = (
     ("rep:shard_reports", "factory_reporting", "reports the merchant's report shard accepted"),
     ("rep:shard_fallbacks", "factory_reporting", "report shard calls that failed (the factory was asked instead)"),
     ("rep:shard_changes", "report_shard", "report shard assignments accepted from the factory"),
+    ("rep:log_pulls", "security_updates", "change-log pages pulled by the reporting timer"),
 )
 
 

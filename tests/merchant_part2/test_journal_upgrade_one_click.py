@@ -12,7 +12,7 @@ from test_merchant_upgrade import upgrade
 from test_part2_recovery import CHARGE_STALE_SECONDS, assert_charged_once, trapped_charge
 
 
-def test_upgrade_takes_an_interrupted_one_click_charge_into_the_journal(old_shop):
+def test_upgrade_takes_an_interrupted_one_click_charge_into_the_journal(old_shop):  # noqa: F811 - the imported fixture
     shop = old_shop
     auth_id, before = trapped_charge(shop, 700_000)  # the old release's charge lock is left
     blocks = shop.owner.ledger.blocks([(0, 0)])["log_length"]

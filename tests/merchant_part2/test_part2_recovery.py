@@ -130,7 +130,7 @@ def test_a_trap_resuming_one_charge_leaves_the_other_due_charges_queued(shop):
         befores.append(party.ledger.balance())
     trap_at(shop, "after_call", "icrc2_transfer_from", origin="ingress", times=2)
     for auth_id in auths:
-        assert rejected(lambda: charge(shop, auth_id, 400_000))
+        assert rejected(lambda auth_id=auth_id: charge(shop, auth_id, 400_000))
     timer_trap = trap_at(shop, "after_call", "icrc2_transfer_from", origin="timer")
     shop.advance(CHARGE_STALE_SECONDS + 60)  # one tick takes both stale charges
     assert timer_trap.fired == 1

@@ -209,7 +209,7 @@ def test_dashboard_signed_in_with_internet_identity(shop, chromium, wallet_site)
     assert out["strangerPrincipal"] == stranger
     assert out["strangerError"].startswith(f"The Internet Identity {stranger} is not an owner or co-owner of "
                                            f"{shop.merchant_id}"), out["strangerError"]
-    assert out["strangerSignedIn"] == 0 and out["strangerErrorAfterReload"] == 0
+    assert out["strangerSignedIn"] is False and out["strangerErrorAfterReload"] == 0
     assert out["pageErrors"] == []
 
 

@@ -503,7 +503,7 @@ async function dashboardII(page, browser) {
   const error = stranger.locator('#signin-error:not([hidden])');
   await error.waitFor({ timeout: TIMEOUT });
   out.strangerError = (await error.textContent()).trim();
-  out.strangerSignedIn = await stranger.locator('#app:not([hidden])').count();
+  out.strangerSignedIn = (await stranger.locator('#nav').isVisible()) || (await stranger.locator('[data-principal]').count()) > 0;
   await shot(stranger, '99-dashboard-ii-stranger-refused');
   // refused means signed out again: a reload offers the sign-in, not the same refusal
   await stranger.reload();

@@ -36,6 +36,7 @@ let ctx: Ctx | undefined;
 
 function showSignIn(error?: string): void {
   $('#app').hidden = true;
+  $('#app').inert = true;
   $('#signin').hidden = false;
   ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
   const box = $('#signin-error');
@@ -67,6 +68,7 @@ async function start(identity: Identity, via: 'dev' | 'ii' = 'dev'): Promise<voi
     });
     $('#signin').hidden = true;
     $('#app').hidden = false;
+    $('#app').inert = false;
     document.body.classList.add('signed-in');
     if (!location.hash) location.hash = '#/overview';
     await route();

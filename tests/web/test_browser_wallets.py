@@ -6,7 +6,9 @@ account (ICRC-27), and confirms the ICRC-21 consent messages of `icrc2_approve` 
 `pay_checkout_session` (the merchant canister's own message); the wallet signs and sends the
 calls (ICRC-49) and the page verifies their certified replies. And Internet Identity's
 protocol as @icp-sdk/auth speaks it (ICRC-29 + ICRC-34 delegation), against a local identity
-provider page that signs a real delegation chain. Screenshots 60-82."""
+provider page that signs a real delegation chain: the hosted page, the dashboard and the
+builder sign in through it. The WalletConnect element connects the signer. Screenshots
+60-82, 90-99."""
 from __future__ import annotations
 
 import functools

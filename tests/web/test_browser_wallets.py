@@ -6,7 +6,9 @@ account (ICRC-27), and confirms the ICRC-21 consent messages of `icrc2_approve` 
 `pay_checkout_session` (the merchant canister's own message); the wallet signs and sends the
 calls (ICRC-49) and the page verifies their certified replies. And Internet Identity's
 protocol as @icp-sdk/auth speaks it (ICRC-29 + ICRC-34 delegation), against a local identity
-provider page that signs a real delegation chain. Screenshots 60-82."""
+provider page that signs a real delegation chain: the hosted page, the dashboard and the
+builder sign in through it. The WalletConnect element connects the signer. Screenshots
+60-82, 90-99."""
 from __future__ import annotations
 
 import functools
@@ -169,3 +171,75 @@ def test_hosted_page_paid_after_signing_in_with_internet_identity(shop, chromium
     assert out["signInPrompt"].startswith("Sign in to http://")
     # the page holds a session key delegated by the provider: it signs as the provider's principal
     check_paid(shop, out, sid, who, before, "ii", "Internet Identity")
+
+
+def test_dashboard_signed_in_with_internet_identity(shop, chromium, wallet_site):
+    """A merchant adds an Internet Identity principal as co-owner (ic-py, the real API); the
+    dashboard signed in through the identity provider shows the merchant's payments and
+    refunds one (on the ledger); the builder signs in the same way; a stranger's Internet
+    Identity is refused. Screenshots 97-99."""
+    from test_browser_dashboard import pay_by_icrc2
+    seed, stranger_seed = "1a" * 32, "1b" * 32
+    co_owner = Identity(privkey=seed, type="ed25519").sender().to_str()
+    stranger = Identity(privkey=stranger_seed, type="ed25519").sender().to_str()
+    owner = shop.merchant("owner")
+    ok(owner.add_owner(co_owner))
+    sid = pay_by_icrc2(shop, "alice")["session_id"]
+    payment = [p for p in ok(owner.list_payments([], [100]))["payments"] if p["session_id"] == sid][0]
+    alice_before = shop.balance(shop.principal("alice"))
+
+    def url(provider_seed: str, canister: str = shop.dashboard_id) -> str:
+        provider = f"{wallet_site}/ii.html?seed={provider_seed}"
+        return shop.asset_url(canister, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}"
+                                        f"&ii={_quote(provider)}")
+    out = run_flow("dashboard-ii", {"chromium": chromium, "screenshots": SCREENSHOTS, "dashboardUrl": url(seed),
+                                    "builderUrl": url(seed, shop.builder_id),
+                                    "strangerUrl": url(stranger_seed), "paymentId": payment["payment_id"],
+                                    "refundAmount": "0.02", "refundReason": "signed in with II"}, timeout=300)
+    assert out["iiButton"] == "Sign in with Internet Identity"
+    assert out["providerPrincipal"] == out["signedInAs"] == out["afterReload"] == co_owner
+    assert out["builderProvider"] == out["builderAs"] == co_owner  # the builder's editor opened
+    # real data: the overview's count and the payments list are the canister's
+    payments = ok(owner.list_payments([], [100]))["payments"]
+    assert payment["payment_id"] in out["paymentIds"] and len(out["paymentIds"]) == min(20, len(payments))
+    # the owner action: a refund, recorded and paid to alice on the ledger
+    refunds = [r for r in ok(owner.list_refunds([], [50]))["refunds"] if r["payment_id"] == [payment["payment_id"]]]
+    assert len(refunds) == 1 and refunds[0]["amount"] == 2_000_000 and refunds[0]["reason"] == ["signed in with II"]
+    assert out["refundFlash"] == f"Refunded 0.02 LTT in ledger block {refunds[0]['ledger_block']}."
+    assert shop.balance(shop.principal("alice")) == alice_before + 2_000_000
+    # a stranger: a clear refusal, no dashboard, and signed out again
+    assert out["strangerPrincipal"] == stranger
+    assert out["strangerError"].startswith(f"The Internet Identity {stranger} is not an owner or co-owner of "
+                                           f"{shop.merchant_id}"), out["strangerError"]
+    assert out["strangerSignedIn"] is False and out["strangerErrorAfterReload"] == 0
+    assert out["pageErrors"] == []
+
+
+def test_wallet_connect_element_connects_a_signer_the_page_pays_from(shop, chromium, wallet_site):
+    """The WalletConnect element offers the checkout's wallet choice; connecting the signer
+    wallet shows its account, and a PaymentButton on the page pays from it. Screenshots 90-96."""
+    seed = "1c" * 32
+    who = funded_wallet(shop, "frank", seed)
+    before = shop.balance(who)
+    merchant = shop.merchant("owner")
+    branding = {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#334155",
+                "button_text": "Pay 0.25 LTT", "support_url": []}
+
+    def element(kind):
+        return ok(merchant.configure_payment_element({
+            "element_id": "", "component_type": kind, "is_active": True, "theme_overrides": [],
+            "validation_rules": [], "merchant_branding": branding}))
+    connect, button = element("WalletConnect"), element("PaymentButton")
+    attr = (f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
+            f'data-signer-name="{WALLET_NAME}" ')
+    html = (ok(merchant.generate_element_embed_code(connect)).replace("<div ", "<div " + attr, 1)
+            + ok(merchant.generate_element_embed_code(button)))
+    shop.pages["/connect-shop.html"] = shop_page(html)
+    out = run_flow("walletconnect", {"chromium": chromium, "screenshots": SCREENSHOTS,
+                                     "shopUrl": f"{shop.site_url}/connect-shop.html"}, script_name="wallet_flows.mjs")
+    # connecting showed the wallet's account, and the checkout opened already paying from it
+    assert out["connectedPrincipal"] == out["overlayPrincipal"] == who
+    sid = out["redirectedTo"].split("session=")[1]
+    check_signer_paid(shop, out, sid, who, before)
+    metrics = ok(merchant.get_element_metrics(connect))
+    assert (metrics["total_renders"], metrics["clicks"], metrics["successful_interactions"]) == (1, 1, 1)

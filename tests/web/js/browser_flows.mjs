@@ -448,6 +448,72 @@ async function dashSignIn(page, pem) {
   return (await page.locator('[data-principal]').textContent()).trim();
 }
 
+/** Click the page's Internet Identity button and approve the local identity provider's
+ * sign-in (web/test-wallet/ii.html) in its popup; the provider's principal. */
+async function dashIISignIn(page, shotName, button = '[data-dashboard-ii]') {
+  const popup = page.waitForEvent('popup', { timeout: TIMEOUT });
+  await page.click(button);
+  const provider = await popup;
+  const prompt = provider.locator('[data-prompt="delegation"]');
+  await prompt.waitFor({ timeout: TIMEOUT });
+  const principal = (await provider.locator('[data-ii-principal]').textContent()).trim();
+  await shot(provider, shotName);
+  await prompt.locator('[data-approve]').click();
+  return principal;
+}
+
+/** A co-owner signs in to the dashboard with Internet Identity, reads the payments and
+ * refunds one; the session survives a reload; a stranger's Internet Identity is refused. */
+async function dashboardII(page, browser) {
+  const out = {};
+  await page.goto(cfg.dashboardUrl);
+  const button = page.locator('[data-dashboard-ii]');
+  await button.waitFor({ timeout: TIMEOUT });
+  out.iiButton = (await button.textContent()).trim();
+  out.providerPrincipal = await dashIISignIn(page, '97-dashboard-ii-provider-sign-in');
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  await dashPage(page, 'overview');
+  out.signedInAs = (await page.locator('[data-principal]').textContent()).trim();
+  out.payments = await metric(page, 'payments');
+  await dashGo(page, '#/payments');
+  out.paymentIds = await page.locator('#list tr[data-id]').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  let t = await page.evaluate(() => Number(document.querySelector('#page').dataset.ready));
+  await page.click(`#list tr[data-id="${cfg.paymentId}"]`);
+  t = await dashPage(page, 'payments', t);
+  await page.fill('#refund input[name=amount]', cfg.refundAmount);
+  await page.fill('#refund input[name=reason]', cfg.refundReason);
+  out.refundFlash = await dashAct(page, '#refund button', 'payments');
+  await shot(page, '98-dashboard-ii-refunded');
+  await page.reload();
+  await page.locator('[data-principal]').waitFor({ timeout: TIMEOUT });
+  out.afterReload = (await page.locator('[data-principal]').textContent()).trim();
+  // the builder signs in the same way (its own origin: its own II session)
+  await page.goto(cfg.builderUrl);
+  await page.locator('[data-builder-ii]').waitFor({ timeout: TIMEOUT });
+  out.builderProvider = await dashIISignIn(page, '99b-builder-ii-provider-sign-in', '[data-builder-ii]');
+  await page.locator('#app:not([hidden])').waitFor({ timeout: TIMEOUT });
+  out.builderAs = (await page.locator('[data-principal]').textContent()).trim();
+  await shot(page, '99c-builder-ii-signed-in');
+
+  const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const stranger = await other.newPage();
+  await stranger.goto(cfg.strangerUrl);
+  await stranger.locator('[data-dashboard-ii]').waitFor({ timeout: TIMEOUT });
+  out.strangerPrincipal = await dashIISignIn(stranger, '99a-dashboard-ii-stranger-provider');
+  const error = stranger.locator('#signin-error:not([hidden])');
+  await error.waitFor({ timeout: TIMEOUT });
+  out.strangerError = (await error.textContent()).trim();
+  out.strangerSignedIn = (await stranger.locator('#nav').isVisible()) || (await stranger.locator('[data-principal]').count()) > 0;
+  await shot(stranger, '99-dashboard-ii-stranger-refused');
+  // refused means signed out again: a reload offers the sign-in, not the same refusal
+  await stranger.reload();
+  await stranger.locator('[data-dashboard-ii]').waitFor({ timeout: TIMEOUT });
+  await stranger.waitForTimeout(1500);
+  out.strangerErrorAfterReload = await stranger.locator('#signin-error:not([hidden])').count();
+  await other.close();
+  return out;
+}
+
 /** The merchant dashboard against a merchant with real payments and webhook deliveries. */
 async function dashboard(page, context, browser) {
   const out = {};
@@ -627,7 +693,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const flows = { hosted: () => hosted(page), modal: () => modal(page, context), builder: () => builder(page, browser),
     elements: () => elements(page), tokens: () => tokens(page, context), expired: () => expired(page),
-    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page), runlinks: () => runLinks(page, context) };
+    wallet: () => wallet(page), partial: () => partial(page, context), dashboard: () => dashboard(page, context, browser), devlink: () => devLink(page), 'dashboard-ii': () => dashboardII(page, browser), runlinks: () => runLinks(page, context) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   result = await flows[flow]();
   result.pageErrors = errors;

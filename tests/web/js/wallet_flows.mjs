@@ -3,7 +3,7 @@
 // test wallet (web/test-wallet, the wallet side of @dfinity/oisy-wallet-signer) in a popup;
 // this script approves the permission, account and consent prompts by clicking in that
 // window, screenshots every step and prints one JSON line with what it saw.
-// usage: node wallet_flows.mjs hosted|modal|ii|tampered CONFIG_JSON
+// usage: node wallet_flows.mjs hosted|modal|ii|tampered|walletconnect CONFIG_JSON
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,8 +68,9 @@ async function payAndFinish(page, root, out, shots, confirm = async () => undefi
 }
 
 /** A signer wallet: connect it (permissions, account), pay, confirming the approval's and
- * the payment's consent messages in the wallet. `n`: the screenshots' decade. */
-async function payWithSigner(page, root, n, name, out) {
+ * the payment's consent messages in the wallet. `n`: the screenshots' decade. `openPay`:
+ * where the pay button is once connected (the same root unless the page opens a checkout). */
+async function payWithSigner(page, root, n, name, out, openPay = async () => root) {
   const button = root.locator('[data-wallet-signer]');
   await button.waitFor({ timeout: TIMEOUT });
   out.signerButton = await text(button);
@@ -81,7 +82,8 @@ async function payWithSigner(page, root, n, name, out) {
   out.permissions = await approve(wallet, 'permissions', `${n}1-${name}-wallet-permissions`);
   out.accounts = await approve(wallet, 'accounts', `${n}2-${name}-wallet-account`);
   await signedIn(root, out);
-  await payAndFinish(page, root, out, [`${n}3-${name}-signer-connected`, `${n}6-${name}-signer-paid`], async () => {
+  const payRoot = await openPay();
+  await payAndFinish(page, payRoot, out, [`${n}3-${name}-signer-connected`, `${n}6-${name}-signer-paid`], async () => {
     out.approveConsent = await approve(wallet, 'consent', `${n}4-${name}-wallet-consent-approve`);
     out.payConsent = await approve(wallet, 'consent', `${n}5-${name}-wallet-consent-pay`);
   });
@@ -102,6 +104,23 @@ async function modal(page) {
   const overlay = page.locator('[data-ckpay-overlay]');
   await overlay.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
   return payWithSigner(page, overlay, 7, 'modal', {});
+}
+
+/** The WalletConnect element connects the signer wallet; a PaymentButton on the same page
+ * then opens a checkout that pays from that account (the wallet confirms both calls). */
+async function walletConnect(page) {
+  const out = {};
+  await page.goto(cfg.shopUrl);
+  const element = page.locator('[data-element-type="WalletConnect"]');
+  await element.locator('[data-wallet-signer]').waitFor({ timeout: TIMEOUT });
+  return payWithSigner(page, element, 9, 'element', out, async () => {
+    out.connectedPrincipal = await element.getAttribute('data-connected-principal');
+    await page.locator('[data-element-type="PaymentButton"] [part="button"]').click();
+    const overlay = page.locator('[data-ckpay-overlay]');
+    await overlay.locator('[data-ckpay-account]').waitFor({ timeout: TIMEOUT });
+    out.overlayPrincipal = await text(overlay.locator('[data-wallet-principal]'));
+    return overlay;
+  });
 }
 
 /** A dishonest wallet (`?tamper=`): the page must refuse its answer to the approval. */
@@ -149,7 +168,8 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  const flows = { hosted: () => hosted(page), modal: () => modal(page), ii: () => ii(page), tampered: () => tampered(page) };
+  const flows = { hosted: () => hosted(page), modal: () => modal(page), ii: () => ii(page), tampered: () => tampered(page),
+    walletconnect: () => walletConnect(page) };
   if (!flows[flow]) throw new Error(`unknown flow ${flow}`);
   try {
     result = await flows[flow]();

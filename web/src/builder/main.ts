@@ -1,7 +1,7 @@
 // Modal builder for merchants (owner / staff identity): create and edit modal configurations
 // with a live preview, start from a factory template, configure elements, copy the embed
 // code, and read each modal's analytics. Talks to the merchant canister with the merchant's
-// identity (a dev identity locally).
+// identity: Internet Identity (the checkout's AuthClient module) or locally a dev identity.
 import type { Identity } from '@icp-sdk/core/agent';
 import type {
   ModalConfig, ModalTheme, BrandingConfig, ElementPage, ModalPage,
@@ -11,12 +11,15 @@ import { apiHostFor, factoryActor, merchantActor, opt, unwrap, type Merchant } f
 import { escapeHtml } from '../lib/format';
 import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
 import { CHECKOUT_CSS } from '../lib/styles';
+import { walletUrls } from '../lib/wallets/config';
+import { restoredInternetIdentity, signInWithInternetIdentity, signOutOfInternetIdentity } from '../lib/wallets/internet-identity';
 import { cssBlock, themeVariables } from '../lib/theme';
 
 const host = apiHostFor(window.location.origin);
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const params = new URLSearchParams(window.location.search);
 const KEY = 'ckpay.builderIdentity'; // the merchant's, apart from a customer's checkout identity
+const iiUrl = walletUrls(params).ii; // mainnet's II unless the build or (locally) `?ii=` says otherwise
 
 let merchant: Merchant | undefined;
 let identity: Identity | undefined;
@@ -244,7 +247,11 @@ function showWho(): void {
   $('#who').innerHTML = identity
     ? `Signed in as <code data-principal>${identity.getPrincipal().toText()}</code> <button id="signout">Sign out</button>`
     : 'Not signed in';
-  document.getElementById('signout')?.addEventListener('click', () => { signOut(KEY); location.reload(); });
+  document.getElementById('signout')?.addEventListener('click', async () => {
+    signOut(KEY);
+    await signOutOfInternetIdentity(iiUrl);
+    location.reload();
+  });
 }
 
 /** Which part of the page is on: the editor only for an owner of an opened merchant; it
@@ -259,7 +266,8 @@ function show(part: 'start' | 'signin' | 'app', note?: string): void {
 }
 
 async function open(merchantId: string, factoryId: string): Promise<void> {
-  identity = storedIdentity(KEY);
+  const ii = storedIdentity(KEY) ? undefined : await restoredInternetIdentity(iiUrl).catch(() => undefined);
+  identity = storedIdentity(KEY) ?? (ii && !ii.getPrincipal().isAnonymous() ? ii : undefined);
   showWho();
   merchant = undefined;
   if (!merchantId) return show('start');
@@ -303,6 +311,14 @@ function start(): void {
     }
   });
   $('#new-identity').addEventListener('click', () => { signIn(undefined, KEY); go(); });
+  $('#ii-signin').addEventListener('click', async () => {
+    try {
+      await signInWithInternetIdentity(iiUrl); // open() takes the session it leaves
+      await go();
+    } catch (e) {
+      show('signin', `Internet Identity sign-in failed: ${(e as Error).message}`);
+    }
+  });
   editor.addEventListener('input', renderPreview);
   editor.addEventListener('submit', save);
   (editor.elements.namedItem('template') as HTMLSelectElement).addEventListener('change', (ev) => {

@@ -1,12 +1,14 @@
-// Merchant dashboard: sign in as an owner or co-owner of a merchant canister (locally a dev
-// identity imported from a dfx identity.pem or a hex seed; Internet Identity is not wired yet:
-// @icp-sdk/auth 7.1.0 requires @icp-sdk/core ^5, the project uses 6.1.0),
+// Merchant dashboard: sign in as an owner or co-owner of a merchant canister, with Internet
+// Identity (the checkout's AuthClient module; `?ii=` on a local replica only) or locally a dev
+// identity imported from a dfx identity.pem or a hex seed,
 // then pages over hash routes (#/overview, #/payments/<id>, ...). Every figure comes from
 // the merchant canister (and the factory's USD rates); nothing is cached between pages.
 import type { Identity } from '@icp-sdk/core/agent';
-import { apiHostFor, isLocalHost, merchantActor } from '../lib/ic';
+import { apiHostFor, merchantActor } from '../lib/ic';
 import { escapeHtml } from '../lib/format';
 import { secretFromForm, signIn, signInFromFragment, signOut, storedIdentity } from '../lib/identity';
+import { walletUrls } from '../lib/wallets/config';
+import { restoredInternetIdentity, signInWithInternetIdentity, signOutOfInternetIdentity } from '../lib/wallets/internet-identity';
 import { type Ctx, type Page, flash, ok } from './context';
 import { overview } from './pages/overview';
 import { payments } from './pages/payments';
@@ -29,19 +31,22 @@ const host = apiHostFor(location.origin);
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const merchantId = params.get('merchant') ?? localStorage.getItem(MERCHANT_KEY) ?? '';
 const factoryId = params.get('factory') ?? import.meta.env.CANISTER_ID_PAYMENT_BACKEND;
+const iiUrl = walletUrls(params).ii; // mainnet's II unless the build or (locally) `?ii=` says otherwise
 let ctx: Ctx | undefined;
 
 function showSignIn(error?: string): void {
   $('#app').hidden = true;
+  $('#app').inert = true;
   $('#signin').hidden = false;
   ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
-  $('#ii').hidden = isLocalHost(location.hostname);
   const box = $('#signin-error');
   box.hidden = !error;
   box.textContent = error ?? '';
 }
 
-async function start(identity: Identity): Promise<void> {
+/** `via`: how the identity signed in; an Internet Identity session that is not an owner is
+ * ended again, so the next visit offers the sign-in instead of the same refusal. */
+async function start(identity: Identity, via: 'dev' | 'ii' = 'dev'): Promise<void> {
   const id = ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value.trim() || merchantId;
   if (!id) return showSignIn('Enter the merchant canister id.');
   const principal = identity.getPrincipal().toText();
@@ -49,6 +54,7 @@ async function start(identity: Identity): Promise<void> {
     const merchant = await merchantActor(id, host, identity);
     const access = ok(await merchant.get_access_overview());
     if (!access.owners.some((o) => o.toText() === principal)) {
+      if (via === 'ii') await signOutOfInternetIdentity(iiUrl);
       return showSignIn(`${principal} is not an owner of ${id}; ask an owner to add you as a co-owner (Team page).`);
     }
     localStorage.setItem(MERCHANT_KEY, id);
@@ -56,14 +62,26 @@ async function start(identity: Identity): Promise<void> {
       refresh: (message?: string) => route(message) };
     $('#merchant-name').textContent = access.name;
     $('#who').innerHTML = `<code data-principal>${escapeHtml(principal)}</code><button id="signout">Sign out</button>`;
-    $('#signout').addEventListener('click', () => { signOut(KEY); location.reload(); });
+    $('#signout').addEventListener('click', async () => {
+      if (via === 'ii') await signOutOfInternetIdentity(iiUrl); else signOut(KEY);
+      location.reload();
+    });
     $('#signin').hidden = true;
     $('#app').hidden = false;
+    $('#app').inert = false;
     document.body.classList.add('signed-in');
     if (!location.hash) location.hash = '#/overview';
     await route();
   } catch (e) {
-    showSignIn((e as Error).message);
+    const text = (e as Error).message;
+    if (via === 'ii') {
+      await signOutOfInternetIdentity(iiUrl);
+      // a stranger's Internet Identity: get_access_overview answers only the merchant's staff
+      if (text.startsWith('unauthorized')) {
+        return showSignIn(`The Internet Identity ${principal} is not an owner or co-owner of ${id}; ask an owner to add it as a co-owner (Team page). (${text})`);
+      }
+    }
+    showSignIn(text);
   }
 }
 
@@ -100,6 +118,18 @@ $('#import').addEventListener('submit', async (ev) => {
   }
 });
 
+$('#ii-signin').addEventListener('click', async (ev) => {
+  const button = ev.currentTarget as HTMLButtonElement;
+  button.disabled = true;
+  try {
+    await start(await signInWithInternetIdentity(iiUrl), 'ii');
+  } catch (e) {
+    showSignIn(`Internet Identity sign-in failed: ${(e as Error).message}`);
+  } finally {
+    button.disabled = false;
+  }
+});
+
 let linked: Identity | undefined;
 try {
   linked = signInFromFragment(KEY); // run.sh's dev link (local hosts only)
@@ -112,4 +142,10 @@ if (known && merchantId) {
   start(known);
 } else {
   showSignIn();
+  // an Internet Identity session of an earlier visit (AuthClient keeps it 8 h)
+  if (merchantId) {
+    restoredInternetIdentity(iiUrl).then((ii) => {
+      if (ii && !ii.getPrincipal().isAnonymous()) return start(ii, 'ii');
+    }).catch(() => undefined);
+  }
 }

@@ -5,8 +5,7 @@ import type { ElementConfiguration } from '../generated/user_payment_canister.id
 import { CheckoutView } from '../lib/checkout-view';
 import { escapeHtml, formatUnits } from '../lib/format';
 import { merchantActor, unwrap, type Merchant } from '../lib/ic';
-import { signIn, signOut, storedIdentity } from '../lib/identity';
-import { WalletChooser } from '../lib/wallets/chooser';
+import { WALLET_EVENT, WalletChooser } from '../lib/wallets/chooser';
 import { walletUrls } from '../lib/wallets/config';
 import { CHECKOUT_CSS } from '../lib/styles';
 import { cssBlock, overrideVariables } from '../lib/theme';
@@ -48,7 +47,7 @@ export async function mountElement(el: HTMLElement, ctx: EmbedContext): Promise<
     TokenSelector: () => tokenSelector(el, body, merchant, config, track),
     PriceDisplay: () => priceDisplay(el, body, merchant),
     CheckoutForm: () => checkoutForm(el, body, ctx, canisterId, track, showError),
-    WalletConnect: async () => walletConnect(body, track),
+    WalletConnect: () => walletConnect(el, body, ctx, track),
   };
   const render = renderers[type];
   if (!render) throw new Error(`unsupported element type ${type}`);
@@ -144,14 +143,26 @@ async function checkoutForm(el: HTMLElement, body: HTMLElement, ctx: EmbedContex
   }
 }
 
-function walletConnect(body: HTMLElement, track: (k: Interaction) => void): void {
-  const identity = storedIdentity();
-  body.innerHTML = identity
-    ? `<button class="ckpay-btn ckpay-secondary" part="button" data-out>Connected: ${escapeHtml(identity.getPrincipal().toText().slice(0, 11))}… · Disconnect</button>`
-    : `<button class="ckpay-btn" part="button" data-in>Connect wallet</button>`;
-  body.querySelector('button')!.addEventListener('click', () => {
-    track('click');
-    if (identity) signOut(); else signIn();
-    walletConnect(body, track);
-  });
+/** The checkout's wallet choice on its own: Internet Identity, a signer wallet (OISY unless
+ * `data-signer-url` / `data-signer-name` say otherwise), a dev identity on localhost. The
+ * account it connects is the page's wallet: the modal and the other elements pay from it.
+ * Sets `data-connected-principal` and fires `ckpay:wallet` (detail: principal or null). */
+async function walletConnect(el: HTMLElement, body: HTMLElement, ctx: EmbedContext,
+                             track: (k: Interaction) => void): Promise<void> {
+  body.innerHTML = '<div class="ckpay-wallets" data-ckpay-wallets></div>';
+  const container = body.firstElementChild as HTMLElement;
+  const chooser = new WalletChooser({ container, host: ctx.host, urls: walletUrls(new URLSearchParams(), el) });
+  let reported: string | undefined | null = null; // null: nothing reported yet
+  const report = () => {
+    const principal = chooser.current?.principal.toText();
+    if (principal === reported) return;
+    reported = principal;
+    if (principal) el.dataset.connectedPrincipal = principal; else delete el.dataset.connectedPrincipal;
+    el.dispatchEvent(new CustomEvent('ckpay:wallet', { bubbles: true, composed: true, detail: { principal: principal ?? null } }));
+  };
+  container.addEventListener('click', (ev) => { if ((ev.target as HTMLElement).closest('button')) track('click'); });
+  chooser.attach({ setPayer: (payer) => { report(); if (payer) track('success'); } });
+  window.addEventListener(WALLET_EVENT, () => chooser.follow());
+  await chooser.start();
+  report();
 }

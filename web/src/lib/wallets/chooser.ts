@@ -24,6 +24,14 @@ export interface PayerSink {
 
 type Kind = 'ii' | 'signer' | 'dev';
 
+/** The wallet connected on this page: a `WalletConnect` element's choice is the one the
+ * ckpay.js modal and the other elements on the page open with (one signer window, one
+ * Internet Identity session per page, not one per element). */
+let pageWallet: { kind: Kind; payer: Payer } | undefined;
+
+/** Fired on `window` whenever the page's wallet changes (detail: the payer or undefined). */
+export const WALLET_EVENT = 'ckpay:page-wallet';
+
 /** Connects a signer window: permissions (ICRC-25), then the account to pay from (ICRC-27). */
 export async function connectSigner(url: string, name: string, onDisconnect?: () => void): Promise<Payer> {
   const wallet = await SignerWallet.open(url, onDisconnect);
@@ -51,7 +59,8 @@ export class WalletChooser {
   /** Restores a dev identity or a still valid Internet Identity session, then renders. */
   async start(): Promise<void> {
     const dev = this.devAllowed() ? storedIdentity() : undefined;
-    if (dev) this.set('dev', identityPayer(dev, 'dev identity'));
+    if (pageWallet) this.set(pageWallet.kind, pageWallet.payer);
+    else if (dev) this.set('dev', identityPayer(dev, 'dev identity'));
     else {
       const ii = await restoredInternetIdentity(this.o.urls.ii).catch(() => undefined);
       if (ii && !ii.getPrincipal().isAnonymous()) this.set('ii', identityPayer(ii, 'Internet Identity'));
@@ -62,6 +71,16 @@ export class WalletChooser {
   /** The payer chosen so far (to open a view with). */
   get current(): Payer | undefined {
     return this.payer;
+  }
+
+  /** Takes the page's wallet after another chooser changed it (a modal connected a signer
+   * or signed out): a `WalletConnect` element shows what the page pays from. */
+  follow(): void {
+    if (this.payer === pageWallet?.payer) return;
+    this.kind = pageWallet?.kind;
+    this.payer = pageWallet?.payer;
+    this.sink?.setPayer(this.payer);
+    this.render();
   }
 
   /** From now on the view's pay button follows the choice. */
@@ -77,6 +96,10 @@ export class WalletChooser {
     this.kind = kind;
     this.payer = payer;
     this.sink?.setPayer(payer);
+    if (pageWallet?.payer !== payer) {
+      pageWallet = kind && payer ? { kind, payer } : undefined;
+      window.dispatchEvent(new CustomEvent(WALLET_EVENT, { detail: payer }));
+    }
   }
 
   private render(): void {

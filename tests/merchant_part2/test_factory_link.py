@@ -375,8 +375,6 @@ def test_new_customer_max_amount_caps_a_new_customers_payment(server, deploy, ac
     assert "complete" in ok(alice.pay_checkout_session(big["session_id"]))["status"]  # no longer new
 
 
-@pytest.mark.xfail(strict=True, reason="a resumed one-click charge leaves its factory reservation open "
-                                       "(found by the interleaving harness, seed 31; benchmarks/interleavings/checks.py KNOWN)")
 def test_a_resumed_charge_is_confirmed_at_the_factory(server, deploy, actor, new_identity):
     """The callback of a charge's ledger call traps after the ledger took the money; the
     timer resumes the charge (the ledger answers Duplicate) and records it. The factory's

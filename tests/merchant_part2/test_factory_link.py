@@ -393,3 +393,50 @@ def test_a_resumed_charge_is_confirmed_at_the_factory(server, deploy, actor, new
     assert payment["method"] == "one_click"
     network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
     assert network["one_click_payments"] == 1
+    # confirmed, not still held: 10 + 40 cents fit the 50-cent day only once the hold became spend
+    ok(shop.execute_one_click_payment(auth_id, 4_000_000, []))
+    assert factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]["one_click_payments"] == 2
+
+
+def test_a_resumed_charge_refused_by_the_ledger_releases_its_reservation(server, deploy, actor, new_identity):
+    """The callback of a charge's ledger call traps after the ledger refused it (alice took
+    her allowance back); the timer replays it, the ledger refuses again and the journal
+    releases the charge: its factory reservation (40 of alice's 50 cents today) is
+    released with it, so a new 40-cent charge fits the day. Held, it would not."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    assert "Ok" in alice_ledger.approve(acct(cid), 0)
+    before = alice_ledger.balance()
+    with server.lock:
+        server.network.faults.trap_after_call(Principal.from_str(cid), "icrc2_transfer_from")
+    with pytest.raises(Exception):  # ic-py raises on the reject of the trapped message
+        shop.execute_one_click_payment(auth_id, 4_000_000, [])
+    factory.advance(300 + 60)  # stale: the recovery timer replays it and the ledger refuses
+    auth = ok(shop.get_pre_authorization(auth_id))
+    assert auth["in_flight"] is False and auth["charges"] == 0 and auth["uses_remaining"] == 10
+    assert ok(shop.list_payments([], []))["payments"] == []
+    assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
+    ok(shop.execute_one_click_payment(auth_id, 4_000_000, []))
+    assert alice_ledger.balance() == before - 4_000_000 - 2 * FEE  # the charge and the approval
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 1 and network["one_click_volume_usd_cents"] == 40
+
+
+def test_a_charge_interrupted_after_its_reservation_is_released_and_fails_closed(server, deploy, actor, new_identity):
+    """The callback of the factory's reservation traps: the charge never reached the ledger
+    and the merchant never learnt the reservation's id. The recovery timer releases the
+    charge (the use comes back, nothing is charged); the unknown reservation keeps holding
+    its 40 cents of alice's day at the factory (fail closed) until it expires there."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    before = alice_ledger.balance()
+    with server.lock:
+        server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_cross_merchant_spend")
+    with pytest.raises(Exception):
+        shop.execute_one_click_payment(auth_id, 4_000_000, [])
+    assert code(shop.execute_one_click_payment(auth_id, 1_000_000, [])) == "conflict"  # held meanwhile
+    factory.advance(300 + 60)
+    auth = ok(shop.get_pre_authorization(auth_id))
+    assert auth["in_flight"] is False and auth["charges"] == 0 and auth["uses_remaining"] == 10
+    assert alice_ledger.balance() == before
+    res = shop.execute_one_click_payment(auth_id, 2_000_000, [])[0]  # 40 held + 20 > 50
+    assert res["Err"].startswith("limit_exceeded") and "cross-merchant" in res["Err"], res
+    ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))  # 40 held + 10 fit

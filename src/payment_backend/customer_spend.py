@@ -4,12 +4,16 @@ One record per customer holds today's spend (UTC day) and lifetime totals, so a 
 an update is one lookup. A charge first reserves its amount (counted against today's limit
 at once, so concurrent charges at several merchants cannot overrun it), then confirms it
 (the spend is recorded) or releases it (given back). A reservation neither confirmed nor
-released stays counted for its day: the limit fails closed.
+released (its merchant's message trapped before it learnt the id) stays counted for its
+day, so the limit fails closed, and expires once a whole UTC day has passed after its own:
+`expire_reservations` ends it as released, so it no longer holds one of its merchant's
+open reservations. Reservation ids are sequential and made in time order, so a cursor
+walks them oldest first and stops at the first one still young.
 """
 
 from kybra import Record, StableBTreeMap, ic, nat64, text
 
-from src.payment_backend.factory_counters import add_count, counters_map, get_count, next_seq
+from src.payment_backend.factory_counters import add_count, counters_map, get_count, next_seq, top_seq
 
 DAY_NS = 86_400_000_000_000
 
@@ -61,8 +65,12 @@ class SpendReservation(Record):
 reservations_map = StableBTreeMap[text, SpendReservation](memory_id=101, max_key_size=40, max_value_size=400)
 
 
-def reserved_key(principal_text: str) -> str:
-    return "reserved:" + principal_text + "|" + str(today())
+EXPIRE_AFTER_DAYS = 2  # open through the whole next UTC day: a charge settles well within it
+EXPIRE_PER_CALL = 10
+
+
+def reserved_key(principal_text: str, day: "int | None" = None) -> str:
+    return "reserved:" + principal_text + "|" + str(today() if day is None else day)
 
 
 def held_today(principal_text: str) -> int:
@@ -84,9 +92,30 @@ def settle(reservation_id: str, confirmed: bool) -> None:
     """Ends a reservation: confirmed, its amount becomes spend; else it is given back."""
     entry = reservations_map.remove(reservation_id)
     add_count("open_reservations:" + entry["merchant"], -1)
-    if entry["day"] == today():
-        key = reserved_key(entry["principal"])
-        if add_count(key, -entry["amount"]) == 0:
-            counters_map.remove(key)  # one counter per customer with holds today, not per day ever
+    key = reserved_key(entry["principal"], entry["day"])
+    if add_count(key, -entry["amount"]) == 0:
+        counters_map.remove(key)  # one counter per customer with holds that day, not per day ever
     if confirmed:
         add_spend(entry["principal"], entry["amount"])
+
+
+def expire_reservations(limit: int = EXPIRE_PER_CALL) -> int:
+    """End (as released) up to `limit` reservations left open since before yesterday,
+    oldest first; returns how many ended."""
+    ended = 0
+    start = get_count("reservations_expired_upto")
+    cursor = start
+    for _ in range(limit):
+        if cursor >= top_seq("reservations"):
+            break
+        reservation_id = "rsv_" + str(cursor + 1)
+        entry = reservations_map.get(reservation_id)
+        if entry is not None:
+            if today() - entry["day"] < EXPIRE_AFTER_DAYS:
+                break  # this one and every later one are still young
+            settle(reservation_id, False)
+            ended += 1
+        cursor += 1
+    if cursor != start:
+        add_count("reservations_expired_upto", cursor - start)
+    return ended

@@ -5,8 +5,9 @@ A merchant canister (or its owner) registers it for one-click; before a charge, 
 merchant reserves its USD cents (`reserve_cross_merchant_spend`: checked against the
 blocklist and the daily limit and held in the same message, so charges at several merchants
 cannot race past the limit), then confirms or releases the reservation after the ledger
-answered (customer_spend.py). `record_cross_merchant_payment` (the seed's one-step report)
-records a spend only within the limit. Fraud scoring of payments lives in
+answered; one left open expires after the next whole UTC day (customer_spend.py).
+`record_cross_merchant_payment` (the seed's one-step report) records a spend only within
+the limit. Fraud scoring of payments lives in
 global_security.py (`analyze_payment_pattern`, `update_global_fraud_patterns`).
 """
 
@@ -15,7 +16,7 @@ from kybra import Principal, Record, Vec, float64, ic, nat64, query, text, updat
 from src.common.factory_api import FactoryBoolResult, FactoryTextResult, FactoryUnitResult, GlobalNat64Entry
 from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text
 from src.payment_backend.blocklist import is_blocked
-from src.payment_backend.customer_spend import add_spend, held_today, reservations_map, reserve, settle
+from src.payment_backend.customer_spend import add_spend, expire_reservations, held_today, reservations_map, reserve, settle
 from src.payment_backend.deployments import find_merchant_signed_in, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
 from src.common.factory_api import FraudPattern
@@ -112,6 +113,8 @@ def reserve_cross_merchant_spend(principal: Principal, amount: nat64) -> Factory
     """Check and hold `amount` USD cents of the customer's day in one message; the id is
     confirmed or released by the same merchant canister after its ledger call."""
     err = spend_error(principal, amount)
+    if err is None:
+        expire_reservations()  # bounded: ends the oldest reservations left open past their expiry
     if err is None and get_count("open_reservations:" + caller_text()) >= MAX_OPEN_RESERVATIONS:
         err = "limit_exceeded: at most " + str(MAX_OPEN_RESERVATIONS) + " open reservations per merchant canister"
     if err is not None:

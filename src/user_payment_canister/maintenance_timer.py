@@ -1,7 +1,7 @@
 """The merchant services' maintenance timer (every TICK_SECONDS, re-armed by `main.arm_timers` in init
 and post_upgrade): webhook deliveries that are due, scheduled reports, and the factory
-push/pull, pre-authorization expiry, interrupted one-click charges and verification
-pruning. Each piece is bounded, so a tick costs the same however much history exists."""
+push/pull, pre-authorization expiry, the factory reservations of settled one-click
+charges still due (factory_settlements.py) and verification pruning. Each piece is bounded, so a tick costs the same however much history exists."""
 
 from kybra import ic
 

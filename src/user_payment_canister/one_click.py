@@ -9,8 +9,10 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 (`execute_one_click_payment`, by the merchant's staff) pulls the amount with
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
 spending limits, the risk decision (review needs a recent verification) and the factory's
-cross-merchant limit, reserved at the factory before the ledger call and confirmed or
-released after it (fail closed: no price or no answer declines the charge). The use and the spend are reserved before the first `yield` and
+cross-merchant limit, reserved at the factory before the ledger call (fail closed: no
+price or no answer declines the charge); the reservation id is kept in the charge's journal
+context and confirmed or released once the journal settles or releases the charge, by
+whichever message does (factory_settlements.py). The use and the spend are reserved before the first `yield` and
 given back if anything fails, so concurrent charges cannot overspend. The charge is a
 `one_click` operation of the journal (ledger_journal.py; payment id, amount, memo and
 created_at_time), committed with the reservation; if the message traps after the ledger
@@ -32,6 +34,7 @@ from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MI
 from src.user_payment_canister.service_store import auths_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, rate_problem, usd_cents, usd_rates
 from src.user_payment_canister import ledger_journal as journal
+from src.user_payment_canister.factory_settlements import file_settlement, settle_at_factory, settle_due_at_factory
 from src.user_payment_canister.ledger_calls import call_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed
 from src.user_payment_canister.merchant_events import emit
@@ -370,12 +373,19 @@ def charge_context(op: dict) -> "tuple":
     return (context["payment_id"], None if context["spend_key"] == "" else context["spend_key"])
 
 
+def reservation_of(op: dict) -> str:
+    """The factory reservation the charge holds ("" for none; operations taken over from
+    before the journal kept none)."""
+    return journal.context_of(op).get("reservation", "")
+
+
 def settle_one_click(op: dict, block: int) -> str:
     """The charge is in ledger `block`: keep the use and the spend, record the payment."""
     auth_id = op["subject"]
     payment_id, spend_key = charge_context(op)
     auth = auths_map.get(auth_id)
     release(auth_id, spend_key, op["amount"], True)
+    file_settlement(reservation_of(op), True)
     token = tokens_map.get(auth["token_symbol"])
     if token is None:  # removed since: record against the ledger that was charged
         token = {"symbol": auth["token_symbol"], "ledger_canister_id": op["ledger"]}
@@ -390,6 +400,7 @@ def release_one_click(op: dict, reason: str) -> None:
     payment_id, spend_key = charge_context(op)
     forget_payment_metadata(payment_id)
     release(auth_id, spend_key, op["amount"], False)
+    file_settlement(reservation_of(op), False)
     if reason == journal.NEVER_REACHED:
         reason = "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window"
     decline(auths_map.get(auth_id), reason)
@@ -413,8 +424,10 @@ def expire_authorizations(now: int, budget: int, max_probes: int = MAX_MINUTE_PR
 
 
 def one_click_tick():
-    """Timer work: expire pre-authorizations (interrupted charges are the journal's)."""
+    """Timer work: expire pre-authorizations, then end the factory reservations still due
+    (interrupted charges are the journal's)."""
     expire_authorizations(ic.time(), EXPIRE_PER_TICK)
+    yield settle_due_at_factory()
 
 
 def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool) -> None:
@@ -466,8 +479,13 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     if op is not None and journal.is_replayable(op, now):
         if op["amount"] != amount:
             return {"Err": "conflict: an interrupted charge of " + str(op["amount"]) + " on " + auth_id + " must be retried first (with that amount)"}
-        payment_id, err = yield journal.run(op)  # replayed as it was: the ledger deduplicates it
-        return {"Err": err} if err is not None else {"Ok": payment_id}
+        if op["method"] == "":  # interrupted before its ledger call: nothing moved, start afresh
+            yield journal.recover(op)
+            auth = auths_map.get(auth_id)
+        else:
+            payment_id, err = yield journal.run(op)  # replayed as it was: the ledger deduplicates it
+            yield settle_at_factory(reservation_of(op))
+            return {"Err": err} if err is not None else {"Ok": payment_id}
     err = charge_error(auth, amount, now)
     if err is None:
         token, err = token_for_payment(auth["token_symbol"])
@@ -497,26 +515,26 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         spend_map.insert(spend_key, window)
     seq = bump("oc:charge_seq")
     payment_id = "pay_" + random_hex((auth_id + ":" + str(seq)).encode(), "one_click")
-    context = {"payment_id": payment_id, "spend_key": "" if spend_key is None else spend_key}
-    op = journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context)
-    op = journal.prepare(op, token["ledger_canister_id"], "icrc2_transfer_from", None, {"owner": customer, "subaccount": None},
-                         {"owner": ic.id(), "subaccount": None}, amount, None, memo_for(payment_id))
+    context = {"payment_id": payment_id, "spend_key": "" if spend_key is None else spend_key, "reservation": ""}
+    # held without its call while the factory reserves: interrupted here, the charge is
+    # released (nothing moved) and a reservation it may have got expires at the factory
+    op = journal.start(journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context))
     keep_payment_metadata(payment_id, metadata)  # with the operation: a resumed charge keeps it
     reservation, err = yield reserve_network_spend(customer, token, amount)
-    if not journal.owns(op):  # a retry took the charge over: it settles it
+    if not journal.owns(op):  # a retry or the timer took the held charge over and released it
+        file_settlement("" if reservation is None else reservation, False)
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
     if err is not None:
         journal.forget(auth_id)  # nothing was sent
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         return decline(auth, err)
+    context["reservation"] = "" if reservation is None else reservation  # settled with the charge, by whoever settles it
+    op = journal.prepare(op, token["ledger_canister_id"], "icrc2_transfer_from", None, {"owner": customer, "subaccount": None},
+                         {"owner": ic.id(), "subaccount": None}, amount, None, memo_for(payment_id), context)
     payment_id_charged, err = yield journal.run(op)
-    if err is None:
-        yield settle_network_spend(reservation, True)
-        return {"Ok": payment_id_charged}
-    if not journal.is_locked(auth_id):  # refused and released: the hold is given back too
-        yield settle_network_spend(reservation, False)
-    return {"Err": err}
+    yield settle_at_factory(context["reservation"])  # filed by the settle or release; else still held
+    return {"Err": err} if err is not None else {"Ok": payment_id_charged}
 
 
 def reserve_network_spend(customer: Principal, token: dict, amount: int):
@@ -536,17 +554,6 @@ def reserve_network_spend(customer: Principal, token: dict, amount: int):
     if "Err" in result.Ok:
         return (None, result.Ok["Err"])
     return (result.Ok["Ok"], None)
-
-
-def settle_network_spend(reservation: "str | None", charged: bool):
-    """Confirm (charged) or release the reservation; if the factory does not answer, the
-    hold stays counted for the day (fail closed)."""
-    if reservation is None:
-        return
-    svc = factory()
-    result = yield (svc.confirm_cross_merchant_spend(reservation) if charged else svc.release_cross_merchant_spend(reservation))
-    if getattr(result, "Err", None) is not None:
-        ic.print("cross-merchant reservation " + reservation + " not settled: " + str(result.Err))
 
 
 @update

@@ -74,12 +74,12 @@ def test_an_interrupted_return_of_session_funds_is_recorded(prepared):
     assert [v for v in result.violations if v["kind"] == "return_unrecorded"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["factory_spend_unsettled"])
 def test_a_resumed_one_click_charge_settles_its_factory_reservation(prepared):
     """Seed 31: two one-click charges trapped after the factory reserved (or before it
-    could), and the timer resumed them; the factory never hears of either again, so its
-    count of confirmed network payments stays below the merchant's one-click payments. When
-    the charge keeps its reservation and settles it once, this passes: remove
-    `factory_spend_unsettled` from checks.KNOWN and this xfail."""
+    could), and the timer resumed them. The charge keeps its reservation id in its journal
+    context and ends it once at the factory, whoever settles the charge (one interrupted
+    before its ledger call is released; its reservation expires at the factory), so the
+    factory's count of confirmed network payments equals the merchant's one-click payments
+    (before, the factory never heard of either again)."""
     result = run_seed(prepared, RESUMED_CHARGE_SEED)
     assert [v for v in result.violations if v["kind"] == "factory_spend_unsettled"] == []

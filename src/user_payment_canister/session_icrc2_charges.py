@@ -25,8 +25,8 @@ from src.user_payment_canister.payment_records import record_session_payment
 from src.user_payment_canister.checkout_sessions import status_of
 from src.user_payment_canister.session_deposits import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
-from src.user_payment_canister.merchant_analytics import on_payment_failed  # part 2 hook
-from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # part 2 hook
+from src.user_payment_canister.merchant_analytics import on_payment_failed  # services hook
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # services hook
 
 CHARGE_OPERATION = "icrc2_payment"
 CHARGE_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
@@ -60,7 +60,7 @@ def pay_session(session_id: str, token: str):
     session, option, err = payable(session_id, token)  # again: it may have changed during the calls
     if err is not None:
         return {"Err": err}
-    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents)  # part 2 hook
+    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents)  # services hook
     if err is not None:
         return {"Err": err}
     result = yield charge(session_id, session, option)
@@ -144,7 +144,7 @@ def settle_charge(op: dict, block: int) -> dict:
 def release_charge(op: dict, reason: str) -> None:
     """The ledger refused the charge (or it never reached the ledger): the session stays open."""
     session, option = charged_option(op)
-    on_payment_failed(option["token"])  # part 2 hook
+    on_payment_failed(option["token"])  # services hook
 
 
 def settled_charge(op: dict) -> "dict | None":

@@ -18,7 +18,7 @@ given back if anything fails, so concurrent charges cannot overspend. The charge
 created_at_time), committed with the reservation; if the message traps after the ledger
 call, it is replayed as it was once its lease ran out (by the merchant's retry or the
 journal's recovery timer), so the ledger deduplicates it. A charge is recorded
-as a payment (method `one_click`) in part 1's payments ledger, so it can be refunded and
+as a payment (method `one_click`) in the checkout's payments ledger, so it can be refunded and
 reconciles with the ledger."""
 
 import hashlib

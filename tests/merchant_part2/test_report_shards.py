@@ -12,7 +12,7 @@ import os
 
 from kybra import Principal
 
-from test_factory_link import priced_network  # first: puts tests/factory on the path
+from test_factory_link import deploy_shop, priced_network  # first: puts tests/factory on the path
 from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
@@ -51,11 +51,7 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     ledger_id = ptext(alice_ledger.actor.canister_id)
     for i in (1, 2):
         owner = new_identity()
-        rec = ok(factory.paying(owner).deploy_user_payment_canister(
-            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
-        cid = ptext(rec["canister_id"][0])
-        shop = factory.merchant_actor(cid, owner)
-        ok(shop.refresh_token(SYMBOL))
+        cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
         shops.append((cid, shop, None, owner.sender().to_str()))
     (cid0, shop0, _, _), (cid1, shop1, _, _), (cid2, shop2, _, _) = shops
     factory.advance(0)  # the assignment pushes
@@ -181,12 +177,7 @@ def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, de
     ledger_id = ptext(alice_ledger.actor.canister_id)
     shops = []
     for i, (region, industry) in enumerate((("EU", "coffee"), ("EU", "coffee"), ("US", "books"))):
-        owner = new_identity()
-        rec = ok(factory.paying(owner).deploy_user_payment_canister(
-            deploy_config(merchant_config("Group shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
-        cid = ptext(rec["canister_id"][0])
-        shop = factory.merchant_actor(cid, owner)
-        ok(shop.refresh_token(SYMBOL))
+        cid, shop = deploy_shop(factory, new_identity(), "Group shop %d" % i, ledger_id)
         ok(shop.set_business_profile({"region": [region], "industry": [industry]}))
         shops.append((cid, shop))
     factory.advance(0)

@@ -594,11 +594,11 @@ class ShardAssignResult(TypedDict, total=False):
 
 class ShardMerchantReport(TypedDict):
     report: MerchantMetricsReport
-    merchant: Principal
+    merchant: str
 
 class ShardReportRefusal(TypedDict):
     error: str
-    merchant: Principal
+    merchant: str
 
 class SubdomainConfig(TypedDict):
     base_domain: str

@@ -237,12 +237,14 @@ class MetricsReceiptResult(Variant, total=False):
 
 class ShardMerchantReport(Record):
     # One merchant's latest cumulative report, forwarded by its report aggregator shard.
-    merchant: Principal
+    # `merchant`: the canister id as text, the form both sides key their maps by (a
+    # Principal would cost the factory a to_str per report: docs/scaling.md).
+    merchant: text
     report: MerchantMetricsReport
 
 
 class ShardReportRefusal(Record):
-    merchant: Principal
+    merchant: text
     error: text
 
 

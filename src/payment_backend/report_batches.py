@@ -14,6 +14,7 @@ from src.payment_backend.shard_registry import merchant_shard_map, shard_of_call
 from src.payment_backend.system_analytics import accept_report, apply_totals, new_totals
 
 MAX_BATCH = 1000
+MAX_PRINCIPAL_TEXT = 63  # the longest textual principal (29 bytes); longer is no merchant
 
 
 @update
@@ -33,16 +34,16 @@ def submit_report_batch(reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         if processed > 0 and not budget_left():
             break
         processed += 1
-        key = entry["merchant"].to_str()
+        key = entry["merchant"]
         err = None
-        if merchant_shard_map.get(key) != shard["shard_no"] or not is_sole_controlled(key):
-            err = "unauthorized: " + key + " does not report through this shard"
+        if len(key) > MAX_PRINCIPAL_TEXT or merchant_shard_map.get(key) != shard["shard_no"] or not is_sole_controlled(key):
+            err = "unauthorized: " + key[:MAX_PRINCIPAL_TEXT] + " does not report through this shard"
         if err is None:
             err = accept_report(key, entry["report"], totals)
         if err is None:
             accepted += 1
         else:
-            refused.append({"merchant": entry["merchant"], "error": err[:300]})
+            refused.append({"merchant": key[:MAX_PRINCIPAL_TEXT], "error": err[:300]})
     apply_totals(totals)
     shard = shards_map.get(shard["shard_no"])
     shard["batches"] = shard["batches"] + 1

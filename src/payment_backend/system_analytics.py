@@ -31,6 +31,8 @@ TOTAL_FIELDS = (
     "transaction_count", "successful_payments", "failed_payments", "refunded_payments",
     "sessions_created", "sessions_completed", "modal_views", "hosted_page_views", "volume_usd_cents",
 )
+COUNT_FIELDS = TOTAL_FIELDS[:-1]  # the merchant's own counts (volume_usd_cents is valued here)
+METRIC_KEYS = tuple((field, "metric:" + field) for field in TOTAL_FIELDS)  # field, its system counter
 
 
 class MerchantCount(Record):
@@ -125,17 +127,25 @@ def bucket_of(rate: float) -> int:
     return min(99, max(0, int(rate * 100)))
 
 
-def group_name(table, started: dict, name: "str | None") -> str:
+def group_name(table, started: dict, name: "str | None", memo: dict) -> str:
     """The capped group of a region or industry name; `started` holds the groups a batch
-    created but has not written yet (they count toward the cap)."""
+    created but has not written yet (they count toward the cap). `memo` keeps each name's
+    answer for the rest of the batch (one map lookup per name and batch, not per report):
+    it cannot change within a batch, since groups are only added and the cap only fills."""
     if name is None:
         return "unknown"
+    known = memo.get(name)
+    if known is not None:
+        return known
     if name in started or table.contains_key(name):
-        return name
-    if table.len() + len(started) < MAX_GROUPS:
+        known = name
+    elif table.len() + len(started) < MAX_GROUPS:
         started[name] = True
-        return name
-    return "other"
+        known = name
+    else:
+        known = "other"
+    memo[name] = known
+    return known
 
 
 def empty_report() -> dict:
@@ -147,7 +157,9 @@ def empty_report() -> dict:
     return report
 
 
-def check_report(report: dict, old: dict, market: dict) -> "str | None":
+def check_report(report: dict, old: dict, amounts: tuple, market: dict) -> "str | None":
+    """Why the report cannot follow `old`, else None (`amounts`: the old and new volumes
+    by token)."""
     if len(report["volume_by_token"]) > 20:
         return "invalid_argument: volume_by_token has more than 20 entries"
     if len(report["template_conversions"]) > 50:
@@ -164,12 +176,15 @@ def check_report(report: dict, old: dict, market: dict) -> "str | None":
             err = check_text(field, report[field], 40, 1)
             if err is not None:
                 return err
-    for field in TOTAL_FIELDS:
-        if field != "volume_usd_cents" and report[field] < old[field]:
+    for field in COUNT_FIELDS:
+        grown = report[field] - old[field]
+        if grown < 0:
             return "invalid_argument: " + field + " is cumulative and cannot decrease"
+        if grown > MAX_STEP:
+            return "implausible_report: " + field + " grew by more than " + str(MAX_STEP) + " since the last report"
     if report["sessions_completed"] > report["sessions_created"]:
         return "invalid_argument: sessions_completed exceeds sessions_created"
-    return check_plausible(report, old, market)
+    return check_plausible(report, old, amounts, market)
 
 
 MAX_STEP = 1_000_000  # most a count may grow by in one report (reports are rate limited)
@@ -182,17 +197,14 @@ def token_amounts(report: dict) -> dict:
     return amounts
 
 
-def check_plausible(report: dict, old: dict, market: dict) -> "str | None":
+def check_plausible(report: dict, old: dict, amounts: tuple, market: dict) -> "str | None":
     """Why the difference to the last report cannot be true, else None (`market`: the
-    message's cache of tracked tokens)."""
-    for field in TOTAL_FIELDS:
-        if field != "volume_usd_cents" and report[field] - old[field] > MAX_STEP:
-            return "implausible_report: " + field + " grew by more than " + str(MAX_STEP) + " since the last report"
+    message's cache of tracked tokens; the counts' steps are checked by check_report)."""
     if report["successful_payments"] + report["failed_payments"] > report["transaction_count"]:
         return "implausible_report: successful and failed payments exceed transaction_count"
-    old_amounts = token_amounts(old)
+    old_amounts, new_amounts = amounts
     grew = False
-    for token, amount in token_amounts(report).items():
+    for token, amount in new_amounts.items():
         delta = amount - old_amounts.get(token, 0)
         if delta < 0:
             return "invalid_argument: the volume of " + token + " is cumulative (base units) and cannot decrease"
@@ -205,18 +217,16 @@ def check_plausible(report: dict, old: dict, market: dict) -> "str | None":
     return None
 
 
-def valued_at_factory(report: dict, old: dict, market: dict) -> dict:
-    """The report with `volume_usd_cents` = the last value plus the new base units at the
+def value_at_factory(report: dict, old: dict, amounts: tuple, market: dict) -> None:
+    """Sets the report's `volume_usd_cents` to the last value plus the new base units at the
     factory's current rates (the merchant's own figure is not believed)."""
-    old_amounts = token_amounts(old)
+    old_amounts, new_amounts = amounts
     cents = old["volume_usd_cents"]
-    for token, amount in token_amounts(report).items():
-        cents += usd_cents(token, amount - old_amounts.get(token, 0), market)
-    valued = {}
-    for name in report:
-        valued[name] = report[name]
-    valued["volume_usd_cents"] = cents
-    return valued
+    for token, amount in new_amounts.items():
+        delta = amount - old_amounts.get(token, 0)
+        if delta != 0:
+            cents += usd_cents(token, delta, market)
+    report["volume_usd_cents"] = cents
 
 
 REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
@@ -230,7 +240,8 @@ def new_totals() -> dict:
     once by apply_totals: a batch of reports costs one write per total it changes, not one
     per report (docs/scaling.md)."""
     return {"counts": {}, "regions": {}, "industries": {}, "tokens": {}, "region_tokens": {}, "templates": {},
-            "new_regions": {}, "new_industries": {}, "new_tokens": {}, "market": {}}
+            "new_regions": {}, "new_industries": {}, "new_tokens": {}, "market": {},
+            "region_names": {}, "industry_names": {}, "known_tokens": {}}
 
 
 def bump_total(table: dict, key: str, delta: int) -> None:
@@ -250,6 +261,11 @@ def group_delta(pending: dict, group: str, fields: tuple) -> dict:
 def move_group(pending: dict, old_group: "str | None", new_group: str, old: dict, new: dict, fields: tuple) -> None:
     """Takes one merchant's old report out of old_group's totals (None: it was in none) and
     adds its new report to new_group's; `fields` pairs each total with its report field."""
+    if old_group == new_group:
+        delta = group_delta(pending, new_group, fields)
+        for dst, src in fields:
+            delta[dst] += new[src] - old[src]
+        return
     if old_group is not None:
         delta = group_delta(pending, old_group, fields)
         delta["merchants"] -= 1
@@ -261,27 +277,32 @@ def move_group(pending: dict, old_group: "str | None", new_group: str, old: dict
         delta[dst] += new[src]
 
 
-def apply_groups(totals: dict, old: dict, new: dict, first: bool) -> None:
-    """Moves the merchant's contribution from its old region/industry to the new one."""
+def apply_groups(totals: dict, old: dict, new: dict, first: bool) -> tuple:
+    """Moves the merchant's contribution from its old region/industry to the new one; the
+    old and new region group names."""
     regions, industries = totals["new_regions"], totals["new_industries"]
-    old_region = group_name(regions_map, regions, old["region"]) if not first else None
-    new_region = group_name(regions_map, regions, new["region"])
+    region_names, industry_names = totals["region_names"], totals["industry_names"]
+    old_region = group_name(regions_map, regions, old["region"], region_names) if not first else None
+    new_region = group_name(regions_map, regions, new["region"], region_names)
     move_group(totals["regions"], old_region, new_region, old, new, REGION_FIELDS)
-    old_industry = group_name(industries_map, industries, old["industry"]) if not first else None
-    new_industry = group_name(industries_map, industries, new["industry"])
+    old_industry = group_name(industries_map, industries, old["industry"], industry_names) if not first else None
+    new_industry = group_name(industries_map, industries, new["industry"], industry_names)
     move_group(totals["industries"], old_industry, new_industry, old, new, INDUSTRY_FIELDS)
+    return old_region, new_region
 
 
-def apply_tokens(totals: dict, old: dict, new: dict, first: bool) -> None:
-    """Per-token volume changes, globally and per region (after apply_groups, so the
-    regions are the capped group names)."""
-    old_amounts = token_amounts(old)
-    new_amounts = token_amounts(new)
-    old_region = None if first else group_name(regions_map, totals["new_regions"], old["region"])
-    new_region = group_name(regions_map, totals["new_regions"], new["region"])
+def apply_tokens(totals: dict, amounts: tuple, regions: tuple) -> None:
+    """Per-token volume changes, globally and per region (`regions`: the old and new
+    capped region group names, None for a first report)."""
+    old_amounts, new_amounts = amounts
+    old_region, new_region = regions
     started = totals["new_tokens"]
+    seen = totals["known_tokens"]
     for token in set(old_amounts.keys()) | set(new_amounts.keys()):
-        known = token in old_amounts or token in started or token_volume_map.contains_key(token)
+        known = token in old_amounts or token in started or token in seen
+        if not known and token_volume_map.contains_key(token):
+            seen[token] = True
+            known = True
         if not known:
             if token_volume_map.len() + len(started) >= MAX_GROUPS:
                 continue
@@ -345,22 +366,28 @@ def accept_report(key: str, report: dict, totals: dict) -> "str | None":
     stored = last_report_map.get(key)
     first = stored is None
     old = empty_report() if first else stored
-    err = check_report(report, old, totals["market"])
+    amounts = (token_amounts(old), token_amounts(report))
+    err = check_report(report, old, amounts, totals["market"])
     if err is not None:
         return err
-    report = valued_at_factory(report, old, totals["market"])
+    value_at_factory(report, old, amounts, totals["market"])
     counts = totals["counts"]
-    for field in TOTAL_FIELDS:
-        bump_total(counts, "metric:" + field, report[field] - old[field])
+    for field, name in METRIC_KEYS:
+        delta = report[field] - old[field]
+        if delta != 0:
+            counts[name] = counts.get(name, 0) + delta
     if old["successful_payments"] == 0 and report["successful_payments"] > 0:
         bump_total(counts, "active_merchants", 1)
-    if not first:
-        bump_total(counts, "conv_bucket:" + str(bucket_of(conversion_of(old))), -1)
-    else:
+    old_bucket = None if first else bucket_of(conversion_of(old))
+    new_bucket = bucket_of(conversion_of(report))
+    if first:
         bump_total(counts, "reporting_merchants", 1)
-    bump_total(counts, "conv_bucket:" + str(bucket_of(conversion_of(report))), 1)
-    apply_groups(totals, old, report, first)
-    apply_tokens(totals, old, report, first)
+    if old_bucket != new_bucket:
+        if old_bucket is not None:
+            bump_total(counts, "conv_bucket:" + str(old_bucket), -1)
+        bump_total(counts, "conv_bucket:" + str(new_bucket), 1)
+    regions = apply_groups(totals, old, report, first)
+    apply_tokens(totals, amounts, regions)
     apply_templates(totals, old, report)
     last_report_map.insert(key, report)
     bump_total(counts, "reports_received", 1)
@@ -502,7 +529,7 @@ def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
     report, err = load_report(canister_id)
     if err is not None:
         return {"Err": err}
-    name = group_name(industries_map, {}, report["industry"])
+    name = group_name(industries_map, {}, report["industry"], {})
     totals = industries_map.get(name)
     averages = []
     if totals is not None:
@@ -524,7 +551,7 @@ def compare_merchant_performance(canister_id: Principal) -> PerformanceCompariso
     if err is not None:
         return {"Err": err}
     conv = conversion_of(report)
-    totals = industries_map.get(group_name(industries_map, {}, report["industry"]))
+    totals = industries_map.get(group_name(industries_map, {}, report["industry"], {}))
     industry_conv = 0.0 if totals is None else ratio(totals["sessions_completed"], totals["sessions_created"])
     avg = 0 if report["successful_payments"] == 0 else report["volume_usd_cents"] // report["successful_payments"]
     system_conv = system_conversion()

@@ -124,7 +124,7 @@ def send_batch():
         if getattr(result, "Err", None) is None:
             yield sync_mirror(svc, result.Ok)
         return False
-    entries = [{"merchant": Principal.from_str(merchant), "report": report} for _, merchant, report in taken]
+    entries = [{"merchant": merchant, "report": report} for _, merchant, report in taken]
     result = yield svc.submit_report_batch(entries)
     error = None
     if getattr(result, "Err", None) is not None:
@@ -143,7 +143,7 @@ def send_batch():
     add("reports_forwarded", receipt["accepted"])
     add("reports_refused", len(receipt["refused"]))
     for refusal in receipt["refused"][:20]:
-        ic.print("report of " + refusal["merchant"].to_str() + " refused: " + refusal["error"][:200])
+        ic.print("report of " + refusal["merchant"] + " refused: " + refusal["error"][:200])
     set_to("last_batch_at", now)
     yield sync_mirror(svc, receipt["versions"])
     return processed > 0 and count("q:head") < count("q:tail")

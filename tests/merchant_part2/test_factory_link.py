@@ -98,6 +98,17 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     assert code(customer.pay_checkout_session(fourth["session_id"])) == "blocked"
 
 
+def deploy_shop(factory, owner, name: str, ledger_id: str) -> tuple:
+    """A merchant canister of `owner` deployed by the factory, taking SYMBOL at ledger_id:
+    (its id, its actor as the owner)."""
+    rec = ok(factory.paying(owner).deploy_user_payment_canister(
+        deploy_config(merchant_config(name, tokens=[(SYMBOL, ledger_id)]))))
+    cid = ptext(rec["canister_id"][0])
+    shop = factory.merchant_actor(cid, owner)
+    ok(shop.refresh_token(SYMBOL))
+    return cid, shop
+
+
 def set_xrc_rate(server, actor, xrc_id: str, xrc_admin) -> None:
     """The exchange-rate canister quotes LTT at 10 USD, stamped now."""
     with server.lock:
@@ -136,11 +147,7 @@ def priced_network(server, deploy, actor, new_identity, merchants: int = 1, dail
     shops = []
     for i in range(merchants):
         owner = new_identity()
-        rec = ok(factory.paying(owner).deploy_user_payment_canister(
-            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
-        cid = ptext(rec["canister_id"][0])
-        shop = factory.merchant_actor(cid, owner)
-        ok(shop.refresh_token(SYMBOL))
+        cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
         assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
         auth_id = ok(factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, duration))
         shops.append((cid, shop, auth_id, owner.sender().to_str()))

@@ -12,7 +12,7 @@ import os
 
 from kybra import Principal
 
-from test_factory_link import priced_network  # first: puts tests/factory on the path
+from test_factory_link import deploy_shop, priced_network  # first: puts tests/factory on the path
 from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
@@ -51,11 +51,7 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     ledger_id = ptext(alice_ledger.actor.canister_id)
     for i in (1, 2):
         owner = new_identity()
-        rec = ok(factory.paying(owner).deploy_user_payment_canister(
-            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
-        cid = ptext(rec["canister_id"][0])
-        shop = factory.merchant_actor(cid, owner)
-        ok(shop.refresh_token(SYMBOL))
+        cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
         shops.append((cid, shop, None, owner.sender().to_str()))
     (cid0, shop0, _, _), (cid1, shop1, _, _), (cid2, shop2, _, _) = shops
     factory.advance(0)  # the assignment pushes
@@ -168,3 +164,48 @@ def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, act
     assert [(s["shard_no"], s["status"], s["merchants"], s["version"]) for s in shards] == [
         (1, "active", 2, "agg-1"), (2, "active", 1, "agg-1")]
     assert shard_of(shops[2]) == ptext(shards[1]["canister_id"][0])
+
+
+def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, deploy, actor, new_identity):
+    # The factory looks each region, industry and token up once per batch (docs/scaling.md):
+    # merchants sharing a group in one batch, a first report and a move between regions
+    # must still leave each region's totals equal to its merchants' activity.
+    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    shard_id = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
+    shard_actor = actor(server, shard_id, new_identity(), SHARD_DID)
+    ledger_id = ptext(alice_ledger.actor.canister_id)
+    shops = []
+    for i, (region, industry) in enumerate((("EU", "coffee"), ("EU", "coffee"), ("US", "books"))):
+        cid, shop = deploy_shop(factory, new_identity(), "Group shop %d" % i, ledger_id)
+        ok(shop.set_business_profile({"region": [region], "industry": [industry]}))
+        shops.append((cid, shop))
+    factory.advance(0)
+
+    def batch(forwarded: int) -> dict:
+        for _ in range(3):
+            factory.advance(TICK)
+            if shard_actor.get_shard_status()[0]["reports_forwarded"] >= forwarded:
+                break
+        status = shard_actor.get_shard_status()[0]
+        assert status["pending"] == 0 and status["reports_forwarded"] == forwarded
+        analytics = factory.admin.get_system_analytics()[0]
+        return {e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"])
+                for e in analytics["geographic_distribution"]}, analytics["total_system_volume"]
+
+    amounts = (5_000_000, 7_000_000, 9_000_000)  # 50, 70 and 90 cents
+    for (cid, shop), amount in zip(shops, amounts):
+        pay(factory, alice_ledger, cid, shop, amount)
+    geo, total = batch(3)
+    assert health(factory)["direct_reports"] == 0
+    assert geo == {"EU": (2, 120), "US": (1, 90)}
+    assert total == 210
+
+    # shop 1 moves to the US and sells again; shop 0 sells again in the EU
+    (cid0, shop0), (cid1, shop1), _ = shops
+    ok(shop1.set_business_profile({"region": ["US"], "industry": ["coffee"]}))
+    pay(factory, alice_ledger, cid1, shop1, 3_000_000)
+    pay(factory, alice_ledger, cid0, shop0, 1_000_000)
+    geo, total = batch(5)
+    assert geo == {"EU": (1, 60), "US": (2, 190)}
+    assert total == 250

@@ -15,7 +15,7 @@ Regions and industries are capped at 50 each (further ones count as "other").
 from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
 
 from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
-from src.common.validation import check_symbol, check_text
+from src.common.report_checks import TOTAL_FIELDS, check_report, empty_report, token_amounts, value_report
 from src.payment_backend.admins import caller_text, is_admin_text
 from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
@@ -23,15 +23,10 @@ from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
 from src.payment_backend.security_push import security_versions
 from src.payment_backend.templates import note_template_conversions
-from src.payment_backend.token_market import token_supply, usd_cents
+from src.payment_backend.token_market import market_token, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
 
 MAX_GROUPS = 50
-TOTAL_FIELDS = (
-    "transaction_count", "successful_payments", "failed_payments", "refunded_payments",
-    "sessions_created", "sessions_completed", "modal_views", "hosted_page_views", "volume_usd_cents",
-)
-COUNT_FIELDS = TOTAL_FIELDS[:-1]  # the merchant's own counts (volume_usd_cents is valued here)
 METRIC_KEYS = tuple((field, "metric:" + field) for field in TOTAL_FIELDS)  # field, its system counter
 
 
@@ -146,87 +141,6 @@ def group_name(table, started: dict, name: "str | None", memo: dict) -> str:
         known = "other"
     memo[name] = known
     return known
-
-
-def empty_report() -> dict:
-    report = {field: 0 for field in TOTAL_FIELDS}
-    report["volume_by_token"] = []
-    report["template_conversions"] = []
-    report["region"] = None
-    report["industry"] = None
-    return report
-
-
-def check_report(report: dict, old: dict, amounts: tuple, market: dict) -> "str | None":
-    """Why the report cannot follow `old`, else None (`amounts`: the old and new volumes
-    by token)."""
-    if len(report["volume_by_token"]) > 20:
-        return "invalid_argument: volume_by_token has more than 20 entries"
-    if len(report["template_conversions"]) > 50:
-        return "invalid_argument: template_conversions has more than 50 entries"
-    for entry in report["volume_by_token"]:
-        err = check_symbol("volume_by_token token", entry["token"])
-        if err is not None:
-            return err
-    for entry in report["template_conversions"]:
-        if len(entry["template_id"]) > 40:
-            return "invalid_argument: template_id is too long"
-    for field in ("region", "industry"):
-        if report[field] is not None:
-            err = check_text(field, report[field], 40, 1)
-            if err is not None:
-                return err
-    for field in COUNT_FIELDS:
-        grown = report[field] - old[field]
-        if grown < 0:
-            return "invalid_argument: " + field + " is cumulative and cannot decrease"
-        if grown > MAX_STEP:
-            return "implausible_report: " + field + " grew by more than " + str(MAX_STEP) + " since the last report"
-    if report["sessions_completed"] > report["sessions_created"]:
-        return "invalid_argument: sessions_completed exceeds sessions_created"
-    return check_plausible(report, old, amounts, market)
-
-
-MAX_STEP = 1_000_000  # most a count may grow by in one report (reports are rate limited)
-
-
-def token_amounts(report: dict) -> dict:
-    amounts = {}
-    for entry in report["volume_by_token"]:
-        amounts[entry["token"]] = entry["amount"]
-    return amounts
-
-
-def check_plausible(report: dict, old: dict, amounts: tuple, market: dict) -> "str | None":
-    """Why the difference to the last report cannot be true, else None (`market`: the
-    message's cache of tracked tokens; the counts' steps are checked by check_report)."""
-    if report["successful_payments"] + report["failed_payments"] > report["transaction_count"]:
-        return "implausible_report: successful and failed payments exceed transaction_count"
-    old_amounts, new_amounts = amounts
-    grew = False
-    for token, amount in new_amounts.items():
-        delta = amount - old_amounts.get(token, 0)
-        if delta < 0:
-            return "invalid_argument: the volume of " + token + " is cumulative (base units) and cannot decrease"
-        supply = token_supply(token, market)
-        if supply > 0 and delta > supply:
-            return "implausible_report: the volume of " + token + " grew by more than its total supply"
-        grew = grew or delta > 0
-    if grew and report["successful_payments"] == old["successful_payments"]:
-        return "implausible_report: token volume grew without a successful payment"
-    return None
-
-
-def value_at_factory(report: dict, old: dict, amounts: tuple, market: dict) -> None:
-    """Sets the report's `volume_usd_cents` to the last value plus the new base units at the
-    factory's current rates (the merchant's own figure is not believed)."""
-    old_amounts, new_amounts = amounts
-    cents = old["volume_usd_cents"]
-    for token, amount in new_amounts.items():
-        delta = amount - old_amounts.get(token, 0)
-        if delta != 0:
-            cents += usd_cents(token, delta, market)
-    report["volume_usd_cents"] = cents
 
 
 REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
@@ -367,10 +281,15 @@ def accept_report(key: str, report: dict, totals: dict) -> "str | None":
     first = stored is None
     old = empty_report() if first else stored
     amounts = (token_amounts(old), token_amounts(report))
-    err = check_report(report, old, amounts, totals["market"])
+    cache = totals["market"]
+
+    def market(symbol: str) -> "dict | None":
+        return market_token(symbol, cache)
+
+    err = check_report(report, old, amounts, market)
     if err is not None:
         return err
-    value_at_factory(report, old, amounts, totals["market"])
+    value_report(report, old, amounts, market)  # at the factory's own rates
     counts = totals["counts"]
     for field, name in METRIC_KEYS:
         delta = report[field] - old[field]

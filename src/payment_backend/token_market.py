@@ -31,6 +31,7 @@ from kybra import (
 )
 
 from src.common.message_budget import budget_left
+from src.common.report_checks import usd_cents_of
 from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation, TimedRate
 from src.common.icrc_types import IcrcLedger
 from src.common.validation import check_symbol, check_text, first_error
@@ -303,16 +304,7 @@ def market_token(symbol: str, cache: "dict | None" = None) -> "dict | None":
 
 def usd_cents(symbol: str, amount: int, cache: "dict | None" = None) -> int:
     """Base units of a tracked token in USD cents at the cached rate (0 when unknown)."""
-    token = market_token(symbol, cache)
-    if token is None or token["rate_usd"] <= 0:
-        return 0
-    return int(amount * token["rate_usd"] * 100 / (10 ** token["decimals"]))
-
-
-def token_supply(symbol: str, cache: "dict | None" = None) -> int:
-    """The tracked token's total supply as last read from its ledger (0 when unknown)."""
-    token = market_token(symbol, cache)
-    return 0 if token is None else token["total_supply"]
+    return usd_cents_of(market_token(symbol, cache), amount)
 
 
 @query

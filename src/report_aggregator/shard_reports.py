@@ -15,6 +15,7 @@ the factory directly (a later, stale copy here is then refused as decreasing).""
 from kybra import Principal, Vec, ic, query, update, void
 
 from src.common.factory_api import MerchantMetricsReport, MetricsReceiptResult
+from src.common.report_checks import check_report_shape
 from src.common.shard_api import ShardStatus, ShardUnitResult
 from src.report_aggregator.shard_mirror import mirror_versions, sync_mirror
 from src.report_aggregator.shard_store import (
@@ -51,24 +52,6 @@ def add_report_merchants(merchants: Vec[Principal]) -> ShardUnitResult:
     return {"Ok": None}
 
 
-def check_shape(report: dict) -> "str | None":
-    """Bounds what the shard stores (the factory checks every value when it applies it)."""
-    if len(report["volume_by_token"]) > 20:
-        return "invalid_argument: volume_by_token has more than 20 entries"
-    if len(report["template_conversions"]) > 50:
-        return "invalid_argument: template_conversions has more than 50 entries"
-    for entry in report["volume_by_token"]:
-        if len(entry["token"]) > 32:
-            return "invalid_argument: a volume_by_token token is too long"
-    for entry in report["template_conversions"]:
-        if len(entry["template_id"]) > 40:
-            return "invalid_argument: template_id is too long"
-    for field in ("region", "industry"):
-        if report[field] is not None and len(report[field]) > 40:
-            return "invalid_argument: " + field + " is too long"
-    return None
-
-
 @update
 def submit_metrics_report(report: MerchantMetricsReport) -> MetricsReceiptResult:
     """An assigned merchant's cumulative report, kept until the next batch; the reply is the
@@ -76,7 +59,7 @@ def submit_metrics_report(report: MerchantMetricsReport) -> MetricsReceiptResult
     who = ic.caller().to_str()
     if not merchants_map.contains_key(who):
         return {"Err": "unauthorized: " + who + " is not assigned to this report aggregator"}
-    err = check_shape(report)
+    err = check_report_shape(report)
     if err is not None:
         return {"Err": err}
     if not pending_map.contains_key(who):

@@ -15,7 +15,8 @@ Regions and industries are capped at 50 each (further ones count as "other").
 from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
 
 from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
-from src.common.report_checks import TOTAL_FIELDS, check_report, empty_report, token_amounts, value_report
+from src.common.report_checks import check_report, empty_report, token_amounts, value_report
+from src.common.report_deltas import add_report_delta, bucket_of, bump_total, conversion_of, new_deltas, ratio
 from src.payment_backend.admins import caller_text, is_admin_text
 from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
@@ -27,7 +28,6 @@ from src.payment_backend.token_market import market_token, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
 
 MAX_GROUPS = 50
-METRIC_KEYS = tuple((field, "metric:" + field) for field in TOTAL_FIELDS)  # field, its system counter
 
 
 class MerchantCount(Record):
@@ -110,18 +110,6 @@ regions_map = StableBTreeMap[text, MerchantCount](memory_id=111, max_key_size=60
 industries_map = StableBTreeMap[text, GroupTotals](memory_id=112, max_key_size=60, max_value_size=128)
 
 
-def ratio(part: int, whole: int) -> float:
-    return 0.0 if whole == 0 else part / whole
-
-
-def conversion_of(report: "dict | None") -> float:
-    return 0.0 if report is None else ratio(report["sessions_completed"], report["sessions_created"])
-
-
-def bucket_of(rate: float) -> int:
-    return min(99, max(0, int(rate * 100)))
-
-
 def group_name(table, started: dict, name: "str | None", memo: dict) -> str:
     """The capped group of a region or industry name; `started` holds the groups a batch
     created but has not written yet (they count toward the cap). `memo` keeps each name's
@@ -143,103 +131,43 @@ def group_name(table, started: dict, name: "str | None", memo: dict) -> str:
     return known
 
 
-REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
-INDUSTRY_FIELDS = (("sessions_created", "sessions_created"), ("sessions_completed", "sessions_completed"),
-                   ("transactions", "transaction_count"), ("successful", "successful_payments"),
-                   ("volume_usd_cents", "volume_usd_cents"))
-
-
 def new_totals() -> dict:
     """The changes accepted reports make to the system totals, summed in memory and written
     once by apply_totals: a batch of reports costs one write per total it changes, not one
-    per report (docs/scaling.md)."""
-    return {"counts": {}, "regions": {}, "industries": {}, "tokens": {}, "region_tokens": {}, "templates": {},
-            "new_regions": {}, "new_industries": {}, "new_tokens": {}, "market": {},
-            "region_names": {}, "industry_names": {}, "known_tokens": {}}
+    per report (docs/scaling.md). `market`: the message's cache of tracked tokens."""
+    totals = new_deltas()
+    totals["market"] = {}
+    return totals
 
 
-def bump_total(table: dict, key: str, delta: int) -> None:
-    table[key] = table.get(key, 0) + delta
+def capped_groups(table, pending: dict) -> tuple:
+    """The sums by merchant-given name folded into the capped groups (in the order the
+    names came, so the last free groups go to the first names as they did per report)."""
+    started = {}
+    memo = {}
+    out = {}
+    for name, delta in pending.items():
+        group = group_name(table, started, name, memo)
+        into = out.get(group)
+        if into is None:
+            out[group] = dict(delta)
+        else:
+            for field in delta:
+                into[field] += delta[field]
+    return out, memo
 
 
-def group_delta(pending: dict, group: str, fields: tuple) -> dict:
-    delta = pending.get(group)
-    if delta is None:
-        delta = {"merchants": 0}
-        for dst, _ in fields:
-            delta[dst] = 0
-        pending[group] = delta
-    return delta
-
-
-def move_group(pending: dict, old_group: "str | None", new_group: str, old: dict, new: dict, fields: tuple) -> None:
-    """Takes one merchant's old report out of old_group's totals (None: it was in none) and
-    adds its new report to new_group's; `fields` pairs each total with its report field."""
-    if old_group == new_group:
-        delta = group_delta(pending, new_group, fields)
-        for dst, src in fields:
-            delta[dst] += new[src] - old[src]
-        return
-    if old_group is not None:
-        delta = group_delta(pending, old_group, fields)
-        delta["merchants"] -= 1
-        for dst, src in fields:
-            delta[dst] -= old[src]
-    delta = group_delta(pending, new_group, fields)
-    delta["merchants"] += 1
-    for dst, src in fields:
-        delta[dst] += new[src]
-
-
-def apply_groups(totals: dict, old: dict, new: dict, first: bool) -> tuple:
-    """Moves the merchant's contribution from its old region/industry to the new one; the
-    old and new region group names."""
-    regions, industries = totals["new_regions"], totals["new_industries"]
-    region_names, industry_names = totals["region_names"], totals["industry_names"]
-    old_region = group_name(regions_map, regions, old["region"], region_names) if not first else None
-    new_region = group_name(regions_map, regions, new["region"], region_names)
-    move_group(totals["regions"], old_region, new_region, old, new, REGION_FIELDS)
-    old_industry = group_name(industries_map, industries, old["industry"], industry_names) if not first else None
-    new_industry = group_name(industries_map, industries, new["industry"], industry_names)
-    move_group(totals["industries"], old_industry, new_industry, old, new, INDUSTRY_FIELDS)
-    return old_region, new_region
-
-
-def apply_tokens(totals: dict, amounts: tuple, regions: tuple) -> None:
-    """Per-token volume changes, globally and per region (`regions`: the old and new
-    capped region group names, None for a first report)."""
-    old_amounts, new_amounts = amounts
-    old_region, new_region = regions
-    started = totals["new_tokens"]
-    seen = totals["known_tokens"]
-    for token in set(old_amounts.keys()) | set(new_amounts.keys()):
-        known = token in old_amounts or token in started or token in seen
-        if not known and token_volume_map.contains_key(token):
-            seen[token] = True
-            known = True
-        if not known:
-            if token_volume_map.len() + len(started) >= MAX_GROUPS:
-                continue
-            started[token] = True
-        bump_total(totals["tokens"], token, new_amounts.get(token, 0) - old_amounts.get(token, 0))
-        if old_region is not None and token in old_amounts:
-            bump_total(totals["region_tokens"], old_region + "|" + token, -old_amounts[token])
-        if token in new_amounts:
-            bump_total(totals["region_tokens"], new_region + "|" + token, new_amounts[token])
-
-
-def apply_templates(totals: dict, old: dict, new: dict) -> None:
-    old_by_id = {}
-    for entry in old["template_conversions"]:
-        old_by_id[entry["template_id"]] = entry
-    for entry in new["template_conversions"]:
-        prev = old_by_id.get(entry["template_id"])
-        delta = totals["templates"].get(entry["template_id"])
-        if delta is None:
-            delta = [0, 0]
-            totals["templates"][entry["template_id"]] = delta
-        delta[0] += entry["views"] - (0 if prev is None else prev["views"])
-        delta[1] += entry["conversions"] - (0 if prev is None else prev["conversions"])
+def tracked_tokens_of(tokens: dict) -> dict:
+    """The tokens of the sums that are tracked or may start (at most MAX_GROUPS tokens)."""
+    kept = {}
+    started = 0
+    for token in tokens:
+        if token_volume_map.contains_key(token):
+            kept[token] = True
+        elif token_volume_map.len() + started < MAX_GROUPS:
+            started += 1
+            kept[token] = True
+    return kept
 
 
 def write_groups(table, pending: dict) -> None:
@@ -255,17 +183,25 @@ def write_groups(table, pending: dict) -> None:
 
 
 def apply_totals(totals: dict) -> None:
-    """Write what accept_report summed: one read and write per changed total."""
+    """Write what accept_report summed: one read and write per changed total, in the
+    factory's capped groups and tracked tokens."""
     for name, delta in totals["counts"].items():
         if delta != 0:
             add_count(name, delta)
-    write_groups(regions_map, totals["regions"])
-    write_groups(industries_map, totals["industries"])
+    regions, region_names = capped_groups(regions_map, totals["regions"])
+    write_groups(regions_map, regions)
+    write_groups(industries_map, capped_groups(industries_map, totals["industries"])[0])
+    kept = tracked_tokens_of(totals["tokens"])
     for token, delta in totals["tokens"].items():
-        add_volume(token, delta)
+        if token in kept:
+            add_volume(token, delta)
+    by_region = {}
     for key, delta in totals["region_tokens"].items():
-        region, token = key.split("|", 1)
-        add_region_volume(region, token, delta)
+        region, token = key
+        if token in kept:
+            bump_total(by_region, (group_name(regions_map, {}, region, region_names), token), delta)
+    for key, delta in by_region.items():
+        add_region_volume(key[0], key[1], delta)
     for template_id, delta in totals["templates"].items():
         note_template_conversions(template_id, delta[0], delta[1])
     if totals["counts"].get("reports_received", 0) > 0:
@@ -290,26 +226,8 @@ def accept_report(key: str, report: dict, totals: dict) -> "str | None":
     if err is not None:
         return err
     value_report(report, old, amounts, market)  # at the factory's own rates
-    counts = totals["counts"]
-    for field, name in METRIC_KEYS:
-        delta = report[field] - old[field]
-        if delta != 0:
-            counts[name] = counts.get(name, 0) + delta
-    if old["successful_payments"] == 0 and report["successful_payments"] > 0:
-        bump_total(counts, "active_merchants", 1)
-    old_bucket = None if first else bucket_of(conversion_of(old))
-    new_bucket = bucket_of(conversion_of(report))
-    if first:
-        bump_total(counts, "reporting_merchants", 1)
-    if old_bucket != new_bucket:
-        if old_bucket is not None:
-            bump_total(counts, "conv_bucket:" + str(old_bucket), -1)
-        bump_total(counts, "conv_bucket:" + str(new_bucket), 1)
-    regions = apply_groups(totals, old, report, first)
-    apply_tokens(totals, amounts, regions)
-    apply_templates(totals, old, report)
+    add_report_delta(totals, old, report, first, amounts)
     last_report_map.insert(key, report)
-    bump_total(counts, "reports_received", 1)
     return None
 
 

@@ -404,6 +404,36 @@ def test_system_analytics(probes, market, new_identity):
     assert patterns["new_customer_large"]["new_customer_max_amount"] == (6_500 // 12) * 10
 
 
+def test_regions_are_capped_in_arrival_order_and_moves_follow_the_cap(probes, market):
+    """At most 50 region groups (system_analytics.MAX_GROUPS); a name past the cap counts as
+    "other". The sums are made by the merchant's own names and folded into the capped groups
+    when written (common/report_deltas.py), so a merchant moving into and out of "other"
+    leaves every group equal to its merchants' figures."""
+    f = probes.factory
+    _, _, set_rate = market
+    set_rate(10.0)
+    ok(f.admin.update_global_token_rates())
+    p1, p2 = probes.items[0][2], probes.items[1][2]
+    for i in range(50):  # p1 walks through 50 regions: each becomes a group (the old ones at 0)
+        ok(p1.probe_report(report(transaction_count=i + 1, successful_payments=i + 1, sessions_created=i + 1,
+                                  sessions_completed=i + 1, volume_by_token=ltt((i + 1) * 100_000_000),
+                                  region=["R%02d" % i])))
+    late = report(transaction_count=1, successful_payments=1, sessions_created=1, sessions_completed=1,
+                  volume_by_token=ltt(300_000_000), region=["late"])
+    ok(p2.probe_report(late))
+    geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
+    assert len(geo) == 51 and "late" not in geo
+    assert geo["other"] == {"merchants": 1, "volume_usd_cents": 3_000}
+    assert geo["R49"] == {"merchants": 1, "volume_usd_cents": 50_000}
+    assert geo["R00"] == {"merchants": 0, "volume_usd_cents": 0}
+    ok(p2.probe_report(dict(late, transaction_count=2, successful_payments=2, volume_by_token=ltt(400_000_000),
+                            region=["R10"])))
+    geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
+    assert geo["other"] == {"merchants": 0, "volume_usd_cents": 0}
+    assert geo["R10"] == {"merchants": 1, "volume_usd_cents": 4_000}
+    assert one(f.anon.get_system_analytics())["total_system_volume"] == 54_000
+
+
 def test_a_price_drop_keeps_factory_metrics_moving(probes, market):
     """Merchants report base units; the factory values each new unit at its rate of the
     moment, so a lower price (which made the merchant's own cumulative USD figure shrink)

@@ -8,6 +8,9 @@ token's supply, come with payments; counts grow by at most MAX_STEP per report),
 volume is valued in USD by the factory at its own rates when the base units arrive: the
 merchant's own `volume_usd_cents` is ignored, so a price drop or a failed rate fetch on
 the merchant's side never freezes the totals and no merchant sets its own USD volume.
+The checks and the valuation are `common/report_checks.py` and the sums a report adds are
+`common/report_deltas.py` (by the merchant's own group names; `apply_totals` folds them into
+the capped groups), so whoever holds a merchant's last report can make them (docs/scaling.md).
 Merchant percentiles come from a 100-bucket histogram of conversion rates.
 Regions and industries are capped at 50 each (further ones count as "other").
 """

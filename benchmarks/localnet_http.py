@@ -3,6 +3,7 @@
 Measures server start time (until /api/v2/status answers), then update and query calls per
 second on a Kybra counter canister. Usage: python benchmarks/localnet_http.py [--calls N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,11 +23,14 @@ def main(argv=None) -> int:
     figures = measure(args.calls)
     calls = args.calls
     print(f"server start:   {figures['server_start_ms']:8.1f} ms")
-    print(f"update calls:   {figures['icpy_update_calls_per_second']:8.1f} /s  ({calls} via ic-py, "
-          f"call + read_state polling)")
+    print(
+        f"update calls:   {figures['icpy_update_calls_per_second']:8.1f} /s  ({calls} via ic-py, "
+        f"call + read_state polling)"
+    )
     print(f"query calls:    {figures['icpy_query_calls_per_second']:8.1f} /s  ({calls} via ic-py)")
-    print(f"update calls:   {figures['signed_update_calls_per_second']:8.1f} /s  (signed, /api/v3 sync call, "
-          "keep-alive)")
+    print(
+        f"update calls:   {figures['signed_update_calls_per_second']:8.1f} /s  (signed, /api/v3 sync call, keep-alive)"
+    )
     print(f"query calls:    {figures['signed_query_calls_per_second']:8.1f} /s  (signed, keep-alive)")
     return 0
 
@@ -62,17 +66,24 @@ def measure(calls: int) -> dict:
         # client, with its TLS context, for every request; that dominates the numbers above)
         from ic.agent import sign_request
         from ic.principal import Principal
+
         client = httpx.Client()
         raw_cid = Principal.from_str(cid).bytes
 
         def content(kind, method, arg):
-            return {"request_type": kind, "sender": agent.identity.sender().bytes,
-                    "canister_id": raw_cid, "method_name": method, "arg": arg,
-                    "ingress_expiry": time.time_ns() + 120 * 10**9, "nonce": os.urandom(8)}
+            return {
+                "request_type": kind,
+                "sender": agent.identity.sender().bytes,
+                "canister_id": raw_cid,
+                "method_name": method,
+                "arg": arg,
+                "ingress_expiry": time.time_ns() + 120 * 10**9,
+                "nonce": os.urandom(8),
+            }
+
         t0 = time.perf_counter()
         for i in range(calls):
-            body = sign_request(content("call", "add", encode([{"type": Types.Nat,
-                                                                "value": i}])), agent.identity)[1]
+            body = sign_request(content("call", "add", encode([{"type": Types.Nat, "value": i}])), agent.identity)[1]
             client.post(f"{server.url}/api/v3/canister/{cid}/call", content=body)
         sync_s = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -83,10 +94,13 @@ def measure(calls: int) -> dict:
         client.close()
     finally:
         server.stop()
-    return {"server_start_ms": start_s * 1000, "icpy_update_calls_per_second": calls / update_s,
-            "icpy_query_calls_per_second": calls / query_s,
-            "signed_update_calls_per_second": calls / sync_s,
-            "signed_query_calls_per_second": calls / raw_query_s}
+    return {
+        "server_start_ms": start_s * 1000,
+        "icpy_update_calls_per_second": calls / update_s,
+        "icpy_query_calls_per_second": calls / query_s,
+        "signed_update_calls_per_second": calls / sync_s,
+        "signed_query_calls_per_second": calls / raw_query_s,
+    }
 
 
 if __name__ == "__main__":

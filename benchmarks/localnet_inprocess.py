@@ -5,6 +5,7 @@ the default), the cost of the heap snapshots behind trap rollback, then, with me
 the bytecodes and estimated IC instructions of one call of each example canister
 (tests/canisters/). Run: python benchmarks/localnet_inprocess.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,7 @@ USER = Principal.self_authenticating(b"benchmark-user")
 
 
 def deploy(net: Network, name: str, arg: str = "()") -> Principal:
-    return net.deploy(os.path.join(CANISTERS, name, "main.py"), arg, controllers=[USER],
-                      project_root=ROOT)
+    return net.deploy(os.path.join(CANISTERS, name, "main.py"), arg, controllers=[USER], project_root=ROOT)
 
 
 def rate(fn, seconds: float) -> float:
@@ -55,6 +55,7 @@ def heap_snapshot_cost() -> None:
     import types
 
     from localnet.runtime.heap import HeapSnapshot
+
     print()
     for n in (100, 10_000, 100_000):
         mod = types.ModuleType("bench_heap")
@@ -69,8 +70,10 @@ def heap_snapshot_cost() -> None:
         start = time.perf_counter()
         snap.restore()  # after a change (a trap, or a query that wrote)
         restored = time.perf_counter() - start
-        print(f"heap snapshot of a {n:>7}-entry dict: take {taken * 1e3:8.2f} ms, "
-              f"check unchanged {unchanged * 1e3:8.2f} ms, restore {restored * 1e3:8.2f} ms")
+        print(
+            f"heap snapshot of a {n:>7}-entry dict: take {taken * 1e3:8.2f} ms, "
+            f"check unchanged {unchanged * 1e3:8.2f} ms, restore {restored * 1e3:8.2f} ms"
+        )
 
 
 def metered() -> None:
@@ -111,8 +114,7 @@ def metered() -> None:
         print(f"{label:12} {method:16} {bytecodes:10d} {instructions:18,d}")
     net.advance_time(1)
     timer_stats = [s for s in net.stats if s.mode == "timer" and s.canister_id == timers.bytes]
-    print(f"{'timers':12} {'<timer fired>':16} {timer_stats[-1].bytecodes:10d} "
-          f"{timer_stats[-1].instructions:18,d}")
+    print(f"{'timers':12} {'<timer fired>':16} {timer_stats[-1].bytecodes:10d} {timer_stats[-1].instructions:18,d}")
 
 
 def main() -> None:

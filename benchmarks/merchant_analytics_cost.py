@@ -7,6 +7,7 @@ and after each batch meters (bytecodes, then estimated IC instructions) every an
 query over the same one-day range. The printed bytecodes are equal on every row.
 Run: python benchmarks/merchant_analytics_cost.py [--counts 10 100 1000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,25 +33,55 @@ CHARGE = 10_000
 def setup() -> tuple:
     """(network, merchant id, pre-authorization id) with a customer ready to be charged."""
     from ledger_client import LEDGER_ENTRY, SYMBOL, ledger_init_arg
+
     net = Network()
     ledger = net.deploy(LEDGER_ENTRY, ledger_init_arg([(CUSTOMER.to_str(), 10**15)]), project_root=ROOT)
-    arg = ('(record { owners = vec { principal "%s" }; factory = null; routing_key = "bench"; '
-           'config = record { name = "Bench"; website = null; support_email = null; '
-           'tokens = vec { record { symbol = "%s"; ledger = principal "%s" } } } })'
-           % (OWNER.to_str(), SYMBOL, ledger.to_str()))
+    arg = (
+        '(record { owners = vec { principal "%s" }; factory = null; routing_key = "bench"; '
+        'config = record { name = "Bench"; website = null; support_email = null; '
+        'tokens = vec { record { symbol = "%s"; ledger = principal "%s" } } } })'
+        % (OWNER.to_str(), SYMBOL, ledger.to_str())
+    )
     merchant = net.deploy(MERCHANT_ENTRY, arg, project_root=ROOT)
     net.run_until_idle()
-    approve = call(net, CUSTOMER, ledger, "icrc2_approve", {
-        "from_subaccount": None, "spender": {"owner": merchant, "subaccount": None}, "amount": 10**14,
-        "expected_allowance": None, "expires_at": None, "fee": None, "memo": None, "created_at_time": None})
+    approve = call(
+        net,
+        CUSTOMER,
+        ledger,
+        "icrc2_approve",
+        {
+            "from_subaccount": None,
+            "spender": {"owner": merchant, "subaccount": None},
+            "amount": 10**14,
+            "expected_allowance": None,
+            "expires_at": None,
+            "fee": None,
+            "memo": None,
+            "created_at_time": None,
+        },
+    )
     assert "Ok" in approve, approve
     config = call(net, OWNER, merchant, "get_security_config")["Ok"]
-    config["custom_rate_limits"] = {"max_payments_per_hour": 100_000, "max_payments_per_day": 100_000,
-                                    "max_verification_requests_per_hour": 5}
+    config["custom_rate_limits"] = {
+        "max_payments_per_hour": 100_000,
+        "max_payments_per_day": 100_000,
+        "max_verification_requests_per_hour": 5,
+    }
     assert "Ok" in call(net, OWNER, merchant, "update_security_config", config)
-    auth = call(net, CUSTOMER, merchant, "create_pre_authorization_with_options", {
-        "customer": CUSTOMER, "max_amount": CHARGE, "token": SYMBOL, "duration": 30 * 24 * 3600,
-        "uses": 1000, "metadata": []})
+    auth = call(
+        net,
+        CUSTOMER,
+        merchant,
+        "create_pre_authorization_with_options",
+        {
+            "customer": CUSTOMER,
+            "max_amount": CHARGE,
+            "token": SYMBOL,
+            "duration": 30 * 24 * 3600,
+            "uses": 1000,
+            "metadata": [],
+        },
+    )
     assert "Ok" in auth, auth
     return net, merchant, auth["Ok"]
 
@@ -69,8 +100,10 @@ def queries(net: Network) -> list:
         ("get_conversion_metrics", []),
         ("get_customer_behavior_analysis", []),
         ("get_revenue_breakdown", [{"Month": today}]),
-        ("generate_custom_report", [{"name": "r", "date_range": today, "granularity": "day",
-                                     "metrics": ["payments", "volume"], "tokens": []}]),
+        (
+            "generate_custom_report",
+            [{"name": "r", "date_range": today, "granularity": "day", "metrics": ["payments", "volume"], "tokens": []}],
+        ),
         ("get_merchant_one_click_analytics", []),
     ]
 
@@ -105,9 +138,20 @@ def run(counts: list) -> list:
             done += batch
             auth_uses -= batch
             if auth_uses == 0:
-                auth = call(net, CUSTOMER, merchant, "create_pre_authorization_with_options", {
-                    "customer": CUSTOMER, "max_amount": CHARGE, "token": "LTT", "duration": 30 * 24 * 3600,
-                    "uses": 1000, "metadata": []})
+                auth = call(
+                    net,
+                    CUSTOMER,
+                    merchant,
+                    "create_pre_authorization_with_options",
+                    {
+                        "customer": CUSTOMER,
+                        "max_amount": CHARGE,
+                        "token": "LTT",
+                        "duration": 30 * 24 * 3600,
+                        "uses": 1000,
+                        "metadata": [],
+                    },
+                )
                 auth_id = auth["Ok"]
                 auth_uses = 1000
         rows.append((done, meter_queries(net, merchant)))

@@ -1,10 +1,21 @@
 """ckPayment Python SDK: typed clients for the factory and merchant canisters (over ic-py,
 with the project's Candid codec), identities from dfx PEM files, webhook verification,
 and the `ckpay` CLI (`ckpayment.cli`)."""
+
 from .agent import DEFAULT_URL, IcAgent
-from .errors import (AuthorizationError, CallRejectedError, CkPaymentError, ConflictError,
-                     IdentityError, InvalidRequestError, PaymentError, RateLimitError,
-                     TransportError, UnavailableError, WebhookSignatureError)
+from .errors import (
+    AuthorizationError,
+    CallRejectedError,
+    CkPaymentError,
+    ConflictError,
+    IdentityError,
+    InvalidRequestError,
+    PaymentError,
+    RateLimitError,
+    TransportError,
+    UnavailableError,
+    WebhookSignatureError,
+)
 from .factory import FactoryClient, merchant_config
 from .identity import identity_from_pem, load_identity, resolve_identity
 from .interface import Canister, Interface
@@ -13,12 +24,33 @@ from .merchant import MerchantClient, account
 from .webhooks import sign_webhook, verify_webhook
 
 __all__ = [
-    "DEFAULT_URL", "IcAgent", "CallRejectedError", "CkPaymentError", "IdentityError",
-    "AuthorizationError", "ConflictError", "InvalidRequestError", "PaymentError",
-    "RateLimitError", "UnavailableError",
-    "TransportError", "WebhookSignatureError", "FactoryClient", "merchant_config",
-    "identity_from_pem", "load_identity", "resolve_identity", "Canister", "Interface", "LedgerClient",
-    "LedgerError", "MerchantClient", "account", "sign_webhook", "verify_webhook", "connect",
+    "DEFAULT_URL",
+    "IcAgent",
+    "CallRejectedError",
+    "CkPaymentError",
+    "IdentityError",
+    "AuthorizationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "PaymentError",
+    "RateLimitError",
+    "UnavailableError",
+    "TransportError",
+    "WebhookSignatureError",
+    "FactoryClient",
+    "merchant_config",
+    "identity_from_pem",
+    "load_identity",
+    "resolve_identity",
+    "Canister",
+    "Interface",
+    "LedgerClient",
+    "LedgerError",
+    "MerchantClient",
+    "account",
+    "sign_webhook",
+    "verify_webhook",
+    "connect",
 ]
 
 

@@ -8,6 +8,7 @@ first reply). Certificates of update calls are checked against the root key (BLS
 following a subnet delegation when the replica sends one (mainnet; the delegation's
 canister ranges are not checked). Query replies are taken as sent, as ic-py does: their
 node signatures are not verified, so use update calls where the answer must be certified."""
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,7 @@ class _HttpClient(Client):
             if method == "GET":
                 r = self.http.get(self.url + path)
             else:
-                r = self.http.post(self.url + path, content=data,
-                                   headers={"Content-Type": "application/cbor"})
+                r = self.http.post(self.url + path, content=data, headers={"Content-Type": "application/cbor"})
         except httpx.HTTPError as exc:
             raise TransportError(f"cannot reach {self.url}: {exc}") from None
         if r.status_code not in (200, 202):
@@ -79,14 +79,21 @@ class IcAgent(Agent):
     The root key of a local replica (localhost URLs, or `fetch_root_key=True`) is read
     from `/api/v2/status`; mainnet uses the IC's published root key."""
 
-    def __init__(self, url: str = DEFAULT_URL, identity=None, *, timeout: float = 300.0,
-                 fetch_root_key: bool | None = None, verify: bool = True):
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        identity=None,
+        *,
+        timeout: float = 300.0,
+        fetch_root_key: bool | None = None,
+        verify: bool = True,
+    ):
         from ic.identity import Identity
+
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise TransportError(f"invalid network URL {url!r} (expected http(s)://host[:port])")
-        super().__init__(identity or Identity(anonymous=True), _HttpClient(url, timeout),
-                         ingress_expiry=240)
+        super().__init__(identity or Identity(anonymous=True), _HttpClient(url, timeout), ingress_expiry=240)
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.verify = verify
@@ -118,6 +125,7 @@ class IcAgent(Agent):
 
     def _check_certificate(self, cert: dict, key_der: bytes | None = None) -> None:
         from localnet.http import bls, hashtree
+
         if not self.verify:
             return
         key_der = key_der or self.get_root_key()
@@ -125,8 +133,7 @@ class IcAgent(Agent):
             delegation = cert["delegation"]
             inner = cbor2.loads(delegation["certificate"])
             self._check_certificate(inner, key_der)
-            found = hashtree.lookup_path([b"subnet", delegation["subnet_id"], b"public_key"],
-                                         inner["tree"])
+            found = hashtree.lookup_path([b"subnet", delegation["subnet_id"], b"public_key"], inner["tree"])
             if found.value is None:
                 raise TransportError("certificate delegation names no subnet public key")
             key_der = found.value
@@ -144,13 +151,17 @@ class IcAgent(Agent):
         return time.time_ns() + self.ingress_expiry * 10**9
 
     def _request(self, kind: str, canister_id: str, method: str, arg: bytes) -> dict:
-        return {"request_type": kind, "sender": self.identity.sender().bytes,
-                "canister_id": Principal.from_str(canister_id).bytes,
-                "method_name": method, "arg": arg,
-                "ingress_expiry": self.get_expiry_date(), "nonce": os.urandom(16)}
+        return {
+            "request_type": kind,
+            "sender": self.identity.sender().bytes,
+            "canister_id": Principal.from_str(canister_id).bytes,
+            "method_name": method,
+            "arg": arg,
+            "ingress_expiry": self.get_expiry_date(),
+            "nonce": os.urandom(16),
+        }
 
-    def query_bytes(self, canister_id, method: str, arg: bytes,
-                    effective_canister_id=None) -> bytes:
+    def query_bytes(self, canister_id, method: str, arg: bytes, effective_canister_id=None) -> bytes:
         cid = _text_id(canister_id)
         _, data = sign_request(self._request("query", cid, method, arg), self.identity)
         raw = self.client.query(_text_id(effective_canister_id or cid), data)
@@ -162,12 +173,13 @@ class IcAgent(Agent):
             raise TransportError(f"query {method}: malformed reply")
         if result["status"] == "replied":
             return result["reply"]["arg"]
-        raise CallRejectedError(result.get("reject_code", 0), result.get("reject_message", ""),
-                                result.get("error_code"), method)
+        raise CallRejectedError(
+            result.get("reject_code", 0), result.get("reject_message", ""), result.get("error_code"), method
+        )
 
-    def call_bytes(self, canister_id, method: str, arg: bytes,
-                   effective_canister_id=None) -> bytes:
+    def call_bytes(self, canister_id, method: str, arg: bytes, effective_canister_id=None) -> bytes:
         from ic.certificate import lookup
+
         cid = _text_id(canister_id)
         eid = _text_id(effective_canister_id or cid)
         req_id, data = sign_request(self._request("call", cid, method, arg), self.identity)
@@ -182,13 +194,15 @@ class IcAgent(Agent):
                 code = lookup([b"request_status", req_id, b"reject_code"], cert) or b"\x00"
                 message = lookup([b"request_status", req_id, b"reject_message"], cert) or b""
                 error = lookup([b"request_status", req_id, b"error_code"], cert)
-                raise CallRejectedError(int.from_bytes(code[:1], "little"),
-                                        message.decode("utf-8", "replace"),
-                                        error.decode() if error else None, method)
+                raise CallRejectedError(
+                    int.from_bytes(code[:1], "little"),
+                    message.decode("utf-8", "replace"),
+                    error.decode() if error else None,
+                    method,
+                )
             if status == "done":
                 raise TransportError(f"{method}: the reply was already pruned (status done)")
             if time.monotonic() > deadline:
-                raise TransportError(f"{method}: no reply within {self.timeout:.0f} s "
-                                     f"(status {status or 'unknown'})")
+                raise TransportError(f"{method}: no reply within {self.timeout:.0f} s (status {status or 'unknown'})")
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -1,6 +1,7 @@
 """What `ckpay` and `localnet` share as command lines: the argument parser (flags anywhere,
 as dfx accepts them; usage errors name the subcommand's help and exit 2), JSON/text
 output of canister values, and shell completion generated from the parser itself."""
+
 from __future__ import annotations
 
 import argparse
@@ -65,11 +66,19 @@ def as_text(value) -> str:
         cursor = value["next_cursor"]
         return as_text(value[lists[0]]) + (f"\nnext_cursor: {cursor}" if cursor else "")
     if isinstance(value, list):
-        return "\n".join(as_text(v) if not isinstance(v, dict) else
-                         "  ".join(f"{k}={_scalar(x)}" for k, x in v.items()
-                                   if not isinstance(x, (dict, list)) or
-                                   (isinstance(x, dict) and len(x) == 1))
-                         for v in value) or "(none)"
+        return (
+            "\n".join(
+                as_text(v)
+                if not isinstance(v, dict)
+                else "  ".join(
+                    f"{k}={_scalar(x)}"
+                    for k, x in v.items()
+                    if not isinstance(x, (dict, list)) or (isinstance(x, dict) and len(x) == 1)
+                )
+                for v in value
+            )
+            or "(none)"
+        )
     if isinstance(value, dict):
         width = max((len(k) for k in value), default=0)
         return "\n".join(f"{k.ljust(width)}  {_scalar(v)}" for k, v in value.items())

@@ -1,5 +1,6 @@
 """The SDK's exceptions. Canister errors keep the stable code of the `Err` text
 (`not_found: session cs_... does not exist`) so callers can branch on it."""
+
 from __future__ import annotations
 
 
@@ -61,13 +62,24 @@ class UnavailableError(CkPaymentError):
 
 RETRYABLE = {"unavailable", "factory_unavailable", "busy"}
 FAMILIES = {
-    **dict.fromkeys(("invalid_argument", "not_found", "already_exists", "idempotency_error",
-                     "unsupported_token"), InvalidRequestError),
+    **dict.fromkeys(
+        ("invalid_argument", "not_found", "already_exists", "idempotency_error", "unsupported_token"),
+        InvalidRequestError,
+    ),
     "unauthorized": AuthorizationError,
     **dict.fromkeys(("conflict", "expired", "in_use", "failed_precondition"), ConflictError),
-    **dict.fromkeys(("insufficient_payment", "insufficient_allowance", "insufficient_funds",
-                     "ledger_error", "blocked", "nothing_to_refund", "payer_unknown"),
-                    PaymentError),
+    **dict.fromkeys(
+        (
+            "insufficient_payment",
+            "insufficient_allowance",
+            "insufficient_funds",
+            "ledger_error",
+            "blocked",
+            "nothing_to_refund",
+            "payer_unknown",
+        ),
+        PaymentError,
+    ),
     **dict.fromkeys(("rate_limited", "limit_exceeded", "quota_exceeded"), RateLimitError),
     **dict.fromkeys(RETRYABLE, UnavailableError),
 }
@@ -76,8 +88,7 @@ FAMILIES = {
 class CallRejectedError(Exception):
     """The IC rejected a call (the canister trapped, the method does not exist, ...)."""
 
-    def __init__(self, reject_code: int, message: str, error_code: str | None = None,
-                 method: str | None = None):
+    def __init__(self, reject_code: int, message: str, error_code: str | None = None, method: str | None = None):
         self.reject_code = reject_code
         self.reject_message = message
         self.error_code = error_code

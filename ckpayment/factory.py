@@ -1,6 +1,7 @@
 """`FactoryClient`: the factory canister (`candid/payment_backend.did`): its merchant
 module store (chunked upload), merchant deployments, upgrades and operator views.
 `call`/`result` reach every other method of the .did."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,11 +14,16 @@ CHUNK_SIZE = 1024 * 1024  # the factory's chunk size: every chunk but the last i
 MAX_MODULE_SIZE = 120 * CHUNK_SIZE  # the factory stores at most 120 chunks
 
 
-def merchant_config(name: str, tokens=(), website: str | None = None,
-                    support_email: str | None = None) -> t.MerchantConfig:
+def merchant_config(
+    name: str, tokens=(), website: str | None = None, support_email: str | None = None
+) -> t.MerchantConfig:
     """`MerchantConfig`: `tokens` are (symbol, ledger principal) pairs."""
-    return {"name": name, "website": website, "support_email": support_email,
-            "tokens": [{"symbol": s, "ledger": ledger} for s, ledger in tokens]}
+    return {
+        "name": name,
+        "website": website,
+        "support_email": support_email,
+        "tokens": [{"symbol": s, "ledger": ledger} for s, ledger in tokens],
+    }
 
 
 class FactoryClient(Canister):
@@ -25,9 +31,14 @@ class FactoryClient(Canister):
         super().__init__(agent, canister_id, interface)
 
     # -- merchant module store (admins) ----------------------------------------------------
-    def upload_module(self, version: str, module: bytes, notes: str = "",
-                      progress: Callable[[int, int], None] | None = None,
-                      make_default: bool | None = None) -> t.WasmVersion:
+    def upload_module(
+        self,
+        version: str,
+        module: bytes,
+        notes: str = "",
+        progress: Callable[[int, int], None] | None = None,
+        make_default: bool | None = None,
+    ) -> t.WasmVersion:
         """Stores `module` as `version` in 1 MiB chunks (the factory's fixed size), calling
         `progress(bytes_sent, total)` after each; on failure the upload is aborted.
         The first version becomes the default; `make_default=True` forces it.
@@ -35,15 +46,13 @@ class FactoryClient(Canister):
         if not module:
             raise ValueError("the module is empty")
         if len(module) > MAX_MODULE_SIZE:
-            raise ValueError(f"the module has {len(module)} bytes; the factory stores at most "
-                             f"{MAX_MODULE_SIZE}")
+            raise ValueError(f"the module has {len(module)} bytes; the factory stores at most {MAX_MODULE_SIZE}")
         chunk_size = CHUNK_SIZE
         total = len(module)
         self.result("begin_wasm_upload", version, total, hashlib.sha256(module).digest(), notes)
         try:
             for index, start in enumerate(range(0, total, chunk_size)):
-                self.result("upload_wasm_chunk", version, index,
-                            module[start:start + chunk_size])
+                self.result("upload_wasm_chunk", version, index, module[start : start + chunk_size])
                 if progress is not None:
                     progress(min(start + chunk_size, total), total)
             self.result("commit_wasm_upload", version)
@@ -70,13 +79,11 @@ class FactoryClient(Canister):
         return self.result("set_default_wasm_version", version)
 
     # -- merchant canisters ----------------------------------------------------------------
-    def deploy_merchant(self, config: dict, version: str | None = None,
-                        owner=None) -> t.UserCanister:
+    def deploy_merchant(self, config: dict, version: str | None = None, owner=None) -> t.UserCanister:
         """Creates and installs a merchant canister (owner: the caller unless an admin
         names another); returns the `UserCanister` record (`canister_id`, `status`...).
         A caller who is not an admin needs a deployment credit (`payment_required`)."""
-        return self.result("deploy_user_payment_canister",
-                           {"owner": owner, "version": version, "merchant": config})
+        return self.result("deploy_user_payment_canister", {"owner": owner, "version": version, "merchant": config})
 
     def grant_deployment_credits(self, owner, count: int = 1) -> None:
         """Admins: let `owner` deploy `count` merchant canisters on the factory's cycles
@@ -96,8 +103,7 @@ class FactoryClient(Canister):
     def get_merchant(self, canister_id) -> t.UserCanister:
         return self.result("get_user_canister", canister_id)
 
-    def list_merchants_by_owner(self, owner, cursor: str | None = None,
-                                limit: int = 50) -> t.UserCanisterPage:
+    def list_merchants_by_owner(self, owner, cursor: str | None = None, limit: int = 50) -> t.UserCanisterPage:
         return self.result("list_canisters_by_owner", owner, cursor, limit)
 
     def iter_merchants_by_owner(self, owner, page_size: int = 50) -> Iterator[t.UserCanister]:

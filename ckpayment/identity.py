@@ -8,6 +8,7 @@ Also the one identity store of `ckpay` and `localnet`, in dfx's layout:
 (`{"default": NAME}`). `<home>` is `$LOCALNET_HOME` when set (a demo's own keys),
 else `$DFX_CONFIG_ROOT/.config/dfx`, else `~/.config/dfx`, so dfx's identities work as
 they are. Commands take a name or a PEM path (`resolve_identity`)."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def _private_key_pem(text: str, where: str) -> str:
         if label in _KEY_BLOCKS:
             return f"-----BEGIN {label}-----{body}-----END {label}-----\n"
         if label == "ENCRYPTED PRIVATE KEY":
-            raise IdentityError(f"{where}: the key is encrypted; export it without a "
-                                "password (`dfx identity export NAME`)")
+            raise IdentityError(
+                f"{where}: the key is encrypted; export it without a password (`dfx identity export NAME`)"
+            )
     raise IdentityError(f"{where}: no PRIVATE KEY or EC PRIVATE KEY block found")
 
 
@@ -43,6 +45,7 @@ def _ed25519_pkcs8_v2(block: str):
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
+
     body = "".join(block.strip().splitlines()[1:-1])
     try:
         der = base64.b64decode(body, validate=True)
@@ -53,8 +56,7 @@ def _ed25519_pkcs8_v2(block: str):
     if der[48:53] != bytes.fromhex("a123032100"):
         return None
     key = ed25519.Ed25519PrivateKey.from_private_bytes(der[16:48])
-    public = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     if public != der[53:85]:
         raise IdentityError("the Ed25519 key's embedded public key does not match its seed")
     return key
@@ -64,6 +66,7 @@ def _ecdsa_fallback(block: str):
     """Keys `cryptography` refuses but the `ecdsa` package reads, e.g. the PKCS#8 with
     version 1 and no public key that ic-py's `Identity.to_pem()` writes."""
     import ecdsa
+
     try:
         key = ecdsa.SigningKey.from_pem(block)
     except Exception:
@@ -96,17 +99,16 @@ def identity_from_pem(pem: str | bytes, where: str = "PEM") -> Identity:
             reason = " ".join(str(exc).split())
             raise IdentityError(f"{where}: not a usable private key ({reason})") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                serialization.NoEncryption())
+        raw = key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
         return Identity(privkey=raw.hex(), type="ed25519")
     if isinstance(key, ec.EllipticCurvePrivateKey):
         if not isinstance(key.curve, ec.SECP256K1):
-            raise IdentityError(f"{where}: EC curve {key.curve.name} is not supported "
-                                "(secp256k1 or Ed25519)")
+            raise IdentityError(f"{where}: EC curve {key.curve.name} is not supported (secp256k1 or Ed25519)")
         secret = key.private_numbers().private_value.to_bytes(32, "big")
         return Identity(privkey=secret.hex(), type="secp256k1")
-    raise IdentityError(f"{where}: {type(key).__name__} keys are not supported "
-                        "(secp256k1 or Ed25519)")
+    raise IdentityError(f"{where}: {type(key).__name__} keys are not supported (secp256k1 or Ed25519)")
 
 
 def load_identity(path: str | None) -> Identity:
@@ -128,6 +130,7 @@ def new_identity_pem(key_type: str = "ed25519") -> bytes:
     """A fresh key as PEM (PKCS#8 for Ed25519, SEC1 for secp256k1, as dfx writes them)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
     if key_type == "ed25519":
         key = ed25519.Ed25519PrivateKey.generate()
         fmt = serialization.PrivateFormat.PKCS8
@@ -216,18 +219,20 @@ def use_identity(name: str) -> None:
 def _missing(name: str) -> str:
     folder = os.path.join(store_home(), "identity", name)
     if os.path.exists(os.path.join(folder, "identity.pem.encrypted")):
-        return (f"identity {name!r} is encrypted by dfx; export it (`dfx identity export "
-                f"{name} > {name}.pem`) and pass the PEM path")
+        return (
+            f"identity {name!r} is encrypted by dfx; export it (`dfx identity export "
+            f"{name} > {name}.pem`) and pass the PEM path"
+        )
     if os.path.isdir(folder):
-        return (f"identity {name!r} has no identity.pem (dfx keeps it in the system keyring); "
-                f"export it (`dfx identity export {name} > {name}.pem`) and pass the PEM path")
-    return (f"no identity named {name!r} in {store_home()}/identity (see `localnet identity "
-            "list`, or pass a PEM path)")
+        return (
+            f"identity {name!r} has no identity.pem (dfx keeps it in the system keyring); "
+            f"export it (`dfx identity export {name} > {name}.pem`) and pass the PEM path"
+        )
+    return f"no identity named {name!r} in {store_home()}/identity (see `localnet identity list`, or pass a PEM path)"
 
 
 def _is_path(spec: str) -> bool:
-    return os.sep in spec or spec.startswith("~") or spec.endswith(".pem") or \
-        os.path.isfile(spec)
+    return os.sep in spec or spec.startswith("~") or spec.endswith(".pem") or os.path.isfile(spec)
 
 
 def resolve_identity(spec: str | None = None) -> Identity:

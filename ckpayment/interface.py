@@ -7,6 +7,7 @@ principal = kybra Principal; principals may be given as text).
 `Canister.result(...)` also unwraps `variant { Ok : T; Err : text }`, raising
 `CkPaymentError(code, message)` for `Err`. Because every method comes from the .did, a
 method added to a canister is callable here as soon as its .did is regenerated."""
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,7 @@ class Interface:
     def encode_args(self, method: str, args) -> bytes:
         func = self.func(method)
         if len(args) != len(func.args):
-            raise TypeError(f"{self.name}.{method} takes {len(func.args)} argument(s), "
-                            f"{len(args)} given")
+            raise TypeError(f"{self.name}.{method} takes {len(func.args)} argument(s), {len(args)} given")
         try:
             return binary.encode(func.args, list(args), self.env)
         except CandidError as exc:
@@ -71,8 +71,9 @@ class Interface:
         try:
             return binary.decode(data, self.func(method).rets, self.env)
         except CandidError as exc:
-            raise TransportError(f"{self.name}.{method}: reply does not match the .did "
-                                 f"({exc}); is the .did out of date?") from None
+            raise TransportError(
+                f"{self.name}.{method}: reply does not match the .did ({exc}); is the .did out of date?"
+            ) from None
 
     def returns_result(self, method: str) -> bool:
         """True when the method returns `variant { Ok : T; Err : text }`."""
@@ -92,8 +93,7 @@ def _load(name_or_path: str) -> Interface:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as exc:
-        raise TransportError(f"cannot read the Candid interface {path}: {exc.strerror}") \
-            from None
+        raise TransportError(f"cannot read the Candid interface {path}: {exc.strerror}") from None
     return Interface(text, os.path.basename(path)[:-4])
 
 
@@ -115,13 +115,13 @@ class Canister:
 
     def __init__(self, agent, canister_id, interface: Interface | str):
         from .agent import _text_id
+
         self.agent = agent
         try:
             self.canister_id = _text_id(canister_id)
         except Exception:
             raise TransportError(f"invalid canister id {canister_id!r}") from None
-        self.interface = interface if isinstance(interface, Interface) \
-            else Interface.load(interface)
+        self.interface = interface if isinstance(interface, Interface) else Interface.load(interface)
 
     def call(self, method: str, *args, query: bool | None = None):
         """The decoded reply: the value for one return value, a tuple for several, None

@@ -1,6 +1,7 @@
 """`LedgerClient`: an ICRC-1/2 ledger (`candid/icrc_ledger.did`, the standard interface,
 so it works with the real ckBTC/ckETH/ICP ledgers too): balances, transfers, approvals.
 Ledger errors (`variant { Err : TransferError }`) raise `LedgerError`."""
+
 from __future__ import annotations
 
 import time
@@ -35,16 +36,32 @@ class LedgerClient(Canister):
     def balance(self, owner, subaccount: bytes | None = None) -> int:
         return self.call("icrc1_balance_of", account(owner, subaccount))
 
-    def transfer(self, to_owner, amount: int, to_subaccount: bytes | None = None,
-                 memo: bytes | None = None) -> int:
+    def transfer(self, to_owner, amount: int, to_subaccount: bytes | None = None, memo: bytes | None = None) -> int:
         """ICRC-1 transfer from the caller's default account; returns the block index."""
-        return self._ok("icrc1_transfer", {
-            "to": account(to_owner, to_subaccount), "amount": amount, "fee": None,
-            "memo": memo, "from_subaccount": None, "created_at_time": time.time_ns()})
+        return self._ok(
+            "icrc1_transfer",
+            {
+                "to": account(to_owner, to_subaccount),
+                "amount": amount,
+                "fee": None,
+                "memo": memo,
+                "from_subaccount": None,
+                "created_at_time": time.time_ns(),
+            },
+        )
 
     def approve(self, spender, amount: int, expires_at_ns: int | None = None) -> int:
         """ICRC-2 approval of `spender` (e.g. a merchant canister); returns the block."""
-        return self._ok("icrc2_approve", {
-            "spender": account(spender), "amount": amount, "fee": None, "memo": None,
-            "from_subaccount": None, "created_at_time": time.time_ns(),
-            "expected_allowance": None, "expires_at": expires_at_ns})
+        return self._ok(
+            "icrc2_approve",
+            {
+                "spender": account(spender),
+                "amount": amount,
+                "fee": None,
+                "memo": None,
+                "from_subaccount": None,
+                "created_at_time": time.time_ns(),
+                "expected_allowance": None,
+                "expires_at": expires_at_ns,
+            },
+        )

@@ -4,6 +4,7 @@ Named methods cover what a merchant's backend does (sessions, payments, refunds,
 webhooks, events, one-click, analytics, access) and build the Candid records with
 defaults; `call`/`result` reach every other method of the .did. Results come back as the
 project's Python values (dicts, None for an empty opt); `Err` raises `CkPaymentError`."""
+
 from __future__ import annotations
 
 import time
@@ -13,9 +14,15 @@ from .did_types import user_payment_canister as t
 from .interface import Canister
 
 EMPTY_STATS = {
-    "total_deliveries": 0, "successful_deliveries": 0, "failed_deliveries": 0,
-    "pending_deliveries": 0, "total_attempts": 0, "failed_attempts": 0,
-    "last_attempt_at": None, "last_success_at": None, "last_status_code": None,
+    "total_deliveries": 0,
+    "successful_deliveries": 0,
+    "failed_deliveries": 0,
+    "pending_deliveries": 0,
+    "total_attempts": 0,
+    "failed_attempts": 0,
+    "last_attempt_at": None,
+    "last_success_at": None,
+    "last_status_code": None,
 }
 
 
@@ -64,24 +71,41 @@ class MerchantClient(Canister):
         super().__init__(agent, canister_id, interface)
 
     # -- checkout sessions -----------------------------------------------------------------
-    def create_session(self, amount: int, token: str, *, success_url: str | None = None,
-                       cancel_url: str | None = None, metadata=None,
-                       customer_email: str | None = None,
-                       client_reference_id: str | None = None,
-                       expires_in_seconds: int | None = None,
-                       idempotency_key: str | None = None,
-                       modal_config_id: str | None = None,
-                       custom_domain: str | None = None,
-                       line_items: list[t.SessionLineItem] | None = None) -> t.HostedCheckoutSession:
+    def create_session(
+        self,
+        amount: int,
+        token: str,
+        *,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        metadata=None,
+        customer_email: str | None = None,
+        client_reference_id: str | None = None,
+        expires_in_seconds: int | None = None,
+        idempotency_key: str | None = None,
+        modal_config_id: str | None = None,
+        custom_domain: str | None = None,
+        line_items: list[t.SessionLineItem] | None = None,
+    ) -> t.HostedCheckoutSession:
         """A hosted checkout session for `amount` base units of `token` (staff); send the
         customer to its `url` (the hosted page, like Stripe's `session.url`)."""
-        return self.result("create_checkout_session_with_options", {
-            "amount": amount, "currency_token": token, "metadata": metadata_pairs(metadata),
-            "success_url": success_url, "cancel_url": cancel_url,
-            "customer_email": customer_email, "client_reference_id": client_reference_id,
-            "expires_in_seconds": expires_in_seconds, "idempotency_key": idempotency_key,
-            "modal_config_id": modal_config_id, "custom_domain": custom_domain,
-            "line_items": line_items})
+        return self.result(
+            "create_checkout_session_with_options",
+            {
+                "amount": amount,
+                "currency_token": token,
+                "metadata": metadata_pairs(metadata),
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "customer_email": customer_email,
+                "client_reference_id": client_reference_id,
+                "expires_in_seconds": expires_in_seconds,
+                "idempotency_key": idempotency_key,
+                "modal_config_id": modal_config_id,
+                "custom_domain": custom_domain,
+                "line_items": line_items,
+            },
+        )
 
     def get_session(self, session_id: str) -> t.HostedCheckoutSession:
         return self.result("get_checkout_session", session_id)
@@ -136,8 +160,7 @@ class MerchantClient(Canister):
     def iter_payments(self, page_size: int | None = None) -> Iterator[t.PaymentRecord]:
         return _pages(self.list_payments, "payments", page_size)
 
-    def refund_payment(self, payment_id: str, amount: int | None = None,
-                       reason: str | None = None) -> t.RefundRecord:
+    def refund_payment(self, payment_id: str, amount: int | None = None, reason: str | None = None) -> t.RefundRecord:
         """Refund (part of) a payment to its payer (owner); None = all that is left."""
         return self.result("refund_payment", payment_id, amount, reason)
 
@@ -154,8 +177,9 @@ class MerchantClient(Canister):
     def iter_refunds(self, page_size: int | None = None) -> Iterator[t.RefundRecord]:
         return _pages(self.list_refunds, "refunds", page_size)
 
-    def create_payout(self, token: str, amount: int, to: t.Account | None = None,
-                      memo: str | None = None) -> t.PayoutRecord:
+    def create_payout(
+        self, token: str, amount: int, to: t.Account | None = None, memo: str | None = None
+    ) -> t.PayoutRecord:
         """Send `amount` of `token` to an owner's account (default: the caller's)."""
         return self.result("create_payout", token, amount, to, memo)
 
@@ -190,20 +214,26 @@ class MerchantClient(Canister):
     # -- webhooks and events ---------------------------------------------------------------
     @staticmethod
     def webhook_config(url: str, events=("*",), active: bool = True) -> t.WebhookConfig:
-        return {"webhook_id": "", "url": url, "events": list(events), "secret": "",
-                "active": active, "delivery_stats": dict(EMPTY_STATS),
-                "previous_secret": None, "previous_secret_expires_at": None,
-                "created_at": 0, "updated_at": 0}
+        return {
+            "webhook_id": "",
+            "url": url,
+            "events": list(events),
+            "secret": "",
+            "active": active,
+            "delivery_stats": dict(EMPTY_STATS),
+            "previous_secret": None,
+            "previous_secret_expires_at": None,
+            "created_at": 0,
+            "updated_at": 0,
+        }
 
     def configure_webhook(self, url: str, events=("*",), active: bool = True) -> str:
         """Registers an endpoint for the event types (`*` = all); returns its id. Its
         secret is in `get_webhook(id)["secret"]` (owner)."""
         return self.result("configure_webhook", self.webhook_config(url, events, active))
 
-    def update_webhook(self, webhook_id: str, url: str, events=("*",),
-                       active: bool = True) -> None:
-        return self.result("update_webhook", webhook_id,
-                           self.webhook_config(url, events, active))
+    def update_webhook(self, webhook_id: str, url: str, events=("*",), active: bool = True) -> None:
+        return self.result("update_webhook", webhook_id, self.webhook_config(url, events, active))
 
     def get_webhook(self, webhook_id: str) -> t.WebhookConfig:
         return self.result("get_webhook", webhook_id)
@@ -237,19 +267,19 @@ class MerchantClient(Canister):
     def get_event(self, event_id: str) -> t.MerchantEvent:
         return self.result("get_event", event_id)
 
-    def list_events(self, cursor: str | None = None, limit: int | None = None,
-                    event_type: str | None = None) -> t.MerchantEventPage:
+    def list_events(
+        self, cursor: str | None = None, limit: int | None = None, event_type: str | None = None
+    ) -> t.MerchantEventPage:
         """One page `{events, next_cursor}`, newest first (events are kept 30 days)."""
         return self.result("list_events", cursor, limit, event_type)
 
-    def iter_events(self, page_size: int | None = None,
-                    event_type: str | None = None) -> Iterator[t.MerchantEvent]:
+    def iter_events(self, page_size: int | None = None, event_type: str | None = None) -> Iterator[t.MerchantEvent]:
         """Every kept event, newest first, page after page."""
-        return _pages(lambda cursor, limit: self.list_events(cursor, limit, event_type),
-                      "events", page_size)
+        return _pages(lambda cursor, limit: self.list_events(cursor, limit, event_type), "events", page_size)
 
-    def tail_events(self, event_type: str | None = None, interval: float = 2.0,
-                    since_seq: int | None = None, stop=None) -> Iterator[t.MerchantEvent]:
+    def tail_events(
+        self, event_type: str | None = None, interval: float = 2.0, since_seq: int | None = None, stop=None
+    ) -> Iterator[t.MerchantEvent]:
         """Yields events oldest first as they are recorded, polling every `interval`
         seconds: first those after `since_seq` (default: the latest page), then new ones.
         `stop()` returning True ends the iteration after a poll."""
@@ -272,23 +302,29 @@ class MerchantClient(Canister):
             time.sleep(interval)
 
     # -- one-click (ICRC-2 pre-authorizations) ---------------------------------------------
-    def create_pre_authorization(self, customer, max_amount: int, token: str,
-                                 duration_seconds: int, uses: int = 10,
-                                 metadata=None) -> str:
+    def create_pre_authorization(
+        self, customer, max_amount: int, token: str, duration_seconds: int, uses: int = 10, metadata=None
+    ) -> str:
         """A spending cap the customer approved on the ledger; returns the auth id. Only the
         customer's own identity may call it (their consent); staff get `unauthorized`."""
-        return self.result("create_pre_authorization_with_options", {
-            "customer": customer, "max_amount": max_amount, "token": token,
-            "duration": duration_seconds, "uses": uses,
-            "metadata": metadata_pairs(metadata)})
+        return self.result(
+            "create_pre_authorization_with_options",
+            {
+                "customer": customer,
+                "max_amount": max_amount,
+                "token": token,
+                "duration": duration_seconds,
+                "uses": uses,
+                "metadata": metadata_pairs(metadata),
+            },
+        )
 
     def get_pre_authorization(self, auth_id: str) -> t.PreAuthorizedPayment:
         return self.result("get_pre_authorization", auth_id)
 
     def charge_one_click(self, auth_id: str, amount: int, metadata=None) -> str:
         """Charges a pre-authorized customer (staff); returns the payment id."""
-        return self.result("execute_one_click_payment", auth_id, amount,
-                           metadata_pairs(metadata))
+        return self.result("execute_one_click_payment", auth_id, amount, metadata_pairs(metadata))
 
     def revoke_pre_authorization(self, auth_id: str) -> None:
         return self.result("revoke_authorization", auth_id)
@@ -310,8 +346,9 @@ class MerchantClient(Canister):
     def customer_behavior(self) -> t.CustomerBehaviorMetrics:
         return self.result("get_customer_behavior_analysis")
 
-    def revenue_breakdown(self, granularity: str = "Day", start_ns: int | None = None,
-                          end_ns: int | None = None) -> t.RevenueBreakdown:
+    def revenue_breakdown(
+        self, granularity: str = "Day", start_ns: int | None = None, end_ns: int | None = None
+    ) -> t.RevenueBreakdown:
         """Revenue buckets by `Day`, `Week` or `Month` (default window: the last 30 days)."""
         if granularity not in ("Day", "Week", "Month"):
             raise ValueError(f"granularity must be Day, Week or Month, not {granularity!r}")

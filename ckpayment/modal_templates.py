@@ -7,6 +7,7 @@ seeding again adds only the names the factory does not list yet.
 
     ckpay --identity ADMIN --factory ID templates seed
 """
+
 from __future__ import annotations
 
 from .factory import FactoryClient
@@ -14,14 +15,54 @@ from .factory import FactoryClient
 PREVIEWS = "https://ckpayment.io/templates/"  # the builder draws its own live preview
 
 DEFAULT_TEMPLATES = [
-    ("Classic", "light", {"primary_color": "#4f46e5", "background_color": "#ffffff", "text_color": "#111827",
-                          "font_family": "Inter, system-ui, sans-serif", "border_radius": 12, "dark_mode": False}),
-    ("Midnight", "dark", {"primary_color": "#f59e0b", "background_color": "#111827", "text_color": "#f9fafb",
-                          "font_family": "Georgia, serif", "border_radius": 20, "dark_mode": True}),
-    ("Minimal", "minimal", {"primary_color": "#111827", "background_color": "#ffffff", "text_color": "#111827",
-                            "font_family": "system-ui, sans-serif", "border_radius": 4, "dark_mode": False}),
-    ("Mint", "bold", {"primary_color": "#0f766e", "background_color": "#f0fdfa", "text_color": "#134e4a",
-                      "font_family": "Inter, system-ui, sans-serif", "border_radius": 16, "dark_mode": False}),
+    (
+        "Classic",
+        "light",
+        {
+            "primary_color": "#4f46e5",
+            "background_color": "#ffffff",
+            "text_color": "#111827",
+            "font_family": "Inter, system-ui, sans-serif",
+            "border_radius": 12,
+            "dark_mode": False,
+        },
+    ),
+    (
+        "Midnight",
+        "dark",
+        {
+            "primary_color": "#f59e0b",
+            "background_color": "#111827",
+            "text_color": "#f9fafb",
+            "font_family": "Georgia, serif",
+            "border_radius": 20,
+            "dark_mode": True,
+        },
+    ),
+    (
+        "Minimal",
+        "minimal",
+        {
+            "primary_color": "#111827",
+            "background_color": "#ffffff",
+            "text_color": "#111827",
+            "font_family": "system-ui, sans-serif",
+            "border_radius": 4,
+            "dark_mode": False,
+        },
+    ),
+    (
+        "Mint",
+        "bold",
+        {
+            "primary_color": "#0f766e",
+            "background_color": "#f0fdfa",
+            "text_color": "#134e4a",
+            "font_family": "Inter, system-ui, sans-serif",
+            "border_radius": 16,
+            "dark_mode": False,
+        },
+    ),
 ]
 
 
@@ -34,8 +75,19 @@ def seed_default_templates(factory: FactoryClient) -> list[str]:
     for name, category, theme in DEFAULT_TEMPLATES:
         if name in listed:
             continue
-        created.append(factory.result("create_global_modal_template", {
-            "template_id": "", "template_name": name, "category": category,
-            "preview_url": PREVIEWS + category + ".png", "is_public": True, "created_by": admin,
-            "usage_count": 0, "base_theme": theme}))
+        created.append(
+            factory.result(
+                "create_global_modal_template",
+                {
+                    "template_id": "",
+                    "template_name": name,
+                    "category": category,
+                    "preview_url": PREVIEWS + category + ".png",
+                    "is_public": True,
+                    "created_by": admin,
+                    "usage_count": 0,
+                    "base_theme": theme,
+                },
+            )
+        )
     return created

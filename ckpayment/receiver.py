@@ -1,6 +1,7 @@
 """A minimal webhook endpoint on 127.0.0.1 for the demo and tests: every POST is checked
 with `verify_webhook` against the secrets it knows, recorded, and answered 200 (401 when
 the signature is bad, so the canister's delivery log shows the failure)."""
+
 from __future__ import annotations
 
 import threading
@@ -24,11 +25,9 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(min(length, MAX_BODY))
-                entry = {"path": self.path, "body": body,
-                         "headers": {k.lower(): v for k, v in self.headers.items()}}
+                entry = {"path": self.path, "body": body, "headers": {k.lower(): v for k, v in self.headers.items()}}
                 try:
-                    entry["event"] = verify_webhook(body, self.headers.get(HEADER, ""),
-                                                    list(receiver.secrets))
+                    entry["event"] = verify_webhook(body, self.headers.get(HEADER, ""), list(receiver.secrets))
                     entry["verified"], entry["error"] = True, None
                 except WebhookSignatureError as exc:
                     entry["event"], entry["verified"], entry["error"] = None, False, str(exc)
@@ -50,9 +49,10 @@ class WebhookReceiver:
 
     def wait_for(self, event_type: str, timeout: float = 60.0) -> dict | None:
         """The first verified delivery of `event_type`, waiting up to `timeout` seconds."""
+
         def find():
-            return next((d for d in self.deliveries if d["verified"]
-                         and d["event"].get("type") == event_type), None)
+            return next((d for d in self.deliveries if d["verified"] and d["event"].get("type") == event_type), None)
+
         with self._cond:
             self._cond.wait_for(find, timeout)
             return find()

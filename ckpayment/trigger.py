@@ -2,6 +2,7 @@
 `stripe trigger` does): creates and pays a session through the ledger, refunds it, expires
 one, pre-authorizes and charges a one-click customer. The command's identity acts as the
 merchant (owner or server principal), `--customer` pays."""
+
 from __future__ import annotations
 
 import os
@@ -17,12 +18,12 @@ class TriggerError(Exception):
 
 def _customer(ctx, customer: str | None) -> str:
     from .identity import identity_pem_path
+
     if customer:
         return customer
     if os.path.exists(identity_pem_path("customer")):
         return "customer"
-    raise TriggerError("this trigger needs a paying customer: pass --customer NAME|PEM (an "
-                       "identity holding the token)")
+    raise TriggerError("this trigger needs a paying customer: pass --customer NAME|PEM (an identity holding the token)")
 
 
 def _token(ctx, token: str | None) -> str:
@@ -40,10 +41,10 @@ def _session(ctx, token, amount):
 
 def _paid(ctx, token, customer, amount):
     from .cli import pay_session
+
     session = _session(ctx, token, amount)
     paid = pay_session(ctx, session["session_id"], _customer(ctx, customer))
-    payment = next(p for p in ctx.merchant().iter_payments()
-                   if p["session_id"] == session["session_id"])
+    payment = next(p for p in ctx.merchant().iter_payments() if p["session_id"] == session["session_id"])
     return paid, payment
 
 
@@ -67,18 +68,17 @@ def refunded(ctx, token, customer, amount):
         fee = ctx.ledger_of(token, _customer(ctx, customer)).fee()
         if exc.code != "insufficient_funds" or payment["amount"] <= fee:
             raise
-        refund = ctx.merchant().refund_payment(payment["payment_id"], payment["amount"] - fee,
-                                               "ckpay trigger")
+        refund = ctx.merchant().refund_payment(payment["payment_id"], payment["amount"] - fee, "ckpay trigger")
     return {"session": session, "payment": payment, "refund": refund}
 
 
 def _authorized(ctx, token, customer, amount):
     import time
+
     who = _customer(ctx, customer)
     ledger = ctx.ledger_of(token, who)
     duration = 3600
-    ledger.approve(ctx.merchant_id(), amount + ledger.fee(),
-                   time.time_ns() + (duration + 3600) * 10**9)
+    ledger.approve(ctx.merchant_id(), amount + ledger.fee(), time.time_ns() + (duration + 3600) * 10**9)
     as_customer = ctx.merchant(who, as_caller=True)
     me = ctx.agent_for(who).identity.sender().to_str()
     auth_id = as_customer.create_pre_authorization(me, amount, token, duration, 2)
@@ -86,8 +86,7 @@ def _authorized(ctx, token, customer, amount):
 
 
 def auth_created(ctx, token, customer, amount):
-    return {"pre_authorization": ctx.merchant().get_pre_authorization(
-        _authorized(ctx, token, customer, amount))}
+    return {"pre_authorization": ctx.merchant().get_pre_authorization(_authorized(ctx, token, customer, amount))}
 
 
 def auth_revoked(ctx, token, customer, amount):
@@ -122,10 +121,10 @@ TRIGGERS = {
 }
 
 
-def trigger(ctx, event_type: str, token: str | None = None, customer: str | None = None,
-            amount: int = 100_000) -> dict:
+def trigger(ctx, event_type: str, token: str | None = None, customer: str | None = None, amount: int = 100_000) -> dict:
     """Do what produces `event_type`; returns the objects made and the event itself."""
     from .listen import latest_seq
+
     merchant = ctx.merchant()
     before = latest_seq(merchant)
     made = TRIGGERS[event_type](ctx, _token(ctx, token), customer, amount)

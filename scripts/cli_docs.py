@@ -4,6 +4,7 @@
     python scripts/cli_docs.py          # rewrite README.md
     python scripts/cli_docs.py --check  # exit 1 if README.md is out of date
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,7 @@ def _usage(action) -> str:
     if not action.option_strings:
         name = action.metavar or action.dest
         if action.choices:
-            name = "{" + ",".join(map(str, action.choices)) + "}" if len(action.choices) < 6 \
-                else action.dest.upper()
+            name = "{" + ",".join(map(str, action.choices)) + "}" if len(action.choices) < 6 else action.dest.upper()
         else:
             name = name.upper()
         return {"?": f"[{name}]", "*": f"[{name}...]", "+": f"{name}..."}.get(action.nargs, name)
@@ -54,8 +54,9 @@ def _usage(action) -> str:
     if action.nargs == 0:
         text = flag
     else:
-        meta = action.metavar or ("{" + ",".join(map(str, action.choices)) + "}"
-                                  if action.choices else action.dest.upper())
+        meta = action.metavar or (
+            "{" + ",".join(map(str, action.choices)) + "}" if action.choices else action.dest.upper()
+        )
         text = f"{flag} {meta}" + (" ..." if action.nargs == "+" else "")
     if action.required:
         return text
@@ -69,8 +70,7 @@ def _help_of(parser) -> str:
 def command_table(parser, skip: set) -> list[str]:
     rows = ["| command | what it does |", "| --- | --- |"]
     for path, leaf in _leaves(parser):
-        own = [a for a in leaf._actions
-               if not isinstance(a, argparse._HelpAction) and a.dest not in skip]
+        own = [a for a in leaf._actions if not isinstance(a, argparse._HelpAction) and a.dest not in skip]
         own.sort(key=lambda a: a.dest == "output")  # the output format last
         words = [parser.prog, *path] + [_usage(a) for a in own]
         rows.append(f"| `{' '.join(words)}` | {_help_of(leaf)} |".replace("||", "|"))
@@ -80,8 +80,7 @@ def command_table(parser, skip: set) -> list[str]:
 def global_options(parser) -> list[str]:
     out = []
     for action in parser._actions:
-        if action.option_strings and not isinstance(action, (argparse._HelpAction,
-                                                             argparse._VersionAction)):
+        if action.option_strings and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
             out.append(f"- `{_usage(action).strip('[]')}`: {' '.join(action.help.split())}")
     return out
 
@@ -89,9 +88,13 @@ def global_options(parser) -> list[str]:
 def section() -> str:
     from ckpayment.cli import build_parser as ckpay_parser
     from localnet.cli import build_parser as localnet_parser
+
     ck, ln = ckpay_parser(), localnet_parser()
-    glob = {a.dest for a in ck._actions if a.option_strings
-            and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))}
+    glob = {
+        a.dest
+        for a in ck._actions
+        if a.option_strings and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))
+    }
     aliases = ", ".join(f"`{k}` (also `{'`, `'.join(v)}`)" for k, v in _aliases(ck).items())
     lines = [
         BEGIN,
@@ -112,8 +115,7 @@ def section() -> str:
         "",
         *command_table(ln, {"network", "identity"} - set()),
         "",
-        "Shell completion: `eval \"$(ckpay completion bash)\"`, "
-        "`eval \"$(localnet completion bash)\"` (`zsh` too).",
+        'Shell completion: `eval "$(ckpay completion bash)"`, `eval "$(localnet completion bash)"` (`zsh` too).',
         END,
     ]
     return "\n".join(lines)
@@ -133,8 +135,7 @@ def main(argv=None) -> int:
     fresh = head + section() + tail
     if a.check:
         if fresh != text:
-            print("Error: README.md's CLI section is out of date: run "
-                  "`python scripts/cli_docs.py`", file=sys.stderr)
+            print("Error: README.md's CLI section is out of date: run `python scripts/cli_docs.py`", file=sys.stderr)
             return 1
         return 0
     with open(README, "w", encoding="utf-8") as f:

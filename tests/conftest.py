@@ -3,6 +3,7 @@ an HTTP `server` around one, identities, and `deploy`/`actor` helpers.
 
 `--target replica` (alias `dfx`) or `CKPAY_TEST_TARGET` runs the same tests against a
 running replica instead (tests/suite_target.py, docs/localnet.md)."""
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,14 @@ import suite_target  # noqa: E402
 
 
 def pytest_addoption(parser):
-    parser.addoption("--target", choices=sorted(suite_target.ALIASES), default=None,
-                     help="the IC the integration tests run against: localnet (default, "
-                          "in-process) or replica/dfx (a running replica at $CKPAY_TEST_URL); "
-                          "default $CKPAY_TEST_TARGET")
+    parser.addoption(
+        "--target",
+        choices=sorted(suite_target.ALIASES),
+        default=None,
+        help="the IC the integration tests run against: localnet (default, "
+        "in-process) or replica/dfx (a running replica at $CKPAY_TEST_URL); "
+        "default $CKPAY_TEST_TARGET",
+    )
 
 
 def pytest_configure(config):
@@ -51,6 +56,7 @@ def network(target):
     if target != "localnet":
         pytest.skip(suite_target.LOCALNET_ONLY)
     from localnet.runtime import Network
+
     return Network()
 
 
@@ -64,6 +70,7 @@ def server(target):
         yield replica
         return
     from localnet.http.testing import LocalnetServer
+
     with LocalnetServer() as s:
         yield s
 
@@ -74,6 +81,7 @@ def new_identity():
 
     def make():
         return Identity(type="ed25519")
+
     return make
 
 
@@ -90,6 +98,7 @@ def deploy():
 
     def run(target, entry_path, arg_text="()", controllers=None, cycles=None):
         from localnet.http.testing import RemoteReplica
+
         if isinstance(target, RemoteReplica):
             if target not in deployers:
                 deployers[target] = suite_target.ReplicaDeployer(target)
@@ -103,11 +112,13 @@ def deploy():
             with lock:
                 cid = net.deploy(_entry(entry_path), arg_text, ctrls, cycles, project_root=ROOT)
         return cid.to_str()
+
     return run
 
 
 def _principal(p):
     from kybra import Principal
+
     if isinstance(p, str):
         return Principal.from_str(p)
     if hasattr(p, "sender"):  # an ic-py Identity
@@ -121,10 +132,13 @@ def _principal(p):
 def actor():
     """actor(server, canister_id, identity, did_path) -> ic-py actor over HTTP (one
     keep-alive connection; identical calls stay distinct messages)."""
+
     def make(server, canister_id, identity, did_path):
         from localnet.http.testing import IcpyActor, icpy_agent
+
         with open(_entry(did_path), encoding="utf-8") as f:
             did = f.read()
         agent = icpy_agent(server.url, identity, getattr(server, "root_key", None))
         return IcpyActor(agent, canister_id, did)
+
     return make

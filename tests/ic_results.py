@@ -3,6 +3,7 @@
 ic-py returns a list of return values (our canister methods return one), `opt` as [] / [x],
 and `variant { Ok; Err : text }` results as one-key dicts whose Err text starts with a
 stable error code (`not_found: ...`)."""
+
 from __future__ import annotations
 
 

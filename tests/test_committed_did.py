@@ -1,13 +1,13 @@
 """Every canister's committed candid/<name>.did is what its source generates, and its source
 is lint-clean. Regenerate with `python -m localnet.kybra_source.did --write`."""
+
 import glob
 import os
 
 import pytest
 
 from localnet.kybra_source.bundle import SourceBundle
-from localnet.kybra_source.did import (REGENERATE, canister_entries, committed_did_path,
-                                       did_diff, generate_did)
+from localnet.kybra_source.did import REGENERATE, canister_entries, committed_did_path, did_diff, generate_did
 from localnet.kybra_source.lint import lint_bundle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,8 +23,10 @@ def test_committed_did_matches_source(name):
     with open(path, encoding="utf-8") as f:
         committed = f.read()
     if committed != generated:
-        pytest.fail(f"candid/{name}.did differs from src/{name}/main.py; run `{REGENERATE}`\n"
-                    + did_diff(generated, committed, f"candid/{name}.did"))
+        pytest.fail(
+            f"candid/{name}.did differs from src/{name}/main.py; run `{REGENERATE}`\n"
+            + did_diff(generated, committed, f"candid/{name}.did")
+        )
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
@@ -34,6 +36,9 @@ def test_canister_source_is_lint_clean(name):
 
 
 def test_every_committed_did_belongs_to_a_canister():
-    stale = [os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "candid", "*.did"))
-             if os.path.basename(p)[:-4] not in ENTRIES]
+    stale = [
+        os.path.basename(p)
+        for p in glob.glob(os.path.join(ROOT, "candid", "*.did"))
+        if os.path.basename(p)[:-4] not in ENTRIES
+    ]
     assert not stale, f"no src/<name>/main.py generates {stale}"

@@ -3,6 +3,7 @@ a separate process plays the replica (reached only over HTTP) and `localnet buil
 `dfx build` (its modules go to a temporary $CKPAY_TEST_WASM_DIR). A subset of the suite runs
 against it with `--target replica` in a subprocess; each test must pass, or skip for the
 reason the replica target gives."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,7 +14,6 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-
 import suite_target
 
 ROOT = suite_target.ROOT
@@ -35,13 +35,21 @@ def replica(tmp_path_factory):
     wasm_dir = tmp / "wasm"
     wasm_dir.mkdir()
     for name in BUILT:
-        subprocess.run([PY, "-m", "localnet.cli", "build", f"src/{name}/main.py", "-o",
-                        str(wasm_dir / f"{name}.wasm")], cwd=ROOT, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [PY, "-m", "localnet.cli", "build", f"src/{name}/main.py", "-o", str(wasm_dir / f"{name}.wasm")],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     port_file = tmp / "port"
     log = open(tmp / "replica.log", "wb")
-    proc = subprocess.Popen([PY, "-m", "localnet.cli", "start", "--port", "0", "--port-file",
-                             str(port_file)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [PY, "-m", "localnet.cli", "start", "--port", "0", "--port-file", str(port_file)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -61,9 +69,14 @@ def replica(tmp_path_factory):
 
 def _run_suite(args, tmp_path, **env):
     junit = tmp_path / "junit.xml"
-    proc = subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                           f"--junitxml={junit}", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=480, env=_env(**env))
+    proc = subprocess.run(
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", f"--junitxml={junit}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=480,
+        env=_env(**env),
+    )
     results = {}
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
@@ -73,19 +86,27 @@ def _run_suite(args, tmp_path, **env):
                 node = case.find(tag)
                 if node is not None:
                     outcome, reason = tag, node.get("message", "")
-            results.setdefault((case.get("classname").split(".")[-1], name), []).append(
-                (outcome, reason))
+            results.setdefault((case.get("classname").split(".")[-1], name), []).append((outcome, reason))
     return proc, results
 
 
 def test_suite_subset_runs_against_a_replica(replica, tmp_path):
     url, wasm_dir = replica
     proc, results = _run_suite(
-        ["--target", "replica", "tests/ledger/test_icrc_ledger.py",
-         "tests/merchant/test_merchant_checkout.py", "tests/ledger/test_exchange_rate.py",
-         "tests/factory/test_factory_registry.py::test_listings_and_pagination",
-         "-k", "not test_merchant_checkout or paid_checkout or wrong_token or expired_session"],
-        tmp_path, CKPAY_TEST_URL=url, CKPAY_TEST_WASM_DIR=wasm_dir)
+        [
+            "--target",
+            "replica",
+            "tests/ledger/test_icrc_ledger.py",
+            "tests/merchant/test_merchant_checkout.py",
+            "tests/ledger/test_exchange_rate.py",
+            "tests/factory/test_factory_registry.py::test_listings_and_pagination",
+            "-k",
+            "not test_merchant_checkout or paid_checkout or wrong_token or expired_session",
+        ],
+        tmp_path,
+        CKPAY_TEST_URL=url,
+        CKPAY_TEST_WASM_DIR=wasm_dir,
+    )
     out = proc.stdout[-4000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, out
     outcomes = {k: {o for o, _ in v} for k, v in results.items()}
@@ -108,8 +129,9 @@ def test_suite_subset_runs_against_a_replica(replica, tmp_path):
             if outcome != "skipped":
                 continue
             if module == "test_exchange_rate":
-                assert "no built Wasm for canister 'exchange_rate'" in reason \
-                    or "not a canister of dfx.json" in reason, (name, reason)
+                assert (
+                    "no built Wasm for canister 'exchange_rate'" in reason or "not a canister of dfx.json" in reason
+                ), (name, reason)
             else:
                 assert "needs localnet itself" in reason, (name, reason)
     assert outcomes[("test_merchant_checkout", TIME_TRAVEL)] == {"skipped"}
@@ -117,30 +139,31 @@ def test_suite_subset_runs_against_a_replica(replica, tmp_path):
 
 
 def test_a_missing_replica_fails_with_a_clear_error(tmp_path):
-    proc, results = _run_suite(["tests/ledger/test_icrc_ledger.py", "-k", "metadata"],
-                               tmp_path, CKPAY_TEST_TARGET="dfx",
-                               CKPAY_TEST_URL="http://127.0.0.1:9")
+    proc, results = _run_suite(
+        ["tests/ledger/test_icrc_ledger.py", "-k", "metadata"],
+        tmp_path,
+        CKPAY_TEST_TARGET="dfx",
+        CKPAY_TEST_URL="http://127.0.0.1:9",
+    )
     assert proc.returncode != 0
     assert "no replica answers at http://127.0.0.1:9/api/v2/status" in proc.stdout
-    assert results and all(o == {"error"} or o == {"failure"}
-                            for o in ({x for x, _ in v} for v in results.values()))
+    assert results and all(o == {"error"} or o == {"failure"} for o in ({x for x, _ in v} for v in results.values()))
 
 
 def test_an_unknown_target_is_a_usage_error(tmp_path):
-    proc, _ = _run_suite(["tests/ledger/test_icrc_ledger.py", "--co"], tmp_path,
-                         CKPAY_TEST_TARGET="mainnet")
+    proc, _ = _run_suite(["tests/ledger/test_icrc_ledger.py", "--co"], tmp_path, CKPAY_TEST_TARGET="mainnet")
     assert proc.returncode == 4  # pytest's usage error
     assert "unknown test target 'mainnet'" in proc.stderr
 
 
-def test_big_modules_are_installed_in_chunks(replica, monkeypatch, new_identity, actor,
-                                            tmp_path):
+def test_big_modules_are_installed_in_chunks(replica, monkeypatch, new_identity, actor, tmp_path):
     """A module over the ingress limit goes through upload_chunk + install_chunked_code, and
     the canister ends with exactly the requested controllers."""
     import cbor2
     from ic.certificate import lookup
 
     from localnet.http.principal import from_text
+
     sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
     from ledger_client import LEDGER_DID, LEDGER_ENTRY, ledger_init_arg
 
@@ -156,15 +179,17 @@ def test_big_modules_are_installed_in_chunks(replica, monkeypatch, new_identity,
     server = suite_target.open_replica(url)
     deployer = suite_target.ReplicaDeployer(server)
     original = deployer._call
-    monkeypatch.setattr(deployer, "_call", lambda method, *a: calls.append(method) or
-                        original(method, *a))
+    monkeypatch.setattr(deployer, "_call", lambda method, *a: calls.append(method) or original(method, *a))
     owner = new_identity()
     holder = new_identity().sender().to_str()
     cid = deployer.deploy(LEDGER_ENTRY, ledger_init_arg([(holder, 5_000)]), [owner])
     chunks = -(-(gz_dir / "icrc_ledger.wasm.gz").stat().st_size // (4 * 1024))
     assert chunks > 1
-    assert calls == (["provisional_create_canister_with_cycles"] + ["upload_chunk"] * chunks
-                     + ["install_chunked_code", "update_settings"])
+    assert calls == (
+        ["provisional_create_canister_with_cycles"]
+        + ["upload_chunk"] * chunks
+        + ["install_chunked_code", "update_settings"]
+    )
     ledger = actor(server, cid, owner, LEDGER_DID)
     assert ledger.icrc1_balance_of({"owner": holder, "subaccount": []}) == [5_000]
     cert = deployer.agent.read_state_raw(cid, [[b"canister", from_text(cid), b"controllers"]])
@@ -197,8 +222,7 @@ def test_target_names_and_wasm_lookup(tmp_path, monkeypatch):
         net.build_module(os.path.join(ROOT, "tests", "canisters", "counter", "main.py"))
     project = tmp_path / "project"  # a dfx.json canister nobody built
     (project / "src" / "solo").mkdir(parents=True)
-    (project / "dfx.json").write_text(
-        '{"canisters": {"solo": {"type": "kybra", "main": "src/solo/main.py"}}}')
+    (project / "dfx.json").write_text('{"canisters": {"solo": {"type": "kybra", "main": "src/solo/main.py"}}}')
     monkeypatch.setattr(suite_target, "ROOT", str(project))
     with pytest.raises(pytest.skip.Exception, match="no built Wasm for canister 'solo'"):
         net.build_module(str(project / "src" / "solo" / "main.py"))

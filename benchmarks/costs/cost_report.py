@@ -5,6 +5,7 @@ price, one merchant canister's sustained payments per second, and the number of 
 at which the single factory saturates. `markdown()` is the table committed in
 docs/benchmarks.md between the COSTS markers (tests/benchmarks/test_costs_table.py checks it
 is what this module makes of the committed result file)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ def webhook_attempts_until_failed() -> int:
     """Attempts of a delivery to an endpoint that never answers 2xx: the canister's own
     backoff (src/user_payment_canister/webhook_delivery.py), replayed."""
     from src.user_payment_canister.webhook_delivery import RETRY_WINDOW_SECONDS, retry_delay
+
     t, attempts = 0, 1
     while True:
         t += retry_delay(attempts)
@@ -89,23 +91,44 @@ def operations(doc: dict) -> List[Op]:
     attempts = webhook_attempts_until_failed()
     return [
         Op("create_session", "Session creation (server)", u["create_session"]),
-        Op("icrc2", "ICRC-2 payment: customer's approve + pay_checkout_session",
-           combine(u["approve"], u["pay_icrc2"]), ledger_fees=2),
-        Op("icrc1", "ICRC-1 payment: customer's transfer + complete_checkout_session (sweep)",
-           combine(u["icrc1_transfer"], u["complete"]), ledger_fees=2),
+        Op(
+            "icrc2",
+            "ICRC-2 payment: customer's approve + pay_checkout_session",
+            combine(u["approve"], u["pay_icrc2"]),
+            ledger_fees=2,
+        ),
+        Op(
+            "icrc1",
+            "ICRC-1 payment: customer's transfer + complete_checkout_session (sweep)",
+            combine(u["icrc1_transfer"], u["complete"]),
+            ledger_fees=2,
+        ),
         Op("one_click", "One-click charge (pre-authorized)", u["one_click"], ledger_fees=1),
         Op("refund", "Refund (full)", u["refund"], ledger_fees=1),
         Op("payout", "Payout to the owner", u["payout"], ledger_fees=1),
         Op("webhook", "Webhook delivery, one attempt (HTTPS outcall)", u["webhook_delivery"]),
-        Op("webhook_failing", f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, "
-           f"the backoff over 3 days)", combine(u["webhook_failed_attempt"], times=attempts)),
+        Op(
+            "webhook_failing",
+            f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, the backoff over 3 days)",
+            combine(u["webhook_failed_attempt"], times=attempts),
+        ),
         Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
-        Op("factory_tick", f"Metrics report to the factory after activity, and the pulls its reply asks for "
-           f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)", u["factory_tick"]),
-        Op("factory_tick_idle", f"Timers of an idle merchant over {REPORT_INTERVAL_SECONDS} s (report unchanged: "
-           f"not sent)", u["factory_tick_idle"]),
-        Op("factory_version_check", f"Idle merchant's hourly security version check (the "
-           f"{IDLE_PULL_TICKS}th idle tick)", u["factory_version_check"]),
+        Op(
+            "factory_tick",
+            f"Metrics report to the factory after activity, and the pulls its reply asks for "
+            f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)",
+            u["factory_tick"],
+        ),
+        Op(
+            "factory_tick_idle",
+            f"Timers of an idle merchant over {REPORT_INTERVAL_SECONDS} s (report unchanged: not sent)",
+            u["factory_tick_idle"],
+        ),
+        Op(
+            "factory_version_check",
+            f"Idle merchant's hourly security version check (the {IDLE_PULL_TICKS}th idle tick)",
+            u["factory_version_check"],
+        ),
     ]
 
 
@@ -115,8 +138,11 @@ def storage(doc: dict, fees: FeeTable, xdr_usd: float, payments: int = 100_000) 
     for kind in ("encoded", "reserved"):
         per = s[f"{kind}_bytes_per_item"]
         monthly = fees.storage_per_month(per * payments)
-        out[kind] = {"bytes_per_payment": per, "cycles_per_month": round(monthly),
-                     "usd_per_month": usd(monthly, xdr_usd)}
+        out[kind] = {
+            "bytes_per_payment": per,
+            "cycles_per_month": round(monthly),
+            "usd_per_month": usd(monthly, xdr_usd),
+        }
     return out
 
 
@@ -135,10 +161,13 @@ def throughput(ops: Dict[str, Op]) -> dict:
     payment = combine(ops["create_session"].by_payer, ops["icrc2"].by_payer, ops["webhook"].by_payer)
     merchant = round_cost(payment.get("merchant", Usage()))
     ledger = round_cost(payment.get("ledger", Usage()))
-    return {"merchant_round_cost_per_payment": merchant, "ledger_round_cost_per_payment": ledger,
-            "merchant_payments_per_second": per_second(merchant),
-            "ledger_payments_per_second": per_second(ledger),
-            "stripe_peak_per_second": STRIPE_PEAK_PER_MINUTE / 60}
+    return {
+        "merchant_round_cost_per_payment": merchant,
+        "ledger_round_cost_per_payment": ledger,
+        "merchant_payments_per_second": per_second(merchant),
+        "ledger_payments_per_second": per_second(ledger),
+        "stripe_peak_per_second": STRIPE_PEAK_PER_MINUTE / 60,
+    }
 
 
 def method_cost(methods: Dict[str, dict], prefix: str) -> int:
@@ -164,10 +193,15 @@ def shard_costs(doc: dict) -> dict:
     def shard_timer(r: dict) -> int:
         row = r["methods"].get("shard.<timer>", {"instructions": 0, "executions": 0})
         return row["instructions"] + OVERHEAD_PER_EXECUTION * row["executions"]
+
     receipt = method_cost(large["report_methods"], "shard.submit_metrics_report") / k2
     shard_per_report = receipt + (shard_timer(large) - shard_timer(small)) / (k2 - k1)
-    return {"sizes": [k1, k2], "factory_per_report": round(per_report), "factory_per_batch": round(c1 - k1 * per_report),
-            "shard_per_report": round(shard_per_report)}
+    return {
+        "sizes": [k1, k2],
+        "factory_per_report": round(per_report),
+        "factory_per_batch": round(c1 - k1 * per_report),
+        "shard_per_report": round(shard_per_report),
+    }
 
 
 def factory_ceiling(ops: Dict[str, Op], doc: dict) -> dict:
@@ -187,13 +221,18 @@ def factory_ceiling(ops: Dict[str, Op], doc: dict) -> dict:
         return budget / per_merchant
 
     share_at_target = (budget - TARGET_MERCHANTS / SHARD_CAPACITY * sh["factory_per_batch"]) / (
-        TARGET_MERCHANTS * sh["factory_per_report"])
+        TARGET_MERCHANTS * sh["factory_per_report"]
+    )
     one_click = round_cost(ops["one_click"].by_payer.get("factory", Usage()))
     sharded = carried(ACTIVE_SHARE * sh["factory_per_report"] + per_batch)
     return {
-        "active_direct": active, "idle_direct": round(idle), "shard": sh,
-        "direct_all_active": carried(active), "direct_at_share": carried(ACTIVE_SHARE * active + (1 - ACTIVE_SHARE) * idle),
-        "sharded_all_active": carried(sh["factory_per_report"] + per_batch), "sharded_at_share": sharded,
+        "active_direct": active,
+        "idle_direct": round(idle),
+        "shard": sh,
+        "direct_all_active": carried(active),
+        "direct_at_share": carried(ACTIVE_SHARE * active + (1 - ACTIVE_SHARE) * idle),
+        "sharded_all_active": carried(sh["factory_per_report"] + per_batch),
+        "sharded_at_share": sharded,
         "active_share_at_target": min(1.0, share_at_target),
         "shard_merchants_all_active": budget / sh["shard_per_report"],
         "one_click_factory_round_cost": one_click,
@@ -211,16 +250,28 @@ def order_costs(ops: Dict[str, Op], fees: FeeTable, xdr_usd: float, amount_usd: 
         ledger_usd = fee.tokens(ops["icrc2"].ledger_fees) * TOKEN_USD[symbol]
         ours = usd(merchant_cycles, xdr_usd) + ledger_usd
         stripe = amount_usd * STRIPE_PERCENT + STRIPE_FIXED_USD
-        rows.append({"token": symbol, "amount_usd": amount_usd, "cycles_usd": usd(merchant_cycles, xdr_usd),
-                     "ledger_usd": ledger_usd, "ours_usd": ours, "stripe_usd": stripe})
+        rows.append(
+            {
+                "token": symbol,
+                "amount_usd": amount_usd,
+                "cycles_usd": usd(merchant_cycles, xdr_usd),
+                "ledger_usd": ledger_usd,
+                "ours_usd": ours,
+                "stripe_usd": stripe,
+            }
+        )
     return rows
 
 
 def figures(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> dict:
     ops = {op.key: op for op in operations(doc)}
-    return {"ops": ops, "storage": storage(doc, fees, xdr_usd), "throughput": throughput(ops),
-            "factory": factory_ceiling(ops, doc),
-            "orders": order_costs(ops, fees, xdr_usd, 10) + order_costs(ops, fees, xdr_usd, 100)}
+    return {
+        "ops": ops,
+        "storage": storage(doc, fees, xdr_usd),
+        "throughput": throughput(ops),
+        "factory": factory_ceiling(ops, doc),
+        "orders": order_costs(ops, fees, xdr_usd, 10) + order_costs(ops, fees, xdr_usd, 100),
+    }
 
 
 def _usd(x: float) -> str:
@@ -245,8 +296,10 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
     ]
     for op in f["ops"].values():
         m, lg, fa = (op.cycles(p, fees) for p in ("merchant", "ledger", "factory"))
-        lines.append(f"| {op.label} | {op.total().instructions:,} | {m:,} | {lg:,} | {fa:,} | "
-                     f"{_usd(usd(m, xdr_usd))} | {op.ledger_fees} |")
+        lines.append(
+            f"| {op.label} | {op.total().instructions:,} | {m:,} | {lg:,} | {fa:,} | "
+            f"{_usd(usd(m, xdr_usd))} | {op.ledger_fees} |"
+        )
     st = f["storage"]
     ticks_per_month = SECONDS_PER_MONTH // REPORT_INTERVAL_SECONDS
     idle_tick, check = f["ops"]["factory_tick_idle"], f["ops"]["factory_version_check"]
@@ -265,8 +318,9 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         f"{st['reserved']['bytes_per_payment']:,.0f} (Kybra 0.7.1's fixed-size slots); 100,000 payments kept cost "
         f"{_usd(st['encoded']['usd_per_month'])} to {_usd(st['reserved']['usd_per_month'])} per month.",
         "",
-        "Ledger fees per transfer: " + "; ".join(
-            f"{s} {fee.fee:,} ({fee.tokens():g} {s.removeprefix('ck')})" for s, fee in LEDGER_FEES.items()) + ".",
+        "Ledger fees per transfer: "
+        + "; ".join(f"{s} {fee.fee:,} ({fee.tokens():g} {s.removeprefix('ck')})" for s, fee in LEDGER_FEES.items())
+        + ".",
         "",
         "An order with us: the merchant canister's cycles for the session, the ICRC-2 payment and one "
         "webhook delivery, plus the customer's two ledger fees (approve, transfer_from).",
@@ -276,9 +330,11 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
     ]
     for row in f["orders"]:
         amount = row["amount_usd"]
-        lines.append(f"| ${amount:.0f} | {row['token']} (${TOKEN_USD[row['token']]:,.0f}) | "
-                     f"{_usd(row['cycles_usd'])} | {_usd(row['ledger_usd'])} | {_usd(row['ours_usd'])} | "
-                     f"{row['ours_usd'] / amount:.3%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |")
+        lines.append(
+            f"| ${amount:.0f} | {row['token']} (${TOKEN_USD[row['token']]:,.0f}) | "
+            f"{_usd(row['cycles_usd'])} | {_usd(row['ledger_usd'])} | {_usd(row['ours_usd'])} | "
+            f"{row['ours_usd'] / amount:.3%} | {_usd(row['stripe_usd'])} | {row['stripe_usd'] / amount:.1%} |"
+        )
     tp, fc = f["throughput"], f["factory"]
     lines += [
         "",
@@ -348,8 +404,11 @@ def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:
         f"{tp['stripe_peak_per_second'] / tp['merchant_payments_per_second']:,.0f} merchant canisters at full "
         f"load. The factory carries {fc['sharded_at_share']:,.0f} merchants through report aggregator shards at "
         f"{ACTIVE_SHARE:.0%} active ({fc['sharded_all_active']:,.0f} all active)"
-        + (f", below the {TARGET_MERCHANTS:,} the platform is meant for." if fc["below_target"] else
-           f", above the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md).")
+        + (
+            f", below the {TARGET_MERCHANTS:,} the platform is meant for."
+            if fc["below_target"]
+            else f", above the {TARGET_MERCHANTS:,} the platform is meant for (docs/scaling.md)."
+        )
     )
 
 
@@ -363,4 +422,4 @@ def with_table(text: str, table: str) -> str:
 
 
 def committed_table(text: str) -> str:
-    return text[text.index(BEGIN) + len(BEGIN):text.index(END)].lstrip("\n")
+    return text[text.index(BEGIN) + len(BEGIN) : text.index(END)].lstrip("\n")

@@ -5,6 +5,7 @@ The fee table of a 13-node application subnet, with its sources, is the one loca
 charges (localnet/runtime/cycles.py `FeeTable`); this model prices what the benchmark
 measured and never reads localnet's balances.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ def usd(cycles: float, xdr_usd: float = XDR_USD_DEFAULT) -> float:
 class Usage:
     """What one operation used on one canister (the one that pays), or summed over
     several, as measured."""
+
     executions: int = 0  # update/timer message executions, response callbacks included
     instructions: int = 0  # instructions of those executions
     ingress_messages: int = 0
@@ -33,8 +35,17 @@ class Usage:
     outcall_request_bytes: int = 0
     outcall_max_response_bytes: int = 0
 
-    COUNTS: ClassVar[tuple] = ("executions", "instructions", "ingress_messages", "ingress_bytes", "calls",
-                               "call_bytes", "outcalls", "outcall_request_bytes", "outcall_max_response_bytes")
+    COUNTS: ClassVar[tuple] = (
+        "executions",
+        "instructions",
+        "ingress_messages",
+        "ingress_bytes",
+        "calls",
+        "call_bytes",
+        "outcalls",
+        "outcall_request_bytes",
+        "outcall_max_response_bytes",
+    )
 
     def plus(self, other: "Usage", times: float = 1) -> "Usage":
         """self + times x other (the parts of a flow, or retries of one attempt)."""
@@ -68,18 +79,38 @@ class LedgerFee:
     source: str
 
     def tokens(self, transfers: int = 1) -> float:
-        return self.fee * transfers / 10 ** self.decimals
+        return self.fee * transfers / 10**self.decimals
 
 
 # The mainnet ledgers' transfer fees (ledgers can change them by proposal: canisters read
 # icrc1_fee at run time, docs/ledgers.md; these are for pricing only).
 LEDGER_FEES = {
-    "ICP": LedgerFee("ICP", 10_000, 8, "ICP ledger: 10,000 e8s = 0.0001 ICP (internetcomputer.org "
-                     "ICP ledger docs; ledger init `transfer_fee = opt record { e8s = 10_000 }`)"),
-    "ckBTC": LedgerFee("ckBTC", 10, 8, "ckBTC ledger mxzaz-hqaaa-aaaar-qaada-cai: 10 satoshi "
-                       "(internetcomputer.org ckBTC docs; confirm with icrc1_fee)"),
-    "ckETH": LedgerFee("ckETH", 2_000_000_000_000, 18, "ckETH ledger ss2fx-dyaaa-aaaar-qacoq-cai init "
-                       "`transfer_fee = 2_000_000_000_000` (dfinity/ic ckETH ledger init arg) = 0.000002 ETH"),
-    "ckUSDC": LedgerFee("ckUSDC", 10_000, 6, "ckUSDC ledger xevnm-gaaaa-aaaar-qafnq-cai: 10,000 = 0.01 USDC "
-                        "(ckERC20 ledger init `transfer_fee = 10_000`, decimals 6; confirm with icrc1_fee)"),
+    "ICP": LedgerFee(
+        "ICP",
+        10_000,
+        8,
+        "ICP ledger: 10,000 e8s = 0.0001 ICP (internetcomputer.org "
+        "ICP ledger docs; ledger init `transfer_fee = opt record { e8s = 10_000 }`)",
+    ),
+    "ckBTC": LedgerFee(
+        "ckBTC",
+        10,
+        8,
+        "ckBTC ledger mxzaz-hqaaa-aaaar-qaada-cai: 10 satoshi "
+        "(internetcomputer.org ckBTC docs; confirm with icrc1_fee)",
+    ),
+    "ckETH": LedgerFee(
+        "ckETH",
+        2_000_000_000_000,
+        18,
+        "ckETH ledger ss2fx-dyaaa-aaaar-qacoq-cai init "
+        "`transfer_fee = 2_000_000_000_000` (dfinity/ic ckETH ledger init arg) = 0.000002 ETH",
+    ),
+    "ckUSDC": LedgerFee(
+        "ckUSDC",
+        10_000,
+        6,
+        "ckUSDC ledger xevnm-gaaaa-aaaar-qafnq-cai: 10,000 = 0.01 USDC "
+        "(ckERC20 ledger init `transfer_fee = 10_000`, decimals 6; confirm with icrc1_fee)",
+    ),
 }

@@ -3,33 +3,43 @@ merchant's server, sessions paid with the ICRC-2 flow (the merchant canister pul
 amount from the customer on the ledger), and merchant canisters deployed by the factory.
 Each fill checks its result against the canister's own counters, so a silently failing
 call cannot inflate N."""
+
 from __future__ import annotations
 
-from localnet.runtime.typed import decode_reply, encode_call
-
 from benchmarks.costs.world import SYMBOL, BenchError, World, deploy_merchant, ok, principal
+from localnet.runtime.typed import decode_reply, encode_call
 
 PRICE = 5_000_000
 MAX_PER_OWNER = 5  # the factory's default max_canisters_per_owner
 
 
 def session_args(client_reference_id=None) -> dict:
-    return {"modal_config_id": None, "amount": PRICE, "currency_token": SYMBOL, "metadata": [],
-            "customer_email": None, "client_reference_id": client_reference_id,
-            "success_url": "https://shop.example.com/ok?s={CHECKOUT_SESSION_ID}",
-            "cancel_url": "https://shop.example.com/cancel", "expires_in_seconds": None,
-            "idempotency_key": None, "custom_domain": None, "line_items": None}
+    return {
+        "modal_config_id": None,
+        "amount": PRICE,
+        "currency_token": SYMBOL,
+        "metadata": [],
+        "customer_email": None,
+        "client_reference_id": client_reference_id,
+        "success_url": "https://shop.example.com/ok?s={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example.com/cancel",
+        "expires_in_seconds": None,
+        "idempotency_key": None,
+        "custom_domain": None,
+        "line_items": None,
+    }
 
 
 def new_session(w: World) -> dict:
     """One open session created by the server principal (unmetered)."""
-    return ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", session_args()),
-              "create_checkout_session_with_options")
+    return ok(
+        w.call(w.server, w.merchant, "create_checkout_session_with_options", session_args()),
+        "create_checkout_session_with_options",
+    )
 
 
 def session_count(w: World) -> int:
-    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"),
-               "get_checkout_session_analytics")
+    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"), "get_checkout_session_analytics")
     return stats["total_sessions"]
 
 
@@ -60,8 +70,7 @@ def fill_sessions(w: World, count: int) -> None:
 
 
 def paid_count(w: World) -> int:
-    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"),
-               "get_checkout_session_analytics")
+    stats = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"), "get_checkout_session_analytics")
     return stats["completed_sessions"]
 
 
@@ -79,8 +88,7 @@ def fill_payments(w: World, count: int) -> None:
     for i in range(count):
         if i % TOP_UP_EVERY == 0:
             fund(w)
-        session = decode_reply(w.net, w.merchant, create,
-                               w.net.update_call(w.server, w.merchant, create, create_arg))
+        session = decode_reply(w.net, w.merchant, create, w.net.update_call(w.server, w.merchant, create, create_arg))
         session_id = ok(session, "create session to pay")["session_id"]
         customer = w.customers[i % len(w.customers)]
         pay = "pay_checkout_session"
@@ -140,11 +148,20 @@ def fill_capped_lists(w: World, count: int = 110) -> None:
     log and newest-blocked list) and `count` addresses blocked by the merchant (each raises
     a security alert)."""
     for i in range(count):
-        ok(w.call(w.admin, w.factory, "add_to_global_blocklist", principal(f"blocked-{i}"),
-                  "benchmark fill"), "add_to_global_blocklist")
-        ok(w.call(w.owner, w.merchant, "block_address_for_merchant",
-                  principal(f"merchant-blocked-{i}").to_str(), "benchmark fill"),
-           "block_address_for_merchant")
+        ok(
+            w.call(w.admin, w.factory, "add_to_global_blocklist", principal(f"blocked-{i}"), "benchmark fill"),
+            "add_to_global_blocklist",
+        )
+        ok(
+            w.call(
+                w.owner,
+                w.merchant,
+                "block_address_for_merchant",
+                principal(f"merchant-blocked-{i}").to_str(),
+                "benchmark fill",
+            ),
+            "block_address_for_merchant",
+        )
     changes = w.call(w.admin, w.factory, "get_global_blocklist_changes", 0, 100)
     alerts = ok(w.call(w.owner, w.merchant, "get_security_alerts"), "get_security_alerts")
     if len(changes["changes"]) < min(100, count) or len(alerts) < min(100, count):

@@ -3,6 +3,7 @@ whole run (so every stage sees the same number of them): a paid session and its 
 an event, a modal, an element, a webhook, a pre-authorization, a customer with a payment
 profile. Calls that consume an object (pay, complete, refund, expire, delete, revoke) get
 a fresh one each time."""
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -41,16 +42,30 @@ class Fixtures:
         ICRC-1 transfer to the session's subaccount (complete_checkout_session's input)."""
         w = self.w
         session = new_session(w)
-        block = ok(w.call(w.customers[0], w.ledger, "icrc1_transfer", {
-            "from_subaccount": None, "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
-            "amount": session["amount"], "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+        block = ok(
+            w.call(
+                w.customers[0],
+                w.ledger,
+                "icrc1_transfer",
+                {
+                    "from_subaccount": None,
+                    "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
+                    "amount": session["amount"],
+                    "fee": None,
+                    "memo": None,
+                    "created_at_time": None,
+                },
+            ),
+            "icrc1_transfer",
+        )
         return session["session_id"], str(block)
 
     @cached_property
     def event_id(self) -> str:
         self.paid_session  # noqa: B018 (a payment emits checkout.session.completed)
-        return ok(self.w.call(self.w.owner, self.w.merchant, "list_events", None, 1, None),
-                  "list_events")["events"][0]["event_id"]
+        return ok(self.w.call(self.w.owner, self.w.merchant, "list_events", None, 1, None), "list_events")["events"][0][
+            "event_id"
+        ]
 
 
 class ObjectFixtures(Fixtures):
@@ -81,8 +96,9 @@ class ObjectFixtures(Fixtures):
 
     def new_auth_id(self) -> str:
         customer = self.w.customers[0]
-        return self._text(customer, "create_pre_authorization_with_options",
-                          configs.pre_auth_args(customer, 10 * PRICE))
+        return self._text(
+            customer, "create_pre_authorization_with_options", configs.pre_auth_args(customer, 10 * PRICE)
+        )
 
     @cached_property
     def auth_id(self) -> str:
@@ -96,15 +112,30 @@ class ObjectFixtures(Fixtures):
         input of refund_session_funds)."""
         w = self.w
         session = self.paid_session
-        block = ok(w.call(w.customers[0], w.ledger, "icrc1_transfer", {
-            "from_subaccount": None, "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
-            "amount": PRICE, "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+        block = ok(
+            w.call(
+                w.customers[0],
+                w.ledger,
+                "icrc1_transfer",
+                {
+                    "from_subaccount": None,
+                    "to": {"owner": w.merchant, "subaccount": session["payment_subaccount"]},
+                    "amount": PRICE,
+                    "fee": None,
+                    "memo": None,
+                    "created_at_time": None,
+                },
+            ),
+            "icrc1_transfer",
+        )
         return [session["session_id"], str(block)]
 
     def verification_id(self) -> str:
         w = self.w
-        res = ok(w.call(w.owner, w.merchant, "request_transaction_verification", PRICE, w.customers[0],
-                        {"Email": None}), "request_transaction_verification")
+        res = ok(
+            w.call(w.owner, w.merchant, "request_transaction_verification", PRICE, w.customers[0], {"Email": None}),
+            "request_transaction_verification",
+        )
         return res["verification_id"]
 
     def registered_totp(self) -> list:
@@ -122,6 +153,8 @@ class ObjectFixtures(Fixtures):
         w = self.w
         customer = w.customers[-1]
         if "Err" in w.call(w.owner, w.merchant, "get_payment_profile", customer):
-            ok(w.call(customer, w.merchant, "create_payment_profile_for_merchant", customer, None),
-               "create_payment_profile_for_merchant")
+            ok(
+                w.call(customer, w.merchant, "create_payment_profile_for_merchant", customer, None),
+                "create_payment_profile_for_merchant",
+            )
         return customer

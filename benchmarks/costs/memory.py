@@ -5,6 +5,7 @@ ic-stable-structures 0.5 keeps under Kybra 0.7.1; `encoded` sums those. That cra
 BTreeMap gives every entry a slot sized for the map's declared `max_key_size` and
 `max_value_size` (nodes are arrays of fixed-size slots), so `reserved` (entries x declared
 maximum sizes) is a lower bound of what the entries occupy on the IC."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ class MapUsage:
 def usage(net, canister_id) -> Dict[int, MapUsage]:
     """{memory id: MapUsage} of every map of the canister now."""
     c = net.canisters[canister_id.bytes]
-    return {mid: MapUsage(len(m.entries), m.nbytes, m.max_key_size + m.max_value_size)
-            for mid, m in c.stable.maps.items()}
+    return {
+        mid: MapUsage(len(m.entries), m.nbytes, m.max_key_size + m.max_value_size) for mid, m in c.stable.maps.items()
+    }
 
 
 def per_item(before: Dict[int, MapUsage], after: Dict[int, MapUsage], items: int) -> dict:
@@ -38,7 +40,13 @@ def per_item(before: Dict[int, MapUsage], after: Dict[int, MapUsage], items: int
             continue
         encoded += d_bytes
         reserved += max(d_entries, 0) * now.slot
-        maps[str(mid)] = {"entries_per_item": round(d_entries / items, 3),
-                          "encoded_bytes_per_item": round(d_bytes / items, 1)}
-    return {"items": items, "encoded_bytes_per_item": round(encoded / items, 1),
-            "reserved_bytes_per_item": round(reserved / items, 1), "maps": maps}
+        maps[str(mid)] = {
+            "entries_per_item": round(d_entries / items, 3),
+            "encoded_bytes_per_item": round(d_bytes / items, 1),
+        }
+    return {
+        "items": items,
+        "encoded_bytes_per_item": round(encoded / items, 1),
+        "reserved_bytes_per_item": round(reserved / items, 1),
+        "maps": maps,
+    }

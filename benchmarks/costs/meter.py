@@ -7,6 +7,7 @@ message execution), so filling data stays fast. The IC's instruction limit appli
 message execution (the code between two `yield`s), so the share of the limit is taken from
 the most expensive execution of the call; `bytecodes` and `instructions` are the whole
 call on the callee."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -52,12 +53,10 @@ def outcome_of(value) -> str:
 def _executions(net, canister_bytes: bytes) -> list:
     """(bytecodes, instructions) of each execution on the callee since `net.stats` was
     cleared."""
-    return [(s.bytecodes, s.instructions) for s in list(net.stats)
-            if s.canister_id == canister_bytes]
+    return [(s.bytecodes, s.instructions) for s in list(net.stats) if s.canister_id == canister_bytes]
 
 
-def measure(net, canister_name: str, canister_id, sender, method: str, args: list,
-            note: str = "") -> Measurement:
+def measure(net, canister_name: str, canister_id, sender, method: str, args: list, note: str = "") -> Measurement:
     """Call `method` once with metering on (a query is first run once unmetered, so lazy
     one-time work of the runtime is not counted) and return its Measurement."""
     sig = net.canisters[canister_id.bytes].interface.methods[method]
@@ -93,8 +92,18 @@ def measure(net, canister_name: str, canister_id, sender, method: str, args: lis
     else:
         outcome = "reject: " + str(reject)
     return Measurement(
-        canister=canister_name, method=method, kind=kind, bytecodes=total[0],
-        max_execution_bytecodes=peak_bytecodes, instructions=total[1],
-        max_execution_instructions=peak, limit=limit, limit_share=peak / limit,
-        request_bytes=len(arg), reply_bytes=0 if reply is None else len(reply),
-        outcome=outcome, note=note, value=value)
+        canister=canister_name,
+        method=method,
+        kind=kind,
+        bytecodes=total[0],
+        max_execution_bytecodes=peak_bytecodes,
+        instructions=total[1],
+        max_execution_instructions=peak,
+        limit=limit,
+        limit_share=peak / limit,
+        request_bytes=len(arg),
+        reply_bytes=0 if reply is None else len(reply),
+        outcome=outcome,
+        note=note,
+        value=value,
+    )

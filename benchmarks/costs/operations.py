@@ -2,17 +2,17 @@
 outcall each one causes on the merchant canister, the ledger and the factory, recorded
 with `usage.recording` on a system deployed by `world.build_world`. `--costs --run` of
 benchmarks/canister_costs.py calls `measure_operations`; `cost_report` prices the result."""
+
 from __future__ import annotations
 
 from typing import Callable, Dict
-
-from localnet.runtime.typed import decode_reply, encode_call
 
 from benchmarks.costs import configs, fill, memory
 from benchmarks.costs.fill import PRICE, new_session, pay_session, session_args
 from benchmarks.costs.fixtures import ObjectFixtures
 from benchmarks.costs.usage import record
 from benchmarks.costs.world import FEE, SYMBOL, BenchError, World, build_world, ok, price_token
+from localnet.runtime.typed import decode_reply, encode_call
 
 NS = 1_000_000_000
 EXPIRY_DUE = 50  # sessions due at once when the expiry cost per session is measured
@@ -33,8 +33,12 @@ class Flows:
         self.w = w
         self.fx = ObjectFixtures(w)
         self.last_methods: Dict[str, dict] = {}  # executions per "canister.method" of the last measurement
-        self.names = {w.merchant.bytes: "merchant", w.ledger.bytes: "ledger", w.factory.bytes: "factory",
-                      w.xrc.bytes: "exchange_rate"}
+        self.names = {
+            w.merchant.bytes: "merchant",
+            w.ledger.bytes: "ledger",
+            w.factory.bytes: "factory",
+            w.xrc.bytes: "exchange_rate",
+        }
 
     def ingress(self, sender, canister, method: str, *args):
         """One update call through ingress, run to completion (downstream calls included)."""
@@ -56,27 +60,46 @@ class Flows:
     def _ok(self, what: str):
         def check(value):
             ok(value, what)
+
         return check
 
     # -- checkout -------------------------------------------------------------------------
     def create_session(self) -> dict:
         w = self.w
-        return self.measured(lambda: self.ingress(w.server, w.merchant, "create_checkout_session_with_options",
-                                                  session_args("order")), self._ok("create session"))
+        return self.measured(
+            lambda: self.ingress(w.server, w.merchant, "create_checkout_session_with_options", session_args("order")),
+            self._ok("create session"),
+        )
 
     def approve(self) -> dict:
         """The customer's ICRC-2 approve of the merchant canister (one per payment at worst)."""
         w = self.w
-        return self.measured(lambda: self.ingress(w.customers[0], w.ledger, "icrc2_approve", {
-            "from_subaccount": None, "spender": account(w.merchant), "amount": 10**15,
-            "expected_allowance": None, "expires_at": None, "fee": None, "memo": None,
-            "created_at_time": None}), self._ok("icrc2_approve"))
+        return self.measured(
+            lambda: self.ingress(
+                w.customers[0],
+                w.ledger,
+                "icrc2_approve",
+                {
+                    "from_subaccount": None,
+                    "spender": account(w.merchant),
+                    "amount": 10**15,
+                    "expected_allowance": None,
+                    "expires_at": None,
+                    "fee": None,
+                    "memo": None,
+                    "created_at_time": None,
+                },
+            ),
+            self._ok("icrc2_approve"),
+        )
 
     def pay_icrc2(self) -> dict:
         w = self.w
         session_id = new_session(w)["session_id"]
-        return self.measured(lambda: self.ingress(w.customers[0], w.merchant, "pay_checkout_session", session_id),
-                             self._ok("pay_checkout_session"))
+        return self.measured(
+            lambda: self.ingress(w.customers[0], w.merchant, "pay_checkout_session", session_id),
+            self._ok("pay_checkout_session"),
+        )
 
     def transfer(self) -> tuple:
         """(usage of the customer's icrc1_transfer to the session's subaccount, session, block)."""
@@ -85,15 +108,31 @@ class Flows:
         holder = {}
 
         def send():
-            holder["block"] = ok(self.ingress(w.customers[0], w.ledger, "icrc1_transfer", {
-                "from_subaccount": None, "to": account(w.merchant, session["payment_subaccount"]),
-                "amount": session["amount"], "fee": None, "memo": None, "created_at_time": None}), "icrc1_transfer")
+            holder["block"] = ok(
+                self.ingress(
+                    w.customers[0],
+                    w.ledger,
+                    "icrc1_transfer",
+                    {
+                        "from_subaccount": None,
+                        "to": account(w.merchant, session["payment_subaccount"]),
+                        "amount": session["amount"],
+                        "fee": None,
+                        "memo": None,
+                        "created_at_time": None,
+                    },
+                ),
+                "icrc1_transfer",
+            )
+
         return self.measured(send), session["session_id"], str(holder["block"])
 
     def complete(self, session_id: str, block: str) -> dict:
         w = self.w
-        return self.measured(lambda: self.ingress(w.customers[0], w.merchant, "complete_checkout_session",
-                                                  session_id, block), self._ok("complete_checkout_session"))
+        return self.measured(
+            lambda: self.ingress(w.customers[0], w.merchant, "complete_checkout_session", session_id, block),
+            self._ok("complete_checkout_session"),
+        )
 
     def one_click(self) -> dict:
         """A charge on a pre-authorization, the token priced (the cross-merchant limit fails
@@ -101,19 +140,25 @@ class Flows:
         w = self.w
         auth_id = self.fx.auth_id
         price_token(w)
-        return self.measured(lambda: self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []),
-                             self._ok("execute_one_click_payment"))
+        return self.measured(
+            lambda: self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []),
+            self._ok("execute_one_click_payment"),
+        )
 
     def refund(self) -> dict:
         w = self.w
         payment_id = self.fx.fresh_payment_id()
-        return self.measured(lambda: self.ingress(w.owner, w.merchant, "refund_payment", payment_id, None, "bench"),
-                             self._ok("refund_payment"))
+        return self.measured(
+            lambda: self.ingress(w.owner, w.merchant, "refund_payment", payment_id, None, "bench"),
+            self._ok("refund_payment"),
+        )
 
     def payout(self) -> dict:
         w = self.w
-        return self.measured(lambda: self.ingress(w.owner, w.merchant, "create_payout", SYMBOL, 10 * FEE,
-                                                  account(w.owner), "bench"), self._ok("create_payout"))
+        return self.measured(
+            lambda: self.ingress(w.owner, w.merchant, "create_payout", SYMBOL, 10 * FEE, account(w.owner), "bench"),
+            self._ok("create_payout"),
+        )
 
     # -- timers ---------------------------------------------------------------------------
     def webhook_delivery(self, status: int = 200) -> dict:
@@ -121,18 +166,27 @@ class Flows:
         payment's event is queued, then the delivery timer (a zero-delay timer armed by the
         event) sends it; a non-2xx answer files a retry."""
         from tests.merchant_part2.webhook_receiver import WebhookReceiver
+
         w = self.w
         receiver = WebhookReceiver(status=status)
         try:
-            hook = ok(w.call(w.owner, w.merchant, "configure_webhook",
-                             dict(configs.webhook_config(receiver.url), events=["checkout.session.completed"])),
-                      "configure_webhook")
+            hook = ok(
+                w.call(
+                    w.owner,
+                    w.merchant,
+                    "configure_webhook",
+                    dict(configs.webhook_config(receiver.url), events=["checkout.session.completed"]),
+                ),
+                "configure_webhook",
+            )
             pay_session(w, w.customers[0], new_session(w)["session_id"])  # unmetered: queues one delivery
             usage = self.measured(lambda: w.net.advance_time(1))
             outcalls = sum(u["outcalls"] for u in usage.values())
             if len(receiver.requests) != 1 or outcalls != 1:
-                raise BenchError(f"webhook delivery: {len(receiver.requests)} requests received, "
-                                 f"{outcalls} outcalls made (one of each expected)")
+                raise BenchError(
+                    f"webhook delivery: {len(receiver.requests)} requests received, "
+                    f"{outcalls} outcalls made (one of each expected)"
+                )
             ok(w.call(w.owner, w.merchant, "delete_webhook", hook), "delete_webhook")
         finally:
             receiver.stop()
@@ -149,8 +203,12 @@ class Flows:
         due = self.measured(lambda: self.ingress(w.owner, w.merchant, "expire_old_sessions"))
         idle = self.measured(lambda: self.ingress(w.owner, w.merchant, "expire_old_sessions"))
         extra = due["merchant"]["instructions"] - idle["merchant"]["instructions"]
-        return {"due": due, "idle": idle, "sessions": EXPIRY_DUE,
-                "per_session": {"merchant": {"instructions": round(extra / EXPIRY_DUE)}}}
+        return {
+            "due": due,
+            "idle": idle,
+            "sessions": EXPIRY_DUE,
+            "per_session": {"merchant": {"instructions": round(extra / EXPIRY_DUE)}},
+        }
 
     def factory_tick(self) -> dict:
         """The merchant's timers when the report interval has passed and its counters moved
@@ -169,7 +227,9 @@ class Flows:
 
     def sync_status(self, merchant=None, owner=None) -> dict:
         w = self.w
-        return ok(w.call(owner or w.owner, merchant or w.merchant, "get_factory_sync_status"), "get_factory_sync_status")
+        return ok(
+            w.call(owner or w.owner, merchant or w.merchant, "get_factory_sync_status"), "get_factory_sync_status"
+        )
 
     def factory_tick_idle(self) -> dict:
         """The next tick with nothing changed: the report is not sent, nothing is pulled. Only
@@ -202,9 +262,12 @@ class Flows:
         shard's next batch is measured: {size: the batch's usage and executions per method,
         and those of the reports' arrival at the shard}."""
         from benchmarks.costs.world import ENTRIES, deploy_merchant, principal, upload_version
+
         w = self.w
         upload_version(w, SHARD_VERSION, ENTRIES["report_aggregator"])
-        shard = ok(w.call(w.admin, w.factory, "deploy_report_shard", SHARD_VERSION), "deploy_report_shard")["canister_id"]
+        shard = ok(w.call(w.admin, w.factory, "deploy_report_shard", SHARD_VERSION), "deploy_report_shard")[
+            "canister_id"
+        ]
         self.names[shard.bytes] = "shard"
         owners = [principal(f"fleet-owner-{i}") for i in range(max(sizes))]
         fleet = [deploy_merchant(w, owner, f"Fleet {i}") for i, owner in enumerate(owners)]
@@ -220,8 +283,10 @@ class Flows:
         out = {}
         for size in sizes:
             for owner, merchant in zip(owners[:size], fleet[:size]):
-                ok(w.call(owner, merchant, "create_checkout_session_with_options", session_args("fleet")),
-                   "fleet session")
+                ok(
+                    w.call(owner, merchant, "create_checkout_session_with_options", session_args("fleet")),
+                    "fleet session",
+                )
             reports = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))  # ticks: to the shard
             report_methods = self.last_methods
             before = w.call(w.admin, shard, "get_shard_status")
@@ -229,10 +294,17 @@ class Flows:
                 raise BenchError(f"shard batch: {before['pending']} reports pending, {size} expected")
             usage = self.measured(lambda: w.net.advance_time(REPORT_INTERVAL_SECONDS + 1))
             after = w.call(w.admin, shard, "get_shard_status")
-            if after["batches_sent"] != before["batches_sent"] + 1 or after["reports_forwarded"] != before["reports_forwarded"] + size:
+            if (
+                after["batches_sent"] != before["batches_sent"] + 1
+                or after["reports_forwarded"] != before["reports_forwarded"] + size
+            ):
                 raise BenchError(f"shard batch of {size}: {after}")
-            out[str(size)] = {"usage": usage, "methods": self.last_methods,
-                              "reports": reports, "report_methods": report_methods}
+            out[str(size)] = {
+                "usage": usage,
+                "methods": self.last_methods,
+                "reports": reports,
+                "report_methods": report_methods,
+            }
         return out
 
 
@@ -249,6 +321,7 @@ def measure_operations(quick: bool = True, log=print) -> dict:
     import platform
 
     from localnet.runtime import metering
+
     w = build_world(4)
     flows = Flows(w)
     ok(w.call(w.owner, w.merchant, "register_for_one_click"), "register_for_one_click")
@@ -256,11 +329,16 @@ def measure_operations(quick: bool = True, log=print) -> dict:
     log(f"paying {payments} sessions (stable memory per paid session)")
     storage = storage_per_payment(w, payments)
     ops: Dict[str, dict] = {}
-    for name, run in (("create_session", flows.create_session), ("approve", flows.approve),
-                      ("pay_icrc2", flows.pay_icrc2), ("one_click", flows.one_click),
-                      ("refund", flows.refund), ("payout", flows.payout),
-                      ("webhook_delivery", flows.webhook_delivery),
-                      ("webhook_failed_attempt", lambda: flows.webhook_delivery(status=500))):
+    for name, run in (
+        ("create_session", flows.create_session),
+        ("approve", flows.approve),
+        ("pay_icrc2", flows.pay_icrc2),
+        ("one_click", flows.one_click),
+        ("refund", flows.refund),
+        ("payout", flows.payout),
+        ("webhook_delivery", flows.webhook_delivery),
+        ("webhook_failed_attempt", lambda: flows.webhook_delivery(status=500)),
+    ):
         log(f"measuring {name}")
         ops[name] = run()
     log("measuring transfer + complete")
@@ -283,12 +361,18 @@ def measure_operations(quick: bool = True, log=print) -> dict:
         "mode": "quick" if quick else "full",
         "paid_sessions_before": payments,
         "python": platform.python_version(),
-        "meter": {"instructions_per_bytecode": metering.INSTRUCTIONS_PER_BYTECODE,
-                  "native_charges": True, "constants": metering.cost_constants()},
+        "meter": {
+            "instructions_per_bytecode": metering.INSTRUCTIONS_PER_BYTECODE,
+            "native_charges": True,
+            "constants": metering.cost_constants(),
+        },
         "operations": ops,
         "factory_tick_methods": factory_methods,
-        "factory_methods": {"factory_tick": factory_methods, "factory_tick_idle": idle_methods,
-                            "factory_version_check": check_methods},
+        "factory_methods": {
+            "factory_tick": factory_methods,
+            "factory_tick_idle": idle_methods,
+            "factory_version_check": check_methods,
+        },
         "shard_batches": shard,
         "storage_per_paid_session": storage,
     }

@@ -3,6 +3,7 @@
 A method is flagged when its metered instructions grow by more than 20% from the first stage to
 the last (N = 1,000 to N = 100,000 in the full run), or when its costliest execution uses
 more than 10% of its message limit at the last stage."""
+
 from __future__ import annotations
 
 import json
@@ -55,10 +56,13 @@ def write_json(doc: dict, path: str) -> None:
 def print_report(doc: dict, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
+
     console = console or Console(width=200)
     stages = doc["stages"]
-    table = Table(title="ckPayment canister methods: metered IC instructions by data size "
-                        "(bytecodes x %d + Kybra's native work)" % doc["instructions_per_bytecode"])
+    table = Table(
+        title="ckPayment canister methods: metered IC instructions by data size "
+        "(bytecodes x %d + Kybra's native work)" % doc["instructions_per_bytecode"]
+    )
     table.add_column("method", no_wrap=True)
     table.add_column("kind")
     for st in stages:
@@ -74,27 +78,37 @@ def print_report(doc: dict, console=None) -> None:
         cells += [""] * (len(stages) - len(cells))
         flagged = doc["summary"][key]["flags"]
         table.add_row(
-            key, last.get("kind", ""), *cells,
+            key,
+            last.get("kind", ""),
+            *cells,
             f"{last['bytecodes']:,}" if last.get("bytecodes") is not None else "-",
             f"{last['limit_share'] * 100:.3f}" if last.get("limit_share") is not None else "-",
             f"{last.get('request_bytes', 0)}/{last.get('reply_bytes', 0)}",
             last.get("outcome", "")[:40],
-            ", ".join(flagged), style="bold red" if flagged else None)
+            ", ".join(flagged),
+            style="bold red" if flagged else None,
+        )
     console.print(table)
     for st in stages:
         console.print(f"stage {st['sizes']}: fill {st['fill_seconds']:.0f}s, measure {st['measure_seconds']:.0f}s")
     for row in doc.get("worst_cases", []):
-        console.print(f"worst case {row['canister']}.{row['method']}: {row['instructions']:,} instructions, "
-                      f"{row['limit_share'] * 100:.3f}% of its limit ({row['note']}; {row['outcome']})")
+        console.print(
+            f"worst case {row['canister']}.{row['method']}: {row['instructions']:,} instructions, "
+            f"{row['limit_share'] * 100:.3f}% of its limit ({row['note']}; {row['outcome']})"
+        )
     mem = doc.get("stable_memory", {})
     for what, value in mem.items():
-        console.print(f"stable memory per {what}: {value['encoded_bytes_per_item']} bytes encoded, "
-                      f">= {value['reserved_bytes_per_item']} bytes reserved on the IC (declared max sizes)")
+        console.print(
+            f"stable memory per {what}: {value['encoded_bytes_per_item']} bytes encoded, "
+            f">= {value['reserved_bytes_per_item']} bytes reserved on the IC (declared max sizes)"
+        )
     for name, value in doc.get("localnet", {}).items():
         console.print(f"localnet {name}: {value}")
     flagged = [k for k, v in doc["summary"].items() if v["flags"]]
     console.print(f"flagged methods: {len(flagged)}")
     for key in flagged:
         entry = doc["summary"][key]
-        console.print(f"  {key}: {', '.join(entry['flags'])}"
-                      + (f" -- bounded by design: {entry['note']}" if entry["note"] else ""))
+        console.print(
+            f"  {key}: {', '.join(entry['flags'])}"
+            + (f" -- bounded by design: {entry['note']}" if entry["note"] else "")
+        )

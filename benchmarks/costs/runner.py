@@ -1,6 +1,7 @@
 """The benchmark run: build the system, then for each stage grow the data to the stage's
 sizes (metering off) and meter one call of every public method of the factory, the
 merchant canister and the ledger (metering on)."""
+
 from __future__ import annotations
 
 import datetime
@@ -11,17 +12,16 @@ from typing import Callable, List, Optional
 
 from kybra import Principal
 
-from localnet.runtime import metering
-
 from benchmarks.costs import fill, memory
 from benchmarks.costs.fixtures import ObjectFixtures as Fixtures
 from benchmarks.costs.meter import measure
-from benchmarks.costs.plans import PAGE, plan_for
 from benchmarks.costs.notes import NOTES
+from benchmarks.costs.plans import PAGE, plan_for
 from benchmarks.costs.report import GROWTH_LIMIT, SHARE_LIMIT, summarize
 from benchmarks.costs.sample_args import sample_args
 from benchmarks.costs.world import World, build_world, ok, principal
 from benchmarks.costs.worst_case import run_worst_cases
+from localnet.runtime import metering
 
 PUBLIC_KINDS = ("query", "update")
 SAMPLE_PRINCIPAL = principal("sample")
@@ -47,8 +47,9 @@ def sender(w: World, role: str):
     return getattr(w, role)
 
 
-def measure_canister(w: World, name: str, canister_id: Principal, fx: Fixtures,
-                     only: Optional[List[str]] = None) -> List[dict]:
+def measure_canister(
+    w: World, name: str, canister_id: Principal, fx: Fixtures, only: Optional[List[str]] = None
+) -> List[dict]:
     rows = []
     env = w.net.canisters[canister_id.bytes].interface.env
     for method in public_methods(w, canister_id):
@@ -66,8 +67,15 @@ def measure_canister(w: World, name: str, canister_id: Principal, fx: Fixtures,
             if plan.after is not None:
                 plan.after(w, m.value)
         except Exception as e:  # a plan that cannot run at this stage is reported, not hidden
-            rows.append({"canister": name, "method": method, "bytecodes": None, "instructions": None,
-                         "outcome": f"benchmark error: {type(e).__name__}: {e}"[:300]})
+            rows.append(
+                {
+                    "canister": name,
+                    "method": method,
+                    "bytecodes": None,
+                    "instructions": None,
+                    "outcome": f"benchmark error: {type(e).__name__}: {e}"[:300],
+                }
+            )
     return rows
 
 
@@ -123,8 +131,12 @@ def grow(w: World, stage: Stage, memory_out: dict, log: Callable[[str], None]) -
 
 def actual_sizes(w: World) -> dict:
     ledger_blocks = w.call(w.customers[0], w.ledger, "icrc3_get_blocks", [{"start": 0, "length": 0}])["log_length"]
-    return {"sessions": fill.session_count(w), "payments": fill.paid_count(w),
-            "merchants": fill.merchant_count(w), "ledger_blocks": ledger_blocks}
+    return {
+        "sessions": fill.session_count(w),
+        "payments": fill.paid_count(w),
+        "merchants": fill.merchant_count(w),
+        "ledger_blocks": ledger_blocks,
+    }
 
 
 def per_payment(mem: dict) -> Optional[dict]:
@@ -132,10 +144,12 @@ def per_payment(mem: dict) -> Optional[dict]:
     paid, open_ = mem.get("paid session"), mem.get("session")
     if not paid or not open_:
         return None
-    return {"items": paid["items"],
-            "encoded_bytes_per_item": round(paid["encoded_bytes_per_item"] - open_["encoded_bytes_per_item"], 1),
-            "reserved_bytes_per_item": round(paid["reserved_bytes_per_item"] - open_["reserved_bytes_per_item"], 1),
-            "maps": {}}
+    return {
+        "items": paid["items"],
+        "encoded_bytes_per_item": round(paid["encoded_bytes_per_item"] - open_["encoded_bytes_per_item"], 1),
+        "reserved_bytes_per_item": round(paid["reserved_bytes_per_item"] - open_["reserved_bytes_per_item"], 1),
+        "maps": {},
+    }
 
 
 def document(results: List[dict], mem: dict, t0: float) -> dict:
@@ -158,9 +172,14 @@ def document(results: List[dict], mem: dict, t0: float) -> dict:
     }
 
 
-def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = None,
-        log: Callable[[str], None] = print, checkpoint: Optional[Callable[[dict], None]] = None,
-        worst_cases: bool = True) -> dict:
+def run(
+    stages: List[Stage],
+    customers: int = 20,
+    only: Optional[List[str]] = None,
+    log: Callable[[str], None] = print,
+    checkpoint: Optional[Callable[[dict], None]] = None,
+    worst_cases: bool = True,
+) -> dict:
     t0 = time.perf_counter()
     w = build_world(customers)
     seed_first_records(w)
@@ -176,8 +195,15 @@ def run(stages: List[Stage], customers: int = 20, only: Optional[List[str]] = No
         t2 = time.perf_counter()
         sizes = actual_sizes(w)
         rows = measure_all(w, fx, only)
-        results.append({"sizes": sizes, "planned": stage.__dict__, "fill_seconds": t2 - t1,
-                        "measure_seconds": time.perf_counter() - t2, "measurements": rows})
+        results.append(
+            {
+                "sizes": sizes,
+                "planned": stage.__dict__,
+                "fill_seconds": t2 - t1,
+                "measure_seconds": time.perf_counter() - t2,
+                "measurements": rows,
+            }
+        )
         log(f"  measured {len(rows)} methods at {sizes} in {time.perf_counter() - t2:.0f}s")
         if checkpoint is not None:
             checkpoint(document(results, mem, t0))

@@ -3,6 +3,7 @@
 The value decodes on the canister, so the call runs the method's own validation and
 lookups (usually ending in a typed `Err` for a made-up id): enough to see whether its
 cost depends on the amount of stored data."""
+
 from __future__ import annotations
 
 from typing import Any

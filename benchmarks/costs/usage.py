@@ -5,16 +5,16 @@ by the receiving canister, `Network.on_message`), inter-canister calls with thei
 and response bytes and HTTPS outcalls (paid by the caller: noted where localnet prices
 them, through the network's CyclesPolicy wrapped for the recording).
 benchmarks/costs/cycles.py turns each Usage into cycles with the IC's fee table."""
+
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 from typing import Callable, Dict
 
+from benchmarks.costs.cycles import Usage
 from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.execution import Reply
-
-from benchmarks.costs.cycles import Usage
 
 CHARGED_MODES = ("update", "timer", "heartbeat", "query")  # a query here ran replicated
 TRANSFORMS = ("webhook_transform",)  # outcall transforms run on each replica, not charged

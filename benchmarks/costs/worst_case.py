@@ -7,6 +7,7 @@ EXPIRE_BATCH = 500 due sessions per call and stops earlier when the message's in
 budget (src/common/message_budget.py: half the 40 B limit) runs low. Its worst case is
 every session fanning out to ten webhooks (ten deliveries each): here ten webhooks are
 configured and 600 sessions are due at once."""
+
 from __future__ import annotations
 
 from benchmarks.costs import configs
@@ -23,9 +24,13 @@ def add_webhooks(w: World, total: int) -> list:
     """Active webhooks subscribed to every event (the worst fan-out) up to `total`
     (the fixtures keep one); returns the ids of the ones added here."""
     existing = ok(w.call(w.owner, w.merchant, "list_webhooks"), "list_webhooks")
-    return [ok(w.call(w.owner, w.merchant, "configure_webhook",
-                      dict(configs.webhook_config(), events=["*"])), "configure_webhook")
-            for _ in range(total - len(existing))]
+    return [
+        ok(
+            w.call(w.owner, w.merchant, "configure_webhook", dict(configs.webhook_config(), events=["*"])),
+            "configure_webhook",
+        )
+        for _ in range(total - len(existing))
+    ]
 
 
 def expiry_batch(w: World, due: int = DUE_SESSIONS) -> dict:
@@ -36,14 +41,21 @@ def expiry_batch(w: World, due: int = DUE_SESSIONS) -> dict:
     for _ in range(due):
         ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", args), "create session")
     w.net.set_time(w.net.time_ns + 31 * 60 * NS)  # past expiry; timers do not run
-    m = measure(w.net, "merchant", w.merchant, w.owner, "expire_old_sessions", [],
-                f"{due} sessions due at once, {WEBHOOKS} webhooks: one call expires what fits "
-                f"in its instruction budget")
+    m = measure(
+        w.net,
+        "merchant",
+        w.merchant,
+        w.owner,
+        "expire_old_sessions",
+        [],
+        f"{due} sessions due at once, {WEBHOOKS} webhooks: one call expires what fits in its instruction budget",
+    )
     row = m.to_json()
     row["expired"] = (m.value or {}).get("Ok")
     row["webhooks"] = len(ok(w.call(w.owner, w.merchant, "list_webhooks"), "list_webhooks"))
-    row["sessions_in_canister"] = ok(w.call(w.owner, w.merchant, "get_checkout_session_analytics"),
-                                     "get_checkout_session_analytics")["total_sessions"]
+    row["sessions_in_canister"] = ok(
+        w.call(w.owner, w.merchant, "get_checkout_session_analytics"), "get_checkout_session_analytics"
+    )["total_sessions"]
     for hook in hooks:
         ok(w.call(w.owner, w.merchant, "delete_webhook", hook), "delete_webhook")
     # No run until idle afterwards: after the jump every webhook delivery retry of the run

@@ -4,6 +4,7 @@ world, prints progress and the figures, writes them as JSON (default
 benchmarks/results/interleavings.json) and, with --write-docs, into docs/benchmarks.md
 between the `interleavings` markers. Exit status 1 if a seed broke an invariant that is not
 a known open bug (checks.KNOWN)."""
+
 from __future__ import annotations
 
 import argparse
@@ -48,6 +49,7 @@ def results(seeds: range, sessions: int, jobs: int):
             yield _run_one((seed, sessions))
         return
     import multiprocessing
+
     with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
         yield from pool.imap(_run_one, [(seed, sessions) for seed in seeds], chunksize=5)
 
@@ -72,12 +74,15 @@ def run(seeds: range, sessions: int, jobs: int = 1, log=print) -> dict:
             totals["known" if v["kind"] in KNOWN else "violations"][v["kind"]] += 1
             failing[v["kind"]].append(seed)
         if n % 50 == 0 or n == len(seeds):
-            log(f"{n}/{len(seeds)} seeds, {sum(per_seed):.0f} s, violations {dict(totals['violations'])}, "
-                f"known {dict(totals['known'])}", flush=True)
+            log(
+                f"{n}/{len(seeds)} seeds, {sum(per_seed):.0f} s, violations {dict(totals['violations'])}, "
+                f"known {dict(totals['known'])}",
+                flush=True,
+            )
     sorted_times = sorted(per_seed)
     return {
         "what": "seeded interleavings of the merchant canister's money paths with traps at every call boundary "
-                "(issue 17 #8, benchmarks/interleavings)",
+        "(issue 17 #8, benchmarks/interleavings)",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
         "seeds": len(seeds),
@@ -97,12 +102,17 @@ def run(seeds: range, sessions: int, jobs: int = 1, log=print) -> dict:
         "known_open_bugs": {k: {"count": c, "issue": KNOWN[k]} for k, c in totals["known"].items()},
         "failing_seeds": {k: v[:20] for k, v in failing.items()},
         "seconds_total": round(time.perf_counter() - started, 1),
-        "seconds_per_seed": {"mean": round(statistics.mean(per_seed), 3),
-                             "median": round(statistics.median(per_seed), 3),
-                             "p95": round(sorted_times[int(0.95 * (len(sorted_times) - 1))], 3),
-                             "max": round(sorted_times[-1], 3)},
-        "cpu_seconds_per_seed": {"mean": round(statistics.mean(cpu), 3), "median": round(statistics.median(cpu), 3),
-                                 "max": round(max(cpu), 3)},
+        "seconds_per_seed": {
+            "mean": round(statistics.mean(per_seed), 3),
+            "median": round(statistics.median(per_seed), 3),
+            "p95": round(sorted_times[int(0.95 * (len(sorted_times) - 1))], 3),
+            "max": round(sorted_times[-1], 3),
+        },
+        "cpu_seconds_per_seed": {
+            "mean": round(statistics.mean(cpu), 3),
+            "median": round(statistics.median(cpu), 3),
+            "max": round(max(cpu), 3),
+        },
         "outcomes": dict(sorted(totals["outcomes"].items())),
     }
 
@@ -158,7 +168,9 @@ def main(argv=None) -> int:
     parser.add_argument("--start", type=int, default=0, help="the first seed (default 0)")
     parser.add_argument("--sessions", type=int, default=SESSIONS, help=f"sessions per seed (default {SESSIONS})")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="JSON output (default benchmarks/results/interleavings.json)")
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help="JSON output (default benchmarks/results/interleavings.json)"
+    )
     parser.add_argument("--write-docs", action="store_true", help="also rewrite the figures in docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.sessions < 1:

@@ -20,6 +20,7 @@ pre-authorizations, events, reconciliation) and the ledger's (`icrc3_get_blocks`
 A violation is a dict {kind, detail}. `KNOWN` names kinds that are open bugs filed
 elsewhere: they are counted apart, so the harness still runs green until they are fixed.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -45,7 +46,7 @@ def account(owner, sub=None) -> Account:
 
 
 def _value(v):
-    (tag, inner), = v.items()
+    ((tag, inner),) = v.items()
     if tag == "Map":
         return {k: _value(x) for k, x in inner}
     if tag == "Array":
@@ -61,11 +62,17 @@ def ledger_blocks(w) -> List[dict]:
         for b in page["blocks"]:
             v = _value(b["block"])
             tx = v["tx"]
-            out.append({"index": b["id"], "btype": v["btype"], "amt": tx["amt"],
-                        "fee": tx.get("fee", v.get("fee", 0)),
-                        "from": account(*tx["from"]) if "from" in tx else None,
-                        "to": account(*tx["to"]) if "to" in tx else None,
-                        "spender": account(*tx["spender"]) if "spender" in tx else None})
+            out.append(
+                {
+                    "index": b["id"],
+                    "btype": v["btype"],
+                    "amt": tx["amt"],
+                    "fee": tx.get("fee", v.get("fee", 0)),
+                    "from": account(*tx["from"]) if "from" in tx else None,
+                    "to": account(*tx["to"]) if "to" in tx else None,
+                    "spender": account(*tx["spender"]) if "spender" in tx else None,
+                }
+            )
         start += len(page["blocks"])
         if start >= page["log_length"] or not page["blocks"]:
             return out
@@ -80,6 +87,7 @@ class State:
 
     def __init__(self, run):
         from benchmarks.interleavings.harness import list_all
+
         w = self.w = run.w
         self.run = run
         self.main = account(w.merchant)
@@ -89,20 +97,26 @@ class State:
         self.refunds = [r for r in refunds if r["payment_id"] is not None]
         self.returns = [r for r in refunds if r["payment_id"] is None]
         self.payouts = list_all(w, "list_payouts", "payouts")
-        self.sessions = {s["id"]: ok(w.call(w.owner, w.merchant, "get_checkout_session", s["id"]), "get_session")
-                         for s in run.sessions}
+        self.sessions = {
+            s["id"]: ok(w.call(w.owner, w.merchant, "get_checkout_session", s["id"]), "get_session")
+            for s in run.sessions
+        }
         self.events = defaultdict(Counter)
         for e in list_all(w, "list_events", "events", None):
             self.events[e["event_type"]][e["object_id"]] += 1
-        self.auths = {i: ok(w.call(w.server, w.merchant, "get_pre_authorization", a), "get_pre_authorization")
-                      for i, a in run.p.auths.items()}
+        self.auths = {
+            i: ok(w.call(w.server, w.merchant, "get_pre_authorization", a), "get_pre_authorization")
+            for i, a in run.p.auths.items()
+        }
         self.network = w.call(w.admin, w.factory, "get_global_payment_metrics")["global_spending_insights"]
-        (self.reconcile,) = [r for r in ok(w.call(w.owner, w.merchant, "reconcile_balances"), "reconcile")
-                             if r["symbol"] == SYMBOL]
+        (self.reconcile,) = [
+            r for r in ok(w.call(w.owner, w.merchant, "reconcile_balances"), "reconcile") if r["symbol"] == SYMBOL
+        ]
 
     def balance(self, sub: Optional[bytes] = None) -> int:
-        return self.w.call(self.w.owner, self.w.ledger, "icrc1_balance_of",
-                           {"owner": self.w.merchant, "subaccount": sub})
+        return self.w.call(
+            self.w.owner, self.w.ledger, "icrc1_balance_of", {"owner": self.w.merchant, "subaccount": sub}
+        )
 
 
 def violation(kind: str, **detail) -> dict:
@@ -151,23 +165,38 @@ def check_transfers(st: State) -> List[dict]:
         b = mine.get(index)
         for kind, rid, expected, amount, to in records:
             if b is None or b["kind"] != expected or b["amt"] != amount or b["to"] != to:
-                out.append(violation("record_without_transfer", record=kind, id=rid, block=index,
-                                     transfer=None if b is None else b["kind"]))
+                out.append(
+                    violation(
+                        "record_without_transfer",
+                        record=kind,
+                        id=rid,
+                        block=index,
+                        transfer=None if b is None else b["kind"],
+                    )
+                )
     return out
 
 
 def check_books(st: State) -> List[dict]:
     out = []
-    book = (sum(p["net_amount"] for p in st.payments)
-            - sum(r["amount"] + r["fee"] for r in st.refunds)
-            - sum(p["amount"] + p["fee"] for p in st.payouts))
+    book = (
+        sum(p["net_amount"] for p in st.payments)
+        - sum(r["amount"] + r["fee"] for r in st.refunds)
+        - sum(p["amount"] + p["fee"] for p in st.payouts)
+    )
     ledger = st.balance()
     if book != ledger:
         out.append(violation("books_differ", book=book, ledger=ledger))
     rec = st.reconcile
     if not rec["matches"] or rec["pending_outgoing"] != 0 or rec["ledger_balance"] != ledger:
-        out.append(violation("reconcile", matches=rec["matches"], pending_outgoing=rec["pending_outgoing"],
-                             difference=rec["difference"]))
+        out.append(
+            violation(
+                "reconcile",
+                matches=rec["matches"],
+                pending_outgoing=rec["pending_outgoing"],
+                difference=rec["difference"],
+            )
+        )
     for sid, s in st.sessions.items():
         left = st.balance(s["payment_subaccount"])
         if left:
@@ -224,8 +253,7 @@ def check_states(st: State) -> List[dict]:
             out.append(violation("charge_stuck", auth=a["auth_id"]))
         charged = [p for p in st.payments if p["method"] == "one_click" and p["client_reference_id"] == a["auth_id"]]
         if a["charges"] != len(charged) or a["total_charged"] != sum(p["amount"] for p in charged):
-            out.append(violation("authorization_count", auth=a["auth_id"], charges=a["charges"],
-                                 payments=len(charged)))
+            out.append(violation("authorization_count", auth=a["auth_id"], charges=a["charges"], payments=len(charged)))
     return out
 
 
@@ -234,8 +262,7 @@ def check_factory(st: State) -> List[dict]:
     reservation left open would count against the customer and the merchant for good."""
     charged = [p for p in st.payments if p["method"] == "one_click"]
     if st.network["one_click_payments"] != len(charged):
-        return [violation("factory_spend_unsettled", confirmed=st.network["one_click_payments"],
-                          charges=len(charged))]
+        return [violation("factory_spend_unsettled", confirmed=st.network["one_click_payments"], charges=len(charged))]
     return []
 
 
@@ -245,12 +272,18 @@ def check_events(st: State) -> List[dict]:
     expect = Counter({sid: 1 for sid in complete})
     got = st.events["checkout.session.completed"]
     if +got != expect:
-        out.append(violation("completed_events", missing=sorted(set(expect) - set(got)),
-                             extra={k: v for k, v in got.items() if expect[k] != v}))
+        out.append(
+            violation(
+                "completed_events",
+                missing=sorted(set(expect) - set(got)),
+                extra={k: v for k, v in got.items() if expect[k] != v},
+            )
+        )
     charged = Counter({p["payment_id"]: 1 for p in st.payments if p["method"] == "one_click"})
     if +st.events["one_click.charged"] != charged:
-        out.append(violation("one_click_events", events=sum(st.events["one_click.charged"].values()),
-                             payments=len(charged)))
+        out.append(
+            violation("one_click_events", events=sum(st.events["one_click.charged"].values()), payments=len(charged))
+        )
     refunded = sum(st.events["payment.refunded"].values())
     if refunded != len(st.refunds):
         out.append(violation("refund_events", events=refunded, refunds=len(st.refunds)))
@@ -259,7 +292,11 @@ def check_events(st: State) -> List[dict]:
 
 def check_all(run) -> List[dict]:
     st = State(run)
-    return (check_transfers(st) + check_books(st) + check_senders(st) + check_states(st)
-            + check_factory(st) + check_events(st))
-
-
+    return (
+        check_transfers(st)
+        + check_books(st)
+        + check_senders(st)
+        + check_states(st)
+        + check_factory(st)
+        + check_events(st)
+    )

@@ -20,6 +20,7 @@ A seed's phases (all at one ledger, one merchant):
   retry what was rejected, 25 h pass (the ledger's deduplication window, so look-ups in its
   blocks run), and every sender asks for every deposit the canister did not credit.
 """
+
 from __future__ import annotations
 
 import random
@@ -50,10 +51,21 @@ SESSION_RECOVERY = 2 * 300 + 121  # the 120 s session-recovery timer takes 10-mi
 # every boundary of the merchant's calls: its own messages, and before/after each kind of
 # outgoing call (ledger transfers and look-ups, the factory's one-click limit calls)
 LEDGER_CALLS = ("icrc1_transfer", "icrc2_transfer_from", "icrc1_balance_of", "icrc3_get_blocks")
-FACTORY_CALLS = ("get_timed_rates", "reserve_cross_merchant_spend", "confirm_cross_merchant_spend",
-                 "release_cross_merchant_spend")
-MESSAGES = ("pay_checkout_session", "complete_checkout_session", "refund_payment", "refund_session_funds",
-            "create_payout", "execute_one_click_payment", TIMER)
+FACTORY_CALLS = (
+    "get_timed_rates",
+    "reserve_cross_merchant_spend",
+    "confirm_cross_merchant_spend",
+    "release_cross_merchant_spend",
+)
+MESSAGES = (
+    "pay_checkout_session",
+    "complete_checkout_session",
+    "refund_payment",
+    "refund_session_funds",
+    "create_payout",
+    "execute_one_click_payment",
+    TIMER,
+)
 
 
 @dataclass(frozen=True)
@@ -123,11 +135,29 @@ class Prepared:
         self.auths: Dict[int, str] = {}
         for i in (4, 5):
             c = w.customers[i]
-            self.auths[i] = ok(w.call(c, w.merchant, "create_pre_authorization_with_options",
-                                      configs.pre_auth_args(c, ONE_CLICK_MAX)), "create_pre_authorization")
-            ok(w.call(c, w.merchant, "update_merchant_spending_limits", c, [{"key": SYMBOL, "value": {
-                "max_per_transaction": ONE_CLICK_MAX, "max_per_period": 4 * ONE_CLICK_MAX,
-                "period_seconds": 3600}}]), "update_merchant_spending_limits")
+            self.auths[i] = ok(
+                w.call(c, w.merchant, "create_pre_authorization_with_options", configs.pre_auth_args(c, ONE_CLICK_MAX)),
+                "create_pre_authorization",
+            )
+            ok(
+                w.call(
+                    c,
+                    w.merchant,
+                    "update_merchant_spending_limits",
+                    c,
+                    [
+                        {
+                            "key": SYMBOL,
+                            "value": {
+                                "max_per_transaction": ONE_CLICK_MAX,
+                                "max_per_period": 4 * ONE_CLICK_MAX,
+                                "period_seconds": 3600,
+                            },
+                        }
+                    ],
+                ),
+                "update_merchant_spending_limits",
+            )
         w.net.run_until_idle()
         self.snapshot = w.net.snapshot()
 
@@ -179,8 +209,14 @@ class SeedRun:
                 self.result.rejected += 1
             self.result.outcomes[f"{s.label}:{s.outcome}"] += 1
             if s.label == "deposit" and s.outcome == "ok":
-                self.deposits.append({"session": s.meta["session"], "sender": s.sender,
-                                      "block": s.value["Ok"], "amount": s.args[0]["amount"]})
+                self.deposits.append(
+                    {
+                        "session": s.meta["session"],
+                        "sender": s.sender,
+                        "block": s.value["Ok"],
+                        "amount": s.args[0]["amount"],
+                    }
+                )
 
     def run(self, traps: List[Trap]) -> None:
         """Arm `traps`, run everything queued in the seed's order, collect the outcomes."""
@@ -193,8 +229,9 @@ class SeedRun:
         ids = {"ledger": self.w.ledger, "factory": self.w.factory}
         for t in traps:
             times = self.rng.choice((1, 1, 2))
-            fault = self.net.faults.add(t.boundary, self.w.merchant, t.method,
-                                        callee=ids.get(t.callee), origin=t.origin, times=times)
+            fault = self.net.faults.add(
+                t.boundary, self.w.merchant, t.method, callee=ids.get(t.callee), origin=t.origin, times=times
+            )
             self.armed.append((t, fault))
             self.result.traps_armed[t.boundary] += 1
 
@@ -219,9 +256,14 @@ class SeedRun:
 
     def deposit(self, session: dict, sender, amount: int) -> Submitted:
         to = {"owner": self.w.merchant, "subaccount": session["record"]["payment_subaccount"]}
-        return self.submit("deposit", sender, self.w.ledger, "icrc1_transfer", {
-            "from_subaccount": None, "to": to, "amount": amount, "fee": None, "memo": None,
-            "created_at_time": None}, session=session["id"])
+        return self.submit(
+            "deposit",
+            sender,
+            self.w.ledger,
+            "icrc1_transfer",
+            {"from_subaccount": None, "to": to, "amount": amount, "fee": None, "memo": None, "created_at_time": None},
+            session=session["id"],
+        )
 
     def setup(self) -> None:
         w = self.w
@@ -234,16 +276,24 @@ class SeedRun:
             args = dict(session_args(), expires_in_seconds=EXPIRES_IN)
             record = ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", args), "create_session")
             payer = self.rng.randrange(4)
-            self.sessions.append({"id": record["session_id"], "scenario": scenario, "record": record,
-                                  "payer": w.customers[payer], "second": w.customers[self.rng.choice((4, 5))]})
+            self.sessions.append(
+                {
+                    "id": record["session_id"],
+                    "scenario": scenario,
+                    "record": record,
+                    "payer": w.customers[payer],
+                    "second": w.customers[self.rng.choice((4, 5))],
+                }
+            )
         self.prepaid = []
         for i in range(2):
             args = dict(session_args(), expires_in_seconds=EXPIRES_IN)
             record = ok(w.call(w.server, w.merchant, "create_checkout_session_with_options", args), "create_session")
             payer = w.customers[i]
             paid = ok(w.call(payer, w.merchant, "pay_checkout_session", record["session_id"]), "pay")
-            self.sessions.append({"id": record["session_id"], "scenario": "prepaid", "record": record,
-                                  "payer": payer, "second": None})
+            self.sessions.append(
+                {"id": record["session_id"], "scenario": "prepaid", "record": record, "payer": payer, "second": None}
+            )
             self.prepaid.append(paid["payment_intent_id"])
         self.result.operations += 2 * 2
 
@@ -276,8 +326,14 @@ class SeedRun:
             self.merchant("refund", w.owner, "refund_payment", split, part, "partial")
         self.merchant("payout", w.owner, "create_payout", SYMBOL, rng.randrange(FEE, PRICE // 2), None, "weekly")
         for i in (4, 4, 5):
-            self.merchant("one_click", w.server, "execute_one_click_payment", self.p.auths[i],
-                          rng.randrange(100_000, ONE_CLICK_MAX), [])
+            self.merchant(
+                "one_click",
+                w.server,
+                "execute_one_click_payment",
+                self.p.auths[i],
+                rng.randrange(100_000, ONE_CLICK_MAX),
+                [],
+            )
         self.run(self.pick_traps())
 
     def payments(self) -> List[dict]:
@@ -294,8 +350,9 @@ class SeedRun:
             if s["scenario"] == "overpay":
                 for d in self.deposits:
                     if d["session"] == s["id"] and d["sender"] == s["second"]:
-                        self.merchant("return", d["sender"], "refund_session_funds", s["id"], str(d["block"]),
-                                      block=d["block"])
+                        self.merchant(
+                            "return", d["sender"], "refund_session_funds", s["id"], str(d["block"]), block=d["block"]
+                        )
         fresh = [p for p in self.payments() if p["payment_id"] not in self.prepaid]
         for p in rng.sample(fresh, min(len(fresh), 3)):
             amount = rng.choice((None, p["amount"] // 2, p["amount"] // 5))
@@ -303,8 +360,14 @@ class SeedRun:
         for _ in range(rng.randint(1, 2)):
             self.merchant("payout", w.owner, "create_payout", SYMBOL, rng.randrange(FEE, PRICE), None, None)
         for i in (4, 5):
-            self.merchant("one_click", w.server, "execute_one_click_payment", self.p.auths[i],
-                          rng.randrange(100_000, ONE_CLICK_MAX), [])
+            self.merchant(
+                "one_click",
+                w.server,
+                "execute_one_click_payment",
+                self.p.auths[i],
+                rng.randrange(100_000, ONE_CLICK_MAX),
+                [],
+            )
         self.run(self.pick_traps())
 
     def phase_c(self) -> None:
@@ -331,8 +394,9 @@ class SeedRun:
         for d in self.deposits:
             if one_by_one and not self.retry_return(d):
                 continue
-            self.merchant("return", d["sender"], "refund_session_funds", d["session"], str(d["block"]),
-                          block=d["block"])
+            self.merchant(
+                "return", d["sender"], "refund_session_funds", d["session"], str(d["block"]), block=d["block"]
+            )
             if one_by_one:
                 self.run([])
         if not one_by_one:
@@ -343,8 +407,11 @@ class SeedRun:
         operation on the session, an interrupted one to retry first, a ledger error)."""
         asked = [s for s in self.submitted if s.label == "return" and s.meta.get("block") == deposit["block"]]
         last = asked[-1] if asked else None
-        return last is None or last.outcome in ("rejected", "err:ledger_error", "err:unavailable") or (
-            last.outcome == "err:conflict" and "already credited" not in last.value["Err"])
+        return (
+            last is None
+            or last.outcome in ("rejected", "err:ledger_error", "err:unavailable")
+            or (last.outcome == "err:conflict" and "already credited" not in last.value["Err"])
+        )
 
     def recover(self) -> None:
         before = record_count(self.w)
@@ -361,8 +428,13 @@ class SeedRun:
             if any(d["session"] == s["id"] for d in self.deposits):
                 self.merchant("retry_complete", s["payer"], "complete_checkout_session", s["id"], "")
         self.run([])
-        for seconds in (EXPIRES_IN + 1 + SESSION_RECOVERY + STALE, PAST_THE_WINDOW, PAST_THE_WINDOW + 121,
-                        PAST_THE_WINDOW + 2 * 121, PAST_THE_WINDOW + SESSION_RECOVERY + 121):
+        for seconds in (
+            EXPIRES_IN + 1 + SESSION_RECOVERY + STALE,
+            PAST_THE_WINDOW,
+            PAST_THE_WINDOW + 121,
+            PAST_THE_WINDOW + 2 * 121,
+            PAST_THE_WINDOW + SESSION_RECOVERY + 121,
+        ):
             self.at(seconds)
             self.run([])
         self.return_deposits("R3")
@@ -384,13 +456,16 @@ def list_all(w: World, method: str, key: str, *extra) -> List[dict]:
 
 
 def record_count(w: World) -> int:
-    return sum(len(list_all(w, m, k)) for m, k in (("list_payments", "payments"), ("list_refunds", "refunds"),
-                                                   ("list_payouts", "payouts")))
+    return sum(
+        len(list_all(w, m, k))
+        for m, k in (("list_payments", "payments"), ("list_refunds", "refunds"), ("list_payouts", "payouts"))
+    )
 
 
 def run_seed(prepared: Prepared, seed: int, sessions: int = SESSIONS) -> SeedResult:
     """Run one seed from the prepared snapshot; returns its figures and violations."""
     from benchmarks.interleavings.checks import check_all
+
     started, cpu = time.perf_counter(), time.process_time()
     prepared.reset(seed)
     run = SeedRun(prepared, seed, sessions)

@@ -18,6 +18,7 @@ Decoded values: see localnet/ARCHITECTURE.md. A record or variant field without 
 name (numeric label, or a field the expected type does not name) gets the key `"_<id>_"`,
 e.g. `"_123_"`; records whose labels are exactly 0..n-1 without names are Python tuples.
 """
+
 from __future__ import annotations
 
 import struct
@@ -26,25 +27,65 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from .errors import CandidError
 from .principals import make_principal, principal_bytes
 from .subtype import FutureType, accepts_null, is_subtype, resolve
-from .types import (EMPTY, INT, NAT, NAT8, NULL, PRIMITIVES, PRINCIPAL, RESERVED,
-                    Field, Func, Opt, Prim, Record, Service, Type, TypeEnv, Var, Variant,
-                    Vec)
+from .types import (
+    EMPTY,
+    INT,
+    NAT,
+    NAT8,
+    NULL,
+    PRIMITIVES,
+    PRINCIPAL,
+    RESERVED,
+    Field,
+    Func,
+    Opt,
+    Prim,
+    Record,
+    Service,
+    Type,
+    TypeEnv,
+    Var,
+    Variant,
+    Vec,
+)
 
 MAGIC = b"DIDL"
 BASE_BUDGET = 1_000_000  # work units allowed for any message, plus BUDGET_PER_BYTE * len
 BUDGET_PER_BYTE = 8
 
 PRIM_OPCODES: Dict[str, int] = {
-    "null": -1, "bool": -2, "nat": -3, "int": -4, "nat8": -5, "nat16": -6, "nat32": -7,
-    "nat64": -8, "int8": -9, "int16": -10, "int32": -11, "int64": -12, "float32": -13,
-    "float64": -14, "text": -15, "reserved": -16, "empty": -17, "principal": -24,
+    "null": -1,
+    "bool": -2,
+    "nat": -3,
+    "int": -4,
+    "nat8": -5,
+    "nat16": -6,
+    "nat32": -7,
+    "nat64": -8,
+    "int8": -9,
+    "int16": -10,
+    "int32": -11,
+    "int64": -12,
+    "float32": -13,
+    "float64": -14,
+    "text": -15,
+    "reserved": -16,
+    "empty": -17,
+    "principal": -24,
 }
 OPCODE_PRIMS: Dict[int, Prim] = {op: PRIMITIVES[name] for name, op in PRIM_OPCODES.items()}
 OPT, VEC, RECORD, VARIANT, FUNC, SERVICE = -18, -19, -20, -21, -22, -23
 FUNC_MODES = {1: "query", 2: "oneway", 3: "composite_query"}
 MODE_CODES = {v: k for k, v in FUNC_MODES.items()}
-_FIXED = {"nat16": (2, False), "nat32": (4, False), "nat64": (8, False),
-          "int8": (1, True), "int16": (2, True), "int32": (4, True), "int64": (8, True)}
+_FIXED = {
+    "nat16": (2, False),
+    "nat32": (4, False),
+    "nat64": (8, False),
+    "int8": (1, True),
+    "int16": (2, True),
+    "int32": (4, True),
+    "int64": (8, True),
+}
 _F32, _F64 = struct.Struct("<f"), struct.Struct("<d")
 
 
@@ -91,6 +132,7 @@ def _opt_reader(inner: Callable, skip: Callable, flagged: bool) -> Callable:
     byte first) or a plain value. A value that does not coerce to the expected type is
     skipped and decodes as null (the opt subtyping rule). One frame per opt level, so deep
     recursive values stay within Python's recursion limit."""
+
     def read_opt(r):
         if flagged:
             flag = r.d[r.p]
@@ -106,6 +148,7 @@ def _opt_reader(inner: Callable, skip: Callable, flagged: bool) -> Callable:
             r.p = start
             skip(r)
             return None
+
     return read_opt
 
 
@@ -119,15 +162,16 @@ class _Reader:
     def charge(self, units: int):
         self.cost += units
         if self.cost > self.limit:
-            raise CandidError("decoding cost exceeds the limit for this message size "
-                              "(too many zero-sized or repeated values)")
+            raise CandidError(
+                "decoding cost exceeds the limit for this message size (too many zero-sized or repeated values)"
+            )
 
     def take(self, n: int) -> bytes:
         p = self.p
         if n > len(self.d) - p:
             raise CandidError(f"length {n} overshoots the end of the message")
         self.p = p + n
-        return self.d[p:p + n]
+        return self.d[p : p + n]
 
 
 def _leb(r: _Reader) -> int:
@@ -190,7 +234,8 @@ def _fixed_reader(size: int, signed: bool):
         if p + size > len(r.d):
             raise CandidError("unexpected end of message in a fixed-size number")
         r.p = p + size
-        return int.from_bytes(r.d[p:p + size], "little", signed=signed)
+        return int.from_bytes(r.d[p : p + size], "little", signed=signed)
+
     return read
 
 
@@ -203,6 +248,7 @@ def _float_reader(st: struct.Struct):
             raise CandidError("unexpected end of message in a float")
         r.p = p + size
         return st.unpack_from(r.d, p)[0]
+
     return read
 
 
@@ -239,9 +285,17 @@ def _r_empty(r):
 
 
 _PRIM_READERS = {
-    "null": _r_null, "bool": _r_bool, "nat": _leb, "int": _sleb, "nat8": _r_nat8,
-    "float32": _float_reader(_F32), "float64": _float_reader(_F64), "text": _r_text,
-    "reserved": _r_reserved, "empty": _r_empty, "principal": _r_principal,
+    "null": _r_null,
+    "bool": _r_bool,
+    "nat": _leb,
+    "int": _sleb,
+    "nat8": _r_nat8,
+    "float32": _float_reader(_F32),
+    "float64": _float_reader(_F64),
+    "text": _r_text,
+    "reserved": _r_reserved,
+    "empty": _r_empty,
+    "principal": _r_principal,
 }
 for _name, (_size, _signed) in _FIXED.items():
     _PRIM_READERS[_name] = _fixed_reader(_size, _signed)
@@ -353,6 +407,7 @@ def _fail(message: str, recoverable: bool = True):
 
     def fail(r):
         raise exc(message)
+
     return fail
 
 
@@ -413,8 +468,7 @@ class _DecoderCompiler:
             if isinstance(e, Service) and not is_subtype(wt, self.wenv, et, self.eenv):
                 return _fail("service reference type is not a subtype of the expected one")
             return _r_service
-        return _fail(f"type mismatch: cannot decode {_show(wt, self.wenv)} as "
-                     f"{_show(et, self.eenv)}")
+        return _fail(f"type mismatch: cannot decode {_show(wt, self.wenv)} as {_show(et, self.eenv)}")
 
     def build_opt(self, wt: Type, w: Type, e: Opt) -> Callable:
         if w == NULL or w == RESERVED:
@@ -428,8 +482,9 @@ class _DecoderCompiler:
         while isinstance(t, Var) or isinstance(t, Opt):
             if isinstance(t, Var):
                 if t.name in seen:
-                    return _fail("cannot decode a non-opt value at a type that is only "
-                                 "opt of itself", recoverable=False)
+                    return _fail(
+                        "cannot decode a non-opt value at a type that is only opt of itself", recoverable=False
+                    )
                 seen.add(t.name)
                 t = resolve(t, self.eenv)
             else:
@@ -439,8 +494,10 @@ class _DecoderCompiler:
     def build_vec(self, w: Vec, e: Vec) -> Callable:
         ew = resolve(w.inner, self.wenv)
         if ew == NAT8 and resolve(e.inner, self.eenv) == NAT8:
+
             def read_blob(r):
                 return r.take(_leb(r))
+
             return read_blob
         elem = self.decoder(w.inner, e.inner)
         sized = self.min_size(w.inner) > 0
@@ -453,6 +510,7 @@ class _DecoderCompiler:
             r.charge(n)
             out = [elem(r) for _ in range(n)]
             return bytes(out) if to_bytes else out
+
         return read_vec
 
     def build_record(self, w: Record, e: Record) -> Callable:
@@ -489,6 +547,7 @@ class _DecoderCompiler:
             if order is not None:
                 return tuple([out[k] for k in order])
             return out
+
         return read_record
 
     def build_variant(self, w: Variant, e: Variant) -> Callable:
@@ -496,8 +555,7 @@ class _DecoderCompiler:
         plan = []
         for f in w.fields:
             ef = want.get(f.id)
-            plan.append(None if ef is None else (field_key(ef), self.decoder(f.type, ef.type),
-                                                 f.id))
+            plan.append(None if ef is None else (field_key(ef), self.decoder(f.type, ef.type), f.id))
         n = len(plan)
 
         def read_variant(r):
@@ -506,9 +564,9 @@ class _DecoderCompiler:
                 raise CandidError(f"variant index {i} out of range ({n} fields)")
             entry = plan[i]
             if entry is None:
-                raise _SubtypeError(f"variant field {w.fields[i].id} is not in the "
-                                    f"expected type")
+                raise _SubtypeError(f"variant field {w.fields[i].id} is not in the expected type")
             return {entry[0]: entry[1](r)}
+
         return read_variant
 
     # -- skipping (values of a wire type decoded at `reserved`) --------------------------
@@ -522,13 +580,16 @@ class _DecoderCompiler:
             def skip_zero(r):
                 r.charge(zero)
                 return None
+
             return skip_zero
         if isinstance(w, FutureType):
+
             def skip_future(r):
                 m = _leb(r)
                 _leb(r)
                 r.take(m)
                 return None
+
             return skip_future
         if isinstance(w, Prim):
             read = _PRIM_READERS[w.name]
@@ -536,6 +597,7 @@ class _DecoderCompiler:
             def skip_prim(r):
                 read(r)
                 return None
+
             return skip_prim
         if isinstance(w, Opt):
             inner = self.skipper(w.inner)
@@ -548,6 +610,7 @@ class _DecoderCompiler:
                 elif flag != 0:
                     raise CandidError(f"invalid opt flag {flag:#x}")
                 return None
+
             return skip_opt
         if isinstance(w, Vec):
             inner = self.skipper(w.inner)
@@ -563,6 +626,7 @@ class _DecoderCompiler:
                     for _ in range(n):
                         inner(r)
                 return None
+
             return skip_vec
         if isinstance(w, Record):
             parts = [self.skipper(f.type) for f in w.fields]
@@ -573,6 +637,7 @@ class _DecoderCompiler:
                 for part in parts:
                     part(r)
                 return None
+
             return skip_record
         if isinstance(w, Variant):
             parts = [self.skipper(f.type) for f in w.fields]
@@ -583,16 +648,21 @@ class _DecoderCompiler:
                     raise CandidError(f"variant index {i} out of range")
                 parts[i](r)
                 return None
+
             return skip_variant
         if isinstance(w, Func):
+
             def skip_func(r):
                 _r_func(r)
                 return None
+
             return skip_func
         if isinstance(w, Service):
+
             def skip_service(r):
                 _principal_raw(r)
                 return None
+
             return skip_service
         raise CandidError(f"cannot skip a value of wire type {w!r}")
 
@@ -687,8 +757,7 @@ def _slot_for(types, env: TypeEnv) -> _Slot:
     return keyed
 
 
-def decode(data: bytes, types: Optional[Sequence[Type]] = None,
-           env: Optional[TypeEnv] = None) -> list:
+def decode(data: bytes, types: Optional[Sequence[Type]] = None, env: Optional[TypeEnv] = None) -> list:
     """Decode a Candid message. With `types`, coerce to them (missing trailing arguments
     that accept null become None, extra ones are skipped); without, decode at the wire
     types. Raises CandidError on any invalid input."""
@@ -714,7 +783,7 @@ def decode(data: bytes, types: Optional[Sequence[Type]] = None,
                 raise CandidError(f"invalid expected type: {e}") from None
             if len(slot.headers) >= _HEADERS_PER_SLOT:
                 del slot.headers[0]
-            slot.headers.append((data[4:r.p], compiled))
+            slot.headers.append((data[4 : r.p], compiled))
         readers, keep, fill = compiled
         values = [read(r) for read in readers]
         if r.p != len(data):
@@ -750,8 +819,7 @@ def _compile_args(wenv: TypeEnv, wargs: List[Type], types, eenv: TypeEnv):
         comp = _DecoderCompiler(wenv, wenv)
         return [comp.decoder(t, t) for t in wargs], len(wargs), 0
     comp = _DecoderCompiler(wenv, eenv)
-    readers = [comp.decoder(wt, types[i]) if i < len(types) else comp.skipper(wt)
-               for i, wt in enumerate(wargs)]
+    readers = [comp.decoder(wt, types[i]) if i < len(types) else comp.skipper(wt) for i, wt in enumerate(wargs)]
     for i in range(len(wargs), len(types)):
         if not accepts_null(types[i], eenv):
             raise CandidError(f"argument {i} is missing and its type does not accept null")
@@ -862,6 +930,7 @@ def _fixed_writer(name: str, size: int, signed: bool):
         if not _is_int(v) or not lo <= v < hi:
             raise CandidError(f"expected a {name}, got {v!r}")
         out += v.to_bytes(size, "little", signed=signed)
+
     return write
 
 
@@ -873,6 +942,7 @@ def _float_writer(name: str, st: struct.Struct):
             out += st.pack(v)
         except OverflowError:
             raise CandidError(f"{v!r} does not fit in {name}") from None
+
     return write
 
 
@@ -929,9 +999,16 @@ def _w_text_safe(v, out):
 
 
 _PRIM_WRITERS = {
-    "null": _w_null, "bool": _w_bool, "nat": _w_nat, "int": _w_int, "nat8": _w_nat8,
-    "float32": _float_writer("float32", _F32), "float64": _float_writer("float64", _F64),
-    "text": _w_text_safe, "reserved": _w_reserved, "empty": _w_empty,
+    "null": _w_null,
+    "bool": _w_bool,
+    "nat": _w_nat,
+    "int": _w_int,
+    "nat8": _w_nat8,
+    "float32": _float_writer("float32", _F32),
+    "float64": _float_writer("float64", _F64),
+    "text": _w_text_safe,
+    "reserved": _w_reserved,
+    "empty": _w_empty,
     "principal": _w_principal,
 }
 for _name, (_size, _signed) in _FIXED.items():
@@ -966,6 +1043,7 @@ class _EncoderCompiler:
                 else:
                     out.append(1)
                     inner(v, out)
+
             return write_opt
         if isinstance(t, Vec):
             return self.build_vec(t)
@@ -981,6 +1059,7 @@ class _EncoderCompiler:
 
     def build_vec(self, t: Vec) -> Callable:
         if resolve(t.inner, self.env) == NAT8:
+
             def write_blob(v, out):
                 if not isinstance(v, (bytes, bytearray, memoryview)):
                     if not isinstance(v, (list, tuple)):
@@ -991,6 +1070,7 @@ class _EncoderCompiler:
                         raise CandidError("blob elements must be ints 0..255") from None
                 out += leb128(len(v))
                 out += v
+
             return write_blob
         elem = self.encoder(t.inner)
 
@@ -1004,11 +1084,11 @@ class _EncoderCompiler:
                     elem(x, out)
             except CandidError as e:
                 raise CandidError(f"[{i}]: {e}") from None
+
         return write_vec
 
     def build_record(self, t: Record) -> Callable:
-        plan = [(field_key(f), f.id, self.encoder(f.type), accepts_null(f.type, self.env))
-                for f in t.fields]
+        plan = [(field_key(f), f.id, self.encoder(f.type), accepts_null(f.type, self.env)) for f in t.fields]
         is_tuple = t.is_tuple
 
         def write_record(v, out):
@@ -1037,6 +1117,7 @@ class _EncoderCompiler:
                         raise CandidError("missing record field")
             except CandidError as e:
                 raise CandidError(f"field {key!r}: {e}") from None
+
         return write_record
 
     def build_variant(self, t: Variant) -> Callable:
@@ -1049,7 +1130,7 @@ class _EncoderCompiler:
         def write_variant(v, out):
             if not isinstance(v, dict) or len(v) != 1:
                 raise CandidError(f"expected a one-key dict for variant, got {v!r}")
-            (key, value), = v.items()
+            ((key, value),) = v.items()
             entry = cases.get(key)
             if entry is None:
                 raise CandidError(f"unknown variant tag {key!r}")
@@ -1058,6 +1139,7 @@ class _EncoderCompiler:
                 entry[1](value, out)
             except CandidError as e:
                 raise CandidError(f"variant {key!r}: {e}") from None
+
         return write_variant
 
 
@@ -1071,14 +1153,14 @@ def _compile_encoder(types: Tuple[Type, ...], env: TypeEnv, kybra: bool):
     header = MAGIC + builder.table() + leb128(len(types)) + arg_refs
     if kybra:
         from .kybra_values import KybraEncoderCompiler
+
         comp = KybraEncoderCompiler(env)
     else:
         comp = _EncoderCompiler(env)
     return header, [comp.encoder(t) for t in types]
 
 
-def encode(types: Sequence[Type], values: Sequence, env: Optional[TypeEnv] = None,
-           kybra: bool = False) -> bytes:
+def encode(types: Sequence[Type], values: Sequence, env: Optional[TypeEnv] = None, kybra: bool = False) -> bytes:
     """Encode `values` (host values, see module doc) at `types` as one Candid message.
     `kybra=True`: values from canister code, accepted only as Kybra 0.7.1 converts them
     (`kybra_values.py`)."""

@@ -3,6 +3,7 @@
 The type-expression reader (`read_datatype`, `read_tuple`, `read_definitions`) is shared
 with the textual value parser (annotations) and the conformance test grammar.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,15 +11,61 @@ from typing import Dict, List, Tuple
 
 from .errors import CandidError
 from .lexer import Cursor, text_of
-from .types import (BLOB, NAT8, NULL, PRIMITIVES, Field, Func, Opt, Prim, Record,
-                    Service, ServiceDescription, Type, TypeEnv, Var, Variant, Vec)
+from .types import (
+    BLOB,
+    NAT8,
+    NULL,
+    PRIMITIVES,
+    Field,
+    Func,
+    Opt,
+    Prim,
+    Record,
+    Service,
+    ServiceDescription,
+    Type,
+    TypeEnv,
+    Var,
+    Variant,
+    Vec,
+)
 
-KEYWORDS = frozenset({
-    "blob", "bool", "composite_query", "empty", "false", "float32", "float64", "func",
-    "import", "int", "int8", "int16", "int32", "int64", "nat", "nat8", "nat16", "nat32",
-    "nat64", "null", "oneway", "opt", "principal", "query", "record", "reserved", "service",
-    "text", "true", "type", "variant", "vec",
-})
+KEYWORDS = frozenset(
+    {
+        "blob",
+        "bool",
+        "composite_query",
+        "empty",
+        "false",
+        "float32",
+        "float64",
+        "func",
+        "import",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "nat",
+        "nat8",
+        "nat16",
+        "nat32",
+        "nat64",
+        "null",
+        "oneway",
+        "opt",
+        "principal",
+        "query",
+        "record",
+        "reserved",
+        "service",
+        "text",
+        "true",
+        "type",
+        "variant",
+        "vec",
+    }
+)
 _MODES = ("query", "oneway", "composite_query")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 WIDTH = 80
@@ -84,9 +131,11 @@ def _read_fields(cur: Cursor, record: bool) -> Tuple[Field, ...]:
             name = read_name(cur)
             cur.next()
             fields.append(Field.named(name, read_datatype(cur)))
-        elif not record and tok.kind == "text" or (
-                not record and tok.kind == "id" and tok.value not in PRIMITIVES
-                and tok.value not in KEYWORDS):
+        elif (
+            not record
+            and tok.kind == "text"
+            or (not record and tok.kind == "id" and tok.value not in PRIMITIVES and tok.value not in KEYWORDS)
+        ):
             fields.append(Field.named(read_name(cur), NULL))  # `variant { A }`: A : null
         elif not record and tok.kind == "num":
             cur.next()
@@ -99,8 +148,7 @@ def _read_fields(cur: Cursor, record: bool) -> Tuple[Field, ...]:
     cur.expect_sym("}")
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
-        raise CandidError("duplicate field label (or label hash collision) in "
-                          + ("record" if record else "variant"))
+        raise CandidError("duplicate field label (or label hash collision) in " + ("record" if record else "variant"))
     return tuple(fields)
 
 
@@ -172,6 +220,7 @@ def read_definitions(cur: Cursor, env: TypeEnv) -> None:
 
 def check_env(env: TypeEnv) -> None:
     """Every referenced name is defined and no name is defined only as itself."""
+
     def walk(t: Type, seen):
         if isinstance(t, Var):
             if t.name not in env.types:
@@ -299,9 +348,12 @@ def format_type(t: Type, indent: str = "") -> str:
         if isinstance(t, Record) and t.is_tuple:
             parts = [format_type(f.type, inner) for f in t.fields]
         else:
-            parts = [_format_label(f) if isinstance(t, Variant) and f.type == NULL
-                     else f"{_format_label(f)} : {format_type(f.type, inner)}"
-                     for f in t.declared_fields]
+            parts = [
+                _format_label(f)
+                if isinstance(t, Variant) and f.type == NULL
+                else f"{_format_label(f)} : {format_type(f.type, inner)}"
+                for f in t.declared_fields
+            ]
         flat = keyword + " { " + "; ".join(parts) + " }"
         if len(indent) + len(flat) <= WIDTH and "\n" not in flat:
             return flat
@@ -337,8 +389,7 @@ def format_actortype(s: Service, indent: str = "  ") -> str:
 def format_did(desc: ServiceDescription) -> str:
     """Canonical .did text: type definitions sorted by name, then the service (methods
     sorted by name). Accepted by the reference candid parser."""
-    out = [f"type {format_name(name)} = {format_type(t)};\n"
-           for name, t in sorted(desc.env.types.items())]
+    out = [f"type {format_name(name)} = {format_type(t)};\n" for name, t in sorted(desc.env.types.items())]
     head = "service : "
     if desc.init_args is not None:
         head += format_tuple(desc.init_args) + " -> "

@@ -14,6 +14,7 @@ fixed-size numbers, text or bools, a dict with several variant tags, a longer tu
 for a `null` variant member) localnet keeps the codec's stricter rule: code that passes
 localnet then also converts under Kybra.
 """
+
 from __future__ import annotations
 
 import struct
@@ -27,8 +28,7 @@ from .types import NAT8, Func, Prim, Record, Service, Variant, Vec
 # Element types whose Rust vector Kybra converts with RustPython's generic `Vec<T>`
 # (extract_elements_with: list, tuple or any iterable); every other element type goes through
 # Kybra's `try_from_vm_value_generic_array`, which requires a `list`.
-ITERABLE_ELEMENTS = frozenset(("bool", "text", "nat8", "nat16", "nat32", "nat64", "int8",
-                               "int16", "int32", "int64"))
+ITERABLE_ELEMENTS = frozenset(("bool", "text", "nat8", "nat16", "nat32", "nat64", "int8", "int16", "int32", "int64"))
 
 
 def downcast_error(expected: str, v) -> CandidError:
@@ -46,6 +46,7 @@ def _float_writer(st: struct.Struct):
             out += pack(v)
         except OverflowError:  # float32 only: Rust's `f64 as f32` saturates to infinity
             out += pack(float("inf") if v > 0 else float("-inf"))
+
     return write
 
 
@@ -124,6 +125,7 @@ class KybraEncoderCompiler(_EncoderCompiler):
             if isinstance(v, int) and v < 0:  # candid::Nat::from_str of "-5" (numeric.rs)
                 raise CandidError("Could not convert value to nat")
             base(v, out)
+
         return write_nat
 
     def vec_writer(self, t: Vec, base):
@@ -135,15 +137,18 @@ class KybraEncoderCompiler(_EncoderCompiler):
             if not isinstance(v, list):  # PyListRef in try_from_vm_value_generic_array
                 raise downcast_error("list", v)
             base(v, out)
+
         return write_list
 
     @staticmethod
     def record_writer(t: Record, base):
         if t.is_tuple:
+
             def write_tuple(v, out):
                 if not isinstance(v, tuple):  # PyTupleRef (kybra_vm_value_derive struct)
                     raise downcast_error("tuple", v)
                 base(v, out)
+
             return write_tuple
         names = [f.name if f.name is not None else f"_{f.id}_" for f in t.fields]
 
@@ -154,6 +159,7 @@ class KybraEncoderCompiler(_EncoderCompiler):
                 if name not in v:  # `self.get_item("name")?`: KeyError, opt field or not
                     raise CandidError(f"KeyError: {name!r}")
             base(v, out)
+
         return write_record
 
     @staticmethod
@@ -166,4 +172,5 @@ class KybraEncoderCompiler(_EncoderCompiler):
                 if key not in names:  # no `get_item(tag)` succeeds (derive enum)
                     raise CandidError(f"Enum variant does not exist: {key!r}")
             base(v, out)
+
         return write_variant

@@ -1,5 +1,6 @@
 """Tokenizer shared by .did files and textual Candid values (and the conformance .test.did
 grammar), plus a small cursor over the tokens for the recursive-descent parsers."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,8 @@ _HEX = re.compile(r"[+-]?0x[0-9a-fA-F](_?[0-9a-fA-F])*")
 _NUM = re.compile(
     r"[+-]?[0-9](_?[0-9])*"
     r"(?P<frac>\.([0-9](_?[0-9])*)?)?"
-    r"(?P<exp>[eE][+-]?[0-9](_?[0-9])*)?")
+    r"(?P<exp>[eE][+-]?[0-9](_?[0-9])*)?"
+)
 _SIMPLE_ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "\\": b"\\", '"': b'"', "'": b"'"}
 _HEXDIGITS = "0123456789abcdefABCDEF"
 
@@ -114,9 +116,14 @@ def _read_string(text: str, start: int):
             if i + 2 >= n or text[i + 2] != "{":
                 raise CandidError(f"invalid unicode escape at offset {i}")
             close = text.find("}", i + 3)
-            digits = text[i + 3:close].replace("_", "") if close >= 0 else ""
-            if close < 0 or not digits or len(digits) > 6 or \
-                    any(d not in _HEXDIGITS for d in digits) or '"' in text[i:close]:
+            digits = text[i + 3 : close].replace("_", "") if close >= 0 else ""
+            if (
+                close < 0
+                or not digits
+                or len(digits) > 6
+                or any(d not in _HEXDIGITS for d in digits)
+                or '"' in text[i:close]
+            ):
                 raise CandidError(f"invalid unicode escape at offset {i}")
             cp = int(digits, 16)
             if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
@@ -124,7 +131,7 @@ def _read_string(text: str, start: int):
             out += chr(cp).encode("utf-8")
             i = close + 1
         elif i + 2 < n and e in _HEXDIGITS and text[i + 2] in _HEXDIGITS:
-            out.append(int(text[i + 1:i + 3], 16))
+            out.append(int(text[i + 1 : i + 3], 16))
             i += 3
         else:
             raise CandidError(f"invalid escape \\{e} at offset {i}")

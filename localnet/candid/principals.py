@@ -1,5 +1,6 @@
 """Principal ids: textual form (base32 with CRC32, dash grouped) <-> bytes, and the
 host-value conversions the codec accepts (kybra Principal, ic-py Principal, text)."""
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ MAX_PRINCIPAL_BYTES = 29
 def principal_to_text(raw: bytes) -> str:
     crc = (zlib.crc32(raw) & 0xFFFFFFFF).to_bytes(4, "big")
     s = base64.b32encode(crc + raw).decode("ascii").lower().rstrip("=")
-    return "-".join(s[i:i + 5] for i in range(0, len(s), 5))
+    return "-".join(s[i : i + 5] for i in range(0, len(s), 5))
 
 
 def principal_from_text(text: str) -> bytes:

@@ -1,10 +1,27 @@
 """The Candid subtype relation `t1 <: t2` (spec "Subtyping"), decided coinductively so that
 recursive types terminate. The decoder uses it where the spec checks types rather than values:
 function and service references."""
+
 from __future__ import annotations
 
-from .types import (EMPTY, INT, NAT, NULL, PRINCIPAL, RESERVED, Func, Opt, Prim, Record,
-                    Service, Type, TypeEnv, Var, Variant, Vec)
+from .types import (
+    EMPTY,
+    INT,
+    NAT,
+    NULL,
+    PRINCIPAL,
+    RESERVED,
+    Func,
+    Opt,
+    Prim,
+    Record,
+    Service,
+    Type,
+    TypeEnv,
+    Var,
+    Variant,
+    Vec,
+)
 
 
 class FutureType(Type):
@@ -70,9 +87,11 @@ class _Relation:
             want = {f.id: f.type for f in b.fields}
             return all(f.id in want and self.sub(f.type, e1, want[f.id], e2) for f in a.fields)
         if isinstance(a, Func) and isinstance(b, Func):
-            return (set(a.modes) == set(b.modes)
-                    and self.tuple_sub(b.args, e2, a.args, e1)
-                    and self.tuple_sub(a.rets, e1, b.rets, e2))
+            return (
+                set(a.modes) == set(b.modes)
+                and self.tuple_sub(b.args, e2, a.args, e1)
+                and self.tuple_sub(a.rets, e1, b.rets, e2)
+            )
         if isinstance(a, Service) and isinstance(b, Service):
             have = dict(a.methods)
             return all(name in have and self.sub(have[name], e1, t, e2) for name, t in b.methods)

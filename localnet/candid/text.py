@@ -6,6 +6,7 @@ record fields dropped, missing `opt`/`null`/`reserved` fields as None). Unlike b
 decoding, a value that does not fit its type is an error even under `opt`: text is typed by
 people and a silent null would hide the mistake.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,18 +17,44 @@ from .binary import decode_with_types, encode, field_key
 from .did import format_name, quote_text, read_datatype, read_name
 from .errors import CandidError
 from .lexer import Cursor, text_of
-from .principals import make_principal, principal_bytes, principal_from_text, \
-    principal_to_text
+from .principals import make_principal, principal_bytes, principal_from_text, principal_to_text
 from .subtype import accepts_null, is_subtype, resolve
-from .types import (BLOB, BOOL, EMPTY, FLOAT32, FLOAT64, INT, NAT8, NULL, PRINCIPAL,
-                    RESERVED, TEXT, Field, Func, Opt, Prim, Record, Service, Type, TypeEnv,
-                    Variant, Vec, label_hash)
+from .types import (
+    BLOB,
+    BOOL,
+    EMPTY,
+    FLOAT32,
+    FLOAT64,
+    INT,
+    NAT8,
+    NULL,
+    PRINCIPAL,
+    RESERVED,
+    TEXT,
+    Field,
+    Func,
+    Opt,
+    Prim,
+    Record,
+    Service,
+    Type,
+    TypeEnv,
+    Variant,
+    Vec,
+    label_hash,
+)
 
 _INT_RANGES = {
-    "nat": (0, None), "int": (None, None),
-    "nat8": (0, 1 << 8), "nat16": (0, 1 << 16), "nat32": (0, 1 << 32), "nat64": (0, 1 << 64),
-    "int8": (-(1 << 7), 1 << 7), "int16": (-(1 << 15), 1 << 15),
-    "int32": (-(1 << 31), 1 << 31), "int64": (-(1 << 63), 1 << 63),
+    "nat": (0, None),
+    "int": (None, None),
+    "nat8": (0, 1 << 8),
+    "nat16": (0, 1 << 16),
+    "nat32": (0, 1 << 32),
+    "nat64": (0, 1 << 64),
+    "int8": (-(1 << 7), 1 << 7),
+    "int16": (-(1 << 15), 1 << 15),
+    "int32": (-(1 << 31), 1 << 31),
+    "int64": (-(1 << 63), 1 << 63),
 }
 _EMPTY_ENV = TypeEnv({})
 
@@ -114,8 +141,7 @@ def _read_fields(cur: Cursor, variant: bool = False):
             name = read_name(cur)
             cur.next()
             fields.append((label_hash(name), name, _read_annotated(cur)))
-        elif variant and tok.kind in ("id", "text", "num") and (
-                cur.at("sym", ";", 1) or cur.at("sym", "}", 1)):
+        elif variant and tok.kind in ("id", "text", "num") and (cur.at("sym", ";", 1) or cur.at("sym", "}", 1)):
             if tok.kind == "num":
                 cur.next()
                 fields.append((tok.value, None, ("null",)))
@@ -186,10 +212,21 @@ def _key(fid: int, name: Optional[str]) -> str:
 
 
 def _describe(node) -> str:
-    return {"num": "a number", "float": "a float", "text": "text", "bool": "a bool",
-            "null": "null", "opt": "opt", "vec": "vec", "blob": "blob", "record": "record",
-            "variant": "variant", "principal": "principal", "service": "service",
-            "func": "func"}.get(node[0], node[0])
+    return {
+        "num": "a number",
+        "float": "a float",
+        "text": "text",
+        "bool": "a bool",
+        "null": "null",
+        "opt": "opt",
+        "vec": "vec",
+        "blob": "blob",
+        "record": "record",
+        "variant": "variant",
+        "principal": "principal",
+        "service": "service",
+        "func": "func",
+    }.get(node[0], node[0])
 
 
 def _coerce(node, t: Type, env: TypeEnv):
@@ -292,8 +329,7 @@ def _coerce_prim(node, e: Prim):
     raise CandidError(f"expected {name}, got {_describe(node)}")
 
 
-def parse_args(text: str, types: Optional[Sequence[Type]] = None,
-               env: Optional[TypeEnv] = None) -> list:
+def parse_args(text: str, types: Optional[Sequence[Type]] = None, env: Optional[TypeEnv] = None) -> list:
     """Parse `(v1, v2, ...)` (a single value without parentheses is accepted too). With
     `types`, convert to them; missing trailing arguments that accept null become None."""
     cur = Cursor(text)
@@ -305,8 +341,7 @@ def parse_args(text: str, types: Optional[Sequence[Type]] = None,
     return args_to_values(nodes, types, env)
 
 
-def args_to_values(nodes: list, types: Optional[Sequence[Type]] = None,
-                   env: Optional[TypeEnv] = None) -> list:
+def args_to_values(nodes: list, types: Optional[Sequence[Type]] = None, env: Optional[TypeEnv] = None) -> list:
     """Untyped nodes (from `read_args_tree`) to Python values, at `types` if given."""
     env = env if env is not None else _EMPTY_ENV
     i = 0
@@ -378,8 +413,12 @@ def format_value(v, t: Type, env: TypeEnv) -> str:
         name = e.name
         if name in _INT_RANGES:
             lo, hi = _INT_RANGES[name]
-            if not isinstance(v, int) or isinstance(v, bool) or \
-                    (lo is not None and v < lo) or (hi is not None and v >= hi):
+            if (
+                not isinstance(v, int)
+                or isinstance(v, bool)
+                or (lo is not None and v < lo)
+                or (hi is not None and v >= hi)
+            ):
                 raise CandidError(f"expected {name}, got {v!r}")
             return f"{_group(v)} : {name}"
         if e in (FLOAT32, FLOAT64):
@@ -400,8 +439,7 @@ def format_value(v, t: Type, env: TypeEnv) -> str:
             return "null"
         inner = format_value(v, e.inner, env)
         annotated = resolve(e.inner, env)
-        if isinstance(annotated, Prim) and (annotated.name in _INT_RANGES
-                                             or annotated in (FLOAT32, FLOAT64)):
+        if isinstance(annotated, Prim) and (annotated.name in _INT_RANGES or annotated in (FLOAT32, FLOAT64)):
             inner = f"({inner})"  # `opt 1 : nat` would annotate the opt
         return "opt " + inner
     if isinstance(e, Vec):
@@ -418,13 +456,12 @@ def format_value(v, t: Type, env: TypeEnv) -> str:
         else:
             if not isinstance(v, dict):
                 raise CandidError(f"expected a dict for record, got {v!r}")
-            parts = [f"{_label(f)} = {format_value(v.get(field_key(f)), f.type, env)}"
-                     for f in e.declared_fields]
+            parts = [f"{_label(f)} = {format_value(v.get(field_key(f)), f.type, env)}" for f in e.declared_fields]
         return "record { " + "; ".join(parts) + " }"
     if isinstance(e, Variant):
         if not isinstance(v, dict) or len(v) != 1:
             raise CandidError(f"expected a one-key dict for variant, got {v!r}")
-        (key, value), = v.items()
+        ((key, value),) = v.items()
         for f in e.fields:
             if field_key(f) == key:
                 if resolve(f.type, env) == NULL:
@@ -439,8 +476,7 @@ def format_value(v, t: Type, env: TypeEnv) -> str:
     raise CandidError(f"cannot print type {e!r}")
 
 
-def format_args(values: Sequence, types: Sequence[Type],
-                env: Optional[TypeEnv] = None) -> str:
+def format_args(values: Sequence, types: Sequence[Type], env: Optional[TypeEnv] = None) -> str:
     """`(v1, v2)` in Candid text, numbers annotated with their type like dfx prints them."""
     env = env if env is not None else _EMPTY_ENV
     if len(values) != len(types):
@@ -459,8 +495,15 @@ def infer_type(node) -> Type:
     """The type an unannotated value gets, as the reference implementation infers it:
     integers are `int`, decimals `float64`, `vec` takes its first element's type."""
     tag = node[0]
-    simple = {"num": INT, "float": FLOAT64, "text": TEXT, "bool": BOOL, "null": NULL,
-              "blob": BLOB, "principal": PRINCIPAL}
+    simple = {
+        "num": INT,
+        "float": FLOAT64,
+        "text": TEXT,
+        "bool": BOOL,
+        "null": NULL,
+        "blob": BLOB,
+        "principal": PRINCIPAL,
+    }
     if tag in simple:
         return simple[tag]
     if tag == "opt":

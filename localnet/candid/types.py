@@ -6,6 +6,7 @@ through a `TypeEnv` (name -> type), the way a .did file's `type X = ...;` lines 
 Record and variant fields carry their label id (the Candid field hash, or the number for
 tuple fields) and, when known, their name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,8 +54,26 @@ PRINCIPAL = Prim("principal")
 
 PRIMITIVES: Dict[str, Prim] = {
     p.name: p
-    for p in (NULL, BOOL, NAT, INT, NAT8, NAT16, NAT32, NAT64, INT8, INT16, INT32, INT64,
-              FLOAT32, FLOAT64, TEXT, RESERVED, EMPTY, PRINCIPAL)
+    for p in (
+        NULL,
+        BOOL,
+        NAT,
+        INT,
+        NAT8,
+        NAT16,
+        NAT32,
+        NAT64,
+        INT8,
+        INT16,
+        INT32,
+        INT64,
+        FLOAT32,
+        FLOAT64,
+        TEXT,
+        RESERVED,
+        EMPTY,
+        PRINCIPAL,
+    )
 }
 
 
@@ -125,8 +144,7 @@ class Record(_Composite):
 
     @property
     def is_tuple(self) -> bool:
-        return bool(self.fields) and all(
-            f.name is None and f.id == i for i, f in enumerate(self.fields))
+        return bool(self.fields) and all(f.name is None and f.id == i for i, f in enumerate(self.fields))
 
 
 @dataclass(frozen=True)

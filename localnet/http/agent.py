@@ -4,6 +4,7 @@ returns raw Candid reply bytes (decoded by localnet.candid, not by ic-py).
 Update calls use the synchronous `/api/v3/.../call` and fall back to polling `read_state`;
 every certificate is checked against the root key fetched from `/api/v2/status`.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,7 @@ class Agent:
 
     def _post(self, path: str, body: bytes) -> httpx.Response:
         try:
-            return self._http.post(self.url + path, content=body,
-                                   headers={"Content-Type": "application/cbor"})
+            return self._http.post(self.url + path, content=body, headers={"Content-Type": "application/cbor"})
         except httpx.HTTPError as exc:
             raise AgentError(f"cannot reach {self.url}: {exc}") from None
 
@@ -57,34 +57,36 @@ class Agent:
         if "delegation" in cert:
             raise AgentError("certificates with subnet delegations are not supported")
         root = hashtree.reconstruct(cert["tree"])
-        if not bls.verify(bls.extract_der(self.root_key()), cert["signature"],
-                          STATE_ROOT_DOMAIN + root):
+        if not bls.verify(bls.extract_der(self.root_key()), cert["signature"], STATE_ROOT_DOMAIN + root):
             raise AgentError("certificate signature does not verify against the root key")
         return cert
 
     def _content(self, kind: str, canister_id: bytes, method: str, arg: bytes) -> dict:
-        return {"request_type": kind, "sender": self.identity.sender().bytes,
-                "canister_id": canister_id, "method_name": method, "arg": arg,
-                "ingress_expiry": time.time_ns() + 240 * 10**9, "nonce": os.urandom(16)}
+        return {
+            "request_type": kind,
+            "sender": self.identity.sender().bytes,
+            "canister_id": canister_id,
+            "method_name": method,
+            "arg": arg,
+            "ingress_expiry": time.time_ns() + 240 * 10**9,
+            "nonce": os.urandom(16),
+        }
 
     @staticmethod
     def _check_http(r: httpx.Response):
         if r.status_code not in (200, 202):
             raise AgentError(f"HTTP {r.status_code}: {r.text.strip()}")
 
-    def query(self, canister_id: bytes, method: str, arg: bytes,
-              effective: bytes | None = None) -> bytes:
+    def query(self, canister_id: bytes, method: str, arg: bytes, effective: bytes | None = None) -> bytes:
         _, body = sign_request(self._content("query", canister_id, method, arg), self.identity)
         r = self._post(f"/api/v2/canister/{to_text(effective or canister_id)}/query", body)
         self._check_http(r)
         resp = cbor2.loads(r.content)
         if resp.get("status") == "replied":
             return resp["reply"]["arg"]
-        raise CallRejected(resp.get("reject_code", 0), resp.get("reject_message", ""),
-                           resp.get("error_code"))
+        raise CallRejected(resp.get("reject_code", 0), resp.get("reject_message", ""), resp.get("error_code"))
 
-    def call(self, canister_id: bytes, method: str, arg: bytes,
-             effective: bytes | None = None) -> bytes:
+    def call(self, canister_id: bytes, method: str, arg: bytes, effective: bytes | None = None) -> bytes:
         eid = to_text(effective or canister_id)
         rid, body = sign_request(self._content("call", canister_id, method, arg), self.identity)
         r = self._post(f"/api/v3/canister/{eid}/call", body)
@@ -93,8 +95,7 @@ class Agent:
         self._check_http(r)
         resp = cbor2.loads(r.content) if r.content else {}
         if "reject_code" in resp:
-            raise CallRejected(resp["reject_code"], resp.get("reject_message", ""),
-                               resp.get("error_code"))
+            raise CallRejected(resp["reject_code"], resp.get("reject_message", ""), resp.get("error_code"))
         if "certificate" in resp:
             outcome = self._outcome(self._verify(cbor2.loads(resp["certificate"])), rid)
             if outcome is not None:
@@ -108,8 +109,12 @@ class Agent:
         raise AgentError(f"no response to request 0x{rid.hex()} within {self.timeout:.0f}s")
 
     def read_state(self, effective_text: str, paths) -> dict:
-        content = {"request_type": "read_state", "sender": self.identity.sender().bytes,
-                   "paths": paths, "ingress_expiry": time.time_ns() + 240 * 10**9}
+        content = {
+            "request_type": "read_state",
+            "sender": self.identity.sender().bytes,
+            "paths": paths,
+            "ingress_expiry": time.time_ns() + 240 * 10**9,
+        }
         _, body = sign_request(content, self.identity)
         r = self._post(f"/api/v2/canister/{effective_text}/read_state", body)
         if r.status_code != 200:
@@ -129,8 +134,7 @@ class Agent:
         if status == b"rejected":
             code = int.from_bytes(get(b"reject_code") or b"\x00", "little")  # leb128 < 128
             err = get(b"error_code")
-            raise CallRejected(code, (get(b"reject_message") or b"").decode(),
-                               err.decode() if err else None)
+            raise CallRejected(code, (get(b"reject_message") or b"").decode(), err.decode() if err else None)
         if status == b"done":
             raise AgentError(f"request 0x{rid.hex()} is done; its reply was pruned")
         return None
@@ -138,5 +142,4 @@ class Agent:
     def metadata(self, canister_id: bytes, name: str) -> bytes | None:
         cid = to_text(canister_id)
         cert = self.read_state(cid, [[b"canister", canister_id, b"metadata", name.encode()]])
-        return hashtree.lookup_path([b"canister", canister_id, b"metadata", name.encode()],
-                                    cert["tree"]).value
+        return hashtree.lookup_path([b"canister", canister_id, b"metadata", name.encode()], cert["tree"]).value

@@ -6,6 +6,7 @@ Files whose sha256 the canister already has are skipped; keys that are no longer
 directory are deleted; text types are also stored gzip-encoded when that is smaller (the
 canister serves gzip to browsers that accept it).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -24,13 +25,21 @@ ASSET_CANISTER_ENTRY = os.path.join(REPO_ROOT, "src", "asset_canister", "main.py
 ASSET_CANISTER_DID = os.path.join(REPO_ROOT, "candid", "asset_canister.did")
 CHUNK = 1_900_000
 MAX_BATCH_BYTES = 30_000_000  # commit and start a new batch beyond this (chunks wait on the heap)
-COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml",
-                "application/wasm")
-TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-         ".html": "text/html", ".json": "application/json", ".svg": "image/svg+xml",
-         ".wasm": "application/wasm", ".ico": "image/x-icon", ".png": "image/png",
-         ".txt": "text/plain", ".map": "application/json", ".webmanifest":
-         "application/manifest+json"}
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm")
+TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".wasm": "application/wasm",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".txt": "text/plain",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+}
 
 
 class UploadError(Exception):
@@ -58,8 +67,7 @@ def scan(directories: list[str]) -> dict[str, str]:
     found = {}
     for directory in directories:
         if not os.path.isdir(directory):
-            raise UploadError(f"asset source directory {directory} does not exist "
-                              "(was the front end built?)")
+            raise UploadError(f"asset source directory {directory} does not exist (was the front end built?)")
         for base, dirs, files in os.walk(directory):
             dirs.sort()
             for name in sorted(files):
@@ -98,8 +106,7 @@ def list_assets(client: AssetClient) -> list:
         found.extend(page)
 
 
-def upload_directory(call: Callable[[str, bytes, bool], bytes],
-                     directory: str | list[str]) -> UploadReport:
+def upload_directory(call: Callable[[str, bytes, bool], bytes], directory: str | list[str]) -> UploadReport:
     """Make the canister serve exactly the files of `directory` (or of several)."""
     client = AssetClient(call)
     files = scan([directory] if isinstance(directory, str) else list(directory))
@@ -128,20 +135,27 @@ def upload_directory(call: Callable[[str, bytes, bool], bytes],
             continue
         if old is not None:
             ops.append({"DeleteAsset": {"key": key}})
-        ops.append({"CreateAsset": {"key": key, "content_type": ctype, "max_age": None,
-                                    "headers": None}})
+        ops.append({"CreateAsset": {"key": key, "content_type": ctype, "max_age": None, "headers": None}})
         encodings = [("identity", data)]
         if ctype.startswith(COMPRESSIBLE):
             packed = gzip.compress(data, mtime=0)
             if len(packed) < len(data):
                 encodings.append(("gzip", packed))
         for name, content in encodings:
-            ids = [client("create_chunk", {"batch_id": batch,
-                                           "content": content[i:i + CHUNK]})["chunk_id"]
-                   for i in range(0, max(len(content), 1), CHUNK)]
-            ops.append({"SetAssetContent": {"key": key, "content_encoding": name,
-                                            "chunk_ids": ids,
-                                            "sha256": hashlib.sha256(content).digest()}})
+            ids = [
+                client("create_chunk", {"batch_id": batch, "content": content[i : i + CHUNK]})["chunk_id"]
+                for i in range(0, max(len(content), 1), CHUNK)
+            ]
+            ops.append(
+                {
+                    "SetAssetContent": {
+                        "key": key,
+                        "content_encoding": name,
+                        "chunk_ids": ids,
+                        "sha256": hashlib.sha256(content).digest(),
+                    }
+                }
+            )
             ops_size += len(content)
         report.uploaded.append(key)
         if ops_size > MAX_BATCH_BYTES:

@@ -4,6 +4,7 @@ Checks the envelope's public key, delegation chain and signature, and that the p
 authenticates the `sender` principal. Ed25519 and ECDSA (secp256k1, P-256) keys are
 supported; canister signatures and WebAuthn keys are refused with an explicit message.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,9 +45,7 @@ def load_public_key(der: bytes):
         raise HttpError(400, f"Invalid public key: cannot parse DER key ({exc})") from None
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key
-    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(
-        key.curve, (ec.SECP256K1, ec.SECP256R1)
-    ):
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, (ec.SECP256K1, ec.SECP256R1)):
         return key
     raise HttpError(400, f"Invalid public key: unsupported algorithm {type(key).__name__}")
 
@@ -88,14 +87,12 @@ def _check_delegation(entry, index: int, now_ns: int) -> tuple[bytes, dict, byte
     if expiration < now_ns:
         raise HttpError(
             400,
-            f"Invalid delegation: Invalid delegation expiry: delegation {index} expired at "
-            f"{expiration} (now {now_ns})",
+            f"Invalid delegation: Invalid delegation expiry: delegation {index} expired at {expiration} (now {now_ns})",
         )
     return pubkey, inner, signature, targets
 
 
-def authenticate(envelope: dict, content: dict, req_id: bytes, now_ns: int,
-                 target: bytes | None) -> bytes:
+def authenticate(envelope: dict, content: dict, req_id: bytes, now_ns: int, target: bytes | None) -> bytes:
     """Check an envelope's signature; return the sender principal bytes.
 
     `target` is the canister the request acts on (for delegation `targets`), or None.
@@ -106,17 +103,17 @@ def authenticate(envelope: dict, content: dict, req_id: bytes, now_ns: int,
     delegations = envelope.get("sender_delegation")
     if sender == ANONYMOUS:
         if pubkey is not None or sig is not None or delegations is not None:
-            raise HttpError(400, "Invalid signature: anonymous requests must not carry "
-                                 "sender_pubkey, sender_sig or sender_delegation")
+            raise HttpError(
+                400,
+                "Invalid signature: anonymous requests must not carry sender_pubkey, sender_sig or sender_delegation",
+            )
         return sender
     if not isinstance(pubkey, bytes) or not isinstance(sig, bytes):
-        raise HttpError(400, "Invalid signature: missing sender_pubkey or sender_sig for "
-                             "a non-anonymous sender")
+        raise HttpError(400, "Invalid signature: missing sender_pubkey or sender_sig for a non-anonymous sender")
     if self_authenticating(pubkey) != sender:
         raise HttpError(
             400,
-            f"Invalid signature: the user id {_text(sender)} does not match the public key "
-            f"{pubkey.hex()}",
+            f"Invalid signature: the user id {_text(sender)} does not match the public key {pubkey.hex()}",
         )
     signing_key = pubkey
     seen = {pubkey}
@@ -128,25 +125,24 @@ def authenticate(envelope: dict, content: dict, req_id: bytes, now_ns: int,
         for index, entry in enumerate(delegations):
             next_key, inner, dsig, targets = _check_delegation(entry, index, now_ns)
             if next_key in seen:
-                raise HttpError(400, "Invalid delegation: the chain contains a cycle or a "
-                                     "self-signed delegation")
+                raise HttpError(400, "Invalid delegation: the chain contains a cycle or a self-signed delegation")
             if not verify_signature(signing_key, dsig, DELEGATION_DOMAIN + hash_of_map(inner)):
-                raise HttpError(400, f"Invalid delegation: signature of delegation {index} "
-                                     "does not verify")
+                raise HttpError(400, f"Invalid delegation: signature of delegation {index} does not verify")
             if targets is not None and target is not None and target not in targets:
-                raise HttpError(403, f"Invalid delegation: canister {_text(target)} is not "
-                                     f"one of the targets of delegation {index}")
+                raise HttpError(
+                    403, f"Invalid delegation: canister {_text(target)} is not one of the targets of delegation {index}"
+                )
             seen.add(next_key)
             signing_key = next_key
     if not verify_signature(signing_key, sig, REQUEST_DOMAIN + req_id):
         raise HttpError(
             400,
-            f"Invalid signature: Invalid basic signature: signature of request 0x{req_id.hex()} "
-            "does not verify",
+            f"Invalid signature: Invalid basic signature: signature of request 0x{req_id.hex()} does not verify",
         )
     return sender
 
 
 def _text(principal: bytes) -> str:
     from .principal import to_text
+
     return to_text(principal)

@@ -3,6 +3,7 @@
 Ciphersuite BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_ (the one the interface spec and the
 agents use), through py_arkworks_bls12381's RFC 9380 hash-to-curve.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,7 @@ import py_arkworks_bls12381 as _bls
 
 DST = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
 # SubjectPublicKeyInfo prefix for a 96-byte G2 key (OIDs 1.3.6.1.4.1.44668.5.3.1.2.1 / .5.3.2.1)
-DER_PREFIX = bytes.fromhex(
-    "308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100"
-)
+DER_PREFIX = bytes.fromhex("308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100")
 
 
 class BlsKey:
@@ -39,7 +38,7 @@ def extract_der(der: bytes) -> bytes:
     """The raw 96-byte G2 key inside a DER BLS public key."""
     if len(der) != len(DER_PREFIX) + 96 or not der.startswith(DER_PREFIX):
         raise ValueError("not a DER-encoded BLS12-381 public key")
-    return der[len(DER_PREFIX):]
+    return der[len(DER_PREFIX) :]
 
 
 def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:

@@ -6,6 +6,7 @@ project's canister_ids.json), each one's interface as an IDL factory for the JS 
 `__get_candid_interface_tmp_hack`, with web/scripts/gen_idl.py) and its cycle balance
 (`cycles?id=`, so the app shows what a call cost). Calls themselves go from the browser
 through the IC HTTP interface, signed by the identity chosen in the page."""
+
 from __future__ import annotations
 
 import json
@@ -70,6 +71,7 @@ def _canister_id(query: dict) -> bytes:
 def _names() -> dict:
     """canister id -> name, from the project the localnet runs in (if any)."""
     from .project import ProjectError, find_root, load_ids
+
     try:
         return {cid: name for name, cid in load_ids(find_root()).items()}
     except ProjectError:
@@ -80,6 +82,7 @@ def _candid(api, cid: bytes) -> str:
     from localnet.candid.binary import decode
     from localnet.candid.types import TEXT
     from localnet.runtime.errors import CallRejected, LocalnetError
+
     with api.lock:
         try:
             info = api.network.canister(cid)
@@ -90,8 +93,7 @@ def _candid(api, cid: bytes) -> str:
         try:
             reply = api.network.query_call(ANONYMOUS, cid, "__get_candid_interface_tmp_hack")
         except (CallRejected, LocalnetError):
-            raise HttpError(404, f"canister {to_text(cid)} publishes no Candid interface") \
-                from None
+            raise HttpError(404, f"canister {to_text(cid)} publishes no Candid interface") from None
     return decode(reply, [TEXT])[0]
 
 
@@ -100,8 +102,9 @@ def _idl_js(name: str, did_text: str) -> str:
     try:
         from gen_idl import generate
     except ImportError:
-        raise HttpError(500, "web/scripts/gen_idl.py is needed for the Candid UI "
-                             "(run localnet from the repository)") from None
+        raise HttpError(
+            500, "web/scripts/gen_idl.py is needed for the Candid UI (run localnet from the repository)"
+        ) from None
     finally:
         sys.path.pop(0)
     return generate(name, did_text)[0]
@@ -113,7 +116,7 @@ def handle(api, method: str, path: str):
         raise HttpError(405, "the Candid UI only answers GET")
     parts = urllib.parse.urlsplit(path)
     query = urllib.parse.parse_qs(parts.query)
-    route = parts.path[len(PREFIX):].strip("/")
+    route = parts.path[len(PREFIX) :].strip("/")
     if route == "":
         return 200, "text/html; charset=utf-8", PAGE.encode()
     if route == "candid_ui.js":
@@ -131,6 +134,7 @@ def handle(api, method: str, path: str):
         return 200, "text/javascript; charset=utf-8", _idl_js(name, _candid(api, cid)).encode()
     if route == "cycles":
         from localnet.runtime.errors import LocalnetError
+
         cid = _canister_id(query)
         with api.lock:
             try:

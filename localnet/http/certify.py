@@ -3,6 +3,7 @@
 `StateView` lays out the paths localnet certifies; `Certifier` prunes the tree to the
 requested paths and signs the root hash with the root BLS key.
 """
+
 from __future__ import annotations
 
 import cbor2

@@ -3,6 +3,7 @@
 Turns a CBOR body into a checked `Request`: content fields typed, request id computed,
 ingress expiry within the IC's window, signature and sender verified.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -51,8 +52,9 @@ def _expect(content: dict, key: str, kind, what: str, optional=False):
     return value
 
 
-def decode(body: bytes, expected_type: str, now_ns: int, target_hint: bytes | None = None,
-           max_bytes: int | None = None) -> Request:
+def decode(
+    body: bytes, expected_type: str, now_ns: int, target_hint: bytes | None = None, max_bytes: int | None = None
+) -> Request:
     """Decode, type-check and authenticate one request body.
 
     `expected_type` is the endpoint's request type (`call`, `query`, `read_state`);
@@ -88,14 +90,21 @@ def decode(body: bytes, expected_type: str, now_ns: int, target_hint: bytes | No
         if len(paths) > MAX_PATHS:
             raise HttpError(400, f"Could not parse body as {what}: more than {MAX_PATHS} paths")
         for path in paths:
-            if (not isinstance(path, list) or len(path) > MAX_PATH_LABELS
-                    or not all(isinstance(label, bytes) for label in path)):
-                raise HttpError(400, f"Could not parse body as {what}: a path must be a list "
-                                     f"of at most {MAX_PATH_LABELS} blobs")
+            if (
+                not isinstance(path, list)
+                or len(path) > MAX_PATH_LABELS
+                or not all(isinstance(label, bytes) for label in path)
+            ):
+                raise HttpError(
+                    400, f"Could not parse body as {what}: a path must be a list of at most {MAX_PATH_LABELS} blobs"
+                )
         req.paths = paths
     if max_bytes is not None and len(body) > max_bytes:
-        raise HttpError(413, f"Request 0x{req.request_id.hex()} is too large. Message byte "
-                             f"size {len(body)} is larger than the max allowed {max_bytes}.")
+        raise HttpError(
+            413,
+            f"Request 0x{req.request_id.hex()} is too large. Message byte "
+            f"size {len(body)} is larger than the max allowed {max_bytes}.",
+        )
     anonymous_read = sender == ANONYMOUS and rtype in ("query", "read_state")
     if not anonymous_read:
         check_expiry(expiry, now_ns)

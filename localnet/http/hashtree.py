@@ -4,6 +4,7 @@ A labeled state is a nested dict: label (bytes) -> dict (subtree) or bytes (leaf
 Trees are kept in their CBOR array form (`[0]`, `[1, l, r]`, `[2, label, t]`, `[3, v]`,
 `[4, hash]`), so the same objects are hashed, pruned, looked up and serialized.
 """
+
 from __future__ import annotations
 
 import hashlib

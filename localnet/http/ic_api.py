@@ -4,6 +4,7 @@ Transport-free: each endpoint takes the URL id and the request body and returns
 `(http_status, content_type, body)`, so the plain server and the PocketIC server's
 `/instances/<n>/api/...` share it. All `Network` access is serialized by one lock.
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,6 +31,7 @@ RETENTION_NS = 5 * 60 * 10**9
 @dataclass
 class LocalStatus:
     """A status the HTTP layer decided itself (a submit that failed before execution)."""
+
     state: str
     reply: bytes | None = None
     reject_code: int | None = None
@@ -49,6 +51,7 @@ class Ingress:
 def principal_obj(raw: bytes):
     """A kybra Principal (the runtime's principal type) from raw bytes."""
     from kybra import Principal
+
     return Principal(bytes(raw))
 
 
@@ -58,9 +61,16 @@ def network_time(network) -> int:
 
 
 class IcApi:
-    def __init__(self, network, keys: ReplicaKeys | None = None, lock=None,
-                 auto_progress: bool = True, sync_call_timeout: float = 30.0,
-                 async_settle_timeout: float = 2.0, wall_clock=time.time_ns):
+    def __init__(
+        self,
+        network,
+        keys: ReplicaKeys | None = None,
+        lock=None,
+        auto_progress: bool = True,
+        sync_call_timeout: float = 30.0,
+        async_settle_timeout: float = 2.0,
+        wall_clock=time.time_ns,
+    ):
         self.network = network
         self.keys = keys or ReplicaKeys()
         self.certifier = Certifier(self.keys)
@@ -113,9 +123,12 @@ class IcApi:
             if entry.local is None:
                 status = self.network.status(entry.message_id)
                 if status is None or status.state not in TERMINAL:
-                    entry.local = LocalStatus("rejected", reject_code=1,
-                                              reject_message=f"localnet execution error: {exc}",
-                                              error_code="IC0504")
+                    entry.local = LocalStatus(
+                        "rejected",
+                        reject_code=1,
+                        reject_message=f"localnet execution error: {exc}",
+                        error_code="IC0504",
+                    )
 
     def _follow_wall_clock(self):
         delta = self.wall_clock() - network_time(self.network)
@@ -164,9 +177,12 @@ class IcApi:
                 raise LookupError("the runtime does not know the message")
             return status
         except Exception as exc:
-            entry.local = LocalStatus("rejected", reject_code=1,
-                                      reject_message=f"localnet could not read the status: {exc}",
-                                      error_code="IC0504")
+            entry.local = LocalStatus(
+                "rejected",
+                reject_code=1,
+                reject_message=f"localnet could not read the status: {exc}",
+                error_code="IC0504",
+            )
             return entry.local
 
     def _decode_for(self, effective_text: str, body: bytes, kind: str):
@@ -174,11 +190,15 @@ class IcApi:
         target the canister in the URL (or the management canister), as on the IC. A call
         over the ingress size limit is refused with 413 (docs/kybra.md "Message limits")."""
         effective = from_text(effective_text)
-        req = envelope.decode(body, kind, self._now(), max_bytes=(
-            limits.MAX_INGRESS_BYTES_PER_MESSAGE if kind == "call" else None))
+        req = envelope.decode(
+            body, kind, self._now(), max_bytes=(limits.MAX_INGRESS_BYTES_PER_MESSAGE if kind == "call" else None)
+        )
         if req.canister_id != MANAGEMENT and req.canister_id != effective:
-            raise HttpError(400, f"Specified CanisterId {to_text(req.canister_id)} does not "
-                                 f"match effective canister id in URL {effective_text}")
+            raise HttpError(
+                400,
+                f"Specified CanisterId {to_text(req.canister_id)} does not "
+                f"match effective canister id in URL {effective_text}",
+            )
         return req, effective
 
     # ---- call ----
@@ -202,8 +222,9 @@ class IcApi:
         if not self._wait_terminal(req.request_id, self.sync_call_timeout):
             return 202, TEXT, b""
         with self.lock:
-            cert = self._certificate([[b"request_status", req.request_id]],
-                                     {req.request_id: self._status_of(req.request_id)}, {})
+            cert = self._certificate(
+                [[b"request_status", req.request_id]], {req.request_id: self._status_of(req.request_id)}, {}
+            )
         return 200, CBOR, tagged({"status": "replied", "certificate": cert})
 
     def _prune(self):
@@ -223,17 +244,27 @@ class IcApi:
 
     def _submit(self, entry: Ingress, req, effective: bytes):
         from localnet.runtime.errors import CallRejected
+
         try:
             entry.message_id = self.network.submit(
-                principal_obj(req.sender), principal_obj(req.canister_id), req.method_name,
-                req.arg, message_id=req.request_id, effective_canister_id=principal_obj(effective))
+                principal_obj(req.sender),
+                principal_obj(req.canister_id),
+                req.method_name,
+                req.arg,
+                message_id=req.request_id,
+                effective_canister_id=principal_obj(effective),
+            )
         except CallRejected as rej:
-            entry.local = LocalStatus("rejected", reject_code=rej.code,
-                                      reject_message=rej.message, error_code=rej.error_code)
+            entry.local = LocalStatus(
+                "rejected", reject_code=rej.code, reject_message=rej.message, error_code=rej.error_code
+            )
         except Exception as exc:
-            entry.local = LocalStatus("rejected", reject_code=1,
-                                      reject_message=f"localnet failed to accept the call: {exc}",
-                                      error_code="IC0504")
+            entry.local = LocalStatus(
+                "rejected",
+                reject_code=1,
+                reject_message=f"localnet failed to accept the call: {exc}",
+                error_code="IC0504",
+            )
 
     def _wait_terminal(self, rid: bytes, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -251,27 +282,30 @@ class IcApi:
     # ---- query ----
     def query(self, effective_text: str, body: bytes):
         from localnet.runtime.errors import CallRejected
+
         req, effective = self._decode_for(effective_text, body, "query")
         with self.lock:
             try:
                 if req.canister_id == MANAGEMENT and req.method_name == "fetch_canister_logs":
                     reply = self._fetch_logs(req, effective)
                 else:
-                    reply = self.network.query_call(principal_obj(req.sender),
-                                                    principal_obj(req.canister_id),
-                                                    req.method_name, req.arg)
+                    reply = self.network.query_call(
+                        principal_obj(req.sender), principal_obj(req.canister_id), req.method_name, req.arg
+                    )
                 response = {"status": "replied", "reply": {"arg": bytes(reply)}}
             except CallRejected as rej:
                 reply = self._candid_hack(req, rej)
                 if reply is not None:
                     response = {"status": "replied", "reply": {"arg": reply}}
                 else:
-                    response = {"status": "rejected", "reject_code": int(rej.code),
-                                "reject_message": rej.message,
-                                "error_code": rej.error_code or ""}
+                    response = {
+                        "status": "rejected",
+                        "reject_code": int(rej.code),
+                        "reject_message": rej.message,
+                        "error_code": rej.error_code or "",
+                    }
             stamp = self._cert_time()
-        response["signatures"] = self.certifier.sign_query_response(response, req.request_id,
-                                                                    stamp)
+        response["signatures"] = self.certifier.sign_query_response(response, req.request_id, stamp)
         return 200, CBOR, tagged(response)
 
     def _fetch_logs(self, req, effective: bytes) -> bytes:
@@ -281,27 +315,35 @@ class IcApi:
         from localnet.candid.did import parse_type
         from localnet.candid.errors import CandidError
         from localnet.runtime.errors import CallRejected
+
         try:
             arg = decode(req.arg, [parse_type("record { canister_id : principal }")])[0]
         except CandidError as exc:
-            raise CallRejected(5, f"fetch_canister_logs: invalid argument: {exc}",
-                               "IC0503") from None
+            raise CallRejected(5, f"fetch_canister_logs: invalid argument: {exc}", "IC0503") from None
         from localnet.candid.principals import principal_bytes
+
         cid = principal_bytes(arg["canister_id"])
         if cid != effective:
-            raise CallRejected(5, "fetch_canister_logs: the effective canister id must be the "
-                               "canister whose logs are fetched", "IC0504")
+            raise CallRejected(
+                5,
+                "fetch_canister_logs: the effective canister id must be the canister whose logs are fetched",
+                "IC0504",
+            )
         info = self._canister_info(cid)
         if info is None:
             raise CallRejected(3, f"Canister {to_text(cid)} not found", "IC0301")
         controllers = [principal_bytes(c) for c in info.get("controllers") or []]
         if req.sender not in controllers:
-            raise CallRejected(5, f"Caller {to_text(req.sender)} is not allowed to query ic00 "
-                               "method fetch_canister_logs", "IC0406")
-        records = [{"idx": r.idx, "timestamp_nanos": r.timestamp_nanos,
-                    "content": r.content.encode("utf-8")} for r in info.get("logs") or []]
-        ret = parse_type("record { canister_log_records : vec record { idx : nat64; "
-                         "timestamp_nanos : nat64; content : blob } }")
+            raise CallRejected(
+                5, f"Caller {to_text(req.sender)} is not allowed to query ic00 method fetch_canister_logs", "IC0406"
+            )
+        records = [
+            {"idx": r.idx, "timestamp_nanos": r.timestamp_nanos, "content": r.content.encode("utf-8")}
+            for r in info.get("logs") or []
+        ]
+        ret = parse_type(
+            "record { canister_log_records : vec record { idx : nat64; timestamp_nanos : nat64; content : blob } }"
+        )
         return encode([ret], [{"canister_log_records": records}])
 
     def _candid_hack(self, req, rej):
@@ -315,6 +357,7 @@ class IcApi:
             return None
         from localnet.candid.binary import encode
         from localnet.candid.types import TEXT as CANDID_TEXT
+
         return encode([CANDID_TEXT], [candid])
 
     def _canister_info(self, cid: bytes):
@@ -342,8 +385,9 @@ class IcApi:
         for path in req.paths:
             self._check_path(path, req, effective, subnet, request_ids, canisters)
         if len(request_ids) > 1:
-            raise HttpError(400, "Invalid read state request: all request_status paths must "
-                                 "refer to the same request id")
+            raise HttpError(
+                400, "Invalid read state request: all request_status paths must refer to the same request id"
+            )
         with self.lock:
             statuses = {}
             for rid in request_ids:
@@ -351,8 +395,11 @@ class IcApi:
                 if entry is None:
                     continue
                 if entry.sender != req.sender or entry.effective != effective:
-                    raise HttpError(403, f"Invalid read state request: request 0x{rid.hex()} "
-                                         "was not sent by this sender to this canister")
+                    raise HttpError(
+                        403,
+                        f"Invalid read state request: request 0x{rid.hex()} "
+                        "was not sent by this sender to this canister",
+                    )
                 statuses[rid] = self._status_of(rid)
             infos = {}
             for cid in canisters:
@@ -369,25 +416,36 @@ class IcApi:
         if head in (b"time", b"subnet", b"api_boundary_nodes"):
             if head == b"time" and len(path) > 1:
                 raise HttpError(404, "Invalid path requested.")
-            if (head == b"subnet" and len(path) >= 3 and path[2] == b"metrics"
-                    and subnet is None):
-                raise HttpError(403, "Invalid read state request: /subnet/<id>/metrics can "
-                                     "only be read at /api/v2/subnet/<id>/read_state")
+            if head == b"subnet" and len(path) >= 3 and path[2] == b"metrics" and subnet is None:
+                raise HttpError(
+                    403,
+                    "Invalid read state request: /subnet/<id>/metrics can "
+                    "only be read at /api/v2/subnet/<id>/read_state",
+                )
             return
         if subnet is not None:
-            raise HttpError(403, "Invalid read state request: only /time and /subnet paths "
-                                 "can be read at the subnet endpoint")
+            raise HttpError(
+                403, "Invalid read state request: only /time and /subnet paths can be read at the subnet endpoint"
+            )
         if head == b"request_status" and len(path) in (2, 3):
-            if len(path) == 3 and path[2] not in (b"status", b"reply", b"reject_code",
-                                                  b"reject_message", b"error_code"):
+            if len(path) == 3 and path[2] not in (
+                b"status",
+                b"reply",
+                b"reject_code",
+                b"reject_message",
+                b"error_code",
+            ):
                 raise HttpError(404, "Invalid path requested.")
             request_ids.add(bytes(path[1]))
             return
         if head == b"canister" and len(path) >= 3:
             cid = bytes(path[1])
             if cid != effective:
-                raise HttpError(403, f"Invalid read state request: canister {to_text(cid)} is "
-                                     f"not the effective canister id {to_text(effective)}")
+                raise HttpError(
+                    403,
+                    f"Invalid read state request: canister {to_text(cid)} is "
+                    f"not the effective canister id {to_text(effective)}",
+                )
             leaf = path[2]
             if leaf in (b"module_hash", b"controllers") and len(path) == 3:
                 canisters.add(cid)
@@ -396,8 +454,7 @@ class IcApi:
                 try:
                     path[3].decode("utf-8")
                 except UnicodeDecodeError:
-                    raise HttpError(400, "Invalid read state request: metadata name is not "
-                                         "UTF-8") from None
+                    raise HttpError(400, "Invalid read state request: metadata name is not UTF-8") from None
                 canisters.add(cid)
                 return
         raise HttpError(404, "Invalid path requested.")

@@ -4,6 +4,7 @@ its ids into `.dfx/local/canister_ids.json`. `put_aside` moves the project's fil
 `.dfx/local/canister_ids.owner.json`; `restore_if_orphaned` puts the file back once that
 process is gone (it stopped, or was killed), so the ids are never lost: `localnet start`,
 `stop` and `status` call it, as does run.sh itself."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ def put_aside(root: str, pid: int) -> str | None:
     restore_if_orphaned(root)
     running = owner_pid(root)
     if os.path.exists(owner) and running is not None:
-        raise SystemExit(f"Error: the localnet of an earlier run (pid {running}) still holds "
-                         f"{IDS}; stop it first (`localnet stop`, or kill {running})")
+        raise SystemExit(
+            f"Error: the localnet of an earlier run (pid {running}) still holds "
+            f"{IDS}; stop it first (`localnet stop`, or kill {running})"
+        )
     os.makedirs(os.path.dirname(ids), exist_ok=True)
     had = os.path.exists(ids)
     if had:

@@ -4,6 +4,7 @@ The single subnet is the root subnet, so its id is the self-authenticating princ
 the root key (as the agents assume for certificates without delegation). Keys derive from
 a 32-byte seed that `--state-dir` persists, so a restarted localnet keeps its root key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,10 +26,10 @@ class ReplicaKeys:
         if len(self.seed) != 32:
             raise ValueError("replica key seed must be 32 bytes")
         self.root = BlsKey(hashlib.sha256(b"localnet-root" + self.seed).digest())
-        self._node = ed25519.Ed25519PrivateKey.from_private_bytes(
-            hashlib.sha256(b"localnet-node" + self.seed).digest())
+        self._node = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"localnet-node" + self.seed).digest())
         self.node_der = self._node.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         self.root_der = self.root.der
         self.subnet_id = self_authenticating(self.root_der)
         self.node_id = self_authenticating(self.node_der)

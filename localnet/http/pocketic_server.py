@@ -6,6 +6,7 @@ shapes: instances, topology, time, tick, cycles, stable memory, ingress messages
 the blob store, auto progress, and the IC HTTP interface under `/instances/<n>/api/...`.
 Started like the PocketIC binary: `localnet-pocket-ic --port-file PATH [--ttl SECONDS]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,16 @@ from .principal import to_text
 from .server import Server, route, write_port_file
 
 JSON = "application/json"
-_KINDS = [("nns", "NNS"), ("sns", "SNS"), ("ii", "II"), ("fiduciary", "Fiduciary"),
-          ("bitcoin", "Bitcoin"), ("system", "System"), ("application", "Application"),
-          ("verified_application", "VerifiedApplication")]
+_KINDS = [
+    ("nns", "NNS"),
+    ("sns", "SNS"),
+    ("ii", "II"),
+    ("fiduciary", "Fiduciary"),
+    ("bitcoin", "Bitcoin"),
+    ("system", "System"),
+    ("application", "Application"),
+    ("verified_application", "VerifiedApplication"),
+]
 
 
 def _b64(data: bytes) -> str:
@@ -52,8 +60,7 @@ def _field(body: dict, name: str):
 
 
 def _reject(rej) -> dict:
-    return {"Err": {"reject_code": int(rej.code), "reject_message": rej.message,
-                    "error_code": rej.error_code or ""}}
+    return {"Err": {"reject_code": int(rej.code), "reject_message": rej.message, "error_code": rej.error_code or ""}}
 
 
 class Instance:
@@ -62,8 +69,7 @@ class Instance:
     def __init__(self, kind: str, network_factory):
         self.network = network_factory()
         self.kind = kind
-        self.api = IcApi(self.network, keys=ReplicaKeys(), auto_progress=False,
-                         sync_call_timeout=2.0)
+        self.api = IcApi(self.network, keys=ReplicaKeys(), auto_progress=False, sync_call_timeout=2.0)
         self.submitted: dict[bytes, bytes] = {}  # message id -> sender
         self.state_dir: str | None = None
 
@@ -80,8 +86,12 @@ class Instance:
                     "subnet_seed": list(hashlib.sha256(sid).digest()),
                     "size": 1,
                     "node_ids": [{"node_id": _b64(self.api.keys.node_id)}],
-                    "canister_ranges": [{"start": {"canister_id": _b64(CANISTER_RANGE[0])},
-                                         "end": {"canister_id": _b64(CANISTER_RANGE[1])}}],
+                    "canister_ranges": [
+                        {
+                            "start": {"canister_id": _b64(CANISTER_RANGE[0])},
+                            "end": {"canister_id": _b64(CANISTER_RANGE[1])},
+                        }
+                    ],
                 }
             },
             "default_effective_canister_id": {"canister_id": _b64(CANISTER_RANGE[0])},
@@ -94,6 +104,7 @@ class PocketIcService:
     def __init__(self, network_factory=None):
         if network_factory is None:
             from localnet.runtime.network import Network
+
             network_factory = Network
         self.network_factory = network_factory
         self.instances: dict[int, Instance | None] = {}
@@ -118,6 +129,7 @@ class PocketIcService:
             return err.status, JSON, json.dumps({"message": err.message}).encode()
         except Exception as exc:
             from localnet.runtime.errors import LocalnetError
+
             if isinstance(exc, LocalnetError):  # misuse of the network, e.g. time going back
                 return 400, JSON, json.dumps({"message": str(exc)}).encode()
             return 500, JSON, json.dumps({"message": f"localnet internal error: {exc!r}"}).encode()
@@ -189,6 +201,7 @@ class PocketIcService:
         factory = self.network_factory
         if state_dir and os.path.isdir(state_dir) and os.listdir(state_dir):
             from localnet.runtime.network import Network
+
             factory = lambda: Network.load(state_dir)  # noqa: E731
         with self.lock:
             n = len(self.instances)
@@ -200,6 +213,7 @@ class PocketIcService:
     # ---- per-instance operations ----
     def _instance_op(self, inst: Instance, method: str, op: str, body):
         from localnet.runtime.errors import CallRejected
+
         net = inst.network
         with inst.lock:
             if op == "read/topology" and method == "GET":
@@ -261,8 +275,7 @@ class PocketIcService:
             if op == "read/query":
                 sender, cid, meth, payload = self._call_fields(body)
                 try:
-                    return {"Ok": _b64(net.query_call(principal_obj(sender), principal_obj(cid),
-                                                      meth, payload))}
+                    return {"Ok": _b64(net.query_call(principal_obj(sender), principal_obj(cid), meth, payload))}
                 except CallRejected as rej:
                     return _reject(rej)
             if op in ("update/submit_ingress_message", "update/execute_ingress_message"):
@@ -270,15 +283,18 @@ class PocketIcService:
                 effective = self._effective(body.get("effective_principal"))
                 mid = hashlib.sha256(os.urandom(32)).digest()
                 try:
-                    net.submit(principal_obj(sender), principal_obj(cid), meth, payload,
-                               message_id=mid,
-                               effective_canister_id=principal_obj(effective)
-                               if effective is not None else None)
+                    net.submit(
+                        principal_obj(sender),
+                        principal_obj(cid),
+                        meth,
+                        payload,
+                        message_id=mid,
+                        effective_canister_id=principal_obj(effective) if effective is not None else None,
+                    )
                 except CallRejected as rej:
                     return _reject(rej)
                 inst.submitted[mid] = sender
-                raw = {"effective_principal": body.get("effective_principal", "None"),
-                       "message_id": _b64(mid)}
+                raw = {"effective_principal": body.get("effective_principal", "None"), "message_id": _b64(mid)}
                 if op == "update/submit_ingress_message":
                     return {"Ok": raw}
                 net.await_ingress(mid)
@@ -307,12 +323,18 @@ class PocketIcService:
         """A localnet extension (not in PocketIC): a trap at a call boundary, as
         `Network.faults.add` (localnet/runtime/faults.py); answers the rule."""
         from localnet.runtime.errors import LocalnetError
+
         cid = _unb64(_field(body, "canister_id"), "canister_id")
         callee = body.get("callee")
         try:
-            rule = net.faults.add(_field(body, "boundary"), principal_obj(cid), _field(body, "method"),
-                                  callee=None if callee is None else principal_obj(_unb64(callee, "callee")),
-                                  origin=body.get("origin"), times=body.get("times", 1))
+            rule = net.faults.add(
+                _field(body, "boundary"),
+                principal_obj(cid),
+                _field(body, "method"),
+                callee=None if callee is None else principal_obj(_unb64(callee, "callee")),
+                origin=body.get("origin"),
+                times=body.get("times", 1),
+            )
         except LocalnetError as e:
             raise HttpError(400, str(e)) from None
         return rule.describe()
@@ -321,8 +343,7 @@ class PocketIcService:
     def _stable(net, name: str):
         fn = getattr(net, name, None)
         if fn is None:
-            raise HttpError(501, f"this localnet runtime has no Network.{name} "
-                                 "(stable memory export/import)")
+            raise HttpError(501, f"this localnet runtime has no Network.{name} (stable memory export/import)")
         return fn
 
     @staticmethod
@@ -330,9 +351,13 @@ class PocketIcService:
         if status.state == "replied":
             return {"Ok": _b64(status.reply or b"")}
         if status.state == "rejected":
-            return {"Err": {"reject_code": int(status.reject_code),
-                            "reject_message": status.reject_message or "",
-                            "error_code": status.error_code or ""}}
+            return {
+                "Err": {
+                    "reject_code": int(status.reject_code),
+                    "reject_message": status.reject_message or "",
+                    "error_code": status.error_code or "",
+                }
+            }
         return None
 
     @staticmethod
@@ -350,14 +375,13 @@ class PocketIcService:
         if value in (None, "None"):
             return None
         if isinstance(value, dict) and len(value) == 1:
-            (kind, raw), = value.items()
+            ((kind, raw),) = value.items()
             if kind == "CanisterId":
                 return _unb64(raw, "effective_principal")
             if kind == "SubnetId":
                 _unb64(raw, "effective_principal")
                 return None
-        raise HttpError(400, "`effective_principal` must be \"None\", {\"CanisterId\": ...} "
-                             "or {\"SubnetId\": ...}")
+        raise HttpError(400, '`effective_principal` must be "None", {"CanisterId": ...} or {"SubnetId": ...}')
 
     @staticmethod
     def _canister_info(net, cid: bytes):
@@ -378,11 +402,13 @@ class PocketIcService:
         from localnet.candid.binary import encode
         from localnet.candid.did import parse_type
         from localnet.runtime.errors import CallRejected
-        arg = encode([parse_type("record { canister_id : principal; amount : nat }")],
-                     [{"canister_id": principal_obj(cid), "amount": amount}])
+
+        arg = encode(
+            [parse_type("record { canister_id : principal; amount : nat }")],
+            [{"canister_id": principal_obj(cid), "amount": amount}],
+        )
         try:
-            net.update_call(principal_obj(b"\x04"), principal_obj(b""),
-                            "provisional_top_up_canister", arg)
+            net.update_call(principal_obj(b"\x04"), principal_obj(b""), "provisional_top_up_canister", arg)
         except CallRejected as rej:
             raise HttpError(400, f"add_cycles failed: {rej.message}") from None
 
@@ -400,23 +426,21 @@ def _port_in_use(port_file: str) -> bool:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="localnet-pocket-ic",
-                                     description="PocketIC-compatible server backed by localnet")
+    parser = argparse.ArgumentParser(
+        prog="localnet-pocket-ic", description="PocketIC-compatible server backed by localnet"
+    )
     parser.add_argument("--port-file", help="write the bound port (plus newline) here")
     parser.add_argument("--port", type=int, default=0, help="port to bind (0 = any free port)")
     parser.add_argument("--ip-addr", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--ttl", type=float, default=60.0,
-                        help="exit after this many seconds without requests")
+    parser.add_argument("--ttl", type=float, default=60.0, help="exit after this many seconds without requests")
     args = parser.parse_args(argv)
     if args.port_file and _port_in_use(args.port_file):
         return 0  # a server for this port file already runs; clients will use it
     service = PocketIcService()
     try:
-        server = Server((args.ip_addr, args.port),
-                        lambda m, p, b, h: service.handle(m, p, h, b))
+        server = Server((args.ip_addr, args.port), lambda m, p, b, h: service.handle(m, p, h, b))
     except OSError as exc:
-        print(f"localnet-pocket-ic: cannot bind {args.ip_addr}:{args.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(f"localnet-pocket-ic: cannot bind {args.ip_addr}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     if args.port_file:
         write_port_file(args.port_file, server.port)

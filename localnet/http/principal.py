@@ -1,4 +1,5 @@
 """Principal textual form (interface spec, "Textual representation of principals")."""
+
 from __future__ import annotations
 
 import base64
@@ -10,7 +11,7 @@ from .errors import HttpError
 def to_text(raw: bytes) -> str:
     data = zlib.crc32(raw).to_bytes(4, "big") + raw
     s = base64.b32encode(data).decode().lower().rstrip("=")
-    return "-".join(s[i:i + 5] for i in range(0, len(s), 5))
+    return "-".join(s[i : i + 5] for i in range(0, len(s), 5))
 
 
 def from_text(text: str) -> bytes:

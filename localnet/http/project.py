@@ -1,5 +1,6 @@
 """dfx projects for `localnet deploy/call`: Kybra canisters in dfx.json and the canister ids
 recorded in `.dfx/local/canister_ids.json` (dfx's own layout)."""
+
 from __future__ import annotations
 
 import json
@@ -73,18 +74,22 @@ def _assets_spec(path: str, name: str, spec: dict, root: str) -> CanisterSpec:
     """A `"type": "assets"` canister: localnet installs its own asset canister
     (src/asset_canister, see docs/web.md) and uploads `source` after running `build`."""
     from .assets_upload import ASSET_CANISTER_ENTRY, REPO_ROOT
+
     source = spec.get("source")
     if not (isinstance(source, list) and source and all(isinstance(s, str) for s in source)):
-        raise ProjectError(f"{path}: canister {name!r} of type assets needs a `source` list "
-                           "of directories")
+        raise ProjectError(f"{path}: canister {name!r} of type assets needs a `source` list of directories")
     build = spec.get("build") or []
     build = [build] if isinstance(build, str) else build
     if not all(isinstance(b, str) for b in build):
-        raise ProjectError(f"{path}: canister {name!r}: `build` must be a command or a list "
-                           "of commands")
-    return CanisterSpec(name, ASSET_CANISTER_ENTRY, root,
-                        source=[os.path.join(root, s) for s in source], build=list(build),
-                        bundle_root=REPO_ROOT)
+        raise ProjectError(f"{path}: canister {name!r}: `build` must be a command or a list of commands")
+    return CanisterSpec(
+        name,
+        ASSET_CANISTER_ENTRY,
+        root,
+        source=[os.path.join(root, s) for s in source],
+        build=list(build),
+        bundle_root=REPO_ROOT,
+    )
 
 
 def _ids_path(root: str) -> str:
@@ -97,8 +102,7 @@ def load_ids(root: str) -> dict[str, str]:
             data = json.load(f)
     except (OSError, ValueError):
         return {}
-    return {name: v["local"] for name, v in data.items()
-            if isinstance(v, dict) and isinstance(v.get("local"), str)}
+    return {name: v["local"] for name, v in data.items() if isinstance(v, dict) and isinstance(v.get("local"), str)}
 
 
 def save_id(root: str, name: str, canister_id: str) -> None:

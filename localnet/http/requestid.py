@@ -3,6 +3,7 @@
 One implementation serves request ids, delegation hashes and query response signatures,
 so every signature localnet checks or makes hashes the same way the IC does.
 """
+
 from __future__ import annotations
 
 import hashlib

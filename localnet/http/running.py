@@ -1,6 +1,7 @@
 """Records of the localnets `localnet start` runs, for `localnet status` and `stop`: one
 JSON file per port (`{pid, url, state_dir, started_at}`) in `$LOCALNET_HOME/network`
 (when set, as run.sh's demo does) or `~/.local/share/localnet/network`."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,14 @@ def _path(port: int) -> str:
 
 def record(port: int, url: str, state_dir: str | None, project: str | None) -> None:
     os.makedirs(run_dir(), exist_ok=True)
-    data = {"pid": os.getpid(), "url": url, "port": port, "started_at": time.time(),
-            "state_dir": os.path.abspath(state_dir) if state_dir else None,
-            "project": project}
+    data = {
+        "pid": os.getpid(),
+        "url": url,
+        "port": port,
+        "started_at": time.time(),
+        "state_dir": os.path.abspath(state_dir) if state_dir else None,
+        "project": project,
+    }
     with open(_path(port) + ".tmp", "w", encoding="utf-8") as f:
         json.dump(data, f)
     os.replace(_path(port) + ".tmp", _path(port))

@@ -3,6 +3,7 @@
 `route()` is shared with the PocketIC server (which mounts it under `/instances/<n>/`);
 `serve()` runs a ThreadingHTTPServer on 127.0.0.1 for `localnet start` and the tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -122,6 +123,7 @@ def serve(api: IcApi, host="127.0.0.1", port=0, verbose=False) -> tuple[Server, 
     """Start serving `api` (and the HTTP gateway to canisters' web pages) in a background
     thread; returns the server and its thread."""
     from .gateway import make_dispatch
+
     server = Server((host, port), make_dispatch(api), verbose=verbose)
     thread = threading.Thread(target=server.serve_forever, name="localnet-http", daemon=True)
     thread.start()
@@ -131,6 +133,7 @@ def serve(api: IcApi, host="127.0.0.1", port=0, verbose=False) -> tuple[Server, 
 def write_port_file(path: str, port: int) -> None:
     """Write the port followed by a newline, atomically (readers poll for the newline)."""
     import os
+
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(f"{port}\n")

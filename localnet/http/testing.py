@@ -1,5 +1,6 @@
 """`LocalnetServer`: the IC HTTP interface on 127.0.0.1 around an in-process Network,
 for tests (the suite's `server` fixture) and benchmarks."""
+
 from __future__ import annotations
 
 from .ic_api import IcApi
@@ -10,10 +11,17 @@ from .server import serve
 class LocalnetServer:
     """Serve `network` (a fresh `localnet.runtime.Network` if None) on a free port."""
 
-    def __init__(self, network=None, host: str = "127.0.0.1", port: int = 0,
-                 keys: ReplicaKeys | None = None, verbose: bool = False):
+    def __init__(
+        self,
+        network=None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        keys: ReplicaKeys | None = None,
+        verbose: bool = False,
+    ):
         if network is None:
             from localnet.runtime.network import Network
+
             network = Network()
         self.network = network
         self.api = IcApi(network, keys=keys)
@@ -55,6 +63,7 @@ class RemoteReplica:
     def __init__(self, url: str, project_root: str = "."):
         import cbor2
         import httpx
+
         self.url = url.rstrip("/")
         self.project_root = project_root
         r = httpx.get(self.url + "/api/v2/status", timeout=30)
@@ -63,10 +72,12 @@ class RemoteReplica:
 
     def canister_id(self, name: str) -> str:
         from .project import load_ids
+
         ids = load_ids(self.project_root)
         if name not in ids:
-            raise KeyError(f"canister {name!r} is not in {self.project_root}/.dfx/local/"
-                           "canister_ids.json (run `dfx deploy` first)")
+            raise KeyError(
+                f"canister {name!r} is not in {self.project_root}/.dfx/local/canister_ids.json (run `dfx deploy` first)"
+            )
         return ids[name]
 
     def stop(self) -> None:
@@ -96,9 +107,11 @@ def icpy_agent(url: str, identity, root_key: bytes | None = None):
             self.http = httpx.Client(timeout=120)
 
         def _post(self, canister_id, kind, data):
-            return self.http.post(f"{self.url}/api/v2/canister/{canister_id}/{kind}",
-                                  content=data,
-                                  headers={"Content-Type": "application/cbor"}).content
+            return self.http.post(
+                f"{self.url}/api/v2/canister/{canister_id}/{kind}",
+                content=data,
+                headers={"Content-Type": "application/cbor"},
+            ).content
 
         def query(self, canister_id, data):
             return self._post(canister_id, "query", data)
@@ -146,12 +159,24 @@ def icpy_types(desc):
             return named[t.name]
         if isinstance(t, ct.Prim):
             return {
-                "null": Types.Null, "bool": Types.Bool, "nat": Types.Nat, "int": Types.Int,
-                "nat8": Types.Nat8, "nat16": Types.Nat16, "nat32": Types.Nat32,
-                "nat64": Types.Nat64, "int8": Types.Int8, "int16": Types.Int16,
-                "int32": Types.Int32, "int64": Types.Int64, "float32": Types.Float32,
-                "float64": Types.Float64, "text": Types.Text, "reserved": Types.Reserved,
-                "empty": Types.Empty, "principal": Types.Principal,
+                "null": Types.Null,
+                "bool": Types.Bool,
+                "nat": Types.Nat,
+                "int": Types.Int,
+                "nat8": Types.Nat8,
+                "nat16": Types.Nat16,
+                "nat32": Types.Nat32,
+                "nat64": Types.Nat64,
+                "int8": Types.Int8,
+                "int16": Types.Int16,
+                "int32": Types.Int32,
+                "int64": Types.Int64,
+                "float32": Types.Float32,
+                "float64": Types.Float64,
+                "text": Types.Text,
+                "reserved": Types.Reserved,
+                "empty": Types.Empty,
+                "principal": Types.Principal,
             }[t.name]
         if isinstance(t, ct.Opt):
             return Types.Opt(conv(t.inner))
@@ -164,8 +189,7 @@ def icpy_types(desc):
         if isinstance(t, ct.Variant):
             return Types.Variant({f.label: conv(f.type) for f in t.declared_fields})
         if isinstance(t, ct.Func):
-            return Types.Func([conv(a) for a in t.args], [conv(r) for r in t.rets],
-                              list(t.modes))
+            return Types.Func([conv(a) for a in t.args], [conv(r) for r in t.rets], list(t.modes))
         if isinstance(t, ct.Service):
             return Types.Service({n: conv(m) for n, m in t.methods})
         raise TypeError(f"unsupported Candid type {t!r}")

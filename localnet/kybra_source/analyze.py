@@ -11,6 +11,7 @@ Annotations map to Candid by *name* (`candid_type/primitive.rs`); any other name
 reference to a named type. Everything kybra_generate rejects is reported as a `Finding` with
 the rule ids listed in `localnet.kybra_source.lint`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,38 +25,95 @@ from localnet.candid import types as T
 from localnet.kybra_source.bundle import BundleError, SourceBundle, imported_names, parse_module
 from localnet.kybra_source.findings import Finding, KybraSourceError
 
-METHOD_KINDS = ("query", "update", "init", "post_upgrade", "pre_upgrade", "heartbeat",
-                "inspect_message")
+METHOD_KINDS = ("query", "update", "init", "post_upgrade", "pre_upgrade", "heartbeat", "inspect_message")
 SYSTEM_KINDS = ("init", "post_upgrade", "pre_upgrade", "heartbeat", "inspect_message")
-MAX_PARAMS = 5          # method_utils/params.rs, canister methods
+MAX_PARAMS = 5  # method_utils/params.rs, canister methods
 MAX_SERVICE_PARAMS = 6  # the same, service methods (self included)
-MAX_MEMORY_ID = 254     # ic-stable-structures' MemoryManager reserves id 255
-MAX_SIZE = 2 ** 32 - 1
+MAX_MEMORY_ID = 254  # ic-stable-structures' MemoryManager reserves id 255
+MAX_SIZE = 2**32 - 1
 
 VOID = T.Prim("void")  # only meaningful as a return type; elsewhere it is Rust `()` = null
 PRIMITIVE_NAMES: Dict[str, T.Type] = {
-    "blob": T.BLOB, "empty": T.EMPTY, "float64": T.FLOAT64, "float32": T.FLOAT32,
-    "int": T.INT, "int64": T.INT64, "int32": T.INT32, "int16": T.INT16, "int8": T.INT8,
-    "nat": T.NAT, "nat64": T.NAT64, "nat32": T.NAT32, "nat16": T.NAT16, "nat8": T.NAT8,
-    "null": T.NULL, "Principal": T.PRINCIPAL, "bool": T.BOOL, "reserved": T.RESERVED,
-    "str": T.TEXT, "text": T.TEXT, "void": VOID,
+    "blob": T.BLOB,
+    "empty": T.EMPTY,
+    "float64": T.FLOAT64,
+    "float32": T.FLOAT32,
+    "int": T.INT,
+    "int64": T.INT64,
+    "int32": T.INT32,
+    "int16": T.INT16,
+    "int8": T.INT8,
+    "nat": T.NAT,
+    "nat64": T.NAT64,
+    "nat32": T.NAT32,
+    "nat16": T.NAT16,
+    "nat8": T.NAT8,
+    "null": T.NULL,
+    "Principal": T.PRINCIPAL,
+    "bool": T.BOOL,
+    "reserved": T.RESERVED,
+    "str": T.TEXT,
+    "text": T.TEXT,
+    "void": VOID,
 }
 # Python names that look like types but that Kybra does not map (KYBRA.md).
 UNSUPPORTED_NAMES = {
-    "float": "use float64 or float32", "bytes": "use blob", "list": "use Vec[T]",
-    "dict": "declare a Record (or a Vec of Tuple pairs)", "tuple": "use Tuple[...]",
-    "set": "use Vec[T]", "Optional": "use Opt[T]", "Any": "use a concrete type",
-    "object": "use a concrete type", "List": "use Vec[T]", "Dict": "declare a Record",
-    "Union": "declare a Variant", "None": "use null or void",
+    "float": "use float64 or float32",
+    "bytes": "use blob",
+    "list": "use Vec[T]",
+    "dict": "declare a Record (or a Vec of Tuple pairs)",
+    "tuple": "use Tuple[...]",
+    "set": "use Vec[T]",
+    "Optional": "use Opt[T]",
+    "Any": "use a concrete type",
+    "object": "use a concrete type",
+    "List": "use Vec[T]",
+    "Dict": "declare a Record",
+    "Union": "declare a Variant",
+    "None": "use null or void",
 }
 SUBSCRIPTABLES = ("Vec", "Opt", "Tuple", "Async", "Manual")
 # kybra_generate's keyword list (keywords.rs); cdk_framework renames a member spelled
 # `<keyword>_`, `<keyword>__`... to the name without one trailing underscore.
-PYTHON_KEYWORDS = frozenset({
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield"})
+PYTHON_KEYWORDS = frozenset(
+    {
+        "False",
+        "None",
+        "True",
+        "and",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "break",
+        "class",
+        "continue",
+        "def",
+        "del",
+        "elif",
+        "else",
+        "except",
+        "finally",
+        "for",
+        "from",
+        "global",
+        "if",
+        "import",
+        "in",
+        "is",
+        "lambda",
+        "nonlocal",
+        "not",
+        "or",
+        "pass",
+        "raise",
+        "return",
+        "try",
+        "while",
+        "with",
+        "yield",
+    }
+)
 
 
 def candid_label(member: str) -> str:
@@ -86,7 +144,7 @@ class MethodSig:
     params: Tuple[Tuple[str, T.Type], ...]
     ret: Optional[T.Type]  # None for `void` (the method replies `()`)
     guard: Optional[str] = None
-    is_async: bool = False   # annotated `-> Async[T]`: a generator driven by the runtime
+    is_async: bool = False  # annotated `-> Async[T]`: a generator driven by the runtime
     is_manual: bool = False  # `Manual[T]`: the method replies itself (ic.reply / reply_raw)
     module: str = ""
     line: int = 0
@@ -150,8 +208,7 @@ class CanisterInterface:
         inline = functools.partial(_inline_aliases, env=self.env, aliases=self.aliases)
         service = inline(T.Service(tuple((m.name, m.func_type()) for m in public)))
         init_args = tuple(inline(t) for _, t in self.init_params)
-        full = T.TypeEnv({n: inline(t) for n, t in self.env.types.items()
-                          if n not in self.aliases})
+        full = T.TypeEnv({n: inline(t) for n, t in self.env.types.items() if n not in self.aliases})
         needed: Set[str] = set()
         for t in [service, *init_args]:
             _collect_vars(t, full, needed)
@@ -159,8 +216,7 @@ class CanisterInterface:
         return T.ServiceDescription(env=env, service=service, init_args=init_args)
 
 
-def _inline_aliases(t: T.Type, env: T.TypeEnv, aliases: Set[str],
-                    seen: Tuple[str, ...] = ()) -> T.Type:
+def _inline_aliases(t: T.Type, env: T.TypeEnv, aliases: Set[str], seen: Tuple[str, ...] = ()) -> T.Type:
     """`t` as the .did shows it: `Alias` names replaced by what they stand for."""
     if isinstance(t, T.Var):
         if t.name in aliases and t.name not in seen and t.name in env.types:
@@ -262,8 +318,12 @@ def parsed_modules(bundle: SourceBundle, findings: List[Finding]) -> List[_Modul
             findings.append(Finding(path, e.line, "syntax", e.message))
             continue
         mods.append(_Module(name, path, tree, True))
-    queue = [n for m in mods for n, _ in imported_names(m.tree, m.name, m.name in bundle.packages)
-             if n.split(".")[0] == "kybra"]
+    queue = [
+        n
+        for m in mods
+        for n, _ in imported_names(m.tree, m.name, m.name in bundle.packages)
+        if n.split(".")[0] == "kybra"
+    ]
     seen: Set[str] = set()
     while queue:
         n = queue.pop(0)
@@ -273,8 +333,11 @@ def parsed_modules(bundle: SourceBundle, findings: List[Finding]) -> List[_Modul
         found = _kybra_module(n)
         if found:
             mods.append(_Module(n, found[0], found[1], False))
-            queue.extend(x for x, _ in imported_names(found[1], n, found[0].endswith("__init__.py"))
-                         if x.split(".")[0] == "kybra")
+            queue.extend(
+                x
+                for x, _ in imported_names(found[1], n, found[0].endswith("__init__.py"))
+                if x.split(".")[0] == "kybra"
+            )
     return mods
 
 
@@ -304,8 +367,7 @@ class _Analyzer:
             if n in PRIMITIVE_NAMES:
                 return PRIMITIVE_NAMES[n]
             if n in UNSUPPORTED_NAMES:
-                self.report(e, "unsupported-type",
-                            f"`{n}` is not a Kybra type: {UNSUPPORTED_NAMES[n]}")
+                self.report(e, "unsupported-type", f"`{n}` is not a Kybra type: {UNSUPPORTED_NAMES[n]}")
                 return T.RESERVED
             self.refs.append((n, self.cur.path if self.cur else "", e.lineno))
             return T.Var(n)
@@ -319,17 +381,19 @@ class _Analyzer:
                 return T.tuple_record(*(self.value_type(x) for x in elts))
             if head in ("Async", "Manual"):
                 return self.to_type(e.slice)
-            self.report(e, "invalid-subscriptable",
-                        f"`{ast.unparse(e.value)}[...]` is not a Kybra type; only "
-                        f"{', '.join(SUBSCRIPTABLES)} can be subscripted")
+            self.report(
+                e,
+                "invalid-subscriptable",
+                f"`{ast.unparse(e.value)}[...]` is not a Kybra type; only "
+                f"{', '.join(SUBSCRIPTABLES)} can be subscripted",
+            )
             return T.RESERVED
         if isinstance(e, ast.Call) and name_of(e.func) == "Func":
             return self.func_type(e)
         if isinstance(e, ast.Constant) and e.value is None:
             self.report(e, "unsupported-type", "None is not a type: use null or void")
             return T.RESERVED
-        self.report(e, "unsupported-type",
-                    f"`{ast.unparse(e)}` is not a Kybra type (types are matched by bare name)")
+        self.report(e, "unsupported-type", f"`{ast.unparse(e)}` is not a Kybra type (types are matched by bare name)")
         return T.RESERVED
 
     def value_type(self, e: ast.expr) -> T.Type:
@@ -342,8 +406,11 @@ class _Analyzer:
 
     def func_type(self, call: ast.Call) -> T.Type:
         if len(call.args) != 1 or call.keywords:
-            self.report(call, "func-format", "Func() takes exactly one argument: "
-                        "Func(Query[[param, ...], ret]) (or Update / Oneway)")
+            self.report(
+                call,
+                "func-format",
+                "Func() takes exactly one argument: Func(Query[[param, ...], ret]) (or Update / Oneway)",
+            )
             return T.RESERVED
         arg = call.args[0]
         mode = name_of(arg.value) if isinstance(arg, ast.Subscript) else None
@@ -364,9 +431,12 @@ class _Analyzer:
         site = (self.cur.path, node.lineno)
         if name in self.types:
             prev = self.type_sites[name]
-            self.report(node, "duplicate-type-name",
-                        f"type `{name}` is already defined at {prev[0]}:{prev[1]}; Kybra needs "
-                        "type names unique across all modules")
+            self.report(
+                node,
+                "duplicate-type-name",
+                f"type `{name}` is already defined at {prev[0]}:{prev[1]}; Kybra needs "
+                "type names unique across all modules",
+            )
             return
         self.types[name] = t
         self.type_sites[name] = site
@@ -374,42 +444,48 @@ class _Analyzer:
     def members(self, cls: ast.ClassDef, kind: str) -> Tuple[T.Field, ...]:
         fields = []
         for st in cls.body:
-            if (kind == "Record" and isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)
-                    and st.value.value is Ellipsis):
+            if (
+                kind == "Record"
+                and isinstance(st, ast.Expr)
+                and isinstance(st.value, ast.Constant)
+                and st.value.value is Ellipsis
+            ):
                 continue
             if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
                 if st.value is not None:
-                    self.report(st, "record-member",
-                                f"{kind} member `{st.target.id}` has a default value, which "
-                                "Kybra ignores")
+                    self.report(
+                        st, "record-member", f"{kind} member `{st.target.id}` has a default value, which Kybra ignores"
+                    )
                 fields.append(member_field(st.target.id, self.value_type(st.annotation)))
                 continue
-            self.report(st, "record-member",
-                        f"{kind} `{cls.name}` may only contain `name: type` members")
+            self.report(st, "record-member", f"{kind} `{cls.name}` may only contain `name: type` members")
         return tuple(fields)
 
     def service(self, cls: ast.ClassDef) -> T.Type:
         methods = []
         for st in cls.body:
             if not isinstance(st, ast.FunctionDef):
-                self.report(st, "service-member",
-                            f"Service `{cls.name}` may only contain methods")
+                self.report(st, "service-member", f"Service `{cls.name}` may only contain methods")
                 continue
             decos = [name_of(d) for d in st.decorator_list]
             if len(decos) != 1 or decos[0] not in ("service_query", "service_update"):
-                self.report(st, "service-decorator",
-                            f"{cls.name}.{st.name} needs exactly one @service_query or "
-                            "@service_update decorator")
+                self.report(
+                    st,
+                    "service-decorator",
+                    f"{cls.name}.{st.name} needs exactly one @service_query or @service_update decorator",
+                )
                 continue
             a = st.args
             self.check_param_kinds(st)
             if not a.args or a.args[0].arg != "self":
-                self.report(st, "self-param",
-                            f"service method {cls.name}.{st.name} must take `self` first")
+                self.report(st, "self-param", f"service method {cls.name}.{st.name} must take `self` first")
                 continue
             if len(a.args) > MAX_SERVICE_PARAMS:
-                self.report(st, "too-many-params", f"service method {cls.name}.{st.name} has "
-                            f"{len(a.args) - 1} parameters; Kybra allows at most 5")
+                self.report(
+                    st,
+                    "too-many-params",
+                    f"service method {cls.name}.{st.name} has {len(a.args) - 1} parameters; Kybra allows at most 5",
+                )
             params = self.params(st, a.args[1:])
             rets = self.returns(st)
             modes = ("query",) if decos[0] == "service_query" else ()
@@ -421,15 +497,18 @@ class _Analyzer:
     def check_param_kinds(self, fn: ast.FunctionDef) -> None:
         a = fn.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-            self.report(fn, "param-kind", f"`{fn.name}`: Kybra passes arguments positionally "
-                        "only: no *args, **kwargs, keyword-only or positional-only markers")
+            self.report(
+                fn,
+                "param-kind",
+                f"`{fn.name}`: Kybra passes arguments positionally "
+                "only: no *args, **kwargs, keyword-only or positional-only markers",
+            )
 
     def params(self, fn: ast.FunctionDef, args: List[ast.arg]) -> List[Tuple[str, T.Type]]:
         out = []
         for p in args:
             if p.annotation is None:
-                self.report(fn, "missing-annotation",
-                            f"parameter `{p.arg}` of `{fn.name}` needs a type annotation")
+                self.report(fn, "missing-annotation", f"parameter `{p.arg}` of `{fn.name}` needs a type annotation")
                 out.append((p.arg, T.RESERVED))
             else:
                 out.append((p.arg, self.value_type(p.annotation)))
@@ -456,8 +535,7 @@ class _Analyzer:
             if st.returns is not None and name_of(st.returns) == "GuardResult":
                 self.guards[st.name] = True
                 if st.args.args or st.args.vararg or st.args.kwarg or st.args.kwonlyargs:
-                    self.report(st, "guard-params", f"guard function `{st.name}` must take no "
-                                "parameters")
+                    self.report(st, "guard-params", f"guard function `{st.name}` must take no parameters")
             kinds = method_kinds(st)
             if kinds:
                 self.method(st, kinds)
@@ -471,21 +549,29 @@ class _Analyzer:
         if isinstance(st, ast.AnnAssign) and value is None:
             return
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
-            self.report(st, "module-assignment", "a module-level assignment must bind exactly "
-                        "one plain name (kybra_generate rejects destructuring, chained, "
-                        "attribute and item targets)")
+            self.report(
+                st,
+                "module-assignment",
+                "a module-level assignment must bind exactly "
+                "one plain name (kybra_generate rejects destructuring, chained, "
+                "attribute and item targets)",
+            )
             return
         name = targets[0].id
         if isinstance(value, ast.Subscript) and name_of(value.value) == "Alias":
             self.define(name, self.value_type(value.slice), st)
             self.aliases.add(name)
-        elif (isinstance(st, ast.Assign) and isinstance(value, ast.Subscript)
-              and name_of(value.value) == "Tuple"):  # kybra's tuple.rs reads plain `=` only
+        elif (
+            isinstance(st, ast.Assign) and isinstance(value, ast.Subscript) and name_of(value.value) == "Tuple"
+        ):  # kybra's tuple.rs reads plain `=` only
             self.define(name, self.to_type(value), st)
         elif isinstance(value, ast.Call) and name_of(value.func) == "Func":
             self.define(name, self.func_type(value), st)
-        elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Subscript)
-              and name_of(value.func.value) == "StableBTreeMap"):
+        elif (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Subscript)
+            and name_of(value.func.value) == "StableBTreeMap"
+        ):
             self.stable_map(name, value, st)
 
     def method(self, fn: ast.FunctionDef, kinds: List[str]) -> None:
@@ -496,15 +582,17 @@ class _Analyzer:
                     if kw.arg == "guard":
                         guard = name_of(kw.value)
                         if guard is None:
-                            self.report(fn, "guard-reference", f"`{fn.name}`: guard= must name "
-                                        "a top-level guard function")
+                            self.report(
+                                fn, "guard-reference", f"`{fn.name}`: guard= must name a top-level guard function"
+                            )
         self.check_param_kinds(fn)
         args = fn.args.args
         if args and args[0].arg == "self":
             self.report(fn, "self-param", f"canister method `{fn.name}` must not take `self`")
         if len(args) > MAX_PARAMS:
-            self.report(fn, "too-many-params", f"`{fn.name}` has {len(args)} parameters; "
-                        f"Kybra allows at most {MAX_PARAMS}")
+            self.report(
+                fn, "too-many-params", f"`{fn.name}` has {len(args)} parameters; Kybra allows at most {MAX_PARAMS}"
+            )
         params = tuple(self.params(fn, args))
         rets = self.returns(fn)
         ret_ann = fn.returns
@@ -512,28 +600,37 @@ class _Analyzer:
         is_manual = _mentions_manual(ret_ann)
         for kind in kinds:
             if kind in ("init", "post_upgrade") and rets:
-                self.report(fn, "init-return-void",
-                            f"@{kind} method `{fn.name}` must be annotated `-> void`")
+                self.report(fn, "init-return-void", f"@{kind} method `{fn.name}` must be annotated `-> void`")
             if kind in SYSTEM_KINDS:
                 prev = next((m for m in self.methods.values() if m.kind == kind), None)
                 if prev is not None:
-                    self.report(fn, "multiple-system-methods", f"a second @{kind} method "
-                                f"`{fn.name}` (the first is `{prev.name}`, line {prev.line})")
+                    self.report(
+                        fn,
+                        "multiple-system-methods",
+                        f"a second @{kind} method `{fn.name}` (the first is `{prev.name}`, line {prev.line})",
+                    )
                     continue
             key = fn.name
             if key in self.methods:
                 prev = self.methods[key]
-                self.report(fn, "duplicate-method", f"method `{fn.name}` is exported twice "
-                            f"(also @{prev.kind} in {prev.module} line {prev.line})")
+                self.report(
+                    fn,
+                    "duplicate-method",
+                    f"method `{fn.name}` is exported twice (also @{prev.kind} in {prev.module} line {prev.line})",
+                )
                 continue
-            self.methods[key] = MethodSig(fn.name, kind, params, rets[0] if rets else None,
-                                          guard, is_async, is_manual, self.cur.name, fn.lineno)
+            self.methods[key] = MethodSig(
+                fn.name, kind, params, rets[0] if rets else None, guard, is_async, is_manual, self.cur.name, fn.lineno
+            )
 
     def stable_map(self, name: str, call: ast.Call, st) -> None:
         sl = call.func.slice
         if not (isinstance(sl, ast.Tuple) and len(sl.elts) == 2):
-            self.report(st, "stable-map-format", "write StableBTreeMap[KeyType, ValueType]("
-                        "memory_id=N, max_key_size=A, max_value_size=B)")
+            self.report(
+                st,
+                "stable-map-format",
+                "write StableBTreeMap[KeyType, ValueType](memory_id=N, max_key_size=A, max_value_size=B)",
+            )
             return
         key, value = self.value_type(sl.elts[0]), self.value_type(sl.elts[1])
         kws = {k.arg: k.value for k in call.keywords}
@@ -547,8 +644,11 @@ class _Analyzer:
                 self.report(st, rule, f"StableBTreeMap `{name}` is missing {what}")
                 return None
             if not (isinstance(e, ast.Constant) and type(e.value) is int):
-                self.report(st, rule, f"StableBTreeMap `{name}`: {what} must be an integer "
-                            "literal (kybra_generate reads it statically)")
+                self.report(
+                    st,
+                    rule,
+                    f"StableBTreeMap `{name}`: {what} must be an integer literal (kybra_generate reads it statically)",
+                )
                 return None
             if not 0 <= e.value <= hi:
                 self.report(st, rule, f"StableBTreeMap `{name}`: {what} must be in 0..{hi}")
@@ -562,11 +662,13 @@ class _Analyzer:
             return
         if mid in self.stable_maps:
             prev = self.stable_maps[mid]
-            self.report(st, "stable-map-memory-id", f"memory_id {mid} of `{name}` is already "
-                        f"used by `{prev.name}` ({prev.module} line {prev.line})")
+            self.report(
+                st,
+                "stable-map-memory-id",
+                f"memory_id {mid} of `{name}` is already used by `{prev.name}` ({prev.module} line {prev.line})",
+            )
             return
-        self.stable_maps[mid] = StableMapSig(mid, key, value, mk, mv, name, self.cur.name,
-                                             st.lineno)
+        self.stable_maps[mid] = StableMapSig(mid, key, value, mk, mv, name, self.cur.name, st.lineno)
 
     # -- whole program --------------------------------------------------------------------
     def run(self) -> CanisterInterface:
@@ -577,25 +679,45 @@ class _Analyzer:
         self.cur = None
         for n, path, line in self.refs:
             if n not in self.types:
-                self.findings.append(Finding(path, line, "unknown-type", f"`{n}` is not a "
-                                             "Kybra type nor a Record/Variant/Alias/Tuple/Func/"
-                                             "Service defined in the canister's modules"))
+                self.findings.append(
+                    Finding(
+                        path,
+                        line,
+                        "unknown-type",
+                        f"`{n}` is not a "
+                        "Kybra type nor a Record/Variant/Alias/Tuple/Func/"
+                        "Service defined in the canister's modules",
+                    )
+                )
         env = T.TypeEnv(self.types)
         for n in sorted(self.aliases):
             if n in _alias_reach(n, env, self.aliases):
                 path, line = self.type_sites[n]
-                self.findings.append(Finding(path, line, "recursive-alias", f"alias `{n}` refers "
-                                             "to itself; recursion needs a Record or Variant"))
+                self.findings.append(
+                    Finding(
+                        path,
+                        line,
+                        "recursive-alias",
+                        f"alias `{n}` refers to itself; recursion needs a Record or Variant",
+                    )
+                )
         for m in self.methods.values():
             if m.guard is not None and m.guard not in self.guards:
-                self.findings.append(Finding(self.bundle.path_of(m.module), m.line,
-                                             "unknown-guard", f"guard `{m.guard}` of `{m.name}` "
-                                             "is not a top-level function returning GuardResult"))
+                self.findings.append(
+                    Finding(
+                        self.bundle.path_of(m.module),
+                        m.line,
+                        "unknown-guard",
+                        f"guard `{m.guard}` of `{m.name}` is not a top-level function returning GuardResult",
+                    )
+                )
         return CanisterInterface(
             methods=dict(self.methods),
             env=T.TypeEnv(dict(sorted(self.types.items()))),
             stable_maps=dict(sorted(self.stable_maps.items())),
-            guards=set(self.guards), aliases=set(self.aliases))
+            guards=set(self.guards),
+            aliases=set(self.aliases),
+        )
 
 
 def _alias_reach(name: str, env: T.TypeEnv, aliases: Set[str]) -> List[str]:

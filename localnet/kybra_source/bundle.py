@@ -14,6 +14,7 @@ this one produces the same modules.
 `to_bytes()` is deterministic (sorted JSON, gzip with mtime 0, paths relative to the project
 root), so the same source always gives the same module hash.
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,8 +36,7 @@ PARSE_VERSION = (3, 10)
 class BundleError(Exception):
     """The source cannot be bundled (missing entry, unreadable file, syntax error, bad bytes)."""
 
-    def __init__(self, message: str, path: Optional[str] = None, line: int = 0,
-                 rule: str = "syntax"):
+    def __init__(self, message: str, path: Optional[str] = None, line: int = 0, rule: str = "syntax"):
         self.path = path
         self.line = line
         self.message = message
@@ -61,8 +61,7 @@ def parse_module(source: str, path: str) -> ast.Module:
     try:
         return ast.parse(source, filename=path, feature_version=PARSE_VERSION)
     except SyntaxError as e:
-        raise BundleError(f"syntax error: {e.msg}", path, _newer_syntax_line(source) or
-                          e.lineno or 0) from None
+        raise BundleError(f"syntax error: {e.msg}", path, _newer_syntax_line(source) or e.lineno or 0) from None
 
 
 def _newer_syntax_line(source: str) -> int:
@@ -154,6 +153,7 @@ def _installed_package(name: str) -> bool:
     """Whether a top-level name is importable from the host's site-packages."""
     import importlib.machinery
     import site
+
     dirs = [d for d in [*site.getsitepackages(), site.getusersitepackages()] if os.path.isdir(d)]
     return importlib.machinery.PathFinder.find_spec(name, dirs) is not None
 
@@ -268,14 +268,20 @@ class SourceBundle:
                         f"`{e.name}` is the directory {rel(e.directory)}/ without __init__.py: "
                         "Kybra's bundler takes it as a namespace package, py_freeze freezes no "
                         f"module `{e.name}`, and the import fails in the canister; add "
-                        f"{rel(e.directory)}/__init__.py", rel(loc.path), line,
-                        rule="namespace-package") from None
+                        f"{rel(e.directory)}/__init__.py",
+                        rel(loc.path),
+                        line,
+                        rule="namespace-package",
+                    ) from None
                 except _ThirdParty:
                     raise BundleError(
                         f"`{name}` is an installed third-party package: Kybra would freeze "
                         "its source from site-packages; localnet runs only the canister's "
-                        "own modules, the standard library and kybra", rel(loc.path), line,
-                        rule="third-party-import") from None
+                        "own modules, the standard library and kybra",
+                        rel(loc.path),
+                        line,
+                        rule="third-party-import",
+                    ) from None
                 if found is not None:
                     seen.add(name)
                     queue.append(found)
@@ -289,15 +295,19 @@ class SourceBundle:
         frozen = importable({n: rel(p) for n, p in frozen.items()})
         files = {p: _read(os.path.join(root, p)) for p in sorted(set(frozen.values()))}
         paths = {loc.name: rel(loc.path) for loc in reached}
-        return cls(entry=entry, modules={n: files[p] for n, p in sorted(paths.items())},
-                   packages=frozenset(loc.name for loc in reached if loc.is_package),
-                   paths=dict(sorted(paths.items())), root=root,
-                   frozen=dict(sorted(frozen.items())), files=files)
+        return cls(
+            entry=entry,
+            modules={n: files[p] for n, p in sorted(paths.items())},
+            packages=frozenset(loc.name for loc in reached if loc.is_package),
+            paths=dict(sorted(paths.items())),
+            root=root,
+            frozen=dict(sorted(frozen.items())),
+            files=files,
+        )
 
     def path_of(self, module: str) -> str:
         """The file a module came from (relative to the project root), for messages."""
-        return self.paths.get(module) or self.frozen.get(module) or (
-            module.replace(".", "/") + ".py")
+        return self.paths.get(module) or self.frozen.get(module) or (module.replace(".", "/") + ".py")
 
     @property
     def frozen_packages(self) -> FrozenSet[str]:
@@ -308,8 +318,7 @@ class SourceBundle:
         return {n: self.files[p] for n, p in self.frozen.items()}
 
     def to_bytes(self) -> bytes:
-        doc = {"format": FORMAT, "entry": self.entry, "files": self.files,
-               "modules": self.paths, "frozen": self.frozen}
+        doc = {"format": FORMAT, "entry": self.entry, "files": self.files, "modules": self.paths, "frozen": self.frozen}
         data = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return gzip.compress(data.encode("utf-8"), mtime=0)
 
@@ -320,27 +329,34 @@ class SourceBundle:
         except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
             raise BundleError(f"not a source bundle: {e}") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise BundleError(f"not a source bundle: format is not {FORMAT} (a module built "
-                              "by another localnet version: rebuild it)")
+            raise BundleError(
+                f"not a source bundle: format is not {FORMAT} (a module built by another localnet version: rebuild it)"
+            )
         entry, files = doc.get("entry"), doc.get("files")
         paths, frozen = doc.get("modules"), doc.get("frozen")
-        if not (isinstance(files, dict) and all(
-                isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        if not (isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
             raise BundleError("bad source bundle: files must map paths to source text")
         for what, names in (("modules", paths), ("frozen", frozen)):
-            if not (isinstance(names, dict) and all(
-                    isinstance(k, str) and isinstance(v, str) and v in files
-                    for k, v in names.items())):
+            if not (
+                isinstance(names, dict)
+                and all(isinstance(k, str) and isinstance(v, str) and v in files for k, v in names.items())
+            ):
                 raise BundleError(f"bad source bundle: {what} must map names to bundled files")
         if not isinstance(entry, str) or entry not in paths or frozen.get(entry) != paths[entry]:
             raise BundleError("bad source bundle: entry module missing")
         if importable(frozen) != frozen:
-            raise BundleError("bad source bundle: a frozen module outside a frozen package "
-                              "(namespace packages cannot be imported)")
-        packages = frozenset(n for n, p in paths.items()
-                             if n != entry and p.endswith("__init__.py"))
-        return cls(entry=entry, modules={n: files[p] for n, p in paths.items()},
-                   packages=packages, paths=paths, frozen=frozen, files=files)
+            raise BundleError(
+                "bad source bundle: a frozen module outside a frozen package (namespace packages cannot be imported)"
+            )
+        packages = frozenset(n for n, p in paths.items() if n != entry and p.endswith("__init__.py"))
+        return cls(
+            entry=entry,
+            modules={n: files[p] for n, p in paths.items()},
+            packages=packages,
+            paths=paths,
+            frozen=frozen,
+            files=files,
+        )
 
     def parsed(self) -> Iterable[Tuple[str, ast.Module]]:
         """(module name, AST) for every reached module, entry first."""

@@ -6,6 +6,7 @@ two (tests/test_committed_did.py); regenerate with
     python -m localnet.kybra_source.did --write        # every src/<name>/main.py
     python -m localnet.kybra_source.did src/x/main.py  # print one
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,9 @@ from localnet.kybra_source.findings import KybraSourceError
 REGENERATE = "python -m localnet.kybra_source.did --write"
 
 
-def generate_did(bundle_or_entry_path: Union[SourceBundle, str, os.PathLike],
-                 project_root: Optional[str] = None) -> str:
+def generate_did(
+    bundle_or_entry_path: Union[SourceBundle, str, os.PathLike], project_root: Optional[str] = None
+) -> str:
     """The .did text of a canister; raises KybraSourceError if Kybra would reject the source."""
     from localnet.candid.did import format_did  # the project's one Candid printer
 
@@ -36,8 +38,9 @@ def generate_did(bundle_or_entry_path: Union[SourceBundle, str, os.PathLike],
 
 def canister_entries(root: str) -> Dict[str, str]:
     """{canister name: entry path} for every `src/<name>/main.py` under the project root."""
-    return {os.path.basename(os.path.dirname(p)): p
-            for p in sorted(glob.glob(os.path.join(root, "src", "*", "main.py")))}
+    return {
+        os.path.basename(os.path.dirname(p)): p for p in sorted(glob.glob(os.path.join(root, "src", "*", "main.py")))
+    }
 
 
 def committed_did_path(root: str, name: str) -> str:
@@ -46,20 +49,23 @@ def committed_did_path(root: str, name: str) -> str:
 
 def did_diff(expected: str, actual: str, path: str) -> str:
     """A unified diff from the committed file to the generated text."""
-    return "".join(difflib.unified_diff(actual.splitlines(True), expected.splitlines(True),
-                                        f"{path} (committed)", f"{path} (from source)"))
+    return "".join(
+        difflib.unified_diff(
+            actual.splitlines(True), expected.splitlines(True), f"{path} (committed)", f"{path} (from source)"
+        )
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m localnet.kybra_source.did",
-                                 description="Generate .did files from Kybra canister source.")
+    ap = argparse.ArgumentParser(
+        prog="python -m localnet.kybra_source.did", description="Generate .did files from Kybra canister source."
+    )
     ap.add_argument("entries", nargs="*", help="canister entry files to print")
-    ap.add_argument("--write", action="store_true",
-                    help="write candid/<name>.did for every src/<name>/main.py")
-    ap.add_argument("--check", action="store_true",
-                    help="exit 1 if a committed candid/<name>.did differs from its source")
-    ap.add_argument("--root", default=None, help="project root (default: nearest with "
-                    "dfx.json or pyproject.toml)")
+    ap.add_argument("--write", action="store_true", help="write candid/<name>.did for every src/<name>/main.py")
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 if a committed candid/<name>.did differs from its source"
+    )
+    ap.add_argument("--root", default=None, help="project root (default: nearest with dfx.json or pyproject.toml)")
     args = ap.parse_args(argv)
     root = os.path.abspath(args.root or find_project_root(os.getcwd()))
     try:

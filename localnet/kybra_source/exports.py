@@ -16,6 +16,7 @@ what its own `from x import *` lines bring in). A method or guard outside that s
 | guard-not-exported | a guard function (`guard=g`) the entry's star import does not bind: every call of the guarded method fails |
 | dynamic-all | `__all__` that is not one literal list/tuple of strings (Kybra's scope cannot be checked) |
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,19 +31,29 @@ def _literal_all(tree: ast.Module) -> Tuple[Optional[List[str]], Optional[ast.st
     for none. Any later `__all__ +=`/`.append` makes it dynamic."""
     names: Optional[List[str]] = None
     for st in tree.body:
-        targets = st.targets if isinstance(st, ast.Assign) else \
-            [st.target] if isinstance(st, (ast.AnnAssign, ast.AugAssign)) else []
+        targets = (
+            st.targets
+            if isinstance(st, ast.Assign)
+            else [st.target]
+            if isinstance(st, (ast.AnnAssign, ast.AugAssign))
+            else []
+        )
         if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
-            if (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call)
-                    and isinstance(st.value.func, ast.Attribute)
-                    and isinstance(st.value.func.value, ast.Name)
-                    and st.value.func.value.id == "__all__"):
+            if (
+                isinstance(st, ast.Expr)
+                and isinstance(st.value, ast.Call)
+                and isinstance(st.value.func, ast.Attribute)
+                and isinstance(st.value.func.value, ast.Name)
+                and st.value.func.value.id == "__all__"
+            ):
                 return None, st
             continue
         value = getattr(st, "value", None)
-        if (isinstance(st, ast.AugAssign) or not isinstance(value, (ast.List, ast.Tuple))
-                or not all(isinstance(e, ast.Constant) and isinstance(e.value, str)
-                           for e in value.elts)):
+        if (
+            isinstance(st, ast.AugAssign)
+            or not isinstance(value, (ast.List, ast.Tuple))
+            or not all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+        ):
             return None, st
         names = [e.value for e in value.elts]
     return names, None
@@ -68,8 +79,9 @@ def _bound_names(tree: ast.Module, resolve, seen: Set[str]) -> Set[str]:
             elif isinstance(st, ast.Assign):
                 for t in st.targets:
                     targets(t)
-            elif isinstance(st, (ast.AnnAssign, ast.AugAssign)) and \
-                    (not isinstance(st, ast.AnnAssign) or st.value is not None):
+            elif isinstance(st, (ast.AnnAssign, ast.AugAssign)) and (
+                not isinstance(st, ast.AnnAssign) or st.value is not None
+            ):
                 targets(st.target)
             elif isinstance(st, ast.Import):
                 for a in st.names:
@@ -85,6 +97,7 @@ def _bound_names(tree: ast.Module, resolve, seen: Set[str]) -> Set[str]:
                     walk(getattr(st, part, []) or [])
                 for h in getattr(st, "handlers", []) or []:
                     walk(h.body)
+
     walk(tree.body)
     return out
 
@@ -112,6 +125,7 @@ def _resolver(bundle: SourceBundle, trees: Dict[str, ast.Module]):
             return None if st.module is None else _relative(bundle, trees, st)
         tree = trees.get(st.module or "")
         return (st.module, tree) if tree is not None else None
+
     return resolve
 
 
@@ -128,8 +142,7 @@ def entry_scope(bundle: SourceBundle, trees: Dict[str, ast.Module]) -> Set[str]:
     return star_names((bundle.entry, trees[bundle.entry]), resolve, set())
 
 
-def export_findings(bundle: SourceBundle, trees: Dict[str, ast.Module], methods,
-                    guards: Set[str]) -> List[Finding]:
+def export_findings(bundle: SourceBundle, trees: Dict[str, ast.Module], methods, guards: Set[str]) -> List[Finding]:
     """method-not-exported / guard-not-exported / dynamic-all for one canister. `methods` are
     the analyzer's MethodSig values, `trees` the project modules' ASTs by module name."""
     out: List[Finding] = []
@@ -138,31 +151,52 @@ def export_findings(bundle: SourceBundle, trees: Dict[str, ast.Module], methods,
     for name, tree in trees.items():
         _, dynamic = _literal_all(tree)
         if dynamic is not None:
-            out.append(Finding(bundle.path_of(name), dynamic.lineno, "dynamic-all",
-                               "write `__all__` as one literal list of strings: Kybra "
-                               "exports exactly what `from main import *` binds"))
+            out.append(
+                Finding(
+                    bundle.path_of(name),
+                    dynamic.lineno,
+                    "dynamic-all",
+                    "write `__all__` as one literal list of strings: Kybra "
+                    "exports exactly what `from main import *` binds",
+                )
+            )
     scope = entry_scope(bundle, trees)
     listed, _ = _literal_all(trees[bundle.entry])
     why = " (it is not in the entry's `__all__`)" if listed is not None else ""
     for m in methods:
         if m.name not in scope and not m.name.startswith("_"):
-            imp = "" if why or m.module == bundle.entry else \
-                f" (`from {m.module} import {m.name}`)"
-            out.append(Finding(bundle.path_of(m.module), m.line, "method-not-exported",
-                               f"canister method `{m.name}` is not bound by `from "
-                               f"{bundle.entry} import *`, where Kybra looks it up{why}"
-                               f"{imp}"))
+            imp = "" if why or m.module == bundle.entry else f" (`from {m.module} import {m.name}`)"
+            out.append(
+                Finding(
+                    bundle.path_of(m.module),
+                    m.line,
+                    "method-not-exported",
+                    f"canister method `{m.name}` is not bound by `from "
+                    f"{bundle.entry} import *`, where Kybra looks it up{why}"
+                    f"{imp}",
+                )
+            )
     used = {}
     for m in methods:
         if m.guard is not None and m.guard in guards:
             used.setdefault(m.guard, m)
     for g, m in sorted(used.items()):
         if g not in scope:
-            hint = "it starts with `_`" if g.startswith("_") else \
-                "it is not in the entry's `__all__`" if listed is not None else \
-                "import it into the entry module"
-            out.append(Finding(bundle.path_of(m.module), m.line, "guard-not-exported",
-                               f"guard `{g}` of `{m.name}` is not bound by `from "
-                               f"{bundle.entry} import *` ({hint}): Kybra looks guards up "
-                               "there, so every call of the method would fail"))
+            hint = (
+                "it starts with `_`"
+                if g.startswith("_")
+                else "it is not in the entry's `__all__`"
+                if listed is not None
+                else "import it into the entry module"
+            )
+            out.append(
+                Finding(
+                    bundle.path_of(m.module),
+                    m.line,
+                    "guard-not-exported",
+                    f"guard `{g}` of `{m.name}` is not bound by `from "
+                    f"{bundle.entry} import *` ({hint}): Kybra looks guards up "
+                    "there, so every call of the method would fail",
+                )
+            )
     return out

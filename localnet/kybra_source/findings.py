@@ -2,6 +2,7 @@
 
 Shared by the analyser (which reports what kybra_generate itself would reject) and the
 lint (which adds the rules for what breaks under Kybra at run time)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -12,6 +12,7 @@ from, so `project_frozen()` can be compared with `SourceBundle.frozen` and
     python -m localnet.kybra_source.kybra_bundler --setup   # create the venv (scripts/test.sh)
     python -m localnet.kybra_source.kybra_bundler ENTRY   # print Kybra's module set
 """
+
 from __future__ import annotations
 
 import glob
@@ -40,8 +41,9 @@ class KybraUnavailable(Exception):
 
 def _is_python310(path: str) -> bool:
     try:
-        out = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [path, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return out.returncode == 0 and out.stdout.strip() == "(3, 10)"
@@ -51,11 +53,9 @@ def find_python310() -> Optional[str]:
     """An installed CPython 3.10: $KYBRA_PYTHON310, pyenv's versions, then python3.10 on
     PATH. Nothing is downloaded."""
     candidates = [os.environ.get("KYBRA_PYTHON310", "")]
-    for home in ("/root/.pyenv", os.path.expanduser("~/.pyenv"),
-                 os.environ.get("PYENV_ROOT", "")):
+    for home in ("/root/.pyenv", os.path.expanduser("~/.pyenv"), os.environ.get("PYENV_ROOT", "")):
         if home:
-            candidates += sorted(glob.glob(os.path.join(home, "versions", "3.10*", "bin",
-                                                        "python")), reverse=True)
+            candidates += sorted(glob.glob(os.path.join(home, "versions", "3.10*", "bin", "python")), reverse=True)
     candidates += [shutil.which("python3.10") or ""]
     for c in candidates:
         if c and os.path.isfile(c) and _is_python310(c):
@@ -75,16 +75,17 @@ def venv_python(root: str) -> str:
     if base is None:
         raise KybraUnavailable(
             "Kybra 0.7.1's bundler needs Python 3.10 and none was found (looked at "
-            "$KYBRA_PYTHON310, ~/.pyenv/versions/3.10*/bin/python and python3.10 on PATH)")
+            "$KYBRA_PYTHON310, ~/.pyenv/versions/3.10*/bin/python and python3.10 on PATH)"
+        )
     try:
         if not os.path.isfile(python) or not _is_python310(python):
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([base, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        *REQUIREMENTS], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *REQUIREMENTS], check=True)
     except (OSError, subprocess.CalledProcessError) as e:
-        raise KybraUnavailable(f"could not set up {VENV_DIR} with {base} and "
-                               f"{' '.join(REQUIREMENTS)} from PyPI: {e}") from None
+        raise KybraUnavailable(
+            f"could not set up {VENV_DIR} with {base} and {' '.join(REQUIREMENTS)} from PyPI: {e}"
+        ) from None
     with open(marker, "w", encoding="utf-8") as f:
         f.write(" ".join(REQUIREMENTS) + "\n")
     return python
@@ -183,8 +184,9 @@ def _origins(tree: str, nodes: List[list], custom_modules: str) -> Dict[str, str
     return out
 
 
-def kybra_trees(entry_paths: List[str], project_root: Optional[str] = None,
-                python: Optional[str] = None) -> Dict[str, KybraTree]:
+def kybra_trees(
+    entry_paths: List[str], project_root: Optional[str] = None, python: Optional[str] = None
+) -> Dict[str, KybraTree]:
     """Run Kybra's bundle_python_code on entries of one project, from its root as dfx does
     (one Python 3.10 process for all): {entry path as given: KybraTree}."""
     if not entry_paths:
@@ -200,12 +202,12 @@ def kybra_trees(entry_paths: List[str], project_root: Optional[str] = None,
         for i, entry in enumerate(entry_paths):
             names[entry] = f"c{i}_" + os.path.basename(os.path.dirname(os.path.abspath(entry)))
             args += [names[entry], os.path.relpath(os.path.abspath(entry), root)]
-        proc = subprocess.run([python, "-W", "ignore", DRIVER, out, *args], cwd=root,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [python, "-W", "ignore", DRIVER, out, *args], cwd=root, capture_output=True, text=True, timeout=600
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"Kybra's bundler failed:\n{proc.stderr}")
-        return {entry: _read_tree(os.path.join(out, names[entry]), root, entry)
-                for entry in entry_paths}
+        return {entry: _read_tree(os.path.join(out, names[entry]), root, entry) for entry in entry_paths}
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -216,31 +218,39 @@ def _read_tree(out: str, root: str, entry: str) -> KybraTree:
     tree = os.path.join(out, "python_source")
     kybra_dir = next(n[3][0] for n in graph["nodes"] if n[0] == "Package" and n[1] == "kybra")
     custom = os.path.join(kybra_dir, "compiler", "custom_modules")
-    return KybraTree(root=root, entry=os.path.splitext(os.path.basename(entry))[0],
-                     nodes=graph["nodes"], search_path=graph["path"],
-                     frozen=_py_freeze_names(tree),
-                     origins={k: os.path.abspath(v) for k, v in
-                              _origins(tree, graph["nodes"], custom).items()})
+    return KybraTree(
+        root=root,
+        entry=os.path.splitext(os.path.basename(entry))[0],
+        nodes=graph["nodes"],
+        search_path=graph["path"],
+        frozen=_py_freeze_names(tree),
+        origins={k: os.path.abspath(v) for k, v in _origins(tree, graph["nodes"], custom).items()},
+    )
 
 
-def kybra_tree(entry_path: str, project_root: Optional[str] = None,
-               python: Optional[str] = None) -> KybraTree:
+def kybra_tree(entry_path: str, project_root: Optional[str] = None, python: Optional[str] = None) -> KybraTree:
     return kybra_trees([entry_path], project_root, python)[entry_path]
 
 
-def compare(entry_path: str, project_root: Optional[str] = None,
-            python: Optional[str] = None, tree: Optional[KybraTree] = None) -> Tuple[dict, dict]:
+def compare(
+    entry_path: str, project_root: Optional[str] = None, python: Optional[str] = None, tree: Optional[KybraTree] = None
+) -> Tuple[dict, dict]:
     """({what: (only Kybra's, only localnet's)} differences, sizes) for one entry: the
     importable modules and the reached ones, each as {name: source path}."""
     from localnet.kybra_source.bundle import SourceBundle
+
     tree = tree or kybra_tree(entry_path, project_root, python)
     bundle = SourceBundle.from_entry(entry_path, project_root)
     diffs = {}
-    for what, kybra_side, ours in (("frozen", tree.project_frozen(), bundle.frozen),
-                                   ("reached", tree.project_reached(), bundle.paths)):
+    for what, kybra_side, ours in (
+        ("frozen", tree.project_frozen(), bundle.frozen),
+        ("reached", tree.project_reached(), bundle.paths),
+    ):
         if kybra_side != ours:
-            diffs[what] = ({k: v for k, v in kybra_side.items() if ours.get(k) != v},
-                           {k: v for k, v in ours.items() if kybra_side.get(k) != v})
+            diffs[what] = (
+                {k: v for k, v in kybra_side.items() if ours.get(k) != v},
+                {k: v for k, v in ours.items() if kybra_side.get(k) != v},
+            )
     return diffs, {"frozen": len(bundle.frozen), "reached": len(bundle.paths)}
 
 
@@ -258,8 +268,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     tree = kybra_tree(args[0])
-    print(json.dumps({"frozen": tree.project_frozen(), "reached": tree.project_reached(),
-                      "namespace_packages": tree.namespace_packages()}, indent=1))
+    print(
+        json.dumps(
+            {
+                "frozen": tree.project_frozen(),
+                "reached": tree.project_reached(),
+                "namespace_packages": tree.namespace_packages(),
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

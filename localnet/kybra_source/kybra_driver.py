@@ -13,6 +13,7 @@ the tree py_freeze compiles and py_file_names.csv the files kybra_generate parse
 graph.json lists the nodes of modulegraph's flattened graph in order ([type, identifier,
 filename, packagepath]), so the caller can tell where each copied file came from.
 """
+
 import ast
 import json
 import os
@@ -42,8 +43,7 @@ def kybra_main_namespace() -> dict:
     main_path = os.path.join(os.path.dirname(kybra.__file__), "__main__.py")
     with open(main_path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), main_path)
-    tree.body = [n for n in tree.body
-                 if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))]
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))]
     ns = {"__name__": "kybra_main_functions", "__file__": main_path}
     exec(compile(tree, main_path, "exec"), ns)
     return ns
@@ -51,19 +51,22 @@ def kybra_main_namespace() -> dict:
 
 def bundle(ns: dict, name: str, entry: str, out: str) -> None:
     os.makedirs(out, exist_ok=True)
-    paths = ns["create_paths"]({"empty": False, "flags": {"verbose": False},
-                                "canister_name": name, "entry_point": entry})
+    paths = ns["create_paths"](
+        {"empty": False, "flags": {"verbose": False}, "canister_name": name, "entry_point": entry}
+    )
     paths["python_source"] = os.path.join(out, "python_source")
     paths["py_file_names_file"] = os.path.join(out, "py_file_names.csv")
     ns["bundle_python_code"](paths)
     graph = GRAPHS[-1]
     entry_node = graph.findNode(entry) or graph.findNode(os.path.abspath(entry))
-    nodes = [[type(n).__name__, n.identifier, n.filename,
-              list(getattr(n, "packagepath", None) or [])]
-             for n in graph.flatten(start=entry_node)]
+    nodes = [
+        [type(n).__name__, n.identifier, n.filename, list(getattr(n, "packagepath", None) or [])]
+        for n in graph.flatten(start=entry_node)
+    ]
     with open(os.path.join(out, "graph.json"), "w", encoding="utf-8") as f:
-        json.dump({"kybra": kybra.__version__, "python": list(sys.version_info[:3]),
-                   "path": graph.path, "nodes": nodes}, f)
+        json.dump(
+            {"kybra": kybra.__version__, "python": list(sys.version_info[:3]), "path": graph.path, "nodes": nodes}, f
+        )
 
 
 def main(argv) -> int:

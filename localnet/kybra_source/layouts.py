@@ -22,6 +22,7 @@ layout file; other entries (test fixtures) are not checked.
 | stable-layout-removed | a recorded memory id has no map in the source any more |
 | stable-layout-unrecorded | a map (or the whole canister) is not in its layout file yet |
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from localnet.candid import types as T
 from localnet.candid.did import format_type
-from localnet.kybra_source.analyze import (CanisterInterface, _collect_vars, _inline_aliases,
-                                           analyze_with_findings)
+from localnet.kybra_source.analyze import CanisterInterface, _collect_vars, _inline_aliases, analyze_with_findings
 from localnet.kybra_source.bundle import BundleError, SourceBundle
 from localnet.kybra_source.findings import Finding
 
@@ -75,9 +75,14 @@ def layout_of(iface: CanisterInterface) -> Dict[str, dict]:
         rec: Dict[str, str] = {}
         key = _text(_written_out(m.key, iface.env, rec))
         value = _text(_written_out(m.value, iface.env, rec))
-        out[str(mid)] = {"name": m.name, "key": key, "value": value,
-                         "max_key_size": m.max_key_size, "max_value_size": m.max_value_size,
-                         "types": dict(sorted(rec.items()))}
+        out[str(mid)] = {
+            "name": m.name,
+            "key": key,
+            "value": value,
+            "max_key_size": m.max_key_size,
+            "max_value_size": m.max_value_size,
+            "types": dict(sorted(rec.items())),
+        }
     return out
 
 
@@ -119,8 +124,7 @@ def _changes(old: dict, new: dict) -> List[str]:
     return out
 
 
-def layout_findings(bundle: SourceBundle, iface: Optional[CanisterInterface] = None
-                    ) -> List[Finding]:
+def layout_findings(bundle: SourceBundle, iface: Optional[CanisterInterface] = None) -> List[Finding]:
     """Findings for the maps of one canister against its committed layout file. Paths are
     relative to the bundle root (source) or absolute (the layout file)."""
     path = layout_path(bundle)
@@ -140,22 +144,42 @@ def layout_findings(bundle: SourceBundle, iface: Optional[CanisterInterface] = N
         src = bundle.path_of(m.module)
         old = (recorded or {}).get(mid)
         if old is None:
-            out.append(Finding(src, m.line, "stable-layout-unrecorded", f"StableBTreeMap "
-                               f"`{m.name}` (memory_id {mid}) is not in {shown}: run "
-                               f"`localnet layout {bundle.path_of(bundle.entry)}`"))
+            out.append(
+                Finding(
+                    src,
+                    m.line,
+                    "stable-layout-unrecorded",
+                    f"StableBTreeMap "
+                    f"`{m.name}` (memory_id {mid}) is not in {shown}: run "
+                    f"`localnet layout {bundle.path_of(bundle.entry)}`",
+                )
+            )
             continue
         diff = _changes(old, entry)
         if diff:
-            out.append(Finding(src, m.line, "stable-layout-changed", f"StableBTreeMap "
-                               f"`{m.name}` (memory_id {mid}) changed its layout ({'; '.join(diff)}): "
-                               "a map's types and max sizes are fixed for its memory id; "
-                               "declare a new map on a free memory id and migrate the entries"))
+            out.append(
+                Finding(
+                    src,
+                    m.line,
+                    "stable-layout-changed",
+                    f"StableBTreeMap "
+                    f"`{m.name}` (memory_id {mid}) changed its layout ({'; '.join(diff)}): "
+                    "a map's types and max sizes are fixed for its memory id; "
+                    "declare a new map on a free memory id and migrate the entries",
+                )
+            )
     for mid, old in (recorded or {}).items():
         if mid not in current:
-            out.append(Finding(path, _line_of(path, mid), "stable-layout-removed",
-                               f"memory_id {mid} (`{old.get('name', '?')}`) is recorded in "
-                               f"{shown} but no longer declared: its entries stay in stable "
-                               "memory; keep the map declared (and its id unused by others)"))
+            out.append(
+                Finding(
+                    path,
+                    _line_of(path, mid),
+                    "stable-layout-removed",
+                    f"memory_id {mid} (`{old.get('name', '?')}`) is recorded in "
+                    f"{shown} but no longer declared: its entries stay in stable "
+                    "memory; keep the map declared (and its id unused by others)",
+                )
+            )
     return out
 
 
@@ -166,8 +190,7 @@ def write_layout(bundle: SourceBundle) -> Tuple[str, List[Finding], bool]:
     if path is None:
         return "", [], False
     iface, _ = analyze_with_findings(bundle)  # maps the analyzer rejects are left out
-    blocking = [f for f in layout_findings(bundle, iface)
-                if f.rule != "stable-layout-unrecorded"]
+    blocking = [f for f in layout_findings(bundle, iface) if f.rule != "stable-layout-unrecorded"]
     if blocking:
         return path, blocking, False
     recorded = read_layout(path) or {}
@@ -187,6 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     (directories are searched for main.py, as by `localnet lint`; other entries are skipped).
     Exit 1 if an existing entry changed."""
     from localnet.kybra_source.lint import canister_entries_under
+
     args = list(sys.argv[1:] if argv is None else argv) or ["src"]
     status = 0
     for p in args:

@@ -58,6 +58,7 @@ dynamic-all); type names the generated Rust cannot take (`rust_names.py`: rust-n
 Checked by `lint_paths` only (they need the project's files): the committed stable-map layouts
 (`layouts.py`: stable-layout-changed/-removed/-unrecorded).
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,8 +66,7 @@ import os
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Set
 
-from localnet.kybra_source.analyze import (METHOD_KINDS, analyze_with_findings, method_kinds,
-                                           name_of, parsed_modules)
+from localnet.kybra_source.analyze import METHOD_KINDS, analyze_with_findings, method_kinds, name_of, parsed_modules
 from localnet.kybra_source.bundle import BundleError, SourceBundle, find_project_root
 from localnet.kybra_source.exports import export_findings
 from localnet.kybra_source.findings import Finding
@@ -75,20 +75,51 @@ from localnet.kybra_source.rust_names import rust_name_findings
 from localnet.kybra_source.syntax import syntax_findings
 from localnet.kybra_source.third_party import third_party_findings
 
-BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading",
-                 "subprocess"}
+BROKEN_STDLIB = {"pathlib", "asyncio", "sqlite3", "zoneinfo", "socket", "threading", "subprocess"}
 BROKEN_STDLIB_PACKAGES = {"email", "http"}  # their submodules are broken
 # Names Kybra copies into the frozen module root: its package, compiler/custom_modules, and
 # (bundle_python_code copies every reached module by file name) kybra.canisters.management's
 # modules (`http` is a stdlib name already).
 KYBRA_MODULE_NAMES = {"kybra", "principal", "basic", "bitcoin", "tecdsa"}
 # Names kybra_generate matches by spelling, so importing them under another name breaks them.
-KYBRA_MATCHED_NAMES = {"Record", "Variant", "Service", "Alias", "Tuple", "Vec", "Opt", "Func",
-                       "Query", "Update", "Oneway", "Async", "Manual", "StableBTreeMap",
-                       "GuardResult", "service_query", "service_update", *METHOD_KINDS,
-                       "blob", "empty", "float64", "float32", "int64", "int32", "int16", "int8",
-                       "nat", "nat64", "nat32", "nat16", "nat8", "null", "Principal",
-                       "reserved", "text", "void"}
+KYBRA_MATCHED_NAMES = {
+    "Record",
+    "Variant",
+    "Service",
+    "Alias",
+    "Tuple",
+    "Vec",
+    "Opt",
+    "Func",
+    "Query",
+    "Update",
+    "Oneway",
+    "Async",
+    "Manual",
+    "StableBTreeMap",
+    "GuardResult",
+    "service_query",
+    "service_update",
+    *METHOD_KINDS,
+    "blob",
+    "empty",
+    "float64",
+    "float32",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "nat",
+    "nat64",
+    "nat32",
+    "nat16",
+    "nat8",
+    "null",
+    "Principal",
+    "reserved",
+    "text",
+    "void",
+}
 SKIP_DIRS = {".venv", "venv", "node_modules", "__pycache__", ".git", ".kybra", ".dfx"}
 
 
@@ -108,32 +139,43 @@ class _ModuleLint(ast.NodeVisitor):
     def top_level(self, tree: ast.Module) -> None:
         for st in tree.body:
             if isinstance(st, ast.AsyncFunctionDef) and any(
-                    name_of(d.func if isinstance(d, ast.Call) else d) in METHOD_KINDS
-                    for d in st.decorator_list):
-                self.add(st, "async-method", f"`async def {st.name}` is not exported by Kybra: "
-                         "use `def` returning Async[T] and `yield`")
+                name_of(d.func if isinstance(d, ast.Call) else d) in METHOD_KINDS for d in st.decorator_list
+            ):
+                self.add(
+                    st,
+                    "async-method",
+                    f"`async def {st.name}` is not exported by Kybra: use `def` returning Async[T] and `yield`",
+                )
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for d in st.decorator_list:
                     target = d.func if isinstance(d, ast.Call) else d
                     if isinstance(target, ast.Attribute) and target.attr in METHOD_KINDS:
-                        self.add(d, "qualified-decorator", f"`@{ast.unparse(target)}` is not "
-                                 f"seen by Kybra: import and use the bare `@{target.attr}`")
+                        self.add(
+                            d,
+                            "qualified-decorator",
+                            f"`@{ast.unparse(target)}` is not seen by Kybra: import and use the bare `@{target.attr}`",
+                        )
                 if method_kinds(st) and st.name.startswith("_"):
-                    self.add(st, "private-method", f"canister method `{st.name}` starts with "
-                             "`_` and is not exported")
+                    self.add(st, "private-method", f"canister method `{st.name}` starts with `_` and is not exported")
             if isinstance(st, ast.ClassDef):
                 self.type_class(st)
 
     def type_class(self, cls: ast.ClassDef) -> None:
         for b in cls.bases:
             if isinstance(b, ast.Attribute) and b.attr in ("Record", "Variant", "Service"):
-                self.add(cls, "qualified-type-base", f"`{ast.unparse(b)}` is not seen by Kybra: "
-                         f"import {b.attr} and write `class {cls.name}({b.attr})`")
+                self.add(
+                    cls,
+                    "qualified-type-base",
+                    f"`{ast.unparse(b)}` is not seen by Kybra: import {b.attr} and write `class {cls.name}({b.attr})`",
+                )
         if "Variant" in [name_of(b) for b in cls.bases]:
             total = next((k.value for k in cls.keywords if k.arg == "total"), None)
             if not (isinstance(total, ast.Constant) and total.value is False):
-                self.add(cls, "variant-total", f"write `class {cls.name}(Variant, total=False)`: "
-                         "a variant value has exactly one of the keys")
+                self.add(
+                    cls,
+                    "variant-total",
+                    f"write `class {cls.name}(Variant, total=False)`: a variant value has exactly one of the keys",
+                )
 
     def visit_Import(self, node: ast.Import) -> None:
         for a in node.names:
@@ -149,19 +191,24 @@ class _ModuleLint(ast.NodeVisitor):
             if node.module.split(".")[0] == "kybra":
                 for a in node.names:
                     if a.asname and a.asname != a.name and a.name in KYBRA_MATCHED_NAMES:
-                        self.add(node, "aliased-kybra-import", f"`{a.name} as {a.asname}`: "
-                                 f"Kybra recognises `{a.name}` only by that name")
+                        self.add(
+                            node,
+                            "aliased-kybra-import",
+                            f"`{a.name} as {a.asname}`: Kybra recognises `{a.name}` only by that name",
+                        )
 
     def stdlib(self, node, module: str) -> None:
         parts = module.split(".")
         if parts[0] in BROKEN_STDLIB or (parts[0] in BROKEN_STDLIB_PACKAGES and len(parts) > 1):
-            self.add(node, "broken-stdlib-import", f"`{module}` does not work under Kybra's "
-                     "RustPython")
+            self.add(node, "broken-stdlib-import", f"`{module}` does not work under Kybra's RustPython")
 
     def visit_Dict(self, node: ast.Dict) -> None:
         if any(k is None for k in node.keys):
-            self.add(node, "dict-unpacking", "`{**d}` is broken in Kybra's RustPython "
-                     "(bug #4932): copy the dict and assign keys")
+            self.add(
+                node,
+                "dict-unpacking",
+                "`{**d}` is broken in Kybra's RustPython (bug #4932): copy the dict and assign keys",
+            )
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -178,15 +225,29 @@ def _bundle_rules(bundle: SourceBundle, out: List[Finding]) -> None:
         path = bundle.path_of(name)
         base = name.split(".")[0] if name in bundle.packages else name.rpartition(".")[2]
         if base in stdlib or base in KYBRA_MODULE_NAMES:
-            out.append(Finding(path, 1, "reserved-module-name", f"module `{base}` shadows the "
-                               f"{'kybra' if base in KYBRA_MODULE_NAMES else 'standard library'} "
-                               "module of that name once Kybra flattens modules: rename it"))
+            out.append(
+                Finding(
+                    path,
+                    1,
+                    "reserved-module-name",
+                    f"module `{base}` shadows the "
+                    f"{'kybra' if base in KYBRA_MODULE_NAMES else 'standard library'} "
+                    "module of that name once Kybra flattens modules: rename it",
+                )
+            )
         if name in bundle.packages:
             continue
         if base in by_base:
-            out.append(Finding(path, 1, "module-basename-clash", f"`{name}` and "
-                               f"`{by_base[base]}` are both `{base}.py`; Kybra flattens modules "
-                               "by file name: rename one"))
+            out.append(
+                Finding(
+                    path,
+                    1,
+                    "module-basename-clash",
+                    f"`{name}` and "
+                    f"`{by_base[base]}` are both `{base}.py`; Kybra flattens modules "
+                    "by file name: rename one",
+                )
+            )
         else:
             by_base[base] = name
 
@@ -267,13 +328,11 @@ def main(argv: Optional[Sequence[str]] = None, output: str = "text") -> int:
     list of {path, line, rule, message}); exit 1 if any, 0 if clean, 2 on usage error."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
-        print("usage: localnet lint PATH...  (files are canister entries; directories are "
-              "searched for main.py)")
+        print("usage: localnet lint PATH...  (files are canister entries; directories are searched for main.py)")
         return 0
     if not args:
         if not os.path.isdir("src"):
-            print("localnet lint: give the canister entry files or directories to check",
-                  file=sys.stderr)
+            print("localnet lint: give the canister entry files or directories to check", file=sys.stderr)
             return 2
         args = ["src"]
     try:
@@ -284,6 +343,7 @@ def main(argv: Optional[Sequence[str]] = None, output: str = "text") -> int:
     if output == "json":
         import dataclasses
         import json
+
         print(json.dumps([dataclasses.asdict(f) for f in findings], indent=2))
     else:
         for f in findings:

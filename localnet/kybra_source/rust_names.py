@@ -26,6 +26,7 @@ not compile:
 | --- | --- |
 | rust-name-clash | a type named like a Rust keyword, a prelude type used by the generated code, an item kybra_generate declares, or a crate it uses |
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,20 +35,86 @@ from typing import Iterable, List, Tuple
 
 from localnet.kybra_source.findings import Finding
 
-RUST_ONLY_KEYWORDS = frozenset({
-    "abstract", "become", "box", "const", "crate", "do", "dyn", "enum", "extern", "final",
-    "fn", "impl", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv",
-    "pub", "ref", "self", "Self", "static", "struct", "super", "trait", "true", "false", "type",
-    "typeof", "unsafe", "unsized", "use", "virtual", "where"})
+RUST_ONLY_KEYWORDS = frozenset(
+    {
+        "abstract",
+        "become",
+        "box",
+        "const",
+        "crate",
+        "do",
+        "dyn",
+        "enum",
+        "extern",
+        "final",
+        "fn",
+        "impl",
+        "let",
+        "loop",
+        "macro",
+        "match",
+        "mod",
+        "move",
+        "mut",
+        "override",
+        "priv",
+        "pub",
+        "ref",
+        "self",
+        "Self",
+        "static",
+        "struct",
+        "super",
+        "trait",
+        "true",
+        "false",
+        "type",
+        "typeof",
+        "unsafe",
+        "unsized",
+        "use",
+        "virtual",
+        "where",
+    }
+)
 PRELUDE_NAMES = frozenset({"Box", "Vec", "Option", "Result", "String", "Some", "Ok", "Err"})
-GENERATED_NAMES = frozenset({
-    "Ic", "KybraError", "CandidError", "UnwrapOrTrap", "UnwrapOrTrapWithMessage",
-    "UnwrapOrTrapWithVm", "ToCdkActTryIntoVmValueError", "ToRustErrString", "KybraTryIntoVec",
-    "KybraTryFromVec", "Decode", "Encode", "CdkActTryIntoVmValue", "CdkActTryFromVmValue"})
-CRATE_NAMES = frozenset({
-    "candid", "ic_cdk", "ic_cdk_timers", "ic_stable_structures", "serde", "rustpython",
-    "rustpython_vm", "rustpython_stdlib", "rustpython_compiler_core", "kybra_vm_value_derive",
-    "slotmap", "std", "core", "async_recursion", "ic_wasi_polyfill"})
+GENERATED_NAMES = frozenset(
+    {
+        "Ic",
+        "KybraError",
+        "CandidError",
+        "UnwrapOrTrap",
+        "UnwrapOrTrapWithMessage",
+        "UnwrapOrTrapWithVm",
+        "ToCdkActTryIntoVmValueError",
+        "ToRustErrString",
+        "KybraTryIntoVec",
+        "KybraTryFromVec",
+        "Decode",
+        "Encode",
+        "CdkActTryIntoVmValue",
+        "CdkActTryFromVmValue",
+    }
+)
+CRATE_NAMES = frozenset(
+    {
+        "candid",
+        "ic_cdk",
+        "ic_cdk_timers",
+        "ic_stable_structures",
+        "serde",
+        "rustpython",
+        "rustpython_vm",
+        "rustpython_stdlib",
+        "rustpython_compiler_core",
+        "kybra_vm_value_derive",
+        "slotmap",
+        "std",
+        "core",
+        "async_recursion",
+        "ic_wasi_polyfill",
+    }
+)
 _WRAPPER = re.compile(r"StableBTreeMap\d+(Key|Value)Type")
 
 
@@ -68,14 +135,12 @@ def _type_names(tree: ast.Module):
     """(name, line) of the Kybra types a module defines at top level (as analyze.py reads)."""
     for st in tree.body:
         if isinstance(st, ast.ClassDef) and any(
-                isinstance(b, ast.Name) and b.id in ("Record", "Variant", "Service")
-                for b in st.bases):
+            isinstance(b, ast.Name) and b.id in ("Record", "Variant", "Service") for b in st.bases
+        ):
             yield st.name, st.lineno
-        elif isinstance(st, ast.Assign) and len(st.targets) == 1 and \
-                isinstance(st.targets[0], ast.Name):
+        elif isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
             v = st.value
-            head = v.value if isinstance(v, ast.Subscript) else \
-                v.func if isinstance(v, ast.Call) else None
+            head = v.value if isinstance(v, ast.Subscript) else v.func if isinstance(v, ast.Call) else None
             if isinstance(head, ast.Name) and head.id in ("Alias", "Tuple", "Func"):
                 yield st.targets[0].id, st.lineno
 
@@ -87,7 +152,14 @@ def rust_name_findings(modules: Iterable[Tuple[str, ast.Module]]) -> List[Findin
         for name, line in _type_names(tree):
             why = clash(name)
             if why:
-                out.append(Finding(path, line, "rust-name-clash", f"type `{name}` is {why}: "
-                                   "Kybra names the generated Rust type exactly so and the "
-                                   "canister does not compile; rename it"))
+                out.append(
+                    Finding(
+                        path,
+                        line,
+                        "rust-name-clash",
+                        f"type `{name}` is {why}: "
+                        "Kybra names the generated Rust type exactly so and the "
+                        "canister does not compile; rename it",
+                    )
+                )
     return out

@@ -17,6 +17,7 @@ Line numbers below are python.lalrpop's at 7527234.
 | walrus-position | an unparenthesised `:=` in an index (`a[x := 1]`) or as a set comprehension's element (3.10): Subscript takes a Test and SetComp a Test (l.1087), not NamedExpressionTest |
 | fstring-syntax | PEP 701 f-strings (3.12): the outer quote reused inside (the 2022 lexer ends the literal at the first unescaped matching quote: compiler/parser/src/lexer.rs lex_string, l.486), a backslash in a replacement field (the lexer has already unescaped it when fstring.rs parses the expression), a `#` in one (refused by CPython <= 3.11, so refused here on every Python) |
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,8 +27,7 @@ from typing import List, Optional
 
 from localnet.kybra_source.findings import Finding
 
-RULES = ("match-statement", "parenthesized-with", "starred-subscript", "walrus-position",
-         "fstring-syntax")
+RULES = ("match-statement", "parenthesized-with", "starred-subscript", "walrus-position", "fstring-syntax")
 
 
 class _Lines:
@@ -42,13 +42,13 @@ class _Lines:
             return ""
         if l1 == l2:
             return self.lines[l1 - 1][c1:c2].decode("utf-8", "replace")
-        parts = [self.lines[l1 - 1][c1:]] + self.lines[l1:l2 - 1] + [self.lines[l2 - 1][:c2]]
+        parts = [self.lines[l1 - 1][c1:]] + self.lines[l1 : l2 - 1] + [self.lines[l2 - 1][:c2]]
         return b"".join(parts).decode("utf-8", "replace")
 
     def at(self, node: ast.AST) -> str:
         """The first character of `node` (a parenthesised tuple starts with its `(`)."""
         line = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else b""
-        return line[node.col_offset:node.col_offset + 1].decode("utf-8", "replace")
+        return line[node.col_offset : node.col_offset + 1].decode("utf-8", "replace")
 
     def before(self, node: ast.AST) -> str:
         """The nearest non-blank character before `node` (comments are not expected there)."""
@@ -79,8 +79,7 @@ class _SyntaxLint(ast.NodeVisitor):
 
     def generic_visit(self, node):
         if type(node).__name__ == "Match":
-            self.add(node, "match-statement", "Kybra's parser (RustPython, 2022) has no `match` "
-                     "statement: use if/elif")
+            self.add(node, "match-statement", "Kybra's parser (RustPython, 2022) has no `match` statement: use if/elif")
         super().generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
@@ -100,33 +99,49 @@ class _SyntaxLint(ast.NodeVisitor):
         opened = "(" in head.split("with", 1)[-1]
         closed = tail.lstrip(" \t\r\n,\\").startswith(")")
         if opened and closed and (len(items) > 1 or items[0].optional_vars is not None):
-            self.add(node, "parenthesized-with", "Kybra's parser (RustPython, 2022) has no "
-                     "parenthesised context managers: write `with a as x, b as y:` on one "
-                     "line, or nest the `with` statements")
+            self.add(
+                node,
+                "parenthesized-with",
+                "Kybra's parser (RustPython, 2022) has no "
+                "parenthesised context managers: write `with a as x, b as y:` on one "
+                "line, or nest the `with` statements",
+            )
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         sl = node.slice
         bare = isinstance(sl, ast.Tuple) and self.src.at(sl) != "("
         elts = sl.elts if bare else [sl]
         if any(isinstance(e, ast.Starred) for e in elts):
-            self.add(node, "starred-subscript", "Kybra's parser (RustPython, 2022) does not "
-                     "accept `*` inside `[...]` (PEP 646): build the tuple first")
+            self.add(
+                node,
+                "starred-subscript",
+                "Kybra's parser (RustPython, 2022) does not accept `*` inside `[...]` (PEP 646): build the tuple first",
+            )
         for e in elts:
             if isinstance(e, ast.NamedExpr) and self.src.before(e) != "(":
-                self.add(e, "walrus-position", "Kybra's parser (RustPython, 2022) needs "
-                         "parentheses around `:=` in an index: write `a[(x := 1)]`")
+                self.add(
+                    e,
+                    "walrus-position",
+                    "Kybra's parser (RustPython, 2022) needs parentheses around `:=` in an index: write `a[(x := 1)]`",
+                )
         self.generic_visit(node)
 
     def visit_SetComp(self, node: ast.SetComp) -> None:
         if isinstance(node.elt, ast.NamedExpr) and self.src.before(node.elt) != "(":
-            self.add(node.elt, "walrus-position", "Kybra's parser (RustPython, 2022) needs "
-                     "parentheses around `:=` as a set comprehension's element")
+            self.add(
+                node.elt,
+                "walrus-position",
+                "Kybra's parser (RustPython, 2022) needs parentheses around `:=` as a set comprehension's element",
+            )
         self.generic_visit(node)
 
     def visit_arguments(self, node: ast.arguments) -> None:
         if node.vararg is not None and isinstance(node.vararg.annotation, ast.Starred):
-            self.add(node.vararg, "starred-subscript", "Kybra's parser (RustPython, 2022) does "
-                     "not accept `*args: *Ts` (PEP 646)")
+            self.add(
+                node.vararg,
+                "starred-subscript",
+                "Kybra's parser (RustPython, 2022) does not accept `*args: *Ts` (PEP 646)",
+            )
         self.generic_visit(node)
 
 
@@ -140,8 +155,8 @@ def fstring_problem(literal: str) -> Optional[str]:
         i += 1
     if "f" not in literal[:i].lower():
         return None
-    quote = literal[i:i + 3] if literal[i:i + 3] in ('"""', "'''") else literal[i]
-    body = literal[i + len(quote):len(literal) - len(quote)]
+    quote = literal[i : i + 3] if literal[i : i + 3] in ('"""', "'''") else literal[i]
+    body = literal[i + len(quote) : len(literal) - len(quote)]
     depth, j, raw = 0, 0, "r" in literal[:i].lower()
     while j < len(body):
         ch = body[j]
@@ -190,7 +205,7 @@ def _fstring_literals(source: str):
                 if l1 == l2:
                     text = lines[l1 - 1][c1:c2]
                 else:
-                    text = lines[l1 - 1][c1:] + "".join(lines[l1:l2 - 1]) + lines[l2 - 1][:c2]
+                    text = lines[l1 - 1][c1:] + "".join(lines[l1 : l2 - 1]) + lines[l2 - 1][:c2]
                 yield l1, text
             elif tok.type == tokenize.STRING and not stack:
                 yield tok.start[0], tok.string
@@ -205,7 +220,14 @@ def syntax_findings(path: str, source: str, tree: ast.Module) -> List[Finding]:
     for line, literal in _fstring_literals(source):
         problem = fstring_problem(literal)
         if problem:
-            out.append(Finding(path, line, "fstring-syntax", f"Kybra's parser (RustPython, "
-                               f"2022) cannot read this f-string: {problem} (Python 3.12 "
-                               "syntax); use other quotes or compute the value first"))
+            out.append(
+                Finding(
+                    path,
+                    line,
+                    "fstring-syntax",
+                    f"Kybra's parser (RustPython, "
+                    f"2022) cannot read this f-string: {problem} (Python 3.12 "
+                    "syntax); use other quotes or compute the value first",
+                )
+            )
     return out

@@ -11,6 +11,7 @@ project imports from site-packages, and whatever that imports in turn, must pars
 The lint reports their syntax problems at the third-party file (rules `syntax`, and those
 of `localnet.kybra_source.syntax`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -51,16 +52,15 @@ def _read(path: str) -> Optional[str]:
         return None
 
 
-def third_party_modules(bundle: SourceBundle, trees: Dict[str, ast.Module],
-                        dirs: Optional[Sequence[str]] = None
-                        ) -> List[Tuple[str, str, str]]:
+def third_party_modules(
+    bundle: SourceBundle, trees: Dict[str, ast.Module], dirs: Optional[Sequence[str]] = None
+) -> List[Tuple[str, str, str]]:
     """(module name, file path, source) of every site-packages module reached from the
     bundle's modules, transitively."""
     dirs = site_dirs() if dirs is None else list(dirs)
     stdlib = set(getattr(sys, "stdlib_module_names", ()))
     found: Dict[str, Tuple[str, str]] = {}
-    pending: List[Tuple[str, ast.Module, bool]] = [(m, t, m in bundle.packages)
-                                                  for m, t in trees.items()]
+    pending: List[Tuple[str, ast.Module, bool]] = [(m, t, m in bundle.packages) for m, t in trees.items()]
     seen = set(bundle.modules)
     project = {m.split(".")[0] for m in bundle.modules}
     while pending:
@@ -86,15 +86,22 @@ def third_party_modules(bundle: SourceBundle, trees: Dict[str, ast.Module],
     return [(n, p, s) for n, (p, s) in sorted(found.items())]
 
 
-def third_party_findings(bundle: SourceBundle, trees: Dict[str, ast.Module],
-                         dirs: Optional[Sequence[str]] = None) -> List[Finding]:
+def third_party_findings(
+    bundle: SourceBundle, trees: Dict[str, ast.Module], dirs: Optional[Sequence[str]] = None
+) -> List[Finding]:
     out: List[Finding] = []
     for _, path, source in third_party_modules(bundle, trees, dirs):
         try:
             tree = parse_module(source, path)
         except BundleError as e:
-            out.append(Finding(path, e.line, "syntax", f"{e.message} (a third-party module "
-                               "the bundle reaches: kybra_generate parses it too)"))
+            out.append(
+                Finding(
+                    path,
+                    e.line,
+                    "syntax",
+                    f"{e.message} (a third-party module the bundle reaches: kybra_generate parses it too)",
+                )
+            )
             continue
         out.extend(syntax_findings(path, source, tree))
     return out

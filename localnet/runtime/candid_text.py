@@ -6,6 +6,7 @@ an `int`, a float is `float64`, `vec {}` is `vec empty`, annotations win) and en
 the project codec; decoding reads the message's own wire types and prints the values.
 The parsing, encoding and printing are localnet.candid's; only the typing is here.
 """
+
 from __future__ import annotations
 
 from localnet.candid import binary, text

@@ -1,4 +1,5 @@
 """The state of one canister: code, namespace, stable memory, cycles, timers, logs."""
+
 from __future__ import annotations
 
 import hashlib
@@ -115,12 +116,10 @@ class Canister:
 
     def volatile_state(self) -> Tuple:
         """Non-heap, non-stable state a trap must roll back."""
-        return (dict(self.timers), self.next_timer_id, self.timer_seq, self.certified_data,
-                self.cycles, len(self.logs))
+        return (dict(self.timers), self.next_timer_id, self.timer_seq, self.certified_data, self.cycles, len(self.logs))
 
     def restore_volatile(self, saved: Tuple) -> None:
         """Back to `volatile_state()`; logs are kept (the IC keeps a trapped message's
         logs too)."""
-        (timers, self.next_timer_id, self.timer_seq, self.certified_data, self.cycles,
-         _) = saved
+        (timers, self.next_timer_id, self.timer_seq, self.certified_data, self.cycles, _) = saved
         self.timers = timers

@@ -72,17 +72,21 @@ What localnet charges (`CyclesPolicy`, configurable per Network), as the IC does
   (IC0207) and calls.
 Queries are free, as on the IC.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Tuple
 
-SUBNET_SOURCE = ("dfinity/ic rs/config/src/subnet_config.rs @ 002d5530aeb1 "
-                 "(CyclesAccountManagerConfig::application_subnet, read 2026-12-04)")
-DOCS_SOURCE = ("dfinity/developer-docs docs/reference/cycles-costs.md "
-               "(merged 2026-03-13; USD at 1 XDR = $1.35, 2025-05-22)")
+SUBNET_SOURCE = (
+    "dfinity/ic rs/config/src/subnet_config.rs @ 002d5530aeb1 "
+    "(CyclesAccountManagerConfig::application_subnet, read 2026-12-04)"
+)
+DOCS_SOURCE = (
+    "dfinity/developer-docs docs/reference/cycles-costs.md (merged 2026-03-13; USD at 1 XDR = $1.35, 2025-05-22)"
+)
 CYCLES_PER_XDR = 1_000_000_000_000  # [DOCS] "1 trillion cycles = 1 XDR"
-GIB = 1024 ** 3
+GIB = 1024**3
 SECONDS_PER_MONTH = 30 * 24 * 3600  # [DOCS] "per GiB per month (30 days)"
 MAX_INTER_CANISTER_PAYLOAD_IN_BYTES = 2 * 1024 * 1024  # [TYPES] the largest response
 REJECT_CODE_BYTES = 1  # [TYPES] size_of::<RejectCode>() in a reject's `size_bytes`
@@ -92,6 +96,7 @@ REJECT_CODE_BYTES = 1  # [TYPES] size_of::<RejectCode>() in a reject's `size_byt
 class FeeTable:
     """Fees of one application subnet, in cycles, for `subnet_size` nodes (the IC scales
     every fee by n / 13 except the outcall formula, which has n in it)."""
+
     update_message_execution_fee: int = 5_000_000  # [SUBNET] [DOCS] per executed update message
     ten_update_instructions_execution_fee: int = 10  # [SUBNET] i.e. 1 cycle per instruction [DOCS]
     ingress_message_reception_fee: int = 1_200_000  # [SUBNET] [DOCS]
@@ -121,8 +126,9 @@ class FeeTable:
     def execution(self, instructions: int, count: int = 1) -> int:
         """`count` executed update messages (or response callbacks, or timers) that ran
         `instructions` in all."""
-        return self.scale(self.update_message_execution_fee) * count + \
-            self.scale(self.ten_update_instructions_execution_fee * (instructions // 10))
+        return self.scale(self.update_message_execution_fee) * count + self.scale(
+            self.ten_update_instructions_execution_fee * (instructions // 10)
+        )
 
     # -- prepayments [PREPAY] -------------------------------------------------------------
     def instructions_cycles(self, instructions: int) -> int:
@@ -157,8 +163,7 @@ class FeeTable:
         usage capped at the capacity (`ResourceSaturation::new`)."""
         cores = max(1, self.scheduler_cores)
         capacity = self.subnet_memory_capacity // cores
-        return min(usage // cores, capacity), min(self.subnet_memory_threshold // cores,
-                                                  capacity), capacity
+        return min(usage // cores, capacity), min(self.subnet_memory_threshold // cores, capacity), capacity
 
     def _total_reservation(self, usage: int, threshold: int, capacity: int) -> int:
         above = max(0, usage - threshold)
@@ -171,13 +176,13 @@ class FeeTable:
         `subnet_usage` bytes (0 below the threshold)."""
         usage, threshold, capacity = self._saturation(subnet_usage)
         after = min(usage + allocated_bytes, capacity)
-        return self._total_reservation(after, threshold, capacity) - \
-            self._total_reservation(usage, threshold, capacity)
+        return self._total_reservation(after, threshold, capacity) - self._total_reservation(usage, threshold, capacity)
 
     def ingress(self, size_bytes: int, count: int = 1) -> int:
         """`count` ingress messages of `size_bytes` in all (method names + arguments)."""
-        return self.scale(self.ingress_message_reception_fee) * count + \
-            self.scale(self.ingress_byte_reception_fee * size_bytes)
+        return self.scale(self.ingress_message_reception_fee) * count + self.scale(
+            self.ingress_byte_reception_fee * size_bytes
+        )
 
     def xnet_call(self, size_bytes: int, count: int = 1) -> int:
         """`count` inter-canister calls moving `size_bytes` in all (requests and responses)."""
@@ -188,8 +193,11 @@ class FeeTable:
         for `count` outcalls the bytes are their sums."""
         n = self.subnet_size
         base = (self.http_request_linear_baseline_fee + self.http_request_quadratic_baseline_fee * n) * n
-        return base * count + (self.http_request_per_byte_fee * request_bytes
-                               + self.http_response_per_byte_fee * max_response_bytes) * n
+        return (
+            base * count
+            + (self.http_request_per_byte_fee * request_bytes + self.http_response_per_byte_fee * max_response_bytes)
+            * n
+        )
 
     def storage_per_month(self, size_bytes: float) -> float:
         return self.scale(self.gib_storage_per_second_fee) * size_bytes / GIB * SECONDS_PER_MONTH
@@ -201,6 +209,7 @@ APPLICATION_SUBNET = FeeTable()
 @dataclass(frozen=True)
 class CyclesPolicy(FeeTable):
     """The fees localnet charges: the IC's table above, plus localnet's own defaults."""
+
     default_freezing_threshold: int = 2_592_000  # 30 days, in seconds (interface spec default)
     default_canister_cycles: int = 100_000_000_000_000  # for provisional creation
     subnet_memory_usage: int = 0  # bytes the subnet's canisters use: below the threshold
@@ -214,8 +223,7 @@ class CyclesPolicy(FeeTable):
     def call_fee(self, method: str, arg: bytes) -> int:
         return self.xnet_call(len(method.encode()) + len(arg))
 
-    def freezing_limit(self, memory_bytes: int, freezing_threshold: int,
-                       reserved: int = 0) -> int:
+    def freezing_limit(self, memory_bytes: int, freezing_threshold: int, reserved: int = 0) -> int:
         """`freeze_threshold_cycles`: idle burn over the threshold, minus the reserved
         cycles (which pay for resources first), never below 0."""
         per_second = self.scale(self.gib_storage_per_second_fee) * memory_bytes // GIB
@@ -224,16 +232,17 @@ class CyclesPolicy(FeeTable):
     def execution_prepayment(self, mode: str) -> Tuple[int, int]:
         """(instruction limit, cycles withdrawn before the message runs) of an update,
         timer or heartbeat ('update') or an update call to a query method ('query')."""
-        limit = self.max_instructions_per_replicated_query if mode == "query" \
-            else self.max_instructions_per_message
+        limit = self.max_instructions_per_replicated_query if mode == "query" else self.max_instructions_per_message
         return limit, self.execution_cost(limit)
 
     def call_prepayment(self, method: str, arg: bytes) -> Tuple[int, int]:
         """(transmission, callback execution) withdrawn by `ic0.call_perform`: the request's
         `call_fee` (the one place a call is priced) and the largest response's, then the
         callback's."""
-        return (self.call_fee(method, arg) + self.prepayment_for_response_transmission(),
-                self.prepayment_for_response_execution())
+        return (
+            self.call_fee(method, arg) + self.prepayment_for_response_transmission(),
+            self.prepayment_for_response_execution(),
+        )
 
     def http_request_fee(self, request_bytes: int, max_response_bytes: int) -> int:
         return self.http_outcall(request_bytes, max_response_bytes)

@@ -6,6 +6,7 @@ the heap (module globals), stable memory, timers, certified data and cycles are 
 at its start and restored if it traps. Query executions are always rolled back.
 `Network` (network.py) owns the queue these steps come from.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,14 +21,22 @@ from localnet.runtime import errors as E
 from localnet.runtime import limits, metering
 from localnet.runtime.canister import MANAGEMENT_ID, Canister
 from localnet.runtime.cycles import REJECT_CODE_BYTES
-from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, \
-    drive, is_generator
+from localnet.runtime.execution import DEFERRED, CallMessage, Execution, Reject, Reply, drive, is_generator
 from localnet.runtime.pyvalues import to_candid, to_python
 from localnet.runtime.system_api import KybraIc
 
-LIMIT_KIND = {"update": "update", "timer": "update", "heartbeat": "update", "guard": "update",
-              "query": "query", "composite": "query", "inspect": "query",
-              "init": "install", "post_upgrade": "install", "pre_upgrade": "install"}
+LIMIT_KIND = {
+    "update": "update",
+    "timer": "update",
+    "heartbeat": "update",
+    "guard": "update",
+    "query": "query",
+    "composite": "query",
+    "inspect": "query",
+    "init": "install",
+    "post_upgrade": "install",
+    "pre_upgrade": "install",
+}
 UPDATE_MODES = ("update", "timer", "heartbeat")
 
 
@@ -126,16 +135,17 @@ class Engine:
             if self.faults:  # a test's injected trap at this boundary (faults.py)
                 self.faults.check(ex, first, outcome)
             if ex.mode in UPDATE_MODES:
-                self._reserve_for_growth(canister, canister.memory_size() - memory_before,
-                                         response=not first)
+                self._reserve_for_growth(canister, canister.memory_size() - memory_before, response=not first)
         except E.Trap as t:
             outcome = ("trap", ex.trap or t)
         except KeyboardInterrupt:
             raise
         except BaseException as e:  # an uncaught Python exception: Kybra traps with it
             if ex.swallow_errors and ex.trap is None:
-                canister.log(self.time_ns, f"[localnet] error in a generator timer, ignored "
-                                           f"as Kybra 0.7.1 does: {type(e).__name__}: {e}")
+                canister.log(
+                    self.time_ns,
+                    f"[localnet] error in a generator timer, ignored as Kybra 0.7.1 does: {type(e).__name__}: {e}",
+                )
                 outcome = ("done", None)
             else:
                 outcome = ("trap", ex.trap or E.Trap(f"{type(e).__name__}: {e}"))
@@ -189,26 +199,28 @@ class Engine:
             timer = ex.message.arg
             if timer.func is None:  # Kybra's post-init `random.seed(raw_rand())`
                 import random
+
                 random.seed(self._raw_rand_bytes())
                 return None
             return timer.func()
         fn = canister.namespace.scope.get(ex.method_name)  # Kybra: scope.globals.get_item
         if fn is None:
-            raise E.Trap(f"KeyError: '{ex.method_name}' (not bound by `from "
-                         f"{canister.namespace.entry} import *`, where Kybra looks canister "
-                         "methods and guards up)")
+            raise E.Trap(
+                f"KeyError: '{ex.method_name}' (not bound by `from "
+                f"{canister.namespace.entry} import *`, where Kybra looks canister "
+                "methods and guards up)"
+            )
         if ex.mode == "guard":
             return fn()
         sig = ex.sig
         args: List[Any] = []
-        if sig is not None and ex.mode in ("update", "query", "composite", "init",
-                                           "post_upgrade"):
+        if sig is not None and ex.mode in ("update", "query", "composite", "init", "post_upgrade"):
             # ic_cdk decodes the arguments even of a method that takes none
             try:
                 types = [t for _, t in sig.params]
-                args = to_python(types, binary.decode(ex.message.arg, types,
-                                                      canister.interface.env),
-                                 canister.interface.env)
+                args = to_python(
+                    types, binary.decode(ex.message.arg, types, canister.interface.env), canister.interface.env
+                )
             except Exception as e:
                 raise E.Trap(f"failed to decode call arguments: {e}") from None
             metering.charge_candid_args(ex.message.arg, args)
@@ -221,9 +233,8 @@ class Engine:
         if sig.is_manual:
             return
         if ex.replied:
-            raise E.Trap("ic0.msg_reply: the call is already replied",
-                         E.CANISTER_CONTRACT_VIOLATION)
-        data = self._encode(ex.canister, sig.rets, [value][:len(sig.rets)])
+            raise E.Trap("ic0.msg_reply: the call is already replied", E.CANISTER_CONTRACT_VIOLATION)
+        data = self._encode(ex.canister, sig.rets, [value][: len(sig.rets)])
         limits.check_reply(len(data), ex.non_replicated)
         ex.result = Reply(data)
 
@@ -240,11 +251,11 @@ class Engine:
         name, args = info
         canister = ex.canister
         if ex.mode == "query":
-            raise E.Trap('"ic0_call_new" cannot be executed in non replicated query mode',
-                         E.CANISTER_CONTRACT_VIOLATION)
+            raise E.Trap(
+                '"ic0_call_new" cannot be executed in non replicated query mode', E.CANISTER_CONTRACT_VIOLATION
+            )
         if ex.mode not in ("update", "composite", "timer", "heartbeat"):
-            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
-                         E.CANISTER_CONTRACT_VIOLATION)
+            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode', E.CANISTER_CONTRACT_VIOLATION)
         if name in ("call", "call_with_payment", "call_with_payment128"):
             with_payment = name != "call"
             target, qualname = args[0], args[1]
@@ -256,17 +267,17 @@ class Engine:
             cls, _, method = qualname.partition(".")
             func = self._service_func(canister, cls, method, callee)
             if func is None:
-                raise AttributeError(f"canister '{text_id(callee) if callee else 'aaaaa-aa'}'"
-                                     f" has no attribute '{qualname}'")
+                raise AttributeError(
+                    f"canister '{text_id(callee) if callee else 'aaaaa-aa'}' has no attribute '{qualname}'"
+                )
             if len(params) != len(func.args):
-                raise TypeError(f"{qualname} takes {len(func.args)} arguments, "
-                                f"{len(params)} given")
+                raise TypeError(f"{qualname} takes {len(func.args)} arguments, {len(params)} given")
             arg = self._encode(canister, func.args, params)
             rets = func.rets
-            if ex.mode == "composite" and "query" not in func.modes \
-                    and "composite_query" not in func.modes:
-                raise E.Trap(f"composite query {ex.method_name} may only call query methods",
-                             E.CANISTER_CONTRACT_VIOLATION)
+            if ex.mode == "composite" and "query" not in func.modes and "composite_query" not in func.modes:
+                raise E.Trap(
+                    f"composite query {ex.method_name} may only call query methods", E.CANISTER_CONTRACT_VIOLATION
+                )
         elif name in ("call_raw", "call_raw128"):
             if len(args) != 4:
                 raise TypeError(f"{name} takes 4 arguments")
@@ -293,9 +304,11 @@ class Engine:
             fee = transmission + execution
             liquid = canister.cycles - self._freezing_limit(canister)
             if payment > liquid:  # ic0.call_cycles_add traps (interface spec)
-                raise E.Trap(f"Canister {text_id(canister.id)} is out of cycles: it cannot "
-                             f"attach {payment} cycles above its freezing limit",
-                             E.CANISTER_OUT_OF_CYCLES)
+                raise E.Trap(
+                    f"Canister {text_id(canister.id)} is out of cycles: it cannot "
+                    f"attach {payment} cycles above its freezing limit",
+                    E.CANISTER_OUT_OF_CYCLES,
+                )
             if fee + payment > liquid:  # ic0.call_perform returns non-zero: nothing is sent
                 out.unsent = Reject(E.SYS_TRANSIENT, "Couldn't send message")
                 return out
@@ -319,21 +332,17 @@ class Engine:
             values = to_python(out.rets, binary.decode(result.data, list(out.rets), env), env)
         except Exception as e:
             ex.last_reject = (E.CANISTER_ERROR, str(e))
-            return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to "
-                                          f"decode canister response: {e}")
+            return kybra.CallResult(None, f"Rejection code {E.CANISTER_ERROR}, failed to decode canister response: {e}")
         # decoded before the callback's meter starts: charged when it does
-        ex.pending_native += metering.candid_cost(
-            result.data, sum(metering.count_values(v) for v in values))
+        ex.pending_native += metering.candid_cost(result.data, sum(metering.count_values(v) for v in values))
         return kybra.CallResult(values[0] if values else None, None)
 
     # -- one-way calls -------------------------------------------------------------------
-    def _notify(self, canister: Canister, ex: Execution, target, method: str, arg: bytes,
-                payment: int) -> dict:
+    def _notify(self, canister: Canister, ex: Execution, target, method: str, arg: bytes, payment: int) -> dict:
         """ic.notify_raw: queue a call whose response is ignored; {'Ok': None} or
         {'Err': RejectionCode} when it cannot be sent."""
         if ex.mode not in ("update", "timer", "heartbeat"):
-            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode',
-                         E.CANISTER_CONTRACT_VIOLATION)
+            raise E.Trap(f'"ic0_call_new" cannot be executed in {ex.mode} mode', E.CANISTER_CONTRACT_VIOLATION)
         callee = principal_bytes(target)
         limits.check_request(text_id(callee) if callee else "aaaaa-aa", method, len(arg))
         transmission, execution = self.policy.call_prepayment(method, arg)
@@ -343,8 +352,8 @@ class Engine:
         if too_large:  # sent; the stream builder's reject comes back and runs no code
             canister.cycles -= transmission + execution
             canister.cycles += self._unexecuted_response_refund(
-                self.policy.prepayment_for_response_transmission(), execution,
-                Reject(*too_large))
+                self.policy.prepayment_for_response_transmission(), execution, Reject(*too_large)
+            )
             return {"Ok": None}
         canister.cycles -= transmission + execution + payment
         note = CallMessage(canister.id, callee, method, arg, payment, kind="call")
@@ -353,8 +362,7 @@ class Engine:
         ex.outbox.append(note)
         return {"Ok": None}
 
-    def _notify_service(self, canister: Canister, ex: Execution, wrapper: str, args: list,
-                        with_payment: bool) -> dict:
+    def _notify_service(self, canister: Canister, ex: Execution, wrapper: str, args: list, with_payment: bool) -> dict:
         """`AsyncInfo.notify()`: args are the AsyncInfo's [canister_id, qualname, *params
         (, cycles)], encoded with the caller's Service declaration."""
         target, qualname = args[0], args[1]
@@ -370,8 +378,7 @@ class Engine:
     # -- freezing ------------------------------------------------------------------------
     def _freezing_limit(self, canister: Canister) -> int:
         """`freeze_threshold_cycles`: reserved cycles count towards it (spec liquid_balance)."""
-        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold,
-                                          canister.reserved_cycles)
+        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold, canister.reserved_cycles)
 
     # -- prepayments (cycles.py [PREPAY]) ---------------------------------------------------
     def _prepay_execution(self, canister: Canister, ex: Execution, mode: str) -> Optional[Reject]:
@@ -404,8 +411,9 @@ class Engine:
         the execution prepayment minus the fixed fee
         (`settle_prepayment_for_unexecuted_response`)."""
         p = self.policy
-        return p.refund_for_response_transmission(transmission, self._response_bytes(result)) \
-            + max(0, execution - p.execution_cost(0))
+        return p.refund_for_response_transmission(transmission, self._response_bytes(result)) + max(
+            0, execution - p.execution_cost(0)
+        )
 
     # -- storage reservation (cycles.py [RESERVE]) ----------------------------------------
     def _reserve_for_growth(self, canister: Canister, grown: int, response: bool) -> None:
@@ -418,25 +426,34 @@ class Engine:
         p = self.policy
         reserve = p.storage_reservation_cycles(grown, p.subnet_memory_usage)
         if reserve > canister.cycles:
-            raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to insufficient "
-                         f"cycles. At least {reserve - canister.cycles} additional cycles "
-                         f"are required.", E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW)
+            raise E.Trap(
+                f"Canister cannot grow memory by {grown} bytes due to insufficient "
+                f"cycles. At least {reserve - canister.cycles} additional cycles "
+                f"are required.",
+                E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+            )
         limit = canister.reserved_cycles_limit
         if limit is None:
             limit = p.default_reserved_balance_limit
         if reserve and canister.reserved_cycles + reserve > limit:
-            raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to its reserved "
-                         f"cycles limit. The current limit ({limit}) would be exceeded by "
-                         f"{canister.reserved_cycles + reserve - limit} cycles.",
-                         E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW)
+            raise E.Trap(
+                f"Canister cannot grow memory by {grown} bytes due to its reserved "
+                f"cycles limit. The current limit ({limit}) would be exceeded by "
+                f"{canister.reserved_cycles + reserve - limit} cycles.",
+                E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW,
+            )
         if not response:
-            threshold = p.freezing_limit(canister.memory_size(), canister.freezing_threshold,
-                                         canister.reserved_cycles + reserve)
+            threshold = p.freezing_limit(
+                canister.memory_size(), canister.freezing_threshold, canister.reserved_cycles + reserve
+            )
             if canister.cycles - reserve < threshold:
-                raise E.Trap(f"Canister cannot grow memory by {grown} bytes due to "
-                             f"insufficient cycles. At least "
-                             f"{threshold - canister.cycles + reserve} additional cycles are "
-                             f"required.", E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW)
+                raise E.Trap(
+                    f"Canister cannot grow memory by {grown} bytes due to "
+                    f"insufficient cycles. At least "
+                    f"{threshold - canister.cycles + reserve} additional cycles are "
+                    f"required.",
+                    E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+                )
         canister.cycles -= reserve
         canister.reserved_cycles += reserve
 
@@ -445,10 +462,12 @@ class Engine:
 
     def _out_of_cycles(self, canister: Canister, fee: int) -> Reject:
         missing = fee + self._freezing_limit(canister) - canister.cycles
-        return Reject(E.SYS_TRANSIENT,
-                      f"Canister {text_id(canister.id)} is out of cycles: please top up the "
-                      f"canister with at least {missing} additional cycles",
-                      E.CANISTER_OUT_OF_CYCLES)
+        return Reject(
+            E.SYS_TRANSIENT,
+            f"Canister {text_id(canister.id)} is out of cycles: please top up the "
+            f"canister with at least {missing} additional cycles",
+            E.CANISTER_OUT_OF_CYCLES,
+        )
 
     def _trap_reject(self, canister: Canister, trap: E.Trap) -> Reject:
         cid = text_id(canister.id)
@@ -456,10 +475,12 @@ class Engine:
             text = f"Canister {cid} exceeded the instruction limit for single message execution."
         elif trap.error_code == E.CANISTER_TRAPPED:
             text = f"Canister {cid} trapped: {trap.message}"
-        elif trap.error_code in (E.CANISTER_OUT_OF_CYCLES, E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
-                                 E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW):
-            text = trap.message if trap.error_code == E.CANISTER_OUT_OF_CYCLES \
-                else f"Canister {cid}: {trap.message}"
+        elif trap.error_code in (
+            E.CANISTER_OUT_OF_CYCLES,
+            E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+            E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW,
+        ):
+            text = trap.message if trap.error_code == E.CANISTER_OUT_OF_CYCLES else f"Canister {cid}: {trap.message}"
         elif trap.error_code == E.CANISTER_CONTRACT_VIOLATION:  # HypervisorError's Display
             text = f"Canister {cid} violated contract: {trap.message}"
         else:
@@ -471,27 +492,34 @@ class Engine:
         """(sig, mode) of a public method or a Reject."""
         if canister.is_empty:
             cid = text_id(canister.id)
-            return Reject(E.DESTINATION_INVALID, f"Canister {cid} is empty: it has no Wasm "
-                          f"module installed", E.CANISTER_WASM_MODULE_NOT_FOUND)
+            return Reject(
+                E.DESTINATION_INVALID,
+                f"Canister {cid} is empty: it has no Wasm module installed",
+                E.CANISTER_WASM_MODULE_NOT_FOUND,
+            )
         sig = canister.interface.methods.get(method)
         cid = None if sig is not None else text_id(canister.id)
         if sig is None or sig.kind not in ("query", "update") or method.startswith("_"):
             cid = text_id(canister.id)
             kind = "update" if replicated else "query"
-            return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no {kind} method "
-                          f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
+            return Reject(
+                E.DESTINATION_INVALID, f"Canister {cid} has no {kind} method '{method}'", E.CANISTER_METHOD_NOT_FOUND
+            )
         if sig.kind == "update":
             if not replicated:
                 cid = text_id(canister.id)
-                return Reject(E.DESTINATION_INVALID, f"Canister {cid} has no query method "
-                              f"'{method}'", E.CANISTER_METHOD_NOT_FOUND)
+                return Reject(
+                    E.DESTINATION_INVALID, f"Canister {cid} has no query method '{method}'", E.CANISTER_METHOD_NOT_FOUND
+                )
             return sig, "update"
         if sig.is_async:
             if replicated:
                 cid = text_id(canister.id)
-                return Reject(E.CANISTER_ERROR, f"Canister {cid}: composite query "
-                              f"'{method}' cannot be called in replicated mode",
-                              E.COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE)
+                return Reject(
+                    E.CANISTER_ERROR,
+                    f"Canister {cid}: composite query '{method}' cannot be called in replicated mode",
+                    E.COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE,
+                )
             return sig, "composite"
         return sig, "query"
 
@@ -506,8 +534,7 @@ class Engine:
         try:
             with canister.namespace.activate(ic):
                 if self.metering and method is not None:
-                    meter = metering.Meter(metering.LIMITS[LIMIT_KIND.get(method.mode, "update")],
-                                           guard.mark_trap)
+                    meter = metering.Meter(metering.LIMITS[LIMIT_KIND.get(method.mode, "update")], guard.mark_trap)
                     self._meter = meter
                     try:
                         with meter:
@@ -520,20 +547,24 @@ class Engine:
             if guard.trap is not None:
                 raise guard.trap
         except E.Trap as t:
-            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            heap.restore()
+            canister.stable.rollback()
+            canister.restore_volatile(vol)
             return "trap", guard.trap or t
         except KeyboardInterrupt:
             raise
         except BaseException as e:
-            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            heap.restore()
+            canister.stable.rollback()
+            canister.restore_volatile(vol)
             return "trap", E.Trap(f"{type(e).__name__}: {e}")
         if isinstance(result, dict) and "Ok" in result:
             return "ok", None
         if isinstance(result, dict) and "Err" in result:
-            return "reject", Reject(E.CANISTER_REJECT, str(result["Err"]),
-                                    E.CANISTER_REJECTED_MESSAGE)
-        return "trap", E.Trap(f"TypeError: guard function {guard.method_name} must return "
-                              f"GuardResult, got {type(result).__name__}")
+            return "reject", Reject(E.CANISTER_REJECT, str(result["Err"]), E.CANISTER_REJECTED_MESSAGE)
+        return "trap", E.Trap(
+            f"TypeError: guard function {guard.method_name} must return GuardResult, got {type(result).__name__}"
+        )
 
     def _start_call(self, msg: CallMessage) -> None:
         """Begin executing an incoming call (ingress or inter-canister)."""
@@ -545,14 +576,17 @@ class Engine:
             return
         canister = self.canisters.get(msg.callee)
         if canister is None:
-            self._complete(msg, Reject(E.DESTINATION_INVALID, f"Canister "
-                                       f"{text_id(msg.callee)} not found",
-                                       E.CANISTER_NOT_FOUND), None)
+            self._complete(
+                msg,
+                Reject(E.DESTINATION_INVALID, f"Canister {text_id(msg.callee)} not found", E.CANISTER_NOT_FOUND),
+                None,
+            )
             return
         if canister.status != "running":
             code = E.CANISTER_STOPPED if canister.status == "stopped" else E.CANISTER_STOPPING
-            self._complete(msg, Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} "
-                                       f"is {canister.status}", code), canister)
+            self._complete(
+                msg, Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} is {canister.status}", code), canister
+            )
             return
         found = self._method_for(canister, msg.method, replicated=True)
         if isinstance(found, Reject):
@@ -591,7 +625,9 @@ class Engine:
             heap = canister.namespace.heap_snapshot()
             vol = canister.volatile_state()
             outcome = self._segment(ex, True, snapshot=False)
-            heap.restore(); canister.stable.rollback(); canister.restore_volatile(vol)
+            heap.restore()
+            canister.stable.rollback()
+            canister.restore_volatile(vol)
             self._after_segment(ex, outcome)
             return
         self._after_segment(ex, self._segment(ex, True))
@@ -614,16 +650,17 @@ class Engine:
             ex.pending_call = out
             canister.awaiting[id(ex)] = ex
             if out.fail is not None:
-                self._enqueue(Step("response", canister.id, execution=ex, result=out.fail,
-                                   refund=out.payment))
+                self._enqueue(Step("response", canister.id, execution=ex, result=out.fail, refund=out.payment))
                 return
-            callee_msg = CallMessage(canister.id, out.callee, out.method, out.arg, out.payment,
-                                     kind="call", reply_to=ex)
+            callee_msg = CallMessage(
+                canister.id, out.callee, out.method, out.arg, out.payment, kind="call", reply_to=ex
+            )
             self._enqueue(Step("call", out.callee, message=callee_msg))
             return
         if ex.mode in ("update", "query", "composite") and ex.sig.is_manual and not ex.replied:
-            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} did not "
-                               f"reply to the call", E.CANISTER_DID_NOT_REPLY)
+            ex.result = Reject(
+                E.CANISTER_ERROR, f"Canister {text_id(canister.id)} did not reply to the call", E.CANISTER_DID_NOT_REPLY
+            )
         self._finish(ex)
 
     def _finish(self, ex: Execution) -> None:
@@ -644,8 +681,11 @@ class Engine:
         waiting, canister.awaiting = list(canister.awaiting.values()), {}
         for ex in waiting:
             ex.finished = True
-            result = ex.result if ex.replied else Reject(
-                E.CANISTER_REJECT, "Canister has been uninstalled.", E.CANISTER_REJECTED_MESSAGE)
+            result = (
+                ex.result
+                if ex.replied
+                else Reject(E.CANISTER_REJECT, "Canister has been uninstalled.", E.CANISTER_REJECTED_MESSAGE)
+            )
             self._complete(ex.message, result, canister, refund=ex.cycles_available)
         canister.open_calls = 0
         canister.deleted_below = canister.install_count
@@ -660,8 +700,7 @@ class Engine:
         for msg in waiting:
             self._complete(msg, Reply(b"DIDL\x00\x00"), None, refund=msg.cycles)
 
-    def _complete(self, msg: CallMessage, result, canister: Optional[Canister],
-                  refund: Optional[int] = None) -> None:
+    def _complete(self, msg: CallMessage, result, canister: Optional[Canister], refund: Optional[int] = None) -> None:
         """Deliver the outcome of a call to whoever is waiting for it."""
         if refund is None:
             refund = msg.cycles if result is None or isinstance(result, Reject) else 0
@@ -671,11 +710,11 @@ class Engine:
             caller = self.canisters.get(msg.caller)
             if caller is not None:  # ic-cdk's notify has no callback to run
                 caller.cycles += refund + self._unexecuted_response_refund(
-                    msg.prepaid_transmission, msg.prepaid_execution, result)
+                    msg.prepaid_transmission, msg.prepaid_execution, result
+                )
         elif msg.kind == "call":
             caller_ex: Execution = msg.reply_to
-            self._enqueue(Step("response", msg.caller, execution=caller_ex, result=result,
-                               refund=refund))
+            self._enqueue(Step("response", msg.caller, execution=caller_ex, result=result, refund=refund))
         if self.on_message is not None and canister is not None:
             self.on_message(canister, msg, result)
 
@@ -691,20 +730,22 @@ class Engine:
             return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
-        result = step.result if step.result is not None else Reject(
-            E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
+        result = (
+            step.result
+            if step.result is not None
+            else Reject(E.CANISTER_ERROR, "the callee produced no response", E.CANISTER_DID_NOT_REPLY)
+        )
         # response.rs: the unused response transmission comes back before the callback runs,
         # which executes on the cycles prepaid when the call was made
         canister.cycles += self.policy.refund_for_response_transmission(
-            out.prepaid_transmission, self._response_bytes(result))
-        ex.prepaid, ex.instruction_limit = out.prepaid_execution, \
-            self.policy.max_instructions_per_message
+            out.prepaid_transmission, self._response_bytes(result)
+        )
+        ex.prepaid, ex.instruction_limit = out.prepaid_execution, self.policy.max_instructions_per_message
         call_result = self._call_result(ex, out, result)
         ex.answered = out  # the call whose callback this segment is (faults.py)
         self._after_segment(ex, self._segment(ex, False, call_result))
 
-    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int,
-                        gone: bool) -> None:
+    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int, gone: bool) -> None:
         """A response to a call made by an earlier module of the caller.
 
         Uninstalled since (spec, callback invocation): the call context was deleted and its
@@ -723,19 +764,21 @@ class Engine:
             canister.cycles += refund
             if out is not None:  # no code runs: the callback's prepayment minus the fixed fee
                 canister.cycles += self._unexecuted_response_refund(
-                    out.prepaid_transmission, out.prepaid_execution, None)
+                    out.prepaid_transmission, out.prepaid_execution, None
+                )
         if gone or getattr(ex, "generation", 0) < canister.deleted_below:
             return  # its caller was answered when the context was deleted (uninstall)
         canister.stale_responses += 1
         method = out.method if out is not None else "a call"
-        text = (f"a response to {method} made before the canister was "
-                f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
-                f"pointer into the old Wasm heap (undefined behaviour); the Kybra generator "
-                f"of {ex.method_name} that awaited it no longer exists")
+        text = (
+            f"a response to {method} made before the canister was "
+            f"upgraded reached the new module: ic-cdk 0.13.5's callback dereferences a "
+            f"pointer into the old Wasm heap (undefined behaviour); the Kybra generator "
+            f"of {ex.method_name} that awaited it no longer exists"
+        )
         canister.log(self.time_ns, f"[TRAP]: {text}")
         if not ex.replied:
-            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} trapped: "
-                               f"{text}", E.CANISTER_TRAPPED)
+            ex.result = Reject(E.CANISTER_ERROR, f"Canister {text_id(canister.id)} trapped: {text}", E.CANISTER_TRAPPED)
         self._finish(ex)
 
     # -- timers and heartbeats --------------------------------------------------------------
@@ -747,8 +790,9 @@ class Engine:
         msg = CallMessage(canister.id, canister.id, "<timer>", timer, 0, kind="timer")
         ex = Execution(canister, msg, "timer", "<timer>")
         if self._prepay_execution(canister, ex, "update") is not None:
-            canister.log(self.time_ns, "[localnet] timer skipped: the canister cannot prepay "
-                                       "its execution (out of cycles)")
+            canister.log(
+                self.time_ns, "[localnet] timer skipped: the canister cannot prepay its execution (out of cycles)"
+            )
             return
         ex.generation = canister.install_count
         canister.open_calls += 1

@@ -3,6 +3,7 @@
 Reject codes are the interface spec's; error codes are the replica's `ErrorCode` values
 (shown as `IC0503` etc.), so clients such as ic-py and PocketIC see familiar errors.
 """
+
 from __future__ import annotations
 
 SYS_FATAL = 1

@@ -8,6 +8,7 @@ a nested generator is not thrown into the outer one: it ends the message (a trap
 chain of generators is an explicit stack, so a call suspends the whole execution between
 messages (the commit point) and other messages can run on the canister meanwhile.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,8 +60,7 @@ class CallMessage:
 class Execution:
     """State of one call context on a canister (the message and its callbacks)."""
 
-    def __init__(self, canister, message: CallMessage, mode: str, method_name: str,
-                 sig=None):
+    def __init__(self, canister, message: CallMessage, mode: str, method_name: str, sig=None):
         self.canister = canister
         self.message = message
         self.mode = mode  # update | query | composite | init | post_upgrade | pre_upgrade |

@@ -18,6 +18,7 @@ message (`origin=` 'ingress' | 'call' | 'timer' | 'heartbeat'). A rule fires `ti
 (None: until cleared), is removed when used up, and counts its firings in `fired`. Rules are
 test-time settings: not part of snapshots or saved state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,10 +50,16 @@ class Fault:
         return self.times is None or self.times > 0
 
     def describe(self) -> dict:
-        return {"fault_id": self.id, "boundary": self.boundary,
-                "canister_id": principal_to_text(self.canister), "method": self.method,
-                "callee": None if self.callee is None else principal_to_text(self.callee),
-                "origin": self.origin, "times": self.times, "fired": self.fired}
+        return {
+            "fault_id": self.id,
+            "boundary": self.boundary,
+            "canister_id": principal_to_text(self.canister),
+            "method": self.method,
+            "callee": None if self.callee is None else principal_to_text(self.callee),
+            "origin": self.origin,
+            "times": self.times,
+            "fired": self.fired,
+        }
 
 
 def _raw(principal) -> bytes:
@@ -70,8 +77,9 @@ class Faults:
         return bool(self.rules)
 
     # -- setting rules ---------------------------------------------------------------------
-    def add(self, boundary: str, canister, method: str, callee=None, origin: Optional[str] = None,
-            times: Optional[int] = 1) -> Fault:
+    def add(
+        self, boundary: str, canister, method: str, callee=None, origin: Optional[str] = None, times: Optional[int] = 1
+    ) -> Fault:
         if boundary not in BOUNDARIES:
             raise LocalnetError(f"unknown fault boundary {boundary!r} (one of {', '.join(BOUNDARIES)})")
         if origin is not None and origin not in ORIGINS:
@@ -81,21 +89,23 @@ class Faults:
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise LocalnetError("times must be a positive integer or None")
         self._next_id += 1
-        rule = Fault(self._next_id, boundary, _raw(canister), method,
-                     None if callee is None else _raw(callee), origin, times)
+        rule = Fault(
+            self._next_id, boundary, _raw(canister), method, None if callee is None else _raw(callee), origin, times
+        )
         self.rules.append(rule)
         return rule
 
-    def trap_message(self, canister, method: str, origin: Optional[str] = None,
-                     times: Optional[int] = 1) -> Fault:
+    def trap_message(self, canister, method: str, origin: Optional[str] = None, times: Optional[int] = 1) -> Fault:
         return self.add("message", canister, method, origin=origin, times=times)
 
-    def trap_before_call(self, canister, method: str, callee=None, origin: Optional[str] = None,
-                         times: Optional[int] = 1) -> Fault:
+    def trap_before_call(
+        self, canister, method: str, callee=None, origin: Optional[str] = None, times: Optional[int] = 1
+    ) -> Fault:
         return self.add("before_call", canister, method, callee, origin, times)
 
-    def trap_after_call(self, canister, method: str, callee=None, origin: Optional[str] = None,
-                        times: Optional[int] = 1) -> Fault:
+    def trap_after_call(
+        self, canister, method: str, callee=None, origin: Optional[str] = None, times: Optional[int] = 1
+    ) -> Fault:
         return self.add("after_call", canister, method, callee, origin, times)
 
     def clear(self, canister=None) -> int:
@@ -119,12 +129,19 @@ class Faults:
                 hit = first and ex.method_name == rule.method
                 where = f"in {rule.method}"
             else:
-                call = value if rule.boundary == "before_call" and kind == "call" else (
-                    getattr(ex, "answered", None) if rule.boundary == "after_call" and not first else None)
-                hit = call is not None and call.method == rule.method and \
-                    (rule.callee is None or rule.callee == call.callee)
-                where = ("before the call to " if rule.boundary == "before_call"
-                         else "in the callback of the call to ") + rule.method
+                call = (
+                    value
+                    if rule.boundary == "before_call" and kind == "call"
+                    else (getattr(ex, "answered", None) if rule.boundary == "after_call" and not first else None)
+                )
+                hit = (
+                    call is not None
+                    and call.method == rule.method
+                    and (rule.callee is None or rule.callee == call.callee)
+                )
+                where = (
+                    "before the call to " if rule.boundary == "before_call" else "in the callback of the call to "
+                ) + rule.method
             if not hit:
                 continue
             rule.fired += 1

@@ -15,6 +15,7 @@ A snapshot is taken at every commit point, so telling data from code must not wa
 global each time: each canister namespace keeps the last layout of each module (`_Scan`),
 re-checked with C-level dict view operations.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,8 +26,17 @@ from typing import Dict, Optional
 
 import kybra
 
-_SKIP_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type,
-               types.MethodType, staticmethod, classmethod, property, kybra.StableBTreeMap)
+_SKIP_TYPES = (
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    type,
+    types.MethodType,
+    staticmethod,
+    classmethod,
+    property,
+    kybra.StableBTreeMap,
+)
 _MISSING = object()
 _RESOLVING: list = []  # module dicts used by `_resolve` while unpickling
 
@@ -52,6 +62,7 @@ class _Scan:
     """One module's layout at a scan: its code entries (functions, classes, modules,
     dunders: never copied) and, in a fixed order, the names of its data globals. A scan is
     never changed after it is made, so snapshots can keep it."""
+
     __slots__ = ("module", "size", "code", "names")
 
     def __init__(self, module, d: dict):
@@ -62,8 +73,12 @@ class _Scan:
     def valid(self, module, d: dict) -> bool:
         """Still the module's layout: same size, every code entry bound to the same object
         and every data name present (C-level dict view operations, no walk)."""
-        return self.module is module and len(d) == self.size \
-            and self.code.items() <= d.items() and all(n in d for n in self.names)
+        return (
+            self.module is module
+            and len(d) == self.size
+            and self.code.items() <= d.items()
+            and all(n in d for n in self.names)
+        )
 
 
 def _scan(modules: Dict[str, types.ModuleType], scans: Optional[dict]):
@@ -76,8 +91,7 @@ def _scan(modules: Dict[str, types.ModuleType], scans: Optional[dict]):
     for mname, module in modules.items():
         d = module.__dict__
         scan = scans.get(mname) if scans is not None else None
-        if scan is not None and scan.valid(module, d) and \
-                all(_is_state(n, d[n]) for n in scan.names):
+        if scan is not None and scan.valid(module, d) and all(_is_state(n, d[n]) for n in scan.names):
             pass
         else:
             scan = _Scan(module, d)

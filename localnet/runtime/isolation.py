@@ -15,6 +15,7 @@ round after install; `os.urandom`/`secrets`/`uuid4` stay deterministic.) Everyth
 back on exit, so two canisters built from one source share no state. The runtime is
 single-threaded: hold the HTTP server's lock to drive a Network from another thread.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -79,8 +80,7 @@ class _BundleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 _refuse_outside_bundle(fullname)
             return None
         is_pkg = fullname in ns.packages
-        spec = importlib.util.spec_from_loader(fullname, self, origin=ns.filename(fullname),
-                                               is_package=is_pkg)
+        spec = importlib.util.spec_from_loader(fullname, self, origin=ns.filename(fullname), is_package=is_pkg)
         return spec
 
     def create_module(self, spec):
@@ -123,17 +123,21 @@ def _refuse_outside_bundle(name: str) -> None:
     process has such a module loaded (localnet itself, pytest, site-packages)."""
     top = name.partition(".")[0]
     if _ACTIVE and not _runtime_provided(top) and not _ACTIVE[-1].owns(top):
-        raise ModuleNotFoundError(f"No module named {top!r} (a Kybra canister imports only "
-                                  "the modules Kybra froze from its source, the standard "
-                                  "library and kybra)", name=top)
+        raise ModuleNotFoundError(
+            f"No module named {top!r} (a Kybra canister imports only "
+            "the modules Kybra froze from its source, the standard "
+            "library and kybra)",
+            name=top,
+        )
 
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     """builtins.__import__ while a canister runs: `import x` statements of canister code
     cannot reach modules the host has loaded (sys.modules is consulted before finders)."""
     if level == 0:
-        importer = (globals.get("__file__") if globals is not None
-                    else sys._getframe(1).f_code.co_filename)  # a direct __import__() call
+        importer = (
+            globals.get("__file__") if globals is not None else sys._getframe(1).f_code.co_filename
+        )  # a direct __import__() call
         if isinstance(importer, str) and importer.startswith(CANISTER_FILE_PREFIX):
             _refuse_outside_bundle(name)
     return _HOST_IMPORT(name, globals, locals, fromlist, level)
@@ -141,8 +145,7 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 def _guarded_import_module(name, package=None):
     """importlib.import_module while a canister runs, with the same rule for canister code."""
-    if not name.startswith(".") and sys._getframe(1).f_code.co_filename.startswith(
-            CANISTER_FILE_PREFIX):
+    if not name.startswith(".") and sys._getframe(1).f_code.co_filename.startswith(CANISTER_FILE_PREFIX):
         _refuse_outside_bundle(name)
     return _HOST_IMPORT_MODULE(name, package)
 
@@ -159,8 +162,7 @@ class CanisterNamespace:
     """The modules of one installed canister (rebuilt from scratch on every install,
     reinstall and upgrade, as Kybra's fresh interpreter is)."""
 
-    def __init__(self, sources: Dict[str, str], packages: Iterable[str], entry: str,
-                 label: str, seed: bytes):
+    def __init__(self, sources: Dict[str, str], packages: Iterable[str], entry: str, label: str, seed: bytes):
         """`sources`: every importable module of the canister (SourceBundle.frozen_sources())
         and `packages` the names among them that are packages (frozen from __init__.py)."""
         if entry not in sources:
@@ -240,6 +242,7 @@ class CanisterNamespace:
         its names not starting with `_`), which is where Kybra looks methods and guards up
         (body/call_global_python_function.rs). Must run inside activate()."""
         import importlib
+
         module = importlib.import_module(self.entry)
         scope: Dict[str, object] = {}
         exec(f"from {self.entry} import *", scope)  # noqa: S102 - Python's own star import
@@ -254,6 +257,7 @@ class CanisterNamespace:
     def heap_snapshot(self):
         """A snapshot of the data globals, for rollback at a trap (heap.py)."""
         from localnet.runtime.heap import HeapSnapshot
+
         return HeapSnapshot(self.modules, self.heap_scans)
 
     def bundle_modules(self) -> Dict[str, types.ModuleType]:

@@ -17,6 +17,7 @@
   (`rs/messaging/src/routing/stream_builder.rs`). localnet treats every callee as remote (a
   merchant's ledgers live on other subnets), the stricter of the two.
 """
+
 from __future__ import annotations
 
 from localnet.runtime import errors as E
@@ -30,25 +31,27 @@ MAX_LOCAL_SUBNET_REQUEST_BYTES = MULTIPLIER_MAX_SIZE_LOCAL_SUBNET * MAX_INTER_CA
 
 
 def max_reply_size(non_replicated: bool) -> int:
-    return MAX_NON_REPLICATED_QUERY_REPLY_SIZE if non_replicated \
-        else MAX_INTER_CANISTER_PAYLOAD_IN_BYTES
+    return MAX_NON_REPLICATED_QUERY_REPLY_SIZE if non_replicated else MAX_INTER_CANISTER_PAYLOAD_IN_BYTES
 
 
 def check_reply(size: int, non_replicated: bool, what: str = "ic0.msg_reply_data_append"):
     """Trap as the replica does when a reply (or reject message) exceeds the limit."""
     limit = max_reply_size(non_replicated)
     if size > limit:
-        raise E.Trap(f"{what}: application payload size ({size}) cannot be larger than "
-                     f"{limit}.", E.CANISTER_CONTRACT_VIOLATION)
+        raise E.Trap(
+            f"{what}: application payload size ({size}) cannot be larger than {limit}.", E.CANISTER_CONTRACT_VIOLATION
+        )
 
 
 def check_request(callee_text: str, method: str, arg_size: int) -> None:
     """`ic0.call_data_append`: a request beyond the same-subnet bound traps."""
     size = len(method.encode("utf-8")) + arg_size
     if size > MAX_LOCAL_SUBNET_REQUEST_BYTES:
-        raise E.Trap(f"Request to {callee_text}:{method} has a payload size of {size}, which "
-                     f"exceeds the allowed limit of {MAX_LOCAL_SUBNET_REQUEST_BYTES}.",
-                     E.CANISTER_CONTRACT_VIOLATION)
+        raise E.Trap(
+            f"Request to {callee_text}:{method} has a payload size of {size}, which "
+            f"exceeds the allowed limit of {MAX_LOCAL_SUBNET_REQUEST_BYTES}.",
+            E.CANISTER_CONTRACT_VIOLATION,
+        )
 
 
 def remote_request_too_large(sender_text: str, method: str, arg_size: int):
@@ -56,6 +59,9 @@ def remote_request_too_large(sender_text: str, method: str, arg_size: int):
     size = len(method.encode("utf-8")) + arg_size
     if size <= MAX_INTER_CANISTER_PAYLOAD_IN_BYTES:
         return None
-    return (E.CANISTER_ERROR, f"Canister {sender_text} violated contract: attempted to send a "
-                              f"message of size {size} exceeding the limit "
-                              f"{MAX_INTER_CANISTER_PAYLOAD_IN_BYTES}")
+    return (
+        E.CANISTER_ERROR,
+        f"Canister {sender_text} violated contract: attempted to send a "
+        f"message of size {size} exceeding the limit "
+        f"{MAX_INTER_CANISTER_PAYLOAD_IN_BYTES}",
+    )

@@ -6,6 +6,7 @@ declarations (kybra's `upgrade: null` install mode, records without newer fields
 they do on the IC. Methods run within the step that delivers the call; `install_code` runs
 the target's module top level and init/post_upgrade there (a 300B-instruction message).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,16 @@ CHUNK_MAX = 1024 * 1024
 CHUNK_STORE_MAX = 100  # chunks per canister (100 MiB), as the IC's wasm chunk store
 MAX_CONTROLLERS = 10
 STOP_CANISTER_TIMEOUT_NS = 5 * 60 * 10**9  # dfinity/ic STOP_CANISTER_TIMEOUT_DURATION
-INGRESS_FORBIDDEN = {"raw_rand", "http_request", "create_canister", "deposit_cycles",
-                     "ecdsa_public_key", "sign_with_ecdsa", "schnorr_public_key",
-                     "sign_with_schnorr"}
+INGRESS_FORBIDDEN = {
+    "raw_rand",
+    "http_request",
+    "create_canister",
+    "deposit_cycles",
+    "ecdsa_public_key",
+    "sign_with_ecdsa",
+    "schnorr_public_key",
+    "sign_with_schnorr",
+}
 
 _IC_DID = None
 _ANALYSIS_CACHE: dict = {}  # sha256 of a source bundle -> (lint findings, interface)
@@ -46,6 +54,7 @@ def _checked_interface(bundle_bytes: bytes, bundle):
     factory deploying many merchants, upgrades) skips the source analysis."""
     from localnet.kybra_source.analyze import analyze_with_findings
     from localnet.kybra_source.lint import lint_bundle
+
     key = hashlib.sha256(bundle_bytes).digest()
     cached = _ANALYSIS_CACHE.get(key)
     if cached is None:
@@ -72,18 +81,16 @@ class ManagementError(Exception):
         self.reject = Reject(code, message, error_code)
 
 
-def _fail(message: str, error_code: str = E.CANISTER_REJECTED_MESSAGE,
-          code: int = E.CANISTER_REJECT):
+def _fail(message: str, error_code: str = E.CANISTER_REJECTED_MESSAGE, code: int = E.CANISTER_REJECT):
     raise ManagementError(code, message, error_code)
 
 
 def _mode_name(mode) -> str:
     if isinstance(mode, str):
         if mode not in ("install", "reinstall", "upgrade"):
-            raise ManagementError(E.CANISTER_REJECT, f"unknown install mode {mode!r}",
-                                  E.INVALID_MANAGEMENT_PAYLOAD)
+            raise ManagementError(E.CANISTER_REJECT, f"unknown install mode {mode!r}", E.INVALID_MANAGEMENT_PAYLOAD)
         return mode
-    (name, _), = mode.items()
+    ((name, _),) = mode.items()
     return name
 
 
@@ -98,40 +105,44 @@ class ManagementCanister:
                 return ic_did().env.resolve(func)
         return None
 
-    def check_ingress(self, sender: bytes, method: str, arg: bytes,
-                      effective: Optional[bytes]) -> None:
+    def check_ingress(self, sender: bytes, method: str, arg: bytes, effective: Optional[bytes]) -> None:
         if getattr(self, f"m_{method}", None) is None or self._sig(method) is None:
-            raise E.CallRejected(E.DESTINATION_INVALID, f"Management canister has no method "
-                                 f"'{method}'", E.UNKNOWN_MANAGEMENT_MESSAGE)
+            raise E.CallRejected(
+                E.DESTINATION_INVALID, f"Management canister has no method '{method}'", E.UNKNOWN_MANAGEMENT_MESSAGE
+            )
         if method in INGRESS_FORBIDDEN:
-            raise E.CallRejected(E.CANISTER_REJECT, f"Only canisters can call ic00 method "
-                                 f"{method}", E.CANISTER_CONTRACT_VIOLATION)
+            raise E.CallRejected(
+                E.CANISTER_REJECT, f"Only canisters can call ic00 method {method}", E.CANISTER_CONTRACT_VIOLATION
+            )
         if effective is None or method.startswith("provisional_create"):
             return
         try:
             value = binary.decode(arg, list(self._sig(method).args), ic_did().env)
         except Exception as e:
-            raise E.CallRejected(E.CANISTER_REJECT, f"Error decoding candid: {e}",
-                                 E.INVALID_MANAGEMENT_PAYLOAD) from None
+            raise E.CallRejected(
+                E.CANISTER_REJECT, f"Error decoding candid: {e}", E.INVALID_MANAGEMENT_PAYLOAD
+            ) from None
         record = value[0] if value and isinstance(value[0], dict) else {}
         target = record.get("canister_id") or record.get("target_canister")
         if target is not None and target.bytes != effective:
-            raise E.CallRejected(E.CANISTER_REJECT, f"the effective canister id "
-                                 f"{text_id(effective)} is not the target canister "
-                                 f"{text_id(target.bytes)}", E.CANISTER_CONTRACT_VIOLATION)
+            raise E.CallRejected(
+                E.CANISTER_REJECT,
+                f"the effective canister id {text_id(effective)} is not the target canister {text_id(target.bytes)}",
+                E.CANISTER_CONTRACT_VIOLATION,
+            )
 
     def handle(self, msg: CallMessage):
         """Execute a call to aaaaa-aa; returns Reply or Reject (cycles handled inside)."""
         func = self._sig(msg.method)
         handler = getattr(self, f"m_{msg.method}", None)
         if func is None or handler is None:
-            return Reject(E.DESTINATION_INVALID, f"Management canister has no method "
-                          f"'{msg.method}'", E.UNKNOWN_MANAGEMENT_MESSAGE)
+            return Reject(
+                E.DESTINATION_INVALID, f"Management canister has no method '{msg.method}'", E.UNKNOWN_MANAGEMENT_MESSAGE
+            )
         try:
             args = binary.decode(msg.arg, list(func.args), ic_did().env)
         except Exception as e:
-            return Reject(E.CANISTER_REJECT, f"Error decoding candid: {e}",
-                          E.INVALID_MANAGEMENT_PAYLOAD)
+            return Reject(E.CANISTER_REJECT, f"Error decoding candid: {e}", E.INVALID_MANAGEMENT_PAYLOAD)
         self._accepted = 0
         try:
             value = handler(msg, *args)
@@ -139,7 +150,7 @@ class ManagementCanister:
             return e.reject
         if value is DEFERRED:
             return DEFERRED
-        data = binary.encode(list(func.rets), [value][:len(func.rets)], ic_did().env)
+        data = binary.encode(list(func.rets), [value][: len(func.rets)], ic_did().env)
         return Reply(data)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -147,15 +158,17 @@ class ManagementCanister:
         raw = canister_id.bytes if hasattr(canister_id, "bytes") else bytes(canister_id)
         c = self.net.canisters.get(raw)
         if c is None:
-            _fail(f"Canister {text_id(raw)} not found", E.CANISTER_NOT_FOUND,
-                  E.DESTINATION_INVALID)
+            _fail(f"Canister {text_id(raw)} not found", E.CANISTER_NOT_FOUND, E.DESTINATION_INVALID)
         return c
 
     def _controlled(self, msg: CallMessage, canister_id, method: str) -> Canister:
         c = self._target(canister_id)
         if not c.is_controller(msg.caller):
-            _fail(f"Only controllers of canister {text_id(c.id)} can call ic00 method "
-                  f"{method}", E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+            _fail(
+                f"Only controllers of canister {text_id(c.id)} can call ic00 method {method}",
+                E.CANISTER_INVALID_CONTROLLER,
+                E.CANISTER_ERROR,
+            )
         return c
 
     def _settings(self, c: Canister, settings: Optional[dict]) -> None:
@@ -164,8 +177,9 @@ class ManagementCanister:
         ctrls = settings.get("controllers")
         if ctrls is not None:
             if len(ctrls) > MAX_CONTROLLERS:
-                _fail(f"Invalid settings: at most {MAX_CONTROLLERS} controllers are allowed",
-                      E.INVALID_MANAGEMENT_PAYLOAD)
+                _fail(
+                    f"Invalid settings: at most {MAX_CONTROLLERS} controllers are allowed", E.INVALID_MANAGEMENT_PAYLOAD
+                )
             c.controllers = [p.bytes for p in ctrls]
         if settings.get("freezing_threshold") is not None:
             c.freezing_threshold = settings["freezing_threshold"]
@@ -173,36 +187,40 @@ class ManagementCanister:
             c.memory_allocation = settings["memory_allocation"]
         if settings.get("compute_allocation") is not None:
             if settings["compute_allocation"] > 100:
-                _fail("Invalid settings: compute_allocation must be <= 100",
-                      E.INVALID_MANAGEMENT_PAYLOAD)
+                _fail("Invalid settings: compute_allocation must be <= 100", E.INVALID_MANAGEMENT_PAYLOAD)
             c.compute_allocation = settings["compute_allocation"]
         if settings.get("reserved_cycles_limit") is not None:
             c.reserved_cycles_limit = settings["reserved_cycles_limit"]
         if settings.get("wasm_memory_limit") is not None:
             c.wasm_memory_limit = settings["wasm_memory_limit"]
         if settings.get("log_visibility") is not None:
-            (c.log_visibility, _), = settings["log_visibility"].items()
+            ((c.log_visibility, _),) = settings["log_visibility"].items()
 
     def _definite_settings(self, c: Canister) -> dict:
-        return {"controllers": [Principal(p) for p in c.controllers],
-                "compute_allocation": c.compute_allocation,
-                "memory_allocation": c.memory_allocation,
-                "freezing_threshold": c.freezing_threshold,
-                "reserved_cycles_limit": c.reserved_cycles_limit if c.reserved_cycles_limit
-                is not None else 5_000_000_000_000,
-                "log_visibility": {c.log_visibility: None}
-                if c.log_visibility in ("controllers", "public") else {"controllers": None},
-                "wasm_memory_limit": c.wasm_memory_limit}
+        return {
+            "controllers": [Principal(p) for p in c.controllers],
+            "compute_allocation": c.compute_allocation,
+            "memory_allocation": c.memory_allocation,
+            "freezing_threshold": c.freezing_threshold,
+            "reserved_cycles_limit": c.reserved_cycles_limit
+            if c.reserved_cycles_limit is not None
+            else 5_000_000_000_000,
+            "log_visibility": {c.log_visibility: None}
+            if c.log_visibility in ("controllers", "public")
+            else {"controllers": None},
+            "wasm_memory_limit": c.wasm_memory_limit,
+        }
 
     # -- canister lifecycle ------------------------------------------------------------------
     def m_create_canister(self, msg: CallMessage, args: dict):
         if msg.kind != "call":
-            _fail("Only canisters can call ic00 method create_canister",
-                  E.CANISTER_CONTRACT_VIOLATION)
+            _fail("Only canisters can call ic00 method create_canister", E.CANISTER_CONTRACT_VIOLATION)
         fee = self.net.policy.canister_creation_fee
         if msg.cycles < fee:
-            _fail(f"Cannot create canister. Sender should have at least {fee} cycles, but "
-                  f"attached {msg.cycles} cycles", E.INSUFFICIENT_CYCLES_FOR_CREATE)
+            _fail(
+                f"Cannot create canister. Sender should have at least {fee} cycles, but attached {msg.cycles} cycles",
+                E.INSUFFICIENT_CYCLES_FOR_CREATE,
+            )
         settings = (args or {}).get("settings") or {}
         c = self.net._new_canister([msg.caller], msg.cycles - fee)
         msg.cycles = 0  # all accepted: the fee is burned, the rest goes to the new canister
@@ -213,9 +231,11 @@ class ManagementCanister:
         amount = args.get("amount")
         specified = args.get("specified_id")
         try:
-            c = self.net._new_canister([msg.caller], self.net.policy.default_canister_cycles
-                                       if amount is None else amount,
-                                       None if specified is None else specified.bytes)
+            c = self.net._new_canister(
+                [msg.caller],
+                self.net.policy.default_canister_cycles if amount is None else amount,
+                None if specified is None else specified.bytes,
+            )
         except E.LocalnetError as e:
             _fail(str(e), "IC0205", E.CANISTER_REJECT)
         self._settings(c, args.get("settings") or {})
@@ -240,22 +260,37 @@ class ManagementCanister:
     def m_canister_status(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "canister_status")
         memory = c.memory_size()
-        per_day = self.net.policy.gib_storage_per_second_fee * memory * 86400 // (1024 ** 3)
-        return {"status": {c.status: None}, "settings": self._definite_settings(c),
-                "module_hash": c.module_hash, "memory_size": memory, "cycles": c.cycles,
-                "reserved_cycles": c.reserved_cycles, "idle_cycles_burned_per_day": per_day,
-                "query_stats": {"num_calls_total": 0, "num_instructions_total": 0,
-                                "request_payload_bytes_total": 0,
-                                "response_payload_bytes_total": 0}}
+        per_day = self.net.policy.gib_storage_per_second_fee * memory * 86400 // (1024**3)
+        return {
+            "status": {c.status: None},
+            "settings": self._definite_settings(c),
+            "module_hash": c.module_hash,
+            "memory_size": memory,
+            "cycles": c.cycles,
+            "reserved_cycles": c.reserved_cycles,
+            "idle_cycles_burned_per_day": per_day,
+            "query_stats": {
+                "num_calls_total": 0,
+                "num_instructions_total": 0,
+                "request_payload_bytes_total": 0,
+                "response_payload_bytes_total": 0,
+            },
+        }
 
     def m_start_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "start_canister")
         c.status = "running"
         waiting, c.stop_requests = c.stop_requests, []
         for stop in waiting:  # the spec: pending stop_canister calls fail
-            self.net._complete(stop, Reject(E.CANISTER_ERROR, f"Canister {text_id(c.id)}'s "
-                                            f"stop request was cancelled.",
-                                            E.CANISTER_STOPPING_CANCELLED), None)
+            self.net._complete(
+                stop,
+                Reject(
+                    E.CANISTER_ERROR,
+                    f"Canister {text_id(c.id)}'s stop request was cancelled.",
+                    E.CANISTER_STOPPING_CANCELLED,
+                ),
+                None,
+            )
         return None
 
     def m_stop_canister(self, msg: CallMessage, args: dict):
@@ -268,15 +303,19 @@ class ManagementCanister:
         c.status = "stopping"
         c.stop_requests = c.stop_requests + [msg]  # a new list: snapshots share the old one
         self._stop_seq = getattr(self, "_stop_seq", 0) + 1
-        heapq.heappush(self.net.stop_deadlines, (self.net.time_ns + STOP_CANISTER_TIMEOUT_NS,
-                                                 self._stop_seq, c.id, msg))
+        heapq.heappush(
+            self.net.stop_deadlines, (self.net.time_ns + STOP_CANISTER_TIMEOUT_NS, self._stop_seq, c.id, msg)
+        )
         return DEFERRED
 
     def m_delete_canister(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "delete_canister")
         if c.status != "stopped":
-            _fail(f"Canister {text_id(c.id)} must be stopped before it is deleted.",
-                  E.CANISTER_NOT_STOPPED, E.CANISTER_ERROR)
+            _fail(
+                f"Canister {text_id(c.id)} must be stopped before it is deleted.",
+                E.CANISTER_NOT_STOPPED,
+                E.CANISTER_ERROR,
+            )
         del self.net.canisters[c.id]
         return None
 
@@ -301,16 +340,21 @@ class ManagementCanister:
     def _chunk_store(self, msg: CallMessage, canister_id, method: str) -> Canister:
         c = self._target(canister_id)
         if not (c.is_controller(msg.caller) or msg.caller == c.id):
-            _fail(f"Only controllers of canister {text_id(c.id)} can call ic00 method "
-                  f"{method}", E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+            _fail(
+                f"Only controllers of canister {text_id(c.id)} can call ic00 method {method}",
+                E.CANISTER_INVALID_CONTROLLER,
+                E.CANISTER_ERROR,
+            )
         return c
 
     def m_upload_chunk(self, msg: CallMessage, args: dict):
         c = self._chunk_store(msg, args["canister_id"], "upload_chunk")
         chunk = args["chunk"]
         if len(chunk) > CHUNK_MAX:
-            _fail(f"Wasm chunk size {len(chunk)} exceeds the maximum chunk size of "
-                  f"{CHUNK_MAX}", E.INVALID_MANAGEMENT_PAYLOAD)
+            _fail(
+                f"Wasm chunk size {len(chunk)} exceeds the maximum chunk size of {CHUNK_MAX}",
+                E.INVALID_MANAGEMENT_PAYLOAD,
+            )
         h = hashlib.sha256(chunk).digest()
         if h not in c.chunks and len(c.chunks) >= CHUNK_STORE_MAX:
             _fail("Wasm chunk store is full", E.INVALID_MANAGEMENT_PAYLOAD)
@@ -334,23 +378,27 @@ class ManagementCanister:
         for entry in args["chunk_hashes_list"]:
             h = entry["hash"]
             if h not in store.chunks:
-                _fail(f"Error from Wasm chunk store: chunk {h.hex()} not found in the store "
-                      f"of canister {text_id(store.id)}", E.INVALID_MANAGEMENT_PAYLOAD)
+                _fail(
+                    f"Error from Wasm chunk store: chunk {h.hex()} not found in the store "
+                    f"of canister {text_id(store.id)}",
+                    E.INVALID_MANAGEMENT_PAYLOAD,
+                )
             parts.append(store.chunks[h])
         module = b"".join(parts)
         if hashlib.sha256(module).digest() != args["wasm_module_hash"]:
-            _fail(f"Error from Wasm chunk store: wasm_module_hash "
-                  f"{args['wasm_module_hash'].hex()} does not match the hash "
-                  f"{hashlib.sha256(module).hexdigest()} of the assembled chunks",
-                  E.INVALID_MANAGEMENT_PAYLOAD)
+            _fail(
+                f"Error from Wasm chunk store: wasm_module_hash "
+                f"{args['wasm_module_hash'].hex()} does not match the hash "
+                f"{hashlib.sha256(module).hexdigest()} of the assembled chunks",
+                E.INVALID_MANAGEMENT_PAYLOAD,
+            )
         result = self.install(msg.caller, target.id, module, args["arg"], args["mode"])
         if isinstance(result, Reject):
             raise ManagementError(result.code, result.message, result.error_code)
         return None
 
     def m_install_code(self, msg: CallMessage, args: dict):
-        result = self.install(msg.caller, args["canister_id"].bytes, args["wasm_module"],
-                              args["arg"], args["mode"])
+        result = self.install(msg.caller, args["canister_id"].bytes, args["wasm_module"], args["arg"], args["mode"])
         if isinstance(result, Reject):
             raise ManagementError(result.code, result.message, result.error_code)
         return None
@@ -363,36 +411,50 @@ class ManagementCanister:
         except ManagementError as e:
             return e.reject
 
-    def _install(self, sender: bytes, canister_id: bytes, module: bytes, arg: bytes,
-                 mode: str):
+    def _install(self, sender: bytes, canister_id: bytes, module: bytes, arg: bytes, mode: str):
         from localnet.kybra_source.bundle import BundleError, SourceBundle
+
         c = self.net.canisters.get(canister_id)
         if c is None:
-            _fail(f"Canister {text_id(canister_id)} not found", E.CANISTER_NOT_FOUND,
-                  E.DESTINATION_INVALID)
+            _fail(f"Canister {text_id(canister_id)} not found", E.CANISTER_NOT_FOUND, E.DESTINATION_INVALID)
         cid = text_id(c.id)
         if not c.is_controller(sender):
-            _fail(f"Only controllers of canister {cid} can call ic00 method install_code",
-                  E.CANISTER_INVALID_CONTROLLER, E.CANISTER_ERROR)
+            _fail(
+                f"Only controllers of canister {cid} can call ic00 method install_code",
+                E.CANISTER_INVALID_CONTROLLER,
+                E.CANISTER_ERROR,
+            )
         if mode == "install" and not c.is_empty:
-            _fail(f"Canister {cid} cannot be installed because the canister is not empty. "
-                  f"Try installing with mode='reinstall' instead.", E.CANISTER_NON_EMPTY,
-                  E.CANISTER_ERROR)
+            _fail(
+                f"Canister {cid} cannot be installed because the canister is not empty. "
+                f"Try installing with mode='reinstall' instead.",
+                E.CANISTER_NON_EMPTY,
+                E.CANISTER_ERROR,
+            )
         if mode == "upgrade" and c.is_empty:
-            _fail(f"Canister {cid} has no Wasm module: upgrade needs an installed canister",
-                  E.CANISTER_WASM_MODULE_NOT_FOUND, E.CANISTER_ERROR)
+            _fail(
+                f"Canister {cid} has no Wasm module: upgrade needs an installed canister",
+                E.CANISTER_WASM_MODULE_NOT_FOUND,
+                E.CANISTER_ERROR,
+            )
         try:
             bundle_bytes, candid = wasm_module.unpack(bytes(module))
             bundle = SourceBundle.from_bytes(bundle_bytes)
         except (wasm_module.ModuleError, BundleError) as e:
-            _fail(f"Error from Canister {cid}: Canister's Wasm module is not valid: {e}",
-                  E.CANISTER_INVALID_WASM, E.CANISTER_ERROR)
+            _fail(
+                f"Error from Canister {cid}: Canister's Wasm module is not valid: {e}",
+                E.CANISTER_INVALID_WASM,
+                E.CANISTER_ERROR,
+            )
         findings, interface = _checked_interface(bundle_bytes, bundle)
         if findings:
             lines = "\n".join(str(f) for f in findings)
-            _fail(f"Error from Canister {cid}: the Kybra source does not compile with "
-                  f"kybra 0.7.1 (localnet lint):\n{lines}", E.CANISTER_INVALID_WASM,
-                  E.CANISTER_ERROR)
+            _fail(
+                f"Error from Canister {cid}: the Kybra source does not compile with "
+                f"kybra 0.7.1 (localnet lint):\n{lines}",
+                E.CANISTER_INVALID_WASM,
+                E.CANISTER_ERROR,
+            )
         # install_code is prepaid at its 300 B instruction limit like any execution
         # (cycles.py [PREPAY]); the unused part comes back once it has run
         policy = self.net.policy
@@ -407,14 +469,34 @@ class ManagementCanister:
         def settle():
             c.cycles += policy.refund_unused_execution(max(0, limit - used[0]), prepaid)
 
-        old = (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable,
-               dict(c.timers), c.certified_data, c.next_timer_id, c.install_count)
+        old = (
+            c.module,
+            c.bundle,
+            c.interface,
+            c.namespace,
+            c.candid,
+            c.stable,
+            dict(c.timers),
+            c.certified_data,
+            c.next_timer_id,
+            c.install_count,
+        )
         old_maps = {mid: m.snapshot() for mid, m in c.stable.maps.items()}
         time_ns = self.net.time_ns
 
         def restore():
-            (c.module, c.bundle, c.interface, c.namespace, c.candid, c.stable, c.timers,
-             c.certified_data, c.next_timer_id, c.install_count) = old  # the old module runs on
+            (
+                c.module,
+                c.bundle,
+                c.interface,
+                c.namespace,
+                c.candid,
+                c.stable,
+                c.timers,
+                c.certified_data,
+                c.next_timer_id,
+                c.install_count,
+            ) = old  # the old module runs on
             c.stable.rollback()
             for mid in list(c.stable.maps):
                 if mid not in old_maps:
@@ -422,9 +504,9 @@ class ManagementCanister:
             for mid, snap in old_maps.items():
                 c.stable.maps[mid].restore(snap)
 
-        msg = CallMessage(sender, c.id, "canister_" + ("post_upgrade" if mode == "upgrade"
-                                                         else "init"), bytes(arg), 0,
-                          kind="system")
+        msg = CallMessage(
+            sender, c.id, "canister_" + ("post_upgrade" if mode == "upgrade" else "init"), bytes(arg), 0, kind="system"
+        )
         if mode == "upgrade":
             pre = c.interface.system_method("pre_upgrade")
             if pre is not None:
@@ -443,8 +525,7 @@ class ManagementCanister:
         c.install_count += 1
         label = cid
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        ns = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages, bundle.entry,
-                               label, seed)
+        ns = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages, bundle.entry, label, seed)
         c.namespace, c.interface, c.bundle, c.module = ns, interface, bundle, bytes(module)
         c.candid = candid
         kind_name = "post_upgrade" if mode == "upgrade" else "init"
@@ -497,12 +578,12 @@ class ManagementCanister:
                 net._record_bytecodes(ex, meter)
         return None
 
-    def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes,
-                     saved: dict) -> None:
+    def restore_code(self, c: Canister, module: bytes, maps: dict, raw_stable: bytes, saved: dict) -> None:
         """Reload saved state (state.py): code and stable data, then the top level runs
         and the saved heap globals and timers are put back (when they were saved)."""
         from localnet.kybra_source.analyze import analyze
         from localnet.kybra_source.bundle import SourceBundle
+
         bundle_bytes, candid = wasm_module.unpack(module)
         bundle = SourceBundle.from_bytes(bundle_bytes)
         interface = analyze(bundle)
@@ -516,10 +597,10 @@ class ManagementCanister:
             m.load_entries(entries)
         store.raw = bytearray(raw_stable)
         seed = hashlib.sha256(c.seed + c.install_count.to_bytes(8, "big")).digest()
-        c.namespace = CanisterNamespace(bundle.frozen_sources(), bundle.frozen_packages,
-                                        bundle.entry, text_id(c.id), seed)
-        c.interface, c.bundle, c.module, c.candid, c.stable = \
-            interface, bundle, bytes(module), candid, store
+        c.namespace = CanisterNamespace(
+            bundle.frozen_sources(), bundle.frozen_packages, bundle.entry, text_id(c.id), seed
+        )
+        c.interface, c.bundle, c.module, c.candid, c.stable = interface, bundle, bytes(module), candid, store
         msg = CallMessage(b"", c.id, "canister_post_upgrade", b"", 0, kind="system")
         ex = Execution(c, msg, "post_upgrade", "<restore>", None)
         with c.namespace.activate(KybraIc(self.net, c, ex)):
@@ -527,21 +608,27 @@ class ManagementCanister:
             if saved.get("heap") is not None:
                 self._restore_heap(c, saved)
         if saved.get("heap_error"):
-            c.log(self.net.time_ns, f"[localnet] the heap was not saved "
-                                    f"({saved['heap_error']}): rebuilt by the module top level")
+            c.log(
+                self.net.time_ns,
+                f"[localnet] the heap was not saved ({saved['heap_error']}): rebuilt by the module top level",
+            )
 
     def _restore_heap(self, c: Canister, saved: dict) -> None:
         """Inside the canister's activation: heap globals, timers, randomness state."""
         import importlib
+
         from localnet.runtime.canister import Timer
         from localnet.runtime.heap import load_globals, load_objects
+
         ns = c.namespace
         for name in saved.get("heap_modules", []):
             if name not in ns.modules:
                 importlib.import_module(name)  # a module imported lazily before the save
         load_globals(ns.modules, saved["heap"])
-        c.timers = {tid: Timer(tid, due, interval, func, seq) for tid, due, interval, func, seq
-                    in load_objects(saved["timers"], ns.modules)}
+        c.timers = {
+            tid: Timer(tid, due, interval, func, seq)
+            for tid, due, interval, func, seq in load_objects(saved["timers"], ns.modules)
+        }
         c.next_timer_id = saved["next_timer_id"]
         c.timer_seq = saved["timer_seq"]
         ns.urandom.counter = saved["urandom_counter"]
@@ -555,4 +642,5 @@ class ManagementCanister:
     # -- HTTPS outcalls ------------------------------------------------------------------------
     def m_http_request(self, msg: CallMessage, args: dict):
         from localnet.runtime.outcalls import http_request
+
         return http_request(self, msg, args)

@@ -58,6 +58,7 @@ on sys.monitoring and opcode events set from a 'call' event never fire) it uses
 `sys.monitoring` INSTRUCTION events on canister code objects. Metering is slow and off by
 default: `Network(metering=True)`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -83,8 +84,10 @@ LIMITS = {
 }
 
 # Published figures the constants come from (see the module docstring); tests recompute them.
-BASILISK_SOURCE = ("github.com/smart-social-contracts/basilisk README at dcd58eef "
-                   "(RustPython backend, PocketIC), benchmarks/counter/src/main.py")
+BASILISK_SOURCE = (
+    "github.com/smart-social-contracts/basilisk README at dcd58eef "
+    "(RustPython backend, PocketIC), benchmarks/counter/src/main.py"
+)
 PUBLISHED_COUNTS = {  # benchmark -> RustPython instructions of its body
     "fibonacci_recursive": 338_200_210,  # fib(20), recursive
     "list_ops": 5_819_063,  # 500 appends + sort
@@ -114,10 +117,17 @@ def cost_constants() -> dict:
     """The metering constants in force (for benchmarks and reports)."""
     return {
         "instructions_per_bytecode": INSTRUCTIONS_PER_BYTECODE,
-        "message_entry": MESSAGE_ENTRY, "ic_call": IC_CALL, "candid_decode": CANDID_DECODE,
-        "candid_per_value": CANDID_PER_VALUE, "candid_per_byte": CANDID_PER_BYTE,
-        "py_value": PY_VALUE, "btree_keys_per_node": BTREE_KEYS_PER_NODE, "btree_fill": BTREE_FILL, "stable_map_raw": dict(STABLE_MAP_RAW),
-        "stable_map_raw_depth": STABLE_MAP_RAW_DEPTH, "node_load_raw": NODE_LOAD_RAW,
+        "message_entry": MESSAGE_ENTRY,
+        "ic_call": IC_CALL,
+        "candid_decode": CANDID_DECODE,
+        "candid_per_value": CANDID_PER_VALUE,
+        "candid_per_byte": CANDID_PER_BYTE,
+        "py_value": PY_VALUE,
+        "btree_keys_per_node": BTREE_KEYS_PER_NODE,
+        "btree_fill": BTREE_FILL,
+        "stable_map_raw": dict(STABLE_MAP_RAW),
+        "stable_map_raw_depth": STABLE_MAP_RAW_DEPTH,
+        "node_load_raw": NODE_LOAD_RAW,
         "json": "pure Python (C accelerators off while metering)",
     }
 
@@ -187,8 +197,7 @@ def charge_candid_args(data: bytes, values: list) -> None:
 def charge_stable_map(op: str, entries: int, enc_key: bytes, key: Any) -> None:
     """One get/contains_key/insert/remove: the walk, and the key's `to_bytes` (Encode!)."""
     if _ACTIVE:
-        _ACTIVE[-1].charge(stable_map_cost(op, entries)
-                           + candid_cost(enc_key, count_values(key)))
+        _ACTIVE[-1].charge(stable_map_cost(op, entries) + candid_cost(enc_key, count_values(key)))
 
 
 def charge_stable_scan(entries: int) -> None:
@@ -206,9 +215,15 @@ def instructions(bytecodes: int, native: int = 0) -> int:
 @contextlib.contextmanager
 def json_pure_python():
     """CPython's json with its C accelerators switched off (RustPython has none)."""
-    saved = (json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii,
-             json.encoder.encode_basestring, json.decoder.scanstring,
-             json.scanner.make_scanner, json._default_decoder, json._default_encoder)
+    saved = (
+        json.encoder.c_make_encoder,
+        json.encoder.encode_basestring_ascii,
+        json.encoder.encode_basestring,
+        json.decoder.scanstring,
+        json.scanner.make_scanner,
+        json._default_decoder,
+        json._default_encoder,
+    )
     json.encoder.c_make_encoder = None
     json.encoder.encode_basestring_ascii = json.encoder.py_encode_basestring_ascii
     json.encoder.encode_basestring = json.encoder.py_encode_basestring
@@ -219,9 +234,15 @@ def json_pure_python():
     try:
         yield
     finally:
-        (json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii,
-         json.encoder.encode_basestring, json.decoder.scanstring,
-         json.scanner.make_scanner, json._default_decoder, json._default_encoder) = saved
+        (
+            json.encoder.c_make_encoder,
+            json.encoder.encode_basestring_ascii,
+            json.encoder.encode_basestring,
+            json.decoder.scanstring,
+            json.scanner.make_scanner,
+            json._default_decoder,
+            json._default_encoder,
+        ) = saved
 
 
 class Meter:
@@ -243,8 +264,7 @@ class Meter:
         return instructions(self.bytecodes, self.native)
 
     def _trap(self):
-        trap = Trap("exceeded the instruction limit for single message execution.",
-                    CANISTER_INSTRUCTION_LIMIT_EXCEEDED)
+        trap = Trap("exceeded the instruction limit for single message execution.", CANISTER_INSTRUCTION_LIMIT_EXCEEDED)
         return self.on_trap(trap) if self.on_trap is not None else trap
 
     def charge(self, n: int) -> None:
@@ -341,8 +361,7 @@ def _tool_id() -> int:
 
 
 _CHECKED: list = []
-_PROBE = compile("total = 0\nfor i in range(100):\n    total += i\n", "<metering self-test>",
-                 "exec")
+_PROBE = compile("total = 0\nfor i in range(100):\n    total += i\n", "<metering self-test>", "exec")
 
 
 def self_test() -> int:
@@ -356,6 +375,8 @@ def self_test() -> int:
     finally:
         _CHECKED.pop()
     if not 300 <= meter.bytecodes <= 3_000:
-        raise RuntimeError(f"metering: a 100-iteration loop counted {meter.bytecodes} "
-                           f"bytecodes on Python {sys.version.split()[0]}; the meter is broken")
+        raise RuntimeError(
+            f"metering: a 100-iteration loop counted {meter.bytecodes} "
+            f"bytecodes on Python {sys.version.split()[0]}; the meter is broken"
+        )
     return meter.bytecodes

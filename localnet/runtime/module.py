@@ -8,6 +8,7 @@ Layout: the Wasm magic `\\0asm`, version 1, then custom sections (id 0):
 The whole file may additionally be gzipped, as dfx does for `gzip: true` canisters; the
 module hash is the sha256 of the bytes as installed, as on the IC.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -80,10 +81,10 @@ def custom_sections(module: bytes) -> Dict[str, bytes]:
             if npos + nlen > end:
                 raise ModuleError("bad custom section name")
             try:
-                name = data[npos:npos + nlen].decode("utf-8")
+                name = data[npos : npos + nlen].decode("utf-8")
             except UnicodeDecodeError:
                 raise ModuleError("custom section name is not UTF-8") from None
-            sections[name] = data[npos + nlen:end]
+            sections[name] = data[npos + nlen : end]
         pos = end
     return sections
 
@@ -92,8 +93,10 @@ def unpack(module: bytes) -> Tuple[bytes, Optional[str]]:
     """(bundle bytes, candid text or None) of a localnet module."""
     sections = custom_sections(module)
     if BUNDLE_SECTION not in sections:
-        raise ModuleError("this Wasm module has no localnet source bundle: localnet runs "
-                          "modules built by `localnet build` (Network.build_module)")
+        raise ModuleError(
+            "this Wasm module has no localnet source bundle: localnet runs "
+            "modules built by `localnet build` (Network.build_module)"
+        )
     bundle = sections[BUNDLE_SECTION]
     candid = sections.get(CANDID_SECTION)
     return bundle, None if candid is None else candid.decode("utf-8", "replace")
@@ -106,10 +109,12 @@ def module_hash(module: bytes) -> bytes:
 def build(entry_path: str, project_root: Optional[str] = None, gzipped: bool = False) -> bytes:
     """Bundle a Kybra entry module and pack it (with its generated .did when possible)."""
     from localnet.kybra_source.bundle import SourceBundle
+
     bundle = SourceBundle.from_entry(entry_path, project_root)
     candid = None
     try:
         from localnet.kybra_source.did import generate_did
+
         candid = generate_did(bundle)
     except ImportError:
         candid = None

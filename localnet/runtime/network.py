@@ -7,6 +7,7 @@ run in later rounds, so two calls submitted together interleave at their commit 
 `pending()` lists the ready steps and `step(i)` runs one of them, so a test can force a
 precise interleaving; `run_interleaved(seed)` runs them in a seeded random order.
 """
+
 from __future__ import annotations
 
 import collections
@@ -83,9 +84,16 @@ class Network(Engine):
     times); `metering` turns on bytecode counting and the IC's instruction limits;
     `cycles_policy` sets the fees (localnet/runtime/cycles.py)."""
 
-    def __init__(self, seed: int = 0, metering: bool = False, time_ns: Optional[int] = None,
-                 cycles_policy: Optional[CyclesPolicy] = None, print_logs: bool = False):
+    def __init__(
+        self,
+        seed: int = 0,
+        metering: bool = False,
+        time_ns: Optional[int] = None,
+        cycles_policy: Optional[CyclesPolicy] = None,
+        print_logs: bool = False,
+    ):
         from localnet.runtime.management import ManagementCanister
+
         self.seed = seed
         self.metering = metering
         self.time_ns = _time.time_ns() if time_ns is None else int(time_ns)
@@ -109,8 +117,7 @@ class Network(Engine):
         self.faults = Faults()  # injected traps at call boundaries (tests; faults.py)
 
     # -- canisters ----------------------------------------------------------------------
-    def _new_canister(self, controllers: List[bytes], cycles: int,
-                      specified_id: Optional[bytes] = None) -> Canister:
+    def _new_canister(self, controllers: List[bytes], cycles: int, specified_id: Optional[bytes] = None) -> Canister:
         if specified_id is not None:
             cid = specified_id
             if cid in self.canisters:
@@ -121,16 +128,21 @@ class Network(Engine):
                 self.next_canister_index += 1
                 if cid not in self.canisters:
                     break
-        seed = hashlib.sha256(b"localnet-canister-seed" + self.seed.to_bytes(8, "big", signed=True)
-                              + cid).digest()
-        c = Canister(id=cid, controllers=list(controllers), cycles=cycles, seed=seed,
-                     freezing_threshold=self.policy.default_freezing_threshold,
-                     wakeups=self.wakeups)
+        seed = hashlib.sha256(b"localnet-canister-seed" + self.seed.to_bytes(8, "big", signed=True) + cid).digest()
+        c = Canister(
+            id=cid,
+            controllers=list(controllers),
+            cycles=cycles,
+            seed=seed,
+            freezing_threshold=self.policy.default_freezing_threshold,
+            wakeups=self.wakeups,
+        )
         self.canisters[cid] = c
         return c
 
-    def create_canister(self, controllers=None, cycles: Optional[int] = None, sender=None,
-                        specified_id=None) -> Principal:
+    def create_canister(
+        self, controllers=None, cycles: Optional[int] = None, sender=None, specified_id=None
+    ) -> Principal:
         """Provisional creation (no fee), controlled by `controllers` or the sender."""
         sender_raw = _raw(sender)
         ctrls = [_raw(c) for c in controllers] if controllers is not None else [sender_raw]
@@ -138,22 +150,23 @@ class Network(Engine):
             raise LocalnetError("a canister has at most 10 controllers")
         if cycles is not None and (not isinstance(cycles, int) or cycles < 0):
             raise LocalnetError("cycles must be a non-negative int")
-        c = self._new_canister(ctrls, self.policy.default_canister_cycles
-                               if cycles is None else int(cycles),
-                               None if specified_id is None else _raw(specified_id))
+        c = self._new_canister(
+            ctrls,
+            self.policy.default_canister_cycles if cycles is None else int(cycles),
+            None if specified_id is None else _raw(specified_id),
+        )
         return c.principal
 
-    def build_module(self, entry_path: str, project_root: Optional[str] = None,
-                     gzipped: bool = False) -> bytes:
+    def build_module(self, entry_path: str, project_root: Optional[str] = None, gzipped: bool = False) -> bytes:
         return wasm_module.build(entry_path, project_root, gzipped)
 
-    def install_code(self, canister_id, module: bytes, arg: bytes = b"DIDL\x00\x00",
-                     mode: str = "install", sender=None) -> None:
+    def install_code(
+        self, canister_id, module: bytes, arg: bytes = b"DIDL\x00\x00", mode: str = "install", sender=None
+    ) -> None:
         """Install/reinstall/upgrade as `sender` (a controller; the first controller if
         None). Raises CallRejected on failure, like the management canister would."""
         c = self._canister(canister_id)
-        who = _raw(sender) if sender is not None else (c.controllers[0] if c.controllers
-                                                        else ANONYMOUS)
+        who = _raw(sender) if sender is not None else (c.controllers[0] if c.controllers else ANONYMOUS)
         result = self.management.install(who, c.id, module, arg, mode)
         if isinstance(result, Reject):
             raise CallRejected(result.code, result.message, result.error_code)
@@ -167,22 +180,32 @@ class Network(Engine):
     def canister(self, canister_id) -> Dict[str, Any]:
         c = self._canister(canister_id)
         return {
-            "id": c.principal, "status": c.status, "module_hash": c.module_hash,
-            "controllers": [Principal(p) for p in c.controllers], "cycles": c.cycles,
-            "reserved_cycles": c.reserved_cycles, "certified_data": c.certified_data, "candid": c.candid,
-            "logs": list(c.logs), "memory_size": c.memory_size(),
-            "timers": len(c.timers), "freezing_threshold": c.freezing_threshold,
-            "open_calls": c.open_calls, "stale_responses": c.stale_responses,
+            "id": c.principal,
+            "status": c.status,
+            "module_hash": c.module_hash,
+            "controllers": [Principal(p) for p in c.controllers],
+            "cycles": c.cycles,
+            "reserved_cycles": c.reserved_cycles,
+            "certified_data": c.certified_data,
+            "candid": c.candid,
+            "logs": list(c.logs),
+            "memory_size": c.memory_size(),
+            "timers": len(c.timers),
+            "freezing_threshold": c.freezing_threshold,
+            "open_calls": c.open_calls,
+            "stale_responses": c.stale_responses,
         }
 
     def get_stable_memory(self, canister_id) -> bytes:
         """An image of the canister's whole stable memory (maps included)."""
         from localnet.runtime.state import stable_image
+
         return stable_image(self._canister(canister_id))
 
     def set_stable_memory(self, canister_id, data: bytes) -> None:
         """Restore an image from get_stable_memory (or raw bytes as raw stable pages)."""
         from localnet.runtime.state import load_stable_image
+
         load_stable_image(self._canister(canister_id), bytes(data))
 
     def canister_ids(self) -> List[Principal]:
@@ -205,13 +228,13 @@ class Network(Engine):
             print(f"[{text_id(canister.id)}] {text}")
 
     def _record_bytecodes(self, ex: Execution, meter) -> None:
-        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode,
-                                      meter.bytecodes, meter.instructions))
+        self.stats.append(MessageStat(ex.canister.id, ex.method_name, ex.mode, meter.bytecodes, meter.instructions))
 
     def _raw_rand_bytes(self) -> bytes:
         if self._raw_rand_rng is not None:
             return self._raw_rand_rng.randbytes(32)
         from localnet.runtime.isolation import host_urandom
+
         return host_urandom(32)
 
     def seed_raw_rand(self, seed: Optional[int]) -> None:
@@ -221,8 +244,15 @@ class Network(Engine):
         self._raw_rand_rng = None if seed is None else random.Random(seed)
 
     # -- ingress --------------------------------------------------------------------------
-    def submit(self, sender, canister_id, method: str, arg: bytes = b"DIDL\x00\x00",
-               message_id: Optional[bytes] = None, effective_canister_id=None) -> bytes:
+    def submit(
+        self,
+        sender,
+        canister_id,
+        method: str,
+        arg: bytes = b"DIDL\x00\x00",
+        message_id: Optional[bytes] = None,
+        effective_canister_id=None,
+    ) -> bytes:
         """Queue an update call; returns its message id. Raises CallRejected when the
         message is refused before entering the queue (size, inspect_message, frozen)."""
         sender_raw, callee = _raw(sender), _raw(canister_id)
@@ -231,25 +261,33 @@ class Network(Engine):
         arg = bytes(arg)
         if len(arg) + len(method.encode()) > MAX_INGRESS_BYTES_PER_MESSAGE:
             # over HTTP the whole signed request is checked first (413, envelope.decode)
-            raise CallRejected(E.CANISTER_REJECT, f"the ingress message is larger than the "
-                               f"{MAX_INGRESS_BYTES_PER_MESSAGE} bytes limit",
-                               E.CANISTER_CONTRACT_VIOLATION)
+            raise CallRejected(
+                E.CANISTER_REJECT,
+                f"the ingress message is larger than the {MAX_INGRESS_BYTES_PER_MESSAGE} bytes limit",
+                E.CANISTER_CONTRACT_VIOLATION,
+            )
         if message_id is None:
             self._ingress_nonce += 1
-            message_id = hashlib.sha256(b"localnet-ingress" + self._ingress_nonce.to_bytes(
-                8, "big") + sender_raw + callee + method.encode() + arg).digest()
+            message_id = hashlib.sha256(
+                b"localnet-ingress"
+                + self._ingress_nonce.to_bytes(8, "big")
+                + sender_raw
+                + callee
+                + method.encode()
+                + arg
+            ).digest()
         if message_id in self.ingress:
             return message_id  # a duplicate submission is ignored, as by the IC
         if callee == MANAGEMENT_ID:
-            self.management.check_ingress(sender_raw, method, arg,
-                                          None if effective_canister_id is None
-                                          else _raw(effective_canister_id))
+            self.management.check_ingress(
+                sender_raw, method, arg, None if effective_canister_id is None else _raw(effective_canister_id)
+            )
         else:
             self._inspect(sender_raw, callee, method, arg)
-        self.ingress[message_id] = IngressStatus("received", canister_id=callee, method=method,
-                                                 sender=sender_raw, time_ns=self.time_ns)
-        msg = CallMessage(sender_raw, callee, method, arg, 0, kind="ingress",
-                          ingress_id=message_id)
+        self.ingress[message_id] = IngressStatus(
+            "received", canister_id=callee, method=method, sender=sender_raw, time_ns=self.time_ns
+        )
+        msg = CallMessage(sender_raw, callee, method, arg, 0, kind="ingress", ingress_id=message_id)
         self._enqueue(Step("call", callee, message=msg))
         return message_id
 
@@ -257,11 +295,11 @@ class Network(Engine):
         """Kybra's inspect_message (sync, non-replicated): must call ic.accept_message()."""
         c = self.canisters.get(callee)
         if c is None:
-            raise CallRejected(E.DESTINATION_INVALID, f"Canister {text_id(callee)} not found",
-                               E.CANISTER_NOT_FOUND)
+            raise CallRejected(E.DESTINATION_INVALID, f"Canister {text_id(callee)} not found", E.CANISTER_NOT_FOUND)
         if c.is_empty:
-            raise CallRejected(E.DESTINATION_INVALID, f"Canister {text_id(callee)} is empty",
-                               E.CANISTER_WASM_MODULE_NOT_FOUND)
+            raise CallRejected(
+                E.DESTINATION_INVALID, f"Canister {text_id(callee)} is empty", E.CANISTER_WASM_MODULE_NOT_FOUND
+            )
         # the ingress filter: the induction cost and the execution's prepayment at its
         # instruction limit must be above the freezing limit (cycles.py [PREPAY])
         target = c.interface.methods.get(method) if c.interface is not None else None
@@ -278,13 +316,16 @@ class Network(Engine):
         heap = c.namespace.heap_snapshot()
         vol = c.volatile_state()
         kind, value = self._segment(ex, True, snapshot=False)
-        heap.restore(); c.stable.rollback(); c.restore_volatile(vol)
+        heap.restore()
+        c.stable.rollback()
+        c.restore_volatile(vol)
         if kind == "trap":
             r = self._trap_reject(c, value)
             raise CallRejected(r.code, r.message, r.error_code)
         if not ex.accepted_message:
-            raise CallRejected(E.CANISTER_REJECT, f"Canister {text_id(callee)} rejected the "
-                               f"message", E.CANISTER_REJECTED_MESSAGE)
+            raise CallRejected(
+                E.CANISTER_REJECT, f"Canister {text_id(callee)} rejected the message", E.CANISTER_REJECTED_MESSAGE
+            )
 
     def _complete_ingress(self, message_id: bytes, result) -> None:
         st = self.ingress.get(message_id)
@@ -339,21 +380,30 @@ class Network(Engine):
     def call(self, sender, canister_id, method: str, *values, query: Optional[bool] = None):
         """Call with Python values, typed by the callee's signature; returns the value."""
         from localnet.runtime.typed import call
+
         return call(self, sender, canister_id, method, *values, query=query)
 
-    def deploy(self, entry_path: str, arg_text: str = "()", controllers=None,
-               cycles: Optional[int] = None, project_root: Optional[str] = None,
-               sender=None) -> Principal:
+    def deploy(
+        self,
+        entry_path: str,
+        arg_text: str = "()",
+        controllers=None,
+        cycles: Optional[int] = None,
+        project_root: Optional[str] = None,
+        sender=None,
+    ) -> Principal:
         """Create a canister and install the Kybra source at `entry_path` (textual init
         argument typed by its @init parameters)."""
         from localnet.kybra_source.bundle import SourceBundle
         from localnet.runtime.typed import init_arg_from_text
+
         module = self.build_module(entry_path, project_root)
         bundle = SourceBundle.from_bytes(wasm_module.unpack(module)[0])
         arg = init_arg_from_text(bundle, arg_text)
         cid = self.create_canister(controllers=controllers, cycles=cycles, sender=sender)
-        self.install_code(cid, module, arg, sender=sender if sender is not None else (
-            controllers[0] if controllers else None))
+        self.install_code(
+            cid, module, arg, sender=sender if sender is not None else (controllers[0] if controllers else None)
+        )
         return cid
 
     def query(self, sender, canister_id, method: str, arg: bytes = b"DIDL\x00\x00"):
@@ -363,18 +413,20 @@ class Network(Engine):
 
     def _query_sync(self, msg: CallMessage, graph: frozenset):
         if msg.callee == MANAGEMENT_ID:
-            return Reject(E.DESTINATION_INVALID, "the management canister has no query "
-                          f"method '{msg.method}'", E.CANISTER_METHOD_NOT_FOUND)
+            return Reject(
+                E.DESTINATION_INVALID,
+                f"the management canister has no query method '{msg.method}'",
+                E.CANISTER_METHOD_NOT_FOUND,
+            )
         c = self.canisters.get(msg.callee)
         if c is None:
-            return Reject(E.DESTINATION_INVALID, f"Canister {text_id(msg.callee)} not found",
-                          E.CANISTER_NOT_FOUND)
+            return Reject(E.DESTINATION_INVALID, f"Canister {text_id(msg.callee)} not found", E.CANISTER_NOT_FOUND)
         if c.status != "running":
-            return Reject(E.CANISTER_ERROR, f"Canister {text_id(c.id)} is {c.status}",
-                          E.CANISTER_STOPPED)
+            return Reject(E.CANISTER_ERROR, f"Canister {text_id(c.id)} is {c.status}", E.CANISTER_STOPPED)
         if c.id in graph:
-            return Reject(E.CANISTER_ERROR, "Loop detected.  MonoRail only supports non "
-                          "recursive call graphs.", "IC0517")
+            return Reject(
+                E.CANISTER_ERROR, "Loop detected.  MonoRail only supports non recursive call graphs.", "IC0517"
+            )
         found = self._method_for(c, msg.method, replicated=False)
         if isinstance(found, Reject):
             return found
@@ -398,15 +450,17 @@ class Network(Engine):
                 else:
                     sub = CallMessage(c.id, out.callee, out.method, out.arg, 0, kind="call")
                     result = self._query_sync(sub, graph | {c.id})
-                outcome = self._segment(ex, False, self._call_result(ex, out, result),
-                                        snapshot=False)
+                outcome = self._segment(ex, False, self._call_result(ex, out, result), snapshot=False)
         finally:
-            heap.restore(); c.stable.rollback(); c.restore_volatile(vol)
+            heap.restore()
+            c.stable.rollback()
+            c.restore_volatile(vol)
         if outcome[0] == "trap" and not ex.replied:
             return self._trap_reject(c, outcome[1])
         if not ex.replied:
-            return Reject(E.CANISTER_ERROR, f"Canister {text_id(c.id)} did not reply to the "
-                          "call", E.CANISTER_DID_NOT_REPLY)
+            return Reject(
+                E.CANISTER_ERROR, f"Canister {text_id(c.id)} did not reply to the call", E.CANISTER_DID_NOT_REPLY
+            )
         return ex.result
 
     # -- scheduling -----------------------------------------------------------------------------
@@ -469,9 +523,12 @@ class Network(Engine):
             if c is None or not any(m is msg for m in c.stop_requests):
                 continue  # answered meanwhile (stopped, or cancelled by start_canister)
             c.stop_requests = [m for m in c.stop_requests if m is not msg]
-            self._complete(msg, Reject(E.SYS_TRANSIENT, "Stop canister request timed out",
-                                       E.STOP_CANISTER_REQUEST_TIMEOUT), None,
-                           refund=msg.cycles)
+            self._complete(
+                msg,
+                Reject(E.SYS_TRANSIENT, "Stop canister request timed out", E.STOP_CANISTER_REQUEST_TIMEOUT),
+                None,
+                refund=msg.cycles,
+            )
 
     def rebuild_wakeups(self) -> None:
         """Hints for every timer (after timers were replaced wholesale: load, revert)."""
@@ -492,8 +549,7 @@ class Network(Engine):
     def tick(self) -> int:
         """One round including heartbeats; returns the number of steps run."""
         for c in self.canisters.values():
-            if not c.is_empty and c.status == "running" and \
-                    c.interface.system_method("heartbeat") is not None:
+            if not c.is_empty and c.status == "running" and c.interface.system_method("heartbeat") is not None:
                 self._enqueue(Step("heartbeat", c.id))
         return self._round()
 
@@ -512,12 +568,13 @@ class Network(Engine):
         out = []
         for i, s in enumerate(self.queue):
             msg = s.message
-            method = msg.method if msg is not None else (
-                s.execution.method_name if s.execution is not None else s.kind)
-            mid = msg.ingress_id if msg is not None else (
-                s.execution.message.ingress_id if s.execution is not None else None)
-            out.append(PendingStep(i, s.kind, Principal(s.canister_id), method, mid,
-                                   s.describe()))
+            method = msg.method if msg is not None else (s.execution.method_name if s.execution is not None else s.kind)
+            mid = (
+                msg.ingress_id
+                if msg is not None
+                else (s.execution.message.ingress_id if s.execution is not None else None)
+            )
+            out.append(PendingStep(i, s.kind, Principal(s.canister_id), method, mid, s.describe()))
         return out
 
     def step(self, index: int = 0) -> None:
@@ -573,17 +630,21 @@ class Network(Engine):
     # -- state ---------------------------------------------------------------------------------
     def snapshot(self):
         from localnet.runtime.state import take_snapshot
+
         return take_snapshot(self)
 
     def revert(self, snapshot) -> None:
         from localnet.runtime.state import restore_snapshot
+
         restore_snapshot(self, snapshot)
 
     def save(self, directory: str) -> None:
         from localnet.runtime.state import save
+
         save(self, directory)
 
     @classmethod
     def load(cls, directory: str, **kwargs) -> "Network":
         from localnet.runtime.state import load
+
         return load(cls, directory, **kwargs)

@@ -6,6 +6,7 @@ must never reach the internet on a canister's behalf. The caller pays the IC's f
 attached cycles (the rest is refunded); `max_response_bytes` (default 2 MB) is enforced; the
 canister's transform query, when given, is applied to the response before it is returned.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -21,6 +22,7 @@ MAX_URL_LENGTH = 8192
 
 def _fail(message: str, code: int = E.SYS_FATAL, error_code: str = E.CANISTER_REJECTED_MESSAGE):
     from localnet.runtime.management import ManagementError
+
     raise ManagementError(code, message, error_code)
 
 
@@ -48,45 +50,47 @@ def _tls_context():
     about 90 ms, which made every outcall that slow)."""
     if not _TLS:
         import httpx
+
         _TLS.append(httpx.create_ssl_context())
     return _TLS[0]
 
 
 def http_request(mgmt, msg: CallMessage, args: dict):
     import httpx
+
     from localnet.candid import binary
+
     net = mgmt.net
     if msg.kind != "call":
-        _fail("Only canisters can call ic00 method http_request", E.CANISTER_REJECT,
-              E.CANISTER_CONTRACT_VIOLATION)
+        _fail("Only canisters can call ic00 method http_request", E.CANISTER_REJECT, E.CANISTER_CONTRACT_VIOLATION)
     url = args["url"]
     if len(url) > MAX_URL_LENGTH:
         _fail(f"url is longer than {MAX_URL_LENGTH} characters")
     if not is_loopback_url(url):
-        _fail(f"localnet only makes HTTP outcalls to loopback hosts (127.0.0.0/8, localhost, "
-              f"[::1]); refused {url}")
+        _fail(f"localnet only makes HTTP outcalls to loopback hosts (127.0.0.0/8, localhost, [::1]); refused {url}")
     max_bytes = args.get("max_response_bytes")
     max_bytes = HTTP_MAX_RESPONSE_DEFAULT if max_bytes is None else max_bytes
     if max_bytes > HTTP_MAX_RESPONSE_DEFAULT:
-        _fail(f"max_response_bytes cannot exceed {HTTP_MAX_RESPONSE_DEFAULT}",
-              E.CANISTER_REJECT)
+        _fail(f"max_response_bytes cannot exceed {HTTP_MAX_RESPONSE_DEFAULT}", E.CANISTER_REJECT)
     body = args.get("body") or b""
     headers = [(h["name"], h["value"]) for h in args["headers"]]
     transform = args.get("transform")
-    request_bytes = len(url.encode()) + len(body) + \
-        sum(len(k.encode()) + len(v.encode()) for k, v in headers) + \
-        (len(transform["function"][1].encode()) + len(transform["context"]) if transform else 0)
+    request_bytes = (
+        len(url.encode())
+        + len(body)
+        + sum(len(k.encode()) + len(v.encode()) for k, v in headers)
+        + (len(transform["function"][1].encode()) + len(transform["context"]) if transform else 0)
+    )
     fee = net.policy.http_request_fee(request_bytes, max_bytes)
     if msg.cycles < fee:
-        _fail(f"http_request request sent with {msg.cycles} cycles, but {fee} cycles are "
-              f"required.", E.CANISTER_REJECT)
+        _fail(f"http_request request sent with {msg.cycles} cycles, but {fee} cycles are required.", E.CANISTER_REJECT)
     msg.cycles -= fee  # the fee is burned; the rest is refunded
-    (method, _), = args["method"].items()
+    ((method, _),) = args["method"].items()
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False,
-                          verify=_tls_context()) as client:
-            with client.stream(method.upper(), url, headers=headers,
-                               content=body if method == "post" else None) as resp:
+        with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False, verify=_tls_context()) as client:
+            with client.stream(
+                method.upper(), url, headers=headers, content=body if method == "post" else None
+            ) as resp:
                 data = bytearray()
                 for chunk in resp.iter_raw():
                     data += chunk
@@ -95,21 +99,19 @@ def http_request(mgmt, msg: CallMessage, args: dict):
                 status = resp.status_code
                 resp_headers = [{"name": k, "value": v} for k, v in resp.headers.items()]
     except httpx.HTTPError as e:
-        _fail(f"Connecting to {urllib.parse.urlsplit(url).hostname} failed: {e}",
-              E.SYS_TRANSIENT)
+        _fail(f"Connecting to {urllib.parse.urlsplit(url).hostname} failed: {e}", E.SYS_TRANSIENT)
     response = {"status": status, "headers": resp_headers, "body": bytes(data)}
     if transform is not None:
         principal, method_name = transform["function"]
         if principal.bytes != msg.caller:
-            _fail("the transform function must be a query of the calling canister",
-                  E.CANISTER_REJECT)
+            _fail("the transform function must be a query of the calling canister", E.CANISTER_REJECT)
         from localnet.runtime.management import ic_did
+
         rtype = ic_did().env.types["http_request_result"]
         from localnet.candid import types as T
-        arg_type = T.Record((T.Field.named("response", T.Var("http_request_result")),
-                             T.Field.named("context", T.BLOB)))
-        arg = binary.encode([arg_type], [{"response": response,
-                                          "context": transform["context"]}], ic_did().env)
+
+        arg_type = T.Record((T.Field.named("response", T.Var("http_request_result")), T.Field.named("context", T.BLOB)))
+        arg = binary.encode([arg_type], [{"response": response, "context": transform["context"]}], ic_did().env)
         sub = CallMessage(b"", msg.caller, method_name, arg, 0, kind="call")
         result = net._query_sync(sub, frozenset())
         if isinstance(result, Reject):
@@ -118,8 +120,7 @@ def http_request(mgmt, msg: CallMessage, args: dict):
             response = binary.decode(result.data, [rtype], ic_did().env)[0]
         except Exception as e:
             _fail(f"Transform function returned an invalid response: {e}", E.CANISTER_REJECT)
-    size = len(response["body"]) + sum(len(h["name"]) + len(h["value"])
-                                       for h in response["headers"])
+    size = len(response["body"]) + sum(len(h["name"]) + len(h["value"]) for h in response["headers"])
     if size > max_bytes:
         _fail(f"Http body exceeds size limit of {max_bytes} bytes.")
     return response

@@ -7,6 +7,7 @@ dicts keyed by the Python spelling, so values crossing into canister code are re
 `python_key` and values coming out with `candid_label`. Types without such labels (almost
 all) are detected once and passed through untouched.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Sequence
@@ -71,7 +72,7 @@ def _convert(t: T.Type, v: Any, env, to_python: bool) -> Any:
     if isinstance(t, T.Variant):
         if not isinstance(v, dict) or len(v) != 1:
             return v
-        (tag, inner), = v.items()
+        ((tag, inner),) = v.items()
         for f in t.fields:
             if f.name is None:
                 continue

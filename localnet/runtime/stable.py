@@ -26,6 +26,7 @@ at the first access of a map after it (see `StableMap.reload`):
   that does not decode traps on every node access, a value traps when it is read, keys that
   decode but sort differently under the new type leave the B-tree out of order (trap).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -36,12 +37,13 @@ from localnet.runtime import metering
 from localnet.runtime.errors import Trap
 
 WASM_PAGE = 65536
-MAX_STABLE_PAGES = (400 * 1024 ** 3) // WASM_PAGE  # 400 GiB, the IC's stable memory limit
+MAX_STABLE_PAGES = (400 * 1024**3) // WASM_PAGE  # 400 GiB, the IC's stable memory limit
 MAX_STABLE32_PAGES = 65536
 
 
 def _binary():
     from localnet.candid import binary
+
     return binary
 
 
@@ -74,7 +76,7 @@ def sort_key(t: T.Type, value: Any, env: Optional[T.TypeEnv]):
             return tuple(sort_key(f.type, v, env) for f, v in zip(t.fields, value))
         return tuple(sort_key(f.type, value[f.label], env) for f in t.declared_fields)
     if isinstance(t, T.Variant):
-        (tag, inner), = value.items()
+        ((tag, inner),) = value.items()
         for i, f in enumerate(t.declared_fields):
             if f.label == tag:
                 return (i, sort_key(f.type, inner, env))
@@ -90,8 +92,7 @@ def sort_key(t: T.Type, value: Any, env: Optional[T.TypeEnv]):
 class StableMap:
     """One StableBTreeMap (one memory id)."""
 
-    def __init__(self, memory_id: int, key_type, value_type, max_key_size: int,
-                 max_value_size: int, env=None):
+    def __init__(self, memory_id: int, key_type, value_type, max_key_size: int, max_value_size: int, env=None):
         self.memory_id = memory_id
         self.key_type = key_type
         self.value_type = value_type
@@ -112,6 +113,7 @@ class StableMap:
     # -- encoding (keys are handled in their Candid form, see pyvalues) -------------
     def candid_key(self, key):
         from localnet.runtime.pyvalues import to_candid
+
         return to_candid([self.key_type], [key], self.env)[0]
 
     def _enc_key(self, key) -> bytes:
@@ -122,6 +124,7 @@ class StableMap:
 
     def _enc_value(self, value) -> bytes:
         from localnet.runtime.pyvalues import to_candid
+
         try:
             value = to_candid([self.value_type], [value], self.env)[0]
             return _binary().encode([self.value_type], [value], self.env, kybra=True)
@@ -134,6 +137,7 @@ class StableMap:
 
     def _py(self, t, value):
         from localnet.runtime.pyvalues import to_python
+
         return to_python([t], [value], self.env)[0]
 
     def _dec_value(self, data: bytes):
@@ -203,11 +207,14 @@ class StableMap:
         enc_key = self._enc_key(key)
         enc_value = self._enc_value(value)
         if len(enc_key) > self.max_key_size:
-            raise Trap(f"Panicked at 'Key is too large. Expected <= {self.max_key_size} "
-                       f"bytes, found {len(enc_key)} bytes'")
+            raise Trap(
+                f"Panicked at 'Key is too large. Expected <= {self.max_key_size} bytes, found {len(enc_key)} bytes'"
+            )
         if len(enc_value) > self.max_value_size:
-            raise Trap(f"Panicked at 'Value is too large. Expected <= "
-                       f"{self.max_value_size} bytes, found {len(enc_value)} bytes'")
+            raise Trap(
+                f"Panicked at 'Value is too large. Expected <= "
+                f"{self.max_value_size} bytes, found {len(enc_value)} bytes'"
+            )
         metering.charge_stable_map("insert", len(self.entries), enc_key, key)
         metering.charge_candid(enc_value, value)
         old = self._put(key, enc_key, enc_value)
@@ -226,8 +233,7 @@ class StableMap:
     def items(self) -> list:
         self.check_nodes()
         metering.charge_stable_scan(len(self.entries))
-        return [(self._py(self.key_type, self._dec_key(k)), self._dec_value(self.entries[k]))
-                for _, k in self._sort]
+        return [(self._py(self.key_type, self._dec_key(k)), self._dec_value(self.entries[k])) for _, k in self._sort]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -260,7 +266,8 @@ class StableMap:
                 f"CandidError: StableBTreeMap {self.memory_id}: its nodes were written with "
                 f"max_key_size={nk}, max_value_size={nv} and are read with "
                 f"{max_key_size}, {max_value_size}: entries are read at the wrong offsets "
-                "(ic-stable-structures 0.5.6 Node::load) and do not decode")
+                "(ic-stable-structures 0.5.6 Node::load) and do not decode"
+            )
             return
         self._rekey()
 
@@ -268,8 +275,7 @@ class StableMap:
         """Decode the stored keys with the (new) key type, as Node::load does, and index
         them by their encoding under that type. A key that does not decode, or keys whose
         order differs under the new type (a B-tree searched in the wrong order), fault."""
-        stored = [enc for _, enc in self._sort] if len(self._sort) == len(self.entries) \
-            else list(self.entries)
+        stored = [enc for _, enc in self._sort] if len(self._sort) == len(self.entries) else list(self.entries)
         rekeyed: List[Tuple[Any, bytes, bytes]] = []
         for enc in stored:
             try:
@@ -280,8 +286,10 @@ class StableMap:
                 return
             rekeyed.append((sort_key(self.key_type, key, self.env), new_enc, enc))
         if any(a[0] > b[0] for a, b in zip(rekeyed, rekeyed[1:])):
-            self.node_fault = (f"StableBTreeMap {self.memory_id}: the stored keys are out of "
-                               "order under the new key type; the B-tree cannot be searched")
+            self.node_fault = (
+                f"StableBTreeMap {self.memory_id}: the stored keys are out of "
+                "order under the new key type; the B-tree cannot be searched"
+            )
             return
         if all(new == old for _, new, old in rekeyed):
             self._sort = [(sk, new) for sk, new, _ in rekeyed]
@@ -296,14 +304,36 @@ class StableMap:
 
     def snapshot(self) -> tuple:
         """Everything an upgrade can change, for `restore` when the upgrade fails."""
-        return (self.key_type, self.value_type, self.max_key_size, self.max_value_size,
-                self.env, dict(self.entries), list(self._sort), self.nbytes,
-                self.header_sizes, self.node_sizes, self.load_fault, self.node_fault)
+        return (
+            self.key_type,
+            self.value_type,
+            self.max_key_size,
+            self.max_value_size,
+            self.env,
+            dict(self.entries),
+            list(self._sort),
+            self.nbytes,
+            self.header_sizes,
+            self.node_sizes,
+            self.load_fault,
+            self.node_fault,
+        )
 
     def restore(self, snap: tuple) -> None:
-        (self.key_type, self.value_type, self.max_key_size, self.max_value_size, self.env,
-         self.entries, self._sort, self.nbytes, self.header_sizes, self.node_sizes,
-         self.load_fault, self.node_fault) = snap
+        (
+            self.key_type,
+            self.value_type,
+            self.max_key_size,
+            self.max_value_size,
+            self.env,
+            self.entries,
+            self._sort,
+            self.nbytes,
+            self.header_sizes,
+            self.node_sizes,
+            self.load_fault,
+            self.node_fault,
+        ) = snap
 
     def load_entries(self, entries) -> None:
         """Adds encoded (key, value) pairs read from a saved image or snapshot, sorting once
@@ -311,14 +341,17 @@ class StableMap:
         for k, v in entries:
             self.entries[k] = v
             self.nbytes += len(k) + len(v)
-        self.reload(self.key_type, self.value_type, self.max_key_size, self.max_value_size,
-                    self.env)
+        self.reload(self.key_type, self.value_type, self.max_key_size, self.max_value_size, self.env)
 
     def to_state(self) -> dict:
-        return {"memory_id": self.memory_id, "max_key_size": self.max_key_size,
-                "max_value_size": self.max_value_size, "header_sizes": self.header_sizes,
-                "node_sizes": self.node_sizes,
-                "entries": [(k, self.entries[k]) for _, k in self._sort]}
+        return {
+            "memory_id": self.memory_id,
+            "max_key_size": self.max_key_size,
+            "max_value_size": self.max_value_size,
+            "header_sizes": self.header_sizes,
+            "node_sizes": self.node_sizes,
+            "entries": [(k, self.entries[k]) for _, k in self._sort],
+        }
 
 
 class StableStore:
@@ -363,17 +396,16 @@ class StableStore:
         for memory_id, sig in signatures.items():
             existing = self.maps.get(memory_id)
             if existing is None:
-                self.maps[memory_id] = StableMap(memory_id, sig.key, sig.value,
-                                                 sig.max_key_size, sig.max_value_size, env)
+                self.maps[memory_id] = StableMap(
+                    memory_id, sig.key, sig.value, sig.max_key_size, sig.max_value_size, env
+                )
             else:
-                existing.reload(sig.key, sig.value, sig.max_key_size, sig.max_value_size,
-                                env)
+                existing.reload(sig.key, sig.value, sig.max_key_size, sig.max_value_size, env)
 
     def map(self, memory_id) -> StableMap:
         m = self.maps.get(memory_id)
         if m is None:
-            raise LookupError(
-                f"memory_id {memory_id} does not have an associated StableBTreeMap")
+            raise LookupError(f"memory_id {memory_id} does not have an associated StableBTreeMap")
         return m
 
     def _saved(self, m: StableMap) -> None:
@@ -425,13 +457,13 @@ class StableStore:
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0 or offset + length > len(self.raw):
             raise Trap("stable memory out of bounds", "IC0502")
-        return bytes(self.raw[offset:offset + length])
+        return bytes(self.raw[offset : offset + length])
 
     def write(self, offset: int, data: bytes) -> None:
         if offset < 0 or offset + len(data) > len(self.raw):
             raise Trap("stable memory out of bounds", "IC0502")
         self._touch_raw()
-        self.raw[offset:offset + len(data)] = data
+        self.raw[offset : offset + len(data)] = data
 
     def memory_size(self) -> int:
         """Bytes of stable memory in use (raw pages + map entries), for canister_status."""

@@ -15,6 +15,7 @@ pickled (a lambda or closure in a global, an open generator) is saved without he
 timers: on load its heap is what the top level builds (as after an upgrade without hooks)
 and a `[localnet]` line in its log says so.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,12 +32,15 @@ FORMAT = "localnet-state/1"
 
 def _require_idle(net) -> None:
     if net.queue or any(c.open_calls for c in net.canisters.values()):
-        raise LocalnetError("snapshot/save need an idle network (no queued steps or calls "
-                            "awaiting responses); run run_until_idle() first")
+        raise LocalnetError(
+            "snapshot/save need an idle network (no queued steps or calls "
+            "awaiting responses); run run_until_idle() first"
+        )
 
 
 def _stable_copy(store):
     from localnet.runtime.stable import StableStore
+
     new = StableStore()
     for mid, m in store.maps.items():
         nm = copy.copy(m)
@@ -93,32 +97,46 @@ def restore_snapshot(net, snap: NetworkSnapshot) -> None:
 # -- directories ------------------------------------------------------------------------------
 def _heap_doc(c) -> Dict[str, Any]:
     from localnet.runtime.heap import dump_globals, dump_objects
+
     ns = c.namespace
     if ns is None:
         return {"heap": None, "timers": None}
     try:
         heap = dump_globals(ns.modules)
-        timers = dump_objects([(t.id, t.due_ns, t.interval_ns, t.func, t.seq)
-                               for t in c.timers.values()], ns.modules)
+        timers = dump_objects([(t.id, t.due_ns, t.interval_ns, t.func, t.seq) for t in c.timers.values()], ns.modules)
     except Exception as e:
         return {"heap": None, "timers": None, "heap_error": f"{type(e).__name__}: {e}"}
-    return {"heap": heap, "timers": timers, "heap_modules": sorted(ns.modules),
-            "next_timer_id": c.next_timer_id, "timer_seq": c.timer_seq,
-            "urandom_counter": ns.urandom.counter,
-            "random_state": dump_objects(ns.random_state, {})}
+    return {
+        "heap": heap,
+        "timers": timers,
+        "heap_modules": sorted(ns.modules),
+        "next_timer_id": c.next_timer_id,
+        "timer_seq": c.timer_seq,
+        "urandom_counter": ns.urandom.counter,
+        "random_state": dump_objects(ns.random_state, {}),
+    }
 
 
 def _canister_doc(c) -> Dict[str, Any]:
     return {
         **_heap_doc(c),
-        "id": c.id, "controllers": c.controllers, "cycles": c.cycles, "seed": c.seed,
-        "status": c.status, "module": c.module, "certified_data": c.certified_data,
+        "id": c.id,
+        "controllers": c.controllers,
+        "cycles": c.cycles,
+        "seed": c.seed,
+        "status": c.status,
+        "module": c.module,
+        "certified_data": c.certified_data,
         "logs": [[r.idx, r.timestamp_nanos, r.content] for r in c.logs],
-        "chunks": list(c.chunks.values()), "freezing_threshold": c.freezing_threshold,
-        "memory_allocation": c.memory_allocation, "compute_allocation": c.compute_allocation,
-        "reserved_cycles_limit": c.reserved_cycles_limit, "log_visibility": c.log_visibility,
+        "chunks": list(c.chunks.values()),
+        "freezing_threshold": c.freezing_threshold,
+        "memory_allocation": c.memory_allocation,
+        "compute_allocation": c.compute_allocation,
+        "reserved_cycles_limit": c.reserved_cycles_limit,
+        "log_visibility": c.log_visibility,
         "reserved_cycles": c.reserved_cycles,
-        "wasm_memory_limit": c.wasm_memory_limit, "install_count": c.install_count,
+        "wasm_memory_limit": c.wasm_memory_limit,
+        "install_count": c.install_count,
         "raw_stable": bytes(c.stable.raw),
         "maps": {str(mid): _map_doc(m) for mid, m in c.stable.maps.items()},
     }
@@ -126,17 +144,24 @@ def _canister_doc(c) -> Dict[str, Any]:
 
 def _map_doc(m) -> list:
     """[header key size, header value size, entries in stored order, node slot sizes]."""
-    entries = [[k, m.entries[k]] for _, k in m._sort] if len(m._sort) == len(m.entries) \
+    entries = (
+        [[k, m.entries[k]] for _, k in m._sort]
+        if len(m._sort) == len(m.entries)
         else [[k, v] for k, v in m.entries.items()]
+    )
     return [*m.header_sizes, entries, list(m.node_sizes)]
 
 
 def save(net, directory: str) -> None:
     _require_idle(net)
     os.makedirs(directory, exist_ok=True)
-    doc = {"format": FORMAT, "time_ns": net.time_ns, "seed": net.seed,
-           "next_canister_index": net.next_canister_index,
-           "canisters": [_canister_doc(c) for c in net.canisters.values()]}
+    doc = {
+        "format": FORMAT,
+        "time_ns": net.time_ns,
+        "seed": net.seed,
+        "next_canister_index": net.next_canister_index,
+        "canisters": [_canister_doc(c) for c in net.canisters.values()],
+    }
     tmp = os.path.join(directory, "state.cbor.tmp")
     with open(tmp, "wb") as f:
         cbor2.dump(doc, f)
@@ -159,9 +184,16 @@ def load(cls, directory: str, **kwargs):
     for cd in doc["canisters"]:
         c = net._new_canister(cd["controllers"], cd["cycles"], specified_id=cd["id"])
         c.seed = cd["seed"]
-        for k in ("status", "certified_data", "freezing_threshold", "memory_allocation",
-                  "compute_allocation", "reserved_cycles_limit", "log_visibility",
-                  "wasm_memory_limit"):
+        for k in (
+            "status",
+            "certified_data",
+            "freezing_threshold",
+            "memory_allocation",
+            "compute_allocation",
+            "reserved_cycles_limit",
+            "log_visibility",
+            "wasm_memory_limit",
+        ):
             setattr(c, k, cd[k])
         c.reserved_cycles = cd.get("reserved_cycles", 0)
         c.chunks = {hashlib.sha256(ch).digest(): ch for ch in cd["chunks"]}
@@ -169,6 +201,7 @@ def load(cls, directory: str, **kwargs):
             net.management.restore_code(c, cd["module"], cd["maps"], cd["raw_stable"], cd)
         c.install_count = cd["install_count"]
         from localnet.runtime.canister import LogRecord
+
         c.logs = [LogRecord(*r) for r in cd["logs"]]
     net.rebuild_wakeups()
     return net
@@ -184,8 +217,7 @@ def stable_image(canister) -> bytes:
     st = canister.stable
     if all(not m.entries for m in st.maps.values()):
         return bytes(st.raw)
-    doc = {"raw": bytes(st.raw),
-           "maps": {str(mid): _map_doc(m) for mid, m in st.maps.items()}}
+    doc = {"raw": bytes(st.raw), "maps": {str(mid): _map_doc(m) for mid, m in st.maps.items()}}
     return IMAGE_MAGIC + cbor2.dumps(doc)
 
 
@@ -193,10 +225,11 @@ def load_stable_image(canister, data: bytes) -> None:
     """Replace the canister's stable memory by an image from `stable_image` (maps are typed
     with this canister's declarations) or, for any other bytes, by raw pages holding them."""
     from localnet.runtime.stable import WASM_PAGE, StableStore
+
     store = StableStore()
     if data.startswith(IMAGE_MAGIC):
         try:
-            doc = cbor2.loads(data[len(IMAGE_MAGIC):])
+            doc = cbor2.loads(data[len(IMAGE_MAGIC) :])
             raw, maps = doc["raw"], doc["maps"]
         except Exception as e:
             raise LocalnetError(f"corrupt stable memory image: {e}") from None
@@ -205,8 +238,7 @@ def load_stable_image(canister, data: bytes) -> None:
         for mid_text, (mk, mv, entries, *nodes) in maps.items():
             m = store.maps.get(int(mid_text))
             if m is None:
-                raise LocalnetError(f"the image has StableBTreeMap {mid_text}, which canister "
-                                    f"code does not declare")
+                raise LocalnetError(f"the image has StableBTreeMap {mid_text}, which canister code does not declare")
             m.restore_layout((mk, mv), nodes[0] if nodes else (mk, mv))
             m.load_entries(entries)
         store.raw = bytearray(raw)

@@ -5,6 +5,7 @@ converts its Python arguments, calls the IC system API through ic_cdk and conver
 result back. This implementation does the same against localnet's canister state. One
 instance is bound to one execution segment of one canister.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,16 +17,22 @@ from localnet.runtime.errors import CANISTER_CONTRACT_VIOLATION, Trap
 from localnet.runtime.execution import Reject, Reply
 from localnet.runtime.stable import MAX_STABLE32_PAGES
 
-REJECTION_CODES = {0: "NoError", 1: "SysFatal", 2: "SysTransient", 3: "DestinationInvalid",
-                   4: "CanisterReject", 5: "CanisterError"}
-U64 = 2 ** 64
-U128 = 2 ** 128
+REJECTION_CODES = {
+    0: "NoError",
+    1: "SysFatal",
+    2: "SysTransient",
+    3: "DestinationInvalid",
+    4: "CanisterReject",
+    5: "CanisterError",
+}
+U64 = 2**64
+U128 = 2**128
 
 
 def _int(value, bits: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what}: expected an int, got {type(value).__name__}")
-    if value < 0 or value >= 2 ** bits:
+    if value < 0 or value >= 2**bits:
         raise TypeError(f"{what}: {value} is out of range for u{bits}")
     return value
 
@@ -61,6 +68,7 @@ class KybraIc:
             result = attr(*args)
             metering.charge(metering.IC_CALL)  # after: performance_counter excludes itself
             return result
+
         return native_call
 
     # -- helpers ------------------------------------------------------------------------
@@ -69,8 +77,7 @@ class KybraIc:
 
     def _require(self, *modes):
         if self._ex.mode not in modes:
-            self._trap(f"this system call is not allowed in {self._ex.mode} mode",
-                       CANISTER_CONTRACT_VIOLATION)
+            self._trap(f"this system call is not allowed in {self._ex.mode} mode", CANISTER_CONTRACT_VIOLATION)
 
     # -- message ------------------------------------------------------------------------
     def accept_message(self):
@@ -107,10 +114,8 @@ class KybraIc:
 
     # -- replies ----------------------------------------------------------------------
     def _answer(self, result):
-        if self._ex.mode in ("init", "post_upgrade", "pre_upgrade", "heartbeat", "timer",
-                             "inspect"):
-            self._trap("ic0.msg_reply: this message cannot be replied to",
-                       CANISTER_CONTRACT_VIOLATION)
+        if self._ex.mode in ("init", "post_upgrade", "pre_upgrade", "heartbeat", "timer", "inspect"):
+            self._trap("ic0.msg_reply: this message cannot be replied to", CANISTER_CONTRACT_VIOLATION)
         if self._ex.replied:
             self._trap("ic0.msg_reply: the call is already replied", CANISTER_CONTRACT_VIOLATION)
         if isinstance(result, Reply):
@@ -130,9 +135,8 @@ class KybraIc:
         name = self._ex.entry_name
         sig = self._canister.interface.methods.get(name)
         if sig is None or not sig.is_manual or sig.kind not in ("query", "update"):
-            raise SystemError(f'attempted to reply from "{name}", but it does not appear '
-                              f'to be a canister method')
-        data = self._net._encode(self._canister, sig.rets, (value,)[:len(sig.rets)])
+            raise SystemError(f'attempted to reply from "{name}", but it does not appear to be a canister method')
+        data = self._net._encode(self._canister, sig.rets, (value,)[: len(sig.rets)])
         self._answer(Reply(data))
 
     def reply_raw(self, buf):
@@ -146,14 +150,15 @@ class KybraIc:
 
     def reject_message(self) -> str:
         if self._ex.last_reject[0] == 0:
-            self._trap("ic0.msg_reject_msg_size: no reject message available",
-                       CANISTER_CONTRACT_VIOLATION)
+            self._trap("ic0.msg_reject_msg_size: no reject message available", CANISTER_CONTRACT_VIOLATION)
         return self._ex.last_reject[1]
 
     # -- candid -------------------------------------------------------------------------
     def candid_encode(self, candid_string) -> bytes:
         from kybra import CandidError
+
         from localnet.runtime.candid_text import encode_text
+
         source = _str(candid_string, "candid_encode")
         try:
             return encode_text(source)
@@ -162,7 +167,9 @@ class KybraIc:
 
     def candid_decode(self, candid_encoded) -> str:
         from kybra import CandidError
+
         from localnet.runtime.candid_text import decode_to_text
+
         data = _blob(candid_encoded, "candid_decode")
         try:
             return decode_to_text(data)
@@ -206,11 +213,12 @@ class KybraIc:
     def set_certified_data(self, data):
         data = _blob(data, "set_certified_data")
         if len(data) > 32:
-            self._trap("ic0_certified_data_set failed because the passed data must be no "
-                       "larger than 32 bytes", CANISTER_CONTRACT_VIOLATION)
+            self._trap(
+                "ic0_certified_data_set failed because the passed data must be no larger than 32 bytes",
+                CANISTER_CONTRACT_VIOLATION,
+            )
         if self._ex.mode in ("query", "composite", "inspect"):
-            self._trap("ic0.certified_data_set cannot be called in query mode",
-                       CANISTER_CONTRACT_VIOLATION)
+            self._trap("ic0.certified_data_set cannot be called in query mode", CANISTER_CONTRACT_VIOLATION)
         self._canister.certified_data = data
 
     def data_certificate(self):
@@ -224,8 +232,7 @@ class KybraIc:
             return self._net._live_instructions()
         if counter_type == 1:  # the call context: earlier executions of this call too
             return self._ex.call_instructions + self._net._live_instructions()
-        self._trap(f"performance_counter: unknown counter type {counter_type}",
-                   CANISTER_CONTRACT_VIOLATION)
+        self._trap(f"performance_counter: unknown counter type {counter_type}", CANISTER_CONTRACT_VIOLATION)
 
     # -- timers -------------------------------------------------------------------------
     def set_timer(self, delay, func) -> int:
@@ -256,20 +263,28 @@ class KybraIc:
         return {"Err": {"OutOfMemory": None}} if old < 0 else {"Ok": old}
 
     def stable_read(self, offset, length) -> bytes:
-        return self._stable_io(lambda: self._canister.stable.read(
-            _int(offset, 32, "stable_read offset"), _int(length, 32, "stable_read length")))
+        return self._stable_io(
+            lambda: self._canister.stable.read(
+                _int(offset, 32, "stable_read offset"), _int(length, 32, "stable_read length")
+            )
+        )
 
     def stable64_read(self, offset, length) -> bytes:
-        return self._stable_io(lambda: self._canister.stable.read(
-            _int(offset, 64, "stable64_read offset"), _int(length, 64, "stable64_read length")))
+        return self._stable_io(
+            lambda: self._canister.stable.read(
+                _int(offset, 64, "stable64_read offset"), _int(length, 64, "stable64_read length")
+            )
+        )
 
     def stable_write(self, offset, buf) -> None:
-        self._stable_io(lambda: self._canister.stable.write(
-            _int(offset, 32, "stable_write offset"), _blob(buf, "stable_write")))
+        self._stable_io(
+            lambda: self._canister.stable.write(_int(offset, 32, "stable_write offset"), _blob(buf, "stable_write"))
+        )
 
     def stable64_write(self, offset, buf) -> None:
-        self._stable_io(lambda: self._canister.stable.write(
-            _int(offset, 64, "stable64_write offset"), _blob(buf, "stable64_write")))
+        self._stable_io(
+            lambda: self._canister.stable.write(_int(offset, 64, "stable64_write offset"), _blob(buf, "stable64_write"))
+        )
 
     def stable_bytes(self) -> bytes:
         return bytes(self._canister.stable.raw)
@@ -291,12 +306,10 @@ class KybraIc:
         return self._stable_io(lambda: self._map(memory_id).get(key))
 
     def stable_b_tree_map_insert(self, memory_id, key, value):
-        return self._stable_io(lambda: self._canister.stable.insert(
-            _int(memory_id, 8, "memory_id"), key, value))
+        return self._stable_io(lambda: self._canister.stable.insert(_int(memory_id, 8, "memory_id"), key, value))
 
     def stable_b_tree_map_remove(self, memory_id, key):
-        return self._stable_io(lambda: self._canister.stable.remove(
-            _int(memory_id, 8, "memory_id"), key))
+        return self._stable_io(lambda: self._canister.stable.remove(_int(memory_id, 8, "memory_id"), key))
 
     def stable_b_tree_map_is_empty(self, memory_id) -> bool:
         return self._stable_io(lambda: self._map(memory_id).length() == 0)
@@ -315,21 +328,25 @@ class KybraIc:
 
     # -- one-way calls --------------------------------------------------------------------
     def notify_raw(self, canister_id, method, args_raw, payment) -> dict:
-        return self._net._notify(self._canister, self._ex, canister_id,
-                                 _str(method, "notify_raw method"),
-                                 _blob(args_raw, "notify_raw args"),
-                                 _int(payment, 128, "notify_raw payment"))
+        return self._net._notify(
+            self._canister,
+            self._ex,
+            canister_id,
+            _str(method, "notify_raw method"),
+            _blob(args_raw, "notify_raw args"),
+            _int(payment, 128, "notify_raw payment"),
+        )
 
     def __getattr__(self, name: str) -> Any:
         # AsyncInfo.notify() calls `notify_[with_payment128_]{Class}_{method}_wrapper(args)`
         if name.startswith("notify_") and name.endswith("_wrapper"):
-            inner = name[len("notify_"):-len("_wrapper")]
+            inner = name[len("notify_") : -len("_wrapper")]
             with_payment = inner.startswith("with_payment128_")
             if with_payment:
-                inner = inner[len("with_payment128_"):]
+                inner = inner[len("with_payment128_") :]
 
             def wrapper(args):
-                return self._net._notify_service(self._canister, self._ex, inner, list(args),
-                                                 with_payment)
+                return self._net._notify_service(self._canister, self._ex, inner, list(args), with_payment)
+
             return wrapper
         raise AttributeError(f"'ic' object has no attribute '{name}'")

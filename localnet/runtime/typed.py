@@ -1,5 +1,6 @@
 """Calls with Python values: arguments encoded and replies decoded with the callee's own
 method signature (what `dfx canister call` does with a canister's .did)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
@@ -33,6 +34,7 @@ def init_arg_from_text(bundle, arg_text: str) -> bytes:
     """Candid bytes of a textual init argument (e.g. '(principal "aaaaa-aa")') typed with
     the init parameters of the bundle's source."""
     from localnet.kybra_source.analyze import analyze
+
     iface = analyze(bundle)
     types = [t for _, t in iface.init_params]
     values = text.parse_args(arg_text, types, iface.env)
@@ -45,6 +47,9 @@ def call(network, sender, canister_id, method: str, *values, query: Optional[boo
     arg = encode_call(network, canister_id, method, values)
     if query is None:
         query = sig.kind == "query"
-    data = network.query_call(sender, canister_id, method, arg) if query else \
-        network.update_call(sender, canister_id, method, arg)
+    data = (
+        network.query_call(sender, canister_id, method, arg)
+        if query
+        else network.update_call(sender, canister_id, method, arg)
+    )
     return decode_reply(network, canister_id, method, data)

@@ -9,6 +9,7 @@ newer replicas allow 11-12 MiB), <= 50,000 functions, <= 1,000 globals, <= 1,000
 (`ic-wasm WASM info`) reports the same counts except the code section size, which is read
 here from the section headers.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -31,7 +32,7 @@ METHOD_PREFIXES = ("canister_update ", "canister_query ", "canister_composite_qu
 
 def _name(data: bytes, pos: int) -> tuple:
     n, pos = read_leb(data, pos)
-    return data[pos:pos + n].decode("utf-8", "replace"), pos + n
+    return data[pos : pos + n].decode("utf-8", "replace"), pos + n
 
 
 def _skip_limits(data: bytes, pos: int) -> int:
@@ -79,7 +80,7 @@ def measure(module: bytes) -> dict:
     while pos < len(module):
         sid = module[pos]
         size, pos = read_leb(module, pos + 1)
-        body = module[pos:pos + size]
+        body = module[pos : pos + size]
         pos += size
         if sid == 0:
             name, _ = _name(body, 0)
@@ -119,6 +120,5 @@ def report(path: str, out=None) -> bool:
         value = values[key]
         flag = "ok" if value <= limit else "OVER"
         fine = fine and value <= limit
-        print(f"  {key:<30} {value:>12,} / {limit:>12,}  {value * 100 // limit:>3}%  {flag}",
-              file=out)
+        print(f"  {key:<30} {value:>12,} / {limit:>12,}  {value * 100 // limit:>3}%  {flag}", file=out)
     return fine

@@ -44,8 +44,9 @@ def create_asset(key: str, content_type: str, max_age, headers) -> None:
     if existing is not None and existing["content_type"] != content_type:
         ic.trap("asset " + key + " already exists with content type " + existing["content_type"])
     if existing is None:
-        assets_map.insert(key, {"content_type": content_type, "max_age": max_age,
-                                "headers": headers or [], "encodings": []})
+        assets_map.insert(
+            key, {"content_type": content_type, "max_age": max_age, "headers": headers or [], "encodings": []}
+        )
 
 
 def set_content(key: str, encoding: str, parts: list, sha256) -> None:
@@ -66,8 +67,15 @@ def set_content(key: str, encoding: str, parts: list, sha256) -> None:
     for index in range(len(parts)):
         content_map.insert(chunk_key(key, encoding, index), bytes(parts[index]))
     encodings = [e for e in asset["encodings"] if e["content_encoding"] != encoding]
-    encodings.append({"content_encoding": encoding, "sha256": actual, "total_length": total,
-                      "chunk_count": max(1, len(parts)), "modified": ic.time()})
+    encodings.append(
+        {
+            "content_encoding": encoding,
+            "sha256": actual,
+            "total_length": total,
+            "chunk_count": max(1, len(parts)),
+            "modified": ic.time(),
+        }
+    )
     if not parts:
         content_map.insert(chunk_key(key, encoding, 0), b"")
     asset["encodings"] = encodings

@@ -45,7 +45,6 @@ from src.asset_canister.asset_types import (
     StreamingCallbackToken,
 )
 
-
 HEX_DIGITS = "0123456789abcdefABCDEF"
 LIST_PAGE_MAX = 1_000
 LIST_REPLY_BUDGET = 1_000_000  # bytes of one `list` page (the IC's reply limit is 2 MiB)
@@ -140,9 +139,13 @@ def get(arg: GetArg) -> EncodedAsset:
     enc = choose_encoding(asset, ["identity"] + [e for e in arg["accept_encodings"]])
     if enc is None:
         ic.trap("no such encoding for " + arg["key"])
-    return {"content": content_map.get(chunk_key(arg["key"], enc["content_encoding"], 0)),
-            "content_type": asset["content_type"], "content_encoding": enc["content_encoding"],
-            "total_length": enc["total_length"], "sha256": enc["sha256"]}
+    return {
+        "content": content_map.get(chunk_key(arg["key"], enc["content_encoding"], 0)),
+        "content_type": asset["content_type"],
+        "content_encoding": enc["content_encoding"],
+        "total_length": enc["total_length"],
+        "sha256": enc["sha256"],
+    }
 
 
 @query
@@ -163,13 +166,27 @@ def list(arg: ListRequest) -> Vec[AssetDetails]:  # noqa: A001 (the dfx asset ca
     length = LIST_PAGE_MAX if arg["length"] is None else min(arg["length"], LIST_PAGE_MAX)
     out = []
     size = 0
-    for key in assets_map.keys()[start:start + length]:
+    for key in assets_map.keys()[start : start + length]:
         asset = assets_map.get(key)
-        details = {"key": key, "content_type": asset["content_type"],
-                   "encodings": [{"content_encoding": e["content_encoding"], "sha256": e["sha256"],
-                                  "length": e["total_length"], "modified": e["modified"]}
-                                 for e in asset["encodings"]]}
-        size += len(key) + len(asset["content_type"]) + 16 + sum(len(e["content_encoding"]) + 64 for e in asset["encodings"])
+        details = {
+            "key": key,
+            "content_type": asset["content_type"],
+            "encodings": [
+                {
+                    "content_encoding": e["content_encoding"],
+                    "sha256": e["sha256"],
+                    "length": e["total_length"],
+                    "modified": e["modified"],
+                }
+                for e in asset["encodings"]
+            ],
+        }
+        size += (
+            len(key)
+            + len(asset["content_type"])
+            + 16
+            + sum(len(e["content_encoding"]) + 64 for e in asset["encodings"])
+        )
         if size > LIST_REPLY_BUDGET and len(out) > 0:
             break
         out.append(details)
@@ -183,7 +200,7 @@ def url_path(url: str) -> str:
     out = bytearray()
     i = 0
     while i < len(raw):
-        pair = raw[i + 1:i + 3].decode("latin-1")
+        pair = raw[i + 1 : i + 3].decode("latin-1")
         if raw[i] == 37 and len(pair) == 2 and all(c in HEX_DIGITS for c in pair):
             out.append(int(pair, 16))
             i += 3
@@ -222,23 +239,25 @@ def accepted_encodings(headers) -> list:
 
 
 def response(status: int, headers: list, body: bytes, strategy) -> dict:
-    return {"status_code": status, "headers": headers, "body": body, "upgrade": None,
-            "streaming_strategy": strategy}
+    return {"status_code": status, "headers": headers, "body": body, "upgrade": None, "streaming_strategy": strategy}
 
 
 @query
 def http_request(req: AssetHttpRequest) -> AssetHttpResponse:
     if req["method"] not in ("GET", "HEAD"):
-        return response(405, [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")],
-                        b"Method not allowed: this asset canister serves GET and HEAD", None)
+        return response(
+            405,
+            [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")],
+            b"Method not allowed: this asset canister serves GET and HEAD",
+            None,
+        )
     path = url_path(req["url"])
     key, asset = find_asset(path)
     if asset is None:
         return response(404, [("Content-Type", "text/plain")], ("Not found: " + path).encode(), None)
     enc = choose_encoding(asset, accepted_encodings(req["headers"]))
     if enc is None:
-        return response(406, [("Content-Type", "text/plain")],
-                        ("No acceptable encoding for " + path).encode(), None)
+        return response(406, [("Content-Type", "text/plain")], ("No acceptable encoding for " + path).encode(), None)
     name = enc["content_encoding"]
     headers = [("Content-Type", asset["content_type"])]
     if name != "identity":
@@ -269,7 +288,11 @@ def http_request_streaming_callback(token: StreamingCallbackToken) -> Opt[Stream
                 ic.trap("chunk " + str(token["index"]) + " of " + token["key"] + " not found")
             following = None
             if token["index"] + 1 < enc["chunk_count"]:
-                following = {"key": token["key"], "content_encoding": token["content_encoding"],
-                             "index": token["index"] + 1, "sha256": token["sha256"]}
+                following = {
+                    "key": token["key"],
+                    "content_encoding": token["content_encoding"],
+                    "index": token["index"] + 1,
+                    "sha256": token["sha256"],
+                }
             return {"body": body, "token": following}
     ic.trap("encoding " + token["content_encoding"] + " of " + token["key"] + " not found")

@@ -44,7 +44,7 @@ def session_routing_key(session_id: str) -> "str | None":
         return None
     if not session_id.startswith(SESSION_PREFIX):
         return None
-    parts = session_id[len(SESSION_PREFIX):].split("_")
+    parts = session_id[len(SESSION_PREFIX) :].split("_")
     if len(parts) != 2 or ROUTING_KEY_RE.match(parts[0]) is None:
         return None
     tail = parts[1]

@@ -7,6 +7,7 @@ carries less; request_bytes is the url, header names and values, body, transform
 name and transform context (rs/types canister_http `variable_parts_size`). Kybra 0.7.1 has
 no `ic0.cost_http_request`, so the canister computes it; the unused part is refunded.
 """
+
 from kybra import nat
 
 SUBNET_NODES = 13
@@ -25,5 +26,9 @@ def request_bytes(url: str, headers: list, body: bytes, transform_method: str, t
 
 def outcall_cycles(request_size: nat, max_response_bytes: nat) -> nat:
     n = SUBNET_NODES
-    return (LINEAR_BASELINE_FEE + QUADRATIC_BASELINE_FEE * n + REQUEST_BYTE_FEE * request_size
-            + RESPONSE_BYTE_FEE * max_response_bytes) * n
+    return (
+        LINEAR_BASELINE_FEE
+        + QUADRATIC_BASELINE_FEE * n
+        + REQUEST_BYTE_FEE * request_size
+        + RESPONSE_BYTE_FEE * max_response_bytes
+    ) * n

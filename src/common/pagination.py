@@ -33,8 +33,7 @@ def parse_cursor(cursor: "str | None", top: int) -> "tuple":
     return (min(int(cursor), top), None)
 
 
-def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None",
-              size_of=None) -> "tuple":
+def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None", size_of=None) -> "tuple":
     """(items, next_cursor, None) or ([], None, error).
 
     lookup(seq) returns the item stored under seq or None for a gap; top is the highest seq
@@ -66,8 +65,9 @@ def page_desc(lookup, top: int, cursor: "str | None", limit: "int | None",
     return (items, next_cursor, None)
 
 
-def page_by_key(keys: list, lookup, cursor: "str | None", limit: "int | None", max_limit: int,
-                max_cursor: int) -> "tuple":
+def page_by_key(
+    keys: list, lookup, cursor: "str | None", limit: "int | None", max_limit: int, max_cursor: int
+) -> "tuple":
     """(items, next_cursor, None) or ([], None, error) over a map's sorted text keys.
 
     For maps without a seq index whose entries are large: max_limit bounds the page so that

@@ -8,8 +8,15 @@ rates and supplies come from."""
 from src.common.validation import check_symbol, check_text
 
 TOTAL_FIELDS = (
-    "transaction_count", "successful_payments", "failed_payments", "refunded_payments",
-    "sessions_created", "sessions_completed", "modal_views", "hosted_page_views", "volume_usd_cents",
+    "transaction_count",
+    "successful_payments",
+    "failed_payments",
+    "refunded_payments",
+    "sessions_created",
+    "sessions_completed",
+    "modal_views",
+    "hosted_page_views",
+    "volume_usd_cents",
 )
 COUNT_FIELDS = TOTAL_FIELDS[:-1]  # the merchant's own counts (volume_usd_cents is valued by the holder)
 MAX_STEP = 1_000_000  # most a count may grow by in one report (reports are rate limited)

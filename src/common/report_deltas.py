@@ -10,9 +10,13 @@ from src.common.report_checks import TOTAL_FIELDS
 
 METRIC_KEYS = tuple((field, "metric:" + field) for field in TOTAL_FIELDS)  # field, its system counter
 REGION_FIELDS = (("volume_usd_cents", "volume_usd_cents"),)
-INDUSTRY_FIELDS = (("sessions_created", "sessions_created"), ("sessions_completed", "sessions_completed"),
-                   ("transactions", "transaction_count"), ("successful", "successful_payments"),
-                   ("volume_usd_cents", "volume_usd_cents"))
+INDUSTRY_FIELDS = (
+    ("sessions_created", "sessions_created"),
+    ("sessions_completed", "sessions_completed"),
+    ("transactions", "transaction_count"),
+    ("successful", "successful_payments"),
+    ("volume_usd_cents", "volume_usd_cents"),
+)
 
 
 def new_deltas() -> dict:

@@ -25,8 +25,7 @@ class TieredMap:
     """get/insert/remove/contains_key/len over a small and a large map with the same key
     and value types (a key lives in exactly one of them)."""
 
-    def __init__(self, small: Any, large: Any, small_limit: int, large_limit: int,
-                 size_of: Callable[[Any], int]):
+    def __init__(self, small: Any, large: Any, small_limit: int, large_limit: int, size_of: Callable[[Any], int]):
         self.small = small
         self.large = large
         self.small_limit = small_limit

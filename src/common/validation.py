@@ -20,8 +20,12 @@ EMAIL_MAX_LEN = 254
 SHORT_TEXT_MAX = 100
 LONG_TEXT_MAX = 1000
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
-HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
+)
+HOST_RE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z"
+)
 URL_RE = re.compile(r"^(https?)://([^/?#:@\s]+)(?::([0-9]{1,5}))?([/?#][^\s]*)?\Z")
 COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\Z")
 SIZE_RE = re.compile(r"^(?:0|[0-9]{1,4}(?:\.[0-9]{1,3})?(?:px|rem|em|%|vh|vw))\Z")
@@ -139,7 +143,9 @@ def check_size(field: str, value: str) -> "str | None":
 def check_font(field: str, value: str) -> "str | None":
     """A CSS font-family list made of safe characters only."""
     if not isinstance(value, str) or FONT_RE.match(value) is None:
-        return invalid(field, "must be a font family list (letters, digits, spaces, commas, quotes, hyphens; at most 100)")
+        return invalid(
+            field, "must be a font family list (letters, digits, spaces, commas, quotes, hyphens; at most 100)"
+        )
     return None
 
 

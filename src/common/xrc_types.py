@@ -83,5 +83,4 @@ class GetExchangeRateResult(Variant, total=False):
 
 class ExchangeRateCanister(Service):
     @service_update
-    def get_exchange_rate(self, args: GetExchangeRateRequest) -> GetExchangeRateResult:
-        ...
+    def get_exchange_rate(self, args: GetExchangeRateRequest) -> GetExchangeRateResult: ...

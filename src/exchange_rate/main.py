@@ -23,8 +23,8 @@ from src.common.xrc_types import (
     GetExchangeRateResult,
 )
 from src.exchange_rate.xrc_rates import (
-    RATE_DECIMALS,
     MAX_RATE,
+    RATE_DECIMALS,
     asset_key,
     lookup,
     minute_of,

@@ -13,9 +13,5 @@ class StoredRate(Record):
 
 
 xrc_admins = StableBTreeMap[text, nat64](memory_id=0, max_key_size=128, max_value_size=16)
-rates_by_minute = StableBTreeMap[text, nat64](
-    memory_id=1, max_key_size=128, max_value_size=16
-)
-latest_rates = StableBTreeMap[text, StoredRate](
-    memory_id=2, max_key_size=128, max_value_size=64
-)
+rates_by_minute = StableBTreeMap[text, nat64](memory_id=1, max_key_size=128, max_value_size=16)
+latest_rates = StableBTreeMap[text, StoredRate](memory_id=2, max_key_size=128, max_value_size=64)

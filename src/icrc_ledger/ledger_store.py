@@ -65,22 +65,14 @@ class DedupQueueEntry(Record):
     block_ts: nat64
 
 
-config_map = StableBTreeMap[text, LedgerConfig](
-    memory_id=0, max_key_size=32, max_value_size=16_384
-)
+config_map = StableBTreeMap[text, LedgerConfig](memory_id=0, max_key_size=32, max_value_size=16_384)
 balances = StableBTreeMap[text, nat](memory_id=1, max_key_size=256, max_value_size=64)
-allowances = StableBTreeMap[text, StoredAllowance](
-    memory_id=2, max_key_size=512, max_value_size=128
-)
-blocks = StableBTreeMap[nat64, StoredBlock](
-    memory_id=3, max_key_size=16, max_value_size=1_024
-)
+allowances = StableBTreeMap[text, StoredAllowance](memory_id=2, max_key_size=512, max_value_size=128)
+blocks = StableBTreeMap[nat64, StoredBlock](memory_id=3, max_key_size=16, max_value_size=1_024)
 counters = StableBTreeMap[text, nat](memory_id=4, max_key_size=64, max_value_size=64)
 tip_hash_map = StableBTreeMap[text, blob](memory_id=5, max_key_size=32, max_value_size=64)
 dedup_index = StableBTreeMap[blob, nat](memory_id=6, max_key_size=64, max_value_size=64)
-dedup_queue = StableBTreeMap[nat64, DedupQueueEntry](
-    memory_id=7, max_key_size=16, max_value_size=128
-)
+dedup_queue = StableBTreeMap[nat64, DedupQueueEntry](memory_id=7, max_key_size=16, max_value_size=128)
 
 
 def get_config() -> LedgerConfig:

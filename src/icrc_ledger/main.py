@@ -199,9 +199,7 @@ def icrc2_allowance(args: AllowanceArgs) -> Allowance:
     """Allowance of spender on account; expired or absent reads as 0 / null."""
     if account_problem(args["account"]) != "" or account_problem(args["spender"]) != "":
         return {"allowance": 0, "expires_at": None}
-    found = current_allowance(
-        account_key(args["account"]), account_key(args["spender"]), ic.time()
-    )
+    found = current_allowance(account_key(args["account"]), account_key(args["spender"]), ic.time())
     return {"allowance": found[0], "expires_at": found[1]}
 
 

@@ -22,7 +22,7 @@ from kybra import (
 )
 
 from src.common.factory_api import FactoryUnitResult
-from src.common.validation import check_text, first_error, invalid, HOST_RE
+from src.common.validation import HOST_RE, check_text, first_error, invalid
 
 ANONYMOUS_TEXT = "2vxsx-fae"
 MAX_ADMINS = 20

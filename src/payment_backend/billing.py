@@ -40,8 +40,11 @@ def take_deploy_payment(owner_text: str) -> "tuple":
     if get_count(credit_key(owner_text)) > 0:
         add_count(credit_key(owner_text), -1)
         return ("credit", None)
-    return (None, "payment_required: a deployment costs " + str(needed) + " cycles: attach them to the call "
-            "(through a cycles wallet) or ask a factory admin for a deployment credit")
+    return (
+        None,
+        "payment_required: a deployment costs " + str(needed) + " cycles: attach them to the call "
+        "(through a cycles wallet) or ask a factory admin for a deployment credit",
+    )
 
 
 def refund_deploy_payment(owner_text: str) -> None:

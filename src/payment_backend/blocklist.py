@@ -8,8 +8,8 @@ last seq and fetches only what changed, in O(limit).
 from kybra import Principal, Record, StableBTreeMap, ic, nat64, text
 
 from src.common.factory_api import GlobalBlocklistChange
-from src.payment_backend.index_pages import since
 from src.payment_backend.factory_counters import add_count, next_seq, top_seq
+from src.payment_backend.index_pages import since
 
 
 class BlockedPrincipal(Record):
@@ -34,13 +34,16 @@ def block_reason(principal_text: str) -> "str | None":
 
 def log_change(principal: Principal, blocked: bool, reason: str) -> int:
     seq = next_seq("block_changes")
-    block_changes_map.insert(seq, {
-        "seq": seq,
-        "principal_id": principal,
-        "blocked": blocked,
-        "reason": reason,
-        "changed_at": ic.time(),
-    })
+    block_changes_map.insert(
+        seq,
+        {
+            "seq": seq,
+            "principal_id": principal,
+            "blocked": blocked,
+            "reason": reason,
+            "changed_at": ic.time(),
+        },
+    )
     return seq
 
 

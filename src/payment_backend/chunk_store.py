@@ -65,20 +65,16 @@ class IcInstallChunkedCodeArgs(Record):
 
 class ChunkedCodeManagement(Service):
     @service_update
-    def upload_chunk(self, args: IcUploadChunkArgs) -> IcChunkHash:
-        ...
+    def upload_chunk(self, args: IcUploadChunkArgs) -> IcChunkHash: ...
 
     @service_update
-    def clear_chunk_store(self, args: IcChunkStoreArgs) -> void:
-        ...
+    def clear_chunk_store(self, args: IcChunkStoreArgs) -> void: ...
 
     @service_update
-    def stored_chunks(self, args: IcChunkStoreArgs) -> Vec[IcChunkHash]:
-        ...
+    def stored_chunks(self, args: IcChunkStoreArgs) -> Vec[IcChunkHash]: ...
 
     @service_update
-    def install_chunked_code(self, args: IcInstallChunkedCodeArgs) -> void:
-        ...
+    def install_chunked_code(self, args: IcInstallChunkedCodeArgs) -> void: ...
 
 
 chunk_management = ChunkedCodeManagement(Principal.from_str("aaaaa-aa"))
@@ -104,9 +100,7 @@ def upload_version(version: str) -> Async[text]:
     rec = versions_map.get(version)
     for i in range(rec["chunk_count"]):
         chunk = chunks_map.get(chunk_key(version, i))
-        result: CallResult[IcChunkHash] = yield chunk_management.upload_chunk(
-            {"canister_id": ic.id(), "chunk": chunk}
-        )
+        result: CallResult[IcChunkHash] = yield chunk_management.upload_chunk({"canister_id": ic.id(), "chunk": chunk})
         if result.Err is not None:
             return "chunk_store_error: upload_chunk " + str(i) + " failed: " + result.Err
         if result.Ok["hash"] != rec["chunk_hashes"][i]:
@@ -145,15 +139,17 @@ def install_version(target: Principal, version: str, mode: dict, arg: bytes) -> 
         add_count("installs_in_flight", -1)
         return err
     rec = versions_map.get(version)
-    result: CallResult[void] = yield chunk_management.install_chunked_code({
-        "mode": mode,
-        "target_canister": target,
-        "store_canister": ic.id(),
-        "chunk_hashes_list": [{"hash": h} for h in rec["chunk_hashes"]],
-        "wasm_module_hash": rec["sha256"],
-        "arg": arg,
-        "sender_canister_version": None,
-    })
+    result: CallResult[void] = yield chunk_management.install_chunked_code(
+        {
+            "mode": mode,
+            "target_canister": target,
+            "store_canister": ic.id(),
+            "chunk_hashes_list": [{"hash": h} for h in rec["chunk_hashes"]],
+            "wasm_module_hash": rec["sha256"],
+            "arg": arg,
+            "sender_canister_version": None,
+        }
+    )
     add_count("installs_in_flight", -1)
     if result.Err is not None:
         if "chunk" in result.Err and "not" in result.Err:

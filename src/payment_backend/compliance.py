@@ -9,8 +9,8 @@ per run from a rotating cursor.
 
 from kybra import Principal, Record, StableBTreeMap, Variant, Vec, ic, nat32, nat64, query, text, update
 
-from src.common.message_budget import budget_left
 from src.common.factory_api import GlobalNat64Entry
+from src.common.message_budget import budget_left
 from src.common.validation import check_email, check_url
 from src.payment_backend.admins import caller_text, is_admin_text, require_authenticated
 from src.payment_backend.blocklist import is_blocked
@@ -57,7 +57,11 @@ def rule_passes(rule: dict, rec: dict) -> bool:
     if kind == "website":
         return merchant["website"] is not None
     if kind == "https_website":
-        return merchant["website"] is not None and merchant["website"].startswith("https://") and check_url("w", merchant["website"], False) is None
+        return (
+            merchant["website"] is not None
+            and merchant["website"].startswith("https://")
+            and check_url("w", merchant["website"], False) is None
+        )
     if kind == "min_cycles":
         return rec["cycles"] is not None and rec["cycles"] >= rule["param"]
     if kind == "owner_not_blocked":
@@ -133,7 +137,9 @@ def generate_compliance_report() -> ComplianceReport:
         "compliant": compliant,
         "non_compliant": non_compliant,
         "rules": len(rules),
-        "failures_by_rule": [{"key": r["rule_id"], "value": get_count("compliance_fail:" + r["rule_id"])} for r in rules],
+        "failures_by_rule": [
+            {"key": r["rule_id"], "value": get_count("compliance_fail:" + r["rule_id"])} for r in rules
+        ],
     }
 
 

@@ -16,11 +16,13 @@ from src.common.factory_api import (
 )
 from src.common.pagination import page_desc
 from src.common.validation import check_slug, check_text, check_url, first_error
-from src.payment_backend.admins import is_admin_text, require_admin
+from src.payment_backend.admins import require_admin
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.merchant_callers import require_merchant_canister
 
-SEMVER_RE = re.compile(r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[A-Za-z0-9.]{1,20})?\Z")  # \Z: `$` matches before a final newline
+SEMVER_RE = re.compile(
+    r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[A-Za-z0-9.]{1,20})?\Z"
+)  # \Z: `$` matches before a final newline
 MAX_FRAMEWORKS = 10
 
 
@@ -61,12 +63,14 @@ def version_key(component_id: str, version: str) -> str:
 
 
 def check_component(c: dict) -> "str | None":
-    err = first_error([
-        check_slug("component_id", c["component_id"]),
-        check_text("name", c["name"], 100, 1),
-        check_url("cdn_url", c["cdn_url"]),  # http only for localhost: localnet's asset canisters
-        check_url("documentation_url", c["documentation_url"], False),
-    ])
+    err = first_error(
+        [
+            check_slug("component_id", c["component_id"]),
+            check_text("name", c["name"], 100, 1),
+            check_url("cdn_url", c["cdn_url"]),  # http only for localhost: localnet's asset canisters
+            check_url("documentation_url", c["documentation_url"], False),
+        ]
+    )
     if err is not None:
         return err
     if SEMVER_RE.match(c["version"]) is None:

@@ -83,8 +83,9 @@ def reserve(principal_text: str, merchant_text: str, amount: int) -> str:
     add_count(reserved_key(principal_text), amount)
     add_count("open_reservations:" + merchant_text, 1)
     reservation_id = "rsv_" + str(next_seq("reservations"))
-    reservations_map.insert(reservation_id, {"principal": principal_text, "merchant": merchant_text,
-                                             "amount": amount, "day": today()})
+    reservations_map.insert(
+        reservation_id, {"principal": principal_text, "merchant": merchant_text, "amount": amount, "day": today()}
+    )
     return reservation_id
 
 

@@ -30,7 +30,7 @@ from kybra.canisters.management import CreateCanisterResult, management_canister
 
 from src.common.factory_api import FactoryUnitResult
 from src.common.merchant_api import MerchantConfig
-from src.common.validation import check_email, check_opt_text, check_symbol, check_text, check_url, first_error
+from src.common.validation import check_email, check_symbol, check_text, check_url, first_error
 from src.payment_backend.admins import (
     ANONYMOUS_TEXT,
     get_settings,
@@ -216,7 +216,9 @@ def fail(dep_id: str, message: str) -> dict:
     rec["busy"] = False
     save(rec)
     ic.print("deployment " + dep_id + " failed: " + message)
-    return {"Err": message + " (deployment " + dep_id + " is kept as failed: retry_deployment or cleanup_failed_deployment)"}
+    return {
+        "Err": message + " (deployment " + dep_id + " is kept as failed: retry_deployment or cleanup_failed_deployment)"
+    }
 
 
 def create_funded_canister():
@@ -227,14 +229,16 @@ def create_funded_canister():
     if cycles_available(settings) < cycles:
         return (None, "insufficient_cycles: the factory cannot fund a new canister now")
     add_count("cycles_reserved", cycles)
-    result: CallResult[CreateCanisterResult] = yield management_canister.create_canister({
-        "settings": {
-            "controllers": [ic.id()],  # the factory alone: owners act through its methods
-            "compute_allocation": None,
-            "memory_allocation": None,
-            "freezing_threshold": None,
+    result: CallResult[CreateCanisterResult] = yield management_canister.create_canister(
+        {
+            "settings": {
+                "controllers": [ic.id()],  # the factory alone: owners act through its methods
+                "compute_allocation": None,
+                "memory_allocation": None,
+                "freezing_threshold": None,
+            }
         }
-    }).with_cycles128(cycles)
+    ).with_cycles128(cycles)
     add_count("cycles_reserved", -cycles)
     if result.Err is not None:
         return (None, "create_failed: " + result.Err)
@@ -317,8 +321,17 @@ def deploy_user_payment_canister(config: UserCanisterConfig) -> Async[UserCanist
         return {"Err": err}
     settings = get_settings()
     if get_count("owner_slots:" + owner_text) >= settings["max_canisters_per_owner"]:
-        return {"Err": "quota_exceeded: " + owner_text + " already has " + str(settings["max_canisters_per_owner"]) + " merchant canisters"}
-    if cycles_available(settings) < settings["deploy_cycles"] and ic.msg_cycles_available128() < settings["deploy_cycles"]:
+        return {
+            "Err": "quota_exceeded: "
+            + owner_text
+            + " already has "
+            + str(settings["max_canisters_per_owner"])
+            + " merchant canisters"
+        }
+    if (
+        cycles_available(settings) < settings["deploy_cycles"]
+        and ic.msg_cycles_available128() < settings["deploy_cycles"]
+    ):
         return {"Err": "insufficient_cycles: the factory cannot fund a new canister now"}
     # Everything below up to the first yield runs atomically: take the payment, reserve the slot.
     paid_by, err = take_deploy_payment(owner_text)

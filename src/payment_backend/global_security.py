@@ -16,7 +16,6 @@ from kybra import (
     Principal,
     Record,
     StableBTreeMap,
-    Variant,
     Vec,
     float64,
     ic,
@@ -27,10 +26,8 @@ from kybra import (
     update,
 )
 
-from src.common.message_budget import budget_left
 from src.common.factory_api import (
     FactoryUnitResult,
-    FraudPattern,
     FraudPatternSet,
     FraudScore,
     GlobalBlocklistPage,
@@ -42,13 +39,14 @@ from src.common.factory_api import (
     SecurityResult,
     TransactionData,
 )
+from src.common.message_budget import budget_left
 from src.common.validation import check_slug, check_symbol, check_text, first_error
 from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, require_admin
 from src.payment_backend.blocklist import block, block_reason, changes_since, is_blocked, recent_blocked, unblock
 from src.payment_backend.customer_spend import held_today
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
-from src.payment_backend.index_pages import since
 from src.payment_backend.known_bad import known_bad_changes, known_bad_map, known_bad_seq_map
+from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.reputation_changes import log_reputation
 from src.payment_backend.security_push import schedule_push
 from src.payment_backend.security_settings import (
@@ -57,7 +55,6 @@ from src.payment_backend.security_settings import (
     security_config,
     security_config_map,
 )
-from src.payment_backend.merchant_callers import caller_owner_text, require_merchant_canister
 from src.payment_backend.token_market import usd_cents
 
 MAX_ITEMS = 20
@@ -126,15 +123,22 @@ def rate_limited(limit_key: str, subject: str) -> "str | None":
     if window is None or now - window["window_start"] >= limit["window_seconds"] * 1_000_000_000:
         window = {"window_start": now, "count": 0}
     if window["count"] >= limit["max_requests"]:
-        return "rate_limited: at most " + str(limit["max_requests"]) + " calls per " + str(limit["window_seconds"]) + "s"
+        return (
+            "rate_limited: at most " + str(limit["max_requests"]) + " calls per " + str(limit["window_seconds"]) + "s"
+        )
     window["count"] = window["count"] + 1
     rate_window_map.insert(key, window)
     return None
 
 
 def check_config(cfg: dict) -> "str | None":
-    for field in ("global_fraud_patterns", "system_rate_limits", "security_alert_thresholds", "compliance_requirements",
-                  "blocked_principals"):  # docs/factory.md: 20 entries per security config list
+    for field in (
+        "global_fraud_patterns",
+        "system_rate_limits",
+        "security_alert_thresholds",
+        "compliance_requirements",
+        "blocked_principals",
+    ):  # docs/factory.md: 20 entries per security config list
         if len(cfg[field]) > MAX_ITEMS:
             return "invalid_argument: " + field + " has more than " + str(MAX_ITEMS) + " entries"
     for p in cfg["global_fraud_patterns"]:
@@ -314,7 +318,11 @@ def apply_block_candidates() -> int:
         done += 1
         candidate = block_candidates_map.remove(done)
         if candidate is not None:
-            if block(Principal.from_str(candidate), "reported by " + str(reporters(candidate)) + " independent owners' merchant canisters", "threat_intelligence"):
+            if block(
+                Principal.from_str(candidate),
+                "reported by " + str(reporters(candidate)) + " independent owners' merchant canisters",
+                "threat_intelligence",
+            ):
                 blocked += 1
     add_count("block_candidates_done", done - get_count("block_candidates_done"))
     if blocked > 0:
@@ -360,18 +368,24 @@ def set_geographic_risk_score(region: text, score: float64) -> FactoryUnitResult
 
 def models() -> list:
     return [
-        {"key": "transaction", "value": {
-            "description": "validate_transaction_against_global_rules: blocklist, known bad addresses, reputation, region risk, amount and cross-merchant spend",
-            "inputs": ["customer", "from_address", "country", "amount", "token_symbol"],
-            "review_threshold": float(threshold("review_score", 40)),
-            "block_threshold": float(threshold("block_score", 80)),
-        }},
-        {"key": "payment_pattern", "value": {
-            "description": "analyze_payment_pattern: weighted enabled fraud patterns",
-            "inputs": ["payments_last_hour", "payments_last_day", "amount", "average_amount", "is_new_customer"],
-            "review_threshold": float(threshold("review_score", 40)),
-            "block_threshold": float(threshold("block_score", 80)),
-        }},
+        {
+            "key": "transaction",
+            "value": {
+                "description": "validate_transaction_against_global_rules: blocklist, known bad addresses, reputation, region risk, amount and cross-merchant spend",
+                "inputs": ["customer", "from_address", "country", "amount", "token_symbol"],
+                "review_threshold": float(threshold("review_score", 40)),
+                "block_threshold": float(threshold("block_score", 80)),
+            },
+        },
+        {
+            "key": "payment_pattern",
+            "value": {
+                "description": "analyze_payment_pattern: weighted enabled fraud patterns",
+                "inputs": ["payments_last_hour", "payments_last_day", "amount", "average_amount", "is_new_customer"],
+                "review_threshold": float(threshold("review_score", 40)),
+                "block_threshold": float(threshold("block_score", 80)),
+            },
+        },
     ]
 
 

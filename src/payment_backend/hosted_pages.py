@@ -137,26 +137,31 @@ def configure_hosted_infrastructure() -> FactoryUnitResult:
 def add_page_template(name: str, description: str, layout: str, theme: dict) -> str:
     seq = next_seq("page_templates")
     template_id = "pt_" + str(seq)
-    page_templates_map.insert(seq, {
-        "template_id": template_id,
-        "name": name,
-        "description": description,
-        "layout": layout,
-        "theme": theme,
-        "created_at": ic.time(),
-    })
+    page_templates_map.insert(
+        seq,
+        {
+            "template_id": template_id,
+            "name": name,
+            "description": description,
+            "layout": layout,
+            "theme": theme,
+            "created_at": ic.time(),
+        },
+    )
     return template_id
 
 
 @update
 def add_hosted_page_template(name: text, description: text, layout: text, theme: ModalTheme) -> FactoryUnitResult:
-    err = first_error([
-        require_admin(),
-        check_text("name", name, 100, 1),
-        check_text("description", description, 500),
-        check_slug("layout", layout),
-        check_theme(theme),
-    ])
+    err = first_error(
+        [
+            require_admin(),
+            check_text("name", name, 100, 1),
+            check_text("description", description, 500),
+            check_slug("layout", layout),
+            check_theme(theme),
+        ]
+    )
     if err is not None:
         return {"Err": err}
     add_page_template(name, description, layout, theme)
@@ -171,11 +176,13 @@ def update_routing_rules(rules: Vec[RoutingRule]) -> FactoryUnitResult:
     if len(rules) > 20:
         return {"Err": "invalid_argument: at most 20 routing rules"}
     for rule in rules:
-        err = first_error([
-            check_slug("rule_id", rule["rule_id"]),
-            check_text("path_prefix", rule["path_prefix"], 100, 1),
-            check_text("target", rule["target"], 200, 1),
-        ])
+        err = first_error(
+            [
+                check_slug("rule_id", rule["rule_id"]),
+                check_text("path_prefix", rule["path_prefix"], 100, 1),
+                check_text("target", rule["target"], 200, 1),
+            ]
+        )
         if err is not None:
             return {"Err": err}
         if not rule["path_prefix"].startswith("/"):
@@ -206,13 +213,16 @@ def add_custom_domain(canister_id: Principal, domain: text) -> FactoryUnitResult
             add_count("active_certificates", -1)
         add_count("custom_domains", -1)
     now = ic.time()
-    domains_map.insert(domain, {
-        "domain": domain,
-        "canister_id": canister_id,
-        "status": "pending_dns",
-        "requested_at": now,
-        "updated_at": now,
-    })
+    domains_map.insert(
+        domain,
+        {
+            "domain": domain,
+            "canister_id": canister_id,
+            "status": "pending_dns",
+            "requested_at": now,
+            "updated_at": now,
+        },
+    )
     canister_domain_map.insert(canister_id.to_str(), domain)
     domain_seq_map.insert(next_seq("domains"), domain)
     add_count("custom_domains", 1)

@@ -10,6 +10,7 @@ from src.common.pagination import page_desc, since  # noqa: F401  (since: the ch
 
 def via_index(seq_map, records_map):
     """A page_desc lookup: seq -> key in seq_map -> record in records_map (None for a gap)."""
+
     def lookup(seq: int):
         key = seq_map.get(seq)
         return None if key is None else records_map.get(key)

@@ -20,6 +20,7 @@ known_bad_seq_map = StableBTreeMap[nat64, text](memory_id=64, max_key_size=24, m
 
 def known_bad_changes(since_seq: int, limit: int) -> dict:
     """Known-bad addresses added after since_seq, oldest first, at most limit (1-100)."""
+
     def lookup(seq: int):
         address = known_bad_seq_map.get(seq)
         bad = None if address is None else known_bad_map.get(address)

@@ -8,190 +8,101 @@ only names bound in the entry module), runs init/post_upgrade and arms the timer
 re-arm themselves with the current settings each time they fire.
 """
 
-from kybra import Async, init, post_upgrade, ic, void
-
-from src.payment_backend.admins import FactoryInitArgs, get_settings, install_admins
-from src.payment_backend.compliance import recheck_batch
-from src.payment_backend.global_security import apply_block_candidates
-from src.payment_backend.registry import monitor_cycles
-from src.payment_backend.rollouts import rearm_after_upgrade
-from src.payment_backend.token_market import refresh_timer
+from kybra import Async, ic, init, post_upgrade, void
 
 from src.payment_backend.admins import (  # noqa: F401
+    FactoryInitArgs,
     add_admin,
-    remove_admin,
-    list_admins,
-    is_factory_admin,
     get_factory_settings,
+    get_settings,
+    install_admins,
+    is_factory_admin,
+    list_admins,
+    remove_admin,
     update_factory_settings,
 )
-
-from src.payment_backend.wasm_store import (  # noqa: F401
-    begin_wasm_upload,
-    upload_wasm_chunk,
-    commit_wasm_upload,
-    abort_wasm_upload,
-    set_default_wasm_version,
-    get_default_wasm_version,
-    delete_wasm_version,
-    get_wasm_version,
-    list_wasm_versions,
-)
-
-from src.payment_backend.deployments import (  # noqa: F401
-    deploy_user_payment_canister,
-    retry_deployment,
-    cleanup_failed_deployment,
-)
-
 from src.payment_backend.billing import (  # noqa: F401
-    grant_deployment_credits,
-    grant_topup_budget,
     get_deployment_credits,
     get_topup_budget,
+    grant_deployment_credits,
+    grant_topup_budget,
 )
-
-from src.payment_backend.upgrades import (  # noqa: F401
-    upgrade_user_canister,
-    rollback_user_canister,
+from src.payment_backend.compliance import (  # noqa: F401
+    check_compliance_requirements,
+    generate_compliance_report,
+    get_compliance_status,
+    recheck_batch,
 )
-
-from src.payment_backend.sole_control import secure_user_canister  # noqa: F401
-
-from src.payment_backend.upgrade_consent import (  # noqa: F401
-    set_managed_upgrades,
-    get_managed_upgrades,
-)
-
-from src.payment_backend.rollouts import (  # noqa: F401
-    start_rollout,
-    pause_rollout,
-    resume_rollout,
-    cancel_rollout,
-    rollback_rollout,
-    get_rollout,
-    list_rollouts,
-    list_rollout_results,
-)
-
-from src.payment_backend.registry import (  # noqa: F401
-    get_user_canister,
-    get_deployment,
-    list_user_canisters,
-    list_canisters_by_owner,
-    get_factory_stats,
-    refresh_canister_cycles,
-    top_up_user_canister,
-    run_cycles_monitor,
-    prepay_canister_topups,
-)
-
-from src.payment_backend.templates import (  # noqa: F401
-    create_global_modal_template,
-    publish_global_modal_template,
-    list_public_modal_templates,
-    list_public_modal_templates_page,
-    get_global_modal_template,
-    update_template_usage,
-    get_modal_template_stats,
-    get_system_modal_analytics,
-)
-
-from src.payment_backend.hosted_pages import (  # noqa: F401
-    configure_hosted_infrastructure,
-    add_hosted_page_template,
-    update_routing_rules,
-    add_custom_domain,
-    set_custom_domain_status,
-    resolve_hosted_page_route,
-    resolve_custom_domain,
-    get_hosted_page_templates,
-    get_system_hosted_metrics,
-    get_hosted_infrastructure,
-)
-
 from src.payment_backend.components import (  # noqa: F401
     deploy_component_version,
     get_available_components,
     get_available_components_page,
-    list_component_versions,
     get_component_cdn_url,
-    track_component_usage,
-    get_component_usage_stats,
     get_component_stats,
+    get_component_usage_stats,
+    list_component_versions,
+    track_component_usage,
 )
-
-from src.payment_backend.token_market import (  # noqa: F401
-    add_market_token,
-    remove_market_token,
-    update_global_token_rates,
-    get_real_time_rates,
-    get_timed_rates,
-    get_token_rate_history,
-    get_global_fee_estimates,
-    get_market_conditions,
-    get_global_token_market,
-    update_recommendation_algorithm,
-    get_recommendation_engine,
-    get_global_token_recommendations,
+from src.payment_backend.deployments import (  # noqa: F401
+    cleanup_failed_deployment,
+    deploy_user_payment_canister,
+    retry_deployment,
 )
-
-from src.payment_backend.payment_network import (  # noqa: F401
-    register_merchant_for_one_click,
-    validate_cross_merchant_limits,
-    record_cross_merchant_payment,
-    reserve_cross_merchant_spend,
-    confirm_cross_merchant_spend,
-    release_cross_merchant_spend,
-    get_global_payment_metrics,
-)
-
-from src.payment_backend.reputation_changes import get_reputation_changes  # noqa: F401
-from src.payment_backend.security_push import (  # noqa: F401
-    issue_system_alert,
-    get_system_alerts_since,
-    get_security_push_status,
-    get_security_versions,
-    rearm_push,
-)
-
 from src.payment_backend.global_security import (  # noqa: F401
-    update_global_security_config,
-    get_global_security_config,
-    get_security_config_version,
-    add_to_global_blocklist,
-    remove_from_global_blocklist,
-    get_global_blocklist_changes,
-    get_known_bad_address_changes,
-    get_fraud_patterns_since,
-    check_principal_reputation,
-    report_suspicious_principal,
-    update_threat_intelligence,
     add_known_bad_address,
-    set_geographic_risk_score,
-    get_threat_intelligence,
-    get_address_risk_score,
-    validate_transaction_against_global_rules,
+    add_to_global_blocklist,
     analyze_payment_pattern,
+    apply_block_candidates,
+    check_principal_reputation,
+    get_address_risk_score,
+    get_fraud_patterns_since,
+    get_global_blocklist_changes,
+    get_global_security_config,
+    get_known_bad_address_changes,
+    get_security_config_version,
+    get_threat_intelligence,
+    remove_from_global_blocklist,
+    report_suspicious_principal,
+    set_geographic_risk_score,
     update_global_fraud_patterns,
+    update_global_security_config,
+    update_threat_intelligence,
+    validate_transaction_against_global_rules,
 )
-
-from src.payment_backend.compliance import (  # noqa: F401
-    check_compliance_requirements,
-    get_compliance_status,
-    generate_compliance_report,
+from src.payment_backend.hosted_pages import (  # noqa: F401
+    add_custom_domain,
+    add_hosted_page_template,
+    configure_hosted_infrastructure,
+    get_hosted_infrastructure,
+    get_hosted_page_templates,
+    get_system_hosted_metrics,
+    resolve_custom_domain,
+    resolve_hosted_page_route,
+    set_custom_domain_status,
+    update_routing_rules,
 )
-
-from src.payment_backend.system_analytics import (  # noqa: F401
-    report_merchant_metrics,
-    submit_metrics_report,
-    get_system_analytics,
-    calculate_system_conversion_rates,
-    get_industry_benchmarks,
-    get_merchant_benchmarks,
-    compare_merchant_performance,
+from src.payment_backend.payment_network import (  # noqa: F401
+    confirm_cross_merchant_spend,
+    get_global_payment_metrics,
+    record_cross_merchant_payment,
+    register_merchant_for_one_click,
+    release_cross_merchant_spend,
+    reserve_cross_merchant_spend,
+    validate_cross_merchant_limits,
 )
-
+from src.payment_backend.registry import (  # noqa: F401
+    get_deployment,
+    get_factory_stats,
+    get_user_canister,
+    list_canisters_by_owner,
+    list_user_canisters,
+    monitor_cycles,
+    prepay_canister_topups,
+    refresh_canister_cycles,
+    run_cycles_monitor,
+    top_up_user_canister,
+)
+from src.payment_backend.report_batches import submit_report_batch  # noqa: F401
 from src.payment_backend.report_shards import (  # noqa: F401
     arm_shard_upkeep,
     assign_report_shards,
@@ -199,8 +110,79 @@ from src.payment_backend.report_shards import (  # noqa: F401
     get_report_shards,
     set_report_shard_capacity,
 )
-from src.payment_backend.report_batches import submit_report_batch  # noqa: F401
-
+from src.payment_backend.reputation_changes import get_reputation_changes  # noqa: F401
+from src.payment_backend.rollouts import (  # noqa: F401
+    cancel_rollout,
+    get_rollout,
+    list_rollout_results,
+    list_rollouts,
+    pause_rollout,
+    rearm_after_upgrade,
+    resume_rollout,
+    rollback_rollout,
+    start_rollout,
+)
+from src.payment_backend.security_push import (  # noqa: F401
+    get_security_push_status,
+    get_security_versions,
+    get_system_alerts_since,
+    issue_system_alert,
+    rearm_push,
+)
+from src.payment_backend.sole_control import secure_user_canister  # noqa: F401
+from src.payment_backend.system_analytics import (  # noqa: F401
+    calculate_system_conversion_rates,
+    compare_merchant_performance,
+    get_industry_benchmarks,
+    get_merchant_benchmarks,
+    get_system_analytics,
+    report_merchant_metrics,
+    submit_metrics_report,
+)
+from src.payment_backend.templates import (  # noqa: F401
+    create_global_modal_template,
+    get_global_modal_template,
+    get_modal_template_stats,
+    get_system_modal_analytics,
+    list_public_modal_templates,
+    list_public_modal_templates_page,
+    publish_global_modal_template,
+    update_template_usage,
+)
+from src.payment_backend.token_market import (  # noqa: F401
+    add_market_token,
+    get_global_fee_estimates,
+    get_global_token_market,
+    get_global_token_recommendations,
+    get_market_conditions,
+    get_real_time_rates,
+    get_recommendation_engine,
+    get_timed_rates,
+    get_token_rate_history,
+    refresh_timer,
+    remove_market_token,
+    update_global_token_rates,
+    update_recommendation_algorithm,
+)
+from src.payment_backend.upgrade_consent import (  # noqa: F401
+    get_managed_upgrades,
+    set_managed_upgrades,
+)
+from src.payment_backend.upgrades import (  # noqa: F401
+    rollback_user_canister,
+    upgrade_user_canister,
+)
+from src.payment_backend.wasm_store import (  # noqa: F401
+    abort_wasm_upload,
+    begin_wasm_upload,
+    commit_wasm_upload,
+    delete_wasm_version,
+    get_default_wasm_version,
+    get_wasm_version,
+    list_wasm_versions,
+    set_default_wasm_version,
+    upload_wasm_chunk,
+)
 
 SECURITY_INTERVAL_SECONDS = 3600
 

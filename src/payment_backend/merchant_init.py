@@ -35,14 +35,22 @@ def merchant_config_text(config: dict) -> str:
     tokens = []
     for token in config["tokens"]:
         tokens.append(
-            "record { symbol = " + candid_text(token["symbol"])
-            + "; ledger = " + candid_principal(token["ledger"].to_str()) + " }"
+            "record { symbol = "
+            + candid_text(token["symbol"])
+            + "; ledger = "
+            + candid_principal(token["ledger"].to_str())
+            + " }"
         )
     return (
-        "record { name = " + candid_text(config["name"])
-        + "; website = " + candid_opt_text(config["website"])
-        + "; support_email = " + candid_opt_text(config["support_email"])
-        + "; tokens = vec { " + "; ".join(tokens) + " } }"
+        "record { name = "
+        + candid_text(config["name"])
+        + "; website = "
+        + candid_opt_text(config["website"])
+        + "; support_email = "
+        + candid_opt_text(config["support_email"])
+        + "; tokens = vec { "
+        + "; ".join(tokens)
+        + " } }"
     )
 
 
@@ -50,10 +58,16 @@ def merchant_init_text(owners: list, routing_key: str, config: dict) -> str:
     """`(record { owners; factory; routing_key; config })` as Candid text."""
     owner_items = "; ".join([candid_principal(o) for o in owners])
     return (
-        "(record { owners = vec { " + owner_items + " }"
-        + "; factory = opt " + candid_principal(ic.id().to_str())
-        + "; routing_key = " + candid_text(routing_key)
-        + "; config = " + merchant_config_text(config) + " })"
+        "(record { owners = vec { "
+        + owner_items
+        + " }"
+        + "; factory = opt "
+        + candid_principal(ic.id().to_str())
+        + "; routing_key = "
+        + candid_text(routing_key)
+        + "; config = "
+        + merchant_config_text(config)
+        + " })"
     )
 
 

@@ -11,15 +11,27 @@ the limit. Fraud scoring of payments lives in
 global_security.py (`analyze_payment_pattern`, `update_global_fraud_patterns`).
 """
 
-from kybra import Principal, Record, Vec, float64, ic, nat64, query, text, update
+from kybra import Principal, Record, Vec, nat64, query, text, update
 
-from src.common.factory_api import FactoryBoolResult, FactoryTextResult, FactoryUnitResult, GlobalNat64Entry
+from src.common.factory_api import (
+    FactoryBoolResult,
+    FactoryTextResult,
+    FactoryUnitResult,
+    FraudPattern,
+    GlobalNat64Entry,
+)
 from src.payment_backend.admins import ANONYMOUS_TEXT, caller_text, get_settings, is_admin_text
 from src.payment_backend.blocklist import is_blocked
-from src.payment_backend.customer_spend import add_spend, expire_reservations, held_today, reservations_map, reserve, settle
+from src.payment_backend.customer_spend import (
+    add_spend,
+    expire_reservations,
+    held_today,
+    reservations_map,
+    reserve,
+    settle,
+)
 from src.payment_backend.deployments import find_merchant_signed_in, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
-from src.common.factory_api import FraudPattern
 from src.payment_backend.global_security import security_config
 from src.payment_backend.merchant_callers import require_merchant_canister
 from src.payment_backend.system_analytics import popular_tokens, regions_map, system_average_cents
@@ -94,7 +106,11 @@ def spend_error(principal: Principal, amount: int) -> "str | None":
         return "blocked: " + principal.to_str() + " is on the global blocklist"
     limit = get_settings()["daily_cross_merchant_limit"]
     if held_today(principal.to_str()) + amount > limit:
-        return "limit_exceeded: the charge would bring the customer's cross-merchant spend today over " + str(limit) + " USD cents"
+        return (
+            "limit_exceeded: the charge would bring the customer's cross-merchant spend today over "
+            + str(limit)
+            + " USD cents"
+        )
     return None
 
 

@@ -25,9 +25,10 @@ from kybra import (
 )
 from kybra.canisters.management import CanisterStatusResult, management_canister
 
-from src.common.message_budget import budget_left
 from src.common.factory_api import FactoryUnitResult
+from src.common.message_budget import budget_left
 from src.payment_backend.admins import get_settings, is_admin_text, require_admin, require_authenticated
+from src.payment_backend.billing import add_budget, budget_room, give_back_topup, take_topup
 from src.payment_backend.deployments import (
     UserCanister,
     UserCanisterResult,
@@ -39,7 +40,6 @@ from src.payment_backend.deployments import (
     owner_key,
     save,
 )
-from src.payment_backend.billing import add_budget, budget_room, give_back_topup, take_topup
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.index_pages import page_result, via_index
 from src.payment_backend.wasm_store import default_version, ready_version_count

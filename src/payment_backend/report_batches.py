@@ -36,7 +36,11 @@ def submit_report_batch(reports: Vec[ShardMerchantReport]) -> ReportBatchResult:
         processed += 1
         key = entry["merchant"]
         err = None
-        if len(key) > MAX_PRINCIPAL_TEXT or merchant_shard_map.get(key) != shard["shard_no"] or not is_sole_controlled(key):
+        if (
+            len(key) > MAX_PRINCIPAL_TEXT
+            or merchant_shard_map.get(key) != shard["shard_no"]
+            or not is_sole_controlled(key)
+        ):
             err = "unauthorized: " + key[:MAX_PRINCIPAL_TEXT] + " does not report through this shard"
         if err is None:
             err = accept_report(key, entry["report"], totals)

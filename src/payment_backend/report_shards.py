@@ -10,7 +10,12 @@ from kybra import Async, ic, nat32, nat64, query, text, update, void
 from src.common.factory_api import FactoryUnitResult
 from src.payment_backend.admins import require_admin
 from src.payment_backend.chunk_store import install_version
-from src.payment_backend.deployments import create_funded_canister, deployment_seq_map, deployments_map, is_active_merchant
+from src.payment_backend.deployments import (
+    create_funded_canister,
+    deployment_seq_map,
+    deployments_map,
+    is_active_merchant,
+)
 from src.payment_backend.factory_counters import get_count, next_seq, set_count
 from src.payment_backend.merchant_init import candid_principal
 from src.payment_backend.shard_assignment import assign_merchants
@@ -47,8 +52,19 @@ def deploy_shard(version: str):
     """Create and install one shard (a generator, the lock taken by the caller):
     {"Ok": record} or {"Err": text}."""
     shard_no = next_seq("report_shards")
-    rec = {"shard_no": shard_no, "canister_id": None, "version": version, "status": "creating", "merchants": 0,
-           "batches": 0, "reports": 0, "refused": 0, "last_batch_at": 0, "error": None, "created_at": ic.time()}
+    rec = {
+        "shard_no": shard_no,
+        "canister_id": None,
+        "version": version,
+        "status": "creating",
+        "merchants": 0,
+        "batches": 0,
+        "reports": 0,
+        "refused": 0,
+        "last_batch_at": 0,
+        "error": None,
+        "created_at": ic.time(),
+    }
     shards_map.insert(shard_no, rec)
     canister_id, err = yield create_funded_canister()
     if err == "":

@@ -28,11 +28,11 @@ from kybra import (
 
 from src.common.message_budget import budget_left
 from src.common.validation import first_error
-from src.payment_backend.upgrade_consent import managed
 from src.payment_backend.admins import require_admin
 from src.payment_backend.deployments import deployment_seq_map, deployments_map
 from src.payment_backend.factory_counters import next_seq, top_seq
 from src.payment_backend.index_pages import page_result, via_index
+from src.payment_backend.upgrade_consent import managed
 from src.payment_backend.upgrades import lock, upgrade_step
 from src.payment_backend.wasm_store import get_ready_version, wasm_meta_map
 
@@ -160,16 +160,19 @@ def finish(ro: dict, status: str) -> None:
 def add_result(ro: dict, rec: dict, outcome: str, error: "str | None") -> None:
     seq = ro["result_count"] + 1
     ro["result_count"] = seq
-    rollout_results_map.insert(result_key(ro["rollout_id"], seq), {
-        "seq": seq,
-        "canister_id": rec["canister_id"],
-        "deployment_id": rec["deployment_id"],
-        "from_version": rec["version"],
-        "to_version": ro["version"],
-        "outcome": {outcome: None},
-        "error": error,
-        "at": ic.time(),
-    })
+    rollout_results_map.insert(
+        result_key(ro["rollout_id"], seq),
+        {
+            "seq": seq,
+            "canister_id": rec["canister_id"],
+            "deployment_id": rec["deployment_id"],
+            "from_version": rec["version"],
+            "to_version": ro["version"],
+            "outcome": {outcome: None},
+            "error": error,
+            "at": ic.time(),
+        },
+    )
     ro[outcome] = ro[outcome] + 1
 
 
@@ -232,7 +235,12 @@ def rollback_batch(rid: str) -> Async[void]:
     ro = rollouts_map.get(rid)
     picked = 0
     probes = 0
-    while picked < ro["batch_size"] and ro["rollback_cursor"] < ro["result_count"] and probes < MAX_PROBES and budget_left():
+    while (
+        picked < ro["batch_size"]
+        and ro["rollback_cursor"] < ro["result_count"]
+        and probes < MAX_PROBES
+        and budget_left()
+    ):
         probes += 1
         ro["rollback_cursor"] = ro["rollback_cursor"] + 1
         key = result_key(rid, ro["rollback_cursor"])

@@ -74,7 +74,11 @@ def capped(page: dict, field: str, to_seq: int, seq_field: str = "seq") -> dict:
 
 def bulletin() -> dict:
     """The bulletin of the current run: the same for every merchant it reaches."""
-    block_from, bad_from, alert_from = get_count(P + "block_from"), get_count(P + "bad_from"), get_count(P + "alert_from")
+    block_from, bad_from, alert_from = (
+        get_count(P + "block_from"),
+        get_count(P + "bad_from"),
+        get_count(P + "alert_from"),
+    )
     rep_from = get_count(P + "rep_from")
     return {
         "blocklist_from_seq": block_from,
@@ -107,9 +111,14 @@ def security_versions() -> dict:
     """The current version of every part a bulletin carries (the reply of an accepted
     report, and the idle merchants' hourly check), and the report aggregator shard the
     calling merchant reports to (the pull of its assignment)."""
-    return {"blocklist_seq": top_seq("block_changes"), "known_bad_seq": top_seq("known_bad"),
-            "reputation_seq": top_seq("reputation_changes"), "alerts_seq": top_seq("system_alerts"),
-            "fraud_patterns_version": pattern_version(), "report_shard": shard_canister_of(ic.caller().to_str())}
+    return {
+        "blocklist_seq": top_seq("block_changes"),
+        "known_bad_seq": top_seq("known_bad"),
+        "reputation_seq": top_seq("reputation_changes"),
+        "alerts_seq": top_seq("system_alerts"),
+        "fraud_patterns_version": pattern_version(),
+        "report_shard": shard_canister_of(ic.caller().to_str()),
+    }
 
 
 def begin_run() -> None:
@@ -194,8 +203,9 @@ def issue_system_alert(severity: text, title: text, message: text) -> SystemAler
     if err is not None:
         return {"Err": err}
     seq = next_seq("system_alerts")
-    system_alerts_map.insert(seq, {"alert_seq": seq, "severity": severity, "title": title, "message": message,
-                                   "issued_at": ic.time()})
+    system_alerts_map.insert(
+        seq, {"alert_seq": seq, "severity": severity, "title": title, "message": message, "issued_at": ic.time()}
+    )
     schedule_push()
     return {"Ok": seq}
 
@@ -217,14 +227,16 @@ def get_security_push_status() -> SecurityPushStatusResult:
     err = require_admin()
     if err is not None:
         return {"Err": err}
-    return {"Ok": {
-        "running": get_count(P + "running") == 1,
-        "runs": get_count(P + "runs"),
-        "cursor": get_count(P + "cursor"),
-        "end_seq": get_count(P + "end"),
-        "pushed": get_count(P + "pushed"),
-        "failed": get_count(P + "failed"),
-        "blocklist_seq": get_count(P + "block_from"),
-        "known_bad_seq": get_count(P + "bad_from"),
-        "alerts_seq": get_count(P + "alert_from"),
-    }}
+    return {
+        "Ok": {
+            "running": get_count(P + "running") == 1,
+            "runs": get_count(P + "runs"),
+            "cursor": get_count(P + "cursor"),
+            "end_seq": get_count(P + "end"),
+            "pushed": get_count(P + "pushed"),
+            "failed": get_count(P + "failed"),
+            "blocklist_seq": get_count(P + "block_from"),
+            "known_bad_seq": get_count(P + "bad_from"),
+            "alerts_seq": get_count(P + "alert_from"),
+        }
+    }

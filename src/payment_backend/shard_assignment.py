@@ -22,7 +22,7 @@ def assign_merchants(merchants: list):
     shard = open_shard()
     if shard is None or len(merchants) == 0:
         return 0
-    batch = merchants[:capacity() - shard["merchants"]]
+    batch = merchants[: capacity() - shard["merchants"]]
     shard_no = shard["shard_no"]
     resize(shard_no, len(batch))  # the room is taken before the call, so concurrent assignments cannot overfill
     result = yield ReportAggregator(shard["canister_id"]).add_report_merchants(batch)

@@ -39,11 +39,17 @@ def secure_user_canister(canister_id: Principal) -> Async[FactoryUnitResult]:
     rec["busy"] = True
     save(rec)
     set_count(SOLE_CONTROL + canister_id.to_str(), 0)  # not believed until the check below passed
-    updated: CallResult[void] = yield management_canister.update_settings({
-        "canister_id": canister_id,
-        "settings": {"controllers": [ic.id()], "compute_allocation": None, "memory_allocation": None,
-                     "freezing_threshold": None},
-    })
+    updated: CallResult[void] = yield management_canister.update_settings(
+        {
+            "canister_id": canister_id,
+            "settings": {
+                "controllers": [ic.id()],
+                "compute_allocation": None,
+                "memory_allocation": None,
+                "freezing_threshold": None,
+            },
+        }
+    )
     if updated.Err is not None:
         unlock(dep_id)
         return {"Err": "status_failed: the controllers could not be changed: " + updated.Err}
@@ -55,7 +61,9 @@ def secure_user_canister(canister_id: Principal) -> Async[FactoryUnitResult]:
     if err is not None:
         return {"Err": err}
     if status.Ok["module_hash"] != version["sha256"]:
-        return {"Err": "module_mismatch: the canister does not run " + rec["version"] + " as installed by the factory; "
-                "upgrade it (upgrade_user_canister) and secure it again"}
+        return {
+            "Err": "module_mismatch: the canister does not run " + rec["version"] + " as installed by the factory; "
+            "upgrade it (upgrade_user_canister) and secure it again"
+        }
     set_count(SOLE_CONTROL + canister_id.to_str(), 1)
     return {"Ok": None}

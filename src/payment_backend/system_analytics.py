@@ -15,7 +15,7 @@ Merchant percentiles come from a 100-bucket histogram of conversion rates.
 Regions and industries are capped at 50 each (further ones count as "other").
 """
 
-from kybra import Opt, Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
+from kybra import Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
 
 from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
 from src.common.report_checks import check_report, empty_report, token_amounts, value_report
@@ -314,7 +314,9 @@ def get_system_analytics() -> SystemAnalytics:
 
 def industry_rates() -> list:
     # Bounded by MAX_GROUPS industries.
-    return [{"key": k, "value": ratio(v["sessions_completed"], v["sessions_created"])} for k, v in industries_map.items()]
+    return [
+        {"key": k, "value": ratio(v["sessions_completed"], v["sessions_created"])} for k, v in industries_map.items()
+    ]
 
 
 @query
@@ -322,8 +324,14 @@ def calculate_system_conversion_rates() -> Vec[GlobalRateEntry]:
     out = [
         {"key": "checkout_sessions", "value": system_conversion()},
         {"key": "payment_success", "value": system_success()},
-        {"key": "refunds", "value": ratio(get_count("metric:refunded_payments"), get_count("metric:successful_payments"))},
-        {"key": "modal_views_to_payments", "value": ratio(get_count("metric:successful_payments"), get_count("metric:modal_views"))},
+        {
+            "key": "refunds",
+            "value": ratio(get_count("metric:refunded_payments"), get_count("metric:successful_payments")),
+        },
+        {
+            "key": "modal_views_to_payments",
+            "value": ratio(get_count("metric:successful_payments"), get_count("metric:modal_views")),
+        },
     ]
     for entry in industry_rates():
         out.append({"key": "industry:" + entry["key"], "value": entry["value"]})
@@ -336,7 +344,9 @@ def get_industry_benchmarks() -> Vec[GlobalRateEntry]:
     for name, v in industries_map.items():
         out.append({"key": name + ".conversion_rate", "value": ratio(v["sessions_completed"], v["sessions_created"])})
         out.append({"key": name + ".success_rate", "value": ratio(v["successful"], v["transactions"])})
-        out.append({"key": name + ".average_transaction_usd_cents", "value": ratio(v["volume_usd_cents"], v["successful"])})
+        out.append(
+            {"key": name + ".average_transaction_usd_cents", "value": ratio(v["volume_usd_cents"], v["successful"])}
+        )
     return out
 
 
@@ -378,11 +388,13 @@ def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
             {"key": "success_rate", "value": ratio(totals["successful"], totals["transactions"])},
             {"key": "average_transaction_usd_cents", "value": ratio(totals["volume_usd_cents"], totals["successful"])},
         ]
-    return {"Ok": {
-        "industry_averages": averages,
-        "merchant_performance_percentiles": [{"key": canister_id, "value": percentile(conversion_of(report))}],
-        "conversion_rate_benchmarks": industry_rates(),
-    }}
+    return {
+        "Ok": {
+            "industry_averages": averages,
+            "merchant_performance_percentiles": [{"key": canister_id, "value": percentile(conversion_of(report))}],
+            "conversion_rate_benchmarks": industry_rates(),
+        }
+    }
 
 
 @query
@@ -396,16 +408,18 @@ def compare_merchant_performance(canister_id: Principal) -> PerformanceCompariso
     avg = 0 if report["successful_payments"] == 0 else report["volume_usd_cents"] // report["successful_payments"]
     system_conv = system_conversion()
     summary = "above" if conv > system_conv else ("below" if conv < system_conv else "at")
-    return {"Ok": {
-        "canister_id": canister_id,
-        "conversion_rate": conv,
-        "system_conversion_rate": system_conv,
-        "industry_conversion_rate": industry_conv,
-        "success_rate": ratio(report["successful_payments"], report["transaction_count"]),
-        "system_success_rate": system_success(),
-        "average_transaction_usd_cents": avg,
-        "system_average_transaction_usd_cents": system_average_cents(),
-        "conversion_percentile": percentile(conv),
-        "volume_share": ratio(report["volume_usd_cents"], get_count("metric:volume_usd_cents")),
-        "summary": "conversion " + summary + " the system average",
-    }}
+    return {
+        "Ok": {
+            "canister_id": canister_id,
+            "conversion_rate": conv,
+            "system_conversion_rate": system_conv,
+            "industry_conversion_rate": industry_conv,
+            "success_rate": ratio(report["successful_payments"], report["transaction_count"]),
+            "system_success_rate": system_success(),
+            "average_transaction_usd_cents": avg,
+            "system_average_transaction_usd_cents": system_average_cents(),
+            "conversion_percentile": percentile(conv),
+            "volume_share": ratio(report["volume_usd_cents"], get_count("metric:volume_usd_cents")),
+            "summary": "conversion " + summary + " the system average",
+        }
+    }

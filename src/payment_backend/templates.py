@@ -52,18 +52,22 @@ class TemplateRanking(Record):
 
 templates_map = StableBTreeMap[text, GlobalModalTemplate](memory_id=40, max_key_size=40, max_value_size=4096)
 public_template_seq_map = StableBTreeMap[nat64, text](memory_id=41, max_key_size=24, max_value_size=40)
-template_conversions_map = StableBTreeMap[text, TemplateConversionTotals](memory_id=42, max_key_size=40, max_value_size=64)
+template_conversions_map = StableBTreeMap[text, TemplateConversionTotals](
+    memory_id=42, max_key_size=40, max_value_size=64
+)
 template_ranking_map = StableBTreeMap[nat8, TemplateRanking](memory_id=43, max_key_size=8, max_value_size=1024)
 
 
 def check_theme(theme: dict) -> "str | None":
-    return first_error([
-        check_color("base_theme.primary_color", theme["primary_color"]),
-        check_color("base_theme.background_color", theme["background_color"]),
-        check_color("base_theme.text_color", theme["text_color"]),
-        check_font("base_theme.font_family", theme["font_family"]),
-        None if theme["border_radius"] <= 64 else "invalid_argument: base_theme.border_radius must be at most 64",
-    ])
+    return first_error(
+        [
+            check_color("base_theme.primary_color", theme["primary_color"]),
+            check_color("base_theme.background_color", theme["background_color"]),
+            check_color("base_theme.text_color", theme["text_color"]),
+            check_font("base_theme.font_family", theme["font_family"]),
+            None if theme["border_radius"] <= 64 else "invalid_argument: base_theme.border_radius must be at most 64",
+        ]
+    )
 
 
 def ranking() -> list:
@@ -109,13 +113,15 @@ def note_template_conversions(template_id: str, views_delta: int, conversions_de
 
 @update
 def create_global_modal_template(template: GlobalModalTemplate) -> FactoryTextResult:
-    err = first_error([
-        require_admin(),
-        check_text("template_name", template["template_name"], 100, 1),
-        check_slug("category", template["category"]),
-        check_url("preview_url", template["preview_url"]),
-        check_theme(template["base_theme"]),
-    ])
+    err = first_error(
+        [
+            require_admin(),
+            check_text("template_name", template["template_name"], 100, 1),
+            check_slug("category", template["category"]),
+            check_url("preview_url", template["preview_url"]),
+            check_theme(template["base_theme"]),
+        ]
+    )
     if err is not None:
         return {"Err": err}
     seq = next_seq("templates")

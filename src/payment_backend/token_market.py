@@ -16,7 +16,6 @@ from kybra import (
     Principal,
     Record,
     StableBTreeMap,
-    Variant,
     Vec,
     float64,
     ic,
@@ -30,10 +29,16 @@ from kybra import (
     void,
 )
 
+from src.common.factory_api import (
+    FactoryUnitResult,
+    GlobalNat64Entry,
+    GlobalRateEntry,
+    GlobalTokenRecommendation,
+    TimedRate,
+)
+from src.common.icrc_types import IcrcLedger
 from src.common.message_budget import budget_left
 from src.common.report_checks import usd_cents_of
-from src.common.factory_api import FactoryUnitResult, GlobalNat64Entry, GlobalRateEntry, GlobalTokenRecommendation, TimedRate
-from src.common.icrc_types import IcrcLedger
 from src.common.validation import check_symbol, check_text, first_error
 from src.common.xrc_types import ExchangeRateCanister, GetExchangeRateResult
 from src.payment_backend.admins import get_settings, require_admin
@@ -127,23 +132,26 @@ def add_market_token(symbol: text, ledger: Principal, xrc_symbol: text) -> Facto
         return {"Err": "already_exists: token " + symbol + " is tracked"}
     if market_tokens_map.len() >= MAX_TOKENS:
         return {"Err": "limit_exceeded: at most " + str(MAX_TOKENS) + " tokens"}
-    market_tokens_map.insert(symbol, {
-        "symbol": symbol,
-        "ledger": ledger,
-        "xrc_symbol": xrc_symbol,
-        "decimals": 0,
-        "fee": 0,
-        "total_supply": 0,
-        "rate_usd": 0.0,
-        "rate_timestamp": 0,
-        "rate_updated_at": 0,
-        "ledger_updated_at": 0,
-        "volatility": 0.0,
-        "change_pct": 0.0,
-        "history_len": 0,
-        "history_next": 0,
-        "last_error": None,
-    })
+    market_tokens_map.insert(
+        symbol,
+        {
+            "symbol": symbol,
+            "ledger": ledger,
+            "xrc_symbol": xrc_symbol,
+            "decimals": 0,
+            "fee": 0,
+            "total_supply": 0,
+            "rate_usd": 0.0,
+            "rate_timestamp": 0,
+            "rate_updated_at": 0,
+            "ledger_updated_at": 0,
+            "volatility": 0.0,
+            "change_pct": 0.0,
+            "history_len": 0,
+            "history_next": 0,
+            "last_error": None,
+        },
+    )
     return {"Ok": None}
 
 
@@ -233,11 +241,17 @@ def refresh_ledger(symbol: str) -> Async[void]:
 
 def refresh_rate(symbol: str, xrc: Principal, cycles: int) -> Async[void]:
     token = market_tokens_map.get(symbol)
-    result: CallResult[GetExchangeRateResult] = yield ExchangeRateCanister(xrc).get_exchange_rate({
-        "base_asset": {"symbol": token["xrc_symbol"], "class_": {"Cryptocurrency": None}},
-        "quote_asset": {"symbol": "USD", "class_": {"FiatCurrency": None}},
-        "timestamp": None,
-    }).with_cycles(cycles)
+    result: CallResult[GetExchangeRateResult] = (
+        yield ExchangeRateCanister(xrc)
+        .get_exchange_rate(
+            {
+                "base_asset": {"symbol": token["xrc_symbol"], "class_": {"Cryptocurrency": None}},
+                "quote_asset": {"symbol": "USD", "class_": {"FiatCurrency": None}},
+                "timestamp": None,
+            }
+        )
+        .with_cycles(cycles)
+    )
     if market_tokens_map.get(symbol) is None:
         return
     if result.Err is not None:
@@ -310,8 +324,11 @@ def usd_cents(symbol: str, amount: int, cache: "dict | None" = None) -> int:
 @query
 def get_timed_rates() -> Vec[TimedRate]:
     """The rates with the XRC time they were true at (get_real_time_rates has no time)."""
-    return [{"symbol": t["symbol"], "rate_usd": t["rate_usd"], "timestamp_seconds": t["rate_timestamp"]}
-            for t in tracked_tokens() if t["rate_timestamp"] > 0]
+    return [
+        {"symbol": t["symbol"], "rate_usd": t["rate_usd"], "timestamp_seconds": t["rate_timestamp"]}
+        for t in tracked_tokens()
+        if t["rate_timestamp"] > 0
+    ]
 
 
 @query
@@ -382,12 +399,16 @@ def get_global_token_market() -> GlobalTokenMarket:
         "real_time_rates": [{"key": t["symbol"], "value": t["rate_usd"]} for t in priced],
         "market_volatility": [{"key": t["symbol"], "value": t["volatility"]} for t in priced],
         "liquidity_data": [
-            {"key": t["symbol"], "value": {
-                "total_supply": t["total_supply"],
-                "decimals": t["decimals"],
-                "transfer_fee": t["fee"],
-                "reported_volume": token_volume(t["symbol"]),
-            }} for t in tokens
+            {
+                "key": t["symbol"],
+                "value": {
+                    "total_supply": t["total_supply"],
+                    "decimals": t["decimals"],
+                    "transfer_fee": t["fee"],
+                    "reported_volume": token_volume(t["symbol"]),
+                },
+            }
+            for t in tokens
         ],
         "trending_tokens": [t["symbol"] for t in rising[:3]],
         "global_fee_estimates": [{"key": t["symbol"], "value": t["fee"]} for t in tokens if t["ledger_updated_at"] > 0],
@@ -415,11 +436,14 @@ def update_recommendation_algorithm() -> FactoryUnitResult:
     prefs = popularity(tracked_tokens(), None)
     version = get_count("recommendation_version") + 1
     set_count("recommendation_version", version)
-    engine_map.insert(0, {
-        "recommendation_algorithm_version": "v" + str(version),
-        "global_preferences": [{"key": k, "value": v} for k, v in prefs.items()],
-        "market_conditions": conditions(),
-    })
+    engine_map.insert(
+        0,
+        {
+            "recommendation_algorithm_version": "v" + str(version),
+            "global_preferences": [{"key": k, "value": v} for k, v in prefs.items()],
+            "market_conditions": conditions(),
+        },
+    )
     return {"Ok": None}
 
 
@@ -454,13 +478,15 @@ def get_global_token_recommendations(amount: nat64, region: Opt[text]) -> Vec[Gl
         reasons.append("fee " + str(fee_cents) + " cents")
         reasons.append("volatility " + str(round(t["volatility"], 4)))
         reasons.append("popularity " + str(round(pop, 3)))
-        out.append({
-            "token_symbol": t["symbol"],
-            "score": score,
-            "rate_usd": t["rate_usd"],
-            "estimated_fee": t["fee"],
-            "volatility": t["volatility"],
-            "reason": ", ".join(reasons),
-        })
+        out.append(
+            {
+                "token_symbol": t["symbol"],
+                "score": score,
+                "rate_usd": t["rate_usd"],
+                "estimated_fee": t["fee"],
+                "volatility": t["volatility"],
+                "reason": ", ".join(reasons),
+            }
+        )
     out.sort(key=lambda r: -r["score"])
     return out

@@ -14,12 +14,11 @@ merchant's open calls are done; a stop the IC gives up on (after five minutes)
 leaves the merchant `stopping`, so it is started again and the upgrade reported failed.
 """
 
-from kybra import Async, CallResult, Principal, ic, text, update, void
+from kybra import Async, CallResult, Principal, text, update, void
 from kybra.canisters.management import CanisterStatusResult, management_canister
 
 from src.payment_backend.admins import require_authenticated
 from src.payment_backend.chunk_store import install_version, stage_version
-from src.payment_backend.upgrade_consent import may_change_code
 from src.payment_backend.deployments import (
     UserCanisterResult,
     clip,
@@ -29,6 +28,7 @@ from src.payment_backend.deployments import (
 )
 from src.payment_backend.factory_counters import add_count
 from src.payment_backend.merchant_init import encode_merchant_init
+from src.payment_backend.upgrade_consent import may_change_code
 from src.payment_backend.wasm_store import get_ready_version, note_version_use
 
 
@@ -49,9 +49,7 @@ def start_step(canister_id: Principal) -> Async[text]:
 
 def status_step(canister_id: Principal) -> Async[text]:
     """The canister's status: 'running', 'stopping', 'stopped' or 'status_failed: ...'."""
-    result: CallResult[CanisterStatusResult] = yield management_canister.canister_status(
-        {"canister_id": canister_id}
-    )
+    result: CallResult[CanisterStatusResult] = yield management_canister.canister_status({"canister_id": canister_id})
     if result.Err is not None:
         return "status_failed: " + result.Err
     for name in result.Ok["status"]:
@@ -141,7 +139,10 @@ def check_upgradable(canister_id: Principal) -> "tuple":
     if err is not None:
         return (None, err)
     if not may_change_code(rec):
-        return (None, "unauthorized: only the owner (or an admin, once the owner opted in to managed upgrades) may upgrade this canister")
+        return (
+            None,
+            "unauthorized: only the owner (or an admin, once the owner opted in to managed upgrades) may upgrade this canister",
+        )
     if "active" not in rec["status"]:
         return (None, "failed_precondition: only active canisters can be upgraded")
     if rec["busy"]:
@@ -167,8 +168,14 @@ def upgrade_to(canister_id: Principal, version: str) -> Async[UserCanisterResult
     else:
         err = yield upgrade_step(rec["deployment_id"], version)
     if err.startswith(START_FAILED):
-        return {"Err": err + " (the canister runs " + version + " but is stopped: upgrade it to "
-                + version + " again to start it)"}
+        return {
+            "Err": err
+            + " (the canister runs "
+            + version
+            + " but is stopped: upgrade it to "
+            + version
+            + " again to start it)"
+        }
     if err != "":
         return {"Err": "upgrade_failed: " + err}
     return {"Ok": deployments_map.get(rec["deployment_id"])}

@@ -8,6 +8,7 @@ the IC chunk store (chunk_store.py) at any later time, including after its own u
 """
 
 import hashlib
+import re
 
 from kybra import (
     Opt,
@@ -31,8 +32,6 @@ from src.common.validation import check_text, first_error
 from src.payment_backend.admins import require_admin
 from src.payment_backend.factory_counters import add_count, get_count, next_seq, top_seq
 from src.payment_backend.index_pages import page_result, via_index
-
-import re
 
 CHUNK_SIZE = 1024 * 1024
 MAX_CHUNKS = 120
@@ -174,21 +173,24 @@ def begin_wasm_upload(version: text, size: nat64, sha256: blob, notes: text) -> 
         return {"Err": "limit_exceeded: at most " + str(MAX_VERSIONS) + " versions; delete unused ones"}
     count = (size + CHUNK_SIZE - 1) // CHUNK_SIZE
     seq = next_seq("wasm_versions")
-    versions_map.insert(version, {
-        "version": version,
-        "notes": notes,
-        "size": size,
-        "sha256": sha256,
-        "chunk_count": count,
-        "chunk_hashes": [b"" for _ in range(count)],
-        "received_chunks": 0,
-        "state": {"uploading": None},
-        "created_at": ic.time(),
-        "created_by": ic.caller(),
-        "committed_at": None,
-        "in_use": 0,
-        "seq": seq,
-    })
+    versions_map.insert(
+        version,
+        {
+            "version": version,
+            "notes": notes,
+            "size": size,
+            "sha256": sha256,
+            "chunk_count": count,
+            "chunk_hashes": [b"" for _ in range(count)],
+            "received_chunks": 0,
+            "state": {"uploading": None},
+            "created_at": ic.time(),
+            "created_by": ic.caller(),
+            "committed_at": None,
+            "in_use": 0,
+            "seq": seq,
+        },
+    )
     version_seq_map.insert(seq, version)
     return {"Ok": None}
 
@@ -227,7 +229,9 @@ def commit_wasm_upload(version: text) -> FactoryUnitResult:
             first = chunk[:4]
         digest.update(chunk)
     if digest.digest() != rec["sha256"]:
-        return {"Err": "hash_mismatch: the uploaded chunks do not hash to the sha256 given at begin; re-upload them or abort"}
+        return {
+            "Err": "hash_mismatch: the uploaded chunks do not hash to the sha256 given at begin; re-upload them or abort"
+        }
     if first != b"\x00asm" and first[:3] != b"\x1f\x8b\x08":
         return {"Err": "invalid_module: the module is neither a Wasm binary nor gzip-compressed Wasm"}
     rec["state"] = {"ready": None}

@@ -38,9 +38,14 @@ def patterns_version() -> int:
 
 def mirror_versions() -> dict:
     """The versions of the mirrored copies (what a merchant compares with its own)."""
-    return {"blocklist_seq": count("blocklist_seq"), "known_bad_seq": count("known_bad_seq"),
-            "reputation_seq": count("reputation_seq"), "alerts_seq": count("alerts_seq"),
-            "fraud_patterns_version": patterns_version(), "report_shard": None}
+    return {
+        "blocklist_seq": count("blocklist_seq"),
+        "known_bad_seq": count("known_bad_seq"),
+        "reputation_seq": count("reputation_seq"),
+        "alerts_seq": count("alerts_seq"),
+        "fraud_patterns_version": patterns_version(),
+        "report_shard": None,
+    }
 
 
 def log_specs(svc) -> tuple:

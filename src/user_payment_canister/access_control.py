@@ -2,7 +2,7 @@
 owners authorize for server-side calls (like Stripe secret keys), and the factory.
 The table in docs/merchant.md lists the rule of every method; the checks are here."""
 
-from kybra import Principal, ic, update, query, text
+from kybra import Principal, ic, query, text, update
 
 from src.common.validation import check_text
 from src.user_payment_canister.merchant_store import merchant_state, owners_map, servers_map

@@ -13,12 +13,28 @@ import json
 from kybra import Async, Opt, Vec, ic, nat32, nat64, query, text, update
 from kybra.canisters.management import management_canister
 
-from src.common.ids import check_id, make_session_id, subaccount_for
 from src.common.icrc_account import account_to_text
+from src.common.ids import check_id, make_session_id, subaccount_for
 from src.common.merchant_api import CheckoutSessionResult, MetadataPair
 from src.common.pagination import page_desc
-from src.common.validation import check_email, check_metadata, check_opt_text, check_slug, check_text, check_url, first_error, HOST_RE, invalid
+from src.common.validation import (
+    HOST_RE,
+    check_email,
+    check_metadata,
+    check_opt_text,
+    check_slug,
+    check_text,
+    check_url,
+    first_error,
+    invalid,
+)
 from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
+from src.user_payment_canister.counter_keys import session_expiry_slot_key
+from src.user_payment_canister.hosted_page_origin import session_url
+from src.user_payment_canister.ledger_ops_store import ledger_ops_map  # a session with an operation in flight is locked
+from src.user_payment_canister.line_items import check_line_items
+from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # services hook
+from src.user_payment_canister.merchant_events import emit  # services hook
 from src.user_payment_canister.merchant_store import (
     bump,
     copy_record,
@@ -33,21 +49,15 @@ from src.user_payment_canister.merchant_store import (
     session_index_map,
     sessions_map,
 )
-from src.user_payment_canister.ledger_ops_store import ledger_ops_map  # a session with an operation in flight is locked
 from src.user_payment_canister.merchant_types import (
     CheckoutSessionAnalyticsResult,
     CheckoutSessionPageResult,
     CreateCheckoutSessionArgs,
     MerchantCountResult,
 )
-from src.user_payment_canister.token_registry import token_for_payment
-from src.user_payment_canister.hosted_page_origin import session_url
-from src.user_payment_canister.line_items import check_line_items
-from src.user_payment_canister.session_prices import options_for_new_session
-from src.user_payment_canister.counter_keys import session_expiry_slot_key
 from src.user_payment_canister.minute_slots import MinuteSlots
-from src.user_payment_canister.merchant_analytics import on_session_created, on_session_expired  # services hook
-from src.user_payment_canister.merchant_events import emit  # services hook
+from src.user_payment_canister.session_prices import options_for_new_session
+from src.user_payment_canister.token_registry import token_for_payment
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -73,8 +83,7 @@ def slot_key(minute: int, n: int) -> str:
 
 
 # Minutes are numbered by the expiry minute itself (minute_shift 1), as stored since the start.
-session_expiry = MinuteSlots(expiry_slots_map, slot_key, session_expiry_slot_key, "expiry_cursor",
-                             "expiry_position", 1)
+session_expiry = MinuteSlots(expiry_slots_map, slot_key, session_expiry_slot_key, "expiry_cursor", "expiry_position", 1)
 
 
 def file_for_expiry(session_id: str, expires_at: int) -> None:
@@ -89,7 +98,16 @@ def mark_expired(session_id: str, session: dict) -> dict:
     bump("sessions_open", -1)
     bump("sessions_expired")
     on_session_expired()
-    emit("checkout.session.expired", session_id, {"session_id": session_id, "amount": session["amount"], "currency_token": session["currency_token"], "client_reference_id": session["client_reference_id"]})
+    emit(
+        "checkout.session.expired",
+        session_id,
+        {
+            "session_id": session_id,
+            "amount": session["amount"],
+            "currency_token": session["currency_token"],
+            "client_reference_id": session["client_reference_id"],
+        },
+    )
     return updated
 
 
@@ -144,7 +162,13 @@ def validate_create(args: dict) -> "tuple":
     if err is not None:
         return (None, None, None, None, err)
     if args["amount"] <= 2 * token["fee"]:
-        return (None, None, None, None, "invalid_argument: amount must exceed twice the ledger fee (" + str(2 * token["fee"]) + ")")
+        return (
+            None,
+            None,
+            None,
+            None,
+            "invalid_argument: amount must exceed twice the ledger fee (" + str(2 * token["fee"]) + ")",
+        )
     modal = None
     modal_id = args["modal_config_id"]
     if modal_id is not None and modal_id != "":
@@ -158,7 +182,13 @@ def validate_create(args: dict) -> "tuple":
             return (None, None, None, None, "conflict: modal " + modal_id + " is not active")
         accepted = modal["payment_options"]["accepted_tokens"]
         if len(accepted) > 0 and args["currency_token"] not in accepted:
-            return (None, None, None, None, "unsupported_token: modal " + modal_id + " does not accept " + args["currency_token"])
+            return (
+                None,
+                None,
+                None,
+                None,
+                "unsupported_token: modal " + modal_id + " does not accept " + args["currency_token"],
+            )
     success_url = args["success_url"]
     cancel_url = args["cancel_url"]
     if success_url is None and modal is not None:
@@ -166,7 +196,13 @@ def validate_create(args: dict) -> "tuple":
     if cancel_url is None and modal is not None:
         cancel_url = modal["redirect_urls"]["cancel_url"]
     if success_url is None or cancel_url is None:
-        return (None, None, None, None, "invalid_argument: success_url and cancel_url are required (directly or from the modal's redirect_urls)")
+        return (
+            None,
+            None,
+            None,
+            None,
+            "invalid_argument: success_url and cancel_url are required (directly or from the modal's redirect_urls)",
+        )
     expires_in = args["expires_in_seconds"]
     errors = [
         check_metadata(args["metadata"]),
@@ -175,8 +211,9 @@ def validate_create(args: dict) -> "tuple":
         None if args["customer_email"] is None else check_email("customer_email", args["customer_email"]),
         check_opt_text("client_reference_id", args["client_reference_id"], 200),
         None if args["idempotency_key"] is None else check_slug("idempotency_key", args["idempotency_key"]),
-        None if expires_in is None or MIN_EXPIRY_SECONDS <= expires_in <= MAX_EXPIRY_SECONDS else
-        "invalid_argument: expires_in_seconds must be between 1800 (30 min) and 86400 (24 h)",
+        None
+        if expires_in is None or MIN_EXPIRY_SECONDS <= expires_in <= MAX_EXPIRY_SECONDS
+        else "invalid_argument: expires_in_seconds must be between 1800 (30 min) and 86400 (24 h)",
         check_custom_domain(args["custom_domain"]),
         check_line_items(args["line_items"], args["amount"]),
     ]
@@ -185,8 +222,16 @@ def validate_create(args: dict) -> "tuple":
         return (None, None, None, None, err)
     size = caller_text_bytes(args, success_url, cancel_url)
     if size > SESSION_TEXT_BUDGET:
-        return (None, None, None, None, "invalid_argument: metadata, URLs and texts take " + str(size)
-                + " bytes (UTF-8), at most " + str(SESSION_TEXT_BUDGET))
+        return (
+            None,
+            None,
+            None,
+            None,
+            "invalid_argument: metadata, URLs and texts take "
+            + str(size)
+            + " bytes (UTF-8), at most "
+            + str(SESSION_TEXT_BUDGET),
+        )
     return (token, modal, success_url, cancel_url, None)
 
 
@@ -224,11 +269,18 @@ def idempotent_session(idem: "str | None") -> "dict | None":
 def parameters_fingerprint(args: dict) -> str:
     """SHA-256 of the parameters a session is created from, stored with its idempotency key:
     the same key with other parameters is refused, as Stripe does."""
-    fields = [args["amount"], args["currency_token"],
-              [[entry["key"], entry["value"]] for entry in args["metadata"]],
-              args["success_url"], args["cancel_url"], args["customer_email"],
-              args["client_reference_id"], args["expires_in_seconds"],
-              args["modal_config_id"], args["custom_domain"]]
+    fields = [
+        args["amount"],
+        args["currency_token"],
+        [[entry["key"], entry["value"]] for entry in args["metadata"]],
+        args["success_url"],
+        args["cancel_url"],
+        args["customer_email"],
+        args["client_reference_id"],
+        args["expires_in_seconds"],
+        args["modal_config_id"],
+        args["custom_domain"],
+    ]
     return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -237,9 +289,13 @@ def replay(idem: str, fingerprint: str, earlier: dict) -> dict:
     before fingerprints were kept are taken as matching)."""
     stored = idempotency_fingerprints_map.get(idem)
     if stored is not None and stored != fingerprint:
-        return {"Err": "idempotency_error: idempotency key " + idem.split("|", 1)[1]
-                + " was already used with different parameters (session "
-                + earlier["session_id"] + "); use a new key"}
+        return {
+            "Err": "idempotency_error: idempotency key "
+            + idem.split("|", 1)[1]
+            + " was already used with different parameters (session "
+            + earlier["session_id"]
+            + "); use a new key"
+        }
     return {"Ok": earlier}
 
 
@@ -305,8 +361,13 @@ def create_session(args: dict):
         "url": session_url(session_id, args["custom_domain"]),
     }
     if not sessions_map.fits(session):
-        return {"Err": invalid("session", "is too large to store: shorten its metadata or URLs "
-                                          "(characters outside ASCII take up to 4 bytes each)")}
+        return {
+            "Err": invalid(
+                "session",
+                "is too large to store: shorten its metadata or URLs "
+                "(characters outside ASCII take up to 4 bytes each)",
+            )
+        }
     bump("session_seq")
     sessions_map.insert(session_id, session)
     session_index_map.insert(seq, session_id)
@@ -379,8 +440,7 @@ def list_checkout_sessions(cursor: Opt[text], limit: Opt[nat32]) -> CheckoutSess
     err = require_staff("list checkout sessions")
     if err is not None:
         return {"Err": err}
-    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit,
-                                        session_bytes)
+    items, next_cursor, err = page_desc(session_at, counter("session_seq"), cursor, limit, session_bytes)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"sessions": items, "next_cursor": next_cursor}}

@@ -49,7 +49,7 @@ class Reader:
             self.i += 1
         if start == self.i:
             raise ValueError("expected a name")
-        return self.src[start:self.i]
+        return self.src[start : self.i]
 
     def string(self) -> str:
         self.expect('"')
@@ -62,7 +62,7 @@ class Reader:
             if ch != "\\":
                 out.append(ch)
                 continue
-            esc = self.src[self.i:self.i + 1]
+            esc = self.src[self.i : self.i + 1]
             self.i += 1
             if esc in ('"', "\\", "'"):
                 out.append(esc)
@@ -72,9 +72,9 @@ class Reader:
                 out.append("\t")
             elif esc == "r":
                 out.append("\r")
-            elif esc == "u" and self.src[self.i:self.i + 1] == "{":
+            elif esc == "u" and self.src[self.i : self.i + 1] == "{":
                 end = self.src.index("}", self.i)
-                out.append(chr(int(self.src[self.i + 1:end], 16)))
+                out.append(chr(int(self.src[self.i + 1 : end], 16)))
                 self.i = end + 1
             else:
                 raise ValueError("unsupported escape")
@@ -83,11 +83,11 @@ class Reader:
     def number(self) -> int:
         self.ws()
         start = self.i
-        if self.src[self.i:self.i + 1] in ("-", "+"):
+        if self.src[self.i : self.i + 1] in ("-", "+"):
             self.i += 1
         while self.i < len(self.src) and (self.src[self.i].isdigit() or self.src[self.i] == "_"):
             self.i += 1
-        digits = self.src[start:self.i].replace("_", "")
+        digits = self.src[start : self.i].replace("_", "")
         if digits in ("", "-", "+"):
             raise ValueError("expected a number")
         if self.take(":"):
@@ -129,7 +129,7 @@ class Reader:
                 mark = self.i
                 self.ws()
                 key = index
-                if self.src[self.i:self.i + 1].isdigit() or self.src[self.i:self.i + 1].isalpha():
+                if self.src[self.i : self.i + 1].isdigit() or self.src[self.i : self.i + 1].isalpha():
                     key = self.label_at(self.i)
                     if not self.take("="):  # a tuple record prints bare values
                         self.i = mark
@@ -145,9 +145,9 @@ class Reader:
 
     def label_at(self, start: int) -> int:
         """A field label: its printed hash, or a name (hashed like the wire does)."""
-        if self.src[start:start + 1].isdigit():
+        if self.src[start : start + 1].isdigit():
             self.skip_digits()
-            return int(self.src[start:self.i].replace("_", ""))
+            return int(self.src[start : self.i].replace("_", ""))
         return field_hash(self.name())
 
 

@@ -53,7 +53,11 @@ FAMILIES = (
     ("xq:<kind>:cursor", "expiry_index", "due queue of a kind: next minute to drain"),
     ("xq:<kind>:pos", "expiry_index", "due queue of a kind: entries of that minute taken"),
     ("xq:<kind>:<minute>", "expiry_index", "due queue of a kind: entries filed in a minute"),
-    ("ledger_op_seq", "ledger_journal", "the last ledger operation seq (a late answer never settles a later operation)"),
+    (
+        "ledger_op_seq",
+        "ledger_journal",
+        "the last ledger operation seq (a late answer never settles a later operation)",
+    ),
     # analytics, one-click, security, reports
     ("an:<metric>", "merchant_analytics", "all-time analytics counter (payments, sessions, customers...)"),
     ("an:vol:<symbol>", "merchant_analytics", "all-time base units paid per token"),

@@ -9,17 +9,17 @@ from kybra import ic, query, text, update
 from src.common.message_budget import budget_left
 from src.common.validation import check_symbol, check_text
 from src.user_payment_canister.access_control import require_owner, require_staff
-from src.user_payment_canister.service_store import schedules_map
-from src.user_payment_canister.merchant_analytics import DAY_NS, bucket_label, breakdown, day_range, token_symbols
+from src.user_payment_canister.merchant_analytics import DAY_NS, breakdown, bucket_label, day_range, token_symbols
 from src.user_payment_canister.merchant_events import emit_event
+from src.user_payment_canister.merchant_store import bump, copy_record
+from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
+from src.user_payment_canister.service_store import schedules_map
 from src.user_payment_canister.service_types import (
     CustomReportResult,
     ReportCriteria,
     ReportSchedule,
     ScheduledReportListResult,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record
-from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 
 NS = 1_000_000_000
 COUNT_METRICS = ("payments", "sessions", "completed", "expired", "refunds", "views", "oneclick", "failed", "customers")
@@ -34,10 +34,20 @@ MAX_SCHEDULE_LOOKBACK_DAYS = 31
 
 def check_selection(metrics: list, tokens: list) -> "str | None":
     if len(metrics) == 0 or len(metrics) > MAX_METRICS:
-        return "invalid_argument: metrics must list 1 to " + str(MAX_METRICS) + " of " + ", ".join(COUNT_METRICS + TOKEN_METRICS)
+        return (
+            "invalid_argument: metrics must list 1 to "
+            + str(MAX_METRICS)
+            + " of "
+            + ", ".join(COUNT_METRICS + TOKEN_METRICS)
+        )
     for name in metrics:
         if name not in COUNT_METRICS and name not in TOKEN_METRICS:
-            return "invalid_argument: unknown metric '" + name[:40] + "'; known: " + ", ".join(COUNT_METRICS + TOKEN_METRICS)
+            return (
+                "invalid_argument: unknown metric '"
+                + name[:40]
+                + "'; known: "
+                + ", ".join(COUNT_METRICS + TOKEN_METRICS)
+            )
     if len(tokens) > MAX_REPORT_TOKENS:
         return "invalid_argument: at most " + str(MAX_REPORT_TOKENS) + " tokens"
     for symbol in tokens:
@@ -91,15 +101,24 @@ def build_report(report_id: str, criteria: dict) -> "tuple":
         for name in names:
             values.append({"key": report_key(name), "value": sums[name]})
             totals[name] = totals[name] + sums[name]
-        rows.append({"label": bucket_label(start, criteria["granularity"]), "start": max(start, first) * DAY_NS, "values": values})
-    return ({
-        "report_id": report_id,
-        "name": criteria["name"],
-        "generated_at": ic.time(),
-        "criteria": criteria,
-        "rows": rows,
-        "totals": [{"key": report_key(name), "value": totals[name]} for name in names],
-    }, None)
+        rows.append(
+            {
+                "label": bucket_label(start, criteria["granularity"]),
+                "start": max(start, first) * DAY_NS,
+                "values": values,
+            }
+        )
+    return (
+        {
+            "report_id": report_id,
+            "name": criteria["name"],
+            "generated_at": ic.time(),
+            "criteria": criteria,
+            "rows": rows,
+            "totals": [{"key": report_key(name), "value": totals[name]} for name in names],
+        },
+        None,
+    )
 
 
 @query
@@ -129,14 +148,17 @@ def schedule_automated_report(schedule: ReportSchedule) -> MerchantTextResult:
         return {"Err": "limit_exceeded: at most " + str(MAX_SCHEDULES) + " scheduled reports"}
     schedule_id = "sched_" + str(bump("rep:schedule_seq"))
     now = ic.time()
-    schedules_map.insert(schedule_id, {
-        "schedule_id": schedule_id,
-        "schedule": schedule,
-        "next_run_at": now + FREQUENCIES[schedule["frequency"]] * NS,
-        "last_run_at": None,
-        "runs": 0,
-        "created_at": now,
-    })
+    schedules_map.insert(
+        schedule_id,
+        {
+            "schedule_id": schedule_id,
+            "schedule": schedule,
+            "next_run_at": now + FREQUENCIES[schedule["frequency"]] * NS,
+            "last_run_at": None,
+            "runs": 0,
+            "created_at": now,
+        },
+    )
     return {"Ok": schedule_id}
 
 
@@ -159,13 +181,20 @@ def cancel_report_schedule(schedule_id: text) -> MerchantUnitResult:
 
 
 def report_json(report: dict) -> str:
-    return json.dumps({
-        "report_id": report["report_id"],
-        "name": report["name"],
-        "generated_at": report["generated_at"],
-        "rows": [{"label": r["label"], "start": r["start"], "values": dict((v["key"], v["value"]) for v in r["values"])} for r in report["rows"]],
-        "totals": dict((v["key"], v["value"]) for v in report["totals"]),
-    }, separators=(",", ":"), sort_keys=True)
+    return json.dumps(
+        {
+            "report_id": report["report_id"],
+            "name": report["name"],
+            "generated_at": report["generated_at"],
+            "rows": [
+                {"label": r["label"], "start": r["start"], "values": dict((v["key"], v["value"]) for v in r["values"])}
+                for r in report["rows"]
+            ],
+            "totals": dict((v["key"], v["value"]) for v in report["totals"]),
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
 
 
 def run_due_reports() -> int:

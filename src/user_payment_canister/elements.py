@@ -45,7 +45,13 @@ def check_theme_value(key: str, value: str) -> "str | None":
     field = "theme_overrides." + key
     if key.endswith("color"):
         return check_color(field, value)
-    if key.endswith("radius") or key.endswith("size") or key.endswith("padding") or key.endswith("width") or key.endswith("height"):
+    if (
+        key.endswith("radius")
+        or key.endswith("size")
+        or key.endswith("padding")
+        or key.endswith("width")
+        or key.endswith("height")
+    ):
         return check_size(field, value)
     if key.endswith("font") or key.endswith("font_family"):
         return check_font(field, value)
@@ -73,7 +79,9 @@ def check_element(config: dict) -> "str | None":
         err = check_choice("validation_rules key", pair["key"], RULE_KEYS)
         if err is not None:
             return err
-        if pair["key"] in ("min_amount", "max_amount", "max_quantity") and not (pair["value"].isdigit() and len(pair["value"]) <= 20):
+        if pair["key"] in ("min_amount", "max_amount", "max_quantity") and not (
+            pair["value"].isdigit() and len(pair["value"]) <= 20
+        ):
             return invalid("validation_rules." + pair["key"], "must be a whole number")
     return None
 
@@ -90,10 +98,17 @@ def configure_payment_element(config: ElementConfiguration) -> MerchantTextResul
         if elements_map.len() >= MAX_ELEMENTS:
             return {"Err": "limit_exceeded: at most " + str(MAX_ELEMENTS) + " elements"}
         element_id = "el_" + random_hex(ic.id().bytes, "element:" + str(bump("element_seq")))
-        element_metrics_map.insert(element_id, {
-            "element_id": element_id, "total_renders": 0, "successful_interactions": 0,
-            "error_rate": 0.0, "clicks": 0, "errors": 0,
-        })
+        element_metrics_map.insert(
+            element_id,
+            {
+                "element_id": element_id,
+                "total_renders": 0,
+                "successful_interactions": 0,
+                "error_rate": 0.0,
+                "clicks": 0,
+                "errors": 0,
+            },
+        )
     else:
         err = check_id("element_id", element_id, "el")
         if err is not None:
@@ -122,8 +137,9 @@ def list_merchant_elements(cursor: Opt[text], limit: Opt[nat32]) -> ElementPageR
     err = require_staff("list elements")
     if err is not None:
         return {"Err": err}
-    elements, next_cursor, err = page_by_key(elements_map.keys(), elements_map.get, cursor,
-                                             limit, MAX_ELEMENT_PAGE, 100)
+    elements, next_cursor, err = page_by_key(
+        elements_map.keys(), elements_map.get, cursor, limit, MAX_ELEMENT_PAGE, 100
+    )
     if err is not None:
         return {"Err": err}
     return {"Ok": {"elements": elements, "next_cursor": next_cursor}}

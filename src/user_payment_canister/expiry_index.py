@@ -18,18 +18,21 @@ MESSAGE_MINUTE_PROBES = 120
 def entry_key_of(kind: str):
     def entry_key(minute: int, n: int) -> str:
         return kind + ":" + str(minute) + ":" + str(n)
+
     return entry_key
 
 
 def slot_key_of(kind: str):
     def slot_key(minute: int) -> str:
         return due_slot_key(kind, minute)
+
     return slot_key
 
 
 def queue(kind: str) -> MinuteSlots:
-    return MinuteSlots(expiry_index_map, entry_key_of(kind), slot_key_of(kind),
-                       due_cursor_key(kind), due_position_key(kind))
+    return MinuteSlots(
+        expiry_index_map, entry_key_of(kind), slot_key_of(kind), due_cursor_key(kind), due_position_key(kind)
+    )
 
 
 def file_due(kind: str, due_at: int, item_id: str) -> None:

@@ -98,6 +98,13 @@ def rate_problem(symbol: str) -> str:
     """The error text for a token the last usd_rates() gave no rate for."""
     age = stale_rates.get(symbol)
     if age is not None:
-        return ("stale_rate: the factory's USD rate for " + symbol + " is " + str(age) + " s old, over the "
-                + str(MAX_RATE_AGE_SECONDS) + " s bound: prices are refused until it is refreshed")
+        return (
+            "stale_rate: the factory's USD rate for "
+            + symbol
+            + " is "
+            + str(age)
+            + " s old, over the "
+            + str(MAX_RATE_AGE_SECONDS)
+            + " s bound: prices are refused until it is refreshed"
+        )
     return "price_unavailable: the factory has no USD rate for " + symbol

@@ -18,18 +18,29 @@ from kybra import ic, query, text, update
 
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_factory, is_staff, require_owner, require_staff
-from src.user_payment_canister.service_store import business_profile_map, report_status_map
-from src.user_payment_canister.factory_link import factory
-from src.user_payment_canister.service_types import (BusinessProfile, BusinessProfileResult, FactoryReportStatusResult,
-                                                    FactorySyncStatusResult)
-from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.checkout_sessions import load_session
-from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.counter_keys import volume_key
+from src.user_payment_canister.factory_link import factory
+from src.user_payment_canister.merchant_store import (
+    bump,
+    counter,
+    modal_counters_map,
+    modals_map,
+    set_counter,
+    tokens_map,
+)
+from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.rate_limits import take
 from src.user_payment_canister.report_shard import note_factory_versions, report_shard, shard_service
-from src.user_payment_canister.merchant_store import bump, counter, modal_counters_map, modals_map, set_counter, tokens_map
 from src.user_payment_canister.security_alerts import send_alerts_up
 from src.user_payment_canister.security_updates import PULLS, sync_global_blocklist, sync_system_alerts
+from src.user_payment_canister.service_store import business_profile_map, report_status_map
+from src.user_payment_canister.service_types import (
+    BusinessProfile,
+    BusinessProfileResult,
+    FactoryReportStatusResult,
+    FactorySyncStatusResult,
+)
 
 NS = 1_000_000_000
 REPORT_INTERVAL_SECONDS = 300
@@ -46,8 +57,15 @@ SHARD_FALLBACKS = "rep:shard_fallbacks"  # shard calls that failed (the factory 
 def report_status() -> dict:
     status = report_status_map.get(0)
     if status is None:
-        return {"reports_sent": 0, "failures": 0, "last_attempt_at": 0, "last_success_at": 0, "last_error": None,
-                "registered_for_one_click": False, "blocklist_seq": 0}
+        return {
+            "reports_sent": 0,
+            "failures": 0,
+            "last_attempt_at": 0,
+            "last_success_at": 0,
+            "last_error": None,
+            "registered_for_one_click": False,
+            "blocklist_seq": 0,
+        }
     return status
 
 
@@ -237,10 +255,18 @@ def get_factory_sync_status() -> FactorySyncStatusResult:
     err = require_staff("read the factory sync status")
     if err is not None:
         return {"Err": err}
-    return {"Ok": {"reports_skipped": counter(SKIPPED), "version_checks": counter(VERSION_CHECKS),
-                   "log_pulls": counter(PULLS), "ticks_since_sync": counter(SINCE_SYNC),
-                   "last_tick_at": counter(TICK_AT), "report_shard": report_shard(),
-                   "shard_reports": counter(SHARD_REPORTS), "shard_fallbacks": counter(SHARD_FALLBACKS)}}
+    return {
+        "Ok": {
+            "reports_skipped": counter(SKIPPED),
+            "version_checks": counter(VERSION_CHECKS),
+            "log_pulls": counter(PULLS),
+            "ticks_since_sync": counter(SINCE_SYNC),
+            "last_tick_at": counter(TICK_AT),
+            "report_shard": report_shard(),
+            "shard_reports": counter(SHARD_REPORTS),
+            "shard_fallbacks": counter(SHARD_FALLBACKS),
+        }
+    }
 
 
 @query

@@ -13,8 +13,8 @@ either way; the lookup is filed under the intent's or the session's id."""
 
 from kybra import ic
 
-from src.common.message_budget import budget_left
 from src.common.icrc_account import same_subaccount
+from src.common.message_budget import budget_left
 from src.user_payment_canister.ledger_calls import block_time, get_blocks, parse_transfer
 from src.user_payment_canister.merchant_store import copy_record, intent_lookups_map
 
@@ -56,8 +56,14 @@ def lookup_step(key: str, ledger, expected: dict, lookup: dict):
         blocks = [item for item in page["blocks"] if item["id"] >= lookup["next_block"]]
         if not blocks:
             if lookup["next_block"] < page["log_length"]:
-                return ("problem", "the ledger has archived block " + str(lookup["next_block"]) +
-                        "; look for a transfer with memo " + expected["memo"].hex() + " in its archive")
+                return (
+                    "problem",
+                    "the ledger has archived block "
+                    + str(lookup["next_block"])
+                    + "; look for a transfer with memo "
+                    + expected["memo"].hex()
+                    + " in its archive",
+                )
             return ("absent", None)  # the end of the log: later blocks are stamped after until_ts
         for item in blocks:
             stamped = block_time(item["block"])
@@ -97,8 +103,10 @@ def lookup_status(key: str, what: str) -> str:
     if lookup is not None and lookup["problem"] is not None:
         return "unavailable: " + what + " cannot be settled automatically: " + lookup["problem"]
     read = 0 if lookup is None else lookup["blocks_read"]
-    return ("unavailable: " + what + " is older than the ledger's deduplication window, so its outcome is being "
-            "looked up in the ledger's blocks (" + str(read) + " read so far)")
+    return (
+        "unavailable: " + what + " is older than the ledger's deduplication window, so its outcome is being "
+        "looked up in the ledger's blocks (" + str(read) + " read so far)"
+    )
 
 
 def first_block_at(ledger, from_ts: int):
@@ -127,8 +135,13 @@ def is_the_transfer(expected: dict, block) -> bool:
     """The block holds the expected transfer: same memo (unique per transfer), sender,
     receiver and amount."""
     info = parse_transfer(block)
-    return (info is not None and info["memo"] == expected["memo"] and info["amount"] == expected["amount"]
-            and same_account(info["from"], expected["from"]) and same_account(info["to"], expected["to"]))
+    return (
+        info is not None
+        and info["memo"] == expected["memo"]
+        and info["amount"] == expected["amount"]
+        and same_account(info["from"], expected["from"])
+        and same_account(info["to"], expected["to"])
+    )
 
 
 def same_account(a: dict, b: dict) -> bool:

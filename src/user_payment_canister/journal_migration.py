@@ -14,10 +14,14 @@ resume it either). The maps hold only calls in flight, so this stays small."""
 from kybra import ic
 
 from src.common.ids import memo_for
-from src.user_payment_canister.service_store import auths_map, charge_locks_map
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_journal import main_account
-from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, ledger_ops_map, schema_version, set_schema_version
+from src.user_payment_canister.ledger_ops_store import (
+    SCHEMA_VERSION,
+    ledger_ops_map,
+    schema_version,
+    set_schema_version,
+)
 from src.user_payment_canister.merchant_store import (
     clear_counter,
     counter,
@@ -27,20 +31,24 @@ from src.user_payment_canister.merchant_store import (
     sweeps_map,
     transfer_intents_map,
 )
-from src.user_payment_canister.session_icrc2_charges import CHARGE_OPERATION
+from src.user_payment_canister.service_store import auths_map, charge_locks_map
 from src.user_payment_canister.session_deposits import COMPLETION, SWEEP_INTENT, SWEEP_OPTION
+from src.user_payment_canister.session_icrc2_charges import CHARGE_OPERATION
 from src.user_payment_canister.session_prices import option_for, options_of
 
 
-def operation(op_id: str, kind: str, label: str, subject: str, ledger, started_at: int, created_at: int, caller,
-              context: dict) -> dict:
+def operation(
+    op_id: str, kind: str, label: str, subject: str, ledger, started_at: int, created_at: int, caller, context: dict
+) -> dict:
     op = journal.new_operation(op_id, kind, label, subject, ledger, context, created_at, caller)
     op["started_at"] = started_at  # its lease carries over
     op["attempts"] = 1
     return op
 
 
-def with_call(op: dict, method: str, from_subaccount, payer, to: dict, amount: int, fee, memo: bytes, lookup_key: str) -> dict:
+def with_call(
+    op: dict, method: str, from_subaccount, payer, to: dict, amount: int, fee, memo: bytes, lookup_key: str
+) -> dict:
     """The old call, in flight (or its look-up, moved under the operation's key)."""
     op = journal.prepare(op, op["ledger"], method, from_subaccount, payer, to, amount, fee, memo)
     op["state"] = "calling"
@@ -56,27 +64,72 @@ def from_session_lock(session_id: str, lock: dict) -> dict:
     session = sessions_map.get(session_id)
     name = lock["operation"]
     if name.startswith(CHARGE_OPERATION):
-        token = name[len(CHARGE_OPERATION) + 1:] if ":" in name else ""
+        token = name[len(CHARGE_OPERATION) + 1 :] if ":" in name else ""
         option, err = option_for(session, token)
-        op = operation(session_id, "charge", name, session_id, option["ledger_canister_id"], lock["started_at"],
-                       lock["created_at_time"], lock["caller"], {"token": token})
-        return with_call(op, "icrc2_transfer_from", None, {"owner": lock["caller"], "subaccount": None}, main_account(),
-                         option["amount"], None, memo_for(session_id), session_id)
+        op = operation(
+            session_id,
+            "charge",
+            name,
+            session_id,
+            option["ledger_canister_id"],
+            lock["started_at"],
+            lock["created_at_time"],
+            lock["caller"],
+            {"token": token},
+        )
+        return with_call(
+            op,
+            "icrc2_transfer_from",
+            None,
+            {"owner": lock["caller"], "subaccount": None},
+            main_account(),
+            option["amount"],
+            None,
+            memo_for(session_id),
+            session_id,
+        )
     if name == COMPLETION:
         balance = counter(SWEEP_INTENT + session_id)
         index = counter(SWEEP_OPTION + session_id)
         option = options_of(session)[index]
-        op = operation(session_id, "sweep", COMPLETION, session_id, option["ledger_canister_id"], lock["started_at"],
-                       lock["created_at_time"], lock["caller"], {"option": index, "balance": balance})
+        op = operation(
+            session_id,
+            "sweep",
+            COMPLETION,
+            session_id,
+            option["ledger_canister_id"],
+            lock["started_at"],
+            lock["created_at_time"],
+            lock["caller"],
+            {"option": index, "balance": balance},
+        )
         clear_counter(SWEEP_INTENT + session_id)
         clear_counter(SWEEP_OPTION + session_id)
         sweep = sweeps_map.get(session_id)
         if balance == 0 or sweep is None:
             return op  # interrupted before its sweep: the journal runs the completion again
-        return with_call(op, "icrc1_transfer", session["payment_subaccount"], None, main_account(), balance - sweep["fee"],
-                         sweep["fee"], memo_for(session_id), session_id)
-    return operation(session_id, "return", name, session_id, session["ledger_canister_id"], lock["started_at"],
-                     lock["created_at_time"], lock["caller"], {})
+        return with_call(
+            op,
+            "icrc1_transfer",
+            session["payment_subaccount"],
+            None,
+            main_account(),
+            balance - sweep["fee"],
+            sweep["fee"],
+            memo_for(session_id),
+            session_id,
+        )
+    return operation(
+        session_id,
+        "return",
+        name,
+        session_id,
+        session["ledger_canister_id"],
+        lock["started_at"],
+        lock["created_at_time"],
+        lock["caller"],
+        {},
+    )
 
 
 def from_intent(intent: dict) -> dict:
@@ -84,17 +137,46 @@ def from_intent(intent: dict) -> dict:
     context = {"seq": intent["seq"], "note": intent["note"]}
     if intent["kind"] == "refund":
         context["token_symbol"] = intent["token_symbol"]
-    op = operation(record_id, intent["kind"], intent["kind"], intent["subject"], intent["ledger_canister_id"],
-                   intent["started_at"], intent["created_at_time"], intent["created_by"], context)
-    return with_call(op, "icrc1_transfer", None, None, intent["to"], intent["amount"], intent["fee"], memo_for(record_id), record_id)
+    op = operation(
+        record_id,
+        intent["kind"],
+        intent["kind"],
+        intent["subject"],
+        intent["ledger_canister_id"],
+        intent["started_at"],
+        intent["created_at_time"],
+        intent["created_by"],
+        context,
+    )
+    return with_call(
+        op, "icrc1_transfer", None, None, intent["to"], intent["amount"], intent["fee"], memo_for(record_id), record_id
+    )
 
 
 def from_charge_lock(auth_id: str, lock: dict) -> dict:
     auth = auths_map.get(auth_id)
-    op = operation(auth_id, "one_click", "one_click", auth_id, lock["ledger_canister_id"], lock["started_at"],
-                   lock["created_at_time"], auth["customer_principal"], {"payment_id": lock["payment_id"], "spend_key": lock["spend_key"]})
-    return with_call(op, "icrc2_transfer_from", None, {"owner": auth["customer_principal"], "subaccount": None},
-                     main_account(), lock["amount"], None, memo_for(lock["payment_id"]), lock["payment_id"])
+    op = operation(
+        auth_id,
+        "one_click",
+        "one_click",
+        auth_id,
+        lock["ledger_canister_id"],
+        lock["started_at"],
+        lock["created_at_time"],
+        auth["customer_principal"],
+        {"payment_id": lock["payment_id"], "spend_key": lock["spend_key"]},
+    )
+    return with_call(
+        op,
+        "icrc2_transfer_from",
+        None,
+        {"owner": auth["customer_principal"], "subaccount": None},
+        main_account(),
+        lock["amount"],
+        None,
+        memo_for(lock["payment_id"]),
+        lock["payment_id"],
+    )
 
 
 def migrate_to_journal() -> int:

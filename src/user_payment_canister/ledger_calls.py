@@ -71,7 +71,9 @@ def block_or_error(result):
     return (None, describe_ledger_error(outcome["Err"]))
 
 
-def transfer(ledger: Principal, from_subaccount: "bytes | None", to: dict, amount: int, fee: int, memo: bytes, created_at: int):
+def transfer(
+    ledger: Principal, from_subaccount: "bytes | None", to: dict, amount: int, fee: int, memo: bytes, created_at: int
+):
     """icrc1_transfer from this canister; a Duplicate answer means an earlier identical
     transfer went through, so it counts as success with that block."""
     args = {

@@ -34,11 +34,11 @@ import json
 
 from kybra import ic
 
+from src.common.icrc_types import IcrcLedger
 from src.common.message_budget import budget_left
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, block_or_error, outcome_unknown
 from src.user_payment_canister.ledger_ops_store import ledger_ops_map
-from src.common.icrc_types import IcrcLedger
 from src.user_payment_canister.merchant_store import bump, copy_record, intent_lookups_map
 
 NS = 1_000_000_000
@@ -50,13 +50,21 @@ NEVER_REACHED = "ledger_error: the transfer never reached the ledger within its 
 KINDS = {}  # kind -> callbacks, filled at import by the feature modules (register)
 
 
-def register(kind: str, settle, release, settled, timer_after: int, restart=None, unknown_unavailable: bool = False) -> None:
+def register(
+    kind: str, settle, release, settled, timer_after: int, restart=None, unknown_unavailable: bool = False
+) -> None:
     """The kind's callbacks: settle(op, block) -> value, release(op, reason), settled(op)
     -> value or None, restart(op) (a generator) for an operation held before its call.
     `unknown_unavailable`: an unknown outcome answers `unavailable:` (the caller can do
     nothing but wait), else the ledger's own error."""
-    KINDS[kind] = {"settle": settle, "release": release, "settled": settled, "timer_after": timer_after,
-                   "restart": restart, "unknown_unavailable": unknown_unavailable}
+    KINDS[kind] = {
+        "settle": settle,
+        "release": release,
+        "settled": settled,
+        "timer_after": timer_after,
+        "restart": restart,
+        "unknown_unavailable": unknown_unavailable,
+    }
 
 
 def main_account() -> dict:
@@ -75,22 +83,47 @@ def is_locked(op_id: str) -> bool:
     return ledger_ops_map.contains_key(op_id)
 
 
-def new_operation(op_id: str, kind: str, label: str, subject: str, ledger, context: dict,
-                  created_at: "int | None" = None, caller=None) -> dict:
+def new_operation(
+    op_id: str, kind: str, label: str, subject: str, ledger, context: dict, created_at: "int | None" = None, caller=None
+) -> dict:
     """A held operation (stored by acquire or prepare); `created_at` and `caller` are given
     only for an operation taken over from before the journal (journal_migration.py)."""
     now = ic.time() if created_at is None else created_at
     return {
-        "op_id": op_id, "seq": bump("ledger_op_seq"), "kind": kind, "label": label, "subject": subject,
-        "ledger": ledger, "method": "", "from_subaccount": None, "payer": None, "to": main_account(),
-        "amount": 0, "fee": None, "memo": bytes(), "created_at_time": now, "started_at": now, "attempts": 0,
-        "state": "held", "caller": ic.caller() if caller is None else caller,
+        "op_id": op_id,
+        "seq": bump("ledger_op_seq"),
+        "kind": kind,
+        "label": label,
+        "subject": subject,
+        "ledger": ledger,
+        "method": "",
+        "from_subaccount": None,
+        "payer": None,
+        "to": main_account(),
+        "amount": 0,
+        "fee": None,
+        "memo": bytes(),
+        "created_at_time": now,
+        "started_at": now,
+        "attempts": 0,
+        "state": "held",
+        "caller": ic.caller() if caller is None else caller,
         "context": json.dumps(context, ensure_ascii=False),
     }
 
 
-def prepare(op: dict, ledger, method: str, from_subaccount, payer, to: dict, amount: int, fee, memo: bytes,
-            context: "dict | None" = None) -> dict:
+def prepare(
+    op: dict,
+    ledger,
+    method: str,
+    from_subaccount,
+    payer,
+    to: dict,
+    amount: int,
+    fee,
+    memo: bytes,
+    context: "dict | None" = None,
+) -> dict:
     """Fill in the exact call of a held operation (stored with the next `yield`)."""
     op = copy_record(op)
     op["ledger"] = ledger
@@ -127,7 +160,10 @@ def acquire(op_id: str, kind: str, label: str, subject: str, ledger, context: di
     if in_flight(existing, ic.time()):
         return (None, "conflict: a " + existing["label"] + " operation on " + describe(existing) + " is in progress")
     if existing["label"] != label:
-        return (None, "conflict: an interrupted " + existing["label"] + " on " + describe(existing) + " must be retried first")
+        return (
+            None,
+            "conflict: an interrupted " + existing["label"] + " on " + describe(existing) + " must be retried first",
+        )
     return (stamp(existing, existing["state"]), None)
 
 
@@ -183,8 +219,12 @@ def interrupted(kind: str, subject: str) -> "dict | None":
     The journal holds only operations in flight, so walking it stays small."""
     now = ic.time()
     for op in ledger_ops_map.values():
-        if (op["kind"] == kind and op["subject"] == subject and op["state"] != "looking_up"
-                and now - op["started_at"] >= LEASE_SECONDS * NS):
+        if (
+            op["kind"] == kind
+            and op["subject"] == subject
+            and op["state"] != "looking_up"
+            and now - op["started_at"] >= LEASE_SECONDS * NS
+        ):
             return op
     return None
 
@@ -193,13 +233,28 @@ def send(op: dict):
     """The ledger call of `op`, exactly as recorded."""
     ledger = IcrcLedger(op["ledger"])
     if op["method"] == "icrc2_transfer_from":
-        result = yield ledger.icrc2_transfer_from({
-            "spender_subaccount": None, "from_": op["payer"], "to": op["to"], "amount": op["amount"],
-            "fee": op["fee"], "memo": op["memo"], "created_at_time": op["created_at_time"]})
+        result = yield ledger.icrc2_transfer_from(
+            {
+                "spender_subaccount": None,
+                "from_": op["payer"],
+                "to": op["to"],
+                "amount": op["amount"],
+                "fee": op["fee"],
+                "memo": op["memo"],
+                "created_at_time": op["created_at_time"],
+            }
+        )
     else:
-        result = yield ledger.icrc1_transfer({
-            "from_subaccount": op["from_subaccount"], "to": op["to"], "amount": op["amount"],
-            "fee": op["fee"], "memo": op["memo"], "created_at_time": op["created_at_time"]})
+        result = yield ledger.icrc1_transfer(
+            {
+                "from_subaccount": op["from_subaccount"],
+                "to": op["to"],
+                "amount": op["amount"],
+                "fee": op["fee"],
+                "memo": op["memo"],
+                "created_at_time": op["created_at_time"],
+            }
+        )
     return block_or_error(result)
 
 
@@ -222,7 +277,12 @@ def finish(op: dict, block: "int | None", err: "str | None") -> "tuple":
         value = kind["settled"](op)
         if value is not None:
             return (value, None)
-        return (None, err if err is not None else "conflict: " + op["op_id"] + " was settled by another call: the ledger did not take it")
+        return (
+            None,
+            err
+            if err is not None
+            else "conflict: " + op["op_id"] + " was settled by another call: the ledger did not take it",
+        )
     mine = current["started_at"] == op["started_at"]
     if err is None:
         value = kind["settle"](current, block)
@@ -241,7 +301,14 @@ def finish(op: dict, block: "int | None", err: "str | None") -> "tuple":
             keep["state"] = "unknown"
             ledger_ops_map.insert(op["op_id"], keep)
         if kind["unknown_unavailable"]:
-            return (None, "unavailable: the outcome of " + op["op_id"] + " is unknown (" + err + "); it is replayed with the same arguments")
+            return (
+                None,
+                "unavailable: the outcome of "
+                + op["op_id"]
+                + " is unknown ("
+                + err
+                + "); it is replayed with the same arguments",
+            )
         return (None, err + " (the outcome is unknown: " + op["op_id"] + " is replayed with the same arguments)")
     if mine:  # a definite refusal; a message that took over may still get it through
         kind["release"](current, err)
@@ -264,7 +331,11 @@ def continue_lookup(op_id: str):
     if op is None or lookup is None or lookup["problem"] is not None:
         return
     op = stamp(op, "looking_up")
-    sender = op["payer"] if op["method"] == "icrc2_transfer_from" else {"owner": ic.id(), "subaccount": op["from_subaccount"]}
+    sender = (
+        op["payer"]
+        if op["method"] == "icrc2_transfer_from"
+        else {"owner": ic.id(), "subaccount": op["from_subaccount"]}
+    )
     expected = {"from": sender, "to": op["to"], "amount": op["amount"], "memo": op["memo"]}
     outcome, value = yield lookup_step(op_id, op["ledger"], expected, lookup)
     if unsettled(op_id, outcome, value, lambda: schedule_lookup(op_id)):

@@ -31,6 +31,8 @@ from src.user_payment_canister.checkout_sessions import (
     list_checkout_sessions,
     session_expiry,
 )
+from src.user_payment_canister.consent_messages import icrc10_supported_standards, icrc21_canister_call_consent_message
+from src.user_payment_canister.counter_keys import payments_key, volume_key
 from src.user_payment_canister.elements import (
     configure_payment_element,
     generate_element_embed_code,
@@ -39,7 +41,10 @@ from src.user_payment_canister.elements import (
     list_merchant_elements,
     track_element_usage,
 )
-from src.user_payment_canister.counter_keys import payments_key, volume_key
+from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
+from src.user_payment_canister.journal_migration import migrate_to_journal
+from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
+from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, set_schema_version
 from src.user_payment_canister.merchant_store import (
     counter,
     elements_map,
@@ -60,21 +65,16 @@ from src.user_payment_canister.modals import (
     track_modal_view,
     update_modal_config,
 )
-from src.user_payment_canister.consent_messages import icrc10_supported_standards, icrc21_canister_call_consent_message
-from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
 from src.user_payment_canister.payment_records import get_payment, list_payments
 from src.user_payment_canister.payouts import create_payout, list_payouts, reconcile_balances
 from src.user_payment_canister.refunds import list_refunds, refund_payment
-from src.user_payment_canister.session_icrc2_charges import pay_checkout_session, pay_checkout_session_with_token
 from src.user_payment_canister.session_deposits import (
     complete_checkout_session,
     complete_checkout_session_with_token,
     refund_session_funds,
     refund_session_funds_with_token,
 )
-from src.user_payment_canister.journal_migration import migrate_to_journal
-from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
-from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, set_schema_version
+from src.user_payment_canister.session_icrc2_charges import pay_checkout_session, pay_checkout_session_with_token
 from src.user_payment_canister.token_prefs import (
     estimate_transaction_cost_for_merchant,
     get_customer_token_history,
@@ -139,14 +139,17 @@ def init(args: MerchantInitArgs) -> void:
     if err is not None:
         ic.trap(err)
     config = args["config"]
-    state_map.insert(0, {
-        "routing_key": args["routing_key"],
-        "factory": args["factory"],
-        "name": config["name"],
-        "website": config["website"],
-        "support_email": config["support_email"],
-        "installed_at": ic.time(),
-    })
+    state_map.insert(
+        0,
+        {
+            "routing_key": args["routing_key"],
+            "factory": args["factory"],
+            "name": config["name"],
+            "website": config["website"],
+            "support_email": config["support_email"],
+            "installed_at": ic.time(),
+        },
+    )
     for owner in args["owners"]:
         owners_map.insert(owner.to_str(), owner)
     for token in config["tokens"]:
@@ -166,7 +169,9 @@ def token_volumes() -> list:
     rows = []
     for token in tokens_map.values():
         symbol = token["symbol"]
-        rows.append({"symbol": symbol, "volume": counter(volume_key(symbol)), "payments": counter(payments_key(symbol))})
+        rows.append(
+            {"symbol": symbol, "volume": counter(volume_key(symbol)), "payments": counter(payments_key(symbol))}
+        )
     return rows
 
 
@@ -177,23 +182,25 @@ def get_merchant_metrics() -> MerchantMetricsResult:
     if not is_staff(who) and not is_factory(who):
         return {"Err": "unauthorized: merchant metrics are for the merchant and its factory"}
     state = merchant_state()
-    return {"Ok": {
-        "routing_key": state["routing_key"],
-        "name": state["name"],
-        "owners": owners_map.len(),
-        "tokens": tokens_map.len(),
-        "total_sessions": counter("sessions_total"),
-        "open_sessions": counter("sessions_open"),
-        "completed_sessions": counter("sessions_completed"),
-        "expired_sessions": counter("sessions_expired"),
-        "payments": counter("payments_count"),
-        "refunds": counter("refunds_count"),
-        "volume": token_volumes(),
-        "modals": modals_map.len(),
-        "elements": elements_map.len(),
-        "cycles": ic.canister_balance(),
-        "time": ic.time(),
-    }}
+    return {
+        "Ok": {
+            "routing_key": state["routing_key"],
+            "name": state["name"],
+            "owners": owners_map.len(),
+            "tokens": tokens_map.len(),
+            "total_sessions": counter("sessions_total"),
+            "open_sessions": counter("sessions_open"),
+            "completed_sessions": counter("sessions_completed"),
+            "expired_sessions": counter("sessions_expired"),
+            "payments": counter("payments_count"),
+            "refunds": counter("refunds_count"),
+            "volume": token_volumes(),
+            "modals": modals_map.len(),
+            "elements": elements_map.len(),
+            "cycles": ic.canister_balance(),
+            "time": ic.time(),
+        }
+    }
 
 
 # ---- merchant services (one-click, security, analytics, webhooks, reports) ----
@@ -204,8 +211,6 @@ from src.user_payment_canister.custom_reports import (  # noqa: E402
     list_report_schedules,
     schedule_automated_report,
 )
-from src.user_payment_canister.maintenance_timer import arm_maintenance_timer  # noqa: E402
-from src.user_payment_canister.report_shard import assign_report_shard  # noqa: E402,F401
 from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     get_business_profile,
     get_factory_reporting_status,
@@ -213,6 +218,7 @@ from src.user_payment_canister.factory_reporting import (  # noqa: E402,F401
     set_business_profile,
     track_hosted_page_view,
 )
+from src.user_payment_canister.maintenance_timer import arm_maintenance_timer  # noqa: E402
 from src.user_payment_canister.merchant_analytics import (  # noqa: E402
     get_conversion_metrics,
     get_customer_behavior_analysis,
@@ -233,6 +239,7 @@ from src.user_payment_canister.one_click import (  # noqa: E402
     update_merchant_spending_limits,
 )
 from src.user_payment_canister.payment_metadata import get_payment_metadata  # noqa: E402,F401
+from src.user_payment_canister.report_shard import assign_report_shard  # noqa: E402,F401
 from src.user_payment_canister.risk_engine import (  # noqa: E402
     analyze_transaction_risk,
     block_address_for_merchant,

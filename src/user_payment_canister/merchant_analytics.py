@@ -14,6 +14,8 @@ import datetime
 from kybra import ic, query
 
 from src.user_payment_canister.access_control import require_staff
+from src.user_payment_canister.counter_keys import analytics_key
+from src.user_payment_canister.merchant_store import bump, counter, tokens_map
 from src.user_payment_canister.service_store import customer_stats_map, day_buckets_map
 from src.user_payment_canister.service_types import (
     ConversionMetricsResult,
@@ -23,8 +25,6 @@ from src.user_payment_canister.service_types import (
     RevenueBreakdownResult,
     TimePeriod,
 )
-from src.user_payment_canister.counter_keys import analytics_key
-from src.user_payment_canister.merchant_store import bump, counter, tokens_map
 
 NS = 1_000_000_000
 DAY_NS = 24 * 60 * 60 * NS
@@ -63,11 +63,14 @@ def count_customer(payer_text: "str | None", now: int) -> None:
         customer_stats_map.insert(payer_text, {"payments": 1, "first_payment_at": now, "last_payment_at": now})
         bump_metric("customers")
         return
-    customer_stats_map.insert(payer_text, {
-        "payments": stats["payments"] + 1,
-        "first_payment_at": stats["first_payment_at"],
-        "last_payment_at": now,
-    })
+    customer_stats_map.insert(
+        payer_text,
+        {
+            "payments": stats["payments"] + 1,
+            "first_payment_at": stats["first_payment_at"],
+            "last_payment_at": now,
+        },
+    )
     if stats["payments"] == 1:
         bump_metric("repeat_customers")
 
@@ -182,8 +185,17 @@ def get_payment_analytics(date_range: DateRange) -> MerchantAnalyticsResult:
         volume[symbol] = 0
         counts[symbol] = 0
         refunded[symbol] = 0
-    sums = {"payments": 0, "failed": 0, "views": 0, "sessions": 0, "completed": 0, "expired": 0,
-            "oneclick": 0, "customers": 0, "refunds": 0}
+    sums = {
+        "payments": 0,
+        "failed": 0,
+        "views": 0,
+        "sessions": 0,
+        "completed": 0,
+        "expired": 0,
+        "oneclick": 0,
+        "customers": 0,
+        "refunds": 0,
+    }
     series = []
     revenue = []
     day = first
@@ -203,8 +215,16 @@ def get_payment_analytics(date_range: DateRange) -> MerchantAnalyticsResult:
         sessions = day_value(day, "sessions")
         refunds = day_value(day, "refunds")
         if payments > 0 or sessions > 0 or refunds > 0:
-            series.append({"timestamp": day * DAY_NS, "label": day_label(day), "transactions": payments,
-                           "volume": day_volume, "sessions_created": sessions, "refunds": refunds})
+            series.append(
+                {
+                    "timestamp": day * DAY_NS,
+                    "label": day_label(day),
+                    "transactions": payments,
+                    "volume": day_volume,
+                    "sessions_created": sessions,
+                    "refunds": refunds,
+                }
+            )
         day += 1
     count = sums["payments"]
     all_volume = 0
@@ -213,23 +233,33 @@ def get_payment_analytics(date_range: DateRange) -> MerchantAnalyticsResult:
     top = []
     for symbol in symbols:
         if counts[symbol] > 0:
-            top.append({"token_symbol": symbol, "transaction_count": counts[symbol], "volume": volume[symbol],
-                        "share_of_transactions": rate(counts[symbol], count)})
+            top.append(
+                {
+                    "token_symbol": symbol,
+                    "transaction_count": counts[symbol],
+                    "volume": volume[symbol],
+                    "share_of_transactions": rate(counts[symbol], count),
+                }
+            )
     top.sort(key=lambda t: (-t["transaction_count"], t["token_symbol"]))
-    return {"Ok": {
-        "total_volume": volume_entries(volume),
-        "transaction_count": count,
-        "success_rate": rate(count, count + sums["failed"]),
-        "average_transaction_size": 0 if count == 0 else all_volume // count,
-        "top_tokens": top,
-        "conversion_funnel": funnel(sums["views"], sums["sessions"], sums["completed"], sums["expired"], sums["oneclick"]),
-        "customer_analytics": behaviour(sums["customers"]),
-        "time_series_data": series,
-        "revenue_by_period": revenue,
-        "refund_count": sums["refunds"],
-        "refunded_volume": volume_entries(refunded),
-        "failed_payments": sums["failed"],
-    }}
+    return {
+        "Ok": {
+            "total_volume": volume_entries(volume),
+            "transaction_count": count,
+            "success_rate": rate(count, count + sums["failed"]),
+            "average_transaction_size": 0 if count == 0 else all_volume // count,
+            "top_tokens": top,
+            "conversion_funnel": funnel(
+                sums["views"], sums["sessions"], sums["completed"], sums["expired"], sums["oneclick"]
+            ),
+            "customer_analytics": behaviour(sums["customers"]),
+            "time_series_data": series,
+            "revenue_by_period": revenue,
+            "refund_count": sums["refunds"],
+            "refunded_volume": volume_entries(refunded),
+            "failed_payments": sums["failed"],
+        }
+    }
 
 
 @query
@@ -319,14 +349,23 @@ def get_revenue_breakdown(period: TimePeriod) -> RevenueBreakdownResult:
             refunded[symbol] = sums["rvol:" + symbol]
             totals[symbol] = totals[symbol] + volume[symbol]
         count += sums["payments"]
-        rows.append({"label": bucket_label(start, granularity), "start": max(start, first) * DAY_NS, "end": end * DAY_NS,
-                     "transactions": sums["payments"], "volume": volume_entries(volume),
-                     "refunded": volume_entries(refunded)})
-    return {"Ok": {
-        "granularity": granularity,
-        "start": first * DAY_NS,
-        "end": (last + 1) * DAY_NS,
-        "buckets": rows,
-        "total_transactions": count,
-        "total_volume": volume_entries(totals),
-    }}
+        rows.append(
+            {
+                "label": bucket_label(start, granularity),
+                "start": max(start, first) * DAY_NS,
+                "end": end * DAY_NS,
+                "transactions": sums["payments"],
+                "volume": volume_entries(volume),
+                "refunded": volume_entries(refunded),
+            }
+        )
+    return {
+        "Ok": {
+            "granularity": granularity,
+            "start": first * DAY_NS,
+            "end": (last + 1) * DAY_NS,
+            "buckets": rows,
+            "total_transactions": count,
+            "total_volume": volume_entries(totals),
+        }
+    }

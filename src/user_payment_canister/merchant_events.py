@@ -15,10 +15,16 @@ from kybra.canisters.management import management_canister
 
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.service_store import event_bytes, event_index_map, event_salt_map, event_type_index_map, events_map
-from src.user_payment_canister.service_types import MerchantEventPageResult, MerchantEventResult
 from src.user_payment_canister.counter_keys import event_type_seq_key
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, merchant_state, prune_sequence
+from src.user_payment_canister.service_store import (
+    event_bytes,
+    event_index_map,
+    event_salt_map,
+    event_type_index_map,
+    events_map,
+)
+from src.user_payment_canister.service_types import MerchantEventPageResult, MerchantEventResult
 from src.user_payment_canister.webhook_delivery import queue_event_deliveries
 
 NS = 1_000_000_000
@@ -153,9 +159,11 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
     if err is not None:
         return {"Err": err}
     if event_type is None:
+
         def lookup(seq: int) -> "dict | None":
             event_id = event_index_map.get(seq)
             return None if event_id is None else visible(events_map.get(event_id))
+
         items, next_cursor, err = page_desc(lookup, counter("evt_seq"), cursor, limit, event_bytes)
     else:
         if event_type not in EVENT_TYPES:
@@ -164,8 +172,10 @@ def list_events(cursor: Opt[text], limit: Opt[nat32], event_type: Opt[text]) -> 
         def lookup_typed(seq: int) -> "dict | None":
             event_id = event_type_index_map.get(event_type + "|" + str(seq))
             return None if event_id is None else visible(events_map.get(event_id))
-        items, next_cursor, err = page_desc(lookup_typed, counter(event_type_seq_key(event_type)), cursor, limit,
-                                            event_bytes)
+
+        items, next_cursor, err = page_desc(
+            lookup_typed, counter(event_type_seq_key(event_type)), cursor, limit, event_bytes
+        )
     if err is not None:
         return {"Err": err}
     return {"Ok": {"events": items, "next_cursor": next_cursor}}

@@ -3,10 +3,10 @@ upgrade). Memory ids 0-39 hold checkout (sessions, payments, modals, elements, t
 40-79 the services built on it (service_store.py). Lists are read through `seq -> id` index maps and counters,
 never by walking a map (see src/common/pagination.py)."""
 
-from kybra import Principal, StableBTreeMap, Vec, ic, nat, nat8, nat64, text
+from kybra import Principal, StableBTreeMap, Vec, nat, nat8, nat64, text
 
-from src.common.message_budget import budget_left
 from src.common.merchant_api import HostedCheckoutSession, SessionLineItem
+from src.common.message_budget import budget_left
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.hosted_page_origin import session_url
 from src.user_payment_canister.line_items import line_items_bytes
@@ -64,16 +64,28 @@ sessions_small_map = StableBTreeMap[text, StoredCheckoutSession](memory_id=26, m
 rate_window_index_map = StableBTreeMap[nat64, text](memory_id=27, max_key_size=20, max_value_size=350)
 intent_lookups_map = StableBTreeMap[text, IntentLookup](memory_id=28, max_key_size=100, max_value_size=1_000)
 sweeps_map = StableBTreeMap[text, SweepRecord](memory_id=29, max_key_size=100, max_value_size=500)
-session_line_items_map = StableBTreeMap[text, Vec[SessionLineItem]](memory_id=30, max_key_size=100, max_value_size=9_000)  # line_items.py bounds
+session_line_items_map = StableBTreeMap[text, Vec[SessionLineItem]](
+    memory_id=30, max_key_size=100, max_value_size=9_000
+)  # line_items.py bounds
 # payment id -> what its payer itself sent, for an ICRC-1 payment paid in shares by several
 # senders (a refund of it is capped there); absent: the whole payment is the payer's
 payer_shares_map = StableBTreeMap[text, nat](memory_id=36, max_key_size=100, max_value_size=60)
 
 SESSION_FIXED_BYTES = 1_024  # type table, numbers, principals, blob and tags, with room to spare
 SESSION_API_EXTRA_BYTES = 64  # the type table of `url` and `line_items`, their opt tags and vec length
-SESSION_TEXT_FIELDS = ("session_id", "modal_config_id", "currency_token", "customer_email",
-                       "payment_intent_id", "custom_domain", "client_reference_id", "success_url",
-                       "cancel_url", "payment_account", "payment_method")
+SESSION_TEXT_FIELDS = (
+    "session_id",
+    "modal_config_id",
+    "currency_token",
+    "customer_email",
+    "payment_intent_id",
+    "custom_domain",
+    "client_reference_id",
+    "success_url",
+    "cancel_url",
+    "payment_account",
+    "payment_method",
+)
 API_ONLY_FIELDS = ("line_items", "url")
 
 
@@ -92,8 +104,12 @@ def stored_session_bytes(session: dict) -> int:
 
 def session_bytes(session: HostedCheckoutSession) -> int:
     """An upper bound of the session's encoded size as callers get it (reply pages)."""
-    return (stored_session_bytes(session) + SESSION_API_EXTRA_BYTES + text_bytes(session.get("url"))
-            + line_items_bytes(session.get("line_items")))
+    return (
+        stored_session_bytes(session)
+        + SESSION_API_EXTRA_BYTES
+        + text_bytes(session.get("url"))
+        + line_items_bytes(session.get("line_items"))
+    )
 
 
 def stored_session(session: HostedCheckoutSession) -> StoredCheckoutSession:
@@ -158,8 +174,8 @@ class SessionStore:
 # a 48 KB slot. Memory 5 keeps its declaration, so sessions stored before the split read
 # back unchanged. New sessions must fit in 46 KB: payment fields are filled in later.
 sessions_map = SessionStore(
-    TieredMap(sessions_small_map, sessions_large_map, 3_000, 46_000, stored_session_bytes),
-    session_line_items_map)
+    TieredMap(sessions_small_map, sessions_large_map, 3_000, 46_000, stored_session_bytes), session_line_items_map
+)
 
 
 def counter(name: str) -> int:
@@ -215,5 +231,3 @@ def copy_record(record: dict) -> dict:
     for key in record:
         result[key] = record[key]
     return result
-
-

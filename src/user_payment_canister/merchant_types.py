@@ -20,7 +20,13 @@ from kybra import (
 
 from src.common.factory_api import ModalTheme
 from src.common.icrc_types import Account
-from src.common.merchant_api import CheckoutStatus, HostedCheckoutSession, MetadataPair, SessionLineItem, SessionPriceOption
+from src.common.merchant_api import (
+    CheckoutStatus,
+    HostedCheckoutSession,
+    MetadataPair,
+    SessionLineItem,
+    SessionPriceOption,
+)
 
 
 class MerchantUnitResult(Variant, total=False):

@@ -17,18 +17,18 @@ from src.common.validation import (
     check_url,
     first_error,
 )
-from src.user_payment_canister.merchant_analytics import on_modal_view  # services hook
 from src.user_payment_canister.access_control import require_staff
 from src.user_payment_canister.embed_snippets import modal_snippet
 from src.user_payment_canister.factory_link import fetch_template, report_template_usage, script_url
+from src.user_payment_canister.merchant_analytics import on_modal_view  # services hook
 from src.user_payment_canister.merchant_store import bump, copy_record, merchant_state, modal_counters_map, modals_map
 from src.user_payment_canister.merchant_types import (
+    MerchantTextResult,
+    MerchantUnitResult,
     ModalAnalyticsResult,
     ModalConfig,
     ModalConfigResult,
     ModalPageResult,
-    MerchantTextResult,
-    MerchantUnitResult,
     RedirectUrls,
 )
 from src.user_payment_canister.rate_limits import take
@@ -43,13 +43,15 @@ NAT64_MAX = 2**64 - 1
 
 
 def check_branding(branding: dict, field: str) -> "str | None":
-    return first_error([
-        check_text(field + ".company_name", branding["company_name"], 100, 1),
-        None if branding["logo_url"] is None else check_url(field + ".logo_url", branding["logo_url"]),
-        check_color(field + ".accent_color", branding["accent_color"]),
-        check_text(field + ".button_text", branding["button_text"], 40, 1),
-        None if branding["support_url"] is None else check_url(field + ".support_url", branding["support_url"]),
-    ])
+    return first_error(
+        [
+            check_text(field + ".company_name", branding["company_name"], 100, 1),
+            None if branding["logo_url"] is None else check_url(field + ".logo_url", branding["logo_url"]),
+            check_color(field + ".accent_color", branding["accent_color"]),
+            check_text(field + ".button_text", branding["button_text"], 40, 1),
+            None if branding["support_url"] is None else check_url(field + ".support_url", branding["support_url"]),
+        ]
+    )
 
 
 def check_modal(config: dict) -> "str | None":
@@ -64,8 +66,9 @@ def check_modal(config: dict) -> "str | None":
         check_color("theme.text_color", theme["text_color"]),
         check_font("theme.font_family", theme["font_family"]),
         check_range("theme.border_radius", theme["border_radius"], 0, 64),
-        None if len(options["accepted_tokens"]) <= MAX_ACCEPTED_TOKENS else
-        "invalid_argument: payment_options.accepted_tokens has more than " + str(MAX_ACCEPTED_TOKENS) + " entries",
+        None
+        if len(options["accepted_tokens"]) <= MAX_ACCEPTED_TOKENS
+        else "invalid_argument: payment_options.accepted_tokens has more than " + str(MAX_ACCEPTED_TOKENS) + " entries",
         check_branding(config["branding"], "branding"),
         check_url("redirect_urls.success_url", config["redirect_urls"]["success_url"]),
         check_url("redirect_urls.cancel_url", config["redirect_urls"]["cancel_url"]),
@@ -186,8 +189,7 @@ def list_my_modals(cursor: Opt[text], limit: Opt[nat32]) -> ModalPageResult:
     err = require_staff("list modals")
     if err is not None:
         return {"Err": err}
-    modals, next_cursor, err = page_by_key(modals_map.keys(), modals_map.get, cursor, limit,
-                                           MAX_MODAL_PAGE, 100)
+    modals, next_cursor, err = page_by_key(modals_map.keys(), modals_map.get, cursor, limit, MAX_MODAL_PAGE, 100)
     if err is not None:
         return {"Err": err}
     return {"Ok": {"modals": modals, "next_cursor": next_cursor}}

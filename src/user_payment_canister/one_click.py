@@ -23,21 +23,27 @@ reconciles with the ledger."""
 
 import hashlib
 
-from kybra import Async, Opt, Principal, Vec, ic, nat32, nat64, query, text, update
+from kybra import Async, Opt, Principal, Vec, ic, nat64, query, text, update
 
 from src.common.icrc_types import IcrcLedger
 from src.common.ids import memo_for, random_hex
 from src.common.merchant_api import MetadataPair
 from src.common.validation import check_email, check_metadata, check_symbol, first_error
+from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.service_store import auths_map, profiles_map, spend_map
 from src.user_payment_canister.factory_link import factory, rate_problem, usd_cents, usd_rates
-from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.factory_settlements import file_settlement, settle_at_factory, settle_due_at_factory
 from src.user_payment_canister.ledger_calls import call_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed
 from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.merchant_store import bump, copy_record, counter, payments_map, tokens_map
+from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
+from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
+from src.user_payment_canister.payment_records import record_payment
+from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
+from src.user_payment_canister.service_store import auths_map, customer_verification_map, profiles_map, spend_map
 from src.user_payment_canister.service_types import (
     OneClickAnalyticsResult,
     PaymentProfileResult,
@@ -45,13 +51,6 @@ from src.user_payment_canister.service_types import (
     PreAuthorizationResult,
     SpendingLimitEntry,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record, counter, payments_map, tokens_map
-from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
-from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
-from src.user_payment_canister.payment_records import record_payment
-from src.user_payment_canister.rate_limits import take
-from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
-from src.user_payment_canister.service_store import customer_verification_map
 from src.user_payment_canister.token_registry import token_for_payment
 
 NS = 1_000_000_000
@@ -88,9 +87,16 @@ def raises_limits(old: list, new: list) -> "str | None":
         now = given.get(symbol)
         if now is None:
             return "unauthorized: only the customer may remove their " + symbol + " spending limit"
-        if (now["max_per_transaction"] > limit["max_per_transaction"] or now["max_per_period"] > limit["max_per_period"]
-                or now["period_seconds"] < limit["period_seconds"]):
-            return "unauthorized: only the customer may raise their " + symbol + " spending limit; the merchant may only lower it"
+        if (
+            now["max_per_transaction"] > limit["max_per_transaction"]
+            or now["max_per_period"] > limit["max_per_period"]
+            or now["period_seconds"] < limit["period_seconds"]
+        ):
+            return (
+                "unauthorized: only the customer may raise their "
+                + symbol
+                + " spending limit; the merchant may only lower it"
+            )
     return None
 
 
@@ -217,7 +223,11 @@ def create_authorization(args: dict):
     err = require_signed_in("create pre-authorizations")
     customer = args["customer"]
     if err is None and not is_customer(customer):
-        err = "unauthorized: only the customer may create their pre-authorization (the caller must be " + customer.to_str() + ")"
+        err = (
+            "unauthorized: only the customer may create their pre-authorization (the caller must be "
+            + customer.to_str()
+            + ")"
+        )
     err = err or customer_rate_limit("create_pre_authorization")
     if err is not None:
         return {"Err": err}
@@ -225,21 +235,25 @@ def create_authorization(args: dict):
     errors = [
         err,
         None if args["max_amount"] > 0 else "invalid_argument: max_amount must be positive",
-        None if MIN_DURATION_SECONDS <= args["duration"] <= MAX_DURATION_SECONDS else
-        "invalid_argument: duration must be between 60 and 31622400 seconds",
+        None
+        if MIN_DURATION_SECONDS <= args["duration"] <= MAX_DURATION_SECONDS
+        else "invalid_argument: duration must be between 60 and 31622400 seconds",
         None if 1 <= args["uses"] <= MAX_USES else "invalid_argument: uses must be between 1 and " + str(MAX_USES),
         check_metadata(args["metadata"]),
-        None if pairs_bytes(args["metadata"]) <= MAX_METADATA_BYTES else
-        "invalid_argument: metadata of a pre-authorization may hold at most " + str(MAX_METADATA_BYTES) + " bytes",
+        None
+        if pairs_bytes(args["metadata"]) <= MAX_METADATA_BYTES
+        else "invalid_argument: metadata of a pre-authorization may hold at most " + str(MAX_METADATA_BYTES) + " bytes",
     ]
     err = first_error(errors)
     if err is not None:
         return {"Err": err}
     key = customer.to_str()
-    result = yield IcrcLedger(token["ledger_canister_id"]).icrc2_allowance({
-        "account": {"owner": customer, "subaccount": None},
-        "spender": {"owner": ic.id(), "subaccount": None},
-    })
+    result = yield IcrcLedger(token["ledger_canister_id"]).icrc2_allowance(
+        {
+            "account": {"owner": customer, "subaccount": None},
+            "spender": {"owner": ic.id(), "subaccount": None},
+        }
+    )
     err = call_error(result)
     if err is not None:
         return {"Err": err}
@@ -248,9 +262,21 @@ def create_authorization(args: dict):
     expires_at = now + args["duration"] * NS
     needed = args["max_amount"] + token["fee"]
     if allowance["allowance"] < needed:
-        return {"Err": "insufficient_allowance: the customer's ledger allowance for this canister is " + str(allowance["allowance"]) + ", at least " + str(needed) + " (max_amount plus the fee) is needed"}
+        return {
+            "Err": "insufficient_allowance: the customer's ledger allowance for this canister is "
+            + str(allowance["allowance"])
+            + ", at least "
+            + str(needed)
+            + " (max_amount plus the fee) is needed"
+        }
     if allowance["expires_at"] is not None and allowance["expires_at"] < expires_at:
-        return {"Err": "allowance_expires_early: the ledger allowance expires at " + str(allowance["expires_at"]) + ", before the pre-authorization would (" + str(expires_at) + ")"}
+        return {
+            "Err": "allowance_expires_early: the ledger allowance expires at "
+            + str(allowance["expires_at"])
+            + ", before the pre-authorization would ("
+            + str(expires_at)
+            + ")"
+        }
     if not profiles_map.contains_key(key):
         new_profile(customer, None)
     seq = bump("oc:auths")
@@ -273,18 +299,36 @@ def create_authorization(args: dict):
     bump("oc:active")
     file_due("auth", expires_at, auth_id)
     expire_authorizations(now, EXPIRE_PER_MESSAGE, MESSAGE_MINUTE_PROBES)
-    emit("one_click.authorization.created", auth_id, {"auth_id": auth_id, "customer": key, "max_amount": args["max_amount"],
-                                                      "token": token["symbol"], "expires_at": expires_at, "uses": args["uses"]})
+    emit(
+        "one_click.authorization.created",
+        auth_id,
+        {
+            "auth_id": auth_id,
+            "customer": key,
+            "max_amount": args["max_amount"],
+            "token": token["symbol"],
+            "expires_at": expires_at,
+            "uses": args["uses"],
+        },
+    )
     if counter("oc:registered") == 0:
         yield register_with_network()
     return {"Ok": auth_id}
 
 
 @update
-def create_pre_authorization(customer: Principal, max_amount: nat64, token: text, duration: nat64) -> Async[MerchantTextResult]:
+def create_pre_authorization(
+    customer: Principal, max_amount: nat64, token: text, duration: nat64
+) -> Async[MerchantTextResult]:
     """Seed shape: DEFAULT_USES uses, `duration` in seconds."""
-    args = {"customer": customer, "max_amount": max_amount, "token": token, "duration": duration,
-            "uses": DEFAULT_USES, "metadata": []}
+    args = {
+        "customer": customer,
+        "max_amount": max_amount,
+        "token": token,
+        "duration": duration,
+        "uses": DEFAULT_USES,
+        "metadata": [],
+    }
     result = yield create_authorization(args)
     return result
 
@@ -326,7 +370,12 @@ def charge_error(auth: dict, amount: int, now: int) -> "str | None":
     if amount == 0:
         return "invalid_argument: amount must be positive"
     if amount > auth["max_amount"]:
-        return "limit_exceeded: amount " + str(amount) + " is over the pre-authorized max_amount " + str(auth["max_amount"])
+        return (
+            "limit_exceeded: amount "
+            + str(amount)
+            + " is over the pre-authorized max_amount "
+            + str(auth["max_amount"])
+        )
     if auth["in_flight"]:
         return "conflict: a charge on " + auth_id + " is in progress"
     return None
@@ -362,8 +411,16 @@ def decline(auth: dict, reason: str) -> dict:
     """Count a refused charge and tell the merchant's server (`payment.failed`)."""
     bump("oc:declined")
     on_payment_failed(auth["token_symbol"])
-    emit("payment.failed", auth["auth_id"], {"auth_id": auth["auth_id"], "customer": auth["customer_principal"].to_str(),
-                                             "token": auth["token_symbol"], "reason": reason[:500]})
+    emit(
+        "payment.failed",
+        auth["auth_id"],
+        {
+            "auth_id": auth["auth_id"],
+            "customer": auth["customer_principal"].to_str(),
+            "token": auth["token_symbol"],
+            "reason": reason[:500],
+        },
+    )
     return {"Err": reason}
 
 
@@ -402,7 +459,11 @@ def release_one_click(op: dict, reason: str) -> None:
     release(auth_id, spend_key, op["amount"], False)
     file_settlement(reservation_of(op), False)
     if reason == journal.NEVER_REACHED:
-        reason = "ledger_error: the interrupted charge " + payment_id + " never reached the ledger within its deduplication window"
+        reason = (
+            "ledger_error: the interrupted charge "
+            + payment_id
+            + " never reached the ledger within its deduplication window"
+        )
     decline(auths_map.get(auth_id), reason)
 
 
@@ -430,32 +491,46 @@ def one_click_tick():
     yield settle_due_at_factory()
 
 
-def record_charge(auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool) -> None:
+def record_charge(
+    auth: dict, payment_id: str, amount: int, block: int, token: dict, metadata: dict, resumed: bool
+) -> None:
     """The charge's payment (record_payment, with its `one_click.charged` event), plus the
     one-click counters and the profile's last use."""
     customer = auth["customer_principal"]
     now = ic.time()
-    record_payment({
-        "payment_id": payment_id,
-        "session_id": "",
-        "token_symbol": token["symbol"],
-        "ledger_canister_id": token["ledger_canister_id"],
-        "expected_amount": amount,
-        "amount": amount,
-        "overpaid": 0,
-        "fee": 0,
-        "net_amount": amount,
-        "payer": {"owner": customer, "subaccount": None},
-        "ledger_block": block,
-        "sweep_block": None,
-        "method": "one_click",
-        "refunded": 0,
-        "refund_pending": 0,
-        "client_reference_id": auth["auth_id"],
-        "created_at": now,
-    }, "one_click.charged", payment_id, {"payment_id": payment_id, "auth_id": auth["auth_id"], "customer": customer.to_str(),
-                                         "amount": amount, "token": token["symbol"], "ledger_block": block, "metadata": metadata,
-                                         "resumed": resumed})
+    record_payment(
+        {
+            "payment_id": payment_id,
+            "session_id": "",
+            "token_symbol": token["symbol"],
+            "ledger_canister_id": token["ledger_canister_id"],
+            "expected_amount": amount,
+            "amount": amount,
+            "overpaid": 0,
+            "fee": 0,
+            "net_amount": amount,
+            "payer": {"owner": customer, "subaccount": None},
+            "ledger_block": block,
+            "sweep_block": None,
+            "method": "one_click",
+            "refunded": 0,
+            "refund_pending": 0,
+            "client_reference_id": auth["auth_id"],
+            "created_at": now,
+        },
+        "one_click.charged",
+        payment_id,
+        {
+            "payment_id": payment_id,
+            "auth_id": auth["auth_id"],
+            "customer": customer.to_str(),
+            "amount": amount,
+            "token": token["symbol"],
+            "ledger_block": block,
+            "metadata": metadata,
+            "resumed": resumed,
+        },
+    )
     bump("oc:charges")
     bump("oc:vol:" + token["symbol"], amount)
     profile = profiles_map.get(customer.to_str())
@@ -478,7 +553,13 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     op = journal.get(auth_id) if auth["in_flight"] else None
     if op is not None and journal.is_replayable(op, now):
         if op["amount"] != amount:
-            return {"Err": "conflict: an interrupted charge of " + str(op["amount"]) + " on " + auth_id + " must be retried first (with that amount)"}
+            return {
+                "Err": "conflict: an interrupted charge of "
+                + str(op["amount"])
+                + " on "
+                + auth_id
+                + " must be retried first (with that amount)"
+            }
         if op["method"] == "":  # interrupted before its ledger call: nothing moved, start afresh
             yield journal.recover(op)
             auth = auths_map.get(auth_id)
@@ -498,16 +579,35 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     spend_key = None
     if limit is not None:
         if amount > limit["max_per_transaction"]:
-            return decline(auth, "limit_exceeded: amount " + str(amount) + " is over the customer's max_per_transaction " + str(limit["max_per_transaction"]))
+            return decline(
+                auth,
+                "limit_exceeded: amount "
+                + str(amount)
+                + " is over the customer's max_per_transaction "
+                + str(limit["max_per_transaction"]),
+            )
         spend_key = key + "|" + auth["token_symbol"]
         window = spend_window(spend_key, limit, now)
         if window["spent"] + window["reserved"] + amount > limit["max_per_period"]:
-            return decline(auth, "limit_exceeded: the charge would bring " + auth["token_symbol"] + " spending to " + str(window["spent"] + window["reserved"] + amount) + ", over the period limit " + str(limit["max_per_period"]))
+            return decline(
+                auth,
+                "limit_exceeded: the charge would bring "
+                + auth["token_symbol"]
+                + " spending to "
+                + str(window["spent"] + window["reserved"] + amount)
+                + ", over the period limit "
+                + str(limit["max_per_period"]),
+            )
     assessment, err = screen_payment(customer, auth["token_symbol"], amount, None, "one-click charge on " + auth_id)
     if err is not None:
         return decline(auth, err)
     if assessment["decision"] == "review" and not is_recently_verified(customer_verification_map.get(key), now):
-        return decline(auth, "verification_required: the customer must complete a transaction verification first (" + "; ".join(assessment["reasons"]) + ")")
+        return decline(
+            auth,
+            "verification_required: the customer must complete a transaction verification first ("
+            + "; ".join(assessment["reasons"])
+            + ")",
+        )
     # reserve the use and the spend, and lock the charge, before the first yield
     set_auth(auth_id, {"in_flight": True, "uses_remaining": auth["uses_remaining"] - 1})
     if spend_key is not None:
@@ -518,7 +618,9 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     context = {"payment_id": payment_id, "spend_key": "" if spend_key is None else spend_key, "reservation": ""}
     # held without its call while the factory reserves: interrupted here, the charge is
     # released (nothing moved) and a reservation it may have got expires at the factory
-    op = journal.start(journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context))
+    op = journal.start(
+        journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context)
+    )
     keep_payment_metadata(payment_id, metadata)  # with the operation: a resumed charge keeps it
     reservation, err = yield reserve_network_spend(customer, token, amount)
     if not journal.owns(op):  # a retry or the timer took the held charge over and released it
@@ -529,9 +631,21 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         return decline(auth, err)
-    context["reservation"] = "" if reservation is None else reservation  # settled with the charge, by whoever settles it
-    op = journal.prepare(op, token["ledger_canister_id"], "icrc2_transfer_from", None, {"owner": customer, "subaccount": None},
-                         {"owner": ic.id(), "subaccount": None}, amount, None, memo_for(payment_id), context)
+    context["reservation"] = (
+        "" if reservation is None else reservation
+    )  # settled with the charge, by whoever settles it
+    op = journal.prepare(
+        op,
+        token["ledger_canister_id"],
+        "icrc2_transfer_from",
+        None,
+        {"owner": customer, "subaccount": None},
+        {"owner": ic.id(), "subaccount": None},
+        amount,
+        None,
+        memo_for(payment_id),
+        context,
+    )
     payment_id_charged, err = yield journal.run(op)
     yield settle_at_factory(context["reservation"])  # filed by the settle or release; else still held
     return {"Err": err} if err is not None else {"Ok": payment_id_charged}
@@ -550,7 +664,10 @@ def reserve_network_spend(customer: Principal, token: dict, amount: int):
         return (None, rate_problem(token["symbol"]) + " (the cross-merchant limit cannot be checked)")
     result = yield svc.reserve_cross_merchant_spend(customer, max(1, cents))
     if getattr(result, "Err", None) is not None:
-        return (None, "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")")
+        return (
+            None,
+            "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")",
+        )
     if "Err" in result.Ok:
         return (None, result.Ok["Err"])
     return (result.Ok["Ok"], None)
@@ -572,7 +689,11 @@ def revoke_authorization(auth_id: text) -> MerchantUnitResult:
         bump("oc:active", -1)
     set_auth(auth_id, {"status": "revoked"})
     bump("oc:revoked")
-    emit("one_click.authorization.revoked", auth_id, {"auth_id": auth_id, "customer": auth["customer_principal"].to_str()})
+    emit(
+        "one_click.authorization.revoked",
+        auth_id,
+        {"auth_id": auth_id, "customer": auth["customer_principal"].to_str()},
+    )
     return {"Ok": None}
 
 
@@ -618,14 +739,16 @@ def get_merchant_one_click_analytics() -> OneClickAnalyticsResult:
         if value > 0:
             volume.append({"key": symbol, "value": value})
     charges = counter("oc:charges")
-    return {"Ok": {
-        "total_profiles": counter("oc:profiles"),
-        "total_authorizations": counter("oc:auths"),
-        "active_authorizations": counter("oc:active"),
-        "revoked_authorizations": counter("oc:revoked"),
-        "successful_charges": charges,
-        "declined_charges": counter("oc:declined"),
-        "volume": volume,
-        "average_charge": 0 if charges == 0 else total // charges,
-        "registered_with_network": counter("oc:registered") > 0,
-    }}
+    return {
+        "Ok": {
+            "total_profiles": counter("oc:profiles"),
+            "total_authorizations": counter("oc:auths"),
+            "active_authorizations": counter("oc:active"),
+            "revoked_authorizations": counter("oc:revoked"),
+            "successful_charges": charges,
+            "declined_charges": counter("oc:declined"),
+            "volume": volume,
+            "average_charge": 0 if charges == 0 else total // charges,
+            "registered_with_network": counter("oc:registered") > 0,
+        }
+    }

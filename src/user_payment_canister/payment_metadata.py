@@ -8,9 +8,9 @@ from kybra import Vec, query, text
 from src.common.ids import check_id
 from src.common.merchant_api import MetadataPair
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.service_store import payment_metadata_map
 from src.user_payment_canister.merchant_store import payments_map
 from src.user_payment_canister.merchant_types import PaymentMetadataResult
+from src.user_payment_canister.service_store import payment_metadata_map
 
 
 def keep_payment_metadata(payment_id: str, metadata: list) -> None:

@@ -9,6 +9,8 @@ from kybra import Opt, ic, nat32, query, text
 from src.common.ids import check_id, random_hex
 from src.common.pagination import page_desc
 from src.user_payment_canister.access_control import require_staff
+from src.user_payment_canister.merchant_analytics import on_payment_recorded
+from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_store import (
     books_map,
     bump,
@@ -23,10 +25,8 @@ from src.user_payment_canister.merchant_store import (
     sessions_map,
 )
 from src.user_payment_canister.merchant_types import PaymentPageResult, PaymentRecordResult
-from src.user_payment_canister.token_prefs import record_customer_usage
-from src.user_payment_canister.merchant_analytics import on_payment_recorded
-from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.risk_engine import record_payment_history
+from src.user_payment_canister.token_prefs import record_customer_usage
 
 NS = 1_000_000_000
 
@@ -53,8 +53,19 @@ def spendable(symbol: str) -> int:
     return book["received"] - book["refunded"] - book["paid_out"] - book["fees"] - book["pending"]
 
 
-def store_refund(refund_id: str, seq: int, payment_id: "str | None", session_id: str, symbol: str, amount: int, fee: int,
-                 to: dict, block: int, reason: "str | None", created_by) -> dict:
+def store_refund(
+    refund_id: str,
+    seq: int,
+    payment_id: "str | None",
+    session_id: str,
+    symbol: str,
+    amount: int,
+    fee: int,
+    to: dict,
+    block: int,
+    reason: "str | None",
+    created_by,
+) -> dict:
     """The one place a refund record is written (a refund of a payment, or funds returned
     from a session's subaccount), listed at `seq` of refund_seq."""
     refund = {
@@ -98,7 +109,16 @@ def record_payment(payment: dict, event_type: str, event_id: str, event_data: di
     emit(event_type, event_id, event_data)  # events (and webhooks)
 
 
-def record_session_payment(session_id: str, session: dict, method: str, received: int, fee: int, payer: "dict | None", ledger_block: "int | None", sweep_block: "int | None") -> dict:
+def record_session_payment(
+    session_id: str,
+    session: dict,
+    method: str,
+    received: int,
+    fee: int,
+    payer: "dict | None",
+    ledger_block: "int | None",
+    sweep_block: "int | None",
+) -> dict:
     """Complete `session` (status, session counters, modal funnel) and record its payment
     (record_payment). The caller settles the session's journal operation."""
     now = ic.time()
@@ -145,15 +165,25 @@ def record_session_payment(session_id: str, session: dict, method: str, received
             modal_counters_map.insert(modal_id, funnel)
     payer_text = None if payer is None else payer["owner"].to_str()
     share = payer_shares_map.get(payment_id)  # paid in shares by several senders
-    record_payment(payment, "checkout.session.completed", session_id, {
-        "session_id": session_id, "payment_id": payment_id, "amount": received, "currency_token": session["currency_token"],
-        "payer": payer_text, "payer_amount": received if share is None else share,
-        "method": method, "client_reference_id": session["client_reference_id"],
-        "metadata": dict((m["key"], m["value"]) for m in session["metadata"]),
-        # paid in time, completed after the expiry timer (or a read) had reported it expired:
-        # this event supersedes that checkout.session.expired (docs/webhooks.md)
-        "supersedes_expired": "expired" in session["status"],
-    })
+    record_payment(
+        payment,
+        "checkout.session.completed",
+        session_id,
+        {
+            "session_id": session_id,
+            "payment_id": payment_id,
+            "amount": received,
+            "currency_token": session["currency_token"],
+            "payer": payer_text,
+            "payer_amount": received if share is None else share,
+            "method": method,
+            "client_reference_id": session["client_reference_id"],
+            "metadata": dict((m["key"], m["value"]) for m in session["metadata"]),
+            # paid in time, completed after the expiry timer (or a read) had reported it expired:
+            # this event supersedes that checkout.session.expired (docs/webhooks.md)
+            "supersedes_expired": "expired" in session["status"],
+        },
+    )
     return updated
 
 

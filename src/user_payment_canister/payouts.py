@@ -13,6 +13,7 @@ from src.common.validation import check_opt_text, check_symbol
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.access_control import is_owner, require_owner, require_staff
 from src.user_payment_canister.ledger_calls import balance_of
+from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_store import (
     books_map,
     bump,
@@ -22,7 +23,6 @@ from src.user_payment_canister.merchant_store import (
     tokens_map,
 )
 from src.user_payment_canister.merchant_types import PayoutPageResult, PayoutRecordResult, ReconciliationResult
-from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.payment_records import change_book, spendable
 
 PAYOUT_TIMER_SECONDS = 300
@@ -56,12 +56,26 @@ def settle_payout(op: dict, block: int) -> dict:
 def release_payout(op: dict, reason: str) -> None:
     change_book(op["subject"], "pending", -(op["amount"] + op["fee"]))
     if reason == journal.NEVER_REACHED:
-        emit("payout.failed", op["op_id"], {"payout_id": op["op_id"], "amount": op["amount"], "currency_token": op["subject"],
-                                            "reason": "the transfer never reached the ledger within its deduplication window"})
+        emit(
+            "payout.failed",
+            op["op_id"],
+            {
+                "payout_id": op["op_id"],
+                "amount": op["amount"],
+                "currency_token": op["subject"],
+                "reason": "the transfer never reached the ledger within its deduplication window",
+            },
+        )
 
 
-journal.register("payout", settle_payout, release_payout, lambda op: payouts_map.get(op["op_id"]), PAYOUT_TIMER_SECONDS,
-                 unknown_unavailable=True)
+journal.register(
+    "payout",
+    settle_payout,
+    release_payout,
+    lambda op: payouts_map.get(op["op_id"]),
+    PAYOUT_TIMER_SECONDS,
+    unknown_unavailable=True,
+)
 
 
 @update
@@ -87,12 +101,28 @@ def create_payout(token_symbol: text, amount: nat, to: Opt[Account], memo: Opt[t
         return {"Err": "invalid_argument: amount must be positive"}
     fee = token["fee"]
     if spendable(token_symbol) < amount + fee:
-        return {"Err": "insufficient_funds: the " + token_symbol + " balance is " + str(spendable(token_symbol)) + ", a payout of " + str(amount) + " needs " + str(amount + fee) + " with the fee"}
+        return {
+            "Err": "insufficient_funds: the "
+            + token_symbol
+            + " balance is "
+            + str(spendable(token_symbol))
+            + ", a payout of "
+            + str(amount)
+            + " needs "
+            + str(amount + fee)
+            + " with the fee"
+        }
     seq = bump("payout_seq")
     payout_id = "po_" + random_hex(ic.id().bytes, "payout:" + str(seq))
     change_book(token_symbol, "pending", amount + fee)  # reserved with the operation, before the call
-    op = journal.new_operation(payout_id, "payout", "payout", token_symbol, token["ledger_canister_id"], {"seq": seq, "note": memo})
-    op = journal.start(journal.prepare(op, token["ledger_canister_id"], "icrc1_transfer", None, None, destination, amount, fee, memo_for(payout_id)))
+    op = journal.new_operation(
+        payout_id, "payout", "payout", token_symbol, token["ledger_canister_id"], {"seq": seq, "note": memo}
+    )
+    op = journal.start(
+        journal.prepare(
+            op, token["ledger_canister_id"], "icrc1_transfer", None, None, destination, amount, fee, memo_for(payout_id)
+        )
+    )
     payout, err = yield journal.run(op)
     if err is not None:
         return {"Err": err}
@@ -130,17 +160,19 @@ def reconcile_balances() -> Async[ReconciliationResult]:
         if book is None:
             book = {"received": 0, "refunded": 0, "paid_out": 0, "fees": 0, "pending": 0}
         book_balance = book["received"] - book["refunded"] - book["paid_out"] - book["fees"]
-        rows.append({
-            "symbol": symbol,
-            "ledger_canister_id": token["ledger_canister_id"],
-            "book_balance": book_balance,
-            "ledger_balance": ledger_balance,
-            "pending_outgoing": book["pending"],
-            "difference": ledger_balance - book_balance,
-            "matches": ledger_balance == book_balance,
-            "received": book["received"],
-            "refunded": book["refunded"],
-            "paid_out": book["paid_out"],
-            "fees": book["fees"],
-        })
+        rows.append(
+            {
+                "symbol": symbol,
+                "ledger_canister_id": token["ledger_canister_id"],
+                "book_balance": book_balance,
+                "ledger_balance": ledger_balance,
+                "pending_outgoing": book["pending"],
+                "difference": ledger_balance - book_balance,
+                "matches": ledger_balance == book_balance,
+                "received": book["received"],
+                "refunded": book["refunded"],
+                "paid_out": book["paid_out"],
+                "fees": book["fees"],
+            }
+        )
     return {"Ok": rows}

@@ -35,7 +35,15 @@ def take(kind: str, target: str, allowance: "int | None" = None, window_seconds:
         rate_window_index_map.insert(bump("rw_seq"), str(now) + "|" + str(now + window_len * NS) + "|" + key)
         return None
     if window["count"] >= allowance:
-        return "rate_limited: at most " + str(allowance) + " " + kind + " events per " + str(window_len) + " s for this caller"
+        return (
+            "rate_limited: at most "
+            + str(allowance)
+            + " "
+            + kind
+            + " events per "
+            + str(window_len)
+            + " s for this caller"
+        )
     rate_windows_map.insert(key, {"window_start": window["window_start"], "count": window["count"] + 1})
     return None
 

@@ -12,6 +12,8 @@ from src.common.pagination import page_desc
 from src.common.validation import check_opt_text
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.access_control import require_owner, require_staff
+from src.user_payment_canister.merchant_analytics import on_payment_refunded
+from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_store import (
     bump,
     copy_record,
@@ -24,8 +26,6 @@ from src.user_payment_canister.merchant_store import (
 )
 from src.user_payment_canister.merchant_types import RefundPageResult, RefundRecordResult
 from src.user_payment_canister.payment_records import change_book, spendable, store_refund
-from src.user_payment_canister.merchant_analytics import on_payment_refunded
-from src.user_payment_canister.merchant_events import emit
 
 REFUND_TIMER_SECONDS = 300
 
@@ -49,12 +49,33 @@ def settle_refund(op: dict, block: int) -> dict:
     adjust_payment(payment_id, -amount, amount)
     change_book(symbol, "refunded", amount)
     change_book(symbol, "fees", fee)
-    refund = store_refund(op["op_id"], context["seq"], payment_id, payments_map.get(payment_id)["session_id"], symbol,
-                          amount, fee, op["to"], block, context["note"], op["caller"])
+    refund = store_refund(
+        op["op_id"],
+        context["seq"],
+        payment_id,
+        payments_map.get(payment_id)["session_id"],
+        symbol,
+        amount,
+        fee,
+        op["to"],
+        block,
+        context["note"],
+        op["caller"],
+    )
     bump("refunds_count")
     on_payment_refunded(symbol, amount)
-    emit("payment.refunded", op["op_id"], {"refund_id": op["op_id"], "payment_id": payment_id, "amount": amount,
-                                           "currency_token": symbol, "ledger_block": block, "reason": context["note"]})
+    emit(
+        "payment.refunded",
+        op["op_id"],
+        {
+            "refund_id": op["op_id"],
+            "payment_id": payment_id,
+            "amount": amount,
+            "currency_token": symbol,
+            "ledger_block": block,
+            "reason": context["note"],
+        },
+    )
     return refund
 
 
@@ -64,13 +85,27 @@ def release_refund(op: dict, reason: str) -> None:
     adjust_payment(op["subject"], -op["amount"], 0)
     change_book(context["token_symbol"], "pending", -(op["amount"] + op["fee"]))
     if reason == journal.NEVER_REACHED:
-        emit("refund.failed", op["op_id"], {"refund_id": op["op_id"], "payment_id": op["subject"], "amount": op["amount"],
-                                            "currency_token": context["token_symbol"],
-                                            "reason": "the transfer never reached the ledger within its deduplication window"})
+        emit(
+            "refund.failed",
+            op["op_id"],
+            {
+                "refund_id": op["op_id"],
+                "payment_id": op["subject"],
+                "amount": op["amount"],
+                "currency_token": context["token_symbol"],
+                "reason": "the transfer never reached the ledger within its deduplication window",
+            },
+        )
 
 
-journal.register("refund", settle_refund, release_refund, lambda op: refunds_map.get(op["op_id"]), REFUND_TIMER_SECONDS,
-                 unknown_unavailable=True)
+journal.register(
+    "refund",
+    settle_refund,
+    release_refund,
+    lambda op: refunds_map.get(op["op_id"]),
+    REFUND_TIMER_SECONDS,
+    unknown_unavailable=True,
+)
 
 
 @update
@@ -87,7 +122,11 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
         refund, err = yield journal.run(interrupted)
         return {"Err": err} if err is not None else {"Ok": refund}
     if payment["payer"] is None:
-        return {"Err": "payer_unknown: the payer of " + payment_id + " could not be read from the ledger, so it cannot be refunded automatically"}
+        return {
+            "Err": "payer_unknown: the payer of "
+            + payment_id
+            + " could not be read from the ledger, so it cannot be refunded automatically"
+        }
     share = payer_shares_map.get(payment_id)  # paid in shares: the payer gets back at most its own
     paid_by_payer = payment["amount"] if share is None else min(share, payment["amount"])
     refundable = max(0, paid_by_payer - payment["refunded"] - payment["refund_pending"])
@@ -98,19 +137,52 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
     if amount == 0:
         return {"Err": "invalid_argument: amount must be positive"}
     if amount > refundable:
-        return {"Err": "invalid_argument: amount exceeds the refundable " + str(refundable) + " of " + payment_id + " (its payer sent " + str(paid_by_payer) + ")"}
+        return {
+            "Err": "invalid_argument: amount exceeds the refundable "
+            + str(refundable)
+            + " of "
+            + payment_id
+            + " (its payer sent "
+            + str(paid_by_payer)
+            + ")"
+        }
     symbol = payment["token_symbol"]
     token = tokens_map.get(symbol)
     fee = token["fee"]
     if spendable(symbol) < amount + fee:
-        return {"Err": "insufficient_funds: the merchant's " + symbol + " balance cannot cover " + str(amount) + " plus the fee " + str(fee)}
+        return {
+            "Err": "insufficient_funds: the merchant's "
+            + symbol
+            + " balance cannot cover "
+            + str(amount)
+            + " plus the fee "
+            + str(fee)
+        }
     seq = bump("refund_seq")
     refund_id = "re_" + random_hex(payment_id.encode(), "refund:" + str(seq))
     adjust_payment(payment_id, amount, 0)  # reserved with the operation, before the call
     change_book(symbol, "pending", amount + fee)
-    op = journal.new_operation(refund_id, "refund", "refund", payment_id, payment["ledger_canister_id"],
-                               {"seq": seq, "token_symbol": symbol, "note": reason})
-    op = journal.start(journal.prepare(op, payment["ledger_canister_id"], "icrc1_transfer", None, None, payment["payer"], amount, fee, memo_for(refund_id)))
+    op = journal.new_operation(
+        refund_id,
+        "refund",
+        "refund",
+        payment_id,
+        payment["ledger_canister_id"],
+        {"seq": seq, "token_symbol": symbol, "note": reason},
+    )
+    op = journal.start(
+        journal.prepare(
+            op,
+            payment["ledger_canister_id"],
+            "icrc1_transfer",
+            None,
+            None,
+            payment["payer"],
+            amount,
+            fee,
+            memo_for(refund_id),
+        )
+    )
     refund, err = yield journal.run(op)
     if err is not None:
         return {"Err": err}

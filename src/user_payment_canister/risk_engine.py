@@ -16,15 +16,19 @@ without side effects. Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 
-from src.common.validation import check_text
 from src.common.factory_api import TransactionData
+from src.common.validation import check_text
 from src.user_payment_canister.access_control import require_owner, require_staff
+from src.user_payment_canister.factory_link import usd_cents, usd_rates
+from src.user_payment_canister.merchant_store import copy_record, tokens_map
+from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.security_alerts import raise_alert
 from src.user_payment_canister.service_store import (
     blocked_map,
     customer_verification_map,
+    fraud_patterns_map,
     global_blocked_map,
     global_reputation_map,
-    fraud_patterns_map,
     risk_customers_map,
     security_config_map,
 )
@@ -33,10 +37,6 @@ from src.user_payment_canister.service_types import (
     MerchantSecurityConfigResult,
     RiskAssessmentResult,
 )
-from src.user_payment_canister.factory_link import usd_cents, usd_rates
-from src.user_payment_canister.merchant_store import copy_record, tokens_map
-from src.user_payment_canister.merchant_types import MerchantUnitResult
-from src.user_payment_canister.security_alerts import raise_alert
 
 NS = 1_000_000_000
 HOUR_NS = 3600 * NS
@@ -176,7 +176,9 @@ def block_address_for_merchant(address: text, reason: text) -> MerchantUnitResul
 
 
 def is_recently_verified(state: "dict | None", now: int) -> bool:
-    return state is not None and state["status"] == "verified" and now - state["verified_at"] < VERIFIED_FOR_SECONDS * NS
+    return (
+        state is not None and state["status"] == "verified" and now - state["verified_at"] < VERIFIED_FOR_SECONDS * NS
+    )
 
 
 def window_counts(stats: "dict | None", now: int) -> "tuple":
@@ -217,7 +219,9 @@ def new_customer_usd_cents(customer: Principal, token: str, amount: int):
     return usd_cents(rates, config, amount)
 
 
-def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int, new_customer_cents: "int | None") -> "tuple":
+def fraud_pattern_hits(
+    hour: int, day: int, history: "dict | None", amount: int, new_customer_cents: "int | None"
+) -> "tuple":
     """(points, reasons) of the factory's enabled fraud patterns this payment matches, on
     this merchant's view of the customer (payments this hour / today, amount vs. their
     average here, a new customer's payment in USD cents when it is known)."""
@@ -234,21 +238,39 @@ def fraud_pattern_hits(hour: int, day: int, history: "dict | None", amount: int,
             why = str(hour) + " payments in the last hour (pattern limit " + str(pattern["max_payments_per_hour"]) + ")"
         elif pattern["max_payments_per_day"] > 0 and day >= pattern["max_payments_per_day"]:
             why = str(day) + " payments today (pattern limit " + str(pattern["max_payments_per_day"]) + ")"
-        elif (pattern["max_amount_multiple"] > 0 and history is not None and history["payments"] >= HISTORY_MIN_PAYMENTS
-              and amount > pattern["max_amount_multiple"] * (history["total_amount"] // history["payments"])):
+        elif (
+            pattern["max_amount_multiple"] > 0
+            and history is not None
+            and history["payments"] >= HISTORY_MIN_PAYMENTS
+            and amount > pattern["max_amount_multiple"] * (history["total_amount"] // history["payments"])
+        ):
             why = "amount over " + str(pattern["max_amount_multiple"]) + "x the customer's average"
-        elif (pattern["new_customer_max_amount"] > 0 and new_customer_cents is not None
-              and new_customer_cents > pattern["new_customer_max_amount"]):
-            why = ("a new customer's payment of " + str(new_customer_cents) + " USD cents (pattern limit "
-                   + str(pattern["new_customer_max_amount"]) + ")")
+        elif (
+            pattern["new_customer_max_amount"] > 0
+            and new_customer_cents is not None
+            and new_customer_cents > pattern["new_customer_max_amount"]
+        ):
+            why = (
+                "a new customer's payment of "
+                + str(new_customer_cents)
+                + " USD cents (pattern limit "
+                + str(pattern["new_customer_max_amount"])
+                + ")"
+            )
         if why is not None:
             points += int(pattern["risk_weight"])
             reasons.append("global fraud pattern " + pattern["pattern_id"] + ": " + why)
     return (points, reasons)
 
 
-def assess(customer_text: str, token: str, amount: int, from_address: "str | None", country: "str | None",
-           usd_cents_if_new: "int | None" = None) -> dict:
+def assess(
+    customer_text: str,
+    token: str,
+    amount: int,
+    from_address: "str | None",
+    country: "str | None",
+    usd_cents_if_new: "int | None" = None,
+) -> dict:
     """Score one prospective payment (no side effects). `usd_cents_if_new`: its USD value
     when the customer is new (new_customer_usd_cents), for the fraud patterns' cap."""
     now = ic.time()
@@ -271,13 +293,17 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     if global_score is not None and global_score < 100.0:
         hits.append("global_reputation")
         extra_points = min(MAX_REPUTATION_POINTS, int(100.0 - global_score))
-        reasons.append("global reputation " + str(int(global_score)) + "/100: reported by other merchants of the network")
+        reasons.append(
+            "global reputation " + str(int(global_score)) + "/100: reported by other merchants of the network"
+        )
     stats = risk_customers_map.get("v|" + customer_text)
     hour, day = window_counts(stats, now)
     limits = config["custom_rate_limits"]
     if hour >= limits["max_payments_per_hour"]:
         hits.append("velocity_hour")
-        reasons.append("velocity: " + str(hour) + " payments in the last hour (limit " + str(limits["max_payments_per_hour"]) + ")")
+        reasons.append(
+            "velocity: " + str(hour) + " payments in the last hour (limit " + str(limits["max_payments_per_hour"]) + ")"
+        )
     if day >= limits["max_payments_per_day"]:
         hits.append("velocity_day")
         reasons.append("velocity: " + str(day) + " payments today (limit " + str(limits["max_payments_per_day"]) + ")")
@@ -286,7 +312,16 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
         average = history["total_amount"] // history["payments"]
         if amount > HISTORY_FACTOR * average:
             hits.append("amount_vs_history")
-            reasons.append("amount " + str(amount) + " is more than " + str(HISTORY_FACTOR) + "x the customer's average " + str(average) + " " + token)
+            reasons.append(
+                "amount "
+                + str(amount)
+                + " is more than "
+                + str(HISTORY_FACTOR)
+                + "x the customer's average "
+                + str(average)
+                + " "
+                + token
+            )
     new_cents = usd_cents_if_new if is_new_customer(stats) else None
     pattern_points, pattern_reasons = fraud_pattern_hits(hour, day, history, amount, new_cents)
     if pattern_points > 0:
@@ -305,7 +340,13 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     threshold = config["require_2fa_over"]
     if threshold > 0 and amount >= threshold and not verified:
         hits.append("verification_threshold")
-        reasons.append("amount " + str(amount) + " is at or over the verification threshold " + str(threshold) + " and the customer has not verified recently")
+        reasons.append(
+            "amount "
+            + str(amount)
+            + " is at or over the verification threshold "
+            + str(threshold)
+            + " and the customer has not verified recently"
+        )
         requires_verification = True
     if state is not None and state["locked_until"] > now:
         hits.append("verification_locked")
@@ -343,17 +384,29 @@ def assess(customer_text: str, token: str, amount: int, from_address: "str | Non
     }
 
 
-def assess_payment(customer: Principal, token: str, amount: int, country: "str | None",
-                   usd_cents_if_new: "int | None" = None) -> dict:
+def assess_payment(
+    customer: Principal, token: str, amount: int, country: "str | None", usd_cents_if_new: "int | None" = None
+) -> dict:
     return assess(customer.to_str(), token, amount, None, country, usd_cents_if_new)
 
 
 def blocked_error(assessment: dict) -> str:
-    return "blocked: payment refused by risk rules (score " + str(assessment["risk_score"]) + "): " + "; ".join(assessment["reasons"])
+    return (
+        "blocked: payment refused by risk rules (score "
+        + str(assessment["risk_score"])
+        + "): "
+        + "; ".join(assessment["reasons"])
+    )
 
 
-def screen_payment(customer: Principal, token: str, amount: int, country: "str | None", context: str,
-                   usd_cents_if_new: "int | None" = None) -> "tuple":
+def screen_payment(
+    customer: Principal,
+    token: str,
+    amount: int,
+    country: "str | None",
+    context: str,
+    usd_cents_if_new: "int | None" = None,
+) -> "tuple":
     """(assessment, None) to go ahead, or (assessment, `blocked:` error). Blocks and reviews
     raise a security alert."""
     assessment = assess_payment(customer, token, amount, country, usd_cents_if_new)
@@ -361,7 +414,16 @@ def screen_payment(customer: Principal, token: str, amount: int, country: "str |
         raise_alert("payment_blocked", "high", context + ": " + blocked_error(assessment), customer)
         return (assessment, blocked_error(assessment))
     if assessment["decision"] == "review":
-        raise_alert("payment_review", "medium", context + " held for review (score " + str(assessment["risk_score"]) + "): " + "; ".join(assessment["reasons"]), customer)
+        raise_alert(
+            "payment_review",
+            "medium",
+            context
+            + " held for review (score "
+            + str(assessment["risk_score"])
+            + "): "
+            + "; ".join(assessment["reasons"]),
+            customer,
+        )
     return (assessment, None)
 
 
@@ -370,8 +432,16 @@ def record_payment_history(customer_text: str, token: str, amount: int, now: int
     key = "v|" + customer_text
     stats = risk_customers_map.get(key)
     if stats is None:
-        stats = {"payments": 0, "total_amount": 0, "hour_start": now, "hour_count": 0, "day_start": now,
-                 "day_count": 0, "first_payment_at": now, "last_payment_at": now}
+        stats = {
+            "payments": 0,
+            "total_amount": 0,
+            "hour_start": now,
+            "hour_count": 0,
+            "day_start": now,
+            "day_count": 0,
+            "first_payment_at": now,
+            "last_payment_at": now,
+        }
     updated = copy_record(stats)
     if now - stats["hour_start"] >= HOUR_NS:
         updated["hour_start"] = now
@@ -388,8 +458,16 @@ def record_payment_history(customer_text: str, token: str, amount: int, now: int
     key = "a|" + customer_text + "|" + token
     history = risk_customers_map.get(key)
     if history is None:
-        history = {"payments": 0, "total_amount": 0, "hour_start": now, "hour_count": 0, "day_start": now,
-                   "day_count": 0, "first_payment_at": now, "last_payment_at": now}
+        history = {
+            "payments": 0,
+            "total_amount": 0,
+            "hour_start": now,
+            "hour_count": 0,
+            "day_start": now,
+            "day_count": 0,
+            "first_payment_at": now,
+            "last_payment_at": now,
+        }
     updated = copy_record(history)
     updated["payments"] = history["payments"] + 1
     updated["total_amount"] = history["total_amount"] + amount
@@ -407,5 +485,12 @@ def analyze_transaction_risk(transaction: TransactionData) -> RiskAssessmentResu
         err = check_text("country", transaction["country"], 8, 2)
     if err is not None:
         return {"Err": err}
-    return {"Ok": assess(transaction["customer"].to_str(), transaction["token_symbol"], transaction["amount"],
-                         transaction["from_address"], transaction["country"])}
+    return {
+        "Ok": assess(
+            transaction["customer"].to_str(),
+            transaction["token_symbol"],
+            transaction["amount"],
+            transaction["from_address"],
+            transaction["country"],
+        )
+    }

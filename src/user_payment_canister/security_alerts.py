@@ -8,10 +8,10 @@ network-wide (docs/trust.md)."""
 from kybra import Principal, ic, query
 
 from src.user_payment_canister.access_control import require_staff
-from src.user_payment_canister.service_store import alerts_map
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.service_types import SecurityAlertListResult
 from src.user_payment_canister.merchant_store import bump, counter, set_counter
+from src.user_payment_canister.service_store import alerts_map
+from src.user_payment_canister.service_types import SecurityAlertListResult
 
 MAX_LISTED = 100
 KEPT = 1000
@@ -35,13 +35,17 @@ def raise_alert(alert_type: str, severity: str, message: str, customer: "Princip
     alerts_map.insert(seq, alert)
     if seq > KEPT:
         alerts_map.remove(seq - KEPT)
-    emit("security.alert", alert_id, {
-        "alert_id": alert_id,
-        "alert_type": alert_type,
-        "severity": alert["severity"],
-        "message": alert["message"],
-        "customer": None if customer is None else customer.to_str(),
-    })
+    emit(
+        "security.alert",
+        alert_id,
+        {
+            "alert_id": alert_id,
+            "alert_type": alert_type,
+            "severity": alert["severity"],
+            "message": alert["message"],
+            "customer": None if customer is None else customer.to_str(),
+        },
+    )
     return alert_id
 
 
@@ -72,7 +76,9 @@ def send_alerts_up(factory_service):
     while seq < top and sent < UP_PER_TICK:
         alert = alerts_map.get(seq + 1)
         if alert is not None and alert["alert_type"] == "payment_blocked" and alert["customer"] is not None:
-            result = yield factory_service.report_suspicious_principal(alert["customer"], "payment_blocked: " + alert["message"][:180])
+            result = yield factory_service.report_suspicious_principal(
+                alert["customer"], "payment_blocked: " + alert["message"][:180]
+            )
             if getattr(result, "Err", None) is not None:
                 ic.print("security alert " + alert["alert_id"] + " not sent up: " + str(result.Err))
                 break

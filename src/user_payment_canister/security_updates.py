@@ -15,11 +15,11 @@ from src.common.factory_api import SecurityBulletin, SystemAlert
 from src.common.pagination import page_desc
 from src.common.validation import is_principal_text
 from src.user_payment_canister.access_control import caller_text, is_factory, require_staff
-from src.user_payment_canister.service_store import fraud_patterns_map, global_blocked_map, global_reputation_map
 from src.user_payment_canister.merchant_events import emit
-from src.user_payment_canister.service_types import SystemAlertPageResult
 from src.user_payment_canister.merchant_store import bump, copy_record, counter, set_counter
 from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.service_store import fraud_patterns_map, global_blocked_map, global_reputation_map
+from src.user_payment_canister.service_types import SystemAlertPageResult
 
 NS = 1_000_000_000
 KEPT = 200
@@ -124,10 +124,20 @@ def sync_global_blocklist(factory_service, versions: "dict | None" = None):
     if factory_service is None:
         return False
     logs = (
-        ("global blocklist", "sec:global_seq", "blocklist_seq", factory_service.get_global_blocklist_changes,
-         apply_blocklist_part),
-        ("known-bad address", "sec:bad_seq", "known_bad_seq", factory_service.get_known_bad_address_changes,
-         apply_known_bad_part),
+        (
+            "global blocklist",
+            "sec:global_seq",
+            "blocklist_seq",
+            factory_service.get_global_blocklist_changes,
+            apply_blocklist_part,
+        ),
+        (
+            "known-bad address",
+            "sec:bad_seq",
+            "known_bad_seq",
+            factory_service.get_known_bad_address_changes,
+            apply_known_bad_part,
+        ),
         ("reputation", "sec:rep_seq", "reputation_seq", factory_service.get_reputation_changes, apply_reputation_part),
     )
     for what, seq_name, part, method, apply in logs:
@@ -155,20 +165,32 @@ def store_system_alert(alert: dict) -> bool:
         return False
     if ic.time() - alert["issued_at"] > MAX_AGE_SECONDS * NS:
         return False
-    system_alerts_map.insert(seq, {"alert_seq": seq, "severity": alert["severity"][:16], "title": alert["title"][:120],
-                                   "message": alert["message"][:1000], "issued_at": alert["issued_at"]})
+    system_alerts_map.insert(
+        seq,
+        {
+            "alert_seq": seq,
+            "severity": alert["severity"][:16],
+            "title": alert["title"][:120],
+            "message": alert["message"][:1000],
+            "issued_at": alert["issued_at"],
+        },
+    )
     if seq > counter(ALERT_TOP):
         set_counter(ALERT_TOP, seq)
     if seq > KEPT:
         system_alerts_map.remove(seq - KEPT)
     bump("sec:system_alerts_received")
-    emit("security.system_alert", "system_alert_" + str(seq), {
-        "alert_seq": seq,
-        "severity": alert["severity"][:16],
-        "title": alert["title"][:120],
-        "message": alert["message"][:1000],
-        "issued_at": alert["issued_at"],
-    })
+    emit(
+        "security.system_alert",
+        "system_alert_" + str(seq),
+        {
+            "alert_seq": seq,
+            "severity": alert["severity"][:16],
+            "title": alert["title"][:120],
+            "message": alert["message"][:1000],
+            "issued_at": alert["issued_at"],
+        },
+    )
     return True
 
 

@@ -8,7 +8,6 @@ counted at 4 bytes per character where it may be any Unicode."""
 from kybra import StableBTreeMap, Vec, blob, float64, nat, nat8, nat64, text
 
 from src.common.factory_api import FraudPatternSet
-
 from src.common.merchant_api import MetadataPair
 from src.common.tiered_map import TieredMap, text_bytes
 from src.user_payment_canister.service_types import (
@@ -46,7 +45,9 @@ global_reputation_map = StableBTreeMap[text, float64](memory_id=69, max_key_size
 fraud_patterns_map = StableBTreeMap[nat8, FraudPatternSet](memory_id=70, max_key_size=16, max_value_size=16_000)
 risk_customers_map = StableBTreeMap[text, CustomerRiskStats](memory_id=50, max_key_size=100, max_value_size=500)
 verifications_map = StableBTreeMap[text, StoredVerification](memory_id=51, max_key_size=100, max_value_size=1_000)
-customer_verification_map = StableBTreeMap[text, CustomerVerificationState](memory_id=52, max_key_size=100, max_value_size=2_000)
+customer_verification_map = StableBTreeMap[text, CustomerVerificationState](
+    memory_id=52, max_key_size=100, max_value_size=2_000
+)
 totp_secrets_map = StableBTreeMap[text, TotpSecretRecord](memory_id=53, max_key_size=100, max_value_size=300)
 alerts_map = StableBTreeMap[nat64, SecurityAlert](memory_id=54, max_key_size=20, max_value_size=3_000)
 profiles_large_map = StableBTreeMap[text, PaymentProfile](memory_id=55, max_key_size=100, max_value_size=20_000)
@@ -70,17 +71,22 @@ EVENT_FIXED_BYTES = 256  # type table, seq numbers and counters, with room to sp
 
 def event_bytes(event: MerchantEvent) -> int:
     """An upper bound of the event's encoded size (TieredMap never underestimates)."""
-    return EVENT_FIXED_BYTES + sum(text_bytes(event[name]) for name in
-                                   ("event_id", "event_type", "object_id", "data_json"))
+    return EVENT_FIXED_BYTES + sum(
+        text_bytes(event[name]) for name in ("event_id", "event_type", "object_id", "data_json")
+    )
 
 
 # Events: most payloads are a few hundred bytes (2 KB slot); bigger ones take the 20 KB slot
 # of memory 40 (as before the split), and the few over it (up to merchant_events.MAX_DATA_JSON:
 # an object with 50 metadata pairs at their limits) the 124 KB slot of memory 78.
 EVENT_XL_LIMIT = 124_000
-events_map = TieredMap(events_small_map,
-                       TieredMap(events_large_map, events_xl_map, 20_000, EVENT_XL_LIMIT, event_bytes),
-                       2_000, EVENT_XL_LIMIT, event_bytes)
+events_map = TieredMap(
+    events_small_map,
+    TieredMap(events_large_map, events_xl_map, 20_000, EVENT_XL_LIMIT, event_bytes),
+    2_000,
+    EVENT_XL_LIMIT,
+    event_bytes,
+)
 
 deliveries_small_map = StableBTreeMap[text, WebhookDelivery](memory_id=65, max_key_size=100, max_value_size=800)
 
@@ -89,8 +95,9 @@ DELIVERY_FIXED_BYTES = 200  # type table, counters, times, status code, with roo
 
 def delivery_bytes(delivery: WebhookDelivery) -> int:
     """An upper bound of the delivery's encoded size (TieredMap never underestimates)."""
-    return DELIVERY_FIXED_BYTES + sum(text_bytes(delivery[name]) for name in
-                                      ("delivery_id", "webhook_id", "event_id", "status", "last_error"))
+    return DELIVERY_FIXED_BYTES + sum(
+        text_bytes(delivery[name]) for name in ("delivery_id", "webhook_id", "event_id", "status", "last_error")
+    )
 
 
 # Deliveries: one per event and webhook, a few hundred bytes (800-byte slot) unless the
@@ -110,16 +117,25 @@ def pairs_bytes(pairs: list) -> int:
 
 def profile_bytes(profile: PaymentProfile) -> int:
     """An upper bound of the profile's encoded size (TieredMap never underestimates)."""
-    return (PROFILE_FIXED_BYTES + text_bytes(profile["profile_id"]) + text_bytes(profile["email"])
-            + sum(text_bytes(t) for t in profile["preferred_tokens"])
-            + sum(30 + text_bytes(e["key"]) for e in profile["spending_limits"])
-            + pairs_bytes(profile["merchant_specific_settings"]))
+    return (
+        PROFILE_FIXED_BYTES
+        + text_bytes(profile["profile_id"])
+        + text_bytes(profile["email"])
+        + sum(text_bytes(t) for t in profile["preferred_tokens"])
+        + sum(30 + text_bytes(e["key"]) for e in profile["spending_limits"])
+        + pairs_bytes(profile["merchant_specific_settings"])
+    )
 
 
 def auth_bytes(auth: PreAuthorizedPayment) -> int:
     """An upper bound of the pre-authorization's encoded size."""
-    return (AUTH_FIXED_BYTES + text_bytes(auth["auth_id"]) + text_bytes(auth["token_symbol"])
-            + text_bytes(auth["status"]) + pairs_bytes(auth["merchant_specific_data"]))
+    return (
+        AUTH_FIXED_BYTES
+        + text_bytes(auth["auth_id"])
+        + text_bytes(auth["token_symbol"])
+        + text_bytes(auth["status"])
+        + pairs_bytes(auth["merchant_specific_data"])
+    )
 
 
 # One per one-click customer and per pre-authorization: usually a few hundred bytes.
@@ -128,8 +144,12 @@ auths_map = TieredMap(auths_small_map, auths_large_map, 1_000, 12_000, auth_byte
 
 # The metadata a merchant gave a one-click charge, by payment id (the payment record's layout
 # is frozen). Usually small (2 KB slot); 50 pairs at their limits take the 110 KB slot.
-payment_metadata_small_map = StableBTreeMap[text, Vec[MetadataPair]](memory_id=76, max_key_size=100, max_value_size=2_000)
-payment_metadata_large_map = StableBTreeMap[text, Vec[MetadataPair]](memory_id=77, max_key_size=100, max_value_size=110_000)
+payment_metadata_small_map = StableBTreeMap[text, Vec[MetadataPair]](
+    memory_id=76, max_key_size=100, max_value_size=2_000
+)
+payment_metadata_large_map = StableBTreeMap[text, Vec[MetadataPair]](
+    memory_id=77, max_key_size=100, max_value_size=110_000
+)
 METADATA_FIXED_BYTES = 100  # type table and vector length, with room to spare
 
 

@@ -25,32 +25,40 @@
 from kybra import Async, Principal, ic, text, update
 
 from src.common.ids import memo_for, random_hex
+from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.access_control import caller_text, is_staff
 from src.user_payment_canister.checkout_sessions import load_session, status_of
-from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_calls import balance_of, find_transfers_to
+from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.merchant_store import (
     bump,
     counter,
-    set_counter,
     payer_shares_map,
     refunds_map,
     sessions_map,
+    set_counter,
     sweeps_map,
     tokens_map,
     used_blocks_map,
 )
 from src.user_payment_canister.merchant_types import MerchantUnitResult, RefundRecordResult
 from src.user_payment_canister.payment_records import payment_id_for, record_session_payment, store_refund
-from src.user_payment_canister.session_prices import option_for, option_index, option_suffix, options_of, paid_option, priced_in
-from src.user_payment_canister.merchant_events import emit
 from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment
-
+from src.user_payment_canister.session_prices import (
+    option_for,
+    option_index,
+    option_suffix,
+    options_of,
+    paid_option,
+    priced_in,
+)
 
 COMPLETION = "icrc1_completion"  # the label of a sweep's operation (the session's lock)
 SWEEP_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
 RETURN_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the sender's own retry comes first
-SWEEP_INTENT = "sweep_intent:"  # counter (before the journal, read by its migration): the balance an in-flight sweep takes
+SWEEP_INTENT = (
+    "sweep_intent:"  # counter (before the journal, read by its migration): the balance an in-flight sweep takes
+)
 CREDITED_BELOW = "credited_below:"  # counter: blocks below it were swept by the completion
 CREDITED_ALL = 2**64  # the completion could not read the blocks: none may be returned
 SWEEP_OPTION = "sweep_option:"  # counter (before the journal): index of the price option that sweep is in
@@ -82,7 +90,12 @@ def open_session(session_id: str) -> "tuple":
     if status == "complete":
         return (None, "conflict: session " + session_id + " is already complete")
     if status == "expired":
-        return (None, "expired: session " + session_id + " has expired; funds sent to it can be returned with refund_session_funds")
+        return (
+            None,
+            "expired: session "
+            + session_id
+            + " has expired; funds sent to it can be returned with refund_session_funds",
+        )
     return (session, None)
 
 
@@ -119,7 +132,9 @@ def complete_checkout_session(session_id: text, transaction_id: text) -> Async[M
 
 
 @update
-def complete_checkout_session_with_token(session_id: text, token: text, transaction_id: text) -> Async[MerchantUnitResult]:
+def complete_checkout_session_with_token(
+    session_id: text, token: text, transaction_id: text
+) -> Async[MerchantUnitResult]:
     """ICRC-1 completion that reads only the ledger of `token` (the customer's choice)."""
     if token == "":
         return {"Err": "invalid_argument: token is required (complete_checkout_session checks every option)"}
@@ -161,11 +176,25 @@ def complete_session(session_id: str, token: str, transaction_id: str):
     if sweep is None:
         if journal.abandon(op):
             expire_unpaid(session_id)
-        return {"Err": "expired: session " + session_id + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"}
+        return {
+            "Err": "expired: session "
+            + session_id
+            + " has expired and no transfer that reached it before its expiry pays it; funds sent to it can be returned with refund_session_funds"
+        }
     if not journal.owns(op):
         return {"Err": "conflict: the completion of session " + session_id + " was taken over by a retry"}
-    op = journal.prepare(op, session["ledger_canister_id"], "icrc1_transfer", subaccount, None, main_account(), swept - sweep["fee"],
-                         sweep["fee"], memo_for(session_id), {"option": option_index(session, option["token"]), "balance": swept})
+    op = journal.prepare(
+        op,
+        session["ledger_canister_id"],
+        "icrc1_transfer",
+        subaccount,
+        None,
+        main_account(),
+        swept - sweep["fee"],
+        sweep["fee"],
+        memo_for(session_id),
+        {"option": option_index(session, option["token"]), "balance": swept},
+    )
     done, err = yield journal.run(op)
     if err is not None:
         return {"Err": err}
@@ -209,31 +238,68 @@ def screen_deposit(session_id: str, session: dict, balance: int, hint: "int | No
     if payer is None:
         return None
     cents = yield new_customer_usd_cents(payer["owner"], session["currency_token"], balance)
-    _, blocked = screen_payment(payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id, cents)
+    _, blocked = screen_payment(
+        payer["owner"], session["currency_token"], balance, None, "ICRC-1 deposit to session " + session_id, cents
+    )
     if blocked is None:
         return None
     fee = token_fee(session["currency_token"])
     returned = 0
     for index, info in prefix:
         key = block_key(ledger, index)
-        if sender_key(info["from"]) != sender_key(payer) or used_blocks_map.get(key) is not None or info["amount"] <= fee:
+        if (
+            sender_key(info["from"]) != sender_key(payer)
+            or used_blocks_map.get(key) is not None
+            or info["amount"] <= fee
+        ):
             continue
         if journal.is_locked("return:" + key):
             continue  # its return is in flight
-        refund, err = yield return_block(ledger, session_id, "return:" + key, key, None, session["currency_token"],
-                                         session["payment_subaccount"], payer, info["amount"] - fee, fee,
-                                         "deposit of a blocked payer returned")
+        refund, err = yield return_block(
+            ledger,
+            session_id,
+            "return:" + key,
+            key,
+            None,
+            session["currency_token"],
+            session["payment_subaccount"],
+            payer,
+            info["amount"] - fee,
+            fee,
+            "deposit of a blocked payer returned",
+        )
         if err is not None:
             ic.print("return of blocked deposit " + key + " failed: " + err)
             continue
         returned += info["amount"] - fee
-    emit("payment.failed", session_id, {"session_id": session_id, "payer": payer["owner"].to_str(), "token": session["currency_token"],
-                                        "returned": returned, "reason": blocked[:300]})
+    emit(
+        "payment.failed",
+        session_id,
+        {
+            "session_id": session_id,
+            "payer": payer["owner"].to_str(),
+            "token": session["currency_token"],
+            "returned": returned,
+            "reason": blocked[:300],
+        },
+    )
     return blocked + " (" + str(returned) + " returned to the payer, minus the ledger fee; the session stays open)"
 
 
-def return_block(ledger: Principal, session_id: str, op_id: str, key: str, owner: "str | None", symbol: str, subaccount: bytes,
-                 sender: dict, amount: int, fee: int, reason: str, op: "dict | None" = None):
+def return_block(
+    ledger: Principal,
+    session_id: str,
+    op_id: str,
+    key: str,
+    owner: "str | None",
+    symbol: str,
+    subaccount: bytes,
+    sender: dict,
+    amount: int,
+    fee: int,
+    reason: str,
+    op: "dict | None" = None,
+):
     """Send `amount` of the transfer in block `key` back to its sender, as a `return`
     operation of the journal (`op`: the lock the caller holds, else a new operation): the
     block is marked `returning:` with it, `returned:` once the transfer is in a block, and
@@ -241,8 +307,18 @@ def return_block(ledger: Principal, session_id: str, op_id: str, key: str, owner
     if op is None:
         op = journal.new_operation(op_id, "return", "return", key, ledger, {})
     used_blocks_map.insert(key, "returning:" + session_id)  # with the operation: no second return
-    op = journal.prepare(op, ledger, "icrc1_transfer", subaccount, None, sender, amount, fee, memo_for("return:" + key),
-                         {"session_id": session_id, "key": key, "owner": owner, "token": symbol, "reason": reason})
+    op = journal.prepare(
+        op,
+        ledger,
+        "icrc1_transfer",
+        subaccount,
+        None,
+        sender,
+        amount,
+        fee,
+        memo_for("return:" + key),
+        {"session_id": session_id, "key": key, "owner": owner, "token": symbol, "reason": reason},
+    )
     result = yield journal.run(op)
     return result
 
@@ -256,8 +332,19 @@ def settle_return(op: dict, block: int) -> dict:
     context = journal.context_of(op)
     used_blocks_map.insert(context["key"], "returned:" + context["session_id"])
     bump("session_fund_returns")
-    return store_refund(return_id(context["key"]), bump("refund_seq"), None, context["session_id"], context["token"], op["amount"],
-                        op["fee"], op["to"], block, context["reason"], op["caller"])
+    return store_refund(
+        return_id(context["key"]),
+        bump("refund_seq"),
+        None,
+        context["session_id"],
+        context["token"],
+        op["amount"],
+        op["fee"],
+        op["to"],
+        block,
+        context["reason"],
+        op["caller"],
+    )
 
 
 def release_return(op: dict, reason: str) -> None:
@@ -275,7 +362,9 @@ def settled_return(op: dict) -> "dict | None":
     return None if op["method"] == "" else refunds_map.get(return_id(journal.context_of(op)["key"]))
 
 
-def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"):
+def prepare_sweep(
+    session_id: str, session: dict, option: dict, balance: int, hint: "int | None", deadline: "int | None"
+):
     """Find the payer in the ledger's blocks, credit them to the session and remember the
     sweep (stored before the transfer's `yield`). Past the session's expiry (`deadline`)
     only transfers in blocks older than it count, and one sender must have paid the price
@@ -286,12 +375,19 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
     late = []  # transfers at or after the expiry: no part of the payment, they stay returnable
     if deadline is not None:
         late = [index for index, info in transfers if info["time"] is None or info["time"] >= deadline]
-        transfers = [(index, info) for index, info in transfers if info["time"] is not None
-                     and info["time"] < deadline and used_blocks_map.get(block_key(ledger, index)) is None]
+        transfers = [
+            (index, info)
+            for index, info in transfers
+            if info["time"] is not None
+            and info["time"] < deadline
+            and used_blocks_map.get(block_key(ledger, index)) is None
+        ]
         covering = covering_sender(transfers, session["amount"])
         if find_err is not None or covering is None or covering[2] > balance:
             return (None, 0)
-    payer, paying_block, first_uncredited, swept, share = credit_blocks(ledger, session_id, transfers, balance, session["amount"])
+    payer, paying_block, first_uncredited, swept, share = credit_blocks(
+        ledger, session_id, transfers, balance, session["amount"]
+    )
     if share is None or find_err is not None:
         payer_shares_map.remove(payment_id_for(session_id))
     else:
@@ -304,8 +400,12 @@ def prepare_sweep(session_id: str, session: dict, option: dict, balance: int, hi
         first_uncredited = log_length
     if late:
         first_uncredited = min(first_uncredited, min(late))  # late transfers stay returnable
-    sweep = {"payer": payer, "paying_block": paying_block, "first_uncredited": first_uncredited,
-             "fee": token_fee(session["currency_token"])}
+    sweep = {
+        "payer": payer,
+        "paying_block": paying_block,
+        "first_uncredited": first_uncredited,
+        "fee": token_fee(session["currency_token"]),
+    }
     sweeps_map.insert(session_id, sweep)
     return (sweep, swept)
 
@@ -320,7 +420,9 @@ def record_sweep(session_id: str, option: dict, balance: int, sweep: dict, sweep
         bump("sessions_expired", -1)
         bump("sessions_open")
     session = priced_in(current, option)
-    record_session_payment(session_id, session, "icrc1", balance, sweep["fee"], sweep["payer"], sweep["paying_block"], sweep_block)
+    record_session_payment(
+        session_id, session, "icrc1", balance, sweep["fee"], sweep["payer"], sweep["paying_block"], sweep_block
+    )
     set_counter(CREDITED_BELOW + session_id + option_suffix(session, option), sweep["first_uncredited"])
 
 
@@ -374,7 +476,11 @@ def credit_blocks(ledger: Principal, session_id: str, transfers: list, balance: 
     for index, info in prefix:
         used_blocks_map.insert(block_key(ledger, index), session_id)
     payer, block = payer_of(prefix)
-    share = None if payer is None else sum(info["amount"] for _, info in prefix if sender_key(info["from"]) == sender_key(payer))
+    share = (
+        None
+        if payer is None
+        else sum(info["amount"] for _, info in prefix if sender_key(info["from"]) == sender_key(payer))
+    )
     return (payer, block, first_uncredited, balance, share)
 
 
@@ -514,16 +620,39 @@ def checked_return(session_id: str, session: dict, option: dict, hint: int, tran
         return (None, "conflict: block " + transaction_id + " was already credited or returned")
     sender = found["from"]
     if not is_staff(caller_text()) and sender["owner"].to_str() != caller_text():
-        return (None, "unauthorized: only the sender of block " + transaction_id + " or the merchant may request its return")
+        return (
+            None,
+            "unauthorized: only the sender of block " + transaction_id + " or the merchant may request its return",
+        )
     balance, err = yield balance_of(ledger, ic.id(), subaccount)
     if err is not None:
         return (None, err)
     fee = token_fee(option["token"])
     amount = min(balance, found["amount"]) - fee
     if amount <= 0:
-        return (None, "nothing_to_refund: session " + session_id + " holds " + str(balance) + ", not more than the fee " + str(fee))
+        return (
+            None,
+            "nothing_to_refund: session "
+            + session_id
+            + " holds "
+            + str(balance)
+            + ", not more than the fee "
+            + str(fee),
+        )
     if not journal.owns(op):
         return (None, "conflict: the return from session " + session_id + " was taken over by a retry")
-    result = yield return_block(ledger, session_id, session_id, key, owner, option["token"], subaccount, sender, amount, fee,
-                                "funds received after the session stopped being open", op)
+    result = yield return_block(
+        ledger,
+        session_id,
+        session_id,
+        key,
+        owner,
+        option["token"],
+        subaccount,
+        sender,
+        amount,
+        fee,
+        "funds received after the session stopped being open",
+        op,
+    )
     return result

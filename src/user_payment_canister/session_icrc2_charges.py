@@ -17,16 +17,16 @@ from kybra import Async, ic, text, update
 
 from src.common.ids import memo_for
 from src.common.merchant_api import CheckoutSessionResult
-from src.user_payment_canister.access_control import require_signed_in
 from src.user_payment_canister import ledger_journal as journal
+from src.user_payment_canister.access_control import require_signed_in
+from src.user_payment_canister.checkout_sessions import status_of
 from src.user_payment_canister.ledger_calls import balance_of
+from src.user_payment_canister.merchant_analytics import on_payment_failed  # services hook
 from src.user_payment_canister.merchant_store import sessions_map, used_blocks_map
 from src.user_payment_canister.payment_records import record_session_payment
-from src.user_payment_canister.checkout_sessions import status_of
+from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # services hook
 from src.user_payment_canister.session_deposits import block_key, main_account, open_session
 from src.user_payment_canister.session_prices import is_primary, option_for, priced_in, quote_error
-from src.user_payment_canister.merchant_analytics import on_payment_failed  # services hook
-from src.user_payment_canister.risk_engine import new_customer_usd_cents, screen_payment  # services hook
 
 CHARGE_OPERATION = "icrc2_payment"
 CHARGE_TIMER_SECONDS = 2 * journal.LEASE_SECONDS  # the payer's own retry comes first
@@ -60,7 +60,9 @@ def pay_session(session_id: str, token: str):
     session, option, err = payable(session_id, token)  # again: it may have changed during the calls
     if err is not None:
         return {"Err": err}
-    assessment, err = screen_payment(ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents)  # services hook
+    assessment, err = screen_payment(
+        ic.caller(), session["currency_token"], session["amount"], None, "payment of session " + session_id, cents
+    )  # services hook
     if err is not None:
         return {"Err": err}
     result = yield charge(session_id, session, option)
@@ -92,11 +94,26 @@ def deposit_conflict(session_id: str, session: dict):
         return None
     price = session["amount"]
     if held >= price:
-        return ("conflict: session " + session_id + " already holds its price (" + str(held) + " of " + str(price)
-                + ") in its deposit account; complete it with complete_checkout_session instead of paying again")
-    return ("conflict: session " + session_id + " already holds " + str(held) + " of " + str(price)
-            + " in its deposit account (sent by ICRC-1 transfer); send the remaining " + str(price - held)
-            + " there and call complete_checkout_session (an ICRC-2 payment would charge the full price again)")
+        return (
+            "conflict: session "
+            + session_id
+            + " already holds its price ("
+            + str(held)
+            + " of "
+            + str(price)
+            + ") in its deposit account; complete it with complete_checkout_session instead of paying again"
+        )
+    return (
+        "conflict: session "
+        + session_id
+        + " already holds "
+        + str(held)
+        + " of "
+        + str(price)
+        + " in its deposit account (sent by ICRC-1 transfer); send the remaining "
+        + str(price - held)
+        + " there and call complete_checkout_session (an ICRC-2 payment would charge the full price again)"
+    )
 
 
 def operation_of(session: dict, option: dict) -> str:
@@ -108,13 +125,23 @@ def charge(session_id: str, session: dict, option: dict):
     """Take the session's lock in the journal (or take over an interrupted charge, which is
     replayed as it was: same payer, amount, memo and created_at_time) and pull the amount."""
     token = "" if is_primary(session, option) else option["token"]
-    op, err = journal.acquire(session_id, "charge", operation_of(session, option), session_id,
-                              session["ledger_canister_id"], {"token": token})
+    op, err = journal.acquire(
+        session_id, "charge", operation_of(session, option), session_id, session["ledger_canister_id"], {"token": token}
+    )
     if err is not None:
         return {"Err": err}
     if op["method"] == "":
-        op = journal.prepare(op, session["ledger_canister_id"], "icrc2_transfer_from", None, {"owner": ic.caller(), "subaccount": None},
-                             main_account(), session["amount"], None, memo_for(session_id))
+        op = journal.prepare(
+            op,
+            session["ledger_canister_id"],
+            "icrc2_transfer_from",
+            None,
+            {"owner": ic.caller(), "subaccount": None},
+            main_account(),
+            session["amount"],
+            None,
+            memo_for(session_id),
+        )
     updated, err = yield journal.run(op)
     if err is not None:
         return {"Err": err}

@@ -95,7 +95,7 @@ def price_options(token: dict, amount: int, modal: "dict | None", rates: dict) -
     if len(others) == 0:
         return None
     others.sort(key=lambda o: rank(prefs, o["token"]))
-    return [option_of(token, amount, own_rate)] + others[:MAX_PRICE_OPTIONS - 1]
+    return [option_of(token, amount, own_rate)] + others[: MAX_PRICE_OPTIONS - 1]
 
 
 def options_for_new_session(token: dict, amount: int, modal: "dict | None"):
@@ -121,9 +121,19 @@ def quote_error(session: dict, option: dict) -> "str | None":
     age = (ic.time() - session["created_at"]) // 1_000_000_000
     if age <= MAX_RATE_AGE_SECONDS:
         return None
-    return ("stale_rate: the " + option["token"] + " price of session " + session["session_id"] + " was set from USD rates "
-            + str(age) + " s ago, over the " + str(MAX_RATE_AGE_SECONDS) + " s bound: pay in "
-            + options_of(session)[0]["token"] + " or create a new session")
+    return (
+        "stale_rate: the "
+        + option["token"]
+        + " price of session "
+        + session["session_id"]
+        + " was set from USD rates "
+        + str(age)
+        + " s ago, over the "
+        + str(MAX_RATE_AGE_SECONDS)
+        + " s bound: pay in "
+        + options_of(session)[0]["token"]
+        + " or create a new session"
+    )
 
 
 def options_of(session: dict) -> list:
@@ -132,14 +142,16 @@ def options_of(session: dict) -> list:
     stored = session.get("price_options")
     if stored is not None and len(stored) > 0:
         return stored
-    return [{
-        "token": session["currency_token"],
-        "ledger_canister_id": session["ledger_canister_id"],
-        "amount": session["amount"],
-        "decimals": 0,
-        "usd_rate": 0.0,
-        "amount_received": session["amount_received"],
-    }]
+    return [
+        {
+            "token": session["currency_token"],
+            "ledger_canister_id": session["ledger_canister_id"],
+            "amount": session["amount"],
+            "decimals": 0,
+            "usd_rate": 0.0,
+            "amount_received": session["amount_received"],
+        }
+    ]
 
 
 def option_for(session: dict, symbol: str) -> "tuple":
@@ -151,7 +163,10 @@ def option_for(session: dict, symbol: str) -> "tuple":
         if option["token"] == symbol:
             return (option, None)
     offered = ", ".join([o["token"] for o in options])
-    return (None, "unsupported_token: session " + session["session_id"] + " can be paid in " + offered + ", not " + symbol)
+    return (
+        None,
+        "unsupported_token: session " + session["session_id"] + " can be paid in " + offered + ", not " + symbol,
+    )
 
 
 def option_index(session: dict, symbol: str) -> int:

@@ -118,13 +118,16 @@ def record_customer_usage(customer: Principal, symbol: str, amount: int) -> None
         if other != symbol and len(recent) < LAST_USED_KEPT:
             recent.append(other)
     ranked = sorted(freq.keys(), key=lambda s: (-freq[s], s))
-    customer_history_map.insert(key, {
-        "customer_principal": customer,
-        "token_usage_frequency": [{"key": s, "value": freq[s]} for s in sorted(freq.keys())],
-        "preferred_tokens": ranked[:3],
-        "average_transaction_sizes": [{"key": s, "value": avg[s]} for s in sorted(avg.keys())],
-        "last_used_tokens": recent,
-    })
+    customer_history_map.insert(
+        key,
+        {
+            "customer_principal": customer,
+            "token_usage_frequency": [{"key": s, "value": freq[s]} for s in sorted(freq.keys())],
+            "preferred_tokens": ranked[:3],
+            "average_transaction_sizes": [{"key": s, "value": avg[s]} for s in sorted(avg.keys())],
+            "last_used_tokens": recent,
+        },
+    )
 
 
 @update
@@ -158,7 +161,9 @@ def rate_for(rates: dict, symbol: str) -> "float | None":
     return None
 
 
-def score_token(token: dict, balance: int, rate: "float | None", amount_cents: int, prefs: dict, history: "dict | None") -> dict:
+def score_token(
+    token: dict, balance: int, rate: "float | None", amount_cents: int, prefs: dict, history: "dict | None"
+) -> dict:
     """One recommendation: affordability and fee from the ledger, merchant bonus from the
     merchant's priorities, history bonus from this customer's past payments."""
     symbol = token["symbol"]

@@ -17,22 +17,27 @@ MAX_TOKENS = 20
 
 def register_unverified(symbol: str, ledger: Principal) -> None:
     """Record a token from the init argument; `verify_pending_tokens` fills in its metadata."""
-    tokens_map.insert(symbol, {
-        "symbol": symbol,
-        "ledger_canister_id": ledger,
-        "name": symbol,
-        "fee": 0,
-        "decimals": 0,
-        "enabled": True,
-        "verified": False,
-        "added_at": ic.time(),
-    })
+    tokens_map.insert(
+        symbol,
+        {
+            "symbol": symbol,
+            "ledger_canister_id": ledger,
+            "name": symbol,
+            "fee": 0,
+            "decimals": 0,
+            "enabled": True,
+            "verified": False,
+            "added_at": ic.time(),
+        },
+    )
     ensure_book(symbol)
 
 
 def ensure_book(symbol: str) -> None:
     if not books_map.contains_key(symbol):
-        books_map.insert(symbol, {"symbol": symbol, "received": 0, "refunded": 0, "paid_out": 0, "fees": 0, "pending": 0})
+        books_map.insert(
+            symbol, {"symbol": symbol, "received": 0, "refunded": 0, "paid_out": 0, "fees": 0, "pending": 0}
+        )
 
 
 def token_for_payment(symbol: str) -> "tuple":
@@ -46,7 +51,10 @@ def token_for_payment(symbol: str) -> "tuple":
     if not token["enabled"]:
         return (None, "unsupported_token: " + symbol + " is disabled")
     if not token["verified"]:
-        return (None, "unsupported_token: " + symbol + " has not been verified with its ledger yet (call refresh_token)")
+        return (
+            None,
+            "unsupported_token: " + symbol + " has not been verified with its ledger yet (call refresh_token)",
+        )
     return (token, None)
 
 

@@ -6,9 +6,9 @@ holds); a code is accepted for the current step or one step either side, and nev
 from kybra import ic, text, update
 
 from src.user_payment_canister.access_control import caller_text, require_signed_in
-from src.user_payment_canister.service_store import totp_secrets_map
 from src.user_payment_canister.merchant_types import MerchantUnitResult
 from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.service_store import totp_secrets_map
 from src.user_payment_canister.totp_math import decode_secret, match_step
 
 
@@ -20,7 +20,9 @@ def verify_customer_code(customer_text: str, code: str) -> "tuple":
     step = match_step(record["secret"], code, ic.time() // 1_000_000_000, record["last_step"])
     if step is None:
         return (False, None)
-    totp_secrets_map.insert(customer_text, {"secret": record["secret"], "registered_at": record["registered_at"], "last_step": step})
+    totp_secrets_map.insert(
+        customer_text, {"secret": record["secret"], "registered_at": record["registered_at"], "last_step": step}
+    )
     return (True, None)
 
 

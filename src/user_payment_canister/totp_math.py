@@ -16,8 +16,10 @@ def hotp(secret: bytes, counter_value: int, digits: int) -> str:
     """RFC 4226 section 5.3: dynamic truncation of HMAC-SHA1(secret, 8-byte counter)."""
     digest = hmac.new(secret, counter_value.to_bytes(8, "big"), hashlib.sha1).digest()
     offset = digest[19] & 0x0F
-    binary = ((digest[offset] & 0x7F) << 24) | (digest[offset + 1] << 16) | (digest[offset + 2] << 8) | digest[offset + 3]
-    return str(binary % (10 ** digits)).zfill(digits)
+    binary = (
+        ((digest[offset] & 0x7F) << 24) | (digest[offset + 1] << 16) | (digest[offset + 2] << 8) | digest[offset + 3]
+    )
+    return str(binary % (10**digits)).zfill(digits)
 
 
 def totp(secret: bytes, unix_seconds: int, digits: int = DIGITS, step: int = STEP_SECONDS) -> str:
@@ -54,5 +56,8 @@ def decode_secret(secret_base32: str) -> "tuple":
     except Exception:
         return (None, "invalid_argument: secret is not valid base32")
     if len(raw) < MIN_SECRET_BYTES or len(raw) > MAX_SECRET_BYTES:
-        return (None, "invalid_argument: secret must decode to " + str(MIN_SECRET_BYTES) + "-" + str(MAX_SECRET_BYTES) + " bytes")
+        return (
+            None,
+            "invalid_argument: secret must decode to " + str(MIN_SECRET_BYTES) + "-" + str(MAX_SECRET_BYTES) + " bytes",
+        )
     return (raw, None)

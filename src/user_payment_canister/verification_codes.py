@@ -24,19 +24,19 @@ from src.common.ids import random_hex
 from src.common.validation import check_text
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.service_store import customer_verification_map, profiles_map, verifications_map
 from src.user_payment_canister.merchant_events import emit
+from src.user_payment_canister.merchant_store import copy_record
+from src.user_payment_canister.merchant_types import MerchantUnitResult
+from src.user_payment_canister.rate_limits import take
+from src.user_payment_canister.risk_engine import is_recently_verified, security_config
+from src.user_payment_canister.security_alerts import raise_alert
+from src.user_payment_canister.service_store import customer_verification_map, profiles_map, verifications_map
 from src.user_payment_canister.service_types import (
     TransactionVerificationResult,
     VerificationMethod,
     VerificationStatusResult,
     VerifyResult,
 )
-from src.user_payment_canister.merchant_store import copy_record
-from src.user_payment_canister.merchant_types import MerchantUnitResult
-from src.user_payment_canister.rate_limits import take
-from src.user_payment_canister.risk_engine import is_recently_verified, security_config
-from src.user_payment_canister.security_alerts import raise_alert
 from src.user_payment_canister.totp_codes import has_totp, verify_customer_code
 
 NS = 1_000_000_000
@@ -61,8 +61,14 @@ def code_hash(verification_id: str, code: str) -> bytes:
 def customer_state(customer_text: str) -> dict:
     state = customer_verification_map.get(customer_text)
     if state is None:
-        return {"status": "unverified", "verified_at": 0, "required_reason": None, "required_at": 0,
-                "locked_until": 0, "failures": 0}
+        return {
+            "status": "unverified",
+            "verified_at": 0,
+            "required_reason": None,
+            "required_at": 0,
+            "locked_until": 0,
+            "failures": 0,
+        }
     return copy_record(state)
 
 
@@ -76,12 +82,16 @@ def six_digits(rand: bytes) -> str:
 
 
 @update
-def request_transaction_verification(amount: nat64, customer: Principal, method: VerificationMethod) -> Async[TransactionVerificationResult]:
+def request_transaction_verification(
+    amount: nat64, customer: Principal, method: VerificationMethod
+) -> Async[TransactionVerificationResult]:
     err = require_signed_in("request verifications")
     if err is not None:
         return {"Err": err}
     if not may_act_for(customer):
-        return {"Err": "unauthorized: only the customer or the merchant may request a verification for " + customer.to_str()}
+        return {
+            "Err": "unauthorized: only the customer or the merchant may request a verification for " + customer.to_str()
+        }
     config = security_config()
     prefs = config["verification_preferences"]
     kind = method_name(method)
@@ -95,7 +105,9 @@ def request_transaction_verification(amount: nat64, customer: Principal, method:
         return {"Err": "locked: customer " + key + " is locked out of verification until " + str(state["locked_until"])}
     if kind == "Totp" and not has_totp(key):
         return {"Err": "not_found: customer " + key + " has no TOTP secret; register one with register_totp_secret"}
-    err = take("verification_request", key, config["custom_rate_limits"]["max_verification_requests_per_hour"], HOUR_SECONDS)
+    err = take(
+        "verification_request", key, config["custom_rate_limits"]["max_verification_requests_per_hour"], HOUR_SECONDS
+    )
     if err is not None:
         return {"Err": err}
     rand = yield management_canister.raw_rand()
@@ -114,11 +126,14 @@ def request_transaction_verification(amount: nat64, customer: Principal, method:
         "expires_at": now + prefs["code_ttl_seconds"] * NS,
         "attempts": 0,
     }
-    verifications_map.insert(verification_id, {
-        "verification": verification,
-        "code_hash": code_hash(verification_id, code) if kind != "Totp" else bytes(),
-        "max_attempts": prefs["max_attempts"],
-    })
+    verifications_map.insert(
+        verification_id,
+        {
+            "verification": verification,
+            "code_hash": code_hash(verification_id, code) if kind != "Totp" else bytes(),
+            "max_attempts": prefs["max_attempts"],
+        },
+    )
     file_due("verification", verification["expires_at"] + KEEP_AFTER_EXPIRY_SECONDS * NS, verification_id)
     prune_verifications(now, PRUNE_PER_MESSAGE, MESSAGE_MINUTE_PROBES)
     state = customer_state(key)
@@ -127,15 +142,19 @@ def request_transaction_verification(amount: nat64, customer: Principal, method:
     customer_verification_map.insert(key, state)
     if kind != "Totp":
         profile = profiles_map.get(key)
-        emit("verification.requested", verification_id, {
-            "verification_id": verification_id,
-            "customer": key,
-            "method": kind,
-            "code": code,
-            "amount": amount,
-            "expires_at": verification["expires_at"],
-            "email": None if profile is None else profile["email"],
-        })
+        emit(
+            "verification.requested",
+            verification_id,
+            {
+                "verification_id": verification_id,
+                "customer": key,
+                "method": kind,
+                "code": code,
+                "amount": amount,
+                "expires_at": verification["expires_at"],
+                "email": None if profile is None else profile["email"],
+            },
+        )
     return {"Ok": verification}
 
 
@@ -207,7 +226,18 @@ def verify_transaction(verification_id: text, verification_code: text) -> Verify
         verification["status"] = {"Locked": None}
         state["status"] = "failed"
         state["locked_until"] = now + LOCK_SECONDS * NS
-        raise_alert("verification_locked", "high", "verification " + verification_id + " locked after " + str(verification["attempts"]) + " wrong codes; customer locked out for " + str(LOCK_SECONDS) + " s", customer)
+        raise_alert(
+            "verification_locked",
+            "high",
+            "verification "
+            + verification_id
+            + " locked after "
+            + str(verification["attempts"])
+            + " wrong codes; customer locked out for "
+            + str(LOCK_SECONDS)
+            + " s",
+            customer,
+        )
         emit("verification.locked", verification_id, {"verification_id": verification_id, "customer": key})
     save(verification_id, stored, verification)
     customer_verification_map.insert(key, state)
@@ -254,5 +284,7 @@ def require_additional_verification(customer: Principal, reason: text) -> Mercha
     state["verified_at"] = 0 if state["status"] == "verified" else state["verified_at"]
     state["status"] = "required"
     customer_verification_map.insert(key, state)
-    raise_alert("verification_required", "medium", "additional verification required for " + key + ": " + reason, customer)
+    raise_alert(
+        "verification_required", "medium", "additional verification required for " + key + ": " + reason, customer
+    )
     return {"Ok": None}

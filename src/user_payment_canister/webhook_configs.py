@@ -10,8 +10,10 @@ from kybra.canisters.management import management_canister
 
 from src.common.validation import check_url
 from src.user_payment_canister.access_control import require_owner, require_staff
-from src.user_payment_canister.service_store import events_map, webhooks_map
 from src.user_payment_canister.merchant_events import EVENT_TYPES, emit_event
+from src.user_payment_canister.merchant_store import bump, copy_record
+from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
+from src.user_payment_canister.service_store import events_map, webhooks_map
 from src.user_payment_canister.service_types import (
     WebhookAttemptListResult,
     WebhookConfig,
@@ -20,8 +22,6 @@ from src.user_payment_canister.service_types import (
     WebhookListResult,
     WebhookTestResultResult,
 )
-from src.user_payment_canister.merchant_store import bump, copy_record
-from src.user_payment_canister.merchant_types import MerchantTextResult, MerchantUnitResult
 from src.user_payment_canister.webhook_delivery import change_stats, forget_attempts, recent_attempts, send
 
 NS = 1_000_000_000
@@ -51,7 +51,7 @@ def check_config(config: dict) -> "str | None":
         return err
     events = config["events"]
     if len(events) == 0 or len(events) > MAX_EVENT_TYPES:
-        return "invalid_argument: events must list 1 to " + str(MAX_EVENT_TYPES) + " event types (or \"*\")"
+        return "invalid_argument: events must list 1 to " + str(MAX_EVENT_TYPES) + ' event types (or "*")'
     seen = set()
     for name in events:
         if name != "*" and name not in EVENT_TYPES:
@@ -104,18 +104,21 @@ def configure_webhook(config: WebhookConfig) -> Async[MerchantTextResult]:
         return {"Err": "limit_exceeded: at most " + str(MAX_WEBHOOKS) + " webhooks"}
     webhook_id = "wh_" + str(bump("webhook_seq"))
     now = ic.time()
-    webhooks_map.insert(webhook_id, {
-        "webhook_id": webhook_id,
-        "url": config["url"],
-        "events": config["events"],
-        "secret": secret,
-        "active": config["active"],
-        "delivery_stats": empty_stats(),
-        "previous_secret": None,
-        "previous_secret_expires_at": None,
-        "created_at": now,
-        "updated_at": now,
-    })
+    webhooks_map.insert(
+        webhook_id,
+        {
+            "webhook_id": webhook_id,
+            "url": config["url"],
+            "events": config["events"],
+            "secret": secret,
+            "active": config["active"],
+            "delivery_stats": empty_stats(),
+            "previous_secret": None,
+            "previous_secret_expires_at": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
     return {"Ok": webhook_id}
 
 
@@ -209,7 +212,7 @@ def test_webhook(webhook_id: text) -> Async[WebhookTestResultResult]:
     webhook, err = load_webhook(webhook_id)
     if err is not None:
         return {"Err": err}
-    event_id = emit_event("webhook.test", webhook_id, "{\"webhook_id\":\"" + webhook_id + "\"}")
+    event_id = emit_event("webhook.test", webhook_id, '{"webhook_id":"' + webhook_id + '"}')
     status, error, elapsed = yield send(webhook, events_map.get(event_id))
     stats = {"total_attempts": 1, "last_attempt_at": ic.time(), "last_status_code": status}
     if error is None:
@@ -217,14 +220,16 @@ def test_webhook(webhook_id: text) -> Async[WebhookTestResultResult]:
     else:
         stats["failed_attempts"] = 1
     change_stats(webhook_id, stats)
-    return {"Ok": {
-        "webhook_id": webhook_id,
-        "event_id": event_id,
-        "success": error is None,
-        "status_code": status,
-        "error": error,
-        "response_time_ns": elapsed,
-    }}
+    return {
+        "Ok": {
+            "webhook_id": webhook_id,
+            "event_id": event_id,
+            "success": error is None,
+            "status_code": status,
+            "error": error,
+            "response_time_ns": elapsed,
+        }
+    }
 
 
 @query

@@ -24,7 +24,13 @@ from src.common.outcall_cost import outcall_cycles, request_bytes
 from src.user_payment_canister.counter_keys import attempts_key, retry_slot_key
 from src.user_payment_canister.merchant_store import bump, clear_counter, copy_record, counter, set_counter
 from src.user_payment_canister.minute_slots import MinuteSlots
-from src.user_payment_canister.service_store import attempts_map, deliveries_map, delivery_queue_map, events_map, webhooks_map
+from src.user_payment_canister.service_store import (
+    attempts_map,
+    deliveries_map,
+    delivery_queue_map,
+    events_map,
+    webhooks_map,
+)
 
 NS = 1_000_000_000
 RETRY_WINDOW_SECONDS = 3 * 24 * 60 * 60
@@ -40,8 +46,14 @@ TRANSFORM_METHOD = "webhook_transform"
 MAX_RESPONSE_BYTES = 4096
 NOT_DELIVERED = ("webhook.test",)
 timer_flags = {"soon": False}
-STAT_COUNTERS = ("total_deliveries", "successful_deliveries", "failed_deliveries", "pending_deliveries",
-                 "total_attempts", "failed_attempts")
+STAT_COUNTERS = (
+    "total_deliveries",
+    "successful_deliveries",
+    "failed_deliveries",
+    "pending_deliveries",
+    "total_attempts",
+    "failed_attempts",
+)
 
 
 def subscribed(webhook: dict, event_type: str) -> bool:
@@ -93,18 +105,21 @@ def arm_soon() -> None:
 def queue_delivery(webhook_id: str, event_id: str, now: int) -> str:
     """One new delivery of an event to a webhook, filed to go out at once."""
     delivery_id = "dlv_" + str(bump("dlv_seq"))
-    deliveries_map.insert(delivery_id, {
-        "delivery_id": delivery_id,
-        "webhook_id": webhook_id,
-        "event_id": event_id,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "completed_at": None,
-        "last_status_code": None,
-        "last_error": None,
-    })
+    deliveries_map.insert(
+        delivery_id,
+        {
+            "delivery_id": delivery_id,
+            "webhook_id": webhook_id,
+            "event_id": event_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "completed_at": None,
+            "last_status_code": None,
+            "last_error": None,
+        },
+    )
     file_now(delivery_id, now)
     change_stats(webhook_id, {"total_deliveries": 1, "pending_deliveries": 1})
     return delivery_id
@@ -184,13 +199,18 @@ def take_due(now: int, budget: int) -> list:
 
 def event_body(event: dict) -> str:
     """The JSON body of a delivery (Stripe-like event object)."""
-    return json.dumps({
-        "id": event["event_id"],
-        "object": "event",
-        "type": event["event_type"],
-        "created": event["created_at"] // NS,
-        "data": {"object_id": event["object_id"], "object": json.loads(event["data_json"])},
-    }, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return json.dumps(
+        {
+            "id": event["event_id"],
+            "object": "event",
+            "type": event["event_type"],
+            "created": event["created_at"] // NS,
+            "data": {"object_id": event["object_id"], "object": json.loads(event["data_json"])},
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
+    )
 
 
 def sign(secret: str, timestamp: int, body: str) -> str:
@@ -221,14 +241,16 @@ def send(webhook: dict, event: dict):
         {"name": "ckpay-event-type", "value": event["event_type"]},
     ]
     size = request_bytes(webhook["url"], headers, payload, TRANSFORM_METHOD, bytes())
-    result = yield management_canister.http_request({
-        "url": webhook["url"],
-        "max_response_bytes": MAX_RESPONSE_BYTES,
-        "method": {"post": None},
-        "headers": headers,
-        "body": payload,
-        "transform": {"function": (ic.id(), TRANSFORM_METHOD), "context": bytes()},
-    }).with_cycles(outcall_cycles(size, MAX_RESPONSE_BYTES))
+    result = yield management_canister.http_request(
+        {
+            "url": webhook["url"],
+            "max_response_bytes": MAX_RESPONSE_BYTES,
+            "method": {"post": None},
+            "headers": headers,
+            "body": payload,
+            "transform": {"function": (ic.id(), TRANSFORM_METHOD), "context": bytes()},
+        }
+    ).with_cycles(outcall_cycles(size, MAX_RESPONSE_BYTES))
     elapsed = ic.time() - started
     err = getattr(result, "Err", None)
     if err is not None:
@@ -298,15 +320,18 @@ def attempt_delivery(delivery_id: str):
     now = ic.time()
     delivery = deliveries_map.get(delivery_id)
     attempts = delivery["attempts"] + 1
-    log_attempt(webhook["webhook_id"], {
-        "delivery_id": delivery_id,
-        "event_id": event["event_id"],
-        "attempt": attempts,
-        "attempted_at": now,
-        "status_code": status,
-        "error": error,
-        "success": error is None,
-    })
+    log_attempt(
+        webhook["webhook_id"],
+        {
+            "delivery_id": delivery_id,
+            "event_id": event["event_id"],
+            "attempt": attempts,
+            "attempted_at": now,
+            "status_code": status,
+            "error": error,
+            "success": error is None,
+        },
+    )
     stats = {"total_attempts": 1, "last_attempt_at": now, "last_status_code": status}
     if error is None:
         stats["last_success_at"] = now

@@ -7,16 +7,27 @@ from kybra import ic, text, update
 
 from src.common.ids import check_id
 from src.user_payment_canister.access_control import require_owner
-from src.user_payment_canister.service_store import events_map, webhooks_map
 from src.user_payment_canister.merchant_events import visible
 from src.user_payment_canister.merchant_types import MerchantTextResult
-from src.user_payment_canister.webhook_delivery import NOT_DELIVERED, PRUNE_PER_QUEUE, arm_soon, prune_deliveries, queue_delivery, subscribed
+from src.user_payment_canister.service_store import events_map, webhooks_map
+from src.user_payment_canister.webhook_delivery import (
+    NOT_DELIVERED,
+    PRUNE_PER_QUEUE,
+    arm_soon,
+    prune_deliveries,
+    queue_delivery,
+    subscribed,
+)
 
 
 @update
 def resend_webhook_event(webhook_id: text, event_id: text) -> MerchantTextResult:
     """Owners: queue the event for the endpoint again; returns the new delivery's id."""
-    err = require_owner("resend webhook events") or check_id("webhook_id", webhook_id, "wh") or check_id("event_id", event_id, "evt")
+    err = (
+        require_owner("resend webhook events")
+        or check_id("webhook_id", webhook_id, "wh")
+        or check_id("event_id", event_id, "evt")
+    )
     if err is not None:
         return {"Err": err}
     webhook = webhooks_map.get(webhook_id)

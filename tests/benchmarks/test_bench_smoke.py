@@ -2,6 +2,7 @@
 keeps the machinery working as the canisters change: every public method of the factory,
 the merchant canister and the ledger must still be callable by its plan, the fills must
 reach their sizes, and the report must flag what it should. No timing is asserted."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ def doc():
 
 def test_every_public_method_is_measured_at_every_stage(doc):
     for stage in doc["stages"]:
-        broken = [f"{m['canister']}.{m['method']}: {m['outcome']}" for m in stage["measurements"]
-                  if m.get("bytecodes") is None]
+        broken = [
+            f"{m['canister']}.{m['method']}: {m['outcome']}"
+            for m in stage["measurements"]
+            if m.get("bytecodes") is None
+        ]
         assert broken == []
         canisters = {m["canister"] for m in stage["measurements"]}
         assert canisters == {"factory", "merchant", "ledger"}
@@ -71,6 +75,7 @@ def test_fills_reach_their_sizes_and_memory_is_accounted(doc):
 
 def test_report_is_written_and_printed(doc, tmp_path, capsys):
     from benchmarks.costs.report import print_report, write_json
+
     path = tmp_path / "r" / "out.json"
     write_json(doc, str(path))
     loaded = json.loads(path.read_text())
@@ -104,6 +109,7 @@ def test_sample_values_encode():
     env = T.TypeEnv({"R": T.Record((T.Field.named("a", T.NAT), T.Field.named("b", T.Opt(T.TEXT))))})
     types = [T.Var("R"), T.Variant((T.Field.named("x", T.NULL),)), T.BLOB, T.Vec(T.TEXT), T.PRINCIPAL]
     from kybra import Principal
+
     values = [sample(t, env, Principal.anonymous()) for t in types]
     assert values[0] == {"a": 1, "b": None} and values[1] == {"x": None}
     assert binary.decode(binary.encode(types, values, env), types, env)[0] == {"a": 1, "b": None}
@@ -120,6 +126,7 @@ def test_cli_rejects_bad_stages(capsys):
 
 def test_show_reprints_a_saved_run_with_current_notes(doc, tmp_path, capsys):
     from benchmarks.costs.report import write_json
+
     path = tmp_path / "saved.json"
     saved = dict(doc, summary={})
     write_json(saved, str(path))

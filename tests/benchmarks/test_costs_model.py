@@ -1,6 +1,7 @@
 """The cycles model (benchmarks/costs/cycles.py) and the cost report's arithmetic on
 hand-worked examples, the committed cost table against the committed run, and one quick
 measurement of every money path through localnet (issue 20)."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from benchmarks.costs import cost_report  # noqa: E402
-from benchmarks.costs.cycles import XDR_USD_DEFAULT, LEDGER_FEES, Usage, cost, usd  # noqa: E402
+from benchmarks.costs.cycles import LEDGER_FEES, XDR_USD_DEFAULT, Usage, cost, usd  # noqa: E402
 from localnet.runtime.cycles import APPLICATION_SUBNET, FeeTable  # noqa: E402
 
 
@@ -28,11 +29,26 @@ def test_hand_worked_operation():
                    + (400 x 700 + 800 x 4,096) x 13                  = 46,238,400
       total                                                          = 108,572,960 cycles
     = 108,572,960 / 10^12 XDR x $1.35 = $0.000146573496."""
-    u = Usage(executions=2, instructions=1_234_567, ingress_messages=1, ingress_bytes=100, calls=1,
-              call_bytes=300, outcalls=1, outcall_request_bytes=700, outcall_max_response_bytes=4096)
+    u = Usage(
+        executions=2,
+        instructions=1_234_567,
+        ingress_messages=1,
+        ingress_bytes=100,
+        calls=1,
+        call_bytes=300,
+        outcalls=1,
+        outcall_request_bytes=700,
+        outcall_max_response_bytes=4096,
+    )
     parts = cost(u)
-    assert parts == {"execution": 10_000_000, "instructions": 1_234_560, "ingress": 1_400_000,
-                     "xnet": 560_000, "outcalls": 95_378_400, "total": 108_572_960}
+    assert parts == {
+        "execution": 10_000_000,
+        "instructions": 1_234_560,
+        "ingress": 1_400_000,
+        "xnet": 560_000,
+        "outcalls": 95_378_400,
+        "total": 108_572_960,
+    }
     assert usd(parts["total"], 1.35) == pytest.approx(0.000146573496)
     # the per-item methods agree with the summed model
     fees = APPLICATION_SUBNET
@@ -44,7 +60,7 @@ def test_hand_worked_operation():
 def test_published_figures():
     """The source's own derived figures: 1 GiB for 30 days ~ 329B cycles (~$0.45), a
     34-node subnet's execution fee 13,076,923 and outcall base 171,360,000."""
-    assert APPLICATION_SUBNET.storage_per_month(1024 ** 3) == 127_000 * 2_592_000 == 329_184_000_000
+    assert APPLICATION_SUBNET.storage_per_month(1024**3) == 127_000 * 2_592_000 == 329_184_000_000
     assert usd(329_184_000_000) == pytest.approx(0.4444, abs=1e-4)
     big = FeeTable(subnet_size=34)
     assert big.scale(big.update_message_execution_fee) == 13_076_923
@@ -77,22 +93,36 @@ def test_shard_ceiling_arithmetic():
     (597.6B - 0.3B) / 1T = 59.73% may be active; one shard carries 597.6B / 13M = 45,969."""
     doc = {
         "shard_batches": {
-            "1": {"methods": {"factory.submit_report_batch": {"executions": 1, "instructions": 23_000_000},
-                              "shard.<timer>": {"executions": 2, "instructions": 17_000_000}},
-                  "report_methods": {}},
-            "10": {"methods": {"factory.submit_report_batch": {"executions": 1, "instructions": 113_000_000},
-                               "shard.<timer>": {"executions": 2, "instructions": 62_000_000}},
-                   "report_methods": {"shard.submit_metrics_report": {"executions": 10, "instructions": 60_000_000}}},
+            "1": {
+                "methods": {
+                    "factory.submit_report_batch": {"executions": 1, "instructions": 23_000_000},
+                    "shard.<timer>": {"executions": 2, "instructions": 17_000_000},
+                },
+                "report_methods": {},
+            },
+            "10": {
+                "methods": {
+                    "factory.submit_report_batch": {"executions": 1, "instructions": 113_000_000},
+                    "shard.<timer>": {"executions": 2, "instructions": 62_000_000},
+                },
+                "report_methods": {"shard.submit_metrics_report": {"executions": 10, "instructions": 60_000_000}},
+            },
         },
         "factory_methods": {
-            "factory_tick": {"factory.submit_metrics_report": {"executions": 1, "instructions": 45_000_000},
-                             "factory.<timer>": {"executions": 1, "instructions": 700_000}},
+            "factory_tick": {
+                "factory.submit_metrics_report": {"executions": 1, "instructions": 45_000_000},
+                "factory.<timer>": {"executions": 1, "instructions": 700_000},
+            },
             "factory_version_check": {"factory.get_security_versions": {"executions": 1, "instructions": 4_000_000}},
         },
     }
     sh = cost_report.shard_costs(doc)
-    assert sh == {"sizes": [1, 10], "factory_per_report": 10_000_000, "factory_per_batch": 15_000_000,
-                  "shard_per_report": 13_000_000}
+    assert sh == {
+        "sizes": [1, 10],
+        "factory_per_report": 10_000_000,
+        "factory_per_batch": 15_000_000,
+        "shard_per_report": 13_000_000,
+    }
     ops = {"one_click": cost_report.Op("one_click", "", {"factory": Usage(executions=3, instructions=36_000_000)})}
     fc = cost_report.factory_ceiling(ops, doc)
     assert fc["active_direct"] == 47_000_000 and fc["idle_direct"] == 500_000  # its own timer is not counted
@@ -122,6 +152,7 @@ def test_every_money_path_is_measured_through_localnet():
     """A quick run: each path's calls really happened (messages, ledger and factory calls,
     one webhook outcall to a real receiver), and the report prices all of them."""
     from benchmarks.costs.operations import measure_operations
+
     doc = measure_operations(quick=True, log=lambda s: None)
     ops = doc["operations"]
     for name in ("create_session", "pay_icrc2", "complete", "one_click", "refund", "payout", "webhook_delivery"):
@@ -136,7 +167,9 @@ def test_every_money_path_is_measured_through_localnet():
     assert ops["factory_tick"]["factory"]["executions"] >= 1
     assert "factory.submit_metrics_report" in doc["factory_tick_methods"]
     # an idle tick calls nothing at the factory; the hourly check is one version query
-    assert not [m for m in doc["factory_methods"]["factory_tick_idle"] if m.startswith("factory.") and "<timer>" not in m]
+    assert not [
+        m for m in doc["factory_methods"]["factory_tick_idle"] if m.startswith("factory.") and "<timer>" not in m
+    ]
     assert "factory.get_security_versions" in doc["factory_methods"]["factory_version_check"]
     for run in doc["shard_batches"].values():  # one batch message per shard, whatever its size
         assert run["methods"]["factory.submit_report_batch"]["executions"] == 1

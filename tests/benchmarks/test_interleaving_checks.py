@@ -2,6 +2,7 @@
 name: states made by hand where one ledger transfer has no record, two records name one
 transfer, a sender got back more than it sent, the books differ from the ledger, a session is
 left open. (The seeds themselves run in tests/merchant/test_interleavings.py.)"""
+
 from __future__ import annotations
 
 import os
@@ -27,21 +28,42 @@ def state(blocks=(), payments=(), refunds=(), returns=(), payouts=(), sessions=N
     st.events = defaultdict(Counter)
     st.auths = {}
     st.network = {"one_click_payments": 0}
-    st.reconcile = {"matches": True, "pending_outgoing": 0, "ledger_balance": (balances or {}).get(None, 0),
-                    "difference": 0}
+    st.reconcile = {
+        "matches": True,
+        "pending_outgoing": 0,
+        "ledger_balance": (balances or {}).get(None, 0),
+        "difference": 0,
+    }
     st.balance = lambda sub=None: (balances or {}).get(sub, 0)
     return st
 
 
 def pull(index, amount, sender=ALICE):
-    return {"index": index, "btype": "2xfer", "amt": amount, "fee": 10, "from": checks.account(sender),
-            "to": MAIN, "spender": MAIN}
+    return {
+        "index": index,
+        "btype": "2xfer",
+        "amt": amount,
+        "fee": 10,
+        "from": checks.account(sender),
+        "to": MAIN,
+        "spender": MAIN,
+    }
 
 
 def payment(pid, block, amount, sender=ALICE, session="cs_1"):
-    return {"payment_id": pid, "method": "icrc2", "ledger_block": block, "sweep_block": None, "amount": amount,
-            "net_amount": amount, "session_id": session, "payer": {"owner": sender, "subaccount": None},
-            "refunded": 0, "refund_pending": 0, "client_reference_id": None}
+    return {
+        "payment_id": pid,
+        "method": "icrc2",
+        "ledger_block": block,
+        "sweep_block": None,
+        "amount": amount,
+        "net_amount": amount,
+        "session_id": session,
+        "payer": {"owner": sender, "subaccount": None},
+        "refunded": 0,
+        "refund_pending": 0,
+        "client_reference_id": None,
+    }
 
 
 def kinds(violations):
@@ -61,8 +83,15 @@ def test_a_record_naming_another_amount_or_no_transfer():
 
 
 def test_a_sender_given_back_more_than_it_sent():
-    refund = {"refund_id": "re_1", "payment_id": "pay_1", "amount": 600, "fee": 10, "ledger_block": 2,
-              "to": {"owner": ALICE, "subaccount": None}, "session_id": "cs_1"}
+    refund = {
+        "refund_id": "re_1",
+        "payment_id": "pay_1",
+        "amount": 600,
+        "fee": 10,
+        "ledger_block": 2,
+        "to": {"owner": ALICE, "subaccount": None},
+        "session_id": "cs_1",
+    }
     st = state(blocks=[pull(1, 500)], payments=[payment("pay_1", 1, 500)], refunds=[refund])
     assert kinds(checks.check_senders(st)) == ["refunded_more_than_sent"]
     refund["to"] = {"owner": BOB, "subaccount": None}  # to someone who sent nothing at all
@@ -82,8 +111,10 @@ def test_books_that_differ_from_the_ledger_and_funds_left_in_a_session():
 
 
 def test_an_open_session_and_a_completed_one_without_its_event():
-    st = state(payments=[payment("pay_1", 1, 500)],
-               sessions={"cs_1": {"status": {"complete": None}}, "cs_2": {"status": {"open": None}}})
+    st = state(
+        payments=[payment("pay_1", 1, 500)],
+        sessions={"cs_1": {"status": {"complete": None}}, "cs_2": {"status": {"open": None}}},
+    )
     assert kinds(checks.check_states(st)) == ["session_not_final"]
     assert kinds(checks.check_events(st)) == ["completed_events"]
     st.events["checkout.session.completed"]["cs_1"] = 1

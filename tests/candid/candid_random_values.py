@@ -1,39 +1,64 @@
 """Seeded random Candid types and host values for round-trip tests."""
+
 from __future__ import annotations
 
 import random
-import struct
 import string
+import struct
 
 from kybra import Principal
 
 from localnet.candid.binary import field_key
 from localnet.candid.subtype import resolve
-from localnet.candid.types import (BLOB, NAT8, PRIMITIVES, Field, Func, Opt,
-                                   Prim, Record, Service, Type, TypeEnv, Var, Variant, Vec,
-                                   label_hash, tuple_record, INT, NAT, TEXT)
+from localnet.candid.types import (
+    BLOB,
+    INT,
+    NAT,
+    NAT8,
+    PRIMITIVES,
+    TEXT,
+    Field,
+    Func,
+    Opt,
+    Prim,
+    Record,
+    Service,
+    Type,
+    TypeEnv,
+    Var,
+    Variant,
+    Vec,
+    label_hash,
+    tuple_record,
+)
 
 # recursive named types every random type may refer to
-ENV = TypeEnv({
-    "List": Opt(Record((Field.named("head", NAT), Field.named("tail", Var("List"))))),
-    "Tree": Variant((Field.named("leaf", INT),
-                     Field.named("node", tuple_record(Var("Tree"), Var("Tree"))))),
-    "Callback": Func((TEXT,), (Opt(Var("Callback")),), ("query",)),
-    "Api": Service((("get", Var("Callback")),)),
-})
+ENV = TypeEnv(
+    {
+        "List": Opt(Record((Field.named("head", NAT), Field.named("tail", Var("List"))))),
+        "Tree": Variant((Field.named("leaf", INT), Field.named("node", tuple_record(Var("Tree"), Var("Tree"))))),
+        "Callback": Func((TEXT,), (Opt(Var("Callback")),), ("query",)),
+        "Api": Service((("get", Var("Callback")),)),
+    }
+)
 _PRIMS = [p for name, p in PRIMITIVES.items() if name != "empty"]
 _INT_BOUNDS = {
-    "nat": (0, 1 << 80), "int": (-(1 << 80), 1 << 80),
-    "nat8": (0, 255), "nat16": (0, 65535), "nat32": (0, 2**32 - 1), "nat64": (0, 2**64 - 1),
-    "int8": (-128, 127), "int16": (-2**15, 2**15 - 1), "int32": (-2**31, 2**31 - 1),
-    "int64": (-2**63, 2**63 - 1),
+    "nat": (0, 1 << 80),
+    "int": (-(1 << 80), 1 << 80),
+    "nat8": (0, 255),
+    "nat16": (0, 65535),
+    "nat32": (0, 2**32 - 1),
+    "nat64": (0, 2**64 - 1),
+    "int8": (-128, 127),
+    "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
 }
 
 
 def random_label(rng: random.Random) -> str:
     first = rng.choice(string.ascii_letters + "_")
-    return first + "".join(rng.choice(string.ascii_letters + string.digits + "_")
-                           for _ in range(rng.randint(0, 8)))
+    return first + "".join(rng.choice(string.ascii_letters + string.digits + "_") for _ in range(rng.randint(0, 8)))
 
 
 def random_fields(rng: random.Random, depth: int, least: int):
@@ -76,8 +101,7 @@ def random_text(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
 
 
-def random_value(rng: random.Random, t: Type, env: TypeEnv = ENV, depth: int = 4,
-                 finite_floats: bool = False):
+def random_value(rng: random.Random, t: Type, env: TypeEnv = ENV, depth: int = 4, finite_floats: bool = False):
     e = resolve(t, env)
     if isinstance(e, Prim):
         name = e.name
@@ -107,8 +131,7 @@ def random_value(rng: random.Random, t: Type, env: TypeEnv = ENV, depth: int = 4
         n = 0 if depth <= 0 else rng.randint(0, 3)
         return [random_value(rng, e.inner, env, depth - 1, finite_floats) for _ in range(n)]
     if isinstance(e, Record):
-        values = {field_key(f): random_value(rng, f.type, env, depth - 1, finite_floats)
-                  for f in e.fields}
+        values = {field_key(f): random_value(rng, f.type, env, depth - 1, finite_floats) for f in e.fields}
         if e.is_tuple:
             return tuple(values[field_key(f)] for f in e.fields)
         return values

@@ -1,5 +1,6 @@
 """Reader and runner for the official Candid conformance files (`*.test.did`): type
 definitions followed by `assert <input> (:|!:|==|!=) ... : (<types>) "<desc>";` lines."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Candid test helpers on sys.path, and the conformance summary line at the end of a run."""
+
 import sys
 from pathlib import Path
 
@@ -18,5 +19,4 @@ def pytest_terminal_summary(terminalreporter):
             else:
                 failed += 1
     if passed or failed:
-        terminalreporter.write_line(
-            f"candid conformance: {passed} passed, {failed} failed")
+        terminalreporter.write_line(f"candid conformance: {passed} passed, {failed} failed")

@@ -1,18 +1,40 @@
 """Binary codec: random round trips, host value forms, errors, and decoding rules the
 conformance suite does not pin down (key names, caching, metering)."""
+
 import random
 
 import pytest
+from candid_random_values import ENV, random_type, random_value
+from conformance_suite import normalize
 from ic.principal import Principal as IcPyPrincipal
 from kybra import Principal
 
-from conformance_suite import normalize
 from localnet.candid import CandidError, decode, encode
 from localnet.candid.binary import leb128, sleb128
-from localnet.candid.types import (BLOB, BOOL, FLOAT32, INT, INT8, NAT, NAT8, NAT64, NULL,
-                                   PRINCIPAL, RESERVED, TEXT, Field, Func, Opt, Record,
-                                   Service, TypeEnv, Var, Variant, Vec, tuple_record)
-from candid_random_values import ENV, random_type, random_value
+from localnet.candid.types import (
+    BLOB,
+    BOOL,
+    FLOAT32,
+    INT,
+    INT8,
+    NAT,
+    NAT8,
+    NAT64,
+    NULL,
+    PRINCIPAL,
+    RESERVED,
+    TEXT,
+    Field,
+    Func,
+    Opt,
+    Record,
+    Service,
+    TypeEnv,
+    Var,
+    Variant,
+    Vec,
+    tuple_record,
+)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -62,11 +84,14 @@ def test_known_encodings():
     assert encode([BLOB], [b"\x01\x02"]) == b"DIDL\x01\x6d\x7b\x01\x00\x02\x01\x02"
     # record fields are written in id order, variant index is the position by id
     rec = Record((Field.named("foo", INT), Field.named("bar", BOOL)))
-    assert encode([rec], [{"foo": 42, "bar": True}]) == \
-        b"DIDL\x01\x6c\x02\xd3\xe3\xaa\x02\x7e\x86\x8e\xb7\x02\x7c\x01\x00\x01\x2a"
+    assert (
+        encode([rec], [{"foo": 42, "bar": True}])
+        == b"DIDL\x01\x6c\x02\xd3\xe3\xaa\x02\x7e\x86\x8e\xb7\x02\x7c\x01\x00\x01\x2a"
+    )
     var = Variant((Field.named("Ok", TEXT), Field.named("Err", TEXT)))
-    assert encode([var], [{"Ok": "good"}]) == \
-        b"DIDL\x01\x6b\x02\xbc\x8a\x01\x71\xc5\xfe\xd2\x01\x71\x01\x00\x00\x04good"
+    assert (
+        encode([var], [{"Ok": "good"}]) == b"DIDL\x01\x6b\x02\xbc\x8a\x01\x71\xc5\xfe\xd2\x01\x71\x01\x00\x00\x04good"
+    )
 
 
 def test_leb128():
@@ -108,29 +133,32 @@ def test_missing_optional_record_fields_and_extra_keys():
     assert decode(encode([rec], [{"a": 1, "extra": object()}]), [rec]) == [{"a": 1, "b": None}]
 
 
-@pytest.mark.parametrize("types, values, message", [
-    ([NAT], [-1], "nat"),
-    ([NAT], [True], "nat"),
-    ([NAT8], [256], "nat8"),
-    ([INT8], [-129], "int8"),
-    ([NAT64], [2**64], "nat64"),
-    ([TEXT], [b"x"], "text"),
-    ([TEXT], ["\ud800"], "surrogates"),
-    ([BOOL], [1], "bool"),
-    ([NULL], [0], "None"),
-    ([FLOAT32], [1e300], "float32"),
-    ([BLOB], [[256]], "0..255"),
-    ([Vec(NAT)], [{1, 2}], "list"),
-    ([Record((Field.named("a", NAT),))], [{}], "'a'"),
-    ([Record((Field.named("a", NAT),))], [{"a": "x"}], "'a'"),
-    ([Variant((Field.named("A", NULL),))], [{"B": None}], "unknown variant tag"),
-    ([Variant((Field.named("A", NULL),))], [{"A": None, "B": None}], "one-key"),
-    ([PRINCIPAL], ["not a principal"], "principal"),
-    ([PRINCIPAL], [42], "Principal"),
-    ([tuple_record(NAT, NAT)], [(1,)], "tuple of 2"),
-    ([NAT], [], "1 types but 0 values"),
-    ([Var("Missing")], [1], "invalid type"),
-])
+@pytest.mark.parametrize(
+    "types, values, message",
+    [
+        ([NAT], [-1], "nat"),
+        ([NAT], [True], "nat"),
+        ([NAT8], [256], "nat8"),
+        ([INT8], [-129], "int8"),
+        ([NAT64], [2**64], "nat64"),
+        ([TEXT], [b"x"], "text"),
+        ([TEXT], ["\ud800"], "surrogates"),
+        ([BOOL], [1], "bool"),
+        ([NULL], [0], "None"),
+        ([FLOAT32], [1e300], "float32"),
+        ([BLOB], [[256]], "0..255"),
+        ([Vec(NAT)], [{1, 2}], "list"),
+        ([Record((Field.named("a", NAT),))], [{}], "'a'"),
+        ([Record((Field.named("a", NAT),))], [{"a": "x"}], "'a'"),
+        ([Variant((Field.named("A", NULL),))], [{"B": None}], "unknown variant tag"),
+        ([Variant((Field.named("A", NULL),))], [{"A": None, "B": None}], "one-key"),
+        ([PRINCIPAL], ["not a principal"], "principal"),
+        ([PRINCIPAL], [42], "Principal"),
+        ([tuple_record(NAT, NAT)], [(1,)], "tuple of 2"),
+        ([NAT], [], "1 types but 0 values"),
+        ([Var("Missing")], [1], "invalid type"),
+    ],
+)
 def test_encode_errors(types, values, message):
     with pytest.raises(CandidError, match=message):
         encode(types, values)
@@ -138,8 +166,9 @@ def test_encode_errors(types, values, message):
 
 def test_decode_key_names_without_expected_type():
     rec = Record((Field.named("name", TEXT), Field(7, NAT)))
-    data = encode([rec, tuple_record(NAT, TEXT), Variant((Field.named("X", NAT),))],
-                  [{"name": "a", "_7_": 5}, (1, "b"), {"X": 3}])
+    data = encode(
+        [rec, tuple_record(NAT, TEXT), Variant((Field.named("X", NAT),))], [{"name": "a", "_7_": 5}, (1, "b"), {"X": 3}]
+    )
     named, tup, var = decode(data)
     assert named == {"_7_": 5, "_1224700491_": "a"}
     assert tup == (1, "b")
@@ -180,6 +209,7 @@ def test_deep_nesting_is_an_error_not_a_crash():
 
 def test_space_bomb_is_rejected_quickly():
     import time
+
     data = b"DIDL\x01\x6d\x7f\x01\x00\x80\x94\xeb\xdc\x03"  # vec null of 10^9
     start = time.perf_counter()
     for types in ([], [Vec(Opt(NAT))]):
@@ -201,20 +231,33 @@ def test_interoperates_with_ic_py():
     from ic.candid import decode as icpy_decode
     from ic.candid import encode as icpy_encode
 
-    icpy_type = Types.Record({
-        "owner": Types.Principal, "subaccount": Types.Opt(Types.Vec(Types.Nat8)),
-        "amount": Types.Nat, "v": Types.Variant({"Ok": Types.Nat, "Err": Types.Text})})
-    ours = Record((Field.named("owner", PRINCIPAL), Field.named("subaccount", Opt(BLOB)),
-                   Field.named("amount", NAT),
-                   Field.named("v", Variant((Field.named("Ok", NAT), Field.named("Err", TEXT))))))
-    data = icpy_encode([{"type": icpy_type, "value": {
-        "owner": "aaaaa-aa", "subaccount": [[1, 2]], "amount": 5, "v": {"Err": "x"}}}])
+    icpy_type = Types.Record(
+        {
+            "owner": Types.Principal,
+            "subaccount": Types.Opt(Types.Vec(Types.Nat8)),
+            "amount": Types.Nat,
+            "v": Types.Variant({"Ok": Types.Nat, "Err": Types.Text}),
+        }
+    )
+    ours = Record(
+        (
+            Field.named("owner", PRINCIPAL),
+            Field.named("subaccount", Opt(BLOB)),
+            Field.named("amount", NAT),
+            Field.named("v", Variant((Field.named("Ok", NAT), Field.named("Err", TEXT)))),
+        )
+    )
+    data = icpy_encode(
+        [{"type": icpy_type, "value": {"owner": "aaaaa-aa", "subaccount": [[1, 2]], "amount": 5, "v": {"Err": "x"}}}]
+    )
     (value,) = decode(data, [ours])
     assert value["owner"].to_str() == "aaaaa-aa"
-    assert {k: value[k] for k in ("subaccount", "amount", "v")} == \
-        {"subaccount": b"\x01\x02", "amount": 5, "v": {"Err": "x"}}
-    ours_data = encode([ours], [{"owner": "aaaaa-aa", "subaccount": b"\x01\x02",
-                                 "amount": 5, "v": {"Err": "x"}}])
+    assert {k: value[k] for k in ("subaccount", "amount", "v")} == {
+        "subaccount": b"\x01\x02",
+        "amount": 5,
+        "v": {"Err": "x"},
+    }
+    ours_data = encode([ours], [{"owner": "aaaaa-aa", "subaccount": b"\x01\x02", "amount": 5, "v": {"Err": "x"}}])
     back = icpy_decode(ours_data, icpy_type)[0]["value"]
     assert back["amount"] == 5 and back["v"] == {"Err": "x"}
     assert back["owner"].to_str() == "aaaaa-aa"

@@ -1,5 +1,6 @@
 """Service descriptions: parsing, canonical printing, and agreement with the reference
 candid parser (`_ic_candid_core`, Rust candid_parser compiled for Python)."""
+
 import json
 from pathlib import Path
 
@@ -7,8 +8,7 @@ import _ic_candid_core
 import pytest
 
 from localnet.candid import CandidError, format_did, parse_did
-from localnet.candid.types import (BLOB, NAT, NULL, TEXT, Field, Func, Opt, Record,
-                                   Variant, Var)
+from localnet.candid.types import BLOB, NAT, NULL, TEXT, Field, Func, Opt, Record, Var, Variant
 
 SPEC = Path(__file__).resolve().parents[1] / "spec_dids"
 SPEC_DIDS = sorted(SPEC.rglob("*.did"))
@@ -56,11 +56,13 @@ def test_parse_everything_the_grammar_has():
     """)
     env = desc.env.types
     assert env["Id"] == NAT
-    assert env["Quoted"] == Record((Field.named("field with space", TEXT),
-                                         Field(5, Var("Id")), Field.named("plain", Opt(Var("Id")))))
+    assert env["Quoted"] == Record(
+        (Field.named("field with space", TEXT), Field(5, Var("Id")), Field.named("plain", Opt(Var("Id"))))
+    )
     assert env["Tup"].is_tuple
-    assert env["Enum"] == Variant((Field.named("A", NULL), Field.named("B", NAT),
-                                   Field.named("C", NULL), Field(7, NULL)))
+    assert env["Enum"] == Variant(
+        (Field.named("A", NULL), Field.named("B", NAT), Field.named("C", NULL), Field(7, NULL))
+    )
     assert env["F"] == Func((Var("Id"),), (Opt(Var("F")),), ("query",))
     assert desc.init_args == (Var("Id"), Opt(TEXT))
     methods = dict(desc.service.methods)
@@ -80,20 +82,23 @@ def test_service_given_by_name_and_empty_file():
     assert parse_did("type A = nat;").init_args is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ("type A = B;", "unbound"),
-    ("type A = A;", "itself"),
-    ("type A = nat; type A = int;", "twice"),
-    ("service : { f : nat }", "function"),
-    ("type A = record { a : nat; a : int };", "duplicate"),
-    ("service : { f : () -> (); f : () -> () }", "duplicate"),
-    ('import "x.did";', "imports"),
-    ("type A = record { a : nat ", "expected"),
-    ("service : {} extra", "trailing"),
-    ("type A = opt;", "expected a type"),
-    ('type "A" = nat;', "expected"),
-    ("type text = nat;", "keyword"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("type A = B;", "unbound"),
+        ("type A = A;", "itself"),
+        ("type A = nat; type A = int;", "twice"),
+        ("service : { f : nat }", "function"),
+        ("type A = record { a : nat; a : int };", "duplicate"),
+        ("service : { f : () -> (); f : () -> () }", "duplicate"),
+        ('import "x.did";', "imports"),
+        ("type A = record { a : nat ", "expected"),
+        ("service : {} extra", "trailing"),
+        ("type A = opt;", "expected a type"),
+        ('type "A" = nat;', "expected"),
+        ("type text = nat;", "keyword"),
+    ],
+)
 def test_bad_did_files(text, message):
     with pytest.raises(CandidError, match=message):
         parse_did(text)
@@ -104,6 +109,7 @@ def test_random_descriptions_print_parse_and_pass_the_reference_parser(seed):
     import random
 
     from candid_random_values import ENV, random_type
+
     from localnet.candid.types import Service, ServiceDescription, TypeEnv
 
     rng = random.Random(seed)
@@ -111,10 +117,16 @@ def test_random_descriptions_print_parse_and_pass_the_reference_parser(seed):
     for i in range(5):
         env.types[f"T{i}"] = random_type(rng)
     methods = tuple(
-        (f"m{i}", Func(tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
-                       tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
-                       rng.choice([(), ("query",), ("composite_query",)])))
-        for i in range(4))
+        (
+            f"m{i}",
+            Func(
+                tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
+                tuple(random_type(rng) for _ in range(rng.randint(0, 2))),
+                rng.choice([(), ("query",), ("composite_query",)]),
+            ),
+        )
+        for i in range(4)
+    )
     desc = ServiceDescription(env, Service(methods), (Var("T0"),) if seed % 2 else None)
     printed = format_did(desc)
     ref = _reference(printed)

@@ -63,14 +63,26 @@ def fake(tmp_path):
     log = tmp_path / "dfx.log"
 
     def run(*args, version="0.23.0", running=False, env=None):
-        e = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home), "FAKE_DFX_LOG": str(log),
-             "FAKE_DFX_VERSION": version, "FAKE_DFX_RUNNING": "1" if running else "0"}
+        e = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": str(home),
+            "FAKE_DFX_LOG": str(log),
+            "FAKE_DFX_VERSION": version,
+            "FAKE_DFX_RUNNING": "1" if running else "0",
+        }
         e.update(env or {})
         if log.exists():
             log.unlink()
         before = project_pems()
-        proc = subprocess.run(["bash", SCRIPT, "--setup-only", *args], env=e, cwd=ROOT,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            ["bash", SCRIPT, "--setup-only", *args],
+            env=e,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         calls = log.read_text().splitlines() if log.exists() else []
         assert project_pems() == before, "a .pem was written into the project folder"
         return proc, calls

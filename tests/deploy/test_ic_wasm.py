@@ -60,12 +60,18 @@ def small_module(methods: list, custom: bytes = b"service : {}") -> bytes:
 
 def test_ic_wasm_reads_the_merchant_module_localnet_builds(ic_wasm, tmp_path):
     from localnet.runtime import Network
+
     module = Network().build_module(os.path.join(ROOT, "src", "user_payment_canister", "main.py"), ROOT)
     path = tmp_path / "user_payment_canister.wasm"
     path.write_bytes(module)
     info = run(ic_wasm, str(path), "info")
     assert "Custom sections with size" in info and "icp:public candid:service" in info
-    assert run(ic_wasm, str(path), "metadata").split() == ["icp:private", "localnet:bundle", "icp:public", "candid:service"]
+    assert run(ic_wasm, str(path), "metadata").split() == [
+        "icp:private",
+        "localnet:bundle",
+        "icp:public",
+        "candid:service",
+    ]
     with open(os.path.join(ROOT, "candid", "user_payment_canister.did"), encoding="utf-8") as f:
         assert run(ic_wasm, str(path), "metadata", "candid:service").strip() == f.read().strip()
     shrunk = tmp_path / "shrunk.wasm"
@@ -97,5 +103,7 @@ def test_the_limit_checker_fails_a_module_over_a_limit(tmp_path):
     ok = tmp_path / "ok.wasm"
     ok.write_bytes(small_module(["canister_query hello"]))
     assert wasm_limits.report(str(ok)) is True
-    proc = subprocess.run([localnet, "wasm-limits", str(tmp_path / "missing.wasm")], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [localnet, "wasm-limits", str(tmp_path / "missing.wasm")], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1 and proc.stderr.startswith("Error: ")

@@ -31,7 +31,9 @@ from factory_client import PROBE_ENTRY_PATH as PROBE_ENTRY  # noqa: E402
 def probe_did(tmp_path_factory):
     """The probe canister's .did, generated from its source like every committed .did."""
     from factory_client import ROOT
+
     from localnet.kybra_source.did import generate_did
+
     path = tmp_path_factory.mktemp("probe") / "probe.did"
     path.write_text(generate_did(PROBE_ENTRY, ROOT), encoding="utf-8")
     return str(path)
@@ -43,14 +45,18 @@ class Probes:
 
     def __init__(self, factory, server, actor, new_identity, probe_did):
         from factory_client import deploy_config, merchant_config, ok, ptext
+
         factory.upload("probe", build_module(server, PROBE_ENTRY), "probe merchant")
         self.factory = factory
         self.items = []
         for i in range(3):
             owner = new_identity()
             email = None if i == 2 else "support@shop%d.example.com" % i
-            rec = ok(factory.paying(owner).deploy_user_payment_canister(
-                deploy_config(merchant_config("Shop %d" % i, email=email), version="probe")))
+            rec = ok(
+                factory.paying(owner).deploy_user_payment_canister(
+                    deploy_config(merchant_config("Shop %d" % i, email=email), version="probe")
+                )
+            )
             cid = ptext(rec["canister_id"][0])
             self.items.append((owner, cid, actor(server, cid, owner, probe_did), rec))
 

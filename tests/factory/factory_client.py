@@ -12,7 +12,7 @@ import os
 import sys
 
 from ic.identity import Identity
-from ic_results import one, ok, err, code, opt, tag  # noqa: F401  (re-exported to the tests)
+from ic_results import code, err, ok, one, opt, tag  # noqa: F401  (re-exported to the tests)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
@@ -37,12 +37,17 @@ def padded(module: bytes, size: int, salt: bytes = b"") -> bytes:
     """The module with a custom section appended so it has at least `size` bytes (a real
     Kybra Wasm is tens of MB); the salt makes distinct versions of the same code."""
     from localnet.runtime.module import custom_section
+
     filler = hashlib.sha256(salt).digest() * (size // 32 + 1)
     return module + custom_section("ckpay:padding", filler[: max(0, size - len(module))])
 
 
-def merchant_config(name: str = "Test Shop", email: str | None = "support@shop.example.com",
-                    website: str | None = "https://shop.example.com", tokens=()) -> dict:
+def merchant_config(
+    name: str = "Test Shop",
+    email: str | None = "support@shop.example.com",
+    website: str | None = "https://shop.example.com",
+    tokens=(),
+) -> dict:
     return {
         "name": name,
         "website": opt(website),
@@ -58,16 +63,19 @@ def deploy_config(merchant: dict | None = None, version: str | None = None, owne
 class Factory:
     """A factory canister on a LocalnetServer and ic-py actors for several identities."""
 
-    def __init__(self, server, deploy, actor, new_identity, settings: dict | None = None,
-                 cycles: int = FACTORY_CYCLES):
+    def __init__(self, server, deploy, actor, new_identity, settings: dict | None = None, cycles: int = FACTORY_CYCLES):
         self.server = server
         self.actor_factory = actor
         self.admin_identity = new_identity()
         settings_text = "null" if settings is None else settings_candid(settings)
-        self.id = deploy(server, FACTORY_ENTRY,
-                         f'(record {{ admins = vec {{ principal "{self.admin_identity.sender().to_str()}" }}; '
-                         f"settings = {settings_text} }})",
-                         controllers=[self.admin_identity], cycles=cycles)
+        self.id = deploy(
+            server,
+            FACTORY_ENTRY,
+            f'(record {{ admins = vec {{ principal "{self.admin_identity.sender().to_str()}" }}; '
+            f"settings = {settings_text} }})",
+            controllers=[self.admin_identity],
+            cycles=cycles,
+        )
         self.admin = self.as_(self.admin_identity)
         self.anon = self.as_(Identity(anonymous=True))
 
@@ -83,11 +91,12 @@ class Factory:
     def upload(self, version: str, module: bytes, notes: str = "") -> None:
         ok(self.admin.begin_wasm_upload(version, len(module), hashlib.sha256(module).digest(), notes))
         for i in range(0, len(module), CHUNK):
-            ok(self.admin.upload_wasm_chunk(version, i // CHUNK, module[i:i + CHUNK]))
+            ok(self.admin.upload_wasm_chunk(version, i // CHUNK, module[i : i + CHUNK]))
         ok(self.admin.commit_wasm_upload(version))
 
     def module_hash(self, canister_id: str) -> bytes:
         from kybra import Principal
+
         with self.server.lock:
             return self.server.network.canister(Principal.from_str(canister_id))["module_hash"]
 
@@ -103,17 +112,17 @@ def settings_candid(s: dict) -> str:
     xrc = "null" if s.get("xrc_canister") is None else f'opt principal "{s["xrc_canister"]}"'
     return (
         "opt record { "
-        f'deploy_cycles = {s["deploy_cycles"]} : nat64; '
-        f'min_factory_cycles = {s["min_factory_cycles"]} : nat64; '
-        f'max_canisters_per_owner = {s["max_canisters_per_owner"]} : nat32; '
-        f'topup_threshold = {s["topup_threshold"]} : nat64; '
-        f'topup_amount = {s["topup_amount"]} : nat64; '
-        f'monitor_interval_seconds = {s["monitor_interval_seconds"]} : nat64; '
+        f"deploy_cycles = {s['deploy_cycles']} : nat64; "
+        f"min_factory_cycles = {s['min_factory_cycles']} : nat64; "
+        f"max_canisters_per_owner = {s['max_canisters_per_owner']} : nat32; "
+        f"topup_threshold = {s['topup_threshold']} : nat64; "
+        f"topup_amount = {s['topup_amount']} : nat64; "
+        f"monitor_interval_seconds = {s['monitor_interval_seconds']} : nat64; "
         f'base_domain = "{s["base_domain"]}"; '
         f"xrc_canister = {xrc}; "
-        f'xrc_cycles = {s["xrc_cycles"]} : nat64; '
-        f'rate_refresh_seconds = {s["rate_refresh_seconds"]} : nat64; '
-        f'daily_cross_merchant_limit = {s["daily_cross_merchant_limit"]} : nat64 }}'
+        f"xrc_cycles = {s['xrc_cycles']} : nat64; "
+        f"rate_refresh_seconds = {s['rate_refresh_seconds']} : nat64; "
+        f"daily_cross_merchant_limit = {s['daily_cross_merchant_limit']} : nat64 }}"
     )
 
 
@@ -161,9 +170,16 @@ def management_call(server, identity, method: str, value: dict, effective: str):
 
 def settings_update(canister_id: str, controllers: list) -> dict:
     from kybra import Principal
+
     settings = {"controllers": [Principal.from_str(c) for c in controllers]}
-    for name in ("compute_allocation", "memory_allocation", "freezing_threshold",
-                 "reserved_cycles_limit", "log_visibility", "wasm_memory_limit"):
+    for name in (
+        "compute_allocation",
+        "memory_allocation",
+        "freezing_threshold",
+        "reserved_cycles_limit",
+        "log_visibility",
+        "wasm_memory_limit",
+    ):
         settings[name] = None
     return {"canister_id": Principal.from_str(canister_id), "settings": settings, "sender_canister_version": None}
 
@@ -172,6 +188,11 @@ def inject_controllers(server, controller: str, canister_id: str, controllers: l
     """The canister's controller `controller` (a canister, e.g. the factory) sets its
     controllers: a fault injected at the IC level, where no test identity can act."""
     from kybra import Principal
+
     with server.lock:
-        server.network.update_call(Principal.from_str(controller), Principal.from_str("aaaaa-aa"), "update_settings",
-                                   management_arg("update_settings", settings_update(canister_id, controllers)))
+        server.network.update_call(
+            Principal.from_str(controller),
+            Principal.from_str("aaaaa-aa"),
+            "update_settings",
+            management_arg("update_settings", settings_update(canister_id, controllers)),
+        )

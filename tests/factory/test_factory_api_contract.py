@@ -25,8 +25,11 @@ def declared() -> dict:
     for fn in service.body:
         if isinstance(fn, ast.FunctionDef):
             (deco,) = fn.decorator_list
-            out[fn.name] = ("query" if deco.id == "service_query" else "update", len(fn.args.args) - 1,
-                            signature(fn, 1))
+            out[fn.name] = (
+                "query" if deco.id == "service_query" else "update",
+                len(fn.args.args) - 1,
+                signature(fn, 1),
+            )
     return out
 
 
@@ -39,10 +42,11 @@ def implemented() -> dict:
             tree = ast.parse(open(os.path.join(folder, name), encoding="utf-8").read())
             for fn in tree.body:
                 if isinstance(fn, ast.FunctionDef) and any(
-                        getattr(d, "id", None) in ("query", "update") for d in fn.decorator_list):
+                    getattr(d, "id", None) in ("query", "update") for d in fn.decorator_list
+                ):
                     params, ret = signature(fn, 0)
                     if ret.startswith("Async[") and ret.endswith("]"):
-                        ret = ret[len("Async["):-1]
+                        ret = ret[len("Async[") : -1]
                     out[fn.name] = (params, ret)
     return out
 

@@ -8,21 +8,52 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from factory_client import FACTORY_DID, code, err, ok, one
 from ic.identity import Identity
 
-from factory_client import FACTORY_DID, code, err, ok, one
-
-THEME = {"primary_color": "#112233", "background_color": "#ffffff", "text_color": "#000000",
-         "font_family": "Inter", "border_radius": 8, "dark_mode": False}
-SETTINGS = {"deploy_cycles": 10**12, "min_factory_cycles": 0, "max_canisters_per_owner": 100,
-            "topup_threshold": 0, "topup_amount": 0, "monitor_interval_seconds": 3600,
-            "base_domain": "evil.example.com", "xrc_canister": [], "xrc_cycles": 0,
-            "rate_refresh_seconds": 600, "daily_cross_merchant_limit": 10**12}
-REPORT = {"transaction_count": 1, "successful_payments": 1, "failed_payments": 0, "refunded_payments": 0,
-          "sessions_created": 1, "sessions_completed": 1, "modal_views": 1, "hosted_page_views": 1,
-          "volume_usd_cents": 100, "volume_by_token": [], "template_conversions": [], "region": [], "industry": []}
-SECURITY = {"global_fraud_patterns": [], "system_rate_limits": [], "blocked_principals": [],
-            "security_alert_thresholds": [], "compliance_requirements": []}
+THEME = {
+    "primary_color": "#112233",
+    "background_color": "#ffffff",
+    "text_color": "#000000",
+    "font_family": "Inter",
+    "border_radius": 8,
+    "dark_mode": False,
+}
+SETTINGS = {
+    "deploy_cycles": 10**12,
+    "min_factory_cycles": 0,
+    "max_canisters_per_owner": 100,
+    "topup_threshold": 0,
+    "topup_amount": 0,
+    "monitor_interval_seconds": 3600,
+    "base_domain": "evil.example.com",
+    "xrc_canister": [],
+    "xrc_cycles": 0,
+    "rate_refresh_seconds": 600,
+    "daily_cross_merchant_limit": 10**12,
+}
+REPORT = {
+    "transaction_count": 1,
+    "successful_payments": 1,
+    "failed_payments": 0,
+    "refunded_payments": 0,
+    "sessions_created": 1,
+    "sessions_completed": 1,
+    "modal_views": 1,
+    "hosted_page_views": 1,
+    "volume_usd_cents": 100,
+    "volume_by_token": [],
+    "template_conversions": [],
+    "region": [],
+    "industry": [],
+}
+SECURITY = {
+    "global_fraud_patterns": [],
+    "system_rate_limits": [],
+    "blocked_principals": [],
+    "security_alert_thresholds": [],
+    "compliance_requirements": [],
+}
 
 
 def calls(cid: str, dep_id: str, victim: str) -> dict:
@@ -42,15 +73,36 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "cleanup_failed_deployment": [dep_id],
         "commit_wasm_upload": ["v1"],
         "configure_hosted_infrastructure": [],
-        "create_global_modal_template": [{"template_id": "", "template_name": "t", "category": "c",
-                                          "preview_url": "https://x.example.com", "is_public": True,
-                                          "created_by": victim, "usage_count": 0, "base_theme": THEME}],
+        "create_global_modal_template": [
+            {
+                "template_id": "",
+                "template_name": "t",
+                "category": "c",
+                "preview_url": "https://x.example.com",
+                "is_public": True,
+                "created_by": victim,
+                "usage_count": 0,
+                "base_theme": THEME,
+            }
+        ],
         "delete_wasm_version": ["v1"],
-        "deploy_component_version": [{"component_id": "btn", "name": "b", "version": "1.0.0",
-                                      "cdn_url": "https://cdn.example.com/b.js",
-                                      "documentation_url": "https://docs.example.com", "compatibility": []}],
-        "deploy_user_payment_canister": [{"owner": [victim], "version": [],
-                                          "merchant": {"name": "x", "website": [], "support_email": [], "tokens": []}}],
+        "deploy_component_version": [
+            {
+                "component_id": "btn",
+                "name": "b",
+                "version": "1.0.0",
+                "cdn_url": "https://cdn.example.com/b.js",
+                "documentation_url": "https://docs.example.com",
+                "compatibility": [],
+            }
+        ],
+        "deploy_user_payment_canister": [
+            {
+                "owner": [victim],
+                "version": [],
+                "merchant": {"name": "x", "website": [], "support_email": [], "tokens": []},
+            }
+        ],
         "grant_deployment_credits": [victim, 5],
         "grant_topup_budget": [cid, 10**12],
         "prepay_canister_topups": [cid],
@@ -82,7 +134,9 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "set_geographic_risk_score": ["EU", 0.5],
         "set_managed_upgrades": [cid, True],
         "secure_user_canister": [cid],
-        "start_rollout": [{"version": "v1", "batch_size": 1, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}],
+        "start_rollout": [
+            {"version": "v1", "batch_size": 1, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}
+        ],
         "top_up_user_canister": [cid, 10**9],
         "track_component_usage": ["btn", cid],
         "update_factory_settings": [SETTINGS],
@@ -104,6 +158,7 @@ PAY_TO_CALL = {"prepay_canister_topups": "payment_required"}
 
 def update_methods() -> set:
     from localnet.candid.did import parse_did
+
     with open(FACTORY_DID, encoding="utf-8") as f:
         desc = parse_did(f.read())
     out = set()
@@ -152,7 +207,11 @@ def test_protected_queries_refuse_strangers(probes, new_identity):
 
 
 def test_stranger_may_deploy_for_itself_only_paid_and_anonymous_may_not(small, new_identity):
-    config = {"owner": [], "version": [], "merchant": {"name": "Mine", "website": [], "support_email": [], "tokens": []}}
+    config = {
+        "owner": [],
+        "version": [],
+        "merchant": {"name": "Mine", "website": [], "support_email": [], "tokens": []},
+    }
     assert code(small.anon.deploy_user_payment_canister(config)) == "unauthorized"
     stranger = new_identity()
     assert code(small.as_(stranger).deploy_user_payment_canister(config)) == "payment_required"

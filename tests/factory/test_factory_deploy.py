@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 
-from kybra import Principal
-
 from factory_client import (
     BROKEN_ENTRY,
     CHUNK,
@@ -20,12 +18,12 @@ from factory_client import (
     merchant_config,
     ok,
     one,
-    opt,
     padded,
     ptext,
     tag,
 )
-from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, acct, ledger_init_arg
+from kybra import Principal
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, acct, ledger_init_arg
 from merchant_client import session_args
 
 KYBRA_SIZE = 10 * CHUNK + 123_457
@@ -110,7 +108,9 @@ def test_wasm_store_rejects_bad_uploads(factory, server):
     ok(admin.begin_wasm_upload("junk", len(junk), hashlib.sha256(junk).digest(), ""))
     ok(admin.upload_wasm_chunk("junk", 0, junk))
     assert code(admin.commit_wasm_upload("junk")) == "invalid_module"
-    assert code(factory.as_(factory.admin_identity).deploy_user_payment_canister(deploy_config())) == "failed_precondition"
+    assert (
+        code(factory.as_(factory.admin_identity).deploy_user_payment_canister(deploy_config())) == "failed_precondition"
+    )
 
 
 def test_failed_install_is_tracked_retryable_and_cleanable(small, server, new_identity):
@@ -158,6 +158,7 @@ def submit_deploys(server, factory_id: str, senders: list, config: dict) -> list
     """Submits one deploy per sender before any runs, interleaves them with the scheduler,
     and returns the decoded replies."""
     from localnet.runtime.typed import decode_reply, encode_call
+
     net = server.network
     with server.lock:
         fid = Principal.from_str(factory_id)
@@ -173,8 +174,11 @@ def submit_deploys(server, factory_id: str, senders: list, config: dict) -> list
 
 
 def py_config() -> dict:
-    return {"owner": None, "version": None,
-            "merchant": {"name": "Shop", "website": None, "support_email": None, "tokens": []}}
+    return {
+        "owner": None,
+        "version": None,
+        "merchant": {"name": "Shop", "website": None, "support_email": None, "tokens": []},
+    }
 
 
 def test_quota_holds_under_concurrent_deploys(server, deploy, actor, new_identity):

@@ -4,9 +4,7 @@ forward the merchant-only calls (usage, reports, one-click, suspicion reports)."
 
 from __future__ import annotations
 
-
 import pytest
-
 from factory_client import (
     code,
     default_settings,
@@ -17,27 +15,51 @@ from factory_client import (
     one,
     opt,
     ptext,
-    tag,
 )
 from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY, ledger_init_arg
 from xrc_fixture import CRYPTO, FIAT, asset
 
-THEME = {"primary_color": "#635bff", "background_color": "#ffffff", "text_color": "#1a1f36",
-         "font_family": "Inter, sans-serif", "border_radius": 8, "dark_mode": False}
+THEME = {
+    "primary_color": "#635bff",
+    "background_color": "#ffffff",
+    "text_color": "#1a1f36",
+    "font_family": "Inter, sans-serif",
+    "border_radius": 8,
+    "dark_mode": False,
+}
 
 
 def template(name: str, public: bool = True, **over) -> dict:
-    t = {"template_id": "", "template_name": name, "category": "minimal",
-         "preview_url": "https://cdn.example.com/p.png", "is_public": public,
-         "created_by": "aaaaa-aa", "usage_count": 0, "base_theme": THEME}
+    t = {
+        "template_id": "",
+        "template_name": name,
+        "category": "minimal",
+        "preview_url": "https://cdn.example.com/p.png",
+        "is_public": public,
+        "created_by": "aaaaa-aa",
+        "usage_count": 0,
+        "base_theme": THEME,
+    }
     t.update(over)
     return t
 
 
 def report(**over) -> dict:
-    r = {"transaction_count": 0, "successful_payments": 0, "failed_payments": 0, "refunded_payments": 0,
-         "sessions_created": 0, "sessions_completed": 0, "modal_views": 0, "hosted_page_views": 0,
-         "volume_usd_cents": 0, "volume_by_token": [], "template_conversions": [], "region": [], "industry": []}
+    r = {
+        "transaction_count": 0,
+        "successful_payments": 0,
+        "failed_payments": 0,
+        "refunded_payments": 0,
+        "sessions_created": 0,
+        "sessions_completed": 0,
+        "modal_views": 0,
+        "hosted_page_views": 0,
+        "volume_usd_cents": 0,
+        "volume_by_token": [],
+        "template_conversions": [],
+        "region": [],
+        "industry": [],
+    }
     r.update(over)
     return r
 
@@ -49,7 +71,10 @@ def session_id(routing_key: str) -> str:
 def test_modal_templates(probes, new_identity):
     f = probes.factory
     (_, c1, p1, _), (_, c2, p2, _) = probes.items[:2]
-    assert code(f.admin.create_global_modal_template(template("Bad", base_theme=dict(THEME, primary_color="red")))) == "invalid_argument"
+    assert (
+        code(f.admin.create_global_modal_template(template("Bad", base_theme=dict(THEME, primary_color="red"))))
+        == "invalid_argument"
+    )
     assert code(f.admin.create_global_modal_template(template("Bad", preview_url="javascript:x"))) == "invalid_argument"
     t1 = ok(f.admin.create_global_modal_template(template("Minimal")))
     t2 = ok(f.admin.create_global_modal_template(template("Bold")))
@@ -70,8 +95,15 @@ def test_modal_templates(probes, new_identity):
     assert code(p1.probe_template_usage(hidden)) == "not_found"
     assert code(f.as_(new_identity()).update_template_usage(t1)) == "unauthorized"
     assert ok(f.anon.get_global_modal_template(t1))["usage_count"] == 3
-    ok(p1.probe_report(report(sessions_created=10, sessions_completed=4,
-                              template_conversions=[{"template_id": t1, "views": 20, "conversions": 5}])))
+    ok(
+        p1.probe_report(
+            report(
+                sessions_created=10,
+                sessions_completed=4,
+                template_conversions=[{"template_id": t1, "views": 20, "conversions": 5}],
+            )
+        )
+    )
     stats = one(f.anon.get_modal_template_stats())
     assert stats["total_modals_created"] == 4 and stats["popular_templates"] == [t1, t2]
     rates = {e["key"]: e["value"] for e in stats["conversion_rates_by_template"]}
@@ -84,6 +116,7 @@ def test_modal_templates(probes, new_identity):
 
 def test_real_merchant_reports_template_usage(small, new_identity):
     from merchant_client import modal_config
+
     f = small
     t1 = ok(f.admin.create_global_modal_template(template("Minimal")))
     owner = new_identity()
@@ -125,7 +158,9 @@ def test_hosted_pages(probes, new_identity):
     ok(f.as_(o2).add_custom_domain(c2, "pay.shop1.com"))
     infra = one(f.anon.get_hosted_infrastructure())
     assert {(ptext(e["key"]), e["value"]) for e in infra["subdomain_config"]["custom_domains"]} == {
-        (c1, "checkout.shop1.com"), (c2, "pay.shop1.com")}
+        (c1, "checkout.shop1.com"),
+        (c2, "pay.shop1.com"),
+    }
     assert infra["subdomain_config"]["base_domain"] == "checkout.ckpayment.io"
     assert one(f.anon.get_system_hosted_metrics())["active_certificates"] == 0
     ok(probes.items[0][2].probe_report(report(sessions_created=8, sessions_completed=2, hosted_page_views=30)))
@@ -134,9 +169,14 @@ def test_hosted_pages(probes, new_identity):
 
 
 def component(version: str, cid: str = "payment-button") -> dict:
-    return {"component_id": cid, "name": "Payment button", "version": version,
-            "cdn_url": f"https://cdn.ckpayment.io/{cid}/{version}/index.js",
-            "documentation_url": "https://docs.ckpayment.io/elements", "compatibility": ["react", "vue"]}
+    return {
+        "component_id": cid,
+        "name": "Payment button",
+        "version": version,
+        "cdn_url": f"https://cdn.ckpayment.io/{cid}/{version}/index.js",
+        "documentation_url": "https://docs.ckpayment.io/elements",
+        "compatibility": ["react", "vue"],
+    }
 
 
 def test_component_registry(probes, new_identity):
@@ -148,9 +188,15 @@ def test_component_registry(probes, new_identity):
     ok(f.admin.deploy_component_version(component("0.9.0", "token-selector")))
     assert code(f.admin.deploy_component_version(component("1.0.0"))) == "already_exists"
     assert code(f.admin.deploy_component_version(component("v1"))) == "invalid_argument"
-    assert code(f.admin.deploy_component_version(dict(component("2.0.0"), cdn_url="http://cdn.example.com/x.js"))) == "invalid_argument"
+    assert (
+        code(f.admin.deploy_component_version(dict(component("2.0.0"), cdn_url="http://cdn.example.com/x.js")))
+        == "invalid_argument"
+    )
     available = one(f.anon.get_available_components())
-    assert [(c["component_id"], c["version"]) for c in available] == [("token-selector", "0.9.0"), ("payment-button", "1.2.0")]
+    assert [(c["component_id"], c["version"]) for c in available] == [
+        ("token-selector", "0.9.0"),
+        ("payment-button", "1.2.0"),
+    ]
     assert ok(f.anon.get_component_cdn_url("payment-button", "latest")).endswith("/1.2.0/index.js")
     assert ok(f.anon.get_component_cdn_url("payment-button", "1.0.0")).endswith("/1.0.0/index.js")
     assert code(f.anon.get_component_cdn_url("payment-button", "3.0.0")) == "not_found"
@@ -186,8 +232,18 @@ def market(server, deploy, actor, new_identity, small):
         with server.lock:
             now_s = server.network.time_ns // 10**9
         stamp = now_s - now_s % 60
-        ok(feeder.set_rates([{"base_asset": asset("ICP", CRYPTO), "quote_asset": asset("USD", FIAT),
-                              "rate": int(usd * 10**9), "timestamp": stamp}]))
+        ok(
+            feeder.set_rates(
+                [
+                    {
+                        "base_asset": asset("ICP", CRYPTO),
+                        "quote_asset": asset("USD", FIAT),
+                        "rate": int(usd * 10**9),
+                        "timestamp": stamp,
+                    }
+                ]
+            )
+        )
 
     return f, xrc_id, set_rate
 
@@ -197,6 +253,7 @@ def test_token_market(market, server):
     assert one(f.anon.get_real_time_rates()) == []
     assert one(f.anon.get_market_conditions())["condition"] == "unknown"
     from kybra import Principal
+
     with server.lock:
         xrc_before = server.network.canister(Principal.from_str(xrc_id))["cycles"]
     for usd in (10.0, 11.0, 9.5):
@@ -304,17 +361,36 @@ def test_security(probes, new_identity):
     assert code(f.admin.set_geographic_risk_score("XX", 2.0)) == "invalid_argument"
 
     def tx(customer, country=None, address=None):
-        return {"transaction_id": "t1", "customer": customer, "merchant_canister": c1, "amount": 1000,
-                "token_symbol": "LTT", "from_address": opt(address), "country": opt(country), "timestamp": 0}
+        return {
+            "transaction_id": "t1",
+            "customer": customer,
+            "merchant_canister": c1,
+            "amount": 1000,
+            "token_symbol": "LTT",
+            "from_address": opt(address),
+            "country": opt(country),
+            "timestamp": 0,
+        }
 
     assert one(f.anon.validate_transaction_against_global_rules(tx(good)))["required_action"] == "allow"
     blocked = one(f.anon.validate_transaction_against_global_rules(tx(bad)))
     assert blocked["required_action"] == "block" and not blocked["allowed"]
-    assert one(f.anon.validate_transaction_against_global_rules(tx(good, address="0xdeadbeef")))["required_action"] == "block"
+    assert (
+        one(f.anon.validate_transaction_against_global_rules(tx(good, address="0xdeadbeef")))["required_action"]
+        == "block"
+    )
     assert one(f.anon.validate_transaction_against_global_rules(tx(good, country="XX")))["required_action"] == "review"
 
-    pattern = {"customer": good, "amount": 50_000, "token_symbol": "LTT", "payments_last_hour": 25,
-               "payments_last_day": 30, "average_amount": 1_000, "country": [], "is_new_customer": False}
+    pattern = {
+        "customer": good,
+        "amount": 50_000,
+        "token_symbol": "LTT",
+        "payments_last_hour": 25,
+        "payments_last_day": 30,
+        "average_amount": 1_000,
+        "country": [],
+        "is_new_customer": False,
+    }
     score = one(f.anon.analyze_payment_pattern(pattern))
     assert set(score["matched_patterns"]) == {"velocity", "amount_spike"} and score["risk_level"] == "medium"
     calm = one(f.anon.analyze_payment_pattern(dict(pattern, payments_last_hour=1, amount=1_000)))
@@ -328,12 +404,17 @@ def test_security(probes, new_identity):
     assert one(f.anon.get_security_config_version()) == 1
     assert one(f.anon.check_principal_reputation(good))["blocked"]
     clean = dict(pattern, customer=new_identity().sender().to_str())
-    assert one(f.anon.analyze_payment_pattern(clean))["matched_patterns"] == []  # only the relaxed velocity rule is left
+    assert (
+        one(f.anon.analyze_payment_pattern(clean))["matched_patterns"] == []
+    )  # only the relaxed velocity rule is left
     changes = one(f.anon.get_global_blocklist_changes(page["next_seq"], 10))["changes"]
     assert [ptext(c["principal_id"]) for c in changes] == [suspect, good]
     ok(f.admin.remove_from_global_blocklist(good, "false positive"))
     assert one(f.anon.get_global_blocklist_changes(0, 10))["changes"][-1]["blocked"] is False
-    bad_cfg = dict(cfg, compliance_requirements=[{"rule_id": "x", "description": "", "kind": "nope", "param": 0, "mandatory": True}])
+    bad_cfg = dict(
+        cfg,
+        compliance_requirements=[{"rule_id": "x", "description": "", "kind": "nope", "param": 0, "mandatory": True}],
+    )
     assert code(f.admin.update_global_security_config(bad_cfg)) == "invalid_argument"
 
     # compliance: the third probe has no support email (a mandatory rule)
@@ -358,15 +439,44 @@ def test_system_analytics(probes, market, new_identity):
     set_rate(10.0)  # LTT (8 decimals) at $10: the factory values reported base units itself
     ok(f.admin.update_global_token_rates())
     (o1, c1, p1, _), (o2, c2, p2, _), (o3, c3, p3, _) = probes.items
-    r1 = report(transaction_count=6, successful_payments=5, sessions_created=10, sessions_completed=5,
-                volume_usd_cents=999_999, volume_by_token=ltt(500_000_000),  # its own USD figure is not believed
-                region=["EU"], industry=["retail"])
+    r1 = report(
+        transaction_count=6,
+        successful_payments=5,
+        sessions_created=10,
+        sessions_completed=5,
+        volume_usd_cents=999_999,
+        volume_by_token=ltt(500_000_000),  # its own USD figure is not believed
+        region=["EU"],
+        industry=["retail"],
+    )
     ok(p1.probe_report(r1))
     ok(p1.probe_report(r1))  # a resent report changes nothing
-    ok(p2.probe_report(report(transaction_count=10, successful_payments=6, sessions_created=10, sessions_completed=2,
-                              volume_by_token=ltt(100_000_000), region=["US"], industry=["retail"])))
-    ok(p3.probe_report(report(transaction_count=2, successful_payments=1, sessions_created=4, sessions_completed=1,
-                              volume_by_token=ltt(50_000_000), region=["EU"], industry=["games"])))
+    ok(
+        p2.probe_report(
+            report(
+                transaction_count=10,
+                successful_payments=6,
+                sessions_created=10,
+                sessions_completed=2,
+                volume_by_token=ltt(100_000_000),
+                region=["US"],
+                industry=["retail"],
+            )
+        )
+    )
+    ok(
+        p3.probe_report(
+            report(
+                transaction_count=2,
+                successful_payments=1,
+                sessions_created=4,
+                sessions_completed=1,
+                volume_by_token=ltt(50_000_000),
+                region=["EU"],
+                industry=["games"],
+            )
+        )
+    )
     assert code(p1.probe_report(dict(r1, transaction_count=1))) == "invalid_argument"
     assert code(p1.probe_report(dict(r1, sessions_completed=11))) == "invalid_argument"
     assert code(f.as_(new_identity()).report_merchant_metrics(r1)) == "unauthorized"
@@ -395,8 +505,21 @@ def test_system_analytics(probes, market, new_identity):
     assert ok(f.as_(o2).compare_merchant_performance(c2))["summary"] == "conversion below the system average"
 
     # moving region updates the distribution; fraud thresholds learn from reported payments
-    ok(p3.probe_report(dict(report(transaction_count=2, successful_payments=1, sessions_created=4,
-                                   sessions_completed=1, volume_by_token=ltt(50_000_000), industry=["games"]), region=["US"])))
+    ok(
+        p3.probe_report(
+            dict(
+                report(
+                    transaction_count=2,
+                    successful_payments=1,
+                    sessions_created=4,
+                    sessions_completed=1,
+                    volume_by_token=ltt(50_000_000),
+                    industry=["games"],
+                ),
+                region=["US"],
+            )
+        )
+    )
     geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
     assert geo["EU"]["merchants"] == 1 and geo["US"]["merchants"] == 2
     ok(f.admin.update_global_fraud_patterns())
@@ -415,19 +538,37 @@ def test_regions_are_capped_in_arrival_order_and_moves_follow_the_cap(probes, ma
     ok(f.admin.update_global_token_rates())
     p1, p2 = probes.items[0][2], probes.items[1][2]
     for i in range(50):  # p1 walks through 50 regions: each becomes a group (the old ones at 0)
-        ok(p1.probe_report(report(transaction_count=i + 1, successful_payments=i + 1, sessions_created=i + 1,
-                                  sessions_completed=i + 1, volume_by_token=ltt((i + 1) * 100_000_000),
-                                  region=["R%02d" % i])))
-    late = report(transaction_count=1, successful_payments=1, sessions_created=1, sessions_completed=1,
-                  volume_by_token=ltt(300_000_000), region=["late"])
+        ok(
+            p1.probe_report(
+                report(
+                    transaction_count=i + 1,
+                    successful_payments=i + 1,
+                    sessions_created=i + 1,
+                    sessions_completed=i + 1,
+                    volume_by_token=ltt((i + 1) * 100_000_000),
+                    region=["R%02d" % i],
+                )
+            )
+        )
+    late = report(
+        transaction_count=1,
+        successful_payments=1,
+        sessions_created=1,
+        sessions_completed=1,
+        volume_by_token=ltt(300_000_000),
+        region=["late"],
+    )
     ok(p2.probe_report(late))
     geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
     assert len(geo) == 51 and "late" not in geo
     assert geo["other"] == {"merchants": 1, "volume_usd_cents": 3_000}
     assert geo["R49"] == {"merchants": 1, "volume_usd_cents": 50_000}
     assert geo["R00"] == {"merchants": 0, "volume_usd_cents": 0}
-    ok(p2.probe_report(dict(late, transaction_count=2, successful_payments=2, volume_by_token=ltt(400_000_000),
-                            region=["R10"])))
+    ok(
+        p2.probe_report(
+            dict(late, transaction_count=2, successful_payments=2, volume_by_token=ltt(400_000_000), region=["R10"])
+        )
+    )
     geo = {e["key"]: e["value"] for e in one(f.anon.get_system_analytics())["geographic_distribution"]}
     assert geo["other"] == {"merchants": 0, "volume_usd_cents": 0}
     assert geo["R10"] == {"merchants": 1, "volume_usd_cents": 4_000}
@@ -443,15 +584,35 @@ def test_a_price_drop_keeps_factory_metrics_moving(probes, market):
     set_rate(10.0)
     ok(f.admin.update_global_token_rates())
     p1 = probes.items[0][2]
-    ok(p1.probe_report(report(transaction_count=5, successful_payments=5, sessions_created=5, sessions_completed=5,
-                              volume_usd_cents=5_000, volume_by_token=ltt(500_000_000))))
+    ok(
+        p1.probe_report(
+            report(
+                transaction_count=5,
+                successful_payments=5,
+                sessions_created=5,
+                sessions_completed=5,
+                volume_usd_cents=5_000,
+                volume_by_token=ltt(500_000_000),
+            )
+        )
+    )
     assert one(f.anon.get_system_analytics())["total_system_volume"] == 5_000
     f.advance(61)
     set_rate(5.0)
     ok(f.admin.update_global_token_rates())
     # 2 more LTT; the merchant's revalued cumulative figure (7 LTT at $5) is lower than before
-    ok(p1.probe_report(report(transaction_count=7, successful_payments=7, sessions_created=7, sessions_completed=7,
-                              volume_usd_cents=3_500, volume_by_token=ltt(700_000_000))))
+    ok(
+        p1.probe_report(
+            report(
+                transaction_count=7,
+                successful_payments=7,
+                sessions_created=7,
+                sessions_completed=7,
+                volume_usd_cents=3_500,
+                volume_by_token=ltt(700_000_000),
+            )
+        )
+    )
     assert one(f.anon.get_system_analytics())["total_system_volume"] == 6_000
     assert one(f.anon.get_system_analytics())["system_health_metrics"]["reports_received"] == 2
 
@@ -463,13 +624,26 @@ def test_metric_reports_are_plausibility_checked(probes, market):
     set_rate(10.0)
     ok(f.admin.update_global_token_rates())
     p1 = probes.items[0][2]
-    base = dict(transaction_count=5, successful_payments=5, sessions_created=5, sessions_completed=5,
-                volume_by_token=ltt(500_000_000))
+    base = dict(
+        transaction_count=5,
+        successful_payments=5,
+        sessions_created=5,
+        sessions_completed=5,
+        volume_by_token=ltt(500_000_000),
+    )
     ok(p1.probe_report(report(**base)))
-    assert code(p1.probe_report(report(**dict(base, volume_by_token=ltt(900_000_000))))) == "implausible_report"  # no payment
+    assert (
+        code(p1.probe_report(report(**dict(base, volume_by_token=ltt(900_000_000))))) == "implausible_report"
+    )  # no payment
     assert code(p1.probe_report(report(**dict(base, volume_by_token=ltt(400_000_000))))) == "invalid_argument"  # shrank
-    assert code(p1.probe_report(report(**dict(base, successful_payments=6, transaction_count=6,
-                                             volume_by_token=ltt(10**13))))) == "implausible_report"  # over the supply
+    assert (
+        code(
+            p1.probe_report(
+                report(**dict(base, successful_payments=6, transaction_count=6, volume_by_token=ltt(10**13)))
+            )
+        )
+        == "implausible_report"
+    )  # over the supply
     assert code(p1.probe_report(report(**dict(base, modal_views=2_000_000)))) == "implausible_report"
     assert code(p1.probe_report(report(**dict(base, failed_payments=1)))) == "implausible_report"  # 5 + 1 > 5
     assert one(f.anon.get_system_analytics())["total_system_volume"] == 5_000
@@ -478,13 +652,24 @@ def test_metric_reports_are_plausibility_checked(probes, market):
 def test_urls_emails_and_versions_ending_in_a_newline_are_refused(small, new_identity):
     """common/validation.py anchors with \\Z: `$` would also match before a final newline."""
     f = small
-    assert code(f.admin.create_global_modal_template(template("T", preview_url="https://cdn.example.com/p.png\n"))) == "invalid_argument"
+    assert (
+        code(f.admin.create_global_modal_template(template("T", preview_url="https://cdn.example.com/p.png\n")))
+        == "invalid_argument"
+    )
     bad_cdn = dict(component("1.0.0"), cdn_url=component("1.0.0")["cdn_url"] + "\n")
     assert code(f.admin.deploy_component_version(bad_cdn)) == "invalid_argument"
-    assert code(f.admin.deploy_component_version(dict(component("1.0.0"), documentation_url="https://docs.ckpayment.io/\n"))) == "invalid_argument"
+    assert (
+        code(
+            f.admin.deploy_component_version(dict(component("1.0.0"), documentation_url="https://docs.ckpayment.io/\n"))
+        )
+        == "invalid_argument"
+    )
     assert code(f.admin.deploy_component_version(component("1.0.0\n"))) == "invalid_argument"
     merchant = f.as_(new_identity())
-    for cfg in (merchant_config(email="support@shop.example.com\n"), merchant_config(website="https://shop.example.com\n")):
+    for cfg in (
+        merchant_config(email="support@shop.example.com\n"),
+        merchant_config(website="https://shop.example.com\n"),
+    ):
         assert code(merchant.deploy_user_payment_canister(deploy_config(cfg))) == "invalid_argument"
     ok(f.admin.create_global_modal_template(template("T")))
     ok(f.admin.deploy_component_version(component("1.0.0")))

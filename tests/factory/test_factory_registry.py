@@ -4,8 +4,6 @@ by the monitor timer), and the factory's own upgrade keeping its registry."""
 
 from __future__ import annotations
 
-from kybra import Principal
-
 from factory_client import (
     FACTORY_ENTRY,
     ROOT,
@@ -18,13 +16,15 @@ from factory_client import (
     ptext,
     tag,
 )
+from kybra import Principal
 
 
 def test_listings_and_pagination(small, new_identity):
     f = small
     alice, bob = new_identity(), new_identity()
-    mine = [ok(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config("A%d" % i))))
-            for i in range(3)]
+    mine = [
+        ok(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config("A%d" % i)))) for i in range(3)
+    ]
     for_bob = ok(f.admin.deploy_user_payment_canister(deploy_config(merchant_config("B"), owner=bob.sender().to_str())))
     assert ptext(for_bob["owner"]) == bob.sender().to_str()
     assert len(ok(f.as_(bob).list_canisters_by_owner(bob.sender().to_str(), [], 10))["items"]) == 1
@@ -51,11 +51,15 @@ def test_listings_and_pagination(small, new_identity):
     assert code(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_000))) == "invalid_argument"
     ok(f.admin.update_factory_settings(dict(big, deploy_cycles=500_000_000_001)))
     ok(f.admin.update_factory_settings(big))
-    assert code(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope")))) == "invalid_argument"
+    assert (
+        code(f.paying(alice).deploy_user_payment_canister(deploy_config(merchant_config(email="nope"))))
+        == "invalid_argument"
+    )
 
 
 def test_cycles_monitoring_and_top_up(server, deploy, actor, new_identity):
     from factory_client import Factory, build_module
+
     # a new merchant holds deploy_cycles (2T) less the 500B creation fee: below 3T
     settings = default_settings(topup_threshold=3 * 10**12, topup_amount=3 * 10**11, monitor_interval_seconds=120)
     f = Factory(server, deploy, actor, new_identity, settings)
@@ -103,8 +107,12 @@ def test_factory_upgrade_keeps_registry_and_routing(small, server, new_identity)
     with server.lock:
         net = server.network
         module = net.build_module(FACTORY_ENTRY, ROOT)
-        net.install_code(Principal.from_str(f.id), module, mode="upgrade",
-                         sender=Principal.from_str(f.admin_identity.sender().to_str()))
+        net.install_code(
+            Principal.from_str(f.id),
+            module,
+            mode="upgrade",
+            sender=Principal.from_str(f.admin_identity.sender().to_str()),
+        )
     assert ok(f.anon.get_user_canister(cid))["routing_key"] == rec["routing_key"]
     assert ptext(ok(f.anon.resolve_hosted_page_route("cs_" + rec["routing_key"] + "_" + "0" * 32))) == cid
     assert one(f.anon.get_default_wasm_version()) == ["v1"]

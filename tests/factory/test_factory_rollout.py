@@ -35,16 +35,19 @@ def deploy_merchants(factory, new_identity, n: int, opted_in: bool = True) -> li
 def test_admins_upgrade_only_canisters_whose_owner_opted_in(small, server, new_identity):
     """Issue 16 #7: the operator cannot change a merchant's code without the owner's consent."""
     factory = small
-    (mine, cid), = deploy_merchants(factory, new_identity, 1, opted_in=False)
-    (_, managed_cid), = deploy_merchants(factory, new_identity, 1)
+    ((mine, cid),) = deploy_merchants(factory, new_identity, 1, opted_in=False)
+    ((_, managed_cid),) = deploy_merchants(factory, new_identity, 1)
     v1 = factory.module_hash(cid)
     factory.upload("v2", padded(build_module(server), 200_000, b"v2-consent"), "second release")
     assert one(factory.anon.get_managed_upgrades(cid)) == {"Ok": False}
     assert code(factory.admin.upgrade_user_canister(cid, "v2")) == "unauthorized"
     assert code(factory.as_(new_identity()).set_managed_upgrades(cid, True)) == "unauthorized"
     assert code(factory.admin.set_managed_upgrades(cid, True)) == "unauthorized"
-    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 5, "canary_size": 0,
-                                          "max_failures": 0, "interval_seconds": 1}))["rollout_id"]
+    rid = ok(
+        factory.admin.start_rollout(
+            {"version": "v2", "batch_size": 5, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}
+        )
+    )["rollout_id"]
     ro = wait_rollout(factory, rid, {"completed"})
     rows = results(factory, rid)
     assert tag(rows[cid]["outcome"]) == "skipped" and rows[cid]["error"][0].startswith("not_opted_in")
@@ -76,9 +79,17 @@ def start_canary(factory, server, new_identity, salt: bytes, max_failures: int, 
     whose canary has run: (merchants, rollout_id)."""
     merchants = deploy_merchants(factory, new_identity, 3)
     factory.upload("v2", padded(build_module(server), 200_000, salt))
-    rid = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 1,
-                                         "max_failures": max_failures,
-                                         "interval_seconds": interval_seconds}))["rollout_id"]
+    rid = ok(
+        factory.admin.start_rollout(
+            {
+                "version": "v2",
+                "batch_size": 1,
+                "canary_size": 1,
+                "max_failures": max_failures,
+                "interval_seconds": interval_seconds,
+            }
+        )
+    )["rollout_id"]
     factory.advance(0)
     assert ok(factory.admin.get_rollout(rid))["upgraded"] == 1
     return merchants, rid
@@ -97,11 +108,20 @@ def test_rollout_with_failure_then_rollback(small, server, new_identity):
     bad_owner, bad = merchants[2]
     inject_controllers(server, factory.id, bad, [bad_owner.sender().to_str()])
 
-    ro = ok(factory.admin.start_rollout({"version": "v2", "batch_size": 2, "canary_size": 1,
-                                        "max_failures": 0, "interval_seconds": 10}))
+    ro = ok(
+        factory.admin.start_rollout(
+            {"version": "v2", "batch_size": 2, "canary_size": 1, "max_failures": 0, "interval_seconds": 10}
+        )
+    )
     rid = ro["rollout_id"]
-    assert code(factory.admin.start_rollout({"version": "v2", "batch_size": 1, "canary_size": 0,
-                                             "max_failures": 0, "interval_seconds": 10})) == "failed_precondition"
+    assert (
+        code(
+            factory.admin.start_rollout(
+                {"version": "v2", "batch_size": 1, "canary_size": 0, "max_failures": 0, "interval_seconds": 10}
+            )
+        )
+        == "failed_precondition"
+    )
     ro = wait_rollout(factory, rid, {"paused", "completed"})
     # canary (1st) and the first batch (2nd, 3rd) ran; the 3rd failed, so the rollout paused
     assert tag(ro["status"]) == "paused" and ro["pause_reason"][0].startswith("too_many_failures")
@@ -148,24 +168,31 @@ def test_pause_and_cancel(small, server, new_identity):
     versions = [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants]
     assert versions == [["v2"], ["v1"], ["v1"]]
     # another rollout can start once this one is over
-    ok(factory.admin.start_rollout({"version": "v2", "batch_size": 5, "canary_size": 0,
-                                    "max_failures": 0, "interval_seconds": 1}))
+    ok(
+        factory.admin.start_rollout(
+            {"version": "v2", "batch_size": 5, "canary_size": 0, "max_failures": 0, "interval_seconds": 1}
+        )
+    )
     factory.advance(1)
     versions = [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants]
     assert versions == [["v2"], ["v2"], ["v2"]]
 
 
 def test_rollout_resumes_after_factory_upgrade(small, server, new_identity):
+    from factory_client import FACTORY_ENTRY, ROOT
     from kybra import Principal
 
-    from factory_client import FACTORY_ENTRY, ROOT
     factory = small
     merchants, rid = start_canary(factory, server, new_identity, b"v2c", 0, 30)
     # The factory itself is upgraded mid-rollout: its timers are gone, post_upgrade re-arms.
     with server.lock:
         net = server.network
-        net.install_code(Principal.from_str(factory.id), net.build_module(FACTORY_ENTRY, ROOT),
-                         mode="upgrade", sender=Principal.from_str(factory.admin_identity.sender().to_str()))
+        net.install_code(
+            Principal.from_str(factory.id),
+            net.build_module(FACTORY_ENTRY, ROOT),
+            mode="upgrade",
+            sender=Principal.from_str(factory.admin_identity.sender().to_str()),
+        )
     ro = wait_rollout(factory, rid, {"completed"}, step=30)
     assert ro["upgraded"] == 3 and ro["failed"] == 0
     assert [ok(factory.admin.get_user_canister(c))["version"] for _, c in merchants] == [["v2"]] * 3

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from kybra import Principal
-
 from factory_client import (
     PROBE_ENTRY_PATH,
     build_module,
@@ -25,20 +23,26 @@ from factory_client import (
     one,
     ptext,
 )
+from kybra import Principal
 
-NEW_MERCHANT = ('(record { owner = null; version = null; merchant = record { name = "Drain"; '
-                'website = null; support_email = null; tokens = vec {} } })')
+NEW_MERCHANT = (
+    '(record { owner = null; version = null; merchant = record { name = "Drain"; '
+    "website = null; support_email = null; tokens = vec {} } })"
+)
 
 
 def probe_init(factory_id: str, owner: str) -> str:
-    return (f'(record {{ owners = vec {{ principal "{owner}" }}; factory = opt principal "{factory_id}"; '
-            'routing_key = "rogue"; config = record { name = "Rogue"; website = null; support_email = null; '
-            'tokens = vec {} } })')
+    return (
+        f'(record {{ owners = vec {{ principal "{owner}" }}; factory = opt principal "{factory_id}"; '
+        'routing_key = "rogue"; config = record { name = "Rogue"; website = null; support_email = null; '
+        "tokens = vec {} } })"
+    )
 
 
 def probe_init_bytes(probe_did: str, factory_id: str, owner: str) -> bytes:
     from localnet.candid import binary, text
     from localnet.candid.did import parse_did
+
     with open(probe_did, encoding="utf-8") as f:
         desc = parse_did(f.read())
     types = list(desc.init_args)
@@ -63,9 +67,19 @@ def test_owner_cannot_swap_the_module_of_the_merchant_canister(small, server, ne
     assert controllers == {f.id}
     rogue = build_module(server, PROBE_ENTRY_PATH)
     with pytest.raises(Exception) as refused:
-        management_call(server, owner, "install_code", {
-            "mode": {"reinstall": None}, "canister_id": Principal.from_str(cid), "wasm_module": rogue,
-            "arg": probe_init_bytes(probe_did, f.id, owner.sender().to_str()), "sender_canister_version": None}, cid)
+        management_call(
+            server,
+            owner,
+            "install_code",
+            {
+                "mode": {"reinstall": None},
+                "canister_id": Principal.from_str(cid),
+                "wasm_module": rogue,
+                "arg": probe_init_bytes(probe_did, f.id, owner.sender().to_str()),
+                "sender_canister_version": None,
+            },
+            cid,
+        )
     assert "controller" in str(refused.value).lower()
     assert f.module_hash(cid) == approved and approved != hashlib.sha256(rogue).digest()
 
@@ -75,12 +89,25 @@ def test_owner_controlled_rogue_canister_is_refused(small, server, deploy, actor
     f = small
     owner = new_identity()
     victim = new_identity().sender().to_str()
-    rogue_id = deploy(server, PROBE_ENTRY_PATH, probe_init(f.id, owner.sender().to_str()),
-                      controllers=[owner], cycles=10**14)
+    rogue_id = deploy(
+        server, PROBE_ENTRY_PATH, probe_init(f.id, owner.sender().to_str()), controllers=[owner], cycles=10**14
+    )
     rogue = actor(server, rogue_id, owner, probe_did)
-    report = {"transaction_count": 10**6, "successful_payments": 10**6, "failed_payments": 0, "refunded_payments": 0,
-              "sessions_created": 10**6, "sessions_completed": 10**6, "modal_views": 0, "hosted_page_views": 0,
-              "volume_usd_cents": 10**12, "volume_by_token": [], "template_conversions": [], "region": [], "industry": []}
+    report = {
+        "transaction_count": 10**6,
+        "successful_payments": 10**6,
+        "failed_payments": 0,
+        "refunded_payments": 0,
+        "sessions_created": 10**6,
+        "sessions_completed": 10**6,
+        "modal_views": 0,
+        "hosted_page_views": 0,
+        "volume_usd_cents": 10**12,
+        "volume_by_token": [],
+        "template_conversions": [],
+        "region": [],
+        "industry": [],
+    }
     # 1: poisoning the blocklist, the metrics, the one-click network
     for _ in range(3):
         assert code(rogue.probe_suspicious(victim, "fraud: made up")) == "unauthorized"
@@ -134,14 +161,16 @@ def test_one_owner_is_one_witness_for_auto_blocks(small, server, actor, new_iden
     assert rep["reports"] == 3 and rep["blocked"] is True
 
 
-def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(small, server, actor, new_identity,
-                                                                               probe_did):
+def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(
+    small, server, actor, new_identity, probe_did
+):
     """A canister whose owner is (still) a co-controller, as before issue 16: the owner
     swaps in the probe. `secure_user_canister` removes the owner as controller, then reads
     the module hash: the probe is not the version the registry records, so the factory stops
     believing the canister; once the owner upgrades it to an approved version and secures it
     again, its reports count again."""
     from factory_client import inject_controllers
+
     f = small
     f.upload("probe", build_module(server, PROBE_ENTRY_PATH), "probe merchant")
     owner = new_identity()
@@ -151,10 +180,21 @@ def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(s
     victim = new_identity().sender().to_str()
     inject_controllers(server, f.id, cid, [f.id, owner.sender().to_str()])  # the old layout
     from localnet.runtime.module import custom_section
+
     rogue = build_module(server, PROBE_ENTRY_PATH) + custom_section("rogue", b"swapped by the owner")
-    management_call(server, owner, "install_code", {
-        "mode": {"reinstall": None}, "canister_id": Principal.from_str(cid), "wasm_module": rogue,
-        "arg": probe_init_bytes(probe_did, f.id, owner.sender().to_str()), "sender_canister_version": None}, cid)
+    management_call(
+        server,
+        owner,
+        "install_code",
+        {
+            "mode": {"reinstall": None},
+            "canister_id": Principal.from_str(cid),
+            "wasm_module": rogue,
+            "arg": probe_init_bytes(probe_did, f.id, owner.sender().to_str()),
+            "sender_canister_version": None,
+        },
+        cid,
+    )
     assert f.module_hash(cid) == hashlib.sha256(rogue).digest()
     assert code(f.as_(new_identity()).secure_user_canister(cid)) == "unauthorized"
     assert code(f.as_(owner).secure_user_canister(cid)) == "module_mismatch"
@@ -170,13 +210,15 @@ def test_a_co_controlled_canister_is_believed_only_after_its_module_checks_out(s
 
 
 def forged_bulletin(victim: str) -> str:
-    return ('(record { blocklist_from_seq = 0 : nat64; blocklist = record { changes = vec { record { seq = 1 : nat64; '
-            f'principal_id = principal "{victim}"; blocked = true; reason = "forged"; changed_at = 0 : nat64 }} }}; '
-            'next_seq = 1 : nat64 }; known_bad_from_seq = 0 : nat64; known_bad = record { addresses = vec {}; '
-            'next_seq = 0 : nat64 }; alerts_from_seq = 0 : nat64; alerts = record { alerts = vec { record { '
-            'alert_seq = 1 : nat64; severity = "critical"; title = "Send your funds"; message = "forged"; '
-            'issued_at = 0 : nat64 } }; next_seq = 1 : nat64 }; reputation_from_seq = 0 : nat64; '
-            'reputation = record { changes = vec {}; next_seq = 0 : nat64 }; fraud_patterns = null })')
+    return (
+        "(record { blocklist_from_seq = 0 : nat64; blocklist = record { changes = vec { record { seq = 1 : nat64; "
+        f'principal_id = principal "{victim}"; blocked = true; reason = "forged"; changed_at = 0 : nat64 }} }}; '
+        "next_seq = 1 : nat64 }; known_bad_from_seq = 0 : nat64; known_bad = record { addresses = vec {}; "
+        "next_seq = 0 : nat64 }; alerts_from_seq = 0 : nat64; alerts = record { alerts = vec { record { "
+        'alert_seq = 1 : nat64; severity = "critical"; title = "Send your funds"; message = "forged"; '
+        "issued_at = 0 : nat64 } }; next_seq = 1 : nat64 }; reputation_from_seq = 0 : nat64; "
+        "reputation = record { changes = vec {}; next_seq = 0 : nat64 }; fraud_patterns = null })"
+    )
 
 
 def test_only_the_factory_may_push_security_updates_to_a_merchant(small, server, actor, new_identity, probe_did):

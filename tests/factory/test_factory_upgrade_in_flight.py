@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import hashlib
 
+from factory_client import (
+    build_module,
+    code,
+    deploy_config,
+    inject_controllers,
+    management_call,
+    merchant_config,
+    ok,
+    padded,
+    ptext,
+    settings_update,
+)
 from kybra import Principal
-
-from factory_client import (build_module, code, deploy_config, inject_controllers, management_call, merchant_config,
-                            ok, padded, ptext, settings_update)
 from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, acct, ledger_init_arg
-from localnet.runtime.typed import decode_reply, encode_call
 from merchant_client import PRICE, session_args
+
+from localnet.runtime.typed import decode_reply, encode_call
 
 
 class InFlight:
@@ -32,8 +42,11 @@ class InFlight:
         self.v1, self.v2 = base, padded(base, len(base) + 4096, b"v2")
         factory.upload("v1", self.v1, "first")
         factory.upload("v2", self.v2, "second")
-        rec = ok(factory.paying(self.owner).deploy_user_payment_canister(
-            deploy_config(merchant_config(tokens=[(SYMBOL, self.ledger_id)]), version="v1")))
+        rec = ok(
+            factory.paying(self.owner).deploy_user_payment_canister(
+                deploy_config(merchant_config(tokens=[(SYMBOL, self.ledger_id)]), version="v1")
+            )
+        )
         self.cid = ptext(rec["canister_id"][0])
         self.shop = factory.merchant_actor(self.cid, self.owner)
         ok(self.shop.refresh_token(SYMBOL))
@@ -102,7 +115,9 @@ def test_upgrade_waits_for_the_ledger_call_then_upgrades_and_starts(factory, ser
     s.assert_paid_once()
 
 
-def test_a_stop_that_times_out_fails_the_upgrade_and_restarts_the_merchant(factory, server, deploy, actor, new_identity):
+def test_a_stop_that_times_out_fails_the_upgrade_and_restarts_the_merchant(
+    factory, server, deploy, actor, new_identity
+):
     s = InFlight(factory, server, deploy, actor, new_identity)
     with server.lock:
         pay, up = s.upgrade_while_paying()
@@ -137,7 +152,9 @@ def owner_sets_controllers(s: InFlight, controllers: list) -> None:
     management_call(s.server, s.owner, "update_settings", settings_update(s.cid, controllers), s.cid)
 
 
-def test_a_start_that_fails_after_the_install_is_retried_by_upgrading_again(factory, server, deploy, actor, new_identity):
+def test_a_start_that_fails_after_the_install_is_retried_by_upgrading_again(
+    factory, server, deploy, actor, new_identity
+):
     """The install went through but start_canister failed: the record says start_failed,
     and upgrading to the same version again only starts the canister.
 

@@ -1,4 +1,5 @@
 """Fixtures that write small Kybra projects to a temporary directory."""
+
 import os
 import textwrap
 

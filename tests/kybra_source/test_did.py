@@ -1,4 +1,5 @@
 """The generated .did parses with the real candid_parser and means what the source says."""
+
 import json
 
 import _ic_candid_core
@@ -95,8 +96,7 @@ def _type(j):
     if kind == "Vec":
         return T.Vec(_type(v))
     if kind in ("Record", "Variant"):
-        fields = tuple(T.Field(int(n), _type(t)) if n.isdigit() else T.Field.named(n, _type(t))
-                       for n, t in v)
+        fields = tuple(T.Field(int(n), _type(t)) if n.isdigit() else T.Field.named(n, _type(t)) for n, t in v)
         return T.Record(fields) if kind == "Record" else T.Variant(fields)
     if kind == "Func":
         return _func(v)
@@ -130,10 +130,22 @@ def test_generated_did_parses_and_matches_the_source(sample):
     assert env == desc.env.types
     assert service == desc.service
     assert init == (T.Var("InitArgs"), T.Opt(T.TEXT))
-    assert set(env) == {"Item", "Status", "Tree", "InitArgs", "Pair", "Callback", "Notify",
-                        "Peer", "HttpResponse", "HttpHeader", "HttpTransformArgs"}
-    assert env["InitArgs"] == T.Record((T.Field.named("owners", T.Vec(T.PRINCIPAL)),
-                                        T.Field.named("fee", T.NAT64)))  # Alias inlined
+    assert set(env) == {
+        "Item",
+        "Status",
+        "Tree",
+        "InitArgs",
+        "Pair",
+        "Callback",
+        "Notify",
+        "Peer",
+        "HttpResponse",
+        "HttpHeader",
+        "HttpTransformArgs",
+    }
+    assert env["InitArgs"] == T.Record(
+        (T.Field.named("owners", T.Vec(T.PRINCIPAL)), T.Field.named("fee", T.NAT64))
+    )  # Alias inlined
     assert T.Field.named("from", T.Opt(T.PRINCIPAL)) in env["Item"].fields  # from_ -> from
     assert env["Notify"] == T.Func((T.BLOB,), (), ("oneway",))
     methods = dict(service.methods)
@@ -157,8 +169,7 @@ def test_generate_did_refuses_source_kybra_rejects(bundle_of):
 
 
 def test_write_and_check_commands(write_project, monkeypatch, capsys):
-    root = write_project({"src/shop/main.py": "from kybra import *\n@query\ndef a() -> nat:\n"
-                                              "    return 1\n"})
+    root = write_project({"src/shop/main.py": "from kybra import *\n@query\ndef a() -> nat:\n    return 1\n"})
     monkeypatch.chdir(root)
     assert did_mod.main(["--check"]) == 1  # candid/shop.did does not exist yet
     assert "python -m localnet.kybra_source.did --write" in capsys.readouterr().err

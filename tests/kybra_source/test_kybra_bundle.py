@@ -6,6 +6,7 @@ modules (py_freeze's names over Kybra's python_source tree, each traced to its s
 and the modules kybra_generate parses must be the same. Needs a Python 3.10 (found, never
 downloaded); without one the tests skip, except with CI=true where they fail.
 """
+
 import glob
 import json
 import os
@@ -13,8 +14,7 @@ import os
 import pytest
 
 from localnet.kybra_source.bundle import BundleError, SourceBundle
-from localnet.kybra_source.kybra_bundler import (KybraUnavailable, compare, kybra_tree,
-                                                 kybra_trees, venv_python)
+from localnet.kybra_source.kybra_bundler import KybraUnavailable, compare, kybra_tree, kybra_trees, venv_python
 from localnet.kybra_source.lint import lint_paths
 from localnet.runtime import Network
 
@@ -25,10 +25,8 @@ def _canister_entries():
     with open(os.path.join(ROOT, "dfx.json"), encoding="utf-8") as f:
         dfx = json.load(f)
     entries = {c["main"] for c in dfx["canisters"].values() if c.get("type") == "kybra"}
-    entries |= {os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src", "*",
-                                                                       "main.py"))}
-    for pattern in ("tests/canisters/*/main.py", "tests/*/canisters/*/main.py",
-                    "tests/*/*/main.py"):
+    entries |= {os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src", "*", "main.py"))}
+    for pattern in ("tests/canisters/*/main.py", "tests/*/canisters/*/main.py", "tests/*/*/main.py"):
         entries |= {os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, pattern))}
     entries.discard("tests/canisters/namespace_pkg/main.py")  # refused: see below
     return sorted(entries)
@@ -46,16 +44,20 @@ def kybra_python():
 
 def test_every_dfx_canister_is_compared():
     entries = _canister_entries()
-    for name in ("src/user_payment_canister/main.py", "src/payment_backend/main.py",
-                 "src/icrc_ledger/main.py", "src/exchange_rate/main.py",
-                 "src/asset_canister/main.py", "tests/canisters/counter/main.py"):
+    for name in (
+        "src/user_payment_canister/main.py",
+        "src/payment_backend/main.py",
+        "src/icrc_ledger/main.py",
+        "src/exchange_rate/main.py",
+        "src/asset_canister/main.py",
+        "tests/canisters/counter/main.py",
+    ):
         assert name in entries
 
 
 @pytest.fixture(scope="module")
 def kybra_trees_of_canisters(kybra_python):
-    return kybra_trees([os.path.join(ROOT, e) for e in _canister_entries()], ROOT,
-                       python=kybra_python)
+    return kybra_trees([os.path.join(ROOT, e) for e in _canister_entries()], ROOT, python=kybra_python)
 
 
 @pytest.mark.parametrize("entry", _canister_entries())
@@ -72,8 +74,7 @@ def test_merchant_tree_is_importable_in_kybra(kybra_trees_of_canisters):
     assert tree.namespace_packages() == []
     assert frozen["main"] == "src/user_payment_canister/main.py"
     assert frozen["src.user_payment_canister"] == "src/user_payment_canister/__init__.py"
-    assert frozen["src.user_payment_canister.checkout_sessions"] == \
-        "src/user_payment_canister/checkout_sessions.py"
+    assert frozen["src.user_payment_canister.checkout_sessions"] == "src/user_payment_canister/checkout_sessions.py"
     # the whole src/ package is copied; every reached module is also frozen by file name
     assert frozen["src.icrc_ledger.main"] == "src/icrc_ledger/main.py"
     assert frozen["validation"] == "src/common/validation.py"
@@ -147,8 +148,7 @@ def test_localnet_refuses_a_namespace_package():
 
 
 def test_a_subpackage_without_init_is_refused(write_project):
-    root = write_project({"src/c/main.py": "from src.common.sub import tools\n",
-                          "src/common/sub/tools.py": "X = 1\n"})
+    root = write_project({"src/c/main.py": "from src.common.sub import tools\n", "src/common/sub/tools.py": "X = 1\n"})
     with pytest.raises(BundleError) as e:
         SourceBundle.from_entry(str(root / "src/c/main.py"))
     assert e.value.rule == "namespace-package" and "src/common/sub/__init__.py" in str(e.value)
@@ -156,20 +156,22 @@ def test_a_subpackage_without_init_is_refused(write_project):
 
 def test_without_python_310_the_reason_is_clear(tmp_path, monkeypatch):
     import localnet.kybra_source.kybra_bundler as kb
+
     monkeypatch.setattr(kb, "find_python310", lambda: None)
     with pytest.raises(KybraUnavailable, match="needs Python 3.10 and none was found"):
         kb.venv_python(str(tmp_path))
 
 
-def test_kybras_own_flat_copies_are_reserved_names(kybra_trees_of_canisters, write_project,
-                                                   monkeypatch):
+def test_kybras_own_flat_copies_are_reserved_names(kybra_trees_of_canisters, write_project, monkeypatch):
     """bundle_python_code copies kybra.canisters.management's modules by file name too, so a
     project module named like one of them collides in python_source (lint: reserved)."""
     tree = kybra_trees_of_canisters[os.path.join(ROOT, "src/user_payment_canister/main.py")]
-    kybra_flat = {name for name, f in tree.frozen.items()
-                  if "/" not in f and "site-packages" in tree.origins.get(f, "")}
+    kybra_flat = {
+        name for name, f in tree.frozen.items() if "/" not in f and "site-packages" in tree.origins.get(f, "")
+    }
     assert {"basic", "bitcoin", "tecdsa", "principal"} <= kybra_flat
-    root = write_project({"src/c/main.py": "from kybra import query\nimport src.common.tecdsa\n",
-                          "src/common/tecdsa.py": "X = 1\n"})
+    root = write_project(
+        {"src/c/main.py": "from kybra import query\nimport src.common.tecdsa\n", "src/common/tecdsa.py": "X = 1\n"}
+    )
     monkeypatch.chdir(root)
     assert [f.rule for f in lint_paths(["src/c/main.py"])] == ["reserved-module-name"]

@@ -1,6 +1,7 @@
 """The committed stable-map layouts (candid/layouts/<canister>.json): `localnet layout`
 records new memory ids, and `localnet lint` fails on any change to a recorded entry (a type
 or a max size, up or down) and on a removed one."""
+
 import json
 import os
 
@@ -13,7 +14,9 @@ from localnet.kybra_source.lint import lint_paths
 M = "src/c/main.py"
 LAYOUT = "candid/layouts/c.json"
 H = "from kybra import *\n"
-BASE = H + """
+BASE = (
+    H
+    + """
 class Item(Record):
     name: str
     price: nat64
@@ -26,6 +29,7 @@ items = StableBTreeMap[nat64, Item](memory_id=0, max_key_size=20, max_value_size
 names = StableBTreeMap[str, str](memory_id=1, max_key_size=40, max_value_size=100)
 trees = StableBTreeMap[nat8, Tree](memory_id=2, max_key_size=10, max_value_size=500)
 """
+)
 
 
 @pytest.fixture
@@ -47,21 +51,29 @@ def _rules(root, source):
 
 def test_layout_file_records_types_and_sizes(project):
     doc = json.loads((project / LAYOUT).read_text())
-    assert doc["0"] == {"name": "items", "key": "nat64",
-                        "value": "record { name : text; price : nat64 }",
-                        "max_key_size": 20, "max_value_size": 200, "types": {}}
+    assert doc["0"] == {
+        "name": "items",
+        "key": "nat64",
+        "value": "record { name : text; price : nat64 }",
+        "max_key_size": 20,
+        "max_value_size": 200,
+        "types": {},
+    }
     assert doc["2"]["value"] == "variant { Leaf : nat; Node : vec Tree }"
     assert doc["2"]["types"] == {"Tree": "variant { Leaf : nat; Node : vec Tree }"}
     assert lint_paths([M]) == []
 
 
-@pytest.mark.parametrize("old, new", [
-    ("max_value_size=200", "max_value_size=300"),       # raised: traps after the upgrade
-    ("max_value_size=200", "max_value_size=100"),       # lowered: reads at wrong offsets
-    ("max_key_size=20, max_value_size=200", "max_key_size=30, max_value_size=200"),
-    ("StableBTreeMap[nat64, Item]", "StableBTreeMap[nat32, Item]"),   # key type
-    ("    price: nat64\n", "    price: nat64\n    tag: Opt[str]\n"),    # value type (Record)
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("max_value_size=200", "max_value_size=300"),  # raised: traps after the upgrade
+        ("max_value_size=200", "max_value_size=100"),  # lowered: reads at wrong offsets
+        ("max_key_size=20, max_value_size=200", "max_key_size=30, max_value_size=200"),
+        ("StableBTreeMap[nat64, Item]", "StableBTreeMap[nat32, Item]"),  # key type
+        ("    price: nat64\n", "    price: nat64\n    tag: Opt[str]\n"),  # value type (Record)
+    ],
+)
 def test_any_change_of_a_recorded_entry_fails(project, old, new):
     assert old in BASE
     src = BASE.replace(old, new)
@@ -79,12 +91,11 @@ def test_reordering_record_members_is_no_change(project):
 
 
 def test_a_removed_entry_fails_and_points_at_the_layout_file(project):
-    src = BASE.replace(
-        'names = StableBTreeMap[str, str](memory_id=1, max_key_size=40, max_value_size=100)\n',
-        "")
+    src = BASE.replace("names = StableBTreeMap[str, str](memory_id=1, max_key_size=40, max_value_size=100)\n", "")
     got = _rules(project, src)
-    line = next(i for i, text in enumerate((project / LAYOUT).read_text().splitlines(), 1)
-                if text.strip().startswith('"1"'))
+    line = next(
+        i for i, text in enumerate((project / LAYOUT).read_text().splitlines(), 1) if text.strip().startswith('"1"')
+    )
     assert got == [(LAYOUT, line, "stable-layout-removed")]
 
 
@@ -111,16 +122,19 @@ def test_a_canister_without_layout_file_is_unrecorded(project):
 
 
 def test_every_layout_rule_is_documented():
-    documented = {line.split("|")[1].strip() for line in layouts.__doc__.splitlines()
-                  if line.startswith("| ") and line.split("|")[1].strip() not in ("rule", "---")}
-    assert documented == {"stable-layout-changed", "stable-layout-removed",
-                          "stable-layout-unrecorded"}
+    documented = {
+        line.split("|")[1].strip()
+        for line in layouts.__doc__.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip() not in ("rule", "---")
+    }
+    assert documented == {"stable-layout-changed", "stable-layout-removed", "stable-layout-unrecorded"}
 
 
 def test_committed_layouts_match_the_source():
     """candid/layouts/ holds every map of every src/<canister>/main.py, unchanged."""
     from localnet.kybra_source.bundle import SourceBundle
     from localnet.kybra_source.did import canister_entries
+
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for name, entry in canister_entries(root).items():
         bundle = SourceBundle.from_entry(entry, root)

@@ -2,6 +2,7 @@
 
 In a bad example the line marked `# <-` is where the finding must point. A good example must
 produce no finding at all."""
+
 import textwrap
 
 import pytest
@@ -14,11 +15,14 @@ from localnet.kybra_source.lint import lint_paths
 H = "from kybra import *\n"
 M = "src/c/main.py"
 
-Q = H + """
+Q = (
+    H
+    + """
 @query
 def ping() -> str:
     return "pong"
 """
+)
 
 CASES = {
     "syntax": (
@@ -78,10 +82,14 @@ CASES = {
         {M: H + "@query\ndef a() -> nat:\n    return 1\n@update\ndef b() -> nat:\n    return 2\n"},
     ),
     "guard-reference": (
-        {M: H + "import src.common.guards as g\n@update(guard=g.is_owner)\ndef a() -> nat:  # <-\n    return 1\n",
-         "src/common/guards.py": H + "def is_owner() -> GuardResult:\n    return {'Ok': None}\n"},
-        {M: H + "from src.common.guards import is_owner\n@update(guard=is_owner)\ndef a() -> nat:\n    return 1\n",
-         "src/common/guards.py": H + "def is_owner() -> GuardResult:\n    return {'Ok': None}\n"},
+        {
+            M: H + "import src.common.guards as g\n@update(guard=g.is_owner)\ndef a() -> nat:  # <-\n    return 1\n",
+            "src/common/guards.py": H + "def is_owner() -> GuardResult:\n    return {'Ok': None}\n",
+        },
+        {
+            M: H + "from src.common.guards import is_owner\n@update(guard=is_owner)\ndef a() -> nat:\n    return 1\n",
+            "src/common/guards.py": H + "def is_owner() -> GuardResult:\n    return {'Ok': None}\n",
+        },
     ),
     "guard-params": (
         {M: H + "def allow(x: nat) -> GuardResult:  # <-\n    return {'Ok': None}\n"},
@@ -89,7 +97,10 @@ CASES = {
     ),
     "unknown-guard": (
         {M: H + "def allow():\n    return {'Ok': None}\n@update(guard=allow)\ndef a() -> nat:  # <-\n    return 1\n"},
-        {M: H + "def allow() -> GuardResult:\n    return {'Ok': None}\n@update(guard=allow)\ndef a() -> nat:\n    return 1\n"},
+        {
+            M: H
+            + "def allow() -> GuardResult:\n    return {'Ok': None}\n@update(guard=allow)\ndef a() -> nat:\n    return 1\n"
+        },
     ),
     "func-format": (
         {M: H + "Callback = Func(Query[str, str])  # <-\n"},
@@ -100,10 +111,14 @@ CASES = {
         {M: H + "LIMIT = 100\nPAGE = 10\n"},
     ),
     "duplicate-type-name": (
-        {M: H + "from src.common.models import Thing\nclass Item(Record):\n    a: nat\n",
-         "src/common/models.py": H + "class Item(Record):  # <-\n    b: nat\nclass Thing(Record):\n    c: nat\n"},
-        {M: H + "from src.common.models import Thing\nclass Item(Record):\n    a: nat\n",
-         "src/common/models.py": H + "class Thing(Record):\n    c: nat\n"},
+        {
+            M: H + "from src.common.models import Thing\nclass Item(Record):\n    a: nat\n",
+            "src/common/models.py": H + "class Item(Record):  # <-\n    b: nat\nclass Thing(Record):\n    c: nat\n",
+        },
+        {
+            M: H + "from src.common.models import Thing\nclass Item(Record):\n    a: nat\n",
+            "src/common/models.py": H + "class Thing(Record):\n    c: nat\n",
+        },
     ),
     "recursive-alias": (
         {M: H + "Chain = Alias[Vec['Chain']]  # <-\n"},
@@ -134,10 +149,14 @@ CASES = {
         {M: H + "@query\ndef shown() -> nat:\n    return 1\n"},
     ),
     "method-not-exported": (
-        {M: Q + "import src.common.extra\n",
-         "src/common/extra.py": H + "@query\ndef extra() -> nat:  # <-\n    return 1\n"},
-        {M: Q + "from src.common.extra import extra\n",
-         "src/common/extra.py": H + "@query\ndef extra() -> nat:\n    return 1\n"},
+        {
+            M: Q + "import src.common.extra\n",
+            "src/common/extra.py": H + "@query\ndef extra() -> nat:  # <-\n    return 1\n",
+        },
+        {
+            M: Q + "from src.common.extra import extra\n",
+            "src/common/extra.py": H + "@query\ndef extra() -> nat:\n    return 1\n",
+        },
     ),
     "variant-total": (
         {M: H + "class V(Variant):  # <-\n    A: null\n"},
@@ -152,15 +171,24 @@ CASES = {
         {M: "from kybra import Record, nat\nclass X(Record):\n    a: nat\n"},
     ),
     "module-basename-clash": (
-        {M: H + "import src.a.util\nimport src.b.util\n", "src/a/util.py": "A = 1\n",
-         "src/b/util.py": "B = 2  # <-\n", "src/a/__init__.py": "", "src/b/__init__.py": ""},
-        {M: H + "import src.a.util_a\nimport src.b.util_b\n", "src/a/util_a.py": "A = 1\n",
-         "src/b/util_b.py": "B = 2\n", "src/a/__init__.py": "", "src/b/__init__.py": ""},
+        {
+            M: H + "import src.a.util\nimport src.b.util\n",
+            "src/a/util.py": "A = 1\n",
+            "src/b/util.py": "B = 2  # <-\n",
+            "src/a/__init__.py": "",
+            "src/b/__init__.py": "",
+        },
+        {
+            M: H + "import src.a.util_a\nimport src.b.util_b\n",
+            "src/a/util_a.py": "A = 1\n",
+            "src/b/util_b.py": "B = 2\n",
+            "src/a/__init__.py": "",
+            "src/b/__init__.py": "",
+        },
     ),
     "namespace-package": (
         {M: H + "from src.a.util import A  # <-\n", "src/a/util.py": "A = 1\n"},
-        {M: H + "from src.a.util import A\n", "src/a/util.py": "A = 1\n",
-         "src/a/__init__.py": ""},
+        {M: H + "from src.a.util import A\n", "src/a/util.py": "A = 1\n", "src/a/__init__.py": ""},
     ),
     "third-party-import": (
         {M: H + "import json\nimport cbor2  # <-\n"},
@@ -205,8 +233,11 @@ def _lint(write_project, monkeypatch, files):
 
 
 def test_every_documented_rule_has_a_case():
-    documented = {line.split("|")[1].strip() for line in lint.__doc__.splitlines()
-                  if line.startswith("| ") and line.split("|")[1].strip() not in ("rule", "---")}
+    documented = {
+        line.split("|")[1].strip()
+        for line in lint.__doc__.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip() not in ("rule", "---")
+    }
     assert documented == set(CASES)
 
 
@@ -235,8 +266,7 @@ def test_stable_map_ids_must_be_literal_and_unique(write_project, monkeypatch):
         """)
     findings = _lint(write_project, monkeypatch, {M: src})
     got = [(f.line, f.rule) for f in findings]
-    assert got == [(5, "stable-map-memory-id"), (6, "stable-map-memory-id"),
-                   (7, "stable-map-size")]
+    assert got == [(5, "stable-map-memory-id"), (6, "stable-map-memory-id"), (7, "stable-map-size")]
     assert "already used by `a`" in findings[0].message
     assert "integer literal" in findings[1].message
 
@@ -253,7 +283,10 @@ def test_module_assignment_forms(write_project, monkeypatch):
     src = H + "import types as t\nx = y = 1\nt.z = 2\nD = {}\nD['k'] = 3\nw: nat = 4\nw += 1\n"
     findings = _lint(write_project, monkeypatch, {M: src})
     assert [(f.line, f.rule) for f in findings] == [
-        (3, "module-assignment"), (4, "module-assignment"), (6, "module-assignment")]
+        (3, "module-assignment"),
+        (4, "module-assignment"),
+        (6, "module-assignment"),
+    ]
 
 
 def test_finding_format_and_cli_exit_codes(write_project, monkeypatch, capsys):
@@ -261,8 +294,9 @@ def test_finding_format_and_cli_exit_codes(write_project, monkeypatch, capsys):
     monkeypatch.chdir(root)
     assert lint.main([M]) == 1
     out = capsys.readouterr()
-    assert out.out.strip() == ("src/c/main.py:2: broken-stdlib-import: `pathlib` does not work "
-                               "under Kybra's RustPython")
+    assert out.out.strip() == (
+        "src/c/main.py:2: broken-stdlib-import: `pathlib` does not work under Kybra's RustPython"
+    )
     assert "1 finding(s)" in out.err
     (root / M).write_text(Q)
     assert lint.main(["src"]) == 0
@@ -271,22 +305,35 @@ def test_finding_format_and_cli_exit_codes(write_project, monkeypatch, capsys):
 
 
 def test_lint_paths_on_a_directory_finds_each_canister_entry(write_project, monkeypatch):
-    root = write_project({"src/a/main.py": H + "print(1)\n", "src/b/main.py": H + "print(2)\n",
-                          "src/b/helper.py": "print(3)\n"})
+    root = write_project(
+        {"src/a/main.py": H + "print(1)\n", "src/b/main.py": H + "print(2)\n", "src/b/helper.py": "print(3)\n"}
+    )
     monkeypatch.chdir(root)
     # helper.py is not imported by any entry, so it is not part of any canister
     assert [(f.path, f.rule) for f in lint_paths(["src"])] == [
-        ("src/a/main.py", "print-call"), ("src/b/main.py", "print-call")]
+        ("src/a/main.py", "print-call"),
+        ("src/b/main.py", "print-call"),
+    ]
 
 
-@pytest.mark.parametrize("annotation, rule", [
-    ("float", "unsupported-type"), ("bytes", "unsupported-type"), ("dict", "unsupported-type"),
-    ("list", "unsupported-type"), ("None", "unsupported-type"), ("kybra.nat", "unsupported-type"),
-    ("Optional[str]", "invalid-subscriptable"), ("list[str]", "invalid-subscriptable"),
-    ("dict[str, nat]", "invalid-subscriptable"), ("Vec[float]", "unsupported-type"),
-    ("Opt['Nowhere']", "unknown-type"), ("Func(Query[[nat]])", "func-format"),
-    ("Func(Call[[nat], nat])", "func-format"),
-])
+@pytest.mark.parametrize(
+    "annotation, rule",
+    [
+        ("float", "unsupported-type"),
+        ("bytes", "unsupported-type"),
+        ("dict", "unsupported-type"),
+        ("list", "unsupported-type"),
+        ("None", "unsupported-type"),
+        ("kybra.nat", "unsupported-type"),
+        ("Optional[str]", "invalid-subscriptable"),
+        ("list[str]", "invalid-subscriptable"),
+        ("dict[str, nat]", "invalid-subscriptable"),
+        ("Vec[float]", "unsupported-type"),
+        ("Opt['Nowhere']", "unknown-type"),
+        ("Func(Query[[nat]])", "func-format"),
+        ("Func(Call[[nat], nat])", "func-format"),
+    ],
+)
 def test_unsupported_annotations(annotation, rule, write_project, monkeypatch):
     src = H + f"import kybra\nfrom typing import Optional\n@query\ndef f(x: {annotation}) -> nat:\n    return 1\n"
     findings = _lint(write_project, monkeypatch, {M: src})
@@ -308,4 +355,7 @@ def test_service_method_parameter_rules(write_project, monkeypatch):
         """)
     findings = _lint(write_project, monkeypatch, {M: src})
     assert [(f.line, f.rule) for f in findings] == [
-        (5, "too-many-params"), (7, "self-param"), (10, "service-decorator")]
+        (5, "too-many-params"),
+        (7, "self-param"),
+        (10, "service-decorator"),
+    ]

@@ -10,9 +10,7 @@ import cbor2
 import py_arkworks_bls12381 as bls
 
 BLS_DST = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
-BLS_DER_PREFIX = bytes.fromhex(
-    "308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100"
-)
+BLS_DER_PREFIX = bytes.fromhex("308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100")
 
 
 def uleb(n: int) -> bytes:
@@ -36,7 +34,7 @@ def sleb(n: int) -> bytes:
 
 def value_hash(v) -> bytes:
     """ICRC-3 Value hash; `v` as ic-py decodes it (one-key dict per variant)."""
-    (tag, x), = v.items()
+    ((tag, x),) = v.items()
     h = lambda b: hashlib.sha256(b).digest()  # noqa: E731
     if tag == "Nat":
         return h(uleb(x))
@@ -114,7 +112,7 @@ def verify_certificate(cert_bytes: bytes, root_key_der: bytes) -> dict:
         cert = cert.value
     assert "delegation" not in cert or cert["delegation"] is None, "delegations not expected on localnet"
     assert root_key_der.startswith(BLS_DER_PREFIX)
-    public_key = bls.G2Point.from_compressed_bytes(root_key_der[len(BLS_DER_PREFIX):])
+    public_key = bls.G2Point.from_compressed_bytes(root_key_der[len(BLS_DER_PREFIX) :])
     message = _sep(b"ic-state-root") + tree_hash(cert["tree"])
     signature = bls.G1Point.from_compressed_bytes(bytes(cert["signature"]))
     point = bls.G1Point.hash_to_curve(message, BLS_DST)

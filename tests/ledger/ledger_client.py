@@ -42,9 +42,7 @@ def candid_account(owner: str, sub: bytes | None = None) -> str:
 
 def ledger_init_arg(balances: list[tuple[str, int]], minter: str = MINTER_TEXT) -> str:
     """The LedgerInitArgs of the test ledger as Candid text."""
-    initial = "; ".join(
-        f"record {{ {candid_account(owner)}; {amount} : nat }}" for owner, amount in balances
-    )
+    initial = "; ".join(f"record {{ {candid_account(owner)}; {amount} : nat }}" for owner, amount in balances)
     return (
         "(record { "
         f'name = "{NAME}"; symbol = "{SYMBOL}"; decimals = opt ({DECIMALS} : nat8); '
@@ -86,37 +84,57 @@ class LedgerClient:
     def balance(self, owner=None, sub: bytes | None = None) -> int:
         return unwrap(self.actor.icrc1_balance_of(acct(owner or self.principal, sub)))
 
-    def transfer(self, to: dict, amount: int, fee=None, memo=None, created_at_time=None,
-                 from_subaccount=None) -> dict:
+    def transfer(self, to: dict, amount: int, fee=None, memo=None, created_at_time=None, from_subaccount=None) -> dict:
         self._distinct()
-        return unwrap(self.actor.icrc1_transfer({
-            "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
-            "to": to,
-            "amount": amount,
-            "fee": opt(fee),
-            "memo": opt(None if memo is None else list(memo)),
-            "created_at_time": opt(created_at_time),
-        }))
+        return unwrap(
+            self.actor.icrc1_transfer(
+                {
+                    "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
+                    "to": to,
+                    "amount": amount,
+                    "fee": opt(fee),
+                    "memo": opt(None if memo is None else list(memo)),
+                    "created_at_time": opt(created_at_time),
+                }
+            )
+        )
 
-    def approve(self, spender: dict, amount: int, fee=None, memo=None, created_at_time=None,
-                expected_allowance=None, expires_at=None, from_subaccount=None) -> dict:
+    def approve(
+        self,
+        spender: dict,
+        amount: int,
+        fee=None,
+        memo=None,
+        created_at_time=None,
+        expected_allowance=None,
+        expires_at=None,
+        from_subaccount=None,
+    ) -> dict:
         self._distinct()
-        return unwrap(self.actor.icrc2_approve({
-            "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
-            "spender": spender,
-            "amount": amount,
-            "expected_allowance": opt(expected_allowance),
-            "expires_at": opt(expires_at),
-            "fee": opt(fee),
-            "memo": opt(None if memo is None else list(memo)),
-            "created_at_time": opt(created_at_time),
-        }))
+        return unwrap(
+            self.actor.icrc2_approve(
+                {
+                    "from_subaccount": opt(None if from_subaccount is None else list(from_subaccount)),
+                    "spender": spender,
+                    "amount": amount,
+                    "expected_allowance": opt(expected_allowance),
+                    "expires_at": opt(expires_at),
+                    "fee": opt(fee),
+                    "memo": opt(None if memo is None else list(memo)),
+                    "created_at_time": opt(created_at_time),
+                }
+            )
+        )
 
-    def transfer_from(self, source: dict, to: dict, amount: int, fee=None, memo=None,
-                      created_at_time=None, spender_subaccount=None) -> dict:
+    def transfer_from(
+        self, source: dict, to: dict, amount: int, fee=None, memo=None, created_at_time=None, spender_subaccount=None
+    ) -> dict:
         self._distinct()
-        return unwrap(self.actor.icrc2_transfer_from(transfer_from_arg(
-            source, to, amount, fee, memo, created_at_time, spender_subaccount)))
+        return unwrap(
+            self.actor.icrc2_transfer_from(
+                transfer_from_arg(source, to, amount, fee, memo, created_at_time, spender_subaccount)
+            )
+        )
 
     def allowance(self, account: dict, spender: dict) -> tuple[int, int | None]:
         res = unwrap(self.actor.icrc2_allowance({"account": account, "spender": spender}))
@@ -124,12 +142,10 @@ class LedgerClient:
         return res["allowance"], (expires[0] if expires else None)
 
     def blocks(self, ranges: list[tuple[int, int]]) -> dict:
-        return unwrap(self.actor.icrc3_get_blocks(
-            [{"start": s, "length": n} for s, n in ranges]))
+        return unwrap(self.actor.icrc3_get_blocks([{"start": s, "length": n} for s, n in ranges]))
 
 
-def transfer_from_arg(source, to, amount, fee=None, memo=None, created_at_time=None,
-                      spender_subaccount=None) -> dict:
+def transfer_from_arg(source, to, amount, fee=None, memo=None, created_at_time=None, spender_subaccount=None) -> dict:
     return {
         "spender_subaccount": opt(None if spender_subaccount is None else list(spender_subaccount)),
         "from": source,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ic.candid import decode, encode
 from kybra import Principal as KybraPrincipal
-
 from ledger_client import (
     FEE,
     LEDGER_DID,
@@ -52,7 +51,6 @@ def test_two_transfer_from_race_for_one_allowance(server, new_identity, deploy, 
     assert len(oks) == 1 and len(errs) == 1, results
     assert errs[0] == {"InsufficientAllowance": {"allowance": ALLOWANCE - AMOUNT - FEE}}
     assert a.allowance(a.account(), b.account()) == (ALLOWANCE - AMOUNT - FEE, None)
-    receivers = [unwrap(a.actor.icrc1_balance_of(LedgerClient(None, who).account()))
-                 for who in (carol, dave)]
+    receivers = [unwrap(a.actor.icrc1_balance_of(LedgerClient(None, who).account())) for who in (carol, dave)]
     assert sorted(receivers) == [0, AMOUNT]
     assert a.balance() == 10**9 - FEE - AMOUNT - FEE

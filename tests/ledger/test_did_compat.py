@@ -10,7 +10,6 @@ import os
 
 import _ic_candid_core
 import pytest
-
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, ROOT, XRC_DID, XRC_ENTRY
 
 SPEC = os.path.join(ROOT, "tests", "spec_dids")
@@ -46,8 +45,7 @@ class Structural:
     """Structural equality of two parsed .did types, resolving names (recursion-safe)."""
 
     def __init__(self, left: dict, right: dict):
-        self.envs = ({e["name"]: e["datatype"] for e in left["env"]},
-                     {e["name"]: e["datatype"] for e in right["env"]})
+        self.envs = ({e["name"]: e["datatype"] for e in left["env"]}, {e["name"]: e["datatype"] for e in right["env"]})
         self.assumed: set = set()
 
     def resolve(self, side: int, t: dict) -> dict:
@@ -79,10 +77,13 @@ class Structural:
         return ra == rb
 
     def func_equal(self, fa: dict, fb: dict) -> bool:
-        return (fa["modes"] == fb["modes"] and len(fa["args"]) == len(fb["args"])
-                and len(fa["rets"]) == len(fb["rets"])
-                and all(self.equal(x, y) for x, y in zip(fa["args"], fb["args"]))
-                and all(self.equal(x, y) for x, y in zip(fa["rets"], fb["rets"])))
+        return (
+            fa["modes"] == fb["modes"]
+            and len(fa["args"]) == len(fb["args"])
+            and len(fa["rets"]) == len(fb["rets"])
+            and all(self.equal(x, y) for x, y in zip(fa["args"], fb["args"]))
+            and all(self.equal(x, y) for x, y in zip(fa["rets"], fb["rets"]))
+        )
 
 
 def methods(parsed: dict) -> dict:
@@ -129,10 +130,14 @@ def test_structural_comparison_catches_differences():
     with open(STANDARDS[1]) as f:
         standard_text = f.read()
     standard = parse(standard_text)
-    for old, new in [("amount : nat;\n    expected_allowance", "amount : int;\n    expected_allowance"),
-                     ("spender_subaccount : opt blob", "spender_sub : opt blob"),
-                     ("(AllowanceArgs) -> (record { allowance : nat; expires_at : opt nat64 }) query",
-                      "(AllowanceArgs) -> (record { allowance : nat; expires_at : opt nat64 })")]:
+    for old, new in [
+        ("amount : nat;\n    expected_allowance", "amount : int;\n    expected_allowance"),
+        ("spender_subaccount : opt blob", "spender_sub : opt blob"),
+        (
+            "(AllowanceArgs) -> (record { allowance : nat; expires_at : opt nat64 }) query",
+            "(AllowanceArgs) -> (record { allowance : nat; expires_at : opt nat64 })",
+        ),
+    ]:
         assert old in standard_text
         changed = parse(standard_text.replace(old, new))
         with pytest.raises(AssertionError):

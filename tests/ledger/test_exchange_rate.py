@@ -9,7 +9,6 @@ import os
 
 import pytest
 from ic.identity import Identity
-
 from ledger_client import ROOT, XRC_DID, XRC_ENTRY, unwrap
 from xrc_fixture import CRYPTO, FEED_TIMESTAMP, FIAT, ONE, asset, feed_rates, scaled, usd_rate
 
@@ -40,8 +39,7 @@ def xrc(server, new_identity, deploy, actor, tmp_path):
 
         @staticmethod
         def fetch(base, quote, timestamp=None, cycles=REQUEST_CYCLES):
-            request = {"base_asset": base, "quote_asset": quote,
-                       "timestamp": [] if timestamp is None else [timestamp]}
+            request = {"base_asset": base, "quote_asset": quote, "timestamp": [] if timestamp is None else [timestamp]}
             out = unwrap(caller.fetch_rate(xrc_id, request, cycles))
             assert out["call_error"] == [], out
             return out["result"][0], out["cycles_refunded"]
@@ -87,14 +85,17 @@ def test_latest_rate_without_timestamp(xrc):
     assert res["Ok"]["rate"] == scaled("7.5")
 
 
-@pytest.mark.parametrize("base,quote,timestamp,error", [
-    (asset("DOGE", CRYPTO), USD, FEED_TIMESTAMP, "CryptoBaseAssetNotFound"),
-    (ICP, asset("DOGE", CRYPTO), FEED_TIMESTAMP, "CryptoQuoteAssetNotFound"),
-    (asset("XYZ", FIAT), USD, FEED_TIMESTAMP, "ForexBaseAssetNotFound"),
-    (EUR, asset("XYZ", FIAT), FEED_TIMESTAMP, "ForexQuoteAssetNotFound"),
-    (asset("XYZ", FIAT), asset("QQQ", FIAT), FEED_TIMESTAMP, "ForexAssetsNotFound"),
-    (ICP, USD, FEED_TIMESTAMP - 600, "CryptoBaseAssetNotFound"),  # nothing at that minute
-])
+@pytest.mark.parametrize(
+    "base,quote,timestamp,error",
+    [
+        (asset("DOGE", CRYPTO), USD, FEED_TIMESTAMP, "CryptoBaseAssetNotFound"),
+        (ICP, asset("DOGE", CRYPTO), FEED_TIMESTAMP, "CryptoQuoteAssetNotFound"),
+        (asset("XYZ", FIAT), USD, FEED_TIMESTAMP, "ForexBaseAssetNotFound"),
+        (EUR, asset("XYZ", FIAT), FEED_TIMESTAMP, "ForexQuoteAssetNotFound"),
+        (asset("XYZ", FIAT), asset("QQQ", FIAT), FEED_TIMESTAMP, "ForexAssetsNotFound"),
+        (ICP, USD, FEED_TIMESTAMP - 600, "CryptoBaseAssetNotFound"),  # nothing at that minute
+    ],
+)
 def test_missing_rates_charge_the_minimum_fee(xrc, base, quote, timestamp, error):
     res, refunded = xrc.fetch(base, quote, timestamp)
     assert res == {"Err": {error: None}}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import cbor2
 import pytest
 from ic.principal import Principal
-
 from icrc3_verify import (
     map_get,
     tree_hash,
@@ -36,8 +35,7 @@ def tip(client: LedgerClient, server, canister_id: str) -> tuple[int, bytes]:
     assert len(res) == 1, "the ledger has blocks, so it must serve a tip certificate"
     data = res[0]
     cert = verify_certificate(bytes(data["certificate"]), server.root_key)
-    certified = tree_lookup(cert["tree"], [b"canister", Principal.from_str(canister_id).bytes,
-                                           b"certified_data"])
+    certified = tree_lookup(cert["tree"], [b"canister", Principal.from_str(canister_id).bytes, b"certified_data"])
     hash_tree = cbor2.loads(bytes(data["hash_tree"]))
     if isinstance(hash_tree, cbor2.CBORTag):
         hash_tree = hash_tree.value
@@ -79,8 +77,9 @@ def verify_chain(client: LedgerClient, last_index: int, last_hash: bytes) -> int
 @pytest.fixture
 def funded(server, new_identity, deploy, actor):
     alice, bob = new_identity(), new_identity()
-    canister_id = deploy(server, LEDGER_ENTRY, ledger_init_arg(
-        [(alice.sender().to_str(), 10**12), (bob.sender().to_str(), 10**9)]))
+    canister_id = deploy(
+        server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**12), (bob.sender().to_str(), 10**9)])
+    )
     a = LedgerClient(actor(server, canister_id, alice, LEDGER_DID), alice)
     b = LedgerClient(actor(server, canister_id, bob, LEDGER_DID), bob)
     return canister_id, a, b

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pytest
-
 from ledger_client import (
     DECIMALS,
     DRIFT_NS,
@@ -57,8 +56,7 @@ def env(server, new_identity, deploy, actor):
     alice, bob, carol = new_identity(), new_identity(), new_identity()
     a, b = alice.sender().to_str(), bob.sender().to_str()
     canister_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(a, ALICE_FUNDS), (b, BOB_FUNDS)]))
-    clients = [LedgerClient(actor(server, canister_id, ident, LEDGER_DID), ident)
-               for ident in (alice, bob, carol)]
+    clients = [LedgerClient(actor(server, canister_id, ident, LEDGER_DID), ident) for ident in (alice, bob, carol)]
     return Env(server, *clients, minter=None)
 
 
@@ -66,16 +64,18 @@ def env(server, new_identity, deploy, actor):
 def minter_env(server, new_identity, deploy, actor):
     """A ledger whose minting account is a real identity, to exercise mints."""
     alice, bob, carol, minter = (new_identity() for _ in range(4))
-    canister_id = deploy(server, LEDGER_ENTRY, ledger_init_arg(
-        [(alice.sender().to_str(), ALICE_FUNDS)], minter=minter.sender().to_str()))
-    clients = [LedgerClient(actor(server, canister_id, ident, LEDGER_DID), ident)
-               for ident in (alice, bob, carol, minter)]
+    canister_id = deploy(
+        server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), ALICE_FUNDS)], minter=minter.sender().to_str())
+    )
+    clients = [
+        LedgerClient(actor(server, canister_id, ident, LEDGER_DID), ident) for ident in (alice, bob, carol, minter)
+    ]
     return Env(server, *clients[:3], minter=clients[3])
 
 
 def err(result: dict) -> tuple[str, object]:
     assert "Err" in result, f"expected an error, got {result}"
-    (name, payload), = result["Err"].items()
+    ((name, payload),) = result["Err"].items()
     return name, payload
 
 
@@ -86,15 +86,19 @@ def ok(result: dict) -> int:
 
 # ---- ICRC-1 -------------------------------------------------------------------------------
 
+
 def check_metadata(e: Env):
     actor = e.alice.actor
     assert unwrap(actor.icrc1_name()) == NAME
     assert unwrap(actor.icrc1_symbol()) == SYMBOL
     assert unwrap(actor.icrc1_decimals()) == DECIMALS
     assert unwrap(actor.icrc1_fee()) == FEE
-    meta = {entry[0] if isinstance(entry, (list, tuple)) else entry["0"]:
-            entry[1] if isinstance(entry, (list, tuple)) else entry["1"]
-            for entry in unwrap(actor.icrc1_metadata())}
+    meta = {
+        entry[0] if isinstance(entry, (list, tuple)) else entry["0"]: entry[1]
+        if isinstance(entry, (list, tuple))
+        else entry["1"]
+        for entry in unwrap(actor.icrc1_metadata())
+    }
     assert meta["icrc1:name"] == {"Text": NAME}
     assert meta["icrc1:symbol"] == {"Text": SYMBOL}
     assert meta["icrc1:decimals"] == {"Nat": DECIMALS}
@@ -142,14 +146,12 @@ def check_subaccounts(e: Env):
 
 
 def check_bad_fee(e: Env):
-    assert err(e.alice.transfer(e.carol.account(), 1, fee=FEE - 1)) == (
-        "BadFee", {"expected_fee": FEE})
+    assert err(e.alice.transfer(e.carol.account(), 1, fee=FEE - 1)) == ("BadFee", {"expected_fee": FEE})
     assert e.alice.balance() == ALICE_FUNDS
 
 
 def check_insufficient_funds(e: Env):
-    assert err(e.bob.transfer(e.carol.account(), BOB_FUNDS)) == (
-        "InsufficientFunds", {"balance": BOB_FUNDS})
+    assert err(e.bob.transfer(e.carol.account(), BOB_FUNDS)) == ("InsufficientFunds", {"balance": BOB_FUNDS})
     assert err(e.carol.transfer(e.bob.account(), 1)) == ("InsufficientFunds", {"balance": 0})
     ok(e.bob.transfer(e.carol.account(), BOB_FUNDS - FEE))  # exactly balance - fee works
     assert e.bob.balance() == 0
@@ -191,7 +193,9 @@ def check_deduplication(e: Env):
     now = e.now()
     first = ok(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now))
     assert err(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now)) == (
-        "Duplicate", {"duplicate_of": first})
+        "Duplicate",
+        {"duplicate_of": first},
+    )
     # another memo, another fee field or another caller is another transaction
     ok(e.alice.transfer(e.carol.account(), 10, memo=b"m2", created_at_time=now))
     ok(e.alice.transfer(e.carol.account(), 10, memo=b"m1", fee=FEE, created_at_time=now))
@@ -203,7 +207,9 @@ def check_deduplication(e: Env):
     # still a duplicate late in the 24 h window
     e.advance(23 * 3600)
     assert err(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now)) == (
-        "Duplicate", {"duplicate_of": first})
+        "Duplicate",
+        {"duplicate_of": first},
+    )
     # past the window (+ drift) the same request is TooOld, and its entry can be pruned
     e.advance(3600 + 2 * 60 + 1)
     assert err(e.alice.transfer(e.carol.account(), 10, memo=b"m1", created_at_time=now)) == ("TooOld", None)
@@ -212,7 +218,10 @@ def check_deduplication(e: Env):
 
 def check_too_old(e: Env):
     now = e.now()
-    assert err(e.alice.transfer(e.carol.account(), 1, created_at_time=now - WINDOW_NS - DRIFT_NS - ONE_SECOND_NS)) == ("TooOld", None)
+    assert err(e.alice.transfer(e.carol.account(), 1, created_at_time=now - WINDOW_NS - DRIFT_NS - ONE_SECOND_NS)) == (
+        "TooOld",
+        None,
+    )
     ok(e.alice.transfer(e.carol.account(), 1, created_at_time=now - WINDOW_NS + ONE_SECOND_NS))
 
 
@@ -224,6 +233,7 @@ def check_created_in_future(e: Env):
 
 
 # ---- ICRC-2 -------------------------------------------------------------------------------
+
 
 def check_approve(e: Env):
     ok(e.alice.approve(e.bob.account(), 5_000))
@@ -244,14 +254,15 @@ def check_approve_errors(e: Env):
     assert name == "Expired" and payload["ledger_time"] >= now
     ok(e.alice.approve(e.bob.account(), 100))
     assert err(e.alice.approve(e.bob.account(), 50, expected_allowance=99)) == (
-        "AllowanceChanged", {"current_allowance": 100})
+        "AllowanceChanged",
+        {"current_allowance": 100},
+    )
     ok(e.alice.approve(e.bob.account(), 50, expected_allowance=100))
     assert err(e.alice.approve(e.alice.account(bytes([2] * 32)), 1))[0] == "GenericError"
     assert err(e.alice.approve(e.bob.account(), 1, memo=bytes(40)))[0] == "GenericError"
     ts = e.now()
     first = ok(e.alice.approve(e.bob.account(), 7, created_at_time=ts))
-    assert err(e.alice.approve(e.bob.account(), 7, created_at_time=ts)) == (
-        "Duplicate", {"duplicate_of": first})
+    assert err(e.alice.approve(e.bob.account(), 7, created_at_time=ts)) == ("Duplicate", {"duplicate_of": first})
 
 
 def check_allowance_expiry(e: Env):
@@ -261,7 +272,9 @@ def check_allowance_expiry(e: Env):
     e.advance(20)
     assert e.alice.allowance(e.alice.account(), e.bob.account()) == (0, None)
     assert err(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1)) == (
-        "InsufficientAllowance", {"allowance": 0})
+        "InsufficientAllowance",
+        {"allowance": 0},
+    )
 
 
 def check_transfer_from(e: Env):
@@ -276,15 +289,20 @@ def check_transfer_from(e: Env):
 def check_transfer_from_errors(e: Env):
     ok(e.alice.approve(e.bob.account(), 1_000))
     assert err(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1_000)) == (
-        "InsufficientAllowance", {"allowance": 1_000})  # amount + fee exceeds it
+        "InsufficientAllowance",
+        {"allowance": 1_000},
+    )  # amount + fee exceeds it
     assert err(e.carol.transfer_from(e.alice.account(), e.carol.account(), 1)) == (
-        "InsufficientAllowance", {"allowance": 0})
-    assert err(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1, fee=0)) == (
-        "BadFee", {"expected_fee": FEE})
+        "InsufficientAllowance",
+        {"allowance": 0},
+    )
+    assert err(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1, fee=0)) == ("BadFee", {"expected_fee": FEE})
     # a large allowance over a small balance: InsufficientFunds
     ok(e.bob.approve(e.carol.account(), 10 * BOB_FUNDS))
     assert err(e.carol.transfer_from(e.bob.account(), e.carol.account(), BOB_FUNDS)) == (
-        "InsufficientFunds", {"balance": BOB_FUNDS - FEE})
+        "InsufficientFunds",
+        {"balance": BOB_FUNDS - FEE},
+    )
     # a failed call consumes nothing
     assert e.alice.allowance(e.alice.account(), e.bob.account()) == (1_000, None)
 
@@ -292,8 +310,7 @@ def check_transfer_from_errors(e: Env):
 def check_transfer_from_burn_and_dedup(e: Env):
     ok(e.alice.approve(e.bob.account(), 100_000))
     minter = acct(MINTER_TEXT)
-    assert err(e.bob.transfer_from(e.alice.account(), minter, FEE - 1)) == (
-        "BadBurn", {"min_burn_amount": FEE})
+    assert err(e.bob.transfer_from(e.alice.account(), minter, FEE - 1)) == ("BadBurn", {"min_burn_amount": FEE})
     supply = e.supply()
     ok(e.bob.transfer_from(e.alice.account(), minter, 20_000))
     assert e.supply() == supply - 20_000
@@ -301,22 +318,27 @@ def check_transfer_from_burn_and_dedup(e: Env):
     ts = e.now()
     first = ok(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1, created_at_time=ts))
     assert err(e.bob.transfer_from(e.alice.account(), e.carol.account(), 1, created_at_time=ts)) == (
-        "Duplicate", {"duplicate_of": first})
+        "Duplicate",
+        {"duplicate_of": first},
+    )
 
 
 # ---- ICRC-3 -------------------------------------------------------------------------------
 
+
 def _map(block: dict) -> dict:
-    return {(x[0] if isinstance(x, (list, tuple)) else x["0"]):
-            (x[1] if isinstance(x, (list, tuple)) else x["1"]) for x in block["Map"]}
+    return {
+        (x[0] if isinstance(x, (list, tuple)) else x["0"]): (x[1] if isinstance(x, (list, tuple)) else x["1"])
+        for x in block["Map"]
+    }
 
 
 def check_block_schema(e: Env):
-    ok(e.alice.transfer(e.carol.account(), 1_000, memo=b"hello"))            # 2: 1xfer, fee on block
-    ok(e.alice.transfer(e.carol.account(), 1_000, fee=FEE))                 # 3: 1xfer, tx.fee
+    ok(e.alice.transfer(e.carol.account(), 1_000, memo=b"hello"))  # 2: 1xfer, fee on block
+    ok(e.alice.transfer(e.carol.account(), 1_000, fee=FEE))  # 3: 1xfer, tx.fee
     ok(e.alice.approve(e.bob.account(), 50_000, expires_at=e.now() + 10**12))  # 4: 2approve
-    ok(e.bob.transfer_from(e.alice.account(), e.carol.account(), 2_000))   # 5: 2xfer
-    ok(e.alice.transfer(acct(MINTER_TEXT), FEE))                           # 6: 1burn
+    ok(e.bob.transfer_from(e.alice.account(), e.carol.account(), 2_000))  # 5: 2xfer
+    ok(e.alice.transfer(acct(MINTER_TEXT), FEE))  # 6: 1burn
     got = e.alice.blocks([(0, 100)])
     assert got["log_length"] == 7 and got["archived_blocks"] == []
     blocks = [_map(b["block"]) for b in got["blocks"]]

@@ -4,8 +4,8 @@ HASHINGVALUES.md test vectors and the test-side implementation."""
 from __future__ import annotations
 
 import cbor2
-
 from icrc3_verify import tree_hash, tree_lookup, value_hash
+
 from src.icrc_ledger import ledger_hashing as lh
 
 VECTORS = [
@@ -13,15 +13,22 @@ VECTORS = [
     ({"Int": -42}, "de5a6f78116eca62d7fc5ce159d23ae6b889b365a1739ad2cf36f925a140d0cc"),
     ({"Text": "Hello, World!"}, "dffd6021bb2bd5b0af676290809ec3a53191dd81c7f70a4b28688a362182986f"),
     ({"Blob": b"\x01\x02\x03\x04"}, "9f64a747e1b97f131fabb6b447296c9b6f0201e79fb3c5356e6c77e89b6a806a"),
-    ({"Array": [{"Nat": 3}, {"Text": "foo"}, {"Blob": b"\x05\x06"}]},
-     "514a04011caa503990d446b7dec5d79e19c221ae607fb08b2848c67734d468d6"),
-    ({"Map": [
-        ("from", {"Blob": bytes.fromhex("00abcdef0012340056789a00bcdef000012345678900abcdef01")}),
-        ("to", {"Blob": bytes.fromhex("00ab0def0012340056789a00bcdef000012345678900abcdef01")}),
-        ("amount", {"Nat": 42}),
-        ("created_at", {"Nat": 1699218263}),
-        ("memo", {"Nat": 0}),
-    ]}, "c56ece650e1de4269c5bdeff7875949e3e2033f85b2d193c2ff4f7f78bdcfc75"),
+    (
+        {"Array": [{"Nat": 3}, {"Text": "foo"}, {"Blob": b"\x05\x06"}]},
+        "514a04011caa503990d446b7dec5d79e19c221ae607fb08b2848c67734d468d6",
+    ),
+    (
+        {
+            "Map": [
+                ("from", {"Blob": bytes.fromhex("00abcdef0012340056789a00bcdef000012345678900abcdef01")}),
+                ("to", {"Blob": bytes.fromhex("00ab0def0012340056789a00bcdef000012345678900abcdef01")}),
+                ("amount", {"Nat": 42}),
+                ("created_at", {"Nat": 1699218263}),
+                ("memo", {"Nat": 0}),
+            ]
+        },
+        "c56ece650e1de4269c5bdeff7875949e3e2033f85b2d193c2ff4f7f78bdcfc75",
+    ),
 ]
 
 

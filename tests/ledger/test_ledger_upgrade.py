@@ -3,9 +3,8 @@ live in stable maps, and the chain continues from the old tip afterwards."""
 
 from __future__ import annotations
 
-from kybra import Principal as KybraPrincipal
-
 from icrc3_verify import map_get, value_hash
+from kybra import Principal as KybraPrincipal
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, ROOT, LedgerClient, ledger_init_arg, unwrap
 from test_icrc3_chain import tip, verify_chain
 

@@ -15,8 +15,8 @@ from ic.principal import Principal
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
+from ic_results import code, err, ok, one, opt  # noqa: E402,F401  (re-exported to the tests)
 from ledger_client import FEE, LEDGER_DID, LEDGER_ENTRY, SYMBOL, LedgerClient, ledger_init_arg  # noqa: E402
-from ic_results import one, ok, err, code, opt  # noqa: E402,F401  (re-exported to the tests)
 
 MERCHANT_ENTRY = os.path.join(ROOT, "src", "user_payment_canister", "main.py")
 MERCHANT_DID = os.path.join(ROOT, "candid", "user_payment_canister.did")
@@ -36,8 +36,9 @@ def status(session: dict) -> str:
     return name
 
 
-def merchant_init_arg(owner: str, ledger_id: str, routing_key: str = ROUTING_KEY, factory: str | None = None,
-                      symbol: str = SYMBOL) -> str:
+def merchant_init_arg(
+    owner: str, ledger_id: str, routing_key: str = ROUTING_KEY, factory: str | None = None, symbol: str = SYMBOL
+) -> str:
     factory_text = "null" if factory is None else f'opt principal "{factory}"'
     return (
         "(record { "
@@ -149,19 +150,37 @@ def distinct(canister):
 
 def build_shop(server, new_identity, deploy, actor, anonymous_identity) -> Shop:
     owner, api, alice, bob, stranger = (new_identity() for _ in range(5))
-    ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([
-        (owner.sender().to_str(), CUSTOMER_FUNDS),
-        (alice.sender().to_str(), CUSTOMER_FUNDS),
-        (bob.sender().to_str(), CUSTOMER_FUNDS),
-    ]))
+    ledger_id = deploy(
+        server,
+        LEDGER_ENTRY,
+        ledger_init_arg(
+            [
+                (owner.sender().to_str(), CUSTOMER_FUNDS),
+                (alice.sender().to_str(), CUSTOMER_FUNDS),
+                (bob.sender().to_str(), CUSTOMER_FUNDS),
+            ]
+        ),
+    )
     merchant_id = deploy(server, MERCHANT_ENTRY, merchant_init_arg(owner.sender().to_str(), ledger_id))
 
     def party(identity) -> Party:
-        return Party(identity, distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
-                     LedgerClient(distinct(actor(server, ledger_id, identity, LEDGER_DID)), identity))
+        return Party(
+            identity,
+            distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
+            LedgerClient(distinct(actor(server, ledger_id, identity, LEDGER_DID)), identity),
+        )
 
-    shop = Shop(server, merchant_id, ledger_id, party(owner), party(api), party(alice), party(bob),
-                party(stranger), party(anonymous_identity))
+    shop = Shop(
+        server,
+        merchant_id,
+        ledger_id,
+        party(owner),
+        party(api),
+        party(alice),
+        party(bob),
+        party(stranger),
+        party(anonymous_identity),
+    )
     token = ok(shop.owner.merchant.refresh_token(SYMBOL))
     assert token["fee"] == FEE and token["verified"]
     ok(shop.owner.merchant.authorize_server_principal(shop.api.principal, "backend"))

@@ -67,12 +67,18 @@ def test_metadata_limits():
     assert "control character" in validation.check_metadata([pair("k", "a\x00b")])
 
 
-@pytest.mark.parametrize("value, ok", [("#fff", True), ("#1a2B3c", True), ("#1a2b3c80", True), ("red", False), ("#12", False), ("#gggggg", False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [("#fff", True), ("#1a2B3c", True), ("#1a2b3c80", True), ("red", False), ("#12", False), ("#gggggg", False)],
+)
 def test_check_color(value, ok):
     assert (validation.check_color("c", value) is None) == ok
 
 
-@pytest.mark.parametrize("value, ok", [("16px", True), ("1.5rem", True), ("100%", True), ("0", True), ("12", False), ("12pt", False), ("-1px", False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [("16px", True), ("1.5rem", True), ("100%", True), ("0", True), ("12", False), ("12pt", False), ("-1px", False)],
+)
 def test_check_size(value, ok):
     assert (validation.check_size("s", value) is None) == ok
 

@@ -21,8 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from benchmarks.interleavings.checks import KNOWN  # noqa: E402
-from benchmarks.interleavings.harness import (  # noqa: E402
-    FACTORY_CALLS, LEDGER_CALLS, MESSAGES, Prepared, run_seed)
+from benchmarks.interleavings.harness import FACTORY_CALLS, LEDGER_CALLS, MESSAGES, Prepared, run_seed  # noqa: E402
 
 CI_SEEDS = list(range(40))
 RETURN_SEED = 21  # a seed whose trap after a return's transfer hits the known bug (issue 17 #5)

@@ -40,6 +40,7 @@ def old_root(tmp_path_factory) -> str:
 @pytest.fixture
 def old_shop(server, new_identity, deploy, actor, old_root):
     """The usual shop, with the old release as its merchant canister."""
+
     def deploy_old(target, entry_path, arg_text="()", controllers=None, cycles=None):
         if entry_path != MERCHANT_ENTRY:
             return deploy(target, entry_path, arg_text, controllers, cycles)
@@ -59,7 +60,9 @@ def test_upgrade_from_the_release_before_the_journal_settles_what_was_in_flight_
     sweep, sweep_block = trapped_sweep(shop)  # Alice's ICRC-1 deposit swept, completion's lock left
     owner_before = shop.owner.ledger.balance()
     trap_at(shop, "after_call", "icrc1_transfer")
-    assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE // 4, [], ["weekly"]))  # a transfer intent left
+    assert rejected(
+        lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE // 4, [], ["weekly"])
+    )  # a transfer intent left
     assert shop.owner.ledger.balance() == owner_before + PRICE // 4
     with shop.server.lock:
         refund = submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, PRICE // 2, None)
@@ -69,8 +72,12 @@ def test_upgrade_from_the_release_before_the_journal_settles_what_was_in_flight_
         net.run_until_idle()
         assert net.status(refund).state == "rejected"  # its response reached the new module: a trap
     blocks = log_length(shop)
-    assert shop.alice.ledger.balance() == alice_before - 2 * PRICE - 3 * FEE + PRICE // 2  # charge (and its approval), deposit, refund
-    assert code(shop.alice.merchant.pay_checkout_session(charge["session_id"])) == "conflict"  # the journal holds its lock
+    assert (
+        shop.alice.ledger.balance() == alice_before - 2 * PRICE - 3 * FEE + PRICE // 2
+    )  # charge (and its approval), deposit, refund
+    assert (
+        code(shop.alice.merchant.pay_checkout_session(charge["session_id"])) == "conflict"
+    )  # the journal holds its lock
 
     shop.advance(CHARGE_TIMER_STALE_SECONDS + 120)  # the journal's recovery timer replays all four
 

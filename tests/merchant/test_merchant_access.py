@@ -6,7 +6,18 @@ not owner work."""
 from __future__ import annotations
 
 import pytest
-from merchant_client import PRICE, SYMBOL, code, element_config, modal_config, ok, one, plain, session_args, token_preferences
+from merchant_client import (
+    PRICE,
+    SYMBOL,
+    code,
+    element_config,
+    modal_config,
+    ok,
+    one,
+    plain,
+    session_args,
+    token_preferences,
+)
 
 
 def calls(shop) -> dict:
@@ -29,7 +40,8 @@ def calls(shop) -> dict:
         "reconcile_balances": lambda m: m.reconcile_balances(),
         "create_modal_config": lambda m: m.create_modal_config(modal_config()),
         "create_modal_from_template": lambda m: m.create_modal_from_template(
-            "tpl_1", "x", {"success_url": "https://a.example.com", "cancel_url": "https://a.example.com"}),
+            "tpl_1", "x", {"success_url": "https://a.example.com", "cancel_url": "https://a.example.com"}
+        ),
         "update_modal_config": lambda m: m.update_modal_config(shop.extra["modal"], modal_config()),
         "delete_modal_config": lambda m: m.delete_modal_config(shop.extra["modal"]),
         "generate_modal_embed_code": lambda m: m.generate_modal_embed_code(shop.extra["modal"]),
@@ -58,8 +70,17 @@ def calls(shop) -> dict:
 
 
 OWNER_ONLY = {
-    "set_hosted_page_base_url", "resend_webhook_event", "add_owner", "remove_owner", "authorize_server_principal", "revoke_server_principal", "add_token",
-    "set_token_enabled", "refund_payment", "create_payout", "update_merchant_token_preferences",
+    "set_hosted_page_base_url",
+    "resend_webhook_event",
+    "add_owner",
+    "remove_owner",
+    "authorize_server_principal",
+    "revoke_server_principal",
+    "add_token",
+    "set_token_enabled",
+    "refund_payment",
+    "create_payout",
+    "update_merchant_token_preferences",
 }
 
 
@@ -104,7 +125,10 @@ def test_server_principal_does_staff_work_only(prepared):
         if name in OWNER_ONLY:
             assert code(res) == "unauthorized", name
         else:
-            assert not (isinstance(res[0], dict) and "Err" in res[0] and res[0]["Err"].startswith("unauthorized")), (name, res)
+            assert not (isinstance(res[0], dict) and "Err" in res[0] and res[0]["Err"].startswith("unauthorized")), (
+                name,
+                res,
+            )
 
 
 def test_owner_management(shop):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 from kybra import Principal
-from localnet.runtime.typed import call, decode_reply, encode_call
 from merchant_client import (
     FEE,
     LEDGER_DID,
@@ -34,6 +33,8 @@ from merchant_client import (
     status,
     trap_at,
 )
+
+from localnet.runtime.typed import call, decode_reply, encode_call
 
 LOCK_STALE_SECONDS = 300
 
@@ -154,9 +155,17 @@ def test_swept_block_outside_the_search_window_cannot_claim_later_funds(shop):
     net = shop.server.network
     with shop.server.lock:
         for _ in range(101):  # push Alice's block out of the 100-block window
-            arg = {"from_subaccount": None, "to": {"owner": Principal.from_str(shop.owner.principal), "subaccount": None},
-                   "amount": 1, "fee": None, "memo": None, "created_at_time": None}
-            assert "Ok" in call(net, Principal.from_str(shop.owner.principal), Principal.from_str(shop.ledger_id), "icrc1_transfer", arg)
+            arg = {
+                "from_subaccount": None,
+                "to": {"owner": Principal.from_str(shop.owner.principal), "subaccount": None},
+                "amount": 1,
+                "fee": None,
+                "memo": None,
+                "created_at_time": None,
+            }
+            assert "Ok" in call(
+                net, Principal.from_str(shop.owner.principal), Principal.from_str(shop.ledger_id), "icrc1_transfer", arg
+            )
     ok(shop.complete(shop.stranger, s, ""))
     later = shop.send_to_session(shop.bob, s, 2_000_000)
     assert code(shop.alice.merchant.refund_session_funds(s["session_id"], str(paid))) == "conflict"
@@ -171,8 +180,10 @@ def test_one_transfer_never_completes_two_sessions(shop, seed):
     a, b = shop.create_session(), shop.create_session()
     block = shop.send_to_session(shop.alice, a, PRICE)
     with shop.server.lock:
-        ids = [submit_to(shop, p, shop.merchant_id, "complete_checkout_session", s["session_id"], str(block))
-               for p, s in ((shop.alice, a), (shop.bob, b), (shop.bob, b), (shop.stranger, a))]
+        ids = [
+            submit_to(shop, p, shop.merchant_id, "complete_checkout_session", s["session_id"], str(block))
+            for p, s in ((shop.alice, a), (shop.bob, b), (shop.bob, b), (shop.stranger, a))
+        ]
         shop.server.network.run_interleaved(seed)
         results = [reply_of(shop, shop.merchant_id, "complete_checkout_session", m) for m in ids]
     assert "Ok" in results[0] or "Ok" in results[3], results
@@ -320,7 +331,9 @@ def test_payment_in_flight_when_the_session_expires_completes_once(shop):
     done = shop.session(s["session_id"])
     assert status(done) == "complete"
     analytics = ok(shop.owner.merchant.get_checkout_session_analytics())
-    assert analytics["completed_sessions"] == 1 and analytics["expired_sessions"] == 0 and analytics["open_sessions"] == 0
+    assert (
+        analytics["completed_sessions"] == 1 and analytics["expired_sessions"] == 0 and analytics["open_sessions"] == 0
+    )
 
 
 # -- concurrent refunds and payouts ---------------------------------------------------------
@@ -334,7 +347,9 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(shop, seed):
     before = shop.alice.ledger.balance()
     part = 2 * PRICE // 3
     with shop.server.lock:
-        ids = [submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, part, None) for _ in range(3)]
+        ids = [
+            submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, part, None) for _ in range(3)
+        ]
         ids.append(submit_to(shop, shop.owner, shop.merchant_id, "create_payout", SYMBOL, PRICE, None, None))
         shop.server.network.run_interleaved(seed)
         refunds = [reply_of(shop, shop.merchant_id, "refund_payment", m) for m in ids[:3]]
@@ -366,7 +381,9 @@ def test_amounts_beyond_nat64(shop, deploy, actor):
     overpaid session, its refund and a payout of such amounts must all work."""
     big = 2**66
     ledger_id = deploy(shop.server, LEDGER_ENTRY, ledger_init_arg([(shop.alice.principal, 2**70)]))
-    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(shop.owner.principal, ledger_id, routing_key="shop8"))
+    merchant_id = deploy(
+        shop.server, MERCHANT_ENTRY, merchant_init_arg(shop.owner.principal, ledger_id, routing_key="shop8")
+    )
     owner = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
     alice = distinct(actor(shop.server, merchant_id, shop.alice.identity, MERCHANT_DID))
     ledger = LedgerClient(distinct(actor(shop.server, ledger_id, shop.alice.identity, LEDGER_DID)), shop.alice.identity)
@@ -385,16 +402,28 @@ def test_amounts_beyond_nat64(shop, deploy, actor):
 
 
 # -- hostile inputs: every one an Err, never a trap ------------------------------------------
-WEIRD_TEXTS = ["", " ", "x" * 5000, "cs_" + "é" * 40, "cs_\u0000", "cs_shop1_" + "0" * 32, "\U0001F600" * 100, "²", "-1"]
-WEIRD_HINTS = ["²", "١٢٣", "٣", "9" * 20, "9" * 21, "-1", " 1", "1 ", "0x10", "1e3", "\U0001D7D9"]
+WEIRD_TEXTS = [
+    "",
+    " ",
+    "x" * 5000,
+    "cs_" + "é" * 40,
+    "cs_\u0000",
+    "cs_shop1_" + "0" * 32,
+    "\U0001f600" * 100,
+    "²",
+    "-1",
+]
+WEIRD_HINTS = ["²", "١٢٣", "٣", "9" * 20, "9" * 21, "-1", " 1", "1 ", "0x10", "1e3", "\U0001d7d9"]
 HUGE = [0, 2**64, 2**64 - 1, 2**128]
 
 
 @pytest.mark.parametrize("hint", WEIRD_HINTS)
 def test_transaction_id_inputs_never_trap(shop, hint):
     s = shop.create_session()
-    for result in (one(shop.alice.merchant.complete_checkout_session(s["session_id"], hint)),
-                   one(shop.owner.merchant.refund_session_funds(s["session_id"], hint))):
+    for result in (
+        one(shop.alice.merchant.complete_checkout_session(s["session_id"], hint)),
+        one(shop.owner.merchant.refund_session_funds(s["session_id"], hint)),
+    ):
         assert "Err" in result, (hint, result)
     done = shop.session(s["session_id"])
     assert status(done) == "open"
@@ -423,16 +452,19 @@ def test_session_id_inputs_never_trap(shop, text):
 def test_amount_inputs_never_trap(shop, amount):
     ok(shop.pay_icrc2(shop.alice, shop.create_session()))
     payment_id = ok(shop.owner.merchant.list_payments([], []))["payments"][0]["payment_id"]
-    for result in (one(shop.owner.merchant.refund_payment(payment_id, [amount], [])),
-                   one(shop.owner.merchant.create_payout(SYMBOL, amount, [], []))):
+    for result in (
+        one(shop.owner.merchant.refund_payment(payment_id, [amount], [])),
+        one(shop.owner.merchant.create_payout(SYMBOL, amount, [], [])),
+    ):
         assert "Err" in result, (amount, result)
     if amount < 2**64:
-        result = one(shop.api.merchant.create_checkout_session_with_options(
-            session_args(amount, expires_in_seconds=[amount])))
+        result = one(
+            shop.api.merchant.create_checkout_session_with_options(session_args(amount, expires_in_seconds=[amount]))
+        )
         assert "Err" in result
 
 
-@pytest.mark.parametrize("reason", ["é" * 500, "\U0001F600" * 500, "x" * 501, "\u0000"])
+@pytest.mark.parametrize("reason", ["é" * 500, "\U0001f600" * 500, "x" * 501, "\u0000"])
 def test_refund_and_payout_texts_never_trap(shop, reason):
     ok(shop.pay_icrc2(shop.alice, shop.create_session()))
     ok(shop.pay_icrc2(shop.bob, shop.create_session()))
@@ -448,10 +480,18 @@ def test_refund_and_payout_texts_never_trap(shop, reason):
 def test_payout_subaccount_and_destination_inputs(shop):
     ok(shop.pay_icrc2(shop.alice, shop.create_session()))
     for sub in (b"", b"\x01" * 31, b"\x01" * 33):
-        assert code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.owner.principal, sub)], [])) == "invalid_argument"
+        assert (
+            code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.owner.principal, sub)], []))
+            == "invalid_argument"
+        )
     assert code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.merchant_id)], [])) == "invalid_argument"
     assert code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct("2vxsx-fae")], [])) == "invalid_argument"
-    assert plain(ok(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.owner.principal, b"\x07" * 32)], [])))["amount"] == 1000
+    assert (
+        plain(ok(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.owner.principal, b"\x07" * 32)], [])))[
+            "amount"
+        ]
+        == 1000
+    )
 
 
 # -- authorization --------------------------------------------------------------------------

@@ -119,14 +119,25 @@ def test_element_crud_metrics_and_limits(shop):
 
 
 def deploy_factory(shop, deploy, actor, admin_identity) -> object:
-    factory_id = deploy(shop.server, FACTORY_ENTRY,
-                        f'(record {{ admins = vec {{ principal "{admin_identity.sender().to_str()}" }}; settings = null }})')
+    factory_id = deploy(
+        shop.server,
+        FACTORY_ENTRY,
+        f'(record {{ admins = vec {{ principal "{admin_identity.sender().to_str()}" }}; settings = null }})',
+    )
     factory = distinct(actor(shop.server, factory_id, admin_identity, FACTORY_DID))
     for component_id, url in (("ckpay-modal", MODAL_JS), ("payment-button", BUTTON_JS)):
-        ok(factory.deploy_component_version({
-            "component_id": component_id, "name": component_id, "version": "1.0.0", "cdn_url": url,
-            "documentation_url": "https://docs.ckpayment.io/" + component_id, "compatibility": ["html"],
-        }))
+        ok(
+            factory.deploy_component_version(
+                {
+                    "component_id": component_id,
+                    "name": component_id,
+                    "version": "1.0.0",
+                    "cdn_url": url,
+                    "documentation_url": "https://docs.ckpayment.io/" + component_id,
+                    "compatibility": ["html"],
+                }
+            )
+        )
     return factory_id
 
 
@@ -135,8 +146,11 @@ def test_embed_snippets_reference_canister_ids_and_registry_script(shop, deploy,
     modal_id = ok(shop.owner.merchant.create_modal_config(modal_config()))
     assert code(shop.owner.merchant.generate_modal_embed_code(modal_id)) == "factory_unavailable"
     factory_id = deploy_factory(shop, deploy, actor, shop.owner.identity)
-    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(
-        shop.owner.principal, shop.ledger_id, routing_key="shop2", factory=factory_id))
+    merchant_id = deploy(
+        shop.server,
+        MERCHANT_ENTRY,
+        merchant_init_arg(shop.owner.principal, shop.ledger_id, routing_key="shop2", factory=factory_id),
+    )
     merchant = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
     # the factory refuses the template usage report (not one of its merchants): still created
     modal_id = ok(merchant.create_modal_config(modal_config(template_id="classic")))
@@ -146,8 +160,10 @@ def test_embed_snippets_reference_canister_ids_and_registry_script(shop, deploy,
     element_id = ok(merchant.configure_payment_element(element_config()))
     html = ok(merchant.generate_element_embed_code(element_id))
     assert f'<script src="{BUTTON_JS}" defer></script>' in html
-    assert (f'data-ckpay-component="element" data-element-type="PaymentButton" data-canister-id="{merchant_id}" '
-            f'data-element-id="{element_id}"') in html
+    assert (
+        f'data-ckpay-component="element" data-element-type="PaymentButton" data-canister-id="{merchant_id}" '
+        f'data-element-id="{element_id}"'
+    ) in html
     # a component missing from the registry is reported, not guessed
     other = ok(merchant.configure_payment_element(element_config(component_type="PriceDisplay")))
     assert code(merchant.generate_element_embed_code(other)) == "factory_unavailable"
@@ -157,8 +173,11 @@ def test_embed_snippets_reference_canister_ids_and_registry_script(shop, deploy,
 def test_unreachable_factory_never_fails_local_work(shop, deploy, actor):
     # a factory id with no canister behind it: every call to it is rejected
     missing = "rdmx6-jaaaa-aaaaa-aaadq-cai"
-    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(
-        shop.owner.principal, shop.ledger_id, routing_key="shop3", factory=missing))
+    merchant_id = deploy(
+        shop.server,
+        MERCHANT_ENTRY,
+        merchant_init_arg(shop.owner.principal, shop.ledger_id, routing_key="shop3", factory=missing),
+    )
     merchant = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
     modal_id = ok(merchant.create_modal_config(modal_config(template_id="classic")))
     assert ok(merchant.update_modal_config(modal_id, modal_config(template_id="modern"))) is None
@@ -170,18 +189,39 @@ def test_unreachable_factory_never_fails_local_work(shop, deploy, actor):
 
 def test_modal_from_a_factory_template(shop, deploy, actor):
     redirects = {"success_url": "https://shop.example.com/ok", "cancel_url": "https://shop.example.com/no"}
-    assert code(shop.owner.merchant.create_modal_from_template("tpl_1", "From template", redirects)) == "factory_unavailable"
+    assert (
+        code(shop.owner.merchant.create_modal_from_template("tpl_1", "From template", redirects))
+        == "factory_unavailable"
+    )
     factory_id = deploy_factory(shop, deploy, actor, shop.owner.identity)
     factory = distinct(actor(shop.server, factory_id, shop.owner.identity, FACTORY_DID))
-    theme = {"primary_color": "#aa3300", "background_color": "#fafafa", "text_color": "#111111",
-             "font_family": "Georgia, serif", "border_radius": 12, "dark_mode": True}
-    template_id = ok(factory.create_global_modal_template({
-        "template_id": "", "template_name": "Classic", "category": "retail",
-        "preview_url": "https://templates.ckpayment.io/classic.png", "is_public": True,
-        "created_by": shop.owner.principal, "usage_count": 0, "base_theme": theme,
-    }))
-    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(
-        shop.owner.principal, shop.ledger_id, routing_key="shop4", factory=factory_id))
+    theme = {
+        "primary_color": "#aa3300",
+        "background_color": "#fafafa",
+        "text_color": "#111111",
+        "font_family": "Georgia, serif",
+        "border_radius": 12,
+        "dark_mode": True,
+    }
+    template_id = ok(
+        factory.create_global_modal_template(
+            {
+                "template_id": "",
+                "template_name": "Classic",
+                "category": "retail",
+                "preview_url": "https://templates.ckpayment.io/classic.png",
+                "is_public": True,
+                "created_by": shop.owner.principal,
+                "usage_count": 0,
+                "base_theme": theme,
+            }
+        )
+    )
+    merchant_id = deploy(
+        shop.server,
+        MERCHANT_ENTRY,
+        merchant_init_arg(shop.owner.principal, shop.ledger_id, routing_key="shop4", factory=factory_id),
+    )
     merchant = distinct(actor(shop.server, merchant_id, shop.api.identity, MERCHANT_DID))
     owner = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
     ok(owner.authorize_server_principal(shop.api.principal, "backend"))
@@ -223,6 +263,7 @@ def test_a_full_page_fits_the_reply_limit_by_construction():
     from localnet.runtime.limits import MAX_INTER_CANISTER_PAYLOAD_IN_BYTES
     from src.user_payment_canister.elements import MAX_ELEMENT_PAGE
     from src.user_payment_canister.modals import MAX_MODAL_PAGE
+
     maps = {m.name: m for m in analyze(SourceBundle.from_entry(MERCHANT_ENTRY, ROOT)).stable_maps.values()}
     for page, name in ((MAX_MODAL_PAGE, "modals_map"), (MAX_ELEMENT_PAGE, "elements_map")):
         assert page * maps[name].max_value_size + 4096 <= MAX_INTER_CANISTER_PAYLOAD_IN_BYTES

@@ -5,9 +5,8 @@ returned, and double completion attempts. ic-py over HTTP on localnet throughout
 
 from __future__ import annotations
 
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, LedgerClient, ledger_init_arg
 from merchant_client import FEE, PRICE, ROUTING_KEY, SYMBOL, acct, code, ok, one, session_args, status
-
-from ledger_client import LEDGER_ENTRY, LEDGER_DID, LedgerClient, ledger_init_arg
 
 
 def test_create_session_shape(shop):
@@ -65,9 +64,12 @@ def test_idempotency_key_reused_with_other_parameters_is_refused(shop):
     """As Stripe: the key stands for one request; other parameters under it are an error."""
     first = shop.create_session(idempotency_key=["order-79"])
     create = shop.api.merchant.create_checkout_session_with_options
-    for change in ({"amount": PRICE * 2}, {"metadata": [{"key": "order", "value": "1002"}]},
-                   {"cancel_url": ["https://shop.example.com/other"]},
-                   {"expires_in_seconds": [3600]}):
+    for change in (
+        {"amount": PRICE * 2},
+        {"metadata": [{"key": "order", "value": "1002"}]},
+        {"cancel_url": ["https://shop.example.com/other"]},
+        {"expires_in_seconds": [3600]},
+    ):
         res = one(create(session_args(**{"idempotency_key": ["order-79"], **change})))
         assert code(res) == "idempotency_error", res
         assert first["session_id"] in res["Err"]
@@ -194,7 +196,9 @@ def test_wrong_token(shop, deploy, actor):
     other_init = ledger_init_arg([(shop.alice.principal, 10**9)]).replace('symbol = "LTT"', 'symbol = "OTH"')
     other_id = deploy(shop.server, LEDGER_ENTRY, other_init)
     other = LedgerClient(actor(shop.server, other_id, shop.alice.identity, LEDGER_DID), shop.alice.identity)
-    assert code(shop.api.merchant.create_checkout_session_with_options(session_args(token="OTH"))) == "unsupported_token"
+    assert (
+        code(shop.api.merchant.create_checkout_session_with_options(session_args(token="OTH"))) == "unsupported_token"
+    )
     s = shop.create_session()
     # funds of another ledger in the session subaccount are not a payment
     assert "Ok" in other.transfer(acct(shop.merchant_id, bytes(s["payment_subaccount"])), PRICE)
@@ -272,8 +276,7 @@ def test_a_page_of_big_sessions_stays_under_the_reply_limit(shop):
     (estimated) encoded sessions and the cursor goes on."""
     metadata = [{"key": f"k{i:02d}", "value": "é" * 380} for i in range(50)]
     url = "https://shop.example.com/ok?" + "q" * 1900
-    ids = [shop.create_session(metadata=metadata, success_url=[url], cancel_url=[url])["session_id"]
-           for _ in range(80)]
+    ids = [shop.create_session(metadata=metadata, success_url=[url], cancel_url=[url])["session_id"] for _ in range(80)]
     first = ok(shop.api.merchant.list_checkout_sessions([], [100]))
     assert 0 < len(first["sessions"]) < 80 and first["next_cursor"]
     rest = ok(shop.api.merchant.list_checkout_sessions(first["next_cursor"], [100]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ic.agent import Agent
 from ic.client import Client
 from ic.common.management import Management
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, LedgerClient, ledger_init_arg
 from merchant_client import (
     FEE,
     MERCHANT_DID,
@@ -22,14 +23,15 @@ from merchant_client import (
     status,
 )
 
-from ledger_client import LEDGER_DID, LEDGER_ENTRY, LedgerClient, ledger_init_arg
-
 
 def controlled_shop(shop, deploy, actor):
     """A merchant whose ledger the shop owner controls (so the test can stop it)."""
-    ledger_id = deploy(shop.server, LEDGER_ENTRY, ledger_init_arg([(shop.alice.principal, 10**9)]),
-                       controllers=[shop.owner.identity])
-    merchant_id = deploy(shop.server, MERCHANT_ENTRY, merchant_init_arg(shop.owner.principal, ledger_id, routing_key="shop9"))
+    ledger_id = deploy(
+        shop.server, LEDGER_ENTRY, ledger_init_arg([(shop.alice.principal, 10**9)]), controllers=[shop.owner.identity]
+    )
+    merchant_id = deploy(
+        shop.server, MERCHANT_ENTRY, merchant_init_arg(shop.owner.principal, ledger_id, routing_key="shop9")
+    )
     owner = distinct(actor(shop.server, merchant_id, shop.owner.identity, MERCHANT_DID))
     alice = distinct(actor(shop.server, merchant_id, shop.alice.identity, MERCHANT_DID))
     ledger = LedgerClient(distinct(actor(shop.server, ledger_id, shop.alice.identity, LEDGER_DID)), shop.alice.identity)

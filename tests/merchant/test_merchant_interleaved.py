@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 from kybra import Principal
-from localnet.runtime.typed import decode_reply, encode_call
 from merchant_client import FEE, PRICE, SYMBOL, acct, ok, status
+
+from localnet.runtime.typed import decode_reply, encode_call
 
 
 def submit(shop, party, method: str, *values) -> bytes:
@@ -28,8 +29,10 @@ def test_interleaved_icrc1_completions(shop, seed):
     s = shop.create_session()
     block = shop.send_to_session(shop.alice, s, PRICE)
     with shop.server.lock:
-        ids = [submit(shop, p, "complete_checkout_session", s["session_id"], hint)
-               for p, hint in ((shop.alice, str(block)), (shop.bob, ""), (shop.stranger, str(block)))]
+        ids = [
+            submit(shop, p, "complete_checkout_session", s["session_id"], hint)
+            for p, hint in ((shop.alice, str(block)), (shop.bob, ""), (shop.stranger, str(block)))
+        ]
         shop.server.network.run_interleaved(seed)
         results = [outcome(shop, "complete_checkout_session", m) for m in ids]
     assert sum(1 for r in results if "Ok" in r) == 1, results

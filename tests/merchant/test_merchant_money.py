@@ -63,7 +63,9 @@ def test_payouts_and_reconciliation(shop):
     assert payout["amount"] == 2_000_000 and payout["to"]["owner"].to_str() == shop.owner.principal
     assert shop.owner.ledger.balance() == owner_before + 2_000_000
     assert code(shop.owner.merchant.create_payout(SYMBOL, expected, [], [])) == "insufficient_funds"
-    assert code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.stranger.principal)], [])) == "invalid_argument"
+    assert (
+        code(shop.owner.merchant.create_payout(SYMBOL, 1000, [acct(shop.stranger.principal)], [])) == "invalid_argument"
+    )
     assert code(shop.api.merchant.create_payout(SYMBOL, 1000, [], [])) == "unauthorized"
     assert code(shop.owner.merchant.create_payout("NOPE", 1000, [], [])) == "not_found"
     row = reconcile(shop)

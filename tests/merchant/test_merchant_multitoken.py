@@ -14,9 +14,28 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
 
 from factory_client import Factory, default_settings  # noqa: E402
 from ledger_client import LEDGER_DID, XRC_DID, XRC_ENTRY  # noqa: E402
-from merchant_client import (FEE, LEDGER_ENTRY, MERCHANT_DID, MERCHANT_ENTRY, PRICE, SYMBOL, LedgerClient,  # noqa: E402
-                             Party, Shop, acct, code, distinct, err, ledger_init_arg, merchant_init_arg, ok,
-                             modal_config, one, session_args, status)
+from merchant_client import (  # noqa: E402
+    FEE,
+    LEDGER_ENTRY,
+    MERCHANT_DID,
+    MERCHANT_ENTRY,
+    PRICE,
+    SYMBOL,
+    LedgerClient,
+    Party,
+    Shop,
+    acct,
+    code,
+    distinct,
+    err,
+    ledger_init_arg,
+    merchant_init_arg,
+    modal_config,
+    ok,
+    one,
+    session_args,
+    status,
+)
 
 SECOND = "LT2"
 LT2_PRICE = 166_667  # 0.05 LTT at $10 = $0.50 = 0.1666.. LT2 at $3, rounded up (6 decimals)
@@ -24,8 +43,11 @@ FUNDS = 1_000_000_000
 
 
 def second_ledger_arg(holders: list) -> str:
-    return (ledger_init_arg([(p, FUNDS) for p in holders])
-            .replace('symbol = "LTT"', f'symbol = "{SECOND}"').replace("decimals = opt (8 : nat8)", "decimals = opt (6 : nat8)"))
+    return (
+        ledger_init_arg([(p, FUNDS) for p in holders])
+        .replace('symbol = "LTT"', f'symbol = "{SECOND}"')
+        .replace("decimals = opt (8 : nat8)", "decimals = opt (6 : nat8)")
+    )
 
 
 def feed_rates(server, actor, new_identity, deploy, ledger_id: str, ledger2_id: str) -> Factory:
@@ -37,9 +59,13 @@ def feed_rates(server, actor, new_identity, deploy, ledger_id: str, ledger2_id: 
     ts = now_s - now_s % 60
 
     def rate(base: str, usd: float) -> dict:
-        return {"base_asset": {"symbol": base, "class": {"Cryptocurrency": None}},
-                "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
-                "rate": int(usd * 10**9), "timestamp": ts}
+        return {
+            "base_asset": {"symbol": base, "class": {"Cryptocurrency": None}},
+            "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
+            "rate": int(usd * 10**9),
+            "timestamp": ts,
+        }
+
     assert "Ok" in one(actor(server, xrc_id, xrc_admin, XRC_DID).set_rates([rate("ICP", 10.0), rate("ETH", 3.0)]))
     factory = Factory(server, deploy, actor, new_identity, settings=default_settings(xrc_canister=xrc_id))
     ok(factory.admin.add_market_token(SYMBOL, ledger_id, "ICP"))
@@ -57,17 +83,37 @@ def two_token_shop(server, new_identity, deploy, actor, with_rates: bool = True)
     ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(p, FUNDS) for p in holders]))
     ledger2_id = deploy(server, LEDGER_ENTRY, second_ledger_arg(holders))
     factory = feed_rates(server, actor, new_identity, deploy, ledger_id, ledger2_id) if with_rates else None
-    merchant_id = deploy(server, MERCHANT_ENTRY, merchant_init_arg(
-        owner.sender().to_str(), ledger_id, factory=None if factory is None else factory.id))
+    merchant_id = deploy(
+        server,
+        MERCHANT_ENTRY,
+        merchant_init_arg(owner.sender().to_str(), ledger_id, factory=None if factory is None else factory.id),
+    )
 
     def party(identity, ledger: str = ledger_id) -> Party:
-        return Party(identity, distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
-                     LedgerClient(distinct(actor(server, ledger, identity, LEDGER_DID)), identity))
+        return Party(
+            identity,
+            distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
+            LedgerClient(distinct(actor(server, ledger, identity, LEDGER_DID)), identity),
+        )
 
     from ic.identity import Identity
-    shop = Shop(server, merchant_id, ledger_id, party(owner), party(api), party(alice), party(bob),
-                party(stranger), party(Identity(anonymous=True)))
-    shop.extra = {"ledger2": ledger2_id, "alice2": party(alice, ledger2_id).ledger, "bob2": party(bob, ledger2_id).ledger}
+
+    shop = Shop(
+        server,
+        merchant_id,
+        ledger_id,
+        party(owner),
+        party(api),
+        party(alice),
+        party(bob),
+        party(stranger),
+        party(Identity(anonymous=True)),
+    )
+    shop.extra = {
+        "ledger2": ledger2_id,
+        "alice2": party(alice, ledger2_id).ledger,
+        "bob2": party(bob, ledger2_id).ledger,
+    }
     ok(shop.owner.merchant.refresh_token(SYMBOL))
     token = ok(shop.owner.merchant.add_token(ledger2_id))
     assert token["symbol"] == SECOND and token["decimals"] == 6 and token["fee"] == FEE
@@ -218,17 +264,28 @@ def test_modal_settings_limit_the_options(server, new_identity, deploy, actor):
     api = shop.api.merchant
 
     def modal_session(**payment_options) -> dict:
-        opts = {"accepted_tokens": [], "allow_token_selection": True, "show_fiat_equivalent": True, "collect_email": False}
+        opts = {
+            "accepted_tokens": [],
+            "allow_token_selection": True,
+            "show_fiat_equivalent": True,
+            "collect_email": False,
+        }
         opts.update(payment_options)
         modal_id = ok(api.create_modal_config(modal_config(payment_options=opts)))
         return shop.create_session(modal_config_id=[modal_id])
+
     assert list(options(modal_session())) == [SYMBOL, SECOND]
     assert list(options(modal_session(accepted_tokens=[SYMBOL, SECOND]))) == [SYMBOL, SECOND]
     assert modal_session(accepted_tokens=[SYMBOL])["price_options"] == []
     assert modal_session(allow_token_selection=False)["price_options"] == []
     # the merchant's minimum for LT2 above its price leaves LT2 out; its priority orders them
-    prefs = {"preferred_tokens": [], "token_priorities": [], "minimum_amounts": [{"key": SECOND, "value": LT2_PRICE + 1}],
-             "merchant_fee_overrides": [], "auto_convert_to": []}
+    prefs = {
+        "preferred_tokens": [],
+        "token_priorities": [],
+        "minimum_amounts": [{"key": SECOND, "value": LT2_PRICE + 1}],
+        "merchant_fee_overrides": [],
+        "auto_convert_to": [],
+    }
     ok(shop.owner.merchant.update_merchant_token_preferences(prefs))
     assert shop.create_session()["price_options"] == []
     # priced in LT2, the session offers LTT second (rounded up: 166_667 LT2 units ≥ $0.50)

@@ -80,7 +80,9 @@ def test_shares_of_several_senders_still_pay_a_session(shop):
     payment_id = done["payment_intent_id"][0]
     (event,) = ok(shop.owner.merchant.list_events([], [], ["checkout.session.completed"]))["events"][:1]
     data = json.loads(event["data_json"])
-    assert data["payer"] == shop.bob.principal and data["amount"] == PRICE and data["payer_amount"] == PRICE - PRICE // 4
+    assert (
+        data["payer"] == shop.bob.principal and data["amount"] == PRICE and data["payer_amount"] == PRICE - PRICE // 4
+    )
     bob_before = shop.bob.ledger.balance()
     assert code(shop.owner.merchant.refund_payment(payment_id, [PRICE], [])) == "invalid_argument"
     refund = ok(shop.owner.merchant.refund_payment(payment_id, [], []))

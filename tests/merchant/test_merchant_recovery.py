@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 from ic_results import err as err_of
-from kybra import Principal
 from merchant_client import FEE, PRICE, SYMBOL, acct, code, ok, session_args, status, trap_at
 from test_merchant_adversarial import (
     LOCK_STALE_SECONDS,
@@ -380,6 +379,8 @@ def test_trapped_return_nobody_retries_is_recorded_by_the_timer(shop):
     s, late, return_block, before = trapped_return(shop)
     shop.advance(CHARGE_TIMER_STALE_SECONDS + REPLAY_SECONDS)
     assert_returned_once(shop, s, return_block, before)
-    assert code(shop.bob.merchant.refund_session_funds(s["session_id"], str(late))) == "conflict"  # returned, not locked
+    assert (
+        code(shop.bob.merchant.refund_session_funds(s["session_id"], str(late))) == "conflict"
+    )  # returned, not locked
     later = shop.send_to_session(shop.bob, s, 1_000_000)  # the session is not stuck: new funds come back
     assert ok(shop.bob.merchant.refund_session_funds(s["session_id"], str(later)))["amount"] == 1_000_000 - FEE

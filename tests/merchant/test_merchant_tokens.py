@@ -22,8 +22,14 @@ def test_preferences_and_cost_estimate(shop):
     }
     for expected, prefs in bad.items():
         assert code(owner.update_merchant_token_preferences(prefs)) == expected
-    assert code(owner.update_merchant_token_preferences(
-        token_preferences(merchant_fee_overrides=[{"key": SYMBOL, "value": 1001}]))) == "invalid_argument"
+    assert (
+        code(
+            owner.update_merchant_token_preferences(
+                token_preferences(merchant_fee_overrides=[{"key": SYMBOL, "value": 1001}])
+            )
+        )
+        == "invalid_argument"
+    )
     assert code(shop.api.merchant.update_merchant_token_preferences(token_preferences())) == "unauthorized"
     # ledger fee of the sweep + 50 basis points
     assert ok(shop.anon.merchant.estimate_transaction_cost_for_merchant(SYMBOL, 1_000_000)) == FEE + 5_000
@@ -55,13 +61,20 @@ def test_history_and_recommendations(shop):
     (fresh,) = ok(shop.bob.merchant.get_personalized_token_recommendations(shop.bob.principal, 2_500))
     assert fresh["customer_history_bonus"] == 0.0
     assert code(shop.bob.merchant.get_personalized_token_recommendations(shop.alice.principal, 2_500)) == "unauthorized"
-    assert code(shop.alice.merchant.get_personalized_token_recommendations(shop.alice.principal, 0)) == "invalid_argument"
+    assert (
+        code(shop.alice.merchant.get_personalized_token_recommendations(shop.alice.principal, 0)) == "invalid_argument"
+    )
 
 
 def test_score_with_a_usd_rate():
     token = {"symbol": "ckUSDC", "fee": 10_000, "decimals": 6}
-    prefs = {"preferred_tokens": [], "token_priorities": [], "minimum_amounts": [], "merchant_fee_overrides": [],
-             "auto_convert_to": None}
+    prefs = {
+        "preferred_tokens": [],
+        "token_priorities": [],
+        "minimum_amounts": [],
+        "merchant_fee_overrides": [],
+        "auto_convert_to": None,
+    }
     # $25.00 at 1 USD per token: 25_000_000 base units + fee
     rich = score_token(token, 30_000_000, 1.0, 2_500, prefs, None)
     assert rich["total_cost"] == 25_000_000 + 10_000

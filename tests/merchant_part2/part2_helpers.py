@@ -15,9 +15,15 @@ def webhook_config(url: str, events: list[str] | None = None, active: bool = Tru
         "secret": "",
         "active": active,
         "delivery_stats": {
-            "total_deliveries": 0, "successful_deliveries": 0, "failed_deliveries": 0,
-            "pending_deliveries": 0, "total_attempts": 0, "failed_attempts": 0,
-            "last_attempt_at": [], "last_success_at": [], "last_status_code": [],
+            "total_deliveries": 0,
+            "successful_deliveries": 0,
+            "failed_deliveries": 0,
+            "pending_deliveries": 0,
+            "total_attempts": 0,
+            "failed_attempts": 0,
+            "last_attempt_at": [],
+            "last_success_at": [],
+            "last_status_code": [],
         },
         "previous_secret": [],
         "previous_secret_expires_at": [],
@@ -55,15 +61,31 @@ def approve_merchant(shop, party, amount: int = BIG_ALLOWANCE, expires_at: int |
     assert "Ok" in res, res
 
 
-def pre_auth_args(customer: str, max_amount: int, uses: int = 10, duration: int = 3600,
-                  token: str = SYMBOL, metadata: list | None = None) -> dict:
-    return {"customer": customer, "max_amount": max_amount, "token": token, "duration": duration,
-            "uses": uses, "metadata": metadata or []}
+def pre_auth_args(
+    customer: str,
+    max_amount: int,
+    uses: int = 10,
+    duration: int = 3600,
+    token: str = SYMBOL,
+    metadata: list | None = None,
+) -> dict:
+    return {
+        "customer": customer,
+        "max_amount": max_amount,
+        "token": token,
+        "duration": duration,
+        "uses": uses,
+        "metadata": metadata or [],
+    }
 
 
 def limits(max_tx: int, max_period: int, period_seconds: int = 3600, token: str = SYMBOL) -> list:
-    return [{"key": token, "value": {"max_per_transaction": max_tx, "max_per_period": max_period,
-                                     "period_seconds": period_seconds}}]
+    return [
+        {
+            "key": token,
+            "value": {"max_per_transaction": max_tx, "max_per_period": max_period, "period_seconds": period_seconds},
+        }
+    ]
 
 
 def charge(shop, auth_id: str, amount: int, party=None):
@@ -76,10 +98,18 @@ def security_config(**over) -> dict:
         "require_2fa_over": 0,
         "allowed_countries": [],
         "merchant_blocked_addresses": [],
-        "custom_rate_limits": {"max_payments_per_hour": 10, "max_payments_per_day": 50,
-                               "max_verification_requests_per_hour": 5},
-        "verification_preferences": {"email_enabled": True, "sms_enabled": True, "totp_enabled": True,
-                                     "code_ttl_seconds": 600, "max_attempts": 5},
+        "custom_rate_limits": {
+            "max_payments_per_hour": 10,
+            "max_payments_per_day": 50,
+            "max_verification_requests_per_hour": 5,
+        },
+        "verification_preferences": {
+            "email_enabled": True,
+            "sms_enabled": True,
+            "totp_enabled": True,
+            "code_ttl_seconds": 600,
+            "max_attempts": 5,
+        },
         "risk_tolerance": {"Medium": None},
     }
     value.update(over)
@@ -87,7 +117,13 @@ def security_config(**over) -> dict:
 
 
 def transaction(customer: str, amount: int, country: str | None = None, merchant: str = "aaaaa-aa") -> dict:
-    return {"transaction_id": "tx-1", "customer": customer, "merchant_canister": merchant, "amount": amount,
-            "token_symbol": SYMBOL, "from_address": [], "country": [] if country is None else [country],
-            "timestamp": 0}
-
+    return {
+        "transaction_id": "tx-1",
+        "customer": customer,
+        "merchant_canister": merchant,
+        "amount": amount,
+        "token_symbol": SYMBOL,
+        "from_address": [],
+        "country": [] if country is None else [country],
+        "timestamp": 0,
+    }

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 
 from merchant_client import modal_config
-from part2_helpers import PRICE, SYMBOL, approve_merchant, charge, code, ok, paid_session
+from part2_helpers import SYMBOL, approve_merchant, charge, code, ok, paid_session
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
 
@@ -34,17 +34,17 @@ def build_history(shop) -> None:
     modal_id = ok(shop.owner.merchant.create_modal_config(modal_config()))
     for _ in range(2):
         ok(shop.stranger.merchant.track_modal_view(modal_id))
-    paid_session(shop, shop.alice)                           # day 0: ICRC-2
-    s = shop.create_session(3_000_000)                       # day 0: ICRC-1
+    paid_session(shop, shop.alice)  # day 0: ICRC-2
+    s = shop.create_session(3_000_000)  # day 0: ICRC-1
     ok(shop.complete(shop.bob, s, shop.send_to_session(shop.bob, s, 3_000_000)))
-    shop.create_session(modal_config_id=[modal_id])          # will expire
+    shop.create_session(modal_config_id=[modal_id])  # will expire
     shop.advance(DAY + 60)
-    approve_merchant(shop, shop.alice)                       # day 1: one-click
+    approve_merchant(shop, shop.alice)  # day 1: one-click
     auth_id = ok(shop.alice.merchant.create_pre_authorization(shop.alice.principal, 2_000_000, SYMBOL, 3600))
     ok(charge(shop, auth_id, 2_000_000))
     ok(charge(shop, auth_id, 750_000))
     assert code(charge(shop, auth_id, 2_000_001)) == "limit_exceeded"  # a declined attempt
-    shop.advance(8 * DAY)                                    # day 9: a refund and another payment
+    shop.advance(8 * DAY)  # day 9: a refund and another payment
     payment = paid_session(shop, shop.bob)
     ok(shop.owner.merchant.refund_payment(payment["payment_intent_id"][0], [1_000_000], []))
 
@@ -108,7 +108,10 @@ def test_revenue_breakdown_by_day_week_month_adds_up(shop):
         assert starts == sorted(starts) and starts[0] == start
     assert len(ok(shop.api.merchant.get_revenue_breakdown({"Day": {"start": start, "end": end}}))["buckets"]) == 40
     assert code(shop.api.merchant.get_revenue_breakdown({"Day": {"start": end, "end": start}})) == "invalid_argument"
-    assert code(shop.api.merchant.get_payment_analytics({"start": start, "end": start + 400 * DAY_NS})) == "invalid_argument"
+    assert (
+        code(shop.api.merchant.get_payment_analytics({"start": start, "end": start + 400 * DAY_NS}))
+        == "invalid_argument"
+    )
     for party in (shop.alice, shop.stranger, shop.anon):
         assert code(party.merchant.get_payment_analytics({"start": start, "end": end})) == "unauthorized"
         assert code(party.merchant.get_conversion_metrics()) == "unauthorized"
@@ -116,6 +119,7 @@ def test_revenue_breakdown_by_day_week_month_adds_up(shop):
 
 def test_analytics_queries_cost_the_same_with_more_payments():
     from merchant_analytics_cost import run
+
     (few_count, few), (many_count, many) = run([3, 40])
     assert (few_count, many_count) == (3, 40)
     assert few == many, (few, many)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kybra import Principal
 from merchant_client import status
-from part2_helpers import add_webhook, ok
+from part2_helpers import add_webhook
 
 from localnet.runtime import metering
 from localnet.runtime.typed import decode_reply, encode_call
@@ -35,8 +35,7 @@ def test_expiry_with_ten_webhooks_spreads_over_messages_and_never_traps(shop, re
         net.advance_time(31 * 60, run=False)  # all due; the periodic sweep is due too
         net.metering = True
         net.stats.clear()
-        call = net.submit(owner, merchant, "expire_old_sessions",
-                          encode_call(net, merchant, "expire_old_sessions", []))
+        call = net.submit(owner, merchant, "expire_old_sessions", encode_call(net, merchant, "expire_old_sessions", []))
         for _ in range(12):
             net.tick()
             counts = net.call(owner, merchant, "get_checkout_session_analytics")
@@ -44,8 +43,9 @@ def test_expiry_with_ten_webhooks_spreads_over_messages_and_never_traps(shop, re
                 break
         net.metering = False
         reply = net.ingress[call]
-        work = [s for s in net.stats if s.canister_id == merchant.bytes
-                and s.method in ("expire_old_sessions", "<timer>")]
+        work = [
+            s for s in net.stats if s.canister_id == merchant.bytes and s.method in ("expire_old_sessions", "<timer>")
+        ]
         logs = [record.content for record in net.canisters[merchant.bytes].logs]
     assert counts["Ok"]["expired_sessions"] == DUE
     assert reply.state == "replied", reply

@@ -71,9 +71,11 @@ def test_two_fresh_canisters_do_not_share_event_ids(shop, server, new_identity, 
     install's random salt keeps their ids apart."""
     from ic.identity import Identity
     from merchant_client import build_shop
+
     add_webhook(shop, receiver, ["checkout.session.completed"])
     first_id, _ = paid_and_delivered(shop, receiver)
     from localnet.http.testing import LocalnetServer
+
     with LocalnetServer() as other_server:
         other = build_shop(other_server, new_identity, deploy, actor, Identity(anonymous=True))
         assert other.merchant_id == shop.merchant_id  # same id, same first sequence number

@@ -13,12 +13,18 @@ from kybra import Principal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
 
-from factory_client import (Factory, build_module, default_settings, deploy_config,  # noqa: E402
-                            management_call, merchant_config, ptext)
+from factory_client import (  # noqa: E402
+    Factory,
+    build_module,
+    default_settings,
+    deploy_config,
+    management_call,
+    merchant_config,
+    ptext,
+)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
-
 
 PUSH_PAUSE = 31  # security_push.PAUSE_SECONDS + 1
 
@@ -33,7 +39,9 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
     factory.upload("v1", build_module(server), "merchant")
     owner, alice = new_identity(), new_identity()
     ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(alice.sender().to_str(), 10**9)]))
-    rec = ok(factory.paying(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)]))))
+    rec = ok(
+        factory.paying(owner).deploy_user_payment_canister(deploy_config(merchant_config(tokens=[(SYMBOL, ledger_id)])))
+    )
     cid = ptext(rec["canister_id"][0])
     shop = factory.merchant_actor(cid, owner)
     customer = factory.merchant_actor(cid, alice)
@@ -101,8 +109,11 @@ def test_merchant_with_a_real_factory(server, deploy, actor, new_identity):
 def deploy_shop(factory, owner, name: str, ledger_id: str) -> tuple:
     """A merchant canister of `owner` deployed by the factory, taking SYMBOL at ledger_id:
     (its id, its actor as the owner)."""
-    rec = ok(factory.paying(owner).deploy_user_payment_canister(
-        deploy_config(merchant_config(name, tokens=[(SYMBOL, ledger_id)]))))
+    rec = ok(
+        factory.paying(owner).deploy_user_payment_canister(
+            deploy_config(merchant_config(name, tokens=[(SYMBOL, ledger_id)]))
+        )
+    )
     cid = ptext(rec["canister_id"][0])
     shop = factory.merchant_actor(cid, owner)
     ok(shop.refresh_token(SYMBOL))
@@ -113,9 +124,12 @@ def set_xrc_rate(server, actor, xrc_id: str, xrc_admin) -> None:
     """The exchange-rate canister quotes LTT at 10 USD, stamped now."""
     with server.lock:
         now_s = server.network.time_ns // 10**9
-    rate = {"base_asset": {"symbol": SYMBOL, "class": {"Cryptocurrency": None}},
-            "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
-            "rate": 10 * 10**9, "timestamp": now_s}
+    rate = {
+        "base_asset": {"symbol": SYMBOL, "class": {"Cryptocurrency": None}},
+        "quote_asset": {"symbol": "USD", "class": {"FiatCurrency": None}},
+        "rate": 10 * 10**9,
+        "timestamp": now_s,
+    }
     assert "Ok" in actor(server, xrc_id, xrc_admin, XRC_DID).set_rates([rate])[0]
 
 
@@ -125,7 +139,9 @@ def reprice(server, actor, factory, xrc_id: str, xrc_admin) -> None:
     ok(factory.admin.update_global_token_rates())
 
 
-def priced_network(server, deploy, actor, new_identity, merchants: int = 1, daily_limit: int = 50, duration: int = 3600):
+def priced_network(
+    server, deploy, actor, new_identity, merchants: int = 1, daily_limit: int = 50, duration: int = 3600
+):
     """A factory pricing LTT at 10 USD (decimals 8: 100_000 base units = 1 cent) with a
     daily network limit of 50 cents, `merchants` merchant canisters, and alice, who
     approved each of them and pre-authorized a charge of up to 5_000_000 at each.
@@ -133,8 +149,13 @@ def priced_network(server, deploy, actor, new_identity, merchants: int = 1, dail
     xrc_admin = new_identity()
     xrc_id = deploy(server, XRC_ENTRY, f'(opt vec {{ principal "{xrc_admin.sender().to_str()}" }})')
     set_xrc_rate(server, actor, xrc_id, xrc_admin)
-    factory = Factory(server, deploy, actor, new_identity,
-                      settings=default_settings(xrc_canister=xrc_id, daily_cross_merchant_limit=daily_limit))
+    factory = Factory(
+        server,
+        deploy,
+        actor,
+        new_identity,
+        settings=default_settings(xrc_canister=xrc_id, daily_cross_merchant_limit=daily_limit),
+    )
     factory.reprice = lambda: reprice(server, actor, factory, xrc_id, xrc_admin)
     factory.upload("v1", build_module(server), "merchant")
     alice = new_identity()
@@ -149,7 +170,9 @@ def priced_network(server, deploy, actor, new_identity, merchants: int = 1, dail
         owner = new_identity()
         cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
         assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
-        auth_id = ok(factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, duration))
+        auth_id = ok(
+            factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, duration)
+        )
         shops.append((cid, shop, auth_id, owner.sender().to_str()))
     return factory, alice_text, alice_ledger, shops
 
@@ -170,6 +193,7 @@ def test_concurrent_charges_at_two_merchants_cannot_pass_the_limit(server, deplo
     """Issue 16 #5: two merchants charge 30 cents each at once (50 cents a day): the
     factory reserves each charge in one message, so exactly one passes."""
     from localnet.runtime.typed import decode_reply, encode_call
+
     factory, alice_text, alice_ledger, shops = priced_network(server, deploy, actor, new_identity, merchants=2)
     before = alice_ledger.balance()
     net = server.network
@@ -179,7 +203,9 @@ def test_concurrent_charges_at_two_merchants_cannot_pass_the_limit(server, deplo
         for cid, _, auth_id, owner in shops:
             merchant = Principal.from_str(cid)
             arg = encode_call(net, merchant, "execute_one_click_payment", [auth_id, 3_000_000, []])
-            submitted.append((merchant, net.submit(Principal.from_str(owner), merchant, "execute_one_click_payment", arg)))
+            submitted.append(
+                (merchant, net.submit(Principal.from_str(owner), merchant, "execute_one_click_payment", arg))
+            )
         net.run_interleaved(seed=11)
         for merchant, mid in submitted:
             st = net.status(mid)
@@ -278,7 +304,9 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
         assert status["last_attempt_at"] == 0  # its timer has not run: nothing was pulled
         assert status["blocklist_seq"] == 1
         alerts = ok(merchant.list_system_alerts([], []))
-        assert [(a["alert_seq"], a["severity"], a["title"]) for a in alerts["items"]] == [(seq, "high", "Card testing wave")]
+        assert [(a["alert_seq"], a["severity"], a["title"]) for a in alerts["items"]] == [
+            (seq, "high", "Card testing wave")
+        ]
         session = ok(merchant.create_checkout_session_with_options(session_args(5_000_000)))
         res = factory.merchant_actor(merchant_id, mallory).pay_checkout_session(session["session_id"])[0]
         assert res["Err"].startswith("blocked") and "card testing ring" in res["Err"]
@@ -298,11 +326,25 @@ def test_the_factory_pushes_security_updates_and_system_alerts(server, deploy, a
     # only the factory may push: not a stranger, not the merchant's own owner
     bulletin = {
         "blocklist_from_seq": 0,
-        "blocklist": {"changes": [{"seq": 9, "principal_id": stranger.sender().to_str(), "blocked": True,
-                                   "reason": "forged", "changed_at": 0}], "next_seq": 9},
-        "known_bad_from_seq": 0, "known_bad": {"addresses": [], "next_seq": 0},
-        "alerts_from_seq": 0, "alerts": {"alerts": [], "next_seq": 0},
-        "reputation_from_seq": 0, "reputation": {"changes": [], "next_seq": 0}, "fraud_patterns": [],
+        "blocklist": {
+            "changes": [
+                {
+                    "seq": 9,
+                    "principal_id": stranger.sender().to_str(),
+                    "blocked": True,
+                    "reason": "forged",
+                    "changed_at": 0,
+                }
+            ],
+            "next_seq": 9,
+        },
+        "known_bad_from_seq": 0,
+        "known_bad": {"addresses": [], "next_seq": 0},
+        "alerts_from_seq": 0,
+        "alerts": {"alerts": [], "next_seq": 0},
+        "reputation_from_seq": 0,
+        "reputation": {"changes": [], "next_seq": 0},
+        "fraud_patterns": [],
     }
     assert code(factory.merchant_actor(cid, stranger).receive_security_bulletin(bulletin)) == "unauthorized"
     assert code(shop.receive_security_bulletin(bulletin)) == "unauthorized"
@@ -347,8 +389,14 @@ def test_bad_global_reputation_puts_a_payment_under_review(server, deploy, actor
 def ship_fraud_pattern(factory, **fields) -> None:
     """An admin sets one global fraud pattern (unset limits 0); the factory pushes it at
     once, before any merchant timer pulls."""
-    pattern = {"max_payments_per_hour": 0, "max_payments_per_day": 0, "max_amount_multiple": 0.0,
-               "new_customer_max_amount": 0, "enabled": True, **fields}
+    pattern = {
+        "max_payments_per_hour": 0,
+        "max_payments_per_day": 0,
+        "max_amount_multiple": 0.0,
+        "new_customer_max_amount": 0,
+        "enabled": True,
+        **fields,
+    }
     config = factory.admin.get_global_security_config()[0]
     config["global_fraud_patterns"] = [pattern]
     ok(factory.admin.update_global_security_config(config))
@@ -365,8 +413,13 @@ def test_global_fraud_patterns_are_shipped_by_version_and_score_payments(server,
     ok(alice.pay_checkout_session(session["session_id"]))
     before = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
     assert before["rules"] == [] and before["decision"] == "allow"
-    ship_fraud_pattern(factory, pattern_id="burst", description="more than one payment an hour",
-                       max_payments_per_hour=1, risk_weight=50.0)
+    ship_fraud_pattern(
+        factory,
+        pattern_id="burst",
+        description="more than one payment an hour",
+        max_payments_per_hour=1,
+        risk_weight=50.0,
+    )
     assert ok(shop.get_factory_reporting_status())["last_attempt_at"] == 0
     after = ok(shop.analyze_transaction_risk(transaction(alice_text, 5_000_000, merchant=cid)))
     assert after["rules"] == ["global_fraud_pattern"] and after["risk_score"] == 50 and after["decision"] == "review"
@@ -380,8 +433,13 @@ def test_new_customer_max_amount_caps_a_new_customers_payment(server, deploy, ac
     it, or once they have paid here, the cap does not apply."""
     factory, alice_text, alice_ledger, [(cid, shop, _, _)] = priced_network(server, deploy, actor, new_identity)
     alice = factory.merchant_actor(cid, alice_ledger.identity)
-    ship_fraud_pattern(factory, pattern_id="new_large", description="new customers over 40 cents",
-                       new_customer_max_amount=40, risk_weight=70.0)
+    ship_fraud_pattern(
+        factory,
+        pattern_id="new_large",
+        description="new customers over 40 cents",
+        new_customer_max_amount=40,
+        risk_weight=70.0,
+    )
     big = ok(shop.create_checkout_session_with_options(session_args(5_000_000)))  # 50 cents
     before = alice_ledger.balance()
     assert code(alice.pay_checkout_session(big["session_id"])) == "blocked"  # new_customer 15 + 70
@@ -467,7 +525,8 @@ def test_reservations_left_open_expire_at_the_factory(server, deploy, actor, new
     can charge one-click no more. The factory expires each after the next whole UTC day
     (ended as released), and the merchant charges again."""
     factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(
-        server, deploy, actor, new_identity, daily_limit=10_000, duration=5 * 86400)
+        server, deploy, actor, new_identity, daily_limit=10_000, duration=5 * 86400
+    )
     with server.lock:
         server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_cross_merchant_spend", times=None)
     for i in range(100):

@@ -7,10 +7,9 @@ it missed (its push trapped at the merchant) reaches it at that tick by pull."""
 from __future__ import annotations
 
 from kybra import Principal
-
-from test_factory_link import priced_network
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import acct, ok, transaction  # noqa: E402
+from test_factory_link import priced_network
 
 TICK = 301  # factory_reporting.REPORT_INTERVAL_SECONDS + 1
 IDLE_PULL_TICKS = 12  # factory_reporting.IDLE_PULL_TICKS
@@ -21,7 +20,10 @@ def reports_received(factory) -> int:
 
 
 def blocked_here(shop, principal_text: str, cid: str) -> bool:
-    return "global_blocklist" in ok(shop.analyze_transaction_risk(transaction(principal_text, 1_000, merchant=cid)))["rules"]
+    return (
+        "global_blocklist"
+        in ok(shop.analyze_transaction_risk(transaction(principal_text, 1_000, merchant=cid)))["rules"]
+    )
 
 
 def miss_next_push(server, cid: str):
@@ -52,8 +54,11 @@ def test_idle_merchants_send_nothing_and_catch_up_by_pull(server, deploy, actor,
     # (past its own) makes it pull exactly the blocklist change it missed
     session = ok(busy.create_checkout_session_with_options(session_args(5_000_000)))
     paid = alice_ledger.transfer(acct(busy_id, bytes(session["payment_subaccount"])), 5_000_000)
-    ok(factory.merchant_actor(busy_id, alice_ledger.identity).complete_checkout_session(session["session_id"],
-                                                                                       str(paid["Ok"])))
+    ok(
+        factory.merchant_actor(busy_id, alice_ledger.identity).complete_checkout_session(
+            session["session_id"], str(paid["Ok"])
+        )
+    )
     factory.advance(TICK)
     assert reports_received(factory) == received + 1  # the busy one's; the idle one sent none
     assert ok(busy.get_factory_reporting_status())["reports_sent"] == 2

@@ -32,8 +32,11 @@ def test_pre_authorization_needs_a_covering_allowance(shop):
 
 def test_charges_at_and_over_max_amount_and_uses(shop):
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(
-        pre_auth_args(shop.alice.principal, 2_000_000, uses=2)))
+    auth_id = ok(
+        shop.alice.merchant.create_pre_authorization_with_options(
+            pre_auth_args(shop.alice.principal, 2_000_000, uses=2)
+        )
+    )
     alice_before = shop.alice.ledger.balance()
     merchant_before = shop.merchant_balance()
     assert code(charge(shop, auth_id, 2_000_001)) == "limit_exceeded"
@@ -65,7 +68,11 @@ def test_charge_after_expiry_is_refused(shop):
 def test_spending_limits_per_transaction_and_period(shop):
     alice = shop.alice.principal
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 5_000_000, uses=20, duration=7200)))
+    auth_id = ok(
+        shop.alice.merchant.create_pre_authorization_with_options(
+            pre_auth_args(alice, 5_000_000, uses=20, duration=7200)
+        )
+    )
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 2_500_000, 3600)))
     assert code(charge(shop, auth_id, 1_000_001)) == "limit_exceeded"
     ok(charge(shop, auth_id, 1_000_000))
@@ -128,7 +135,10 @@ def test_who_may_create_and_charge(shop):
     profile = ok(shop.bob.merchant.create_payment_profile_for_merchant(bob, ["bob@example.com"]))
     assert profile["email"] == ["bob@example.com"] and profile["profile_id"].startswith("prof_")
     assert code(shop.bob.merchant.create_payment_profile_for_merchant(bob, [])) == "already_exists"
-    assert code(shop.api.merchant.create_payment_profile_for_merchant(shop.stranger.principal, ["nope"])) == "invalid_argument"
+    assert (
+        code(shop.api.merchant.create_payment_profile_for_merchant(shop.stranger.principal, ["nope"]))
+        == "invalid_argument"
+    )
 
 
 def test_the_merchant_cannot_consent_for_the_customer(shop):
@@ -138,13 +148,23 @@ def test_the_merchant_cannot_consent_for_the_customer(shop):
     approve_merchant(shop, shop.alice)  # e.g. left over from a checkout
     for staff in (shop.api, shop.owner):
         assert code(staff.merchant.create_pre_authorization(alice, 1_000_000, "LTT", 3600)) == "unauthorized"
-        assert code(staff.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000))) == "unauthorized"
+        assert (
+            code(staff.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000)))
+            == "unauthorized"
+        )
     assert ok(shop.owner.merchant.get_merchant_one_click_analytics())["total_authorizations"] == 0
     ok(shop.alice.merchant.create_payment_profile_for_merchant(alice, []))
     ok(shop.api.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 2_000_000, 3600)))  # from none: lower
-    for raised in (limits(1_000_001, 2_000_000, 3600), limits(1_000_000, 2_000_001, 3600), limits(1_000_000, 2_000_000, 60), []):
+    for raised in (
+        limits(1_000_001, 2_000_000, 3600),
+        limits(1_000_000, 2_000_001, 3600),
+        limits(1_000_000, 2_000_000, 60),
+        [],
+    ):
         assert code(shop.api.merchant.update_merchant_spending_limits(alice, raised)) == "unauthorized"
     ok(shop.api.merchant.update_merchant_spending_limits(alice, limits(500_000, 1_000_000, 7200)))  # lower: fine
-    ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(5_000_000, 9_000_000, 3600)))  # the customer may raise
+    ok(
+        shop.alice.merchant.update_merchant_spending_limits(alice, limits(5_000_000, 9_000_000, 3600))
+    )  # the customer may raise
     profile = ok(shop.api.merchant.get_payment_profile(alice))
     assert profile["spending_limits"][0]["value"]["max_per_transaction"] == 5_000_000

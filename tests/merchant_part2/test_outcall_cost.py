@@ -2,6 +2,7 @@
 the IC's price that localnet charges (localnet/runtime/cycles.py FeeTable): a canister
 attaching less is rejected before anything is sent (tests/runtime/test_management.py::
 test_http_outcall_fee_is_the_ics_for_the_whole_request)."""
+
 from localnet.runtime.cycles import CyclesPolicy
 from src.common.outcall_cost import outcall_cycles, request_bytes
 from src.user_payment_canister.webhook_delivery import MAX_RESPONSE_BYTES, TRANSFORM_METHOD

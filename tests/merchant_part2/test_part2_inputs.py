@@ -11,12 +11,27 @@ from part2_helpers import approve_merchant, code, limits, ok, pre_auth_args
 NAT32_MAX = 2**32 - 1
 NAT64_MAX = 2**64 - 1
 STABLE_CODES = {
-    "invalid_argument", "unauthorized", "not_found", "already_exists", "conflict", "expired",
-    "insufficient_allowance", "insufficient_funds", "unsupported_token", "limit_exceeded",
-    "rate_limited", "ledger_error", "factory_unavailable", "unavailable", "blocked",
-    "verification_required", "revoked", "allowance_expires_early", "locked",
+    "invalid_argument",
+    "unauthorized",
+    "not_found",
+    "already_exists",
+    "conflict",
+    "expired",
+    "insufficient_allowance",
+    "insufficient_funds",
+    "unsupported_token",
+    "limit_exceeded",
+    "rate_limited",
+    "ledger_error",
+    "factory_unavailable",
+    "unavailable",
+    "blocked",
+    "verification_required",
+    "revoked",
+    "allowance_expires_early",
+    "locked",
 }
-BAD_IDS = ["", "x" * 81, "x" * 20_000, "pa_\x00\x01", "é" * 200, "../../etc", "pa_" + "\U0001F600" * 30]
+BAD_IDS = ["", "x" * 81, "x" * 20_000, "pa_\x00\x01", "é" * 200, "../../etc", "pa_" + "\U0001f600" * 30]
 
 
 def stable_err(res) -> str:
@@ -50,9 +65,16 @@ def test_number_and_text_boundaries(shop):
     alice = shop.alice.principal
     m = shop.alice.merchant  # only the customer creates pre-authorizations (10 calls a minute)
     approve_merchant(shop, shop.alice)
-    for args in ((alice, 0, "LTT", 3600), (alice, NAT64_MAX, "LTT", 3600), (alice, 1, "LTT", 59),
-                 (alice, 1, "LTT", NAT64_MAX), (alice, 1, "", 3600), (alice, 1, "L" * 17, 3600),
-                 (alice, 1, "LTT\x00", 3600), (alice, 1, "ltt", 3600)):
+    for args in (
+        (alice, 0, "LTT", 3600),
+        (alice, NAT64_MAX, "LTT", 3600),
+        (alice, 1, "LTT", 59),
+        (alice, 1, "LTT", NAT64_MAX),
+        (alice, 1, "", 3600),
+        (alice, 1, "L" * 17, 3600),
+        (alice, 1, "LTT\x00", 3600),
+        (alice, 1, "ltt", 3600),
+    ):
         stable_err(m.create_pre_authorization(*args))
     shop.advance(61)  # a new rate-limit window, so every case reaches the checks
     for uses in (0, 1001, NAT32_MAX):
@@ -62,8 +84,14 @@ def test_number_and_text_boundaries(shop):
         stable_err(shop.api.merchant.execute_one_click_payment(auth_id, amount, []))
     for bad in ([{"key": "", "value": "x"}], [{"key": "k" * 41, "value": "x"}], [{"key": "k", "value": "v" * 501}]):
         stable_err(shop.api.merchant.execute_one_click_payment(auth_id, 1, bad))
-    for bad in (limits(0, 1), limits(NAT64_MAX, 1), limits(1, 1, 59), limits(1, 1, NAT64_MAX), limits(1, 1, token=""),
-                limits(1, 1) + limits(1, 1)):
+    for bad in (
+        limits(0, 1),
+        limits(NAT64_MAX, 1),
+        limits(1, 1, 59),
+        limits(1, 1, NAT64_MAX),
+        limits(1, 1, token=""),
+        limits(1, 1) + limits(1, 1),
+    ):
         stable_err(shop.alice.merchant.update_merchant_spending_limits(alice, bad))
     for email in ("", "no-at-sign", "a@" + "b" * 400 + ".com", "a\x00@b.com"):
         stable_err(shop.bob.merchant.create_payment_profile_for_merchant(shop.bob.principal, [email]))
@@ -123,24 +151,55 @@ def test_staff_method_boundaries(shop):
             stable_err(api.get_revenue_breakdown({granularity: {"start": start, "end": end}}))
     last_day = (NAT64_MAX // day - 1) * day
     ok(api.get_revenue_breakdown({"Month": {"start": last_day, "end": last_day + day}}))
-    for name, granularity, metrics, tokens in (("", "day", ["payments"], []), ("n" * 201, "day", ["payments"], []),
-                                               ("r", "year", ["payments"], []), ("r", "day", [], []),
-                                               ("r", "day", ["x" * 5000], []), ("r", "day", ["payments"], ["L" * 17])):
-        criteria = {"name": name, "date_range": {"start": 0, "end": day}, "granularity": granularity,
-                    "metrics": metrics, "tokens": tokens}
+    for name, granularity, metrics, tokens in (
+        ("", "day", ["payments"], []),
+        ("n" * 201, "day", ["payments"], []),
+        ("r", "year", ["payments"], []),
+        ("r", "day", [], []),
+        ("r", "day", ["x" * 5000], []),
+        ("r", "day", ["payments"], ["L" * 17]),
+    ):
+        criteria = {
+            "name": name,
+            "date_range": {"start": 0, "end": day},
+            "granularity": granularity,
+            "metrics": metrics,
+            "tokens": tokens,
+        }
         stable_err(api.generate_custom_report(criteria))
-    for name, frequency, lookback in (("", "daily", 1), ("d", "hourly", 1), ("d", "daily", 0), ("d", "daily", NAT32_MAX)):
-        schedule = {"name": name, "frequency": frequency, "metrics": ["payments"], "tokens": [], "lookback_days": lookback}
+    for name, frequency, lookback in (
+        ("", "daily", 1),
+        ("d", "hourly", 1),
+        ("d", "daily", 0),
+        ("d", "daily", NAT32_MAX),
+    ):
+        schedule = {
+            "name": name,
+            "frequency": frequency,
+            "metrics": ["payments"],
+            "tokens": [],
+            "lookback_days": lookback,
+        }
         stable_err(owner.schedule_automated_report(schedule))
     for address, reason in (("", "r"), ("x" * 5000, "r"), ("é" * 10, "r"), ("aaaaa-aa", "x" * 5000)):
         stable_err(owner.block_address_for_merchant(address, reason))
     alice = shop.alice.principal
-    for bad in (transaction(alice, 1, country="X" * 50), dict(transaction(alice, 1), token_symbol=""),
-                dict(transaction(alice, 1), token_symbol="L" * 5000)):
+    for bad in (
+        transaction(alice, 1, country="X" * 50),
+        dict(transaction(alice, 1), token_symbol=""),
+        dict(transaction(alice, 1), token_symbol="L" * 5000),
+    ):
         stable_err(api.analyze_transaction_risk(bad))
-    for over in ({"require_2fa_over": 0, "allowed_countries": ["x" * 100]},
-                 {"custom_rate_limits": {"max_payments_per_hour": 0, "max_payments_per_day": NAT32_MAX,
-                                         "max_verification_requests_per_hour": 1}}):
+    for over in (
+        {"require_2fa_over": 0, "allowed_countries": ["x" * 100]},
+        {
+            "custom_rate_limits": {
+                "max_payments_per_hour": 0,
+                "max_payments_per_day": NAT32_MAX,
+                "max_verification_requests_per_hour": 1,
+            }
+        },
+    ):
         stable_err(owner.update_security_config(security_config(**over)))
     for url in ("", "http://example.com/hook", "https://" + "a" * 5000 + ".com", "ftp://x"):
         stable_err(owner.configure_webhook(webhook_config(url)))

@@ -7,9 +7,10 @@ callback of the merchant's icrc2_transfer_from traps, or its timers do."""
 
 from __future__ import annotations
 
-from localnet.runtime.faults import TIMER
 from merchant_client import acct, trap_at
 from part2_helpers import FEE, approve_merchant, charge, code, limits, ok, pre_auth_args
+
+from localnet.runtime.faults import TIMER
 
 CHARGE_STALE_SECONDS = 300
 EMAIL = {"Email": None}
@@ -34,7 +35,11 @@ def trapped_charge(shop, amount: int) -> tuple:
     the ledger took the money; returns (auth_id, balance before the charge)."""
     alice = shop.alice.principal
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=3, duration=7200)))
+    auth_id = ok(
+        shop.alice.merchant.create_pre_authorization_with_options(
+            pre_auth_args(alice, 1_000_000, uses=3, duration=7200)
+        )
+    )
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
     before = shop.alice.ledger.balance()
     trap_at(shop, "after_call", "icrc2_transfer_from")
@@ -100,7 +105,11 @@ def test_refused_charge_past_the_window_gives_the_use_back(shop):
     merchant gets `payment.failed`."""
     alice = shop.alice.principal
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=3, duration=7 * 86400)))
+    auth_id = ok(
+        shop.alice.merchant.create_pre_authorization_with_options(
+            pre_auth_args(alice, 1_000_000, uses=3, duration=7 * 86400)
+        )
+    )
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 1_500_000, 7200)))
     assert "Ok" in shop.alice.ledger.approve(acct(shop.merchant_id), 0)
     before = shop.alice.ledger.balance()
@@ -126,7 +135,13 @@ def test_a_trap_resuming_one_charge_leaves_the_other_due_charges_queued(shop):
     for party in (shop.alice, shop.bob):
         customer = party.principal
         approve_merchant(shop, party)
-        auths.append(ok(party.merchant.create_pre_authorization_with_options(pre_auth_args(customer, 1_000_000, uses=3, duration=7200))))
+        auths.append(
+            ok(
+                party.merchant.create_pre_authorization_with_options(
+                    pre_auth_args(customer, 1_000_000, uses=3, duration=7200)
+                )
+            )
+        )
         befores.append(party.ledger.balance())
     trap_at(shop, "after_call", "icrc2_transfer_from", origin="ingress", times=2)
     for auth_id in auths:

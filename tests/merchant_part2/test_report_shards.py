@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 
-from kybra import Principal
-
-from test_factory_link import deploy_shop, priced_network  # first: puts tests/factory on the path
 from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
+from kybra import Principal
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
+from test_factory_link import deploy_shop, priced_network  # first: puts tests/factory on the path
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARD_ENTRY = os.path.join(ROOT, "src", "report_aggregator", "main.py")
@@ -30,8 +29,11 @@ def health(factory) -> dict:
 def pay(factory, alice_ledger, cid: str, shop, amount: int) -> None:
     session = ok(shop.create_checkout_session_with_options(session_args(amount)))
     paid = alice_ledger.transfer(acct(cid, bytes(session["payment_subaccount"])), amount)
-    ok(factory.merchant_actor(cid, alice_ledger.identity).complete_checkout_session(session["session_id"],
-                                                                                   str(paid["Ok"])))
+    ok(
+        factory.merchant_actor(cid, alice_ledger.identity).complete_checkout_session(
+            session["session_id"], str(paid["Ok"])
+        )
+    )
 
 
 def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
@@ -44,7 +46,9 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     shard_id = ptext(shard["canister_id"][0])
     assert shard["status"] == "active" and shard["merchants"] == 0
     with server.lock:  # the factory alone controls it, as it does its merchants
-        assert {p.to_str() for p in server.network.canister(Principal.from_str(shard_id))["controllers"]} == {factory.id}
+        assert {p.to_str() for p in server.network.canister(Principal.from_str(shard_id))["controllers"]} == {
+            factory.id
+        }
     shard_actor = actor(server, shard_id, stranger, SHARD_DID)
 
     # merchants 1 and 2 are told their shard at deployment
@@ -99,10 +103,21 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     assert analytics["active_merchants"] == 3
 
     # a shard takes reports only from its merchants; the factory takes batches only from its shards
-    report = {"transaction_count": 1, "successful_payments": 1, "failed_payments": 0, "refunded_payments": 0,
-              "sessions_created": 1, "sessions_completed": 1, "modal_views": 0, "hosted_page_views": 0,
-              "volume_usd_cents": 0, "volume_by_token": [], "template_conversions": [], "region": [],
-              "industry": []}
+    report = {
+        "transaction_count": 1,
+        "successful_payments": 1,
+        "failed_payments": 0,
+        "refunded_payments": 0,
+        "sessions_created": 1,
+        "sessions_completed": 1,
+        "modal_views": 0,
+        "hosted_page_views": 0,
+        "volume_usd_cents": 0,
+        "volume_by_token": [],
+        "template_conversions": [],
+        "region": [],
+        "industry": [],
+    }
     assert code(shard_actor.submit_metrics_report(report)) == "unauthorized"
     assert code(shard_actor.add_report_merchants([stranger.sender().to_str()])) == "unauthorized"
     forged = [{"merchant": cid1, "report": report}]
@@ -148,8 +163,11 @@ def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, act
     shops = []
     for i in range(3):
         owner = new_identity()
-        rec = ok(factory.paying(owner).deploy_user_payment_canister(
-            deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))))
+        rec = ok(
+            factory.paying(owner).deploy_user_payment_canister(
+                deploy_config(merchant_config("Shop %d" % i, tokens=[(SYMBOL, ledger_id)]))
+            )
+        )
         shops.append(factory.merchant_actor(ptext(rec["canister_id"][0]), owner))
     factory.advance(0)
 
@@ -162,7 +180,9 @@ def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, act
     factory.advance(0)
     shards = ok(factory.admin.get_report_shards())
     assert [(s["shard_no"], s["status"], s["merchants"], s["version"]) for s in shards] == [
-        (1, "active", 2, "agg-1"), (2, "active", 1, "agg-1")]
+        (1, "active", 2, "agg-1"),
+        (2, "active", 1, "agg-1"),
+    ]
     assert shard_of(shops[2]) == ptext(shards[1]["canister_id"][0])
 
 
@@ -190,8 +210,10 @@ def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, de
         status = shard_actor.get_shard_status()[0]
         assert status["pending"] == 0 and status["reports_forwarded"] == forwarded
         analytics = factory.admin.get_system_analytics()[0]
-        return {e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"])
-                for e in analytics["geographic_distribution"]}, analytics["total_system_volume"]
+        return {
+            e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"])
+            for e in analytics["geographic_distribution"]
+        }, analytics["total_system_volume"]
 
     amounts = (5_000_000, 7_000_000, 9_000_000)  # 50, 70 and 90 cents
     for (cid, shop), amount in zip(shops, amounts):

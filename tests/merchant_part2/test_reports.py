@@ -11,13 +11,23 @@ DAY_NS = DAY * 1_000_000_000
 
 
 def criteria(start: int, end: int, granularity: str = "day", metrics=None, tokens=None) -> dict:
-    return {"name": "Daily sales", "date_range": {"start": start, "end": end}, "granularity": granularity,
-            "metrics": metrics or ["payments", "volume", "refunds"], "tokens": tokens or []}
+    return {
+        "name": "Daily sales",
+        "date_range": {"start": start, "end": end},
+        "granularity": granularity,
+        "metrics": metrics or ["payments", "volume", "refunds"],
+        "tokens": tokens or [],
+    }
 
 
 def schedule(frequency: str = "daily", lookback: int = 1) -> dict:
-    return {"name": "Sales digest", "frequency": frequency, "metrics": ["payments", "volume"], "tokens": [SYMBOL],
-            "lookback_days": lookback}
+    return {
+        "name": "Sales digest",
+        "frequency": frequency,
+        "metrics": ["payments", "volume"],
+        "tokens": [SYMBOL],
+        "lookback_days": lookback,
+    }
 
 
 def test_custom_report_rows_and_totals(shop):
@@ -26,11 +36,17 @@ def test_custom_report_rows_and_totals(shop):
     shop.advance(DAY)
     paid_session(shop, shop.bob, 7_000_000)
     report = ok(shop.api.merchant.generate_custom_report(criteria(start, start + 3 * DAY_NS)))
-    assert [r["label"] for r in report["rows"]] == sorted(r["label"] for r in report["rows"]) and len(report["rows"]) == 3
+    assert [r["label"] for r in report["rows"]] == sorted(r["label"] for r in report["rows"]) and len(
+        report["rows"]
+    ) == 3
     values = [dict((v["key"], v["value"]) for v in row["values"]) for row in report["rows"]]
     assert [v["payments"] for v in values] == [1, 1, 0]
     assert [v["volume:" + SYMBOL] for v in values] == [5_000_000, 7_000_000, 0]
-    assert dict((v["key"], v["value"]) for v in report["totals"]) == {"payments": 2, "volume:" + SYMBOL: 12_000_000, "refunds": 0}
+    assert dict((v["key"], v["value"]) for v in report["totals"]) == {
+        "payments": 2,
+        "volume:" + SYMBOL: 12_000_000,
+        "refunds": 0,
+    }
     monthly = ok(shop.api.merchant.generate_custom_report(criteria(start, start + 3 * DAY_NS, "month")))
     assert sum(dict((v["key"], v["value"]) for v in r["values"])["payments"] for r in monthly["rows"]) == 2
     m = shop.api.merchant

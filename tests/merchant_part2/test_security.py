@@ -4,8 +4,18 @@ signed `security.alert` webhooks, and config validation."""
 
 from __future__ import annotations
 
-from part2_helpers import (PRICE, add_webhook, approve_merchant, charge, code, drain, ok, paid_session,
-                           security_config, transaction)
+from part2_helpers import (
+    PRICE,
+    add_webhook,
+    approve_merchant,
+    charge,
+    code,
+    drain,
+    ok,
+    paid_session,
+    security_config,
+    transaction,
+)
 
 
 def assess(shop, customer: str, amount: int = PRICE, country: str | None = None) -> dict:
@@ -81,7 +91,11 @@ def test_amount_far_above_history(shop):
 
 
 def test_countries_threshold_and_tolerance(shop):
-    ok(shop.owner.merchant.update_security_config(security_config(allowed_countries=["CH", "DE"], require_2fa_over=10_000_000)))
+    ok(
+        shop.owner.merchant.update_security_config(
+            security_config(allowed_countries=["CH", "DE"], require_2fa_over=10_000_000)
+        )
+    )
     stranger = shop.stranger.principal
     assert rules(assess(shop, stranger, country="DE")) == {"new_customer"}
     assert rules(assess(shop, stranger)) == {"new_customer"}  # unknown country: not judged
@@ -91,9 +105,17 @@ def test_countries_threshold_and_tolerance(shop):
     assert rules(a) == {"new_customer", "verification_threshold"} and a["requires_verification"]
     assert a["decision"] == "review"
     assert rules(assess(shop, stranger, 9_999_999, "DE")) == {"new_customer"}
-    ok(shop.owner.merchant.update_security_config(security_config(allowed_countries=["CH"], risk_tolerance={"Low": None})))
+    ok(
+        shop.owner.merchant.update_security_config(
+            security_config(allowed_countries=["CH"], risk_tolerance={"Low": None})
+        )
+    )
     assert assess(shop, stranger, country="US")["decision"] == "block"
-    ok(shop.owner.merchant.update_security_config(security_config(allowed_countries=["CH"], risk_tolerance={"High": None})))
+    ok(
+        shop.owner.merchant.update_security_config(
+            security_config(allowed_countries=["CH"], risk_tolerance={"High": None})
+        )
+    )
     assert assess(shop, stranger, country="US")["decision"] == "review"
 
 
@@ -120,8 +142,10 @@ def test_security_config_validation_and_access(shop):
     ok(m.block_address_for_merchant("a" * 100, "ü" * 300))  # the largest reason fits its map
     too_many = security_config(merchant_blocked_addresses=["addr-%d" % i for i in range(201)])
     assert code(m.update_security_config(too_many)) == "invalid_argument"
-    largest = security_config(merchant_blocked_addresses=["%03d" % i + "a" * 97 for i in range(200)],
-                              allowed_countries=["C" + chr(65 + i % 26) for i in range(26)])
+    largest = security_config(
+        merchant_blocked_addresses=["%03d" % i + "a" * 97 for i in range(200)],
+        allowed_countries=["C" + chr(65 + i % 26) for i in range(26)],
+    )
     ok(m.update_security_config(largest))  # the largest config fits its map
     assert len(ok(m.get_security_config())["merchant_blocked_addresses"]) == 200
     for party in (shop.api, shop.alice, shop.anon):
@@ -139,6 +163,7 @@ def test_blocked_payers_icrc1_deposit_is_returned(shop, receiver):
     the session is not completed, and an alert and a `payment.failed` event are raised.
     Another payer can still pay the session afterwards."""
     from part2_helpers import FEE
+
     add_webhook(shop, receiver, ["security.alert", "payment.failed"])
     ok(shop.owner.merchant.block_address_for_merchant(shop.bob.principal, "chargeback fraud"))
     s = shop.create_session()

@@ -11,14 +11,28 @@ from part2_helpers import webhook_config as webhook
 SITE = "https://shop.example.com/"
 
 CASES = {
-    "session success_url": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(session_args(success_url=[v])),
-    "session cancel_url": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(session_args(cancel_url=[v])),
-    "session customer_email": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(session_args(customer_email=[v])),
-    "modal logo_url": lambda shop, v: shop.owner.merchant.create_modal_config(modal_config(branding=branding(logo_url=[v]))),
-    "modal success_url": lambda shop, v: shop.owner.merchant.create_modal_config(modal_config(redirect_urls={"success_url": v, "cancel_url": SITE})),
-    "element support_url": lambda shop, v: shop.owner.merchant.configure_payment_element(element_config(merchant_branding=branding(support_url=[v]))),
+    "session success_url": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(
+        session_args(success_url=[v])
+    ),
+    "session cancel_url": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(
+        session_args(cancel_url=[v])
+    ),
+    "session customer_email": lambda shop, v: shop.owner.merchant.create_checkout_session_with_options(
+        session_args(customer_email=[v])
+    ),
+    "modal logo_url": lambda shop, v: shop.owner.merchant.create_modal_config(
+        modal_config(branding=branding(logo_url=[v]))
+    ),
+    "modal success_url": lambda shop, v: shop.owner.merchant.create_modal_config(
+        modal_config(redirect_urls={"success_url": v, "cancel_url": SITE})
+    ),
+    "element support_url": lambda shop, v: shop.owner.merchant.configure_payment_element(
+        element_config(merchant_branding=branding(support_url=[v]))
+    ),
     "webhook url": lambda shop, v: shop.owner.merchant.configure_webhook(webhook(v)),
-    "payment profile email": lambda shop, v: shop.alice.merchant.create_payment_profile_for_merchant(shop.alice.principal, [v]),
+    "payment profile email": lambda shop, v: shop.alice.merchant.create_payment_profile_for_merchant(
+        shop.alice.principal, [v]
+    ),
 }
 
 
@@ -48,7 +62,10 @@ def test_webhook_update_refuses_a_trailing_newline(shop):
 def test_install_refuses_a_website_ending_in_a_newline(shop, server, deploy):
     """init can only trap: the install is rejected with the invalid_argument text."""
     from merchant_client import MERCHANT_ENTRY, merchant_init_arg
-    arg = merchant_init_arg(shop.owner.principal, shop.ledger_id).replace('"https://shop.example.com"', '"https://shop.example.com\\n"')
+
+    arg = merchant_init_arg(shop.owner.principal, shop.ledger_id).replace(
+        '"https://shop.example.com"', '"https://shop.example.com\\n"'
+    )
     assert "\\n" in arg
     with pytest.raises(Exception, match="invalid_argument: config.website"):
         deploy(server, MERCHANT_ENTRY, arg)

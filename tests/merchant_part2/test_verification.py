@@ -9,7 +9,6 @@ import os
 import sys
 
 import pytest
-
 from part2_helpers import NS, add_webhook, code, drain, ok
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "src", "user_payment_canister"))
@@ -18,8 +17,14 @@ from totp_math import decode_secret, match_step, totp  # noqa: E402
 RFC_SECRET = b"12345678901234567890"
 RFC_SECRET_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 # RFC 6238 appendix B, SHA-1 column (8 digits); 6-digit codes are the last 6 digits
-RFC_VECTORS = [(59, "94287082"), (1111111109, "07081804"), (1111111111, "14050471"),
-               (1234567890, "89005924"), (2000000000, "69279037"), (20000000000, "65353130")]
+RFC_VECTORS = [
+    (59, "94287082"),
+    (1111111109, "07081804"),
+    (1111111111, "14050471"),
+    (1234567890, "89005924"),
+    (2000000000, "69279037"),
+    (20000000000, "65353130"),
+]
 EMAIL = {"Email": None}
 TOTP = {"Totp": None}
 

@@ -162,5 +162,7 @@ def test_events_are_paginated_newest_first_and_kept_30_days(shop):
     assert code(shop.api.merchant.list_events([], [], ["bogus.type"])) == "invalid_argument"
     shop.advance(31 * 24 * 3600)
     assert ok(shop.api.merchant.list_events([], [], []))["events"] == [] or all(
-        e["event_type"] not in ("checkout.session.completed",) for e in ok(shop.api.merchant.list_events([], [], []))["events"])
+        e["event_type"] not in ("checkout.session.completed",)
+        for e in ok(shop.api.merchant.list_events([], [], []))["events"]
+    )
     assert code(shop.api.merchant.get_event(completed[0]["event_id"])) == "not_found"

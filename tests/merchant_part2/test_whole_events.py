@@ -38,7 +38,11 @@ def test_session_metadata_at_its_limits_reaches_the_webhook_whole(shop, receiver
 def one_click_auth(shop, uses: int = 5, duration: int = 7200) -> str:
     alice = shop.alice.principal
     approve_merchant(shop, shop.alice)
-    auth_id = ok(shop.alice.merchant.create_pre_authorization_with_options(pre_auth_args(alice, 1_000_000, uses=uses, duration=duration)))
+    auth_id = ok(
+        shop.alice.merchant.create_pre_authorization_with_options(
+            pre_auth_args(alice, 1_000_000, uses=uses, duration=duration)
+        )
+    )
     ok(shop.alice.merchant.update_merchant_spending_limits(alice, limits(1_000_000, 5_000_000, 7200)))
     return auth_id
 

@@ -58,13 +58,15 @@ class WebhookReceiver:
                 header = self.headers.get("ckpay-signature", "")
                 with receiver.lock:
                     valid = [s for s in receiver.secrets if signature_valid(header, body, s)]
-                    receiver.requests.append({
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": body,
-                        "json": json.loads(body),
-                        "valid_with": valid,
-                    })
+                    receiver.requests.append(
+                        {
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "json": json.loads(body),
+                            "valid_with": valid,
+                        }
+                    )
                     status = receiver.status
                 self.send_response(status)
                 self.send_header("Content-Length", "2")

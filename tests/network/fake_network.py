@@ -1,5 +1,6 @@
 """A test double of `localnet.runtime.Network` (the ARCHITECTURE.md contract) for testing the
 HTTP layer on its own: one counter canister whose methods are Python functions."""
+
 import hashlib
 from dataclasses import dataclass, field
 
@@ -48,8 +49,7 @@ class FakeNetwork:
             raise KeyError(cid)
         return dict(vars(self.info))
 
-    def submit(self, sender, canister_id, method, arg, message_id=None,
-               effective_canister_id=None):
+    def submit(self, sender, canister_id, method, arg, message_id=None, effective_canister_id=None):
         if canister_id.bytes != COUNTER_ID:
             raise CallRejected(3, f"Canister {canister_id.to_str()} not found", "IC0301")
         self.statuses[message_id] = Status("received")
@@ -71,18 +71,15 @@ class FakeNetwork:
         for mid, method, sender in queue:
             if method == "inc":
                 self.count += 1
-                self.statuses[mid] = Status("replied", encode([{"type": Types.Nat,
-                                                                  "value": self.count}]))
+                self.statuses[mid] = Status("replied", encode([{"type": Types.Nat, "value": self.count}]))
             elif method == "whoami":
-                self.statuses[mid] = Status("replied", encode([{"type": Types.Text,
-                                                                  "value": sender.to_str()}]))
+                self.statuses[mid] = Status("replied", encode([{"type": Types.Text, "value": sender.to_str()}]))
             elif method == "fail":
-                self.statuses[mid] = Status("rejected", reject_code=5,
-                                            reject_message="boom", error_code="IC0503")
+                self.statuses[mid] = Status("rejected", reject_code=5, reject_message="boom", error_code="IC0503")
             else:
-                self.statuses[mid] = Status("rejected", reject_code=3,
-                                            reject_message=f"no method {method}",
-                                            error_code="IC0302")
+                self.statuses[mid] = Status(
+                    "rejected", reject_code=3, reject_message=f"no method {method}", error_code="IC0302"
+                )
 
     def run_until_idle(self):
         while self.queue:

@@ -1,4 +1,5 @@
 """Installs the JavaScript agent from the npm registry into a cache dir and runs scripts."""
+
 import json
 import os
 import shutil
@@ -7,8 +8,7 @@ import subprocess
 import pytest
 
 PACKAGE = "@icp-sdk/core@6.1.0"
-CACHE = os.environ.get("LOCALNET_NPM_CACHE",
-                       os.path.join(os.path.expanduser("~"), ".cache", "localnet-tests", "npm"))
+CACHE = os.environ.get("LOCALNET_NPM_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "localnet-tests", "npm"))
 HERE = os.path.join(os.path.dirname(__file__), "js")
 
 
@@ -21,8 +21,13 @@ def ensure_agent() -> str:
         os.makedirs(CACHE, exist_ok=True)
         with open(os.path.join(CACHE, "package.json"), "w") as f:
             f.write('{"name": "localnet-js-tests", "private": true, "type": "module"}\n')
-        proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", PACKAGE],
-                              cwd=CACHE, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", PACKAGE],
+            cwd=CACHE,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, f"npm install failed:\n{proc.stderr[-2000:]}"
     return CACHE
 
@@ -31,7 +36,6 @@ def run_script(name: str, *args, timeout=180) -> dict:
     cache = ensure_agent()
     script = os.path.join(cache, name)
     shutil.copyfile(os.path.join(HERE, name), script)
-    proc = subprocess.run(["node", script, *args], cwd=cache, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(["node", script, *args], cwd=cache, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"node {name} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])

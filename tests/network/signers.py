@@ -1,13 +1,14 @@
 """Independent request signers for tests (pynacl Ed25519, ecdsa secp256k1, cryptography P-256)."""
+
 import hashlib
 import time
 
 import cbor2
+import ecdsa
 import nacl.signing
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-import ecdsa
 
 from localnet.http.requestid import hash_of_map, request_id
 
@@ -34,7 +35,8 @@ class P256Signer:
     def __init__(self):
         self.sk = ec.generate_private_key(ec.SECP256R1())
         self.der = self.sk.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def sign(self, msg):
         r, s = decode_dss_signature(self.sk.sign(msg, ec.ECDSA(hashes.SHA256())))
@@ -46,8 +48,7 @@ def principal_of(der):
 
 
 def delegate(signer, target_der, expiration=None, targets=None):
-    inner = {"pubkey": target_der,
-             "expiration": expiration or time.time_ns() + 3600 * 10**9}
+    inner = {"pubkey": target_der, "expiration": expiration or time.time_ns() + 3600 * 10**9}
     if targets is not None:
         inner["targets"] = targets
     sig = signer.sign(b"\x1aic-request-auth-delegation" + hash_of_map(inner))
@@ -66,6 +67,11 @@ def envelope(content, signer=None, sender_der=None, delegations=None, tag=True):
 
 
 def call_content(sender, canister, method="m", arg=b"DIDL\x00\x00", kind="call", expiry=None):
-    return {"request_type": kind, "sender": sender, "canister_id": canister,
-            "method_name": method, "arg": arg,
-            "ingress_expiry": expiry or time.time_ns() + 120 * 10**9}
+    return {
+        "request_type": kind,
+        "sender": sender,
+        "canister_id": canister,
+        "method_name": method,
+        "arg": arg,
+        "ingress_expiry": expiry or time.time_ns() + 120 * 10**9,
+    }

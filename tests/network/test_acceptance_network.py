@@ -3,6 +3,7 @@ a runtime double): secp256k1 and P-256 signed requests end to end, sender/public
 mismatch, ingress_expiry outside the window, request_status readable only by its sender at
 its effective canister id, and the synchronous v3 call's certificate
 (docs/localnet_acceptance.md)."""
+
 import os
 import time
 
@@ -17,8 +18,7 @@ from localnet.http.principal import from_text
 from localnet.http.requestid import request_id
 from localnet.http.testing import LocalnetServer
 
-from .signers import (Ed25519Signer, P256Signer, Secp256k1Signer, call_content, envelope,
-                      principal_of)
+from .signers import Ed25519Signer, P256Signer, Secp256k1Signer, call_content, envelope, principal_of
 
 HERE = os.path.dirname(__file__)
 COUNTER = os.path.join(HERE, "canisters", "counter", "main.py")
@@ -29,21 +29,18 @@ def live():
     with LocalnetServer() as srv:
         with srv.lock:
             root = os.path.dirname(COUNTER)
-            srv.cids = [srv.network.deploy(COUNTER, project_root=root).to_str()
-                        for _ in range(2)]
+            srv.cids = [srv.network.deploy(COUNTER, project_root=root).to_str() for _ in range(2)]
         yield srv
 
 
 def post(live, cid, kind, body, version="v2"):
-    return httpx.post(f"{live.url}/api/{version}/canister/{cid}/{kind}", content=body,
-                      timeout=30)
+    return httpx.post(f"{live.url}/api/{version}/canister/{cid}/{kind}", content=body, timeout=30)
 
 
 def verified_tree(live, cert_bytes):
     cert = cbor2.loads(cert_bytes)
     root = hashtree.reconstruct(cert["tree"])
-    assert bls.verify(bls.extract_der(live.root_key), cert["signature"],
-                      b"\x0dic-state-root" + root)
+    assert bls.verify(bls.extract_der(live.root_key), cert["signature"], b"\x0dic-state-root" + root)
     return cert["tree"]
 
 
@@ -75,6 +72,7 @@ def test_signed_update_and_query_end_to_end(live, signer_cls):
     q = call_content(sender, from_text(cid), "whoami", binary.encode([], []), kind="query")
     resp = cbor2.loads(post(live, cid, "query", envelope(q, signer)).content)
     from localnet.candid.principals import principal_to_text
+
     assert binary.decode(resp["reply"]["arg"], [T.TEXT]) == [principal_to_text(sender)]
 
 
@@ -94,21 +92,25 @@ def test_ingress_expiry_outside_the_window_is_refused_and_not_run(live, offset_s
     cid = live.cids[0]
     before = counter_value(live, cid)
     expiry = time.time_ns() + offset_s * 10**9
-    content = call_content(principal_of(signer.der), from_text(cid), "inc",
-                           binary.encode([], []), expiry=expiry)
+    content = call_content(principal_of(signer.der), from_text(cid), "inc", binary.encode([], []), expiry=expiry)
     for version in ("v2", "v3"):
         r = post(live, cid, "call", envelope(content, signer), version=version)
         assert r.status_code == 400 and "Invalid request expiry" in r.text
     assert counter_value(live, cid) == before
-    ok = call_content(principal_of(signer.der), from_text(cid), "inc", binary.encode([], []),
-                      expiry=time.time_ns() + 4 * 60 * 10**9)
+    ok = call_content(
+        principal_of(signer.der), from_text(cid), "inc", binary.encode([], []), expiry=time.time_ns() + 4 * 60 * 10**9
+    )
     assert post(live, cid, "call", envelope(ok, signer), version="v3").status_code == 200
 
 
 def _read_state(live, cid, signer, rid):
     sender = principal_of(signer.der) if signer else b"\x04"
-    content = {"request_type": "read_state", "sender": sender,
-               "paths": [[b"request_status", rid]], "ingress_expiry": time.time_ns() + 60 * 10**9}
+    content = {
+        "request_type": "read_state",
+        "sender": sender,
+        "paths": [[b"request_status", rid]],
+        "ingress_expiry": time.time_ns() + 60 * 10**9,
+    }
     return post(live, cid, "read_state", envelope(content, signer))
 
 
@@ -144,17 +146,29 @@ def test_oversized_install_code_ingress_is_refused_with_413(live):
     replica's validate_ingress_message does; it never runs (docs/kybra.md "Message limits")."""
     from localnet.runtime import module as wasm
     from localnet.runtime.management import ic_did
+
     signer = Ed25519Signer()
     sender = principal_of(signer.der)
     with live.lock:
         from localnet.candid.principals import make_principal
+
         target = live.network.create_canister(controllers=[make_principal(sender)])
         module = live.network.build_module(COUNTER, os.path.dirname(COUNTER))
     module += wasm.custom_section("icp:private padding", os.urandom(2 * 1024 * 1024))
     func = ic_did().env.resolve(dict(ic_did().service.methods)["install_code"])
-    arg = binary.encode(list(func.args), [{
-        "mode": {"install": None}, "canister_id": target, "wasm_module": module,
-        "arg": binary.encode([], []), "sender_canister_version": None}], ic_did().env)
+    arg = binary.encode(
+        list(func.args),
+        [
+            {
+                "mode": {"install": None},
+                "canister_id": target,
+                "wasm_module": module,
+                "arg": binary.encode([], []),
+                "sender_canister_version": None,
+            }
+        ],
+        ic_did().env,
+    )
     content = call_content(sender, b"", "install_code", arg)
     r = post(live, target.to_str(), "call", envelope(content, signer), version="v3")
     assert r.status_code == 413, r.text
@@ -167,9 +181,15 @@ def test_oversized_install_code_ingress_is_refused_with_413(live):
 def test_subnet_canister_ranges_cover_the_deployed_canisters(live):
     sid = live.api.keys.subnet_id
     from localnet.http.principal import to_text
-    body = envelope({"request_type": "read_state", "sender": b"\x04",
-                     "paths": [[b"subnet", sid, b"canister_ranges"]],
-                     "ingress_expiry": time.time_ns() + 60 * 10**9})
+
+    body = envelope(
+        {
+            "request_type": "read_state",
+            "sender": b"\x04",
+            "paths": [[b"subnet", sid, b"canister_ranges"]],
+            "ingress_expiry": time.time_ns() + 60 * 10**9,
+        }
+    )
     r = httpx.post(f"{live.url}/api/v3/subnet/{to_text(sid)}/read_state", content=body)
     tree = verified_tree(live, cbor2.loads(r.content)["certificate"])
     ranges = cbor2.loads(hashtree.lookup_path([b"subnet", sid, b"canister_ranges"], tree).value)

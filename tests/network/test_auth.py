@@ -1,4 +1,5 @@
 """Envelope decoding and authentication: key schemes, delegations, expiry, errors."""
+
 import time
 
 import cbor2
@@ -7,8 +8,7 @@ import pytest
 from localnet.http.envelope import decode
 from localnet.http.errors import HttpError
 
-from .signers import (Ed25519Signer, P256Signer, Secp256k1Signer, call_content, delegate,
-                      envelope, principal_of)
+from .signers import Ed25519Signer, P256Signer, Secp256k1Signer, call_content, delegate, envelope, principal_of
 
 CANISTER = bytes(8) + b"\x01\x01"
 NOW = time.time_ns()
@@ -34,6 +34,7 @@ def test_signed_call_accepted_for_each_scheme(signer_cls):
 def test_icpy_identities_accepted():
     from ic.agent import sign_request
     from ic.identity import Identity
+
     for kind in ("ed25519", "secp256k1"):
         ident = Identity(type=kind)
         content = call_content(ident.sender().bytes, CANISTER)
@@ -138,8 +139,10 @@ def test_canister_signature_keys_are_refused_clearly():
     assert "canister signatures are not supported" in err.value.message
 
 
-@pytest.mark.parametrize("body", [b"\xff\x00", cbor2.dumps([1, 2]), cbor2.dumps({"content": 1}),
-                                  cbor2.dumps({"content": {"request_type": "call"}})])
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\x00", cbor2.dumps([1, 2]), cbor2.dumps({"content": 1}), cbor2.dumps({"content": {"request_type": "call"}})],
+)
 def test_malformed_bodies_are_400(body):
     with pytest.raises(HttpError) as err:
         decode(body, "call", NOW)

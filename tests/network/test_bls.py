@@ -1,4 +1,5 @@
 """BLS: localnet signs what the IC's ciphersuite verifies, checked on a mainnet certificate."""
+
 import os
 
 import cbor2
@@ -8,7 +9,8 @@ from localnet.http import bls, hashtree
 IC_ROOT_KEY = bytes.fromhex(
     "308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100814c0e6ec71fab"
     "583b08bd81373c255c3c371b2e84863c98a4f1e08b74235d14fb5d9c0cd546d9685f913a0c0b2cc5341583bf"
-    "4b4392e467db96d65b9bb4cb717112f8472e0d5a4d14505ffd7484b01291091c5f87b98883463f98091a0baaae")
+    "4b4392e467db96d65b9bb4cb717112f8472e0d5a4d14505ffd7484b01291091c5f87b98883463f98091a0baaae"
+)
 
 
 def test_verifies_a_real_mainnet_certificate():

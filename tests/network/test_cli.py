@@ -1,5 +1,6 @@
 """`localnet` CLI end to end (subprocesses): start, identity, deploy, call, logs, build,
 did, lint, restart with --state-dir, and the one-line errors."""
+
 import os
 import shutil
 import signal
@@ -28,8 +29,9 @@ def env_for(tmp_path, url=None):
 
 
 def cli(env, *args, cwd=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "localnet.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "localnet.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def one_line_error(proc):
@@ -43,9 +45,24 @@ class Replica:
     def __init__(self, tmp_path, state_dir, *extra):
         self.port_file = tmp_path / f"port{time.monotonic_ns()}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localnet.cli", "start", "--port", "0", "--port-file",
-             str(self.port_file), "--state-dir", str(state_dir), *extra],
-            env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "localnet.cli",
+                "start",
+                "--port",
+                "0",
+                "--port-file",
+                str(self.port_file),
+                "--state-dir",
+                str(state_dir),
+                *extra,
+            ],
+            env=env_for(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while not (self.port_file.exists() and self.port_file.read_text().endswith("\n")):
             assert self.proc.poll() is None, self.proc.stderr.read()
@@ -90,10 +107,8 @@ def test_deploy_call_logs_upgrade_and_restart(tmp_path, project):
         assert "Deployed counter:" in out.stdout and "(install)" in out.stdout
         assert "counter" in (project / ".dfx" / "local" / "canister_ids.json").read_text()
         assert cli(env, "call", "counter", "inc", cwd=project).stdout.strip() == "(1 : nat)"
-        assert cli(env, "call", "counter", "add", "(41)", cwd=project).stdout.strip() == \
-            "(42 : nat)"
-        assert cli(env, "call", "counter", "get", "--query", cwd=project).stdout.strip() == \
-            "(42 : nat)"
+        assert cli(env, "call", "counter", "add", "(41)", cwd=project).stdout.strip() == "(42 : nat)"
+        assert cli(env, "call", "counter", "get", "--query", cwd=project).stdout.strip() == "(42 : nat)"
         logs = cli(env, "logs", "counter", cwd=project)
         assert logs.returncode == 0 and "]: inc -> 1" in logs.stdout
         # a redeploy upgrades: the stable counter survives
@@ -102,29 +117,24 @@ def test_deploy_call_logs_upgrade_and_restart(tmp_path, project):
         assert cli(env, "call", "counter", "get", cwd=project).stdout.strip() == "(42 : nat)"
         out = cli(env, "deploy", "greeter", "--argument", '("Hello")', cwd=project)
         assert out.returncode == 0, out.stderr
-        assert cli(env, "call", "greeter", "greet", '("Bob")', cwd=project).stdout.strip() == \
-            '("Hello, Bob!")'
+        assert cli(env, "call", "greeter", "greet", '("Bob")', cwd=project).stdout.strip() == '("Hello, Bob!")'
         # identities: a new one is a different caller and cannot read a canister's logs
         assert cli(env, "identity", "new", "alice").returncode == 0
         me = cli(env, "identity", "whoami", "--identity", "alice").stdout.strip()
         who = cli(env, "call", "counter", "whoami", "--identity", "alice", cwd=project)
         assert who.stdout.strip() == f'("{me}")'
-        assert "not allowed" in one_line_error(cli(env, "logs", "counter", "--identity",
-                                                   "alice", cwd=project))
+        assert "not allowed" in one_line_error(cli(env, "logs", "counter", "--identity", "alice", cwd=project))
         # error paths, each one line
         assert "no method" in one_line_error(cli(env, "call", "counter", "nope", cwd=project))
-        assert "invalid Candid" in one_line_error(cli(env, "call", "counter", "add", "(bad",
-                                                      cwd=project))
-        assert "expected nat" in one_line_error(cli(env, "call", "counter", "add", '("x")',
-                                                    cwd=project))
-        assert "unknown canister" in one_line_error(cli(env, "call", "ghost", "get",
-                                                        cwd=project))
+        assert "invalid Candid" in one_line_error(cli(env, "call", "counter", "add", "(bad", cwd=project))
+        assert "expected nat" in one_line_error(cli(env, "call", "counter", "add", '("x")', cwd=project))
+        assert "unknown canister" in one_line_error(cli(env, "call", "ghost", "get", cwd=project))
         assert "IC0503" in one_line_error(cli(env, "call", "counter", "fail", cwd=project))
         assert "no dfx.json" in one_line_error(cli(env, "deploy", cwd=tmp_path))
-        assert "no Kybra canister named" in one_line_error(cli(env, "deploy", "ghost",
-                                                               cwd=project))
+        assert "no Kybra canister named" in one_line_error(cli(env, "deploy", "ghost", cwd=project))
         assert "greeter: invalid init argument" in one_line_error(
-            cli(env, "deploy", "greeter", "--mode", "reinstall", cwd=project))
+            cli(env, "deploy", "greeter", "--mode", "reinstall", cwd=project)
+        )
         busy = cli(env_for(tmp_path), "start", "--port", str(replica.port))
         assert "already in use" in one_line_error(busy)
     finally:
@@ -153,8 +163,7 @@ def test_autosave_keeps_state_when_the_process_is_killed(tmp_path, project):
 
 def test_unreachable_network_and_usage_errors(tmp_path, project):
     env = env_for(tmp_path, "http://127.0.0.1:9")
-    assert "cannot reach" in one_line_error(cli(env, "call", "rwlgt-iiaaa-aaaaa-aaaaa-cai", "get",
-                                                  cwd=project))
+    assert "cannot reach" in one_line_error(cli(env, "call", "rwlgt-iiaaa-aaaaa-aaaaa-cai", "get", cwd=project))
     bad = cli(env, "frobnicate")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
@@ -185,8 +194,7 @@ def test_build_did_and_lint(tmp_path):
     assert cli(env, "lint", entry).returncode == 0
     bad = tmp_path / "bad" / "main.py"
     bad.parent.mkdir()
-    bad.write_text("from kybra import query\n\n\n@query\ndef f(x: float) -> str:\n"
-                   "    return 'x'\n")
+    bad.write_text("from kybra import query\n\n\n@query\ndef f(x: float) -> str:\n    return 'x'\n")
     lint = cli(env, "lint", str(bad), cwd=tmp_path)
     assert lint.returncode != 0 and "main.py:5" in lint.stdout + lint.stderr
 
@@ -195,6 +203,7 @@ def test_build_did_and_lint_as_json(tmp_path):
     import gzip
     import hashlib
     import json
+
     env = env_for(tmp_path)
     entry = os.path.join(CANISTERS, "counter", "main.py")
     out = tmp_path / "counter.wasm.gz"
@@ -202,8 +211,13 @@ def test_build_did_and_lint_as_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     built = json.loads(proc.stdout)
     data = out.read_bytes()
-    assert built == {"entry": entry, "path": str(out), "size": len(data),
-                     "sha256": hashlib.sha256(data).hexdigest(), "gzipped": True}
+    assert built == {
+        "entry": entry,
+        "path": str(out),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "gzipped": True,
+    }
     assert gzip.decompress(data)[:4] == b"\x00asm"
     did = cli(env, "did", entry, "--output", "json")
     assert did.returncode == 0, did.stderr
@@ -212,8 +226,7 @@ def test_build_did_and_lint_as_json(tmp_path):
     assert clean.returncode == 0 and json.loads(clean.stdout) == []
     bad = tmp_path / "bad" / "main.py"
     bad.parent.mkdir()
-    bad.write_text("from kybra import query\n\n\n@query\ndef f(x: float) -> str:\n"
-                   "    return 'x'\n")
+    bad.write_text("from kybra import query\n\n\n@query\ndef f(x: float) -> str:\n    return 'x'\n")
     lint = cli(env, "lint", str(bad), "--output", "json", cwd=tmp_path)
     assert lint.returncode == 1, lint.stderr
     findings = json.loads(lint.stdout)

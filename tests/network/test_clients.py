@@ -1,5 +1,6 @@
 """Real clients against localnet with the real runtime and a real Kybra canister:
 ic-py's Agent and Canister, and the official JavaScript agent."""
+
 import os
 import time
 
@@ -40,8 +41,7 @@ def test_icpy_update_query_and_caller(live, kind):
     after = a.update_raw(live.cid, "inc", encode([]))[0]["value"]
     assert after == before + 1
     assert a.query_raw(live.cid, "get", encode([]))[0]["value"] == after
-    assert a.query_raw(live.cid, "whoami", encode([]))[0]["value"] == \
-        a.identity.sender().to_str()
+    assert a.query_raw(live.cid, "whoami", encode([]))[0]["value"] == a.identity.sender().to_str()
 
 
 def test_icpy_reject_paths(live):
@@ -63,14 +63,14 @@ def test_icpy_canister_built_from_the_did(live):
 def test_candid_metadata_and_tmp_hack(live):
     a = fresh_agent(live)
     from ic.principal import Principal
+
     raw = Principal.from_str(live.cid).bytes
-    cert = a.read_state_raw(live.cid, [[b"canister", raw, b"metadata", b"candid:service"],
-                                       [b"canister", raw, b"module_hash"]])
+    cert = a.read_state_raw(
+        live.cid, [[b"canister", raw, b"metadata", b"candid:service"], [b"canister", raw, b"module_hash"]]
+    )
     root = hashtree.reconstruct(cert["tree"])
-    assert bls.verify(bls.extract_der(live.root_key), cert["signature"],
-                      b"\x0dic-state-root" + root)
-    did = hashtree.lookup_path([b"canister", raw, b"metadata", b"candid:service"],
-                               cert["tree"]).value.decode()
+    assert bls.verify(bls.extract_der(live.root_key), cert["signature"], b"\x0dic-state-root" + root)
+    did = hashtree.lookup_path([b"canister", raw, b"metadata", b"candid:service"], cert["tree"]).value.decode()
     assert did == live.did and "inc : () -> (nat)" in did
     assert len(hashtree.lookup_path([b"canister", raw, b"module_hash"], cert["tree"]).value) == 32
     hack = a.query_raw(live.cid, "__get_candid_interface_tmp_hack", encode([]))
@@ -78,8 +78,16 @@ def test_candid_metadata_and_tmp_hack(live):
 
 
 def test_certificate_time_follows_the_clock(live):
-    body = cbor2.dumps({"content": {"request_type": "read_state", "sender": b"\x04",
-                                    "paths": [[b"time"]], "ingress_expiry": time.time_ns()}})
+    body = cbor2.dumps(
+        {
+            "content": {
+                "request_type": "read_state",
+                "sender": b"\x04",
+                "paths": [[b"time"]],
+                "ingress_expiry": time.time_ns(),
+            }
+        }
+    )
     r = httpx.post(f"{live.url}/api/v2/canister/{live.cid}/read_state", content=body)
     cert = cbor2.loads(cbor2.loads(r.content)["certificate"])
     raw = hashtree.lookup_path([b"time"], cert["tree"]).value
@@ -92,6 +100,7 @@ def test_certificate_time_follows_the_clock(live):
 
 def test_javascript_agent_with_real_canister(live):
     from .jsagent import run_script
+
     a = fresh_agent(live)
     before = a.query_raw(live.cid, "get", encode([]))[0]["value"]
     out = run_script("agent_check.mjs", live.url, live.cid, "inc", "get", "fail")
@@ -104,6 +113,7 @@ def test_javascript_agent_with_real_canister(live):
 def test_remote_replica_handle(live, tmp_path):
     from localnet.http.project import save_id
     from localnet.http.testing import RemoteReplica
+
     save_id(str(tmp_path), "counter", live.cid)
     remote = RemoteReplica(live.url, str(tmp_path))
     assert remote.root_key == live.root_key and remote.network is None
@@ -115,20 +125,21 @@ def test_remote_replica_handle(live, tmp_path):
 def test_data_certificate_is_a_real_certificate(live):
     from ic.candid import Types
     from ic.principal import Principal
+
     a = fresh_agent(live)
-    a.update_raw(live.cid, "certify", encode([{"type": Types.Vec(Types.Nat8),
-                                               "value": b"\x01" * 32}]))
+    a.update_raw(live.cid, "certify", encode([{"type": Types.Vec(Types.Nat8), "value": b"\x01" * 32}]))
     got = Canister(a, live.cid, live.did).certificate()[0]
     cert = cbor2.loads(bytes(got[0]))
-    assert bls.verify(bls.extract_der(live.root_key), cert["signature"],
-                      b"\x0dic-state-root" + hashtree.reconstruct(cert["tree"]))
+    assert bls.verify(
+        bls.extract_der(live.root_key), cert["signature"], b"\x0dic-state-root" + hashtree.reconstruct(cert["tree"])
+    )
     raw = Principal.from_str(live.cid).bytes
-    assert hashtree.lookup_path([b"canister", raw, b"certified_data"],
-                                cert["tree"]).value == b"\x01" * 32
+    assert hashtree.lookup_path([b"canister", raw, b"certified_data"], cert["tree"]).value == b"\x01" * 32
 
 
 def test_icpy_agent_helper_does_not_deduplicate(live):
     from localnet.http.testing import icpy_agent
+
     a = icpy_agent(live.url, Identity(), live.root_key)
     first = a.update_raw(live.cid, "inc", encode([]))[0]["value"]
     second = a.update_raw(live.cid, "inc", encode([]))[0]["value"]

@@ -1,14 +1,19 @@
 """Hash trees: the spec's example tree, pruning and lookup."""
+
 import cbor2
 
 from localnet.http import hashtree as ht
 
-SPEC_TREE = ("8301830183024161830183018302417882034568656c6c6f810083024179820345776f726c64"
-             "83024162820344676f6f648301830241638100830241648203476d6f726e696e67")
-SPEC_PRUNED = ("83018301830241618301820458201b4feff9bef8131788b0c9dc6dbad6e81e524249c879e9f1"
-               "0f71ce3749f5a63883024179820345776f726c6483024162820458207b32ac0c6ba8ce35ac82c2"
-               "55fc7906f7fc130dab2a090f80fe12f9c2cae83ba6830182045820ec8324b8a1f1ac16bd2e806e"
-               "dba78006479c9877fed4eb464a25485465af601d830241648203476d6f726e696e67")
+SPEC_TREE = (
+    "8301830183024161830183018302417882034568656c6c6f810083024179820345776f726c64"
+    "83024162820344676f6f648301830241638100830241648203476d6f726e696e67"
+)
+SPEC_PRUNED = (
+    "83018301830241618301820458201b4feff9bef8131788b0c9dc6dbad6e81e524249c879e9f1"
+    "0f71ce3749f5a63883024179820345776f726c6483024162820458207b32ac0c6ba8ce35ac82c2"
+    "55fc7906f7fc130dab2a090f80fe12f9c2cae83ba6830182045820ec8324b8a1f1ac16bd2e806e"
+    "dba78006479c9877fed4eb464a25485465af601d830241648203476d6f726e696e67"
+)
 SPEC_ROOT = "eb5c5b2195e62d996b84c9bcc8259d19a83786a2f59e0878cec84c811f669aa0"
 
 
@@ -19,9 +24,16 @@ def test_spec_example_root_hash():
 
 def test_spec_example_lookups_on_pruned_tree():
     tree = cbor2.loads(bytes.fromhex(SPEC_PRUNED))
-    expect = {("a", "a"): "unknown", ("a", "y"): "found", ("aa",): "absent",
-              ("ax",): "absent", ("b",): "unknown", ("bb",): "unknown",
-              ("d",): "found", ("e",): "absent"}
+    expect = {
+        ("a", "a"): "unknown",
+        ("a", "y"): "found",
+        ("aa",): "absent",
+        ("ax",): "absent",
+        ("b",): "unknown",
+        ("bb",): "unknown",
+        ("d",): "found",
+        ("e",): "absent",
+    }
     for path, status in expect.items():
         assert ht.lookup_path(list(path), tree).status == status, path
     assert ht.lookup_path(["a", "y"], tree).value == b"world"
@@ -29,8 +41,7 @@ def test_spec_example_lookups_on_pruned_tree():
 
 STATE = {
     b"time": b"\x01",
-    b"request_status": {bytes([i]) * 32: {b"status": b"replied", b"reply": bytes([i])}
-                        for i in range(1, 9)},
+    b"request_status": {bytes([i]) * 32: {b"status": b"replied", b"reply": bytes([i])} for i in range(1, 9)},
     b"canister": {b"c1": {b"certified_data": b"abc"}},
 }
 

@@ -1,4 +1,5 @@
 """The IC HTTP interface through ic-py's Agent, on the runtime test double."""
+
 import time
 
 import cbor2
@@ -27,14 +28,12 @@ def srv():
 
 
 def agent(srv, kind="ed25519", anonymous=False):
-    return Agent(Identity(type=kind, anonymous=anonymous) if anonymous
-                 else Identity(type=kind), Client(srv.url))
+    return Agent(Identity(type=kind, anonymous=anonymous) if anonymous else Identity(type=kind), Client(srv.url))
 
 
 def verify_cert(srv, cert):
     root = hashtree.reconstruct(cert["tree"])
-    assert bls.verify(bls.extract_der(srv.root_key), cert["signature"],
-                      b"\x0dic-state-root" + root)
+    assert bls.verify(bls.extract_der(srv.root_key), cert["signature"], b"\x0dic-state-root" + root)
 
 
 def test_status_endpoint(srv):
@@ -89,6 +88,7 @@ def test_icpy_reject_and_polling_never_hangs(srv):
 
 def test_icpy_canister_from_did(srv):
     from ic.canister import Canister
+
     c = Canister(agent(srv), CID, COUNTER_DID)
     assert c.inc() == [1]
     assert c.get() == [1]
@@ -97,17 +97,20 @@ def test_icpy_canister_from_did(srv):
 def test_read_state_certificate_paths(srv):
     a = agent(srv)
     cid = IcPrincipal.from_str(CID).bytes
-    cert = a.read_state_raw(CID, [[b"canister", cid, b"module_hash"],
-                                  [b"canister", cid, b"controllers"],
-                                  [b"canister", cid, b"metadata", b"candid:service"]])
+    cert = a.read_state_raw(
+        CID,
+        [
+            [b"canister", cid, b"module_hash"],
+            [b"canister", cid, b"controllers"],
+            [b"canister", cid, b"metadata", b"candid:service"],
+        ],
+    )
     verify_cert(srv, cert)
     tree = cert["tree"]
-    assert hashtree.lookup_path([b"canister", cid, b"module_hash"], tree).value == \
-        srv.network.info.module_hash
+    assert hashtree.lookup_path([b"canister", cid, b"module_hash"], tree).value == srv.network.info.module_hash
     controllers = cbor2.loads(hashtree.lookup_path([b"canister", cid, b"controllers"], tree).value)
     assert controllers == [b"\x04"]
-    assert hashtree.lookup_path([b"canister", cid, b"metadata", b"candid:service"],
-                                tree).value.decode() == COUNTER_DID
+    assert hashtree.lookup_path([b"canister", cid, b"metadata", b"candid:service"], tree).value.decode() == COUNTER_DID
     assert hashtree.lookup_path([b"time"], tree).status == "found"
     assert hashtree.lookup_path([b"canister", cid, b"certified_data"], tree).status != "found"
 
@@ -117,6 +120,7 @@ def test_request_status_is_certified_and_private(srv):
     a = Agent(ident, Client(srv.url))
     content = call_content(ident.sender().bytes, COUNTER_ID, "inc", encode([]))
     from ic.agent import sign_request
+
     rid, body = sign_request(content, ident)
     r = httpx.post(f"{srv.url}/api/v2/canister/{CID}/call", content=body)
     assert r.status_code == 202
@@ -129,21 +133,29 @@ def test_request_status_is_certified_and_private(srv):
     assert status == "replied"
     verify_cert(srv, cert)
     other = Agent(Identity(), Client(srv.url))
-    r = httpx.post(f"{srv.url}/api/v2/canister/{CID}/read_state",
-                   content=_read_state_body(other.identity, [[b"request_status", rid]]))
+    r = httpx.post(
+        f"{srv.url}/api/v2/canister/{CID}/read_state",
+        content=_read_state_body(other.identity, [[b"request_status", rid]]),
+    )
     assert r.status_code == 403
 
 
 def _read_state_body(ident, paths):
     from ic.agent import sign_request
-    content = {"request_type": "read_state", "sender": ident.sender().bytes, "paths": paths,
-               "ingress_expiry": time.time_ns() + 60 * 10**9}
+
+    content = {
+        "request_type": "read_state",
+        "sender": ident.sender().bytes,
+        "paths": paths,
+        "ingress_expiry": time.time_ns() + 60 * 10**9,
+    }
     return sign_request(content, ident)[1]
 
 
 def test_sync_call_v3_returns_certificate(srv):
     ident = Identity()
     from ic.agent import sign_request
+
     rid, body = sign_request(call_content(ident.sender().bytes, COUNTER_ID, "inc"), ident)
     for version in ("v3", "v4"):
         r = httpx.post(f"{srv.url}/api/{version}/canister/{CID}/call", content=body, timeout=30)
@@ -159,6 +171,7 @@ def test_sync_call_v3_returns_certificate(srv):
 def test_failed_submit_is_rejected_in_status(srv):
     ident = Identity()
     from ic.agent import sign_request
+
     missing = bytes(7) + b"\x09\x01\x01"
     rid, body = sign_request(call_content(ident.sender().bytes, missing, "inc"), ident)
     r = httpx.post(f"{srv.url}/api/v3/canister/{to_text(missing)}/call", content=body)
@@ -170,25 +183,33 @@ def test_failed_submit_is_rejected_in_status(srv):
 
 
 def test_query_response_is_signed_by_the_node(srv):
-    from localnet.http.requestid import hash_of_map, request_id
     from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from localnet.http.requestid import hash_of_map, request_id
+
     content = call_content(b"\x04", COUNTER_ID, "get", kind="query")
     r = httpx.post(f"{srv.url}/api/v2/canister/{CID}/query", content=envelope(content))
     resp = cbor2.loads(r.content)
     sig = resp["signatures"][0]
     assert sig["identity"] == srv.api.keys.node_id
-    signed = {"status": "replied", "reply": resp["reply"], "timestamp": sig["timestamp"],
-              "request_id": request_id(content)}
-    load_der_public_key(srv.api.keys.node_der).verify(
-        sig["signature"], b"\x0bic-response" + hash_of_map(signed))
+    signed = {
+        "status": "replied",
+        "reply": resp["reply"],
+        "timestamp": sig["timestamp"],
+        "request_id": request_id(content),
+    }
+    load_der_public_key(srv.api.keys.node_der).verify(sig["signature"], b"\x0bic-response" + hash_of_map(signed))
 
 
-@pytest.mark.parametrize("path,method,status", [
-    ("/api/v2/nothing", "GET", 404),
-    ("/api/v2/status", "POST", 405),
-    (f"/api/v2/canister/{CID}/query", "GET", 405),
-    ("/api/v2/canister/not-a-principal/query", "POST", 400),
-])
+@pytest.mark.parametrize(
+    "path,method,status",
+    [
+        ("/api/v2/nothing", "GET", 404),
+        ("/api/v2/status", "POST", 405),
+        (f"/api/v2/canister/{CID}/query", "GET", 405),
+        ("/api/v2/canister/not-a-principal/query", "POST", 400),
+    ],
+)
 def test_routing_errors(srv, path, method, status):
     r = httpx.request(method, srv.url + path, content=b"")
     assert r.status_code == status and r.text
@@ -199,28 +220,34 @@ def test_effective_canister_mismatch_and_bad_path(srv):
     other = to_text(bytes(7) + b"\x02\x01\x01")
     r = httpx.post(f"{srv.url}/api/v2/canister/{other}/call", content=envelope(content))
     assert r.status_code == 400 and "does not match effective canister id" in r.text
-    body = envelope({"request_type": "read_state", "sender": b"\x04",
-                     "paths": [[b"canister", COUNTER_ID, b"certified_data"]],
-                     "ingress_expiry": time.time_ns()})
+    body = envelope(
+        {
+            "request_type": "read_state",
+            "sender": b"\x04",
+            "paths": [[b"canister", COUNTER_ID, b"certified_data"]],
+            "ingress_expiry": time.time_ns(),
+        }
+    )
     r = httpx.post(f"{srv.url}/api/v2/canister/{CID}/read_state", content=body)
     assert r.status_code == 404 and r.text == "Invalid path requested."
 
 
 def test_subnet_read_state(srv):
     sid = to_text(srv.api.keys.subnet_id)
-    body = envelope({"request_type": "read_state", "sender": b"\x04",
-                     "paths": [[b"subnet"]], "ingress_expiry": time.time_ns()})
+    body = envelope(
+        {"request_type": "read_state", "sender": b"\x04", "paths": [[b"subnet"]], "ingress_expiry": time.time_ns()}
+    )
     for v in ("v2", "v3"):
         r = httpx.post(f"{srv.url}/api/{v}/subnet/{sid}/read_state", content=body)
         cert = cbor2.loads(cbor2.loads(r.content)["certificate"])
         verify_cert(srv, cert)
-        key = hashtree.lookup_path([b"subnet", srv.api.keys.subnet_id, b"public_key"],
-                                   cert["tree"]).value
+        key = hashtree.lookup_path([b"subnet", srv.api.keys.subnet_id, b"public_key"], cert["tree"]).value
         assert key == srv.root_key
 
 
 def test_javascript_agent_verifies_certificates(srv):
     from .jsagent import run_script
+
     out = run_script("agent_check.mjs", srv.url, CID, "inc", "get", "fail")
     assert out["rootKeyLength"] == 133
     assert out["update1"] == "1" and out["query"] == "1"
@@ -245,12 +272,14 @@ def test_ingress_over_2_mib_is_refused_with_413(srv):
     application subnet) with 413 before it runs (docs/kybra.md "Message limits")."""
     ident = Identity()
     from ic.agent import sign_request
+
     big = b"DIDL\x00\x00" + bytes(2 * 1024 * 1024)
     rid, body = sign_request(call_content(ident.sender().bytes, COUNTER_ID, "inc", big), ident)
     r = httpx.post(f"{srv.url}/api/v3/canister/{CID}/call", content=body, timeout=30)
     assert r.status_code == 413
-    assert r.text == (f"Request 0x{rid.hex()} is too large. Message byte size {len(body)} "
-                      f"is larger than the max allowed 2097152.")
+    assert r.text == (
+        f"Request 0x{rid.hex()} is too large. Message byte size {len(body)} is larger than the max allowed 2097152."
+    )
     small = b"DIDL\x00\x00" + bytes(2 * 1024 * 1024 - 4096)
     rid, body = sign_request(call_content(ident.sender().bytes, COUNTER_ID, "inc", small), ident)
     assert len(body) <= 2 * 1024 * 1024

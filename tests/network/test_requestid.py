@@ -1,9 +1,10 @@
 """Request ids against the spec's worked example and ic-py's own implementation."""
+
 import hashlib
 
 import pytest
-
 from ic.utils import to_request_id as icpy_request_id
+
 from localnet.http.errors import HttpError
 from localnet.http.requestid import hash_of_map, leb128_signed, leb128_unsigned, request_id
 
@@ -17,15 +18,14 @@ def test_spec_worked_example():
         "method_name": "hello",
         "arg": b"DIDL\x00\xfd*",
     }
-    assert request_id(content).hex() == \
-        "1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101"
+    assert request_id(content).hex() == "1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101"
 
 
 def test_spec_nested_map_example():
     expected = hashlib.sha256(
         hashlib.sha256(b"reply").digest()
-        + hashlib.sha256(hashlib.sha256(b"arg").digest()
-                         + hashlib.sha256(b"DIDL\x00\x00").digest()).digest()).digest()
+        + hashlib.sha256(hashlib.sha256(b"arg").digest() + hashlib.sha256(b"DIDL\x00\x00").digest()).digest()
+    ).digest()
     assert hash_of_map({"reply": {"arg": b"DIDL\x00\x00"}}) == expected
 
 

@@ -1,10 +1,10 @@
 """Shared bits of the runtime tests: example canister paths and user principals."""
+
 import os
 
 from kybra import Principal
 
-CANISTERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         "canisters")
+CANISTERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "canisters")
 ROOT = os.path.dirname(os.path.dirname(CANISTERS))
 ALICE = Principal.self_authenticating(b"alice-key")
 BOB = Principal.self_authenticating(b"bob-key")

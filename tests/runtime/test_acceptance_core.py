@@ -2,6 +2,7 @@
 the 2 MiB ingress limit on install_code next to a working chunked install of the same
 module, outcalls refused without any network traffic, max_response_bytes at its boundary,
 and the query/install instruction limits (docs/localnet_acceptance.md)."""
+
 import hashlib
 import http.server
 import os
@@ -9,16 +10,14 @@ import socket
 import threading
 
 import pytest
+from helpers import ALICE, BOB, ROOT, deploy, entry
+from test_management import AAAAA, mgmt
 
 from localnet.candid import binary
 from localnet.candid import types as T
-from localnet.runtime import CallRejected, Network
-from localnet.runtime import metering
+from localnet.runtime import CallRejected, Network, metering
 from localnet.runtime import module as wasm
 from localnet.runtime.management import ic_did
-
-from helpers import ALICE, BOB, ROOT, deploy, entry
-from test_management import AAAAA, mgmt
 
 MiB = 1024 * 1024
 
@@ -35,8 +34,13 @@ def test_install_code_over_2mib_by_ingress_is_rejected_but_chunked_install_works
     module = big_counter_module(network)
     cid = network.create_canister(controllers=[ALICE])
     arg = binary.encode([T.PRINCIPAL], [ALICE])
-    install = {"mode": {"install": None}, "canister_id": cid, "wasm_module": module,
-               "arg": arg, "sender_canister_version": None}
+    install = {
+        "mode": {"install": None},
+        "canister_id": cid,
+        "wasm_module": module,
+        "arg": arg,
+        "sender_canister_version": None,
+    }
     with pytest.raises(CallRejected) as e:
         mgmt(network, ALICE, "install_code", install)
     assert "2097152 bytes limit" in e.value.message
@@ -46,12 +50,17 @@ def test_install_code_over_2mib_by_ingress_is_rejected_but_chunked_install_works
     assert "chunk" in e.value.message
     hashes = []
     for i in range(0, len(module), MiB):
-        hashes.append(mgmt(network, ALICE, "upload_chunk",
-                           {"canister_id": cid, "chunk": module[i:i + MiB]}))
+        hashes.append(mgmt(network, ALICE, "upload_chunk", {"canister_id": cid, "chunk": module[i : i + MiB]}))
     assert len(hashes) == 3
-    chunked = {"mode": {"install": None}, "target_canister": cid, "store_canister": None,
-               "chunk_hashes_list": hashes, "wasm_module_hash": hashlib.sha256(module).digest(),
-               "arg": arg, "sender_canister_version": None}
+    chunked = {
+        "mode": {"install": None},
+        "target_canister": cid,
+        "store_canister": None,
+        "chunk_hashes_list": hashes,
+        "wasm_module_hash": hashlib.sha256(module).digest(),
+        "arg": arg,
+        "sender_canister_version": None,
+    }
     with pytest.raises(CallRejected):  # only controllers of the target may install
         mgmt(network, BOB, "install_chunked_code", chunked)
     mgmt(network, ALICE, "install_chunked_code", chunked)
@@ -88,16 +97,19 @@ def test_max_response_bytes_boundary(network):
         srv.shutdown()
 
 
-@pytest.mark.parametrize("url", [
-    "https://example.com/",
-    "http://10.0.0.1/",
-    "http://192.168.1.1:8080/x",
-    "http://127.0.0.1.nip.io/",
-    "http://localhost.example.com/",
-    "http://2130706433/",  # 127.0.0.1 as an integer: resolvers accept it, localnet must not
-    "http://127.0.0.1@example.com/",
-    "ftp://127.0.0.1/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1:8080/x",
+        "http://127.0.0.1.nip.io/",
+        "http://localhost.example.com/",
+        "http://2130706433/",  # 127.0.0.1 as an integer: resolvers accept it, localnet must not
+        "http://127.0.0.1@example.com/",
+        "ftp://127.0.0.1/",
+    ],
+)
 def test_non_loopback_outcall_is_refused_without_any_traffic(network, monkeypatch, url):
     factory = deploy(network, "factory")
     attempts = []
@@ -149,8 +161,7 @@ def spinner(tmp_path):
 
 
 def test_documented_limits_are_the_ics():
-    assert metering.LIMITS == {"update": 40 * 10 ** 9, "query": 5 * 10 ** 9,
-                               "install": 300 * 10 ** 9}
+    assert metering.LIMITS == {"update": 40 * 10**9, "query": 5 * 10**9, "install": 300 * 10**9}
 
 
 def test_query_instruction_limit_traps_with_ic0522(monkeypatch, spinner):
@@ -160,7 +171,7 @@ def test_query_instruction_limit_traps_with_ic0522(monkeypatch, spinner):
     cid = net.deploy(path, "(0)", controllers=[ALICE], project_root=root)
     assert net.call(ALICE, cid, "spin", 100) == 4950
     with pytest.raises(CallRejected) as e:
-        net.call(ALICE, cid, "spin", 10 ** 6)
+        net.call(ALICE, cid, "spin", 10**6)
     assert e.value.code == 5 and e.value.error_code == "IC0522"
     assert "exceeded the instruction limit for single message execution" in e.value.message
 
@@ -183,8 +194,9 @@ def test_start_canister_cancels_a_pending_stop(network):
     mid = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
     network.step()  # a now waits for b
     func = ic_did().env.resolve(dict(ic_did().service.methods)["stop_canister"])
-    stop = network.submit(ALICE, AAAAA, "stop_canister",
-                          binary.encode(list(func.args), [{"canister_id": a}], ic_did().env))
+    stop = network.submit(
+        ALICE, AAAAA, "stop_canister", binary.encode(list(func.args), [{"canister_id": a}], ic_did().env)
+    )
     network.step(1)
     assert network.status(stop).state == "processing"
     assert network.canister(a)["status"] == "stopping"
@@ -214,21 +226,20 @@ def deposit(target: Principal, amount: nat64) -> Async[str]:
 def test_deposit_cycles_moves_the_attached_cycles(network, tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "main.py").write_text(DEPOSITOR)
-    depositor = network.deploy(str(tmp_path / "main.py"), controllers=[ALICE],
-                               project_root=str(tmp_path))
+    depositor = network.deploy(str(tmp_path / "main.py"), controllers=[ALICE], project_root=str(tmp_path))
     target = network.create_canister(controllers=[BOB], cycles=1_000)
     before = network.canister(depositor)["cycles"]
-    assert network.call(ALICE, depositor, "deposit", target, 5 * 10 ** 9) == "ok"
-    assert network.canister(target)["cycles"] == 1_000 + 5 * 10 ** 9  # no controller needed
+    assert network.call(ALICE, depositor, "deposit", target, 5 * 10**9) == "ok"
+    assert network.canister(target)["cycles"] == 1_000 + 5 * 10**9  # no controller needed
     spent = before - network.canister(depositor)["cycles"]
-    assert 5 * 10 ** 9 <= spent < 5 * 10 ** 9 + 10 ** 8  # the deposit plus small fees
+    assert 5 * 10**9 <= spent < 5 * 10**9 + 10**8  # the deposit plus small fees
     missing = network.create_canister(controllers=[ALICE])
     mgmt(network, ALICE, "stop_canister", {"canister_id": missing})
     mgmt(network, ALICE, "delete_canister", {"canister_id": missing})
     before = network.canister(depositor)["cycles"]
-    err = network.call(ALICE, depositor, "deposit", missing, 5 * 10 ** 9)
+    err = network.call(ALICE, depositor, "deposit", missing, 5 * 10**9)
     assert err.startswith("Rejection code 3,") and "not found" in err
-    assert before - network.canister(depositor)["cycles"] < 10 ** 8  # refunded
+    assert before - network.canister(depositor)["cycles"] < 10**8  # refunded
     with pytest.raises(CallRejected) as e:  # only canisters may call it
         mgmt(network, ALICE, "deposit_cycles", {"canister_id": target})
     assert "Only canisters" in e.value.message

@@ -2,11 +2,11 @@
 (kybra_generate init_method/rust.rs `generate_code_init`, body/call_global_python_function.rs);
 localnet does the same, so Python's star-import semantics (`__all__`) decide what a canister
 exports."""
+
 import pytest
+from helpers import ALICE, deploy
 
 from localnet.runtime import CallRejected
-
-from helpers import ALICE, deploy
 
 
 def test_all_naming_a_missing_name_makes_the_install_trap(network):

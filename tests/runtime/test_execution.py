@@ -1,14 +1,14 @@
 """Point 2: canister execution from source: init, queries, updates, generators, Manual
 replies, and per-canister isolation of module namespaces."""
+
 import sys
 
 import pytest
+from helpers import ALICE, BOB, deploy
 
 from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime import CallRejected
-
-from helpers import ALICE, BOB, deploy
 
 
 def test_init_update_query_roundtrip(network):
@@ -35,6 +35,7 @@ def test_two_canisters_from_one_source_share_nothing(network):
     # nothing of the canisters leaks into the host interpreter
     assert "main" not in sys.modules or not hasattr(sys.modules["main"], "counts")
     import builtins
+
     assert not hasattr(builtins, "_kybra_ic")
 
 

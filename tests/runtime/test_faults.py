@@ -1,13 +1,13 @@
 """The fault-injection seam (localnet/runtime/faults.py): traps placed by call boundary roll a
 segment back exactly as a trap of the canister's own code there would, fire as often as
 asked, and then leave the canister alone."""
+
 import pytest
+from helpers import ALICE, deploy
 
 from localnet.runtime import CallRejected
 from localnet.runtime.errors import LocalnetError
 from localnet.runtime.faults import TIMER
-
-from helpers import ALICE, deploy
 
 
 def pair(network):

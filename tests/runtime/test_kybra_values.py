@@ -4,9 +4,10 @@ requests obey the IC's size limits (docs/kybra.md "Value conversion", "Message l
 The fixture canister tests/canisters/values returns, stores and sends each value: what Kybra
 refuses traps (or raises in canister code, for a StableBTreeMap), what it accepts goes through.
 """
-import pytest
 
+import pytest
 from helpers import ALICE, deploy
+
 from localnet.runtime.errors import CallRejected
 
 MIB = 1024 * 1024
@@ -52,10 +53,13 @@ def test_a_reply_kybra_converts_goes_through(network, values, method):
     assert network.call(ALICE, values, method) == ACCEPTED[method]
 
 
-@pytest.mark.parametrize("method, text", [
-    ("bad_stable_int_float", "Expected type 'float' but 'int' found"),
-    ("bad_stable_missing_opt", "KeyError: 'note'"),
-])
+@pytest.mark.parametrize(
+    "method, text",
+    [
+        ("bad_stable_int_float", "Expected type 'float' but 'int' found"),
+        ("bad_stable_missing_opt", "KeyError: 'note'"),
+    ],
+)
 def test_a_stable_map_refuses_what_kybra_refuses(network, values, method, text):
     reply = network.call(ALICE, values, method)
     assert reply.startswith("refused: ") and text in reply
@@ -94,10 +98,13 @@ def test_manual_replies_and_rejects_obey_the_same_limit(network, values):
         network.call(ALICE, values, "big_reject", 100)
     assert e.value.code == 4 and e.value.message == "x" * 100
     # a blob reply of n bytes adds 13: DIDL, the type table (vec nat8), the arg type, the length
-    for method, what, size in (("big_reject", "ic0.msg_reject", 2 * MIB + 1),
-                               ("big_manual_reply", "ic0.msg_reply_data_append", 2 * MIB + 14)):
+    for method, what, size in (
+        ("big_reject", "ic0.msg_reject", 2 * MIB + 1),
+        ("big_manual_reply", "ic0.msg_reply_data_append", 2 * MIB + 14),
+    ):
         with pytest.raises(CallRejected) as e:
             network.call(ALICE, values, method, 2 * MIB + 1)
         assert e.value.code == 5 and e.value.error_code == "IC0504"
-        assert e.value.message.endswith(f"violated contract: {what}: application payload size "
-                                        f"({size}) cannot be larger than 2097152.")
+        assert e.value.message.endswith(
+            f"violated contract: {what}: application payload size ({size}) cannot be larger than 2097152."
+        )

@@ -1,18 +1,18 @@
 """Point 8: the management canister aaaaa-aa from users (ingress) and from canisters
 (kybra's management Service and project-declared Services), with controller checks."""
+
 import hashlib
 import http.server
 import threading
 
 import pytest
+from helpers import ALICE, BOB, ROOT, deploy, entry
 from kybra import Principal
 
 from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime import CallRejected
 from localnet.runtime.management import ic_did
-
-from helpers import ALICE, BOB, ROOT, deploy, entry
 
 AAAAA = Principal.from_str("aaaaa-aa")
 
@@ -21,7 +21,7 @@ def mgmt(network, sender, method, value, effective=None):
     """Call aaaaa-aa by ingress with ic.did's types."""
     func = dict(ic_did().service.methods)[method]
     func = ic_did().env.resolve(func)
-    arg = binary.encode(list(func.args), [value][:len(func.args)], ic_did().env)
+    arg = binary.encode(list(func.args), [value][: len(func.args)], ic_did().env)
     mid = network.submit(sender, AAAAA, method, arg, effective_canister_id=effective)
     st = network.await_ingress(mid)
     if st.state != "replied":
@@ -31,14 +31,22 @@ def mgmt(network, sender, method, value, effective=None):
 
 
 def test_ingress_lifecycle_with_controller_checks(network):
-    created = mgmt(network, ALICE, "provisional_create_canister_with_cycles",
-                   {"amount": 10 ** 13, "settings": None, "specified_id": None,
-                    "sender_canister_version": None})
+    created = mgmt(
+        network,
+        ALICE,
+        "provisional_create_canister_with_cycles",
+        {"amount": 10**13, "settings": None, "specified_id": None, "sender_canister_version": None},
+    )
     cid = created["canister_id"]
     module = network.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [ALICE])
-    install = {"mode": {"install": None}, "canister_id": cid, "wasm_module": module,
-               "arg": arg, "sender_canister_version": None}
+    install = {
+        "mode": {"install": None},
+        "canister_id": cid,
+        "wasm_module": module,
+        "arg": arg,
+        "sender_canister_version": None,
+    }
     with pytest.raises(CallRejected) as e:
         mgmt(network, BOB, "install_code", install)
     assert e.value.error_code == "IC0512" and "Only controllers" in e.value.message
@@ -48,23 +56,43 @@ def test_ingress_lifecycle_with_controller_checks(network):
     assert status["module_hash"] == hashlib.sha256(module).digest()
     assert status["status"] == {"running": None}
     assert [p.to_str() for p in status["settings"]["controllers"]] == [ALICE.to_str()]
-    assert status["cycles"] <= 10 ** 13
+    assert status["cycles"] <= 10**13
     with pytest.raises(CallRejected):
         mgmt(network, BOB, "canister_status", {"canister_id": cid})
     # the new `upgrade : opt record` form and the old `upgrade : null` one both work
     install["mode"] = {"upgrade": {"skip_pre_upgrade": None, "wasm_memory_persistence": None}}
     mgmt(network, ALICE, "install_code", install)
-    old_form = T.Record((T.Field.named("mode", T.Variant((T.Field.named("upgrade", T.NULL),))),
-                         T.Field.named("canister_id", T.PRINCIPAL),
-                         T.Field.named("wasm_module", T.BLOB), T.Field.named("arg", T.BLOB)))
-    raw = binary.encode([old_form], [{"mode": {"upgrade": None}, "canister_id": cid,
-                                      "wasm_module": module, "arg": arg}])
+    old_form = T.Record(
+        (
+            T.Field.named("mode", T.Variant((T.Field.named("upgrade", T.NULL),))),
+            T.Field.named("canister_id", T.PRINCIPAL),
+            T.Field.named("wasm_module", T.BLOB),
+            T.Field.named("arg", T.BLOB),
+        )
+    )
+    raw = binary.encode(
+        [old_form], [{"mode": {"upgrade": None}, "canister_id": cid, "wasm_module": module, "arg": arg}]
+    )
     network.await_ingress(network.submit(ALICE, AAAAA, "install_code", raw))
     assert network.call(ALICE, cid, "get", "a") == 1  # upgrades kept the data
-    mgmt(network, ALICE, "update_settings", {"canister_id": cid, "settings": {
-        "controllers": [ALICE, BOB], "compute_allocation": None, "memory_allocation": None,
-        "freezing_threshold": None, "reserved_cycles_limit": None, "log_visibility": None,
-        "wasm_memory_limit": None}, "sender_canister_version": None})
+    mgmt(
+        network,
+        ALICE,
+        "update_settings",
+        {
+            "canister_id": cid,
+            "settings": {
+                "controllers": [ALICE, BOB],
+                "compute_allocation": None,
+                "memory_allocation": None,
+                "freezing_threshold": None,
+                "reserved_cycles_limit": None,
+                "log_visibility": None,
+                "wasm_memory_limit": None,
+            },
+            "sender_canister_version": None,
+        },
+    )
     mgmt(network, BOB, "stop_canister", {"canister_id": cid})
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, cid, "increment", "a")
@@ -89,11 +117,11 @@ def test_install_rejects_bad_modules_and_bad_source(network, tmp_path):
         network.install_code(cid, b"not wasm", sender=ALICE)
     assert e.value.error_code == "IC0505" and "bad magic" in e.value.message
     bad = tmp_path / "main.py"
-    bad.write_text("from kybra import query\n\n@query\ndef f(x) -> str:\n    print(x)\n"
-                   "    return x\n")
+    bad.write_text("from kybra import query\n\n@query\ndef f(x) -> str:\n    print(x)\n    return x\n")
     (tmp_path / "pyproject.toml").write_text("")
     from localnet.kybra_source.bundle import SourceBundle
     from localnet.runtime import module as wasm
+
     bundle = SourceBundle.from_entry(str(bad), str(tmp_path))
     with pytest.raises(CallRejected) as e:
         network.install_code(cid, wasm.pack(bundle.to_bytes()), sender=ALICE)
@@ -105,10 +133,10 @@ def test_canister_creates_installs_and_inspects_a_child(network):
     fee = network.policy.canister_creation_fee
     # 1 T: install_code is prepaid at its 300 B instruction limit (0.3 T above the freezing
     # limit); the IC refuses to install a child of 0.1 T (test_prepayments.py)
-    child = network.call(ALICE, factory, "create_child", fee + 10 ** 12)
+    child = network.call(ALICE, factory, "create_child", fee + 10**12)
     info = network.canister(child)
     assert [p.to_str() for p in info["controllers"]] == [factory.to_str()]
-    assert info["cycles"] == 10 ** 12  # attached minus the creation fee
+    assert info["cycles"] == 10**12  # attached minus the creation fee
     module = network.build_module(entry("counter"), ROOT, gzipped=True)
     arg = binary.encode([T.PRINCIPAL], [ALICE])
     # kybra's declaration: InstallCodeMode with `upgrade: null`
@@ -127,16 +155,15 @@ def test_canister_creates_installs_and_inspects_a_child(network):
 def test_chunked_install_checks_hashes(network):
     factory = deploy(network, "factory")
     # 1 T: enough for install_code's 300 B instruction prepayment (0.1 T is not)
-    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10 ** 12)
+    child = network.call(ALICE, factory, "create_child", network.policy.canister_creation_fee + 10**12)
     module = network.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [BOB])
-    parts = [module[i:i + 1000] for i in range(0, len(module), 1000)]
+    parts = [module[i : i + 1000] for i in range(0, len(module), 1000)]
     hashes = [network.call(ALICE, factory, "upload", p) for p in parts]
     assert hashes == [hashlib.sha256(p).digest() for p in parts]
     wrong = network.call(ALICE, factory, "install_chunked", child, hashes, b"\x00" * 32, arg)
     assert "does not match" in wrong
-    ok = network.call(ALICE, factory, "install_chunked", child, hashes,
-                      hashlib.sha256(module).digest(), arg)
+    ok = network.call(ALICE, factory, "install_chunked", child, hashes, hashlib.sha256(module).digest(), arg)
     assert ok == "ok"
     assert network.call(ALICE, child, "owner") == BOB.to_str()
     with pytest.raises(CallRejected) as e:  # chunks are at most 1 MiB
@@ -191,7 +218,7 @@ def test_fees_are_the_ics_application_subnet_table(network):
     assert p.execution_fee(0) == 5_000_000 and p.execution_fee(1_000) == 5_001_000
     assert p.ingress_fee("ab", b"xyz") == 1_200_000 + 2_000 * 5
     assert p.call_fee("ab", b"xyz") == 260_000 + 1_000 * 5
-    assert p.freezing_limit(1024 ** 3, 2_592_000) == 127_000 * 2_592_000
+    assert p.freezing_limit(1024**3, 2_592_000) == 127_000 * 2_592_000
 
 
 def test_http_outcall_is_real_loopback_only_and_transformed(network):
@@ -205,8 +232,7 @@ def test_http_outcall_is_real_loopback_only_and_transformed(network):
         assert network.call(ALICE, factory, "fetch", url, False) == "200 hello from /price"
         fee = network.policy.http_request_fee(len(url), 10000)
         assert before - network.canister(factory)["cycles"] >= fee
-        assert network.call(ALICE, factory, "fetch", url, True) == \
-            "200 hello from /price transformed ctx"
+        assert network.call(ALICE, factory, "fetch", url, True) == "200 hello from /price transformed ctx"
         too_big = network.call(ALICE, factory, "fetch", url.replace("/price", "/big"), False)
         assert "exceeds size limit of 10000 bytes" in too_big
         refused = network.call(ALICE, factory, "fetch", "https://example.com/", False)
@@ -220,8 +246,7 @@ def test_top_up_and_ingress_only_rules(network):
     mgmt(network, BOB, "provisional_top_up_canister", {"canister_id": cid, "amount": 5_000})
     assert network.canister(cid)["cycles"] == 6_000
     with pytest.raises(CallRejected) as e:
-        mgmt(network, ALICE, "create_canister", {"settings": None,
-                                                 "sender_canister_version": None})
+        mgmt(network, ALICE, "create_canister", {"settings": None, "sender_canister_version": None})
     assert "Only canisters" in e.value.message
     with pytest.raises(CallRejected) as e:
         network.submit(ALICE, AAAAA, "no_such_method", binary.encode([], []))
@@ -230,8 +255,7 @@ def test_top_up_and_ingress_only_rules(network):
     with pytest.raises(CallRejected) as e:  # the effective canister id must be the target
         mgmt(network, ALICE, "canister_status", {"canister_id": cid}, effective=other)
     assert "effective canister id" in e.value.message
-    assert mgmt(network, ALICE, "canister_status", {"canister_id": cid},
-                effective=cid)["cycles"] == 6_000
+    assert mgmt(network, ALICE, "canister_status", {"canister_id": cid}, effective=cid)["cycles"] == 6_000
 
 
 def test_stopping_waits_for_open_calls(network):
@@ -240,8 +264,9 @@ def test_stopping_waits_for_open_calls(network):
     mid = network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
     network.step()  # a waits for b
     func = ic_did().env.resolve(dict(ic_did().service.methods)["stop_canister"])
-    stop = network.submit(ALICE, AAAAA, "stop_canister",
-                          binary.encode(list(func.args), [{"canister_id": a}], ic_did().env))
+    stop = network.submit(
+        ALICE, AAAAA, "stop_canister", binary.encode(list(func.args), [{"canister_id": a}], ic_did().env)
+    )
     network.step(1)  # only the stop request (b's call stays queued)
     assert network.status(stop).state == "processing"  # answered once a is stopped
     assert network.canister(a)["status"] == "stopping"
@@ -259,8 +284,7 @@ def test_chunk_store_by_ingress(network):
     mgmt(network, ALICE, "upload_chunk", {"canister_id": cid, "chunk": b"two"})
     assert first == {"hash": hashlib.sha256(b"one").digest()}
     stored = mgmt(network, ALICE, "stored_chunks", {"canister_id": cid})
-    assert sorted(h["hash"] for h in stored) == sorted(
-        hashlib.sha256(c).digest() for c in (b"one", b"two"))
+    assert sorted(h["hash"] for h in stored) == sorted(hashlib.sha256(c).digest() for c in (b"one", b"two"))
     with pytest.raises(CallRejected):
         mgmt(network, BOB, "stored_chunks", {"canister_id": cid})
     mgmt(network, ALICE, "clear_chunk_store", {"canister_id": cid})

@@ -1,13 +1,13 @@
 """Point 5: message semantics: atomic segments between commit points, trap rollback of
 stable memory and heap, callee failures as CallResult Err, re-entrancy, and a scheduler
 that exposes a double-spend under an interleaving."""
+
 import pytest
+from helpers import ALICE, deploy
 
 from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime import CallRejected
-
-from helpers import ALICE, deploy
 
 
 def test_trap_rolls_back_stable_and_heap(network):
@@ -111,15 +111,19 @@ def test_naive_bank_double_spends_under_interleaving(network):
 
 def test_locked_bank_is_safe_under_every_interleaving(network):
     from localnet.runtime import Network
+
     for seed in [None] + list(range(8)):
         net = Network(seed=seed or 0)
         ledger, bank = _bank(net, "bank_locked")
         statuses = _race(net, bank, seed)
         assert net.call(ALICE, ledger, "paid_to", ALICE.to_str()) == 100
         assert net.call(ALICE, bank, "balance_of", ALICE) == 0
-        results = sorted(binary.decode(s.reply, [T.Variant((T.Field.named("Ok", T.NAT),
-                                                            T.Field.named("Err", T.TEXT)))])[0]
-                         .popitem()[0] for s in statuses)
+        results = sorted(
+            binary.decode(s.reply, [T.Variant((T.Field.named("Ok", T.NAT), T.Field.named("Err", T.TEXT)))])[
+                0
+            ].popitem()[0]
+            for s in statuses
+        )
         assert results == ["Err", "Ok"]
 
 
@@ -127,6 +131,7 @@ def test_naive_bank_loses_money_for_some_seeded_interleavings(network):
     outcomes = set()
     for seed in range(8):
         from localnet.runtime import Network
+
         net = Network(seed=seed)
         ledger, bank = _bank(net, "bank_naive")
         _race(net, bank, seed)
@@ -138,6 +143,7 @@ def test_naive_bank_loses_money_for_some_seeded_interleavings(network):
 
 def test_step_api_rejects_bad_index(network):
     from localnet.runtime import LocalnetError
+
     with pytest.raises(LocalnetError):
         network.step(0)
 
@@ -158,10 +164,13 @@ def test_heap_snapshot_restores_objects_in_place():
     import types as pytypes
 
     from localnet.runtime.heap import HeapSnapshot
+
     mod = pytypes.ModuleType("canister_mod")
-    exec("class Box:\n    def __init__(self):\n        self.items = [1]\n"
-         "box = Box()\nby_name = {'a': [box]}\ncallbacks = [lambda: 1]\ncount = 1\n",
-         mod.__dict__)
+    exec(
+        "class Box:\n    def __init__(self):\n        self.items = [1]\n"
+        "box = Box()\nby_name = {'a': [box]}\ncallbacks = [lambda: 1]\ncount = 1\n",
+        mod.__dict__,
+    )
     box, by_name = mod.box, mod.by_name
     snap = HeapSnapshot({"canister_mod": mod})
     mod.box.items.append(2)
@@ -182,6 +191,7 @@ def test_heap_snapshot_with_scan_cache_sees_layout_changes():
     import types as pytypes
 
     from localnet.runtime.heap import HeapSnapshot
+
     mod = pytypes.ModuleType("canister_mod")
     exec("def handler():\n    return 1\nlimit = 3\nseen = {}\n", mod.__dict__)
     scans: dict = {}
@@ -225,13 +235,14 @@ def test_message_size_limits(network):
     # over 2 MiB (method name + argument) the stream builder rejects it with CANISTER_ERROR
     err = network.call(ALICE, a, "big_call", b, 2 * 1024 * 1024)
     size = len("hits") + 6 + 2 * 1024 * 1024
-    assert err == (f"Rejection code 5, Canister {a.to_str()} violated contract: attempted to "
-                   f"send a message of size {size} exceeding the limit 2097152")
+    assert err == (
+        f"Rejection code 5, Canister {a.to_str()} violated contract: attempted to "
+        f"send a message of size {size} exceeding the limit 2097152"
+    )
     # over 10 MiB (the same-subnet bound) ic0.call_data_append traps
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, a, "big_call", b, 10 * 1024 * 1024)
-    assert e.value.error_code == "IC0504" and "exceeds the allowed limit of 10485760" in \
-        e.value.message
+    assert e.value.error_code == "IC0504" and "exceeds the allowed limit of 10485760" in e.value.message
     # under the limit the call goes out (and the callee rejects the trailing bytes)
     err = network.call(ALICE, a, "big_call", b, 1024)
     assert err.startswith("Rejection code 5,") and "decode" in err

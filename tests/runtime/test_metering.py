@@ -1,13 +1,12 @@
 """Instruction metering (switchable): bytecodes and native work counted per message,
 performance_counter reports the metered count, IC limits enforced with IC0522; the meter
 counts on every Python the project allows (3.11 settrace, 3.12+ sys.monitoring)."""
+
 import pytest
-
-from localnet.runtime import CallRejected, Network
-from localnet.runtime import metering
-from localnet.runtime.typed import encode_call
-
 from helpers import ALICE, deploy
+
+from localnet.runtime import CallRejected, Network, metering
+from localnet.runtime.typed import encode_call
 
 
 def test_the_meter_counts_bytecodes_on_this_python():
@@ -24,7 +23,7 @@ def test_the_meter_counts_bytecodes_on_this_python():
 
 def test_host_code_is_not_metered_and_native_work_is_charged():
     with metering.Meter(metering.LIMITS["update"]) as meter:
-        metering.btree_depth(10 ** 6)  # localnet's own code: free
+        metering.btree_depth(10**6)  # localnet's own code: free
         metering.charge(1_234)
     assert meter.native == 1_234
     assert meter.instructions == meter.bytecodes * metering.INSTRUCTIONS_PER_BYTECODE + 1_234
@@ -69,7 +68,7 @@ def test_instruction_limit_traps(monkeypatch):
     cid = deploy(net, "trapper")
     assert net.call(ALICE, cid, "spin", 100) == 4950
     with pytest.raises(CallRejected) as e:
-        net.call(ALICE, cid, "spin", 10 ** 6)
+        net.call(ALICE, cid, "spin", 10**6)
     assert e.value.error_code == "IC0522"
     assert "exceeded the instruction limit for single message execution" in e.value.message
 
@@ -88,8 +87,14 @@ def test_native_work_alone_reaches_the_limit(monkeypatch):
 def test_a_generator_started_unmetered_is_metered_when_resumed():
     """Benchmarks switch metering on for one call: a generator begun before must count."""
     namespace = {}
-    exec(compile("def gen():\n    yield 1\n    t = 0\n    for i in range(500):\n        t += i\n"
-                 "    yield t\n", "<canister>", "exec"), namespace)
+    exec(
+        compile(
+            "def gen():\n    yield 1\n    t = 0\n    for i in range(500):\n        t += i\n    yield t\n",
+            "<canister>",
+            "exec",
+        ),
+        namespace,
+    )
     g = namespace["gen"]()
     next(g)  # started with no meter
     with metering.Meter(metering.LIMITS["update"]) as meter:

@@ -6,11 +6,11 @@ measured with ic.performance_counter(0) (README at commit dcd58eef, 2026-03-03, 
 column; source benchmarks/counter/src/main.py). tests/canisters/calibration runs the same
 bodies the same way here, so the published count divided by the bytecodes this meter counts
 in a body is the instructions RustPython spends per CPython bytecode."""
+
 import pytest
+from helpers import ALICE, deploy
 
 from localnet.runtime import Network, metering
-
-from helpers import ALICE, deploy
 
 PUBLISHED = {  # basilisk README at dcd58eef, RustPython instructions of the body
     "fibonacci_recursive": 338_200_210,
@@ -18,8 +18,12 @@ PUBLISHED = {  # basilisk README at dcd58eef, RustPython instructions of the bod
     "string_ops": 2_139_351,
     "dict_ops": 23_086_280,
 }
-RATIOS_311 = {"fibonacci_recursive": 1_190, "list_ops": 1_040, "string_ops": 2_020,
-              "dict_ops": 1_910}  # issue 15's figures, counted with CPython 3.11 bytecodes
+RATIOS_311 = {
+    "fibonacci_recursive": 1_190,
+    "list_ops": 1_040,
+    "string_ops": 2_020,
+    "dict_ops": 1_910,
+}  # issue 15's figures, counted with CPython 3.11 bytecodes
 
 
 @pytest.fixture(scope="module")
@@ -80,4 +84,5 @@ def test_json_is_charged_as_pure_python(bench):
     per_item = (big - small) / 20 / metering.INSTRUCTIONS_PER_BYTECODE
     assert per_item > 300  # bytecodes per 3-field item, encode + decode in pure Python
     import json
+
     assert json.encoder.c_make_encoder is not None  # switched back after the message

@@ -2,7 +2,10 @@
 [RESERVE]): an execution is prepaid at its instruction limit, a call at its largest response
 and its callback's limit, and the unused part comes back; memory growth on a full subnet
 moves cycles to the reserved balance, up to `reserved_cycles_limit`."""
+
 import pytest
+from helpers import ALICE, ROOT, deploy, entry
+from test_management import mgmt
 
 from localnet.candid import binary
 from localnet.candid import types as T
@@ -10,20 +13,24 @@ from localnet.runtime import CallRejected, Network
 from localnet.runtime.cycles import CyclesPolicy
 from localnet.runtime.typed import encode_call
 
-from helpers import ALICE, ROOT, deploy, entry
-from test_management import mgmt
-
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 def _settings(**given):
-    fields = ("controllers", "compute_allocation", "memory_allocation", "freezing_threshold",
-              "reserved_cycles_limit", "log_visibility", "wasm_memory_limit")
+    fields = (
+        "controllers",
+        "compute_allocation",
+        "memory_allocation",
+        "freezing_threshold",
+        "reserved_cycles_limit",
+        "log_visibility",
+        "wasm_memory_limit",
+    )
     return {name: given.get(name) for name in fields}
 
 
 def _counter(net):
-    cid = deploy(net, "counter", f'(principal "{ALICE.to_str()}")', cycles=10 ** 13)
+    cid = deploy(net, "counter", f'(principal "{ALICE.to_str()}")', cycles=10**13)
     net.run_until_idle()  # Kybra's post-install randomness timer
     net.call(ALICE, cid, "increment", "x")  # the map's memory exists from here on
     return cid
@@ -35,9 +42,8 @@ def test_an_update_above_the_freezing_limit_but_short_of_its_prepayment_does_not
     cid = _counter(net)
     c, p = net.canisters[cid.bytes], net.policy
     arg = encode_call(net, cid, "increment", ["x"])
-    needed = net._freezing_limit(c) + p.ingress_fee("increment", arg) + \
-        p.execution_prepayment("update")[1]
-    assert p.execution_prepayment("update") == (40 * 10 ** 9, 5_000_000 + 40 * 10 ** 9)
+    needed = net._freezing_limit(c) + p.ingress_fee("increment", arg) + p.execution_prepayment("update")[1]
+    assert p.execution_prepayment("update") == (40 * 10**9, 5_000_000 + 40 * 10**9)
     c.cycles = needed - 1
     with pytest.raises(CallRejected) as e:  # the ingress filter refuses it
         net.call(ALICE, cid, "increment", "x")
@@ -49,8 +55,7 @@ def test_an_update_above_the_freezing_limit_but_short_of_its_prepayment_does_not
     assert st.state == "replied" and st.instructions > 0
     # prepaid, then the unused instructions refunded: the fixed fee + what it executed
     assert c.cycles == needed - p.ingress_fee("increment", arg) - p.execution_cost(st.instructions)
-    assert c.cycles == net._freezing_limit(c) + p.execution_prepayment("update")[1] \
-        - p.execution_cost(st.instructions)
+    assert c.cycles == net._freezing_limit(c) + p.execution_prepayment("update")[1] - p.execution_cost(st.instructions)
 
 
 def test_a_call_to_a_canister_that_cannot_prepay_is_rejected_and_runs_nothing():
@@ -62,7 +67,7 @@ def test_a_call_to_a_canister_that_cannot_prepay_is_rejected_and_runs_nothing():
     with pytest.raises(CallRejected) as e:  # a traps with the CallResult's Err
         net.call(ALICE, a, "ping", b, 1)
     assert "Rejection code 2" in e.value.message and "out of cycles" in e.value.message
-    cb.cycles = 10 ** 13
+    cb.cycles = 10**13
     assert net.call(ALICE, b, "hits") == 0  # b's ping never ran
 
 
@@ -75,13 +80,18 @@ def test_a_call_that_cannot_prepay_its_largest_response_fails_synchronously():
     c, p = net.canisters[a.bytes], net.policy
     arg = encode_call(net, a, "ping", [b, 1])
     assert p.prepayment_for_response_transmission() == 1_000 * 2 * 1024 * 1024
-    c.cycles = net._freezing_limit(c) + p.ingress_fee("ping", arg) + \
-        p.execution_prepayment("update")[1] + p.prepayment_for_response_execution() + 10 ** 6
+    c.cycles = (
+        net._freezing_limit(c)
+        + p.ingress_fee("ping", arg)
+        + p.execution_prepayment("update")[1]
+        + p.prepayment_for_response_execution()
+        + 10**6
+    )
     with pytest.raises(CallRejected) as e:
         net.call(ALICE, a, "ping", b, 1)
     assert "Rejection code 2, Couldn't send message" in e.value.message
     assert net.call(ALICE, b, "hits") == 0
-    c.cycles += p.prepayment_for_response_transmission() + 10 ** 8  # the failed try cost fees
+    c.cycles += p.prepayment_for_response_transmission() + 10**8  # the failed try cost fees
     assert net.call(ALICE, a, "ping", b, 1) == 1
 
 
@@ -100,21 +110,21 @@ def test_refunds_leave_exactly_the_fees_of_what_was_used():
     assert len(ran_a) == 2 and len(ran_b) == 1  # the update and its callback; b's receive
     reply = binary.encode([T.NAT64], [0])  # receive's nat64 reply
     assert cb.cycles == before_b + 500_000 - p.execution_cost(ran_b[0])
-    assert ca.cycles == before_a - 500_000 - p.ingress_fee("pay", arg) \
-        - p.execution_cost(ran_a[0]) - p.execution_cost(ran_a[1]) \
-        - p.call_fee("receive", b"DIDL\x00\x00") - p.xnet_byte_transmission_fee * len(reply)
+    assert ca.cycles == before_a - 500_000 - p.ingress_fee("pay", arg) - p.execution_cost(ran_a[0]) - p.execution_cost(
+        ran_a[1]
+    ) - p.call_fee("receive", b"DIDL\x00\x00") - p.xnet_byte_transmission_fee * len(reply)
 
 
 def test_install_code_is_prepaid_at_its_300_b_limit():
     net = Network()
     factory = deploy(net, "factory")
-    child = net.call(ALICE, factory, "create_child", net.policy.canister_creation_fee + 10 ** 11)
+    child = net.call(ALICE, factory, "create_child", net.policy.canister_creation_fee + 10**11)
     module = net.build_module(entry("counter"), ROOT)
     arg = binary.encode([T.PRINCIPAL], [ALICE])
     err = net.call(ALICE, factory, "install_child", child, module, arg, "install")
     assert err.startswith("Rejection code 2,") and "out of cycles" in err
     assert net.canister(child)["module_hash"] is None
-    net.canisters[child.bytes].cycles = 10 ** 12
+    net.canisters[child.bytes].cycles = 10**12
     assert net.call(ALICE, factory, "install_child", child, module, arg, "install") == "ok"
 
 
@@ -150,8 +160,16 @@ def test_memory_growth_beyond_reserved_cycles_limit_fails_and_rolls_back():
     net = Network(cycles_policy=CyclesPolicy(subnet_memory_usage=usage))
     cid = _counter(net)
     c = net.canisters[cid.bytes]
-    mgmt(net, ALICE, "update_settings", {"canister_id": cid, "settings": _settings(
-        reserved_cycles_limit=c.reserved_cycles), "sender_canister_version": None})
+    mgmt(
+        net,
+        ALICE,
+        "update_settings",
+        {
+            "canister_id": cid,
+            "settings": _settings(reserved_cycles_limit=c.reserved_cycles),
+            "sender_canister_version": None,
+        },
+    )
     with pytest.raises(CallRejected) as e:
         net.call(ALICE, cid, "increment", "a-new-key")
     assert e.value.error_code == "IC0534" and "reserved cycles limit" in e.value.message

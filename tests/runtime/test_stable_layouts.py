@@ -4,16 +4,15 @@ after it shows the change. BTreeMap::load (src/btreemap.rs) asserts the declared
 are <= the header's; Node::load (src/btreemap/node.rs) then walks the nodes with the
 declared sizes; Kybra's Storable::from_bytes Candid-decodes every key and value with
 `unwrap_or_trap`."""
+
 import pytest
+from helpers import ALICE, ROOT, deploy, entry
 
 from localnet.runtime import CallRejected
 
-from helpers import ALICE, ROOT, deploy, entry
-
 
 def _upgrade(network, cid, name):
-    network.install_code(cid, network.build_module(entry(name), ROOT), mode="upgrade",
-                         sender=ALICE)
+    network.install_code(cid, network.build_module(entry(name), ROOT), mode="upgrade", sender=ALICE)
 
 
 def _traps(network, cid, method, *args) -> str:
@@ -91,6 +90,7 @@ def test_a_failed_upgrade_restores_the_layout(network):
 
 def test_the_stored_layout_survives_save_and_load(tmp_path):
     from localnet.runtime import Network
+
     net = Network(seed=3)
     cid = _filled(net)
     _upgrade(net, cid, "layout_lowered")

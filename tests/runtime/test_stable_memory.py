@@ -1,19 +1,19 @@
 """Point 6: StableBTreeMap with Kybra's semantics (Candid-encoded entries, size limits that
 trap, Kybra's key order, persistence across upgrades) and the raw stable memory API."""
+
 import pytest
+from helpers import ALICE, ROOT, deploy, entry
 from kybra import Principal
 
 from localnet.runtime import CallRejected
-
-from helpers import ALICE, ROOT, deploy, entry
 
 
 def test_key_order_is_the_rust_type_order(network):
     cid = deploy(network, "ordering")
     network.call(ALICE, cid, "put_ints", [10, -5, 3, -100, 0])
     assert network.call(ALICE, cid, "int_keys") == [-100, -5, 0, 3, 10]
-    network.call(ALICE, cid, "put_nats", [2 ** 70, 9, 10, 1])
-    assert network.call(ALICE, cid, "nat_keys") == [1, 9, 10, 2 ** 70]
+    network.call(ALICE, cid, "put_nats", [2**70, 9, 10, 1])
+    assert network.call(ALICE, cid, "nat_keys") == [1, 9, 10, 2**70]
     network.call(ALICE, cid, "put_texts", ["b", "a", "B", "é", "ab", "z"])
     # UTF-8 byte order: uppercase before lowercase, 'é' (0xC3 0xA9) after 'z'
     assert network.call(ALICE, cid, "text_keys") == ["B", "a", "ab", "b", "z", "é"]
@@ -55,9 +55,10 @@ def test_data_survives_upgrade_heap_does_not(network):
     network.call(ALICE, cid, "add", "pear", 4)
     assert network.call(ALICE, cid, "version") == "v1 heap=3"
     module = network.build_module(entry("upgrade_v2"), ROOT)
-    from localnet.candid import binary, types as T
-    network.install_code(cid, module, binary.encode([T.TEXT], ["moved"]), mode="upgrade",
-                         sender=ALICE)
+    from localnet.candid import binary
+    from localnet.candid import types as T
+
+    network.install_code(cid, module, binary.encode([T.TEXT], ["moved"]), mode="upgrade", sender=ALICE)
     assert network.call(ALICE, cid, "version") == "v2 heap=1"  # heap rebuilt by v2's code
     assert network.call(ALICE, cid, "label") == "shop"
     assert network.call(ALICE, cid, "meta_value", "pre_upgrade_ran") == "v1"
@@ -84,7 +85,6 @@ def test_record_and_variant_keys_sort_in_declaration_order(network):
     """Kybra's derived Ord (cdk_framework record.rs/variant.rs: members in source order)."""
     cid = deploy(network, "ordering_records")
     network.call(ALICE, cid, "put_pairs", [{"zeta": 2, "alpha": "a"}, {"zeta": 1, "alpha": "b"}])
-    assert network.call(ALICE, cid, "pair_keys") == [{"zeta": 1, "alpha": "b"},
-                                                     {"zeta": 2, "alpha": "a"}]
+    assert network.call(ALICE, cid, "pair_keys") == [{"zeta": 1, "alpha": "b"}, {"zeta": 2, "alpha": "a"}]
     network.call(ALICE, cid, "put_levels", [{"Low": None}, {"High": None}])
     assert network.call(ALICE, cid, "level_keys") == [{"High": None}, {"Low": None}]

@@ -1,9 +1,9 @@
 """Point 11: snapshot/revert of the whole network, and save/load to a directory."""
+
 import pytest
+from helpers import ALICE, deploy
 
 from localnet.runtime import LocalnetError, Network
-
-from helpers import ALICE, deploy
 
 
 def test_snapshot_and_revert(network):
@@ -26,7 +26,9 @@ def test_snapshot_and_revert(network):
 def test_snapshot_needs_an_idle_network(network):
     a = deploy(network, "pingpong")
     b = deploy(network, "pingpong")
-    from localnet.candid import binary, types as T
+    from localnet.candid import binary
+    from localnet.candid import types as T
+
     network.submit(ALICE, a, "ping", binary.encode([T.PRINCIPAL, T.NAT64], [b, 1]))
     with pytest.raises(LocalnetError):
         network.snapshot()
@@ -49,8 +51,7 @@ def test_save_and_load(tmp_path):
         info = loaded.canister(c)
         for key in ("module_hash", "cycles", "status", "certified_data"):
             assert info[key] == before[c][key]
-        assert [p.to_str() for p in info["controllers"]] == \
-            [p.to_str() for p in before[c]["controllers"]]
+        assert [p.to_str() for p in info["controllers"]] == [p.to_str() for p in before[c]["controllers"]]
     assert loaded.call(ALICE, cid, "get", "a") == 1
     assert loaded.call(ALICE, other, "raw_read", 10, 9) == b"persisted"
     assert loaded.call(ALICE, other, "text_keys") == ["a", "z"]

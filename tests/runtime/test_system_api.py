@@ -1,21 +1,21 @@
 """Point 7: the system API seen by Kybra code: identity, time, timers, cycles, replies,
 candid text, certification, performance counter, logs, guards, inspect_message,
 heartbeat and (deterministic / real) randomness."""
+
 import pytest
+from helpers import ALICE, BOB, deploy
 
 from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime import CallRejected, Network
-
-from helpers import ALICE, BOB, deploy
 
 
 def test_caller_id_time_and_raw_args(network):
     cid = deploy(network, "sysapi")
     caller, me = network.call(BOB, cid, "ids")
     assert caller.to_str() == BOB.to_str() and me.to_str() == cid.to_str()
-    network.set_time(2_000_000_000 * 10 ** 9)
-    assert network.call(ALICE, cid, "now") == 2_000_000_000 * 10 ** 9
+    network.set_time(2_000_000_000 * 10**9)
+    assert network.call(ALICE, cid, "now") == 2_000_000_000 * 10**9
     network.advance_time(1.5)
     assert network.call(ALICE, cid, "now") == 2_000_000_001_500_000_000
     arg = binary.encode([], [])
@@ -59,10 +59,10 @@ def test_generator_timer_errors_are_dropped_as_kybra_does(network):
 
 def test_timers_are_dropped_on_upgrade(network):
     from helpers import ROOT, entry
+
     cid = deploy(network, "timers")
     network.call(ALICE, cid, "schedule", 10)
-    network.install_code(cid, network.build_module(entry("timers"), ROOT), mode="upgrade",
-                         sender=ALICE)
+    network.install_code(cid, network.build_module(entry("timers"), ROOT), mode="upgrade", sender=ALICE)
     network.advance_time(60)
     assert network.call(ALICE, cid, "count", "second") == 0
     assert network.call(ALICE, cid, "count", "first") == 0  # init does not run on upgrade
@@ -83,13 +83,13 @@ def test_cycles_attach_accept_refund(network):
     assert network.canister(b)["cycles"] == before_b + 500_000 - p.execution_cost(0)
     # prepaid then refunded (cycles.py [PREPAY]): a pays the fixed fee for its update and
     # for the callback, the request both ways by their actual bytes, unmetered instructions 0
-    assert network.canister(a)["cycles"] == before_a - 500_000 - 2 * p.execution_cost(0) \
-        - p.ingress_fee("pay", arg) - p.call_fee("receive", call_arg) \
-        - p.xnet_byte_transmission_fee * len(reply)
+    assert network.canister(a)["cycles"] == before_a - 500_000 - 2 * p.execution_cost(0) - p.ingress_fee(
+        "pay", arg
+    ) - p.call_fee("receive", call_arg) - p.xnet_byte_transmission_fee * len(reply)
 
 
 def test_out_of_cycles(network):
-    cid = deploy(network, "counter", f'(principal "{ALICE.to_str()}")', cycles=10 ** 12)
+    cid = deploy(network, "counter", f'(principal "{ALICE.to_str()}")', cycles=10**12)
     network.canisters[cid.bytes].cycles = 1_000
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, cid, "increment", "x")
@@ -163,9 +163,10 @@ def test_heartbeat_runs_each_tick(network):
 
 def test_randomness_is_deterministic_but_raw_rand_is_real():
     def run(seed):
-        net = Network(seed=seed, time_ns=10 ** 18)
+        net = Network(seed=seed, time_ns=10**18)
         cid = deploy(net, "sysapi")
         return net.call(ALICE, cid, "pseudo_random"), net.call(ALICE, cid, "real_random")
+
     first, rand1 = run(1)
     second, rand2 = run(1)
     assert first[:3] == second[:3]  # os.urandom, secrets, uuid4: deterministic per seed
@@ -176,13 +177,15 @@ def test_randomness_is_deterministic_but_raw_rand_is_real():
 def test_seeded_raw_rand_replays():
     """`seed_raw_rand(seed)`: the same answers on every run with that seed (seeded test
     runs replay exactly); None gives host randomness back."""
+
     def run(seed):
-        net = Network(time_ns=10 ** 18)
+        net = Network(time_ns=10**18)
         net.seed_raw_rand(seed)
         cid = deploy(net, "sysapi")
         values = [net.call(ALICE, cid, "real_random") for _ in range(2)]
         net.seed_raw_rand(None)
         return values, net.call(ALICE, cid, "real_random")
+
     (a, b), free1 = run(5)
     (c, d), free2 = run(5)
     assert (a, b) == (c, d) and a != b and len(a) == 32
@@ -206,14 +209,12 @@ def test_a_call_it_cannot_pay_for_is_an_err_at_once(network):
     c = network.canisters[a.bytes]
     p = network.policy  # enough for the ingress message and its execution's prepayment,
     # not for the call's: its 2 MiB response and its callback at 40 B instructions
-    fee = p.execution_prepayment("update")[1] + p.ingress_message_reception_fee + \
-        p.ingress_byte_reception_fee * 100
+    fee = p.execution_prepayment("update")[1] + p.ingress_message_reception_fee + p.ingress_byte_reception_fee * 100
     c.cycles = fee + network._freezing_limit(c) + p.call_prepayment("ping", b"")[1] // 2
     with pytest.raises(CallRejected) as e:
         network.call(ALICE, a, "ping", b, 1)
     assert "Rejection code 2, Couldn't send message" in e.value.message
     assert network.call(ALICE, b, "hits") == 0  # nothing was sent
-    c.cycles = 10 ** 12
+    c.cycles = 10**12
     assert network.call(ALICE, a, "hits") == 0  # bump() before the yield was rolled back
     assert network.call(ALICE, a, "ping", b, 1) == 1
-

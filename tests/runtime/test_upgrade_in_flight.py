@@ -6,13 +6,13 @@ whatever module the caller runs by then. Kybra 0.7.1's closure is ic-cdk 0.13.5'
 that waited is gone and the callback traps (docs/kybra.md "Upgrades with calls in flight").
 Stopping first is the safe path: `stop_canister` is answered only once every call context
 is closed, and the IC gives up on it after five minutes (IC0206)."""
+
+from helpers import ALICE, ROOT, deploy, entry
 from kybra import Principal
 
 from localnet.candid import binary
 from localnet.candid import types as T
 from localnet.runtime.management import ic_did
-
-from helpers import ALICE, ROOT, deploy, entry
 
 AAAAA = Principal.from_str("aaaaa-aa")
 
@@ -54,13 +54,18 @@ def test_a_reply_reaching_an_upgraded_module_traps_there(network):
     assert "upgraded" in st.reject_message and "no longer exists" in st.reject_message
     info = network.canister(a)
     assert info["stale_responses"] == 1 and info["open_calls"] == 0
-    assert any("[TRAP]: a response to ping made before the canister was upgraded" in r.content
-               for r in info["logs"])
+    assert any("[TRAP]: a response to ping made before the canister was upgraded" in r.content for r in info["logs"])
     # the callback ran (as a trap) in the new module: its prepayment came back minus the
     # fixed fee, and the unused 2 MiB of response transmission (cycles.py [PREPAY])
     p = network.policy
-    assert before < info["cycles"] < before + p.prepayment_for_response_execution() \
-        - p.execution_cost(0) + p.prepayment_for_response_transmission()
+    assert (
+        before
+        < info["cycles"]
+        < before
+        + p.prepayment_for_response_execution()
+        - p.execution_cost(0)
+        + p.prepayment_for_response_transmission()
+    )
     assert hits(network, a) == 1 and hits(network, b) == 1  # a's bump before the yield stays
 
 
@@ -126,9 +131,12 @@ def test_a_failed_upgrade_leaves_the_waiting_generator_alive(network, tmp_path):
     """install_code is atomic: when post_upgrade (here the module top level) traps, the old
     module and its heap stay, so the reply still reaches the generator that waits for it."""
     from localnet.runtime import CallRejected
+
     a, b, mid, held = ping_in_flight(network)
-    (tmp_path / "main.py").write_text("from kybra import query\n\nraise RuntimeError('broken release')\n\n\n"
-                                      "@query\ndef hits() -> int:\n    return 0\n")
+    (tmp_path / "main.py").write_text(
+        "from kybra import query\n\nraise RuntimeError('broken release')\n\n\n"
+        "@query\ndef hits() -> int:\n    return 0\n"
+    )
     broken = network.build_module(str(tmp_path / "main.py"), str(tmp_path))
     try:
         network.install_code(a, broken, mode="upgrade", sender=ALICE)

@@ -1,4 +1,5 @@
 """Fixtures of the SDK tests: `env` (module scope), built by `sdk_env.build_env`."""
+
 from __future__ import annotations
 
 import os

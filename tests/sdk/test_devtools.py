@@ -4,6 +4,7 @@ names or PEM paths, the default from identity.json, LOCALNET_HOME isolating), th
 CLI (flags anywhere, --output, usage errors exit 2 naming the subcommand's help, shell
 completion), idempotency errors, `ckpay listen` forwarding signed events to a local
 receiver, `ckpay trigger` making events happen for real, and `localnet status|stop`."""
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,13 @@ import sys
 import time
 
 import pytest
+from sdk_env import SYMBOL, localnet_only
 
 from ckpayment.receiver import WebhookReceiver
 from ckpayment.webhooks import verify_webhook
 
-from sdk_env import ROOT, SYMBOL, localnet_only
-
 BIN = os.path.dirname(sys.executable)
-URLS = ["--success-url", "https://shop.example.com/ok", "--cancel-url",
-        "https://shop.example.com/no"]
+URLS = ["--success-url", "https://shop.example.com/ok", "--cancel-url", "https://shop.example.com/no"]
 pytestmark = localnet_only
 
 
@@ -38,16 +37,17 @@ def home(env, tmp_path_factory):
 
 
 def run(tool, *argv, home=None, env=None, extra_env=None, expect=0, cwd=None, timeout=120):
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CKPAY_", "LOCALNET_", "DFX_"))}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CKPAY_", "LOCALNET_", "DFX_"))}
     if home is not None:
         environ["LOCALNET_HOME"] = str(home)
     if env is not None:
-        environ.update(LOCALNET_URL=env.url, CKPAY_NETWORK=env.url,
-                       CKPAY_MERCHANT=env.merchant_id, CKPAY_FACTORY=env.factory_id)
+        environ.update(
+            LOCALNET_URL=env.url, CKPAY_NETWORK=env.url, CKPAY_MERCHANT=env.merchant_id, CKPAY_FACTORY=env.factory_id
+        )
     environ.update(extra_env or {})
-    done = subprocess.run([os.path.join(BIN, tool), *argv], capture_output=True, text=True,
-                          env=environ, cwd=cwd or "/", timeout=timeout)
+    done = subprocess.run(
+        [os.path.join(BIN, tool), *argv], capture_output=True, text=True, env=environ, cwd=cwd or "/", timeout=timeout
+    )
     if expect is not None:
         assert done.returncode == expect, (argv, done.returncode, done.stdout, done.stderr)
     return done
@@ -100,22 +100,42 @@ def test_one_identity_store_for_ckpay_and_localnet(env, home, tmp_path):
 
 # ---- the complete CLI -----------------------------------------------------------------------
 def test_flags_anywhere_and_usage_errors(env, home):
-    done = run("localnet", "call", env.merchant_id, "list_payments", "--identity",
-               "shop-owner", "(null, opt 1)", home=home, env=env)
+    done = run(
+        "localnet",
+        "call",
+        env.merchant_id,
+        "list_payments",
+        "--identity",
+        "shop-owner",
+        "(null, opt 1)",
+        home=home,
+        env=env,
+    )
     assert done.stdout.startswith("(variant { Ok = record {")
-    done = run("localnet", "call", env.merchant_id, "list_payments", "--identity",
-               "shop-owner", "(null, opt 1)", "--output", "json", home=home, env=env)
+    done = run(
+        "localnet",
+        "call",
+        env.merchant_id,
+        "list_payments",
+        "--identity",
+        "shop-owner",
+        "(null, opt 1)",
+        "--output",
+        "json",
+        home=home,
+        env=env,
+    )
     assert "payments" in as_json(done)["Ok"]
     # ckpay's global options after the command, as dfx takes them
-    page = as_json(ckpay(env, home, "sessions", "list", "--limit", "1", "--identity",
-                         "shop-owner"))
+    page = as_json(ckpay(env, home, "sessions", "list", "--limit", "1", "--identity", "shop-owner"))
     assert set(page) == {"sessions", "next_cursor"}
     for tool, argv, helps in (
-            ("ckpay", ["sessions", "create", "--amount", "1"], "ckpay sessions create --help"),
-            ("ckpay", ["sessions", "list", "--bogus"], "ckpay sessions list --help"),
-            ("ckpay", ["sessions"], "ckpay sessions --help"),
-            ("localnet", ["call", "x"], "localnet call --help"),
-            ("localnet", ["start", "--port", "99999"], "localnet start --help")):
+        ("ckpay", ["sessions", "create", "--amount", "1"], "ckpay sessions create --help"),
+        ("ckpay", ["sessions", "list", "--bogus"], "ckpay sessions list --help"),
+        ("ckpay", ["sessions"], "ckpay sessions --help"),
+        ("localnet", ["call", "x"], "localnet call --help"),
+        ("localnet", ["start", "--port", "99999"], "localnet start --help"),
+    ):
         bad = run(tool, *argv, home=home, expect=2)
         assert bad.stderr.startswith("Error: ") and bad.stderr.count("\n") == 1, bad.stderr
         assert f"(see `{helps}`)" in bad.stderr
@@ -125,22 +145,26 @@ def test_flags_anywhere_and_usage_errors(env, home):
 
 def test_shell_completion_from_the_parser(tmp_path):
     import shlex
-    for tool, words, expected in (("ckpay", ["webhooks", ""], {"delete", "rotate", "resend"}),
-                                  ("ckpay", ["sessions", "pay", "--"], {"--payer", "--identity"}),
-                                  ("localnet", [""], {"status", "stop", "deploy"})):
+
+    for tool, words, expected in (
+        ("ckpay", ["webhooks", ""], {"delete", "rotate", "resend"}),
+        ("ckpay", ["sessions", "pay", "--"], {"--payer", "--identity"}),
+        ("localnet", [""], {"status", "stop", "deploy"}),
+    ):
         script = tmp_path / f"{tool}.bash"
         script.write_text(run(tool, "completion", "bash").stdout)
         line = " ".join(shlex.quote(w) for w in [tool, *words])
-        probe = (f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
-                 f'_{tool}_complete; printf "%s\\n" "${{COMPREPLY[@]}}"')
+        probe = (
+            f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
+            f'_{tool}_complete; printf "%s\\n" "${{COMPREPLY[@]}}"'
+        )
         done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
         assert expected <= set(done.stdout.split()), (words, done.stdout, done.stderr)
 
 
 def test_every_merchant_area_from_the_cli(env, home):
     own = ("--identity", "shop-owner")
-    session = as_json(ckpay(env, home, "sessions", "create", "--amount", "300_000", "--token",
-                            SYMBOL, *URLS, *own))
+    session = as_json(ckpay(env, home, "sessions", "create", "--amount", "300_000", "--token", SYMBOL, *URLS, *own))
     sid = session["session_id"]
     # pay as the customer (ICRC-2 approve + pay), then read it back in text form
     paid = as_json(ckpay(env, home, "sessions", "pay", sid, "--payer", "shop-customer", *own))
@@ -149,12 +173,12 @@ def test_every_merchant_area_from_the_cli(env, home):
     assert "status" in text and "complete" in text and not text.startswith("{")
     payment = as_json(ckpay(env, home, "payments", "get", paid["payment_intent_id"], *own))
     assert payment["session_id"] == sid and payment["method"] == "icrc2"
-    refund = as_json(ckpay(env, home, "refunds", "create", payment["payment_id"], "--amount",
-                           "1000", *own))
+    refund = as_json(ckpay(env, home, "refunds", "create", payment["payment_id"], "--amount", "1000", *own))
     refunds = as_json(ckpay(env, home, "refunds", "list", *own))["refunds"]
     assert refund["refund_id"] in [r["refund_id"] for r in refunds]
-    payout = as_json(ckpay(env, home, "payouts", "create", "--token", SYMBOL, "--amount",
-                           "50000", "--memo", "cli", *own))
+    payout = as_json(
+        ckpay(env, home, "payouts", "create", "--token", SYMBOL, "--amount", "50000", "--memo", "cli", *own)
+    )
     payouts = as_json(ckpay(env, home, "payouts", "list", *own))["payouts"]
     assert payout["payout_id"] in [p["payout_id"] for p in payouts]
     # --all follows every page (auto-paging iterators), here one item per page
@@ -165,8 +189,7 @@ def test_every_merchant_area_from_the_cli(env, home):
     seqs = [e["seq"] for e in events]
     assert len(seqs) >= 2 and seqs == sorted(seqs, reverse=True) and len(set(seqs)) == len(seqs)
     # expire one session by id
-    other = as_json(ckpay(env, home, "sessions", "create", "--amount", "30000", "--token",
-                          SYMBOL, *URLS, *own))
+    other = as_json(ckpay(env, home, "sessions", "create", "--amount", "30000", "--token", SYMBOL, *URLS, *own))
     gone = as_json(ckpay(env, home, "sessions", "expire", other["session_id"], *own))
     assert gone["status"] == {"expired": None}
     assert "expired" in as_json(ckpay(env, home, "sessions", "expire", *own))
@@ -176,10 +199,22 @@ def test_every_merchant_area_from_the_cli(env, home):
     for report in ("sessions", "payments", "revenue", "conversion", "one-click"):
         assert isinstance(as_json(ckpay(env, home, "analytics", report, *own)), dict)
     # one-click: the customer pre-authorizes, the merchant charges, then revokes
-    auth = as_json(ckpay(env, home, "one-click", "authorize", "--token", SYMBOL,
-                         "--max-amount", "40000", "--customer", "shop-customer", *own))
-    charged = as_json(ckpay(env, home, "one-click", "charge", auth["auth_id"], "--amount",
-                            "30000", *own))
+    auth = as_json(
+        ckpay(
+            env,
+            home,
+            "one-click",
+            "authorize",
+            "--token",
+            SYMBOL,
+            "--max-amount",
+            "40000",
+            "--customer",
+            "shop-customer",
+            *own,
+        )
+    )
+    charged = as_json(ckpay(env, home, "one-click", "charge", auth["auth_id"], "--amount", "30000", *own))
     assert charged["amount"] == 30_000
     ckpay(env, home, "one-click", "revoke", auth["auth_id"], *own)
     got = as_json(ckpay(env, home, "one-click", "get", auth["auth_id"], *own))
@@ -192,13 +227,54 @@ def test_every_merchant_area_from_the_cli(env, home):
 def test_idempotency_key_with_other_parameters_is_an_error(env, home):
     own = ("--identity", "shop-owner")
     key = "k-" + os.urandom(4).hex()
-    first = as_json(ckpay(env, home, "sessions", "create", "--amount", "100000", "--token",
-                          SYMBOL, "--idempotency-key", key, *URLS, *own))
-    again = as_json(ckpay(env, home, "sessions", "create", "--amount", "100000", "--token",
-                          SYMBOL, "--idempotency-key", key, *URLS, *own))
+    first = as_json(
+        ckpay(
+            env,
+            home,
+            "sessions",
+            "create",
+            "--amount",
+            "100000",
+            "--token",
+            SYMBOL,
+            "--idempotency-key",
+            key,
+            *URLS,
+            *own,
+        )
+    )
+    again = as_json(
+        ckpay(
+            env,
+            home,
+            "sessions",
+            "create",
+            "--amount",
+            "100000",
+            "--token",
+            SYMBOL,
+            "--idempotency-key",
+            key,
+            *URLS,
+            *own,
+        )
+    )
     assert again["session_id"] == first["session_id"]
-    refused = ckpay(env, home, "sessions", "create", "--amount", "200000", "--token", SYMBOL,
-                    "--idempotency-key", key, *URLS, *own, expect=1)
+    refused = ckpay(
+        env,
+        home,
+        "sessions",
+        "create",
+        "--amount",
+        "200000",
+        "--token",
+        SYMBOL,
+        "--idempotency-key",
+        key,
+        *URLS,
+        *own,
+        expect=1,
+    )
     assert refused.stderr.startswith("Error: idempotency_error: ")
     assert first["session_id"] in refused.stderr
 
@@ -206,8 +282,9 @@ def test_idempotency_key_with_other_parameters_is_an_error(env, home):
 def test_webhooks_delete_rotate_attempts_resend(env, home):
     own = ("--identity", "shop-owner")
     with WebhookReceiver() as receiver:
-        hook = as_json(ckpay(env, home, "webhooks", "add", receiver.url, "--events",
-                             "checkout.session.completed", *own))
+        hook = as_json(
+            ckpay(env, home, "webhooks", "add", receiver.url, "--events", "checkout.session.completed", *own)
+        )
         receiver.secrets.append(hook["secret"])
         wid = hook["webhook_id"]
         rotated = as_json(ckpay(env, home, "webhooks", "rotate", wid, "--overlap", "600", *own))
@@ -215,18 +292,17 @@ def test_webhooks_delete_rotate_attempts_resend(env, home):
         receiver.secrets[:] = [rotated["secret"]]
         assert as_json(ckpay(env, home, "webhooks", "test", wid, *own))["success"]
         # a real event: the canister delivers it (its outcall, logged in attempts)
-        completed = as_json(ckpay(env, home, "trigger", "checkout.session.completed",
-                                  "--customer", "shop-customer", *own))
+        completed = as_json(
+            ckpay(env, home, "trigger", "checkout.session.completed", "--customer", "shop-customer", *own)
+        )
         event = completed["event"]
         first = receiver.wait_for("checkout.session.completed", 30)
         assert first is not None and first["event"]["id"] == event["event_id"]
         # resend: the canister queues a new delivery of the stored event and makes it
-        resent = as_json(ckpay(env, home, "webhooks", "resend", wid, event["event_id"],
-                               "--wait", "30", *own))
+        resent = as_json(ckpay(env, home, "webhooks", "resend", wid, event["event_id"], "--wait", "30", *own))
         assert resent["delivery_id"].startswith("dlv_")
         assert resent["attempt"]["success"] and resent["attempt"]["status_code"] == 200
-        again = [d for d in receiver.deliveries
-                 if d["verified"] and d["event"]["id"] == event["event_id"]]
+        again = [d for d in receiver.deliveries if d["verified"] and d["event"]["id"] == event["event_id"]]
         assert len(again) == 2 and again[1]["event"] == again[0]["event"]
         assert again[1]["headers"]["idempotency-key"] == event["event_id"]
         attempts = as_json(ckpay(env, home, "webhooks", "attempts", wid, *own))
@@ -239,8 +315,9 @@ def test_webhooks_delete_rotate_attempts_resend(env, home):
         assert refused.stderr.startswith("Error: invalid_argument: webhook ")
         missing = ckpay(env, home, "webhooks", "resend", wid, "evt_" + "0" * 24, *own, expect=1)
         assert missing.stderr.startswith("Error: not_found: event ")
-        stranger = ckpay(env, home, "webhooks", "resend", wid, event["event_id"],
-                         "--identity", "shop-stranger", expect=1)
+        stranger = ckpay(
+            env, home, "webhooks", "resend", wid, event["event_id"], "--identity", "shop-stranger", expect=1
+        )
         assert stranger.stderr.startswith("Error: unauthorized")
         ckpay(env, home, "webhooks", "delete", wid, *own)
         listed = as_json(ckpay(env, home, "webhooks", "list", *own))
@@ -252,12 +329,24 @@ def test_webhooks_delete_rotate_attempts_resend(env, home):
 # ---- listen and trigger ---------------------------------------------------------------------
 def _listen(env, home, *argv):
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("CKPAY_", "LOCALNET_"))}
-    environ.update(LOCALNET_HOME=str(home), CKPAY_NETWORK=env.url,
-                   CKPAY_MERCHANT=env.merchant_id, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([os.path.join(BIN, "ckpay"), "--identity", "shop-owner", "listen",
-                             "--interval", "0.2", "--timeout", "90", *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environ)
+    environ.update(LOCALNET_HOME=str(home), CKPAY_NETWORK=env.url, CKPAY_MERCHANT=env.merchant_id, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            os.path.join(BIN, "ckpay"),
+            "--identity",
+            "shop-owner",
+            "listen",
+            "--interval",
+            "0.2",
+            "--timeout",
+            "90",
+            *argv,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
     ready = proc.stdout.readline()
     assert ready.startswith("Ready! "), (ready, proc.stderr.read() if proc.poll() else "")
     return proc, ready
@@ -266,18 +355,24 @@ def _listen(env, home, *argv):
 def test_listen_forwards_triggered_events_signed(env, home):
     own = ("--identity", "shop-owner")
     with WebhookReceiver() as receiver:
-        proc, ready = _listen(env, home, "--forward-to", receiver.url, "--events",
-                              "checkout.session.completed", "payment.refunded",
-                              "--count", "3")
+        proc, ready = _listen(
+            env,
+            home,
+            "--forward-to",
+            receiver.url,
+            "--events",
+            "checkout.session.completed",
+            "payment.refunded",
+            "--count",
+            "3",
+        )
         secret = ready.split("signing secret is ")[1].split()[0]
         assert secret.startswith("whsec_")
         receiver.secrets.append(secret)
-        done = as_json(ckpay(env, home, "trigger", "checkout.session.completed",
-                             "--customer", "shop-customer", *own))
+        done = as_json(ckpay(env, home, "trigger", "checkout.session.completed", "--customer", "shop-customer", *own))
         assert done["event"]["event_type"] == "checkout.session.completed"
         assert done["session"]["status"] == {"complete": None}
-        refunded = as_json(ckpay(env, home, "trigger", "payment.refunded", "--customer",
-                                 "shop-customer", *own))
+        refunded = as_json(ckpay(env, home, "trigger", "payment.refunded", "--customer", "shop-customer", *own))
         assert refunded["refund"]["payment_id"] == refunded["payment"]["payment_id"]
         expired = as_json(ckpay(env, home, "trigger", "checkout.session.expired", *own))
         assert expired["session"]["status"] == {"expired": None}  # filtered out by --events
@@ -287,8 +382,7 @@ def test_listen_forwards_triggered_events_signed(env, home):
     assert len(lines) == 3, out
     assert all("<-- [200] POST " + receiver.url in line and " ms" in line for line in lines)
     types = [d["event"]["type"] for d in receiver.deliveries if d["verified"]]
-    assert sorted(types) == ["checkout.session.completed", "checkout.session.completed",
-                             "payment.refunded"]
+    assert sorted(types) == ["checkout.session.completed", "checkout.session.completed", "payment.refunded"]
     first = receiver.deliveries[0]
     assert verify_webhook(first["body"], first["headers"]["ckpay-signature"], secret)
     assert "checkout.session.expired" not in out
@@ -296,9 +390,20 @@ def test_listen_forwards_triggered_events_signed(env, home):
 
 def test_listen_retries_and_reports_a_dead_endpoint(env, home):
     own = ("--identity", "shop-owner")
-    proc, _ = _listen(env, home, "--forward-to", "http://127.0.0.1:9/hooks", "--retries", "1",
-                      "--count", "1", "--events", "checkout.session.expired", "--output",
-                      "text")
+    proc, _ = _listen(
+        env,
+        home,
+        "--forward-to",
+        "http://127.0.0.1:9/hooks",
+        "--retries",
+        "1",
+        "--count",
+        "1",
+        "--events",
+        "checkout.session.expired",
+        "--output",
+        "text",
+    )
     ckpay(env, home, "trigger", "checkout.session.expired", *own)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
@@ -308,8 +413,12 @@ def test_listen_retries_and_reports_a_dead_endpoint(env, home):
 
 def test_trigger_one_click_events(env, home):
     own = ("--identity", "shop-owner", "--customer", "shop-customer")
-    for event_type in ("one_click.authorization.created", "one_click.charged",
-                       "one_click.authorization.revoked", "payment.failed"):
+    for event_type in (
+        "one_click.authorization.created",
+        "one_click.charged",
+        "one_click.authorization.revoked",
+        "payment.failed",
+    ):
         done = as_json(ckpay(env, home, "trigger", event_type, "--amount", "20000", *own))
         assert done["event"]["event_type"] == event_type
     bad = ckpay(env, home, "trigger", "no.such.event", *own, expect=2)
@@ -322,10 +431,22 @@ def test_localnet_status_and_stop(tmp_path):
     port_file = tmp_path / "port"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LOCALNET_")}
     environ["LOCALNET_HOME"] = str(home)
-    proc = subprocess.Popen([os.path.join(BIN, "localnet"), "start", "--port", "0",
-                             "--port-file", str(port_file), "--state-dir",
-                             str(tmp_path / "state")], env=environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            os.path.join(BIN, "localnet"),
+            "start",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().endswith("\n")):
@@ -353,16 +474,18 @@ def test_trigger_refund_on_a_merchant_holding_only_that_payment(env, home):
     books, `trigger payment.refunded` refunds it less that fee instead of failing."""
     own = ("--identity", "shop-owner")
     from ckpayment import IcAgent, MerchantClient, load_identity
+
     shop = MerchantClient(IcAgent(env.url, load_identity(env.pems["owner"])), env.merchant_id)
     row = next(r for r in shop.reconcile_balances() if r["symbol"] == SYMBOL)
     fee = 10_000
     if row["book_balance"] > fee:  # pay out everything the merchant holds
-        as_json(ckpay(env, home, "payouts", "create", "--token", SYMBOL, "--amount",
-                      str(row["book_balance"] - fee), *own))
-    assert next(r for r in shop.reconcile_balances()
-                if r["symbol"] == SYMBOL)["book_balance"] <= fee
-    done = as_json(ckpay(env, home, "trigger", "payment.refunded", "--customer",
-                         "shop-customer", "--amount", "50000", *own))
+        as_json(
+            ckpay(env, home, "payouts", "create", "--token", SYMBOL, "--amount", str(row["book_balance"] - fee), *own)
+        )
+    assert next(r for r in shop.reconcile_balances() if r["symbol"] == SYMBOL)["book_balance"] <= fee
+    done = as_json(
+        ckpay(env, home, "trigger", "payment.refunded", "--customer", "shop-customer", "--amount", "50000", *own)
+    )
     assert done["event"]["event_type"] == "payment.refunded"
     assert done["refund"]["payment_id"] == done["payment"]["payment_id"]
     assert done["refund"]["amount"] == done["payment"]["amount"] - fee

@@ -1,5 +1,6 @@
 """Identities from the PEM formats dfx and other tools write, giving the same principal
 as an independent derivation (ic-py from the raw key), and clear errors otherwise."""
+
 from __future__ import annotations
 
 import base64
@@ -28,21 +29,24 @@ def test_ed25519_pkcs8_v1_and_v2():
     seed = key.private_bytes(*RAW)
     want = expected("ed25519", seed)
     assert identity_from_pem(pem(key, serialization.PrivateFormat.PKCS8)).sender().to_str() == want
-    public = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
-    der = bytes.fromhex("3053020101300506032b657004220420") + seed + \
-        bytes.fromhex("a123032100") + public  # RFC 5958 v2, as older dfx wrote
-    text = "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + \
-        "\n-----END PRIVATE KEY-----\n"
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    der = (
+        bytes.fromhex("3053020101300506032b657004220420") + seed + bytes.fromhex("a123032100") + public
+    )  # RFC 5958 v2, as older dfx wrote
+    text = "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
     ident = identity_from_pem(text)
     assert ident.key_type == "ed25519" and ident.sender().to_str() == want
     # a v2 key whose public key does not belong to the seed is refused
-    other = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    other = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
     bad = der[:53] + other
     with pytest.raises(IdentityError, match="not a usable private key"):
-        identity_from_pem("-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(bad).decode() +
-                          "\n-----END PRIVATE KEY-----\n")
+        identity_from_pem(
+            "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(bad).decode() + "\n-----END PRIVATE KEY-----\n"
+        )
 
 
 def test_secp256k1_sec1_with_parameters_block_and_pkcs8():
@@ -79,8 +83,8 @@ def test_bad_files_give_clear_errors(tmp_path):
     with pytest.raises(IdentityError, match="secp256r1 is not supported"):
         identity_from_pem(pem(p256, serialization.PrivateFormat.TraditionalOpenSSL))
     locked = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"pw"))
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    )
     with pytest.raises(IdentityError, match="encrypted"):
         identity_from_pem(locked)
     broken = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"

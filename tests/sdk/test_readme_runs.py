@@ -3,6 +3,7 @@ set-up block first (run.sh as written; test.sh with pytest only collecting, as r
 whole suite inside one test is the suite itself), then the others against a fresh localnet
 that `./scripts/run.sh --keep` leaves running, with the variables it tells the reader to
 export. A block that fails fails the test with its output, so the README cannot drift."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ import re
 import subprocess
 
 import pytest
-
 from sdk_env import ROOT, localnet_only
 
 README = os.path.join(ROOT, "README.md")
@@ -26,11 +26,12 @@ def blocks() -> list[tuple[str, str]]:
 
 def _run(kind: str, code: str, environ: dict, timeout: int = 1500):
     argv = ["bash", "-euo", "pipefail", "-c", code] if kind == "bash" else [VENV_PY, "-c", code]
-    done = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True,
-                          timeout=timeout)
-    assert done.returncode == 0, (f"README {kind} block failed (exit {done.returncode}):\n"
-                                  f"{code}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n"
-                                  f"{done.stderr[-4000:]}")
+    done = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, (
+        f"README {kind} block failed (exit {done.returncode}):\n"
+        f"{code}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n"
+        f"{done.stderr[-4000:]}"
+    )
     return done
 
 
@@ -54,8 +55,14 @@ def run_next_commands(out: str, environ: dict) -> None:
     assert commands[0].startswith("export ") and commands[-1].endswith("localnet stop")
     for command in commands[1:-1]:
         if " listen " in command:
-            proc = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=environ,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                ["bash", "-c", "exec " + command],
+                cwd=ROOT,
+                env=environ,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             try:
                 assert proc.stdout.readline().startswith("Ready! "), proc.stderr.read()
             finally:
@@ -71,8 +78,7 @@ def test_every_readme_block_runs_against_a_fresh_localnet():
         pytest.skip("the repository has its own canister_ids.json")
     found = blocks()
     assert len(found) >= 5 and "./scripts/run.sh" in found[0][1]
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("CKPAY_", "LOCALNET_", "PYTEST_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CKPAY_", "LOCALNET_", "PYTEST_"))}
     setup = dict(base, PYTEST_ADDOPTS="--collect-only")
     out = _run(*found[0], setup).stdout
     assert "PAID: " in out and "tests collected" in out
@@ -89,14 +95,24 @@ def test_every_readme_block_runs_against_a_fresh_localnet():
         assert "<-- [" in joined  # `ckpay listen` forwarded the triggered event
         assert "ckpay.js URL: " in joined  # register_ckpay.py after the front ends' deploy
         # registrations that fail (not a factory admin) fail the script, under plain python3
-        refused = subprocess.run(["python3", "web/scripts/register_ckpay.py", "--identity",
-                                  "customer"], cwd=ROOT, env=environ, capture_output=True,
-                                 text=True, timeout=300)
+        refused = subprocess.run(
+            ["python3", "web/scripts/register_ckpay.py", "--identity", "customer"],
+            cwd=ROOT,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert refused.returncode == 1 and "registrations failed" in refused.stderr, refused
         assert "unauthorized" in refused.stdout
     finally:
-        subprocess.run([os.path.join(ROOT, ".venv", "bin", "localnet"), "stop"], cwd=ROOT,
-                       env=environ, capture_output=True, timeout=120)
+        subprocess.run(
+            [os.path.join(ROOT, ".venv", "bin", "localnet"), "stop"],
+            cwd=ROOT,
+            env=environ,
+            capture_output=True,
+            timeout=120,
+        )
         if os.path.exists(made):
             os.remove(made)
         if os.path.exists(IDS):

@@ -1,5 +1,6 @@
 """`scripts/run.sh` itself, as a user runs it: it must finish within a bounded time and
 report the paid checkout with the webhook verified; bad options exit 2."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,6 @@ import subprocess
 import time
 
 import pytest
-
 from sdk_env import ROOT, localnet_only
 
 SCRIPT = os.path.join(ROOT, "scripts", "run.sh")
@@ -39,6 +39,7 @@ def test_run_sh_never_loses_the_projects_canister_ids(tmp_path):
     import json
     import signal
     import sys
+
     if os.path.exists(IDS):
         pytest.skip("the repository has its own canister_ids.json")
     os.makedirs(os.path.dirname(IDS), exist_ok=True)
@@ -46,12 +47,12 @@ def test_run_sh_never_loses_the_projects_canister_ids(tmp_path):
     with open(IDS, "w") as f:
         f.write(mine)
     try:
-        done = subprocess.run([SCRIPT, "--keep", "--port", "99999"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [SCRIPT, "--keep", "--port", "99999"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 2 and "99999 is not a port" in done.stderr
         assert open(IDS).read() == mine
-        done = subprocess.run([SCRIPT, "--keep"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=900)
+        done = subprocess.run([SCRIPT, "--keep"], cwd=ROOT, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "merchant" in json.load(open(IDS))  # the demo's ids while it runs
         assert open(IDS + ".saved").read() == mine and IDS + ".saved" in done.stdout
@@ -61,31 +62,35 @@ def test_run_sh_never_loses_the_projects_canister_ids(tmp_path):
         localnet = os.path.join(os.path.dirname(sys.executable), "localnet")
         deadline = time.monotonic() + 30
         from localnet.http.id_backup import alive
+
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        status = subprocess.run([localnet, "status", "--network", url], cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+        status = subprocess.run(
+            [localnet, "status", "--network", url], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert status.returncode == 1 and "restored the project's canister ids" in status.stderr
         assert open(IDS).read() == mine and not os.path.exists(IDS + ".saved")
     finally:
         os.remove(IDS)
-        for extra in (IDS + ".saved", os.path.join(os.path.dirname(IDS),
-                                                   "canister_ids.owner.json")):
+        for extra in (IDS + ".saved", os.path.join(os.path.dirname(IDS), "canister_ids.owner.json")):
             if os.path.exists(extra):
                 os.remove(extra)
 
 
 def test_run_sh_rejects_bad_options():
     for argv in (["--nope"], ["--port"], ["--port", "x1"], ["--port", "99999"]):
-        done = subprocess.run([SCRIPT, *argv], cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run([SCRIPT, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and done.stderr.startswith("Error: "), done.stderr
 
 
 def test_test_sh_keeps_pytests_summary_line_with_q():
     """`./scripts/test.sh tests/sdk/... -q`: a second -q would hide the summary line."""
-    done = subprocess.run([os.path.join(ROOT, "scripts", "test.sh"),
-                           "tests/sdk/test_webhook_signature.py", "-q"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [os.path.join(ROOT, "scripts", "test.sh"), "tests/sdk/test_webhook_signature.py", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1].split()[1] == "passed", done.stdout[-500:]

@@ -2,18 +2,26 @@
 deployed through it, checkout sessions paid by ICRC-2 and ICRC-1, refunds, payouts, signed
 webhooks verified by `verify_webhook`, events, one-click charges, analytics, and the
 errors a caller sees (canister `Err` codes, rejects, transport and certificate failures)."""
+
 from __future__ import annotations
 
 import hashlib
 import time
 
 import pytest
-
-from ckpayment import (CallRejectedError, CkPaymentError, FactoryClient, IcAgent,
-                       LedgerClient, MerchantClient, TransportError, load_identity)
-from ckpayment.receiver import WebhookReceiver
-
 from sdk_env import FEE, SYMBOL
+
+from ckpayment import (
+    CallRejectedError,
+    CkPaymentError,
+    FactoryClient,
+    IcAgent,
+    LedgerClient,
+    MerchantClient,
+    TransportError,
+    load_identity,
+)
+from ckpayment.receiver import WebhookReceiver
 
 URLS = {"success_url": "https://shop.example.com/ok", "cancel_url": "https://shop.example.com/no"}
 
@@ -39,8 +47,7 @@ def test_chunked_upload_and_deploy_through_the_factory(env):
     assert admin.default_version() == "v1"  # the first version stored (run.sh, deploy-dfx.sh)
     record = admin.get_merchant(env.merchant_id)
     assert "active" in record["status"] and record["owner"].to_str() == env.principal("owner")
-    mine = list(FactoryClient(env.agents["owner"], env.factory_id)
-                .iter_merchants_by_owner(env.principal("owner")))
+    mine = list(FactoryClient(env.agents["owner"], env.factory_id).iter_merchants_by_owner(env.principal("owner")))
     assert [r["canister_id"].to_str() for r in mine] == [env.merchant_id]
     with pytest.raises(CkPaymentError) as exc:
         admin.upload_module(env.version, env.module)
@@ -67,8 +74,9 @@ def test_icrc2_checkout_refund_and_signed_webhooks(env):
     with WebhookReceiver() as receiver:
         webhook_id = shop.configure_webhook(receiver.url, ["*"])
         receiver.secrets.append(shop.get_webhook(webhook_id)["secret"])
-        session = shop.create_session(5_000_000, SYMBOL, metadata={"order": "42"},
-                                      client_reference_id="order-42", **URLS)
+        session = shop.create_session(
+            5_000_000, SYMBOL, metadata={"order": "42"}, client_reference_id="order-42", **URLS
+        )
         assert session["session_id"].startswith("cs_") and status(session) == "open"
         assert session["metadata"] == [{"key": "order", "value": "42"}]
         # the hosted page's URL, under the merchant's hosted page origin (default until set)
@@ -128,14 +136,15 @@ def test_icrc1_payment_payout_and_analytics(env):
         shop.set_hosted_page_base_url("https://checkout.example.com/path")
     with pytest.raises(CkPaymentError, match="^unauthorized"):
         customer_shop.set_hosted_page_base_url("https://evil.example.com")
-    block = customer_ledger.transfer(env.merchant_id, 3_000_000,
-                                     to_subaccount=bytes(session["payment_subaccount"]))
+    block = customer_ledger.transfer(env.merchant_id, 3_000_000, to_subaccount=bytes(session["payment_subaccount"]))
     customer_shop.complete_session(session["session_id"], block)
     done = shop.get_session(session["session_id"])
     assert status(done) == "complete" and done["amount_received"] == 3_000_000
     assert session["session_id"] in [s["session_id"] for s in shop.iter_sessions(2)]
-    assert FactoryClient(env.agents["stranger"], env.factory_id) \
-        .resolve_session(session["session_id"]).to_str() == env.merchant_id
+    assert (
+        FactoryClient(env.agents["stranger"], env.factory_id).resolve_session(session["session_id"]).to_str()
+        == env.merchant_id
+    )
 
     before = owner_ledger.balance(env.principal("owner"))
     payout = shop.create_payout(SYMBOL, 100_000, None, "sdk test")
@@ -159,8 +168,7 @@ def test_one_click_charge(env):
     shop, _ = clients(env, "owner")
     customer_shop, customer_ledger = clients(env, "customer")
     customer = env.principal("customer")
-    customer_ledger.approve(env.merchant_id, 5_000_000,
-                            expires_at_ns=time.time_ns() + 7200 * 10**9)
+    customer_ledger.approve(env.merchant_id, 5_000_000, expires_at_ns=time.time_ns() + 7200 * 10**9)
     auth_id = customer_shop.create_pre_authorization(customer, 2_000_000, SYMBOL, 3600, uses=2)
     assert shop.get_pre_authorization(auth_id)["uses_remaining"] == 2
     payment_id = shop.charge_one_click(auth_id, 1_500_000, {"order": "oc-1"})
@@ -208,6 +216,7 @@ def test_errors_callers_see(env):
 
 def test_certificates_are_verified(env):
     from localnet.http.keys import ReplicaKeys
+
     agent = IcAgent(env.url, load_identity(env.pems["owner"]))
     agent.root_key = ReplicaKeys(bytes(32)).root_der  # not this replica's key
     with pytest.raises(TransportError, match="certificate signature does not verify"):

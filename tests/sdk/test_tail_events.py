@@ -1,5 +1,6 @@
 """`MerchantClient.tail_events` paging: newest-first pages of at most 100 are followed back
 to the last event seen, so bursts of more than a page between two polls lose nothing."""
+
 from __future__ import annotations
 
 from ckpayment import MerchantClient
@@ -15,15 +16,19 @@ class PagedEvents(MerchantClient):
 
     def add(self, n: int) -> None:
         start = len(self.events) + 1
-        self.events += [{"seq": s, "event_type": "checkout.session.completed" if s % 2
-                         else "payment.refunded"} for s in range(start, start + n)]
+        self.events += [
+            {"seq": s, "event_type": "checkout.session.completed" if s % 2 else "payment.refunded"}
+            for s in range(start, start + n)
+        ]
 
     def list_events(self, cursor=None, limit=None, event_type=None):
         self.calls += 1
-        items = [e for e in reversed(self.events)
-                 if (event_type is None or e["event_type"] == event_type)
-                 and (cursor is None or e["seq"] <= int(cursor))]
-        page = items[:limit or 20]
+        items = [
+            e
+            for e in reversed(self.events)
+            if (event_type is None or e["event_type"] == event_type) and (cursor is None or e["seq"] <= int(cursor))
+        ]
+        page = items[: limit or 20]
         more = len(items) > len(page)
         return {"events": page, "next_cursor": str(page[-1]["seq"] - 1) if more else None}
 

@@ -1,5 +1,6 @@
 """verify_webhook: good, tampered, stale, future, rotated and malformed signatures, checked
 against an independent HMAC computation of the documented scheme."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,7 @@ import pytest
 from ckpayment import WebhookSignatureError, sign_webhook, verify_webhook
 
 NOW = 1_800_000_000
-BODY = json.dumps({"id": "evt_1", "type": "checkout.session.completed",
-                   "data": {"object_id": "cs_x"}}).encode()
+BODY = json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": {"object_id": "cs_x"}}).encode()
 OLD, NEW = "whsec_" + "a" * 64, "whsec_" + "b" * 64
 
 
@@ -20,8 +20,7 @@ def header(secrets, t=NOW, body=BODY) -> str:
     """Independent of ckpayment: the scheme of DESIGN.md written out."""
     parts = [f"t={t}"]
     for s in secrets:
-        parts.append("v1=" + hmac.new(s.encode(), f"{t}.".encode() + body,
-                                      hashlib.sha256).hexdigest())
+        parts.append("v1=" + hmac.new(s.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest())
     return ",".join(parts)
 
 
@@ -65,17 +64,20 @@ def test_rotation_both_signatures_and_both_secrets():
         verify_webhook(BODY, header(["whsec_other"]), [OLD, NEW], now=NOW)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("", "missing ckpay-signature header"),
-    (None, "missing ckpay-signature header"),
-    ("v1=abcd", "no t=<timestamp>"),
-    (f"t={NOW}", "has no v1 signature"),
-    (f"t=soon,v1=ab", "bad timestamp 'soon'"),
-    (f"t={NOW},t={NOW},v1=ab", "two timestamps"),
-    (f"t={NOW};v1=ab", "bad timestamp"),
-    ("garbage", "is not key=value"),
-    ("t=1," + "v1=a," * 1000, "longer than 4096"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "missing ckpay-signature header"),
+        (None, "missing ckpay-signature header"),
+        ("v1=abcd", "no t=<timestamp>"),
+        (f"t={NOW}", "has no v1 signature"),
+        ("t=soon,v1=ab", "bad timestamp 'soon'"),
+        (f"t={NOW},t={NOW},v1=ab", "two timestamps"),
+        (f"t={NOW};v1=ab", "bad timestamp"),
+        ("garbage", "is not key=value"),
+        ("t=1," + "v1=a," * 1000, "longer than 4096"),
+    ],
+)
 def test_malformed_headers_are_refused_with_the_reason(bad, message):
     with pytest.raises(WebhookSignatureError, match=message):
         verify_webhook(BODY, bad, NEW, now=NOW)

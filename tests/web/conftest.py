@@ -1,5 +1,6 @@
 """Fixtures of the browser tests: Debian's Chromium and the shop world (webshop.py) with the
 front ends built, one per test module."""
+
 from __future__ import annotations
 
 import os

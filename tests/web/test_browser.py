@@ -2,6 +2,7 @@
 checkout paid end to end, the modal embedded in a merchant's page paid with ICRC-2, and a
 modal made in the builder whose embed code works on a page. Screenshots of every step go to
 web/screenshots/ (README "Web front ends")."""
+
 from __future__ import annotations
 
 import os
@@ -15,19 +16,24 @@ SCREENSHOTS = os.path.join(WEB, "screenshots")
 
 
 def base_config(shop, chromium) -> dict:
-    return {"chromium": chromium, "screenshots": SCREENSHOTS, "apiHost": shop.server.url,
-            "ledgerId": shop.ledger_id, "siteUrl": shop.site_url}
+    return {
+        "chromium": chromium,
+        "screenshots": SCREENSHOTS,
+        "apiHost": shop.server.url,
+        "ledgerId": shop.ledger_id,
+        "siteUrl": shop.site_url,
+    }
 
 
 def test_hosted_checkout_paid_end_to_end(shop, chromium):
     session = shop.create_session()
     sid = session["session_id"]
     url = shop.asset_url(shop.checkout_id, f"/?session={sid}&factory={shop.factory_id}")
-    unknown = shop.asset_url(shop.checkout_id,
-                             f"/?session=cs_{sid.split('_')[1]}_{'0' * 32}&factory={shop.factory_id}")
+    unknown = shop.asset_url(shop.checkout_id, f"/?session=cs_{sid.split('_')[1]}_{'0' * 32}&factory={shop.factory_id}")
     alice_before = shop.balance(shop.principal("alice"))
-    out = run_flow("hosted", dict(base_config(shop, chromium), hostedUrl=url, unknownUrl=unknown,
-                                  payerSeed=SEEDS["alice"]))
+    out = run_flow(
+        "hosted", dict(base_config(shop, chromium), hostedUrl=url, unknownUrl=unknown, payerSeed=SEEDS["alice"])
+    )
     # the page showed the session's own deposit account and amount, with QR and copy
     assert out["account"] == session["payment_account"]
     assert out["copied"] == session["payment_account"]
@@ -49,16 +55,18 @@ def test_hosted_checkout_paid_end_to_end(shop, chromium):
 def test_embedded_modal_opens_and_pays_with_icrc2(shop, chromium):
     merchant = shop.merchant("owner")
     from webshop import ok
+
     modal_id = ok(merchant.create_modal_config(shop.modal_config("Shop modal", "Checkout with LTT", "#0f766e")))
     snippet = ok(merchant.generate_modal_embed_code(modal_id))
-    assert f"/ckpay/1.0.0/ckpay.js" in snippet
+    assert "/ckpay/1.0.0/ckpay.js" in snippet
     # the page overrides one appearance variable in its own CSS; the canister's theme the rest
     override = "<style>[data-ckpay-component=modal]{--ckpay-radius:3px}</style>"
     shop.pages["/shop.html"] = shop_page(override + snippet)
     bob = shop.principal("bob")
     bob_before = shop.balance(bob)
-    out = run_flow("modal", dict(base_config(shop, chromium), shopUrl=f"{shop.site_url}/shop.html",
-                                 customerSeed=SEEDS["bob"]))
+    out = run_flow(
+        "modal", dict(base_config(shop, chromium), shopUrl=f"{shop.site_url}/shop.html", customerSeed=SEEDS["bob"])
+    )
     assert out["buttonText"] == "Checkout with LTT"
     assert out["buttonStyle"] == {"radius": "3px", "background": "rgb(15, 118, 110)"}
     assert out["amountText"] == "0.25 LTT"
@@ -80,19 +88,28 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     focusable nor clickable; a dfx identity.pem signs in (Ed25519 pasted, secp256k1 from a
     file, as run.sh's customer), as does a raw seed; at 375 px no page is wider."""
     from ckpayment.identity import identity_from_pem, new_identity_pem
+
     secp_pem = new_identity_pem("secp256k1").decode()  # what `localnet identity new --type secp256k1` writes
     assert "BEGIN EC PRIVATE KEY" in secp_pem
     co_owner = identity_from_pem(secp_pem.encode()).sender().to_str()
     from webshop import ok
+
     ok(shop.merchant("owner").add_owner(co_owner))
     template = shop.pages.setdefault("__template__", shop_page("{{SNIPPET}}", "Builder test shop"))
-    out = run_flow("builder", dict(
-        base_config(shop, chromium), payerSeed=SEEDS["alice"], ownerSeed=SEEDS["owner"],
-        ownerPem=ed25519_pem(SEEDS["owner"]), pageTemplate=template,
-        # older dfx and `openssl ecparam -genkey` put an EC PARAMETERS block first
-        secpPem="-----BEGIN EC PARAMETERS-----\nBgUrgQQACg==\n-----END EC PARAMETERS-----\n" + secp_pem,
-        builderBase=shop.asset_url(shop.builder_id, "/"),
-        builderUrl=shop.asset_url(shop.builder_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}")))
+    out = run_flow(
+        "builder",
+        dict(
+            base_config(shop, chromium),
+            payerSeed=SEEDS["alice"],
+            ownerSeed=SEEDS["owner"],
+            ownerPem=ed25519_pem(SEEDS["owner"]),
+            pageTemplate=template,
+            # older dfx and `openssl ecparam -genkey` put an EC PARAMETERS block first
+            secpPem="-----BEGIN EC PARAMETERS-----\nBgUrgQQACg==\n-----END EC PARAMETERS-----\n" + secp_pem,
+            builderBase=shop.asset_url(shop.builder_id, "/"),
+            builderUrl=shop.asset_url(shop.builder_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}"),
+        ),
+    )
     hidden = {"visible": False, "inert": True, "focused": False, "clickable": False, "height": 0}
     assert out["noMerchant"] == hidden and out["signedOut"] == hidden and out["notOwner"] == hidden
     assert out["notOwnerNote"].startswith(f"This identity cannot manage {shop.merchant_id}")
@@ -102,6 +119,7 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     assert out["signedInAs"] == shop.principal("owner")
     # the factory's default templates (seeded through the admin API, once) are offered
     from ckpayment.modal_templates import DEFAULT_TEMPLATES, seed_default_templates
+
     assert out["templates"] == ["No template"] + [f"{n} ({c})" for n, c, _ in reversed(DEFAULT_TEMPLATES)]
     assert seed_default_templates(shop.factory_client("admin")) == []
     assert out["mobileSignedInAs"] == shop.principal("owner")
@@ -118,6 +136,7 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
     assert out["redirectedTo"].startswith(f"{shop.site_url}/thanks?session=cs_")
     assert out["analytics"]["Payments"] == "1" and out["analytics"]["Views"] == "1"
     from webshop import ok
+
     modals = ok(shop.merchant("owner").list_my_modals([], []))["modals"]
     saved = [m for m in modals if m["name"] == "Coffee checkout"]
     assert len(saved) == 1 and saved[0]["template_id"] and saved[0]["theme"]["dark_mode"] is True
@@ -126,27 +145,48 @@ def test_builder_creates_a_modal_whose_embed_code_works(shop, chromium):
 
 def test_elements_render_report_and_pay(shop, chromium):
     from webshop import ok
+
     merchant = shop.merchant("owner")
-    branding = {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#334155",
-                "button_text": "Pay with LTT", "support_url": []}
+    branding = {
+        "company_name": "Satoshi's Coffee",
+        "logo_url": [],
+        "accent_color": "#334155",
+        "button_text": "Pay with LTT",
+        "support_url": [],
+    }
 
     def element(kind, overrides=(), rules=()):
-        return ok(merchant.configure_payment_element({
-            "element_id": "", "component_type": kind, "is_active": True,
-            "theme_overrides": list(overrides), "validation_rules": list(rules),
-            "merchant_branding": branding}))
-    button = element("PaymentButton", [{"key": "primary_color", "value": "#be123c"}],
-                     [{"key": "min_amount", "value": "1000"}, {"key": "allowed_tokens", "value": "LTT"}])
+        return ok(
+            merchant.configure_payment_element(
+                {
+                    "element_id": "",
+                    "component_type": kind,
+                    "is_active": True,
+                    "theme_overrides": list(overrides),
+                    "validation_rules": list(rules),
+                    "merchant_branding": branding,
+                }
+            )
+        )
+
+    button = element(
+        "PaymentButton",
+        [{"key": "primary_color", "value": "#be123c"}],
+        [{"key": "min_amount", "value": "1000"}, {"key": "allowed_tokens", "value": "LTT"}],
+    )
     selector = element("TokenSelector", rules=[{"key": "allowed_tokens", "value": "LTT"}])
     price = element("PriceDisplay")
     snippets = {e: ok(merchant.generate_element_embed_code(e)) for e in (button, selector, price)}
     # the merchant adds the price to the pasted divs (the snippet carries only ids)
     extra = f'data-amount="{PRICE}" data-token="LTT" '
-    html = "\n".join(s.replace('<div id=', f'<div {extra}id=') for s in
-                     (snippets[price], snippets[selector], snippets[button]))
+    html = "\n".join(
+        s.replace("<div id=", f"<div {extra}id=") for s in (snippets[price], snippets[selector], snippets[button])
+    )
     shop.pages["/elements.html"] = shop_page(html, "Elements shop")
-    out = run_flow("elements", dict(base_config(shop, chromium), payerSeed=SEEDS["alice"],
-                                    elementsUrl=f"{shop.site_url}/elements.html"))
+    out = run_flow(
+        "elements",
+        dict(base_config(shop, chromium), payerSeed=SEEDS["alice"], elementsUrl=f"{shop.site_url}/elements.html"),
+    )
     assert out["price"] == "0.25 LTT"
     assert out["options"] == ["LTT · Local Test Token"] and out["selected"] == "LTT"
     assert out["buttonText"] == "Pay with LTT"
@@ -171,14 +211,19 @@ def icrc22_account(text: str) -> str:
 
 def icrc22_request(shop, session: dict, amount: int) -> str:
     import hashlib
+
     network = hashlib.sha256(shop.server.root_key).hexdigest()[:32]  # of the DER root key
-    return (f"icp:{network}:icrc22:{shop.ledger_id}/icrc1_transfer"
-            f"?to={icrc22_account(session['payment_account'])}&amount={amount}")
+    return (
+        f"icp:{network}:icrc22:{shop.ledger_id}/icrc1_transfer"
+        f"?to={icrc22_account(session['payment_account'])}&amount={amount}"
+    )
 
 
 def test_hosted_page_paid_by_icrc2_after_signing_in(shop, chromium):
-    items = [{"name": "Single-origin beans, 250 g", "quantity": 2, "unit_amount": 10_000_000},
-             {"name": "Paper filters", "quantity": 1, "unit_amount": 5_000_000}]
+    items = [
+        {"name": "Single-origin beans, 250 g", "quantity": 2, "unit_amount": 10_000_000},
+        {"name": "Paper filters", "quantity": 1, "unit_amount": 5_000_000},
+    ]
     session = shop.create_session(line_items=items)
     sid = session["session_id"]
     # the session carries its hosted page's URL (Stripe's session.url); the customer opens it
@@ -192,8 +237,9 @@ def test_hosted_page_paid_by_icrc2_after_signing_in(shop, chromium):
     # the QR code (decoded from its pixels) is an ICRC-22 payment request for the session
     assert out["qr"] == icrc22_request(shop, session, PRICE)
     # a new wallet without funds: a sentence, not the ledger's JSON
-    assert out["unfundedError"] == ("Your wallet holds 0 LTT, but this payment needs 0.2502 LTT "
-                                    "including the ledger fee.")
+    assert out["unfundedError"] == (
+        "Your wallet holds 0 LTT, but this payment needs 0.2502 LTT including the ledger fee."
+    )
     assert out["paidTitle"] == "Payment received"
     assert out["redirectedTo"] == f"{shop.site_url}/thanks?session={sid}"
     paid = shop.session(sid)
@@ -208,14 +254,23 @@ def test_hosted_page_shows_what_a_partial_payment_still_owes(shop, chromium):
     session = shop.create_session()
     sid = session["session_id"]
     part = 10_000_000  # 0.1 of 0.25 LTT
-    out = run_flow("partial", dict(base_config(shop, chromium), hostedUrl=session["url"][0] + f"?factory={shop.factory_id}",
-                                   payerSeed=SEEDS["alice"], partUnits=part))
+    out = run_flow(
+        "partial",
+        dict(
+            base_config(shop, chromium),
+            hostedUrl=session["url"][0] + f"?factory={shop.factory_id}",
+            payerSeed=SEEDS["alice"],
+            partUnits=part,
+        ),
+    )
     assert out["firstQr"] == icrc22_request(shop, session, PRICE)
     # ICRC-2 is offered while nothing arrived; after a partial transfer the rest is sent the
     # same way (the canister would refuse a full-price charge on top: the price, once)
     assert out["icrc2Before"] is True and out["icrc2After"] is False
-    assert out["icrc2Note"] == ("Part of the price arrived by transfer: send the remaining 0.15 LTT to the "
-                                "account above to finish (a wallet payment now would charge the full price again).")
+    assert out["icrc2Note"] == (
+        "Part of the price arrived by transfer: send the remaining 0.15 LTT to the "
+        "account above to finish (a wallet payment now would charge the full price again)."
+    )
     assert out["label"] == "Still owed" and out["owed"] == "0.15 LTT"
     assert out["receivedLine"] == "Received 0.1 of 0.25 LTT so far."
     assert out["fiat"] == "≈ $1.50"  # of what is still owed

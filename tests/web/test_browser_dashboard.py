@@ -6,6 +6,7 @@ the dashboard is in the ledger's ICRC-3 log; a test session is created and its h
 link copied; a payout, a test webhook event and a secret rotation are made; a co-owner
 signs in with a secp256k1 PEM on a 375 px wide phone and no page is wider than the screen
 (screenshots 40-54)."""
+
 from __future__ import annotations
 
 import base64
@@ -18,9 +19,9 @@ from ic.identity import Identity
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ledger"))
 
+from icrc3_verify import map_get  # noqa: E402
 from test_browser import SCREENSHOTS, base_config  # noqa: E402
 from webshop import PRICE, SEEDS, ed25519_pem, ok, run_flow  # noqa: E402
-from icrc3_verify import map_get  # noqa: E402
 
 FEE = 10_000
 DAY_NS = 86_400 * 10**9
@@ -28,35 +29,76 @@ DAY_NS = 86_400 * 10**9
 
 def pay_by_icrc2(shop, who: str) -> dict:
     session = shop.create_session()
-    ok(shop.ledger(who).icrc2_approve({
-        "spender": {"owner": shop.merchant_id, "subaccount": []}, "amount": PRICE + FEE, "fee": [], "memo": [],
-        "from_subaccount": [], "created_at_time": [], "expected_allowance": [], "expires_at": []}))
+    ok(
+        shop.ledger(who).icrc2_approve(
+            {
+                "spender": {"owner": shop.merchant_id, "subaccount": []},
+                "amount": PRICE + FEE,
+                "fee": [],
+                "memo": [],
+                "from_subaccount": [],
+                "created_at_time": [],
+                "expected_allowance": [],
+                "expires_at": [],
+            }
+        )
+    )
     return ok(shop.merchant(who).pay_checkout_session(session["session_id"]))
 
 
 def pay_by_icrc1(shop, who: str) -> dict:
     session = shop.create_session(2 * PRICE)
-    ok(shop.ledger(who).icrc1_transfer({
-        "to": {"owner": shop.merchant_id, "subaccount": [list(bytes(session["payment_subaccount"]))]},
-        "amount": 2 * PRICE, "fee": [], "memo": [], "from_subaccount": [], "created_at_time": []}))
+    ok(
+        shop.ledger(who).icrc1_transfer(
+            {
+                "to": {"owner": shop.merchant_id, "subaccount": [list(bytes(session["payment_subaccount"]))]},
+                "amount": 2 * PRICE,
+                "fee": [],
+                "memo": [],
+                "from_subaccount": [],
+                "created_at_time": [],
+            }
+        )
+    )
     ok(shop.merchant(who).complete_checkout_session(session["session_id"], ""))
     return shop.session(session["session_id"])
 
 
 def test_dashboard_pages_against_a_real_merchant(shop, chromium):
     from ckpayment.receiver import WebhookReceiver
+
     owner = shop.merchant("owner")
     co_owner = Identity(type="secp256k1")
     co_pem = co_owner.sk.to_pem().decode()  # "EC PRIVATE KEY", as dfx writes secp256k1 keys
     assert "BEGIN EC PRIVATE KEY" in co_pem
     ok(owner.add_owner(co_owner.sender().to_str()))
     with WebhookReceiver() as receiver:
-        webhook = ok(owner.configure_webhook({
-            "webhook_id": "", "url": receiver.url, "events": ["*"], "secret": "", "active": True,
-            "delivery_stats": {"failed_attempts": 0, "failed_deliveries": 0, "total_deliveries": 0,
-                               "successful_deliveries": 0, "last_success_at": [], "last_attempt_at": [],
-                               "pending_deliveries": 0, "last_status_code": [], "total_attempts": 0},
-            "previous_secret": [], "previous_secret_expires_at": [], "created_at": 0, "updated_at": 0}))
+        webhook = ok(
+            owner.configure_webhook(
+                {
+                    "webhook_id": "",
+                    "url": receiver.url,
+                    "events": ["*"],
+                    "secret": "",
+                    "active": True,
+                    "delivery_stats": {
+                        "failed_attempts": 0,
+                        "failed_deliveries": 0,
+                        "total_deliveries": 0,
+                        "successful_deliveries": 0,
+                        "last_success_at": [],
+                        "last_attempt_at": [],
+                        "pending_deliveries": 0,
+                        "last_status_code": [],
+                        "total_attempts": 0,
+                    },
+                    "previous_secret": [],
+                    "previous_secret_expires_at": [],
+                    "created_at": 0,
+                    "updated_at": 0,
+                }
+            )
+        )
         receiver.secrets.append(ok(owner.get_webhook(webhook))["secret"])
         icrc2 = pay_by_icrc2(shop, "alice")
         pay_by_icrc1(shop, "bob")
@@ -66,22 +108,44 @@ def test_dashboard_pages_against_a_real_merchant(shop, chromium):
             time.sleep(0.5)
         attempts_before = len(ok(owner.list_webhook_attempts(webhook, [50])))
         # bob pre-authorizes one-click payments (approval first), for the dashboard to revoke
-        ok(shop.ledger("bob").icrc2_approve({
-            "spender": {"owner": shop.merchant_id, "subaccount": []}, "amount": PRICE + FEE, "fee": [], "memo": [],
-            "from_subaccount": [], "created_at_time": [], "expected_allowance": [], "expires_at": []}))
+        ok(
+            shop.ledger("bob").icrc2_approve(
+                {
+                    "spender": {"owner": shop.merchant_id, "subaccount": []},
+                    "amount": PRICE + FEE,
+                    "fee": [],
+                    "memo": [],
+                    "from_subaccount": [],
+                    "created_at_time": [],
+                    "expected_allowance": [],
+                    "expires_at": [],
+                }
+            )
+        )
         auth_id = ok(shop.merchant("bob").create_pre_authorization(shop.principal("bob"), PRICE, "LTT", 3600))
         alice_before = shop.balance(shop.principal("alice"))
         owner_before = shop.balance(shop.principal("owner"))
         before_resend = len(receiver.deliveries)
-        out = run_flow("dashboard", dict(
-            base_config(shop, chromium), ownerPem=ed25519_pem(SEEDS["owner"]), coOwnerPem=co_pem,
-            refundAmount="0.05", refundReason="damaged beans", payoutAmount="0.01",
-            dashboardUrl=shop.asset_url(shop.dashboard_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}")),
-            timeout=400)
+        out = run_flow(
+            "dashboard",
+            dict(
+                base_config(shop, chromium),
+                ownerPem=ed25519_pem(SEEDS["owner"]),
+                coOwnerPem=co_pem,
+                refundAmount="0.05",
+                refundReason="damaged beans",
+                payoutAmount="0.01",
+                dashboardUrl=shop.asset_url(
+                    shop.dashboard_id, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}"
+                ),
+            ),
+            timeout=400,
+        )
         # the event resent from the dashboard arrives again, signed
         deadline = time.time() + 30
-        while time.time() < deadline and not [d for d in receiver.deliveries[before_resend:]
-                                              if d["event"] and d["event"]["id"] == out["resentEvent"]]:
+        while time.time() < deadline and not [
+            d for d in receiver.deliveries[before_resend:] if d["event"] and d["event"]["id"] == out["resentEvent"]
+        ]:
             time.sleep(0.5)
         resent = [d for d in receiver.deliveries if d["event"] and d["event"]["id"] == out["resentEvent"]]
 
@@ -154,11 +218,17 @@ def dev_link(url: str, pem: str) -> str:
 
 def test_dashboard_dev_link_signs_in_on_localnet(shop, chromium):
     from ckpayment.identity import identity_from_pem, new_identity_pem
+
     url = shop.asset_url(shop.dashboard_id, f"/?merchant={shop.merchant_id}")
     stranger = new_identity_pem("secp256k1").decode()
-    out = run_flow("devlink", dict(base_config(shop, chromium),
-                                   linkUrl=dev_link(url, ed25519_pem(SEEDS["owner"])),
-                                   strangerUrl=dev_link(url, stranger)))
+    out = run_flow(
+        "devlink",
+        dict(
+            base_config(shop, chromium),
+            linkUrl=dev_link(url, ed25519_pem(SEEDS["owner"])),
+            strangerUrl=dev_link(url, stranger),
+        ),
+    )
     assert out["signedInAs"] == shop.principal("owner")
     # the key left the address bar (and the entry it was in): only the route is there
     assert "dev-identity" not in out["href"] and out["href"].startswith(url)

@@ -3,6 +3,7 @@ test_browser.py does not cover: a session priced in two tokens (the merchant acc
 LT2; the factory prices LTT at $10 and LT2 at $3), where the customer picks LT2 on the page
 and pays it by ICRC-1 and by ICRC-2; and a session the merchant expired, which gets the
 expired page. Screenshots go to web/screenshots/ (21-26)."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,23 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from test_browser import SCREENSHOTS, base_config  # noqa: E402
-from webshop import (FUNDS, PRICE, SEEDS, XRC_DID, XRC_ENTRY, _deploy, asset,  # noqa: E402
-                     default_settings, ledger_init_arg, ok, run_flow, CRYPTO, FIAT)
 from ledger_client import LEDGER_DID, LEDGER_ENTRY  # noqa: E402
+from test_browser import SCREENSHOTS, base_config  # noqa: E402
+from webshop import (  # noqa: E402
+    CRYPTO,
+    FIAT,
+    FUNDS,
+    PRICE,
+    SEEDS,
+    XRC_DID,
+    XRC_ENTRY,
+    _deploy,
+    asset,
+    default_settings,
+    ledger_init_arg,
+    ok,
+    run_flow,
+)
 
 SECOND = "LT2"
 LT2_PRICE = 833_334  # 0.25 LTT at $10 = $2.50 = 0.8333.. LT2 at $3, rounded up (6 decimals)
@@ -32,16 +46,29 @@ def add_second_token(shop) -> None:
     """A second ledger (LT2, 6 decimals) the merchant accepts, priced by the factory from a
     local exchange rate canister that quotes ICP (LTT) at $10 and ETH (LT2) at $3."""
     holders = [(shop.principal(who), FUNDS) for who in ("alice", "bob")]
-    arg = (ledger_init_arg(holders).replace('symbol = "LTT"', f'symbol = "{SECOND}"')
-           .replace("decimals = opt (8 : nat8)", "decimals = opt (6 : nat8)"))
+    arg = (
+        ledger_init_arg(holders)
+        .replace('symbol = "LTT"', f'symbol = "{SECOND}"')
+        .replace("decimals = opt (8 : nat8)", "decimals = opt (6 : nat8)")
+    )
     shop.ledger2_id = _deploy(shop.server, LEDGER_ENTRY, arg)
     admin = shop.factory("admin")
     xrc_id = _deploy(shop.server, XRC_ENTRY, f'(opt vec {{ principal "{shop.principal("admin")}" }})')
     with shop.server.lock:
         now_s = shop.server.network.time_ns // 10**9
-    ok(shop.actor(xrc_id, "admin", XRC_DID).set_rates([
-        {"base_asset": asset(base, CRYPTO), "quote_asset": asset("USD", FIAT), "rate": usd * 10**9,
-         "timestamp": now_s - now_s % 60} for base, usd in (("ICP", 10), ("ETH", 3))]))
+    ok(
+        shop.actor(xrc_id, "admin", XRC_DID).set_rates(
+            [
+                {
+                    "base_asset": asset(base, CRYPTO),
+                    "quote_asset": asset("USD", FIAT),
+                    "rate": usd * 10**9,
+                    "timestamp": now_s - now_s % 60,
+                }
+                for base, usd in (("ICP", 10), ("ETH", 3))
+            ]
+        )
+    )
     ok(admin.update_factory_settings(default_settings(xrc_canister=[xrc_id])))
     ok(admin.add_market_token(SECOND, shop.ledger2_id, "ETH"))
     ok(admin.update_global_token_rates())
@@ -65,10 +92,19 @@ def test_hosted_page_pays_in_the_chosen_token(shop, chromium):
     assert prices == {"LTT": PRICE, SECOND: LT2_PRICE}
     alice = shop.principal("alice")
     before = lt2_balance(shop, alice)
-    out = run_flow("tokens", dict(
-        base_config(shop, chromium), hostedUrl=hosted_url(shop, first["session_id"]),
-        icrc2Url=hosted_url(shop, second["session_id"]), token=SECOND, tokenDecimals=6,
-        tokenLedgerId=shop.ledger2_id, payerSeed=SEEDS["alice"]), timeout=300)
+    out = run_flow(
+        "tokens",
+        dict(
+            base_config(shop, chromium),
+            hostedUrl=hosted_url(shop, first["session_id"]),
+            icrc2Url=hosted_url(shop, second["session_id"]),
+            token=SECOND,
+            tokenDecimals=6,
+            tokenLedgerId=shop.ledger2_id,
+            payerSeed=SEEDS["alice"],
+        ),
+        timeout=300,
+    )
     assert out["options"] == ["LTT · 0.25", f"{SECOND} · 0.833334"]
     assert out["firstAmount"] == "0.25 LTT" and out["firstFiat"] == "≈ $2.50"
     # choosing LT2 changes the amount, its fiat value and the fee; not the deposit account

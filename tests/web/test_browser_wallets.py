@@ -9,6 +9,7 @@ protocol as @icp-sdk/auth speaks it (ICRC-29 + ICRC-34 delegation), against a lo
 provider page that signs a real delegation chain: the hosted page, the dashboard and the
 builder sign in through it. The WalletConnect element connects the signer. Screenshots
 60-82, 90-99."""
+
 from __future__ import annotations
 
 import functools
@@ -23,7 +24,7 @@ from ic.identity import Identity
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from webshop import PRICE, SEEDS, WEB, ok, run_flow, shop_page  # noqa: E402
+from webshop import PRICE, WEB, ok, run_flow, shop_page  # noqa: E402
 
 SCREENSHOTS = os.path.join(WEB, "screenshots")
 FEE = 10_000
@@ -52,9 +53,16 @@ def funded_wallet(shop, name: str, seed: str) -> str:
     """A customer's wallet key, funded with 1 LTT from alice on the local ledger."""
     shop.identities[name] = Identity(privkey=seed, type="ed25519")
     who = shop.principal(name)
-    res = shop.ledger("alice").icrc1_transfer({
-        "to": {"owner": who, "subaccount": []}, "amount": 10**8, "fee": [], "memo": [],
-        "from_subaccount": [], "created_at_time": []})
+    res = shop.ledger("alice").icrc1_transfer(
+        {
+            "to": {"owner": who, "subaccount": []},
+            "amount": 10**8,
+            "fee": [],
+            "memo": [],
+            "from_subaccount": [],
+            "created_at_time": [],
+        }
+    )
     assert "Ok" in (res[0] if isinstance(res, list) else res)
     return who
 
@@ -106,27 +114,37 @@ def test_hosted_page_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     sid = session["session_id"]
     url = session["url"][0] + f"?factory={shop.factory_id}&signer=" + _quote(wallet_url(shop, wallet_site, seed))
     url += "&signer_name=" + _quote(WALLET_NAME)
-    out = run_flow("hosted", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url},
-                   script_name="wallet_flows.mjs")
+    out = run_flow(
+        "hosted", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url}, script_name="wallet_flows.mjs"
+    )
     assert out["walletOrigin"] == wallet_site
     check_signer_paid(shop, out, sid, who, before)
 
 
-@pytest.mark.parametrize("tamper, error", [
-    # the relying-party library compares the content map with the request first
-    ("arg", "The response does not contain the request arguments."),
-    ("certificate", "The wallet's answer carries no valid certificate of the Internet Computer"),
-])
+@pytest.mark.parametrize(
+    "tamper, error",
+    [
+        # the relying-party library compares the content map with the request first
+        ("arg", "The response does not contain the request arguments."),
+        ("certificate", "The wallet's answer carries no valid certificate of the Internet Computer"),
+    ],
+)
 def test_hosted_page_refuses_a_wallet_answer_it_cannot_verify(shop, chromium, wallet_site, tamper, error):
     """ICRC-49's response verification: a wallet that answers with another call's content or
     an uncertified reply gets no payment recorded from the page's side."""
     seed = {"arg": "0d", "certificate": "0e"}[tamper] * 32
     funded_wallet(shop, "mallory-" + tamper, seed)
     session = shop.create_session()
-    url = (session["url"][0] + f"?factory={shop.factory_id}&signer="
-           + _quote(wallet_url(shop, wallet_site, seed) + "&tamper=" + tamper))
-    out = run_flow("tampered", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url,
-                                "tamper": tamper}, script_name="wallet_flows.mjs")
+    url = (
+        session["url"][0]
+        + f"?factory={shop.factory_id}&signer="
+        + _quote(wallet_url(shop, wallet_site, seed) + "&tamper=" + tamper)
+    )
+    out = run_flow(
+        "tampered",
+        {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url, "tamper": tamper},
+        script_name="wallet_flows.mjs",
+    )
     assert any(line.startswith("tampered:") for line in out["walletLog"])
     assert error in out["error"], out["error"]
     assert out["status"] == "Payment not completed"
@@ -143,17 +161,23 @@ def test_modal_paid_from_a_signer_wallet(shop, chromium, wallet_site):
     modal_id = ok(merchant.create_modal_config(shop.modal_config("Wallet modal", "Pay with a wallet", "#4f46e5")))
     snippet = ok(merchant.generate_modal_embed_code(modal_id))
     # the merchant names the signer on the mount element (mainnet: OISY, the default)
-    attr = (f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
-            f'data-signer-name="{WALLET_NAME}" ')
+    attr = (
+        f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
+        f'data-signer-name="{WALLET_NAME}" '
+    )
     shop.pages["/wallet-shop.html"] = shop_page(snippet.replace("<div ", "<div " + attr, 1))
-    out = run_flow("modal", {"chromium": chromium, "screenshots": SCREENSHOTS,
-                             "shopUrl": f"{shop.site_url}/wallet-shop.html"}, script_name="wallet_flows.mjs")
+    out = run_flow(
+        "modal",
+        {"chromium": chromium, "screenshots": SCREENSHOTS, "shopUrl": f"{shop.site_url}/wallet-shop.html"},
+        script_name="wallet_flows.mjs",
+    )
     sid = out["redirectedTo"].split("session=")[1]
     check_signer_paid(shop, out, sid, who, before)
 
 
 def _quote(text: str) -> str:
     from urllib.parse import quote
+
     return quote(text, safe="")
 
 
@@ -165,8 +189,9 @@ def test_hosted_page_paid_after_signing_in_with_internet_identity(shop, chromium
     sid = session["session_id"]
     provider = f"{wallet_site}/ii.html?seed={seed}"
     url = session["url"][0] + f"?factory={shop.factory_id}&ii=" + _quote(provider)
-    out = run_flow("ii", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url},
-                   script_name="wallet_flows.mjs")
+    out = run_flow(
+        "ii", {"chromium": chromium, "screenshots": SCREENSHOTS, "hostedUrl": url}, script_name="wallet_flows.mjs"
+    )
     assert out["providerOrigin"] == wallet_site and out["providerPrincipal"] == who
     assert out["signInPrompt"].startswith("Sign in to http://")
     # the page holds a session key delegated by the provider: it signs as the provider's principal
@@ -179,6 +204,7 @@ def test_dashboard_signed_in_with_internet_identity(shop, chromium, wallet_site)
     refunds one (on the ledger); the builder signs in the same way; a stranger's Internet
     Identity is refused. Screenshots 97-99."""
     from test_browser_dashboard import pay_by_icrc2
+
     seed, stranger_seed = "1a" * 32, "1b" * 32
     co_owner = Identity(privkey=seed, type="ed25519").sender().to_str()
     stranger = Identity(privkey=stranger_seed, type="ed25519").sender().to_str()
@@ -190,12 +216,24 @@ def test_dashboard_signed_in_with_internet_identity(shop, chromium, wallet_site)
 
     def url(provider_seed: str, canister: str = shop.dashboard_id) -> str:
         provider = f"{wallet_site}/ii.html?seed={provider_seed}"
-        return shop.asset_url(canister, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}"
-                                        f"&ii={_quote(provider)}")
-    out = run_flow("dashboard-ii", {"chromium": chromium, "screenshots": SCREENSHOTS, "dashboardUrl": url(seed),
-                                    "builderUrl": url(seed, shop.builder_id),
-                                    "strangerUrl": url(stranger_seed), "paymentId": payment["payment_id"],
-                                    "refundAmount": "0.02", "refundReason": "signed in with II"}, timeout=300)
+        return shop.asset_url(
+            canister, f"/?merchant={shop.merchant_id}&factory={shop.factory_id}&ii={_quote(provider)}"
+        )
+
+    out = run_flow(
+        "dashboard-ii",
+        {
+            "chromium": chromium,
+            "screenshots": SCREENSHOTS,
+            "dashboardUrl": url(seed),
+            "builderUrl": url(seed, shop.builder_id),
+            "strangerUrl": url(stranger_seed),
+            "paymentId": payment["payment_id"],
+            "refundAmount": "0.02",
+            "refundReason": "signed in with II",
+        },
+        timeout=300,
+    )
     assert out["iiButton"] == "Sign in with Internet Identity"
     assert out["providerPrincipal"] == out["signedInAs"] == out["afterReload"] == co_owner
     assert out["builderProvider"] == out["builderAs"] == co_owner  # the builder's editor opened
@@ -209,8 +247,9 @@ def test_dashboard_signed_in_with_internet_identity(shop, chromium, wallet_site)
     assert shop.balance(shop.principal("alice")) == alice_before + 2_000_000
     # a stranger: a clear refusal, no dashboard, and signed out again
     assert out["strangerPrincipal"] == stranger
-    assert out["strangerError"].startswith(f"The Internet Identity {stranger} is not an owner or co-owner of "
-                                           f"{shop.merchant_id}"), out["strangerError"]
+    assert out["strangerError"].startswith(
+        f"The Internet Identity {stranger} is not an owner or co-owner of {shop.merchant_id}"
+    ), out["strangerError"]
     assert out["strangerSignedIn"] is False and out["strangerErrorAfterReload"] == 0
     assert out["pageErrors"] == []
 
@@ -222,21 +261,42 @@ def test_wallet_connect_element_connects_a_signer_the_page_pays_from(shop, chrom
     who = funded_wallet(shop, "frank", seed)
     before = shop.balance(who)
     merchant = shop.merchant("owner")
-    branding = {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": "#334155",
-                "button_text": "Pay 0.25 LTT", "support_url": []}
+    branding = {
+        "company_name": "Satoshi's Coffee",
+        "logo_url": [],
+        "accent_color": "#334155",
+        "button_text": "Pay 0.25 LTT",
+        "support_url": [],
+    }
 
     def element(kind):
-        return ok(merchant.configure_payment_element({
-            "element_id": "", "component_type": kind, "is_active": True, "theme_overrides": [],
-            "validation_rules": [], "merchant_branding": branding}))
+        return ok(
+            merchant.configure_payment_element(
+                {
+                    "element_id": "",
+                    "component_type": kind,
+                    "is_active": True,
+                    "theme_overrides": [],
+                    "validation_rules": [],
+                    "merchant_branding": branding,
+                }
+            )
+        )
+
     connect, button = element("WalletConnect"), element("PaymentButton")
-    attr = (f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
-            f'data-signer-name="{WALLET_NAME}" ')
-    html = (ok(merchant.generate_element_embed_code(connect)).replace("<div ", "<div " + attr, 1)
-            + ok(merchant.generate_element_embed_code(button)))
+    attr = (
+        f'data-signer-url="{wallet_url(shop, wallet_site, seed).replace("&", "&amp;")}" '
+        f'data-signer-name="{WALLET_NAME}" '
+    )
+    html = ok(merchant.generate_element_embed_code(connect)).replace("<div ", "<div " + attr, 1) + ok(
+        merchant.generate_element_embed_code(button)
+    )
     shop.pages["/connect-shop.html"] = shop_page(html)
-    out = run_flow("walletconnect", {"chromium": chromium, "screenshots": SCREENSHOTS,
-                                     "shopUrl": f"{shop.site_url}/connect-shop.html"}, script_name="wallet_flows.mjs")
+    out = run_flow(
+        "walletconnect",
+        {"chromium": chromium, "screenshots": SCREENSHOTS, "shopUrl": f"{shop.site_url}/connect-shop.html"},
+        script_name="wallet_flows.mjs",
+    )
     # connecting showed the wallet's account, and the checkout opened already paying from it
     assert out["connectedPrincipal"] == out["overlayPrincipal"] == who
     sid = out["redirectedTo"].split("session=")[1]

@@ -4,6 +4,7 @@ by name, each method gets a form generated from the canister's interface by the 
 Candid UI widgets, calls go through the IC HTTP interface as anonymous or as a pasted dfx
 PEM identity, and the page shows the decoded result (or the reject) and the cycles the call
 cost. Also: the committed app bundle is what `npm run candid-ui` builds from the source."""
+
 from __future__ import annotations
 
 import json
@@ -27,15 +28,18 @@ COUNTER = os.path.join(os.path.dirname(HERE), "network", "canisters", "counter",
 
 @pytest.fixture(scope="module")
 def net():
-    from ckpayment.identity import identity_from_pem, new_identity_pem
     from ledger_client import LEDGER_ENTRY, ledger_init_arg
+
+    from ckpayment.identity import identity_from_pem, new_identity_pem
     from localnet.http.testing import LocalnetServer
+
     pem = new_identity_pem("ed25519").decode()
     me = identity_from_pem(pem).sender().to_str()
     with LocalnetServer() as server:
         with server.lock:
-            ledger = server.network.deploy(LEDGER_ENTRY, ledger_init_arg([(me, 123_456_789)]),
-                                           project_root=ROOT).to_str()
+            ledger = server.network.deploy(
+                LEDGER_ENTRY, ledger_init_arg([(me, 123_456_789)]), project_root=ROOT
+            ).to_str()
             counter = server.network.deploy(COUNTER, project_root=ROOT).to_str()
         yield {"server": server, "pem": pem, "me": me, "ledger": ledger, "counter": counter}
 
@@ -48,8 +52,7 @@ def test_candid_ui_resources(net):
     assert {net["ledger"], net["counter"]} <= {c["id"] for c in listed}
     idl = urllib.request.urlopen(f"{url}/_/candid/idl.js?id={net['counter']}").read().decode()
     assert "export const idlFactory" in idl and "'whoami'" in idl
-    cycles = json.loads(urllib.request.urlopen(f"{url}/_/candid/cycles?id={net['counter']}")
-                        .read())
+    cycles = json.loads(urllib.request.urlopen(f"{url}/_/candid/cycles?id={net['counter']}").read())
     assert int(cycles["cycles"]) > 0
     for bad, status in (("idl.js?id=nope", 400), ("idl.js?id=aaaaa-aa", 404), ("x", 404)):
         with pytest.raises(urllib.error.HTTPError) as err:
@@ -61,10 +64,19 @@ def test_candid_ui_in_chromium(net):
     if shutil.which("node") is None or not os.path.isdir(os.path.join(WEB, "node_modules")):
         pytest.skip("node or web/node_modules missing (npm install in web/)")
     chromium = chromium_or_skip(pytest)
-    out = run_flow(None, {"chromium": chromium, "screenshots": SCREENSHOTS,
-                          "url": net["server"].url, "counterId": net["counter"],
-                          "ledgerId": net["ledger"], "pem": net["pem"], "holder": net["me"]},
-                   script_name="candid_ui_flow.mjs")
+    out = run_flow(
+        None,
+        {
+            "chromium": chromium,
+            "screenshots": SCREENSHOTS,
+            "url": net["server"].url,
+            "counterId": net["counter"],
+            "ledgerId": net["ledger"],
+            "pem": net["pem"],
+            "holder": net["me"],
+        },
+        script_name="candid_ui_flow.mjs",
+    )
     assert "error" not in out, out.get("error")
     assert out["pageErrors"] == []
     assert any(net["counter"] in o for o in out["options"])
@@ -84,9 +96,14 @@ def test_candid_ui_in_chromium(net):
 def test_committed_bundle_is_built_from_the_source(tmp_path):
     if shutil.which("npx") is None or not os.path.isdir(os.path.join(WEB, "node_modules")):
         pytest.skip("node or web/node_modules missing (npm install in web/)")
-    done = subprocess.run(["npx", "vite", "build", "--config", "vite.candid-ui.config.ts"],
-                          cwd=WEB, env=dict(os.environ, CANDID_UI_OUT=str(tmp_path)),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["npx", "vite", "build", "--config", "vite.candid-ui.config.ts"],
+        cwd=WEB,
+        env=dict(os.environ, CANDID_UI_OUT=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     fresh = (tmp_path / "candid_ui.js").read_bytes()
     committed = open(os.path.join(ROOT, "localnet", "candid_ui", "candid_ui.js"), "rb").read()

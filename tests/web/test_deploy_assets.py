@@ -2,6 +2,7 @@
 the dfx.json `build` commands run with the project's CANISTER_ID_* variables, the `source`
 directories are uploaded to localnet's asset canister, and `localnet start` serves them at
 `http://<id>.localhost:<port>/`, across redeploys and with clear errors."""
+
 import json
 import os
 import sys
@@ -12,20 +13,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "net
 
 from test_cli import Replica, cli, env_for, one_line_error  # noqa: E402
 
-BUILD = ("python3 -c \"import os; os.makedirs('site/dist', exist_ok=True); "
-         "open('site/dist/index.html', 'w').write('<h1>built with ' + "
-         "os.environ.get('CANISTER_ID_API', 'none') + '</h1>')\"")
+BUILD = (
+    "python3 -c \"import os; os.makedirs('site/dist', exist_ok=True); "
+    "open('site/dist/index.html', 'w').write('<h1>built with ' + "
+    "os.environ.get('CANISTER_ID_API', 'none') + '</h1>')\""
+)
 
 
 def project(tmp_path, build=BUILD):
     proj = tmp_path / "proj"
     (proj / "src" / "api").mkdir(parents=True)
     (proj / "src" / "api" / "main.py").write_text(
-        "from kybra import query\n\n\n@query\ndef hello() -> str:\n    return 'hi'\n")
-    (proj / "dfx.json").write_text(json.dumps({"canisters": {
-        "api": {"type": "kybra", "main": "src/api/main.py"},
-        "web": {"type": "assets", "source": ["site/dist", "site/static"], "build": build},
-    }}))
+        "from kybra import query\n\n\n@query\ndef hello() -> str:\n    return 'hi'\n"
+    )
+    (proj / "dfx.json").write_text(
+        json.dumps(
+            {
+                "canisters": {
+                    "api": {"type": "kybra", "main": "src/api/main.py"},
+                    "web": {"type": "assets", "source": ["site/dist", "site/static"], "build": build},
+                }
+            }
+        )
+    )
     (proj / "site" / "static").mkdir(parents=True)
     (proj / "site" / "static" / "app.js").write_text("console.log('static');\n")
     return proj
@@ -68,8 +78,7 @@ def test_failed_build_and_missing_source_are_one_line_errors(tmp_path):
         assert proc.returncode == 1
         assert proc.stderr.startswith("Error: web: build command")
         assert "no bundler here" in proc.stderr
-        (proj / "dfx.json").write_text(json.dumps({"canisters": {
-            "web": {"type": "assets", "source": ["nowhere"]}}}))
+        (proj / "dfx.json").write_text(json.dumps({"canisters": {"web": {"type": "assets", "source": ["nowhere"]}}}))
         message = one_line_error(cli(env, "deploy", "web", cwd=proj, timeout=300))
         assert "asset source directory" in message and "does not exist" in message
         (proj / "dfx.json").write_text(json.dumps({"canisters": {"web": {"type": "assets"}}}))

@@ -1,6 +1,7 @@
 """localnet serves front ends: the HTTP gateway (canister id from the host, `?canisterId=`
 or the Referer; `http_request` query, upgrade to `http_request_update`, body streaming)
 and the asset canister with `localnet.http.assets_upload` (chunked batches, gzip, deletes)."""
+
 import hashlib
 import os
 
@@ -9,7 +10,6 @@ import pytest
 from kybra import Principal
 
 from localnet.http.assets_upload import ASSET_CANISTER_ENTRY, UploadError, upload_directory
-
 
 
 @pytest.fixture
@@ -28,6 +28,7 @@ def _uploader(server, cid, sender):
             if query:
                 return server.network.query_call(sender, Principal.from_str(cid), method, arg)
             return server.network.update_call(sender, Principal.from_str(cid), method, arg)
+
     return call
 
 
@@ -37,8 +38,7 @@ def assets(server, deploy, new_identity, site):
     sender = Principal.from_str(owner.sender().to_str())
     cid = deploy(server, ASSET_CANISTER_ENTRY, controllers=[owner])
     report = upload_directory(_uploader(server, cid, sender), str(site))
-    assert sorted(report.uploaded) == ["/assets/app.js", "/assets/big.bin", "/checkout.html",
-                                       "/index.html"]
+    assert sorted(report.uploaded) == ["/assets/app.js", "/assets/big.bin", "/checkout.html", "/index.html"]
     return cid, sender
 
 
@@ -55,8 +55,7 @@ def test_serves_assets_by_subdomain_and_query_param(server, assets, site):
         r = http.get(f"{server.url}/?canisterId={cid}")
         assert r.status_code == 200 and "home page" in r.text
         # a page loaded with ?canisterId= loads its scripts through the Referer
-        r = http.get(f"{server.url}/assets/app.js",
-                     headers={"Referer": f"{server.url}/?canisterId={cid}"})
+        r = http.get(f"{server.url}/assets/app.js", headers={"Referer": f"{server.url}/?canisterId={cid}"})
         assert r.status_code == 200 and r.text.startswith("console.log")
         assert r.headers["content-type"] == "text/javascript"
 
@@ -77,12 +76,10 @@ def test_aliases_fallback_and_404(server, assets):
 def test_gzip_encoding_is_served_to_browsers_that_accept_it(server, assets, site):
     cid, _ = assets
     with httpx.Client(timeout=60, base_url=server.url) as http:
-        r = http.get("/assets/app.js", headers={"Host": f"{cid}.localhost",
-                                                "Accept-Encoding": "gzip"})
+        r = http.get("/assets/app.js", headers={"Host": f"{cid}.localhost", "Accept-Encoding": "gzip"})
         assert r.headers["content-encoding"] == "gzip"
         assert r.text == (site / "assets" / "app.js").read_text()  # httpx decompressed it
-        raw = http.get("/assets/app.js", headers={"Host": f"{cid}.localhost",
-                                                  "Accept-Encoding": "identity"})
+        raw = http.get("/assets/app.js", headers={"Host": f"{cid}.localhost", "Accept-Encoding": "identity"})
         assert "content-encoding" not in raw.headers
 
 
@@ -102,12 +99,20 @@ def test_list_is_paginated_like_dfx_and_bounded(server, deploy, actor, new_ident
     from localnet.candid import binary
     from localnet.candid import types as T
     from localnet.http.assets_upload import AssetClient, list_assets
+
     owner = new_identity()
     cid = deploy(server, ASSET_CANISTER_ENTRY, controllers=[owner])
     shop = actor(server, cid, owner, "candid/asset_canister.did")
     for i in range(15):
-        shop.store({"key": "/f%02d" % i, "content_type": "text/plain;" + "x" * 90_000,
-                    "content_encoding": "identity", "content": b"%d" % i, "sha256": []})
+        shop.store(
+            {
+                "key": "/f%02d" % i,
+                "content_type": "text/plain;" + "x" * 90_000,
+                "content_encoding": "identity",
+                "content": b"%d" % i,
+                "sha256": [],
+            }
+        )
     first = shop.list({"start": [], "length": []})[0]
     assert 0 < len(first) < 15 and [a["key"] for a in first] == ["/f%02d" % i for i in range(len(first))]
     assert shop.list({"start": [2], "length": [3]})[0][0]["key"] == "/f02"
@@ -115,8 +120,7 @@ def test_list_is_paginated_like_dfx_and_bounded(server, deploy, actor, new_ident
     assert shop.list({"start": [15], "length": []})[0] == []
     sender = Principal.from_str(owner.sender().to_str())
     with server.lock:  # dfx before pagination sends `record {}`
-        reply = server.network.query_call(sender, Principal.from_str(cid), "list",
-                                          binary.encode([T.Record(())], [{}]))
+        reply = server.network.query_call(sender, Principal.from_str(cid), "list", binary.encode([T.Record(())], [{}]))
     assert len(reply) < 2 * 1024 * 1024
     everything = list_assets(AssetClient(_uploader(server, cid, sender)))
     assert [a["key"] for a in everything] == ["/f%02d" % i for i in range(15)]
@@ -138,6 +142,7 @@ def test_reupload_skips_unchanged_and_deletes_removed(server, assets, site):
 
 def test_only_authorized_principals_upload(server, assets, site, new_identity):
     from localnet.runtime.errors import CallRejected
+
     cid, _ = assets
     stranger = Principal.from_str(new_identity().sender().to_str())
     with pytest.raises(CallRejected, match="is not authorized"):

@@ -1,6 +1,7 @@
 """web/scripts/gen_idl.py: the IDL factories it emits from the committed .did files encode,
 with @icp-sdk/core's IDL in Node, exactly the Candid messages localnet's codec decodes (and
 the reverse), recursive types included; its TypeScript types name every method."""
+
 import json
 import os
 import shutil
@@ -43,8 +44,9 @@ def node_roundtrip(tmp_path, name, method, message: bytes) -> dict:
     script = os.path.join(run_dir, "idl_check.mjs")
     with open(script, "w") as f:
         f.write(NODE_CHECK)
-    proc = subprocess.run(["node", script, str(out), name, method, message.hex()], cwd=WEB,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["node", script, str(out), name, method, message.hex()], cwd=WEB, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -58,16 +60,40 @@ def method_args(name, method):
 
 def test_modal_config_roundtrips_through_the_generated_factory(tmp_path):
     func, env = method_args("user_payment_canister", "update_modal_config")
-    value = ["modal_1", {
-        "modal_id": "modal_1", "name": "Main", "description": "text ✓",
-        "theme": {"primary_color": "#112233", "background_color": "#fff", "text_color": "#000",
-                  "font_family": "Inter", "border_radius": 8, "dark_mode": True},
-        "payment_options": {"accepted_tokens": ["ckBTC", "ICP"], "allow_token_selection": True,
-                            "show_fiat_equivalent": False, "collect_email": True},
-        "branding": {"company_name": "Shop", "logo_url": None, "accent_color": "#123",
-                     "button_text": "Pay", "support_url": "https://s.example"},
-        "redirect_urls": {"success_url": "https://a", "cancel_url": "https://b"},
-        "template_id": None, "created_at": 2**63, "updated_at": 1, "is_active": False}]
+    value = [
+        "modal_1",
+        {
+            "modal_id": "modal_1",
+            "name": "Main",
+            "description": "text ✓",
+            "theme": {
+                "primary_color": "#112233",
+                "background_color": "#fff",
+                "text_color": "#000",
+                "font_family": "Inter",
+                "border_radius": 8,
+                "dark_mode": True,
+            },
+            "payment_options": {
+                "accepted_tokens": ["ckBTC", "ICP"],
+                "allow_token_selection": True,
+                "show_fiat_equivalent": False,
+                "collect_email": True,
+            },
+            "branding": {
+                "company_name": "Shop",
+                "logo_url": None,
+                "accent_color": "#123",
+                "button_text": "Pay",
+                "support_url": "https://s.example",
+            },
+            "redirect_urls": {"success_url": "https://a", "cancel_url": "https://b"},
+            "template_id": None,
+            "created_at": 2**63,
+            "updated_at": 1,
+            "is_active": False,
+        },
+    ]
     message = encode(func.args, value, env)
     out = node_roundtrip(tmp_path, "user_payment_canister", "update_modal_config", message)
     assert decode(bytes.fromhex(out["again"]), func.args, env) == value
@@ -76,8 +102,16 @@ def test_modal_config_roundtrips_through_the_generated_factory(tmp_path):
 
 def test_recursive_icrc3_value_roundtrips(tmp_path):
     func, env = method_args("icrc_ledger", "icrc1_transfer")
-    value = [{"to": {"owner": "aaaaa-aa", "subaccount": bytes(32)}, "fee": None, "memo": b"\x01",
-              "from_subaccount": None, "created_at_time": 5, "amount": 10**30}]
+    value = [
+        {
+            "to": {"owner": "aaaaa-aa", "subaccount": bytes(32)},
+            "fee": None,
+            "memo": b"\x01",
+            "from_subaccount": None,
+            "created_at_time": 5,
+            "amount": 10**30,
+        }
+    ]
     message = encode(func.args, value, env)
     out = node_roundtrip(tmp_path, "icrc_ledger", "icrc1_transfer", message)
     # type tables may be ordered differently by the two encoders: compare the values
@@ -96,12 +130,10 @@ def test_check_mode_reports_stale_bindings(tmp_path):
     script = os.path.join(WEB, "scripts", "gen_idl.py")
     proc = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert subprocess.run([sys.executable, script, "--check"], capture_output=True,
-                          timeout=120).returncode == 0
+    assert subprocess.run([sys.executable, script, "--check"], capture_output=True, timeout=120).returncode == 0
     stale = os.path.join(WEB, "src", "generated", "icrc_ledger.idl.js")
     with open(stale, "a") as f:
         f.write("// edited\n")
-    proc = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "stale generated bindings" in proc.stderr
     subprocess.run([sys.executable, script], check=True, timeout=120)

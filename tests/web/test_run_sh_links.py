@@ -2,6 +2,7 @@
 the hosted page of the open session it made, and the dashboard and the builder opened with
 its dev links, signed in as the demo merchant (the key in the URL fragment). Screenshots
 71-73 in web/screenshots/."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def test_run_sh_links_open_the_hosted_page_dashboard_and_builder(chromium):
         pytest.skip("node/npm are not on PATH: run.sh skips the front ends")
     if os.path.exists(IDS):
         pytest.skip("the repository has its own canister_ids.json")
-    done = subprocess.run([os.path.join(ROOT, "scripts", "run.sh"), "--keep"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [os.path.join(ROOT, "scripts", "run.sh"), "--keep"], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
     out = done.stdout
     url = re.search(r"Canisters on (\S+)", out).group(1) if "Canisters on " in out else None
     home = re.search(r"LOCALNET_HOME=(\S+)", out)
@@ -43,19 +45,37 @@ def test_run_sh_links_open_the_hosted_page_dashboard_and_builder(chromium):
         assert "/pay/cs_" in hosted
         # the key is only in the fragment, never in a part of the URL a server gets
         assert all("dev-identity" not in link.split("#")[0] for link in (dashboard, builder))
-        seen = run_flow("runlinks", {"chromium": chromium, "screenshots": SCREENSHOTS,
-                                     "hostedUrl": hosted, "dashboardUrl": dashboard,
-                                     "builderUrl": builder}, timeout=300)
+        seen = run_flow(
+            "runlinks",
+            {
+                "chromium": chromium,
+                "screenshots": SCREENSHOTS,
+                "hostedUrl": hosted,
+                "dashboardUrl": dashboard,
+                "builderUrl": builder,
+            },
+            timeout=300,
+        )
     finally:
         if url and home:
-            subprocess.run([os.path.join(ROOT, ".venv", "bin", "localnet"), "stop", "--network", url],
-                           cwd=ROOT, env=dict(os.environ, LOCALNET_HOME=home.group(1)),
-                           capture_output=True, timeout=120)
+            subprocess.run(
+                [os.path.join(ROOT, ".venv", "bin", "localnet"), "stop", "--network", url],
+                cwd=ROOT,
+                env=dict(os.environ, LOCALNET_HOME=home.group(1)),
+                capture_output=True,
+                timeout=120,
+            )
     assert seen["amount"] == "0.025 LTT" and seen["company"] == "Demo Shop"
     assert seen["fiat"] == "≈ $0.25"  # LTT priced as ICP at the local XRC's $10
     assert seen["volumeUsd"] == "$1.50"  # the demo's 0.05 + 0.1 LTT
     assert seen["dashboardAs"] == owner and seen["merchantName"] == "Demo Shop"
     assert "dev-identity" not in seen["dashboardHref"] and f"merchant={merchant}" in seen["dashboardHref"]
     assert seen["builderAs"] == owner and "dev-identity" not in seen["builderHref"]
-    assert seen["templates"] == ["No template", "Mint (bold)", "Minimal (minimal)", "Midnight (dark)", "Classic (light)"]
+    assert seen["templates"] == [
+        "No template",
+        "Mint (bold)",
+        "Minimal (minimal)",
+        "Midnight (dark)",
+        "Classic (light)",
+    ]
     assert seen["pageErrors"] == []

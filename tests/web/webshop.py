@@ -4,6 +4,7 @@ the two asset canisters holding the built front ends, ckpay.js registered in the
 component registry, and a sample merchant web site on another origin (its own HTTP server:
 the shop page with a pasted embed snippet, the server endpoint that creates checkout
 sessions with the merchant's server identity, and the success page)."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,17 @@ WEB = os.path.join(ROOT, "web")
 sys.path.insert(0, os.path.join(ROOT, "tests", "factory"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ledger"))
 
-from factory_client import (FACTORY_DID, FACTORY_ENTRY, MERCHANT_DID, MERCHANT_ENTRY,  # noqa: E402
-                            build_module, default_settings, deploy_config, merchant_config)
-from ledger_client import (LEDGER_DID, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY,  # noqa: E402
-                           ledger_init_arg)
+from factory_client import (  # noqa: E402
+    FACTORY_DID,
+    FACTORY_ENTRY,
+    MERCHANT_DID,
+    MERCHANT_ENTRY,
+    build_module,
+    default_settings,
+    deploy_config,
+    merchant_config,
+)
+from ledger_client import LEDGER_DID, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY, ledger_init_arg  # noqa: E402
 from xrc_fixture import CRYPTO, FIAT, asset  # noqa: E402
 
 from localnet.http.assets_upload import ASSET_CANISTER_ENTRY, upload_directory  # noqa: E402
@@ -34,20 +42,21 @@ from localnet.http.testing import LocalnetServer, icpy_agent  # noqa: E402
 
 sys.path.insert(0, os.path.join(WEB, "scripts"))
 import register_ckpay  # noqa: E402
-from ckpayment.modal_templates import seed_default_templates  # noqa: E402
 from ic_results import ok  # noqa: E402,F401  (re-exported to the tests)
+
+from ckpayment.modal_templates import seed_default_templates  # noqa: E402
 
 CKPAY_VERSION = register_ckpay.ckpay_version()
 PRICE = 25_000_000  # 0.25 LTT
 LTT_USD = 10.0  # the local XRC prices LTT as ICP at $10: 0.25 LTT = $2.50
 FUNDS = 10 * 10**8
-SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" * 32,
-         "admin": "05" * 32}
+SEEDS = {"owner": "01" * 32, "api": "02" * 32, "alice": "03" * 32, "bob": "04" * 32, "admin": "05" * 32}
 
 
 def ed25519_pem(seed_hex: str) -> str:
     """What `dfx identity export` writes for an Ed25519 identity (PKCS#8)."""
     import base64
+
     der = bytes.fromhex("302e020100300506032b657004220420" + seed_hex)
     return "-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PRIVATE KEY-----\n"
 
@@ -76,6 +85,7 @@ class Shop:
 
     def actor(self, canister_id: str, who: str, did: str):
         from ic.canister import Canister
+
         with open(did, encoding="utf-8") as f:
             candid = f.read()
         agent = icpy_agent(self.server.url, self.identities[who], self.server.root_key)
@@ -90,6 +100,7 @@ class Shop:
     def factory_client(self, who: str):
         """The SDK's FactoryClient (what operators' tools use) as `who`."""
         from ckpayment import FactoryClient, IcAgent
+
         return FactoryClient(IcAgent(self.server.url, self.identities[who]), self.factory_id)
 
     def ledger(self, who: str):
@@ -104,27 +115,54 @@ class Shop:
     def create_session(self, amount: int = PRICE, modal_id: str | None = None, line_items: list | None = None) -> dict:
         """What the merchant's server does: create a session with its server identity."""
         args = {
-            "modal_config_id": [] if not modal_id else [modal_id], "amount": amount,
-            "currency_token": SYMBOL, "metadata": [{"key": "order", "value": "web-test"}],
-            "customer_email": [], "client_reference_id": [],
+            "modal_config_id": [] if not modal_id else [modal_id],
+            "amount": amount,
+            "currency_token": SYMBOL,
+            "metadata": [{"key": "order", "value": "web-test"}],
+            "customer_email": [],
+            "client_reference_id": [],
             "success_url": [f"{self.site_url}/thanks?session={{CHECKOUT_SESSION_ID}}"],
-            "cancel_url": [f"{self.site_url}/cart"], "expires_in_seconds": [],
-            "idempotency_key": [], "custom_domain": [], "line_items": [] if line_items is None else [line_items],
+            "cancel_url": [f"{self.site_url}/cart"],
+            "expires_in_seconds": [],
+            "idempotency_key": [],
+            "custom_domain": [],
+            "line_items": [] if line_items is None else [line_items],
         }
         return ok(self.merchant("api").create_checkout_session_with_options(args))
 
     def modal_config(self, name: str, button_text: str, color: str) -> dict:
         """A ModalConfig for `create_modal_config`: LTT only, the shop's name and pages."""
         return {
-            "modal_id": "", "name": name, "description": [],
-            "theme": {"primary_color": color, "background_color": "#ffffff", "text_color": "#0f172a",
-                      "font_family": "Inter, sans-serif", "border_radius": 14, "dark_mode": False},
-            "payment_options": {"accepted_tokens": ["LTT"], "allow_token_selection": False,
-                                "show_fiat_equivalent": True, "collect_email": False},
-            "branding": {"company_name": "Satoshi's Coffee", "logo_url": [], "accent_color": color,
-                         "button_text": button_text, "support_url": []},
+            "modal_id": "",
+            "name": name,
+            "description": [],
+            "theme": {
+                "primary_color": color,
+                "background_color": "#ffffff",
+                "text_color": "#0f172a",
+                "font_family": "Inter, sans-serif",
+                "border_radius": 14,
+                "dark_mode": False,
+            },
+            "payment_options": {
+                "accepted_tokens": ["LTT"],
+                "allow_token_selection": False,
+                "show_fiat_equivalent": True,
+                "collect_email": False,
+            },
+            "branding": {
+                "company_name": "Satoshi's Coffee",
+                "logo_url": [],
+                "accent_color": color,
+                "button_text": button_text,
+                "support_url": [],
+            },
             "redirect_urls": {"success_url": f"{self.site_url}/thanks", "cancel_url": f"{self.site_url}/cart"},
-            "template_id": [], "created_at": 0, "updated_at": 0, "is_active": True}
+            "template_id": [],
+            "created_at": 0,
+            "updated_at": 0,
+            "is_active": True,
+        }
 
     def session(self, session_id: str) -> dict:
         return ok(self.merchant("owner").get_checkout_session(session_id))
@@ -155,6 +193,7 @@ def _upload(server, canister_id: str, sender: str, directory: str) -> None:
         with server.lock:
             send = server.network.query_call if query else server.network.update_call
             return send(who, cid, method, arg)
+
     upload_directory(call, directory)
 
 
@@ -162,11 +201,16 @@ def start_shop() -> Shop:
     server = LocalnetServer()
     ids = {name: Identity(privkey=seed, type="ed25519") for name, seed in SEEDS.items()}
     text = {name: ident.sender().to_str() for name, ident in ids.items()}
-    ledger_id = _deploy(server, LEDGER_ENTRY, ledger_init_arg(
-        [(text["alice"], FUNDS), (text["bob"], FUNDS), (text["owner"], FUNDS)]))
-    factory_id = _deploy(server, FACTORY_ENTRY,
-                         f'(record {{ admins = vec {{ principal "{text["admin"]}" }}; settings = null }})',
-                         controllers=[text["admin"]], cycles=10**18)
+    ledger_id = _deploy(
+        server, LEDGER_ENTRY, ledger_init_arg([(text["alice"], FUNDS), (text["bob"], FUNDS), (text["owner"], FUNDS)])
+    )
+    factory_id = _deploy(
+        server,
+        FACTORY_ENTRY,
+        f'(record {{ admins = vec {{ principal "{text["admin"]}" }}; settings = null }})',
+        controllers=[text["admin"]],
+        cycles=10**18,
+    )
     checkout_id = _deploy(server, ASSET_CANISTER_ENTRY, controllers=[text["admin"]])
     builder_id = _deploy(server, ASSET_CANISTER_ENTRY, controllers=[text["admin"]])
     shop = Shop(server, ledger_id, factory_id, "", checkout_id, builder_id, identities=ids)
@@ -178,14 +222,18 @@ def start_shop() -> Shop:
     admin = shop.factory("admin")
     module = build_module(server, MERCHANT_ENTRY)
     import hashlib
+
     ok(admin.begin_wasm_upload("v1", len(module), hashlib.sha256(module).digest(), "web tests"))
     chunk = 1024 * 1024
     for i in range(0, len(module), chunk):
-        ok(admin.upload_wasm_chunk("v1", i // chunk, module[i:i + chunk]))
+        ok(admin.upload_wasm_chunk("v1", i // chunk, module[i : i + chunk]))
     ok(admin.commit_wasm_upload("v1"))
     ok(admin.grant_deployment_credits(text["owner"], 1))  # deployments are paid for
-    rec = ok(shop.factory("owner").deploy_user_payment_canister(
-        deploy_config(merchant_config(name="Satoshi's Coffee", tokens=[(SYMBOL, ledger_id)]))))
+    rec = ok(
+        shop.factory("owner").deploy_user_payment_canister(
+            deploy_config(merchant_config(name="Satoshi's Coffee", tokens=[(SYMBOL, ledger_id)]))
+        )
+    )
     owner_of = rec["canister_id"][0]
     shop.merchant_id = owner_of if isinstance(owner_of, str) else owner_of.to_str()
     url = register_ckpay.script_url(checkout_id, CKPAY_VERSION, server.port)
@@ -210,9 +258,18 @@ def _feed_rates(shop: Shop, admin, admin_text: str) -> None:
     ok(admin.add_market_token(SYMBOL, shop.ledger_id, "ICP"))
     with shop.server.lock:
         now_s = shop.server.network.time_ns // 10**9
-    ok(shop.actor(xrc_id, "admin", XRC_DID).set_rates([{
-        "base_asset": asset("ICP", CRYPTO), "quote_asset": asset("USD", FIAT),
-        "rate": int(LTT_USD * 10**9), "timestamp": now_s - now_s % 60}]))
+    ok(
+        shop.actor(xrc_id, "admin", XRC_DID).set_rates(
+            [
+                {
+                    "base_asset": asset("ICP", CRYPTO),
+                    "quote_asset": asset("USD", FIAT),
+                    "rate": int(LTT_USD * 10**9),
+                    "timestamp": now_s - now_s % 60,
+                }
+            ]
+        )
+    )
     ok(admin.update_global_token_rates())
 
 
@@ -236,9 +293,11 @@ def _start_site(shop: Shop) -> None:
             if path in shop.pages:
                 return self._send(200, "text/html; charset=utf-8", shop.pages[path].encode())
             if path == "/thanks":
-                return self._send(200, "text/html; charset=utf-8",
-                                  b"<!doctype html><title>Thank you</title><h1 id=thanks>"
-                                  b"Thank you for your order!</h1>")
+                return self._send(
+                    200,
+                    "text/html; charset=utf-8",
+                    b"<!doctype html><title>Thank you</title><h1 id=thanks>Thank you for your order!</h1>",
+                )
             self._send(404, "text/plain", b"not found")
 
         def do_POST(self):
@@ -291,15 +350,13 @@ def chromium_or_skip(pytest) -> str:
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
-            pytest.skip(f"cannot install chromium ({' '.join(cmd)} failed: "
-                        f"{proc.stderr.strip()[-300:]})")
+            pytest.skip(f"cannot install chromium ({' '.join(cmd)} failed: {proc.stderr.strip()[-300:]})")
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("apt-get installed no /usr/bin/chromium")
     return "/usr/bin/chromium"
 
 
-def run_flow(flow: str | None, config: dict, timeout: int = 240,
-             script_name: str = "browser_flows.mjs") -> dict:
+def run_flow(flow: str | None, config: dict, timeout: int = 240, script_name: str = "browser_flows.mjs") -> dict:
     """Run one flow of tests/web/js/browser_flows.mjs (or of another script there; `flow`
     None for one without flows), Playwright driving Chromium, and return its JSON result.
     The script is copied next to web/node_modules so Node resolves the project's
@@ -310,10 +367,11 @@ def run_flow(flow: str | None, config: dict, timeout: int = 240,
     script = os.path.join(run_dir, script_name)
     shutil.copyfile(src, script)
     argv = [] if flow is None else [flow]
-    proc = subprocess.run(["node", script, *argv, json.dumps(config)], cwd=WEB,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        ["node", script, *argv, json.dumps(config)], cwd=WEB, capture_output=True, text=True, timeout=timeout
+    )
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and lines, (
-        f"browser flow {flow} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
-        f"{proc.stderr[-4000:]}")
+        f"browser flow {flow} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    )
     return json.loads(lines[-1])

@@ -7,6 +7,7 @@ the script gets a new version in web/src/embed/version.ts).
 
 Run by a factory admin after `localnet deploy` (ids from .dfx/local/canister_ids.json).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,17 +29,20 @@ def _in_venv() -> None:
         import kybra  # noqa: F401
     except ImportError:
         venv = os.path.dirname(os.path.dirname(VENV_PYTHON))
-        if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != \
-                os.path.realpath(venv):
+        if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
             os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
-        raise SystemExit("Error: the project's packages are missing: run ./scripts/run.sh or "
-                         "`python3 -m venv .venv && .venv/bin/pip install -e .` first")
+        raise SystemExit(
+            "Error: the project's packages are missing: run ./scripts/run.sh or "
+            "`python3 -m venv .venv && .venv/bin/pip install -e .` first"
+        )
+
 
 # the merchant canister's component ids (src/user_payment_canister/modals.py, elements.py)
-COMPONENT_IDS = ("ckpay-modal", "payment-button", "token-selector", "price-display",
-                 "checkout-form", "wallet-connect")
-COMPONENT_ARG = ("record { component_id : text; name : text; version : text; cdn_url : text; "
-                 "documentation_url : text; compatibility : vec text }")
+COMPONENT_IDS = ("ckpay-modal", "payment-button", "token-selector", "price-display", "checkout-form", "wallet-connect")
+COMPONENT_ARG = (
+    "record { component_id : text; name : text; version : text; cdn_url : text; "
+    "documentation_url : text; compatibility : vec text }"
+)
 
 
 def ckpay_version() -> str:
@@ -56,17 +60,25 @@ def script_url(checkout_id: str, version: str, local_port: int | None) -> str:
 
 
 def components(url: str, version: str) -> list[dict]:
-    return [{"component_id": cid, "name": f"ckPayment {cid}", "version": version,
-             "cdn_url": url, "documentation_url": "https://docs.ckpayment.io/web#" + cid,
-             "compatibility": ["html", "react", "vue"]} for cid in COMPONENT_IDS]
+    return [
+        {
+            "component_id": cid,
+            "name": f"ckPayment {cid}",
+            "version": version,
+            "cdn_url": url,
+            "documentation_url": "https://docs.ckpayment.io/web#" + cid,
+            "compatibility": ["html", "react", "vue"],
+        }
+        for cid in COMPONENT_IDS
+    ]
 
 
 def main(argv=None) -> int:
     from urllib.parse import urlsplit
 
+    from ckpayment.identity import resolve_identity
     from localnet.candid.binary import decode, encode
     from localnet.candid.did import parse_type
-    from ckpayment.identity import resolve_identity
     from localnet.http.agent import Agent
     from localnet.http.principal import from_text
     from localnet.http.project import load_ids
@@ -79,8 +91,7 @@ def main(argv=None) -> int:
     ids = load_ids(ROOT)
     missing = [n for n in ("payment_backend", "checkout") if n not in ids]
     if missing:
-        print(f"Error: deploy {', '.join(missing)} first (not in .dfx/local/canister_ids.json)",
-              file=sys.stderr)
+        print(f"Error: deploy {', '.join(missing)} first (not in .dfx/local/canister_ids.json)", file=sys.stderr)
         return 1
     version = ckpay_version()
     port = None if a.mainnet else (urlsplit(a.network).port or 80)
@@ -89,8 +100,9 @@ def main(argv=None) -> int:
     result_type = parse_type("variant { Ok; Err : text }")
     failed = 0
     for comp in components(url, version):
-        reply = agent.call(from_text(ids["payment_backend"]), "deploy_component_version",
-                           encode([parse_type(COMPONENT_ARG)], [comp]))
+        reply = agent.call(
+            from_text(ids["payment_backend"]), "deploy_component_version", encode([parse_type(COMPONENT_ARG)], [comp])
+        )
         result = decode(reply, [result_type])[0]
         if "Ok" in result or result["Err"].startswith("already_exists"):
             status = "registered" if "Ok" in result else "already registered"

@@ -30,9 +30,9 @@ class FetchedRate(Record):
 @update
 def fetch_rate(xrc: Principal, request: GetExchangeRateRequest, cycles: nat64) -> Async[FetchedRate]:
     """One get_exchange_rate call to `xrc` paying `cycles`."""
-    call: CallResult[GetExchangeRateResult] = yield ExchangeRateCanister(xrc).get_exchange_rate(
-        request
-    ).with_cycles(cycles)
+    call: CallResult[GetExchangeRateResult] = (
+        yield ExchangeRateCanister(xrc).get_exchange_rate(request).with_cycles(cycles)
+    )
     refunded = ic.msg_cycles_refunded()
     if call.Err is not None:
         return {"result": None, "call_error": call.Err, "cycles_refunded": refunded}

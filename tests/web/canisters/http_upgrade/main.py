@@ -41,5 +41,9 @@ def http_request_update(req: UpUpdateReq) -> UpResp:
     count = (visits.get("n") or 0) + 1
     visits.insert("n", count)
     body = req["method"] + " " + req["url"] + " visit " + str(count) + " body=" + req["body"].decode()
-    return {"status_code": 201, "headers": [("Content-Type", "text/plain"), ("X-Visit", str(count))],
-            "body": body.encode(), "upgrade": None}
+    return {
+        "status_code": 201,
+        "headers": [("Content-Type", "text/plain"), ("X-Visit", str(count))],
+        "body": body.encode(),
+        "upgrade": None,
+    }

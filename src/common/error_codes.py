@@ -66,6 +66,10 @@ EXCHANGE_RATE = {
 
 # Texts that start with a code but are kept in records rather than returned as `Err`
 # (rollout results and pause reasons, token market notes, risk reasons, reports upward).
+REPORT_AGGREGATOR = {  # the shard bundles the factory's report checks (src/common/report_checks.py)
+    "implausible_report": "a merchant's metric report moved a total by an impossible step",
+}
+
 RECORD_NOTES = {
     "not_opted_in": "rollout result: the owner has not opted in to managed upgrades",
     "canary_failed": "rollout pause reason: the canary batch had failures",
@@ -83,6 +87,12 @@ RECORD_NOTES = {
 def merchant_codes() -> dict:
     codes = dict(SHARED)
     codes.update(MERCHANT)
+    return codes
+
+
+def report_aggregator_codes() -> dict:
+    codes = dict(SHARED)
+    codes.update(REPORT_AGGREGATOR)
     return codes
 
 

@@ -405,16 +405,34 @@ class RatePoint(TypedDict):
     rate: float
     timestamp: int
 
-class ReportBatchReceipt(TypedDict):
-    accepted: int
-    processed: int
-    versions: SecurityVersions
-    refused: list[ShardReportRefusal]
+class ReportCountDelta(TypedDict):
+    key: str
+    delta: int
 
-# a variant: a dict with exactly one of these keys
-class ReportBatchResult(TypedDict, total=False):
-    Ok: ReportBatchReceipt
-    Err: str
+class ReportIndustryDelta(TypedDict):
+    volume_usd_cents: int
+    sessions_completed: int
+    name: Optional[str]
+    sessions_created: int
+    merchants: int
+    transactions: int
+    successful: int
+
+class ReportMarketToken(TypedDict):
+    rate_usd: float
+    decimals: int
+    total_supply: int
+    symbol: str
+
+class ReportRegionDelta(TypedDict):
+    volume_usd_cents: int
+    name: Optional[str]
+    merchants: int
+
+class ReportRegionTokenDelta(TypedDict):
+    region: Optional[str]
+    token: str
+    amount: int
 
 class ReportShardInfo(TypedDict):
     status: str
@@ -437,6 +455,37 @@ class ReportShardListResult(TypedDict, total=False):
 # a variant: a dict with exactly one of these keys
 class ReportShardResult(TypedDict, total=False):
     Ok: ReportShardInfo
+    Err: str
+
+class ReportTemplateDelta(TypedDict):
+    views: int
+    template_id: str
+    conversions: int
+
+class ReportTokenDelta(TypedDict):
+    token: str
+    amount: int
+
+class ReportTotals(TypedDict):
+    seq: int
+    templates: list[ReportTemplateDelta]
+    refused_count: int
+    regions: list[ReportRegionDelta]
+    tokens: list[ReportTokenDelta]
+    reports: int
+    region_tokens: list[ReportRegionTokenDelta]
+    counts: list[ReportCountDelta]
+    industries: list[ReportIndustryDelta]
+    refused: list[ShardReportRefusal]
+
+class ReportTotalsReceipt(TypedDict):
+    seq: int
+    applied: bool
+    versions: SecurityVersions
+
+# a variant: a dict with exactly one of these keys
+class ReportTotalsResult(TypedDict, total=False):
+    Ok: ReportTotalsReceipt
     Err: str
 
 class ReputationChange(TypedDict):
@@ -592,11 +641,8 @@ class ShardAssignResult(TypedDict, total=False):
     Ok: int
     Err: str
 
-class ShardMerchantReport(TypedDict):
-    report: MerchantMetricsReport
-    merchant: str
-
 class ShardReportRefusal(TypedDict):
+    code: str
     error: str
     merchant: str
 

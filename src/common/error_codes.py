@@ -57,6 +57,8 @@ FACTORY = {
     "payment_required": "a deployment or top-up nobody paid for",
     "implausible_report": "a merchant's metric report moved a total by an impossible step",
     "module_mismatch": "the canister does not run the module the factory installed",
+    "report_via_shard": "the merchant reports through its report aggregator shard; the report waits for it",
+    "shard_unavailable": "the merchant's report aggregator shard did not answer or refused; retry",
 }
 
 EXCHANGE_RATE = {

@@ -23,6 +23,7 @@ from kybra import (
     Variant,
     Vec,
     float64,
+    int64,
     nat,
     nat32,
     nat64,
@@ -235,31 +236,89 @@ class MetricsReceiptResult(Variant, total=False):
     Err: text
 
 
-class ShardMerchantReport(Record):
-    # One merchant's latest cumulative report, forwarded by its report aggregator shard.
-    # `merchant`: the canister id as text, the form both sides key their maps by (a
-    # Principal would cost the factory a to_str per report: docs/scaling.md).
-    merchant: text
-    report: MerchantMetricsReport
+class ReportCountDelta(Record):
+    key: text  # a system counter (metric:<field>, active_merchants, conv_bucket:<n>, ...)
+    delta: int64
+
+
+class ReportRegionDelta(Record):
+    # By the merchant's own region name (None: none given); the factory folds names into
+    # its capped groups.
+    name: Opt[text]
+    merchants: int64
+    volume_usd_cents: int64
+
+
+class ReportIndustryDelta(Record):
+    name: Opt[text]
+    merchants: int64
+    sessions_created: int64
+    sessions_completed: int64
+    transactions: int64
+    successful: int64
+    volume_usd_cents: int64
+
+
+class ReportTokenDelta(Record):
+    token: text
+    amount: int  # base units (negative when a token left a merchant's report)
+
+
+class ReportRegionTokenDelta(Record):
+    region: Opt[text]
+    token: text
+    amount: int
+
+
+class ReportTemplateDelta(Record):
+    template_id: text
+    views: int64
+    conversions: int64
 
 
 class ShardReportRefusal(Record):
     merchant: text
+    code: text
     error: text
 
 
-class ReportBatchReceipt(Record):
-    # `processed`: how many of the batch's first entries the factory handled (accepted or
-    # refused); the rest stay pending at the shard for its next batch.
-    processed: nat32
-    accepted: nat32
+class ReportTotals(Record):
+    # What one batch of a report aggregator shard's merchants changed in total, made at the
+    # shard by common/report_deltas.py against each merchant's last report (docs/scaling.md,
+    # option (b)). `seq`: the shard's batch number (the factory applies seq = its last + 1
+    # once and acknowledges a re-sent last one); `reports`: the accepted reports;
+    # `refused`: the first MAX_REFUSALS refused ones, `refused_count` all of them.
+    seq: nat64
+    reports: nat32
+    counts: Vec[ReportCountDelta]
+    regions: Vec[ReportRegionDelta]
+    industries: Vec[ReportIndustryDelta]
+    tokens: Vec[ReportTokenDelta]
+    region_tokens: Vec[ReportRegionTokenDelta]
+    templates: Vec[ReportTemplateDelta]
     refused: Vec[ShardReportRefusal]
+    refused_count: nat32
+
+
+class ReportTotalsReceipt(Record):
+    # `applied`: false when the seq was the last one applied (a re-sent batch, not applied
+    # twice); either way the shard may write its merchants' new last reports.
+    seq: nat64
+    applied: bool
     versions: SecurityVersions
 
 
-class ReportBatchResult(Variant, total=False):
-    Ok: ReportBatchReceipt
+class ReportTotalsResult(Variant, total=False):
+    Ok: ReportTotalsReceipt
     Err: text
+
+
+class ReportMarketToken(Record):
+    # A tracked token's rate and supply as the factory values and checks reports with.
+    symbol: text
+    rate_usd: float64
+    decimals: nat32
+    total_supply: nat
 
 
 class RiskScore(Record):
@@ -349,7 +408,10 @@ class PaymentFactory(Service):
     def get_security_versions(self) -> SecurityVersions: ...
 
     @service_update
-    def submit_report_batch(self, reports: Vec[ShardMerchantReport]) -> ReportBatchResult: ...
+    def submit_report_totals(self, totals: ReportTotals) -> ReportTotalsResult: ...
+
+    @service_query
+    def get_report_market(self) -> Vec[ReportMarketToken]: ...
 
     @service_update
     def register_merchant_for_one_click(self, canister_id: Principal) -> FactoryUnitResult: ...

@@ -120,3 +120,103 @@ def add_report_delta(totals: dict, old: dict, new: dict, first: bool, amounts: t
     add_tokens(totals, prior, new, amounts)
     add_templates(totals, old, new)
     bump_total(counts, "reports_received", 1)
+
+
+MAX_REFUSALS = 50  # refused reports listed per batch of sums (all are counted)
+MAX_BATCH_NAMES = 100  # most distinct names per table in one batch of sums (the factory's work per batch)
+
+
+def delta_rows(table: dict, key_field: str) -> list:
+    rows = []
+    for key, delta in table.items():
+        row = {key_field: key}
+        for field in delta:
+            row[field] = delta[field]
+        rows.append(row)
+    return rows
+
+
+def totals_record(totals: dict, seq: int, refused: list, refused_count: int) -> dict:
+    """The sums of a batch as the ReportTotals record a shard sends the factory."""
+    return {
+        "seq": seq,
+        "reports": totals["counts"].get("reports_received", 0),
+        "counts": [{"key": key, "delta": delta} for key, delta in totals["counts"].items() if delta != 0],
+        "regions": delta_rows(totals["regions"], "name"),
+        "industries": delta_rows(totals["industries"], "name"),
+        "tokens": [{"token": token, "amount": amount} for token, amount in totals["tokens"].items()],
+        "region_tokens": [
+            {"region": key[0], "token": key[1], "amount": amount} for key, amount in totals["region_tokens"].items()
+        ],
+        "templates": [
+            {"template_id": tid, "views": delta[0], "conversions": delta[1]}
+            for tid, delta in totals["templates"].items()
+        ],
+        "refused": refused[:MAX_REFUSALS],
+        "refused_count": refused_count,
+    }
+
+
+def group_rows(rows: list, fields: tuple) -> dict:
+    out = {}
+    for row in rows:
+        delta = group_delta(out, row["name"], fields)
+        delta["merchants"] += row["merchants"]
+        for dst, _ in fields:
+            delta[dst] += row[dst]
+    return out
+
+
+def totals_of_record(record: dict) -> dict:
+    """The sums of a ReportTotals record, as new_deltas() holds them (the inverse of
+    totals_record)."""
+    totals = new_deltas()
+    for row in record["counts"]:
+        bump_total(totals["counts"], row["key"], row["delta"])
+    totals["regions"] = group_rows(record["regions"], REGION_FIELDS)
+    totals["industries"] = group_rows(record["industries"], INDUSTRY_FIELDS)
+    for row in record["tokens"]:
+        bump_total(totals["tokens"], row["token"], row["amount"])
+    for row in record["region_tokens"]:
+        bump_total(totals["region_tokens"], (row["region"], row["token"]), row["amount"])
+    for row in record["templates"]:
+        delta = totals["templates"].get(row["template_id"])
+        if delta is None:
+            delta = [0, 0]
+            totals["templates"][row["template_id"]] = delta
+        delta[0] += row["views"]
+        delta[1] += row["conversions"]
+    return totals
+
+
+def names_added(totals: dict, old: "dict | None", new: dict, amounts: tuple) -> dict:
+    """How many new keys per table adding this report would create (so a batch stops before
+    it holds more than MAX_BATCH_NAMES of any)."""
+    added = {"regions": 0, "industries": 0, "tokens": 0, "region_tokens": 0, "templates": 0}
+    for table, field in (("regions", "region"), ("industries", "industry")):
+        names = {new[field]}
+        if old is not None:
+            names.add(old[field])
+        added[table] = len([name for name in names if name not in totals[table]])
+    old_amounts, new_amounts = amounts
+    tokens = set(old_amounts.keys()) | set(new_amounts.keys())
+    added["tokens"] = len([token for token in tokens if token not in totals["tokens"]])
+    keys = set()
+    for token in new_amounts:
+        keys.add((new["region"], token))
+    if old is not None:
+        for token in old_amounts:
+            keys.add((old["region"], token))
+    added["region_tokens"] = len([key for key in keys if key not in totals["region_tokens"]])
+    ids = [entry["template_id"] for entry in new["template_conversions"]]
+    added["templates"] = len([tid for tid in set(ids) if tid not in totals["templates"]])
+    return added
+
+
+def fits_batch(totals: dict, old: "dict | None", new: dict, amounts: tuple) -> bool:
+    """True when adding this report keeps every table of the batch within MAX_BATCH_NAMES."""
+    added = names_added(totals, old, new, amounts)
+    for table, count in added.items():
+        if len(totals[table]) + count > MAX_BATCH_NAMES:
+            return False
+    return True

@@ -12,6 +12,7 @@ from src.common.factory_api import (
     KnownBadAddressPage,
     MerchantMetricsReport,
     MetricsReceiptResult,
+    ReportTotals,
     ReputationChangePage,
     SecurityVersions,
     SystemAlertPage,
@@ -27,6 +28,36 @@ class ShardUnitResult(Variant, total=False):
     Err: text
 
 
+class ShardMerchantSeed(Record):
+    # A merchant the factory assigns to the shard, with its last report the factory
+    # accepted (None: it never reported): the shard holds it from then on.
+    merchant: Principal
+    last_report: Opt[MerchantMetricsReport]
+
+
+class ShardMerchantSeedsResult(Variant, total=False):
+    Ok: Vec[ShardMerchantSeed]
+    Err: text
+
+
+class MerchantReportResult(Variant, total=False):
+    Ok: Opt[MerchantMetricsReport]
+    Err: text
+
+
+class StagedReport(Record):
+    # A report of the batch in flight: its queue entry, the report (valued when accepted)
+    # and whether it was accepted (refused ones only leave the queue).
+    queue_seq: nat64
+    report: MerchantMetricsReport
+    accepted: bool
+
+
+class InflightBatch(Record):
+    totals: ReportTotals
+    sent_at: nat64
+
+
 class ShardStatus(Record):
     factory: Principal
     merchants: nat64
@@ -37,6 +68,8 @@ class ShardStatus(Record):
     reports_forwarded: nat64
     reports_refused: nat64
     last_batch_at: nat64
+    batch_seq: nat64  # the last batch the factory acknowledged
+    in_flight: bool  # a batch waits for the factory's acknowledgement (re-sent as it is)
     versions: SecurityVersions
 
 
@@ -48,7 +81,13 @@ class ReportAggregator(Service):
     def get_security_versions(self) -> SecurityVersions: ...
 
     @service_update
-    def add_report_merchants(self, merchants: Vec[Principal]) -> ShardUnitResult: ...
+    def add_report_merchants(self, merchants: Vec[ShardMerchantSeed]) -> ShardUnitResult: ...
+
+    @service_update
+    def remove_report_merchants(self, merchants: Vec[Principal]) -> ShardMerchantSeedsResult: ...
+
+    @service_query
+    def get_merchant_report(self, merchant: Principal) -> MerchantReportResult: ...
 
     @service_query
     def get_global_blocklist_changes(self, since_seq: nat64, limit: nat32) -> GlobalBlocklistPage: ...

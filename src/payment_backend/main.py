@@ -102,7 +102,6 @@ from src.payment_backend.registry import (  # noqa: F401
     run_cycles_monitor,
     top_up_user_canister,
 )
-from src.payment_backend.report_batches import submit_report_batch  # noqa: F401
 from src.payment_backend.report_shards import (  # noqa: F401
     arm_shard_upkeep,
     assign_report_shards,
@@ -110,6 +109,7 @@ from src.payment_backend.report_shards import (  # noqa: F401
     get_report_shards,
     set_report_shard_capacity,
 )
+from src.payment_backend.report_totals import get_report_market, submit_report_totals  # noqa: F401
 from src.payment_backend.reputation_changes import get_reputation_changes  # noqa: F401
 from src.payment_backend.rollouts import (  # noqa: F401
     cancel_rollout,

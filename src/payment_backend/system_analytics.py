@@ -15,17 +15,35 @@ Merchant percentiles come from a 100-bucket histogram of conversion rates.
 Regions and industries are capped at 50 each (further ones count as "other").
 """
 
-from kybra import Principal, Record, StableBTreeMap, Variant, Vec, float64, ic, nat, nat32, nat64, query, text, update
+from kybra import (
+    Async,
+    Principal,
+    Record,
+    StableBTreeMap,
+    Variant,
+    Vec,
+    float64,
+    ic,
+    nat,
+    nat32,
+    nat64,
+    query,
+    text,
+    update,
+)
 
 from src.common.factory_api import FactoryUnitResult, GlobalRateEntry, MerchantMetricsReport, MetricsReceiptResult
 from src.common.report_checks import check_report, empty_report, token_amounts, value_report
 from src.common.report_deltas import add_report_delta, bucket_of, bump_total, conversion_of, new_deltas, ratio
+from src.common.shard_api import ReportAggregator
 from src.payment_backend.admins import caller_text, is_admin_text
 from src.payment_backend.deployments import find_merchant
 from src.payment_backend.factory_counters import add_count, get_count, set_count, top_seq
 from src.payment_backend.global_security import rate_limited
 from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.report_store import last_report_map
 from src.payment_backend.security_push import security_versions
+from src.payment_backend.shard_registry import merchant_shard_map, shard_canister_of
 from src.payment_backend.templates import note_template_conversions
 from src.payment_backend.token_market import market_token, usd_cents
 from src.payment_backend.volume_totals import add_region_volume, add_volume, token_volume_map
@@ -108,7 +126,6 @@ class PerformanceComparisonResult(Variant, total=False):
     Err: text
 
 
-last_report_map = StableBTreeMap[text, MerchantMetricsReport](memory_id=110, max_key_size=100, max_value_size=8192)
 regions_map = StableBTreeMap[text, MerchantCount](memory_id=111, max_key_size=60, max_value_size=64)
 industries_map = StableBTreeMap[text, GroupTotals](memory_id=112, max_key_size=60, max_value_size=128)
 
@@ -235,8 +252,17 @@ def accept_report(key: str, report: dict, totals: dict) -> "str | None":
 
 
 def merchant_report(report: dict) -> "str | None":
-    """A report sent by the calling merchant canister itself (rate limited per caller)."""
+    """A report sent by the calling merchant canister itself (rate limited per caller). A
+    merchant assigned to a report aggregator shard is counted there only (its shard holds
+    its last report; a delta taken here would count it twice): refused with
+    `report_via_shard`, the merchant keeps its cumulative report for the shard."""
     err = require_merchant_canister()
+    if err is None and merchant_shard_map.contains_key(caller_text()):
+        err = (
+            "report_via_shard: "
+            + caller_text()
+            + " reports through its report aggregator shard; its report waits for the shard"
+        )
     if err is None:
         err = rate_limited("report_merchant_metrics", caller_text())
     totals = new_totals()
@@ -361,22 +387,35 @@ def percentile(rate: float) -> int:
     return int(below * 100 / total)
 
 
-def load_report(canister_id: Principal) -> "tuple":
+def load_report(canister_id: Principal):
+    """(the merchant's last counted report, None) or (None, error text), a generator: from
+    its report aggregator shard when it has one (the shard holds it: docs/scaling.md), else
+    from the factory's own map."""
     rec, err = find_merchant(canister_id)
     if err is not None:
         return (None, err)
     caller = caller_text()
     if caller not in (rec["owner"].to_str(), canister_id.to_str()) and not is_admin_text(caller):
         return (None, "unauthorized: only the owner, the canister or an admin may read its benchmarks")
-    report = last_report_map.get(canister_id.to_str())
+    shard = shard_canister_of(canister_id.to_str())
+    if shard is None:
+        report = last_report_map.get(canister_id.to_str())
+    else:
+        result = yield ReportAggregator(shard).get_merchant_report(canister_id)
+        if getattr(result, "Err", None) is not None:
+            return (None, "shard_unavailable: the merchant's report shard did not answer: " + str(result.Err)[:300])
+        if "Err" in result.Ok:
+            return (None, "shard_unavailable: the merchant's report shard refused: " + result.Ok["Err"][:300])
+        report = result.Ok["Ok"]
     if report is None:
         return (None, "not_found: the canister has not reported metrics yet")
     return (report, None)
 
 
-@query
-def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
-    report, err = load_report(canister_id)
+@update
+def get_merchant_benchmarks(canister_id: Principal) -> Async[BenchmarkDataResult]:
+    """An update (the spec lists no kind): a merchant with a report shard is read from it."""
+    report, err = yield load_report(canister_id)
     if err is not None:
         return {"Err": err}
     name = group_name(industries_map, {}, report["industry"], {})
@@ -397,9 +436,10 @@ def get_merchant_benchmarks(canister_id: Principal) -> BenchmarkDataResult:
     }
 
 
-@query
-def compare_merchant_performance(canister_id: Principal) -> PerformanceComparisonResult:
-    report, err = load_report(canister_id)
+@update
+def compare_merchant_performance(canister_id: Principal) -> Async[PerformanceComparisonResult]:
+    """An update, as get_merchant_benchmarks."""
+    report, err = yield load_report(canister_id)
     if err is not None:
         return {"Err": err}
     conv = conversion_of(report)

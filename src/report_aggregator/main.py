@@ -1,7 +1,7 @@
 """Report aggregator shard (docs/scaling.md, "Report aggregators"): deployed by the factory
 (payment_backend/report_shards.py) for up to its shard capacity of merchant canisters. Its
-merchants send it their metrics reports; it forwards them to the factory in one batch every
-300 s and mirrors the factory's security logs for them, so the factory's load grows with the
+merchants send it their metrics reports; it holds each one's last report, checks and sums
+the new ones and sends the factory the sums of a batch every 300 s, and mirrors the factory's security logs for them, so the factory's load grows with the
 number of shards, not of merchants."""
 
 from kybra import init, post_upgrade, void
@@ -18,7 +18,9 @@ from src.report_aggregator.shard_mirror import (  # noqa: F401
 from src.report_aggregator.shard_reports import (  # noqa: F401
     add_report_merchants,
     arm_batches,
+    get_merchant_report,
     get_shard_status,
+    remove_report_merchants,
     submit_metrics_report,
 )
 from src.report_aggregator.shard_store import config_map

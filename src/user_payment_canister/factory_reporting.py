@@ -1,6 +1,9 @@
 """Metrics pushed to the factory by a timer (every REPORT_INTERVAL_SECONDS), as one batch of
-cumulative totals since install: the factory keeps the last report per merchant and applies
-the difference, so a failed or repeated push loses and doubles nothing. A report equal to
+cumulative totals since install: the factory (or the report shard the canister is assigned
+to, which then holds it) keeps the last report per merchant and applies the difference, so
+a failed or repeated push loses and doubles nothing. A canister with a shard is counted
+there only: when its shard fails the factory refuses the direct report (`report_via_shard`)
+and the cumulative report is sent to the shard at a later tick. A report equal to
 the last accepted one is not sent (docs/scaling.md: the factory's load is per call). A factory that is
 unset or down never affects a payment: the push only reads counters and logs failures.
 The same timer pulls the factory's security logs whose version moved (security_updates.py)
@@ -186,10 +189,20 @@ def push_report(report: dict, digest: int):
     if error is None:
         note_factory_versions(result.Ok["Ok"])
         return accepted(digest, svc, result.Ok["Ok"])
+    if error.startswith("refused: report_via_shard"):
+        yield learn_shard(svc)  # the report waits for the shard; the next tick sends it there
     error = "factory " + error
     ic.print("factory metrics report failed: " + error)
     save_status({"failures": report_status()["failures"] + 1, "last_error": error})
     return (None, None)
+
+
+def learn_shard(svc):
+    """The factory refused a direct report because this canister reports through a shard
+    it has not been told of (its push was missed): its versions name the shard (a generator)."""
+    result = yield svc.get_security_versions()
+    if getattr(result, "Err", None) is None:
+        note_factory_versions(result.Ok)
 
 
 def accepted(digest: int, svc, versions: dict) -> "tuple":

@@ -1,10 +1,12 @@
-"""Issue 20 (docs/scaling.md, "Report aggregators"): the factory deploys a report aggregator
-shard from an uploaded module through its own deployment path and assigns merchants to it
-(new ones at deployment, existing ones by `assign_report_shards`); the merchants report to
-the shard, which sends the factory one batch per 300 s and serves the security logs it
-mirrors; the factory's totals are the sum of the merchants' activity. A shard refuses a
-merchant it was not given, the factory refuses batches from a canister that is no shard of
-its own, and a merchant whose shard does not answer reports to the factory directly."""
+"""Issue 20 (docs/scaling.md, "Report aggregators", option (b)): the factory deploys a report
+aggregator shard from an uploaded module through its own deployment path and assigns
+merchants to it (new ones at deployment, existing ones by `assign_report_shards`, each with
+its last report); the merchants report to the shard, which checks and values their reports
+against the last ones it holds and sends the factory the sums of a batch per 300 s, and
+serves the security logs it mirrors; the factory's totals are the sum of the merchants'
+activity. A shard refuses a merchant it was not given and strangers' calls to its
+factory-only methods, the factory refuses sums from a canister that is no shard of its own
+and direct reports of a merchant assigned to a shard (the report waits for the shard)."""
 
 from __future__ import annotations
 
@@ -53,10 +55,12 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
 
     # merchants 1 and 2 are told their shard at deployment
     ledger_id = ptext(alice_ledger.actor.canister_id)
+    owners = {}
     for i in (1, 2):
         owner = new_identity()
         cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
         shops.append((cid, shop, None, owner.sender().to_str()))
+        owners[i] = owner
     (cid0, shop0, _, _), (cid1, shop1, _, _), (cid2, shop2, _, _) = shops
     factory.advance(0)  # the assignment pushes
     assert ok(shop0.get_factory_sync_status())["report_shard"] == []
@@ -119,10 +123,37 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
         "industry": [],
     }
     assert code(shard_actor.submit_metrics_report(report)) == "unauthorized"
-    assert code(shard_actor.add_report_merchants([stranger.sender().to_str()])) == "unauthorized"
-    forged = [{"merchant": cid1, "report": report}]
-    assert code(factory.as_(stranger).submit_report_batch(forged)) == "unauthorized"
+    seed = {"merchant": stranger.sender().to_str(), "last_report": [report]}
+    assert code(shard_actor.add_report_merchants([seed])) == "unauthorized"
+    assert code(shard_actor.remove_report_merchants([cid1])) == "unauthorized"
+    assert code(shard_actor.get_merchant_report(cid1)) == "unauthorized"
+    forged = {
+        "seq": 2,
+        "reports": 1,
+        "counts": [{"key": "metric:volume_usd_cents", "delta": 10**9}],
+        "regions": [],
+        "industries": [],
+        "tokens": [],
+        "region_tokens": [],
+        "templates": [],
+        "refused": [],
+        "refused_count": 0,
+    }
+    assert code(factory.as_(stranger).submit_report_totals(forged)) == "unauthorized"
+    assert code(factory.as_(owners[1]).submit_report_totals(forged)) == "unauthorized"
     assert ok(factory.admin.get_report_shards())[0]["reports"] == 3
+    assert factory.admin.get_system_analytics()[0]["total_system_volume"] == sum(amounts.values()) // 100_000
+    assert shard_actor.get_shard_status()[0]["merchants"] == 3  # the stranger was not added
+
+    # a merchant's benchmarks come from its shard, which holds its last report (one payment of 70 cents)
+    mine = ok(factory.as_(owners[1]).compare_merchant_performance(cid1))
+    assert mine["average_transaction_usd_cents"] == 70 and mine["success_rate"] == 1.0
+    bench = ok(factory.as_(owners[1]).get_merchant_benchmarks(cid1))
+    assert [ptext(e["key"]) for e in bench["merchant_performance_percentiles"]] == [cid1]
+    with server.lock:
+        fault = server.network.faults.trap_message(Principal.from_str(shard_id), "get_merchant_report")
+    assert code(factory.as_(owners[1]).get_merchant_benchmarks(cid1)) == "shard_unavailable"
+    assert fault.fired == 1
 
     # the security logs come from the shard's mirror: a blocklist change the merchant missed
     # (its push trapped) reaches it at its next report through the shard
@@ -139,17 +170,32 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     assert "global_blocklist" in ok(shop1.analyze_transaction_risk(transaction(mallory, 1_000, merchant=cid1)))["rules"]
     assert health(factory)["direct_reports"] == before["direct_reports"]
 
-    # the shard does not answer: the merchant reports to the factory directly, nothing is lost
+    # the shard does not answer: the factory refuses the merchant's direct report (the shard
+    # holds its last report, a delta taken at the factory would count it twice); the
+    # cumulative report waits at the merchant and reaches the shard at a later tick
+    for _ in range(3):  # merchant 1's last report reaches the factory in the shard's next batch
+        if factory.admin.get_system_analytics()[0]["total_system_volume"] == 220:
+            break
+        factory.advance(TICK)
+    total = factory.admin.get_system_analytics()[0]["total_system_volume"]
+    assert total == (sum(amounts.values()) + 1_000_000) // 100_000
     with server.lock:
         server.network.faults.trap_message(Principal.from_str(shard_id), "submit_metrics_report")
     pay(factory, alice_ledger, cid2, shop2, 2_000_000)
     factory.advance(TICK)
     sync = ok(shop2.get_factory_sync_status())
     assert sync["shard_fallbacks"] == 1
-    assert health(factory)["direct_reports"] == before["direct_reports"] + 1
-    factory.advance(TICK)  # the shard's batch: nothing stale is applied twice
-    analytics = factory.admin.get_system_analytics()[0]
-    assert analytics["total_system_volume"] == (sum(amounts.values()) + 3_000_000) // 100_000
+    status = ok(shop2.get_factory_reporting_status())
+    assert status["last_error"][0].startswith("factory refused: report_via_shard")
+    assert health(factory)["direct_reports"] == before["direct_reports"]
+    assert factory.admin.get_system_analytics()[0]["total_system_volume"] == total  # the figures wait
+    for _ in range(3):
+        factory.advance(TICK)  # the merchant's next tick reaches the shard, then the shard's batch
+        if factory.admin.get_system_analytics()[0]["total_system_volume"] != total:
+            break
+    assert factory.admin.get_system_analytics()[0]["total_system_volume"] == total + 20
+    assert health(factory)["direct_reports"] == before["direct_reports"]
+    assert ok(shop2.get_factory_sync_status())["shard_fallbacks"] == 1
 
 
 def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, actor, new_identity):

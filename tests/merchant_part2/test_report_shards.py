@@ -15,7 +15,7 @@ import os
 from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
 from kybra import Principal
 from merchant_client import session_args  # noqa: E402
-from part2_helpers import SYMBOL, acct, code, ok, transaction  # noqa: E402
+from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
 from test_factory_link import deploy_shop, priced_network  # first: puts tests/factory on the path
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -277,3 +277,88 @@ def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, de
     geo, total = batch(5)
     assert geo == {"EU": (1, 60), "US": (2, 190)}
     assert total == 250
+
+
+def shard_network(server, deploy, actor, new_identity, regions: tuple):
+    """A priced factory with one shard and a shop per region, each assigned to the shard at
+    deployment: (factory, alice_ledger, shard actor, [(cid, shop, owner identity)])."""
+    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    shard_id = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
+    shard_actor = actor(server, shard_id, new_identity(), SHARD_DID)
+    ledger_id = ptext(alice_ledger.actor.canister_id)
+    shops = []
+    for i, region in enumerate(regions):
+        owner = new_identity()
+        cid, shop = deploy_shop(factory, owner, "Shard shop %d" % i, ledger_id)
+        ok(shop.set_business_profile({"region": [region], "industry": ["coffee"]}))
+        shops.append((cid, shop, owner))
+    factory.advance(0)
+    return factory, alice_ledger, shard_actor, shops
+
+
+def until(factory, done, ticks: int = 4) -> None:
+    """Advance the merchants' and the shard's timers until `done()` (at most `ticks` ticks)."""
+    for _ in range(ticks):
+        if done():
+            return
+        factory.advance(TICK)
+    assert done()
+
+
+def total_volume(factory) -> int:
+    return factory.admin.get_system_analytics()[0]["total_system_volume"]
+
+
+def test_a_batch_resent_after_a_lost_reply_is_applied_once(server, deploy, actor, new_identity):
+    # The shard stages a batch (its sums and reports) before it sends it; when the reply is
+    # lost (here the shard traps handling it, after the factory applied the sums) the shard
+    # re-sends the same batch with the same seq, and the factory acknowledges it unapplied.
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU", "US"))
+    with server.lock:
+        fault = server.network.faults.trap_after_call(
+            Principal.from_str(ptext(shard_actor.canister_id)), "submit_report_totals"
+        )
+    for (cid, shop, _), amount in zip(shops, (5_000_000, 7_000_000)):
+        pay(factory, alice_ledger, cid, shop, amount)
+    until(factory, lambda: fault.fired == 1)
+    status = shard_actor.get_shard_status()[0]
+    assert status["in_flight"] is True and status["batch_seq"] == 0 and status["pending"] == 2
+    assert total_volume(factory) == 120  # applied once by the factory, not acknowledged at the shard
+    until(factory, lambda: shard_actor.get_shard_status()[0]["batch_seq"] == 1)
+    status = shard_actor.get_shard_status()[0]
+    assert status["in_flight"] is False and status["pending"] == 0 and status["reports_forwarded"] == 2
+    assert total_volume(factory) == 120
+    geo = {e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"]) for e in
+           factory.admin.get_system_analytics()[0]["geographic_distribution"]}
+    assert geo == {"EU": (1, 50), "US": (1, 70)}
+    rec = ok(factory.admin.get_report_shards())[0]
+    assert rec["batches"] == 1 and rec["reports"] == 2
+    assert health(factory)["reports_received"] == 2 and health(factory)["direct_reports"] == 0
+    # the next batch takes the next seq and counts only what moved since
+    pay(factory, alice_ledger, shops[0][0], shops[0][1], 1_000_000)
+    until(factory, lambda: shard_actor.get_shard_status()[0]["batch_seq"] == 2)
+    assert total_volume(factory) == 130 and ok(factory.admin.get_report_shards())[0]["batches"] == 2
+
+
+def test_a_report_the_shard_refuses_is_reported_to_the_factory(server, deploy, actor, new_identity):
+    # The shard checks each report against the merchant's last one and the factory's supplies
+    # (read once per batch): a volume that grew by more than the token's supply is refused and
+    # listed in the batch. Alice pays all she has; the sweep into the merchant's main account
+    # burns a fee, so the supply ends below the volume the merchant reports.
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU", "US"))
+    (cid0, shop0, _), _ = shops
+    until(factory, lambda: shard_actor.get_shard_status()[0]["reports_forwarded"] == 2)  # the profiles
+    forwarded = 2
+    big = alice_ledger.balance() - FEE
+    pay(factory, alice_ledger, cid0, shop0, big)
+    ok(factory.admin.update_global_token_rates())  # the factory reads the ledger's supply again
+    assert alice_ledger.actor.icrc1_total_supply()[0] < big
+    until(factory, lambda: shard_actor.get_shard_status()[0]["reports_refused"] == 1)
+    status = shard_actor.get_shard_status()[0]
+    assert status["pending"] == 0 and status["reports_forwarded"] == forwarded
+    rec = ok(factory.admin.get_report_shards())[0]
+    assert rec["refused"] == 1 and rec["reports"] == forwarded
+    assert total_volume(factory) == 0  # nothing of the refused report was counted
+    assert health(factory)["reports_received"] == forwarded
+    assert factory.admin.get_system_analytics()[0]["active_merchants"] == 0

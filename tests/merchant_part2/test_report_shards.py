@@ -329,8 +329,10 @@ def test_a_batch_resent_after_a_lost_reply_is_applied_once(server, deploy, actor
     status = shard_actor.get_shard_status()[0]
     assert status["in_flight"] is False and status["pending"] == 0 and status["reports_forwarded"] == 2
     assert total_volume(factory) == 120
-    geo = {e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"]) for e in
-           factory.admin.get_system_analytics()[0]["geographic_distribution"]}
+    geo = {
+        e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"])
+        for e in factory.admin.get_system_analytics()[0]["geographic_distribution"]
+    }
     assert geo == {"EU": (1, 50), "US": (1, 70)}
     rec = ok(factory.admin.get_report_shards())[0]
     assert rec["batches"] == 1 and rec["reports"] == 2
@@ -362,3 +364,53 @@ def test_a_report_the_shard_refuses_is_reported_to_the_factory(server, deploy, a
     assert total_volume(factory) == 0  # nothing of the refused report was counted
     assert health(factory)["reports_received"] == forwarded
     assert factory.admin.get_system_analytics()[0]["active_merchants"] == 0
+
+
+def test_a_merchant_leaving_sole_control_leaves_its_shard(server, deploy, actor, new_identity):
+    # The factory no longer checks sole control per report, so a merchant leaving it leaves
+    # its shard first (secure_user_canister): the shard stops counting it and hands its last
+    # report back. A that is believed again reports to the factory, which counts only what
+    # moved since that report; B, whose owner swapped its module (a co-controller, as before
+    # issue 16), is believed nowhere any more and its sales are not counted.
+    from factory_client import inject_controllers, management_call
+
+    from localnet.runtime.module import custom_section
+
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU", "US"))
+    (cid_a, shop_a, owner_a), (cid_b, shop_b, owner_b) = shops
+    pay(factory, alice_ledger, cid_a, shop_a, 5_000_000)
+    pay(factory, alice_ledger, cid_b, shop_b, 7_000_000)
+    until(factory, lambda: total_volume(factory) == 120)
+    assert shard_actor.get_shard_status()[0]["merchants"] == 2
+
+    ok(factory.as_(owner_a).secure_user_canister(cid_a))
+    assert shard_actor.get_shard_status()[0]["merchants"] == 1
+    assert ok(factory.admin.get_report_shards())[0]["merchants"] == 1
+    pay(factory, alice_ledger, cid_a, shop_a, 1_000_000)
+    until(factory, lambda: health(factory)["direct_reports"] == 1)
+    assert total_volume(factory) == 130  # the 50 cents the shard counted are not counted again
+    assert ok(factory.as_(owner_a).compare_merchant_performance(cid_a))["average_transaction_usd_cents"] == 30
+    assert ok(shop_a.get_factory_sync_status())["report_shard"] == []  # the factory's reply told it
+
+    inject_controllers(server, factory.id, cid_b, [factory.id, owner_b.sender().to_str()])
+    swapped = build_module(server) + custom_section("rogue", b"swapped by the owner")
+    management_call(
+        server,
+        owner_b,
+        "install_code",
+        {
+            "mode": {"upgrade": None},
+            "canister_id": Principal.from_str(cid_b),
+            "wasm_module": swapped,
+            "arg": b"DIDL\x00\x00",
+            "sender_canister_version": None,
+        },
+        cid_b,
+    )
+    assert code(factory.as_(owner_b).secure_user_canister(cid_b)) == "module_mismatch"
+    assert shard_actor.get_shard_status()[0]["merchants"] == 0
+    pay(factory, alice_ledger, cid_b, shop_b, 2_000_000)
+    for _ in range(3):
+        factory.advance(TICK)
+    assert ok(shop_b.get_factory_sync_status())["shard_fallbacks"] >= 1  # the shard refused it
+    assert total_volume(factory) == 130 and health(factory)["direct_reports"] == 1

@@ -19,7 +19,7 @@ EXPIRY_DUE = 50  # sessions due at once when the expiry cost per session is meas
 REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
 IDLE_PULL_TICKS = 12  # same file: an idle merchant checks the security versions every 12th tick
 SHARD_VERSION = "agg-v1"
-BATCH_SIZES = {True: (1, 10), False: (1, 50)}  # reports per measured shard batch (quick, full)
+BATCH_SIZES = {True: (1, 10, 100), False: (1, 10, 100)}  # merchants per measured shard batch (quick, full)
 
 
 def account(owner, sub=None) -> dict:

@@ -107,17 +107,18 @@ def pending() -> bool:
     return pattern_version() > get_count(P + "pat_from")
 
 
-def security_versions() -> dict:
+def security_versions(for_merchant: bool = True) -> dict:
     """The current version of every part a bulletin carries (the reply of an accepted
     report, and the idle merchants' hourly check), and the report aggregator shard the
-    calling merchant reports to (the pull of its assignment)."""
+    calling merchant reports to (the pull of its assignment; not looked up for a shard's
+    batch, whose caller is no merchant)."""
     return {
         "blocklist_seq": top_seq("block_changes"),
         "known_bad_seq": top_seq("known_bad"),
         "reputation_seq": top_seq("reputation_changes"),
         "alerts_seq": top_seq("system_alerts"),
         "fraud_patterns_version": pattern_version(),
-        "report_shard": shard_canister_of(ic.caller().to_str()),
+        "report_shard": shard_canister_of(ic.caller().to_str()) if for_merchant else None,
     }
 
 

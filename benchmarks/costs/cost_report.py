@@ -380,9 +380,13 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         f"{fc['active_direct']:,} when its counters moved and {fc['idle_direct']:,} when idle (a version check every "
         f"{IDLE_PULL_TICKS} intervals): {fc['direct_all_active']:,.0f} merchants if all are active, "
         f"{fc['direct_at_share']:,.0f} at {ACTIVE_SHARE:.0%} active. Through report aggregator shards "
-        f"(which hold their merchants' last reports and send the factory sums) a batch of "
-        + ", ".join(f"{k} merchants costs it {v:,}" for k, v in fc["shard"]["factory_per_batch_by_size"].items())
-        + f" (it does not grow with them: {fc['shard']['factory_growth_per_merchant']:,} per merchant); bounded for "
+        f"(which hold their merchants' last reports and send the factory sums) a batch costs it "
+        + ", ".join(
+            f"{v:,} with {k} merchant{'' if k == '1' else 's'}"
+            for k, v in fc["shard"]["factory_per_batch_by_size"].items()
+        )
+        + f" (its market query and its sums; {fc['shard']['factory_growth_per_merchant']:,} more per merchant in "
+        f"it); bounded for "
         f"a counters map of {COUNTERS_AT_TARGET:,} entries (its only map that grows with the merchants) "
         f"{fc['shard']['factory_per_batch_at_target']:,}. With up to {BATCH_MERCHANTS} merchants a batch and an "
         f"idle merchant costing it nothing: **{fc['sharded_all_active']:,.0f} merchants if every one is active in "

@@ -84,29 +84,30 @@ def test_round_budget_arithmetic():
 
 
 def test_shard_ceiling_arithmetic():
-    """Batches of 1 and 10 reports cost the factory 23M and 113M instructions (+ 2M per
-    execution): 10M per report, 15M per batch. A shard's receipts of 10 reports take 60M in
-    10 executions (8M each) and its batch timer 17M / 62M in 2 executions (5M per report):
-    13M per active merchant at the shard. Per 300 s the budget is (2B - 8M) x 300 =
-    597.6B: all active, 597.6B / (10M + 15M / 5,000) = 59,742 merchants; at 10% active,
-    597.6B / (1M + 3,000) = 595,813; at 100,000 merchants (20 shards, 300M of batches)
-    (597.6B - 0.3B) / 1T = 59.73% may be active; one shard carries 597.6B / 13M = 45,969."""
+    """A shard batch costs the factory its market query (3M) and the sums' update (20M, 21M
+    and 22M with 1, 10 and 100 merchants), + 2M per execution: 27M, 28M, 29M; the worst,
+    29M, grows 20,202 per merchant (the sums, not the merchants). Bounded for a counters map
+    of 1,000,000 entries: 231 operations (2 x (9 metrics + 3 counts + 100 buckets) + 7) of
+    947,905 (localnet's insert at that size) add 218,966,055: 247,966,055 per batch. Per
+    300 s the budget is (2B - 8M) x 300 = 597.6B; with 500 merchants a batch, all active:
+    597.6B / (247,966,055 / 500) = 1,205,004 merchants; at 10% active a shard of 5,000
+    still sends one batch: 597.6B / (247,966,055 / 5,000) = 12,050,036; 100,000 all-active
+    merchants (200 batches) use 8.3% of the budget. A shard's receipts take 10M each (8M +
+    2M) and its batch timer 36M / 336M at 1 / 100 merchants: 13,030,303 per active merchant
+    at the shard, which carries 597.6B / 13,030,303 = 45,862."""
+    sizes = {1: 20_000_000, 10: 21_000_000, 100: 22_000_000}
+    timers = {1: 30_000_000, 10: 120_000_000, 100: 330_000_000}
     doc = {
         "shard_batches": {
-            "1": {
+            str(k): {
                 "methods": {
-                    "factory.submit_report_batch": {"executions": 1, "instructions": 23_000_000},
-                    "shard.<timer>": {"executions": 2, "instructions": 17_000_000},
+                    "factory.get_report_market": {"executions": 1, "instructions": 3_000_000},
+                    "factory.submit_report_totals": {"executions": 1, "instructions": sizes[k]},
+                    "shard.<timer>": {"executions": 3, "instructions": timers[k]},
                 },
-                "report_methods": {},
-            },
-            "10": {
-                "methods": {
-                    "factory.submit_report_batch": {"executions": 1, "instructions": 113_000_000},
-                    "shard.<timer>": {"executions": 2, "instructions": 62_000_000},
-                },
-                "report_methods": {"shard.submit_metrics_report": {"executions": 10, "instructions": 60_000_000}},
-            },
+                "report_methods": {"shard.submit_metrics_report": {"executions": k, "instructions": 8_000_000 * k}},
+            }
+            for k in sizes
         },
         "factory_methods": {
             "factory_tick": {
@@ -117,20 +118,23 @@ def test_shard_ceiling_arithmetic():
         },
     }
     sh = cost_report.shard_costs(doc)
+    assert cost_report.counter_ops_per_batch() == 231
     assert sh == {
-        "sizes": [1, 10],
-        "factory_per_report": 10_000_000,
-        "factory_per_batch": 15_000_000,
-        "shard_per_report": 13_000_000,
+        "sizes": [1, 10, 100],
+        "factory_per_batch_by_size": {"1": 27_000_000, "10": 28_000_000, "100": 29_000_000},
+        "factory_growth_per_merchant": 20_202,
+        "factory_per_batch": 29_000_000,
+        "factory_per_batch_at_target": 247_966_055,
+        "shard_per_merchant": 13_030_303,
     }
     ops = {"one_click": cost_report.Op("one_click", "", {"factory": Usage(executions=3, instructions=36_000_000)})}
     fc = cost_report.factory_ceiling(ops, doc)
     assert fc["active_direct"] == 47_000_000 and fc["idle_direct"] == 500_000  # its own timer is not counted
-    assert fc["sharded_all_active"] == pytest.approx(597.6e9 / 10_003_000)
-    assert round(fc["sharded_all_active"]) == 59_742
-    assert round(fc["sharded_at_share"]) == 595_813
-    assert fc["active_share_at_target"] == pytest.approx(0.5973)
-    assert round(fc["shard_merchants_all_active"]) == 45_969
+    assert fc["sharded_all_active"] == pytest.approx(597.6e9 / (247_966_055 / 500))
+    assert round(fc["sharded_all_active"]) == 1_205_004
+    assert round(fc["sharded_at_share"]) == 12_050_036
+    assert fc["target_budget_share"] == pytest.approx(0.08299, abs=1e-5)
+    assert round(fc["shard_merchants_all_active"]) == 45_862
     assert fc["below_target"] is False
 
 
@@ -171,8 +175,9 @@ def test_every_money_path_is_measured_through_localnet():
         m for m in doc["factory_methods"]["factory_tick_idle"] if m.startswith("factory.") and "<timer>" not in m
     ]
     assert "factory.get_security_versions" in doc["factory_methods"]["factory_version_check"]
-    for run in doc["shard_batches"].values():  # one batch message per shard, whatever its size
-        assert run["methods"]["factory.submit_report_batch"]["executions"] == 1
+    for run in doc["shard_batches"].values():  # one market query and one batch of sums, whatever its size
+        assert run["methods"]["factory.get_report_market"]["executions"] == 1
+        assert run["methods"]["factory.submit_report_totals"]["executions"] == 1
     assert ops["one_click"]["factory"]["executions"] >= 1
     assert ops["expiry"]["per_session"]["merchant"]["instructions"] > 0
     assert doc["storage_per_paid_session"]["reserved_bytes_per_item"] > 0

@@ -1,7 +1,7 @@
 """System analytics and benchmarks (seed feature 6), aggregated from merchant reports.
 
 Merchant canisters send cumulative totals (`report_merchant_metrics`); the factory keeps
-each merchant's last report and applies only the difference to system, token, region and
+each (unsharded) merchant's last report and applies only the difference to system, token, region and
 industry totals, so a resent report changes nothing and no query walks the merchants.
 Each difference is plausibility-checked (base-unit volumes never shrink, never exceed the
 token's supply, come with payments; counts grow by at most MAX_STEP per report), and
@@ -10,8 +10,9 @@ merchant's own `volume_usd_cents` is ignored, so a price drop or a failed rate f
 the merchant's side never freezes the totals and no merchant sets its own USD volume.
 The checks and the valuation are `common/report_checks.py` and the sums a report adds are
 `common/report_deltas.py` (by the merchant's own group names; `apply_totals` folds them into
-the capped groups), so whoever holds a merchant's last report can make them (docs/scaling.md).
-Merchant percentiles come from a 100-bucket histogram of conversion rates.
+the capped groups), so whoever holds a merchant's last report can make them: a merchant
+assigned to a report aggregator shard is checked, valued and summed there and the factory
+writes only the shard's sums (report_totals.py; docs/scaling.md). Merchant percentiles come from a 100-bucket histogram of conversion rates.
 Regions and industries are capped at 50 each (further ones count as "other").
 """
 

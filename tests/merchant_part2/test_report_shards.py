@@ -233,9 +233,11 @@ def test_the_factory_deploys_the_next_shard_when_one_is_full(server, deploy, act
 
 
 def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, deploy, actor, new_identity):
-    # The factory looks each region, industry and token up once per batch (docs/scaling.md):
-    # merchants sharing a group in one batch, a first report and a move between regions
-    # must still leave each region's totals equal to its merchants' activity.
+    # The shard sums a batch by the merchants' own region names and the factory folds the
+    # sums into its groups (docs/scaling.md): merchants sharing a region in one batch, a
+    # first report and a move between regions within a batch (the old region loses the
+    # merchant's cents as the shard valued them) must leave each region's totals equal to
+    # its merchants' sales.
     factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
     factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
     shard_id = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])

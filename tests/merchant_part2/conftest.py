@@ -13,6 +13,7 @@ from ic.identity import Identity
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "merchant"))
+sys.path.insert(0, os.path.join(HERE, "..", "factory"))  # factory_client, ledger_client
 
 from merchant_client import build_shop  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402

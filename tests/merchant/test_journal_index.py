@@ -7,26 +7,15 @@ subject (the next call answers `conflict`), and each settled one leaves the inde
 
 from __future__ import annotations
 
-import pytest
 from merchant_client import PRICE, SYMBOL, code, ok, trap_at
-from test_journal_upgrade import export_release, shop_on_release
+from test_journal_upgrade import old_shop, release_root  # noqa: F401 - the fixtures
 from test_merchant_adversarial import reconcile_row, rejected
 from test_merchant_recovery import INTENT_STALE_SECONDS, log_length, paid_payment, retry_after_the_lease
 from test_merchant_upgrade import upgrade
 
-BEFORE_THE_INDEX = "6535ec4"  # the release whose interrupted() walked the whole journal
+RELEASE = "6535ec4"  # the release before the index: its interrupted() walked the whole journal (old_shop)
 MAX_OPS_PER_SUBJECT = 20  # ledger_ops_store.py
 RECOVERY_SECONDS = 60  # the recovery timer's interval; it replays 5 operations per tick
-
-
-@pytest.fixture(scope="module")
-def pre_index_root(tmp_path_factory) -> str:
-    return export_release(tmp_path_factory, BEFORE_THE_INDEX)
-
-
-@pytest.fixture
-def pre_index_shop(server, new_identity, deploy, actor, pre_index_root):
-    return shop_on_release(server, new_identity, deploy, actor, pre_index_root)
 
 
 def interrupt(shop, call, times: int) -> None:
@@ -44,8 +33,8 @@ def replay_everything(shop) -> None:
         shop.advance(RECOVERY_SECONDS + 1)
 
 
-def test_an_interrupted_refund_from_before_the_index_is_finished_first_after_the_upgrade(pre_index_shop):
-    shop = pre_index_shop
+def test_an_interrupted_refund_from_before_the_index_is_finished_first_after_the_upgrade(old_shop):  # noqa: F811
+    shop = old_shop
     refund = shop.owner.merchant.refund_payment
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()

@@ -24,6 +24,7 @@ from test_merchant_adversarial import reconcile_row, rejected, step_until, submi
 from test_merchant_recovery import CHARGE_TIMER_STALE_SECONDS, log_length, paid_payment, trapped_charge, trapped_sweep
 
 OLD_RELEASE = "4fbc0a5"  # the release whose locks and intents live in their own maps
+RELEASE = OLD_RELEASE  # what `old_shop` runs
 
 
 def export_release(tmp_path_factory, commit: str) -> str:
@@ -50,13 +51,15 @@ def shop_on_release(server, new_identity, deploy, actor, release_root: str):
 
 
 @pytest.fixture(scope="module")
-def old_root(tmp_path_factory) -> str:
-    return export_release(tmp_path_factory, OLD_RELEASE)
+def release_root(request, tmp_path_factory) -> str:
+    """The source tree of the test module's `RELEASE` (a commit), exported from git."""
+    return export_release(tmp_path_factory, request.module.RELEASE)
 
 
 @pytest.fixture
-def old_shop(server, new_identity, deploy, actor, old_root):
-    return shop_on_release(server, new_identity, deploy, actor, old_root)
+def old_shop(server, new_identity, deploy, actor, release_root):
+    """The usual shop on the test module's `RELEASE`."""
+    return shop_on_release(server, new_identity, deploy, actor, release_root)
 
 
 def test_upgrade_from_the_release_before_the_journal_settles_what_was_in_flight_once(old_shop):

@@ -1,5 +1,6 @@
 """post_upgrade: the operations in flight of a release before the journal (schema version 1)
-taken into the journal (ledger_journal.py), once.
+taken into the journal (ledger_journal.py), once; then the journal's operations indexed by
+subject (`index_journal`, schema version 2 -> 3).
 
 That release kept them in three maps, which stay declared (stable layouts never change,
 KYBRA.md) and are emptied here: the session locks (an ICRC-2 charge, an ICRC-1 completion
@@ -9,15 +10,20 @@ one-click charge locks. Each becomes one operation with the exact call the old c
 by the ledger and settles it exactly once; its lease (started_at) and any look-up in the
 ledger's blocks carry over. A return of session funds that release interrupted never stored
 its call, so only its lock is taken over (released after the lease: the old code could not
-resume it either). The maps hold only calls in flight, so this stays small."""
+resume it either). The maps hold only calls in flight, so this stays small.
+
+The index step walks the journal under the message budget and goes on in zero-delay timers;
+until it is done, `interrupted` walks the journal as the release before the index did."""
 
 from kybra import ic
 
 from src.common.ids import memo_for
+from src.common.message_budget import budget_left
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.ledger_journal import main_account
 from src.user_payment_canister.ledger_ops_store import (
-    SCHEMA_VERSION,
+    INDEXED_SCHEMA,
+    JOURNAL_SCHEMA,
     ledger_ops_map,
     schema_version,
     set_schema_version,
@@ -182,7 +188,7 @@ def from_charge_lock(auth_id: str, lock: dict) -> dict:
 def migrate_to_journal() -> int:
     """Take the old maps' operations into the journal (once: the schema version says it
     ran); returns how many."""
-    if schema_version() >= SCHEMA_VERSION:
+    if schema_version() >= JOURNAL_SCHEMA:
         return 0
     moved = []
     for session_id, lock in session_locks_map.items():
@@ -199,7 +205,44 @@ def migrate_to_journal() -> int:
         transfer_intents_map.remove(key)
     for key in [k for k in charge_locks_map.keys()]:
         charge_locks_map.remove(key)
-    set_schema_version(SCHEMA_VERSION)
+    set_schema_version(JOURNAL_SCHEMA)
     if len(moved) > 0:
         ic.print("journal migration: " + str(len(moved)) + " operation(s) in flight taken over")
     return len(moved)
+
+
+INDEXING = {"after": "", "indexed": 0}  # heap: the last op id looked at (each post_upgrade starts over)
+
+
+def index_journal() -> None:
+    """post_upgrade: index the journal's operations by subject (schema 2 -> 3), once."""
+    if schema_version() >= INDEXED_SCHEMA:
+        return
+    INDEXING["after"] = ""
+    INDEXING["indexed"] = 0
+    index_step()
+
+
+def index_step() -> None:
+    """Index the operations after the cursor while the budget lasts (adding one twice is a
+    no-op: new ones index themselves); the rest in a zero-delay timer. Complete with every
+    operation indexed, the index is what `interrupted` reads."""
+    for op_id in ledger_ops_map.keys():
+        if op_id <= INDEXING["after"]:
+            continue
+        if not budget_left():
+            ic.set_timer(0, index_step)
+            return
+        op = ledger_ops_map.get(op_id)
+        if op is not None and journal.KINDS[op["kind"]]["by_subject"]:
+            if journal.index_add(op):
+                INDEXING["indexed"] = INDEXING["indexed"] + 1
+            else:
+                journal.unindexed()
+        INDEXING["after"] = op_id
+    if journal.UNINDEXED["count"] > 0:
+        ic.print("journal index: " + str(journal.UNINDEXED["count"]) + " operation(s) found no room; walking")
+        return
+    set_schema_version(INDEXED_SCHEMA)
+    if INDEXING["indexed"] > 0:
+        ic.print("journal index: " + str(INDEXING["indexed"]) + " operation(s) indexed by subject")

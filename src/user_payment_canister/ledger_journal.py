@@ -28,6 +28,12 @@ became (`settled(op)`), how long the owner's retry has before the recovery timer
 (`timer_after`) and, for an operation interrupted before its call, how it starts again
 (`restart`). One recovery timer (`recover_operations`) replays every interrupted operation
 (or resumes its lookup), under the message's work budget.
+
+Kinds registered `by_subject` (refunds of a payment, payouts of a token: several operations
+can share a subject) are indexed by subject in `ops_by_subject_map` ("kind|subject" -> op
+ids), written with the operation in the same message (`store`, `forget`), so `interrupted`
+reads one entry instead of walking the journal. A canister upgraded from a journal without
+the index walks until journal_migration.index_journal has indexed what was in it.
 """
 
 import json
@@ -38,7 +44,15 @@ from src.common.icrc_types import IcrcLedger
 from src.common.message_budget import budget_left
 from src.user_payment_canister.intent_lookup import lookup_status, lookup_step, new_lookup, unsettled
 from src.user_payment_canister.ledger_calls import TOO_OLD, block_or_error, outcome_unknown
-from src.user_payment_canister.ledger_ops_store import ledger_ops_map
+from src.user_payment_canister.ledger_ops_store import (
+    INDEXED_SCHEMA,
+    JOURNAL_SCHEMA,
+    MAX_OPS_PER_SUBJECT,
+    ledger_ops_map,
+    ops_by_subject_map,
+    schema_version,
+    set_schema_version,
+)
 from src.user_payment_canister.merchant_store import bump, copy_record, intent_lookups_map
 
 NS = 1_000_000_000
@@ -48,15 +62,24 @@ RECOVERIES_PER_TICK = 5
 NEVER_REACHED = "ledger_error: the transfer never reached the ledger within its deduplication window"
 
 KINDS = {}  # kind -> callbacks, filled at import by the feature modules (register)
+UNINDEXED = {"count": 0}  # operations since this module loaded that found no room in the index
 
 
 def register(
-    kind: str, settle, release, settled, timer_after: int, restart=None, unknown_unavailable: bool = False
+    kind: str,
+    settle,
+    release,
+    settled,
+    timer_after: int,
+    restart=None,
+    unknown_unavailable: bool = False,
+    by_subject: bool = False,
 ) -> None:
     """The kind's callbacks: settle(op, block) -> value, release(op, reason), settled(op)
     -> value or None, restart(op) (a generator) for an operation held before its call.
     `unknown_unavailable`: an unknown outcome answers `unavailable:` (the caller can do
-    nothing but wait), else the ledger's own error."""
+    nothing but wait), else the ledger's own error. `by_subject`: its operations are
+    indexed by subject, for `interrupted` and `room_for`."""
     KINDS[kind] = {
         "settle": settle,
         "release": release,
@@ -64,6 +87,7 @@ def register(
         "timer_after": timer_after,
         "restart": restart,
         "unknown_unavailable": unknown_unavailable,
+        "by_subject": by_subject,
     }
 
 
@@ -136,7 +160,7 @@ def prepare(
     op["memo"] = memo
     if context is not None:
         op["context"] = json.dumps(context, ensure_ascii=False)
-    ledger_ops_map.insert(op["op_id"], op)
+    store(op)
     return op
 
 
@@ -153,7 +177,7 @@ def acquire(op_id: str, kind: str, label: str, subject: str, ledger, context: di
     existing = ledger_ops_map.get(op_id)
     if existing is None:
         op = new_operation(op_id, kind, label, subject, ledger, context)
-        ledger_ops_map.insert(op_id, op)
+        store(op)
         return (op, None)
     if existing["state"] == "looking_up":
         return (None, lookup_status(op_id, "the interrupted " + existing["label"] + " of " + subject))
@@ -169,8 +193,63 @@ def acquire(op_id: str, kind: str, label: str, subject: str, ledger, context: di
 
 def start(op: dict) -> dict:
     """Store a new operation whose call is prepared (no lock to take first)."""
-    ledger_ops_map.insert(op["op_id"], op)
+    store(op)
     return op
+
+
+def store(op: dict) -> None:
+    """Write `op` to the journal; one entering it is added to its subject's index (kinds
+    `by_subject`) in the same message. Its callers made room first (`room_for`); one that
+    finds none (only an operation taken over by a migration can) makes `interrupted` walk
+    the journal again until the next upgrade indexes it."""
+    if KINDS[op["kind"]]["by_subject"] and not ledger_ops_map.contains_key(op["op_id"]):
+        if not index_add(op):
+            unindexed()
+    ledger_ops_map.insert(op["op_id"], op)
+
+
+def unindexed() -> None:
+    UNINDEXED["count"] = UNINDEXED["count"] + 1
+    if schema_version() > JOURNAL_SCHEMA:
+        set_schema_version(JOURNAL_SCHEMA)
+
+
+def index_key(kind: str, subject: str) -> str:
+    return kind + "|" + subject
+
+
+def index_add(op: dict) -> bool:
+    """Add `op` to its subject's index (once); False if the subject has no room left."""
+    key = index_key(op["kind"], op["subject"])
+    ids = ops_by_subject_map.get(key)
+    ids = [] if ids is None else ids
+    if op["op_id"] in ids:
+        return True
+    if len(ids) >= MAX_OPS_PER_SUBJECT:
+        return False
+    ops_by_subject_map.insert(key, ids + [op["op_id"]])
+    return True
+
+
+def index_remove(op: dict) -> None:
+    key = index_key(op["kind"], op["subject"])
+    ids = ops_by_subject_map.get(key)
+    if ids is None or op["op_id"] not in ids:
+        return
+    rest = [i for i in ids if i != op["op_id"]]
+    if len(rest) == 0:
+        ops_by_subject_map.remove(key)
+    else:
+        ops_by_subject_map.insert(key, rest)
+
+
+def room_for(kind: str, subject: str, what: str) -> "str | None":
+    """None if a new operation of `kind` (`by_subject`) on `subject` fits in the index, else
+    the `conflict:` its request answers until one of them is settled."""
+    ids = ops_by_subject_map.get(index_key(kind, subject))
+    if ids is None or len(ids) < MAX_OPS_PER_SUBJECT:
+        return None
+    return "conflict: " + str(len(ids)) + " " + what + " are in progress; retry when one of them is settled"
 
 
 def describe(op: dict) -> str:
@@ -184,7 +263,7 @@ def stamp(op: dict, state: str) -> dict:
     op = copy_record(op)
     op["started_at"] = ic.time()
     op["state"] = state
-    ledger_ops_map.insert(op["op_id"], op)
+    store(op)
     return op
 
 
@@ -204,23 +283,33 @@ def abandon(op: dict) -> bool:
     False when a retry took it over meanwhile (then it is that retry's)."""
     if not owns(op):
         return False
-    forget(op["op_id"])
+    forget(op)
     return True
 
 
-def forget(op_id: str) -> None:
-    ledger_ops_map.remove(op_id)
-    intent_lookups_map.remove(op_id)
+def forget(op: dict) -> None:
+    """Drop `op` from the journal and from its subject's index, in one message."""
+    ledger_ops_map.remove(op["op_id"])
+    intent_lookups_map.remove(op["op_id"])
+    if KINDS[op["kind"]]["by_subject"]:
+        index_remove(op)
 
 
 def interrupted(kind: str, subject: str) -> "dict | None":
-    """An operation of `kind` on `subject` untouched for the lease, which a new request on
-    the subject finishes first (a refund of the same payment, a payout of the same token).
-    The journal holds only operations in flight, so walking it stays small."""
+    """An operation of `kind` (`by_subject`) on `subject` untouched for the lease, which a
+    new request on the subject finishes first (a refund of the same payment, a payout of
+    the same token): the subject's index entry names at most MAX_OPS_PER_SUBJECT. Until
+    the index holds what an upgrade found in the journal, the journal is walked."""
     now = ic.time()
-    for op in ledger_ops_map.values():
+    if schema_version() >= INDEXED_SCHEMA:
+        ids = ops_by_subject_map.get(index_key(kind, subject))
+        candidates = [ledger_ops_map.get(op_id) for op_id in ([] if ids is None else ids)]
+    else:
+        candidates = ledger_ops_map.values()
+    for op in candidates:
         if (
-            op["kind"] == kind
+            op is not None
+            and op["kind"] == kind
             and op["subject"] == subject
             and op["state"] != "looking_up"
             and now - op["started_at"] >= LEASE_SECONDS * NS
@@ -286,7 +375,7 @@ def finish(op: dict, block: "int | None", err: "str | None") -> "tuple":
     mine = current["started_at"] == op["started_at"]
     if err is None:
         value = kind["settle"](current, block)
-        forget(op["op_id"])
+        forget(current)
         return (value, None)
     if err == TOO_OLD:
         if mine:
@@ -299,7 +388,7 @@ def finish(op: dict, block: "int | None", err: "str | None") -> "tuple":
         if mine:
             keep = copy_record(current)
             keep["state"] = "unknown"
-            ledger_ops_map.insert(op["op_id"], keep)
+            store(keep)
         if kind["unknown_unavailable"]:
             return (
                 None,
@@ -312,7 +401,7 @@ def finish(op: dict, block: "int | None", err: "str | None") -> "tuple":
         return (None, err + " (the outcome is unknown: " + op["op_id"] + " is replayed with the same arguments)")
     if mine:  # a definite refusal; a message that took over may still get it through
         kind["release"](current, err)
-        forget(op["op_id"])
+        forget(current)
     return (None, err)
 
 
@@ -348,7 +437,7 @@ def continue_lookup(op_id: str):
         kind["settle"](current, value)
     else:
         kind["release"](current, NEVER_REACHED)
-    forget(op_id)
+    forget(current)
 
 
 def is_due(op: dict, now: int) -> bool:
@@ -376,7 +465,7 @@ def recover(op: dict):
         return
     kind = KINDS[op["kind"]]  # interrupted before its call: nothing moved
     kind["release"](op, "interrupted before its ledger call")
-    forget(op["op_id"])
+    forget(op)
 
 
 def recover_operations():

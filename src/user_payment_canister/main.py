@@ -42,7 +42,7 @@ from src.user_payment_canister.elements import (
     track_element_usage,
 )
 from src.user_payment_canister.hosted_page import get_public_merchant_profile, set_hosted_page_base_url
-from src.user_payment_canister.journal_migration import migrate_to_journal
+from src.user_payment_canister.journal_migration import index_journal, migrate_to_journal
 from src.user_payment_canister.ledger_journal import RECOVERY_SECONDS, recover_operations
 from src.user_payment_canister.ledger_ops_store import SCHEMA_VERSION, set_schema_version
 from src.user_payment_canister.merchant_store import (
@@ -162,6 +162,7 @@ def init(args: MerchantInitArgs) -> void:
 @post_upgrade
 def post_upgrade() -> void:
     migrate_to_journal()  # operations in flight of a release before the journal
+    index_journal()  # operations in the journal of a release before its index by subject
     arm_timers()
 
 

@@ -627,7 +627,7 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         file_settlement("" if reservation is None else reservation, False)
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
     if err is not None:
-        journal.forget(auth_id)  # nothing was sent
+        journal.forget(op)  # nothing was sent
         forget_payment_metadata(payment_id)
         release(auth_id, spend_key, amount, False)
         return decline(auth, err)

@@ -75,6 +75,7 @@ journal.register(
     lambda op: payouts_map.get(op["op_id"]),
     PAYOUT_TIMER_SECONDS,
     unknown_unavailable=True,
+    by_subject=True,
 )
 
 
@@ -91,6 +92,9 @@ def create_payout(token_symbol: text, amount: nat, to: Opt[Account], memo: Opt[t
     if interrupted is not None:
         payout, err = yield journal.run(interrupted)
         return {"Err": err} if err is not None else {"Ok": payout}
+    err = journal.room_for("payout", token_symbol, "payouts of " + token_symbol)
+    if err is not None:
+        return {"Err": err}
     destination = to if to is not None else {"owner": ic.caller(), "subaccount": None}
     if not is_owner(destination["owner"].to_str()):
         return {"Err": "invalid_argument: payouts go to an owner's account only"}

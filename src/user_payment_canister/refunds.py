@@ -105,6 +105,7 @@ journal.register(
     lambda op: refunds_map.get(op["op_id"]),
     REFUND_TIMER_SECONDS,
     unknown_unavailable=True,
+    by_subject=True,
 )
 
 
@@ -121,6 +122,9 @@ def refund_payment(payment_id: text, amount: Opt[nat], reason: Opt[text]) -> Asy
     if interrupted is not None:
         refund, err = yield journal.run(interrupted)
         return {"Err": err} if err is not None else {"Ok": refund}
+    err = journal.room_for("refund", payment_id, "refunds of " + payment_id)
+    if err is not None:
+        return {"Err": err}
     if payment["payer"] is None:
         return {
             "Err": "payer_unknown: the payer of "

@@ -17,6 +17,7 @@ from factory_client import (
     ptext,
 )
 from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY, ledger_init_arg
+from utc_day import to_mid_day
 from xrc_fixture import CRYPTO, FIAT, asset
 
 THEME = {
@@ -290,8 +291,9 @@ def test_token_market(market, server):
     assert code(f.admin.add_market_token(SYMBOL, xrc_id, "ICP")) == "already_exists"
 
 
-def test_payment_network(probes, new_identity):
+def test_payment_network(probes, server, new_identity):
     f = probes.factory
+    to_mid_day(server)  # the limit is per UTC day
     (o1, c1, p1, _), (o2, c2, p2, _) = probes.items[:2]
     customer = new_identity().sender().to_str()
     ok(p1.probe_register_one_click(c1))

@@ -148,26 +148,27 @@ def distinct(canister):
     return canister
 
 
-def build_shop(server, new_identity, deploy, actor, anonymous_identity) -> Shop:
+def build_shop(server, new_identity, deploy, actor, anonymous_identity, second_ledger=None, factory=None) -> Shop:
+    """A local ICRC ledger (LTT) on which the owner, alice and bob hold CUSTOMER_FUNDS, and a
+    merchant canister accepting it, whose owner authorized the `api` server principal.
+    `second_ledger(holders) -> init arg`: a second ledger, same holders, that the merchant
+    adds as a token (`shop.extra`: its id "ledger2", its token record "token2", alice's and
+    bob's clients "alice2", "bob2"). `factory(ledger_id, ledger2_id) -> canister id`: the
+    merchant's factory, made once the ledgers exist."""
     owner, api, alice, bob, stranger = (new_identity() for _ in range(5))
-    ledger_id = deploy(
-        server,
-        LEDGER_ENTRY,
-        ledger_init_arg(
-            [
-                (owner.sender().to_str(), CUSTOMER_FUNDS),
-                (alice.sender().to_str(), CUSTOMER_FUNDS),
-                (bob.sender().to_str(), CUSTOMER_FUNDS),
-            ]
-        ),
+    holders = [(i.sender().to_str(), CUSTOMER_FUNDS) for i in (owner, alice, bob)]
+    ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg(holders))
+    ledger2_id = None if second_ledger is None else deploy(server, LEDGER_ENTRY, second_ledger(holders))
+    factory_id = None if factory is None else factory(ledger_id, ledger2_id)
+    merchant_id = deploy(
+        server, MERCHANT_ENTRY, merchant_init_arg(owner.sender().to_str(), ledger_id, factory=factory_id)
     )
-    merchant_id = deploy(server, MERCHANT_ENTRY, merchant_init_arg(owner.sender().to_str(), ledger_id))
 
-    def party(identity) -> Party:
+    def party(identity, ledger: str = ledger_id) -> Party:
         return Party(
             identity,
             distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
-            LedgerClient(distinct(actor(server, ledger_id, identity, LEDGER_DID)), identity),
+            LedgerClient(distinct(actor(server, ledger, identity, LEDGER_DID)), identity),
         )
 
     shop = Shop(
@@ -183,6 +184,13 @@ def build_shop(server, new_identity, deploy, actor, anonymous_identity) -> Shop:
     )
     token = ok(shop.owner.merchant.refresh_token(SYMBOL))
     assert token["fee"] == FEE and token["verified"]
+    if ledger2_id is not None:
+        shop.extra = {
+            "ledger2": ledger2_id,
+            "token2": ok(shop.owner.merchant.add_token(ledger2_id)),
+            "alice2": party(alice, ledger2_id).ledger,
+            "bob2": party(bob, ledger2_id).ledger,
+        }
     ok(shop.owner.merchant.authorize_server_principal(shop.api.principal, "backend"))
     return shop
 

@@ -10,26 +10,22 @@ from __future__ import annotations
 import os
 import sys
 
+from ic.identity import Identity
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
 
 from factory_client import Factory, default_settings  # noqa: E402
-from ledger_client import LEDGER_DID, XRC_DID, XRC_ENTRY  # noqa: E402
+from ledger_client import XRC_DID, XRC_ENTRY  # noqa: E402
 from merchant_client import (  # noqa: E402
     FEE,
-    LEDGER_ENTRY,
-    MERCHANT_DID,
-    MERCHANT_ENTRY,
     PRICE,
     SYMBOL,
-    LedgerClient,
-    Party,
     Shop,
     acct,
+    build_shop,
     code,
-    distinct,
     err,
     ledger_init_arg,
-    merchant_init_arg,
     modal_config,
     ok,
     one,
@@ -39,12 +35,12 @@ from merchant_client import (  # noqa: E402
 
 SECOND = "LT2"
 LT2_PRICE = 166_667  # 0.05 LTT at $10 = $0.50 = 0.1666.. LT2 at $3, rounded up (6 decimals)
-FUNDS = 1_000_000_000
 
 
 def second_ledger_arg(holders: list) -> str:
+    """LT2: the local ledger as a 6-decimal token, for the same (principal, amount) holders."""
     return (
-        ledger_init_arg([(p, FUNDS) for p in holders])
+        ledger_init_arg(holders)
         .replace('symbol = "LTT"', f'symbol = "{SECOND}"')
         .replace("decimals = opt (8 : nat8)", "decimals = opt (6 : nat8)")
     )
@@ -77,47 +73,23 @@ def feed_rates(server, actor, new_identity, deploy, ledger_id: str, ledger2_id: 
 
 
 def two_token_shop(server, new_identity, deploy, actor, with_rates: bool = True) -> Shop:
-    """Like merchant_client.build_shop, with a second ledger (LT2) and a factory with rates."""
-    owner, api, alice, bob, stranger = (new_identity() for _ in range(5))
-    holders = [i.sender().to_str() for i in (owner, alice, bob)]
-    ledger_id = deploy(server, LEDGER_ENTRY, ledger_init_arg([(p, FUNDS) for p in holders]))
-    ledger2_id = deploy(server, LEDGER_ENTRY, second_ledger_arg(holders))
-    factory = feed_rates(server, actor, new_identity, deploy, ledger_id, ledger2_id) if with_rates else None
-    merchant_id = deploy(
+    """merchant_client.build_shop with a second ledger (LT2) and, `with_rates`, a factory
+    with rates for both."""
+
+    def factory(ledger_id: str, ledger2_id: str) -> str:
+        return feed_rates(server, actor, new_identity, deploy, ledger_id, ledger2_id).id
+
+    shop = build_shop(
         server,
-        MERCHANT_ENTRY,
-        merchant_init_arg(owner.sender().to_str(), ledger_id, factory=None if factory is None else factory.id),
+        new_identity,
+        deploy,
+        actor,
+        Identity(anonymous=True),
+        second_ledger=second_ledger_arg,
+        factory=factory if with_rates else None,
     )
-
-    def party(identity, ledger: str = ledger_id) -> Party:
-        return Party(
-            identity,
-            distinct(actor(server, merchant_id, identity, MERCHANT_DID)),
-            LedgerClient(distinct(actor(server, ledger, identity, LEDGER_DID)), identity),
-        )
-
-    from ic.identity import Identity
-
-    shop = Shop(
-        server,
-        merchant_id,
-        ledger_id,
-        party(owner),
-        party(api),
-        party(alice),
-        party(bob),
-        party(stranger),
-        party(Identity(anonymous=True)),
-    )
-    shop.extra = {
-        "ledger2": ledger2_id,
-        "alice2": party(alice, ledger2_id).ledger,
-        "bob2": party(bob, ledger2_id).ledger,
-    }
-    ok(shop.owner.merchant.refresh_token(SYMBOL))
-    token = ok(shop.owner.merchant.add_token(ledger2_id))
+    token = shop.extra["token2"]
     assert token["symbol"] == SECOND and token["decimals"] == 6 and token["fee"] == FEE
-    ok(shop.owner.merchant.authorize_server_principal(shop.api.principal, "backend"))
     return shop
 
 

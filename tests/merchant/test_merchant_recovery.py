@@ -43,6 +43,17 @@ def paid_payment(shop) -> str:
     return shop.session(s["session_id"])["payment_intent_id"][0]
 
 
+def retry_after_the_lease(shop, method: str, *args):
+    """Call `method` once the interrupted operation's lease ran out, queued before the
+    recovery timer that is due then (which then skips what the retry settled); its reply."""
+    net = shop.server.network
+    with shop.server.lock:
+        net.set_time(net.time_ns + (INTENT_STALE_SECONDS + 1) * 10**9)
+        retry = submit_to(shop, shop.owner, shop.merchant_id, method, *args)
+        net.run_until_idle()
+        return reply_of(shop, shop.merchant_id, method, retry)
+
+
 def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
     payment_id = paid_payment(shop)
     before = shop.alice.ledger.balance()
@@ -54,12 +65,7 @@ def test_trapped_refund_is_replayed_by_its_retry_and_recorded_once(shop):
     payment = ok(shop.owner.merchant.get_payment(payment_id))
     assert payment["refund_pending"] == PRICE // 2 and payment["refunded"] == 0
     blocks_after_transfer = log_length(shop)
-    net = shop.server.network
-    with shop.server.lock:
-        net.set_time(net.time_ns + (INTENT_STALE_SECONDS + 1) * 10**9)
-        retry = submit_to(shop, shop.owner, shop.merchant_id, "refund_payment", payment_id, PRICE // 2, None)
-        net.run_until_idle()  # the retry is queued before the due replay timer, which then skips it
-        refund = reply_of(shop, shop.merchant_id, "refund_payment", retry)["Ok"]
+    refund = retry_after_the_lease(shop, "refund_payment", payment_id, PRICE // 2, None)["Ok"]
     assert log_length(shop) == blocks_after_transfer  # the replay was a Duplicate
     assert refund["ledger_block"] == blocks_after_transfer - 1
     assert refund["amount"] == PRICE // 2 and refund["reason"] == "late delivery"
@@ -140,12 +146,7 @@ def test_trapped_payout_retry_returns_the_interrupted_payout(shop):
     before = shop.owner.ledger.balance()
     trap_at(shop, "after_call", "icrc1_transfer")
     assert rejected(lambda: shop.owner.merchant.create_payout(SYMBOL, PRICE, [], []))
-    net = shop.server.network
-    with shop.server.lock:
-        net.set_time(net.time_ns + (INTENT_STALE_SECONDS + 1) * 10**9)
-        retry = submit_to(shop, shop.owner, shop.merchant_id, "create_payout", SYMBOL, PRICE, None, None)
-        net.run_until_idle()  # the retry is queued before the due replay timer, which then skips it
-        payout = reply_of(shop, shop.merchant_id, "create_payout", retry)["Ok"]
+    payout = retry_after_the_lease(shop, "create_payout", SYMBOL, PRICE, None, None)["Ok"]
     assert payout["amount"] == PRICE
     assert [p["payout_id"] for p in ok(shop.owner.merchant.list_payouts([], []))["payouts"]] == [payout["payout_id"]]
     assert shop.owner.ledger.balance() == before + PRICE

@@ -25,6 +25,7 @@ from factory_client import (  # noqa: E402
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
+from utc_day import to_mid_day  # noqa: E402
 
 PUSH_PAUSE = 31  # security_push.PAUSE_SECONDS + 1
 
@@ -145,7 +146,9 @@ def priced_network(
     """A factory pricing LTT at 10 USD (decimals 8: 100_000 base units = 1 cent) with a
     daily network limit of 50 cents, `merchants` merchant canisters, and alice, who
     approved each of them and pre-authorized a charge of up to 5_000_000 at each.
+    Starts at 12:00 UTC: the limit is per UTC day (tests/utc_day.py).
     Returns (factory, alice_text, alice_ledger, [(cid, shop, auth_id, owner_text)])."""
+    to_mid_day(server)
     xrc_admin = new_identity()
     xrc_id = deploy(server, XRC_ENTRY, f'(opt vec {{ principal "{xrc_admin.sender().to_str()}" }})')
     set_xrc_rate(server, actor, xrc_id, xrc_admin)

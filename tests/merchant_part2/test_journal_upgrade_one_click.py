@@ -7,9 +7,11 @@ metadata."""
 from __future__ import annotations
 
 from part2_helpers import code, ok
-from test_journal_upgrade import old_root, old_shop  # noqa: F401 - the fixtures
+from test_journal_upgrade import OLD_RELEASE, old_shop, release_root  # noqa: F401 - the fixtures
 from test_merchant_upgrade import upgrade
 from test_part2_recovery import CHARGE_STALE_SECONDS, assert_charged_once, trapped_charge
+
+RELEASE = OLD_RELEASE  # what `old_shop` runs
 
 
 def test_upgrade_takes_an_interrupted_one_click_charge_into_the_journal(old_shop):  # noqa: F811 - the imported fixture

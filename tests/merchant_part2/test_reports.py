@@ -5,6 +5,7 @@ payments when the factory cannot be reached."""
 from __future__ import annotations
 
 from part2_helpers import SYMBOL, add_webhook, code, ok, paid_session
+from utc_day import to_mid_day
 
 DAY = 24 * 3600
 DAY_NS = DAY * 1_000_000_000
@@ -31,7 +32,7 @@ def schedule(frequency: str = "daily", lookback: int = 1) -> dict:
 
 
 def test_custom_report_rows_and_totals(shop):
-    start = shop.now() // DAY_NS * DAY_NS
+    start = to_mid_day(shop.server) // DAY_NS * DAY_NS  # the first payment's UTC day
     paid_session(shop, shop.alice)
     shop.advance(DAY)
     paid_session(shop, shop.bob, 7_000_000)
@@ -56,6 +57,7 @@ def test_custom_report_rows_and_totals(shop):
 
 
 def test_scheduled_reports_arrive_on_schedule(shop, receiver):
+    to_mid_day(shop.server)  # the first report's day buckets begin a minute after the payment
     add_webhook(shop, receiver, ["report.ready"])
     schedule_id = ok(shop.owner.merchant.schedule_automated_report(schedule()))
     (listed,) = ok(shop.api.merchant.list_report_schedules())

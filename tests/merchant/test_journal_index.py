@@ -8,7 +8,7 @@ subject (the next call answers `conflict`), and each settled one leaves the inde
 from __future__ import annotations
 
 from merchant_client import PRICE, SYMBOL, code, ok, trap_at
-from test_journal_upgrade import old_shop, release_root  # noqa: F401 - the fixtures
+from release_export import old_shop, release_root  # noqa: F401 - the fixtures
 from test_merchant_adversarial import reconcile_row, rejected
 from test_merchant_recovery import INTENT_STALE_SECONDS, log_length, paid_payment, retry_after_the_lease
 from test_merchant_upgrade import upgrade

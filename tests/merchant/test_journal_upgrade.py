@@ -12,14 +12,9 @@ module (which localnet runs as the trap it is on Kybra 0.7.1)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tarfile
-
-import pytest
-from ic.identity import Identity
 from kybra import Principal
-from merchant_client import FEE, MERCHANT_ENTRY, PRICE, ROOT, SYMBOL, build_shop, code, ok, status, trap_at
+from merchant_client import FEE, MERCHANT_ENTRY, PRICE, ROOT, SYMBOL, code, ok, status, trap_at
+from release_export import old_shop, release_root  # noqa: F401 - the fixtures
 from test_merchant_adversarial import reconcile_row, rejected, step_until, submit_to, waiting_on
 from test_merchant_recovery import CHARGE_TIMER_STALE_SECONDS, log_length, paid_payment, trapped_charge, trapped_sweep
 
@@ -27,42 +22,7 @@ OLD_RELEASE = "4fbc0a5"  # the release whose locks and intents live in their own
 RELEASE = OLD_RELEASE  # what `old_shop` runs
 
 
-def export_release(tmp_path_factory, commit: str) -> str:
-    """The source tree of the release at `commit`, exported from git."""
-    root = tmp_path_factory.mktemp("release_" + commit)
-    archive = root / "src.tar"
-    subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", "-o", str(archive), commit, "src"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(root)
-    return str(root)
-
-
-def shop_on_release(server, new_identity, deploy, actor, release_root: str):
-    """The usual shop, with the release exported at `release_root` as its merchant canister."""
-
-    def deploy_old(target, entry_path, arg_text="()", controllers=None, cycles=None):
-        if entry_path != MERCHANT_ENTRY:
-            return deploy(target, entry_path, arg_text, controllers, cycles)
-        entry = os.path.join(release_root, "src", "user_payment_canister", "main.py")
-        with target.lock:
-            return target.network.deploy(entry, arg_text, None, cycles, project_root=release_root).to_str()
-
-    return build_shop(server, new_identity, deploy_old, actor, Identity(anonymous=True))
-
-
-@pytest.fixture(scope="module")
-def release_root(request, tmp_path_factory) -> str:
-    """The source tree of the test module's `RELEASE` (a commit), exported from git."""
-    return export_release(tmp_path_factory, request.module.RELEASE)
-
-
-@pytest.fixture
-def old_shop(server, new_identity, deploy, actor, release_root):
-    """The usual shop on the test module's `RELEASE`."""
-    return shop_on_release(server, new_identity, deploy, actor, release_root)
-
-
-def test_upgrade_from_the_release_before_the_journal_settles_what_was_in_flight_once(old_shop):
+def test_upgrade_from_the_release_before_the_journal_settles_what_was_in_flight_once(old_shop):  # noqa: F811
     shop = old_shop
     net = shop.server.network
     payment_id = paid_payment(shop)  # Alice's payment (Bob's pays the fees)

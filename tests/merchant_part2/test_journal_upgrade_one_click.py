@@ -7,7 +7,8 @@ metadata."""
 from __future__ import annotations
 
 from part2_helpers import code, ok
-from test_journal_upgrade import OLD_RELEASE, old_shop, release_root  # noqa: F401 - the fixtures
+from release_export import old_shop, release_root  # noqa: F401 - the fixtures
+from test_journal_upgrade import OLD_RELEASE
 from test_merchant_upgrade import upgrade
 from test_part2_recovery import CHARGE_STALE_SECONDS, assert_charged_once, trapped_charge
 

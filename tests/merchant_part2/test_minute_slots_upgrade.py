@@ -5,14 +5,12 @@ before the fold (its source from git) are still taken, when due, after the upgra
 from __future__ import annotations
 
 import os
-import subprocess
-import tarfile
-import tempfile
 
 import pytest
 from kybra import Principal
 from merchant_client import MERCHANT_ENTRY, ROOT, status
 from part2_helpers import add_webhook, approve_merchant, drain, ok, paid_session, pre_auth_args
+from release_export import export_release
 
 BEFORE_THE_FOLD = "4fbc0a5"  # main when the queues were folded (three copies of the algorithm)
 
@@ -24,19 +22,9 @@ def install(shop, root: str) -> None:
         net.install_code(Principal.from_str(shop.merchant_id), net.build_module(entry, root), mode="upgrade")
 
 
-@pytest.fixture
-def old_root():
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = os.path.join(tmp, "old.tar")
-        try:
-            subprocess.run(
-                ["git", "-C", ROOT, "archive", "-o", archive, BEFORE_THE_FOLD, "src"], check=True, capture_output=True
-            )
-        except (OSError, subprocess.CalledProcessError) as e:
-            pytest.skip(f"the release before the fold is not in this checkout's git history: {e}")
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
-        yield tmp
+@pytest.fixture(scope="module")
+def old_root(tmp_path_factory) -> str:
+    return export_release(tmp_path_factory, BEFORE_THE_FOLD)
 
 
 def test_entries_filed_before_the_fold_stay_due_after_the_upgrade(shop, receiver, old_root):

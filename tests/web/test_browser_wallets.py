@@ -94,7 +94,9 @@ def check_paid(shop, out: dict, sid: str, who: str, before: int, kind: str, labe
 
 
 def check_signer_paid(shop, out: dict, sid: str, who: str, before: int) -> None:
-    """What the customer saw in the wallet: the permissions and both consent messages."""
+    """What the customer saw in the wallet: its account, the permissions and both consent
+    messages."""
+    assert out["walletAccount"] == who
     assert out["signerButton"] == f"{WALLET_NAME} wallet (ICRC signer)" and out["iiButton"] == "Internet Identity"
     assert "icrc27_accounts" in out["permissions"] and "icrc49_call_canister" in out["permissions"]
     # the ledger approval: the local ledger has no ICRC-21, the library words it from metadata

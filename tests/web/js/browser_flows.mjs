@@ -449,14 +449,18 @@ async function dashSignIn(page, pem) {
 }
 
 /** Click the page's Internet Identity button and approve the local identity provider's
- * sign-in (web/test-wallet/ii.html) in its popup; the provider's principal. */
+ * sign-in (web/test-wallet/ii.html) in its popup; the provider's principal, read once its
+ * script has filled it in (the element is in its HTML, empty, before). The popup closes
+ * itself after answering: nothing in it is looked at after the click. */
 async function dashIISignIn(page, shotName, button = '[data-dashboard-ii]') {
   const popup = page.waitForEvent('popup', { timeout: TIMEOUT });
   await page.click(button);
   const provider = await popup;
+  const filled = provider.locator('[data-ii-principal]').filter({ hasText: /\S/ });
+  await filled.waitFor({ timeout: TIMEOUT });
+  const principal = (await filled.textContent()).trim();
   const prompt = provider.locator('[data-prompt="delegation"]');
   await prompt.waitFor({ timeout: TIMEOUT });
-  const principal = (await provider.locator('[data-ii-principal]').textContent()).trim();
   await shot(provider, shotName);
   await prompt.locator('[data-approve]').click();
   return principal;
@@ -508,7 +512,8 @@ async function dashboardII(page, browser) {
   // refused means signed out again: a reload offers the sign-in, not the same refusal
   await stranger.reload();
   await stranger.locator('[data-dashboard-ii]').waitFor({ timeout: TIMEOUT });
-  await stranger.waitForTimeout(1500);
+  // the page is done with any session it found: a refusal would be shown by now
+  await stranger.locator('body[data-session-checked]').waitFor({ state: 'attached', timeout: TIMEOUT });
   out.strangerErrorAfterReload = await stranger.locator('#signin-error:not([hidden])').count();
   await other.close();
   return out;

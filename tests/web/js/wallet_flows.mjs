@@ -19,6 +19,15 @@ const TIMEOUT = 60_000;
 const shot = (page, name) => page.screenshot({ path: join(cfg.screenshots, `${name}.png`), fullPage: true });
 const text = async (locator) => (await locator.first().textContent()).replace(/\s+/g, ' ').trim();
 
+/** The text of `locator` once it has some. A wallet's or provider's page fills elements its
+ * HTML already holds empty (its account, its principal) when its module script runs, which
+ * can be well after the popup opened: reading on attachment alone may read ''. */
+async function filledText(locator) {
+  const filled = locator.filter({ hasText: /\S/ }).first();
+  await filled.waitFor({ timeout: TIMEOUT });
+  return text(filled);
+}
+
 /** Approve the wallet's next prompt of `kind`, after a screenshot; returns its text. */
 async function approve(wallet, kind, name) {
   const prompt = wallet.locator(`[data-prompt="${kind}"]`);
@@ -77,7 +86,7 @@ async function payWithSigner(page, root, n, name, out, openPay = async () => roo
   out.iiButton = await text(root.locator('[data-wallet-ii]'));
   await shot(page, `${n}0-${name}-wallet-choice`);
   const wallet = await openWallet(page, root, '[data-wallet-signer]');
-  await wallet.locator('[data-wallet-owner]').waitFor({ timeout: TIMEOUT });
+  out.walletAccount = await filledText(wallet.locator('[data-wallet-owner]'));
   out.walletOrigin = new URL(wallet.url()).origin;
   out.permissions = await approve(wallet, 'permissions', `${n}1-${name}-wallet-permissions`);
   out.accounts = await approve(wallet, 'accounts', `${n}2-${name}-wallet-account`);
@@ -145,7 +154,9 @@ async function tampered(page) {
 }
 
 /** Internet Identity's protocol: the page's AuthClient opens the local identity provider,
- * the user signs in there, and the page pays by ICRC-2 with the delegated identity. */
+ * the user signs in there, and the page pays by ICRC-2 with the delegated identity. The
+ * provider's window closes itself once the page has the delegation (the AuthClient closes
+ * it 200 ms after the answer), so after the click only the page is looked at. */
 async function ii(page) {
   const out = {};
   await page.goto(cfg.hostedUrl);
@@ -153,8 +164,12 @@ async function ii(page) {
   out.iiButton = await text(page.locator('[data-wallet-ii]'));
   const provider = await openWallet(page, page, '[data-wallet-ii]');
   out.providerOrigin = new URL(provider.url()).origin;
-  out.providerPrincipal = await text(provider.locator('[data-ii-principal]'));
-  out.signInPrompt = await approve(provider, 'delegation', '80-ii-provider-sign-in');
+  out.providerPrincipal = await filledText(provider.locator('[data-ii-principal]'));
+  const prompt = provider.locator('[data-prompt="delegation"]');
+  await prompt.waitFor({ timeout: TIMEOUT });
+  out.signInPrompt = await text(prompt);
+  await shot(provider, '80-ii-provider-sign-in');
+  await prompt.locator('[data-approve]').click();
   await signedIn(page, out);
   return payAndFinish(page, page, out, ['81-ii-signed-in', '82-ii-paid']);
 }

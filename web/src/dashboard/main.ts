@@ -136,16 +136,20 @@ try {
 } catch (e) {
   showSignIn(`The sign-in link holds no usable identity: ${(e as Error).message}`);
 }
+/** `data-session-checked` on <body>: the page is done with the session it found on
+ * opening (signed in with it, refused it, or found none), so a sign-in form still shown
+ * stays: before that an earlier session may yet replace it. */
+const sessionChecked = () => { document.body.dataset.sessionChecked = 'true'; };
 const known = linked ?? storedIdentity(KEY);
 if (known && merchantId) {
   ($('#connect').querySelector('input[name=merchant]') as HTMLInputElement).value = merchantId;
-  start(known);
+  start(known).finally(sessionChecked);
 } else {
   showSignIn();
   // an Internet Identity session of an earlier visit (AuthClient keeps it 8 h)
   if (merchantId) {
     restoredInternetIdentity(iiUrl).then((ii) => {
       if (ii && !ii.getPrincipal().isAnonymous()) return start(ii, 'ii');
-    }).catch(() => undefined);
-  }
+    }).catch(() => undefined).finally(sessionChecked);
+  } else sessionChecked();
 }

@@ -57,6 +57,8 @@ FACTORY = {
     "payment_required": "a deployment or top-up nobody paid for",
     "implausible_report": "a merchant's metric report moved a total by an impossible step",
     "module_mismatch": "the canister does not run the module the factory installed",
+    "stale_rate": "a one-click charge's token has no USD rate younger than 900 s here",
+    "price_unavailable": "a one-click charge's token is not priced here (or at another ledger)",
 }
 
 EXCHANGE_RATE = {

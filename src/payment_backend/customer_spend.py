@@ -278,7 +278,9 @@ def settle_batch(merchant_text: str, settlements: list) -> dict:
             refused.append(
                 {
                     "reservation_id": reservation_id,
-                    "error": "not_found: reservation " + reservation_id + " is not an open reservation of this canister",
+                    "error": "not_found: reservation "
+                    + reservation_id
+                    + " is not an open reservation of this canister",
                 }
             )
             continue

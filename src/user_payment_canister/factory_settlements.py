@@ -101,4 +101,4 @@ def settle_due_at_factory():
 
 
 def queued_settlements() -> int:
-    return len(factory_settlements_map)
+    return factory_settlements_map.len()

@@ -210,8 +210,13 @@ def security_timer() -> void:
 def reservations_timer() -> void:
     """Expire the one-click reservations left open past their day (customer_spend.py),
     off the charges' path; a walk the message's budget cut short goes on at once."""
-    more = expire_reservations()
-    ic.set_timer(0 if more else RESERVATION_EXPIRY_SECONDS, reservations_timer)
+    ic.set_timer(RESERVATION_EXPIRY_SECONDS, reservations_timer)
+    expire_more()
+
+
+def expire_more() -> void:
+    if expire_reservations():
+        ic.set_timer(0, expire_more)
 
 
 def arm_timers() -> None:

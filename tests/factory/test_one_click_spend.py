@@ -169,3 +169,18 @@ def test_strangers_cannot_reserve_or_settle(network, probes, new_identity):
     too_many = [{"reservation_id": "rsv_%d" % i, "confirmed": False} for i in range(101)]
     assert code(m1.probe_settle_one_click(too_many)) == "invalid_argument"
     assert not held_below(f, customer, 41)  # still held
+
+
+def test_a_reservation_left_open_expires_and_its_late_settlement_is_a_no_op(network, new_identity):
+    """A reservation nobody ended holds its day, then the factory's timer ends it (as
+    released) after the next whole UTC day, freeing the merchant's open slot; the charge's
+    confirmation arriving after that finds it ended and records nothing."""
+    f, ledger_id, (m1, _) = network
+    customer = new_identity().sender().to_str()
+    rid = reserve(m1, customer, ledger_id, 40 * CENT)["reservation"]["Ok"]["reservation_id"]
+    assert not held_below(f, customer, 11)
+    f.advance(2 * 86_400 + 601)  # past the next whole UTC day, and a run of the reservations timer
+    receipt = ok(m1.probe_settle_one_click([{"reservation_id": rid, "confirmed": True}]))
+    assert (receipt["settled"], receipt["already_ended"], receipt["refused"]) == (0, 1, [])
+    assert spend(f)["one_click_payments"] == 0 and spend(f)["one_click_volume_usd_cents"] == 0
+    assert held_below(f, customer, 50)

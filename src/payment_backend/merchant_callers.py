@@ -5,11 +5,13 @@ metrics, so counts cannot be inflated by strangers or by an owner's own code."""
 from src.payment_backend.admins import caller_text
 from src.payment_backend.deployments import is_active_merchant, record_by_canister
 
+NOT_A_MERCHANT = "unauthorized: only merchant canisters deployed by this factory may call this method"
+
 
 def require_merchant_canister() -> "str | None":
     """Error text unless the caller is an active merchant canister of this factory."""
     if not is_active_merchant(caller_text()):
-        return "unauthorized: only merchant canisters deployed by this factory may call this method"
+        return NOT_A_MERCHANT
     return None
 
 

@@ -45,23 +45,23 @@ from src.payment_backend.customer_spend import (
     DAY_NS,
     add_spend,
     held_today,
+    limit_error,
     network_totals,
     reservations_map,
     reserve_within,
     settle,
     settle_batch,
 )
-from src.payment_backend.deployments import SOLE_CONTROL, find_merchant_signed_in, record_by_canister, save
+from src.payment_backend.deployments import find_merchant_signed_in, is_active_record, record_by_canister, save
 from src.payment_backend.factory_counters import add_count, get_count
 from src.payment_backend.global_security import security_config
-from src.payment_backend.merchant_callers import require_merchant_canister
+from src.payment_backend.merchant_callers import NOT_A_MERCHANT, require_merchant_canister
 from src.payment_backend.system_analytics import popular_tokens, regions_map, system_average_cents
 from src.payment_backend.token_market import market_tokens_map
 
 MAX_PAYMENT_CENTS = 1_000_000_000_000
 MAX_SETTLEMENTS_PER_CALL = 100  # per reserve or settlement batch: its cost stays bounded
 MAX_PRINCIPAL_TEXT = 63
-NOT_A_MERCHANT = "unauthorized: only merchant canisters deployed by this factory may call this method"
 
 
 class CrossMerchantMetrics(Record):
@@ -120,7 +120,7 @@ def one_click_merchant_error(caller: str) -> "str | None":
     this factory alone controls (merchant_callers.require_merchant_canister) and registered
     for one-click. Its record is read once."""
     rec = record_by_canister(caller)
-    if rec is None or "active" not in rec["status"] or get_count(SOLE_CONTROL + caller) != 1:
+    if not is_active_record(rec, caller):
         return NOT_A_MERCHANT
     if not rec["one_click"]:
         return "failed_precondition: register_merchant_for_one_click first"
@@ -160,13 +160,9 @@ def spend_error(principal: Principal, amount: int) -> "str | None":
         return "invalid_argument: amount is out of range"
     if is_blocked(customer):
         return "blocked: " + customer + " is on the global blocklist"
-    limit = get_settings()["daily_cross_merchant_limit"]
+    limit = daily_cross_merchant_limit()
     if held_today(customer) + amount > limit:
-        return (
-            "limit_exceeded: the charge would bring the customer's cross-merchant spend today over "
-            + str(limit)
-            + " USD cents"
-        )
+        return limit_error(limit)
     return None
 
 

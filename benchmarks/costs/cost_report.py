@@ -86,53 +86,78 @@ def combine(*parts: Dict[str, Usage], times: float = 1) -> Dict[str, Usage]:
     return out
 
 
+def one_click_ops(u: dict) -> List[Op]:
+    """The one-click rows; a run recorded before the one-call charge (no settle tick) keeps
+    its own row as it was."""
+    if "one_click_settle_tick" not in u:
+        return [Op("one_click", "One-click charge (pre-authorized)", u["one_click"], ledger_fees=1)]
+    return [
+        Op(
+            "one_click",
+            "One-click charge (pre-authorized; its one factory call carries the previous charge's settlement)",
+            u["one_click"],
+            ledger_fees=1,
+        ),
+        Op(
+            "one_click_settle_tick",
+            "One-click settlement of a charge with no charge after it, sent in the maintenance tick's batch "
+            "(merchant column: the whole tick)",
+            u["one_click_settle_tick"],
+        ),
+    ]
+
+
 def operations(doc: dict) -> List[Op]:
     """The money paths of a run, each as what every paying canister used."""
     ops = doc["operations"]
     u = {k: usages(v) for k, v in ops.items() if k != "expiry"}
     expiry = {"merchant": Usage(instructions=ops["expiry"]["per_session"]["merchant"]["instructions"])}
     attempts = webhook_attempts_until_failed()
-    return [
-        Op("create_session", "Session creation (server)", u["create_session"]),
-        Op(
-            "icrc2",
-            "ICRC-2 payment: customer's approve + pay_checkout_session",
-            combine(u["approve"], u["pay_icrc2"]),
-            ledger_fees=2,
-        ),
-        Op(
-            "icrc1",
-            "ICRC-1 payment: customer's transfer + complete_checkout_session (sweep)",
-            combine(u["icrc1_transfer"], u["complete"]),
-            ledger_fees=2,
-        ),
-        Op("one_click", "One-click charge (pre-authorized)", u["one_click"], ledger_fees=1),
-        Op("refund", "Refund (full)", u["refund"], ledger_fees=1),
-        Op("payout", "Payout to the owner", u["payout"], ledger_fees=1),
-        Op("webhook", "Webhook delivery, one attempt (HTTPS outcall)", u["webhook_delivery"]),
-        Op(
-            "webhook_failing",
-            f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, the backoff over 3 days)",
-            combine(u["webhook_failed_attempt"], times=attempts),
-        ),
-        Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
-        Op(
-            "factory_tick",
-            f"Metrics report to the factory after activity, and the pulls its reply asks for "
-            f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)",
-            u["factory_tick"],
-        ),
-        Op(
-            "factory_tick_idle",
-            f"Timers of an idle merchant over {REPORT_INTERVAL_SECONDS} s (report unchanged: not sent)",
-            u["factory_tick_idle"],
-        ),
-        Op(
-            "factory_version_check",
-            f"Idle merchant's hourly security version check (the {IDLE_PULL_TICKS}th idle tick)",
-            u["factory_version_check"],
-        ),
-    ]
+    return (
+        [
+            Op("create_session", "Session creation (server)", u["create_session"]),
+            Op(
+                "icrc2",
+                "ICRC-2 payment: customer's approve + pay_checkout_session",
+                combine(u["approve"], u["pay_icrc2"]),
+                ledger_fees=2,
+            ),
+            Op(
+                "icrc1",
+                "ICRC-1 payment: customer's transfer + complete_checkout_session (sweep)",
+                combine(u["icrc1_transfer"], u["complete"]),
+                ledger_fees=2,
+            ),
+        ]
+        + one_click_ops(u)
+        + [
+            Op("refund", "Refund (full)", u["refund"], ledger_fees=1),
+            Op("payout", "Payout to the owner", u["payout"], ledger_fees=1),
+            Op("webhook", "Webhook delivery, one attempt (HTTPS outcall)", u["webhook_delivery"]),
+            Op(
+                "webhook_failing",
+                f"Webhook delivery to an endpoint answering 500 ({attempts} failed attempts, the backoff over 3 days)",
+                combine(u["webhook_failed_attempt"], times=attempts),
+            ),
+            Op("expiry", "Expiry of one unpaid session (timer, per session)", expiry),
+            Op(
+                "factory_tick",
+                f"Metrics report to the factory after activity, and the pulls its reply asks for "
+                f"(merchant column: all its timers over those {REPORT_INTERVAL_SECONDS} s)",
+                u["factory_tick"],
+            ),
+            Op(
+                "factory_tick_idle",
+                f"Timers of an idle merchant over {REPORT_INTERVAL_SECONDS} s (report unchanged: not sent)",
+                u["factory_tick_idle"],
+            ),
+            Op(
+                "factory_version_check",
+                f"Idle merchant's hourly security version check (the {IDLE_PULL_TICKS}th idle tick)",
+                u["factory_version_check"],
+            ),
+        ]
+    )
 
 
 def storage(doc: dict, fees: FeeTable, xdr_usd: float, payments: int = 100_000) -> dict:
@@ -255,6 +280,9 @@ def factory_ceiling(ops: Dict[str, Op], doc: dict) -> dict:
     batches_at_target = max(1.0, TARGET_MERCHANTS / BATCH_MERCHANTS)
     one_click = round_cost(ops["one_click"].by_payer.get("factory", Usage()))
     at_share = sharded(ACTIVE_SHARE)
+    settle_batch = method_cost(
+        doc.get("one_click_methods", {}).get("one_click_settle_tick", {}), "factory.settle_one_click_reservations"
+    )
     return {
         "active_direct": active,
         "idle_direct": round(idle),
@@ -267,6 +295,8 @@ def factory_ceiling(ops: Dict[str, Op], doc: dict) -> dict:
         "shard_merchants_all_active": budget / sh["shard_per_merchant"],
         "one_click_factory_round_cost": one_click,
         "one_click_charges_per_second_at_saturation": per_second(one_click),
+        "one_click_settle_batch_round_cost": settle_batch,
+        "one_click_lone_charges_per_second": per_second(one_click + settle_batch),
         "below_target": sharded(1.0) < TARGET_MERCHANTS,
     }
 
@@ -394,12 +424,30 @@ def markdown(doc: dict, xdr_usd: float, fees: FeeTable = APPLICATION_SUBNET) -> 
         f"merchants use {fc['target_budget_share']:.1%} of its budget. A shard spends "
         f"{fc['shard']['shard_per_merchant']:,} per active merchant, so one carries "
         f"{fc['shard_merchants_all_active']:,.0f} all-active merchants ({SHARD_CAPACITY:,} assigned). A one-click "
-        f"charge costs the factory {fc['one_click_factory_round_cost']:,}: "
-        f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
-        f"merchants saturate it on their own (design step 3, not built).",
+        + one_click_sentence(fc, "one_click_methods" in doc),
     ]
     lines += ["", headline(f, doc, fees, xdr_usd)]
     return "\n".join(lines) + "\n"
+
+
+def one_click_sentence(fc: dict, one_call: bool) -> str:
+    """The one-click part of the factory ceiling (a run from before the one-call charge
+    keeps its own sentence)."""
+    if not one_call:
+        return (
+            f"charge costs the factory {fc['one_click_factory_round_cost']:,}: "
+            f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
+            f"merchants saturate it on their own (design step 3, not built)."
+        )
+    return (
+        f"charge costs the factory {fc['one_click_factory_round_cost']:,} (one `reserve_one_click_spend`, which "
+        f"carries the previous charge's settlement): "
+        f"{fc['one_click_charges_per_second_at_saturation']:,.0f} one-click charges per second across all "
+        f"merchants saturate it on their own; a charge with none after it has its settlement sent by the "
+        f"merchant's tick ({fc['one_click_settle_batch_round_cost']:,} for a batch of one), "
+        f"{fc['one_click_lone_charges_per_second']:,.0f}/s if every charge were alone (customer-sharded limits, "
+        f"design step 3, are the path past that)."
+    )
 
 
 def headline(f: dict, doc: dict, fees: FeeTable, xdr_usd: float) -> str:

@@ -20,6 +20,7 @@ REPORT_INTERVAL_SECONDS = 300  # src/user_payment_canister/factory_reporting.py
 IDLE_PULL_TICKS = 12  # same file: an idle merchant checks the security versions every 12th tick
 SHARD_VERSION = "agg-v1"
 BATCH_SIZES = {True: (1, 10, 100), False: (1, 10, 100)}  # merchants per measured shard batch (quick, full)
+WARM_CHARGES = 3  # one-click charges before the measured one
 
 
 def account(owner, sub=None) -> dict:
@@ -136,14 +137,35 @@ class Flows:
 
     def one_click(self) -> dict:
         """A charge on a pre-authorization, the token priced (the cross-merchant limit fails
-        closed without a USD rate)."""
+        closed without a USD rate), as charges come at load: the previous charges (made first,
+        unmetered: a customer's first charges also move its records into the factory's maps)
+        left the last confirmation queued at the merchant, and this charge's one factory
+        call (`reserve_one_click_spend`) carries it. Its own confirmation stays queued (see
+        one_click_settle_tick)."""
         w = self.w
         auth_id = self.fx.auth_id
         price_token(w)
-        return self.measured(
+        for _ in range(WARM_CHARGES):
+            ok(self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []), "warm-up charge")
+        if self.sync_status()["one_click_settlements_queued"] != 1:
+            raise BenchError("one-click: the warm-up charge left no settlement queued")
+        usage = self.measured(
             lambda: self.ingress(w.owner, w.merchant, "execute_one_click_payment", auth_id, PRICE, []),
             self._ok("execute_one_click_payment"),
         )
+        called = sorted(m for m in self.last_methods if m.startswith("factory."))
+        if called != ["factory.reserve_one_click_spend"] or self.sync_status()["one_click_settlements_queued"] != 1:
+            raise BenchError(f"one-click: expected one factory call carrying the queued settlement, got {called}")
+        return usage
+
+    def one_click_settle_tick(self) -> dict:
+        """The maintenance tick that sends the last charge's queued confirmation in one
+        `settle_one_click_reservations` batch (what a charge with no charge after it costs
+        the factory on top; the merchant column is the whole tick)."""
+        usage = self.measured(lambda: self.w.net.advance_time(61))
+        if self.sync_status()["one_click_settlements_queued"] != 0:
+            raise BenchError("one-click settle tick: the queued settlement was not sent")
+        return usage
 
     def refund(self) -> dict:
         w = self.w
@@ -329,11 +351,22 @@ def measure_operations(quick: bool = True, log=print) -> dict:
     log(f"paying {payments} sessions (stable memory per paid session)")
     storage = storage_per_payment(w, payments)
     ops: Dict[str, dict] = {}
+    one_click_methods = {}
+
+    def one_click_runs(name: str, run):
+        def measure():
+            usage = run()
+            one_click_methods[name] = flows.last_methods
+            return usage
+
+        return measure
+
     for name, run in (
         ("create_session", flows.create_session),
         ("approve", flows.approve),
         ("pay_icrc2", flows.pay_icrc2),
-        ("one_click", flows.one_click),
+        ("one_click", one_click_runs("one_click", flows.one_click)),
+        ("one_click_settle_tick", one_click_runs("one_click_settle_tick", flows.one_click_settle_tick)),
         ("refund", flows.refund),
         ("payout", flows.payout),
         ("webhook_delivery", flows.webhook_delivery),
@@ -374,5 +407,6 @@ def measure_operations(quick: bool = True, log=print) -> dict:
             "factory_version_check": check_methods,
         },
         "shard_batches": shard,
+        "one_click_methods": one_click_methods,
         "storage_per_paid_session": storage,
     }

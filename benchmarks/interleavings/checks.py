@@ -33,7 +33,8 @@ from benchmarks.costs.world import SYMBOL, ok
 # journal on branch j17); see tests/merchant/test_interleavings.py for its regression test.
 # A one-click charge resumed after a trap (by the timer or a retry) was never confirmed at
 # the factory (found by this harness, seed 31; fixed: the reservation id is kept in the
-# charge's journal context and ended once by whoever settles it, factory_settlements.py).
+# charge's journal context, and its end is queued by whoever settles it and sent in bulk,
+# factory_settlements.py).
 KNOWN = {}
 
 Account = Tuple[bytes, bytes]

@@ -52,10 +52,8 @@ SESSION_RECOVERY = 2 * 300 + 121  # the 120 s session-recovery timer takes 10-mi
 # outgoing call (ledger transfers and look-ups, the factory's one-click limit calls)
 LEDGER_CALLS = ("icrc1_transfer", "icrc2_transfer_from", "icrc1_balance_of", "icrc3_get_blocks")
 FACTORY_CALLS = (
-    "get_timed_rates",
-    "reserve_cross_merchant_spend",
-    "confirm_cross_merchant_spend",
-    "release_cross_merchant_spend",
+    "reserve_one_click_spend",  # a charge's one factory call (it carries queued settlements)
+    "settle_one_click_reservations",  # the maintenance tick's batch of the rest
 )
 MESSAGES = (
     "pay_checkout_session",

@@ -344,6 +344,35 @@ class ModalTheme(TypedDict):
     primary_color: str
     background_color: str
 
+class OneClickReservation(TypedDict):
+    reservation_id: str
+    usd_cents: int
+
+# a variant: a dict with exactly one of these keys
+class OneClickReservationResult(TypedDict, total=False):
+    Ok: OneClickReservation
+    Err: str
+
+class OneClickReserveArgs(TypedDict):
+    customer: str
+    settlements: list[OneClickSettlement]
+    token_symbol: str
+    ledger: Principal
+    amount: int
+
+class OneClickReserveReply(TypedDict):
+    settlements: SettlementReceipt
+    reservation: OneClickReservationResult
+
+# a variant: a dict with exactly one of these keys
+class OneClickReserveResult(TypedDict, total=False):
+    Ok: OneClickReserveReply
+    Err: str
+
+class OneClickSettlement(TypedDict):
+    reservation_id: str
+    confirmed: bool
+
 class PageTemplate(TypedDict):
     theme: ModalTheme
     name: str
@@ -635,6 +664,20 @@ class SecurityVersions(TypedDict):
     report_shard: Optional[Principal]
     alerts_seq: int
     reputation_seq: int
+
+# a variant: a dict with exactly one of these keys
+class SettlementBatchResult(TypedDict, total=False):
+    Ok: SettlementReceipt
+    Err: str
+
+class SettlementReceipt(TypedDict):
+    settled: int
+    already_ended: int
+    refused: list[SettlementRefusal]
+
+class SettlementRefusal(TypedDict):
+    reservation_id: str
+    error: str
 
 # a variant: a dict with exactly one of these keys
 class ShardAssignResult(TypedDict, total=False):

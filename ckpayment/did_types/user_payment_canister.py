@@ -218,6 +218,7 @@ class FactorySyncStatus(TypedDict):
     report_shard: Optional[Principal]
     shard_fallbacks: int
     shard_reports: int
+    one_click_settlements_queued: int
     last_tick_at: int
     reports_skipped: int
 

@@ -59,6 +59,8 @@ FACTORY = {
     "module_mismatch": "the canister does not run the module the factory installed",
     "report_via_shard": "the merchant reports through its report aggregator shard; the report waits for it",
     "shard_unavailable": "the merchant's report aggregator shard did not answer or refused; retry",
+    "stale_rate": "a one-click charge's token has no USD rate younger than 900 s here",
+    "price_unavailable": "a one-click charge's token is not priced here (or at another ledger)",
 }
 
 EXCHANGE_RATE = {

@@ -10,7 +10,8 @@ Conventions (DESIGN.md): seed `HashMap<K, V>` is a `Vec` of `{key; value}` recor
 with a stable snake_case code. Fiat amounts exchanged with the factory are USD cents:
 `validate_cross_merchant_limits`, `record_cross_merchant_payment`, `volume_usd_cents`,
 `PaymentPattern.amount/average_amount` and the `amount` of `get_global_token_recommendations`
-(merchants convert with `get_real_time_rates`). `TransactionData.amount` is in base units
+(merchants convert with `get_real_time_rates`); a one-click charge is sent in base units
+and valued by the factory (`reserve_one_click_spend`). `TransactionData.amount` is in base units
 of `token_symbol`. Global security reaches merchants by pull: `get_global_blocklist_changes`
 (incremental by seq), `check_principal_reputation`, `validate_transaction_against_global_rules`.
 """
@@ -60,6 +61,61 @@ class TimedRate(Record):
     symbol: text
     rate_usd: float64
     timestamp_seconds: nat64
+
+
+class OneClickSettlement(Record):
+    # how a one-click charge's factory reservation ended: confirmed (charged) or released
+    reservation_id: text
+    confirmed: bool
+
+
+class OneClickReserveArgs(Record):
+    # a one-click charge as the factory values it: the customer's principal as text (as
+    # the factory keys its maps), the token by symbol and ledger (the factory's own rate
+    # table), the amount in base units; and the merchant's settlements queued since its
+    # last call, applied first (settle_one_click_reservations)
+    customer: text
+    token_symbol: text
+    ledger: Principal
+    amount: nat64
+    settlements: Vec[OneClickSettlement]
+
+
+class OneClickReservation(Record):
+    reservation_id: text
+    usd_cents: nat64
+
+
+class OneClickReservationResult(Variant, total=False):
+    Ok: OneClickReservation
+    Err: text
+
+
+class SettlementRefusal(Record):
+    reservation_id: text
+    error: text
+
+
+class SettlementReceipt(Record):
+    # every settlement of the call was handled: ended now, already ended (no-op) or refused
+    settled: nat32
+    already_ended: nat32
+    refused: Vec[SettlementRefusal]
+
+
+class OneClickReserveReply(Record):
+    reservation: OneClickReservationResult
+    settlements: SettlementReceipt
+
+
+class OneClickReserveResult(Variant, total=False):
+    Ok: OneClickReserveReply
+    Err: text
+
+
+class SettlementBatchResult(Variant, total=False):
+    Ok: SettlementReceipt
+    Err: text
 
 
 class GlobalNat64Entry(Record):
@@ -427,6 +483,12 @@ class PaymentFactory(Service):
 
     @service_update
     def confirm_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult: ...
+
+    @service_update
+    def reserve_one_click_spend(self, args: OneClickReserveArgs) -> OneClickReserveResult: ...
+
+    @service_update
+    def settle_one_click_reservations(self, settlements: Vec[OneClickSettlement]) -> SettlementBatchResult: ...
 
     @service_update
     def release_cross_merchant_spend(self, reservation_id: text) -> FactoryUnitResult: ...

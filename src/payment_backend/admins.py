@@ -108,8 +108,43 @@ def get_settings() -> dict:
     return default_settings() if stored is None else stored
 
 
+limit_memo = {}  # heap: the daily cross-merchant limit, cleared by every settings write
+
+
+def daily_cross_merchant_limit() -> int:
+    """get_settings()["daily_cross_merchant_limit"], read from the map once per heap (every
+    one-click reservation needs it; only put_settings changes it)."""
+    limit = limit_memo.get(0)
+    if limit is None:
+        limit = get_settings()["daily_cross_merchant_limit"]
+        limit_memo[0] = limit
+    return limit
+
+
+def put_settings(settings: dict) -> None:
+    settings_map.insert(0, settings)
+    limit_memo.clear()
+
+
+MAX_TEXT_MEMO = 4096
+principal_texts = {}  # heap memo: principal bytes -> text (a pure function, lost on upgrade)
+
+
+def principal_text_of(principal) -> str:
+    """`principal.to_str()`, remembered: Kybra's to_str is a pure-Python CRC-32 and base-32
+    (about 1.5M instructions), and the same callers (merchant canisters) come back."""
+    key = principal.bytes
+    found = principal_texts.get(key)
+    if found is None:
+        if len(principal_texts) >= MAX_TEXT_MEMO:
+            principal_texts.clear()
+        found = principal.to_str()
+        principal_texts[key] = found
+    return found
+
+
 def caller_text() -> str:
-    return ic.caller().to_str()
+    return principal_text_of(ic.caller())
 
 
 def is_admin_text(principal_text: str) -> bool:
@@ -141,7 +176,7 @@ def install_admins(args: dict) -> None:
         err = check_settings(settings)
         if err is not None:
             ic.trap(err)
-        settings_map.insert(0, settings)
+        put_settings(settings)
     admins = args["admins"]
     if len(admins) > MAX_ADMINS:
         ic.trap("invalid_argument: at most " + str(MAX_ADMINS) + " admins")
@@ -203,5 +238,5 @@ def update_factory_settings(settings: FactorySettings) -> FactorySettingsResult:
     err = first_error([require_admin(), check_settings(settings)])
     if err is not None:
         return {"Err": err}
-    settings_map.insert(0, settings)
+    put_settings(settings)
     return {"Ok": settings}

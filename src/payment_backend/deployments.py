@@ -155,7 +155,11 @@ def is_active_merchant(canister_text: str) -> bool:
     """True for an active canister this factory deployed and alone controls: only then does
     it run a module the factory installed (docs/trust.md). A canister created while owners
     were co-controllers is not believed until `secure_user_canister` checked its module."""
-    rec = record_by_canister(canister_text)
+    return is_active_record(record_by_canister(canister_text), canister_text)
+
+
+def is_active_record(rec: "dict | None", canister_text: str) -> bool:
+    """is_active_merchant of a record the caller already read."""
     return rec is not None and "active" in rec["status"] and get_count(SOLE_CONTROL + canister_text) == 1
 
 

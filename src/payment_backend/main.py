@@ -43,6 +43,7 @@ from src.payment_backend.components import (  # noqa: F401
     list_component_versions,
     track_component_usage,
 )
+from src.payment_backend.customer_spend import expire_reservations
 from src.payment_backend.deployments import (  # noqa: F401
     cleanup_failed_deployment,
     deploy_user_payment_canister,
@@ -88,6 +89,8 @@ from src.payment_backend.payment_network import (  # noqa: F401
     register_merchant_for_one_click,
     release_cross_merchant_spend,
     reserve_cross_merchant_spend,
+    reserve_one_click_spend,
+    settle_one_click_reservations,
     validate_cross_merchant_limits,
 )
 from src.payment_backend.registry import (  # noqa: F401
@@ -185,6 +188,7 @@ from src.payment_backend.wasm_store import (  # noqa: F401
 )
 
 SECURITY_INTERVAL_SECONDS = 3600
+RESERVATION_EXPIRY_SECONDS = 600
 
 
 def cycles_timer() -> Async[void]:
@@ -203,8 +207,21 @@ def security_timer() -> void:
     recheck_batch()
 
 
+def reservations_timer() -> void:
+    """Expire the one-click reservations left open past their day (customer_spend.py),
+    off the charges' path; a walk the message's budget cut short goes on at once."""
+    ic.set_timer(RESERVATION_EXPIRY_SECONDS, reservations_timer)
+    expire_more()
+
+
+def expire_more() -> void:
+    if expire_reservations():
+        ic.set_timer(0, expire_more)
+
+
 def arm_timers() -> None:
     settings = get_settings()
+    ic.set_timer(RESERVATION_EXPIRY_SECONDS, reservations_timer)
     ic.set_timer(settings["monitor_interval_seconds"], cycles_timer)
     ic.set_timer(settings["rate_refresh_seconds"], rates_timer)
     ic.set_timer(SECURITY_INTERVAL_SECONDS, security_timer)

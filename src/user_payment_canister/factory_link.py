@@ -6,10 +6,10 @@ data (usage reports are best effort; rates and script URLs fall back to a cache 
 from kybra import ic
 
 from src.common.factory_api import PaymentFactory
+from src.common.usd_pricing import MAX_RATE_AGE_SECONDS, no_rate_error, stale_rate_error
 from src.user_payment_canister.merchant_store import merchant_state
 
 COMPONENT_VERSION = "latest"
-MAX_RATE_AGE_SECONDS = 900  # a USD rate older than this never prices anything here
 script_url_cache = {}
 stale_rates = {}  # symbol -> age in seconds of a rate the last usd_rates() refused (this message)
 
@@ -98,13 +98,5 @@ def rate_problem(symbol: str) -> str:
     """The error text for a token the last usd_rates() gave no rate for."""
     age = stale_rates.get(symbol)
     if age is not None:
-        return (
-            "stale_rate: the factory's USD rate for "
-            + symbol
-            + " is "
-            + str(age)
-            + " s old, over the "
-            + str(MAX_RATE_AGE_SECONDS)
-            + " s bound: prices are refused until it is refreshed"
-        )
-    return "price_unavailable: the factory has no USD rate for " + symbol
+        return stale_rate_error(symbol, age)
+    return no_rate_error(symbol)

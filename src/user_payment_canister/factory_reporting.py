@@ -24,6 +24,7 @@ from src.user_payment_canister.access_control import caller_text, is_factory, is
 from src.user_payment_canister.checkout_sessions import load_session
 from src.user_payment_canister.counter_keys import volume_key
 from src.user_payment_canister.factory_link import factory
+from src.user_payment_canister.factory_settlements import queued_settlements
 from src.user_payment_canister.merchant_store import (
     bump,
     counter,
@@ -264,7 +265,7 @@ def factory_tick():
 @query
 def get_factory_sync_status() -> FactorySyncStatusResult:
     """Staff: what the reporting timer saved the factory (unchanged reports not sent, idle
-    version checks, change-log pages pulled)."""
+    version checks, change-log pages pulled, one-click settlements waiting for their batch)."""
     err = require_staff("read the factory sync status")
     if err is not None:
         return {"Err": err}
@@ -278,6 +279,7 @@ def get_factory_sync_status() -> FactorySyncStatusResult:
             "report_shard": report_shard(),
             "shard_reports": counter(SHARD_REPORTS),
             "shard_fallbacks": counter(SHARD_FALLBACKS),
+            "one_click_settlements_queued": queued_settlements(),
         }
     }
 

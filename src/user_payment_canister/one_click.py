@@ -10,9 +10,10 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 `icrc2_transfer_from` only within every limit: max amount, uses left, expiry, the profile's
 spending limits, the risk decision (review needs a recent verification) and the factory's
 cross-merchant limit, reserved at the factory before the ledger call (fail closed: no
-price or no answer declines the charge); the reservation id is kept in the charge's journal
-context and confirmed or released once the journal settles or releases the charge, by
-whichever message does (factory_settlements.py). The use and the spend are reserved before the first `yield` and
+price or no answer declines the charge: the factory values the amount with its own rates,
+`reserve_one_click_spend`, one call per charge); the reservation id is kept in the charge's
+journal context and its confirmation or release is queued once the journal settles or
+releases the charge, by whichever message does, and sent in bulk (factory_settlements.py). The use and the spend are reserved before the first `yield` and
 given back if anything fails, so concurrent charges cannot overspend. The charge is a
 `one_click` operation of the journal (ledger_journal.py; payment id, amount, memo and
 created_at_time), committed with the reservation; if the message traps after the ledger
@@ -32,8 +33,15 @@ from src.common.validation import check_email, check_metadata, check_symbol, fir
 from src.user_payment_canister import ledger_journal as journal
 from src.user_payment_canister.access_control import caller_text, is_staff, require_signed_in, require_staff
 from src.user_payment_canister.expiry_index import MAX_MINUTE_PROBES, MESSAGE_MINUTE_PROBES, file_due, take_due_items
-from src.user_payment_canister.factory_link import factory, rate_problem, usd_cents, usd_rates
-from src.user_payment_canister.factory_settlements import file_settlement, settle_at_factory, settle_due_at_factory
+from src.user_payment_canister.factory_link import factory
+from src.user_payment_canister.factory_settlements import (
+    PIGGYBACK_PER_CALL,
+    answered,
+    file_settlement,
+    settle_due_at_factory,
+    take_due,
+    unanswered,
+)
 from src.user_payment_canister.ledger_calls import call_error
 from src.user_payment_canister.merchant_analytics import on_payment_failed
 from src.user_payment_canister.merchant_events import emit
@@ -565,7 +573,6 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
             auth = auths_map.get(auth_id)
         else:
             payment_id, err = yield journal.run(op)  # replayed as it was: the ledger deduplicates it
-            yield settle_at_factory(reservation_of(op))
             return {"Err": err} if err is not None else {"Ok": payment_id}
     err = charge_error(auth, amount, now)
     if err is None:
@@ -622,7 +629,7 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context)
     )
     keep_payment_metadata(payment_id, metadata)  # with the operation: a resumed charge keeps it
-    reservation, err = yield reserve_network_spend(customer, token, amount)
+    reservation, err = yield reserve_network_spend(key, token, amount)
     if not journal.owns(op):  # a retry or the timer took the held charge over and released it
         file_settlement("" if reservation is None else reservation, False)
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
@@ -646,31 +653,42 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         memo_for(payment_id),
         context,
     )
-    payment_id_charged, err = yield journal.run(op)
-    yield settle_at_factory(context["reservation"])  # filed by the settle or release; else still held
+    payment_id_charged, err = yield journal.run(op)  # the settle or release queues the reservation's end
     return {"Err": err} if err is not None else {"Ok": payment_id_charged}
 
 
-def reserve_network_spend(customer: Principal, token: dict, amount: int):
-    """(reservation id | None, error): hold the charge's USD value on the factory's
-    cross-merchant limit before the ledger call. Fails closed: no price, no factory answer
+def reserve_network_spend(customer: str, token: dict, amount: int):
+    """(reservation id | None, error): hold the charge on the factory's cross-merchant limit
+    before the ledger call, in one call that also carries the settlements queued here. The
+    factory values the amount with its own rates. Fails closed: no price, no factory answer
     or a refusal declines the charge. A canister without a factory has no network limit."""
     svc = factory()
     if svc is None:
         return (None, None)
-    rates = yield usd_rates()
-    cents = usd_cents(rates, token, amount)
-    if cents is None:
-        return (None, rate_problem(token["symbol"]) + " (the cross-merchant limit cannot be checked)")
-    result = yield svc.reserve_cross_merchant_spend(customer, max(1, cents))
+    sent = take_due(PIGGYBACK_PER_CALL)
+    result = yield svc.reserve_one_click_spend(
+        {
+            "customer": customer,
+            "token_symbol": token["symbol"],
+            "ledger": token["ledger_canister_id"],
+            "amount": amount,
+            "settlements": sent,
+        }
+    )
     if getattr(result, "Err", None) is not None:
+        unanswered(sent)
         return (
             None,
             "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")",
         )
     if "Err" in result.Ok:
+        answered(sent, None, result.Ok["Err"])
         return (None, result.Ok["Err"])
-    return (result.Ok["Ok"], None)
+    reply = result.Ok["Ok"]
+    answered(sent, reply["settlements"])
+    if "Err" in reply["reservation"]:
+        return (None, reply["reservation"]["Err"])
+    return (reply["reservation"]["Ok"]["reservation_id"], None)
 
 
 @update

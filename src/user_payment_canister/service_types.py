@@ -533,6 +533,7 @@ class FactorySyncStatus(Record):
     report_shard: Opt[Principal]
     shard_reports: nat64
     shard_fallbacks: nat64
+    one_click_settlements_queued: nat64
 
 
 class FactorySyncStatusResult(Variant, total=False):

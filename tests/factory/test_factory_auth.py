@@ -122,6 +122,16 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "confirm_cross_merchant_spend": ["rsv_1"],
         "release_cross_merchant_spend": ["rsv_1"],
         "reserve_cross_merchant_spend": [victim, 100],
+        "reserve_one_click_spend": [
+            {
+                "customer": victim,
+                "token_symbol": "LTT",
+                "ledger": cid,
+                "amount": 100,
+                "settlements": [{"reservation_id": "rsv_1", "confirmed": True}],
+            }
+        ],
+        "settle_one_click_reservations": [[{"reservation_id": "rsv_1", "confirmed": True}]],
         "publish_global_modal_template": ["tpl_1", True],
         "record_cross_merchant_payment": [victim, 100],
         "refresh_canister_cycles": [cid],

@@ -61,7 +61,7 @@ def test_the_seeds_reach_every_boundary():
     assert {p.split(":")[0] for p in places} == {"message", "before_call", "after_call"}
     methods = {p.split(":", 1)[1].split(".")[-1] for p in places}
     assert set(LEDGER_CALLS) <= methods, set(LEDGER_CALLS) - methods
-    assert {"get_timed_rates", "reserve_cross_merchant_spend"} <= methods & set(FACTORY_CALLS)
+    assert {"reserve_one_click_spend", "settle_one_click_reservations"} <= methods & set(FACTORY_CALLS)
     assert len(methods & set(MESSAGES)) >= 4, methods & set(MESSAGES)
 
 

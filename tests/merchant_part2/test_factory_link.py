@@ -20,6 +20,7 @@ from factory_client import (  # noqa: E402
     deploy_config,
     management_call,
     merchant_config,
+    padded,
     ptext,
 )
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
@@ -169,9 +170,11 @@ def priced_network(
     alice_ledger = LedgerClient(actor(server, ledger_id, alice, LEDGER_DID), alice)
     alice_text = alice.sender().to_str()
     shops = []
+    factory.owners = {}  # cid -> the owner's identity
     for i in range(merchants):
         owner = new_identity()
         cid, shop = deploy_shop(factory, owner, "Shop %d" % i, ledger_id)
+        factory.owners[cid] = owner
         assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
         auth_id = ok(
             factory.merchant_actor(cid, alice).create_pre_authorization(alice_text, 5_000_000, SYMBOL, duration)
@@ -475,6 +478,9 @@ def test_a_resumed_charge_is_confirmed_at_the_factory(server, deploy, actor, new
     assert network["one_click_payments"] == 1
     # confirmed, not still held: 10 + 40 cents fit the 50-cent day only once the hold became spend
     ok(shop.execute_one_click_payment(auth_id, 4_000_000, []))
+    # its confirmation is queued at the merchant and goes with the maintenance tick
+    assert factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]["one_click_payments"] == 1
+    factory.advance(61)
     assert factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]["one_click_payments"] == 2
 
 
@@ -497,6 +503,7 @@ def test_a_resumed_charge_refused_by_the_ledger_releases_its_reservation(server,
     assert "Ok" in alice_ledger.approve(acct(cid), 10**8)
     ok(shop.execute_one_click_payment(auth_id, 4_000_000, []))
     assert alice_ledger.balance() == before - 4_000_000 - 2 * FEE  # the charge and the approval
+    factory.advance(61)  # the new charge's confirmation goes with the merchant's next tick
     network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
     assert network["one_click_payments"] == 1 and network["one_click_volume_usd_cents"] == 40
 
@@ -509,7 +516,7 @@ def test_a_charge_interrupted_after_its_reservation_is_released_and_fails_closed
     factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
     before = alice_ledger.balance()
     with server.lock:
-        server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_cross_merchant_spend")
+        server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_one_click_spend")
     with pytest.raises(Exception):
         shop.execute_one_click_payment(auth_id, 4_000_000, [])
     assert code(shop.execute_one_click_payment(auth_id, 1_000_000, [])) == "conflict"  # held meanwhile
@@ -531,7 +538,7 @@ def test_reservations_left_open_expire_at_the_factory(server, deploy, actor, new
         server, deploy, actor, new_identity, daily_limit=10_000, duration=5 * 86400
     )
     with server.lock:
-        server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_cross_merchant_spend", times=None)
+        server.network.faults.trap_after_call(Principal.from_str(cid), "reserve_one_click_spend", times=None)
     for i in range(100):
         if i:
             factory.advance(301)  # the held charge is stale: the timer or this retry releases it
@@ -547,7 +554,52 @@ def test_reservations_left_open_expire_at_the_factory(server, deploy, actor, new
     factory.reprice()
     res = shop.execute_one_click_payment(auth_id, 100_000, [])[0]
     assert res["Err"].startswith("limit_exceeded") and "100 open reservations" in res["Err"], res
-    factory.advance(2 * 86400)
+    factory.advance(2 * 86400)  # the factory's reservations timer expires them
     factory.reprice()
     ok(shop.execute_one_click_payment(auth_id, 100_000, []))
+    factory.advance(61)  # its confirmation goes with the merchant's next tick
     assert factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]["one_click_payments"] == 1
+
+
+def test_queued_settlements_survive_an_upgrade_and_ride_on_the_next_charge(server, deploy, actor, new_identity):
+    """A charge's confirmation is queued at the merchant (stable), not sent per charge: an
+    upgrade of the merchant in between keeps it, and the next charge's reservation carries
+    it to the factory (one call for both). Until then the hold counts as before, so the
+    limit is as strict; the confirmation only moves it from reserved to spent."""
+    factory, alice_text, _, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    ok(shop.execute_one_click_payment(auth_id, 2_000_000, []))  # 20 cents
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 0  # queued, not sent
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 31)[0] == {"Ok": False}  # held meanwhile
+    factory.upload("v2", padded(build_module(server), 0, b"v2"), "the same code, another version")
+    ok(factory.as_(factory.owners[cid]).upgrade_user_canister(cid, "v2"))
+    assert factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]["one_click_payments"] == 0
+    ok(shop.execute_one_click_payment(auth_id, 1_000_000, []))  # its reservation carries the queued one
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 1 and network["one_click_volume_usd_cents"] == 20
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 20)[0] == {"Ok": True}
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 21)[0] == {"Ok": False}
+    factory.advance(61)  # the second one goes with the maintenance tick
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 2 and network["one_click_volume_usd_cents"] == 30
+
+
+def test_a_settlement_batch_whose_reply_was_lost_is_sent_again_and_counted_once(server, deploy, actor, new_identity):
+    """The callback of the tick's settlement batch traps after the factory applied it: the
+    merchant never learnt the answer, so the confirmation stays queued and goes again. The
+    factory finds the reservation already ended: the charge is spend once."""
+    factory, alice_text, _, [(cid, shop, auth_id, _)] = priced_network(server, deploy, actor, new_identity)
+    ok(shop.execute_one_click_payment(auth_id, 2_000_000, []))  # 20 cents, confirmation queued
+    assert ok(shop.get_factory_sync_status())["one_click_settlements_queued"] == 1
+    with server.lock:
+        server.network.faults.trap_after_call(Principal.from_str(cid), "settle_one_click_reservations")
+    factory.advance(61)  # the tick's batch: applied at the factory, its answer lost
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 1
+    assert ok(shop.get_factory_sync_status())["one_click_settlements_queued"] == 1  # still queued
+    factory.advance(181)  # sent again once its lease ran out; the factory answers: already ended
+    assert ok(shop.get_factory_sync_status())["one_click_settlements_queued"] == 0
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 1 and network["one_click_volume_usd_cents"] == 20
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 30)[0] == {"Ok": True}
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 31)[0] == {"Ok": False}

@@ -9,6 +9,7 @@ from kybra import (
     CallResult,
     Principal,
     StableBTreeMap,
+    Vec,
     blob,
     ic,
     init,
@@ -19,7 +20,15 @@ from kybra import (
     void,
 )
 
-from src.common.factory_api import FactoryUnitResult, MerchantMetricsReport, PaymentFactory
+from src.common.factory_api import (
+    FactoryUnitResult,
+    MerchantMetricsReport,
+    OneClickReserveArgs,
+    OneClickReserveResult,
+    OneClickSettlement,
+    PaymentFactory,
+    SettlementBatchResult,
+)
 from src.common.merchant_api import MerchantInitArgs
 
 probe_state = StableBTreeMap[text, Principal](memory_id=0, max_key_size=20, max_value_size=100)
@@ -67,6 +76,18 @@ def probe_register_one_click(canister_id: Principal) -> Async[FactoryUnitResult]
 @update
 def probe_one_click_payment(customer: Principal, amount: nat64) -> Async[FactoryUnitResult]:
     result: CallResult[FactoryUnitResult] = yield factory().record_cross_merchant_payment(customer, amount)
+    return unwrap(result)
+
+
+@update
+def probe_reserve_one_click(args: OneClickReserveArgs) -> Async[OneClickReserveResult]:
+    result: CallResult[OneClickReserveResult] = yield factory().reserve_one_click_spend(args)
+    return unwrap(result)
+
+
+@update
+def probe_settle_one_click(settlements: Vec[OneClickSettlement]) -> Async[SettlementBatchResult]:
+    result: CallResult[SettlementBatchResult] = yield factory().settle_one_click_reservations(settlements)
     return unwrap(result)
 
 

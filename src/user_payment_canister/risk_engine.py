@@ -12,7 +12,8 @@ merchant required, a customer locked out by failed verifications.
 Hook for checkout (localnet/ARCHITECTURE.md): `screen_payment(customer, token, amount,
 country, context) -> (assessment, error)`: error `blocked: ...` means refuse the payment;
 a `review` decision lets it proceed and records a security alert. `assess_payment` scores
-without side effects. Every check is O(1) map lookups."""
+without side effects; `screen_priced` screens again once a new customer's payment has its
+USD value (one-click: from the factory's reservation). Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 

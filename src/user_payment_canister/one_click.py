@@ -11,7 +11,12 @@ cover max_amount plus the ledger fee and outlive the authorization. A charge
 spending limits, the risk decision (review needs a recent verification) and the factory's
 cross-merchant limit, reserved at the factory before the ledger call (fail closed: no
 price or no answer declines the charge: the factory values the amount with its own rates,
-`reserve_one_click_spend`, one call per charge); the reservation id is kept in the charge's
+`reserve_one_click_spend`, one call per charge). The USD cents of that reply price the
+fraud patterns' new-customer cap: for a customer who has not paid here before, the risk
+rules run again with them under the charge's lock (risk_engine.screen_priced), and a block
+or an unverified review declines the charge and queues the reservation's release. Without a
+factory there is neither reservation nor price and the cap does not match, as at checkout
+without a rate. The reservation id is kept in the charge's
 journal context and its confirmation or release is queued once the journal settles or
 releases the charge, by whichever message does, and sent in bulk (factory_settlements.py). The use and the spend are reserved before the first `yield` and
 given back if anything fails, so concurrent charges cannot overspend. The charge is a
@@ -50,7 +55,12 @@ from src.user_payment_canister.merchant_types import MerchantTextResult, Merchan
 from src.user_payment_canister.payment_metadata import forget_payment_metadata, keep_payment_metadata, metadata_object
 from src.user_payment_canister.payment_records import record_payment
 from src.user_payment_canister.rate_limits import take
-from src.user_payment_canister.risk_engine import is_recently_verified, screen_payment
+from src.user_payment_canister.risk_engine import (
+    is_recently_verified,
+    new_customer_capped,
+    screen_payment,
+    screen_priced,
+)
 from src.user_payment_canister.service_store import auths_map, customer_verification_map, profiles_map, spend_map
 from src.user_payment_canister.service_types import (
     OneClickAnalyticsResult,
@@ -605,16 +615,11 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
                 + ", over the period limit "
                 + str(limit["max_per_period"]),
             )
-    assessment, err = screen_payment(customer, auth["token_symbol"], amount, None, "one-click charge on " + auth_id)
+    context_text = "one-click charge on " + auth_id
+    assessment, err = screen_payment(customer, auth["token_symbol"], amount, None, context_text)
+    err = err or review_error(assessment, key, now)
     if err is not None:
         return decline(auth, err)
-    if assessment["decision"] == "review" and not is_recently_verified(customer_verification_map.get(key), now):
-        return decline(
-            auth,
-            "verification_required: the customer must complete a transaction verification first ("
-            + "; ".join(assessment["reasons"])
-            + ")",
-        )
     # reserve the use and the spend, and lock the charge, before the first yield
     set_auth(auth_id, {"in_flight": True, "uses_remaining": auth["uses_remaining"] - 1})
     if spend_key is not None:
@@ -629,10 +634,16 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
         journal.new_operation(auth_id, "one_click", "one_click", auth_id, token["ledger_canister_id"], context)
     )
     keep_payment_metadata(payment_id, metadata)  # with the operation: a resumed charge keeps it
-    reservation, err = yield reserve_network_spend(key, token, amount)
+    reservation, cents, err = yield reserve_network_spend(key, token, amount)
     if not journal.owns(op):  # a retry or the timer took the held charge over and released it
         file_settlement("" if reservation is None else reservation, False)
         return {"Err": "conflict: charge " + payment_id + " was taken over by a retry; read the pre-authorization"}
+    if err is None and cents is not None and new_customer_capped(customer):
+        # priced by the factory now: the fraud patterns' new-customer cap, under the lock
+        assessment, err = screen_priced(customer, auth["token_symbol"], amount, context_text, cents, assessment)
+        err = err or review_error(assessment, key, ic.time())
+        if err is not None:
+            file_settlement(reservation, False)  # released with the next reservation or the tick
     if err is not None:
         journal.forget(op)  # nothing was sent
         forget_payment_metadata(payment_id)
@@ -657,14 +668,27 @@ def execute_one_click_payment(auth_id: text, amount: nat64, metadata: Vec[Metada
     return {"Err": err} if err is not None else {"Ok": payment_id_charged}
 
 
+def review_error(assessment: dict, customer: str, now: int) -> "str | None":
+    """A charge held for review needs a recent verification of the customer."""
+    if assessment["decision"] != "review" or is_recently_verified(customer_verification_map.get(customer), now):
+        return None
+    return (
+        "verification_required: the customer must complete a transaction verification first ("
+        + "; ".join(assessment["reasons"])
+        + ")"
+    )
+
+
 def reserve_network_spend(customer: str, token: dict, amount: int):
-    """(reservation id | None, error): hold the charge on the factory's cross-merchant limit
-    before the ledger call, in one call that also carries the settlements queued here. The
-    factory values the amount with its own rates. Fails closed: no price, no factory answer
-    or a refusal declines the charge. A canister without a factory has no network limit."""
+    """(reservation id | None, USD cents | None, error): hold the charge on the factory's
+    cross-merchant limit before the ledger call, in one call that also carries the
+    settlements queued here. The factory values the amount with its own rates (the cents it
+    held, also used for the fraud patterns' new-customer cap). Fails closed: no price, no
+    factory answer or a refusal declines the charge. A canister without a factory has no
+    network limit and no price."""
     svc = factory()
     if svc is None:
-        return (None, None)
+        return (None, None, None)
     sent = take_due(PIGGYBACK_PER_CALL)
     result = yield svc.reserve_one_click_spend(
         {
@@ -679,16 +703,18 @@ def reserve_network_spend(customer: str, token: dict, amount: int):
         unanswered(sent)
         return (
             None,
+            None,
             "factory_unavailable: the cross-merchant limit could not be checked (" + str(result.Err)[:200] + ")",
         )
     if "Err" in result.Ok:
         answered(sent, None, result.Ok["Err"])
-        return (None, result.Ok["Err"])
+        return (None, None, result.Ok["Err"])
     reply = result.Ok["Ok"]
     answered(sent, reply["settlements"])
     if "Err" in reply["reservation"]:
-        return (None, reply["reservation"]["Err"])
-    return (reply["reservation"]["Ok"]["reservation_id"], None)
+        return (None, None, reply["reservation"]["Err"])
+    held = reply["reservation"]["Ok"]
+    return (held["reservation_id"], held["usd_cents"], None)
 
 
 @update

@@ -12,7 +12,8 @@ merchant required, a customer locked out by failed verifications.
 Hook for checkout (localnet/ARCHITECTURE.md): `screen_payment(customer, token, amount,
 country, context) -> (assessment, error)`: error `blocked: ...` means refuse the payment;
 a `review` decision lets it proceed and records a security alert. `assess_payment` scores
-without side effects. Every check is O(1) map lookups."""
+without side effects; `screen_priced` screens again once a new customer's payment has its
+USD value (one-click: from the factory's reservation). Every check is O(1) map lookups."""
 
 from kybra import Principal, ic, query, text, update
 
@@ -205,12 +206,18 @@ def caps_new_customers() -> bool:
     return False
 
 
+def new_customer_capped(customer: Principal) -> bool:
+    """Whether the patterns' `new_customer_max_amount` applies to this customer's payment: an
+    enabled pattern caps new customers and they have not paid here before."""
+    return caps_new_customers() and is_new_customer(risk_customers_map.get("v|" + customer.to_str()))
+
+
 def new_customer_usd_cents(customer: Principal, token: str, amount: int):
     """Generator: the payment's value in USD cents for the patterns' `new_customer_max_amount`
-    (factory rates), or None. The factory is asked only when a pattern caps new customers and
-    this customer has not paid here before; without a fresh rate the cap cannot be priced and
-    does not match (as a Radar rule on a missing attribute)."""
-    if not caps_new_customers() or not is_new_customer(risk_customers_map.get("v|" + customer.to_str())):
+    (factory rates), or None. The factory is asked only when the cap applies
+    (new_customer_capped); without a fresh rate the cap cannot be priced and does not match
+    (as a Radar rule on a missing attribute)."""
+    if not new_customer_capped(customer):
         return None
     config = tokens_map.get(token)
     if config is None:
@@ -425,6 +432,19 @@ def screen_payment(
             customer,
         )
     return (assessment, None)
+
+
+def screen_priced(
+    customer: Principal, token: str, amount: int, context: str, usd_cents_if_new: int, earlier: dict
+) -> "tuple":
+    """screen_payment again once a new customer's payment has its USD value, after `earlier`
+    was screened without it (a one-click charge learns the value from the factory's
+    reservation): the same rules, error and alerts, and no second alert for a decision
+    `earlier` already raised one for."""
+    assessment = assess_payment(customer, token, amount, None, usd_cents_if_new)
+    if assessment["decision"] == earlier["decision"] and assessment["decision"] != "block":
+        return (assessment, None)
+    return screen_payment(customer, token, amount, None, context, usd_cents_if_new)
 
 
 def record_payment_history(customer_text: str, token: str, amount: int, now: int) -> None:

@@ -458,6 +458,46 @@ def test_new_customer_max_amount_caps_a_new_customers_payment(server, deploy, ac
     assert "complete" in ok(alice.pay_checkout_session(big["session_id"]))["status"]  # no longer new
 
 
+def test_new_customer_max_amount_caps_a_new_customers_one_click_charge(server, deploy, actor, new_identity):
+    """The factory's reservation reply prices a one-click charge (LTT at 10 USD), so the
+    fraud patterns' `new_customer_max_amount` applies to it as at checkout: over the cap, a
+    new customer's charge is held for review (no verification: declined) or blocked, as any
+    risk decline (payment.failed, a declined charge, a security alert), and its reservation
+    is released; under the cap, or once the customer has paid here, it goes through."""
+    factory, alice_text, alice_ledger, [(cid, shop, auth_id, _)] = priced_network(
+        server, deploy, actor, new_identity, daily_limit=1_000
+    )
+    cap = {"pattern_id": "new_large", "description": "new customers over 40 cents", "new_customer_max_amount": 40}
+    ship_fraud_pattern(factory, risk_weight=30.0, **cap)
+    before = alice_ledger.balance()
+    res = shop.execute_one_click_payment(auth_id, 4_500_000, [])[0]  # 45 cents: new customer 15 + 30
+    assert res["Err"].startswith("verification_required") and "45 USD cents (pattern limit 40)" in res["Err"], res
+    ship_fraud_pattern(factory, risk_weight=70.0, **cap)
+    res = shop.execute_one_click_payment(auth_id, 4_500_000, [])[0]  # 15 + 70
+    assert res["Err"].startswith("blocked: payment refused by risk rules"), res
+    assert "global fraud pattern new_large: a new customer's payment of 45 USD cents" in res["Err"]
+    assert alice_ledger.balance() == before
+    auth = ok(shop.get_pre_authorization(auth_id))
+    assert auth["in_flight"] is False and auth["uses_remaining"] == 10 and auth["charges"] == 0
+    # the second reservation carried the first's release; its own release is queued for the tick
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 955)[0] == {"Ok": True}
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 956)[0] == {"Ok": False}
+    factory.advance(61)
+    assert factory.admin.validate_cross_merchant_limits(alice_text, 1_000)[0] == {"Ok": True}
+    assert ok(shop.get_merchant_one_click_analytics())["declined_charges"] == 2
+    failed = ok(shop.list_events([], [], ["payment.failed"]))["events"]
+    assert [e["object_id"] for e in failed] == [auth_id, auth_id]
+    assert sorted("blocked" in e["data_json"] for e in failed) == [False, True]
+    alerts = [(a["alert_type"], a["message"]) for a in ok(shop.get_security_alerts())]
+    assert sum(1 for t, m in alerts if t == "payment_blocked" and "one-click charge on " + auth_id in m) == 1
+    ok(shop.execute_one_click_payment(auth_id, 3_000_000, []))  # 30 cents: under the cap
+    ok(shop.execute_one_click_payment(auth_id, 4_500_000, []))  # over it, but no longer new here
+    assert alice_ledger.balance() == before - 7_500_000 - 2 * FEE
+    factory.advance(61)
+    network = factory.admin.get_global_payment_metrics()[0]["global_spending_insights"]
+    assert network["one_click_payments"] == 2 and network["one_click_volume_usd_cents"] == 75
+
+
 def test_a_resumed_charge_is_confirmed_at_the_factory(server, deploy, actor, new_identity):
     """The callback of a charge's ledger call traps after the ledger took the money; the
     timer resumes the charge (the ledger answers Duplicate) and records it. The factory's

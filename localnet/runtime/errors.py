@@ -44,7 +44,6 @@ CANISTER_WASM_MODULE_NOT_FOUND = "IC0537"
 RESERVED_CYCLES_LIMIT_IS_TOO_LOW = "IC0540"
 
 
-
 # How the replica prints amounts in these messages: `Cycles`' Display separates thousands
 # with underscores (`separate_with_underscores`, rs/types/cycles), `MemoryAllocation`'s
 # Display is `best-effort` or its bytes' `display()` (rs/types/types/src/lib.rs: byte_unit's

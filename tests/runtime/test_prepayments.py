@@ -230,9 +230,7 @@ def test_an_upgrade_beyond_reserved_cycles_limit_fails_with_the_ics_error_and_ch
     assert "bytes due to its reserved cycles limit. The current limit (" in e.value.message
     grown = int(e.value.message.split(" by ")[1].split(" ")[0])
     requested = reserved + p.storage_reservation_cycles(grown, FULL)
-    assert e.value.message.endswith(
-        f"The current limit ({reserved:_}) would be exceeded by {requested - reserved:_}."
-    )
+    assert e.value.message.endswith(f"The current limit ({reserved:_}) would be exceeded by {requested - reserved:_}.")
     # unchanged: the old module runs on (its heap too), stable data, sizes, reserved cycles;
     # only the execution's fixed fee was charged (finish_err refunds the unused instructions)
     assert c.module_hash == module_hash and c.memory_size() == size and c.reserved_cycles == reserved

@@ -155,8 +155,7 @@ def test_the_trapped_stale_callback_pays_the_fixed_fee_and_its_instructions():
     callback used, after the unused response transmission came back. localnet meters that
     trap as an execution's entry (metering.MESSAGE_ENTRY): the fixed fee alone would
     make localnet cheaper than the IC."""
-    from localnet.runtime import Network
-    from localnet.runtime import metering
+    from localnet.runtime import Network, metering
 
     network = Network(metering=True)
     a, b, mid, held = ping_in_flight(network)

@@ -446,30 +446,39 @@ class Engine:
         memory allocation allocates nothing (system_api.rs `allocate_execution_memory`:
         `allocated_bytes(new usage) - allocated_bytes(old usage)`)."""
         grown = canister.allocated_bytes() - canister.allocated_bytes(memory_before)
+        refused = self._reserve_storage(canister, grown, check_freezing=not response)
+        if refused is not None:
+            raise E.Trap(refused[1], refused[0])
+
+    def _reserve_storage(self, canister: Canister, grown: int, check_freezing: bool):
+        """Move `storage_reservation_cycles` of `grown` allocated bytes to the reserved
+        balance (`reserve_cycles`), or return (error code, message) and change nothing:
+        past the limit IC0534, past the balance IC0532, and with `check_freezing` a balance
+        below the freezing limit of the grown canister after the move IC0532. Shared by
+        message executions and install_code (management.py `_reserve_for_install`)."""
         if grown <= 0:
-            return
+            return None
         p = self.policy
         reserve = p.storage_reservation_cycles(grown, p.subnet_memory_usage)
         refused = self._reservation_error(canister, reserve)
         if refused is not None:
             kind, requested, bound = refused
             if kind == "limit":
-                raise E.Trap(
-                    E.memory_grow_limit_message(grown, requested, bound),
-                    E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW,
+                return E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW, E.memory_grow_limit_message(
+                    grown, requested, bound
                 )
-            raise E.Trap(E.memory_grow_cycles_message(grown, requested - bound), E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW)
-        if not response:
+            return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(grown, requested - bound)
+        if check_freezing:
             threshold = p.freezing_limit(
                 canister.allocated_bytes(), canister.freezing_threshold, canister.reserved_cycles + reserve
             )
             if canister.cycles - reserve < threshold:
-                raise E.Trap(
-                    E.memory_grow_cycles_message(grown, threshold - canister.cycles + reserve),
-                    E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+                return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(
+                    grown, threshold - (canister.cycles - reserve)
                 )
         canister.cycles -= reserve
         canister.reserved_cycles += reserve
+        return None
 
     def _can_pay(self, canister: Canister, fee: int) -> bool:
         return canister.cycles - fee >= self._freezing_limit(canister)

@@ -627,27 +627,7 @@ class ManagementCanister:
         false for Start, Init and PreUpgrade, "storage cycles are reserved at the end of
         install_code"). Below the subnet's threshold the reservation is 0, but the
         freezing check stands."""
-        net, p = self.net, self.net.policy
-        grown = c.allocated_bytes() - bytes_before
-        if grown <= 0:
-            return None
-        reserve = p.storage_reservation_cycles(grown, p.subnet_memory_usage)
-        refused = net._reservation_error(c, reserve)
-        if refused is not None:
-            kind, requested, bound = refused
-            if kind == "limit":
-                return E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW, E.memory_grow_limit_message(
-                    grown, requested, bound
-                )
-            return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(grown, requested - bound)
-        threshold = p.freezing_limit(c.allocated_bytes(), c.freezing_threshold, c.reserved_cycles + reserve)
-        if c.cycles - reserve < threshold:
-            return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(
-                grown, threshold - (c.cycles - reserve)
-            )
-        c.cycles -= reserve
-        c.reserved_cycles += reserve
-        return None
+        return self.net._reserve_storage(c, c.allocated_bytes() - bytes_before, check_freezing=True)
 
     def _run_install(self, c: Canister, ex: Execution, sig, interface) -> Optional[E.Trap]:
         """Module top level + init/post_upgrade, as one message; returns a Trap or None."""

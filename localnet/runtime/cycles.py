@@ -84,14 +84,15 @@ What localnet charges (`CyclesPolicy`, configurable per Network), as the IC does
     past the balance IC0532, and the grown canister must stay above its freezing limit
     (IC0532, also below the threshold); a failed install leaves the canister as it was,
     its execution charged;
-  * update_settings raising `memory_allocation` above the usage, for the added bytes
-    (`management._memory_allocation_reservation`): IC0531 when the balance is below the
-    freezing limit with the new allocation or below the reservation, IC0533 past the
-    limit, IC0540 for a limit below the reserved balance; nothing is applied on an error.
+  * update_settings raising `memory_allocation` above the usage, for the added bytes, and
+    create_canister given one (`management._memory_allocation_reservation`): IC0531 when
+    the balance is below the freezing limit with the new allocation or below the
+    reservation, IC0533 past the limit, IC0540 for a limit below the reserved balance;
+    nothing is applied (or created) on an error.
   localnet's subnet memory usage is a setting (`CyclesPolicy.subnet_memory_usage`),
   below the threshold by default (no reservation, as on a subnet with room). Not
-  modelled: the subnet's capacity (SubnetMemoryCapacityOverSubscribed), the reservation
-  of a memory allocation given at creation, the saturation growing within one message;
+  modelled: the subnet's capacity (SubnetMemoryCapacityOverSubscribed), the saturation
+  growing within one message;
 - a canister is frozen when its balance would drop below its freezing limit: the cycles it
   burns idle (`gib_storage_per_second_fee` per GiB of its memory, or of its memory
   allocation when larger) over its `freezing_threshold` seconds, minus its reserved cycles.

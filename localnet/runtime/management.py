@@ -222,23 +222,25 @@ class ManagementCanister:
                 E.INSUFFICIENT_CYCLES_FOR_CREATE,
             )
         settings = (args or {}).get("settings") or {}
+        reserve = self._creation_reservation(msg.cycles - fee, settings)
         c = self.net._new_canister([msg.caller], msg.cycles - fee)
         msg.cycles = 0  # all accepted: the fee is burned, the rest goes to the new canister
         self._settings(c, settings)
+        self._reserve(c, reserve)
         return {"canister_id": c.principal}
 
     def m_provisional_create_canister_with_cycles(self, msg: CallMessage, args: dict):
         amount = args.get("amount")
         specified = args.get("specified_id")
+        cycles = self.net.policy.default_canister_cycles if amount is None else amount
+        settings = args.get("settings") or {}
+        reserve = self._creation_reservation(cycles, settings)
         try:
-            c = self.net._new_canister(
-                [msg.caller],
-                self.net.policy.default_canister_cycles if amount is None else amount,
-                None if specified is None else specified.bytes,
-            )
+            c = self.net._new_canister([msg.caller], cycles, None if specified is None else specified.bytes)
         except E.LocalnetError as e:
             _fail(str(e), "IC0205", E.CANISTER_REJECT)
-        self._settings(c, args.get("settings") or {})
+        self._settings(c, settings)
+        self._reserve(c, reserve)
         return {"canister_id": c.principal}
 
     def m_provisional_top_up_canister(self, msg: CallMessage, args: dict):
@@ -256,9 +258,21 @@ class ManagementCanister:
         c = self._controlled(msg, args["canister_id"], "update_settings")
         reserve = self._memory_allocation_reservation(c, args["settings"] or {})
         self._settings(c, args["settings"])
-        c.cycles -= reserve  # `do_update_settings`: `reserve_cycles(reservation_cycles)`
-        c.reserved_cycles += reserve
+        self._reserve(c, reserve)
         return None
+
+    def _creation_reservation(self, cycles: int, settings: dict) -> int:
+        """`validate_settings_for_canister_creation`: the same checks on an empty canister
+        with `cycles` (the default freezing threshold, nothing reserved), before any
+        canister is made, so a refused creation creates none."""
+        empty = Canister(b"", [], cycles, b"", freezing_threshold=self.net.policy.default_freezing_threshold)
+        return self._memory_allocation_reservation(empty, settings)
+
+    @staticmethod
+    def _reserve(c: Canister, reserve: int) -> None:
+        """`do_update_settings`: `reserve_cycles(reservation_cycles)`, validated before."""
+        c.cycles -= reserve
+        c.reserved_cycles += reserve
 
     def _memory_allocation_reservation(self, c: Canister, settings: dict) -> int:
         """The cycles a new memory allocation moves to the reserved balance, or the IC's

@@ -322,3 +322,29 @@ def test_an_install_that_would_leave_the_canister_frozen_fails_even_below_the_th
         net.install_code(cid, module, binary.encode([T.PRINCIPAL], [ALICE]), sender=ALICE)
     assert e.value.error_code == "IC0532" and "due to insufficient cycles. At least " in e.value.message
     assert c.module_hash is None and c.cycles == 10**12 - p.execution_cost(0)
+
+
+def test_a_memory_allocation_given_at_creation_reserves_or_creates_nothing():
+    """create_canister validates its settings on the empty canister first
+    (`validate_settings_for_canister_creation`): a refused one creates no canister."""
+    net = Network(cycles_policy=CyclesPolicy(subnet_memory_usage=FULL))
+    p, allocation = net.policy, 8 * 1024 * 1024
+    expected = p.storage_reservation_cycles(allocation, FULL)
+    count = len(net.canisters)
+    with pytest.raises(CallRejected) as e:
+        mgmt(
+            net,
+            ALICE,
+            "provisional_create_canister_with_cycles",
+            {"amount": 10**13, "settings": _settings(memory_allocation=allocation, reserved_cycles_limit=0)},
+        )
+    assert e.value.error_code == "IC0533" and "8.00 MiB due to its reserved cycles limit" in e.value.message
+    assert len(net.canisters) == count
+    created = mgmt(
+        net,
+        ALICE,
+        "provisional_create_canister_with_cycles",
+        {"amount": 10**13, "settings": _settings(memory_allocation=allocation)},
+    )
+    c = net.canisters[created["canister_id"].bytes]
+    assert c.memory_allocation == allocation and c.reserved_cycles == expected and c.cycles == 10**13 - expected

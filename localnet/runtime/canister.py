@@ -93,6 +93,12 @@ class Canister:
             size += sum(len(s) for s in self.bundle.modules.values())
         return size
 
+    def allocated_bytes(self, usage: Optional[int] = None) -> int:
+        """`MemoryAllocation::allocated_bytes`: the memory the canister pays for, its
+        memory allocation or its usage (`memory_size()` unless given), whichever is larger
+        (a best-effort allocation, 0, is its usage)."""
+        return max(self.memory_allocation, self.memory_size() if usage is None else usage)
+
     def log(self, time_ns: int, text: str) -> None:
         self.logs.append(LogRecord(len(self.logs), time_ns, text))
 

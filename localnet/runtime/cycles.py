@@ -29,7 +29,20 @@ Fee sources (each constant below names one):
             rs/execution_environment/src/execution_environment.rs
             `subnet_memory_saturation` divides usage, threshold and capacity by the 4
             scheduler cores; subnet_config.rs @ 002d5530 `max_storage_reservation_period`
-            300,000,000 s and DEFAULT_RESERVED_BALANCE_LIMIT 5 T.
+            300,000,000 s and DEFAULT_RESERVED_BALANCE_LIMIT 5 T. Who reserves: the system API on
+            memory growth of updates, timers, heartbeats and callbacks, not of install_code's
+            endpoints (rs/embedders wasmtime_embedder/system_api.rs, stored version id
+            2942983593, `should_update_available_memory_and_reserved_cycles`,
+            `allocate_execution_memory`: the bytes beyond the memory allocation);
+            install_code at its end for all it allocated (rs/execution_environment/src/
+            execution/install_code.rs @ f55af5fd282a0d43088eb03c2d44ece95a2df856,
+            `InstallCodeHelper::finish`); update_settings for a larger memory allocation
+            (canister_manager.rs @ f55af5fd, `validate_canister_settings`,
+            `do_update_settings`); rs/replicated_state system_state.rs (stored version id
+            2447734567) `can_reserve_cycles` (the limit first, then the balance); errors and
+            their texts: canister_manager/types.rs @ 7d782b8bd224a20a9a4b431d58dac51aec5b2e74
+            and rs/types/types/src/lib.rs `MemoryAllocation::allocated_bytes` (the larger of
+            allocation and usage, which idle burn and the freezing limit use too).
   [TYPES]   dfinity/ic rs/types/types/src/messages/inter_canister.rs @ 010aa354:
             `Request::payload_size_bytes` (method name + argument), `Payload::size_bytes`
             (reply data, or a reject's message + size_of::<RejectCode>(): a field-less enum of
@@ -62,14 +75,33 @@ What localnet charges (`CyclesPolicy`, configurable per Network), as the IC does
   back, and the callback's unused instructions after it ran;
 - HTTPS outcalls cost the [CAM] formula (n = 13 nodes), burned from the attached cycles;
 - memory growth above the subnet's reservation threshold moves
-  `storage_reservation_cycles` from the balance to `reserved_cycles` [RESERVE]; the
-  execution fails if that exceeds `reserved_cycles_limit` (IC0534) or the balance (IC0532).
+  `storage_reservation_cycles` from the balance to `reserved_cycles` [RESERVE]:
+  * a message's growth beyond its memory allocation (`engine._reserve_for_growth`); the
+    execution fails if that exceeds `reserved_cycles_limit` (IC0534) or the balance (IC0532);
+  * install_code (install, reinstall, upgrade), once, at its end, for the bytes it added
+    (new module, stable memory and what init/post_upgrade grew, against the old canister,
+    beyond its memory allocation; `management._reserve_for_install`): past the limit IC0534,
+    past the balance IC0532, and the grown canister must stay above its freezing limit
+    (IC0532, also below the threshold); a failed install leaves the canister as it was,
+    its execution charged;
+  * update_settings raising `memory_allocation` above the usage, for the added bytes, and
+    create_canister given one (`management._memory_allocation_reservation`): IC0531 when
+    the balance is below the freezing limit with the new allocation or below the
+    reservation, IC0533 past the limit, IC0540 for a limit below the reserved balance;
+    nothing is applied (or created) on an error.
   localnet's subnet memory usage is a setting (`CyclesPolicy.subnet_memory_usage`),
-  below the threshold by default (no reservation, as on a subnet with room);
+  below the threshold by default (no reservation, as on a subnet with room). Not
+  modelled: the subnet's capacity (SubnetMemoryCapacityOverSubscribed), the saturation
+  growing within one message;
 - a canister is frozen when its balance would drop below its freezing limit: the cycles it
-  burns idle (`gib_storage_per_second_fee` per GiB of memory) over its
-  `freezing_threshold` seconds, minus its reserved cycles. Frozen canisters reject ingress
-  (IC0207) and calls.
+  burns idle (`gib_storage_per_second_fee` per GiB of its memory, or of its memory
+  allocation when larger) over its `freezing_threshold` seconds, minus its reserved cycles.
+  Frozen canisters reject ingress (IC0207) and calls. (Not modelled: the compute
+  allocation's fee and the per-canister base fee of newer replicas.)
+- a response to a caller whose context was deleted (uninstall) runs nothing: the unused
+  transmission comes back and the callback's prepayment but the fixed fee; one reaching a
+  caller upgraded since runs (and traps, Kybra 0.7.1 / ic-cdk 0.13.5): it pays the fixed fee
+  and its instructions, the metered entry of an execution (engine `_stale_response`).
 Queries are free, as on the IC.
 """
 

@@ -135,7 +135,7 @@ class Engine:
             if self.faults:  # a test's injected trap at this boundary (faults.py)
                 self.faults.check(ex, first, outcome)
             if ex.mode in UPDATE_MODES:
-                self._reserve_for_growth(canister, canister.memory_size() - memory_before, response=not first)
+                self._reserve_for_growth(canister, memory_before, response=not first)
         except E.Trap as t:
             outcome = ("trap", ex.trap or t)
         except KeyboardInterrupt:
@@ -378,7 +378,9 @@ class Engine:
     # -- freezing ------------------------------------------------------------------------
     def _freezing_limit(self, canister: Canister) -> int:
         """`freeze_threshold_cycles`: reserved cycles count towards it (spec liquid_balance)."""
-        return self.policy.freezing_limit(canister.memory_size(), canister.freezing_threshold, canister.reserved_cycles)
+        return self.policy.freezing_limit(
+            canister.allocated_bytes(), canister.freezing_threshold, canister.reserved_cycles
+        )
 
     # -- prepayments (cycles.py [PREPAY]) ---------------------------------------------------
     def _prepay_execution(self, canister: Canister, ex: Execution, mode: str) -> Optional[Reject]:
@@ -416,46 +418,67 @@ class Engine:
         )
 
     # -- storage reservation (cycles.py [RESERVE]) ----------------------------------------
-    def _reserve_for_growth(self, canister: Canister, grown: int, response: bool) -> None:
+    def _reservation_error(self, canister: Canister, reserve: int, limit: Optional[int] = None):
+        """`SystemState::can_reserve_cycles`: None when `reserve` cycles can move from the
+        balance to the reserved balance, else ('limit', reserved balance after, limit)
+        (`ReservedLimitExceed`, checked first) or ('balance', requested, available)
+        (`InsufficientCycles`). The freezing limit is not part of it. `limit`: the
+        canister's `reserved_cycles_limit` (default 5 T) unless given."""
+        if reserve == 0:
+            return None
+        if limit is None:
+            limit = self._reserved_cycles_limit(canister)
+        if canister.reserved_cycles + reserve > limit:
+            return "limit", canister.reserved_cycles + reserve, limit
+        if reserve > canister.cycles:
+            return "balance", reserve, canister.cycles
+        return None
+
+    def _reserved_cycles_limit(self, canister: Canister) -> int:
+        limit = canister.reserved_cycles_limit
+        return self.policy.default_reserved_balance_limit if limit is None else limit
+
+    def _reserve_for_growth(self, canister: Canister, memory_before: int, response: bool) -> None:
         """Memory growth on a subnet above its threshold moves cycles to the reserved
         balance; beyond `reserved_cycles_limit` (IC0534) or the balance (IC0532) the
         execution fails. A non-response must also stay above its freezing limit with the
-        new memory (spec, message execution: Min_balance)."""
+        new memory (spec, message execution: Min_balance). Growth inside the canister's
+        memory allocation allocates nothing (system_api.rs `allocate_execution_memory`:
+        `allocated_bytes(new usage) - allocated_bytes(old usage)`)."""
+        grown = canister.allocated_bytes() - canister.allocated_bytes(memory_before)
+        refused = self._reserve_storage(canister, grown, check_freezing=not response)
+        if refused is not None:
+            raise E.Trap(refused[1], refused[0])
+
+    def _reserve_storage(self, canister: Canister, grown: int, check_freezing: bool):
+        """Move `storage_reservation_cycles` of `grown` allocated bytes to the reserved
+        balance (`reserve_cycles`), or return (error code, message) and change nothing:
+        past the limit IC0534, past the balance IC0532, and with `check_freezing` a balance
+        below the freezing limit of the grown canister after the move IC0532. Shared by
+        message executions and install_code (management.py `_reserve_for_install`)."""
         if grown <= 0:
-            return
+            return None
         p = self.policy
         reserve = p.storage_reservation_cycles(grown, p.subnet_memory_usage)
-        if reserve > canister.cycles:
-            raise E.Trap(
-                f"Canister cannot grow memory by {grown} bytes due to insufficient "
-                f"cycles. At least {reserve - canister.cycles} additional cycles "
-                f"are required.",
-                E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
-            )
-        limit = canister.reserved_cycles_limit
-        if limit is None:
-            limit = p.default_reserved_balance_limit
-        if reserve and canister.reserved_cycles + reserve > limit:
-            raise E.Trap(
-                f"Canister cannot grow memory by {grown} bytes due to its reserved "
-                f"cycles limit. The current limit ({limit}) would be exceeded by "
-                f"{canister.reserved_cycles + reserve - limit} cycles.",
-                E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW,
-            )
-        if not response:
+        refused = self._reservation_error(canister, reserve)
+        if refused is not None:
+            kind, requested, bound = refused
+            if kind == "limit":
+                return E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW, E.memory_grow_limit_message(
+                    grown, requested, bound
+                )
+            return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(grown, requested - bound)
+        if check_freezing:
             threshold = p.freezing_limit(
-                canister.memory_size(), canister.freezing_threshold, canister.reserved_cycles + reserve
+                canister.allocated_bytes(), canister.freezing_threshold, canister.reserved_cycles + reserve
             )
             if canister.cycles - reserve < threshold:
-                raise E.Trap(
-                    f"Canister cannot grow memory by {grown} bytes due to "
-                    f"insufficient cycles. At least "
-                    f"{threshold - canister.cycles + reserve} additional cycles are "
-                    f"required.",
-                    E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW,
+                return E.INSUFFICIENT_CYCLES_IN_MEMORY_GROW, E.memory_grow_cycles_message(
+                    grown, threshold - (canister.cycles - reserve)
                 )
         canister.cycles -= reserve
         canister.reserved_cycles += reserve
+        return None
 
     def _can_pay(self, canister: Canister, fee: int) -> bool:
         return canister.cycles - fee >= self._freezing_limit(canister)
@@ -726,7 +749,7 @@ class Engine:
         canister.awaiting.pop(id(ex), None)
         gone = self.canisters.get(canister.id) is not canister
         if gone or getattr(ex, "generation", canister.install_count) != canister.install_count:
-            self._stale_response(ex, out, step.refund, gone)
+            self._stale_response(ex, out, step, gone)
             return
         canister.cycles += step.refund
         ex.cycles_refunded = step.refund
@@ -745,7 +768,7 @@ class Engine:
         ex.answered = out  # the call whose callback this segment is (faults.py)
         self._after_segment(ex, self._segment(ex, False, call_result))
 
-    def _stale_response(self, ex: Execution, out: Optional[Outgoing], refund: int, gone: bool) -> None:
+    def _stale_response(self, ex: Execution, out: Optional[Outgoing], step: Step, gone: bool) -> None:
         """A response to a call made by an earlier module of the caller.
 
         Uninstalled since (spec, callback invocation): the call context was deleted and its
@@ -758,15 +781,38 @@ class Engine:
         whatever the new heap holds there (undefined behaviour: in practice a trap). localnet
         runs it as that trap: the code after the `yield` never runs, what the caller
         committed before it stays (locks included), and the call context, still open
-        until now (stop_canister waited for it), closes with a reject to its caller."""
+        until now (stop_canister waited for it), closes with a reject to its caller.
+
+        Cycles, as dfinity/ic rs/execution_environment/src/execution/response.rs (stored
+        version, id 2740732194) settles them: the unaccepted cycles and the transmission
+        the response's bytes did not use come back first (`ResponseHelper::new`,
+        `apply_initial_refunds`). A deleted context (uninstall) ends in `early_finish`,
+        i.e. `finish` with every instruction left: the callback's prepayment comes back but
+        the fixed fee. An upgraded caller's context is not deleted and the module exists,
+        so the callback executes and traps; the cleanup callback that ic-cdk 0.13.5
+        registers (`ic0::call_on_cleanup(cleanup::<T>, state_ptr)`, dfinity/cdk-rs
+        src/ic-cdk/src/api/call.rs at 09d5fc5f, the 0.13.5 release) runs next on the same
+        pointer, and `finish` refunds `refund_unused_execution_cycles` of the instructions
+        left: the caller pays the fixed fee plus what that trapped execution used. Those
+        instructions are undefined here; localnet charges the metered entry of an
+        execution (`metering.MESSAGE_ENTRY`, what each segment's meter starts with), 0 when
+        metering is off (like every execution's instructions)."""
         canister = ex.canister
+        deleted = gone or getattr(ex, "generation", 0) < canister.deleted_below
         if not gone:
-            canister.cycles += refund
-            if out is not None:  # no code runs: the callback's prepayment minus the fixed fee
-                canister.cycles += self._unexecuted_response_refund(
-                    out.prepaid_transmission, out.prepaid_execution, None
+            canister.cycles += step.refund
+            if out is not None:
+                response_bytes = self._response_bytes(step.result)
+                canister.cycles += self.policy.refund_for_response_transmission(
+                    out.prepaid_transmission, response_bytes
                 )
-        if gone or getattr(ex, "generation", 0) < canister.deleted_below:
+                used = 0 if deleted or not self.metering else metering.MESSAGE_ENTRY
+                ex.instructions = used
+                ex.call_instructions += used
+                canister.cycles += self.policy.refund_unused_execution(
+                    self.policy.max_instructions_per_message - used, out.prepaid_execution
+                )
+        if deleted:
             return  # its caller was answered when the context was deleted (uninstall)
         canister.stale_responses += 1
         method = out.method if out is not None else "a call"

@@ -36,9 +36,49 @@ CANISTER_NON_EMPTY = "IC0514"
 INSUFFICIENT_CYCLES_IN_CALL = "IC0520"
 CANISTER_INSTRUCTION_LIMIT_EXCEEDED = "IC0522"
 COMPOSITE_QUERY_CALLED_IN_REPLICATED_MODE = "IC0527"
+INSUFFICIENT_CYCLES_IN_MEMORY_ALLOCATION = "IC0531"
 INSUFFICIENT_CYCLES_IN_MEMORY_GROW = "IC0532"
+RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_ALLOCATION = "IC0533"
 RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_GROW = "IC0534"
 CANISTER_WASM_MODULE_NOT_FOUND = "IC0537"
+RESERVED_CYCLES_LIMIT_IS_TOO_LOW = "IC0540"
+
+
+# How the replica prints amounts in these messages: `Cycles`' Display separates thousands
+# with underscores (`separate_with_underscores`, rs/types/cycles), `MemoryAllocation`'s
+# Display is `best-effort` or its bytes' `display()` (rs/types/types/src/lib.rs: byte_unit's
+# `get_appropriate_unit(true).format(2)`: the largest binary unit the amount *exceeds*,
+# two decimals, plain `B` without). The replica appends a help text ("... See
+# documentation: ...") to CanisterManagerError messages; localnet leaves it out, as for
+# its other errors.
+def cycles_text(amount: int) -> str:
+    return f"{amount:_}"
+
+
+def memory_allocation_text(nbytes: int) -> str:
+    if nbytes == 0:
+        return "best-effort"
+    for power, unit in ((5, "PiB"), (4, "TiB"), (3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if nbytes > 1024**power:
+            return f"{nbytes / 1024**power:.2f} {unit}"
+    return f"{nbytes} B"
+
+
+def memory_grow_limit_message(nbytes: int, requested: int, limit: int) -> str:
+    """ReservedCyclesLimitExceededInMemoryGrow (HypervisorError and CanisterManagerError
+    print the same text)."""
+    return (
+        f"Canister cannot grow memory by {nbytes} bytes due to its reserved cycles limit. "
+        f"The current limit ({cycles_text(limit)}) would be exceeded by {cycles_text(requested - limit)}."
+    )
+
+
+def memory_grow_cycles_message(nbytes: int, missing: int) -> str:
+    """InsufficientCyclesInMemoryGrow, `required - available` cycles short."""
+    return (
+        f"Canister cannot grow memory by {nbytes} bytes due to insufficient cycles. "
+        f"At least {cycles_text(missing)} additional cycles are required."
+    )
 
 
 class CallRejected(Exception):

@@ -222,23 +222,25 @@ class ManagementCanister:
                 E.INSUFFICIENT_CYCLES_FOR_CREATE,
             )
         settings = (args or {}).get("settings") or {}
+        reserve = self._creation_reservation(msg.cycles - fee, settings)
         c = self.net._new_canister([msg.caller], msg.cycles - fee)
         msg.cycles = 0  # all accepted: the fee is burned, the rest goes to the new canister
         self._settings(c, settings)
+        self._reserve(c, reserve)
         return {"canister_id": c.principal}
 
     def m_provisional_create_canister_with_cycles(self, msg: CallMessage, args: dict):
         amount = args.get("amount")
         specified = args.get("specified_id")
+        cycles = self.net.policy.default_canister_cycles if amount is None else amount
+        settings = args.get("settings") or {}
+        reserve = self._creation_reservation(cycles, settings)
         try:
-            c = self.net._new_canister(
-                [msg.caller],
-                self.net.policy.default_canister_cycles if amount is None else amount,
-                None if specified is None else specified.bytes,
-            )
+            c = self.net._new_canister([msg.caller], cycles, None if specified is None else specified.bytes)
         except E.LocalnetError as e:
             _fail(str(e), "IC0205", E.CANISTER_REJECT)
-        self._settings(c, args.get("settings") or {})
+        self._settings(c, settings)
+        self._reserve(c, reserve)
         return {"canister_id": c.principal}
 
     def m_provisional_top_up_canister(self, msg: CallMessage, args: dict):
@@ -254,13 +256,86 @@ class ManagementCanister:
 
     def m_update_settings(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "update_settings")
+        reserve = self._memory_allocation_reservation(c, args["settings"] or {})
         self._settings(c, args["settings"])
+        self._reserve(c, reserve)
         return None
+
+    def _creation_reservation(self, cycles: int, settings: dict) -> int:
+        """`validate_settings_for_canister_creation`: the same checks on an empty canister
+        with `cycles` (the default freezing threshold, nothing reserved), before any
+        canister is made, so a refused creation creates none."""
+        empty = Canister(b"", [], cycles, b"", freezing_threshold=self.net.policy.default_freezing_threshold)
+        return self._memory_allocation_reservation(empty, settings)
+
+    @staticmethod
+    def _reserve(c: Canister, reserve: int) -> None:
+        """`do_update_settings`: `reserve_cycles(reservation_cycles)`, validated before."""
+        c.cycles -= reserve
+        c.reserved_cycles += reserve
+
+    def _memory_allocation_reservation(self, c: Canister, settings: dict) -> int:
+        """The cycles a new memory allocation moves to the reserved balance, or the IC's
+        error; nothing is changed here. dfinity/ic rs/execution_environment/src/
+        canister_manager.rs @ f55af5fd282a `validate_canister_settings`, in its order:
+        the freezing limit with the new allocation (and freezing threshold) when the
+        allocation grows (IC0531, `InsufficientCyclesInMemoryAllocation`); then
+        `storage_reservation_cycles` of `allocated_bytes(usage)` new minus old: the
+        reserved balance already above the limit (IC0540, `ReservedCyclesLimitIsTooLow`),
+        or above it with the reservation (IC0533,
+        `ReservedCyclesLimitExceededInMemoryAllocation`), or a balance short of the
+        reservation, freezing limit aside (IC0531). Messages: canister_manager/types.rs
+        @ 7d782b8bd224 `From<CanisterManagerError> for UserError`."""
+        net, p = self.net, self.net.policy
+        usage = c.memory_size()
+        old_allocation = c.memory_allocation
+        new_allocation = settings.get("memory_allocation")
+        if new_allocation is None:
+            new_allocation = old_allocation
+        shown = E.memory_allocation_text(new_allocation)
+        freezing = settings.get("freezing_threshold")
+        freezing = c.freezing_threshold if freezing is None else freezing
+        threshold = p.freezing_limit(max(new_allocation, usage), freezing, c.reserved_cycles)
+        if c.cycles < threshold and new_allocation > old_allocation:
+            _fail(
+                f"Cannot increase memory allocation to {shown} due to insufficient cycles. "
+                f"At least {E.cycles_text(threshold - c.cycles)} additional cycles are required.",
+                E.INSUFFICIENT_CYCLES_IN_MEMORY_ALLOCATION,
+                E.CANISTER_ERROR,
+            )
+        allocated = max(0, max(new_allocation, usage) - max(old_allocation, usage))
+        reserve = p.storage_reservation_cycles(allocated, p.subnet_memory_usage)
+        limit = settings.get("reserved_cycles_limit")
+        limit = net._reserved_cycles_limit(c) if limit is None else limit
+        if c.reserved_cycles > limit:
+            _fail(
+                f"Cannot set the reserved cycles limit {E.cycles_text(limit)} below the reserved "
+                f"cycles balance of the canister {E.cycles_text(c.reserved_cycles)}.",
+                E.RESERVED_CYCLES_LIMIT_IS_TOO_LOW,
+                E.CANISTER_ERROR,
+            )
+        if c.reserved_cycles + reserve > limit:
+            _fail(
+                f"Cannot increase memory allocation to {shown} due to its reserved cycles limit. "
+                f"The current limit ({E.cycles_text(limit)}) would be exceeded by "
+                f"{E.cycles_text(c.reserved_cycles + reserve - limit)}.",
+                E.RESERVED_CYCLES_LIMIT_EXCEEDED_IN_MEMORY_ALLOCATION,
+                E.CANISTER_ERROR,
+            )
+        if c.cycles < reserve:
+            _fail(
+                f"Cannot increase memory allocation to {shown} due to insufficient cycles. "
+                f"At least {E.cycles_text(reserve - c.cycles)} additional cycles are required.",
+                E.INSUFFICIENT_CYCLES_IN_MEMORY_ALLOCATION,
+                E.CANISTER_ERROR,
+            )
+        return reserve
 
     def m_canister_status(self, msg: CallMessage, args: dict):
         c = self._controlled(msg, args["canister_id"], "canister_status")
         memory = c.memory_size()
-        per_day = self.net.policy.gib_storage_per_second_fee * memory * 86400 // (1024**3)
+        # `idle_cycles_burned_rate`: the memory allocation's bytes when above the usage
+        per_day = self.net.policy.gib_storage_per_second_fee * c.allocated_bytes() * 86400 // (1024**3)
         return {
             "status": {c.status: None},
             "settings": self._definite_settings(c),
@@ -465,6 +540,7 @@ class ManagementCanister:
             raise ManagementError(r.code, r.message, r.error_code)
         c.cycles -= prepaid
         used = [0]
+        bytes_before = c.allocated_bytes()
 
         def settle():
             c.cycles += policy.refund_unused_execution(max(0, limit - used[0]), prepaid)
@@ -538,10 +614,34 @@ class ManagementCanister:
             restore()
             r = self.net._trap_reject(c, trap)
             raise ManagementError(r.code, r.message, r.error_code)
+        refused = self._reserve_for_install(c, bytes_before)
+        if refused is not None:
+            restore()
+            raise ManagementError(E.CANISTER_ERROR, refused[1], refused[0])
         c.stable.commit()
         # Kybra's init/post_upgrade end with `set_timer(0, seed random with raw_rand)`
         c.add_timer(time_ns, None, None)
         return None
+
+    def _reserve_for_install(self, c: Canister, bytes_before: int):
+        """The storage reservation at the end of install_code, or (error code, message).
+
+        dfinity/ic rs/execution_environment/src/execution/install_code.rs @ f55af5fd282a,
+        `InstallCodeHelper::finish`: once the unused execution cycles are refunded, the
+        bytes the whole install_code allocated (the new module, Wasm and stable memory
+        against the old, `allocated_bytes` of the memory allocation; the growth of
+        init/pre_upgrade/post_upgrade itself) minus those it freed, when positive, cost
+        `storage_reservation_cycles` at the subnet's saturation, moved by `reserve_cycles`
+        (IC0534 `ReservedCyclesLimitExceededInMemoryGrow` past `reserved_cycles_limit`,
+        IC0532 `InsufficientCyclesInMemoryGrow` past the balance); then the balance must
+        stay at the freezing limit of the grown canister (IC0532). An error keeps the
+        canister as it was, the execution charged (`finish_err`). The install endpoints
+        reserve nothing themselves (rs/embedders wasmtime_embedder/system_api.rs, stored
+        version id 2942983593: `should_update_available_memory_and_reserved_cycles` is
+        false for Start, Init and PreUpgrade, "storage cycles are reserved at the end of
+        install_code"). Below the subnet's threshold the reservation is 0, but the
+        freezing check stands."""
+        return self.net._reserve_storage(c, c.allocated_bytes() - bytes_before, check_freezing=True)
 
     def _run_install(self, c: Canister, ex: Execution, sig, interface) -> Optional[E.Trap]:
         """Module top level + init/post_upgrade, as one message; returns a Trap or None."""

@@ -147,3 +147,39 @@ def test_a_failed_upgrade_leaves_the_waiting_generator_alive(network, tmp_path):
     assert network.status(mid).state == "replied"
     assert binary.decode(network.status(mid).reply, [T.NAT64]) == [1]
     assert network.canister(a)["stale_responses"] == 0
+
+
+def test_the_trapped_stale_callback_pays_the_fixed_fee_and_its_instructions():
+    """The IC executes the callback of an upgraded caller (its context is not deleted):
+    response.rs `finish` refunds the prepaid execution minus the fee of what the trapped
+    callback used, after the unused response transmission came back. localnet meters that
+    trap as an execution's entry (metering.MESSAGE_ENTRY): the fixed fee alone would
+    make localnet cheaper than the IC."""
+    from localnet.runtime import Network, metering
+
+    network = Network(metering=True)
+    a, b, mid, held = ping_in_flight(network)
+    network.install_code(a, network.build_module(entry("pingpong"), ROOT), mode="upgrade", sender=ALICE)
+    network.run_except(held)  # the new module's post-upgrade timer runs first
+    c, p = network.canisters[a.bytes], network.policy
+    before = c.cycles
+    network.run_until_idle()  # b replies; the reply reaches a's new module
+    assert network.status(mid).error_code == "IC0502" and network.canister(a)["stale_responses"] == 1
+    reply = binary.encode([T.NAT64], [0])  # b's ping(a, 0)
+    transmission_back = p.prepayment_for_response_transmission() - p.scale(p.xnet_byte_transmission_fee * len(reply))
+    execution_back = p.prepayment_for_response_execution() - p.execution_cost(metering.MESSAGE_ENTRY)
+    assert c.cycles == before + transmission_back + execution_back
+
+
+def test_a_late_reply_to_an_uninstalled_caller_pays_the_fixed_fee_and_its_bytes(network):
+    """A deleted context runs nothing (response.rs `early_finish`): the execution's
+    prepayment comes back but the fixed fee, the transmission but the reply's bytes."""
+    a, b, mid, held = ping_in_flight(network)
+    network.management.uninstall(network.canisters[a.bytes])
+    c, p = network.canisters[a.bytes], network.policy
+    before = c.cycles
+    network.run_until_idle()
+    reply = binary.encode([T.NAT64], [0])
+    assert c.cycles == before + (
+        p.prepayment_for_response_transmission() - p.scale(p.xnet_byte_transmission_fee * len(reply))
+    ) + (p.prepayment_for_response_execution() - p.execution_cost(0))

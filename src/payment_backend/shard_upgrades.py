@@ -95,6 +95,8 @@ def upgrade_report_shard(shard_no: nat64, version: text) -> Async[ReportShardRes
         note_version_use(version, 1)
         rec["version"] = version
         wasm_meta_map.insert(SHARD_VERSION, version)
+    if err != "" and not err.startswith(START_FAILED):
+        err = "upgrade_failed: report shard " + str(shard_no) + ": " + err
     save_shard(rec, "active", None if err == "" else err)
     if err.startswith(START_FAILED):
         return {
@@ -108,7 +110,7 @@ def upgrade_report_shard(shard_no: nat64, version: text) -> Async[ReportShardRes
             + " again to start it)"
         }
     if err != "":
-        return {"Err": "upgrade_failed: report shard " + str(shard_no) + ": " + err[:500]}
+        return {"Err": err[:600]}
     return {"Ok": rec}
 
 

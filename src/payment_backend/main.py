@@ -132,6 +132,7 @@ from src.payment_backend.security_push import (  # noqa: F401
     issue_system_alert,
     rearm_push,
 )
+from src.payment_backend.shard_upgrades import retry_report_shard, upgrade_report_shard  # noqa: F401
 from src.payment_backend.sole_control import secure_user_canister  # noqa: F401
 from src.payment_backend.system_analytics import (  # noqa: F401
     calculate_system_conversion_rates,

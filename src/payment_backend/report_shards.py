@@ -48,6 +48,11 @@ def save_shard(rec: dict, status: str, error: "str | None") -> None:
     shards_map.insert(rec["shard_no"], rec)
 
 
+def shard_init_arg() -> bytes:
+    """The shard's init argument (ShardInitArgs): this factory."""
+    return ic.candid_encode("(record { factory = " + candid_principal(ic.id().to_str()) + " })")
+
+
 def deploy_shard(version: str):
     """Create and install one shard (a generator, the lock taken by the caller):
     {"Ok": record} or {"Err": text}."""
@@ -72,8 +77,7 @@ def deploy_shard(version: str):
         rec["canister_id"] = canister_id
         save_shard(rec, "installing", None)
         shard_index_map.insert(canister_id.to_str(), shard_no)
-        arg = ic.candid_encode("(record { factory = " + candid_principal(ic.id().to_str()) + " })")
-        err = yield install_version(canister_id, version, {"install": None}, arg)
+        err = yield install_version(canister_id, version, {"install": None}, shard_init_arg())
     rec = shards_map.get(shard_no)
     set_count(LOCK, 0)
     if err != "":

@@ -147,6 +147,8 @@ def calls(cid: str, dep_id: str, victim: str) -> dict:
         "deploy_report_shard": ["v1"],
         "set_report_shard_capacity": [10],
         "assign_report_shards": [10],
+        "upgrade_report_shard": [1, "v1"],
+        "retry_report_shard": [1, ["v1"]],
         "report_suspicious_principal": [victim, "fraud"],
         "resume_rollout": ["ro_1"],
         "retry_deployment": [dep_id, []],

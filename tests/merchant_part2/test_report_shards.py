@@ -6,13 +6,16 @@ against the last ones it holds and sends the factory the sums of a batch per 300
 serves the security logs it mirrors; the factory's totals are the sum of the merchants'
 activity. A shard refuses a merchant it was not given and strangers' calls to its
 factory-only methods, the factory refuses sums from a canister that is no shard of its own
-and direct reports of a merchant assigned to a shard (the report waits for the shard)."""
+and direct reports of a merchant assigned to a shard (the report waits for the shard). An
+admin upgrades a shard (stopped first, its state kept, a staged batch counted once) or
+retries one whose install failed, into the canister it has."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
-from factory_client import build_module, deploy_config, merchant_config, ptext  # noqa: E402
+from factory_client import BROKEN_ENTRY, build_module, deploy_config, merchant_config, padded, ptext  # noqa: E402
 from kybra import Principal
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
@@ -21,6 +24,7 @@ from test_factory_link import deploy_shop, priced_network  # first: puts tests/f
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARD_ENTRY = os.path.join(ROOT, "src", "report_aggregator", "main.py")
 SHARD_DID = os.path.join(ROOT, "candid", "report_aggregator.did")
+REFUSED_ENTRY = os.path.join(ROOT, "tests", "canisters", "upgrade_refused", "main.py")  # post_upgrade traps
 TICK = 301  # the merchants' REPORT_INTERVAL_SECONDS and the shard's BATCH_INTERVAL_SECONDS, + 1
 
 
@@ -416,3 +420,186 @@ def test_a_merchant_leaving_sole_control_leaves_its_shard(server, deploy, actor,
         factory.advance(TICK)
     assert ok(shop_b.get_factory_sync_status())["shard_fallbacks"] >= 1  # the shard refused it
     assert total_volume(factory) == 130 and health(factory)["direct_reports"] == 1
+
+
+def shard_v2(factory, server) -> bytes:
+    """The shard module under a second version name (a custom section makes it distinct)."""
+    base = build_module(server, SHARD_ENTRY)
+    module = padded(base, len(base) + 4096, b"agg-2")
+    factory.upload("agg-2", module, "report aggregator, second release")
+    return module
+
+
+def geography(factory) -> dict:
+    return {
+        e["key"]: (e["value"]["merchants"], e["value"]["volume_usd_cents"])
+        for e in factory.admin.get_system_analytics()[0]["geographic_distribution"]
+    }
+
+
+def counts(shard_actor) -> dict:
+    """The shard's status but its factory (a Principal, which does not compare)."""
+    status = shard_actor.get_shard_status()[0]
+    status["factory"] = ptext(status["factory"])
+    return status
+
+
+def test_a_shard_upgraded_with_a_batch_staged_keeps_its_state(server, deploy, actor, new_identity):
+    # The shard's state lives in stable maps: an upgrade keeps its merchants, their last and
+    # pending reports and the batch in flight (here one whose reply was lost after the
+    # factory applied it); after the upgrade that batch is re-sent with its seq and
+    # acknowledged unapplied, and the next one carries what moved since: counted once.
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU", "US"))
+    shard_id = ptext(shard_actor.canister_id)
+    v2 = shard_v2(factory, server)
+    with server.lock:
+        fault = server.network.faults.trap_after_call(Principal.from_str(shard_id), "submit_report_totals")
+    for (cid, shop, _), amount in zip(shops, (5_000_000, 7_000_000)):
+        pay(factory, alice_ledger, cid, shop, amount)
+    until(factory, lambda: fault.fired == 1)
+    assert total_volume(factory) == 120
+    received = shard_actor.get_shard_status()[0]["reports_received"]
+    pay(factory, alice_ledger, shops[0][0], shops[0][1], 1_000_000)
+    factory.advance(TICK)  # shop 0's report reaches the shard; the batch lock (600 s) holds the re-send
+    before = counts(shard_actor)
+    assert before["in_flight"] is True and before["batch_seq"] == 0 and before["pending"] == 2
+    assert before["reports_received"] > received and before["merchants"] == 2
+    assert total_volume(factory) == 120
+
+    # only admins, only committed versions, only existing shards, only another version
+    for who in (factory.as_(new_identity()), factory.as_(shops[0][2]), factory.anon):
+        assert code(who.upgrade_report_shard(1, "agg-2")) == "unauthorized"
+    assert code(factory.admin.upgrade_report_shard(1, "agg-9")) == "not_found"
+    assert code(factory.admin.upgrade_report_shard(2, "agg-2")) == "not_found"
+    assert code(factory.admin.upgrade_report_shard(1, "agg-1")) == "failed_precondition"
+    assert factory.module_hash(shard_id) != hashlib.sha256(v2).digest()
+
+    rec = ok(factory.admin.upgrade_report_shard(1, "agg-2"))
+    assert (rec["status"], rec["version"], rec["error"], rec["merchants"]) == ("active", "agg-2", [], 2)
+    with server.lock:
+        info = server.network.canister(Principal.from_str(shard_id))
+    assert info["status"] == "running" and info["module_hash"] == hashlib.sha256(v2).digest()
+    assert counts(shard_actor) == before  # merchants, pending reports, staged batch
+    assert code(factory.admin.delete_wasm_version("agg-2")) == "in_use"
+
+    # the staged batch (seq 1) goes again, then shop 0's pending report (seq 2) right after it
+    until(factory, lambda: shard_actor.get_shard_status()[0]["batch_seq"] == 2)
+    status = shard_actor.get_shard_status()[0]
+    assert status["in_flight"] is False and status["pending"] == 0 and status["reports_forwarded"] == 3
+    assert ok(factory.admin.get_report_shards())[0]["batches"] == 2  # seq 1 applied once
+    assert total_volume(factory) == 130 and geography(factory) == {"EU": (1, 60), "US": (1, 70)}
+    assert health(factory)["direct_reports"] == 0
+    # the merchant's last report is still the shard's to serve: two payments of 50 and 10 cents
+    assert ok(factory.as_(shops[0][2]).compare_merchant_performance(shops[0][0]))["average_transaction_usd_cents"] == 30
+
+
+def test_a_shard_upgrade_waits_for_its_batch_call_and_new_shards_take_its_version(server, deploy, actor, new_identity):
+    # The factory stops the shard before installing: a batch whose call to the factory is in
+    # flight is answered to the module that sent it (on Kybra a reply reaching the new module
+    # traps there), so it is applied and acknowledged once; then the upgrade and the start.
+    # The upkeep deploys the next shard from the version the last upgrade installed.
+    from localnet.runtime.typed import decode_reply, encode_call
+
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU", "US"))
+    shard = Principal.from_str(ptext(shard_actor.canister_id))
+    fid = Principal.from_str(factory.id)
+    v2 = shard_v2(factory, server)
+    for (cid, shop, _), amount in zip(shops, (5_000_000, 7_000_000)):
+        pay(factory, alice_ledger, cid, shop, amount)
+
+    def held(p) -> bool:
+        return p.kind == "call" and p.canister_id.to_str() == factory.id and p.method == "submit_report_totals"
+
+    with server.lock:
+        net = server.network
+        for _ in range(4):  # the merchants report, then the shard's batch timer sends the batch
+            net.set_time(net.time_ns + TICK * 10**9)
+            net.run_except(held)
+            if any(held(p) for p in net.pending()):
+                break
+        assert any(held(p) for p in net.pending())
+        admin = Principal.from_str(factory.admin_identity.sender().to_str())
+        up = net.submit(admin, fid, "upgrade_report_shard", encode_call(net, fid, "upgrade_report_shard", [1, "agg-2"]))
+        net.run_except(held)
+        assert net.canister(shard)["status"] == "stopping" and net.status(up).state == "processing"
+        net.run_until_idle()
+        assert net.status(up).state == "replied"
+        upgraded = decode_reply(net, fid, "upgrade_report_shard", net.status(up).reply)
+        info = net.canister(shard)
+    assert upgraded["Ok"]["version"] == "agg-2" and upgraded["Ok"]["error"] is None, upgraded
+    assert info["status"] == "running" and info["module_hash"] == hashlib.sha256(v2).digest()
+    assert info["stale_responses"] == 0  # no reply reached the new module
+    status = shard_actor.get_shard_status()[0]
+    assert status["batch_seq"] == 1 and status["in_flight"] is False and status["reports_forwarded"] == 2
+    assert total_volume(factory) == 120 and ok(factory.admin.get_report_shards())[0]["batches"] == 1
+
+    ok(factory.admin.set_report_shard_capacity(2))  # the shard is full: the next shop waits for the upkeep
+    cid, shop = deploy_shop(factory, new_identity(), "Shard shop 2", ptext(alice_ledger.actor.canister_id))
+    factory.advance(601)
+    factory.advance(0)
+    shards = ok(factory.admin.get_report_shards())
+    assert [(s["shard_no"], s["status"], s["merchants"], s["version"]) for s in shards] == [
+        (1, "active", 2, "agg-2"),
+        (2, "active", 1, "agg-2"),
+    ]
+    assert factory.module_hash(ptext(shards[1]["canister_id"][0])) == hashlib.sha256(v2).digest()
+
+
+def test_a_failed_shard_upgrade_leaves_it_on_its_old_module(server, deploy, actor, new_identity):
+    # The install is atomic: a module whose post_upgrade traps leaves the shard's module and
+    # state as they were, and the factory starts it again; its merchants keep reporting.
+    factory, alice_ledger, shard_actor, shops = shard_network(server, deploy, actor, new_identity, ("EU",))
+    shard_id = ptext(shard_actor.canister_id)
+    factory.upload("refused", build_module(server, REFUSED_ENTRY), "post_upgrade traps")
+    old = factory.module_hash(shard_id)
+    failed = factory.admin.upgrade_report_shard(1, "refused")
+    assert code(failed) == "upgrade_failed" and "refusing this upgrade" in failed[0]["Err"], failed
+    rec = ok(factory.admin.get_report_shards())[0]
+    assert (rec["status"], rec["version"]) == ("active", "agg-1") and rec["error"][0] == failed[0]["Err"]
+    with server.lock:
+        info = server.network.canister(Principal.from_str(shard_id))
+    assert info["status"] == "running" and info["module_hash"] == old
+    assert shard_actor.get_shard_status()[0]["merchants"] == 1  # it answers, on its old module
+    pay(factory, alice_ledger, shops[0][0], shops[0][1], 5_000_000)
+    until(factory, lambda: total_volume(factory) == 50)
+    assert health(factory)["direct_reports"] == 0
+
+
+def test_a_shard_whose_install_failed_is_retried_into_its_canister(server, deploy, actor, new_identity):
+    # A failed install leaves the shard's canister created and paid for: the retry installs
+    # into it (the shard's version, or a fixed one), no new canister; then it is active and
+    # takes merchants. Only a failed shard can be retried.
+    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
+    factory.upload("broken", build_module(server, BROKEN_ENTRY), "init takes another argument")
+    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
+    assert code(factory.admin.deploy_report_shard("broken")) == "install_failed"
+    (rec,) = ok(factory.admin.get_report_shards())
+    assert rec["status"] == "failed" and rec["error"] and rec["canister_id"]
+    shard_id = ptext(rec["canister_id"][0])
+    with server.lock:
+        canisters = len(server.network.canisters)
+
+    stranger = new_identity()
+    for who in (factory.as_(stranger), factory.anon):
+        assert code(who.retry_report_shard(1, ["agg-1"])) == "unauthorized"
+    assert code(factory.admin.retry_report_shard(2, [])) == "not_found"
+    assert code(factory.admin.retry_report_shard(1, ["agg-9"])) == "not_found"
+    assert code(factory.admin.upgrade_report_shard(1, "agg-1")) == "failed_precondition"  # not active
+    assert code(factory.admin.retry_report_shard(1, [])) == "install_failed"  # its own version, broken
+    assert ok(factory.admin.get_report_shards())[0]["status"] == "failed"
+
+    fixed = ok(factory.admin.retry_report_shard(1, ["agg-1"]))
+    assert (fixed["status"], fixed["version"], fixed["error"]) == ("active", "agg-1", [])
+    assert ptext(fixed["canister_id"][0]) == shard_id
+    assert factory.module_hash(shard_id) == hashlib.sha256(build_module(server, SHARD_ENTRY)).digest()
+    with server.lock:
+        assert len(server.network.canisters) == canisters  # no canister created for the retry
+    assert code(factory.admin.retry_report_shard(1, [])) == "failed_precondition"  # active now
+
+    cid, shop = deploy_shop(factory, new_identity(), "Shop 0", ptext(alice_ledger.actor.canister_id))
+    factory.advance(0)
+    assert ptext(ok(shop.get_factory_sync_status())["report_shard"][0]) == shard_id
+    shard_actor = actor(server, shard_id, stranger, SHARD_DID)
+    assert shard_actor.get_shard_status()[0]["merchants"] == 1
+    pay(factory, alice_ledger, cid, shop, 5_000_000)
+    until(factory, lambda: total_volume(factory) == 50)

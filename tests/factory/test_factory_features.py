@@ -5,6 +5,7 @@ forward the merchant-only calls (usage, reports, one-click, suspicion reports)."
 from __future__ import annotations
 
 import pytest
+from clock_align import to_mid_day
 from factory_client import (
     code,
     default_settings,
@@ -17,7 +18,6 @@ from factory_client import (
     ptext,
 )
 from ledger_client import FEE, LEDGER_ENTRY, SYMBOL, XRC_DID, XRC_ENTRY, ledger_init_arg
-from utc_day import to_mid_day
 from xrc_fixture import CRYPTO, FIAT, asset
 
 THEME = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from clock_align import to_minute_start
 from merchant_client import FEE, PRICE, code, ok, status
 
 
@@ -21,6 +22,7 @@ def events(shop, event_type: str) -> list:
 def test_a_payment_in_time_completed_after_the_expiry_never_reports_expired(shop):
     """The completion looks for the in-time payment before the lazy expiry would apply:
     the session goes open -> complete, with no `checkout.session.expired` on the way."""
+    to_minute_start(shop.server)  # expires_at at :01 of its minute, so :06 is still before its queue is taken
     s = shop.create_session(expires_in_seconds=[1800])
     block = shop.send_to_session(shop.alice, s, PRICE)
     shop.advance(1805)  # past expires_at, before the expiry timer's minute has passed

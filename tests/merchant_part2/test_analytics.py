@@ -10,9 +10,9 @@ import os
 import sys
 from collections import Counter
 
+from clock_align import to_mid_day
 from merchant_client import modal_config
 from part2_helpers import SYMBOL, approve_merchant, charge, code, ok, paid_session
-from utc_day import to_mid_day
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
 

@@ -13,6 +13,7 @@ from kybra import Principal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "factory"))
 
+from clock_align import to_mid_day  # noqa: E402
 from factory_client import (  # noqa: E402
     Factory,
     build_module,
@@ -26,7 +27,6 @@ from factory_client import (  # noqa: E402
 from ledger_client import LEDGER_DID, LEDGER_ENTRY, XRC_DID, XRC_ENTRY, LedgerClient, ledger_init_arg  # noqa: E402
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction, webhook_config  # noqa: E402
-from utc_day import to_mid_day  # noqa: E402
 
 PUSH_PAUSE = 31  # security_push.PAUSE_SECONDS + 1
 

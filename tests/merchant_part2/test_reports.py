@@ -4,8 +4,8 @@ payments when the factory cannot be reached."""
 
 from __future__ import annotations
 
+from clock_align import to_mid_day
 from part2_helpers import SYMBOL, add_webhook, code, ok, paid_session
-from utc_day import to_mid_day
 
 DAY = 24 * 3600
 DAY_NS = DAY * 1_000_000_000

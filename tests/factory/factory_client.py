@@ -33,6 +33,22 @@ def ptext(p) -> str:
     return p if isinstance(p, str) else p.to_str()
 
 
+def report_totals(seq: int, counts: list, reports: int = 1) -> dict:
+    """A report aggregator shard's batch of sums (`submit_report_totals`) with only counts."""
+    return {
+        "seq": seq,
+        "reports": reports,
+        "counts": counts,
+        "regions": [],
+        "industries": [],
+        "tokens": [],
+        "region_tokens": [],
+        "templates": [],
+        "refused": [],
+        "refused_count": 0,
+    }
+
+
 def padded(module: bytes, size: int, salt: bytes = b"") -> bytes:
     """The module with a custom section appended so it has at least `size` bytes (a real
     Kybra Wasm is tens of MB); the salt makes distinct versions of the same code."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from factory_client import FACTORY_DID, code, err, ok, one
+from factory_client import FACTORY_DID, code, err, ok, one, report_totals
 from ic.identity import Identity
 
 THEME = {
@@ -47,18 +47,7 @@ REPORT = {
     "region": [],
     "industry": [],
 }
-TOTALS = {  # a report shard's batch of sums (only the factory's active shards may send one)
-    "seq": 1,
-    "reports": 1,
-    "counts": [{"key": "metric:volume_usd_cents", "delta": 10**9}],
-    "regions": [],
-    "industries": [],
-    "tokens": [],
-    "region_tokens": [],
-    "templates": [],
-    "refused": [],
-    "refused_count": 0,
-}
+TOTALS = report_totals(seq=1, counts=[{"key": "metric:volume_usd_cents", "delta": 10**9}])  # shards only
 SECURITY = {
     "global_fraud_patterns": [],
     "system_rate_limits": [],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from factory_client import BROKEN_ENTRY, build_module, deploy_config, merchant_config, padded, ptext  # noqa: E402
+from factory_client import BROKEN_ENTRY, build_module, deploy_config, merchant_config, padded, ptext, report_totals
 from kybra import Principal
 from merchant_client import session_args  # noqa: E402
 from part2_helpers import FEE, SYMBOL, acct, code, ok, transaction  # noqa: E402
@@ -131,18 +131,7 @@ def test_merchants_report_through_a_shard(server, deploy, actor, new_identity):
     assert code(shard_actor.add_report_merchants([seed])) == "unauthorized"
     assert code(shard_actor.remove_report_merchants([cid1])) == "unauthorized"
     assert code(shard_actor.get_merchant_report(cid1)) == "unauthorized"
-    forged = {
-        "seq": 2,
-        "reports": 1,
-        "counts": [{"key": "metric:volume_usd_cents", "delta": 10**9}],
-        "regions": [],
-        "industries": [],
-        "tokens": [],
-        "region_tokens": [],
-        "templates": [],
-        "refused": [],
-        "refused_count": 0,
-    }
+    forged = report_totals(seq=2, counts=[{"key": "metric:volume_usd_cents", "delta": 10**9}])
     assert code(factory.as_(stranger).submit_report_totals(forged)) == "unauthorized"
     assert code(factory.as_(owners[1]).submit_report_totals(forged)) == "unauthorized"
     assert ok(factory.admin.get_report_shards())[0]["reports"] == 3
@@ -242,17 +231,10 @@ def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, de
     # first report and a move between regions within a batch (the old region loses the
     # merchant's cents as the shard valued them) must leave each region's totals equal to
     # its merchants' sales.
-    factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
-    factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
-    shard_id = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
-    shard_actor = actor(server, shard_id, new_identity(), SHARD_DID)
-    ledger_id = ptext(alice_ledger.actor.canister_id)
-    shops = []
-    for i, (region, industry) in enumerate((("EU", "coffee"), ("EU", "coffee"), ("US", "books"))):
-        cid, shop = deploy_shop(factory, new_identity(), "Group shop %d" % i, ledger_id)
-        ok(shop.set_business_profile({"region": [region], "industry": [industry]}))
-        shops.append((cid, shop))
-    factory.advance(0)
+    factory, alice_ledger, shard_actor, network_shops = shard_network(
+        server, deploy, actor, new_identity, (("EU", "coffee"), ("EU", "coffee"), ("US", "books"))
+    )
+    shops = [(cid, shop) for cid, shop, _ in network_shops]
 
     def batch(forwarded: int) -> dict:
         for _ in range(3):
@@ -286,18 +268,20 @@ def test_a_batch_of_merchants_in_shared_groups_sums_to_their_activity(server, de
 
 
 def shard_network(server, deploy, actor, new_identity, regions: tuple):
-    """A priced factory with one shard and a shop per region, each assigned to the shard at
-    deployment: (factory, alice_ledger, shard actor, [(cid, shop, owner identity)])."""
+    """A priced factory with one shard and a shop per region (a region name, in the coffee
+    industry, or a (region, industry) pair), each assigned to the shard at deployment:
+    (factory, alice_ledger, shard actor, [(cid, shop, owner identity)])."""
     factory, _, alice_ledger, _ = priced_network(server, deploy, actor, new_identity, merchants=0)
     factory.upload("agg-1", build_module(server, SHARD_ENTRY), "report aggregator")
     shard_id = ptext(ok(factory.admin.deploy_report_shard("agg-1"))["canister_id"][0])
     shard_actor = actor(server, shard_id, new_identity(), SHARD_DID)
     ledger_id = ptext(alice_ledger.actor.canister_id)
     shops = []
-    for i, region in enumerate(regions):
+    for i, profile in enumerate(regions):
+        region, industry = (profile, "coffee") if isinstance(profile, str) else profile
         owner = new_identity()
         cid, shop = deploy_shop(factory, owner, "Shard shop %d" % i, ledger_id)
-        ok(shop.set_business_profile({"region": [region], "industry": ["coffee"]}))
+        ok(shop.set_business_profile({"region": [region], "industry": [industry]}))
         shops.append((cid, shop, owner))
     factory.advance(0)
     return factory, alice_ledger, shard_actor, shops
